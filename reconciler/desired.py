@@ -1,0 +1,168 @@
+"""Desired state as the manifest loader hands it to the planner, and its placeholders.
+
+A spec keeps its ``${env:NAME}`` and ``${ref:Kind/Name.field}`` placeholders as written:
+they are resolved late (``resolve``), so that a plan file never holds a value read from
+the environment and a reference can be shown as ``(known after apply)``.
+
+Any string that contains ``${env:…}`` is *sensitive*: its resolved value is compared but
+never displayed or stored, whatever field it sits in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: ``Kind/Name.field``: the name may contain dots and spaces, the field is the last segment
+REF_BODY = re.compile(r"^(?P<kind>[A-Za-z][A-Za-z0-9]*)/(?P<name>.+)\.(?P<field>[A-Za-z][A-Za-z0-9]*)$")
+
+KNOWN_AFTER_APPLY = "(known after apply)"
+SENSITIVE = "(sensitive)"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column is not None:
+                out += f":{self.column}"
+        return out
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    """Identity of an object: its kind and its name compared case-insensitively."""
+
+    kind: str
+    name: str
+
+    @property
+    def folded(self) -> tuple[str, str]:
+        return (self.kind, self.name.casefold())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ObjectKey) and self.folded == other.folded
+
+    def __hash__(self) -> int:
+        return hash(self.folded)
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``${ref:Kind/Name.field}`` found at ``path`` (a spec path such as ``eventFilters[0].filter``)."""
+
+    target: ObjectKey
+    field: str
+    path: str
+
+
+@dataclass(frozen=True)
+class DesiredObject:
+    """One declared object, with its placeholders still in place."""
+
+    kind: str
+    name: str
+    spec: Mapping[str, Any]
+    source: Location
+    #: spec path (``phrases[1].phrase``) -> where it was written, for late errors
+    locations: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(self.kind, self.name)
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return tuple(find_references(self.spec))
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(sorted({m.group("body") for _, s in iter_strings(self.spec) for m in _env_matches(s)}))
+
+
+def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON-like value with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from iter_strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from iter_strings(v, f"{path}[{i}]")
+
+
+def _env_matches(text: str) -> Iterator[re.Match[str]]:
+    return (m for m in PLACEHOLDER.finditer(text) if m.group("scheme") == "env")
+
+
+def find_references(spec: Any) -> Iterator[Reference]:
+    for path, text in iter_strings(spec):
+        for m in PLACEHOLDER.finditer(text):
+            if m.group("scheme") == "ref":
+                parsed = REF_BODY.match(m.group("body"))
+                if parsed:
+                    yield Reference(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"], path)
+
+
+def is_sensitive(value: Any) -> bool:
+    """True when any string in ``value`` takes part of its text from the environment."""
+    return any(any(True for _ in _env_matches(s)) for _, s in iter_strings(value))
+
+
+RefLookup = Callable[[ObjectKey, str], Any]
+"""Returns a referenced object's field value, or ``None`` when not known yet."""
+
+
+@dataclass
+class Resolution:
+    value: Any
+    unknown: bool = False  # some reference is not known until apply
+    sensitive: bool = False  # some text came from the environment
+
+
+def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup) -> Resolution:
+    """Substitute placeholders. Unset variables raise ``KeyError(name)``; unknown refs mark ``unknown``."""
+    state = Resolution(None)
+
+    def sub(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            if m.group("scheme") == "env":
+                name = m.group("body")
+                if name not in env:
+                    raise KeyError(name)
+                state.sensitive = True
+                return env[name]
+            parsed = REF_BODY.match(m.group("body"))
+            found = lookup(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"]) if parsed else None
+            if found is None:
+                state.unknown = True
+                return KNOWN_AFTER_APPLY
+            return str(found)
+
+        return PLACEHOLDER.sub(one, text)
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return sub(v)
+        if isinstance(v, Mapping):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        return v
+
+    state.value = walk(value)
+    return state

@@ -1,0 +1,225 @@
+"""Every error the reconciler raises on purpose descends from :class:`ReconcilerError`.
+
+The CLI catches ``ReconcilerError`` and prints ``str(error)`` with exit code 1, so a
+user mistake never shows a traceback; anything else is a bug and is allowed to.
+Callers branch on the class, never on the message text.
+
+Messages must never contain a token or a secret value: API errors are built from the
+status, the Genesys error code, the server's message, the correlation id and the
+request's method and path only (no headers, no bodies).
+
+::
+
+    ReconcilerError
+    ├── ConfigError                  settings missing or contradictory, before any request
+    ├── ManifestError                one or more ManifestIssue (file:line:col: field: message)
+    ├── PlanError
+    │   ├── PlanFileError            saved plan edited, unreadable, or for another target
+    │   ├── StaleObjectError         live version moved since the plan was made
+    │   ├── UnsafePlanError          prune bound exceeded, deleting a referenced object
+    │   └── ApprovalRequiredError    apply without --auto-approve and no terminal
+    ├── ApiError                     an HTTP exchange with Genesys (or the sandbox) failed
+    │   ├── RetryableError           worth another try: the server may answer differently
+    │   │   ├── RateLimitedError     429, carries retry_after seconds
+    │   │   ├── ServerError          500, 502, 503, 504
+    │   │   └── TransportError       timeout, refused or dropped connection (status 0)
+    │   └── PermanentError           retrying the same request cannot help
+    │       ├── AuthenticationError  401, or a failed token request
+    │       ├── PermissionError_     403 missing.any.permissions
+    │       ├── NotFoundError        404
+    │       ├── BadRequestError      400, details name the bad fields
+    │       └── ConflictError        409
+    │           ├── DuplicateNameError     duplicate.name
+    │           └── VersionMismatchError   version.mismatch (changed since read)
+    ├── ApplyError                   apply finished with failed changes (each reported)
+    └── AuditError                   audit log unreadable or its hash chain broken
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ReconcilerError(Exception):
+    """Root of the tree: the CLI turns it into a message and exit code 1."""
+
+    exit_code: int = 1
+
+
+class ConfigError(ReconcilerError):
+    """Settings are missing or contradict each other; raised before any request."""
+
+
+@dataclass(frozen=True, order=True)
+class ManifestIssue:
+    """One problem in one manifest, located as precisely as the YAML allows."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ManifestError(ReconcilerError):
+    """All the issues found in a set of manifests (never just the first)."""
+
+    def __init__(self, issues: list[ManifestIssue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (i.file, i.line or 0, i.column or 0, i.path))
+        count = len(self.issues)
+        header = f"{count} error{'s' if count != 1 else ''} in manifests"
+        super().__init__("\n".join([header, *(str(i) for i in self.issues)]))
+
+
+class PlanError(ReconcilerError):
+    """A plan cannot be made or applied safely."""
+
+
+class PlanFileError(PlanError):
+    """A saved plan was edited, cannot be read, or was made for another target."""
+
+
+class StaleObjectError(PlanError):
+    """An object changed live after the plan was computed; it is not written."""
+
+    def __init__(self, kind: str, name: str, planned_version: int | None, live_version: int | None) -> None:
+        self.kind, self.name = kind, name
+        self.planned_version, self.live_version = planned_version, live_version
+        super().__init__(
+            f"{kind}/{name} is stale: planned against version {planned_version}, "
+            f"live is now {live_version}; run plan again"
+        )
+
+
+class UnsafePlanError(PlanError):
+    """The plan breaks a safety rule (prune bound, deleting what is still referenced)."""
+
+
+class ApprovalRequiredError(PlanError):
+    """Apply needs confirmation and there is no terminal to ask on."""
+
+
+@dataclass
+class ApiErrorInfo:
+    """What we keep of a failed exchange: enough to act on, nothing secret."""
+
+    status: int
+    code: str
+    message: str
+    correlation_id: str | None
+    method: str
+    path: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ApiError(ReconcilerError):
+    """An HTTP exchange failed. ``status`` is 0 when no response arrived."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        correlation_id: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.api_message = message
+        self.method = method
+        self.path = path
+        self.correlation_id = correlation_id
+        self.details = list(details or [])
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.method} {self.path}".strip() or "request"]
+        parts.append(f"failed: HTTP {self.status} {self.code}" if self.status else f"failed: {self.code}")
+        text = " ".join(parts)
+        if self.api_message:
+            text += f": {self.api_message}"
+        fields = [d.get("fieldName") for d in self.details if d.get("fieldName")]
+        if fields:
+            text += f" (fields: {', '.join(fields)})"
+        text += f" [correlation id: {self.correlation_id or 'none'}]"
+        return text
+
+
+class RetryableError(ApiError):
+    """The same request may succeed later."""
+
+    retryable = True
+
+
+class RateLimitedError(RetryableError):
+    """429: wait ``retry_after`` seconds before the next request."""
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+
+class ServerError(RetryableError):
+    """5xx from the server."""
+
+
+class TransportError(RetryableError):
+    """No (complete) response: timeout, refused or dropped connection."""
+
+
+class PermanentError(ApiError):
+    """Retrying the same request cannot help."""
+
+
+class AuthenticationError(PermanentError):
+    """401, or the token request itself failed."""
+
+
+class PermissionError_(PermanentError):  # noqa: N801 - avoid shadowing the builtin
+    """403: the OAuth client lacks a scope."""
+
+
+class NotFoundError(PermanentError):
+    """404."""
+
+
+class BadRequestError(PermanentError):
+    """400: ``details`` name the fields the server rejected."""
+
+
+class ConflictError(PermanentError):
+    """409."""
+
+
+class DuplicateNameError(ConflictError):
+    """409 duplicate.name: another object of the kind has this name (case-insensitively)."""
+
+
+class VersionMismatchError(ConflictError):
+    """409 version.mismatch: the object changed since it was read; never forced."""
+
+
+class ApplyError(ReconcilerError):
+    """Apply finished, but some changes failed; each one is in ``failures``."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        super().__init__(f"{len(failures)} change(s) failed:\n" + "\n".join(f"  {f}" for f in failures))
+
+
+class AuditError(ReconcilerError):
+    """The audit log cannot be read, or its hash chain is broken."""

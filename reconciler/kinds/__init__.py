@@ -1,0 +1,53 @@
+"""The registry of kinds. Adding a kind: write its module here and list it below.
+
+Nothing outside this package names a kind; the engine iterates :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import speech_rule, voice_profile, webhook
+from .base import SERVER_MANAGED, FieldIssue, Kind, PostWriteHook, SpecModel, format_loc
+
+#: Kinds in a stable order (also the order of display).
+KINDS: tuple[Kind, ...] = (voice_profile.KIND, speech_rule.KIND, webhook.KIND)
+
+REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}
+
+
+def get_kind(name: str) -> Kind:
+    """The kind called ``name``; ``KeyError`` with a suggestion when there is none."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(unknown_kind_message(name)) from None
+
+
+def unknown_kind_message(name: object) -> str:
+    close = difflib.get_close_matches(str(name), list(REGISTRY), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown kind {name!r} (known: {', '.join(REGISTRY)}){hint}"
+
+
+def kind_for_path(path: str) -> Kind | None:
+    """The kind whose collection ``path`` is or lies under (used by the sandbox and audit)."""
+    for kind in KINDS:
+        if path == kind.collection or path.startswith(kind.collection + "/"):
+            return kind
+    return None
+
+
+__all__ = [
+    "KINDS",
+    "REGISTRY",
+    "SERVER_MANAGED",
+    "FieldIssue",
+    "Kind",
+    "PostWriteHook",
+    "SpecModel",
+    "format_loc",
+    "get_kind",
+    "kind_for_path",
+    "unknown_kind_message",
+]

@@ -1,0 +1,91 @@
+"""Webhook: an HTTPS callback on platform events (contract section Webhook, seeds 000-002)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from .base import FieldIssue, Kind, SpecModel
+
+Event = Literal[
+    "voice.profile.updated",
+    "voice.profile.deleted",
+    "rules.updated",
+    "rules.deleted",
+    "conversation:voice:playback",
+]
+
+
+class EventFilter(SpecModel):
+    """An event the webhook fires on, optionally narrowed by a filter expression."""
+
+    event: Event = Field(description="Event name.")
+    filter: str | None = Field(None, description="Optional filter, e.g. 'ruleId eq <speech rule id>'.")
+
+
+class WebhookSpec(SpecModel):
+    """An outbound HTTPS callback."""
+
+    description: str = Field("", max_length=1000, description="At most 1000 characters.")
+    enabled: bool = Field(True, description="Whether the webhook fires.")
+    requestUrl: str = Field(pattern=r"^https://", description="Absolute https:// URL to call.")
+    method: Literal["POST", "PUT"] = Field("POST", description="HTTP method of the callback.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, max_length=20, description="Extra headers, at most 20; no Authorization (use authScheme)."
+    )
+    eventFilters: list[EventFilter] = Field(min_length=1, max_length=20, description="1 to 20 distinct event filters.")
+    authScheme: Literal["none", "basic", "bearer"] = Field("none", description="How the callback authenticates.")
+    authUsername: str | None = Field(None, min_length=1, description="User name; required when authScheme is basic.")
+    authSecret: str | None = Field(
+        None,
+        min_length=1,
+        description="Write-only basic password or bearer token; required for basic and bearer. In manifests: ${env:NAME} only.",
+        json_schema_extra={"writeOnly": True},
+    )
+
+
+def _url_is_absolute_https(spec: WebhookSpec) -> Iterator[FieldIssue]:
+    parts = urlsplit(spec.requestUrl)
+    if parts.scheme != "https" or not parts.hostname:
+        yield FieldIssue(("requestUrl",), f"{spec.requestUrl!r} is not an absolute https:// URL")
+
+
+def _headers(spec: WebhookSpec) -> Iterator[FieldIssue]:
+    for key in spec.headers:
+        if key.strip().lower() == "authorization":
+            yield FieldIssue(("headers", key), "Authorization header is not allowed; use authScheme and authSecret")
+
+
+def _event_filters_unique(spec: WebhookSpec) -> Iterator[FieldIssue]:
+    seen: dict[tuple[str, str | None], int] = {}
+    for i, ef in enumerate(spec.eventFilters):
+        key = (ef.event, ef.filter)
+        if key in seen:
+            yield FieldIssue(("eventFilters", i), f"duplicates eventFilters[{seen[key]}]")
+        seen.setdefault(key, i)
+
+
+def _auth(spec: WebhookSpec) -> Iterator[FieldIssue]:
+    if spec.authScheme == "basic" and not spec.authUsername:
+        yield FieldIssue(("authUsername",), "is required when authScheme is basic")
+    if spec.authScheme in ("basic", "bearer") and not spec.authSecret:
+        yield FieldIssue(("authSecret",), f"is required when authScheme is {spec.authScheme}")
+    if spec.authScheme != "basic" and spec.authUsername:
+        yield FieldIssue(("authUsername",), f"is only used when authScheme is basic, not {spec.authScheme}")
+    if spec.authScheme == "none" and spec.authSecret:
+        yield FieldIssue(("authSecret",), "is only used when authScheme is basic or bearer")
+
+
+KIND = Kind(
+    name="Webhook",
+    spec_model=WebhookSpec,
+    collection="/api/v2/webhooks",
+    read_scope="webhook:read",
+    write_scope="webhook:write",
+    description="An outbound HTTPS callback on platform events.",
+    write_only={"authSecret": "authSecretSet"},
+    checks=(_url_is_absolute_https, _headers, _event_filters_unique, _auth),
+)
