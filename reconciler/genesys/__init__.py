@@ -1,0 +1,25 @@
+"""The Genesys Cloud API client: configuration, tokens, pacing, retries and safe writes.
+
+``resolve_target`` turns flags and ``GENESYSCLOUD_*`` variables into a :class:`Target`;
+``open_client(target)`` gives a :class:`GenesysClient` (in-process sandbox or real org).
+"""
+
+from __future__ import annotations
+
+from .client import GenesysClient, WriteResult, open_client
+from .config import REGIONS, Target, login_url_for, region_api_url, resolve_target
+from .limits import ClientLimits
+from .stats import ClientStats
+
+__all__ = [
+    "REGIONS",
+    "ClientLimits",
+    "ClientStats",
+    "GenesysClient",
+    "Target",
+    "WriteResult",
+    "login_url_for",
+    "open_client",
+    "region_api_url",
+    "resolve_target",
+]

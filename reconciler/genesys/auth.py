@@ -1,0 +1,149 @@
+"""OAuth client-credentials tokens: fetched once, shared by concurrent calls, renewed before expiry.
+
+``POST {login}/oauth/token`` with HTTP Basic ``client_id:client_secret`` and the form
+``grant_type=client_credentials``. The token is reused until shortly before it expires
+(a margin of at most a fifth of its lifetime, so short-lived sandbox tokens still get
+reused). A lock makes concurrent callers share one fetch instead of each starting
+their own. When the API still answers ``401`` (the token was revoked or expired early),
+the client calls :meth:`TokenProvider.invalidate` with the token that failed; only
+that token is dropped, so a hundred calls failing with the same stale token cause one
+refresh, not a hundred.
+
+A failed token request becomes :class:`~reconciler.errors.AuthenticationError` with its
+status and error code; the secret is never part of it (and is blanked out of whatever
+the login server says, in case it echoes it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from time import perf_counter
+
+import anyio
+import httpx
+
+from ..errors import AuthenticationError
+from .errors import error_from_exception, error_from_response
+from .limits import ClientLimits
+from .pacing import Clock, RateLimiter
+from .retry import Sleep, api_retrying
+from .stats import ClientStats
+
+log = logging.getLogger("reconciler.genesys")
+
+TOKEN_PATH = "/oauth/token"
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str = ""
+    renew_at: float = float("-inf")
+
+
+class TokenProvider:
+    """Hands out a valid bearer token; one fetch at a time, cached until shortly before expiry."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        login_url: str,
+        client_id: str,
+        client_secret: str,
+        limits: ClientLimits,
+        stats: ClientStats,
+        limiter: RateLimiter | None = None,
+        sleep: Sleep = anyio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._http = http
+        self._url = login_url.rstrip("/") + TOKEN_PATH
+        self._auth = httpx.BasicAuth(client_id, client_secret)
+        self._secret = client_secret
+        self._limits = limits
+        self._stats = stats
+        self._limiter = limiter
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = anyio.Lock()
+        self._token = _Token()
+
+    def _valid(self) -> str | None:
+        return self._token.value if self._token.value and self._clock() < self._token.renew_at else None
+
+    async def token(self) -> str:
+        """A token valid for a while yet; fetches one if there is none."""
+        current = self._valid()
+        if current:
+            return current
+        async with self._lock:
+            current = self._valid()  # another caller may have fetched it while we waited
+            if current:
+                return current
+            self._token = await self._fetch()
+            return self._token.value
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Forget ``token`` (or whatever is cached when None) so the next call fetches a new one."""
+        if token is None or token == self._token.value:
+            self._token = _Token()
+
+    async def _fetch(self) -> _Token:
+        async for attempt in api_retrying(self._limits, stats=self._stats, sleep=self._sleep):
+            with attempt:
+                token = await self._request()
+        return token
+
+    async def _request(self) -> _Token:
+        if self._limiter is not None:
+            waited = await self._limiter.acquire()
+            self._stats.record_wait("pacing", waited)
+        self._stats.token_fetches += 1
+        started = self._clock()
+        t0 = perf_counter()
+        try:
+            response = await self._http.post(
+                self._url, data={"grant_type": "client_credentials"}, auth=self._auth, headers={"Accept": "application/json"}
+            )
+        except httpx.TransportError as exc:
+            raise error_from_exception(exc, method="POST", path=TOKEN_PATH) from exc
+        latency_ms = (perf_counter() - t0) * 1000
+        self._stats.record_response(response.status_code, latency_ms)
+        log.debug("POST %s -> %s in %.0f ms", TOKEN_PATH, response.status_code, latency_ms)
+        if not response.is_success:
+            error = error_from_response(response, method="POST", path=TOKEN_PATH, secrets=[self._secret])
+            if error.retryable:
+                raise error
+            # Whatever the login server's status, a refused token request is an authentication failure.
+            raise AuthenticationError(
+                error.status,
+                error.code,
+                f"the token request was refused: {error.api_message}" if error.api_message else "the token request was refused",
+                method="POST",
+                path=TOKEN_PATH,
+                correlation_id=error.correlation_id,
+            )
+        return self._parse(response, started)
+
+    def _parse(self, response: httpx.Response, started: float) -> _Token:
+        try:
+            data = response.json()
+            value = data["access_token"]
+            expires_in = float(data.get("expires_in", 86400))
+        except (ValueError, KeyError, TypeError):
+            raise AuthenticationError(
+                response.status_code,
+                "invalid.token.response",
+                "the token answer has no access_token/expires_in",
+                method="POST",
+                path=TOKEN_PATH,
+            ) from None
+        if not isinstance(value, str) or not value:
+            raise AuthenticationError(
+                response.status_code, "invalid.token.response", "the token answer has an empty access_token",
+                method="POST", path=TOKEN_PATH,
+            )
+        margin = min(self._limits.token_refresh_margin, expires_in / 5)
+        return _Token(value=value, renew_at=started + expires_in - margin)

@@ -1,0 +1,154 @@
+"""Turn an HTTP answer or a transport failure into the one error tree of :mod:`reconciler.errors`.
+
+The class is chosen from the status and the Genesys ``ErrorBody`` code, never from
+message text. What an error keeps is the status, the code, the server's message, the
+correlation id and the request's method and path: no header, no body. As a last guard,
+any string the caller names as secret (the client secret, the token, write-only values
+of the request body) is blanked out of the server's message and details, in case a
+server echoes one.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DuplicateNameError,
+    NotFoundError,
+    PermanentError,
+    PermissionError_,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    VersionMismatchError,
+)
+
+CORRELATION_HEADER = "ININ-Correlation-Id"
+REDACTED = "***"
+
+#: The contract's code for each status, used when the body carries none.
+DEFAULT_CODES = {
+    400: "bad.request",
+    401: "authentication.required",
+    403: "missing.any.permissions",
+    404: "not.found",
+    409: "conflict",
+    429: "too.many.requests",
+    500: "internal.server.error",
+    502: "bad.gateway",
+    503: "service.unavailable",
+    504: "gateway.timeout",
+}
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionError_,
+    404: NotFoundError,
+}
+
+_CONFLICTS: dict[str, type[ConflictError]] = {
+    "duplicate.name": DuplicateNameError,
+    "version.mismatch": VersionMismatchError,
+}
+
+#: Transport failures after which the request certainly never reached the server.
+UNSENT_CODES = frozenset({"connection.refused", "connect.timeout", "pool.timeout"})
+
+
+def error_from_response(
+    response: httpx.Response, *, method: str, path: str, secrets: Iterable[str] = ()
+) -> ApiError:
+    """The error for a non-2xx answer."""
+    status = response.status_code
+    body = _json_object(response)
+    code = str(body.get("code") or body.get("error") or DEFAULT_CODES.get(status, f"http.{status}"))
+    message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
+    details = [d for d in body.get("details") or [] if isinstance(d, dict)]
+    correlation_id = response.headers.get(CORRELATION_HEADER) or _str_or_none(body.get("contextId"))
+    scrub = [s for s in secrets if s]
+    kwargs: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "correlation_id": correlation_id,
+        "details": [{k: redact(v, scrub) if isinstance(v, str) else v for k, v in d.items()} for d in details],
+    }
+    message = redact(message, scrub)
+    if status == 429:
+        return RateLimitedError(
+            status, code, message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+        )
+    if status >= 500:
+        return ServerError(status, code, message, **kwargs)
+    if status == 409:
+        return _CONFLICTS.get(code, ConflictError)(status, code, message, **kwargs)
+    cls = _BY_STATUS.get(status, PermanentError)
+    return cls(status, code, message, **kwargs)
+
+
+def error_from_exception(exc: httpx.TransportError, *, method: str, path: str) -> TransportError:
+    """The error for an exchange that produced no (complete) answer; status 0."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        code, text = "connect.timeout", "timed out connecting"
+    elif isinstance(exc, httpx.PoolTimeout):
+        code, text = "pool.timeout", "timed out waiting for a free connection"
+    elif isinstance(exc, httpx.TimeoutException):
+        code, text = "timeout", "timed out waiting for the answer"
+    elif isinstance(exc, httpx.ConnectError):
+        code, text = "connection.refused", "could not connect"
+    elif isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        code, text = "connection.dropped", "the connection was dropped before a complete answer"
+    else:
+        code, text = "connection.error", type(exc).__name__
+    return TransportError(0, code, text, method=method, path=path)
+
+
+def is_ambiguous(error: ApiError) -> bool:
+    """True when a write may or may not have happened: no answer after sending, or a 5xx."""
+    if isinstance(error, TransportError):
+        return error.code not in UNSENT_CODES
+    return isinstance(error, ServerError)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds: whole seconds (as Genesys sends) or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value else None

@@ -1,0 +1,48 @@
+"""The client's tunable limits, in one frozen value so a benchmark or a flag can change any of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """Pacing, retry and paging limits of a :class:`~reconciler.genesys.client.GenesysClient`.
+
+    The defaults keep just under Genesys Cloud's 300 requests a minute per token
+    (``requests_per_minute + rate_burst`` stays below it in any 60-second window).
+    """
+
+    requests_per_minute: float = 280
+    max_concurrency: int = 8
+    max_attempts: int = 6
+    max_retry_after: float = 60.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 20.0
+    timeout: float = 30.0
+    page_size: int = 100
+    #: requests the limiter lets out back to back before spacing them
+    rate_burst: int = 4
+    #: refresh a token this long before it expires (at most a fifth of its lifetime)
+    token_refresh_margin: float = 60.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.requests_per_minute <= 0:
+            problems.append("requests_per_minute must be positive")
+        if self.max_concurrency < 1:
+            problems.append("max_concurrency must be at least 1")
+        if self.max_attempts < 1:
+            problems.append("max_attempts must be at least 1")
+        if self.max_retry_after < 0 or self.backoff_initial < 0 or self.backoff_max < 0:
+            problems.append("waits must not be negative")
+        if self.timeout <= 0:
+            problems.append("timeout must be positive")
+        if not 1 <= self.page_size <= 100:
+            problems.append("page_size must be between 1 and 100 (the API's range)")
+        if self.rate_burst < 1:
+            problems.append("rate_burst must be at least 1")
+        if problems:
+            raise ConfigError("invalid client limits: " + "; ".join(problems))

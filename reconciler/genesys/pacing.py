@@ -1,0 +1,86 @@
+"""Client-side pacing: a request-rate limiter and a concurrency bound shared by every call.
+
+Genesys Cloud answers ``429`` past 300 requests a minute per token. Bouncing off that
+limit wastes whole ``Retry-After`` periods, so a large apply instead spaces its own
+requests: a GCRA limiter ("virtual scheduling") hands out send times ``60/rpm``
+seconds apart, with a small burst allowance, so no 60-second window ever holds more
+than ``rpm + burst`` requests whatever the server's own counting method is, and the
+steady rate is the configured one.
+
+Reservations are made synchronously (no ``await`` between reading and advancing the
+schedule), so concurrent callers on one event loop need no lock and are served in the
+order they asked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimiter:
+    """At most ``requests_per_minute`` on average, at most ``burst`` back to back."""
+
+    def __init__(
+        self,
+        requests_per_minute: float,
+        *,
+        burst: int = 1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = anyio.sleep,
+    ) -> None:
+        if requests_per_minute <= 0:
+            raise ValueError("requests_per_minute must be positive")
+        self.interval = 60.0 / requests_per_minute
+        self.burst = max(1, int(burst))
+        self._tolerance = (self.burst - 1) * self.interval
+        self._clock = clock
+        self._sleep = sleep
+        self._tat = float("-inf")  # theoretical arrival time of the next request
+
+    def reserve(self) -> float:
+        """Book the next send slot; returns how long the caller must wait for it (seconds)."""
+        now = self._clock()
+        tat = max(self._tat, now)
+        wait = max(0.0, tat - self._tolerance - now)
+        self._tat = tat + self.interval
+        return wait
+
+    async def acquire(self) -> float:
+        """Wait for a send slot; returns the seconds waited."""
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+        return wait
+
+    def hold(self, seconds: float) -> None:
+        """Nobody sends for ``seconds`` (the server said ``Retry-After``); then pace again from zero burst."""
+        resume = self._clock() + max(0.0, seconds)
+        self._tat = max(self._tat, resume + self._tolerance)
+
+
+class Pacer:
+    """The rate limiter and the concurrency bound, taken in the order that keeps both true.
+
+    The semaphore is taken first and the rate slot second, so that a request goes out
+    at its slot time; the other way round, requests queued behind the semaphore would
+    leave together when it opens, a burst the limiter meant to prevent.
+    """
+
+    def __init__(self, limiter: RateLimiter, max_concurrency: int) -> None:
+        self.limiter = limiter
+        self._semaphore = anyio.Semaphore(max(1, max_concurrency))
+
+    @asynccontextmanager
+    async def slot(self, on_wait: Callable[[float], None] | None = None) -> AsyncIterator[None]:
+        async with self._semaphore:
+            waited = await self.limiter.acquire()
+            if on_wait is not None and waited > 0:
+                on_wait(waited)
+            yield
