@@ -1,0 +1,191 @@
+"""Field-level differences between two essences, and the masking of sensitive values.
+
+Only called for objects whose essences differ (the planner compares whole objects
+first), so it may afford DeepDiff. Lists a kind declares *unordered* are matched item
+by item rather than by position: ``Kind.essence`` sorts them canonically, so a position
+means nothing across versions and a positional diff would report every shifted item.
+Items equal on both sides are ignored; the rest are paired by a field whose value is
+unique on both sides (``phrase`` for phrases, ``type`` for scoring), and a pair shows
+as field changes inside the item, at the item's index in ``after``; unpaired items are
+added (index in ``after``) or removed (index in ``before``).
+
+Masking works on *paths*: a spec path whose manifest text contains ``${env:…}`` is
+sensitive, and every value at or under it is replaced by ``SENSITIVE`` on both sides,
+so an old live value is hidden as well as the new one. Inside an unordered list the
+index is a wildcard (sorting moves items), which may hide a little more than needed,
+never less.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import notpresent
+
+from .desired import PLACEHOLDER, SENSITIVE
+from .kinds.base import canonical_json, format_loc
+from .plan import FieldChange
+
+#: a path inside an object: keys and list indexes; ``None`` in a pattern matches any index
+Path = tuple[str | int, ...]
+Pattern = tuple[str | int | None, ...]
+
+ENV_CHANGED = "value from environment changed"
+
+
+# ---- masking --------------------------------------------------------------------------
+
+
+def sensitive_patterns(spec: Mapping[str, Any], unordered: Iterable[str] = ()) -> tuple[Pattern, ...]:
+    """Paths of the spec's strings that take text from the environment."""
+    unordered = set(unordered)
+    out: list[Pattern] = []
+    for path, text in _strings(spec, ()):
+        if any(m.group("scheme") == "env" for m in PLACEHOLDER.finditer(text)):
+            pattern: list[str | int | None] = list(path)
+            if len(pattern) > 1 and pattern[0] in unordered and isinstance(pattern[1], int):
+                pattern[1] = None
+            out.append(tuple(pattern))
+    return tuple(out)
+
+
+def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _strings(v, (*path, i))
+
+
+def _covered(path: Path, patterns: Sequence[Pattern]) -> bool:
+    """True when ``path`` is at or under one of the patterns."""
+    for pattern in patterns:
+        if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path)):
+            return True
+    return False
+
+
+def mask(value: Any, patterns: Sequence[Pattern], path: Path = ()) -> Any:
+    """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``."""
+    if not patterns:
+        return value
+    if _covered(path, patterns):
+        return SENSITIVE
+    if isinstance(value, Mapping):
+        return {k: mask(v, patterns, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, patterns, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+# ---- diffing --------------------------------------------------------------------------
+
+
+def field_changes(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    unordered: Iterable[str] = (),
+    sensitive: Sequence[Pattern] = (),
+) -> tuple[FieldChange, ...]:
+    """The masked differences from ``before`` (live essence) to ``after`` (desired essence)."""
+    unordered = {f for f in unordered if isinstance(before.get(f), list) and isinstance(after.get(f), list)}
+    raw: list[tuple[Path, Any, Any]] = []
+    plain_before = {k: v for k, v in before.items() if k not in unordered}
+    plain_after = {k: v for k, v in after.items() if k not in unordered}
+    if plain_before != plain_after:
+        raw.extend(_deep(plain_before, plain_after, ()))
+    for name in sorted(unordered):
+        if before[name] != after[name]:
+            raw.extend(_unordered(before[name], after[name], (name,)))
+    raw.sort(key=lambda item: _sort_key(item[0]))
+    return tuple(_masked_change(path, old, new, sensitive) for path, old, new in raw)
+
+
+def _masked_change(path: Path, before: Any, after: Any, sensitive: Sequence[Pattern]) -> FieldChange:
+    shown_before = None if before is None else mask(before, sensitive, path)
+    shown_after = None if after is None else mask(after, sensitive, path)
+    note = None
+    if before is not None and after is not None and shown_before == shown_after:
+        # the difference lies entirely in masked text
+        note = ENV_CHANGED
+    return FieldChange(path=format_loc(path), before=shown_before, after=shown_after, note=note)
+
+
+def _deep(before: Any, after: Any, prefix: Path) -> Iterator[tuple[Path, Any, Any]]:
+    """Positional differences found by DeepDiff, as (path, before or None, after or None)."""
+    tree = DeepDiff(before, after, ignore_order=False, ignore_numeric_type_changes=True, view="tree", verbose_level=2)
+    for report in tree.values():
+        for level in report:
+            old = None if level.t1 is notpresent else level.t1
+            new = None if level.t2 is notpresent else level.t2
+            parts = level.path(output_format="list", use_t2=level.t1 is notpresent)
+            yield (*prefix, *parts), old, new
+
+
+def _unordered(before: list[Any], after: list[Any], prefix: Path) -> Iterator[tuple[Path, Any, Any]]:
+    """Item-wise differences of two lists whose order carries no meaning."""
+    left = _unmatched(before, after)
+    right = _unmatched(after, before)
+    for i, j in _pairs(before, after, left, right):
+        left.remove(i)
+        right.remove(j)
+        yield from _deep(before[i], after[j], (*prefix, j))
+    for i in left:
+        yield (*prefix, i), before[i], None
+    for j in right:
+        yield (*prefix, j), None, after[j]
+
+
+def _unmatched(items: list[Any], others: list[Any]) -> list[int]:
+    """Indexes of ``items`` with no equal item left in ``others`` (a multiset difference)."""
+    available = Counter(canonical_json(o) for o in others)
+    out = []
+    for i, item in enumerate(items):
+        key = canonical_json(item)
+        if available[key] > 0:
+            available[key] -= 1
+        else:
+            out.append(i)
+    return out
+
+
+def _pairs(before: list[Any], after: list[Any], left: list[int], right: list[int]) -> list[tuple[int, int]]:
+    """Pair changed mapping items by the first field whose values are unique on both sides."""
+    pairs: list[tuple[int, int]] = []
+    left, right = list(left), list(right)
+    if not left or not right or not all(isinstance(before[i], Mapping) for i in left):
+        return pairs
+    if not all(isinstance(after[j], Mapping) for j in right):
+        return pairs
+    fields = list(dict.fromkeys(k for i in left for k in before[i]))
+    for fname in fields:
+        olds = _unique_by(before, left, fname)
+        news = _unique_by(after, right, fname)
+        for value, i in olds.items():
+            j = news.get(value)
+            if j is not None:
+                pairs.append((i, j))
+                left.remove(i)
+                right.remove(j)
+        if not left or not right:
+            break
+    return pairs
+
+
+def _unique_by(items: list[Any], indexes: list[int], fname: str) -> dict[str, int]:
+    seen: dict[str, list[int]] = {}
+    for i in indexes:
+        if fname in items[i]:
+            seen.setdefault(canonical_json(items[i][fname]), []).append(i)
+    return {value: found[0] for value, found in seen.items() if len(found) == 1}
+
+
+def _sort_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, p) if isinstance(p, int) else (1, p) for p in path)

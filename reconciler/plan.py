@@ -1,0 +1,158 @@
+"""The plan: what apply will do to each object, as a frozen, serializable value.
+
+A :class:`Plan` is produced by :func:`reconciler.planner.build_plan` (a pure function of
+desired and live state), shown by the renderers, saved by :mod:`reconciler.planfile`
+and carried out by the executor. Everything in it is safe to display and to store:
+
+- ``before`` / ``after`` are *displayable essences*: every value that came from the
+  environment (``${env:…}``) is replaced by :data:`~reconciler.desired.SENSITIVE`,
+  write-only fields appear only as their read-only flag (``authSecretSet``), and a
+  reference not known until apply reads :data:`~reconciler.desired.KNOWN_AFTER_APPLY`;
+- ``spec`` is the desired spec with its placeholders *unresolved*, so the executor
+  resolves environment values and references at apply time and a plan file never holds
+  a secret.
+
+A field value of ``None`` in a :class:`FieldChange` means "absent": essences never hold
+``None`` (``Kind.essence`` drops it), so the two cannot be confused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+PLAN_FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    """What apply does to one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        """Terraform-like marker used by the renderers."""
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
+
+#: The order in which counts are shown everywhere (summary line, JSON).
+ACTION_ORDER: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.NOOP)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldChange(_Frozen):
+    """One field that differs, at a display path such as ``phrases[1].phrase`` or ``headers.X-Team``.
+
+    ``before`` / ``after`` are already masked; ``None`` means the field is absent on that
+    side (added or removed). ``note`` explains what a masked value cannot show, e.g.
+    "value from environment changed".
+    """
+
+    path: str
+    before: Any = None
+    after: Any = None
+    note: str | None = None
+
+    @property
+    def change_type(self) -> Literal["add", "remove", "change"]:
+        if self.before is None:
+            return "add"
+        if self.after is None:
+            return "remove"
+        return "change"
+
+
+class ResourceChange(_Frozen):
+    """The planned action for one object, with everything needed to show and apply it."""
+
+    kind: str
+    name: str
+    action: Action
+    #: the live object's id (``None`` for a create)
+    object_id: str | None = None
+    #: the live ``version`` the plan was computed from; apply refuses the object if it moved
+    live_version: int | None = None
+    #: displayable essences (masked); ``None`` for the side that does not exist. No-ops
+    #: carry neither, to keep large unchanged plans small.
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    field_changes: tuple[FieldChange, ...] = ()
+    reason: str = ""
+    #: "Kind/Name" of referenced objects that this plan creates or updates (apply them first)
+    depends_on: tuple[str, ...] = ()
+    #: where the object is declared (``file:line``); ``None`` for undeclared live objects
+    source: str | None = None
+    #: desired spec with ``${env:…}`` / ``${ref:…}`` unresolved; ``None`` for deletes and no-ops
+    spec: dict[str, Any] | None = None
+
+    @property
+    def address(self) -> str:
+        """``Kind/Name``, the way objects are named in messages and ``depends_on``."""
+        return f"{self.kind}/{self.name}"
+
+
+class Plan(_Frozen):
+    """Every change for one target, in apply order (creates/updates by references, then deletes)."""
+
+    format_version: int = PLAN_FORMAT_VERSION
+    tool_version: str
+    created_at: datetime
+    #: ``Target.identity``: a saved plan is refused by any other target
+    target: str
+    target_description: str
+    manifests_digest: str
+    changes: tuple[ResourceChange, ...] = ()
+    #: "Kind/Name" of live objects that are neither declared nor deleted by this plan
+    unmanaged: tuple[str, ...] = ()
+    #: safety refusals (prune bound, deleting what is referenced): the plan is not applyable
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> dict[str, int]:
+        """Count of changes per action, every action present (``{"create": 1, ..., "no-op": 0}``)."""
+        counts = {a.value: 0 for a in ACTION_ORDER}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != Action.NOOP for c in self.changes)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def applyable(self) -> bool:
+        """No safety error. A plan without changes is applyable (apply does nothing)."""
+        return not self.errors
+
+    def pending(self) -> tuple[ResourceChange, ...]:
+        """The changes that write something (everything but no-ops), in apply order."""
+        return tuple(c for c in self.changes if c.action != Action.NOOP)
+
+
+#: Keys that ``model_dump`` adds from computed fields and that validation must not receive.
+COMPUTED_PLAN_FIELDS: tuple[str, ...] = ("summary", "has_changes", "applyable")
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """``1 to create, 2 to update, 0 to delete, 5 unchanged`` from :attr:`Plan.summary`."""
+    return (
+        f"{counts.get(Action.CREATE.value, 0)} to create, "
+        f"{counts.get(Action.UPDATE.value, 0)} to update, "
+        f"{counts.get(Action.DELETE.value, 0)} to delete, "
+        f"{counts.get(Action.NOOP.value, 0)} unchanged"
+    )

@@ -1,0 +1,83 @@
+"""Which undeclared live objects a plan may delete, and the bound that keeps pruning safe.
+
+Pruning is opt-in per kind; a name matching an ``exclude`` pattern (fnmatch,
+case-insensitive) is never deleted. Then the bound, checked per plan:
+
+- with an explicit ``max_deletes`` (``--max-deletes N``): refused when the plan would
+  delete more than N objects in total; nothing else is checked;
+- otherwise refused when the plan would delete more than ``default_max_deletes``
+  objects in total (10), or, in any one kind, more than ``max_delete_percent`` (25 %) of
+  that kind's live objects, that share rounded *down* but never below 1. The floor of 1
+  keeps small kinds prunable (a kind with 2 live objects, one of them stale, can lose
+  that one) while a kind with 4 live objects cannot lose 2 at once. A percent of 0
+  allows no deletes at all.
+
+A refused prune does not drop the deletes from the plan: they are still listed (so the
+user sees what would have happened), and the plan carries an error that makes it
+unapplyable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+
+@dataclass(frozen=True)
+class PrunePolicy:
+    """Pruning settings after ``reconciler.yaml`` and the command-line options are merged."""
+
+    kinds: frozenset[str] = frozenset()
+    #: fnmatch patterns of names never deleted, compared case-insensitively
+    exclude: tuple[str, ...] = ()
+    #: explicit override (``--max-deletes``): the only bound when set
+    max_deletes: int | None = None
+    default_max_deletes: int = 10
+    max_delete_percent: float = 25.0
+
+    def covers(self, kind: str, name: str) -> bool:
+        """True when an undeclared live ``kind/name`` is to be deleted."""
+        return kind in self.kinds and not self.excluded(name)
+
+    def excluded(self, name: str) -> bool:
+        folded = name.casefold()
+        return any(fnmatchcase(folded, pattern.casefold()) for pattern in self.exclude)
+
+    def kind_limit(self, live_count: int) -> int:
+        """Most deletes allowed in one kind with ``live_count`` live objects (no override)."""
+        if self.max_delete_percent <= 0:
+            return 0
+        return max(1, math.floor(live_count * self.max_delete_percent / 100))
+
+    def violations(self, deletes: Mapping[str, int], live_counts: Mapping[str, int]) -> list[str]:
+        """Why these per-kind delete counts are refused (empty when they are allowed)."""
+        total = sum(deletes.values())
+        if self.max_deletes is not None:
+            if total > self.max_deletes:
+                return [
+                    f"pruning would delete {total} objects, more than --max-deletes {self.max_deletes}"
+                ]
+            return []
+        problems: list[str] = []
+        if total > self.default_max_deletes:
+            problems.append(
+                f"pruning would delete {total} objects, more than the bound of {self.default_max_deletes} "
+                f"per plan; pass --max-deletes N to allow more"
+            )
+        for kind, count in deletes.items():
+            live = live_counts.get(kind, 0)
+            limit = self.kind_limit(live)
+            if count > limit:
+                share = 100 * count / live if live else 100.0
+                problems.append(
+                    f"pruning {kind} would delete {count} of its {live} live objects ({share:.0f}%), more than "
+                    f"the bound of {limit} ({_pct(self.max_delete_percent)} of {live}, at least 1); "
+                    f"pass --max-deletes N to allow more"
+                )
+        return problems
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"

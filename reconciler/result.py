@@ -1,0 +1,114 @@
+"""What an apply did: one :class:`ChangeOutcome` per planned change, plus the hooks called.
+
+The executor fills it; the renderers show it (text, Markdown, JSON ``format_version`` 1).
+Like the plan, it holds nothing secret: error texts come from
+:class:`~reconciler.errors.ReconcilerError` messages, which never carry secret values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from . import __version__
+from .plan import Action, ResourceChange
+
+APPLY_FORMAT_VERSION = 1
+
+
+class Outcome(StrEnum):
+    """The fate of one change."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    #: not attempted: something it depends on did not succeed
+    SKIPPED = "skipped"
+    #: not attempted (or refused with 409): the object moved live since the plan
+    STALE = "stale"
+
+
+OUTCOME_ORDER: tuple[Outcome, ...] = (Outcome.SUCCESS, Outcome.FAILED, Outcome.SKIPPED, Outcome.STALE)
+
+
+class ChangeOutcome(BaseModel):
+    """One change of the plan and what became of it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    name: str
+    action: Action
+    outcome: Outcome
+    #: why it failed / was skipped / is stale; ``None`` on success
+    error: str | None = None
+    object_id: str | None = None
+    #: the object's version after the write (``None`` for deletes and failures)
+    version: int | None = None
+    #: a create whose lost answer was recovered by finding the object by name
+    adopted: bool = False
+
+    @classmethod
+    def of(cls, change: ResourceChange, outcome: Outcome, **fields: Any) -> ChangeOutcome:
+        """The outcome of ``change``; ``object_id`` defaults to the plan's."""
+        fields.setdefault("object_id", change.object_id)
+        return cls(kind=change.kind, name=change.name, action=change.action, outcome=outcome, **fields)
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class ApplyResult(BaseModel):
+    """Everything an apply did, in plan order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int = APPLY_FORMAT_VERSION
+    tool_version: str = __version__
+    #: a description of the target (the executor passes ``Plan.target_description``)
+    target: str = ""
+    finished_at: datetime | None = None
+    changes: tuple[ChangeOutcome, ...] = ()
+    #: each post-write hook called, e.g. "refresh the TTS cache" (or "...: failed: ...")
+    hooks_called: tuple[str, ...] = ()
+
+    @classmethod
+    def from_outcomes(
+        cls,
+        outcomes: Iterable[ChangeOutcome],
+        *,
+        hooks: Iterable[str] = (),
+        target: str = "",
+        finished_at: datetime | None = None,
+    ) -> ApplyResult:
+        return cls(changes=tuple(outcomes), hooks_called=tuple(hooks), target=target, finished_at=finished_at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def counts(self) -> dict[str, int]:
+        """Changes per outcome, every outcome present."""
+        out = {o.value: 0 for o in OUTCOME_ORDER}
+        for change in self.changes:
+            out[change.outcome.value] += 1
+        return out
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed(self) -> int:
+        """How many changes did not succeed (failed, skipped or stale); 0 means all done."""
+        return sum(1 for c in self.changes if c.outcome != Outcome.SUCCESS)
+
+    def failure_lines(self) -> list[str]:
+        """One line per change that did not succeed: ``Kind/Name (update): stale: …``."""
+        return [
+            f"{c.address} ({c.action.value}): {c.outcome.value}: {c.error or 'no detail'}"
+            for c in self.changes
+            if c.outcome != Outcome.SUCCESS
+        ]
+
+
+COMPUTED_APPLY_FIELDS: tuple[str, ...] = ("counts", "failed")
