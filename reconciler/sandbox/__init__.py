@@ -1,0 +1,89 @@
+"""The Genesys sandbox: a faithful, embeddable emulator of the API contract.
+
+Two ways to use it:
+
+* embedded — ``httpx.AsyncClient(transport=embedded_transport(options), base_url=...)``
+  talks to the ASGI app in-process, no port; this is the reconciler's default target
+  when no Genesys credentials are configured;
+* served — ``reconciler sandbox serve`` (or :func:`reconciler.sandbox.server.serve_in_thread`)
+  runs the same app under uvicorn, API and login on one base URL.
+
+State lives in SQLite (:attr:`SandboxOptions.db_path`) so that it survives between CLI
+runs and can be shared by several processes. This module stays import-light: the CLI
+imports it at start-up, so starlette, httpx and sqlite are only imported on use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.applications import Starlette
+
+DEFAULT_DB = ".reconciler/sandbox.db"
+DEFAULT_CLIENT_ID = "sandbox"
+DEFAULT_CLIENT_SECRET = "sandbox-secret"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """How a sandbox behaves: where it keeps state, who may log in, which faults it injects.
+
+    ``rate_limit`` is requests per minute per token (0 disables it); ``fail_rate`` and
+    ``drop_rate`` are probabilities applied to collection writes only, drawn from a
+    ``random.Random(seed)`` so a run with a seed is reproducible.
+    """
+
+    db_path: str | Path = DEFAULT_DB
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    latency_ms: int = 0
+    rate_limit: int = 300
+    fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    token_ttl: int = 3600
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("fail_rate", "drop_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.fail_rate + self.drop_rate > 1.0:
+            raise ValueError("fail_rate + drop_rate must not exceed 1")
+        for name in ("latency_ms", "rate_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.token_ttl <= 0:
+            raise ValueError("token_ttl must be positive")
+
+
+def create_app(options: SandboxOptions | None = None) -> Starlette:
+    """The sandbox as a Starlette (ASGI) application over ``options.db_path``."""
+    from .app import build_app
+
+    return build_app(options or SandboxOptions())
+
+
+def embedded_transport(options: SandboxOptions | None = None) -> httpx.AsyncBaseTransport:
+    """An httpx transport that serves requests from an in-process sandbox app.
+
+    A response the sandbox drops (``drop_rate``) surfaces as
+    :class:`httpx.RemoteProtocolError`, exactly like a closed connection would.
+    """
+    from .transport import EmbeddedTransport
+
+    return EmbeddedTransport(create_app(options or SandboxOptions()))
+
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_DB",
+    "SandboxOptions",
+    "create_app",
+    "embedded_transport",
+]

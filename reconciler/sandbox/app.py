@@ -1,0 +1,119 @@
+"""Assembly of the sandbox app: routes, the request guard, error rendering.
+
+Every Genesys endpoint passes :meth:`SandboxState.guard` first, in this order:
+bearer token (401), rate limit per token (429 + ``Retry-After``), scope (403), then,
+for collection writes, fault injection (500/503 without committing, or a drop after
+committing). The token endpoint and the admin surface are not rate limited or faulted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from ..kinds import KINDS, PostWriteHook
+from . import SandboxOptions
+from .admin import Stats, admin_routes
+from .auth import Authority
+from .edge import Edge
+from .faults import Fault, FaultInjector, RateLimiter
+from .resources import collection_routes, hook_route
+from .responses import JSON, ApiProblem, problem_response
+from .store import Store
+
+
+class SandboxState:
+    """Everything one app instance holds: the store and the per-process machinery."""
+
+    def __init__(self, options: SandboxOptions) -> None:
+        self.options = options
+        self.store = Store(Path(options.db_path))
+        self.authority = Authority(self.store, options.client_id, options.client_secret, options.token_ttl)
+        self.limiter = RateLimiter(options.rate_limit)
+        self.faults = FaultInjector(options.fail_rate, options.drop_rate, options.seed)
+        self.stats = Stats()
+
+    async def guard(self, request: Request, scope: str, *, write: bool) -> None:
+        """Admit a request to a Genesys endpoint, or raise the error answer."""
+        token = self.authority.bearer(request)
+        record = await run_in_threadpool(self.authority.authenticate, token)
+        retry_after = self.limiter.hit(token)
+        if retry_after is not None:
+            raise ApiProblem(
+                429,
+                f"Rate limit of {self.limiter.limit} requests per minute exceeded; retry after {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
+        self.authority.require(record, scope)
+        if write:
+            fault = self.faults.decide()
+            if fault is Fault.FAIL_500:
+                self.stats.fault("failed")
+                raise ApiProblem(500, "Injected fault: internal server error (nothing was written)")
+            if fault is Fault.FAIL_503:
+                self.stats.fault("failed")
+                raise ApiProblem(503, "Injected fault: service unavailable (nothing was written)",
+                                 headers={"Retry-After": "1"})
+            if fault is Fault.DROP:
+                request.state.drop = True
+
+    def note_drop(self) -> None:
+        self.stats.fault("dropped")
+
+
+class SandboxApp(Starlette):
+    """A Starlette app whose middleware stack sits inside :class:`~.edge.Edge`."""
+
+    sandbox: SandboxState
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return Edge(inner, latency_ms=self.sandbox.options.latency_ms, record=self.sandbox.stats.record,
+                    on_drop=self.sandbox.note_drop)
+
+
+def build_app(options: SandboxOptions) -> SandboxApp:
+    state = SandboxState(options)
+
+    async def token(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        grant_type = form.get("grant_type", [None])[-1]
+        answer = await run_in_threadpool(state.authority.issue, request.headers.get("authorization"), grant_type)
+        return JSON(answer, headers={"Cache-Control": "no-store"})
+
+    async def openapi(request: Request) -> Response:
+        from .openapi import document
+
+        return JSON(document())
+
+    routes: list[Route] = [Route("/oauth/token", token, methods=["POST"], name="oauth.token")]
+    hooks: dict[tuple[str, str], PostWriteHook] = {}
+    for kind in KINDS:
+        routes.extend(collection_routes(kind, state))
+        if kind.after_write is not None:
+            hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
+    routes.extend(hook_route(hook, state) for hook in hooks.values())
+    routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
+    routes.extend(admin_routes(state))
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiProblem)
+        return problem_response(request, exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = {404: "No such resource", 405: "Method not allowed on this resource"}.get(exc.status_code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
+
+    app = SandboxApp(routes=routes, exception_handlers={ApiProblem: on_problem, HTTPException: on_http})
+    app.sandbox = state
+    return app

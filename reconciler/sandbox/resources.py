@@ -1,0 +1,266 @@
+"""The collection endpoints of every kind, built from the kind's data alone.
+
+For each kind: list (paged, ``name`` filter), create, read, update (whole object,
+``version`` checked) and delete, plus the kind's after-write hook endpoint. Nothing
+here names a kind: rules come from ``kind.validate_body``, defaults from the model,
+write-only fields and their read-only flags from ``kind.write_only``.
+
+Stored form: the object as the server shows it, plus write-only values (which
+:func:`present` strips). Unordered lists are stored in a deterministic order that is
+not the order sent (reverse canonical order), so clients prove they do not diff on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..kinds import Kind, PostWriteHook
+from ..kinds.base import FieldIssue, SpecModel, canonical_json
+from .responses import JSON, ApiProblem, bad_request
+from .store import DuplicateName, Missing, VersionMismatch
+
+if TYPE_CHECKING:
+    from .app import SandboxState
+
+PAGE_SIZE_DEFAULT = 25
+PAGE_SIZE_MAX = 100
+#: a placeholder standing for "the stored secret" while validating an update
+_KEPT = "kept-secret-placeholder"
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def now_iso() -> str:
+    """ISO 8601 UTC with milliseconds, as Genesys writes dates."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or 400 naming ``body``."""
+    raw = await request.body()
+    if not raw.strip():
+        raise bad_request([("body", "is required (a JSON object)")])
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise bad_request([("body", "is not valid JSON")]) from None
+    if not isinstance(body, dict):
+        raise bad_request([("body", "must be a JSON object")])
+    return body
+
+
+def present(kind: Kind, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """An object as reads show it: write-only values replaced by their flags."""
+    out = {k: v for k, v in stored.items() if k not in kind.write_only}
+    trailer = {k: out.pop(k) for k in ("version", "dateCreated", "dateModified", "selfUri") if k in out}
+    for secret, flag in kind.write_only.items():
+        out[flag] = stored.get(secret) is not None
+    return {**out, **trailer}
+
+
+def _stored_spec(kind: Kind, model: SpecModel) -> dict[str, Any]:
+    data = model.model_dump(mode="json", exclude_none=True)
+    for field in kind.unordered:
+        if isinstance(data.get(field), list):
+            data[field] = sorted(data[field], key=canonical_json, reverse=True)
+    return data
+
+
+def _issues(issues: list[FieldIssue]) -> ApiProblem:
+    return bad_request([(issue.path, issue.message) for issue in issues], "object")
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
+        bound = f"from {low} to {high}" if high is not None else f"from {low}"
+        raise bad_request([(name, f"must be a whole number {bound}")], "query")
+    return int(raw)
+
+
+def _page_uri(collection: str, size: int, number: int, name: str | None) -> str:
+    uri = f"{collection}?pageSize={size}&pageNumber={number}"
+    return uri + (f"&name={quote(name, safe='')}" if name is not None else "")
+
+
+def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
+    """The five endpoints of one kind's collection."""
+    store = state.store
+    base = kind.collection
+
+    def body_name(body: Mapping[str, Any]) -> str:
+        return str(body["name"])
+
+    async def list_objects(request: Request) -> Response:
+        await state.guard(request, kind.read_scope, write=False)
+        size = _int_param(request, "pageSize", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
+        number = _int_param(request, "pageNumber", 1, 1, None)
+        name = request.query_params.get("name")
+        total, objects = await run_in_threadpool(store.page, kind.name, name, (number - 1) * size, size)
+        page_count = -(-total // size)
+        envelope: dict[str, Any] = {
+            "entities": [present(kind, o) for o in objects],
+            "pageSize": size,
+            "pageNumber": number,
+            "total": total,
+            "pageCount": page_count,
+            "firstUri": _page_uri(base, size, 1, name),
+            "lastUri": _page_uri(base, size, max(page_count, 1), name),
+            "selfUri": _page_uri(base, size, number, name),
+        }
+        if number < page_count:
+            envelope["nextUri"] = _page_uri(base, size, number + 1, name)
+        if 1 < number <= page_count:
+            envelope["previousUri"] = _page_uri(base, size, number - 1, name)
+        return JSON(envelope)
+
+    async def create_object(request: Request) -> Response:
+        await state.guard(request, kind.write_scope, write=True)
+        body = await json_object(request)
+        model, issues = kind.validate_body(body)
+        if model is None:
+            raise _issues(issues)
+        stamp = now_iso()
+        object_id = str(uuid.uuid4())
+        stored = {
+            "id": object_id,
+            "name": body_name(body),
+            **_stored_spec(kind, model),
+            "version": 1,
+            "dateCreated": stamp,
+            "dateModified": stamp,
+            "selfUri": f"{base}/{object_id}",
+        }
+        try:
+            await run_in_threadpool(store.create, kind.name, stored)
+        except DuplicateName:
+            raise _duplicate(kind, body_name(body)) from None
+        return JSON(present(kind, stored))
+
+    async def read_object(request: Request) -> Response:
+        await state.guard(request, kind.read_scope, write=False)
+        stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
+        if stored is None:
+            raise _not_found(kind, request.path_params["id"])
+        return JSON(present(kind, stored))
+
+    async def update_object(request: Request) -> Response:
+        """Replace an object whole. ``version`` must be the stored one.
+
+        A write-only field (``authSecret``) that the body omits keeps its stored value,
+        since a client can never read it back to resend it; ``null`` clears it. When
+        keeping it would break a rule (e.g. the auth scheme changed to one without a
+        secret), it is dropped instead.
+        """
+        await state.guard(request, kind.write_scope, write=True)
+        body = await json_object(request)
+        object_id = request.path_params["id"]
+        version = body.get("version")
+        if "version" not in body:
+            raise bad_request([("version", "is required: the version the update is based on")], "object")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise bad_request([("version", "expected an integer")], "object")
+        omitted = [f for f in kind.write_only if f not in body]
+        plain_model, plain_issues = kind.validate_body(body)
+        kept_model, kept_issues = (None, plain_issues)
+        if omitted:
+            kept_model, kept_issues = kind.validate_body({**body, **{f: _KEPT for f in omitted}})
+        if plain_model is None and kept_model is None:
+            raise _issues(min(kept_issues, plain_issues, key=len))
+
+        def build(current: dict[str, Any]) -> dict[str, Any]:
+            keep = {f: current[f] for f in omitted if current.get(f) is not None}
+            model = None
+            if keep:
+                model, _ = kind.validate_body({**body, **keep})
+            if model is None:
+                keep = {}
+                model = plain_model
+            if model is None:
+                raise _issues(plain_issues)
+            spec = _stored_spec(kind, model)
+            spec.update(keep)
+            return {
+                "id": current["id"],
+                "name": body_name(body),
+                **spec,
+                "version": current["version"] + 1,
+                "dateCreated": current["dateCreated"],
+                "dateModified": now_iso(),
+                "selfUri": current["selfUri"],
+            }
+
+        try:
+            stored = await run_in_threadpool(store.replace, kind.name, object_id, version, build)
+        except Missing:
+            raise _not_found(kind, object_id) from None
+        except VersionMismatch as exc:
+            raise ApiProblem(
+                409,
+                f"{kind.name} {object_id} is at version {exc.stored}, not {version}: it changed since it was read",
+                code="version.mismatch",
+                details=[("version", "does not match the stored version")],
+                error_code="version.mismatch",
+            ) from None
+        except DuplicateName:
+            raise _duplicate(kind, body_name(body)) from None
+        return JSON(present(kind, stored))
+
+    async def delete_object(request: Request) -> Response:
+        await state.guard(request, kind.write_scope, write=True)
+        deleted = await run_in_threadpool(store.delete, kind.name, request.path_params["id"])
+        if not deleted:
+            raise _not_found(kind, request.path_params["id"])
+        return Response(status_code=204)
+
+    item = base + "/{id}"
+    return [
+        Route(base, list_objects, methods=["GET"], name=f"{kind.name}.list"),
+        Route(base, create_object, methods=["POST"], name=f"{kind.name}.create"),
+        Route(item, read_object, methods=["GET"], name=f"{kind.name}.read"),
+        Route(item, update_object, methods=["PUT"], name=f"{kind.name}.update"),
+        Route(item, delete_object, methods=["DELETE"], name=f"{kind.name}.delete"),
+    ]
+
+
+def hook_route(hook: PostWriteHook, state: SandboxState) -> Route:
+    """An after-write endpoint (e.g. the TTS cache refresh): accepted, nothing else."""
+
+    async def run_hook(request: Request) -> Response:
+        await state.guard(request, hook.scope, write=False)
+        return JSON({"status": "refreshing"}, status_code=202)
+
+    return Route(hook.path, run_hook, methods=[hook.method], name=f"hook:{hook.path}")
+
+
+def _not_found(kind: Kind, object_id: str) -> ApiProblem:
+    return ApiProblem(404, f"No {kind.name} with id {object_id!r}")
+
+
+def _duplicate(kind: Kind, name: str) -> ApiProblem:
+    return ApiProblem(
+        409,
+        f"A {kind.name} named {name!r} already exists (names are compared case-insensitively)",
+        code="duplicate.name",
+        details=[("name", "is already used by another object of this kind")],
+        error_code="duplicate.name",
+    )
+
+
+__all__ = ["collection_routes", "hook_route", "json_object", "now_iso", "present"]

@@ -1,0 +1,92 @@
+"""The served mode: the sandbox app under uvicorn, on one base URL for API and login.
+
+:func:`run` is what ``reconciler sandbox serve`` calls (blocking, until Ctrl-C);
+:func:`serve_in_thread` starts it on a background thread on a socket bound in advance
+(port 0 = any free port, so parallel tests never collide) and is what the test
+fixtures and benchmarks use.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from . import SandboxOptions, create_app
+from .edge import DroppedResponse
+
+
+class _HideDrops(logging.Filter):
+    """A dropped response is a feature, not an error worth a traceback in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedResponse)
+
+
+def _config(options: SandboxOptions, host: str, port: int, log_level: str) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_HideDrops())
+    return uvicorn.Config(
+        create_app(options),
+        host=host,
+        port=port,
+        http="h11",
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        log_config=None,
+        timeout_keep_alive=30,
+    )
+
+
+def run(options: SandboxOptions, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info") -> None:
+    """Serve until interrupted."""
+    uvicorn.Server(_config(options, host, port, log_level)).run()
+
+
+@dataclass(frozen=True)
+class ServedSandbox:
+    """A sandbox answering at ``url`` (``http://127.0.0.1:PORT``) with ``options``."""
+
+    url: str
+    options: SandboxOptions
+    server: uvicorn.Server
+
+
+@contextmanager
+def serve_in_thread(options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0) -> Iterator[ServedSandbox]:
+    """Run a served sandbox on a free port for the duration of the ``with`` block."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(_config(options, host, port, "warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"sandbox-{port}")
+    thread.start()
+    url = f"http://{host}:{port}"
+    try:
+        _wait_until_up(url, thread, startup_timeout)
+        yield ServedSandbox(url=url, options=options, server=server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _wait_until_up(url: str, thread: threading.Thread, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url + "/__sandbox__/stats", timeout=1.0)
+            return
+        except httpx.TransportError:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox at {url} did not start") from None
+            time.sleep(0.02)

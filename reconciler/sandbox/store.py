@@ -1,0 +1,248 @@
+"""The sandbox's state in SQLite: objects of every kind, OAuth clients and tokens.
+
+Why SQLite and why this way:
+
+* state survives between CLI runs (embedded mode builds a fresh app per run);
+* several processes may share one file (a served sandbox and an embedded one, or two
+  ``serve`` processes): the file is in WAL mode with a generous ``busy_timeout``, and
+  every write is one ``BEGIN IMMEDIATE`` transaction, so a read-check-write sequence
+  (version check, case-insensitive name uniqueness) cannot interleave with another
+  writer's. A ``UNIQUE(kind, name_folded)`` constraint backs the uniqueness check up;
+* a connection is opened per operation: cheap for SQLite, and it keeps the store safe
+  to call from any thread (handlers run store calls in a worker thread).
+
+The store knows nothing about kinds beyond their name: objects are opaque JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    kind         TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    name_folded  TEXT NOT NULL,
+    date_created TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    PRIMARY KEY (kind, id),
+    UNIQUE (kind, name_folded)
+);
+CREATE INDEX IF NOT EXISTS objects_order ON objects (kind, date_created, id);
+CREATE TABLE IF NOT EXISTS clients (
+    client_id     TEXT PRIMARY KEY,
+    client_secret TEXT NOT NULL,
+    scopes        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token      TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    scopes     TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """Base of the store's refusals; the app turns each into an HTTP answer."""
+
+
+class Missing(StoreError):
+    """No object of that kind with that id."""
+
+
+class DuplicateName(StoreError):
+    """Another object of the kind already has this name (case-insensitively)."""
+
+
+class VersionMismatch(StoreError):
+    """The stored version differs from the one the update was based on."""
+
+    def __init__(self, stored: int) -> None:
+        super().__init__(stored)
+        self.stored = stored
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: float
+
+
+def fold(name: str) -> str:
+    """The form names are compared in: case-insensitive, as the contract requires."""
+    return name.casefold()
+
+
+class Store:
+    """All reads and writes of the sandbox's SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        if str(path) == ":memory:":
+            raise ValueError("the sandbox needs a database file (each connection would see its own :memory:)")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+
+    # ---- transactions ------------------------------------------------------------------
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with the write lock up front (``BEGIN IMMEDIATE``)."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: several queries see one snapshot (count and page agree)."""
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    # ---- objects ---------------------------------------------------------------------
+    def create(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Insert ``obj`` (which carries ``id``, ``name`` and ``dateCreated``)."""
+        with self.write() as conn:
+            self._check_name_free(conn, kind, obj["name"], None)
+            try:
+                conn.execute(
+                    "INSERT INTO objects (kind, id, name_folded, date_created, body) VALUES (?, ?, ?, ?, ?)",
+                    (kind, obj["id"], fold(obj["name"]), obj["dateCreated"], json.dumps(obj)),
+                )
+            except sqlite3.IntegrityError as exc:  # pragma: no cover - the check above runs under the same lock
+                raise DuplicateName(obj["name"]) from exc
+        return obj
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        with self.read() as conn:
+            return self._get(conn, kind, object_id)
+
+    def replace(
+        self,
+        kind: str,
+        object_id: str,
+        expected_version: int,
+        build: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Replace an object if its version is ``expected_version``.
+
+        ``build(current)`` makes the new object; it runs inside the transaction, so the
+        version it bumps is the one that was checked.
+        """
+        with self.write() as conn:
+            current = self._get(conn, kind, object_id)
+            if current is None:
+                raise Missing(object_id)
+            if current["version"] != expected_version:
+                raise VersionMismatch(current["version"])
+            new = build(current)
+            self._check_name_free(conn, kind, new["name"], object_id)
+            conn.execute(
+                "UPDATE objects SET name_folded = ?, body = ? WHERE kind = ? AND id = ?",
+                (fold(new["name"]), json.dumps(new), kind, object_id),
+            )
+        return new
+
+    def delete(self, kind: str, object_id: str) -> bool:
+        with self.write() as conn:
+            cursor = conn.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id))
+            return cursor.rowcount > 0
+
+    def page(self, kind: str, name: str | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """``(total, objects)`` of one page, in a stable order: date created, then id."""
+        where, params = "kind = ?", [kind]
+        if name is not None:
+            where += " AND name_folded = ?"
+            params.append(fold(name))
+        with self.read() as conn:
+            (total,) = conn.execute(f"SELECT COUNT(*) FROM objects WHERE {where}", params).fetchone()
+            if offset >= total:
+                return total, []
+            rows = conn.execute(
+                f"SELECT body FROM objects WHERE {where} ORDER BY date_created, id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        return total, [json.loads(body) for (body,) in rows]
+
+    def count(self, kind: str) -> int:
+        with self.read() as conn:
+            (total,) = conn.execute("SELECT COUNT(*) FROM objects WHERE kind = ?", (kind,)).fetchone()
+        return int(total)
+
+    def reset(self) -> None:
+        """Forget every object (clients and tokens stay, so tests can keep going)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM objects")
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, kind: str, object_id: str) -> dict[str, Any] | None:
+        row = conn.execute("SELECT body FROM objects WHERE kind = ? AND id = ?", (kind, object_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    @staticmethod
+    def _check_name_free(conn: sqlite3.Connection, kind: str, name: str, own_id: str | None) -> None:
+        row = conn.execute(
+            "SELECT id FROM objects WHERE kind = ? AND name_folded = ?", (kind, fold(name))
+        ).fetchone()
+        if row is not None and row[0] != own_id:
+            raise DuplicateName(name)
+
+    # ---- OAuth clients and tokens ------------------------------------------------------
+    def put_client(self, client_id: str, client_secret: str, scopes: frozenset[str]) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO clients (client_id, client_secret, scopes) VALUES (?, ?, ?)",
+                (client_id, client_secret, json.dumps(sorted(scopes))),
+            )
+
+    def get_client(self, client_id: str) -> tuple[str, frozenset[str]] | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT client_secret, scopes FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+        return (row[0], frozenset(json.loads(row[1]))) if row else None
+
+    def put_token(self, token: str, record: TokenRecord) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM tokens WHERE expires_at < ?", (record.expires_at - 86_400 * 7,))
+            conn.execute(
+                "INSERT INTO tokens (token, client_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
+                (token, record.client_id, json.dumps(sorted(record.scopes)), record.expires_at),
+            )
+
+    def get_token(self, token: str) -> TokenRecord | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT client_id, scopes, expires_at FROM tokens WHERE token = ?", (token,)).fetchone()
+        return TokenRecord(row[0], frozenset(json.loads(row[1])), float(row[2])) if row else None
+
+    def expire_tokens(self, now: float) -> int:
+        """Make every token expired now (lets tests exercise re-authentication)."""
+        with self.write() as conn:
+            return conn.execute("UPDATE tokens SET expires_at = ? WHERE expires_at > ?", (now - 1, now)).rowcount

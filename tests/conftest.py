@@ -1,0 +1,88 @@
+"""Shared fixtures: the sandbox, embedded and served.
+
+* ``sandbox_options`` — :class:`SandboxOptions` on a fresh SQLite file in ``tmp_path``;
+* ``sandbox_app`` — the ASGI app over those options;
+* ``sandbox_client`` — an ``httpx.AsyncClient`` talking to ``sandbox_app`` in-process
+  (base URL ``http://sandbox.local``); use it in ``@pytest.mark.anyio`` tests;
+* ``token`` — ``await token(client)`` (or ``token(client, "id", "secret")``) returns a
+  bearer token; ``auth_headers(tok)`` builds the header dict;
+* ``served_sandbox`` — factory: ``served_sandbox(rate_limit=60, drop_rate=0.2)`` starts
+  uvicorn on 127.0.0.1 on a free port (own SQLite file unless ``db_path`` is given) and
+  returns an object with ``.url`` and ``.options``; stopped at teardown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxOptions, create_app, embedded_transport
+
+SANDBOX_BASE_URL = "http://sandbox.local"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sandbox_options(tmp_path: Path) -> SandboxOptions:
+    return SandboxOptions(db_path=tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def sandbox_app(sandbox_options: SandboxOptions) -> Any:
+    return create_app(sandbox_options)
+
+
+@pytest.fixture
+async def sandbox_client(sandbox_options: SandboxOptions) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=embedded_transport(sandbox_options), base_url=SANDBOX_BASE_URL) as client:
+        yield client
+
+
+async def get_token(
+    client: httpx.AsyncClient, client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET
+) -> str:
+    """A bearer token from the sandbox's client-credentials endpoint."""
+    response = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def token() -> Callable[..., Awaitable[str]]:
+    """``await token(client)`` -> a bearer token (default sandbox client)."""
+    return get_token
+
+
+@pytest.fixture
+def served_sandbox(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Factory of served sandboxes (uvicorn in a thread, free port, stopped at teardown)."""
+    from reconciler.sandbox.server import serve_in_thread
+
+    stack = ExitStack()
+    count = 0
+
+    def start(**overrides: Any) -> Any:
+        nonlocal count
+        count += 1
+        overrides.setdefault("db_path", tmp_path / f"served-{count}.db")
+        options = dataclasses.replace(SandboxOptions(), **overrides)
+        return stack.enter_context(serve_in_thread(options))
+
+    with stack:
+        yield start
