@@ -47,9 +47,11 @@ def validate(paths: tuple[str, ...]) -> None:
 
 def _register_subcommands() -> None:
     """Groups that live beside their subsystem; their modules import lazily inside."""
+    from .audit.command import audit
     from .sandbox.command import sandbox
 
     main.add_command(sandbox)
+    main.add_command(audit)
 
 
 _register_subcommands()

@@ -1,0 +1,42 @@
+"""The audit trail: who changed which Genesys object, when, from which commit, what
+changed, and whether it worked (issue 6). Format and guarantees: README, "Audit trail".
+
+Modules, one job each: :mod:`.records` (format, canonical form, hashing), :mod:`.log`
+(append-only fsynced writer), :mod:`.trail` (the executor's API), :mod:`.verify`,
+:mod:`.query` (``audit show``), :mod:`.forward` (HTTP forwarding), :mod:`.source`
+(actor and git/CI provenance), :mod:`.redact` (secret masking), :mod:`.command` (CLI).
+
+Names are exported lazily so that importing the CLI group stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .records import FORMAT_VERSION
+    from .source import Source, detect_source
+    from .trail import DEFAULT_AUDIT_LOG, AuditTrail
+    from .verify import AuditChainError, VerifyReport, verify_log
+
+_EXPORTS = {
+    "AuditTrail": ".trail",
+    "DEFAULT_AUDIT_LOG": ".trail",
+    "FORMAT_VERSION": ".records",
+    "Source": ".source",
+    "detect_source": ".source",
+    "AuditChainError": ".verify",
+    "VerifyReport": ".verify",
+    "verify_log": ".verify",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module, __name__), name)

@@ -1,0 +1,206 @@
+"""The append-only writer: one JSON line per record, fsynced before ``append`` returns.
+
+Why each choice:
+
+- **fsync per record.** An intent is announced *before* its request is sent; a record
+  still in a buffer when the process is killed would be a write with no trace. The
+  file is opened ``O_APPEND`` and written with ``os.write`` (no user-space buffer), then
+  ``os.fsync``; a new file also gets its directory fsynced.
+- **One chain across processes.** Every append holds an exclusive ``fcntl.flock`` on
+  the log and reads the sequence number and hash of the *current* last record under
+  it, so two processes appending to one file interleave whole records and keep one
+  chain (within a process a ``threading.Lock`` does the same for threads).
+- **Torn last line.** A process killed (or a disk filled) in the middle of ``os.write``
+  can leave a final line without its newline. Such a line is never a record whose
+  request was sent, because ``append`` returns only after the whole line is fsynced.
+  The next append, under the lock, moves those bytes verbatim to ``<log>.torn`` (one
+  fragment per line, fsynced) and truncates the log back to its last newline, so the
+  fragment is kept for inspection and the chain goes on from the last whole record.
+  :func:`reconciler.audit.verify.verify_log` tolerates such a fragment only as the
+  very last line, and says so.
+- **Refuse rather than fork the chain.** If the last whole record is unreadable or its
+  hash is wrong, ``append`` raises :class:`AuditError` instead of starting a second
+  chain: the caller must not send a write it cannot audit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuditError
+from .records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
+
+TORN_SUFFIX = ".torn"
+_TAIL_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The end of the log as last seen: its size, last ``seq`` and last ``hash``."""
+
+    size: int
+    seq: int
+    hash: str
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class AuditLog:
+    """Appends sealed records to one file; safe across threads and processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.torn_path = self.path.with_name(self.path.name + TORN_SUFFIX)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise AuditError(f"cannot open audit log {self.path}: {exc.strerror}") from None
+        if created:
+            _fsync_dir(self.path.parent)
+        self._lock = threading.Lock()
+        self._tail: _Tail | None = None
+        #: how many torn fragments this writer moved aside (for reports and tests)
+        self.torn_fragments_moved = 0
+
+    # ---- public -----------------------------------------------------------------------
+    def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Seal ``fields`` into the next record of the chain, write and fsync it, return it."""
+        with self._lock, self._locked() as fd:
+            size = self._repair_torn_tail(fd)
+            tail = self._read_tail(fd, size)
+            record: dict[str, Any] = dict(fields)
+            record.update(
+                format_version=FORMAT_VERSION,
+                id=str(uuid.uuid4()),
+                seq=tail.seq + 1,
+                prev_hash=tail.hash,
+                timestamp=utc_timestamp(),
+            )
+            seal(record)
+            data = encode_line(record)
+            self._write_all(fd, data)
+            self._tail = _Tail(size + len(data), record["seq"], record["hash"])
+            return record
+
+    def last_seq(self) -> int:
+        """The ``seq`` of the last whole record (0 for an empty log)."""
+        with self._lock, self._locked() as fd:
+            return self._read_tail(fd, os.fstat(fd).st_size).seq
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- internals --------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        fd = self._fd
+        if fd is None:
+            raise AuditError(f"audit log {self.path} is closed")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _write_all(self, fd: int, data: bytes) -> None:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as exc:
+            self._tail = None
+            raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
+
+    def _repair_torn_tail(self, fd: int) -> int:
+        """Move a final line without newline to the ``.torn`` sidecar; return the size after."""
+        size = os.fstat(fd).st_size
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return size
+        start = self._last_newline_before(fd, size) + 1
+        fragment = os.pread(fd, size - start, start)
+        try:
+            sidecar = os.open(self.torn_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(sidecar, fragment + b"\n")
+                os.fsync(sidecar)
+            finally:
+                os.close(sidecar)
+            os.ftruncate(fd, start)
+            os.fsync(fd)
+        except OSError as exc:
+            raise AuditError(f"cannot set aside the torn last line of {self.path}: {exc.strerror}") from None
+        self.torn_fragments_moved += 1
+        self._tail = None
+        return start
+
+    @staticmethod
+    def _last_newline_before(fd: int, end: int) -> int:
+        """Offset of the last ``\\n`` before ``end``, or -1."""
+        pos = end
+        while pos > 0:
+            begin = max(0, pos - _TAIL_CHUNK)
+            chunk = os.pread(fd, pos - begin, begin)
+            found = chunk.rfind(b"\n")
+            if found >= 0:
+                return begin + found
+            pos = begin
+        return -1
+
+    def _read_tail(self, fd: int, size: int) -> _Tail:
+        if self._tail is not None and self._tail.size == size:
+            return self._tail
+        if size == 0:
+            tail = _Tail(0, 0, GENESIS_HASH)
+        else:
+            start = self._last_newline_before(fd, size - 1) + 1
+            line = os.pread(fd, size - 1 - start, start)
+            tail = _Tail(size, *self._seq_and_hash(line))
+        self._tail = tail
+        return tail
+
+    def _seq_and_hash(self, line: bytes) -> tuple[int, str]:
+        try:
+            record = json.loads(line.decode("utf-8"))
+            seq, digest = record["seq"], record["hash"]
+            valid = isinstance(seq, int) and isinstance(digest, str) and record_hash(record) == digest
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+            valid = False
+        if not valid:
+            raise AuditError(
+                f"the last record of {self.path} is damaged; refusing to continue its hash chain "
+                f"(run `reconciler audit verify {self.path}`)"
+            )
+        return seq, digest

@@ -1,0 +1,73 @@
+"""Reading an audit log line by line, shared by verify, show and forwarding.
+
+Readers take no lock: a writer appends whole lines and fsyncs, so a reader sees complete
+lines plus, at most, the start of a line being written (or left torn by a killed
+process). That last partial line is reported as ``complete=False`` and never treated
+as a record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..errors import AuditError
+
+
+@dataclass(frozen=True)
+class RawLine:
+    """One line of the log as stored; ``data`` excludes the newline."""
+
+    number: int
+    offset: int
+    data: bytes
+    complete: bool
+
+    @property
+    def end(self) -> int:
+        """Offset just past this line (and its newline)."""
+        return self.offset + len(self.data) + (1 if self.complete else 0)
+
+
+def open_log(path: str | Path) -> BinaryIO:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except FileNotFoundError:
+        raise AuditError(f"no audit log at {path}") from None
+    except OSError as exc:
+        raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+
+
+def iter_raw_lines(path: str | Path, *, start_offset: int = 0, start_line: int = 1) -> Iterator[RawLine]:
+    """Every line from ``start_offset`` (which must be a line start) to the end of the file."""
+    with open_log(path) as handle:
+        handle.seek(start_offset)
+        offset, number = start_offset, start_line
+        for chunk in handle:
+            complete = chunk.endswith(b"\n")
+            data = chunk[:-1] if complete else chunk
+            yield RawLine(number, offset, data, complete)
+            offset += len(chunk)
+            number += 1
+
+
+def parse_line(line: RawLine) -> dict[str, Any] | None:
+    """The record on a complete line, or ``None`` when it is not a JSON object."""
+    if not line.complete:
+        return None
+    try:
+        value = json.loads(line.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Records in file order, skipping what is not one (use :mod:`.verify` to judge the log)."""
+    for line in iter_raw_lines(path):
+        record = parse_line(line)
+        if record is not None:
+            yield record

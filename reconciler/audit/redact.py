@@ -1,0 +1,90 @@
+"""Defence in depth against secrets in the audit trail.
+
+The executor already hands the trail masked field changes, but an audit log is kept for
+years and copied to other systems, so the trail masks again before anything is written:
+
+- a value under a field named in any kind's ``write_only`` (``authSecret``), an
+  ``Authorization`` header, or any key that names a secret (``…secret…``,
+  ``…password…``, ``…token…``) becomes ``(sensitive)``, wherever it sits: as a change
+  ``path`` segment or as a key inside a ``before``/``after`` value;
+- a change marked ``"sensitive": true`` keeps neither value;
+- known secret *values* (the resolved ``${env:…}`` values the caller passes) are cut
+  out of every string of the record, error messages included.
+
+The read-only flags that stand in for write-only fields (``authSecretSet``) are kept:
+they say *that* a secret is set or changed, never what it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..desired import SENSITIVE
+
+_SEGMENT = re.compile(r"[.\[\]'\"]+")
+_SECRETISH = ("secret", "password", "passwd", "token", "authorization", "apikey", "api-key", "api_key")
+#: a secret value shorter than this is not searched for: it would mangle ordinary text
+MIN_SECRET_VALUE_LENGTH = 4
+
+
+def _kind_field_names() -> tuple[frozenset[str], frozenset[str]]:
+    from ..kinds import KINDS
+
+    write_only = frozenset(name.casefold() for kind in KINDS for name in kind.write_only)
+    flags = frozenset(flag.casefold() for kind in KINDS for flag in kind.write_only.values())
+    return write_only, flags
+
+
+class Redactor:
+    """Masks secrets in audit record fields; built once per trail."""
+
+    def __init__(self, secret_values: Iterable[str] = ()) -> None:
+        self._write_only, self._flags = _kind_field_names()
+        values = {v for v in secret_values if isinstance(v, str) and len(v) >= MIN_SECRET_VALUE_LENGTH}
+        # longest first, so that a secret containing another is removed whole
+        self._values = sorted(values, key=len, reverse=True)
+
+    def is_secret_key(self, key: str) -> bool:
+        folded = str(key).casefold()
+        if folded in self._flags:
+            return False
+        return folded in self._write_only or any(word in folded for word in _SECRETISH)
+
+    def path_is_secret(self, path: str) -> bool:
+        return any(self.is_secret_key(segment) for segment in _SEGMENT.split(str(path)) if segment)
+
+    def changes(self, changes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Field changes with every secret value masked."""
+        out: list[dict[str, Any]] = []
+        for change in changes:
+            item = {str(k): v for k, v in dict(change).items()}
+            secret = bool(item.get("sensitive")) or self.path_is_secret(str(item.get("path", "")))
+            for side in ("before", "after"):
+                if side in item:
+                    item[side] = self._mask(item[side]) if secret else self.value(item[side])
+            out.append(item)
+        return out
+
+    def value(self, value: Any) -> Any:
+        """``value`` with secret keys masked at any depth and known secret values cut out."""
+        if isinstance(value, Mapping):
+            return {
+                str(k): (self._mask(v) if self.is_secret_key(str(k)) else self.value(v)) for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [self.value(v) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def text(self, text: str) -> str:
+        for secret in self._values:
+            if secret in text:
+                text = text.replace(secret, SENSITIVE)
+        return text
+
+    @staticmethod
+    def _mask(value: Any) -> Any:
+        return None if value is None else SENSITIVE

@@ -1,0 +1,244 @@
+"""The audit trail of one apply: what the executor calls around every write.
+
+Order of events for one write::
+
+    seq = trail.intent(...)      # record written and fsynced; only then is the request sent
+    <HTTP request>
+    trail.outcome(intent_seq=seq, ...)
+
+``intent`` and ``outcome`` are synchronous on purpose: an fsync costs about a millisecond,
+and it is what makes the promise "a killed apply leaves an intent for exactly the writes
+in flight" true. The executor runs its writes as asyncio tasks on one thread; the
+underlying :class:`~.log.AuditLog` also takes a thread lock and a file lock, so other
+threads and processes appending to the same file are safe too.
+
+Forwarding (``forward_url``) happens on a background thread (see :mod:`.forward`) and
+never delays or fails a write; :meth:`AuditTrail.delivery_summary` tells how it went.
+Every field a caller passes goes through :class:`~.redact.Redactor` first.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import ApiError
+from .forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy
+from .log import AuditLog
+from .records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
+from .redact import Redactor
+from .source import Source, detect_source
+
+DEFAULT_AUDIT_LOG = Path(".reconciler") / "audit.jsonl"
+
+
+@dataclass(frozen=True)
+class _Intent:
+    id: str
+    kind: str | None
+    name: str | None
+    action: str
+    method: str
+    path: str
+
+
+class AuditTrail:
+    """Writes run, intent and outcome records for one run to an :class:`~.log.AuditLog`."""
+
+    def __init__(
+        self,
+        log: AuditLog,
+        *,
+        target: str,
+        source: Source,
+        redactor: Redactor,
+        forwarder: BackgroundForwarder | None = None,
+    ) -> None:
+        self.log = log
+        self.target = target
+        self.source = source
+        self.run_id: str = str(uuid.uuid4())
+        self._redactor = redactor
+        self._forwarder = forwarder
+        self._delivery: DeliveryResult | None = None
+        self._intents: dict[int, _Intent] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        target: str,
+        source: Source | None = None,
+        forward_url: str | None = None,
+        secret_values: Iterable[str] = (),
+        retry_policy: RetryPolicy | None = None,
+        forward_cooldown: float = 5.0,
+    ) -> AuditTrail:
+        """Open (or create) the log at ``path`` (default ``.reconciler/audit.jsonl``).
+
+        ``secret_values`` are cut out of every string written (defence in depth, see
+        :mod:`.redact`). With ``forward_url``, records are also posted there, starting
+        with any backlog a previous run could not deliver.
+        """
+        log = AuditLog(path if path is not None else DEFAULT_AUDIT_LOG)
+        forwarder = None
+        if forward_url:
+            log_path, url, policy = log.path, forward_url, retry_policy
+
+            def make(stop: threading.Event) -> Forwarder:
+                return Forwarder(log_path, url, policy=policy, stop_event=stop)
+
+            forwarder = BackgroundForwarder(make, cooldown=forward_cooldown)
+        return cls(
+            log,
+            target=target,
+            source=source or detect_source(),
+            redactor=Redactor(secret_values),
+            forwarder=forwarder,
+        )
+
+    # ---- records -------------------------------------------------------------------------
+    def run_started(self, run_id: str, summary: Mapping[str, int]) -> None:
+        """The first record of an apply: what it is about to do."""
+        self.run_id = str(run_id)
+        self._append(RUN_START, summary=dict(summary), tool_version=__version__)
+
+    def intent(
+        self,
+        *,
+        kind: str | None,
+        name: str | None,
+        object_id: str | None,
+        action: str,
+        changes: Iterable[Mapping[str, Any]] = (),
+        method: str,
+        path: str,
+    ) -> int:
+        """Announce a write; returns its ``seq`` once the record is on disk."""
+        record = self._append(
+            INTENT,
+            kind=kind,
+            name=name,
+            object_id=object_id,
+            action=action,
+            changes=self._redactor.changes(changes),
+            method=method.upper(),
+            path=path,
+        )
+        seq = int(record["seq"])
+        with self._lock:
+            self._intents[seq] = _Intent(record["id"], kind, name, action, method.upper(), path)
+        return seq
+
+    def outcome(
+        self,
+        *,
+        intent_seq: int,
+        outcome: str,
+        status: int | None = None,
+        correlation_id: str | None = None,
+        latency_ms: float | None = None,
+        object_id: str | None = None,
+        version: int | None = None,
+        error: Mapping[str, Any] | ApiError | None = None,
+    ) -> None:
+        """Record how the write announced by ``intent_seq`` ended."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        with self._lock:
+            announced = self._intents.pop(intent_seq, None)
+        if announced is None:
+            raise ValueError(f"no open intent with seq {intent_seq} in this trail")
+        if isinstance(error, ApiError):
+            status = error.status if status is None else status
+            correlation_id = correlation_id or error.correlation_id
+            error = {"code": error.code, "message": error.api_message}
+        self._append(
+            OUTCOME,
+            intent_seq=intent_seq,
+            intent_id=announced.id,
+            kind=announced.kind,
+            name=announced.name,
+            action=announced.action,
+            method=announced.method,
+            path=announced.path,
+            outcome=outcome,
+            status=status,
+            correlation_id=correlation_id,
+            latency_ms=None if latency_ms is None else round(float(latency_ms), 1),
+            object_id=object_id,
+            version=version,
+            error=None if error is None else {"code": error.get("code"), "message": error.get("message")},
+        )
+
+    def run_finished(self, counts: Mapping[str, int], exit_status: int) -> None:
+        """The last record of an apply; then forwarding gets its final, bounded pass."""
+        self._append(RUN_END, counts=dict(counts), exit_status=int(exit_status))
+        self._finish_forwarding()
+
+    @property
+    def open_intents(self) -> list[int]:
+        """Writes announced by this trail and not yet given an outcome."""
+        with self._lock:
+            return sorted(self._intents)
+
+    # ---- forwarding ---------------------------------------------------------------------------
+    def delivery_summary(self) -> str | None:
+        """One line on forwarding for the apply's summary; ``None`` without ``forward_url``."""
+        if self._forwarder is None:
+            return None
+        result = self._finish_forwarding()
+        assert result is not None
+        endpoint = self._forwarder.endpoint
+        if result.undelivered:
+            return (
+                f"audit forwarding: {result.undelivered} record(s) undelivered to {endpoint} "
+                f"({result.error or 'endpoint busy'}); they are kept in {self.log.path} and sent on the next run"
+            )
+        return f"audit forwarding: {result.delivered} record(s) delivered to {endpoint}"
+
+    def _finish_forwarding(self) -> DeliveryResult | None:
+        if self._forwarder is not None and self._delivery is None:
+            self._delivery = self._forwarder.finish()
+        return self._delivery
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._finish_forwarding()
+        finally:
+            self.log.close()
+
+    def __enter__(self) -> AuditTrail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- internals -----------------------------------------------------------------------------
+    def _append(self, record_type: str, **fields: Any) -> dict[str, Any]:
+        safe = {name: self._redactor.value(value) for name, value in fields.items()}
+        record = self.log.append(
+            {
+                "type": record_type,
+                "run_id": self.run_id,
+                "actor": self._redactor.text(self.source.actor),
+                "source": self._redactor.value(self.source.to_json()),
+                "target": self._redactor.text(self.target),
+                **safe,
+            }
+        )
+        if self._forwarder is not None:
+            self._forwarder.notify()
+        return record

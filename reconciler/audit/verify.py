@@ -1,0 +1,164 @@
+"""Checking an audit log: the hash chain, the sequence, and each record's form.
+
+A record is bad, and verification stops at it, when its line is not UTF-8 JSON, lacks
+a field its type requires, is not byte-for-byte its own canonical serialization, has a
+``hash`` that does not match its content, a ``prev_hash`` that is not the previous
+record's ``hash`` (64 zeros for the first), or a ``seq`` that is not the previous one
+plus one. Editing any byte of record N therefore fails at record N; deleting record N
+fails at the record after it.
+
+A hash chain cannot tell that records were cut off the *end* of a file; forwarding the
+records to another system (``--audit-url``) is what anchors the tail.
+
+A final line without its newline is a torn write (see :mod:`.log`): it is reported,
+not counted, and does not fail verification unless it holds a complete JSON value (then
+the newline was removed by hand, which is tampering).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuditError
+from .reader import RawLine, iter_raw_lines
+from .records import (
+    FORMAT_VERSION,
+    GENESIS_HASH,
+    INTENT,
+    OUTCOME,
+    RECORD_TYPES,
+    RUN_END,
+    canonical_bytes,
+    missing_fields,
+    record_hash,
+)
+
+
+class AuditChainError(AuditError):
+    """Verification failed at one line; ``seq`` is ``None`` when the line is no record."""
+
+    def __init__(self, path: str | Path, line: int, seq: int | None, reason: str) -> None:
+        self.path, self.line, self.seq, self.reason = str(path), line, seq, reason
+        where = f"record {seq} (line {line})" if seq is not None else f"line {line}"
+        super().__init__(f"{path}: {where}: {reason}")
+
+
+@dataclass
+class VerifyReport:
+    """What a successful verification saw."""
+
+    path: str
+    records: int = 0
+    runs: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    #: intents with no outcome: writes in flight when a run was interrupted
+    open_intents: list[int] = field(default_factory=list)
+    #: runs with a start and no end
+    unfinished_runs: list[str] = field(default_factory=list)
+    torn_tail_bytes: int = 0
+
+    def summary(self) -> str:
+        text = (
+            f"ok: {self.records} record{'s' if self.records != 1 else ''}, "
+            f"{self.runs} run{'s' if self.runs != 1 else ''}, chain intact"
+        )
+        if self.open_intents:
+            shown = ", ".join(str(s) for s in self.open_intents[:10]) + (", …" if len(self.open_intents) > 10 else "")
+            text += (
+                f"\n{len(self.open_intents)} intent(s) without outcome (writes in flight when a run stopped): "
+                f"seq {shown}"
+            )
+        if self.unfinished_runs:
+            text += f"\n{len(self.unfinished_runs)} run(s) without an end record: {', '.join(self.unfinished_runs)}"
+        if self.torn_tail_bytes:
+            text += (
+                f"\nthe last line is an incomplete write ({self.torn_tail_bytes} bytes), not a record; "
+                "the next writer moves it to the .torn file"
+            )
+        return text
+
+
+def _decode(path: Path, line: RawLine) -> dict[str, Any]:
+    try:
+        value = json.loads(line.data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AuditChainError(path, line.number, None, "not UTF-8") from None
+    except ValueError as exc:
+        raise AuditChainError(path, line.number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise AuditChainError(path, line.number, None, "not a JSON object")
+    return value
+
+
+def _is_torn(line: RawLine) -> bool:
+    """A final fragment that a killed writer could have left: no newline, no whole JSON value."""
+    try:
+        json.JSONDecoder().raw_decode(line.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return False
+
+
+def verify_log(path: str | Path) -> VerifyReport:
+    """Check the whole log; raise :class:`AuditChainError` at the first bad record."""
+    path = Path(path)
+    report = VerifyReport(path=str(path))
+    runs: dict[str, bool] = {}  # run id -> has an end record, in order of first appearance
+    pending: set[int] = set()
+    intents: set[int] = set()
+    for line in iter_raw_lines(path):
+        if not line.complete:
+            if _is_torn(line):
+                report.torn_tail_bytes = len(line.data)
+                break
+            raise AuditChainError(path, line.number, None, "record is not followed by a newline (edited?)")
+        record = _decode(path, line)
+        seq = record.get("seq") if isinstance(record.get("seq"), int) else None
+
+        def bad(reason: str, seq: int | None = seq, number: int = line.number) -> AuditChainError:
+            return AuditChainError(path, number, seq, reason)
+
+        missing = missing_fields(record)
+        if record.get("type") not in RECORD_TYPES:
+            raise bad(f"unknown record type {record.get('type')!r}")
+        if missing:
+            raise bad(f"missing field(s): {', '.join(missing)}")
+        if record.get("format_version") != FORMAT_VERSION:
+            raise bad(f"format_version {record.get('format_version')!r} is not {FORMAT_VERSION}")
+        if canonical_bytes(record) != line.data:
+            raise bad("not in canonical form (the line was edited)")
+        if record_hash(record) != record["hash"]:
+            raise bad("hash mismatch: the record's content does not match its hash")
+        if record["prev_hash"] != report.last_hash:
+            raise bad(
+                "prev_hash does not match the hash of the previous record"
+                if report.records
+                else "prev_hash of the first record is not 64 zeros"
+            )
+        if seq != report.last_seq + 1:
+            raise bad(f"sequence number {record['seq']!r} does not follow {report.last_seq}")
+
+        kind = record["type"]
+        run_id = str(record["run_id"])
+        runs[run_id] = runs.get(run_id, False) or kind == RUN_END
+        if kind == INTENT:
+            pending.add(record["seq"])
+            intents.add(record["seq"])
+        elif kind == OUTCOME:
+            if record["intent_seq"] not in intents:
+                raise bad(f"outcome for intent {record['intent_seq']!r}, which is not an earlier intent")
+            if record["intent_seq"] not in pending:
+                raise bad(f"second outcome for intent {record['intent_seq']!r}")
+            pending.discard(record["intent_seq"])
+
+        report.records += 1
+        report.last_seq = record["seq"]
+        report.last_hash = record["hash"]
+    report.runs = len(runs)
+    report.open_intents = sorted(pending)
+    report.unfinished_runs = [run for run, ended in runs.items() if not ended]
+    return report
