@@ -247,6 +247,8 @@ def issue_from_pydantic(err: Mapping[str, Any], *, secret_fields: Iterable[str] 
         msg = f"has {len(value)} {noun}, more than the maximum {ctx['max_length']}"
     elif kind == "too_short":
         msg = f"has {len(value)} items, fewer than the minimum {ctx['min_length']}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"{shown} does not match the pattern {ctx.get('pattern')!r}"
     elif kind == "literal_error":
         msg = f"{shown} is not one of {ctx.get('expected')}"
     elif kind == "value_error":

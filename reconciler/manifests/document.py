@@ -1,0 +1,124 @@
+"""The envelope of one manifest document: ``apiVersion``, ``kind``, ``metadata.name``, ``spec``.
+
+Checked before the spec, so that a mistyped ``kind`` or ``metdata`` is reported as
+such (with the closest valid word) instead of as a confusing spec error. A document
+keeps going as far as it can: a bad name does not stop its spec from being checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ManifestIssue
+from ..kinds import REGISTRY, Kind, unknown_kind_message
+from ..kinds.base import type_name, validate_name
+from ..yamlsource import Path, SourceDocument
+
+API_VERSION = "reconciler/v1"
+TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
+METADATA = ("name",)
+
+
+@dataclass
+class ParsedDocument:
+    """A document whose envelope was read; ``kind``/``name``/``spec`` are None when unusable."""
+
+    file: str
+    doc: SourceDocument
+    kind: Kind | None = None
+    name: str | None = None
+    spec: dict[str, Any] | None = None
+    issues: list[ManifestIssue] = field(default_factory=list)
+
+    def issue(self, path: Path, message: str, *, at_key: bool = False, shown: str | None = None) -> None:
+        """Record a problem located at ``path`` of the document (its key with ``at_key``)."""
+        line, column = self.doc.mark(path, key=at_key)
+        text = shown if shown is not None else _format(path)
+        self.issues.append(ManifestIssue(self.file, line, column, text, message))
+
+
+def _format(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _unknown_key(parsed: ParsedDocument, path: Path, allowed: tuple[str, ...]) -> None:
+    key = str(path[-1])
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
+    parsed.issue(path, "unknown field" + hint, at_key=True)
+
+
+def parse_document(file: str, doc: SourceDocument) -> ParsedDocument:
+    """Read and check the envelope of ``doc``."""
+    parsed = ParsedDocument(file=file, doc=doc)
+    value = doc.value
+    if not isinstance(value, dict):
+        parsed.issue((), f"a manifest document must be a mapping with {', '.join(TOP_LEVEL)}; got {type_name(value)}")
+        return parsed
+    for key in value:
+        if key not in TOP_LEVEL:
+            _unknown_key(parsed, (key,), TOP_LEVEL)
+    _check_api_version(parsed, value)
+    parsed.kind = _read_kind(parsed, value)
+    parsed.name = _read_name(parsed, value)
+    spec = value.get("spec")
+    if "spec" not in value:
+        parsed.issue((), "is required", shown="spec")
+    elif not isinstance(spec, dict):
+        parsed.issue(("spec",), f"expected a mapping, got {type_name(spec)}")
+    else:
+        parsed.spec = spec
+    return parsed
+
+
+def _check_api_version(parsed: ParsedDocument, value: dict[str, Any]) -> None:
+    if "apiVersion" not in value:
+        parsed.issue((), f"is required (apiVersion: {API_VERSION})", shown="apiVersion")
+    elif value["apiVersion"] != API_VERSION:
+        parsed.issue(("apiVersion",), f"{value['apiVersion']!r} is not supported; use {API_VERSION}")
+
+
+def _read_kind(parsed: ParsedDocument, value: dict[str, Any]) -> Kind | None:
+    if "kind" not in value:
+        parsed.issue((), f"is required (one of {', '.join(REGISTRY)})", shown="kind")
+        return None
+    kind = value["kind"]
+    if not isinstance(kind, str):
+        parsed.issue(("kind",), f"expected a string, got {type_name(kind)}")
+        return None
+    if kind not in REGISTRY:
+        parsed.issue(("kind",), unknown_kind_message(kind))
+        return None
+    return REGISTRY[kind]
+
+
+def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
+    if "metadata" not in value:
+        parsed.issue((), "is required (metadata: {name: ...})", shown="metadata")
+        return None
+    metadata = value["metadata"]
+    if not isinstance(metadata, dict):
+        parsed.issue(("metadata",), f"expected a mapping, got {type_name(metadata)}")
+        return None
+    for key in metadata:
+        if key not in METADATA:
+            _unknown_key(parsed, ("metadata", key), METADATA)
+    path: Path = ("metadata", "name")
+    if "name" not in metadata:
+        parsed.issue(("metadata",), "is required", shown="metadata.name")
+        return None
+    problems = validate_name(metadata["name"])
+    for problem in problems:
+        parsed.issue(path, problem.message)
+    if problems:
+        return None
+    name: str = metadata["name"]
+    if "${" in name:
+        parsed.issue(path, "a name is the object's identity and cannot hold a placeholder")
+        return None
+    return name

@@ -1,0 +1,143 @@
+"""``load_manifests``: from paths to a validated :class:`ManifestSet`, or every problem at once.
+
+The passes, each reporting everything it finds before the next one runs where it can:
+
+1. files: discover, read, parse YAML (syntax errors, duplicate keys) and settings;
+2. documents: envelope (apiVersion, kind, metadata.name, spec);
+3. identities: one object per (kind, name), names compared case-insensitively;
+4. specs: placeholders (secrets, unset variables, malformed references) then every
+   rule of the kind, on values where placeholders are stood in for;
+5. references: declared targets, referenceable fields, no cycles.
+
+Nothing here touches the network: ``reconciler validate`` is this function.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..desired import DesiredObject, Location, ObjectKey
+from ..errors import ManifestError, ManifestIssue
+from ..kinds.base import format_loc
+from ..settings import ProjectSettings, load_settings
+from ..yamlsource import SourceDocument, load_documents
+from .document import ParsedDocument, parse_document
+from .files import digest, discover, display
+from .placeholders import substitute
+from .references import declared_value, identity_issues, reference_issues
+from .spec import check_spec
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """The desired state: validated objects with their placeholders still unresolved."""
+
+    objects: tuple[DesiredObject, ...]
+    files: tuple[str, ...]
+    digest: str
+    settings: ProjectSettings
+
+    def by_key(self) -> dict[ObjectKey, DesiredObject]:
+        """Objects by identity (kind, case-insensitive name)."""
+        return {obj.key: obj for obj in self.objects}
+
+
+def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = None) -> ManifestSet:
+    """Load and validate the manifests under ``paths``; raise ``ManifestError`` with ALL issues.
+
+    ``env`` supplies ``${env:NAME}`` values (default: the process environment); they are
+    used to validate, never stored in the result.
+    """
+    environment: Mapping[str, str] = os.environ if env is None else env
+    fileset = discover(paths)
+    issues: list[ManifestIssue] = list(fileset.issues)
+    settings, settings_issues = load_settings(fileset.settings_path, display(fileset.settings_path))
+    issues.extend(settings_issues)
+
+    parsed: list[ParsedDocument] = []
+    for path in fileset.files:
+        shown = display(path)
+        docs, file_issues = _read(path, shown)
+        issues.extend(file_issues)
+        for doc in docs:
+            document = parse_document(shown, doc)
+            issues.extend(document.issues)
+            parsed.append(document)
+
+    complete = [p for p in parsed if p.kind is not None and p.name is not None and p.spec is not None]
+    objects = [_desired(p) for p in complete]
+    issues.extend(identity_issues(objects))
+    declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
+
+    for document in parsed:
+        issues.extend(_spec_issues(document, environment, declared))
+    issues.extend(reference_issues(objects))
+
+    if issues:
+        raise ManifestError(issues)
+    files = [*fileset.files]
+    if fileset.settings_path.is_file():
+        files.append(fileset.settings_path)
+    return ManifestSet(
+        objects=tuple(objects),
+        files=tuple(display(p) for p in fileset.files),
+        digest=digest(fileset.root, files),
+        settings=settings,
+    )
+
+
+def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [ManifestIssue(shown, None, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+    except OSError as exc:
+        return [], [ManifestIssue(shown, None, None, "", f"cannot read: {exc.strerror or exc}")]
+    docs, problems = load_documents(text)
+    return docs, [ManifestIssue(shown, p.line, p.column, format_loc(p.path), p.message) for p in problems]
+
+
+def _desired(document: ParsedDocument) -> DesiredObject:
+    assert document.kind is not None and document.name is not None and document.spec is not None
+    doc = document.doc
+    locations = {
+        format_loc(path[1:]): Location(document.file, line, column)
+        for path, (line, column) in doc.values.items()
+        if path and path[0] == "spec"
+    }
+    line, column = doc.mark(("metadata", "name"))
+    return DesiredObject(
+        kind=document.kind.name,
+        name=document.name,
+        spec=document.spec,
+        source=Location(document.file, line, column),
+        locations=locations,
+    )
+
+
+def _spec_issues(
+    document: ParsedDocument, env: Mapping[str, str], declared: Mapping[ObjectKey, DesiredObject]
+) -> list[ManifestIssue]:
+    if document.kind is None or document.spec is None:
+        return []
+    substitution = substitute(
+        document.kind, document.spec, env, lambda key, field: declared_value(declared, key, field)
+    )
+    out: list[ManifestIssue] = []
+    for issue in substitution.issues:
+        line, column = document.doc.mark(("spec", *issue.path))
+        out.append(ManifestIssue(document.file, line, column, _spec_path(issue.path), issue.message))
+    for found in check_spec(document.kind, substitution):
+        line, column = document.doc.mark(("spec", *found.path), key=found.at_key)
+        out.append(ManifestIssue(document.file, line, column, _spec_path(found.path), found.message))
+    return out
+
+
+def _spec_path(path: tuple[str | int, ...]) -> str:
+    inner = format_loc(path)
+    if not inner:
+        return "spec"
+    return f"spec{inner}" if inner.startswith("[") else f"spec.{inner}"

@@ -1,0 +1,188 @@
+"""Checking ``${env:…}`` / ``${ref:…}`` placeholders and standing in for them while validating.
+
+The spec handed to the planner keeps its placeholders; but the contract's rules must
+still run offline on the values they will become. So for validation only, each
+placeholder is replaced: ``${env:NAME}`` by the variable's value, ``${ref:…}`` by a
+plausible stand-in (a dummy UUID for ``id``, the declared value for another field).
+Where no honest stand-in exists (unset variable, a field whose value is itself not
+known), the path is marked *opaque* and rule errors there are not reported: the real
+problem has been reported already.
+
+Messages must never show an environment value, so every substituted path remembers
+its text as written and the values to scrub.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..desired import ENV_NAME, PLACEHOLDER, REF_BODY, ObjectKey
+from ..kinds import Kind
+
+Path = tuple[str | int, ...]
+
+#: namespace of the stand-in ids: one fixed UUID per referenced object, so that two
+#: references to the same object compare equal and two to different ones do not
+_ID_NAMESPACE = uuid.UUID("5b0f6f0e-2d55-4a59-9d0e-7b1f3f3c2a10")
+WRITE_ONLY_FORM = re.compile(r"^\$\{env:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
+_START = re.compile(r"\$\{")
+SYNTAX_HINT = "write ${env:NAME} or ${ref:Kind/Name.field}"
+
+
+@dataclass(frozen=True)
+class PathIssue:
+    """A placeholder problem at ``path`` inside the spec."""
+
+    path: Path
+    message: str
+
+
+def stand_in_id(key: ObjectKey) -> str:
+    """The id an object is assumed to have while validating offline."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{key.kind}/{key.name.casefold()}"))
+
+
+@dataclass
+class Substitution:
+    """The spec as validated, and what a message about it must not reveal."""
+
+    value: Any
+    _opaque_count: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
+    issues: list[PathIssue] = field(default_factory=list)
+    #: paths whose value could not be stood in for honestly
+    opaque: set[Path] = field(default_factory=set)
+    #: path -> (text as validated, text as written) for paths holding a placeholder
+    written: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    #: environment values used, to scrub from messages
+    secrets: set[str] = field(default_factory=set)
+
+    def opaque_value(self, path: Path) -> str:
+        """A distinct stand-in for a value nobody can know offline; marks ``path`` opaque."""
+        self.opaque.add(path)
+        return f"(unknown-{next(self._opaque_count)})"
+
+    def scrub(self, path: Path, message: str) -> str:
+        """``message`` with every substituted value replaced by what was written."""
+        if path in self.written:
+            validated, raw = self.written[path]
+            message = message.replace(repr(validated), repr(raw))
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if len(secret) >= 4:
+                message = message.replace(secret, "(sensitive)")
+        return message
+
+
+def iter_strings(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every string in a JSON-like value with its tuple path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from iter_strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from iter_strings(v, (*path, i))
+
+
+def syntax_problems(text: str) -> list[str]:
+    """What is wrong with the placeholders in ``text`` (empty when they are well formed)."""
+    problems: list[str] = []
+    for start in _START.finditer(text):
+        match = PLACEHOLDER.match(text, start.start())
+        if match is None:
+            end = text.find("}", start.start())
+            shown = text[start.start() : end + 1] if end != -1 else text[start.start() :]
+            problems.append(f"malformed placeholder {_short(shown)!r}: {SYNTAX_HINT}")
+        elif match["scheme"] == "env" and not ENV_NAME.match(match["body"]):
+            problems.append(f"malformed placeholder {match.group(0)!r}: the variable name must match [A-Za-z_][A-Za-z0-9_]*")
+        elif match["scheme"] == "ref" and not REF_BODY.match(match["body"]):
+            problems.append(f"malformed reference {match.group(0)!r}: write ${{ref:Kind/Name.field}}, e.g. ${{ref:SpeechRule/My rule.id}}")
+    return problems
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+RefValue = Callable[[ObjectKey, str], "str | None"]
+"""A declared field's value as text for a stand-in, or ``None`` when it is not known."""
+
+
+def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_value: RefValue) -> Substitution:
+    """Check the spec's placeholders and build the value to validate."""
+    result = Substitution(value=None)
+    replaced: dict[Path, str] = {}
+    for path, text in iter_strings(spec):
+        top = path[0] if path else None
+        if top in kind.write_only:
+            if len(path) == 1:
+                replaced[path] = _write_only(path, text, env, result)
+            continue
+        problems = syntax_problems(text)
+        result.issues.extend(PathIssue(path, p) for p in problems)
+        if problems:
+            replaced[path] = result.opaque_value(path)
+            continue
+        if not PLACEHOLDER.search(text):
+            continue
+        validated = PLACEHOLDER.sub(lambda m: _one(m, path, env, ref_value, result), text)
+        replaced[path] = validated
+        result.written[path] = (validated, text)
+    for path in kind.write_only:
+        value = spec.get(path)
+        if value is not None and not isinstance(value, str):
+            result.issues.append(PathIssue((path,), _literal_secret_message()))
+            replaced[(path,)] = result.opaque_value((path,))
+    result.value = _rebuild(spec, (), replaced)
+    return result
+
+
+def _literal_secret_message() -> str:
+    return "must be ${env:NAME}; a literal secret does not belong in a manifest"
+
+
+def _write_only(path: Path, text: str, env: Mapping[str, str], result: Substitution) -> str:
+    """A write-only field holds exactly ``${env:NAME}``, never the secret itself."""
+    match = WRITE_ONLY_FORM.match(text)
+    if match is None:
+        result.issues.append(PathIssue(path, _literal_secret_message()))
+        return result.opaque_value(path)
+    name = match["name"]
+    if name not in env:
+        result.issues.append(PathIssue(path, f"environment variable {name} is not set"))
+        return result.opaque_value(path)
+    result.secrets.add(env[name])
+    result.written[path] = (env[name], text)
+    return env[name]
+
+
+def _one(match: re.Match[str], path: Path, env: Mapping[str, str], ref_value: RefValue, result: Substitution) -> str:
+    if match["scheme"] == "env":
+        name = match["body"]
+        if name not in env:
+            result.issues.append(PathIssue(path, f"environment variable {name} is not set"))
+            return result.opaque_value(path)
+        result.secrets.add(env[name])
+        return env[name]
+    parsed = REF_BODY.match(match["body"])
+    assert parsed is not None  # syntax_problems ran first
+    target = ObjectKey(parsed["kind"], parsed["name"])
+    if parsed["field"] == "id":
+        return stand_in_id(target)
+    found = ref_value(target, parsed["field"])
+    return result.opaque_value(path) if found is None else found
+
+
+def _rebuild(value: Any, path: Path, replaced: Mapping[Path, str]) -> Any:
+    if path in replaced:
+        return replaced[path]
+    if isinstance(value, Mapping):
+        return {k: _rebuild(v, (*path, k), replaced) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebuild(v, (*path, i), replaced) for i, v in enumerate(value)]
+    return value

@@ -1,0 +1,97 @@
+"""Rules that span documents: unique identities, references that resolve, no cycles.
+
+A reference names an object declared in the manifests; an object managed elsewhere is
+pointed at by writing its id. So a reference to anything undeclared is an error now,
+not a surprise at apply time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping, Sequence
+
+from ..desired import DesiredObject, Location, ObjectKey, Reference
+from ..errors import ManifestIssue
+from ..graph import describe_cycle, find_cycles
+from ..kinds import REGISTRY, unknown_kind_message
+
+
+def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
+    """Two documents declaring the same (kind, name), names compared case-insensitively."""
+    first: dict[ObjectKey, DesiredObject] = {}
+    issues: list[ManifestIssue] = []
+    for obj in objects:
+        earlier = first.setdefault(obj.key, obj)
+        if earlier is obj:
+            continue
+        same = "" if earlier.name == obj.name else f" as {earlier.name!r} (names compare case-insensitively)"
+        message = f"{obj.kind} {obj.name!r} is already declared{same} at {earlier.source}"
+        issues.append(_issue(obj.source, "metadata.name", message))
+    return issues
+
+
+def allowed_fields(kind_name: str) -> tuple[str, ...]:
+    """What a reference may read from an object of ``kind_name``: its id and non-secret fields."""
+    kind = REGISTRY[kind_name]
+    return ("id", *(f for f in kind.spec_fields if f not in kind.write_only))
+
+
+def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, field: str) -> str | None:
+    """The text a reference to a declared, literal field will become; ``None`` if not known offline."""
+    obj = objects.get(key)
+    if obj is None or obj.kind not in REGISTRY or field not in allowed_fields(obj.kind) or field == "id":
+        return None
+    value = obj.spec.get(field, REGISTRY[obj.kind].defaults().get(field))
+    if isinstance(value, str):
+        return None if "${" in value else value
+    if isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    return None
+
+
+def reference_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
+    """Dangling references, fields that cannot be referenced, and reference cycles."""
+    declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
+    issues: list[ManifestIssue] = []
+    for obj in objects:
+        for ref in obj.references:
+            problem = _reference_problem(ref, declared)
+            if problem:
+                issues.append(_issue(obj.locations.get(ref.path, obj.source), f"spec.{ref.path}", problem))
+    for cycle in find_cycles(objects):
+        head = declared[cycle[0]]
+        follows = cycle[1] if len(cycle) > 1 else cycle[0]
+        ref = next((r for r in head.references if r.target == follows), None)
+        issues.append(
+            _issue(
+                head.locations.get(ref.path, head.source) if ref else head.source,
+                f"spec.{ref.path}" if ref else "metadata.name",
+                f"reference cycle: {describe_cycle(cycle)}; no object in it can be created first",
+            )
+        )
+    return issues
+
+
+def _text(ref: Reference) -> str:
+    return f"${{ref:{ref.target.kind}/{ref.target.name}.{ref.field}}}"
+
+
+def _reference_problem(ref: Reference, declared: Mapping[ObjectKey, DesiredObject]) -> str | None:
+    if ref.target.kind not in REGISTRY:
+        return f"{_text(ref)}: {unknown_kind_message(ref.target.kind)}"
+    if ref.target not in declared:
+        return (
+            f"dangling reference {_text(ref)}: no {ref.target.kind} named {ref.target.name!r} is declared "
+            "in the manifests (to point at an object managed elsewhere, write its id)"
+        )
+    allowed = allowed_fields(ref.target.kind)
+    if ref.field not in allowed:
+        close = difflib.get_close_matches(ref.field, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{_text(ref)}: {ref.target.kind} has no field {ref.field!r} to reference; {hint}use one of {', '.join(allowed)}"
+    return None
+
+
+def _issue(where: Location, path: str, message: str) -> ManifestIssue:
+    return ManifestIssue(where.file, where.line, where.column, path, message)

@@ -1,0 +1,117 @@
+"""Project settings: the optional ``reconciler.yaml`` at the root of the manifests.
+
+Pruning (deleting live objects that no manifest declares) is dangerous, so it is off
+unless this file turns it on for named kinds, and it is bounded: at most ``maxDeletes``
+objects and at most ``maxDeletePercent`` of a kind's live objects per plan. Objects
+whose names match an ``exclude`` pattern (fnmatch, case-insensitive) are never pruned,
+e.g. objects managed by hand or by another tool.
+
+Example::
+
+    prune:
+      kinds: [Webhook]
+      exclude: ["legacy-*"]
+      maxDeletes: 5
+      maxDeletePercent: 20
+"""
+
+from __future__ import annotations
+
+import difflib
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ManifestIssue
+from .kinds import REGISTRY
+from .kinds.base import format_loc, issue_from_pydantic
+from .suggest import suggest_field
+from .yamlsource import load_documents
+
+SETTINGS_FILE = "reconciler.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PruneSettings(_Strict):
+    """Which live objects a plan may delete, and how many at most."""
+
+    kinds: tuple[str, ...] = Field((), description="Kinds whose undeclared live objects are deleted (none by default).")
+    exclude: tuple[str, ...] = Field((), description="fnmatch patterns of names never deleted (case-insensitive).")
+    maxDeletes: int = Field(10, ge=0, description="At most this many deletions per plan.")
+    maxDeletePercent: float = Field(25.0, ge=0.0, le=100.0, description="At most this share of a kind's live objects.")
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: object) -> object:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, str) and item not in REGISTRY:
+                    close = difflib.get_close_matches(item, list(REGISTRY), n=1, cutoff=0.5)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ValueError(f"unknown kind {item!r} (known: {', '.join(REGISTRY)}){hint}")
+            if len(set(value)) != len(value):
+                raise ValueError("lists a kind twice")
+        return value
+
+    @field_validator("exclude", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    def covers(self, kind: str, name: str) -> bool:
+        """True when a live ``kind/name`` not in the manifests may be deleted."""
+        if kind not in self.kinds:
+            return False
+        folded = name.casefold()
+        return not any(fnmatchcase(folded, pattern.casefold()) for pattern in self.exclude)
+
+
+class ProjectSettings(_Strict):
+    """Everything ``reconciler.yaml`` may say; every field is optional."""
+
+    prune: PruneSettings = Field(default_factory=PruneSettings, description="Delete undeclared live objects of some kinds (off by default).")
+
+    def prunes(self, kind: str, name: str) -> bool:
+        return self.prune.covers(kind, name)
+
+
+def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[ManifestIssue]]:
+    """Read ``path`` (absent: defaults). Problems are ManifestIssues located in the file."""
+    if not path.is_file():
+        return ProjectSettings(), []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return ProjectSettings(), [ManifestIssue(display, None, None, "", f"cannot read settings: {exc}")]
+    docs, problems = load_documents(text)
+    issues = [ManifestIssue(display, p.line, p.column, format_loc(p.path), p.message) for p in problems]
+    if len(docs) > 1:
+        line, column = docs[1].start
+        issues.append(ManifestIssue(display, line, column, "", "settings hold a single YAML document"))
+    if not docs or issues:
+        return ProjectSettings(), issues
+    doc = docs[0]
+    if not isinstance(doc.value, dict):
+        line, column = doc.start
+        return ProjectSettings(), [ManifestIssue(display, line, column, "", "settings must be a mapping")]
+    try:
+        return ProjectSettings.model_validate(doc.value), []
+    except ValidationError as exc:
+        for err in exc.errors():
+            issue = issue_from_pydantic(err)
+            if issue.message == "unknown field":
+                close = suggest_field(ProjectSettings, issue.loc)
+                issue_msg = issue.message + (f" (did you mean {close!r}?)" if close else "")
+                line, column = doc.mark(issue.loc, key=True)
+            else:
+                issue_msg = issue.message
+                line, column = doc.mark(issue.loc)
+            issues.append(ManifestIssue(display, line, column, issue.path, issue_msg))
+        return ProjectSettings(), issues
+

@@ -1,0 +1,206 @@
+"""YAML documents as plain JSON-like values that remember where each part was written.
+
+``yaml.safe_load`` throws positions away, yet every manifest error must name its
+file:line:column. So we compose node trees (``yaml.compose_all``) and build the values
+ourselves, recording the 1-based mark of every value and every mapping key by its path
+(a tuple such as ``("spec", "phrases", 1, "phrase")``).
+
+Plain scalars follow the YAML 1.2 core schema (as Kubernetes does), not PyYAML's 1.1
+rules: ``yes``, ``on`` and ``2024-01-01`` stay strings instead of turning into a bool
+or a date. Duplicate keys, merge keys (``<<``), non-scalar keys, recursive aliases and
+custom tags are errors rather than silent surprises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+Mark = tuple[int, int]  # 1-based (line, column)
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    """A problem in the YAML itself; ``path`` is where in the document it sits."""
+
+    line: int | None
+    column: int | None
+    message: str
+    path: Path = ()
+
+
+@dataclass
+class SourceDocument:
+    """One non-empty document of a file: its value and the marks of its parts."""
+
+    value: Any
+    index: int  # position of the document in its file, from 0
+    start: Mark
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+
+    def mark(self, path: Path, *, key: bool = False) -> Mark:
+        """Where ``path`` was written; falls back to the closest written ancestor.
+
+        ``key=True`` prefers the mapping key (for "unknown field"), else the value.
+        """
+        if key and path in self.keys:
+            return self.keys[path]
+        probe = path
+        while probe:
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), self.start)
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def plain_scalar(text: str) -> Any:
+    """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+class _Builder:
+    """Turns one node tree into values, collecting marks and problems."""
+
+    def __init__(self, doc: SourceDocument) -> None:
+        self.doc = doc
+        self.problems: list[YamlProblem] = []
+        self._active: set[int] = set()
+
+    def problem(self, node: yaml.Node, message: str, path: Path) -> None:
+        line, column = _mark(node)
+        self.problems.append(YamlProblem(line, column, message, path))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.doc.values[path] = _mark(node)
+        if id(node) in self._active:
+            self.problem(node, "recursive alias", path)
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self._active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, f"unsupported YAML tag {node.tag!r}", path)
+            return None
+        if node.style is None and node.tag != f"{_CORE}str":
+            return plain_scalar(node.value)
+        if node.style is None and node.tag == f"{_CORE}str":
+            # An untagged plain scalar 1.1 calls a string may be a 1.2 number (1e3).
+            return plain_scalar(node.value) if _FLOAT.match(node.value) else node.value
+        return node.value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, Mark] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == f"{_CORE}merge":
+                self.problem(key_node, "merge keys (<<) are not supported; write the fields out", path)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, "a mapping key must be a plain string", path)
+                continue
+            key = key_node.value
+            key_path = (*path, key)
+            if key in first_seen:
+                line, _ = first_seen[key]
+                self.problem(key_node, f"duplicate key {key!r} (first at line {line})", key_path)
+                continue
+            first_seen[key] = _mark(key_node)
+            self.doc.keys[key_path] = _mark(key_node)
+            out[key] = self.build(value_node, key_path)
+        return out
+
+
+def _is_empty(node: yaml.Node | None) -> bool:
+    return node is None or (
+        isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == f"{_CORE}null" and not node.value
+    )
+
+
+def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
+    """Every non-empty document of ``text``, with the problems found.
+
+    A syntax error ends the stream (nothing after it can be trusted), but the documents
+    before it are returned so that their own problems are reported too.
+    """
+    docs: list[SourceDocument] = []
+    problems: list[YamlProblem] = []
+    nodes: Iterator[yaml.Node] = yaml.compose_all(text, Loader=yaml.SafeLoader)
+    index = 0
+    while True:
+        try:
+            node = next(nodes)
+        except StopIteration:
+            break
+        except yaml.MarkedYAMLError as exc:
+            problems.append(_syntax_problem(exc))
+            break
+        except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare (bad encoding)
+            problems.append(YamlProblem(None, None, f"invalid YAML: {exc}"))
+            break
+        if not _is_empty(node):
+            doc = SourceDocument(value=None, index=index, start=_mark(node))
+            builder = _Builder(doc)
+            doc.value = builder.build(node, ())
+            docs.append(doc)
+            problems.extend(builder.problems)
+        index += 1
+    return docs, problems
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "syntax error"
+    if exc.context:
+        what = f"{exc.context}: {what}"
+        if exc.context_mark is not None and exc.context_mark is not mark:
+            what += f" (started at line {exc.context_mark.line + 1})"
+    if mark is None:  # pragma: no cover - PyYAML marks its syntax errors
+        return YamlProblem(None, None, f"invalid YAML: {what}")
+    return YamlProblem(mark.line + 1, mark.column + 1, f"invalid YAML: {what}")
