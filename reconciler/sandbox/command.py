@@ -1,10 +1,74 @@
-"""``reconciler sandbox …`` commands (filled in by the sandbox work, issue 2)."""
+"""``reconciler sandbox …`` commands: run the sandbox under uvicorn.
+
+Heavy imports (uvicorn, starlette) happen inside the commands so that
+``reconciler --help`` stays fast.
+"""
 
 from __future__ import annotations
 
 import click
 
+from . import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
+
 
 @click.group()
 def sandbox() -> None:
     """Run or manage the Genesys Cloud sandbox emulator."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite file holding the sandbox state (shared with embedded runs).")
+@click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that gets every scope.")
+@click.option("--client-secret", default=DEFAULT_CLIENT_SECRET, show_default=True, help="Its client secret.")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Delay added to every request.")
+@click.option("--rate-limit", default=300, show_default=True, type=click.IntRange(0),
+              help="Requests per minute per token before 429 + Retry-After (0: unlimited).")
+@click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Probability that a write answers 500/503 without committing.")
+@click.option("--drop-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Probability that a write commits but its response is dropped (connection closed).")
+@click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime in seconds.")
+@click.option("--seed", default=None, type=int, help="Seed of the fault injector, for reproducible faults.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn log level.")
+def serve(
+    host: str,
+    port: int,
+    db_path: str,
+    client_id: str,
+    client_secret: str,
+    latency_ms: int,
+    rate_limit: int,
+    fail_rate: float,
+    drop_rate: float,
+    token_ttl: int,
+    seed: int | None,
+    log_level: str,
+) -> None:
+    """Serve the sandbox over HTTP: API and login on one base URL.
+
+    Point the reconciler (or the official SDK) at it with
+    GENESYSCLOUD_API_URL=http://HOST:PORT.
+    """
+    from ..errors import ConfigError
+    from . import SandboxOptions
+    from .server import run
+
+    if fail_rate + drop_rate > 1:
+        raise ConfigError("--fail-rate plus --drop-rate must not exceed 1")
+    options = SandboxOptions(
+        db_path=db_path,
+        client_id=client_id,
+        client_secret=client_secret,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        fail_rate=fail_rate,
+        drop_rate=drop_rate,
+        token_ttl=token_ttl,
+        seed=seed,
+    )
+    click.echo(f"sandbox: http://{host}:{port} (state in {db_path}); Ctrl-C to stop", err=True)
+    run(options, host=host, port=port, log_level=log_level)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE_DEFAULT = 25
 PAGE_SIZE_MAX = 100
+#: the sandbox's own bound on pageNumber (the contract sets none; SQLite offsets are finite)
+PAGE_NUMBER_MAX = 1_000_000_000
 #: a placeholder standing for "the stored secret" while validating an update
 _KEPT = "kept-secret-placeholder"
 _DIGITS = re.compile(r"[0-9]{1,12}")
@@ -110,7 +112,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     async def list_objects(request: Request) -> Response:
         await state.guard(request, kind.read_scope, write=False)
         size = _int_param(request, "pageSize", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
-        number = _int_param(request, "pageNumber", 1, 1, None)
+        number = _int_param(request, "pageNumber", 1, 1, PAGE_NUMBER_MAX)
         name = request.query_params.get("name")
         total, objects = await run_in_threadpool(store.page, kind.name, name, (number - 1) * size, size)
         page_count = -(-total // size)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import uvicorn
@@ -31,8 +32,11 @@ class _HideDrops(logging.Filter):
         return not isinstance(exc, DroppedResponse)
 
 
-def _config(options: SandboxOptions, host: str, port: int, log_level: str) -> uvicorn.Config:
-    logging.getLogger("uvicorn.error").addFilter(_HideDrops())
+def _config(options: SandboxOptions, host: str, port: int, log_level: str, *, quiet: bool) -> uvicorn.Config:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideDrops) for f in logger.filters):
+        logger.addFilter(_HideDrops())
+    extra: dict[str, Any] = {"log_config": None} if quiet else {}
     return uvicorn.Config(
         create_app(options),
         host=host,
@@ -41,14 +45,14 @@ def _config(options: SandboxOptions, host: str, port: int, log_level: str) -> uv
         lifespan="off",
         log_level=log_level,
         access_log=False,
-        log_config=None,
         timeout_keep_alive=30,
+        **extra,
     )
 
 
 def run(options: SandboxOptions, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info") -> None:
     """Serve until interrupted."""
-    uvicorn.Server(_config(options, host, port, log_level)).run()
+    uvicorn.Server(_config(options, host, port, log_level, quiet=False)).run()
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def serve_in_thread(options: SandboxOptions, host: str = "127.0.0.1", startup_ti
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(options, host, port, "warning"))
+    server = uvicorn.Server(_config(options, host, port, "warning", quiet=True))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"sandbox-{port}")
     thread.start()
     url = f"http://{host}:{port}"
