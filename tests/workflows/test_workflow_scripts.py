@@ -1,0 +1,288 @@
+"""The programs embedded in the workflows behave as promised when run.
+
+``run:`` scripts execute under bash exactly as GitHub runs them, with a fake
+``reconciler`` that exits with a chosen code; ``actions/github-script`` scripts execute
+under Node with a recording fake of the GitHub REST API (``github_script_harness.cjs``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._support import load_workflow, only_job, run_github_script, run_step_script, step
+
+SENTINEL = "s3cr3t-sentinel-value"
+SECRET_ENV = {
+    "GENESYSCLOUD_OAUTHCLIENT_ID": SENTINEL + "-id",
+    "GENESYSCLOUD_OAUTHCLIENT_SECRET": SENTINEL,
+    "CRM_WEBHOOK_PASSWORD": SENTINEL + "-crm",
+}
+JOB_ENV = {"ORG": "prod-eu", "MANIFESTS": "manifests", "GENESYSCLOUD_REGION": "eu-west-1"}
+MARKER = "<!-- reconciler-plan:prod-eu -->"
+DRIFT_MARKER = "<!-- reconciler-drift:prod-eu -->"
+
+
+def script_of(workflow: str, step_id: str) -> str:
+    s = step(only_job(load_workflow(workflow)), step_id)
+    return str(s["run"] if "run" in s else s["with"]["script"])
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        assert SENTINEL not in text
+
+
+class TestPlanStep:
+    @pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml"])
+    @pytest.mark.parametrize(("rc", "changes"), [(0, "false"), (2, "true")])
+    def test_detailed_exit_codes_0_and_2_succeed_and_say_whether_anything_changes(
+        self, workflow: str, rc: int, changes: str, tmp_path: Path
+    ) -> None:
+        proc, calls, outputs, summary = run_step_script(
+            script_of(workflow, "plan"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert outputs == {"changes": changes}
+        assert calls == [["plan", "manifests", "--target", "genesys", "--out", "plan.json",
+                          "--format", "markdown", "--detailed-exitcode"]]
+        assert (tmp_path / "plan.json").exists()
+        assert "fake plan report" in (tmp_path / "plan.md").read_text(encoding="utf-8")
+        assert "fake plan report" in summary
+        assert_no_secret(proc.stdout, proc.stderr, summary)
+
+    @pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml"])
+    @pytest.mark.parametrize("rc", [1, 3])
+    def test_any_other_exit_code_fails_the_step(self, workflow: str, rc: int, tmp_path: Path) -> None:
+        proc, _, outputs, _ = run_step_script(
+            script_of(workflow, "plan"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        )
+        assert proc.returncode == 1
+        assert outputs == {}
+        assert f"::error title=reconciler plan failed::org prod-eu: exit code {rc}" in proc.stdout
+        assert_no_secret(proc.stdout, proc.stderr)
+
+
+class TestValidateStep:
+    @pytest.mark.parametrize(("rc", "expected"), [(0, 0), (1, 1)])
+    def test_exit_code_survives_the_tee_into_the_log(self, rc: int, expected: int, tmp_path: Path) -> None:
+        proc, calls, _, _ = run_step_script(script_of("plan.yml", "validate"), tmp_path, JOB_ENV, rc)
+        assert proc.returncode == expected
+        assert calls == [["validate", "manifests"]]
+        log = (tmp_path / "validate.log").read_text(encoding="utf-8")
+        assert "fake validate report" in log and "fake validate diagnostics" in log
+
+
+class TestApplyStep:
+    ENV = {**JOB_ENV, **SECRET_ENV, "AUDIT_LOG": "reconciler-audit/audit.jsonl"}
+
+    def test_applies_the_plan_file_with_auto_approve_and_audit_log(self, tmp_path: Path) -> None:
+        proc, calls, _, summary = run_step_script(
+            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert calls == [["apply", "plan.json", "--auto-approve", "--audit-log",
+                          "reconciler-audit/audit.jsonl", "--format", "markdown"]]
+        assert (tmp_path / "reconciler-audit").is_dir()
+        assert "fake apply report" in summary and "fake apply report" in proc.stdout
+        assert_no_secret(proc.stdout, proc.stderr, summary)
+
+    def test_sends_audit_records_to_the_audit_url_when_set(self, tmp_path: Path) -> None:
+        url = f"https://audit.example.test/ingest?token={SENTINEL}"
+        proc, calls, _, summary = run_step_script(
+            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": url}
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert calls[0][-2:] == ["--audit-url", url]
+        assert_no_secret(proc.stdout, proc.stderr, summary)
+
+    def test_a_failed_apply_fails_the_step_but_still_reports(self, tmp_path: Path) -> None:
+        proc, _, _, summary = run_step_script(
+            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}, fake_rc=1
+        )
+        assert proc.returncode == 1
+        assert "fake apply report" in summary
+        assert "::error title=reconciler apply failed::org prod-eu: exit code 1" in proc.stdout
+
+
+class TestDriftStep:
+    @pytest.mark.parametrize(("rc", "drifted"), [(0, "false"), (2, "true")])
+    def test_exit_0_and_2_record_whether_the_org_drifted(
+        self, rc: int, drifted: str, tmp_path: Path
+    ) -> None:
+        proc, calls, outputs, summary = run_step_script(
+            script_of("drift.yml", "drift"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert outputs == {"drifted": drifted}
+        assert calls == [["drift", "manifests", "--format", "markdown"]]
+        assert "fake drift report" in summary
+        assert_no_secret(proc.stdout, proc.stderr, summary)
+
+    def test_exit_1_fails_the_job(self, tmp_path: Path) -> None:
+        proc, _, outputs, _ = run_step_script(
+            script_of("drift.yml", "drift"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=1
+        )
+        assert proc.returncode == 1
+        assert outputs == {}
+
+
+def run_script(workflow: str, step_id: str, tmp_path: Path, env: dict[str, str],
+               scenario: dict[str, Any]) -> dict[str, Any]:
+    proc = run_github_script(script_of(workflow, step_id), tmp_path, env, scenario)
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def methods(result: dict[str, Any]) -> list[str]:
+    return [c["method"] for c in result["calls"]]
+
+
+def only_call(result: dict[str, Any], method: str) -> dict[str, Any]:
+    matching = [c["params"] for c in result["calls"] if c["method"] == method]
+    assert len(matching) == 1, methods(result)
+    return matching[0]
+
+
+class TestPlanComment:
+    PAYLOAD = {"pull_request": {"number": 7, "head": {"sha": "0123456789abcdef"}}}
+
+    def env(self, validate: str = "success", plan: str = "success", changes: str = "true") -> dict[str, str]:
+        return {"ORG": "prod-eu", "VALIDATE_OUTCOME": validate, "PLAN_OUTCOME": plan,
+                "PLAN_CHANGES": changes, "VALIDATE_LOG": "validate.log", "PLAN_MD": "plan.md"}
+
+    def scenario(self, comments: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"payload": self.PAYLOAD, "comments": comments}
+
+    def test_creates_the_comment_when_there_is_none(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("+ Webhook/crm-sync will be created\n", encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario([]))
+        assert methods(result) == ["issues.listComments", "issues.createComment"]
+        created = only_call(result, "issues.createComment")
+        assert created["issue_number"] == 7
+        assert created["body"].startswith(MARKER + "\n")
+        assert "changes to apply" in created["body"]
+        assert "+ Webhook/crm-sync will be created" in created["body"]
+        assert "Commit 0123456" in created["body"]
+
+    def test_updates_its_own_comment_in_place(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("No changes.\n", encoding="utf-8")
+        comments = [
+            {"id": 11, "user": {"type": "User"}, "body": "looks good"},
+            {"id": 12, "user": {"type": "Bot"}, "body": f"{MARKER}\nold plan"},
+        ]
+        result = run_script("plan.yml", "comment", tmp_path, self.env(changes="false"),
+                            self.scenario(comments))
+        assert "issues.createComment" not in methods(result)
+        updated = only_call(result, "issues.updateComment")
+        assert updated["comment_id"] == 12
+        assert "no changes" in updated["body"] and "old plan" not in updated["body"]
+
+    def test_leaves_other_orgs_and_humans_quoting_the_marker_alone(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("plan\n", encoding="utf-8")
+        comments = [
+            {"id": 21, "user": {"type": "Bot"}, "body": "<!-- reconciler-plan:prod-eu-2 -->\nx"},
+            {"id": 22, "user": {"type": "User"}, "body": f"quoting {MARKER}"},
+        ]
+        result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario(comments))
+        assert "issues.updateComment" not in methods(result)
+        assert only_call(result, "issues.createComment")["body"].startswith(MARKER)
+
+    def test_invalid_manifests_replace_the_plan_with_the_validation_errors(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("stale plan from an earlier run\n", encoding="utf-8")
+        (tmp_path / "validate.log").write_text(
+            "error: manifests/webhooks.yaml:3:5: spec.url: must be https\n", encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path,
+                            self.env(validate="failure", plan="skipped", changes=""),
+                            self.scenario([{"id": 31, "user": {"type": "Bot"}, "body": MARKER}]))
+        body = only_call(result, "issues.updateComment")["body"]
+        assert "manifests are invalid" in body
+        assert "manifests/webhooks.yaml:3:5: spec.url: must be https" in body
+        assert "stale plan" not in body
+
+    def test_a_failed_plan_links_to_the_run_and_shows_no_details(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("stale plan from an earlier run\n", encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path,
+                            self.env(plan="failure", changes=""), self.scenario([]))
+        body = only_call(result, "issues.createComment")["body"]
+        assert "plan failed" in body
+        assert "https://github.com/acme/genesys-config/actions/runs/4242" in body
+        assert "stale plan" not in body
+
+    def test_a_huge_plan_is_truncated_below_githubs_limit(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("~ change\n" * 20000, encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario([]))
+        body = only_call(result, "issues.createComment")["body"]
+        assert len(body) < 65536
+        assert "`reconciler-plan-prod-eu` artifact" in body
+
+
+class TestDriftIssue:
+    LABEL = "reconciler-drift"
+
+    def env(self, drifted: str) -> dict[str, str]:
+        return {"ORG": "prod-eu", "DRIFTED": drifted, "DRIFT_MD": "drift.md"}
+
+    def issue(self, number: int, marker: str = DRIFT_MARKER, **extra: Any) -> dict[str, Any]:
+        return {"number": number, "state": "open", "labels": [{"name": self.LABEL}],
+                "body": f"{marker}\nold report", **extra}
+
+    def test_drift_opens_a_labelled_issue_creating_the_label_if_needed(self, tmp_path: Path) -> None:
+        (tmp_path / "drift.md").write_text("~ VoiceProfile/agent-en: speed 1.0 -> 1.2\n", encoding="utf-8")
+        result = run_script("drift.yml", "issue", tmp_path, self.env("true"), {"issues": []})
+        assert methods(result) == ["issues.listForRepo", "issues.getLabel",
+                                   "issues.createLabel", "issues.create"]
+        assert only_call(result, "issues.listForRepo")["labels"] == self.LABEL
+        created = only_call(result, "issues.create")
+        assert created["labels"] == [self.LABEL]
+        assert created["title"] == "Configuration drift in prod-eu"
+        assert created["body"].startswith(DRIFT_MARKER)
+        assert "VoiceProfile/agent-en: speed 1.0 -> 1.2" in created["body"]
+
+    def test_an_existing_label_is_reused(self, tmp_path: Path) -> None:
+        (tmp_path / "drift.md").write_text("drift\n", encoding="utf-8")
+        result = run_script("drift.yml", "issue", tmp_path, self.env("true"),
+                            {"issues": [], "labels": [self.LABEL]})
+        assert "issues.createLabel" not in methods(result)
+        assert "issues.create" in methods(result)
+
+    def test_continued_drift_updates_the_one_open_issue(self, tmp_path: Path) -> None:
+        (tmp_path / "drift.md").write_text("new report\n", encoding="utf-8")
+        issues = [self.issue(40), self.issue(41, marker="<!-- reconciler-drift:prod-us -->"),
+                  self.issue(42, pull_request={"url": "x"})]
+        result = run_script("drift.yml", "issue", tmp_path, self.env("true"), {"issues": issues})
+        assert methods(result) == ["issues.listForRepo", "issues.update"]
+        updated = only_call(result, "issues.update")
+        assert updated["issue_number"] == 40
+        assert "new report" in updated["body"] and "state" not in updated
+
+    def test_drift_in_another_org_does_not_count_as_ours(self, tmp_path: Path) -> None:
+        (tmp_path / "drift.md").write_text("drift\n", encoding="utf-8")
+        issues = [self.issue(41, marker="<!-- reconciler-drift:prod-eu-2 -->")]
+        result = run_script("drift.yml", "issue", tmp_path, self.env("true"),
+                            {"issues": issues, "labels": [self.LABEL]})
+        assert "issues.update" not in methods(result)
+        assert only_call(result, "issues.create")["body"].startswith(DRIFT_MARKER)
+
+    def test_a_clean_org_closes_its_issue_with_a_comment(self, tmp_path: Path) -> None:
+        result = run_script("drift.yml", "issue", tmp_path, self.env("false"),
+                            {"issues": [self.issue(40), self.issue(41, marker="<!-- other -->")]})
+        assert methods(result) == ["issues.listForRepo", "issues.createComment", "issues.update"]
+        assert only_call(result, "issues.createComment")["issue_number"] == 40
+        closed = only_call(result, "issues.update")
+        assert (closed["issue_number"], closed["state"], closed["state_reason"]) == (40, "closed", "completed")
+
+    def test_a_clean_org_without_an_issue_changes_nothing(self, tmp_path: Path) -> None:
+        result = run_script("drift.yml", "issue", tmp_path, self.env("false"), {"issues": []})
+        assert methods(result) == ["issues.listForRepo"]
+
+    def test_an_api_error_other_than_404_fails_the_step(self, tmp_path: Path) -> None:
+        (tmp_path / "drift.md").write_text("drift\n", encoding="utf-8")
+        proc = run_github_script(script_of("drift.yml", "issue"), tmp_path, self.env("true"),
+                                 {"issues": [], "labelError": 500})
+        assert proc.returncode == 1
+        assert "label lookup failed" in proc.stderr
