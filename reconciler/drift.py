@@ -1,0 +1,150 @@
+"""Drift: how the live estate differs from the manifests, read from a plan.
+
+Drift is a plan seen from the other side: an update is a live object that *differs*,
+a create is a declared object *missing* live, and a live object that no manifest
+declares is *unmanaged* (whether the plan would prune it or not). Computing it from
+:func:`reconciler.planner.build_plan` means the two can never disagree about what
+counts as a difference (same essences, same masking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from .desired import DesiredObject
+from .kinds import KINDS
+from .plan import Action, FieldChange, Plan
+
+DRIFT_FORMAT_VERSION = 1
+_KIND_RANK = {k.name: i for i, k in enumerate(KINDS)}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DriftedObject(_Frozen):
+    """A declared object whose live state differs, field by field (values masked)."""
+
+    kind: str
+    name: str
+    object_id: str | None = None
+    live_version: int | None = None
+    field_changes: tuple[FieldChange, ...] = ()
+    reason: str = ""
+    source: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class MissingObject(_Frozen):
+    """A declared object with no live object of its kind and name."""
+
+    kind: str
+    name: str
+    reason: str = ""
+    source: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class DriftReport(_Frozen):
+    """Everything that differs between the manifests and one target."""
+
+    format_version: int = DRIFT_FORMAT_VERSION
+    tool_version: str
+    created_at: datetime
+    target: str
+    target_description: str
+    manifests_digest: str
+    differs: tuple[DriftedObject, ...] = ()
+    missing: tuple[MissingObject, ...] = ()
+    #: "Kind/Name" of live objects no manifest declares
+    unmanaged: tuple[str, ...] = ()
+    #: problems found while comparing (e.g. a reference to an object that does not exist)
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> dict[str, int]:
+        return {"differs": len(self.differs), "missing": len(self.missing), "unmanaged": len(self.unmanaged)}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_drift(self) -> bool:
+        """True when anything differs (the ``drift`` command then exits 2)."""
+        return bool(self.differs or self.missing or self.unmanaged)
+
+
+def drift_from_plan(plan: Plan) -> DriftReport:
+    """Read a plan as drift: updates differ, creates are missing, deletes and unmanaged are unmanaged."""
+    differs = tuple(
+        DriftedObject(
+            kind=c.kind,
+            name=c.name,
+            object_id=c.object_id,
+            live_version=c.live_version,
+            field_changes=c.field_changes,
+            reason=c.reason,
+            source=c.source,
+        )
+        for c in plan.changes
+        if c.action == Action.UPDATE
+    )
+    missing = tuple(
+        MissingObject(kind=c.kind, name=c.name, reason=c.reason, source=c.source)
+        for c in plan.changes
+        if c.action == Action.CREATE
+    )
+    deleted = [c.address for c in plan.changes if c.action == Action.DELETE]
+    return DriftReport(
+        tool_version=plan.tool_version,
+        created_at=plan.created_at,
+        target=plan.target,
+        target_description=plan.target_description,
+        manifests_digest=plan.manifests_digest,
+        differs=differs,
+        missing=missing,
+        unmanaged=tuple(sorted(deleted + list(plan.unmanaged), key=_address_key)),
+        errors=plan.errors,
+        warnings=plan.warnings,
+    )
+
+
+def _address_key(address: str) -> tuple[int, str]:
+    kind, _, name = address.partition("/")
+    return (_KIND_RANK.get(kind, len(_KIND_RANK)), name.casefold())
+
+
+def compute_drift(
+    desired: Sequence[DesiredObject],
+    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    env: Mapping[str, str],
+    target: str,
+    target_description: str,
+    manifests_digest: str,
+    created_at: datetime | None = None,
+) -> DriftReport:
+    """Drift straight from desired and live state (a plan without pruning, read as drift)."""
+    from .planner import build_plan
+
+    plan = build_plan(
+        desired,
+        live,
+        env=env,
+        target=target,
+        target_description=target_description,
+        manifests_digest=manifests_digest,
+        created_at=created_at,
+    )
+    return drift_from_plan(plan)

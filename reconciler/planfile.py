@@ -1,0 +1,108 @@
+"""Saved plans (``reconciler plan --out FILE``): a plan as JSON, sealed with a checksum.
+
+The file is the plan's JSON (``format_version`` 1, see ``docs/json-format.md``) plus a
+``checksum``: ``sha256:<hex>`` over the canonical JSON (sorted keys, no spaces, UTF-8)
+of everything else. It guards against edits and truncation, not against an attacker
+who can recompute it: it proves the file is the plan that was reviewed, as the CI job
+that saved it produced it.
+
+A plan file holds no environment values: changes store the spec with ``${env:…}``
+unresolved and show only masked values; apply reads the environment again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import PlanFileError
+from .plan import COMPUTED_PLAN_FIELDS, PLAN_FORMAT_VERSION, Plan
+
+CHECKSUM_KEY = "checksum"
+
+
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def checksum(document: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical JSON of ``document`` without its checksum."""
+    body = {k: v for k, v in document.items() if k != CHECKSUM_KEY}
+    return "sha256:" + hashlib.sha256(canonical_bytes(body)).hexdigest()
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The JSON object written to a plan file, checksum included."""
+    document = plan.model_dump(mode="json")
+    document[CHECKSUM_KEY] = checksum(document)
+    return document
+
+
+def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
+    """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
+    target = Path(path)
+    text = json.dumps(plan_document(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise PlanFileError(f"cannot write plan file {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PlanFileError(f"cannot write plan file {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
+    """Read a plan file, refusing one that was edited, is unreadable or was made for another target."""
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise PlanFileError(f"cannot read plan file {source}: {exc.strerror or exc}") from None
+    return parse_plan(raw, expected_target=expected_target, name=str(source))
+
+
+def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file") -> Plan:
+    """The checks of :func:`load_plan` on the file's contents."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(f"{name} is not a plan file (not valid JSON: {exc})") from None
+    if not isinstance(document, dict):
+        raise PlanFileError(f"{name} is not a plan file (expected a JSON object)")
+    version = document.get("format_version")
+    if version != PLAN_FORMAT_VERSION:
+        raise PlanFileError(
+            f"{name} has plan format_version {version!r}; this reconciler reads format_version "
+            f"{PLAN_FORMAT_VERSION} (make the plan again with this version)"
+        )
+    recorded = document.get(CHECKSUM_KEY)
+    if not isinstance(recorded, str):
+        raise PlanFileError(f"{name} has no checksum; it was not written by reconciler plan --out")
+    if recorded != checksum(document):
+        raise PlanFileError(f"{name} was edited or corrupted since it was saved (checksum mismatch); make the plan again")
+    body = {k: v for k, v in document.items() if k != CHECKSUM_KEY and k not in COMPUTED_PLAN_FIELDS}
+    try:
+        plan = Plan.model_validate(body)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "top level"
+        raise PlanFileError(f"{name} is not a valid plan: {exc.error_count()} problem(s), first at {where}") from None
+    if plan.target != expected_target:
+        raise PlanFileError(
+            f"{name} was made for another target ({plan.target}); "
+            f"it cannot be applied to {expected_target}"
+        )
+    return plan

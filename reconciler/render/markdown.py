@@ -1,0 +1,255 @@
+"""Markdown for pull-request comments: a summary line, one collapsible section per kind.
+
+GitHub refuses comments over 65,536 characters, and a refused comment shows nothing
+at all, so the document is assembled from blocks under a budget (``max_chars``): the
+head (summary, errors, warnings) always fits; then whole objects are added in order
+until the next would not; the rest is counted in a closing line that points to the
+full plan artifact. A section is never cut in the middle of a code block or a
+``<details>`` element.
+
+Nothing secret can appear: values are masked by the planner before they get here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..drift import DriftReport
+from ..kinds import KINDS
+from ..plan import Action, FieldChange, Plan, ResourceChange
+from ..result import ApplyResult, Outcome
+from .values import VERBS, action_counts, counts_phrase, plural, show, shown_fields
+
+#: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
+MAX_CHARS = 65_000
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+#: errors and warnings shown in the head; the rest are counted (the head is never cut)
+MAX_MESSAGES = 20
+_KIND_ORDER = [k.name for k in KINDS]
+
+
+# ---- small Markdown templates --------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Text shown literally in Markdown (reasons, messages), on one line."""
+    text = text.replace("&", "&amp;")
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "<br>")
+
+
+def code(text: str) -> str:
+    """Inline code that survives backticks in ``text``."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(lines: Sequence[str], lang: str = "") -> str:
+    body = "\n".join(lines)
+    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}\n"
+
+
+def details(summary_html: str, *, open_: bool = False) -> tuple[str, str]:
+    """The opening and closing tags of a collapsible section."""
+    return f"<details{' open' if open_ else ''}><summary>{summary_html}</summary>\n\n", "\n</details>\n\n"
+
+
+def bullets(items: Iterable[str]) -> str:
+    return "".join(f"- {item}\n" for item in items)
+
+
+def diff_lines(change: FieldChange) -> list[str]:
+    """A field change as ``diff`` lines: ``-`` old, ``+`` new, ``#`` note."""
+    out: list[str] = []
+    if change.before is not None:
+        out.append(f"- {change.path}: {show(change.before)}")
+    if change.after is not None:
+        out.append(f"+ {change.path}: {show(change.after)}")
+    if change.note:
+        out.append(f"# {change.path}: {change.note}")
+    return out
+
+
+def object_block(change: ResourceChange) -> str:
+    head = f"**{change.action.symbol} {VERBS[change.action]}** {code(change.name)}"
+    if change.reason:
+        head += f" — {escape(change.reason)}"
+    if change.source:
+        head += f" ({code(change.source)})"
+    lines = [line for fc in shown_fields(change) for line in diff_lines(fc)]
+    body = head + "\n\n"
+    if lines:
+        body += code_block(lines, "diff")
+    if change.depends_on:
+        body += f"\nafter: {', '.join(code(d) for d in change.depends_on)}\n"
+    return body + "\n"
+
+
+# ---- budgeted assembly ---------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """One unit that is shown whole or not at all; ``counts`` says what it holds."""
+
+    text: str
+    noun: str = "change"
+
+
+@dataclass
+class Section:
+    summary_html: str
+    blocks: list[Block] = field(default_factory=list)
+    open_: bool = False
+
+
+@dataclass
+class Document:
+    """Head (always shown), sections (shown as far as the budget goes), tail (always shown)."""
+
+    head: str
+    sections: list[Section]
+    tail: str = ""
+
+    def render(self, max_chars: int, artifact_hint: str | None) -> str:
+        reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint)) + 2
+        budget = max_chars - len(self.head) - len(self.tail) - reserve
+        out: list[str] = [self.head]
+        cut: dict[str, int] = {}
+        truncated = False
+        for section in self.sections:
+            opening, closing = details(section.summary_html, open_=section.open_)
+            shown: list[str] = []
+            for block in section.blocks:
+                cost = len(block.text) + (0 if shown else len(opening) + len(closing))
+                if not truncated and cost <= budget:
+                    shown.append(block.text)
+                    budget -= cost
+                else:
+                    truncated = True
+                    cut[block.noun] = cut.get(block.noun, 0) + 1
+            if shown:
+                out.append(opening + "".join(shown) + closing)
+        if truncated:
+            out.append(_cut_note(cut, artifact_hint) + "\n\n")
+        out.append(self.tail)
+        text = "".join(out).rstrip("\n") + "\n"
+        return text
+
+
+def _cut_note(cut: dict[str, int], artifact_hint: str | None) -> str:
+    parts = [f"{count} more {noun if count == 1 else noun + 's'}" for noun, count in cut.items() if count]
+    where = f"see the plan artifact {code(artifact_hint)}" if artifact_hint else "see the full plan artifact"
+    return f"> **… {' and '.join(parts)} not shown** (comment size limit); {where}."
+
+
+def _messages_block(title: str, items: Sequence[str]) -> str:
+    if not items:
+        return ""
+    shown = [escape(i) for i in items[:MAX_MESSAGES]]
+    if len(items) > MAX_MESSAGES:
+        shown.append(f"… {len(items) - MAX_MESSAGES} more (see the plan artifact)")
+    return f"{title}\n\n" + bullets(shown) + "\n"
+
+
+def _by_kind(changes: Iterable[ResourceChange]) -> list[tuple[str, list[ResourceChange]]]:
+    groups: dict[str, list[ResourceChange]] = {}
+    for change in changes:
+        groups.setdefault(change.kind, []).append(change)
+    rank = {k: i for i, k in enumerate(_KIND_ORDER)}
+    return sorted(groups.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
+def _footer(target: str, digest: str, tool_version: str, when: str) -> str:
+    return (
+        f"<sub>target {code(target)} · manifests {code(digest[:19])} · reconciler {escape(tool_version)} · "
+        f"{escape(when)}</sub>\n"
+    )
+
+
+# ---- documents -----------------------------------------------------------------------
+
+
+def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
+    counts = action_counts(plan.changes)
+    head = f"### Reconciler plan for {code(plan.target_description)}\n\n"
+    head += f"**Plan:** {counts_phrase(counts)}"
+    head += f", {counts[Action.NOOP]} unchanged" if counts[Action.NOOP] else ""
+    head += f", {len(plan.unmanaged)} unmanaged.\n\n" if plan.unmanaged else ".\n\n"
+    head += _messages_block(":x: **This plan cannot be applied:**", plan.errors)
+    head += _messages_block(":warning: **Warnings:**", plan.warnings)
+    sections = []
+    for kind, changes in _by_kind(plan.pending()):
+        section = Section(f"<b>{html.escape(kind)}</b>: {html.escape(counts_phrase(action_counts(changes)))}")
+        section.blocks = [Block(object_block(c)) for c in changes]
+        sections.append(section)
+    if plan.unmanaged:
+        section = Section(f"Unmanaged live objects (not declared, left alone): {len(plan.unmanaged)}")
+        section.blocks = [Block(f"- {code(a)}\n", noun="unmanaged object") for a in plan.unmanaged]
+        sections.append(section)
+    tail = _footer(plan.target, plan.manifests_digest, plan.tool_version, plan.created_at.isoformat())
+    return Document(head, sections, tail).render(max_chars, artifact_hint)
+
+
+def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
+    s = report.summary
+    head = f"### Reconciler drift for {code(report.target_description)}\n\n"
+    if report.has_drift:
+        head += f"**Drift:** {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.\n\n"
+    else:
+        head += "**No drift:** the target matches the manifests.\n\n"
+    head += _messages_block(":x: **Errors:**", report.errors)
+    head += _messages_block(":warning: **Warnings:**", report.warnings)
+    sections: list[Section] = []
+    if report.differs:
+        blocks = []
+        for obj in report.differs:
+            text = f"**~ differs** {code(obj.address)}" + (f" — {escape(obj.reason)}" if obj.reason else "") + "\n\n"
+            text += code_block([line for fc in obj.field_changes for line in diff_lines(fc)], "diff") + "\n"
+            blocks.append(Block(text, noun="drifted object"))
+        sections.append(Section(f"Differ from the manifests: {len(report.differs)}", blocks, open_=True))
+    if report.missing:
+        blocks = [
+            Block(f"- {code(o.address)}" + (f" ({code(o.source)})" if o.source else "") + "\n", noun="missing object")
+            for o in report.missing
+        ]
+        sections.append(Section(f"Declared but missing live: {len(report.missing)}", blocks))
+    if report.unmanaged:
+        blocks = [Block(f"- {code(a)}\n", noun="unmanaged object") for a in report.unmanaged]
+        sections.append(Section(f"Live but not declared: {len(report.unmanaged)}", blocks))
+    tail = _footer(report.target, report.manifests_digest, report.tool_version, report.created_at.isoformat())
+    return Document(head, sections, tail).render(max_chars, artifact_hint)
+
+
+_OUTCOME_ICON = {
+    Outcome.SUCCESS: ":white_check_mark:",
+    Outcome.FAILED: ":x:",
+    Outcome.SKIPPED: ":fast_forward:",
+    Outcome.STALE: ":hourglass:",
+}
+
+
+def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
+    c = result.counts
+    head = f"### Reconciler apply to {code(result.target)}\n\n" if result.target else "### Reconciler apply\n\n"
+    head += f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, {c['stale']} stale.\n\n"
+    if result.hooks_called:
+        head += "Hooks called: " + ", ".join(escape(h) for h in result.hooks_called) + "\n\n"
+    blocks = []
+    for ch in result.changes:
+        detail = escape(ch.error) if ch.error else (f"version {ch.version}" if ch.version is not None else "")
+        row = f"| {_OUTCOME_ICON[ch.outcome]} {ch.outcome.value} | {ch.action.symbol} {VERBS[ch.action]} | {code(ch.address)} | {detail} |\n"
+        blocks.append(Block(row))
+    sections = []
+    if blocks:
+        table_head = "| outcome | action | object | detail |\n|---|---|---|---|\n"
+        blocks[0] = Block(table_head + blocks[0].text)
+        sections.append(Section(f"Changes: {len(blocks)}", blocks, open_=bool(result.failed)))
+    return Document(head, sections).render(max_chars, artifact_hint)

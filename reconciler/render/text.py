@@ -1,0 +1,154 @@
+"""Plain-text renderings for a terminal or a log: Terraform-like ``+ ~ -`` lines.
+
+Colour is a parameter, never a guess: the CLI passes ``color=True`` only when stdout
+is a terminal, so logs and files hold no escape codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..drift import DriftReport
+from ..plan import Action, FieldChange, Plan, ResourceChange, summary_line
+from ..result import ApplyResult, Outcome
+from .values import VERBS, plural, show, shown_fields
+
+_CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
+_ACTION_COLOR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
+_SIGN_COLOR = {"+": "green", "~": "yellow", "-": "red"}
+_OUTCOME_COLOR = {Outcome.SUCCESS: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow", Outcome.STALE: "yellow"}
+_OUTCOME_LABEL = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
+
+INDENT = "    "
+
+
+class _Painter:
+    """Wraps text in ANSI colour codes, or leaves it alone."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.color or not text or not styles:
+            return text
+        return f"\x1b[{';'.join(_CODES[s] for s in styles)}m{text}\x1b[0m"
+
+
+def field_line(change: FieldChange, paint: _Painter) -> str:
+    """``~ path: old -> new``, ``+ path: new`` or ``- path: old`` (with a note after ``#``)."""
+    kind = change.change_type
+    if kind == "add":
+        sign, text = "+", f"{change.path}: {show(change.after)}"
+    elif kind == "remove":
+        sign, text = "-", f"{change.path}: {show(change.before)}"
+    else:
+        sign, text = "~", f"{change.path}: {show(change.before)} -> {show(change.after)}"
+    if change.note:
+        text += f"  # {change.note}"
+    return paint(f"{sign} ", _SIGN_COLOR[sign]) + text
+
+
+def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
+    sign = change.action.symbol
+    styles = (_ACTION_COLOR[change.action], "bold") if change.action != Action.NOOP else (_ACTION_COLOR[change.action],)
+    head = paint(f"{sign} {VERBS[change.action]} {change.address}", *styles)
+    extra = f"  ({change.reason})" if change.reason else ""
+    if change.source:
+        extra += paint(f"  [{change.source}]", "dim")
+    lines = [head + extra]
+    lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
+    if change.depends_on:
+        lines.append(INDENT + paint(f"after: {', '.join(change.depends_on)}", "dim"))
+    return lines
+
+
+def _messages(title: str, items: Iterable[str], style: str, paint: _Painter) -> list[str]:
+    items = list(items)
+    if not items:
+        return []
+    return ["", paint(title, style), *(f"  {line}" for item in items for line in _indent_lines(item))]
+
+
+def _indent_lines(text: str) -> list[str]:
+    first, *rest = text.splitlines() or [""]
+    return [f"- {first}", *(f"  {line}" for line in rest)]
+
+
+def render_plan(plan: Plan, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [paint(f"Plan for {plan.target_description}", "bold")]
+    pending = plan.pending()
+    if pending:
+        lines.append("")
+        for change in pending:
+            lines.extend(change_block(change, paint))
+    if plan.unmanaged:
+        lines.append("")
+        lines.append(paint(f"Unmanaged (live, not declared, left alone): {len(plan.unmanaged)}", "bold"))
+        lines.extend(f"  ? {address}" for address in plan.unmanaged)
+    lines += _messages("Warnings:", plan.warnings, "yellow", paint)
+    lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
+    lines.append("")
+    if not plan.has_changes:
+        lines.append(paint(f"No changes: the target matches the manifests ({plural(len(plan.changes), 'object')}).", "bold"))
+    else:
+        lines.append(paint(f"Plan: {summary_line(plan.summary)}.", "bold"))
+    return "\n".join(lines) + "\n"
+
+
+def render_drift(report: DriftReport, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [paint(f"Drift for {report.target_description}", "bold")]
+    if report.differs or report.missing or report.unmanaged:
+        lines.append("")
+    for obj in report.differs:
+        head = paint(f"~ differs {obj.address}", "yellow")
+        lines.append(head + (f"  ({obj.reason})" if obj.reason else "") + (paint(f"  [{obj.source}]", "dim") if obj.source else ""))
+        lines.extend(INDENT + field_line(fc, paint) for fc in obj.field_changes)
+    for obj in report.missing:
+        head = paint(f"+ missing {obj.address}", "green")
+        lines.append(head + (f"  ({obj.reason})" if obj.reason else "") + (paint(f"  [{obj.source}]", "dim") if obj.source else ""))
+    for address in report.unmanaged:
+        lines.append(paint(f"? unmanaged {address}", "cyan") + "  (live, not declared)")
+    lines += _messages("Warnings:", report.warnings, "yellow", paint)
+    lines += _messages("Errors:", report.errors, "red", paint)
+    lines.append("")
+    if report.has_drift:
+        s = report.summary
+        lines.append(paint(f"Drift: {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.", "bold"))
+    else:
+        lines.append(paint("No drift: the target matches the manifests.", "bold"))
+    return "\n".join(lines) + "\n"
+
+
+def render_apply(result: ApplyResult, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [paint(f"Apply to {result.target}" if result.target else "Apply", "bold")]
+    if result.changes:
+        lines.append("")
+    width = max(len(label) for label in _OUTCOME_LABEL.values())
+    for change in result.changes:
+        label = paint(_OUTCOME_LABEL[change.outcome].ljust(width), _OUTCOME_COLOR[change.outcome])
+        text = f"{label}  {change.action.symbol} {VERBS[change.action]} {change.address}"
+        if change.outcome == Outcome.SUCCESS:
+            facts = [f"id {change.object_id}" if change.object_id and change.action != Action.DELETE else ""]
+            facts.append(f"version {change.version}" if change.version is not None else "")
+            facts.append("adopted after a lost answer" if change.adopted else "")
+            shown = ", ".join(f for f in facts if f)
+            text += f"  ({shown})" if shown else ""
+        elif change.error:
+            text += f": {change.error}"
+        lines.append(text)
+    if result.hooks_called:
+        lines.append("")
+        lines.append("Hooks called:")
+        lines.extend(f"  - {hook}" for hook in result.hooks_called)
+    c = result.counts
+    lines.append("")
+    lines.append(
+        paint(
+            f"Apply: {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, {c['stale']} stale.",
+            "bold" if not result.failed else "red",
+        )
+    )
+    return "\n".join(lines) + "\n"
