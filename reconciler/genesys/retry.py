@@ -19,7 +19,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 import anyio
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ..errors import ApiError, RateLimitedError, RetryableError
 from .limits import ClientLimits
@@ -38,15 +38,18 @@ class ApiWait:
     def __init__(self, limits: ClientLimits, rng: random.Random | None = None) -> None:
         self.limits = limits
         self.rng = rng or random.Random()
-        self.backoff = wait_exponential_jitter(
-            initial=limits.backoff_initial, max=limits.backoff_max, jitter=limits.backoff_initial
-        )
 
     def __call__(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             return self.retry_after_wait(exc.retry_after)
-        return float(self.backoff(retry_state))
+        return self.backoff_wait(retry_state.attempt_number)
+
+    def backoff_wait(self, attempt_number: int) -> float:
+        """``initial * 2**(n-1)`` plus up to ``initial`` of jitter, capped at ``backoff_max``."""
+        initial = self.limits.backoff_initial
+        exponent = min(max(0, attempt_number - 1), 32)
+        return min(initial * 2**exponent + self.rng.uniform(0.0, initial), self.limits.backoff_max)
 
     def retry_after_wait(self, retry_after: float) -> float:
         jitter = self.rng.uniform(0.0, min(1.0, max(0.1, 0.1 * retry_after)))

@@ -1,0 +1,185 @@
+"""Tokens: one fetch shared by concurrent calls, renewed before expiry, one refresh on 401, safe failures."""
+
+from __future__ import annotations
+
+import base64
+import random
+from urllib.parse import parse_qs
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from reconciler.errors import AuthenticationError, ServerError
+from reconciler.genesys import ClientLimits, ClientStats, GenesysClient, Target
+from reconciler.genesys.auth import TokenProvider
+
+from ._support import API, CLIENT_ID, CLIENT_SECRET, FAST, TOKEN, VOICE, FakeSleep, envelope, error_body
+
+pytestmark = pytest.mark.anyio
+
+EMPTY = envelope([], page=1, size=100, total=0)
+
+
+def token_answer(value: str, expires_in: int = 86400) -> httpx.Response:
+    return httpx.Response(200, json={"access_token": value, "token_type": "bearer", "expires_in": expires_in})
+
+
+class TestTokenRequest:
+    async def test_basic_auth_and_client_credentials_form(self, client: GenesysClient, router: respx.MockRouter,
+                                                          token_route: respx.Route) -> None:
+        router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
+        await client.list_all(VOICE)
+        request = token_route.calls.last.request
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        assert request.headers["Authorization"] == f"Basic {expected}"
+        assert parse_qs(request.content.decode()) == {"grant_type": ["client_credentials"]}
+
+    async def test_api_calls_carry_the_bearer_token(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        route = router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
+        await client.list_all(VOICE)
+        assert route.calls.last.request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+    async def test_refused_token_request_reports_status_and_code_never_the_secret(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        router.post("/oauth/token").mock(
+            return_value=httpx.Response(
+                401, json={"error": "invalid_client", "error_description": f"bad secret {CLIENT_SECRET}"}
+            )
+        )
+        api = router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            with pytest.raises(AuthenticationError) as info:
+                await client.list_all(VOICE)
+        error = info.value
+        assert (error.status, error.code, error.method, error.path) == (401, "invalid_client", "POST", "/oauth/token")
+        assert CLIENT_SECRET not in str(error)
+        assert "401" in str(error) and "invalid_client" in str(error)
+        assert not api.called
+        assert client.stats.token_fetches == 1  # a refused token is not retried
+
+    async def test_genesys_error_body_on_400(self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep) -> None:
+        router.post("/oauth/token").mock(return_value=httpx.Response(400, json=error_body(400, "bad.credentials")))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            with pytest.raises(AuthenticationError) as info:
+                await client.get(VOICE, "x")
+        assert (info.value.status, info.value.code) == (400, "bad.credentials")
+
+    async def test_token_server_errors_are_retried(self, target: Target, router: respx.MockRouter,
+                                                   fake_sleep: FakeSleep) -> None:
+        token = router.post("/oauth/token").mock(
+            side_effect=[httpx.Response(503, json=error_body(503, "service.unavailable")), httpx.ConnectError("refused"),
+                         token_answer(TOKEN)]
+        )
+        router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            assert await client.list_all(VOICE) == []
+        assert token.call_count == 3
+
+    async def test_token_server_errors_exhausting_attempts(self, target: Target, router: respx.MockRouter,
+                                                           fake_sleep: FakeSleep) -> None:
+        router.post("/oauth/token").mock(return_value=httpx.Response(500, json=error_body(500, "internal.server.error")))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            with pytest.raises(ServerError):
+                await client.get(VOICE, "x")
+
+    async def test_answer_without_access_token(self, target: Target, router: respx.MockRouter,
+                                               fake_sleep: FakeSleep) -> None:
+        router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"token_type": "bearer"}))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            with pytest.raises(AuthenticationError, match="invalid.token.response"):
+                await client.get(VOICE, "x")
+
+
+class TestTokenCache:
+    async def test_concurrent_calls_share_one_fetch(self, client: GenesysClient, router: respx.MockRouter,
+                                                    token_route: respx.Route) -> None:
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        async with anyio.create_task_group() as tg:
+            for i in range(20):
+                tg.start_soon(client.get, VOICE, f"id-{i}")
+        assert token_route.call_count == 1
+        assert client.stats.token_fetches == 1
+
+    async def test_token_reused_until_shortly_before_expiry(self) -> None:
+        now = [0.0]
+        answers = iter([token_answer("t1", expires_in=100), token_answer("t2", expires_in=100)])
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda request: next(answers))) as http:
+            provider = TokenProvider(
+                http, login_url=API, client_id="i", client_secret="s", limits=ClientLimits(),
+                stats=ClientStats(), clock=lambda: now[0],
+            )
+            assert await provider.token() == "t1"
+            now[0] = 79.0  # margin is min(60, 100/5) = 20 s
+            assert await provider.token() == "t1"
+            now[0] = 80.5
+            assert await provider.token() == "t2"
+
+    async def test_invalidate_drops_only_the_stale_token(self) -> None:
+        answers = iter([token_answer("t1"), token_answer("t2")])
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda request: next(answers))) as http:
+            provider = TokenProvider(http, login_url=API, client_id="i", client_secret="s", limits=ClientLimits(),
+                                     stats=ClientStats())
+            assert await provider.token() == "t1"
+            provider.invalidate("some-older-token")
+            assert await provider.token() == "t1"
+            provider.invalidate("t1")
+            assert await provider.token() == "t2"
+
+
+class TestRefreshOn401:
+    async def test_401_refreshes_once_and_retries_the_call(self, target: Target, router: respx.MockRouter,
+                                                           fake_sleep: FakeSleep) -> None:
+        token = router.post("/oauth/token").mock(side_effect=[token_answer("old"), token_answer("new")])
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.headers["Authorization"] == "Bearer new":
+                return httpx.Response(200, json={"id": "x", "name": "n"})
+            return httpx.Response(401, json=error_body(401, "authentication.required"))
+
+        api = router.get("/api/v2/voice/profiles/x").mock(side_effect=answer)
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+            assert (await client.get(VOICE, "x"))["id"] == "x"
+        assert token.call_count == 2
+        assert [c.request.headers["Authorization"] for c in api.calls] == ["Bearer old", "Bearer new"]
+        assert client.stats.token_refreshes_on_401 == 1
+
+    async def test_second_401_is_an_authentication_error(self, client: GenesysClient, router: respx.MockRouter,
+                                                         token_route: respx.Route) -> None:
+        api = router.get("/api/v2/voice/profiles/x").mock(
+            return_value=httpx.Response(401, json=error_body(401, "authentication.required"),
+                                        headers={"ININ-Correlation-Id": "c-401"})
+        )
+        with pytest.raises(AuthenticationError) as info:
+            await client.get(VOICE, "x")
+        assert api.call_count == 2
+        assert token_route.call_count == 2
+        assert info.value.correlation_id == "c-401"
+        assert TOKEN not in str(info.value)
+
+    async def test_many_calls_failing_with_one_stale_token_refresh_it_once(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        token = router.post("/oauth/token").mock(side_effect=[token_answer("old"), token_answer("new"),
+                                                              token_answer("newer")])
+        gate = anyio.Event()
+        arrived = [0]
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            if request.headers["Authorization"] == "Bearer old":
+                arrived[0] += 1
+                if arrived[0] == 10:
+                    gate.set()
+                await gate.wait()  # all ten hold the old token before any learns it is stale
+                return httpx.Response(401, json=error_body(401, "authentication.required"))
+            return httpx.Response(200, json={"id": "x"})
+
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=answer)
+        limits = ClientLimits(requests_per_minute=60_000, rate_burst=100, max_concurrency=10)
+        async with GenesysClient(target, limits=limits, sleep=fake_sleep, rng=random.Random(1)) as client:
+            async with anyio.create_task_group() as tg:
+                for i in range(10):
+                    tg.start_soon(client.get, VOICE, f"id-{i}")
+        assert token.call_count == 2
