@@ -34,9 +34,17 @@ class WebhookSpec(SpecModel):
     requestUrl: str = Field(pattern=r"^https://", description="Absolute https:// URL to call.")
     method: Literal["POST", "PUT"] = Field("POST", description="HTTP method of the callback.")
     headers: dict[str, str] = Field(
-        default_factory=dict, max_length=20, description="Extra headers, at most 20; no Authorization (use authScheme)."
+        default_factory=dict,
+        max_length=20,
+        description="Extra headers, at most 20; no Authorization (use authScheme).",
+        json_schema_extra={"propertyNames": {"not": {"pattern": r"^\s*[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\s*$"}}},
     )
-    eventFilters: list[EventFilter] = Field(min_length=1, max_length=20, description="1 to 20 distinct event filters.")
+    eventFilters: list[EventFilter] = Field(
+        min_length=1,
+        max_length=20,
+        description="1 to 20 distinct event filters.",
+        json_schema_extra={"uniqueItems": True},
+    )
     authScheme: Literal["none", "basic", "bearer"] = Field("none", description="How the callback authenticates.")
     authUsername: str | None = Field(None, min_length=1, description="User name; required when authScheme is basic.")
     authSecret: str | None = Field(
