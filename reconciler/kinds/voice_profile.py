@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, PlainValidator, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from .base import FieldIssue, Kind, PostWriteHook, SpecModel
+from .base import FieldIssue, Kind, PostWriteHook, SpecModel, type_name
 
 Language = Literal["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "ja-JP", "pt-BR"]
 LANGUAGES: tuple[str, ...] = Language.__args__  # type: ignore[attr-defined]
@@ -15,7 +15,20 @@ LANGUAGES: tuple[str, ...] = Language.__args__  # type: ignore[attr-defined]
 #: voice prefix -> the engine that serves it
 ENGINE_BY_PREFIX = {"polly-": "amazon_polly", "azure-": "azure_tts", "google-": "google_tts"}
 
-ParamValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+
+
+def _param_value(value: Any) -> bool | int | float | str:
+    """One check for a customParams value, so a bad one yields one issue at
+    ``customParams.<key>`` rather than one per member of a union (``customParams.k.bool``…)."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(f"expected a string, number or boolean, got {type_name(value)}")
+
+
+ParamValue = Annotated[
+    Union[StrictBool, StrictInt, StrictFloat, StrictStr],
+    PlainValidator(_param_value, json_schema_input_type=Union[StrictBool, StrictInt, StrictFloat, StrictStr]),
+]
 
 
 class VoiceProfileSpec(SpecModel):
