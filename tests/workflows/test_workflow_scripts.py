@@ -204,6 +204,12 @@ class TestPlanComment:
         assert "manifests/webhooks.yaml:3:5: spec.url: must be https" in body
         assert "stale plan" not in body
 
+    def test_a_failure_before_validation_is_not_blamed_on_the_manifests(self, tmp_path: Path) -> None:
+        result = run_script("plan.yml", "comment", tmp_path,
+                            self.env(validate="", plan="", changes=""), self.scenario([]))
+        body = only_call(result, "issues.createComment")["body"]
+        assert "failed before validation" in body and "invalid" not in body
+
     def test_a_failed_plan_links_to_the_run_and_shows_no_details(self, tmp_path: Path) -> None:
         (tmp_path / "plan.md").write_text("stale plan from an earlier run\n", encoding="utf-8")
         result = run_script("plan.yml", "comment", tmp_path,
