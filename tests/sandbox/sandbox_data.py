@@ -1,0 +1,54 @@
+"""Valid bodies per kind and small request helpers shared by the sandbox tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+
+from reconciler.kinds import KINDS, Kind
+
+VALID: dict[str, dict[str, Any]] = {
+    "VoiceProfile": {"name": "Greeting", "language": "en-US", "voice": "polly-joanna", "engine": "amazon_polly"},
+    "SpeechRule": {
+        "name": "Cancellation",
+        "phrases": [{"phrase": "cancel my account"}, {"phrase": "close account", "matchType": "fuzzy"}],
+    },
+    "Webhook": {
+        "name": "Notify",
+        "requestUrl": "https://hooks.example.com/genesys",
+        "eventFilters": [{"event": "rules.updated"}],
+    },
+}
+
+KIND_IDS = [k.name for k in KINDS]
+
+
+def valid(kind: Kind | str, **changes: Any) -> dict[str, Any]:
+    """A valid create body of ``kind`` with ``changes`` applied (a value of ``...`` removes the field)."""
+    name = kind if isinstance(kind, str) else kind.name
+    body = copy.deepcopy(VALID[name])
+    for key, value in changes.items():
+        if value is ...:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def fields(response: httpx.Response) -> list[str]:
+    """The ``fieldName`` of each detail of an error body."""
+    return [d["fieldName"] for d in response.json()["details"]]
+
+
+def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> None:
+    """Status, Genesys error code, the ErrorBody shape and (optionally) the field named."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message", "code", "status", "messageParams", "contextId", "details", "errors"}
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["contextId"] == response.headers["ININ-Correlation-Id"]
+    if field is not None:
+        assert field in fields(response), f"{field!r} not in {fields(response)}"
