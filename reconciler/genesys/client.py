@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
@@ -50,7 +51,7 @@ from .auth import TokenProvider
 from .config import Target
 from .errors import CORRELATION_HEADER, error_from_exception, error_from_response, is_ambiguous
 from .limits import ClientLimits
-from .pacing import Pacer, RateLimiter
+from .pacing import Clock, Pacer, RateLimiter
 from .retry import Sleep, api_retrying
 from .stats import ClientStats
 
@@ -98,15 +99,20 @@ class GenesysClient:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: ClientLimits = ClientLimits(),
         sleep: Sleep | None = None,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        """``sleep``, ``clock`` and ``rng`` are for tests: a fake time line and reproducible jitter."""
         self.target = target
         self.limits = limits
         self.stats = ClientStats()
         self._transport = transport
         self._sleep: Sleep = sleep or anyio.sleep
+        self._clock: Clock = clock or time.monotonic
         self._rng = rng
-        self._limiter = RateLimiter(limits.requests_per_minute, burst=limits.rate_burst, sleep=self._sleep)
+        self._limiter = RateLimiter(
+            limits.requests_per_minute, burst=limits.rate_burst, clock=self._clock, sleep=self._sleep
+        )
         self._pacer = Pacer(self._limiter, limits.max_concurrency)
         self._http: httpx.AsyncClient | None = None
         self._auth: TokenProvider | None = None
@@ -149,6 +155,7 @@ class GenesysClient:
             stats=self.stats,
             limiter=self._limiter,
             sleep=self._sleep,
+            clock=self._clock,
         )
         return self
 

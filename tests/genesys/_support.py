@@ -25,12 +25,17 @@ FAST = ClientLimits(requests_per_minute=60_000, rate_burst=1000, backoff_initial
 
 @dataclass
 class FakeSleep:
-    """Records every requested wait and returns at once (still yielding to the loop)."""
+    """A fake time line: sleeping records the wait and moves ``clock()`` on, without waiting."""
 
     calls: list[float] = field(default_factory=list)
+    now: float = 1000.0
+
+    def clock(self) -> float:
+        return self.now
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += max(0.0, seconds)
         await anyio.sleep(0)
 
     @property

@@ -42,5 +42,5 @@ def token_route(router: respx.MockRouter) -> respx.Route:
 
 @pytest.fixture
 async def client(target: Target, token_route: respx.Route, fake_sleep: FakeSleep) -> AsyncIterator[GenesysClient]:
-    async with GenesysClient(target, limits=FAST, sleep=fake_sleep, rng=random.Random(7)) as c:
+    async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock, rng=random.Random(7)) as c:
         yield c

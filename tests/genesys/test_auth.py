@@ -50,7 +50,7 @@ class TestTokenRequest:
             )
         )
         api = router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             with pytest.raises(AuthenticationError) as info:
                 await client.list_all(VOICE)
         error = info.value
@@ -62,7 +62,7 @@ class TestTokenRequest:
 
     async def test_genesys_error_body_on_400(self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep) -> None:
         router.post("/oauth/token").mock(return_value=httpx.Response(400, json=error_body(400, "bad.credentials")))
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             with pytest.raises(AuthenticationError) as info:
                 await client.get(VOICE, "x")
         assert (info.value.status, info.value.code) == (400, "bad.credentials")
@@ -74,21 +74,21 @@ class TestTokenRequest:
                          token_answer(TOKEN)]
         )
         router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             assert await client.list_all(VOICE) == []
         assert token.call_count == 3
 
     async def test_token_server_errors_exhausting_attempts(self, target: Target, router: respx.MockRouter,
                                                            fake_sleep: FakeSleep) -> None:
         router.post("/oauth/token").mock(return_value=httpx.Response(500, json=error_body(500, "internal.server.error")))
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             with pytest.raises(ServerError):
                 await client.get(VOICE, "x")
 
     async def test_answer_without_access_token(self, target: Target, router: respx.MockRouter,
                                                fake_sleep: FakeSleep) -> None:
         router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"token_type": "bearer"}))
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             with pytest.raises(AuthenticationError, match="invalid.token.response"):
                 await client.get(VOICE, "x")
 
@@ -140,7 +140,7 @@ class TestRefreshOn401:
             return httpx.Response(401, json=error_body(401, "authentication.required"))
 
         api = router.get("/api/v2/voice/profiles/x").mock(side_effect=answer)
-        async with GenesysClient(target, limits=FAST, sleep=fake_sleep) as client:
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             assert (await client.get(VOICE, "x"))["id"] == "x"
         assert token.call_count == 2
         assert [c.request.headers["Authorization"] for c in api.calls] == ["Bearer old", "Bearer new"]
@@ -178,7 +178,7 @@ class TestRefreshOn401:
 
         router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=answer)
         limits = ClientLimits(requests_per_minute=60_000, rate_burst=100, max_concurrency=10)
-        async with GenesysClient(target, limits=limits, sleep=fake_sleep, rng=random.Random(1)) as client:
+        async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock, rng=random.Random(1)) as client:
             async with anyio.create_task_group() as tg:
                 for i in range(10):
                     tg.start_soon(client.get, VOICE, f"id-{i}")

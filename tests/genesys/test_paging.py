@@ -1,0 +1,155 @@
+"""Listing: follow the envelope to the last page, largest page size, pages 2..N concurrently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from reconciler.errors import NotFoundError
+from reconciler.genesys import GenesysClient
+
+from ._support import RULE, VOICE, envelope
+
+pytestmark = pytest.mark.anyio
+
+COLLECTION = "/api/v2/voice/profiles"
+
+
+def objects(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"id-{i:04d}", "name": f"profile {i}"} for i in range(n)]
+
+
+def paged(items: list[dict[str, Any]]) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["pageSize"])
+        number = int(request.url.params["pageNumber"])
+        chunk = items[(number - 1) * size : number * size]
+        return httpx.Response(200, json=envelope(chunk, page=number, size=size, total=len(items)))
+
+    return answer
+
+
+class TestListAll:
+    async def test_reads_every_page_with_the_largest_page_size(self, client: GenesysClient,
+                                                               router: respx.MockRouter) -> None:
+        items = objects(250)
+        route = router.get(COLLECTION).mock(side_effect=paged(items))
+        listed = await client.list_all(VOICE)
+        assert listed == items
+        asked = sorted(int(c.request.url.params["pageNumber"]) for c in route.calls)
+        assert asked == [1, 2, 3]
+        assert {c.request.url.params["pageSize"] for c in route.calls} == {"100"}
+
+    async def test_single_page(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        route = router.get(COLLECTION).mock(side_effect=paged(objects(7)))
+        assert len(await client.list_all(VOICE)) == 7
+        assert route.call_count == 1
+
+    async def test_empty_collection(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        router.get(COLLECTION).mock(side_effect=paged([]))
+        assert await client.list_all(VOICE) == []
+
+    async def test_pages_after_the_first_are_fetched_concurrently(self, client: GenesysClient,
+                                                                  router: respx.MockRouter) -> None:
+        items = objects(500)
+        in_flight = [0]
+        peak = [0]
+        all_started = anyio.Event()
+        inner = paged(items)
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.params["pageNumber"] != "1":
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+                if in_flight[0] == 4:
+                    all_started.set()
+                with anyio.fail_after(5):  # only reachable when pages 2..5 are in flight together
+                    await all_started.wait()
+                in_flight[0] -= 1
+            return inner(request)
+
+        router.get(COLLECTION).mock(side_effect=answer)
+        assert len(await client.list_all(VOICE)) == 500
+        assert peak[0] == 4
+
+    async def test_follows_next_uri_past_the_first_page_count(self, client: GenesysClient,
+                                                              router: respx.MockRouter) -> None:
+        """The collection grew while it was read: the last page still names a next one."""
+        items = objects(230)
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["pageNumber"])
+            if number == 1:  # read when there were 200 objects
+                return httpx.Response(200, json=envelope(items[:100], page=1, size=100, total=200))
+            return httpx.Response(
+                200, json=envelope(items[(number - 1) * 100 : number * 100], page=number, size=100, total=230)
+            )
+
+        route = router.get(COLLECTION).mock(side_effect=answer)
+        assert await client.list_all(VOICE) == items
+        assert sorted(int(c.request.url.params["pageNumber"]) for c in route.calls) == [1, 2, 3]
+
+    async def test_an_object_seen_on_two_pages_is_listed_once(self, client: GenesysClient,
+                                                              router: respx.MockRouter) -> None:
+        items = objects(150)
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["pageNumber"])
+            chunk = items[:100] if number == 1 else items[99:150]  # one object slid down a page
+            return httpx.Response(200, json=envelope(chunk, page=number, size=100, total=150))
+
+        router.get(COLLECTION).mock(side_effect=answer)
+        assert await client.list_all(VOICE) == items
+
+    async def test_a_failing_page_raises_the_error_itself(self, client: GenesysClient,
+                                                          router: respx.MockRouter) -> None:
+        items = objects(300)
+        inner = paged(items)
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.params["pageNumber"] == "3":
+                return httpx.Response(404, json={"code": "not.found", "message": "gone", "status": 404})
+            return inner(request)
+
+        router.get(COLLECTION).mock(side_effect=answer)
+        with pytest.raises(NotFoundError):  # not an ExceptionGroup
+            await client.list_all(VOICE)
+
+
+class TestFindByName:
+    async def test_uses_the_name_filter_and_compares_case_insensitively(self, client: GenesysClient,
+                                                                        router: respx.MockRouter) -> None:
+        rule = {"id": "r1", "name": "Refund Request"}
+        route = router.get("/api/v2/speech/rules").mock(
+            return_value=httpx.Response(200, json=envelope([rule], page=1, size=100, total=1))
+        )
+        assert await client.find_by_name(RULE, "refund request") == rule
+        assert route.calls.last.request.url.params["name"] == "refund request"
+
+    async def test_none_when_absent(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        router.get("/api/v2/speech/rules").mock(
+            return_value=httpx.Response(200, json=envelope([], page=1, size=100, total=0))
+        )
+        assert await client.find_by_name(RULE, "nothing") is None
+
+    async def test_server_ignoring_the_filter_falls_back_to_a_full_listing(self, client: GenesysClient,
+                                                                            router: respx.MockRouter) -> None:
+        items = [{"id": f"r{i}", "name": f"rule {i}"} for i in range(150)]
+        router.get("/api/v2/speech/rules").mock(side_effect=paged(items))
+        assert await client.find_by_name(RULE, "RULE 140") == items[140]
+
+
+class TestGet:
+    async def test_reads_one_object_by_id(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        route = router.get(f"{COLLECTION}/abc").mock(return_value=httpx.Response(200, json={"id": "abc"}))
+        assert await client.get(VOICE, "abc") == {"id": "abc"}
+        assert route.called
+
+    async def test_id_is_quoted_into_the_path(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        route = router.get(f"{COLLECTION}/a%2Fb").mock(return_value=httpx.Response(200, json={"id": "a/b"}))
+        await client.get(VOICE, "a/b")
+        assert route.calls.last.request.url.raw_path == b"/api/v2/voice/profiles/a%2Fb"
