@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
@@ -84,11 +85,13 @@ class DesiredObject:
     def key(self) -> ObjectKey:
         return ObjectKey(self.kind, self.name)
 
-    @property
+    # Cached: the planner and the reference graph ask several times per object, and
+    # walking every spec string again dominated the cost of large no-change plans.
+    @cached_property
     def references(self) -> tuple[Reference, ...]:
         return tuple(find_references(self.spec))
 
-    @property
+    @cached_property
     def env_names(self) -> tuple[str, ...]:
         return tuple(sorted({m.group("body") for _, s in iter_strings(self.spec) for m in _env_matches(s)}))
 

@@ -126,7 +126,8 @@ class Kind:
         defaults are filled, numbers are typed by the model (1 == 1.0), and unordered
         lists are sorted, so that an object just applied never shows a diff.
         """
-        raw = {k: v for k, v in obj.items() if k in self.spec_model.model_fields}
+        fields = self.spec_model.model_fields  # looked up once: pydantic's accessor is slow
+        raw = {k: v for k, v in obj.items() if k in fields}
         try:
             model = self.spec_model.model_validate(raw, strict=False)
             data = model.model_dump(mode="json")
