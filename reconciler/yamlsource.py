@@ -56,6 +56,12 @@ class SourceDocument:
     start: Mark
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
+    #: paths where the YAML itself was wrong; rules about what lies there would only add noise
+    broken: set[Path] = field(default_factory=set)
+
+    def is_broken(self, path: Path) -> bool:
+        """True when ``path`` is, or lies under, a part already reported as bad YAML."""
+        return any(path[: len(b)] == b for b in self.broken)
 
     def mark(self, path: Path, *, key: bool = False) -> Mark:
         """Where ``path`` was written; falls back to the closest written ancestor.
@@ -106,6 +112,7 @@ class _Builder:
         self._active: set[int] = set()
 
     def problem(self, node: yaml.Node, message: str, path: Path) -> None:
+        self.doc.broken.add(path)
         line, column = _mark(node)
         self.problems.append(YamlProblem(line, column, message, path))
 

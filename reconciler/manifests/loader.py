@@ -131,6 +131,8 @@ def _spec_issues(
         line, column = document.doc.mark(("spec", *issue.path))
         out.append(ManifestIssue(document.file, line, column, _spec_path(issue.path), issue.message))
     for found in check_spec(document.kind, substitution):
+        if document.doc.is_broken(("spec", *found.path)):
+            continue
         line, column = document.doc.mark(("spec", *found.path), key=found.at_key)
         out.append(ManifestIssue(document.file, line, column, _spec_path(found.path), found.message))
     return out

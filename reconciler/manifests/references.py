@@ -86,6 +86,8 @@ def _reference_problem(ref: Reference, declared: Mapping[ObjectKey, DesiredObjec
             "in the manifests (to point at an object managed elsewhere, write its id)"
         )
     allowed = allowed_fields(ref.target.kind)
+    if ref.field in REGISTRY[ref.target.kind].write_only:
+        return f"{_text(ref)}: {ref.field} is write-only and cannot be referenced; use one of {', '.join(allowed)}"
     if ref.field not in allowed:
         close = difflib.get_close_matches(ref.field, allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
