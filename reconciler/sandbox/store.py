@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (kind, id),
     UNIQUE (kind, name_folded)
 );
-CREATE INDEX IF NOT EXISTS objects_order ON objects (kind, date_created, id);
+CREATE INDEX IF NOT EXISTS objects_order ON objects (kind, date_created);
 CREATE TABLE IF NOT EXISTS clients (
     client_id     TEXT PRIMARY KEY,
     client_secret TEXT NOT NULL,
@@ -178,7 +178,7 @@ class Store:
             return cursor.rowcount > 0
 
     def page(self, kind: str, name: str | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        """``(total, objects)`` of one page, in a stable order: date created, then id."""
+        """``(total, objects)`` of one page, in a stable order: date created, then insertion order."""
         where, params = "kind = ?", [kind]
         if name is not None:
             where += " AND name_folded = ?"
@@ -188,7 +188,7 @@ class Store:
             if offset >= total:
                 return total, []
             rows = conn.execute(
-                f"SELECT body FROM objects WHERE {where} ORDER BY date_created, id LIMIT ? OFFSET ?",
+                f"SELECT body FROM objects WHERE {where} ORDER BY date_created, rowid LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             ).fetchall()
         return total, [json.loads(body) for (body,) in rows]
