@@ -123,24 +123,24 @@ class Kind:
         """The comparable core of an object, from a live read or from a desired spec + name.
 
         Server-managed fields go, write-only values become their read-only flag,
-        defaults are filled, numbers are typed by the model (1 == 1.0), and unordered
-        lists are sorted, so that an object just applied never shows a diff.
+        defaults are filled, numbers are typed by the model (1 == 1.0), absent and
+        ``None`` are the same at any depth, and unordered lists are sorted, so that an
+        object just applied never shows a diff.
         """
         fields = self.spec_model.model_fields  # looked up once: pydantic's accessor is slow
         raw = {k: v for k, v in obj.items() if k in fields}
         try:
             model = self.spec_model.model_validate(raw, strict=False)
-            data = model.model_dump(mode="json")
+            data = model.model_dump(mode="json", exclude_none=True)
         except ValidationError:
             # Live data our rules reject (written by another tool): compare it as it is.
-            data = {**self.defaults(), **to_json(raw)}
+            data = _without_none({**self.defaults(), **to_json(raw)})
         for secret, flag in self.write_only.items():
             present = data.pop(secret, None) is not None
             data[flag] = bool(obj.get(flag, False)) or present
         for list_field in self.unordered:
             if isinstance(data.get(list_field), list):
                 data[list_field] = sorted(data[list_field], key=canonical_json)
-        data = {k: v for k, v in data.items() if v is not None}
         if "name" in obj:
             data["name"] = obj["name"]
         return data
@@ -182,6 +182,15 @@ def format_loc(loc: Iterable[str | int]) -> str:
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _without_none(value: Any) -> Any:
+    """``None`` means "absent" in an essence, at any depth (``{"filter": None}`` == ``{}``)."""
+    if isinstance(value, Mapping):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def to_json(value: Any) -> Any:
