@@ -1,0 +1,258 @@
+"""load_manifests: the ManifestSet it hands over, file discovery, digest, placeholders, secrets."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reconciler.desired import Location, ObjectKey
+from reconciler.errors import ManifestError
+from reconciler.manifests import ManifestSet, load_manifests
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "manifests"
+PASSWORD = "example-crm-password-123"
+EXAMPLE_ENV = {"CRM_WEBHOOK_PASSWORD": PASSWORD}
+
+RULE = """\
+apiVersion: reconciler/v1
+kind: SpeechRule
+metadata:
+  name: {name}
+spec:
+  phrases:
+    - phrase: {phrase}
+"""
+
+HOOK = """\
+apiVersion: reconciler/v1
+kind: Webhook
+metadata:
+  name: {name}
+spec:
+  requestUrl: {url}
+  eventFilters:
+{filters}"""
+
+
+def hook(name: str, url: str = "https://hooks.example.com/x", filters: str = "    - event: rules.updated\n") -> str:
+    return HOOK.format(name=name, url=url, filters=filters)
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def load_errors(paths: list[str], env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ManifestError) as info:
+        load_manifests(paths, env=env or {})
+    return [str(i) for i in info.value.issues]
+
+
+@pytest.fixture
+def examples() -> ManifestSet:
+    return load_manifests([EXAMPLES], env=EXAMPLE_ENV)
+
+
+class TestExamples:
+    def test_examples_hold_at_least_two_objects_of_each_kind(self, examples: ManifestSet) -> None:
+        kinds = [o.kind for o in examples.objects]
+        assert {k: kinds.count(k) for k in set(kinds)} == {"VoiceProfile": 3, "SpeechRule": 3, "Webhook": 2}
+        assert [Path(f).name for f in examples.files] == ["speech-rules.yaml", "voice-profiles.yaml", "webhooks.yaml"]
+
+    def test_placeholders_stay_unresolved_and_the_secret_is_nowhere(self, examples: ManifestSet) -> None:
+        crm = examples.by_key()[ObjectKey("Webhook", "CRM Compliance Sync")]
+        assert crm.spec["authSecret"] == "${env:CRM_WEBHOOK_PASSWORD}"
+        assert crm.spec["eventFilters"][0]["filter"] == "ruleId eq ${ref:SpeechRule/Compliance Greeting.id}"
+        assert [str(r.target) for r in crm.references] == ["SpeechRule/Compliance Greeting"] * 2
+        assert PASSWORD not in repr(examples)
+
+    def test_locations_point_at_what_was_written(self, examples: ManifestSet) -> None:
+        rule = examples.by_key()[ObjectKey("SpeechRule", "compliance greeting")]
+        file = rule.source.file
+        assert file.endswith("manifests/speech-rules.yaml")
+        assert rule.source == Location(file, 7, 9)
+        assert rule.locations["phrases[1].phrase"] == Location(file, 12, 15)
+        assert rule.locations["scoring[0].value"] == Location(file, 15, 31)
+
+    def test_settings_come_from_reconciler_yaml(self, examples: ManifestSet) -> None:
+        assert examples.settings.prune.kinds == ("Webhook",)
+        assert examples.settings.prunes("Webhook", "Old hook")
+        assert not examples.settings.prunes("Webhook", "Manual test hook")
+        assert not examples.settings.prunes("SpeechRule", "Old rule")
+
+    def test_a_single_file_can_be_validated(self) -> None:
+        loaded = load_manifests([EXAMPLES / "voice-profiles.yaml"], env={})
+        assert len(loaded.objects) == 3
+        assert loaded.settings.prune.kinds == ("Webhook",)  # settings beside the file still apply
+
+    def test_unset_secret_variable_is_an_error_naming_it(self) -> None:
+        errors = load_errors([str(EXAMPLES)])
+        assert len(errors) == 1
+        assert "spec.authSecret: environment variable CRM_WEBHOOK_PASSWORD is not set" in errors[0]
+
+
+class TestDigest:
+    def test_stable_across_working_directory_and_path_order(
+        self, examples: ManifestSet, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir(EXAMPLES)
+        again = load_manifests(["."], env=EXAMPLE_ENV)
+        assert again.digest == examples.digest
+        assert len(examples.digest) == 64
+
+    def test_independent_of_the_environment_values(self, examples: ManifestSet) -> None:
+        assert load_manifests([EXAMPLES], env={"CRM_WEBHOOK_PASSWORD": "other"}).digest == examples.digest
+
+    def test_changes_with_content_name_and_settings(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="hello")})
+        first = load_manifests([tmp_path], env={}).digest
+        write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="hello there")})
+        second = load_manifests([tmp_path], env={}).digest
+        (tmp_path / "a.yaml").rename(tmp_path / "b.yaml")
+        third = load_manifests([tmp_path], env={}).digest
+        write(tmp_path, {"reconciler.yaml": "prune: {kinds: [SpeechRule]}\n"})
+        fourth = load_manifests([tmp_path], env={}).digest
+        assert len({first, second, third, fourth}) == 4
+
+
+class TestDiscovery:
+    def test_directories_are_walked_sorted_skipping_settings_hidden_and_other_files(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        write(
+            tmp_path,
+            {
+                "b.yaml": RULE.format(name="B", phrase="b"),
+                "a/z.yml": RULE.format(name="Z", phrase="z"),
+                "a/c.yaml": RULE.format(name="C", phrase="c"),
+                ".hidden/x.yaml": "not: a manifest\n",
+                ".draft.yaml": "not: a manifest\n",
+                "notes.txt": "not: a manifest\n",
+                "reconciler.yaml": "prune: {kinds: [SpeechRule]}\n",
+            },
+        )
+        monkeypatch.chdir(tmp_path)
+        loaded = load_manifests(["."], env={})
+        assert loaded.files == ("a/c.yaml", "a/z.yml", "b.yaml")
+        assert [o.name for o in loaded.objects] == ["C", "Z", "B"]
+
+    def test_a_file_reached_twice_is_loaded_once(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="a")})
+        monkeypatch.chdir(tmp_path)
+        assert load_manifests([".", "a.yaml"], env={}).files == ("a.yaml",)
+
+    def test_missing_path_is_an_error(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+        assert load_errors(["nowhere"]) == ["nowhere: no such file or directory"]
+
+    def test_empty_directory_is_an_empty_desired_state(self, tmp_path: Path) -> None:
+        loaded = load_manifests([tmp_path], env={})
+        assert loaded.objects == () and loaded.files == ()
+
+    def test_binary_file_is_an_error_not_a_crash(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (tmp_path / "bad.yaml").write_bytes(b"\xff\xfe\x00junk")
+        monkeypatch.chdir(tmp_path)
+        [error] = load_errors(["."])
+        assert error.startswith("bad.yaml: not UTF-8 text")
+
+
+class TestAllErrorsAtOnce:
+    def test_errors_from_every_file_and_pass_are_reported(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        write(
+            tmp_path,
+            {
+                "a.yaml": "key: [unclosed\n",
+                "b.yaml": RULE.format(name="B", phrase="b") + "  tags: [x, x]\n",
+                "c.yaml": hook("C", url="http://c.example.com")
+                + "---\n"
+                + hook("D", filters='    - event: rules.updated\n      filter: "${ref:SpeechRule/Nope.id}"\n'),
+            },
+        )
+        monkeypatch.chdir(tmp_path)
+        errors = load_errors(["."])
+        assert [e.split(":")[0] for e in errors] == ["a.yaml", "b.yaml", "c.yaml", "c.yaml"]
+        assert "b.yaml:8:13: spec.tags[1]: 'x' is a duplicate tag" in errors
+        assert any(e.startswith("c.yaml:6:15: spec.requestUrl:") for e in errors)
+        assert any(e.startswith("c.yaml:17:15: spec.eventFilters[0].filter: dangling reference") for e in errors)
+
+    def test_error_text_counts_the_issues(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="a") + "  scoring: [{type: additive, value: 2}, {type: x, value: 0}]\n"})
+        with pytest.raises(ManifestError) as info:
+            load_manifests([tmp_path], env={})
+        assert str(info.value).splitlines()[0] == "2 errors in manifests"
+
+
+class TestPlaceholders:
+    def test_env_value_is_validated_but_never_shown(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        write(tmp_path, {"a.yaml": hook("A", url="${env:HOOK_URL}")})
+        monkeypatch.chdir(tmp_path)
+        secret_url = "http://internal-host-do-not-leak.example"
+        [error] = load_errors(["."], env={"HOOK_URL": secret_url})
+        assert error.startswith("a.yaml:6:15: spec.requestUrl: '${env:HOOK_URL}' does not match")
+        assert "do-not-leak" not in error
+
+    def test_env_value_that_passes_keeps_the_placeholder(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": hook("A", url="https://${env:HOOK_HOST}/hooks")})
+        loaded = load_manifests([tmp_path], env={"HOOK_HOST": "crm.example.com"})
+        assert loaded.objects[0].spec["requestUrl"] == "https://${env:HOOK_HOST}/hooks"
+        assert loaded.objects[0].env_names == ("HOOK_HOST",)
+
+    def test_a_secret_value_is_scrubbed_from_other_fields_messages(self, tmp_path: Path) -> None:
+        profile = """\
+            apiVersion: reconciler/v1
+            kind: VoiceProfile
+            metadata:
+              name: P
+            spec:
+              language: en-US
+              voice: ${env:VOICE}
+              engine: azure_tts
+            """
+        write(tmp_path, {"p.yaml": profile})
+        [error] = load_errors([str(tmp_path)], env={"VOICE": "polly-SecretVoiceName"})
+        assert "cannot serve voice" in error
+        assert "SecretVoiceName" not in error
+
+    def test_filters_referencing_different_objects_are_not_duplicates(self, tmp_path: Path) -> None:
+        filters = "".join(
+            f'    - event: rules.updated\n      filter: "ruleId eq ${{ref:SpeechRule/{n}.id}}"\n' for n in ("R1", "R2")
+        )
+        write(
+            tmp_path,
+            {
+                "r.yaml": RULE.format(name="R1", phrase="one") + "---\n" + RULE.format(name="R2", phrase="two"),
+                "h.yaml": hook("H", filters=filters),
+            },
+        )
+        assert len(load_manifests([tmp_path], env={}).objects) == 3
+
+    def test_filters_referencing_the_same_object_twice_are_duplicates(self, tmp_path: Path) -> None:
+        filters = '    - event: rules.updated\n      filter: "ruleId eq ${ref:SpeechRule/r1.id}"\n' * 2
+        write(tmp_path, {"r.yaml": RULE.format(name="R1", phrase="one"), "h.yaml": hook("H", filters=filters)})
+        [error] = load_errors([str(tmp_path)])
+        assert "spec.eventFilters[1]: duplicates eventFilters[0]" in error
+
+    def test_reference_to_a_declared_field_is_validated_with_its_value(self, tmp_path: Path) -> None:
+        write(
+            tmp_path,
+            {
+                "h.yaml": hook("Primary")
+                + "---\n"
+                + hook("Mirror", url='"${ref:Webhook/Primary.requestUrl}"')
+                + "---\n"
+                + hook("Bad", url='"${ref:Webhook/Primary.method}"'),
+            },
+        )
+        [error] = load_errors([str(tmp_path)])
+        assert "spec.requestUrl: '${ref:Webhook/Primary.method}' does not match" in error
+
+    def test_names_cannot_hold_placeholders(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": RULE.format(name="Rule ${env:X}", phrase="a")})
+        [error] = load_errors([str(tmp_path)], env={"X": "1"})
+        assert "metadata.name: a name is the object's identity and cannot hold a placeholder" in error
