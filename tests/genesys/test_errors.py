@@ -1,0 +1,154 @@
+"""Error mapping: one class per status/code, the facts to act on, never a token or a secret."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+import pytest
+import respx
+
+from reconciler.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DuplicateNameError,
+    NotFoundError,
+    PermanentError,
+    PermissionError_,
+    RateLimitedError,
+    RetryableError,
+    ServerError,
+    TransportError,
+    VersionMismatchError,
+)
+from reconciler.genesys import GenesysClient
+from reconciler.genesys.errors import error_from_exception, error_from_response, is_ambiguous, parse_retry_after
+
+from ._support import CLIENT_SECRET, HOOK, TOKEN, error_body
+
+pytestmark = pytest.mark.anyio
+
+REQUEST = httpx.Request("PUT", "http://127.0.0.1:8999/api/v2/webhooks/w1")
+
+
+def response(status: int, body: object = None, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers, request=REQUEST)
+
+
+class TestClassFromStatusAndCode:
+    @pytest.mark.parametrize(
+        "status,code,cls",
+        [
+            (400, "bad.request", BadRequestError),
+            (401, "authentication.required", AuthenticationError),
+            (403, "missing.any.permissions", PermissionError_),
+            (404, "not.found", NotFoundError),
+            (409, "duplicate.name", DuplicateNameError),
+            (409, "version.mismatch", VersionMismatchError),
+            (409, "something.else", ConflictError),
+            (429, "too.many.requests", RateLimitedError),
+            (500, "internal.server.error", ServerError),
+            (503, "service.unavailable", ServerError),
+            (418, "teapot", PermanentError),
+        ],
+    )
+    def test_mapping(self, status: int, code: str, cls: type[ApiError]) -> None:
+        error = error_from_response(response(status, error_body(status, code)), method="PUT", path="/p")
+        assert type(error) is cls
+        assert (error.status, error.code) == (status, code)
+
+    def test_retryable_and_permanent_branches(self) -> None:
+        assert isinstance(error_from_response(response(503, {}), method="GET", path="/p"), RetryableError)
+        assert isinstance(error_from_response(response(429, {}), method="GET", path="/p"), RetryableError)
+        assert isinstance(error_from_response(response(409, {}), method="GET", path="/p"), PermanentError)
+
+    def test_code_defaults_from_status_when_the_body_is_not_json(self) -> None:
+        raw = httpx.Response(503, text="<html>down</html>", request=REQUEST)
+        error = error_from_response(raw, method="GET", path="/p")
+        assert isinstance(error, ServerError) and error.code == "service.unavailable"
+
+
+class TestWhatAnErrorCarries:
+    def test_status_code_message_correlation_method_path_and_fields(self) -> None:
+        body = error_body(400, "bad.request", "requestUrl is invalid",
+                          details=[{"errorCode": "invalid", "fieldName": "requestUrl"}])
+        error = error_from_response(response(400, body, **{"ININ-Correlation-Id": "c-42"}),
+                                    method="PUT", path="/api/v2/webhooks/w1")
+        assert (error.status, error.code, error.api_message) == (400, "bad.request", "requestUrl is invalid")
+        assert (error.correlation_id, error.method, error.path) == ("c-42", "PUT", "/api/v2/webhooks/w1")
+        text = str(error)
+        for part in ("PUT /api/v2/webhooks/w1", "HTTP 400 bad.request", "requestUrl is invalid", "fields: requestUrl",
+                     "correlation id: c-42"):
+            assert part in text
+
+    def test_correlation_id_falls_back_to_context_id(self) -> None:
+        error = error_from_response(response(404, error_body(404, "not.found")), method="GET", path="/p")
+        assert error.correlation_id == "ctx-1"
+
+    def test_secrets_echoed_by_the_server_are_blanked(self) -> None:
+        body = error_body(400, "bad.request", f"bad value s3cr3t-hook and {TOKEN}",
+                          details=[{"errorCode": "x", "fieldName": "authSecret", "message": "s3cr3t-hook"}])
+        error = error_from_response(response(400, body), method="PUT", path="/p", secrets=["s3cr3t-hook", TOKEN])
+        assert "s3cr3t-hook" not in str(error) and TOKEN not in str(error)
+        assert "s3cr3t-hook" not in repr(error.details)
+
+    async def test_client_never_puts_token_secret_or_body_in_errors(self, client: GenesysClient,
+                                                                    router: respx.MockRouter) -> None:
+        spec = {"requestUrl": "https://example.org/h", "eventFilters": [{"event": "rules.updated"}],
+                "authScheme": "bearer", "authSecret": "hook-secret-xyz"}
+        echo = f"rejected {TOKEN} {CLIENT_SECRET} hook-secret-xyz"
+        router.post("/api/v2/webhooks").mock(return_value=httpx.Response(400, json=error_body(400, "bad.request", echo)))
+        with pytest.raises(BadRequestError) as info:
+            await client.create(HOOK, HOOK.api_body("H", spec))
+        text = f"{info.value} {info.value!r} {info.value.api_message} {info.value.details}"
+        for secret in (TOKEN, CLIENT_SECRET, "hook-secret-xyz", "Bearer"):
+            assert secret not in text
+        assert "example.org" not in text  # the body is never quoted
+
+
+class TestTransportFailures:
+    @pytest.mark.parametrize(
+        "exc,code,ambiguous",
+        [
+            (httpx.ReadTimeout("t"), "timeout", True),
+            (httpx.WriteTimeout("t"), "timeout", True),
+            (httpx.ConnectTimeout("t"), "connect.timeout", False),
+            (httpx.PoolTimeout("t"), "pool.timeout", False),
+            (httpx.ConnectError("t"), "connection.refused", False),
+            (httpx.RemoteProtocolError("t"), "connection.dropped", True),
+            (httpx.ReadError("t"), "connection.dropped", True),
+            (httpx.ProxyError("t"), "connection.error", True),
+        ],
+    )
+    def test_status_zero_and_a_code(self, exc: httpx.TransportError, code: str, ambiguous: bool) -> None:
+        error = error_from_exception(exc, method="POST", path="/api/v2/webhooks")
+        assert isinstance(error, TransportError)
+        assert (error.status, error.code, error.method) == (0, code, "POST")
+        assert is_ambiguous(error) is ambiguous
+        assert "failed: " + code in str(error)
+
+    def test_5xx_is_ambiguous_429_and_4xx_are_not(self) -> None:
+        assert is_ambiguous(error_from_response(response(500, {}), method="POST", path="/p"))
+        assert not is_ambiguous(error_from_response(response(429, {}), method="POST", path="/p"))
+        assert not is_ambiguous(error_from_response(response(400, {}), method="POST", path="/p"))
+
+
+class TestRetryAfterHeader:
+    def test_whole_seconds(self) -> None:
+        error = error_from_response(response(429, {}, **{"Retry-After": "7"}), method="GET", path="/p")
+        assert isinstance(error, RateLimitedError) and error.retry_after == 7.0
+
+    def test_http_date(self) -> None:
+        when = email.utils.formatdate(time.time() + 30, usegmt=True)
+        parsed = parse_retry_after(when)
+        assert parsed is not None and 25 <= parsed <= 31
+
+    @pytest.mark.parametrize("value", [None, "soon", ""])
+    def test_absent_or_unreadable(self, value: str | None) -> None:
+        assert parse_retry_after(value) is None
+
+    def test_negative_is_zero(self) -> None:
+        assert parse_retry_after("-3") == 0.0

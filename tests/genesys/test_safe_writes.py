@@ -1,0 +1,212 @@
+"""Writes that stay correct when answers are lost: adopt lost creates, never force an update, finish deletes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from reconciler.errors import DuplicateNameError, NotFoundError, ServerError, VersionMismatchError
+from reconciler.genesys import GenesysClient
+from reconciler.kinds import PostWriteHook
+
+from ._support import HOOK, VOICE, envelope, error_body, stored, voice_body
+
+pytestmark = pytest.mark.anyio
+
+COLLECTION = "/api/v2/voice/profiles"
+
+
+def listing(*items: dict[str, Any]) -> httpx.Response:
+    return httpx.Response(200, json=envelope(list(items), page=1, size=100, total=len(items)))
+
+
+def server_error(status: int = 503) -> httpx.Response:
+    code = "service.unavailable" if status == 503 else "internal.server.error"
+    return httpx.Response(status, json=error_body(status, code))
+
+
+class TestCreate:
+    async def test_plain_create(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        post = router.post(COLLECTION).mock(
+            return_value=httpx.Response(200, json=stored(body), headers={"ININ-Correlation-Id": "c-1"})
+        )
+        lookup = router.get(COLLECTION)
+        result = await client.create(VOICE, body)
+        assert post.call_count == 1 and not lookup.called
+        assert result.object == stored(body)
+        assert (result.status, result.correlation_id, result.method, result.path) == (200, "c-1", "POST", COLLECTION)
+        assert (result.adopted, result.attempts) == (False, 1)
+
+    async def test_dropped_answer_is_looked_up_and_adopted(self, client: GenesysClient,
+                                                           router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        post = router.post(COLLECTION).mock(side_effect=httpx.RemoteProtocolError("closed mid-response"))
+        lookup = router.get(COLLECTION).mock(return_value=listing(stored(body, id="made")))
+        result = await client.create(VOICE, body)
+        assert post.call_count == 1  # never created twice
+        assert lookup.calls.last.request.url.params["name"] == "Main"
+        assert result.adopted and result.object is not None and result.object["id"] == "made"
+        assert result.attempts == 2
+        assert client.stats.adopted == 1
+
+    @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), server_error(500), server_error(503)])
+    async def test_ambiguous_failure_that_created_nothing_is_retried(
+        self, client: GenesysClient, router: respx.MockRouter, failure: Any
+    ) -> None:
+        body = voice_body("Main")
+        post = router.post(COLLECTION).mock(side_effect=[failure, httpx.Response(200, json=stored(body))])
+        lookup = router.get(COLLECTION).mock(return_value=listing())
+        result = await client.create(VOICE, body)
+        assert post.call_count == 2
+        assert lookup.call_count == 1
+        assert not result.adopted and result.attempts == 2
+
+    async def test_refused_connection_is_retried_without_a_look_up(self, client: GenesysClient,
+                                                                   router: respx.MockRouter) -> None:
+        """The request never left: nothing can have been created."""
+        body = voice_body("Main")
+        router.post(COLLECTION).mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=stored(body))])
+        lookup = router.get(COLLECTION).mock(return_value=listing())
+        await client.create(VOICE, body)
+        assert not lookup.called
+
+    async def test_lost_create_landing_after_the_look_up_is_adopted_on_duplicate_name(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        body = voice_body("Main")
+        router.post(COLLECTION).mock(
+            side_effect=[httpx.ReadTimeout("slow"), httpx.Response(409, json=error_body(409, "duplicate.name"))]
+        )
+        lookup = router.get(COLLECTION).mock(side_effect=[listing(), listing(stored(body, id="late"))])
+        result = await client.create(VOICE, body)
+        assert lookup.call_count == 2
+        assert result.adopted and result.object is not None and result.object["id"] == "late"
+
+    async def test_first_attempt_duplicate_name_is_a_real_conflict(self, client: GenesysClient,
+                                                                   router: respx.MockRouter) -> None:
+        router.post(COLLECTION).mock(
+            return_value=httpx.Response(409, json=error_body(409, "duplicate.name", "name taken"),
+                                        headers={"ININ-Correlation-Id": "c-409"})
+        )
+        lookup = router.get(COLLECTION)
+        with pytest.raises(DuplicateNameError) as info:
+            await client.create(VOICE, voice_body("Main"))
+        assert not lookup.called
+        assert (info.value.status, info.value.correlation_id) == (409, "c-409")
+
+    async def test_same_name_with_other_content_is_not_adopted(self, client: GenesysClient,
+                                                               router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        theirs = stored({**body, "voice": "polly-matthew"}, id="theirs")
+        post = router.post(COLLECTION).mock(side_effect=httpx.RemoteProtocolError("closed"))
+        router.get(COLLECTION).mock(return_value=listing(theirs))
+        with pytest.raises(DuplicateNameError, match="not adopted"):
+            await client.create(VOICE, body)
+        assert post.call_count == 1
+
+    async def test_write_only_values_do_not_prevent_adoption(self, client: GenesysClient,
+                                                             router: respx.MockRouter) -> None:
+        spec = {"requestUrl": "https://example.org/hook", "eventFilters": [{"event": "rules.updated"}],
+                "authScheme": "bearer", "authSecret": "hook-secret-1"}
+        body = HOOK.api_body("Hook", spec)
+        read_back = stored({k: v for k, v in body.items() if k != "authSecret"} | {"authSecretSet": True})
+        router.post("/api/v2/webhooks").mock(side_effect=httpx.ReadError("reset"))
+        router.get("/api/v2/webhooks").mock(return_value=listing(read_back))
+        result = await client.create(HOOK, body)
+        assert result.adopted
+
+    async def test_lost_every_time_gives_up_with_the_transport_error(self, client: GenesysClient,
+                                                                     router: respx.MockRouter) -> None:
+        router.post(COLLECTION).mock(return_value=server_error(500))
+        router.get(COLLECTION).mock(return_value=listing())
+        with pytest.raises(ServerError):
+            await client.create(VOICE, voice_body("Main"))
+
+
+class TestUpdate:
+    async def test_sends_the_version_read(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        put = router.put(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=4)))
+        result = await client.update(VOICE, "id-1", stored(body, version=99), version=3)
+        payload = json.loads(put.calls.last.request.content)
+        assert payload["version"] == 3
+        assert "id" not in payload
+        assert result.object is not None and result.object["version"] == 4
+        assert client.stats.requests[("PUT", "/api/v2/voice/profiles/{id}")] == 1
+
+    async def test_version_mismatch_is_reported_not_forced(self, client: GenesysClient,
+                                                           router: respx.MockRouter) -> None:
+        put = router.put(f"{COLLECTION}/id-1").mock(
+            return_value=httpx.Response(409, json=error_body(409, "version.mismatch", "changed since it was read"))
+        )
+        get = router.get(f"{COLLECTION}/id-1")
+        with pytest.raises(VersionMismatchError) as info:
+            await client.update(VOICE, "id-1", voice_body("Main"), version=3)
+        assert put.call_count == 1 and not get.called
+        assert info.value.code == "version.mismatch"
+
+    async def test_lost_update_that_landed_is_confirmed_by_reading(self, client: GenesysClient,
+                                                                   router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        put = router.put(f"{COLLECTION}/id-1").mock(side_effect=httpx.RemoteProtocolError("closed"))
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=4)))
+        result = await client.update(VOICE, "id-1", body, version=3)
+        assert put.call_count == 1
+        assert result.adopted and result.object is not None and result.object["version"] == 4
+
+    async def test_lost_update_that_did_not_land_is_sent_again(self, client: GenesysClient,
+                                                               router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        put = router.put(f"{COLLECTION}/id-1").mock(
+            side_effect=[server_error(503), httpx.Response(200, json=stored(body, version=4))]
+        )
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=3)))
+        result = await client.update(VOICE, "id-1", body, version=3)
+        assert put.call_count == 2 and not result.adopted
+
+    async def test_someone_else_wrote_meanwhile_is_a_mismatch(self, client: GenesysClient,
+                                                              router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        router.put(f"{COLLECTION}/id-1").mock(side_effect=httpx.ReadTimeout("slow"))
+        other = stored({**body, "pitch": 2.0}, version=4)
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=other))
+        with pytest.raises(VersionMismatchError, match="changed since read"):
+            await client.update(VOICE, "id-1", body, version=3)
+
+
+class TestDelete:
+    async def test_plain_delete(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        router.delete(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(204))
+        result = await client.delete(VOICE, "id-1")
+        assert (result.status, result.object, result.adopted) == (204, None, False)
+
+    async def test_404_after_a_lost_answer_counts_as_done(self, client: GenesysClient,
+                                                          router: respx.MockRouter) -> None:
+        router.delete(f"{COLLECTION}/id-1").mock(
+            side_effect=[httpx.RemoteProtocolError("closed"), httpx.Response(404, json=error_body(404, "not.found"))]
+        )
+        result = await client.delete(VOICE, "id-1")
+        assert result.adopted and result.attempts == 2
+
+    async def test_404_on_the_first_attempt_is_not_found(self, client: GenesysClient,
+                                                         router: respx.MockRouter) -> None:
+        router.delete(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(404, json=error_body(404, "not.found")))
+        with pytest.raises(NotFoundError):
+            await client.delete(VOICE, "id-1")
+
+
+class TestPostWriteHook:
+    async def test_calls_the_hook_endpoint(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        hook = VOICE.after_write
+        assert isinstance(hook, PostWriteHook)
+        route = router.post(hook.path).mock(
+            side_effect=[server_error(503), httpx.Response(202, json={"status": "refreshing"})]
+        )
+        result = await client.call_hook(hook)
+        assert route.call_count == 2
+        assert (result.status, result.object, result.attempts) == (202, {"status": "refreshing"}, 2)
