@@ -84,7 +84,7 @@ class TestApplyStep:
             script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}
         )
         assert proc.returncode == 0, proc.stderr
-        assert calls == [["apply", "plan.json", "--auto-approve", "--audit-log",
+        assert calls == [["apply", "plan.json", "--target", "genesys", "--auto-approve", "--audit-log",
                           "reconciler-audit/audit.jsonl", "--format", "markdown"]]
         assert (tmp_path / "reconciler-audit").is_dir()
         assert "fake apply report" in summary and "fake apply report" in proc.stdout
@@ -118,7 +118,7 @@ class TestDriftStep:
         )
         assert proc.returncode == 0, proc.stderr
         assert outputs == {"drifted": drifted}
-        assert calls == [["drift", "manifests", "--format", "markdown"]]
+        assert calls == [["drift", "manifests", "--target", "genesys", "--format", "markdown"]]
         assert "fake drift report" in summary
         assert_no_secret(proc.stdout, proc.stderr, summary)
 

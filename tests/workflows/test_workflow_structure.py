@@ -148,7 +148,7 @@ class TestApplyWorkflow:
         assert apply["if"] == "steps.plan.outputs.changes == 'true'"
         assert '"${args[@]}"' in reconciler_args(apply["run"])
         assert reconciler_args(apply["run"]).startswith("reconciler apply plan.json")
-        assert 'args=(--auto-approve --audit-log "$AUDIT_LOG"' in apply["run"]
+        assert 'args=(--target genesys --auto-approve --audit-log "$AUDIT_LOG"' in apply["run"]
 
     def test_uploads_the_audit_log_even_when_the_apply_fails(self) -> None:
         job = only_job(load_workflow("apply.yml"))
@@ -186,7 +186,7 @@ class TestDriftWorkflow:
     def test_runs_drift_in_markdown(self) -> None:
         job = only_job(load_workflow("drift.yml"))
         assert reconciler_args(step(job, "drift")["run"]).startswith(
-            'reconciler drift "$MANIFESTS" --format markdown > drift.md'
+            'reconciler drift "$MANIFESTS" --target genesys --format markdown > drift.md'
         )
 
 
@@ -250,12 +250,19 @@ class TestAllWorkflows:
             assert value == f"${{{{ secrets.{path[5]} }}}}" or path[5] == "AUDIT_URL", (path, value)
 
     def test_org_workflows_pass_the_credentials_the_tool_reads(self) -> None:
+        """plan/apply/drift talk to Genesys Cloud; validate resolves ${env:…} placeholders
+        (the example manifests reference CRM_WEBHOOK_PASSWORD) but needs no OAuth client."""
         for name in ORG_WORKFLOWS:
             job = only_job(load_workflow(name))
             for s in job["steps"]:
-                if re.search(r"^\s*reconciler (plan|apply|drift)\b", s.get("run", ""), re.MULTILINE):
-                    for secret in SECRET_ENV_NAMES:
-                        assert s["env"][secret] == f"${{{{ secrets.{secret} }}}}", (name, s["name"])
+                command = re.search(r"^\s*reconciler (\w+)", s.get("run", ""), re.MULTILINE)
+                if command is None:
+                    continue
+                env = s.get("env", {})
+                expected = SECRET_ENV_NAMES if command[1] != "validate" else ("CRM_WEBHOOK_PASSWORD",)
+                assert {k for k in env if k in SECRET_ENV_NAMES} == set(expected), (name, s["name"])
+                for secret in expected:
+                    assert env[secret] == f"${{{{ secrets.{secret} }}}}", (name, s["name"])
 
     def test_scripts_never_touch_secrets(self, any_workflow: dict[str, Any]) -> None:
         """The tool reads credentials from its environment; scripts never expand them,
