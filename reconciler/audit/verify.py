@@ -96,9 +96,11 @@ def _decode(path: Path, line: RawLine) -> dict[str, Any]:
 
 def _is_torn(line: RawLine) -> bool:
     """A final fragment that a killed writer could have left: no newline, no whole JSON value."""
+    # A cut can split a UTF-8 sequence, hence "replace"; but a whole JSON object followed
+    # by anything (even an invalid byte) is an edited record, not a torn one.
     try:
-        json.JSONDecoder().raw_decode(line.data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        json.JSONDecoder().raw_decode(line.data.decode("utf-8", errors="replace"))
+    except ValueError:
         return True
     return False
 
