@@ -179,7 +179,7 @@ class TestAllErrorsAtOnce:
         assert [e.split(":")[0] for e in errors] == ["a.yaml", "b.yaml", "c.yaml", "c.yaml"]
         assert "b.yaml:8:13: spec.tags[1]: 'x' is a duplicate tag" in errors
         assert any(e.startswith("c.yaml:6:15: spec.requestUrl:") for e in errors)
-        assert any(e.startswith("c.yaml:17:15: spec.eventFilters[0].filter: dangling reference") for e in errors)
+        assert any(e.startswith("c.yaml:18:15: spec.eventFilters[0].filter: dangling reference") for e in errors)
 
     def test_error_text_counts_the_issues(self, tmp_path: Path) -> None:
         write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="a") + "  scoring: [{type: additive, value: 2}, {type: x, value: 0}]\n"})
