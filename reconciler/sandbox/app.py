@@ -114,6 +114,12 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         headers = dict(exc.headers or {})
         return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
 
-    app = SandboxApp(routes=routes, exception_handlers={ApiProblem: on_problem, HTTPException: on_http})
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        return problem_response(request, ApiProblem(500, "The sandbox failed to handle the request"))
+
+    app = SandboxApp(
+        routes=routes,
+        exception_handlers={ApiProblem: on_problem, HTTPException: on_http, Exception: on_bug},
+    )
     app.sandbox = state
     return app
