@@ -101,6 +101,8 @@ class Block:
 
     text: str
     noun: str = "change"
+    #: what the cut note says about a cut change, e.g. "update" ("4 to update")
+    action: Action | None = None
 
 
 @dataclass
@@ -119,10 +121,12 @@ class Document:
     tail: str = ""
 
     def render(self, max_chars: int, artifact_hint: str | None) -> str:
-        reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint)) + 2
+        worst = {a: 10**6 for a in (Action.CREATE, Action.UPDATE, Action.DELETE)}
+        reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint, worst)) + 2
         budget = max_chars - len(self.head) - len(self.tail) - reserve
         out: list[str] = [self.head]
         cut: dict[str, int] = {}
+        cut_actions: dict[Action, int] = {}
         truncated = False
         for section in self.sections:
             opening, closing = details(section.summary_html, open_=section.open_)
@@ -135,19 +139,22 @@ class Document:
                 else:
                     truncated = True
                     cut[block.noun] = cut.get(block.noun, 0) + 1
+                    if block.action is not None:
+                        cut_actions[block.action] = cut_actions.get(block.action, 0) + 1
             if shown:
                 out.append(opening + "".join(shown) + closing)
         if truncated:
-            out.append(_cut_note(cut, artifact_hint) + "\n\n")
+            out.append(_cut_note(cut, artifact_hint, cut_actions) + "\n\n")
         out.append(self.tail)
         text = "".join(out).rstrip("\n") + "\n"
         return text
 
 
-def _cut_note(cut: dict[str, int], artifact_hint: str | None) -> str:
+def _cut_note(cut: dict[str, int], artifact_hint: str | None, actions: dict[Action, int] | None = None) -> str:
     parts = [f"{count} more {noun if count == 1 else noun + 's'}" for noun, count in cut.items() if count]
     where = f"see the plan artifact {code(artifact_hint)}" if artifact_hint else "see the full plan artifact"
-    return f"> **… {' and '.join(parts)} not shown** (comment size limit); {where}."
+    detail = f" ({counts_phrase(actions)})" if actions else ""
+    return f"> **… {' and '.join(parts)} not shown**{detail} (comment size limit); {where}."
 
 
 def _messages_block(title: str, items: Sequence[str]) -> str:
@@ -180,15 +187,21 @@ def _footer(target: str, digest: str, tool_version: str, when: str) -> str:
 def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
     counts = action_counts(plan.changes)
     head = f"### Reconciler plan for {code(plan.target_description)}\n\n"
-    head += f"**Plan:** {counts_phrase(counts)}"
-    head += f", {counts[Action.NOOP]} unchanged" if counts[Action.NOOP] else ""
-    head += f", {len(plan.unmanaged)} unmanaged.\n\n" if plan.unmanaged else ".\n\n"
+    if plan.has_changes:
+        label, parts = "**Plan:**", [counts_phrase(counts)]
+        if counts[Action.NOOP]:
+            parts.append(f"{counts[Action.NOOP]} unchanged")
+    else:
+        label, parts = "**No changes:**", [f"{plural(counts[Action.NOOP], 'object')} unchanged"]
+    if plan.unmanaged:
+        parts.append(f"{len(plan.unmanaged)} unmanaged")
+    head += f"{label} {', '.join(parts)}.\n\n"
     head += _messages_block(":x: **This plan cannot be applied:**", plan.errors)
     head += _messages_block(":warning: **Warnings:**", plan.warnings)
     sections = []
     for kind, changes in _by_kind(plan.pending()):
         section = Section(f"<b>{html.escape(kind)}</b>: {html.escape(counts_phrase(action_counts(changes)))}")
-        section.blocks = [Block(object_block(c)) for c in changes]
+        section.blocks = [Block(object_block(c), action=c.action) for c in changes]
         sections.append(section)
     if plan.unmanaged:
         section = Section(f"Unmanaged live objects (not declared, left alone): {len(plan.unmanaged)}")

@@ -1,0 +1,109 @@
+"""Fixed, deterministic plans, drift reports and apply results for the renderer tests."""
+
+from __future__ import annotations
+
+import copy
+
+from plan._support import (
+    ENV,
+    FIXED_TIME,
+    applied,
+    desired,
+    hook,
+    live_hook,
+    live_rule,
+    object_id,
+    plan_of,
+    rule,
+    voice,
+)
+
+from reconciler.drift import DriftReport, drift_from_plan
+from reconciler.plan import Action, Plan
+from reconciler.planner import PrunePolicy
+from reconciler.result import ApplyResult, ChangeOutcome, Outcome
+
+TOOL_VERSION = "0.0.0-golden"
+
+FEED_SPEC = {
+    "description": "Voice changes for the audit platform.",
+    "requestUrl": "https://audit.example.com/feed",
+    "method": "PUT",
+    "eventFilters": [{"event": "voice.profile.updated"}, {"event": "voice.profile.deleted"}],
+}
+
+
+def full_plan() -> Plan:
+    """Every kind of change: create, updates (list item, tag, env value, secret flag), rename, no-op."""
+    live_objects = [voice("Spanish", language="es-ES", voice="azure-es-ES-ElviraNeural", engine="azure_tts"), rule(), hook()]
+    live = applied(
+        live_objects,
+        env={**ENV, "TEAM_TOKEN": "previous-team-token"},
+        version=4,
+        extra=[("Webhook", {"name": "Old Feed", **copy.deepcopy(FEED_SPEC)}), live_rule("Legacy rule")],
+    )
+    live["Webhook"][0]["authSecretSet"] = False
+    phrases = copy.deepcopy(rule().spec["phrases"])
+    phrases[1]["matchType"] = "exact"
+    wanted = [
+        voice("IVR Main", pitch=-1.5, customParams={"neural": True}),
+        live_objects[0],
+        rule(phrases=phrases, tags=["billing", "churn", "vip", "priority"]),
+        hook(),
+        desired("Webhook", "New Feed", FEED_SPEC, line=44, file="manifests/webhooks.yaml"),
+    ]
+    return plan_of(
+        wanted,
+        live,
+        prune=PrunePolicy(kinds=frozenset({"Webhook"})),
+        rotate=["Webhook/Gone"],
+        tool_version=TOOL_VERSION,
+    )
+
+
+def refused_plan() -> Plan:
+    """Pruning a speech rule that an unmanaged webhook still names: listed, not applyable."""
+    rule_id = object_id("SpeechRule", "Old rule")
+    live = applied([voice()], extra=[live_rule("Old rule"), live_hook("Hand-made hook", f"ruleId eq {rule_id}")])
+    return plan_of([voice()], live, prune=PrunePolicy(kinds=frozenset({"SpeechRule"})), tool_version=TOOL_VERSION)
+
+
+def unchanged_plan() -> Plan:
+    objects = [voice(), rule(), hook()]
+    return plan_of(objects, applied(objects), tool_version=TOOL_VERSION)
+
+
+def drift_report() -> DriftReport:
+    objects = [voice(), rule(), hook()]
+    live = applied(objects[1:], env={**ENV, "TEAM_TOKEN": "previous-team-token"}, extra=[live_hook("Stray")])
+    live["SpeechRule"][0]["enabled"] = False
+    return drift_from_plan(plan_of(objects, live, tool_version=TOOL_VERSION))
+
+
+def apply_result() -> ApplyResult:
+    plan = full_plan()
+    changes = {c.address: c for c in plan.changes}
+    outcomes = [
+        ChangeOutcome.of(changes["VoiceProfile/IVR Main"], Outcome.SUCCESS, object_id="0f6d3c1e-0000-4000-8000-000000000001", version=1),
+        ChangeOutcome.of(changes["SpeechRule/Billing"], Outcome.SUCCESS, version=5),
+        ChangeOutcome.of(
+            changes["Webhook/CRM Sync"],
+            Outcome.FAILED,
+            error="PUT /api/v2/webhooks/abc failed: HTTP 400 bad.request: invalid header (fields: headers) "
+            "[correlation id: 2b1f0c8e-7d1a-4c55-9e0b-3f5d2a6c1e90]",
+        ),
+        ChangeOutcome.of(changes["Webhook/New Feed"], Outcome.SUCCESS, object_id="0f6d3c1e-0000-4000-8000-000000000002", version=1, adopted=True),
+        ChangeOutcome.of(
+            changes["Webhook/Old Feed"],
+            Outcome.STALE,
+            error="Webhook/Old Feed is stale: planned against version 4, live is now 5; run plan again",
+        ),
+    ]
+    skipped = changes["SpeechRule/Billing"].model_copy(update={"name": "Dependent", "action": Action.CREATE})
+    outcomes.append(ChangeOutcome.of(skipped, Outcome.SKIPPED, error="depends on SpeechRule/Billing 2, which failed"))
+    return ApplyResult.from_outcomes(
+        outcomes,
+        hooks=["refresh the TTS cache"],
+        target=plan.target_description,
+        finished_at=FIXED_TIME,
+    ).model_copy(update={"tool_version": TOOL_VERSION})

@@ -1,0 +1,63 @@
+"""JSON documents: typed, versioned, and every key documented in docs/json-format.md."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.render import render_apply, render_drift, render_plan
+
+from ._scenarios import apply_result, drift_report, full_plan
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "json-format.md"
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    return {
+        "plan": json.loads(render_plan(full_plan(), "json")),
+        "drift_report": json.loads(render_drift(drift_report(), "json")),
+        "apply_result": json.loads(render_apply(apply_result(), "json")),
+    }
+
+
+def keys(value: Any, skip: frozenset[str] = frozenset({"before", "after", "spec"})) -> set[str]:
+    """Every key at any depth, except inside object payloads (their keys are the kinds' fields)."""
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.add(k)
+            if k not in skip and k != "summary" and k != "counts":
+                out |= keys(v, skip)
+    elif isinstance(value, list):
+        for v in value:
+            out |= keys(v, skip)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["plan", "drift_report", "apply_result"])
+def test_type_and_version_come_first(kind: str) -> None:
+    document = documents()[kind]
+    assert list(document)[:2] == ["type", "format_version"]
+    assert document["type"] == kind and document["format_version"] == 1
+
+
+def test_every_key_is_documented() -> None:
+    documented = set(re.findall(r"`([A-Za-z_]+)`", DOCS.read_text(encoding="utf-8")))
+    for kind, document in documents().items():
+        missing = keys(document) - documented
+        assert not missing, f"{kind}: undocumented keys {sorted(missing)}"
+
+
+def test_plan_json_round_trips_to_the_model() -> None:
+    from reconciler.plan import COMPUTED_PLAN_FIELDS, Plan
+
+    plan = full_plan()
+    document = json.loads(render_plan(plan, "json"))
+    body = {k: v for k, v in document.items() if k != "type" and k not in COMPUTED_PLAN_FIELDS}
+    assert Plan.model_validate(body) == plan
+    assert document["summary"] == {"create": 2, "update": 2, "delete": 1, "no-op": 1}
+    assert document["applyable"] is True

@@ -1,0 +1,81 @@
+"""Markdown comments: under GitHub's limit whatever the plan size, saying what was cut."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from plan._support import applied, desired, plan_of, voice
+
+from reconciler.plan import Plan
+from reconciler.render import MAX_CHARS, render_plan
+from reconciler.render.markdown import code
+
+from ._scenarios import full_plan
+
+GITHUB_LIMIT = 65_536
+
+
+def big_plan(creates: int, updates: int = 0, unmanaged: int = 0) -> Plan:
+    new = [voice(f"New voice {i:05d}", pitch=-1.5, customParams={"neural": True, "sampleRate": 8000}) for i in range(creates)]
+    old = [voice(f"Old voice {i:05d}") for i in range(updates)]
+    stray = [voice(f"Stray voice {i:05d}") for i in range(unmanaged)]
+    live = applied(old + stray)
+    return plan_of(new + [voice(o.name, rate=1.25) for o in old], live)
+
+
+def assert_well_formed(md: str) -> None:
+    assert md.count("<details") == md.count("</details>")
+    fences = [line for line in md.splitlines() if line.startswith("```")]
+    assert len(fences) % 2 == 0
+
+
+class TestLimit:
+    def test_5000_change_plan_stays_under_the_limit_and_says_what_it_cut(self) -> None:
+        plan = big_plan(creates=2500, updates=2500)
+        assert plan.summary["create"] + plan.summary["update"] == 5000
+        md = render_plan(plan, "markdown", artifact_hint="plan-123.json")
+        assert len(md) <= MAX_CHARS < GITHUB_LIMIT
+        shown = md.count("**+ create**") + md.count("**~ update**")
+        match = re.search(r"… (\d+) more changes not shown\*\* \((\d+) to create, 2500 to update\)", md)
+        assert match, md[-500:]
+        assert shown > 0 and shown + int(match.group(1)) == 5000
+        assert int(match.group(2)) == 2500 - md.count("**+ create**")
+        assert "see the plan artifact `plan-123.json`" in md
+        assert md.startswith("### Reconciler plan") and "**Plan:** 2500 to create, 2500 to update." in md
+        assert_well_formed(md)
+
+    def test_unmanaged_objects_are_counted_separately(self) -> None:
+        md = render_plan(big_plan(creates=400, unmanaged=3000), "markdown")
+        assert len(md) <= MAX_CHARS
+        cut = re.search(r"… (?:(\d+) more changes and )?(\d+) more unmanaged objects not shown", md)
+        assert cut, md[-400:]
+        assert "see the full plan artifact" in md
+
+    @pytest.mark.parametrize("limit", [1_500, 2_000, 3_333, 8_000, 20_000])
+    def test_any_limit_is_respected_with_whole_objects(self, limit: int) -> None:
+        md = render_plan(big_plan(creates=300), "markdown", max_chars=limit, artifact_hint="a")
+        assert len(md) <= limit
+        assert_well_formed(md)
+
+    def test_small_plan_is_not_cut(self) -> None:
+        md = render_plan(full_plan(), "markdown")
+        assert "not shown" not in md
+        assert md.count("<details>") == 4  # three kinds and the unmanaged list
+
+
+class TestEscaping:
+    def test_names_with_backticks_and_html_stay_literal(self) -> None:
+        name = "we`ird <img src=x onerror=alert(1)> name"
+        plan = plan_of([desired("VoiceProfile", name, voice().spec)], {})
+        md = render_plan(plan, "markdown")
+        assert code(name) in md
+        assert code(name) == "``we`ird <img src=x onerror=alert(1)> name``"
+        outside_code = re.sub(r"``.*?``|`[^`]*`", "", md)
+        assert "<img" not in outside_code
+
+    def test_code_fence_survives_backticks_in_values(self) -> None:
+        plan = plan_of([voice(customParams={"note": "```\n# not a heading"})], {})
+        md = render_plan(plan, "markdown")
+        assert "````diff" in md
+        assert_well_formed(md)

@@ -1,0 +1,33 @@
+"""Text output: colour only when asked, Terraform-like markers."""
+
+from __future__ import annotations
+
+from reconciler.render import render_apply, render_drift, render_plan
+
+from ._scenarios import apply_result, drift_report, full_plan
+
+
+class TestColour:
+    def test_no_escape_codes_without_colour(self) -> None:
+        for text in (render_plan(full_plan()), render_drift(drift_report()), render_apply(apply_result())):
+            assert "\x1b[" not in text
+
+    def test_colours_on_a_terminal(self) -> None:
+        text = render_plan(full_plan(), color=True)
+        assert "\x1b[32;1m+ create VoiceProfile/IVR Main\x1b[0m" in text
+        assert "\x1b[33;1m~ update SpeechRule/Billing\x1b[0m" in text
+        assert "\x1b[31;1m- delete Webhook/Old Feed\x1b[0m" in text
+        assert "\x1b[31m" in render_apply(apply_result(), color=True)
+
+
+class TestMarkers:
+    def test_one_header_per_change_with_its_marker(self) -> None:
+        lines = render_plan(full_plan()).splitlines()
+        heads = [line for line in lines if line[:2] in ("+ ", "~ ", "- ")]
+        assert heads == [
+            "+ create VoiceProfile/IVR Main  (not found live)  [manifests/objs.yaml:2]",
+            "~ update SpeechRule/Billing  (2 fields differ)  [manifests/objs.yaml:10]",
+            "+ create Webhook/New Feed  (not found live; replaces 'Old Feed' (renamed in manifests))  [manifests/webhooks.yaml:44]",
+            "~ update Webhook/CRM Sync  (2 fields differ; value from environment changed)  [manifests/objs.yaml:30]",
+            "- delete Webhook/Old Feed  (not declared; pruning Webhook is enabled; renamed to 'New Feed' in manifests (delete and create))",
+        ]
