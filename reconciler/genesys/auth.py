@@ -12,6 +12,9 @@ refresh, not a hundred.
 A failed token request becomes :class:`~reconciler.errors.AuthenticationError` with its
 status and error code; the secret is never part of it (and is blanked out of whatever
 the login server says, in case it echoes it).
+
+Token requests do not take a slot of the API rate limiter: the 300-a-minute limit is
+the API's, per token; the login service is not part of it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import httpx
 from ..errors import AuthenticationError
 from .errors import error_from_exception, error_from_response
 from .limits import ClientLimits
-from .pacing import Clock, RateLimiter
+from .pacing import Clock
 from .retry import Sleep, api_retrying
 from .stats import ClientStats
 
@@ -54,7 +57,6 @@ class TokenProvider:
         client_secret: str,
         limits: ClientLimits,
         stats: ClientStats,
-        limiter: RateLimiter | None = None,
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
@@ -64,7 +66,6 @@ class TokenProvider:
         self._secret = client_secret
         self._limits = limits
         self._stats = stats
-        self._limiter = limiter
         self._sleep = sleep
         self._clock = clock
         self._lock = anyio.Lock()
@@ -97,9 +98,6 @@ class TokenProvider:
         return token
 
     async def _request(self) -> _Token:
-        if self._limiter is not None:
-            waited = await self._limiter.acquire()
-            self._stats.record_wait("pacing", waited)
         self._stats.token_fetches += 1
         started = self._clock()
         t0 = perf_counter()

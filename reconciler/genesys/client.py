@@ -153,7 +153,6 @@ class GenesysClient:
             client_secret=self.target.client_secret,
             limits=self.limits,
             stats=self.stats,
-            limiter=self._limiter,
             sleep=self._sleep,
             clock=self._clock,
         )
