@@ -86,10 +86,44 @@ def require_tool(name: str) -> str:
     return found
 
 
+def run_bash_step(
+    script: str, cwd: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
+    """Run one ``run:`` script as GitHub would (``bash -eo pipefail``) in ``cwd``.
+
+    ``env`` is the whole environment besides ``HOME``, ``GITHUB_OUTPUT`` and
+    ``GITHUB_STEP_SUMMARY``. Returns the process, the parsed ``$GITHUB_OUTPUT`` and the
+    text this step added to ``$GITHUB_STEP_SUMMARY``.
+    """
+    script_file = cwd / "step.sh"
+    script_file.write_text(script, encoding="utf-8")
+    output_file = cwd / "github_output"
+    summary_file = cwd / "step_summary"
+    for path in (output_file, summary_file):
+        path.write_text("", encoding="utf-8")
+    proc = subprocess.run(
+        [*BASH_STEP, str(script_file)],
+        cwd=cwd,
+        env={
+            "HOME": str(cwd),
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    outputs = dict(
+        line.split("=", 1) for line in output_file.read_text(encoding="utf-8").splitlines() if line
+    )
+    return proc, outputs, summary_file.read_text(encoding="utf-8")
+
+
 def run_step_script(
     script: str, cwd: Path, env: dict[str, str], fake_rc: int = 0
 ) -> tuple[subprocess.CompletedProcess[str], list[list[str]], dict[str, str], str]:
-    """Run one ``run:`` script as GitHub would, with a fake ``reconciler`` on PATH.
+    """Run one ``run:`` script with a fake ``reconciler`` first on PATH.
 
     The fake records its arguments, writes the file named by ``--out`` and exits with
     ``fake_rc``. Returns the process, the recorded argument lists, the parsed
@@ -112,39 +146,24 @@ def run_step_script(
         encoding="utf-8",
     )
     fake.chmod(0o755)
-    script_file = cwd / "step.sh"
-    script_file.write_text(script, encoding="utf-8")
-    output_file = cwd / "github_output"
-    summary_file = cwd / "step_summary"
     log_file = cwd / "fake.log"
-    for path in (output_file, summary_file, log_file):
-        path.write_text("", encoding="utf-8")
-    full_env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(cwd),
-        "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(summary_file),
-        "FAKE_LOG": str(log_file),
-        "FAKE_RC": str(fake_rc),
-        **env,
-    }
-    proc = subprocess.run(
-        [*BASH_STEP, str(script_file)],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    log_file.write_text("", encoding="utf-8")
+    proc, outputs, summary = run_bash_step(
+        script,
+        cwd,
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "FAKE_LOG": str(log_file),
+            "FAKE_RC": str(fake_rc),
+            **env,
+        },
     )
     calls = [
         [arg for arg in line.split("\0") if arg]
         for line in log_file.read_text(encoding="utf-8").splitlines()
         if line
     ]
-    outputs = dict(
-        line.split("=", 1) for line in output_file.read_text(encoding="utf-8").splitlines() if line
-    )
-    return proc, calls, outputs, summary_file.read_text(encoding="utf-8")
+    return proc, calls, outputs, summary
 
 
 def run_github_script(
