@@ -69,7 +69,7 @@ class DriftReport(_Frozen):
     missing: tuple[MissingObject, ...] = ()
     #: "Kind/Name" of live objects no manifest declares
     unmanaged: tuple[str, ...] = ()
-    #: problems found while comparing (e.g. a reference to an object that does not exist)
+    #: problems found while comparing (none today: a plan's safety errors do not apply to drift)
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -84,9 +84,19 @@ class DriftReport(_Frozen):
         """True when anything differs (the ``drift`` command then exits 2)."""
         return bool(self.differs or self.missing or self.unmanaged)
 
+    @classmethod
+    def from_plan(cls, plan: Plan) -> DriftReport:
+        """See :func:`drift_from_plan`."""
+        return drift_from_plan(plan)
+
 
 def drift_from_plan(plan: Plan) -> DriftReport:
-    """Read a plan as drift: updates differ, creates are missing, deletes and unmanaged are unmanaged."""
+    """Read a plan as drift: updates differ, creates are missing, deletes and unmanaged are unmanaged.
+
+    The plan may prune every kind (so that nothing undeclared is hidden); its errors
+    are about *applying* it (prune bounds, deleting what is referenced) and do not
+    carry over, since drift applies nothing.
+    """
     differs = tuple(
         DriftedObject(
             kind=c.kind,
@@ -115,7 +125,6 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         differs=differs,
         missing=missing,
         unmanaged=tuple(sorted(deleted + list(plan.unmanaged), key=_address_key)),
-        errors=plan.errors,
         warnings=plan.warnings,
     )
 

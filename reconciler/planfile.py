@@ -65,6 +65,26 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def is_plan_file(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` names a saved plan rather than manifests: a file holding a JSON object.
+
+    Deliberately loose (a damaged plan file still counts), so that :func:`load_plan`
+    gets to refuse it with a precise message instead of the manifest loader failing
+    on it with a confusing one.
+    """
+    candidate = Path(path)
+    if not candidate.is_file():
+        return False
+    if candidate.suffix.lower() == ".json":
+        return True
+    try:
+        with candidate.open("rb") as handle:
+            head = handle.read(64).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{")
+
+
 def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
     """Read a plan file, refusing one that was edited, is unreadable or was made for another target."""
     source = Path(path)

@@ -32,6 +32,10 @@ class Outcome(StrEnum):
 
 
 OUTCOME_ORDER: tuple[Outcome, ...] = (Outcome.SUCCESS, Outcome.FAILED, Outcome.SKIPPED, Outcome.STALE)
+#: how an outcome reads in text output (failures shout)
+OUTCOME_LABELS = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
+_LABEL_WIDTH = max(len(label) for label in OUTCOME_LABELS.values())
+_VERBS = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete", Action.NOOP: "no-op"}
 
 
 class ChangeOutcome(BaseModel):
@@ -60,6 +64,20 @@ class ChangeOutcome(BaseModel):
     @property
     def address(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    def line(self) -> str:
+        """One plain line for progress output: ``ok       + create Kind/Name  (id …, version 1)``."""
+        text = f"{OUTCOME_LABELS[self.outcome].ljust(_LABEL_WIDTH)}  {self.action.symbol} {_VERBS[self.action]} {self.address}"
+        if self.outcome == Outcome.SUCCESS:
+            facts = []
+            if self.object_id and self.action != Action.DELETE:
+                facts.append(f"id {self.object_id}")
+            if self.version is not None:
+                facts.append(f"version {self.version}")
+            if self.adopted:
+                facts.append("adopted after a lost answer")
+            return text + (f"  ({', '.join(facts)})" if facts else "")
+        return text + (f": {self.error}" if self.error else "")
 
 
 class ApplyResult(BaseModel):

@@ -10,14 +10,13 @@ from collections.abc import Iterable
 
 from ..drift import DriftReport
 from ..plan import Action, FieldChange, Plan, ResourceChange, summary_line
-from ..result import ApplyResult, Outcome
+from ..result import OUTCOME_LABELS, ApplyResult, Outcome
 from .values import VERBS, plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
 _ACTION_COLOR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
 _SIGN_COLOR = {"+": "green", "~": "yellow", "-": "red"}
 _OUTCOME_COLOR = {Outcome.SUCCESS: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow", Outcome.STALE: "yellow"}
-_OUTCOME_LABEL = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
 
 INDENT = "    "
 
@@ -126,19 +125,10 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     lines = [paint(f"Apply to {result.target}" if result.target else "Apply", "bold")]
     if result.changes:
         lines.append("")
-    width = max(len(label) for label in _OUTCOME_LABEL.values())
     for change in result.changes:
-        label = paint(_OUTCOME_LABEL[change.outcome].ljust(width), _OUTCOME_COLOR[change.outcome])
-        text = f"{label}  {change.action.symbol} {VERBS[change.action]} {change.address}"
-        if change.outcome == Outcome.SUCCESS:
-            facts = [f"id {change.object_id}" if change.object_id and change.action != Action.DELETE else ""]
-            facts.append(f"version {change.version}" if change.version is not None else "")
-            facts.append("adopted after a lost answer" if change.adopted else "")
-            shown = ", ".join(f for f in facts if f)
-            text += f"  ({shown})" if shown else ""
-        elif change.error:
-            text += f": {change.error}"
-        lines.append(text)
+        label = OUTCOME_LABELS[change.outcome]
+        line = change.line()
+        lines.append(paint(label, _OUTCOME_COLOR[change.outcome]) + line[len(label):])
     if result.hooks_called:
         lines.append("")
         lines.append("Hooks called:")

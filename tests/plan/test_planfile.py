@@ -1,0 +1,127 @@
+"""Saved plans: round trip, and refusal of edited, corrupt, foreign or future files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import PlanFileError
+from reconciler.plan import Plan
+from reconciler.planfile import checksum, is_plan_file, load_plan, save_plan
+from reconciler.planner import PrunePolicy
+
+from ._support import ENV, SECRET, TARGET, TEAM_TOKEN, applied, live_hook, plan_of, sample
+
+
+@pytest.fixture
+def plan() -> Plan:
+    objects = sample()
+    live = applied(objects[:2], env={**ENV, "TEAM_TOKEN": "old-team"}, extra=[live_hook("Stray")])
+    return plan_of(objects, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})))
+
+
+@pytest.fixture
+def saved(plan: Plan, tmp_path: Path) -> Path:
+    return save_plan(plan, tmp_path / "plan.json")
+
+
+class TestRoundTrip:
+    def test_load_returns_the_same_plan(self, plan: Plan, saved: Path) -> None:
+        loaded = load_plan(saved, expected_target=TARGET)
+        assert loaded == plan
+        assert loaded.summary == plan.summary and loaded.has_changes
+
+    def test_file_records_versions_digest_target_and_checksum(self, plan: Plan, saved: Path) -> None:
+        document = json.loads(saved.read_text())
+        assert document["target"] == TARGET
+        assert document["manifests_digest"] == plan.manifests_digest
+        assert document["checksum"] == checksum(document) and document["checksum"].startswith("sha256:")
+        versions = {c["name"]: c["live_version"] for c in document["changes"]}
+        assert versions == {"IVR Main": 1, "Billing": 1, "CRM Sync": None, "Stray": 1}
+
+    def test_no_environment_value_is_written(self, saved: Path) -> None:
+        text = saved.read_text()
+        assert SECRET not in text and TEAM_TOKEN not in text
+        assert "${env:HOOK_TOKEN}" in text  # the spec keeps the placeholder for apply
+
+    def test_save_leaves_no_temporary_files(self, saved: Path) -> None:
+        assert [p.name for p in saved.parent.iterdir()] == ["plan.json"]
+
+
+class TestRefusals:
+    def test_edited_value_is_refused(self, saved: Path) -> None:
+        text = saved.read_text()
+        edited = text.replace('"action": "delete"', '"action": "no-op"', 1)
+        assert edited != text
+        saved.write_text(edited)
+        with pytest.raises(PlanFileError, match="edited or corrupted"):
+            load_plan(saved, expected_target=TARGET)
+
+    @pytest.mark.parametrize("position", [0.25, 0.5, 0.9])
+    def test_any_changed_byte_is_refused(self, saved: Path, position: float) -> None:
+        data = bytearray(saved.read_bytes())
+        # flip a digit or letter somewhere inside (keep the file valid JSON where we can)
+        index = int(len(data) * position)
+        while not chr(data[index]).isalnum():
+            index += 1
+        data[index] = ord("7") if data[index] != ord("7") else ord("8")
+        saved.write_bytes(bytes(data))
+        with pytest.raises(PlanFileError):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_other_target_is_refused(self, saved: Path) -> None:
+        with pytest.raises(PlanFileError, match="another target"):
+            load_plan(saved, expected_target="https://api.mypurecloud.de")
+
+    def test_unknown_format_version_is_refused_even_with_a_valid_checksum(self, saved: Path) -> None:
+        document = json.loads(saved.read_text())
+        document["format_version"] = 2
+        document["checksum"] = checksum(document)
+        saved.write_text(json.dumps(document))
+        with pytest.raises(PlanFileError, match="format_version 2"):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_missing_checksum_is_refused(self, saved: Path) -> None:
+        document = json.loads(saved.read_text())
+        del document["checksum"]
+        saved.write_text(json.dumps(document))
+        with pytest.raises(PlanFileError, match="no checksum"):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_resealed_invalid_plan_is_refused(self, saved: Path) -> None:
+        document = json.loads(saved.read_text())
+        document["changes"][0]["action"] = "explode"
+        document["checksum"] = checksum(document)
+        saved.write_text(json.dumps(document))
+        with pytest.raises(PlanFileError, match="not a valid plan"):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_truncated_and_missing_files_are_refused(self, saved: Path, tmp_path: Path) -> None:
+        saved.write_bytes(saved.read_bytes()[:100])
+        with pytest.raises(PlanFileError, match="not valid JSON"):
+            load_plan(saved, expected_target=TARGET)
+        with pytest.raises(PlanFileError, match="cannot read"):
+            load_plan(tmp_path / "absent.json", expected_target=TARGET)
+
+    def test_unwritable_destination_is_a_plan_file_error(self, plan: Plan, tmp_path: Path) -> None:
+        with pytest.raises(PlanFileError, match="cannot write"):
+            save_plan(plan, tmp_path / "no-such-dir" / "plan.json")
+
+
+class TestIsPlanFile:
+    def test_plan_files_and_damaged_plan_files_count(self, saved: Path, tmp_path: Path) -> None:
+        assert is_plan_file(saved)
+        renamed = saved.rename(tmp_path / "plan.out")
+        assert is_plan_file(renamed)  # by content
+        broken = tmp_path / "broken.json"
+        broken.write_text("{ not json")
+        assert is_plan_file(broken)  # load_plan then refuses it with a precise message
+
+    def test_manifests_and_directories_do_not(self, tmp_path: Path) -> None:
+        manifest = tmp_path / "voice.yaml"
+        manifest.write_text("apiVersion: reconciler/v1\nkind: VoiceProfile\n")
+        assert not is_plan_file(manifest)
+        assert not is_plan_file(tmp_path)
+        assert not is_plan_file(tmp_path / "absent.json")
