@@ -113,7 +113,9 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
     if not isinstance(recorded, str):
         raise PlanFileError(f"{name} has no checksum; it was not written by reconciler plan --out")
     if recorded != checksum(document):
-        raise PlanFileError(f"{name} was edited or corrupted since it was saved (checksum mismatch); make the plan again")
+        raise PlanFileError(
+            f"{name} was edited or corrupted since it was saved (checksum mismatch); make the plan again"
+        )
     body = {k: v for k, v in document.items() if k != CHECKSUM_KEY and k not in COMPUTED_PLAN_FIELDS}
     try:
         plan = Plan.model_validate(body)

@@ -67,7 +67,8 @@ class ChangeOutcome(BaseModel):
 
     def line(self) -> str:
         """One plain line for progress output: ``ok       + create Kind/Name  (id …, version 1)``."""
-        text = f"{OUTCOME_LABELS[self.outcome].ljust(_LABEL_WIDTH)}  {self.action.symbol} {_VERBS[self.action]} {self.address}"
+        label = OUTCOME_LABELS[self.outcome].ljust(_LABEL_WIDTH)
+        text = f"{label}  {self.action.symbol} {_VERBS[self.action]} {self.address}"
         if self.outcome == Outcome.SUCCESS:
             facts = []
             if self.object_id and self.action != Action.DELETE:

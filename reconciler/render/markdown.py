@@ -252,14 +252,22 @@ _OUTCOME_ICON = {
 def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
     c = result.counts
     head = f"### Reconciler apply to {code(result.target)}\n\n" if result.target else "### Reconciler apply\n\n"
-    head += f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, {c['stale']} stale.\n\n"
+    head += (
+        f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, "
+        f"{c['stale']} stale.\n\n"
+    )
     if result.hooks_called:
         head += "Hooks called: " + ", ".join(escape(h) for h in result.hooks_called) + "\n\n"
     blocks = []
     for ch in result.changes:
         detail = escape(ch.error) if ch.error else (f"version {ch.version}" if ch.version is not None else "")
-        row = f"| {_OUTCOME_ICON[ch.outcome]} {ch.outcome.value} | {ch.action.symbol} {VERBS[ch.action]} | {code(ch.address)} | {detail} |\n"
-        blocks.append(Block(row))
+        cells = [
+            f"{_OUTCOME_ICON[ch.outcome]} {ch.outcome.value}",
+            f"{ch.action.symbol} {VERBS[ch.action]}",
+            code(ch.address),
+            detail,
+        ]
+        blocks.append(Block("| " + " | ".join(cells) + " |\n"))
     sections = []
     if blocks:
         table_head = "| outcome | action | object | detail |\n|---|---|---|---|\n"

@@ -47,14 +47,16 @@ def field_line(change: FieldChange, paint: _Painter) -> str:
     return paint(f"{sign} ", _SIGN_COLOR[sign]) + text
 
 
+def _headline(head: str, reason: str | None, source: str | None, paint: _Painter) -> str:
+    """``<head>  (reason)  [file:line]``."""
+    text = head + (f"  ({reason})" if reason else "")
+    return text + (paint(f"  [{source}]", "dim") if source else "")
+
+
 def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
-    sign = change.action.symbol
     styles = (_ACTION_COLOR[change.action], "bold") if change.action != Action.NOOP else (_ACTION_COLOR[change.action],)
-    head = paint(f"{sign} {VERBS[change.action]} {change.address}", *styles)
-    extra = f"  ({change.reason})" if change.reason else ""
-    if change.source:
-        extra += paint(f"  [{change.source}]", "dim")
-    lines = [head + extra]
+    head = paint(f"{change.action.symbol} {VERBS[change.action]} {change.address}", *styles)
+    lines = [_headline(head, change.reason, change.source, paint)]
     lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
     if change.depends_on:
         lines.append(INDENT + paint(f"after: {', '.join(change.depends_on)}", "dim"))
@@ -89,7 +91,8 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
     lines.append("")
     if not plan.has_changes:
-        lines.append(paint(f"No changes: the target matches the manifests ({plural(len(plan.changes), 'object')}).", "bold"))
+        unchanged = plural(len(plan.changes), "object")
+        lines.append(paint(f"No changes: the target matches the manifests ({unchanged}).", "bold"))
     else:
         lines.append(paint(f"Plan: {summary_line(plan.summary)}.", "bold"))
     return "\n".join(lines) + "\n"
@@ -101,12 +104,10 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
     if report.differs or report.missing or report.unmanaged:
         lines.append("")
     for obj in report.differs:
-        head = paint(f"~ differs {obj.address}", "yellow")
-        lines.append(head + (f"  ({obj.reason})" if obj.reason else "") + (paint(f"  [{obj.source}]", "dim") if obj.source else ""))
+        lines.append(_headline(paint(f"~ differs {obj.address}", "yellow"), obj.reason, obj.source, paint))
         lines.extend(INDENT + field_line(fc, paint) for fc in obj.field_changes)
     for obj in report.missing:
-        head = paint(f"+ missing {obj.address}", "green")
-        lines.append(head + (f"  ({obj.reason})" if obj.reason else "") + (paint(f"  [{obj.source}]", "dim") if obj.source else ""))
+        lines.append(_headline(paint(f"+ missing {obj.address}", "green"), obj.reason, obj.source, paint))
     for address in report.unmanaged:
         lines.append(paint(f"? unmanaged {address}", "cyan") + "  (live, not declared)")
     lines += _messages("Warnings:", report.warnings, "yellow", paint)
@@ -114,7 +115,8 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
     lines.append("")
     if report.has_drift:
         s = report.summary
-        lines.append(paint(f"Drift: {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.", "bold"))
+        counts = f"{s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged"
+        lines.append(paint(f"Drift: {counts}.", "bold"))
     else:
         lines.append(paint("No drift: the target matches the manifests.", "bold"))
     return "\n".join(lines) + "\n"
