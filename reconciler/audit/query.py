@@ -106,18 +106,21 @@ def _detail(record: Mapping[str, Any]) -> str:
         text = f"{record.get('method')} {record.get('path')}"
         return f"{text}; {len(changes)} change(s): {paths}" if changes else text
     if kind == OUTCOME:
+        # what support asks for first comes first: the error code and the correlation id
         parts = [f"intent {record.get('intent_seq')}"]
+        error = record.get("error")
+        if isinstance(error, Mapping):
+            parts.append(str(error.get("code")))
+        if record.get("correlation_id"):
+            parts.append(f"corr {record['correlation_id']}")
         if record.get("object_id"):
             parts.append(f"id {record['object_id']}")
         if record.get("version") is not None:
             parts.append(f"v{record['version']}")
         if record.get("latency_ms") is not None:
             parts.append(f"{record['latency_ms']} ms")
-        error = record.get("error")
-        if isinstance(error, Mapping):
-            parts.append(f"{error.get('code')}: {error.get('message')}")
-        if record.get("correlation_id"):
-            parts.append(f"corr {record['correlation_id']}")
+        if isinstance(error, Mapping) and error.get("message"):
+            parts.append(str(error["message"]))
         return "; ".join(parts)
     return ""
 

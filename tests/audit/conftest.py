@@ -142,7 +142,7 @@ class Receiver:
 
     def up(self) -> None:
         self.server.server_activate()
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def close(self) -> None:

@@ -1,0 +1,140 @@
+"""Forwarding to an HTTP endpoint: never blocks or fails the run, loses nothing, sends once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from reconciler.audit.forward import Forwarder
+from reconciler.audit.verify import verify_log
+
+from .conftest import FAST_RETRY, Receiver, lines_of, open_trail, records_of, write_run
+
+
+def _stored(receiver: Receiver) -> list[bytes]:
+    return [body + b"\n" for body in receiver.bodies]
+
+
+class TestEndpointDownThenUp:
+    def test_records_undelivered_in_run_1_are_sent_in_run_2_and_each_arrives_once(
+        self, log_path: Path, receiver: Receiver
+    ) -> None:
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1", writes=3)  # does not raise although the endpoint is down
+            summary = trail.delivery_summary()
+        assert summary is not None
+        assert "8 record(s) undelivered" in summary and "next run" in summary
+        assert receiver.bodies == []
+
+        receiver.up()
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-2", writes=2)
+            summary = trail.delivery_summary()
+        assert summary == f"audit forwarding: 14 record(s) delivered to {receiver.url}"
+        assert _stored(receiver) == lines_of(log_path)  # every record, once, in order, byte for byte
+        ids = [r["id"] for r in receiver.records()]
+        assert receiver.keys == ids and len(set(ids)) == 14
+
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            trail.run_started("run-3", {})
+            trail.run_finished({}, 0)
+            assert trail.delivery_summary() == f"audit forwarding: 2 record(s) delivered to {receiver.url}"
+        assert _stored(receiver) == lines_of(log_path)
+
+    def test_the_receiver_can_verify_the_chain_it_holds(self, log_path: Path, receiver: Receiver, tmp_path: Path) -> None:
+        receiver.up()
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1")
+            trail.delivery_summary()
+        copy = tmp_path / "received.jsonl"
+        copy.write_bytes(b"".join(_stored(receiver)))
+        assert verify_log(copy).records == 6
+
+
+class TestRetries:
+    def test_transient_5xx_are_retried_without_duplicates(self, log_path: Path, receiver: Receiver) -> None:
+        receiver.up()
+        receiver.fail_first = 2
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1")
+            summary = trail.delivery_summary()
+        assert summary == f"audit forwarding: 6 record(s) delivered to {receiver.url}"
+        assert _stored(receiver) == lines_of(log_path)
+        assert receiver.requests == 8
+
+    def test_a_refusing_endpoint_keeps_records_undelivered_and_in_order(self, log_path: Path, receiver: Receiver) -> None:
+        receiver.up()
+        receiver.status = 400
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1")
+            summary = trail.delivery_summary()
+        assert summary is not None and "6 record(s) undelivered" in summary and "HTTP 400" in summary
+        receiver.status = 200
+        forwarder = Forwarder(log_path, receiver.url, policy=FAST_RETRY)
+        try:
+            assert forwarder.count_pending() == 6
+            result = forwarder.deliver_pending()
+        finally:
+            forwarder.close()
+        assert (result.delivered, result.undelivered, result.error) == (6, 0, None)
+        assert _stored(receiver) == lines_of(log_path)
+
+
+class TestNeverBlocksWrites:
+    def test_writes_complete_while_the_endpoint_hangs(self, log_path: Path, receiver: Receiver) -> None:
+        receiver.gate = threading.Event()
+        receiver.up()
+        trail = open_trail(log_path, forward_url=receiver.url)
+        try:
+            trail.run_started("run-1", {"create": 5})
+            for n in range(5):  # would deadlock if a write waited for the held request
+                seq = trail.intent(kind="Webhook", name=f"h{n}", object_id=None, action="create", method="POST",
+                                   path="/api/v2/webhooks")
+                trail.outcome(intent_seq=seq, outcome="success", status=200, object_id=f"id{n}", version=1)
+            assert len(lines_of(log_path)) == 11
+        finally:
+            receiver.gate.set()
+        trail.run_finished({"created": 5}, 0)  # the final forwarding pass waits here, bounded
+        summary = trail.delivery_summary()
+        trail.close()
+        assert summary == f"audit forwarding: 12 record(s) delivered to {receiver.url}"
+        assert _stored(receiver) == lines_of(log_path)
+
+
+class TestDeliveryState:
+    def test_state_holds_the_last_acknowledged_record_per_endpoint_without_credentials(
+        self, log_path: Path, receiver: Receiver
+    ) -> None:
+        receiver.up()
+        url = receiver.url.replace("http://", "http://user:pa55word@") + "?token=t0ken"
+        with open_trail(log_path, forward_url=url) as trail:
+            write_run(trail, "run-1")
+            trail.delivery_summary()
+        state_text = log_path.with_name("audit.jsonl.delivered").read_text()
+        assert "pa55word" not in state_text and "t0ken" not in state_text
+        state = json.loads(state_text)
+        last = records_of(log_path)[-1]
+        assert state["endpoints"][receiver.url] == {
+            "seq": last["seq"],
+            "hash": last["hash"],
+            "offset": sum(len(line) for line in lines_of(log_path)[:-1]),
+        }
+
+    def test_a_replaced_log_is_delivered_from_its_first_record(self, log_path: Path, receiver: Receiver) -> None:
+        receiver.up()
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "old")
+            trail.delivery_summary()
+        old = lines_of(log_path)
+        log_path.unlink()
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "new", writes=1)
+            trail.delivery_summary()
+        assert _stored(receiver) == old + lines_of(log_path)
+
+    def test_without_a_url_there_is_no_summary_and_no_state(self, log_path: Path) -> None:
+        with open_trail(log_path) as trail:
+            write_run(trail, "run-1")
+            assert trail.delivery_summary() is None
+        assert not log_path.with_name("audit.jsonl.delivered").exists()
