@@ -9,7 +9,9 @@ Why SQLite and why this way:
   (version check, case-insensitive name uniqueness) cannot interleave with another
   writer's. A ``UNIQUE(kind, name_folded)`` constraint backs the uniqueness check up;
 * a connection is opened per operation: cheap for SQLite, and it keeps the store safe
-  to call from any thread (handlers run store calls in a worker thread).
+  to call from any thread (handlers run store calls in a worker thread); writers of
+  one process also queue on a lock, so only writers of different processes meet in
+  SQLite's busy handler.
 
 The store knows nothing about kinds beyond their name: objects are opaque JSON.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,9 +94,23 @@ class Store:
             raise ValueError("the sandbox needs a database file (each connection would see its own :memory:)")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        # Writers of this process queue here rather than in SQLite's busy handler, whose
+        # back-off sleeps would add milliseconds to each contended write.
+        self._write_lock = threading.Lock()
+        # Held open for the store's life: when the last connection to a WAL database
+        # closes, SQLite checkpoints and fsyncs, which would otherwise happen per request.
+        self._anchor = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                       check_same_thread=False)
+        self._anchor.execute("PRAGMA journal_mode=WAL")
+        self._anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+
+    def close(self) -> None:
+        self._anchor.close()
+
+    def __del__(self) -> None:
+        anchor = getattr(self, "_anchor", None)
+        if anchor is not None:
+            anchor.close()
 
     # ---- transactions ------------------------------------------------------------------
     @contextmanager
@@ -109,7 +126,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with the write lock up front (``BEGIN IMMEDIATE``)."""
-        with self._connection() as conn:
+        with self._write_lock, self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
