@@ -68,7 +68,7 @@ class RetryPolicy:
     attempts: int = 4
     initial_wait: float = 0.25
     max_wait: float = 4.0
-    max_seconds: float = 15.0
+    max_seconds: float = 10.0
     timeout: float = 5.0
 
 
@@ -316,7 +316,9 @@ class BackgroundForwarder:
         try:
             final = final_forwarder.deliver_pending(wait_for_lock=True)
         except Exception as exc:  # noqa: BLE001 - forwarding must never take the run down
-            final = DeliveryResult(undelivered=final_forwarder.count_pending(), error=type(exc).__name__)
+            final = DeliveryResult(
+                undelivered=self._pending_or_unknown(), error=f"forwarding failed: {type(exc).__name__}"
+            )
         finally:
             final_forwarder.close()
         self._result = DeliveryResult(
@@ -325,3 +327,9 @@ class BackgroundForwarder:
             error=final.error if final.undelivered else None,
         )
         return self._result
+
+    def _pending_or_unknown(self) -> int:
+        try:
+            return self._forwarder.count_pending()
+        except Exception:  # noqa: BLE001 - only used to word a failure
+            return -1

@@ -198,6 +198,8 @@ class AuditTrail:
         result = self._finish_forwarding()
         assert result is not None
         endpoint = self._forwarder.endpoint
+        if result.undelivered < 0:
+            return f"audit forwarding to {endpoint} failed ({result.error}); undelivered records are sent on the next run"
         if result.undelivered:
             return (
                 f"audit forwarding: {result.undelivered} record(s) undelivered to {endpoint} "

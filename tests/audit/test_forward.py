@@ -6,6 +6,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from reconciler.audit.forward import Forwarder
 from reconciler.audit.verify import verify_log
 
@@ -79,6 +81,22 @@ class TestRetries:
             forwarder.close()
         assert (result.delivered, result.undelivered, result.error) == (6, 0, None)
         assert _stored(receiver) == lines_of(log_path)
+
+
+class TestForwardingFailures:
+    def test_a_crashing_forwarder_never_fails_the_run(
+        self, log_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def explode(self: Forwarder, *, wait_for_lock: bool = True) -> None:
+            raise RuntimeError("bug")
+
+        monkeypatch.setattr(Forwarder, "deliver_pending", explode)
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1")
+            summary = trail.delivery_summary()
+        assert summary is not None
+        assert "6 record(s) undelivered" in summary and "forwarding failed: RuntimeError" in summary
+        assert verify_log(log_path).records == 6
 
 
 class TestNeverBlocksWrites:
