@@ -101,7 +101,7 @@ class ClientStats:
             detail = ", ".join(
                 f"{reason} {self.wait_counts[reason]}x {self.wait_seconds[reason]:.1f}s" for reason in sorted(self.wait_counts)
             )
-            lines.append(f"waited {self.total_wait_seconds:.1f}s: {detail}")
+            lines.append(f"waits (summed over concurrent calls) {self.total_wait_seconds:.1f}s: {detail}")
         if self.adopted:
             lines.append(f"{self.adopted} lost create(s) found and adopted")
         for (method, template), n in sorted(self.requests.items(), key=lambda item: (item[0][1], item[0][0])):
