@@ -3,7 +3,7 @@
 The spec handed to the planner keeps its placeholders; but the contract's rules must
 still run offline on the values they will become. So for validation only, each
 placeholder is replaced: ``${env:NAME}`` by the variable's value, ``${ref:…}`` by a
-plausible stand-in (a dummy UUID for ``id``, the declared value for another field).
+plausible stand-in (a fixed UUID per object for ``id``, the declared value for another field).
 Where no honest stand-in exists (unset variable, a field whose value is itself not
 known), the path is marked *opaque* and rule errors there are not reported: the real
 problem has been reported already.
@@ -72,6 +72,9 @@ class Substitution:
             validated, raw = self.written[path]
             message = message.replace(repr(validated), repr(raw))
         for secret in sorted(self.secrets, key=len, reverse=True):
+            # A quoted value is always scrubbed; a bare one only when long enough not to
+            # collide with the numbers and words of the message itself.
+            message = message.replace(repr(secret), "(sensitive)")
             if len(secret) >= 4:
                 message = message.replace(secret, "(sensitive)")
         return message
