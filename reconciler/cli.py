@@ -45,6 +45,184 @@ def validate(paths: tuple[str, ...]) -> None:
     click.echo(f"{len(manifest_set.objects)} objects in {len(manifest_set.files)} files are valid")
 
 
+FORMATS = click.Choice(["text", "markdown", "json"])
+
+
+def target_options(func: Any) -> Any:
+    """Where live state lives: a Genesys org (from GENESYSCLOUD_* settings) or the sandbox."""
+    options = [
+        click.option("--target", type=click.Choice(["sandbox", "genesys"]), default=None,
+                     help="Default: genesys when GENESYSCLOUD_OAUTHCLIENT_ID is set, else sandbox."),
+        click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
+                     help="Sandbox state file (default .reconciler/sandbox.db)."),
+        click.option("--region", default=None, help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),
+        click.option("--api-url", default=None, help="API base URL override (GENESYSCLOUD_API_URL)."),
+        click.option("--client-id", default=None,
+                     help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
+                          "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
+        click.option("--verbose", "-v", is_flag=True, help="Add request counts, retries and waits."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run_options(kw: dict[str, Any]) -> Any:
+    from .engine import RunOptions
+    from .genesys import resolve_target
+
+    target = resolve_target(
+        target=kw.pop("target"),
+        region=kw.pop("region"),
+        api_url=kw.pop("api_url"),
+        client_id=kw.pop("client_id"),
+        sandbox_db=kw.pop("sandbox_db"),
+    )
+    click.echo(f"Target: {target.describe()}", err=True)
+    return RunOptions(target=target)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not _no_color()
+
+
+def _no_color() -> bool:
+    import os
+
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _verbose(client: Any, enabled: bool) -> None:
+    if enabled:
+        click.echo(client.stats.summary(), err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@target_options
+def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
+         prune_kinds: tuple[str, ...], max_deletes: int | None, verbose: bool, **kw: Any) -> None:
+    """Show what apply would change, without changing anything."""
+    import asyncio
+
+    from .engine import plan_paths
+    from .planfile import save_plan
+    from .render import render_plan
+
+    _check_kinds(prune_kinds)
+    options = _run_options(kw)
+    the_plan, _, _, client = asyncio.run(
+        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes)
+    )
+    click.echo(render_plan(the_plan, fmt, color=_color() and fmt == "text", artifact_hint=out))
+    if out:
+        save_plan(the_plan, out)
+        click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
+    _verbose(client, verbose)
+    if not the_plan.applyable:
+        sys.exit(1)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
+              help="Audit trail file (default .reconciler/audit.jsonl).")
+@click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@target_options
+def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: tuple[str, ...],
+          max_deletes: int | None, audit_log: str | None, audit_url: str | None, concurrency: int,
+          verbose: bool, **kw: Any) -> None:
+    """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
+    import asyncio
+
+    from .engine import apply as apply_saved
+    from .engine import ensure_success, plan_paths
+    from .errors import ApprovalRequiredError, PlanError
+    from .planfile import is_plan_file, load_plan
+    from .render import render_apply, render_plan
+
+    _check_kinds(prune_kinds)
+    options = _run_options(kw)
+    saved = len(sources) == 1 and is_plan_file(sources[0])
+    if saved:
+        if prune_kinds or max_deletes is not None:
+            raise PlanError("--prune and --max-deletes belong to planning; a saved plan is applied as it was made")
+        the_plan = load_plan(sources[0], expected_target=options.target.identity)
+    else:
+        the_plan, _, _, _ = asyncio.run(
+            plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes)
+        )
+    if fmt == "text":
+        click.echo(render_plan(the_plan, "text", color=_color()))
+    if not the_plan.applyable:
+        raise PlanError("the plan is not applyable: " + "; ".join(the_plan.errors))
+    if not the_plan.has_changes:
+        if fmt != "text":
+            click.echo(render_plan(the_plan, fmt))
+        return
+    if not auto_approve and not saved:
+        if not sys.stdin.isatty():
+            raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
+        click.confirm("Apply these changes?", abort=True)
+
+    def progress(outcome: Any) -> None:
+        """Live lines on a terminal; CI logs get the same lines once, in the result."""
+        if sys.stderr.isatty():
+            click.echo(outcome.line(), err=True)
+
+    result, client, delivery = asyncio.run(
+        apply_saved(the_plan, options, audit_log=audit_log, audit_url=audit_url,
+                    concurrency=concurrency, progress=progress)
+    )
+    click.echo(render_apply(result, fmt, color=_color() and fmt == "text"))
+    if delivery:
+        click.echo(delivery, err=True)
+    _verbose(client, verbose)
+    ensure_success(result)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@target_options
+def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
+    """Report live objects that differ from the manifests; exit 2 when there is drift."""
+    import asyncio
+
+    from .drift import DriftReport
+    from .engine import plan_paths
+    from .render import render_drift
+
+    options = _run_options(kw)
+    the_plan, _, _, client = asyncio.run(plan_paths(paths or DEFAULT_PATHS, options, prune_all=True))
+    report = DriftReport.from_plan(the_plan)
+    click.echo(render_drift(report, fmt, color=_color() and fmt == "text"))
+    _verbose(client, verbose)
+    if report.has_drift:
+        sys.exit(2)
+
+
+def _check_kinds(names: tuple[str, ...]) -> None:
+    from .errors import ConfigError
+    from .kinds import REGISTRY, unknown_kind_message
+
+    for name in names:
+        if name not in REGISTRY:
+            raise ConfigError(f"--prune: {unknown_kind_message(name)}")
+
+
 def _register_subcommands() -> None:
     """Groups that live beside their subsystem; their modules import lazily inside."""
     from .audit.command import audit

@@ -94,10 +94,13 @@ class StaleObjectError(PlanError):
     def __init__(self, kind: str, name: str, planned_version: int | None, live_version: int | None) -> None:
         self.kind, self.name = kind, name
         self.planned_version, self.live_version = planned_version, live_version
-        super().__init__(
-            f"{kind}/{name} is stale: planned against version {planned_version}, "
-            f"live is now {live_version}; run plan again"
-        )
+        super().__init__(f"{kind}/{name} is stale: {self.detail}")
+
+    @property
+    def detail(self) -> str:
+        planned = "absent" if self.planned_version is None else f"version {self.planned_version}"
+        live = "absent" if self.live_version is None else f"version {self.live_version}"
+        return f"planned against {planned}, live is now {live}; run plan again"
 
 
 class UnsafePlanError(PlanError):

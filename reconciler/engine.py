@@ -1,0 +1,130 @@
+"""The use cases behind the commands: read live state, plan, apply, drift.
+
+This is where the subsystems meet (manifests, client, planner, executor, audit) so that
+``cli.py`` only parses options and prints. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ApplyError
+from .executor import apply_plan
+from .genesys import ClientLimits, GenesysClient, Target, open_client
+from .kinds import KINDS, Kind
+from .manifests import ManifestSet, load_manifests
+from .plan import Plan
+from .planner import PrunePolicy, build_plan
+from .result import ApplyResult, ChangeOutcome
+
+LiveState = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to reach the target and how hard to push it."""
+
+    target: Target
+    limits: ClientLimits = field(default_factory=ClientLimits)
+    sandbox_options: Any = None  # reconciler.sandbox.SandboxOptions for the embedded sandbox
+
+
+async def read_live(client: GenesysClient, kinds: Iterable[Kind] = KINDS) -> LiveState:
+    """One paged listing per kind, all kinds at once (never one GET per object)."""
+    kinds = list(kinds)
+    listings = await asyncio.gather(*(client.list_all(kind) for kind in kinds))
+    return {kind.name: list(objs) for kind, objs in zip(kinds, listings, strict=True)}
+
+
+def prune_policy(manifests: ManifestSet, extra_kinds: Sequence[str] = (), max_deletes: int | None = None) -> PrunePolicy:
+    """``reconciler.yaml`` settings, widened by ``--prune KIND`` and ``--max-deletes``."""
+    prune = manifests.settings.prune
+    kwargs: dict[str, Any] = {
+        "kinds": frozenset(prune.kinds) | frozenset(extra_kinds),
+        "exclude": tuple(prune.exclude),
+        "default_max_deletes": prune.maxDeletes,
+        "max_delete_percent": prune.maxDeletePercent,
+    }
+    if max_deletes is not None:
+        kwargs["max_deletes"] = max_deletes
+    return PrunePolicy(**kwargs)
+
+
+def make_plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    target: Target,
+    *,
+    env: Mapping[str, str],
+    prune: PrunePolicy,
+) -> Plan:
+    return build_plan(
+        manifests.objects,
+        live,
+        env=env,
+        target=target.identity,
+        target_description=target.describe(),
+        manifests_digest=manifests.digest,
+        prune=prune,
+    )
+
+
+async def plan_paths(
+    paths: Sequence[str],
+    options: RunOptions,
+    *,
+    env: Mapping[str, str] | None = None,
+    prune_kinds: Sequence[str] = (),
+    max_deletes: int | None = None,
+    prune_all: bool = False,
+) -> tuple[Plan, ManifestSet, LiveState, GenesysClient]:
+    """Validate manifests (no network on failure), read live state, plan."""
+    env = os.environ if env is None else env
+    manifests = load_manifests(paths, env=env)
+    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+        live = await read_live(client)
+    kinds = [k.name for k in KINDS] if prune_all else prune_kinds
+    plan = make_plan(manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes))
+    return plan, manifests, live, client
+
+
+async def apply(
+    plan: Plan,
+    options: RunOptions,
+    *,
+    env: Mapping[str, str] | None = None,
+    audit_log: str | Path | None = None,
+    audit_url: str | None = None,
+    concurrency: int = 8,
+    progress: Callable[[ChangeOutcome], None] | None = None,
+) -> tuple[ApplyResult, GenesysClient, str | None]:
+    """Apply a plan with a fresh live listing for the stale check, audited.
+
+    Returns the result, the client (for its counters) and the audit delivery summary.
+    Raises :class:`ApplyError` *after* everything that could be done was done.
+    """
+    from .audit import AuditTrail
+
+    env = os.environ if env is None else env
+    run_id = str(uuid.uuid4())
+    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+        live = await read_live(client)
+        with AuditTrail.open(audit_log, target=options.target.identity, forward_url=audit_url) as trail:
+            trail.run_started(run_id, dict(plan.summary))
+            result = await apply_plan(
+                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
+            )
+            trail.run_finished(dict(result.counts), 1 if result.failed else 0)
+            delivery = trail.delivery_summary()
+    return result, client, delivery
+
+
+def ensure_success(result: ApplyResult) -> None:
+    if result.failed:
+        raise ApplyError(result.failure_lines())
