@@ -189,7 +189,6 @@ def _kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
             "lastUri": uri,
             "selfUri": uri,
             "nextUri": {"type": "string", "description": "Absent on the last page."},
-            "previousUri": {"type": "string", "description": "Absent on the first page."},
         },
     }
     components[kind.name] = obj

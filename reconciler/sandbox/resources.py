@@ -128,8 +128,6 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         }
         if number < page_count:
             envelope["nextUri"] = _page_uri(base, size, number + 1, name)
-        if 1 < number <= page_count:
-            envelope["previousUri"] = _page_uri(base, size, number - 1, name)
         return JSON(envelope)
 
     async def create_object(request: Request) -> Response:
@@ -174,17 +172,20 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         body = await json_object(request)
         object_id = request.path_params["id"]
         version = body.get("version")
+        version_issues: list[FieldIssue] = []
         if "version" not in body:
-            raise bad_request([("version", "is required: the version the update is based on")], "object")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise bad_request([("version", "expected an integer")], "object")
+            version_issues.append(FieldIssue(("version",), "is required: the version the update is based on"))
+        elif not isinstance(version, int) or isinstance(version, bool):
+            version_issues.append(FieldIssue(("version",), "expected an integer"))
         omitted = [f for f in kind.write_only if f not in body]
         plain_model, plain_issues = kind.validate_body(body)
         kept_model, kept_issues = (None, plain_issues)
         if omitted:
             kept_model, kept_issues = kind.validate_body({**body, **{f: _KEPT for f in omitted}})
         if plain_model is None and kept_model is None:
-            raise _issues(min(kept_issues, plain_issues, key=len))
+            raise _issues(version_issues + min(kept_issues, plain_issues, key=len))
+        if version_issues:
+            raise _issues(version_issues)
 
         def build(current: dict[str, Any]) -> dict[str, Any]:
             keep = {f: current[f] for f in omitted if current.get(f) is not None}

@@ -210,11 +210,6 @@ class Store:
             ).fetchall()
         return total, [json.loads(body) for (body,) in rows]
 
-    def count(self, kind: str) -> int:
-        with self.read() as conn:
-            (total,) = conn.execute("SELECT COUNT(*) FROM objects WHERE kind = ?", (kind,)).fetchone()
-        return int(total)
-
     def reset(self) -> None:
         """Forget every object (clients and tokens stay, so tests can keep going)."""
         with self.write() as conn:

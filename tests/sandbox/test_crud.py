@@ -116,6 +116,13 @@ class TestUpdate:
             body["version"] = version
         assert_error(await api.put(stored["selfUri"], json=body), 400, "bad.request", "version")
 
+    async def test_a_missing_version_is_named_with_every_other_bad_field(self, api, kind: Kind) -> None:
+        stored = await api.create(kind.collection, valid(kind))
+        body = {k: v for k, v in stored.items() if k != "version"} | {"name": "", "unknownField": 1}
+        response = await api.put(stored["selfUri"], json=body)
+        assert_error(response, 400, "bad.request")
+        assert {d["fieldName"] for d in response.json()["details"]} == {"version", "name", "unknownField"}
+
     async def test_update_of_unknown_id_is_404(self, api, kind: Kind) -> None:
         response = await api.put(f"{kind.collection}/{uuid.uuid4()}", json={**valid(kind), "version": 1})
         assert_error(response, 404, "not.found")
