@@ -23,6 +23,7 @@ What it adds to plain HTTP, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -126,12 +127,19 @@ class GenesysClient:
         limits: ClientLimits | None = None,
         **kwargs: Any,
     ) -> GenesysClient:
-        """A client for ``target``; for the sandbox target, wired to the in-process sandbox."""
+        """A client for ``target``; for the sandbox target, wired to the in-process sandbox.
+
+        ``sandbox_options`` say how the sandbox behaves (faults, rate limit, token TTL);
+        where its state lives is the target's ``sandbox_db``, so that the target's
+        identity and the file written always agree.
+        """
         transport = kwargs.pop("transport", None)
         if target.kind == "sandbox" and transport is None:
             from ..sandbox import SandboxOptions, embedded_transport
 
-            options = sandbox_options or SandboxOptions(db_path=target.sandbox_db)
+            options = sandbox_options or SandboxOptions()
+            if target.sandbox_db is not None:
+                options = dataclasses.replace(options, db_path=target.sandbox_db)
             transport = embedded_transport(options)
         return cls(target, transport=transport, limits=limits or ClientLimits(), **kwargs)
 

@@ -93,6 +93,16 @@ class TestEmbeddedSandbox:
             with pytest.raises(DuplicateNameError):
                 await client.create(kind, {**body, "name": body["name"].upper(), "pitch": 3.0})
 
+    async def test_state_lives_in_the_target_db_whatever_the_options_say(self, tmp_path: Path) -> None:
+        target = resolve_target(target="sandbox", sandbox_db=tmp_path / "target.db", env={})
+        options = SandboxOptions(db_path=tmp_path / "options.db")
+        async with open_client(target, sandbox_options=options, limits=QUICK) as client:
+            await client.create(*body_for(0))
+        assert (tmp_path / "target.db").exists()
+        assert not (tmp_path / "options.db").exists()
+        async with open_client(target, limits=QUICK) as again:  # a later run sees the same state
+            assert len(await again.list_all(VOICE)) == 1
+
     async def test_hook_and_delete(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
         async with open_client(target, limits=QUICK) as client:
