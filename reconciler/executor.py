@@ -175,7 +175,7 @@ async def _execute(
         name=change.name,
         object_id=object_id,
         action=change.action.value,
-        changes=[fc.model_dump(mode="json") for fc in change.field_changes],
+        changes=_audited_changes(change),
         method=method,
         path=path,
     )
@@ -226,6 +226,17 @@ async def _execute(
         version=(stored or {}).get("version"),
         adopted=bool(getattr(result, "adopted", False)),
     )
+
+
+def _audited_changes(change: ResourceChange) -> list[dict[str, Any]]:
+    """Field changes before -> after, already masked by the planner; whole objects for create/delete."""
+    if change.field_changes:
+        return [fc.model_dump(mode="json") for fc in change.field_changes]
+    if change.action == Action.CREATE:
+        return [{"path": k, "before": None, "after": v} for k, v in (change.after or {}).items()]
+    if change.action == Action.DELETE:
+        return [{"path": k, "before": v, "after": None} for k, v in (change.before or {}).items()]
+    return []
 
 
 def _stale_reason(change: ResourceChange, current: Mapping[str, Any] | None) -> StaleObjectError | None:
