@@ -104,9 +104,12 @@ def _verbose(client: Any, enabled: bool) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+              help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options
 def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
-         prune_kinds: tuple[str, ...], max_deletes: int | None, verbose: bool, **kw: Any) -> None:
+         prune_kinds: tuple[str, ...], max_deletes: int | None, rotate: tuple[str, ...], verbose: bool,
+         **kw: Any) -> None:
     """Show what apply would change, without changing anything."""
     import asyncio
 
@@ -117,7 +120,7 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     _check_kinds(prune_kinds)
     options = _run_options(kw)
     the_plan, _, _, client = asyncio.run(
-        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes)
+        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes, rotate=rotate)
     )
     click.echo(render_plan(the_plan, fmt, color=_color() and fmt == "text", artifact_hint=out))
     if out:
@@ -140,10 +143,12 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
               help="Audit trail file (default .reconciler/audit.jsonl).")
 @click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+              help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options
 def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: tuple[str, ...],
           max_deletes: int | None, audit_log: str | None, audit_url: str | None, concurrency: int,
-          verbose: bool, **kw: Any) -> None:
+          rotate: tuple[str, ...], verbose: bool, **kw: Any) -> None:
     """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
     import asyncio
 
@@ -157,12 +162,15 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     options = _run_options(kw)
     saved = len(sources) == 1 and is_plan_file(sources[0])
     if saved:
-        if prune_kinds or max_deletes is not None:
-            raise PlanError("--prune and --max-deletes belong to planning; a saved plan is applied as it was made")
+        if prune_kinds or max_deletes is not None or rotate:
+            raise PlanError(
+                "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
+            )
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
     else:
         the_plan, _, _, _ = asyncio.run(
-            plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes)
+            plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                       rotate=rotate)
         )
     if fmt == "text":
         click.echo(render_plan(the_plan, "text", color=_color()))

@@ -63,6 +63,7 @@ def make_plan(
     *,
     env: Mapping[str, str],
     prune: PrunePolicy,
+    rotate: Sequence[str] = (),
 ) -> Plan:
     return build_plan(
         manifests.objects,
@@ -72,6 +73,7 @@ def make_plan(
         target_description=target.describe(),
         manifests_digest=manifests.digest,
         prune=prune,
+        rotate=rotate,
     )
 
 
@@ -83,6 +85,7 @@ async def plan_paths(
     prune_kinds: Sequence[str] = (),
     max_deletes: int | None = None,
     prune_all: bool = False,
+    rotate: Sequence[str] = (),
 ) -> tuple[Plan, ManifestSet, LiveState, GenesysClient]:
     """Validate manifests (no network on failure), read live state, plan."""
     env = os.environ if env is None else env
@@ -90,7 +93,9 @@ async def plan_paths(
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
         live = await read_live(client)
     kinds = [k.name for k in KINDS] if prune_all else prune_kinds
-    plan = make_plan(manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes))
+    plan = make_plan(
+        manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
+    )
     return plan, manifests, live, client
 
 

@@ -256,3 +256,32 @@ class TestSecrets:
         webhook = project.live_by_name("Webhook")["CRM Compliance Sync"]
         assert webhook["authSecretSet"] is True and "authSecret" not in webhook
         assert json.loads(plan_file.read_text())["changes"]  # the plan file really held the plan
+
+
+class TestSecretRotation:
+    """A write-only secret cannot be compared; rotating it is an explicit request."""
+
+    def stored_secret(self, project: Project) -> str:
+        from reconciler.sandbox.store import Store
+
+        hook = project.live_by_name("Webhook")["CRM Compliance Sync"]
+        store = Store(project.db)
+        try:
+            stored = store.get("Webhook", hook["id"])
+        finally:
+            store.close()
+        assert stored is not None
+        return str(stored["authSecret"])
+
+    def test_changed_secret_value_alone_plans_no_change(self, applied: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(Project, "env", lambda self: {"CRM_WEBHOOK_PASSWORD": SECRET + "-new"})
+        applied.run("plan", "--detailed-exitcode", expect=0)
+
+    def test_rotate_secret_resends_it_without_showing_it(self, applied: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert self.stored_secret(applied) == SECRET
+        rotated = SECRET + "-rotated"
+        monkeypatch.setattr(Project, "env", lambda self: {"CRM_WEBHOOK_PASSWORD": rotated})
+        result = applied.run("apply", "--auto-approve", "--rotate-secret", "Webhook/CRM Compliance Sync")
+        assert rotated not in result.output and SECRET not in result.output
+        assert self.stored_secret(applied) == rotated
+        assert rotated not in applied.audit_log.read_text()
