@@ -121,5 +121,6 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         routes=routes,
         exception_handlers={ApiProblem: on_problem, HTTPException: on_http, Exception: on_bug},
     )
+    app.router.redirect_slashes = False  # Genesys answers 404, not a redirect, for a stray slash
     app.sandbox = state
     return app

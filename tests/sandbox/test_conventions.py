@@ -40,6 +40,7 @@ async def test_every_response_carries_a_fresh_correlation_id(api) -> None:
 
 async def test_unknown_paths_and_methods_answer_an_error_body(api) -> None:
     assert_error(await api.get("/api/v2/unknown"), 404, "not.found")
+    assert_error(await api.get(KINDS[0].collection + "/"), 404, "not.found")  # no redirect for a stray slash
     response = await api.request("PATCH", KINDS[0].collection)
     assert_error(response, 405, "method.not.allowed")
     assert "GET" in response.headers["Allow"]
