@@ -222,6 +222,45 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
         sys.exit(2)
 
 
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Directory to write manifests into.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Export only this kind (repeatable; default all).")
+@click.option("--name", "names", multiple=True, metavar="PATTERN",
+              help="Export only objects whose name matches (fnmatch, case-insensitive; repeatable).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in the output directory.")
+@target_options
+def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool, verbose: bool, **kw: Any) -> None:
+    """Write live objects as manifests (reads only): adopt an existing org."""
+    import asyncio
+    from pathlib import Path
+
+    from .export import build_export, check_kinds, other_manifests, read_selected, write_export
+
+    selected = check_kinds(kinds)
+    options = _run_options(kw)
+    live, client = asyncio.run(read_selected(options, selected))
+    result = build_export(live, kinds=kinds, names=names)
+    out_dir = Path(out)
+    written = write_export(result, out_dir, force=force)
+    counts = ", ".join(f"{n} {kind}" for kind, n in result.counts().items())
+    click.echo(f"Exported {len(result.objects)} objects to {out_dir} ({counts}); "
+               f"{result.references} ids turned into references")
+    for obj in result.objects:
+        click.echo(f"  {obj.path.as_posix()}  {obj.address}")
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    others = other_manifests(out_dir, written)
+    if others:
+        click.echo(f"warning: {out_dir} also holds {len(others)} other manifest file(s) that a plan of it "
+                   f"reads too, e.g. {others[0]}", err=True)
+    if result.secrets:
+        click.echo(f"Set these environment variables to the real secrets before planning "
+                   f"(also listed in {out_dir / 'SECRETS.md'}):")
+        for secret in result.secrets:
+            click.echo(f"  {secret.name}  ({secret.kind}/{secret.object_name} {secret.field})")
+    _verbose(client, verbose)
+
+
 def _check_kinds(names: tuple[str, ...]) -> None:
     from .errors import ConfigError
     from .kinds import REGISTRY, unknown_kind_message

@@ -32,7 +32,8 @@ request's method and path only (no headers, no bodies).
     │           ├── DuplicateNameError     duplicate.name
     │           └── VersionMismatchError   version.mismatch (changed since read)
     ├── ApplyError                   apply finished with failed changes (each reported)
-    └── AuditError                   audit log unreadable or its hash chain broken
+    ├── AuditError                   audit log unreadable or its hash chain broken
+    └── ExportError                  export cannot write its output (files exist, nothing to export)
 """
 
 from __future__ import annotations
@@ -226,3 +227,7 @@ class ApplyError(ReconcilerError):
 
 class AuditError(ReconcilerError):
     """The audit log cannot be read, or its hash chain is broken."""
+
+
+class ExportError(ReconcilerError):
+    """``reconciler export`` cannot write its output: files exist (no ``--force``), nothing matched."""
