@@ -1,0 +1,137 @@
+"""An org on the embedded sandbox, seeded through the API, and the CLI run against it.
+
+The seed holds every field of every kind set to a non-default value (plus objects that
+are all defaults), two webhooks with secrets, references between kinds, and two names
+whose file slugs collide, so that one export exercises every rule of ``export``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from click.testing import CliRunner, Result
+
+from reconciler.cli import main
+from reconciler.genesys import GenesysClient, open_client, resolve_target
+from reconciler.kinds import REGISTRY
+
+T = TypeVar("T")
+
+#: secrets the sandbox holds; they must never appear in an export or its output
+BASIC_SECRET = "Sw0rdfish-basic-KNOWN-5521"
+BEARER_SECRET = "bearer-tok-KNOWN-9c1f77ad"
+SECRETS = (BASIC_SECRET, BEARER_SECRET)
+
+BASIC_VAR = "WEBHOOK_BASIC_AUTH_HOOK_AUTH_SECRET"
+BEARER_VAR = "WEBHOOK_BEARER_HOOK_AUTH_SECRET"
+#: any value will do: write-only secrets are not compared
+SECRET_ENV = {BASIC_VAR: "anything", BEARER_VAR: "anything-else"}
+
+
+@dataclass
+class Org:
+    """A sandbox state file and the commands run against it from ``root``."""
+
+    root: Path
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Path:
+        return self.root / "sandbox.db"
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None, expect: int | None = 0) -> Result:
+        """``reconciler ARGS`` against this sandbox; asserts the exit code."""
+        extra = ["--sandbox-db", str(self.db)] if args[0] in ("export", "plan", "drift") else []
+        environment = {"GENESYSCLOUD_OAUTHCLIENT_ID": "", **(env or {})}
+        with contextlib.chdir(self.root):
+            result = CliRunner().invoke(main, [*args, *extra], env=environment, catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, result.output
+        return result
+
+    def with_client(self, action: Callable[[GenesysClient], Awaitable[T]]) -> T:
+        async def go() -> T:
+            target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
+            async with open_client(target) as client:
+                return await action(client)
+
+        return asyncio.run(go())
+
+    def create(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        created = self.with_client(lambda c: c.create(REGISTRY[kind], body)).object
+        self.ids[body["name"]] = created["id"]
+        return created
+
+    def live(self, kind: str) -> list[dict[str, Any]]:
+        return self.with_client(lambda c: c.list_all(REGISTRY[kind]))
+
+
+def seed_full(org: Org) -> Org:
+    """Every field of every kind at a non-default value, and all-default objects beside them."""
+    rule = org.create("SpeechRule", {
+        "name": "Full Rule",
+        "description": "Every field set",
+        "enabled": False,
+        "language": "de-DE",
+        "phrases": [
+            {"phrase": "zahlung", "matchType": "exact", "caseSensitive": True, "enabled": False},
+            {"phrase": "kündigen", "matchType": "fuzzy"},
+            {"phrase": r"\bvertrag(e)?\b", "matchType": "regex", "caseSensitive": True},
+        ],
+        "scoring": [
+            {"type": "multiplicative", "value": -0.25, "condition": "fail"},
+            {"type": "additive", "value": 0.5, "condition": "pass"},
+            {"type": "additive", "value": 1, "condition": "fail"},
+        ],
+        "tags": ["zeta", "alpha", "1e3", "yes"],
+    })
+    org.create("SpeechRule", {"name": "Minimal Rule", "phrases": [{"phrase": "hello"}]})
+    voice = org.create("VoiceProfile", {
+        "name": "Full Voice",
+        "language": "fr-FR",
+        "voice": "azure-DeniseNeural",
+        "engine": "azure_tts",
+        "pitch": 2.5,
+        "rate": 1.5,
+        "volume": 0.5,
+        "customParams": {"style": "cheerful", "depth": 3, "ratio": 0.75, "ssml": True, "rule": f"rule:{rule['id']}"},
+    })
+    org.create("VoiceProfile", {"name": "Default Voice", "language": "en-US", "voice": "polly-Joanna", "engine": "amazon_polly"})
+    org.create("Webhook", {
+        "name": "Basic Auth Hook",
+        "description": "Basic auth, headers, a filter on a speech rule id",
+        "enabled": False,
+        "requestUrl": "https://crm.example.com/hooks/rules",
+        "method": "PUT",
+        "headers": {"X-Team": "contact-centre", "Content-Type": "application/json"},
+        "eventFilters": [
+            {"event": "rules.updated", "filter": f"ruleId eq {rule['id']}"},
+            {"event": "rules.deleted", "filter": f"ruleId eq {rule['id']}"},
+            {"event": "voice.profile.updated"},
+        ],
+        "authScheme": "basic",
+        "authUsername": "genesys-integration",
+        "authSecret": BASIC_SECRET,
+    })
+    org.create("Webhook", {
+        "name": "Bearer Hook",
+        "requestUrl": "https://audit.example.com/feed",
+        "eventFilters": [{"event": "conversation:voice:playback", "filter": f"profileId eq {voice['id']}"}],
+        "authScheme": "bearer",
+        "authSecret": BEARER_SECRET,
+    })
+    # two names with the same file slug, and one with accents
+    org.create("Webhook", {"name": "Plain Hook", "requestUrl": "https://a.example.com/", "eventFilters": [{"event": "rules.deleted"}]})
+    org.create("Webhook", {"name": "plain-hook!", "requestUrl": "https://b.example.com/", "eventFilters": [{"event": "rules.deleted"}]})
+    org.create("Webhook", {"name": "Café Übersicht", "requestUrl": "https://c.example.com/", "eventFilters": [{"event": "voice.profile.deleted"}]})
+    return org
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` by relative path, with its bytes."""
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
