@@ -223,7 +223,7 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
 
 
 @main.command()
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Directory to write manifests into.")
+@click.option("--out", "out", required=True, type=click.Path(), help="Directory to write manifests into.")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Export only this kind (repeatable; default all).")
 @click.option("--name", "names", multiple=True, metavar="PATTERN",
               help="Export only objects whose name matches (fnmatch, case-insensitive; repeatable).")
@@ -234,13 +234,13 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
     import asyncio
     from pathlib import Path
 
-    from .export import build_export, check_kinds, other_manifests, read_selected, write_export
+    from .export import build_export, check_kinds, check_out_dir, other_manifests, read_selected, write_export
 
     selected = check_kinds(kinds)
+    out_dir = check_out_dir(Path(out))
     options = _run_options(kw)
     live, client = asyncio.run(read_selected(options, selected))
     result = build_export(live, kinds=kinds, names=names)
-    out_dir = Path(out)
     written = write_export(result, out_dir, force=force)
     counts = ", ".join(f"{n} {kind}" for kind, n in result.counts().items())
     click.echo(f"Exported {len(result.objects)} objects to {out_dir} ({counts}); "

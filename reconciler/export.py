@@ -455,12 +455,18 @@ def planned_files(export: Export, out_dir: Path) -> dict[Path, str]:
     return files
 
 
+def check_out_dir(out_dir: Path) -> Path:
+    """Refuse an output path that cannot be a directory, before anything is read."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"--out {out_dir}: exists and is not a directory")
+    return out_dir
+
+
 def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[Path]:
     """Write every file, or nothing: existing files are refused unless ``force``."""
     if not export.objects:
         raise ExportError("nothing to export: no live object matches")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"--out {out_dir}: exists and is not a directory")
+    check_out_dir(out_dir)
     files = planned_files(export, out_dir)
     blocked = [p for p in files if p.exists() and not p.is_file()]
     if blocked:

@@ -1,0 +1,118 @@
+"""``reconciler export`` through the CLI: filters, errors, overwriting, the target line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ._support import Org, seed_full, tree
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Org:
+    return seed_full(Org(tmp_path))
+
+
+def exported_names(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
+
+
+class TestFilters:
+    def test_kind_filter_exports_only_that_kind(self, org: Org) -> None:
+        result = org.run("export", "--out", "out", "--kind", "SpeechRule")
+        assert exported_names(org.root / "out") == ["speech-rule/full-rule.yaml", "speech-rule/minimal-rule.yaml"]
+        assert "Exported 2 objects" in result.stdout and "(2 SpeechRule)" in result.stdout
+
+    def test_kind_is_repeatable(self, org: Org) -> None:
+        org.run("export", "--out", "out", "--kind", "SpeechRule", "--kind", "VoiceProfile")
+        assert {p.split("/")[0] for p in exported_names(org.root / "out")} == {"speech-rule", "voice-profile"}
+
+    def test_name_filter_is_fnmatch_and_case_insensitive(self, org: Org) -> None:
+        org.run("export", "--out", "out", "--name", "FULL *")
+        assert exported_names(org.root / "out") == ["speech-rule/full-rule.yaml", "voice-profile/full-voice.yaml"]
+
+    def test_kind_and_name_together(self, org: Org) -> None:
+        org.run("export", "--out", "out", "--kind", "Webhook", "--name", "plain*")
+        assert exported_names(org.root / "out") == ["webhook/plain-hook-2.yaml", "webhook/plain-hook.yaml"]
+        assert not (org.root / "out" / "SECRETS.md").exists()  # no secret among them
+
+    def test_an_id_of_an_object_not_exported_stays_literal_with_a_warning(self, org: Org) -> None:
+        result = org.run("export", "--out", "out", "--kind", "Webhook")
+        text = (org.root / "out" / "webhook/basic-auth-hook.yaml").read_text()
+        assert f"ruleId eq {org.ids['Full Rule']}" in text and "${ref:" not in text
+        # a literal id of an object managed elsewhere is valid and plans the same
+        assert "0 ids turned into references" in result.stdout
+        env = {"WEBHOOK_BASIC_AUTH_HOOK_AUTH_SECRET": "x", "WEBHOOK_BEARER_HOOK_AUTH_SECRET": "y"}
+        org.run("plan", "out", "--detailed-exitcode", env=env)
+
+
+class TestErrors:
+    def test_unknown_kind_is_refused_with_a_suggestion(self, org: Org) -> None:
+        result = org.run("export", "--out", "out", "--kind", "Webhok", expect=1)
+        assert "error: --kind: unknown kind 'Webhok'" in result.stderr
+        assert "did you mean 'Webhook'?" in result.stderr
+        assert "Traceback" not in result.output
+        assert not (org.root / "out").exists()
+
+    def test_no_match_is_an_error(self, org: Org) -> None:
+        result = org.run("export", "--out", "out", "--name", "no such object", expect=1)
+        assert "error: nothing to export" in result.stderr
+        assert not (org.root / "out").exists()
+
+    def test_out_is_required(self, org: Org) -> None:
+        result = org.run("export", expect=2)
+        assert "--out" in result.stderr
+
+    def test_out_that_is_a_file_is_refused(self, org: Org) -> None:
+        (org.root / "out").write_text("not a directory")
+        result = org.run("export", "--out", "out", expect=1)
+        assert "error: --out out: exists and is not a directory" in result.stderr
+        assert "Traceback" not in result.output
+
+
+class TestOverwriting:
+    def test_existing_files_are_not_overwritten(self, org: Org) -> None:
+        org.run("export", "--out", "out")
+        edited = org.root / "out" / "webhook" / "bearer-hook.yaml"
+        edited.write_text("# mine\n")
+        before = tree(org.root / "out")
+
+        result = org.run("export", "--out", "out", expect=1)
+
+        assert "already exist" in result.stderr and "--force" in result.stderr
+        assert tree(org.root / "out") == before  # nothing written, not even the files that were free
+
+    def test_force_overwrites(self, org: Org) -> None:
+        org.run("export", "--out", "out")
+        edited = org.root / "out" / "webhook" / "bearer-hook.yaml"
+        original = edited.read_text()
+        edited.write_text("# mine\n")
+        org.run("export", "--out", "out", "--force")
+        assert edited.read_text() == original
+
+    def test_other_manifests_in_the_directory_are_kept_and_mentioned(self, org: Org) -> None:
+        other = org.root / "out" / "mine.yaml"
+        other.parent.mkdir()
+        other.write_text("# someone else's\n")
+        result = org.run("export", "--out", "out", "--kind", "VoiceProfile")
+        assert other.read_text() == "# someone else's\n"
+        assert "1 other manifest file(s)" in result.stderr
+
+
+class TestOutput:
+    def test_target_is_printed_first(self, org: Org) -> None:
+        result = org.run("export", "--out", "out")
+        assert result.stderr.startswith(f"Target: sandbox {org.db}"), result.stderr
+
+    def test_each_file_is_listed_with_its_object(self, org: Org) -> None:
+        result = org.run("export", "--out", "out")
+        assert "  webhook/plain-hook-2.yaml  Webhook/plain-hook!" in result.stdout
+        assert "Exported 9 objects to out (2 VoiceProfile, 2 SpeechRule, 5 Webhook)" in result.stdout
+
+    def test_export_only_reads(self, org: Org) -> None:
+        before = {k: sorted((o["name"], o["version"]) for o in org.live(k)) for k in ("VoiceProfile", "SpeechRule", "Webhook")}
+        result = org.run("export", "--out", "out", "--verbose")
+        assert "(0 writes)" in result.stderr
+        after = {k: sorted((o["name"], o["version"]) for o in org.live(k)) for k in ("VoiceProfile", "SpeechRule", "Webhook")}
+        assert after == before
