@@ -52,7 +52,8 @@ def target_options(func: Any) -> Any:
     """Where live state lives: a Genesys org (from GENESYSCLOUD_* settings) or the sandbox."""
     options = [
         click.option("--target", type=click.Choice(["sandbox", "genesys"]), default=None,
-                     help="Default: genesys when GENESYSCLOUD_OAUTHCLIENT_ID is set, else sandbox."),
+                     help="Default: genesys when GENESYSCLOUD_OAUTHCLIENT_ID, a region or an API URL is set, "
+                          "else the embedded sandbox."),
         click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
                      help="Sandbox state file (default .reconciler/sandbox.db)."),
         click.option("--region", default=None, help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),

@@ -93,7 +93,12 @@ class DesiredObject:
 
     @cached_property
     def env_names(self) -> tuple[str, ...]:
-        return tuple(sorted({m.group("body") for _, s in iter_strings(self.spec) for m in _env_matches(s)}))
+        return env_names_in(self.spec)
+
+
+def env_names_in(value: Any) -> tuple[str, ...]:
+    """Names of the environment variables that ``value``'s strings take text from."""
+    return tuple(sorted({m.group("body") for _, s in iter_strings(value) for m in _env_matches(s)}))
 
 
 def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

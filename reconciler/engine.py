@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .desired import env_names_in
 from .errors import ApplyError
 from .executor import apply_plan
 from .genesys import ClientLimits, GenesysClient, Target, open_client
@@ -120,7 +121,9 @@ async def apply(
     run_id = str(uuid.uuid4())
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
         live = await read_live(client)
-        with AuditTrail.open(audit_log, target=options.target.identity, forward_url=audit_url) as trail:
+        with AuditTrail.open(
+            audit_log, target=options.target.identity, forward_url=audit_url, secret_values=plan_env_values(plan, env)
+        ) as trail:
             trail.run_started(run_id, dict(plan.summary))
             result = await apply_plan(
                 plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
@@ -128,6 +131,12 @@ async def apply(
             trail.run_finished(dict(result.counts), 1 if result.failed else 0)
             delivery = trail.delivery_summary()
     return result, client, delivery
+
+
+def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:
+    """Values of every ``${env:…}`` the plan's specs use: the audit trail scrubs them from free text."""
+    names = {name for change in plan.changes for name in env_names_in(change.spec or {})}
+    return [env[name] for name in sorted(names) if env.get(name)]
 
 
 def ensure_success(result: ApplyResult) -> None:

@@ -71,3 +71,33 @@ def test_failure_skips_dependents_only_and_rerun_converges(
     assert second.failed == 0
     final, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
     assert not final.has_changes
+
+
+def test_api_error_text_in_the_audit_log_never_carries_an_env_value(
+    tmp_path: Path, options: RunOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: even a server message echoing a secret is scrubbed before it is logged."""
+    project = make_project(tmp_path)
+    env = {"CRM_WEBHOOK_PASSWORD": SECRET}
+    plan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
+
+    class EchoingServer(FailingCreates):
+        async def create(self, kind: Kind, body: dict[str, Any]) -> Any:
+            if body.get("authSecret"):
+                raise ServerError(500, "internal.server.error", f"could not store {body['authSecret']}",
+                                  method="POST", path=kind.collection, correlation_id="c-1")
+            return await self._client.create(kind, body)
+
+    import reconciler.engine as engine
+
+    real_apply_plan = engine.apply_plan
+
+    async def echoing_apply_plan(the_plan: Any, writer: Any, **kwargs: Any) -> Any:
+        return await real_apply_plan(the_plan, EchoingServer(writer, ""), **kwargs)
+
+    monkeypatch.setattr(engine, "apply_plan", echoing_apply_plan)
+    audit_log = tmp_path / "audit.jsonl"
+    result, _, _ = asyncio.run(apply(plan, options, env=env, audit_log=audit_log))
+    assert result.failed == 1
+    assert "internal.server.error" in audit_log.read_text()
+    assert SECRET not in audit_log.read_text()
