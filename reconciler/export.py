@@ -34,13 +34,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .desired import PLACEHOLDER, REF_BODY, ObjectKey, iter_strings
+from .desired import PLACEHOLDER, REF_BODY, iter_strings
 from .errors import ConfigError, ExportError
 from .kinds import KINDS, REGISTRY, Kind, unknown_kind_message
 from .kinds.base import SERVER_MANAGED
 from .manifests.document import API_VERSION
 from .schemas import MANIFEST
-from .yamlsource import _FLOAT
+from .yamlsource import _FLOAT as YAML12_FLOAT  # the loader's own rule for numbers
 
 LiveState = Mapping[str, Sequence[Mapping[str, Any]]]
 
@@ -397,7 +397,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:float", YAML12_FLOAT, list("-+0123456789."))
 _Dumper.add_representer(str, _represent_str)
 
 MODELINE = "# yaml-language-server: $schema="
