@@ -61,6 +61,9 @@ def target_options(func: Any) -> Any:
         click.option("--client-id", default=None,
                      help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
+        click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",
+                     help="Pace API requests at N a minute (default 280, under Genesys Cloud's 300 per token; "
+                          "up to 16 may go back to back, so keep N + 16 under your org's limit)."),
         click.option("--verbose", "-v", is_flag=True, help="Add request counts, retries and waits."),
     ]
     for option in reversed(options):
@@ -70,7 +73,7 @@ def target_options(func: Any) -> Any:
 
 def _run_options(kw: dict[str, Any]) -> Any:
     from .engine import RunOptions
-    from .genesys import resolve_target
+    from .genesys import ClientLimits, resolve_target
 
     target = resolve_target(
         target=kw.pop("target"),
@@ -80,7 +83,8 @@ def _run_options(kw: dict[str, Any]) -> Any:
         sandbox_db=kw.pop("sandbox_db"),
     )
     click.echo(f"Target: {target.describe()}", err=True)
-    return RunOptions(target=target)
+    rpm = kw.pop("requests_per_minute")
+    return RunOptions(target=target, limits=ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm))
 
 
 def _color() -> bool:
@@ -91,6 +95,18 @@ def _no_color() -> bool:
     import os
 
     return bool(os.environ.get("NO_COLOR"))
+
+
+def _kind_read(kind: str, count: int) -> None:
+    """Progress while reading live state: a line per kind on a terminal only."""
+    if sys.stderr.isatty():
+        click.echo(f"  read {kind}: {count} live object{'s' if count != 1 else ''}", err=True)
+
+
+def _live_summary(live: Any) -> None:
+    """One line for every log: how much live state the plan was computed from."""
+    parts = ", ".join(f"{len(objs)} {kind}" for kind, objs in live.items())
+    click.echo(f"Live state: {parts}", err=True)
 
 
 def _verbose(client: Any, enabled: bool) -> None:
@@ -120,9 +136,11 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
 
     _check_kinds(prune_kinds)
     options = _run_options(kw)
-    the_plan, _, _, client = asyncio.run(
-        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes, rotate=rotate)
+    the_plan, _, live, client = asyncio.run(
+        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes, rotate=rotate,
+                   on_kind_read=_kind_read)
     )
+    _live_summary(live)
     click.echo(render_plan(the_plan, fmt, color=_color() and fmt == "text", artifact_hint=out))
     if out:
         save_plan(the_plan, out)
@@ -169,10 +187,11 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
             )
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
     else:
-        the_plan, _, _, _ = asyncio.run(
+        the_plan, _, live, _ = asyncio.run(
             plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
-                       rotate=rotate)
+                       rotate=rotate, on_kind_read=_kind_read)
         )
+        _live_summary(live)
     if fmt == "text":
         click.echo(render_plan(the_plan, "text", color=_color()))
     if not the_plan.applyable:
@@ -215,7 +234,10 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
     from .render import render_drift
 
     options = _run_options(kw)
-    the_plan, _, _, client = asyncio.run(plan_paths(paths or DEFAULT_PATHS, options, prune_all=True))
+    the_plan, _, live, client = asyncio.run(
+        plan_paths(paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=_kind_read)
+    )
+    _live_summary(live)
     report = DriftReport.from_plan(the_plan)
     click.echo(render_drift(report, fmt, color=_color() and fmt == "text"))
     _verbose(client, verbose)

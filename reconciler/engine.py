@@ -36,11 +36,24 @@ class RunOptions:
     sandbox_options: Any = None  # reconciler.sandbox.SandboxOptions for the embedded sandbox
 
 
-async def read_live(client: GenesysClient, kinds: Iterable[Kind] = KINDS) -> LiveState:
+KindRead = Callable[[str, int], None]
+"""Told ``(kind name, object count)`` as each kind's listing completes (progress display)."""
+
+
+async def read_live(
+    client: GenesysClient, kinds: Iterable[Kind] = KINDS, *, on_kind_read: KindRead | None = None
+) -> LiveState:
     """One paged listing per kind, all kinds at once (never one GET per object)."""
+
+    async def one(kind: Kind) -> list[dict[str, Any]]:
+        objects = list(await client.list_all(kind))
+        if on_kind_read is not None:
+            on_kind_read(kind.name, len(objects))
+        return objects
+
     kinds = list(kinds)
-    listings = await asyncio.gather(*(client.list_all(kind) for kind in kinds))
-    return {kind.name: list(objs) for kind, objs in zip(kinds, listings, strict=True)}
+    listings = await asyncio.gather(*(one(kind) for kind in kinds))
+    return {kind.name: objs for kind, objs in zip(kinds, listings, strict=True)}
 
 
 def prune_policy(manifests: ManifestSet, extra_kinds: Sequence[str] = (), max_deletes: int | None = None) -> PrunePolicy:
@@ -87,12 +100,13 @@ async def plan_paths(
     max_deletes: int | None = None,
     prune_all: bool = False,
     rotate: Sequence[str] = (),
+    on_kind_read: KindRead | None = None,
 ) -> tuple[Plan, ManifestSet, LiveState, GenesysClient]:
     """Validate manifests (no network on failure), read live state, plan."""
     env = os.environ if env is None else env
     manifests = load_manifests(paths, env=env)
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
-        live = await read_live(client)
+        live = await read_live(client, on_kind_read=on_kind_read)
     kinds = [k.name for k in KINDS] if prune_all else prune_kinds
     plan = make_plan(
         manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate

@@ -285,3 +285,14 @@ class TestSecretRotation:
         assert rotated not in result.output and SECRET not in result.output
         assert self.stored_secret(applied) == rotated
         assert rotated not in applied.audit_log.read_text()
+
+
+class TestProgressOutput:
+    def test_plan_logs_the_live_state_it_read(self, applied: Project) -> None:
+        result = applied.run("plan")
+        assert "Live state: 3 VoiceProfile, 3 SpeechRule, 2 Webhook" in result.stderr
+
+    def test_verbose_adds_request_counts(self, applied: Project) -> None:
+        result = applied.run("plan", "--verbose")
+        assert "GET    /api/v2/webhooks  1" in result.stderr  # one paged listing per kind, no per-object reads
+        assert "3 requests (0 writes)" in result.stderr
