@@ -188,16 +188,7 @@ async def _execute(
         else:
             result = await writer.delete(kind, object_id)
     except ApiError as exc:
-        trail.outcome(
-            intent_seq=seq,
-            outcome="failure",
-            status=exc.status,
-            correlation_id=exc.correlation_id,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            object_id=object_id,
-            version=None,
-            error={"code": exc.code, "message": str(exc)},
-        )
+        _record_failure(trail, seq, exc, started, object_id)
         if isinstance(exc, VersionMismatchError):
             return ChangeOutcome.of(
                 change, Outcome.STALE, error=f"changed since read (HTTP 409 version.mismatch); run plan again ({exc})"
@@ -205,16 +196,7 @@ async def _execute(
         return ChangeOutcome.of(change, Outcome.FAILED, error=str(exc))
 
     stored = getattr(result, "object", None)
-    trail.outcome(
-        intent_seq=seq,
-        outcome="success",
-        status=result.status,
-        correlation_id=result.correlation_id,
-        latency_ms=round(result.latency_ms, 1),
-        object_id=(stored or {}).get("id", object_id),
-        version=(stored or {}).get("version"),
-        error=None,
-    )
+    _record_success(trail, seq, result, (stored or {}).get("id", object_id), (stored or {}).get("version"))
     if change.action == Action.DELETE:
         run.live.pop(key, None)
     elif stored is not None:
@@ -225,6 +207,32 @@ async def _execute(
         object_id=(stored or {}).get("id", object_id),
         version=(stored or {}).get("version"),
         adopted=bool(getattr(result, "adopted", False)),
+    )
+
+
+def _record_failure(trail: Trail, seq: int, exc: ApiError, started: float, object_id: str | None) -> None:
+    trail.outcome(
+        intent_seq=seq,
+        outcome="failure",
+        status=exc.status,
+        correlation_id=exc.correlation_id,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        object_id=object_id,
+        version=None,
+        error={"code": exc.code, "message": str(exc)},
+    )
+
+
+def _record_success(trail: Trail, seq: int, result: Any, object_id: str | None, version: int | None) -> None:
+    trail.outcome(
+        intent_seq=seq,
+        outcome="success",
+        status=result.status,
+        correlation_id=result.correlation_id,
+        latency_ms=round(result.latency_ms, 1),
+        object_id=object_id,
+        version=version,
+        error=None,
     )
 
 
@@ -295,27 +303,9 @@ async def _run_hooks(
         try:
             result = await writer.call_hook(hook)
         except ApiError as exc:
-            trail.outcome(
-                intent_seq=seq,
-                outcome="failure",
-                status=exc.status,
-                correlation_id=exc.correlation_id,
-                latency_ms=round((time.perf_counter() - started) * 1000, 1),
-                object_id=None,
-                version=None,
-                error={"code": exc.code, "message": str(exc)},
-            )
+            _record_failure(trail, seq, exc, started, None)
             called.append(f"{hook.description}: failed: {exc}")
             continue
-        trail.outcome(
-            intent_seq=seq,
-            outcome="success",
-            status=result.status,
-            correlation_id=result.correlation_id,
-            latency_ms=round(result.latency_ms, 1),
-            object_id=None,
-            version=None,
-            error=None,
-        )
+        _record_success(trail, seq, result, None, None)
         called.append(hook.description)
     return called
