@@ -1,0 +1,45 @@
+"""The per-object-read baseline: list every id, then one GET per object.
+
+This is how Genesys's Terraform provider refreshes state: a read per resource. It runs
+as its own process (like the CLI it is compared with), through the same
+:class:`~reconciler.genesys.GenesysClient` with the same pacing, and prints one JSON
+line: objects read and wall seconds from the first request to the last answer.
+
+    python bench/per_object_read.py URL [--requests-per-minute N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
+from reconciler.kinds import KINDS
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+
+async def read_every_object(url: str, limits: ClientLimits) -> dict[str, Any]:
+    target = resolve_target(api_url=url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, env={})
+    async with GenesysClient(target, limits=limits) as client:
+        started = time.perf_counter()
+        listings = await asyncio.gather(*(client.list_all(kind) for kind in KINDS))
+        reads = [client.get(kind, obj["id"]) for kind, objs in zip(KINDS, listings, strict=True) for obj in objs]
+        objects = await asyncio.gather(*reads)
+        wall = time.perf_counter() - started
+    return {"objects": len(objects), "wall": wall, "client": client.stats.as_dict()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("url")
+    parser.add_argument("--requests-per-minute", type=float, default=None)
+    args = parser.parse_args()
+    limits = ClientLimits() if args.requests_per_minute is None else ClientLimits(requests_per_minute=args.requests_per_minute)
+    print(json.dumps(asyncio.run(read_every_object(args.url, limits))))
+
+
+if __name__ == "__main__":
+    main()
