@@ -1,0 +1,148 @@
+"""Driving the real CLI, in its own process, against a served sandbox; and checking what it left.
+
+Every check here reads the truth from outside the process under test: live objects
+through the API, the audit log through ``reconciler audit verify`` and the verifier,
+request and fault counts through the sandbox's ``/__sandbox__/stats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.audit.verify import VerifyReport, verify_log
+from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
+from reconciler.kinds import REGISTRY
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+from ._estate import HOOK_TOKEN_VAR, Estate
+
+#: the three kinds an estate declares
+ESTATE_KINDS = ("VoiceProfile", "SpeechRule", "Webhook")
+#: a secret that must never surface; generated webhooks read it from the environment
+HOOK_TOKEN = "Resilience-hook-token-4417-never-print-me"
+#: "do not pace": for cases whose point is not the rate limit
+UNPACED = "600000"
+#: the test process's own client: fast, patient with faults
+CHECKER_LIMITS = ClientLimits(requests_per_minute=600_000, rate_burst=1000, max_attempts=10, backoff_initial=0.05,
+                              backoff_max=0.5)
+
+
+def cli_env(url: str, *, secret: str = DEFAULT_CLIENT_SECRET, **extra: str) -> dict[str, str]:
+    """A clean environment naming the served sandbox as the Genesys target."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT") if k in os.environ}
+    env.update(
+        NO_COLOR="1",
+        GENESYSCLOUD_API_URL=url,
+        GENESYSCLOUD_OAUTHCLIENT_ID=DEFAULT_CLIENT_ID,
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=secret,
+    )
+    env[HOOK_TOKEN_VAR] = HOOK_TOKEN
+    env.update(extra)
+    return env
+
+
+def reconciler_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reconciler", *args]
+
+
+def run(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``reconciler ARGS`` in a subprocess; output captured as text."""
+    return subprocess.run(reconciler_command(*args), env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@dataclass
+class Session:
+    """One project directory applying one estate to one served sandbox, counting what it took."""
+
+    url: str
+    estate: Estate
+    cwd: Path
+    env: dict[str, str]
+    client_args: tuple[str, ...] = ()
+    applies: int = 0
+    outputs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+
+    @property
+    def audit_log(self) -> Path:
+        return self.cwd / "audit.jsonl"
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        done = run([*args], env=self.env, cwd=self.cwd, timeout=timeout)
+        self.outputs.append(done)
+        return done
+
+    def apply(self, *extra: str, timeout: float = 120) -> dict[str, Any]:
+        """One ``apply --auto-approve --format json``; returns its result document."""
+        self.applies += 1
+        done = self.cli("apply", str(self.estate.root), "--auto-approve", "--format", "json", "--target", "genesys",
+                        "--audit-log", str(self.audit_log), *self.client_args, *extra, timeout=timeout)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        assert done.stdout.strip(), f"apply printed nothing (exit {done.returncode}): {done.stderr[-2000:]}"
+        result = json.loads(done.stdout)
+        assert (done.returncode == 0) == (result.get("failed", 0) == 0), done.stderr[-2000:]
+        return dict(result)
+
+    def plan_exit(self, timeout: float = 120) -> int:
+        """``plan --detailed-exitcode``: 0 converged, 2 changes left (anything else fails the test)."""
+        done = self.cli("plan", str(self.estate.root), "--detailed-exitcode", "--target", "genesys",
+                        *self.client_args, timeout=timeout)
+        assert done.returncode in (0, 2), done.stderr[-2000:]
+        return done.returncode
+
+    def converge(self, max_applies: int, timeout: float = 120) -> list[dict[str, Any]]:
+        """Apply until a plan finds nothing to do, at most ``max_applies`` times; returns each apply's result."""
+        results = []
+        while True:
+            results.append(self.apply(timeout=timeout))
+            if self.plan_exit(timeout=timeout) == 0:
+                return results
+            assert len(results) < max_applies, f"not converged after {len(results)} applies: {results[-1]['counts']}"
+
+
+def live_objects(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every live object of the estate's kinds, read by a client of the test's own."""
+
+    async def read() -> dict[str, list[dict[str, Any]]]:
+        target = resolve_target(api_url=url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, env={})
+        async with GenesysClient(target, limits=CHECKER_LIMITS) as client:
+            listings = await asyncio.gather(*(client.list_all(REGISTRY[k]) for k in ESTATE_KINDS))
+        return dict(zip(ESTATE_KINDS, listings, strict=True))
+
+    return asyncio.run(read())
+
+
+def assert_exactly_the_estate(url: str, estate: Estate) -> None:
+    """Each declared object exactly once (names compared case-insensitively), nothing else."""
+    live = live_objects(url)
+    for kind in ESTATE_KINDS:
+        folded = Counter(str(o["name"]).casefold() for o in live[kind])
+        duplicates = sorted(name for name, n in folded.items() if n > 1)
+        assert not duplicates, f"duplicate {kind} objects: {duplicates[:10]}"
+        assert {o["name"] for o in live[kind]} == estate.names(kind)
+
+
+def verify_audit(session: Session) -> VerifyReport:
+    """``reconciler audit verify`` exits 0 and says the chain is intact; the verifier's report for details."""
+    done = run(["audit", "verify", str(session.audit_log)], env=session.env, cwd=session.cwd, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "chain intact" in done.stdout
+    return verify_log(session.audit_log)
+
+
+def audit_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def server_stats(url: str) -> dict[str, Any]:
+    return dict(httpx.get(url + "/__sandbox__/stats", timeout=10).json())

@@ -1,0 +1,115 @@
+"""A 300-object apply through the real CLI against a served sandbox that misbehaves.
+
+Each case ends converged (a plan finds nothing to do) within a bounded number of
+applies, with every declared object present exactly once, an audit log whose chain
+verifies and whose every intent has its outcome, and evidence that the fault really
+happened (the sandbox's own counters), so a case can never pass by not being exercised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._estate import write_estate
+from ._support import (
+    UNPACED,
+    Session,
+    assert_exactly_the_estate,
+    audit_records,
+    cli_env,
+    server_stats,
+    verify_audit,
+)
+
+pytestmark = pytest.mark.slow
+
+OBJECTS = 300
+#: applies allowed to converge (the first included); the case fails beyond it
+MAX_APPLIES = 4
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    id: str
+    sandbox: dict[str, Any]
+    #: the CLI's pacing: unpaced unless the case is about pacing against the limit
+    client_args: tuple[str, ...]
+    #: what the sandbox's counters must show for the case to count
+    evidence: Callable[[dict[str, Any]], bool]
+    why: str = field(default="")
+
+
+def _tokens(stats: dict[str, Any]) -> int:
+    return int(stats["requests"].get("POST /oauth/token", 0))
+
+
+CASES = [
+    FaultCase(
+        "server-errors",
+        {"fail_rate": 0.3, "rate_limit": 0, "seed": 301},
+        ("--requests-per-minute", UNPACED),
+        lambda s: s["faults"]["failed"] >= 30,
+        "30% of writes answer 500/503 without committing: retried with backoff",
+    ),
+    FaultCase(
+        "lost-answers",
+        {"drop_rate": 0.3, "rate_limit": 0, "seed": 302},
+        ("--requests-per-minute", UNPACED),
+        lambda s: s["faults"]["dropped"] >= 30,
+        "30% of writes commit and lose their answer: creates are looked up and adopted, never made twice",
+    ),
+    FaultCase(
+        "429-storm",
+        {"rate_limit": 160, "seed": 303},
+        ("--requests-per-minute", "1500"),
+        lambda s: s["rateLimited"] >= 1,
+        "the client paces at 1,500/min against a limit of 160/min: 429s, Retry-After waits, every write lands",
+    ),
+    FaultCase(
+        "short-tokens",
+        {"token_ttl": 1, "rate_limit": 0, "latency_ms": 20, "seed": 304},
+        ("--requests-per-minute", "2000"),
+        lambda s: _tokens(s) >= 8,
+        "one-second tokens expire all through a ten-second apply: renewed ahead of time or after a 401",
+    ),
+    FaultCase(
+        "everything-at-once",
+        {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 300, "token_ttl": 30, "seed": 305},
+        ("--requests-per-minute", "1500"),
+        lambda s: s["faults"]["failed"] > 0 and s["faults"]["dropped"] > 0 and s["rateLimited"] > 0 and _tokens(s) >= 3,
+        "failures, lost answers, a 429 storm (about 400 requests at 1,500/min against 300/min) and token "
+        "renewals (30-second tokens across the minute the storm costs) in one run",
+    ),
+]
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_apply_under_faults_converges_with_each_object_once(
+    case: FaultCase, served_sandbox: Callable[..., Any], tmp_path: Path
+) -> None:
+    served = served_sandbox(**case.sandbox)
+    estate = write_estate(tmp_path / "estate", OBJECTS)
+    session = Session(url=served.url, estate=estate, cwd=tmp_path, env=cli_env(served.url),
+                      client_args=case.client_args)
+
+    results = session.converge(MAX_APPLIES, timeout=180)
+
+    stats = server_stats(served.url)
+    assert case.evidence(stats), f"{case.id}: the fault did not happen: {stats}"
+    assert_exactly_the_estate(served.url, estate)
+    report = verify_audit(session)
+    assert report.open_intents == [] and report.unfinished_runs == []
+    created = Counter((r["kind"], r["name"].casefold()) for r in audit_records(session.audit_log)
+                      if r["type"] == "outcome" and r["action"] == "create" and r["outcome"] == "success")
+    assert max(created.values()) == 1, "a name was reported created twice"
+    assert sum(r["counts"]["success"] for r in results) <= OBJECTS
+    print(f"\n{case.id}: converged after {len(results)} apply(s); sandbox: {stats['faults']}, "
+          f"429s {stats['rateLimited']}, tokens {stats['requests'].get('POST /oauth/token', 0)}, "
+          f"requests {stats['total']}")
