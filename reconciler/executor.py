@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .desired import KNOWN_AFTER_APPLY, ObjectKey, resolve
-from .errors import ApiError, ReconcilerError, StaleObjectError, VersionMismatchError
+from .errors import (
+    ApiError,
+    DuplicateNameError,
+    NotFoundError,
+    ReconcilerError,
+    StaleObjectError,
+    VersionMismatchError,
+)
 from .kinds import REGISTRY, Kind, PostWriteHook
 from .plan import Action, Plan, ResourceChange
 from .result import ApplyResult, ChangeOutcome, Outcome
@@ -193,6 +200,9 @@ async def _execute(
             return ChangeOutcome.of(
                 change, Outcome.STALE, error=f"changed since read (HTTP 409 version.mismatch); run plan again ({exc})"
             )
+        moved = _moved_since_plan(change.action, exc)
+        if moved is not None:
+            return ChangeOutcome.of(change, Outcome.STALE, error=f"{moved} since the plan; run plan again ({exc})")
         return ChangeOutcome.of(change, Outcome.FAILED, error=str(exc))
 
     stored = getattr(result, "object", None)
@@ -234,6 +244,21 @@ def _record_success(trail: Trail, seq: int, result: Any, object_id: str | None, 
         version=version,
         error=None,
     )
+
+
+def _moved_since_plan(action: Action, error: ApiError) -> str | None:
+    """A refusal that says the object moved since the plan (another apply, a person), not a failure.
+
+    The plan and apply's fresh listing both saw the name free (create) or the object
+    there (update, delete); the server now says otherwise, so someone else wrote it in
+    between, exactly like a version mismatch. Two applies of one saved plan at once
+    thus split the work: each change lands once, the other apply reports it stale.
+    """
+    if action == Action.CREATE and isinstance(error, DuplicateNameError):
+        return "created by someone else"
+    if action in (Action.UPDATE, Action.DELETE) and isinstance(error, NotFoundError):
+        return "deleted by someone else"
+    return None
 
 
 def _audited_changes(change: ResourceChange) -> list[dict[str, Any]]:
