@@ -119,13 +119,20 @@ def _envelope(kind_schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, An
     }
 
 
+def _singleton_metadata(kind: Kind) -> dict[str, Any]:
+    """A singleton's one object has a fixed name."""
+    assert kind.singleton is not None
+    name = kind.singleton.name
+    return {"properties": {"name": {"const": name, "description": f"Always {name!r}: the org has one {kind.name}."}}}
+
+
 def kind_document_schema(kind: Kind) -> dict[str, Any]:
     """A whole document of one kind: envelope plus that kind's spec."""
     spec, defs = spec_schema(kind)
     spec_name = f"{kind.name}Spec"
     all_defs: dict[str, Any] = {"Metadata": _metadata()}
     _merge_defs(all_defs, {**defs, spec_name: spec})
-    return {
+    document = {
         "$schema": DRAFT,
         "$comment": _COMMENT,
         "title": f"{API_VERSION} {kind.name}",
@@ -133,6 +140,9 @@ def kind_document_schema(kind: Kind) -> dict[str, Any]:
         **_envelope({"const": kind.name, "description": kind.description}, {"$ref": f"#/$defs/{spec_name}"}),
         "$defs": all_defs,
     }
+    if kind.singleton is not None:
+        document["properties"]["metadata"] = {"allOf": [{"$ref": "#/$defs/Metadata"}, _singleton_metadata(kind)]}
+    return document
 
 
 def manifest_schema() -> dict[str, Any]:
@@ -143,12 +153,10 @@ def manifest_schema() -> dict[str, Any]:
         spec, defs = spec_schema(kind)
         spec_name = f"{kind.name}Spec"
         _merge_defs(all_defs, {**defs, spec_name: spec})
-        branches.append(
-            {
-                "if": {"properties": {"kind": {"const": kind.name}}, "required": ["kind"]},
-                "then": {"properties": {"spec": {"$ref": f"#/$defs/{spec_name}"}}},
-            }
-        )
+        then: dict[str, Any] = {"properties": {"spec": {"$ref": f"#/$defs/{spec_name}"}}}
+        if kind.singleton is not None:
+            then["properties"]["metadata"] = _singleton_metadata(kind)
+        branches.append({"if": {"properties": {"kind": {"const": kind.name}}, "required": ["kind"]}, "then": then})
     kinds_doc = "One of: " + "; ".join(f"{k.name} ({k.description.rstrip('.')})" for k in KINDS) + "."
     return {
         "$schema": DRAFT,

@@ -7,13 +7,39 @@ from __future__ import annotations
 
 import difflib
 
-from . import speech_rule, voice_profile, webhook
-from .base import SERVER_MANAGED, FieldIssue, Kind, PostWriteHook, SpecModel, format_loc
+from . import process_automation_trigger, speech_rule, speech_topic, tts_settings, voice_profile, webhook
+from .base import (
+    SERVER_MANAGED,
+    FieldIssue,
+    IdRefs,
+    Kind,
+    LiveCheck,
+    Listing,
+    PostWriteHook,
+    Publish,
+    ReferenceRead,
+    Singleton,
+    SpecModel,
+    format_loc,
+)
 
-#: Kinds in a stable order (also the order of display).
-KINDS: tuple[Kind, ...] = (voice_profile.KIND, speech_rule.KIND, webhook.KIND)
+#: Kinds in a stable order (also the order of display): the seed contract's three, then
+#: the kinds bound to the real Genesys Cloud Platform API (``Kind.source == "platform"``).
+KINDS: tuple[Kind, ...] = (
+    voice_profile.KIND,
+    speech_rule.KIND,
+    webhook.KIND,
+    speech_topic.KIND,
+    tts_settings.KIND,
+    process_automation_trigger.KIND,
+)
 
 REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}
+
+#: kinds bound to the customer's reference contract (sandbox only today) and kinds bound
+#: to the public Genesys Cloud Platform API (they run against a real org)
+CONTRACT_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.source == "contract")
+PLATFORM_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.source == "platform")
 
 
 def get_kind(name: str) -> Kind:
@@ -39,12 +65,20 @@ def kind_for_path(path: str) -> Kind | None:
 
 
 __all__ = [
+    "CONTRACT_KINDS",
     "KINDS",
+    "PLATFORM_KINDS",
     "REGISTRY",
     "SERVER_MANAGED",
     "FieldIssue",
+    "IdRefs",
     "Kind",
+    "LiveCheck",
+    "Listing",
     "PostWriteHook",
+    "Publish",
+    "ReferenceRead",
+    "Singleton",
     "SpecModel",
     "format_loc",
     "get_kind",

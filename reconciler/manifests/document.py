@@ -66,6 +66,7 @@ def parse_document(file: str, doc: SourceDocument) -> ParsedDocument:
     _check_api_version(parsed, value)
     parsed.kind = _read_kind(parsed, value)
     parsed.name = _read_name(parsed, value)
+    _check_singleton_name(parsed)
     spec = value.get("spec")
     if "spec" not in value:
         parsed.issue((), "is required", shown="spec")
@@ -95,6 +96,18 @@ def _read_kind(parsed: ParsedDocument, value: dict[str, Any]) -> Kind | None:
         parsed.issue(("kind",), unknown_kind_message(kind))
         return None
     return REGISTRY[kind]
+
+
+def _check_singleton_name(parsed: ParsedDocument) -> None:
+    """The org's one object of a singleton kind has a fixed identity, which the manifest must use."""
+    kind, name = parsed.kind, parsed.name
+    if kind is None or kind.singleton is None or name is None or name == kind.singleton.name:
+        return
+    parsed.issue(
+        ("metadata", "name"),
+        f"{kind.name} is the org's single settings object: its name is always {kind.singleton.name!r}, not {name!r}",
+    )
+    parsed.name = None
 
 
 def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
