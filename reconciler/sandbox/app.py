@@ -23,6 +23,7 @@ from ..kinds import KINDS, PostWriteHook
 from . import SandboxOptions
 from .admin import Stats, admin_routes
 from .auth import Authority
+from .catalog import catalog_routes
 from .edge import Edge
 from .faults import Fault, FaultInjector, RateLimiter
 from .resources import collection_routes, hook_route
@@ -101,6 +102,7 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         if kind.after_write is not None:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
     routes.extend(hook_route(hook, state) for hook in hooks.values())
+    routes.extend(catalog_routes(state))
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(admin_routes(state))
 

@@ -26,9 +26,7 @@ def all_scopes() -> frozenset[str]:
     """Every scope an endpoint of the sandbox may require."""
     scopes: set[str] = set()
     for kind in KINDS:
-        scopes.update((kind.read_scope, kind.write_scope))
-        if kind.after_write is not None:
-            scopes.add(kind.after_write.scope)
+        scopes.update(kind.scopes())
     return frozenset(scopes)
 
 

@@ -14,34 +14,16 @@ by the server with ``400 bad.request`` and mentioned in the field descriptions.
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from functools import lru_cache
 from typing import Any
 
-from ..kinds import KINDS, Kind
-from ..kinds.base import NAME_MAX, SERVER_MANAGED
-from .resources import PAGE_NUMBER_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from ..kinds import KINDS
+from .catalog import reference_reads
+from .openapi_kinds import JSON_MEDIA, REF, RESPONSE_NAMES, errors, kind_paths, kind_schemas, ok, query, ref
 from .responses import CORRELATION_HEADER
 
-REF = "#/components/schemas/{model}"
-JSON_MEDIA = "application/json"
-
-_NAME = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": NAME_MAX,
-    "pattern": r"\S",
-    "description": f"1 to {NAME_MAX} characters, not only spaces; unique per kind, compared case-insensitively.",
-}
-_SERVER_FIELDS: dict[str, dict[str, Any]] = {
-    "id": {"type": "string", "format": "uuid", "description": "Server-assigned id."},
-    "version": {"type": "integer", "minimum": 1, "description": "Starts at 1, +1 on every update."},
-    "dateCreated": {"type": "string", "format": "date-time", "description": "ISO 8601 UTC."},
-    "dateModified": {"type": "string", "format": "date-time", "description": "ISO 8601 UTC."},
-    "selfUri": {"type": "string", "description": "Path of this object."},
-}
 _HEADERS = {
     "CorrelationId": {
         "description": "Correlation id of the exchange (also the error body's contextId).",
@@ -51,16 +33,6 @@ _HEADERS = {
     "RetryAfter": {"description": "Whole seconds to wait.", "required": True, "schema": {"type": "integer", "minimum": 1}},
 }
 _CORRELATION = {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}}
-_RESPONSE_NAMES = {
-    400: "BadRequest",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "NotFound",
-    409: "Conflict",
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    503: "ServiceUnavailable",
-}
 _ERROR_TEXT = {
     400: "Invalid request: `details` name each bad field (code bad.request).",
     401: "Missing, unknown or expired token (authentication.required).",
@@ -82,17 +54,6 @@ def _error(status: int) -> dict[str, Any]:
         "headers": headers,
         "content": {JSON_MEDIA: {"schema": {"$ref": REF.format(model="ErrorBody")}}},
     }
-
-
-def _ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, dict[str, Any]]:
-    answer: dict[str, Any] = {"description": description, "headers": dict(_CORRELATION)}
-    if schema is not None:
-        answer["content"] = {JSON_MEDIA: {"schema": schema}}
-    return {str(status): answer}
-
-
-def _errors(*statuses: int) -> dict[str, dict[str, Any]]:
-    return {str(s): {"$ref": f"#/components/responses/{_RESPONSE_NAMES[s]}"} for s in statuses}
 
 
 def _common_schemas() -> dict[str, Any]:
@@ -135,122 +96,63 @@ def _common_schemas() -> dict[str, Any]:
     }
 
 
-def _kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
-    """Add ``<Kind>``, ``<Kind>Create``, ``<Kind>Update`` and ``<Kind>Listing``."""
-    spec = kind.spec_model.model_json_schema(ref_template=REF)
-    for def_name, definition in spec.pop("$defs", {}).items():
-        if components.get(def_name, definition) != definition:
-            raise ValueError(f"two kinds define different schemas named {def_name}")
-        components[def_name] = definition
-    spec_props: dict[str, Any] = spec["properties"]
-    required_spec: list[str] = list(spec.get("required", []))
-    ignored = {name: {"readOnly": True, "description": "Ignored in requests (server-managed)."} for name in SERVER_MANAGED}
-    ignored.update({flag: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for flag in kind.read_only})
-
-    create = {
-        "type": "object",
-        "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
-        "additionalProperties": False,
-        "required": ["name", *required_spec],
-        "properties": {"name": _NAME, **copy.deepcopy(spec_props), **ignored},
-    }
-    update = copy.deepcopy(create)
-    update["description"] = f"Body of a {kind.name} update: the whole object and the version it is based on."
-    update["required"] = ["name", "version", *required_spec]
-    update["properties"]["version"] = {"type": "integer", "description": "The stored version this update is based on."}
-
-    shown = {k: copy.deepcopy(v) for k, v in spec_props.items() if k not in kind.write_only}
-    for value in shown.values():
-        value.pop("default", None)
-    always = [k for k, v in kind.spec_model.model_fields.items()
-              if k not in kind.write_only and (v.is_required() or v.get_default(call_default_factory=True) is not None)]
-    flags = {flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
-             for secret, flag in kind.write_only.items()}
-    obj = {
-        "type": "object",
-        "description": f"A stored {kind.name}: defaults filled, write-only fields replaced by their flags.",
-        "additionalProperties": False,
-        "required": ["id", "name", *always, *flags, *_SERVER_FIELDS.keys() - {"id"}],
-        "properties": {"id": _SERVER_FIELDS["id"], "name": _NAME, **shown, **flags,
-                       **{k: v for k, v in _SERVER_FIELDS.items() if k != "id"}},
-    }
-    obj["required"] = sorted(set(obj["required"]), key=list(obj["properties"]).index)
+def _catalog(components: dict[str, Any]) -> dict[str, Any]:
+    """Schemas and paths of the reference listings kinds check against (TTS engines, voices)."""
     uri = {"type": "string"}
-    listing = {
+    components["TtsVoiceEntity"] = {
         "type": "object",
-        "required": ["entities", "pageSize", "pageNumber", "total", "pageCount", "firstUri", "lastUri", "selfUri"],
+        "required": ["id", "name", "language", "engine", "selfUri"],
+        "properties": {k: {"type": "string"} for k in ("id", "name", "displayName", "gender", "voiceType", "language", "selfUri")}
+        | {"engine": {"type": "object"}, "isDefault": {"type": "boolean"}},
+    }
+    components["TtsEngineEntity"] = {
+        "type": "object",
+        "required": ["id", "name", "languages", "selfUri"],
         "properties": {
-            "entities": {"type": "array", "items": {"$ref": REF.format(model=kind.name)}},
-            "pageSize": {"type": "integer"},
-            "pageNumber": {"type": "integer"},
-            "total": {"type": "integer"},
-            "pageCount": {"type": "integer"},
-            "firstUri": uri,
-            "lastUri": uri,
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "languages": {"type": "array", "items": {"type": "string"}},
+            "outputFormats": {"type": "array", "items": {"type": "string"}},
+            "voices": {"type": "array", "items": ref("TtsVoiceEntity")},
+            "isDefault": {"type": "boolean"},
+            "isSecure": {"type": "boolean"},
             "selfUri": uri,
-            "nextUri": {"type": "string", "description": "Absent on the last page."},
         },
     }
-    components[kind.name] = obj
-    components[f"{kind.name}Create"] = create
-    components[f"{kind.name}Update"] = update
-    components[f"{kind.name}Listing"] = listing
-
-
-def _kind_paths(kind: Kind) -> dict[str, Any]:
-    ref = {"$ref": REF.format(model=kind.name)}
-    read = [{"oauth": [kind.read_scope]}]
-    write = [{"oauth": [kind.write_scope]}]
-    item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-    guarded = (401, 403, 429)
-    written = (500, 503)
-    return {
-        kind.collection: {
-            "get": {
-                "operationId": f"list{kind.name}s",
-                "summary": f"List {kind.name} objects, a page at a time.",
-                "security": read,
-                "parameters": [
-                    {"name": "pageSize", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": PAGE_SIZE_DEFAULT}},
-                    {"name": "pageNumber", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX, "default": 1}},
-                    {"name": "name", "in": "query", "required": False, "description": "Whole name, case-insensitive.",
-                     "schema": {"type": "string"}},
-                ],
-                "responses": {**_ok("One page.", {"$ref": REF.format(model=f"{kind.name}Listing")}), **_errors(400, *guarded)},
-            },
-            "post": {
-                "operationId": f"create{kind.name}",
-                "summary": f"Create a {kind.name}; omitted fields take their defaults.",
-                "security": write,
-                "requestBody": {"required": True,
-                                "content": {JSON_MEDIA: {"schema": {"$ref": REF.format(model=f"{kind.name}Create")}}}},
-                "responses": {**_ok("The stored object.", ref), **_errors(400, *guarded, 409, *written)},
-            },
-        },
-        kind.collection + "/{id}": {
-            "parameters": [item_id],
-            "get": {
-                "operationId": f"get{kind.name}",
-                "security": read,
-                "responses": {**_ok("The stored object.", ref), **_errors(*guarded, 404)},
-            },
-            "put": {
-                "operationId": f"update{kind.name}",
-                "summary": "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value.",
-                "security": write,
-                "requestBody": {"required": True,
-                                "content": {JSON_MEDIA: {"schema": {"$ref": REF.format(model=f"{kind.name}Update")}}}},
-                "responses": {**_ok("The stored object, version + 1.", ref), **_errors(400, *guarded, 404, 409, *written)},
-            },
-            "delete": {
-                "operationId": f"delete{kind.name}",
-                "security": write,
-                "responses": {**_ok("Deleted.", None, 204), **_errors(*guarded, 404, *written)},
-            },
-        },
-    }
+    for item in ("TtsEngineEntity", "TtsVoiceEntity"):
+        components[f"{item}Listing"] = {
+            "type": "object",
+            "required": ["entities", "pageSize", "pageNumber", "total", "pageCount", "firstUri", "lastUri", "selfUri"],
+            "properties": {"entities": {"type": "array", "items": ref(item)},
+                           **{k: {"type": "integer"} for k in ("pageSize", "pageNumber", "total", "pageCount")},
+                           **{k: uri for k in ("firstUri", "lastUri", "selfUri", "nextUri", "previousUri")}},
+        }
+    paths: dict[str, Any] = {}
+    for path, read in reference_reads().items():
+        security = [{"oauth": [read.scope]}]
+        paged = [query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+                 query("pageNumber", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1})]
+        voices = query("includeVoices", {"type": "boolean"}, "Include each engine's voices.")
+        engine_id = {"name": "engineId", "in": "path", "required": True, "schema": {"type": "string"}}
+        voice_id = {"name": "voiceId", "in": "path", "required": True, "schema": {"type": "string"}}
+        paths[path] = {"get": {
+            "operationId": "listTtsEngines", "security": security,
+            "parameters": [*paged, voices, query("name", {"type": "string"}), query("language", {"type": "string"})],
+            "responses": {**ok("One page of engines.", ref("TtsEngineEntityListing")), **errors(400, 401, 403, 429)},
+        }}
+        paths[path + "/{engineId}"] = {"parameters": [engine_id], "get": {
+            "operationId": "getTtsEngine", "security": security, "parameters": [voices],
+            "responses": {**ok("The engine.", ref("TtsEngineEntity")), **errors(400, 401, 403, 404, 429)},
+        }}
+        paths[path + "/{engineId}/voices"] = {"parameters": [engine_id], "get": {
+            "operationId": "listTtsEngineVoices", "security": security, "parameters": paged,
+            "responses": {**ok("One page of voices.", ref("TtsVoiceEntityListing")), **errors(400, 401, 403, 404, 429)},
+        }}
+        paths[path + "/{engineId}/voices/{voiceId}"] = {"parameters": [engine_id, voice_id], "get": {
+            "operationId": "getTtsEngineVoice", "security": security,
+            "responses": {**ok("The voice.", ref("TtsVoiceEntity")), **errors(401, 403, 404, 429)},
+        }}
+    return paths
 
 
 @lru_cache(maxsize=1)
@@ -270,17 +172,22 @@ def _document() -> str:
                         "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]}},
                     }}},
                 },
-                "responses": {**_ok("A bearer token.", {"$ref": REF.format(model="TokenResponse")}), **_errors(400, 401)},
+                "responses": {**ok("A bearer token.", {"$ref": REF.format(model="TokenResponse")}), **errors(400, 401)},
             }
         }
     }
     hooks: dict[str, Any] = {}
     scopes: dict[str, str] = {}
     for kind in KINDS:
-        _kind_schemas(kind, components)
-        paths.update(_kind_paths(kind))
-        scopes[kind.read_scope] = f"read {kind.name} objects"
-        scopes[kind.write_scope] = f"write {kind.name} objects"
+        kind_schemas(kind, components)
+        paths.update(kind_paths(kind))
+        scopes.setdefault(kind.read_scope, f"read {kind.name} objects")
+        scopes.setdefault(kind.write_scope, f"write {kind.name} objects")
+        if kind.publish is not None:
+            scopes.setdefault(kind.publish.scope, kind.publish.description)
+        for check in kind.live_checks:
+            for read in check.reads:
+                scopes.setdefault(read.scope, f"read reference data ({check.description})")
         hook = kind.after_write
         if hook is not None:
             scopes[hook.scope] = hook.description
@@ -288,10 +195,11 @@ def _document() -> str:
                 "operationId": "afterWrite" + "".join(p.title() for p in hook.path.split("/")[3:]),
                 "summary": f"{hook.description[:1].upper()}{hook.description[1:]} (once per apply, after the last write).",
                 "security": [{"oauth": [hook.scope]}],
-                "responses": {**_ok("Accepted.", {"$ref": REF.format(model="AfterWriteAccepted")}, 202),
-                              **_errors(401, 403, 429)},
+                "responses": {**ok("Accepted.", {"$ref": REF.format(model="AfterWriteAccepted")}, 202),
+                              **errors(401, 403, 429)},
             }
     paths.update(hooks)
+    paths.update(_catalog(components))
     doc = {
         "openapi": "3.1.0",
         "info": {
@@ -303,7 +211,7 @@ def _document() -> str:
         "paths": paths,
         "components": {
             "schemas": components,
-            "responses": {name: _error(status) for status, name in _RESPONSE_NAMES.items()},
+            "responses": {name: _error(status) for status, name in RESPONSE_NAMES.items()},
             "headers": _HEADERS,
             "securitySchemes": {
                 "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(sorted(scopes.items()))}}},

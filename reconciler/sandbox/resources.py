@@ -1,24 +1,25 @@
 """The collection endpoints of every kind, built from the kind's data alone.
 
-For each kind: list (paged, ``name`` filter), create, read, update (whole object,
-``version`` checked) and delete, plus the kind's after-write hook endpoint. Nothing
-here names a kind: rules come from ``kind.validate_body``, defaults from the model,
-write-only fields and their read-only flags from ``kind.write_only``.
+For each kind: list (in the kind's paging convention, see :mod:`.listing`), create,
+read, update (whole object; ``version`` checked for versioned kinds) and delete, plus
+the kind's after-write hook endpoint. A singleton kind gets ``GET``/``PUT`` on its
+collection path instead (:mod:`.singleton`). Nothing here names a kind: rules come from
+``kind.validate_body`` and the kind's live checks, defaults from the model, write-only
+fields from ``kind.write_only``, what a read shows from :mod:`.present`.
 
-Stored form: the object as the server shows it, plus write-only values (which
-:func:`present` strips). Unordered lists are stored in a deterministic order that is
-not the order sent (reverse canonical order), so clients prove they do not diff on it.
+Stored form: the object as the server shows it, plus write-only values and whatever
+the sandbox keeps for itself (an internal version and dates where the API shows none).
+Unordered lists are stored in a deterministic order that is not the order sent
+(reverse canonical order), so clients prove they do not diff on it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from starlette.routing import Route
 
 from ..kinds import Kind, PostWriteHook
 from ..kinds.base import FieldIssue, SpecModel, canonical_json
+from .present import present
 from .responses import JSON, ApiProblem, bad_request
 from .store import DuplicateName, Missing, VersionMismatch
 
@@ -35,11 +37,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE_DEFAULT = 25
 PAGE_SIZE_MAX = 100
-#: the sandbox's own bound on pageNumber (the contract sets none; SQLite offsets are finite)
-PAGE_NUMBER_MAX = 1_000_000_000
 #: a placeholder standing for "the stored secret" while validating an update
 _KEPT = "kept-secret-placeholder"
-_DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 def now_iso() -> str:
@@ -65,15 +64,6 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def present(kind: Kind, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """An object as reads show it: write-only values replaced by their flags."""
-    out = {k: v for k, v in stored.items() if k not in kind.write_only}
-    trailer = {k: out.pop(k) for k in ("version", "dateCreated", "dateModified", "selfUri") if k in out}
-    for secret, flag in kind.write_only.items():
-        out[flag] = stored.get(secret) is not None
-    return {**out, **trailer}
-
-
 def _stored_spec(kind: Kind, model: SpecModel) -> dict[str, Any]:
     data = model.model_dump(mode="json", exclude_none=True)
     for field in kind.unordered:
@@ -86,23 +76,28 @@ def _issues(issues: list[FieldIssue]) -> ApiProblem:
     return bad_request([(issue.path, issue.message) for issue in issues], "object")
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
-        bound = f"from {low} to {high}" if high is not None else f"from {low}"
-        raise bad_request([(name, f"must be a whole number {bound}")], "query")
-    return int(raw)
+def _live_issues(kind: Kind, model: SpecModel) -> list[tuple[str, str]]:
+    from .catalog import check_live
+
+    return check_live(kind, model)
 
 
-def _page_uri(collection: str, size: int, number: int, name: str | None) -> str:
-    uri = f"{collection}?pageSize={size}&pageNumber={number}"
-    return uri + (f"&name={quote(name, safe='')}" if name is not None else "")
+def check_writable(kind: Kind, model: SpecModel | None, issues: list[FieldIssue]) -> SpecModel:
+    """The model of a valid body, or 400 naming every rule it breaks (the live checks too)."""
+    if model is None:
+        raise _issues(issues)
+    live = _live_issues(kind, model)
+    if live:
+        raise bad_request(live, "object")
+    return model
 
 
 def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
-    """The five endpoints of one kind's collection."""
+    """The endpoints of one kind's collection (a singleton's two, else the five)."""
+    if kind.singleton is not None:
+        from .singleton import singleton_routes
+
+        return singleton_routes(kind, state)
     store = state.store
     base = kind.collection
 
@@ -110,38 +105,22 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         return str(body["name"])
 
     async def list_objects(request: Request) -> Response:
+        from .listing import list_page
+
         await state.guard(request, kind.read_scope, write=False)
-        size = _int_param(request, "pageSize", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
-        number = _int_param(request, "pageNumber", 1, 1, PAGE_NUMBER_MAX)
-        name = request.query_params.get("name")
-        total, objects = await run_in_threadpool(store.page, kind.name, name, (number - 1) * size, size)
-        page_count = -(-total // size)
-        envelope: dict[str, Any] = {
-            "entities": [present(kind, o) for o in objects],
-            "pageSize": size,
-            "pageNumber": number,
-            "total": total,
-            "pageCount": page_count,
-            "firstUri": _page_uri(base, size, 1, name),
-            "lastUri": _page_uri(base, size, max(page_count, 1), name),
-            "selfUri": _page_uri(base, size, number, name),
-        }
-        if number < page_count:
-            envelope["nextUri"] = _page_uri(base, size, number + 1, name)
-        return JSON(envelope)
+        return await list_page(kind, store, request)
 
     async def create_object(request: Request) -> Response:
         await state.guard(request, kind.write_scope, write=True)
         body = await json_object(request)
-        model, issues = kind.validate_body(body)
-        if model is None:
-            raise _issues(issues)
+        model = check_writable(kind, *kind.validate_body(body))
         stamp = now_iso()
         object_id = str(uuid.uuid4())
         stored = {
             "id": object_id,
             "name": body_name(body),
             **_stored_spec(kind, model),
+            **_unpublished(kind),
             "version": 1,
             "dateCreated": stamp,
             "dateModified": stamp,
@@ -161,21 +140,22 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         return JSON(present(kind, stored))
 
     async def update_object(request: Request) -> Response:
-        """Replace an object whole. ``version`` must be the stored one.
+        """Replace an object whole. ``version`` must be the stored one (versioned kinds).
 
         A write-only field (``authSecret``) that the body omits keeps its stored value,
         since a client can never read it back to resend it; ``null`` clears it. When
         keeping it would break a rule (e.g. the auth scheme changed to one without a
-        secret), it is dropped instead.
+        secret), it is dropped instead. A field the kind cannot change (``replace_on``)
+        must keep its stored value. A write leaves a publishable object unpublished.
         """
         await state.guard(request, kind.write_scope, write=True)
         body = await json_object(request)
         object_id = request.path_params["id"]
         version = body.get("version")
         version_issues: list[FieldIssue] = []
-        if "version" not in body:
+        if kind.versioned and "version" not in body:
             version_issues.append(FieldIssue(("version",), "is required: the version the update is based on"))
-        elif not isinstance(version, int) or isinstance(version, bool):
+        elif kind.versioned and (not isinstance(version, int) or isinstance(version, bool)):
             version_issues.append(FieldIssue(("version",), "expected an integer"))
         omitted = [f for f in kind.write_only if f not in body]
         plain_model, plain_issues = kind.validate_body(body)
@@ -186,6 +166,9 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             raise _issues(version_issues + min(kept_issues, plain_issues, key=len))
         if version_issues:
             raise _issues(version_issues)
+        live = _live_issues(kind, plain_model or kept_model)  # type: ignore[arg-type]
+        if live:
+            raise bad_request(live, "object")
 
         def build(current: dict[str, Any]) -> dict[str, Any]:
             keep = {f: current[f] for f in omitted if current.get(f) is not None}
@@ -198,11 +181,18 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             if model is None:
                 raise _issues(plain_issues)
             spec = _stored_spec(kind, model)
+            fixed = [f for f in kind.replace_on if spec.get(f) != current.get(f)]
+            if fixed:
+                raise bad_request(
+                    [(f, f"cannot be changed (it is {current.get(f)!r}); create a new object instead") for f in fixed],
+                    "object",
+                )
             spec.update(keep)
             return {
                 "id": current["id"],
                 "name": body_name(body),
                 **spec,
+                **_unpublished(kind),
                 "version": current["version"] + 1,
                 "dateCreated": current["dateCreated"],
                 "dateModified": now_iso(),
@@ -210,7 +200,9 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             }
 
         try:
-            stored = await run_in_threadpool(store.replace, kind.name, object_id, version, build)
+            stored = await run_in_threadpool(
+                store.replace, kind.name, object_id, version if kind.versioned else None, build
+            )
         except Missing:
             raise _not_found(kind, object_id) from None
         except VersionMismatch as exc:
@@ -233,13 +225,23 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         return Response(status_code=204)
 
     item = base + "/{id}"
-    return [
+    routes = [
         Route(base, list_objects, methods=["GET"], name=f"{kind.name}.list"),
         Route(base, create_object, methods=["POST"], name=f"{kind.name}.create"),
         Route(item, read_object, methods=["GET"], name=f"{kind.name}.read"),
         Route(item, update_object, methods=["PUT"], name=f"{kind.name}.update"),
         Route(item, delete_object, methods=["DELETE"], name=f"{kind.name}.delete"),
     ]
+    if kind.publish is not None:
+        from .jobs import job_routes
+
+        routes.extend(job_routes(kind, kind.publish, state))
+    return routes
+
+
+def _unpublished(kind: Kind) -> dict[str, Any]:
+    """The publish flag of a freshly written object: a write leaves it a draft."""
+    return {kind.publish.flag: False} if kind.publish is not None else {}
 
 
 def hook_route(hook: PostWriteHook, state: SandboxState) -> Route:
@@ -266,4 +268,4 @@ def _duplicate(kind: Kind, name: str) -> ApiProblem:
     )
 
 
-__all__ = ["collection_routes", "hook_route", "json_object", "now_iso", "present"]
+__all__ = ["check_writable", "collection_routes", "hook_route", "json_object", "now_iso", "present"]

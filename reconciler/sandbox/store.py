@@ -167,10 +167,10 @@ class Store:
         self,
         kind: str,
         object_id: str,
-        expected_version: int,
+        expected_version: int | None,
         build: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any]:
-        """Replace an object if its version is ``expected_version``.
+        """Replace an object if its version is ``expected_version`` (``None``: whatever it is).
 
         ``build(current)`` makes the new object; it runs inside the transaction, so the
         version it bumps is the one that was checked.
@@ -179,7 +179,7 @@ class Store:
             current = self._get(conn, kind, object_id)
             if current is None:
                 raise Missing(object_id)
-            if current["version"] != expected_version:
+            if expected_version is not None and current["version"] != expected_version:
                 raise VersionMismatch(current["version"])
             new = build(current)
             self._check_name_free(conn, kind, new["name"], object_id)
@@ -194,10 +194,19 @@ class Store:
             cursor = conn.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id))
             return cursor.rowcount > 0
 
-    def page(self, kind: str, name: str | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        """``(total, objects)`` of one page, in a stable order: date created, then insertion order."""
+    def page(
+        self, kind: str, name: str | None, offset: int, limit: int, *, contains: bool = False
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """``(total, objects)`` of one page, in a stable order: date created, then insertion order.
+
+        ``name`` filters by the whole name, or by a part of it with ``contains``
+        (case-insensitive either way).
+        """
         where, params = "kind = ?", [kind]
-        if name is not None:
+        if name is not None and contains:
+            where += " AND instr(name_folded, ?) > 0"
+            params.append(fold(name))
+        elif name is not None:
             where += " AND name_folded = ?"
             params.append(fold(name))
         with self.read() as conn:

@@ -1,0 +1,130 @@
+"""Listing a collection, in the paging convention its kind declares (``Kind.listing``).
+
+* ``pages`` — ``pageSize`` + ``pageNumber``, the contract's envelope (``firstUri``,
+  ``lastUri``, ``nextUri`` while a next page exists);
+* ``cursor`` — ``pageSize`` + an opaque cursor (``after``, ``nextPage``, ...); the
+  envelope carries ``nextUri`` (absent on the last page) and, where the API walks
+  backwards, ``previousUri``. Only the keys the kind's envelope lists are returned.
+
+A *summary* listing (``Listing.counted``) shows counts instead of detail lists, as
+Genesys lists topics without their phrases. Nothing here names a kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..kinds import Kind
+from .present import present
+from .responses import JSON, bad_request
+
+if TYPE_CHECKING:
+    from .store import Store
+
+#: the sandbox's own bound on pageNumber (the contract sets none; SQLite offsets are finite)
+PAGE_NUMBER_MAX = 1_000_000_000
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    """A whole-number query parameter within bounds, or 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
+        bound = f"from {low} to {high}" if high is not None else f"from {low}"
+        raise bad_request([(name, f"must be a whole number {bound}")], "query")
+    return int(raw)
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for "the page starting at ``offset``"."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(name: str, raw: str) -> int:
+    """The offset a cursor stands for; 400 naming the parameter if it is not one of ours."""
+    try:
+        if not _CURSOR.fullmatch(raw):
+            raise ValueError(raw)
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        offset = data["o"]
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= PAGE_NUMBER_MAX:
+            raise ValueError(raw)
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise bad_request([(name, "is not a cursor this listing issued")], "query") from None
+    return offset
+
+
+def _name_filter(kind: Kind, request: Request) -> str | None:
+    param = kind.listing.name_filter
+    return request.query_params.get(param) if param else None
+
+
+def _filter_query(kind: Kind, name: str | None) -> str:
+    return f"&{kind.listing.name_filter}={quote(name, safe='')}" if name is not None and kind.listing.name_filter else ""
+
+
+async def list_page(kind: Kind, store: Store, request: Request) -> Response:
+    """Answer ``GET <collection>`` in the kind's convention."""
+    listing = kind.listing
+    size = int_param(request, "pageSize", listing.page_size_default, 1, listing.page_size_max)
+    name = _name_filter(kind, request)
+    contains = listing.name_match == "contains"
+    if listing.style == "pages":
+        number = int_param(request, "pageNumber", 1, 1, PAGE_NUMBER_MAX)
+        offset = (number - 1) * size
+    else:
+        number = 0
+        after = request.query_params.get(listing.cursor_param)
+        before = request.query_params.get(listing.before_param) if listing.before_param else None
+        if after is not None and before is not None:
+            raise bad_request([(listing.before_param or "", f"cannot be combined with {listing.cursor_param}")], "query")
+        offset = decode_cursor(listing.cursor_param, after) if after is not None else 0
+        if before is not None and listing.before_param:
+            offset = max(0, decode_cursor(listing.before_param, before) - size)
+    total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
+    entities = [present(kind, o, summary=listing.is_summary) for o in objects]
+    page_count = -(-total // size)
+    base = kind.collection
+    filters = _filter_query(kind, name)
+    if listing.style == "pages":
+        envelope: dict[str, Any] = {
+            "entities": entities,
+            "pageSize": size,
+            "pageNumber": number,
+            "total": total,
+            "pageCount": page_count,
+            "firstUri": f"{base}?pageSize={size}&pageNumber=1{filters}",
+            "lastUri": f"{base}?pageSize={size}&pageNumber={max(page_count, 1)}{filters}",
+            "selfUri": f"{base}?pageSize={size}&pageNumber={number}{filters}",
+        }
+        if number < page_count:
+            envelope["nextUri"] = f"{base}?pageSize={size}&pageNumber={number + 1}{filters}"
+    else:
+        here = f"&{listing.cursor_param}={encode_cursor(offset)}" if offset else ""
+        envelope = {
+            "entities": entities,
+            "pageSize": size,
+            "total": total,
+            "pageCount": page_count,
+            "selfUri": f"{base}?pageSize={size}{here}{filters}",
+        }
+        if offset + size < total:
+            envelope["nextUri"] = f"{base}?pageSize={size}&{listing.cursor_param}={encode_cursor(offset + size)}{filters}"
+        if offset > 0 and listing.before_param:
+            envelope["previousUri"] = f"{base}?pageSize={size}&{listing.before_param}={encode_cursor(offset)}{filters}"
+    return JSON({k: v for k, v in envelope.items() if k in listing.envelope})
+
+
+__all__ = ["PAGE_NUMBER_MAX", "decode_cursor", "encode_cursor", "int_param", "list_page"]

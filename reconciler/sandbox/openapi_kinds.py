@@ -1,0 +1,342 @@
+"""The OpenAPI schemas and paths of one kind, from its data alone (see :mod:`.openapi`).
+
+A contract kind gets ``<Kind>``, ``<Kind>Create``, ``<Kind>Update`` and
+``<Kind>Listing`` and the five collection operations. The same code describes the
+platform kinds' differences: a cursor listing and its envelope, a summary listing
+(``<Kind>Summary``), a singleton (``GET``/``PUT`` on the collection), updates without
+``version``, entity references shown for id lists, and publish jobs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..kinds import Kind
+from ..kinds.base import NAME_MAX
+from .listing import PAGE_NUMBER_MAX
+from .responses import CORRELATION_HEADER
+
+REF = "#/components/schemas/{model}"
+JSON_MEDIA = "application/json"
+
+NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": NAME_MAX,
+    "pattern": r"\S",
+    "description": f"1 to {NAME_MAX} characters, not only spaces; unique per kind, compared case-insensitively.",
+}
+_ENTITY_REF = {"type": "object", "properties": {"id": {"type": "string"}, "selfUri": {"type": "string"}}}
+SERVER_FIELDS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "format": "uuid", "description": "Server-assigned id."},
+    "version": {"type": "integer", "minimum": 1, "description": "Starts at 1, +1 on every update."},
+    "dateCreated": {"type": "string", "format": "date-time", "description": "ISO 8601 UTC."},
+    "dateModified": {"type": "string", "format": "date-time", "description": "ISO 8601 UTC."},
+    "selfUri": {"type": "string", "description": "Path of this object."},
+    "modifiedBy": {**_ENTITY_REF, "description": "Who last modified it."},
+    "publishedBy": {**_ENTITY_REF, "description": "Who last published it."},
+    "datePublished": {"type": "string", "format": "date-time", "description": "When it was last published."},
+}
+#: server fields every stored object shows (the others appear only once they apply)
+ALWAYS_SHOWN = ("id", "version", "dateCreated", "dateModified", "selfUri")
+_CORRELATION = {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}}
+RESPONSE_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+GUARDED = (401, 403, 429)
+WRITTEN = (500, 503)
+
+
+def ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, dict[str, Any]]:
+    answer: dict[str, Any] = {"description": description, "headers": dict(_CORRELATION)}
+    if schema is not None:
+        answer["content"] = {JSON_MEDIA: {"schema": schema}}
+    return {str(status): answer}
+
+
+def errors(*statuses: int) -> dict[str, dict[str, Any]]:
+    return {str(s): {"$ref": f"#/components/responses/{RESPONSE_NAMES[s]}"} for s in statuses}
+
+
+def ref(model: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=model)}
+
+
+def body(model: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON_MEDIA: {"schema": ref(model)}}}
+
+
+def query(name: str, schema: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+# ---- schemas ------------------------------------------------------------------------
+
+
+def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
+    """Add the kind's object, request bodies and listing schemas to ``components``."""
+    spec = kind.spec_model.model_json_schema(ref_template=REF)
+    for def_name, definition in spec.pop("$defs", {}).items():
+        if components.get(def_name, definition) != definition:
+            raise ValueError(f"two kinds define different schemas named {def_name}")
+        components[def_name] = definition
+    spec_props: dict[str, Any] = spec["properties"]
+    required_spec: list[str] = list(spec.get("required", []))
+    flag = kind.publish.flag if kind.publish else None
+    ignored = {name: {"readOnly": True, "description": "Ignored in requests (server-managed)."}
+               for name in sorted(kind.server_managed, key=_server_order)}
+    ignored.update({f: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for f in kind.read_only})
+    ignored.update({r.shown_as: {"readOnly": True, "description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs})
+    ignored.update({c: {"readOnly": True, "description": "Ignored in requests (listing count)."} for c in kind.listing.counted.values()})
+    request_props = copy.deepcopy(spec_props)
+    if flag is not None:
+        request_props[flag] = {"readOnly": True, "description": "Ignored in requests: publishing is a job of its own."}
+    named = {"name": NAME} if kind.singleton is None else {}
+    create = {
+        "type": "object",
+        "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
+        "additionalProperties": False,
+        "required": [*named, *(r for r in required_spec if r != flag)],
+        "properties": {**named, **request_props, **ignored},
+    }
+    update = copy.deepcopy(create)
+    if kind.versioned:
+        update["description"] = f"Body of a {kind.name} update: the whole object and the version it is based on."
+        update["required"] = ["name", "version", *create["required"][1:]]
+        update["properties"]["version"] = {"type": "integer", "description": "The stored version this update is based on."}
+    else:
+        update["description"] = f"Body of a {kind.name} update: the whole object (no version)."
+    components[kind.name] = _shown_object(kind, spec_props)
+    if kind.singleton is None:
+        components[f"{kind.name}Create"] = create
+        components[f"{kind.name}Listing"] = _listing(kind)
+    components[f"{kind.name}Update"] = update
+    if kind.listing.is_summary:
+        summary = copy.deepcopy(components[kind.name])
+        summary["description"] = f"A {kind.name} as the listing shows it: counts instead of detail lists."
+        for detail, count in kind.listing.counted.items():
+            shown = next((r.shown_as for r in kind.id_refs if r.field == detail), detail)
+            summary["properties"].pop(shown, None)
+            summary["properties"][count] = {"type": "integer", "minimum": 0, "description": f"How many {shown}."}
+            summary["required"] = [count if r == shown else r for r in summary["required"]]
+        components[f"{kind.name}Summary"] = summary
+    if kind.publish is not None:
+        _job_schemas(kind, components)
+
+
+def _server_order(name: str) -> int:
+    order = list(SERVER_FIELDS)
+    return order.index(name) if name in order else len(order)
+
+
+def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
+    shown = {k: copy.deepcopy(v) for k, v in spec_props.items() if k not in kind.write_only}
+    for value in shown.values():
+        value.pop("default", None)
+    for r in kind.id_refs:
+        if r.field in shown:
+            shown.pop(r.field)
+            shown[r.shown_as] = {"type": "array", "items": _ENTITY_REF, "description": f"The entities of {r.field}."}
+    refs = {r.field: r.shown_as for r in kind.id_refs}
+    always = [refs.get(k, k) for k, v in kind.spec_model.model_fields.items()
+              if k not in kind.write_only and (v.is_required() or v.get_default(call_default_factory=True) is not None)]
+    flags = {flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
+             for secret, flag in kind.write_only.items()}
+    server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
+    identity = {"id": SERVER_FIELDS["id"], "name": NAME} if kind.singleton is None else {}
+    if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
+        identity.pop("id")
+    obj = {
+        "type": "object",
+        "description": f"A stored {kind.name}: defaults filled, write-only fields replaced by their flags.",
+        "additionalProperties": False,
+        "required": [*identity, *always, *flags, *(k for k in server if k in ALWAYS_SHOWN and k != "id")],
+        "properties": {**identity, **shown, **flags, **{k: v for k, v in server.items() if k != "id"}},
+    }
+    obj["required"] = sorted(set(obj["required"]), key=list(obj["properties"]).index)
+    return obj
+
+
+def _listing(kind: Kind) -> dict[str, Any]:
+    uri = {"type": "string"}
+    item = f"{kind.name}Summary" if kind.listing.is_summary else kind.name
+    props: dict[str, Any] = {
+        "entities": {"type": "array", "items": ref(item)},
+        "pageSize": {"type": "integer"},
+        "pageNumber": {"type": "integer"},
+        "total": {"type": "integer"},
+        "pageCount": {"type": "integer"},
+        "firstUri": uri,
+        "lastUri": uri,
+        "selfUri": uri,
+        "nextUri": {"type": "string", "description": "Absent on the last page."},
+        "previousUri": {"type": "string", "description": "Absent on the first page."},
+    }
+    envelope = kind.listing.envelope
+    return {
+        "type": "object",
+        "required": [k for k in envelope if k not in ("nextUri", "previousUri")],
+        "properties": {k: v for k, v in props.items() if k in envelope},
+    }
+
+
+def _job_schemas(kind: Kind, components: dict[str, Any]) -> None:
+    publish = kind.publish
+    assert publish is not None
+    components[f"{kind.name}PublishRequest"] = {
+        "type": "object",
+        "required": [publish.ids_field],
+        "properties": {publish.ids_field: {"type": "array", "minItems": 1, "maxItems": 100,
+                                           "items": {"type": "string", "minLength": 1}}},
+    }
+    components[f"{kind.name}PublishJob"] = {
+        "type": "object",
+        "required": ["id", publish.state_field, publish.job_items_field, "dateCreated", "dateModified", "selfUri"],
+        "properties": {
+            "id": {"type": "string"},
+            publish.state_field: {"type": "string", "enum": ["Running", *publish.done_states, *publish.failed_states]},
+            publish.job_items_field: {"type": "array", "items": {
+                "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                                 "selfUri": {"type": "string"}}}},
+            "dateCreated": {"type": "string", "format": "date-time"},
+            "dateModified": {"type": "string", "format": "date-time"},
+            "selfUri": {"type": "string"},
+        },
+    }
+
+
+# ---- paths --------------------------------------------------------------------------
+
+
+def kind_paths(kind: Kind) -> dict[str, Any]:
+    """The operations of one kind."""
+    if kind.singleton is not None:
+        return _singleton_paths(kind)
+    shown = ref(kind.name)
+    read = [{"oauth": [kind.read_scope]}]
+    write = [{"oauth": [kind.write_scope]}]
+    item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    update_summary = "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value."
+    if not kind.versioned:
+        update_summary = "Replace the whole object (no version)."
+    if kind.replace_on:
+        update_summary += f" {', '.join(kind.replace_on)} cannot change."
+    paths: dict[str, Any] = {
+        kind.collection: {
+            "get": {
+                "operationId": f"list{kind.name}s",
+                "summary": f"List {kind.name} objects, a page at a time.",
+                "security": read,
+                "parameters": _list_parameters(kind),
+                "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
+            },
+            "post": {
+                "operationId": f"create{kind.name}",
+                "summary": f"Create a {kind.name}; omitted fields take their defaults.",
+                "security": write,
+                "requestBody": body(f"{kind.name}Create"),
+                "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 409, *WRITTEN)},
+            },
+        },
+        kind.collection + "/{id}": {
+            "parameters": [item_id],
+            "get": {
+                "operationId": f"get{kind.name}",
+                "security": read,
+                "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
+            },
+            "put": {
+                "operationId": f"update{kind.name}",
+                "summary": update_summary,
+                "security": write,
+                "requestBody": body(f"{kind.name}Update"),
+                "responses": {**ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
+                              **errors(400, *GUARDED, 404, 409, *WRITTEN)},
+            },
+            "delete": {
+                "operationId": f"delete{kind.name}",
+                "security": write,
+                "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
+            },
+        },
+    }
+    if kind.publish is not None:
+        paths.update(_job_paths(kind))
+    return paths
+
+
+def _list_parameters(kind: Kind) -> list[dict[str, Any]]:
+    listing = kind.listing
+    size = {"type": "integer", "minimum": 1, "maximum": listing.page_size_max, "default": listing.page_size_default}
+    params = [query("pageSize", size)]
+    if listing.style == "pages":
+        params.append(query("pageNumber", {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX, "default": 1}))
+    else:
+        params.append(query(listing.cursor_param, {"type": "string"}, "Cursor of the next page (from nextUri)."))
+        if listing.before_param:
+            params.append(query(listing.before_param, {"type": "string"}, "Cursor of the previous page (from previousUri)."))
+    if listing.name_filter:
+        how = "Whole name" if listing.name_match == "exact" else "Part of the name"
+        params.append(query(listing.name_filter, {"type": "string"}, f"{how}, case-insensitive."))
+    return params
+
+
+def _singleton_paths(kind: Kind) -> dict[str, Any]:
+    shown = ref(kind.name)
+    return {
+        kind.collection: {
+            "get": {
+                "operationId": f"get{kind.name}",
+                "summary": f"The org's {kind.name} (there is exactly one).",
+                "security": [{"oauth": [kind.read_scope]}],
+                "responses": {**ok("The settings.", shown), **errors(*GUARDED)},
+            },
+            "put": {
+                "operationId": f"update{kind.name}",
+                "summary": "Replace the settings whole; omitted fields take their defaults.",
+                "security": [{"oauth": [kind.write_scope]}],
+                "requestBody": body(f"{kind.name}Update"),
+                "responses": {**ok("The stored settings.", shown), **errors(400, *GUARDED, *WRITTEN)},
+            },
+        }
+    }
+
+
+def _job_paths(kind: Kind) -> dict[str, Any]:
+    publish = kind.publish
+    assert publish is not None
+    job = ref(f"{kind.name}PublishJob")
+    return {
+        publish.path: {
+            "post": {
+                "operationId": f"publish{kind.name}s",
+                "summary": f"Start a job that publishes {kind.name} objects; poll it until it is done.",
+                "security": [{"oauth": [publish.scope]}],
+                "requestBody": body(f"{kind.name}PublishRequest"),
+                "responses": {**ok("The job, running.", job), **errors(400, *GUARDED)},
+            }
+        },
+        publish.path + "/{jobId}": {
+            "parameters": [{"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": f"get{kind.name}PublishJob",
+                "security": [{"oauth": [kind.read_scope]}],
+                "responses": {**ok("The job.", job), **errors(*GUARDED, 404)},
+            },
+        },
+    }
+
+
+__all__ = ["GUARDED", "JSON_MEDIA", "NAME", "REF", "RESPONSE_NAMES", "SERVER_FIELDS", "body", "errors",
+           "kind_paths", "kind_schemas", "ok", "query", "ref"]

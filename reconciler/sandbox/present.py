@@ -1,0 +1,48 @@
+"""How the sandbox shows a stored object: the fields the kind's API shows, nothing else.
+
+Stored form is the object plus everything the sandbox keeps for itself (write-only
+values, an internal version and dates for kinds whose API shows none). A read shows:
+the spec fields (write-only values replaced by their flags), the kind's server-managed
+fields, id lists as entity references where the API shows them so (``programIds`` ->
+``programs``), and in a *summary* listing counts instead of the detail lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..kinds import Kind
+
+#: server fields shown last, in this order, as Genesys does
+TRAILER = ("version", "dateCreated", "dateModified", "selfUri")
+
+
+def shown_fields(kind: Kind) -> frozenset[str]:
+    """Stored keys a read may show (before flags, references and counts are applied)."""
+    fields = {"id", "name", *kind.spec_fields, *kind.server_managed}
+    if kind.singleton is not None:
+        fields -= {"id", "name"}
+    return frozenset(fields - set(kind.write_only))
+
+
+def present(kind: Kind, stored: Mapping[str, Any], *, summary: bool = False) -> dict[str, Any]:
+    """An object as a read shows it (``summary``: as a summary listing shows it)."""
+    shown = shown_fields(kind)
+    out = {k: v for k, v in stored.items() if k in shown}
+    trailer = {k: out.pop(k) for k in TRAILER if k in out}
+    for secret, flag in kind.write_only.items():
+        out[flag] = stored.get(secret) is not None
+    for ref in kind.id_refs:
+        ids = out.pop(ref.field, None)
+        if ids is not None:
+            out[ref.shown_as] = [{"id": i, "selfUri": ref.uri.format(id=i)} for i in ids]
+    if summary:
+        for detail, count in kind.listing.counted.items():
+            out.pop(detail, None)
+            out.pop(next((r.shown_as for r in kind.id_refs if r.field == detail), detail), None)
+            out[count] = len(stored.get(detail) or [])
+    return {**out, **trailer}
+
+
+__all__ = ["TRAILER", "present", "shown_fields"]

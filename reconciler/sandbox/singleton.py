@@ -1,0 +1,81 @@
+"""A singleton kind's endpoints: ``GET`` and ``PUT`` on its collection path, nothing else.
+
+An org always has exactly one (its TTS settings, say): before any write it holds
+``Singleton.initial``, ``PUT`` replaces it whole (omitted fields take their defaults,
+every rule and live check applies), and there is no create, no delete, no id and no
+version, as on the platform.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..kinds import Kind
+from .present import present
+from .resources import _stored_spec, check_writable, json_object, now_iso
+from .responses import JSON
+from .store import DuplicateName, Missing
+
+if TYPE_CHECKING:
+    from .app import SandboxState
+    from .store import Store
+
+
+def _stored(kind: Kind, store: Store) -> dict[str, Any]:
+    assert kind.singleton is not None
+    found = store.get(kind.name, kind.singleton.name)
+    if found is not None:
+        return found
+    model, _ = kind.validate_spec(kind.singleton.initial)
+    spec = _stored_spec(kind, model) if model is not None else dict(kind.singleton.initial)
+    return {"id": kind.singleton.name, "name": kind.singleton.name, **spec, "version": 0, "dateCreated": "", "dateModified": ""}
+
+
+def _replace(kind: Kind, store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+    assert kind.singleton is not None
+    stamp = now_iso()
+    name = kind.singleton.name
+
+    def build(current: dict[str, Any]) -> dict[str, Any]:
+        return {**{k: current[k] for k in ("id", "name", "dateCreated")}, **spec,
+                "version": current["version"] + 1, "dateModified": stamp}
+
+    # The first write stores the object; later ones replace it (one transaction each).
+    for _ in range(2):
+        try:
+            return store.replace(kind.name, name, None, build)
+        except Missing:
+            try:
+                return store.create(kind.name, {"id": name, "name": name, **spec, "version": 1,
+                                                "dateCreated": stamp, "dateModified": stamp})
+            except DuplicateName:  # another writer created it first: replace it then
+                continue
+    raise RuntimeError("the singleton could not be written")  # pragma: no cover
+
+
+def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
+    store = state.store
+
+    async def read(request: Request) -> Response:
+        await state.guard(request, kind.read_scope, write=False)
+        return JSON(present(kind, await run_in_threadpool(_stored, kind, store)))
+
+    async def replace(request: Request) -> Response:
+        await state.guard(request, kind.write_scope, write=True)
+        body = await json_object(request)
+        model = check_writable(kind, *kind.validate_body(body))
+        stored = await run_in_threadpool(_replace, kind, store, _stored_spec(kind, model))
+        return JSON(present(kind, stored))
+
+    return [
+        Route(kind.collection, read, methods=["GET"], name=f"{kind.name}.get"),
+        Route(kind.collection, replace, methods=["PUT"], name=f"{kind.name}.put"),
+    ]
+
+
+__all__ = ["singleton_routes"]
