@@ -33,7 +33,7 @@ class DriftedObject(_Frozen):
     kind: str
     name: str
     object_id: str | None = None
-    live_version: int | None = None
+    live_version: int | str | None = None
     field_changes: tuple[FieldChange, ...] = ()
     reason: str = ""
     source: str | None = None
@@ -91,7 +91,7 @@ class DriftReport(_Frozen):
 
 
 def drift_from_plan(plan: Plan) -> DriftReport:
-    """Read a plan as drift: updates differ, creates are missing, deletes and unmanaged are unmanaged.
+    """Read a plan as drift: updates (and replacements) differ, creates are missing, deletes and unmanaged are unmanaged.
 
     The plan may prune every kind (so that nothing undeclared is hidden); its errors
     are about *applying* it (prune bounds, deleting what is referenced) and do not
@@ -108,7 +108,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
             source=c.source,
         )
         for c in plan.changes
-        if c.action == Action.UPDATE
+        if c.action in (Action.UPDATE, Action.REPLACE)
     )
     missing = tuple(
         MissingObject(kind=c.kind, name=c.name, reason=c.reason, source=c.source)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .desired import env_names_in
-from .errors import ApplyError
+from .errors import ApplyError, ManifestError, NotFoundError, PermissionError_
 from .executor import apply_plan
 from .genesys import ClientLimits, GenesysClient, Target, open_client
 from .kinds import KINDS, Kind
+from .livechecks import live_check_issues
 from .manifests import ManifestSet, load_manifests
 from .plan import Plan
 from .planner import PrunePolicy, build_plan
@@ -40,13 +41,43 @@ KindRead = Callable[[str, int], None]
 """Told ``(kind name, object count)`` as each kind's listing completes (progress display)."""
 
 
+Detail = Callable[[Kind, Mapping[str, Any]], bool]
+"""Whether a listed object of a summary-listing kind must be read in full (``GET .../{id}``)."""
+
+
 async def read_live(
-    client: GenesysClient, kinds: Iterable[Kind] = KINDS, *, on_kind_read: KindRead | None = None
+    client: GenesysClient,
+    kinds: Iterable[Kind] = KINDS,
+    *,
+    on_kind_read: KindRead | None = None,
+    detail: Detail | None = None,
+    required: Collection[str] | None = None,
+    warnings: list[str] | None = None,
 ) -> LiveState:
-    """One paged listing per kind, all kinds at once (never one GET per object)."""
+    """One listing per kind, all kinds at once; one ``GET`` per object only where needed.
+
+    A kind whose listing is a summary (topics without their phrases) has the objects
+    ``detail`` selects read in full, concurrently and paced by the client (default:
+    every object, as export needs). A kind not in ``required`` (``None``: all are) that
+    the target does not have (``404``) or does not let this client read (``403``) reads
+    as empty, with a line in ``warnings``: a real org has no seed-contract endpoints.
+    """
 
     async def one(kind: Kind) -> list[dict[str, Any]]:
-        objects = list(await client.list_all(kind))
+        try:
+            objects = list(await client.list_all(kind))
+        except (NotFoundError, PermissionError_) as exc:
+            if required is None or kind.name in required:
+                raise
+            if warnings is not None:
+                warnings.append(f"{kind.name} was not read (HTTP {exc.status} {exc.code}): "
+                                "none is declared, so nothing of this kind is compared or changed")
+            return []
+        if kind.listing.is_summary:
+            wanted = [o for o in objects if detail is None or detail(kind, o)]
+            if wanted:
+                full = {str(o.get("id")): o for o in await client.details(kind, wanted)}
+                objects = [full.get(str(o.get("id")), o) for o in objects]
         if on_kind_read is not None:
             on_kind_read(kind.name, len(objects))
         return objects
@@ -54,6 +85,16 @@ async def read_live(
     kinds = list(kinds)
     listings = await asyncio.gather(*(one(kind) for kind in kinds))
     return {kind.name: objs for kind, objs in zip(kinds, listings, strict=True)}
+
+
+def _declared_detail(manifests: ManifestSet) -> Detail:
+    """Read in full only the live objects a manifest declares: the only ones compared field by field."""
+    declared = {obj.key.folded for obj in manifests.objects}
+
+    def wanted(kind: Kind, obj: Mapping[str, Any]) -> bool:
+        return (kind.name, str(obj.get("name", "")).casefold()) in declared
+
+    return wanted
 
 
 def prune_policy(manifests: ManifestSet, extra_kinds: Sequence[str] = (), max_deletes: int | None = None) -> PrunePolicy:
@@ -105,12 +146,21 @@ async def plan_paths(
     """Validate manifests (no network on failure), read live state, plan."""
     env = os.environ if env is None else env
     manifests = load_manifests(paths, env=env)
+    required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
+    warnings: list[str] = []
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
-        live = await read_live(client, on_kind_read=on_kind_read)
-    kinds = [k.name for k in KINDS] if prune_all else prune_kinds
+        live = await read_live(
+            client, on_kind_read=on_kind_read, detail=_declared_detail(manifests), required=required, warnings=warnings
+        )
+        issues = await live_check_issues(manifests.objects, client, env)
+    if issues:
+        raise ManifestError(issues)
+    kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
     plan = make_plan(
         manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
     )
+    if warnings:
+        plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})
     return plan, manifests, live, client
 
 
@@ -133,8 +183,10 @@ async def apply(
 
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())
+    in_plan = {change.kind for change in plan.changes}
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
-        live = await read_live(client)
+        # Listings only: the stale check needs each object's revision, which summaries show.
+        live = await read_live(client, detail=lambda kind, obj: False, required=in_plan)
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=plan_env_values(plan, env)
         ) as trail:

@@ -14,7 +14,13 @@ makes sure that a failure costs only what depends on it:
 - placeholders are resolved at the last moment: ``${env:…}`` from the environment of
   the apply, ``${ref:…}`` from the objects as they are after the writes they depend on;
 - each kind's post-write hook (e.g. the TTS cache refresh) runs once, after the last
-  successful write of that kind.
+  successful write of that kind;
+- a *replace* (a field the API cannot update changed) deletes the live object, then
+  creates the declared one: two audited writes, one outcome;
+- objects whose kind publishes (``Kind.publish``) and whose spec asks for it are
+  published after every write, by one job per kind that apply waits for
+  (:mod:`reconciler.publishing`); an update that only changes the publish flag writes
+  nothing but the job.
 
 Every write is announced to the audit trail before it is sent and its outcome recorded
 after; the trail fsyncs, so a killed apply leaves intents without outcomes for exactly
@@ -38,7 +44,7 @@ from .errors import (
     StaleObjectError,
     VersionMismatchError,
 )
-from .kinds import REGISTRY, Kind, PostWriteHook
+from .kinds import REGISTRY, Kind, PostWriteHook, Publish
 from .plan import Action, Plan, ResourceChange
 from .result import ApplyResult, ChangeOutcome, Outcome
 
@@ -50,6 +56,7 @@ class Writer(Protocol):
     async def update(self, kind: Kind, object_id: str, body: dict[str, Any], version: int) -> Any: ...
     async def delete(self, kind: Kind, object_id: str) -> Any: ...
     async def call_hook(self, hook: PostWriteHook) -> Any: ...
+    async def publish(self, publish: Publish, ids: list[str]) -> Any: ...
 
 
 class Trail(Protocol):
@@ -85,6 +92,8 @@ class _Run:
     done: dict[ObjectKey, asyncio.Event] = field(default_factory=dict)
     outcomes: dict[ObjectKey, ChangeOutcome] = field(default_factory=dict)
     written_kinds: set[str] = field(default_factory=set)
+    #: kind name -> objects written (or found unpublished) that their spec asks to publish
+    to_publish: dict[str, list[ObjectKey]] = field(default_factory=dict)
 
 
 async def apply_plan(
@@ -134,8 +143,12 @@ async def apply_plan(
                 writes_done.set()
 
     await asyncio.gather(*(run_one(c) for c in changes))
+    from .publishing import run_publishes
+
+    published = await run_publishes(run.to_publish, run.outcomes, kinds, writer, trail)
     hooks = await _run_hooks(run.written_kinds, kinds, writer, trail)
     ordered = [run.outcomes[ObjectKey(c.kind, c.name)] for c in changes]
+    hooks = [*published, *hooks]
     return ApplyResult.from_outcomes(ordered, hooks=hooks, target=plan.target_description)
 
 
@@ -164,7 +177,7 @@ async def _execute(
 ) -> ChangeOutcome:
     key = ObjectKey(change.kind, change.name)
     current = run.live.get(key)
-    stale = _stale_reason(change, current)
+    stale = _stale_reason(change, current, kind)
     if stale is not None:
         return ChangeOutcome.of(change, Outcome.STALE, error=stale.detail)
 
@@ -176,41 +189,34 @@ async def _execute(
             return ChangeOutcome.of(change, Outcome.FAILED, error=str(exc))
 
     object_id = change.object_id or (current or {}).get("id")
-    method, path = _request_line(change.action, kind, object_id)
-    seq = trail.intent(
-        kind=change.kind,
-        name=change.name,
-        object_id=object_id,
-        action=change.action.value,
-        changes=_audited_changes(change),
-        method=method,
-        path=path,
-    )
-    started = time.perf_counter()
+    if _only_publish_flag(change, kind):
+        _want_published(change, kind, run, key)
+        return ChangeOutcome.of(change, Outcome.SUCCESS, object_id=object_id)
     try:
-        if change.action == Action.CREATE:
-            result = await writer.create(kind, body or {})
-        elif change.action == Action.UPDATE:
-            result = await writer.update(kind, object_id, body or {}, change.live_version or 0)
+        if change.action == Action.REPLACE:
+            await _write(Action.DELETE, change, kind, writer, trail, object_id, None)
+            run.live.pop(key, None)
+            result = await _write(Action.CREATE, change, kind, writer, trail, None, body)
         else:
-            result = await writer.delete(kind, object_id)
-    except ApiError as exc:
-        _record_failure(trail, seq, exc, started, object_id)
+            result = await _write(change.action, change, kind, writer, trail, object_id, body)
+    except _Failed as failed:
+        exc = failed.error
         if isinstance(exc, VersionMismatchError):
             return ChangeOutcome.of(
                 change, Outcome.STALE, error=f"changed since read (HTTP 409 version.mismatch); run plan again ({exc})"
             )
-        moved = _moved_since_plan(change.action, exc)
+        moved = _moved_since_plan(failed.action, exc) if failed.action == change.action else None
         if moved is not None:
             return ChangeOutcome.of(change, Outcome.STALE, error=f"{moved} since the plan; run plan again ({exc})")
-        return ChangeOutcome.of(change, Outcome.FAILED, error=str(exc))
+        prefix = "deleted, but the create failed: " if failed.action == Action.CREATE and change.action == Action.REPLACE else ""
+        return ChangeOutcome.of(change, Outcome.FAILED, error=prefix + str(exc))
 
     stored = getattr(result, "object", None)
-    _record_success(trail, seq, result, (stored or {}).get("id", object_id), (stored or {}).get("version"))
     if change.action == Action.DELETE:
         run.live.pop(key, None)
     elif stored is not None:
         run.live[key] = dict(stored)
+        _want_published(change, kind, run, key)
     return ChangeOutcome.of(
         change,
         Outcome.SUCCESS,
@@ -218,6 +224,79 @@ async def _execute(
         version=(stored or {}).get("version"),
         adopted=bool(getattr(result, "adopted", False)),
     )
+
+
+def _moved_since_plan(action: Action, error: ApiError) -> str | None:
+    """A refusal that says the object moved since the plan (another apply, a person), not a failure.
+
+    The plan and apply's fresh listing both saw the name free (create) or the object
+    there (update, delete); the server now says otherwise, so someone else wrote it in
+    between, exactly like a version mismatch. Two applies of one saved plan at once
+    thus split the work: each change lands once, the other apply reports it stale.
+    """
+    if action == Action.CREATE and isinstance(error, DuplicateNameError):
+        return "created by someone else"
+    if action in (Action.UPDATE, Action.DELETE) and isinstance(error, NotFoundError):
+        return "deleted by someone else"
+    return None
+
+
+class _Failed(Exception):
+    """A write the API refused (already audited); ``action`` says which write of the change."""
+
+    def __init__(self, action: Action, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.action = action
+        self.error = error
+
+
+async def _write(
+    action: Action,
+    change: ResourceChange,
+    kind: Kind,
+    writer: Writer,
+    trail: Trail,
+    object_id: str | None,
+    body: dict[str, Any] | None,
+) -> Any:
+    """One audited write: the intent on disk, the request, its outcome on disk."""
+    method, path = _request_line(action, kind, object_id)
+    seq = trail.intent(
+        kind=change.kind,
+        name=change.name,
+        object_id=object_id,
+        action=action.value,
+        changes=_audited_changes(change, action),
+        method=method,
+        path=path,
+    )
+    started = time.perf_counter()
+    try:
+        if action == Action.CREATE:
+            result = await writer.create(kind, body or {})
+        elif action == Action.UPDATE:
+            version = change.live_version if kind.versioned and isinstance(change.live_version, int) else 0
+            result = await writer.update(kind, str(object_id), body or {}, version)
+        else:
+            result = await writer.delete(kind, str(object_id))
+    except ApiError as exc:
+        _record_failure(trail, seq, exc, started, object_id)
+        raise _Failed(action, exc) from exc
+    stored = getattr(result, "object", None)
+    _record_success(trail, seq, result, (stored or {}).get("id", object_id), (stored or {}).get("version"))
+    return result
+
+
+def _only_publish_flag(change: ResourceChange, kind: Kind) -> bool:
+    """An update whose only difference is the publish flag: the job alone does it."""
+    if change.action != Action.UPDATE or kind.publish is None or not change.field_changes:
+        return False
+    return all(fc.path == kind.publish.flag for fc in change.field_changes)
+
+
+def _want_published(change: ResourceChange, kind: Kind, run: _Run, key: ObjectKey) -> None:
+    if kind.publish is not None and (change.spec or {}).get(kind.publish.flag) is True:
+        run.to_publish.setdefault(kind.name, []).append(key)
 
 
 def _record_failure(trail: Trail, seq: int, exc: ApiError, started: float, object_id: str | None) -> None:
@@ -246,35 +325,24 @@ def _record_success(trail: Trail, seq: int, result: Any, object_id: str | None, 
     )
 
 
-def _moved_since_plan(action: Action, error: ApiError) -> str | None:
-    """A refusal that says the object moved since the plan (another apply, a person), not a failure.
-
-    The plan and apply's fresh listing both saw the name free (create) or the object
-    there (update, delete); the server now says otherwise, so someone else wrote it in
-    between, exactly like a version mismatch. Two applies of one saved plan at once
-    thus split the work: each change lands once, the other apply reports it stale.
-    """
-    if action == Action.CREATE and isinstance(error, DuplicateNameError):
-        return "created by someone else"
-    if action in (Action.UPDATE, Action.DELETE) and isinstance(error, NotFoundError):
-        return "deleted by someone else"
-    return None
-
-
-def _audited_changes(change: ResourceChange) -> list[dict[str, Any]]:
-    """Field changes before -> after, already masked by the planner; whole objects for create/delete."""
-    if change.field_changes:
+def _audited_changes(change: ResourceChange, action: Action | None = None) -> list[dict[str, Any]]:
+    """Field changes before -> after, already masked by the planner; whole objects for create/delete
+    (the two writes of a replace each record their side)."""
+    action = action or change.action
+    if change.field_changes and action == change.action:
         return [fc.model_dump(mode="json") for fc in change.field_changes]
-    if change.action == Action.CREATE:
+    if action == Action.CREATE:
         return [{"path": k, "before": None, "after": v} for k, v in (change.after or {}).items()]
-    if change.action == Action.DELETE:
+    if action == Action.DELETE:
         return [{"path": k, "before": v, "after": None} for k, v in (change.before or {}).items()]
     return []
 
 
-def _stale_reason(change: ResourceChange, current: Mapping[str, Any] | None) -> StaleObjectError | None:
-    """Compare what the plan saw with what the apply-time listing shows."""
-    live_version = (current or {}).get("version")
+def _stale_reason(
+    change: ResourceChange, current: Mapping[str, Any] | None, kind: Kind | None = None
+) -> StaleObjectError | None:
+    """Compare what the plan saw with what the apply-time listing shows (the kind's revision field)."""
+    live_version = kind.revision(current) if kind is not None else (current or {}).get("version")
     if change.action == Action.CREATE:
         if current is not None:
             return StaleObjectError(change.kind, change.name, None, live_version)
@@ -307,7 +375,7 @@ def _request_body(change: ResourceChange, kind: Kind, run: _Run, env: Mapping[st
 def _request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str, str]:
     if action == Action.CREATE:
         return "POST", kind.collection
-    return ("PUT" if action == Action.UPDATE else "DELETE"), f"{kind.collection}/{object_id}"
+    return ("PUT" if action == Action.UPDATE else "DELETE"), kind.item_path(object_id)
 
 
 async def _run_hooks(

@@ -37,7 +37,6 @@ from pydantic import BaseModel, ValidationError
 from .desired import PLACEHOLDER, REF_BODY, iter_strings
 from .errors import ConfigError, ExportError
 from .kinds import KINDS, REGISTRY, Kind, unknown_kind_message
-from .kinds.base import SERVER_MANAGED
 from .manifests.document import API_VERSION
 from .schemas import MANIFEST
 from .yamlsource import _FLOAT as YAML12_FLOAT  # the loader's own rule for numbers
@@ -198,9 +197,14 @@ def _json(value: Any) -> Any:
 
 
 def live_spec(kind: Kind, obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The spec of a live object, secrets not yet placed; plus why it may not validate."""
+    """The spec of a live object, secrets not yet placed; plus why it may not validate.
+
+    The object is first put in request form (``Kind.from_live``: entity references back
+    to ids); the kind's own server-managed fields are left out.
+    """
     fields = kind.spec_model.model_fields
-    raw = {k: obj[k] for k in fields if k in obj and k not in kind.write_only and k not in SERVER_MANAGED}
+    obj = kind.from_live(obj)
+    raw = {k: obj[k] for k in fields if k in obj and k not in kind.write_only and k not in kind.server_managed}
     try:
         model = kind.spec_model.model_validate(raw, strict=False)
     except ValidationError as exc:

@@ -28,10 +28,15 @@ PLAN_FORMAT_VERSION = 1
 
 
 class Action(StrEnum):
-    """What apply does to one object."""
+    """What apply does to one object.
+
+    ``REPLACE`` is a change to a field the API cannot update (a trigger's
+    ``topicName``): apply deletes the live object, then creates the declared one.
+    """
 
     CREATE = "create"
     UPDATE = "update"
+    REPLACE = "replace"
     DELETE = "delete"
     NOOP = "no-op"
 
@@ -41,10 +46,12 @@ class Action(StrEnum):
         return _SYMBOLS[self]
 
 
-_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
+_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
 
 #: The order in which counts are shown everywhere (summary line, JSON).
-ACTION_ORDER: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.NOOP)
+ACTION_ORDER: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.NOOP)
+#: actions counted even when zero (``replace`` appears only in plans that replace something)
+ALWAYS_COUNTED: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.NOOP)
 
 
 class _Frozen(BaseModel):
@@ -81,8 +88,9 @@ class ResourceChange(_Frozen):
     action: Action
     #: the live object's id (``None`` for a create)
     object_id: str | None = None
-    #: the live ``version`` the plan was computed from; apply refuses the object if it moved
-    live_version: int | None = None
+    #: the live revision the plan was computed from (``version``; ``dateModified`` for kinds
+    #: without versions); apply refuses the object if it moved
+    live_version: int | str | None = None
     #: displayable essences (masked); ``None`` for the side that does not exist. No-ops
     #: carry neither, to keep large unchanged plans small.
     before: dict[str, Any] | None = None
@@ -122,11 +130,11 @@ class Plan(_Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> dict[str, int]:
-        """Count of changes per action, every action present (``{"create": 1, ..., "no-op": 0}``)."""
+        """Count of changes per action (``{"create": 1, ..., "no-op": 0}``); ``replace`` only when non-zero."""
         counts = {a.value: 0 for a in ACTION_ORDER}
         for change in self.changes:
             counts[change.action.value] += 1
-        return counts
+        return {k: v for k, v in counts.items() if v or Action(k) in ALWAYS_COUNTED}
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -149,10 +157,13 @@ COMPUTED_PLAN_FIELDS: tuple[str, ...] = ("summary", "has_changes", "applyable")
 
 
 def summary_line(counts: dict[str, int]) -> str:
-    """``1 to create, 2 to update, 0 to delete, 5 unchanged`` from :attr:`Plan.summary`."""
+    """``1 to create, 2 to update, 0 to delete, 5 unchanged`` from :attr:`Plan.summary`
+    (``, 1 to replace`` after the updates when something is replaced)."""
+    replace = counts.get(Action.REPLACE.value, 0)
     return (
         f"{counts.get(Action.CREATE.value, 0)} to create, "
         f"{counts.get(Action.UPDATE.value, 0)} to update, "
-        f"{counts.get(Action.DELETE.value, 0)} to delete, "
+        + (f"{replace} to replace, " if replace else "")
+        + f"{counts.get(Action.DELETE.value, 0)} to delete, "
         f"{counts.get(Action.NOOP.value, 0)} unchanged"
     )

@@ -28,6 +28,16 @@ Safety (errors make the plan unapplyable; the changes are still listed for displ
       or in a live object that stays (a webhook filter naming a speech rule's id);
     - a reference to an object that is neither declared nor live.
 
+Kinds that differ from the seed contract (all said by their :class:`~reconciler.kinds.Kind`)
+    - a change to a field the API cannot update (``Kind.replace_on``) is a
+      ``replace``: apply deletes the live object and creates the declared one; objects
+      referencing its id see ``(known after apply)`` and are updated after it;
+    - a singleton (the org's TTS settings) is only ever updated: never created,
+      deleted, pruned or listed as unmanaged;
+    - a one-way publish flag (``published: true``) is compared only when declared true;
+    - the revision a saved plan checks is ``Kind.revision_field`` (``dateModified`` for
+      topics, which have no version; nothing for a singleton).
+
 Order
     Creates, updates and no-ops follow the reference levels of
     :func:`reconciler.graph.reference_order` (referenced objects first); deletes come
@@ -110,6 +120,8 @@ def build_plan(
     for kind_name in sorted(prune.kinds):
         if kind_name not in REGISTRY:
             raise ConfigError(f"prune: {unknown_kind_message(kind_name)}")
+        if REGISTRY[kind_name].singleton is not None:
+            raise ConfigError(f"prune: {kind_name} is the org's single settings object; it is never deleted")
     _check_env(desired, env)
 
     live_by_key: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -125,6 +137,14 @@ def build_plan(
     lookup = _make_lookup(declared, live_by_key)
     rotate_keys = {ObjectKey(*_split_address(a)).folded for a in rotate}
     entries = {d.key.folded: _compare(d, env, lookup, live_by_key, d.key.folded in rotate_keys) for d in desired}
+    replaced = frozenset(key for key, e in entries.items() if e.action == Action.REPLACE)
+    if replaced:
+        # A replaced object gets a new id: whoever references it sees (known after apply).
+        lookup = _make_lookup(declared, live_by_key, replaced)
+        for d in desired:
+            if any(ref.target.folded in replaced for ref in d.references):
+                entries[d.key.folded] = _compare(d, env, lookup, live_by_key, d.key.folded in rotate_keys)
+    errors.extend(_missing_singletons(entries))
     for address in sorted(rotate):
         if ObjectKey(*_split_address(address)).folded not in declared:
             warnings.append(f"rotate: {address} is not declared; nothing to re-send")
@@ -187,12 +207,14 @@ def _dangling_references(
 def _make_lookup(
     declared: Mapping[tuple[str, str], DesiredObject],
     live_by_key: Mapping[tuple[str, str], Mapping[str, Any]],
+    replaced: Collection[tuple[str, str]] = frozenset(),
 ) -> Any:
     """Reference values as far as they are known before apply.
 
     A spec field of a declared object is its manifest value when that holds no
     placeholder (the value it will have after apply); anything else (``id`` in
-    particular) comes from the live object, and is unknown when there is none.
+    particular) comes from the live object, and is unknown when there is none or when
+    apply replaces it.
     """
 
     def lookup(key: ObjectKey, fieldname: str) -> Any:
@@ -203,7 +225,9 @@ def _make_lookup(
                 return None
             return value
         obj = live_by_key.get(key.folded)
-        return None if obj is None else obj.get(fieldname)
+        if obj is None or key.folded in replaced:
+            return None
+        return obj.get(fieldname)
 
     return lookup
 
@@ -235,7 +259,7 @@ def _compare(
         entry.action = Action.CREATE
         entry.notes.append("not found live")
         return entry
-    entry.live_essence = kind.essence(current)
+    entry.live_essence = kind.comparable(kind.essence(current), essence)
     if entry.live_essence == essence and not rotate:
         return entry
     entry.action = Action.UPDATE
@@ -245,6 +269,10 @@ def _compare(
         )
         count = len(entry.changes)
         entry.notes.append(f"{count} field{'s differ' if count != 1 else ' differs'}")
+        fixed = sorted({_top(c.path) for c in entry.changes} & set(kind.replace_on))
+        if fixed:
+            entry.action = Action.REPLACE
+            entry.notes.append(f"{' and '.join(fixed)} changes force replacement (delete, then create)")
         if any(c.path == "name" for c in entry.changes):
             entry.notes.append(f"name case changed from {current.get('name')!r}")
         if any(c.note for c in entry.changes):
@@ -259,6 +287,20 @@ def _compare(
         what = f"write-only {', '.join(secrets)} re-sent" if secrets else "update forced"
         entry.notes.append(f"{what} (rotation requested)")
     return entry
+
+
+def _top(path: str) -> str:
+    """The top-level field of a display path (``target.id`` -> ``target``, ``phrases[1]`` -> ``phrases``)."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def _missing_singletons(entries: Mapping[tuple[str, str], _Entry]) -> list[str]:
+    """A singleton always exists; one not found live cannot be created, so the plan refuses it."""
+    return [
+        f"{e.obj.key}: the org's {e.kind.name} was not found live; it is never created (check the target and scopes)"
+        for e in entries.values()
+        if e.kind.singleton is not None and e.action == Action.CREATE
+    ]
 
 
 def _levels(desired: Sequence[DesiredObject]) -> list[list[ObjectKey]]:
@@ -276,7 +318,7 @@ def _entry_change(entry: _Entry, entries: Mapping[tuple[str, str], _Entry]) -> R
             str(entries[ref.target.folded].obj.key)
             for ref in obj.references
             if ref.target.folded in entries
-            and entries[ref.target.folded].action in (Action.CREATE, Action.UPDATE)
+            and entries[ref.target.folded].action in (Action.CREATE, Action.UPDATE, Action.REPLACE)
             and ref.target.folded != obj.key.folded
         }
     )
@@ -286,7 +328,7 @@ def _entry_change(entry: _Entry, entries: Mapping[tuple[str, str], _Entry]) -> R
         name=obj.name,
         action=entry.action,
         object_id=None if current is None else current.get("id"),
-        live_version=None if current is None else current.get("version"),
+        live_version=entry.kind.revision(current),
         before=None if noop or entry.live_essence is None else mask(entry.live_essence, entry.sensitive),
         after=None if noop else mask(entry.essence, entry.sensitive),
         field_changes=entry.changes,
@@ -332,7 +374,7 @@ def _undeclared(
     out: list[_Undeclared] = []
     for kind_name, objects in live.items():
         kind = REGISTRY.get(kind_name)
-        if kind is None:
+        if kind is None or kind.singleton is not None:  # a singleton is never unmanaged: it simply exists
             continue
         for obj in objects:
             name = str(obj.get("name", ""))
@@ -455,7 +497,7 @@ def _delete_change(item: _Undeclared) -> ResourceChange:
         name=str(item.obj["name"]),
         action=Action.DELETE,
         object_id=item.obj.get("id"),
-        live_version=item.obj.get("version"),
+        live_version=item.kind.revision(item.obj),
         before=item.essence,
         after=None,
         reason="; ".join(item.notes),

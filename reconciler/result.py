@@ -35,7 +35,9 @@ OUTCOME_ORDER: tuple[Outcome, ...] = (Outcome.SUCCESS, Outcome.FAILED, Outcome.S
 #: how an outcome reads in text output (failures shout)
 OUTCOME_LABELS = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
 _LABEL_WIDTH = max(len(label) for label in OUTCOME_LABELS.values())
-_VERBS = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete", Action.NOOP: "no-op"}
+_VERBS = {
+    Action.CREATE: "create", Action.UPDATE: "update", Action.REPLACE: "replace", Action.DELETE: "delete", Action.NOOP: "no-op",
+}
 
 
 class ChangeOutcome(BaseModel):

@@ -32,11 +32,19 @@ from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from .. import __version__
 from ..errors import (
@@ -47,7 +55,7 @@ from ..errors import (
     ServerError,
     VersionMismatchError,
 )
-from ..kinds import Kind, PostWriteHook
+from ..kinds import Kind, PostWriteHook, Publish, ReferenceRead
 from .auth import TokenProvider
 from .config import Target
 from .errors import CORRELATION_HEADER, error_from_exception, error_from_response, is_ambiguous
@@ -57,6 +65,12 @@ from .retry import Sleep, api_retrying
 from .stats import ClientStats
 
 log = logging.getLogger("reconciler.genesys")
+
+#: polling a job (e.g. a topic publish job): first poll at once, then waits from
+#: JOB_POLL_INITIAL doubling up to JOB_POLL_MAX seconds, for at most JOB_TIMEOUT seconds
+JOB_POLL_INITIAL = 0.25
+JOB_POLL_MAX = 5.0
+JOB_TIMEOUT = 300.0
 
 T = TypeVar("T")
 
@@ -178,7 +192,17 @@ class GenesysClient:
 
     # ---- reads -----------------------------------------------------------------------
     async def list_all(self, kind: Kind) -> list[dict[str, Any]]:
-        """Every object of ``kind``: page 1, then pages 2..pageCount concurrently, then any page added since."""
+        """Every object of ``kind``, in the kind's listing convention.
+
+        Page numbers: page 1, then pages 2..pageCount concurrently, then any page added
+        since. Cursor: one page after another, following ``nextUri``. A singleton: its
+        one object, named with its fixed identity. A summary listing's objects lack
+        their detail fields (see :meth:`details`).
+        """
+        if kind.singleton is not None:
+            return [await self.get(kind, kind.singleton.name)]
+        if kind.listing.style == "cursor":
+            return _unique(await self._walk_cursor(kind))
         first = await self._page(kind, 1)
         pages = [first]
         page_count = first.get("pageCount")
@@ -189,15 +213,28 @@ class GenesysClient:
         while last.get("nextUri") and last.get("entities"):
             last = await self._page(kind, int(last.get("pageNumber") or len(pages)) + 1)
             pages.append(last)
-        seen: set[Any] = set()
-        out: list[dict[str, Any]] = []
-        for page in pages:
-            for entity in page.get("entities") or []:
-                key = entity.get("id") or id(entity)
-                if key not in seen:  # an object can move across a page boundary between reads
-                    seen.add(key)
-                    out.append(entity)
-        return out
+        return _unique(pages)
+
+    async def details(self, kind: Kind, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each object read in full (``GET {collection}/{id}``), concurrently and paced.
+
+        For kinds whose listing is a summary (topics list without their phrases): only
+        the objects whose detail matters should be passed, one request each.
+        """
+        return await _gather([lambda o=o: self.get(kind, str(o["id"])) for o in objects])
+
+    async def list_reference(self, read: ReferenceRead) -> list[dict[str, Any]]:
+        """Every entity of a page-number reference listing (e.g. the org's TTS engines)."""
+        entities: list[dict[str, Any]] = []
+        number = 1
+        while True:
+            params = {**read.params, "pageSize": str(self.limits.page_size), "pageNumber": str(number)}
+            response, _ = await self._call("GET", read.path, read.path, params=params)
+            page = self._listing(response, read.path)
+            entities.extend(page["entities"])
+            if not page.get("nextUri") or not page["entities"]:
+                return entities
+            number += 1
 
     async def find_by_name(self, kind: Kind, name: str) -> dict[str, Any] | None:
         """The object of ``kind`` called ``name`` (case-insensitively), or None."""
@@ -205,9 +242,11 @@ class GenesysClient:
         return found
 
     async def get(self, kind: Kind, object_id: str) -> dict[str, Any]:
-        """One object by id; :class:`~reconciler.errors.NotFoundError` if there is none."""
-        response, _ = await self._call("GET", self._item_path(kind, object_id), kind.collection + "/{id}")
-        return self._json(response, "GET", self._item_path(kind, object_id))
+        """One object by id (a singleton: the one); :class:`~reconciler.errors.NotFoundError` if there is none."""
+        path = kind.item_path(object_id)
+        response, _ = await self._call("GET", path, kind.item_template)
+        obj = self._json(response, "GET", path)
+        return kind.from_live(obj) if kind.singleton is not None else obj
 
     # ---- writes ----------------------------------------------------------------------
     async def create(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
@@ -251,10 +290,11 @@ class GenesysClient:
         answer the object is read back: at ``version + 1`` with our content, the update
         happened; still at ``version``, it is sent again; anywhere else, it is a mismatch.
         """
-        path = self._item_path(kind, object_id)
-        template = kind.collection + "/{id}"
+        path = kind.item_path(object_id)
+        template = kind.item_template
         payload = {k: v for k, v in body.items() if k not in ("id", "version")}
-        payload["version"] = version
+        if kind.versioned:
+            payload["version"] = version
         secrets = self._body_secrets(kind, body)
         started = perf_counter()
         ambiguous = False
@@ -281,8 +321,10 @@ class GenesysClient:
 
     async def delete(self, kind: Kind, object_id: str) -> WriteResult:
         """``DELETE`` one object; a ``404`` after a lost answer means the lost attempt did it."""
-        path = self._item_path(kind, object_id)
-        template = kind.collection + "/{id}"
+        if kind.singleton is not None:
+            raise ValueError(f"{kind.name} is a singleton: it is never deleted")
+        path = kind.item_path(object_id)
+        template = kind.item_template
         started = perf_counter()
         ambiguous = False
         async for attempt in self._retrying():
@@ -317,6 +359,39 @@ class GenesysClient:
         obj = self._json(response, hook.method, hook.path) if response.content else None
         return self._result(response, obj, hook.method, hook.path, started, attempts)
 
+    async def publish(self, publish: Publish, ids: list[str], *, timeout: float = JOB_TIMEOUT) -> WriteResult:
+        """Start a publish job for ``ids`` and poll it until it is done, failed or ``timeout`` passed.
+
+        The result's ``object`` is the job as last read: its ``publish.state_field`` says
+        how it ended (still running when the time ran out). Starting a job again is
+        harmless (publishing is idempotent), so the ``POST`` is retried like a read.
+        """
+        started = perf_counter()
+        response, attempts = await self._call("POST", publish.path, publish.path, json={publish.ids_field: list(ids)})
+        job = self._json(response, "POST", publish.path)
+        job_id = job.get("id")
+        finished = (*publish.done_states, *publish.failed_states)
+        if job.get(publish.state_field) not in finished and job_id:
+            job_path = f"{publish.path}/{job_id}"
+
+            async def poll() -> dict[str, Any]:
+                answer, _ = await self._call("GET", job_path, publish.path + "/{jobId}")
+                return self._json(answer, "GET", job_path)
+
+            def last(state: RetryCallState) -> dict[str, Any]:
+                assert state.outcome is not None
+                return dict(state.outcome.result())
+
+            polling = AsyncRetrying(
+                retry=retry_if_result(lambda j: j.get(publish.state_field) not in finished),
+                wait=wait_exponential(multiplier=JOB_POLL_INITIAL, min=JOB_POLL_INITIAL, max=JOB_POLL_MAX),
+                stop=stop_after_delay(timeout),
+                sleep=self._sleep,
+                retry_error_callback=last,
+            )
+            job = await polling(poll)
+        return self._result(response, job, "POST", publish.path, started, attempts)
+
     # ---- safe-write helpers ----------------------------------------------------------
     async def _adopt_lost_create(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """The object a lost create made, or None if it made nothing.
@@ -327,24 +402,32 @@ class GenesysClient:
         found, response = await self._find(kind, str(body["name"]))
         if found is None:
             return None
-        if kind.essence(found) != kind.essence(body):
+        sent = kind.essence(body)
+        if kind.comparable(kind.essence(found), sent) != sent:
             raise DuplicateNameError(
                 409,
                 "duplicate.name",
                 "an object with this name exists with other content; it was not adopted",
                 method="POST",
                 path=kind.collection,
-                correlation_id=response.headers.get(CORRELATION_HEADER),
+                correlation_id=response.headers.get(CORRELATION_HEADER) if response is not None else None,
             )
         return found
 
     async def _settle_lost_update(
         self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int, path: str
     ) -> dict[str, Any] | None:
-        """Read back after a lost update: the object if it landed, None to send again, else a mismatch."""
+        """Read back after a lost update: the object if it landed, None to send again, else a mismatch.
+
+        Without versions, an object that reads as what we sent is taken as landed, and
+        anything else is sent again (a whole-object ``PUT`` can be repeated).
+        """
         live = await self.get(kind, object_id)
+        sent = kind.essence({"name": body.get("name"), **body})
+        if not kind.versioned:
+            return live if kind.comparable(kind.essence(live), sent) == sent else None
         live_version = live.get("version")
-        if live_version == version + 1 and kind.essence(live) == kind.essence(body):
+        if live_version == version + 1 and kind.comparable(kind.essence(live), sent) == sent:
             return live
         if live_version == version:
             return None
@@ -384,28 +467,71 @@ class GenesysClient:
         )
 
     # ---- reading helpers -------------------------------------------------------------
+    def _page_size(self, kind: Kind) -> str:
+        return str(min(self.limits.page_size, kind.listing.page_size_max))
+
     async def _page(self, kind: Kind, number: int, **extra: str) -> dict[str, Any]:
-        params = {"pageSize": str(self.limits.page_size), "pageNumber": str(number), **extra}
+        params = {"pageSize": self._page_size(kind), "pageNumber": str(number), **extra}
         response, _ = await self._call("GET", kind.collection, kind.collection, params=params)
-        page = self._json(response, "GET", kind.collection)
+        return self._listing(response, kind.collection)
+
+    async def _walk_cursor(self, kind: Kind, **extra: str) -> list[dict[str, Any]]:
+        """Pages of a cursor listing, following ``nextUri`` (its query, on the kind's own path)."""
+        params: dict[str, str] = {"pageSize": self._page_size(kind), **extra}
+        pages: list[dict[str, Any]] = []
+        while True:
+            response, _ = await self._call("GET", kind.collection, kind.collection, params=params)
+            page = self._listing(response, kind.collection)
+            pages.append(page)
+            next_uri = page.get("nextUri")
+            if not next_uri or not page["entities"]:
+                return pages
+            params = self._next_params(kind, str(next_uri), response)
+
+    def _next_params(self, kind: Kind, next_uri: str, response: httpx.Response) -> dict[str, str]:
+        """The query of a ``nextUri``, refused unless it points at the same collection."""
+        parts = urlsplit(next_uri)
+        if parts.path.rstrip("/") != kind.collection or not parts.query:
+            raise ServerError(
+                response.status_code, "invalid.response", f"the listing's nextUri leaves the collection: {next_uri}",
+                method="GET", path=kind.collection, correlation_id=response.headers.get(CORRELATION_HEADER),
+            )
+        return dict(parse_qsl(parts.query, keep_blank_values=True))
+
+    def _listing(self, response: httpx.Response, path: str) -> dict[str, Any]:
+        page = self._json(response, "GET", path)
         if not isinstance(page.get("entities"), list):
             raise ServerError(
                 response.status_code, "invalid.response", "the listing has no entities",
-                method="GET", path=kind.collection, correlation_id=response.headers.get(CORRELATION_HEADER),
+                method="GET", path=path, correlation_id=response.headers.get(CORRELATION_HEADER),
             )
         return page
 
-    async def _find(self, kind: Kind, name: str) -> tuple[dict[str, Any] | None, httpx.Response]:
-        """Look ``name`` up with the name filter; falls back to a full listing if the filter was ignored."""
-        params = {"pageSize": str(self.limits.page_size), "pageNumber": "1", "name": name}
-        response, _ = await self._call("GET", kind.collection, kind.collection, params=params)
-        page = self._json(response, "GET", kind.collection)
+    async def _find(self, kind: Kind, name: str) -> tuple[dict[str, Any] | None, httpx.Response | None]:
+        """Look ``name`` up with the name filter where the API has one, else in the whole listing.
+
+        A filter that matches parts of names, or that the server ignored, is checked
+        against the whole name; a summary listing's match is read in full.
+        """
         folded = name.casefold()
-        candidates = page.get("entities") or []
+        response: httpx.Response | None = None
+        candidates: list[dict[str, Any]] = []
+        complete = False
+        if kind.listing.name_filter is not None:
+            params = {"pageSize": self._page_size(kind)}
+            if kind.listing.style == "pages":
+                params["pageNumber"] = "1"
+            params[kind.listing.name_filter] = name
+            response, _ = await self._call("GET", kind.collection, kind.collection, params=params)
+            page = self._listing(response, kind.collection)
+            candidates = page["entities"]
+            complete = not page.get("nextUri")
         match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
-        if match is None and isinstance(page.get("pageCount"), int) and page["pageCount"] > 1:
+        if match is None and not complete:
             candidates = await self.list_all(kind)
             match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
+        if match is not None and kind.listing.is_summary:
+            match = await self.get(kind, str(match["id"]))
         return match, response
 
     # ---- the HTTP core ---------------------------------------------------------------
@@ -500,10 +626,6 @@ class GenesysClient:
         return self._http, self._auth
 
     @staticmethod
-    def _item_path(kind: Kind, object_id: str) -> str:
-        return f"{kind.collection}/{quote(str(object_id), safe='')}"
-
-    @staticmethod
     def _body_secrets(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...]:
         """Values of write-only fields: never allowed to surface in an error message."""
         return tuple(str(body[f]) for f in kind.write_only if isinstance(body.get(f), str) and body[f])
@@ -553,6 +675,19 @@ async def _gather(factories: list[Callable[[], Awaitable[T]]]) -> list[T]:
     if failure:
         raise failure[0]
     return results
+
+
+def _unique(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entities of ``pages`` in order, each id once (an object can move across a page boundary between reads)."""
+    seen: set[Any] = set()
+    out: list[dict[str, Any]] = []
+    for page in pages:
+        for entity in page.get("entities") or []:
+            key = entity.get("id") or id(entity)
+            if key not in seen:
+                seen.add(key)
+                out.append(entity)
+    return out
 
 
 def _ms_since(t0: float) -> float:

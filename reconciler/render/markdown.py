@@ -121,7 +121,7 @@ class Document:
     tail: str = ""
 
     def render(self, max_chars: int, artifact_hint: str | None) -> str:
-        worst = {a: 10**6 for a in (Action.CREATE, Action.UPDATE, Action.DELETE)}
+        worst = {a: 10**6 for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
         reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint, worst)) + 2
         budget = max_chars - len(self.head) - len(self.tail) - reserve
         out: list[str] = [self.head]

@@ -14,7 +14,9 @@ from ..result import OUTCOME_LABELS, ApplyResult, Outcome
 from .values import VERBS, plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
-_ACTION_COLOR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: "dim"}
+_ACTION_COLOR = {
+    Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red", Action.NOOP: "dim",
+}
 _SIGN_COLOR = {"+": "green", "~": "yellow", "-": "red"}
 _OUTCOME_COLOR = {Outcome.SUCCESS: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow", Outcome.STALE: "yellow"}
 

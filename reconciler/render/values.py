@@ -17,7 +17,13 @@ from ..plan import ACTION_ORDER, Action, FieldChange, ResourceChange
 MARKERS = frozenset({SENSITIVE, KNOWN_AFTER_APPLY})
 
 #: verb shown next to an action ("+ create Kind/Name")
-VERBS = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete", Action.NOOP: "no-op"}
+VERBS = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.REPLACE: "replace",
+    Action.DELETE: "delete",
+    Action.NOOP: "no-op",
+}
 
 
 def show(value: Any) -> str:
@@ -29,7 +35,7 @@ def show(value: Any) -> str:
 
 def shown_fields(change: ResourceChange) -> tuple[FieldChange, ...]:
     """The field lines of a change: its diffs for an update, every field for a create or delete."""
-    if change.action == Action.UPDATE:
+    if change.action in (Action.UPDATE, Action.REPLACE):
         return change.field_changes
     if change.action == Action.CREATE and change.after is not None:
         return _all_fields(change.after, added=True)
@@ -59,7 +65,9 @@ def action_counts(changes: Iterable[ResourceChange]) -> dict[Action, int]:
 
 def counts_phrase(counts: Mapping[Action, int], *, with_noop: bool = False) -> str:
     """``2 to create, 1 to update`` (zero counts left out); ``no changes`` when all are zero."""
-    parts = [f"{counts[a]} to {VERBS[a]}" for a in (Action.CREATE, Action.UPDATE, Action.DELETE) if counts.get(a)]
+    parts = [
+        f"{counts[a]} to {VERBS[a]}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE) if counts.get(a)
+    ]
     if with_noop and counts.get(Action.NOOP):
         parts.append(f"{counts[Action.NOOP]} unchanged")
     return ", ".join(parts) or "no changes"
