@@ -129,7 +129,53 @@ def seed_full(org: Org) -> Org:
     org.create("Webhook", {"name": "Plain Hook", "requestUrl": "https://a.example.com/", "eventFilters": [{"event": "rules.deleted"}]})
     org.create("Webhook", {"name": "plain-hook!", "requestUrl": "https://b.example.com/", "eventFilters": [{"event": "rules.deleted"}]})
     org.create("Webhook", {"name": "Café Übersicht", "requestUrl": "https://c.example.com/", "eventFilters": [{"event": "voice.profile.deleted"}]})
+    seed_platform(org)
     return org
+
+
+def seed_platform(org: Org) -> None:
+    """The kinds of the real platform API, every field set: a published topic, a trigger, the TTS settings."""
+    topic = org.create("SpeechTopic", {
+        "name": "Full Topic",
+        "description": "Every field set",
+        "strictness": "85",
+        "programIds": ["program-b", "program-a"],
+        "matchingType": "Lexical",
+        "tags": ["zeta", "alpha"],
+        "dialect": "de-DE",
+        "participants": "Internal",
+        "phrases": [
+            {"text": "kündigen", "strictness": "55", "sentiment": "Negative", "isAIGenerated": True},
+            {"text": "vertrag beenden"},
+        ],
+    })
+    publish = REGISTRY["SpeechTopic"].publish
+    assert publish is not None
+    org.with_client(lambda c: c.publish(publish, [topic["id"]]))
+    org.create("SpeechTopic", {"name": "Minimal Topic", "dialect": "en-US", "phrases": [{"text": "hello"}]})
+    org.create("ProcessAutomationTrigger", {
+        "name": "Full Trigger",
+        "description": "Every field set",
+        "topicName": "v2.detail.events.conversation.{id}.customer.end",
+        "target": {"type": "Workflow", "id": "wf-1", "workflowTargetSettings": {"dataFormat": "TopLevelPrimitives"}},
+        "matchCriteria": [
+            {"jsonPath": "mediaType", "operator": "Equal", "value": "VOICE"},
+            {"jsonPath": "topicId", "operator": "In", "values": [topic["id"], "other"]},
+        ],
+        "enabled": False,
+        "delayBySeconds": 300,
+    })
+    org.create("ProcessAutomationTrigger", {
+        "name": "Minimal Trigger",
+        "topicName": "v2.detail.events.conversation.{id}.acd.end",
+        "target": {"type": "Workflow", "id": "wf-2"},
+    })
+    tts = REGISTRY["TtsSettings"]
+    org.with_client(lambda c: c.update(tts, "org", {
+        "defaultEngine": "google-cloud",
+        "languageOverrides": [{"language": "en-GB", "engine": "amazon-polly", "voice": "Amy"},
+                              {"language": "de-DE", "engine": "microsoft-azure"}],
+    }, 0))
 
 
 def tree(directory: Path) -> dict[str, bytes]:

@@ -37,8 +37,13 @@ class TestRoundTrip:
     def test_one_file_per_object_named_by_kind_and_slug(self, exported: tuple[Org, Path, Result]) -> None:
         _, out, _ = exported
         assert sorted(documents(out)) == [
+            "process-automation-trigger/full-trigger.yaml",
+            "process-automation-trigger/minimal-trigger.yaml",
             "speech-rule/full-rule.yaml",
             "speech-rule/minimal-rule.yaml",
+            "speech-topic/full-topic.yaml",
+            "speech-topic/minimal-topic.yaml",
+            "tts-settings/org.yaml",
             "voice-profile/default-voice.yaml",
             "voice-profile/full-voice.yaml",
             "webhook/basic-auth-hook.yaml",
@@ -55,16 +60,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "9 objects in 9 files are valid" in result.stdout
+        assert "14 objects in 14 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 9} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 14} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 9
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 14
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:
@@ -147,7 +152,9 @@ class TestReferences:
             "ruleId eq ${ref:SpeechRule/Full Rule.id}",
             None,
         ]
-        assert "4 ids turned into references" in result.stdout
+        trigger = spec_of(out, "process-automation-trigger/full-trigger.yaml")
+        assert trigger["matchCriteria"][1]["values"] == ["${ref:SpeechTopic/Full Topic.id}", "other"]
+        assert "5 ids turned into references" in result.stdout
 
     def test_no_live_id_is_left_in_the_output(self, exported: tuple[Org, Path, Result]) -> None:
         org, out, _ = exported

@@ -20,6 +20,13 @@ VALID: dict[str, dict[str, Any]] = {
         "requestUrl": "https://hooks.example.com/genesys",
         "eventFilters": [{"event": "rules.updated"}],
     },
+    # kinds of the real platform API (tests/realkinds tests them in depth)
+    "SpeechTopic": {"name": "Billing", "dialect": "en-US", "phrases": [{"text": "refund my order"}]},
+    "ProcessAutomationTrigger": {
+        "name": "On customer end",
+        "topicName": "v2.detail.events.conversation.{id}.customer.end",
+        "target": {"type": "Workflow", "id": "4f3f8c2e-0c4b-4b8e-9d61-1f6c2a9b7e10"},
+    },
 }
 
 KIND_IDS = [k.name for k in KINDS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from sandbox_data import valid
 
 pytestmark = pytest.mark.anyio

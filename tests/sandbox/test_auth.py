@@ -9,7 +9,7 @@ import anyio
 import httpx
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.auth import all_scopes
 from sandbox_data import assert_error, valid
@@ -109,6 +109,9 @@ class TestScopes:
         assert all_scopes() == {
             "voice:read", "voice:write", "tts:write", "speech:rule:read",
             "speech:rule:write", "webhook:read", "webhook:write",
+            # the platform kinds' scopes (tests/realkinds)
+            "speech-and-text-analytics:readonly", "speech-and-text-analytics",
+            "integrations:readonly", "integrations", "processautomation:readonly", "processautomation",
         }
 
     async def _client_with(self, api, scopes: list[str]) -> dict[str, str]:

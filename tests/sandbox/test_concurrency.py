@@ -14,7 +14,7 @@ import anyio
 import httpx
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from sandbox_data import valid
 
 GRANT = {"grant_type": "client_credentials"}

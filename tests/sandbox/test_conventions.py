@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from reconciler.sandbox.transport import EmbeddedTransport
 from sandbox_data import assert_error, valid
 

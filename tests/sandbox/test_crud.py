@@ -10,7 +10,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from reconciler.kinds import KINDS, SERVER_MANAGED, Kind
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import SERVER_MANAGED, Kind
 from reconciler.kinds.base import canonical_json
 from reconciler.sandbox import embedded_transport
 from sandbox_data import assert_error, valid

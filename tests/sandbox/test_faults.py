@@ -9,7 +9,7 @@ import anyio
 import httpx
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
 from sandbox_data import assert_error, valid

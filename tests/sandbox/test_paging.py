@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.kinds import KINDS, Kind
+from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import Kind
 from sandbox_data import assert_error, valid
 
 pytestmark = pytest.mark.anyio
