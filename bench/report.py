@@ -209,6 +209,7 @@ def _before_after(before: Results, after: Results) -> str:
             ("plan", "wall_s", "plan wall at 50 ms"),
             ("plan", "api_requests", "plan API requests"),
             ("plan_no_latency", "cpu_s", "plan CPU, no latency"),
+            ("apply_lifted", "wall_s", "apply wall, limit lifted"),
         ):
             b, a = before[key].get(section, {}).get(field), after[key].get(section, {}).get(field)
             if b is not None and a is not None:

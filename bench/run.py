@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/run.py            # full run, about 15 minutes; writes bench/results.json, bench/RESULTS.md
     .venv/bin/python bench/run.py --quick    # 100 and 1,000 objects, shorter throughput run; a smoke check
-    .venv/bin/python bench/run.py --code DIR --label before --json bench/results-before.json
-                                             # the plan figures for another checkout of the code (before/after)
+
+The code measured is the checkout this file lives in (its ``reconciler/`` goes first on
+every process's path), so an export of any revision with this ``bench/`` copied in
+measures that revision: that is how the "before" figures were taken (see README.md).
 
 Not a test: nothing here asserts a speed. Every figure comes from a command that did
 what it should (an apply that applied everything, a plan that found nothing to change);
@@ -57,15 +59,14 @@ class Config:
     paced_baseline_max: int
     throughput_objects: int
     startup_runs: int
-    #: run the CLI from this checkout (PYTHONPATH) instead of the installed code
-    code: Path | None
+    #: only start-up, apply and plan at each size: no baselines, no throughput run
+    plan_only: bool
     label: str
     keep: bool
 
     @property
     def full(self) -> bool:
-        """The current code: every section (an older checkout may lack the flags some sections use)."""
-        return self.code is None
+        return not self.plan_only
 
 
 def log(message: str) -> None:
@@ -76,9 +77,9 @@ def log(message: str) -> None:
 
 
 def env_for(cfg: Config, url: str | None) -> dict[str, str]:
+    """The CLI's environment; this checkout's code first on the path, whatever is installed."""
     env = cli_env(url)
-    if cfg.code is not None:
-        env["PYTHONPATH"] = str(cfg.code)
+    env["PYTHONPATH"] = str(REPO)
     return env
 
 
@@ -122,7 +123,6 @@ def per_object_read(cfg: Config, url: str, rpm: float | None) -> dict[str, Any]:
     if rpm is not None:
         args += ["--requests-per-minute", str(rpm)]
     env = env_for(cfg, url)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(REPO)) if p)
     with counting(url) as seen:
         started = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
@@ -163,51 +163,34 @@ def startup(cfg: Config, work: Path) -> dict[str, Any]:
     }
 
 
-def seed(estate: Estate, db: Path) -> None:
-    """Create the estate without measuring (for a checkout whose CLI cannot be told to go fast)."""
-    from reconciler.engine import RunOptions, apply, plan_paths
-    from reconciler.genesys import ClientLimits, resolve_target
-
-    with sandbox(db, latency_ms=0, rate_limit=0) as served:
-        env = cli_env(served.url)
-        options = RunOptions(target=resolve_target(env=env), limits=ClientLimits(requests_per_minute=UNPACED_RPM))
-        plan, *_ = asyncio.run(plan_paths([str(estate.root)], options, env=env))
-        result, _, _ = asyncio.run(apply(plan, options, env=env, audit_log=db.with_suffix(".audit.jsonl")))
-        if result.failed:
-            raise SystemExit(f"benchmark aborted: seeding failed: {result.failure_lines()[:5]}")
-
-
 def size_section(cfg: Config, work: Path, n: int) -> dict[str, Any]:
     estate = write_estate(work / f"estate{n}", n)
     db = work / f"estate{n}.db"
     out: dict[str, Any] = {"objects": n, "counts": estate.counts}
     unpaced = ("--requests-per-minute", str(UNPACED_RPM))
 
-    if cfg.full:
-        with sandbox(db, latency_ms=50, rate_limit=0) as served:
-            log(f"{n}: apply (rate limit lifted, 50 ms latency)")
-            audit = work / f"estate{n}.audit.jsonl"
-            run, seen = counted(cfg, work, served.url, "apply", str(estate.root), "--auto-approve",
-                                "--format", "json", "--audit-log", str(audit), *unpaced)
-            result = json.loads(run.stdout)
-            if result["counts"]["success"] != n or result["failed"]:
-                raise SystemExit(f"benchmark aborted: apply of {n} did not apply everything: {result['counts']}")
-            out["apply_lifted"] = {
-                "wall_s": round(run.wall, 3),
-                "cpu_s": round(run.cpu, 3),
-                "api_requests": seen.api,
-                "writes": writes_in(seen),
-                "token_requests": seen.token,
-                "rate_limited": seen.rate_limited,
-                "outcomes": result["counts"],
-            }
+    with sandbox(db, latency_ms=50, rate_limit=0) as served:
+        log(f"{n}: apply (rate limit lifted, 50 ms latency)")
+        audit = work / f"estate{n}.audit.jsonl"
+        run, seen = counted(cfg, work, served.url, "apply", str(estate.root), "--auto-approve",
+                            "--format", "json", "--audit-log", str(audit), *unpaced)
+        result = json.loads(run.stdout)
+        if result["counts"]["success"] != n or result["failed"]:
+            raise SystemExit(f"benchmark aborted: apply of {n} did not apply everything: {result['counts']}")
+        out["apply_lifted"] = {
+            "wall_s": round(run.wall, 3),
+            "cpu_s": round(run.cpu, 3),
+            "api_requests": seen.api,
+            "writes": writes_in(seen),
+            "token_requests": seen.token,
+            "rate_limited": seen.rate_limited,
+            "outcomes": result["counts"],
+        }
+        if cfg.full:
             log(f"{n}: plan and per-object reads (rate limit lifted)")
             ours = plan_figures([no_change_plan(cfg, work, served.url, estate, *unpaced) for _ in range(cfg.repeats)])
             baseline = per_object_read(cfg, served.url, UNPACED_RPM)
             out["lifted"] = {"plan": ours, "per_object_read": baseline, "ratio": ratio(baseline, ours)}
-    else:
-        log(f"{n}: seeding (not measured)")
-        seed(estate, db)
 
     with sandbox(db, latency_ms=50) as served:  # the default rate limit: 300 a minute per token
         log(f"{n}: plan as shipped (50 ms latency, rate limit 300/min, default client pacing)")
@@ -235,7 +218,7 @@ def throughput(cfg: Config, work: Path) -> dict[str, Any]:
                             "--audit-log", str(audit), codes=(0, 1))
     result = json.loads(run.stdout)
     records = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
-    writes = [r for r in records if r["type"] == "intent" and r["action"] != "hook"]
+    writes = [r for r in records if r["type"] == "intent" and r["action"] in ("create", "update", "delete")]
     seqs = {r["seq"] for r in writes}
     outcomes = [r for r in records if r["type"] == "outcome" and r["intent_seq"] in seqs]
     first = min(_at(r) for r in writes)
@@ -316,13 +299,13 @@ def git_revision() -> dict[str, Any]:
 # ---- main -------------------------------------------------------------------------------
 
 
-def parse_args() -> tuple[Config, Path, Path | None]:
+def parse_args() -> tuple[Config, Path, Path | None, str | None]:
     parser = argparse.ArgumentParser(description="Benchmarks of the reconciler against a served sandbox.")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 objects, a shorter throughput run")
     parser.add_argument("--sizes", default=None, help="comma-separated estate sizes (default 100,1000,10000)")
-    parser.add_argument("--code", type=Path, default=None,
-                        help="run the CLI from this checkout (e.g. `git archive REV reconciler | tar -x -C DIR`)")
+    parser.add_argument("--plan-only", action="store_true", help="start-up, apply and plan only (for before/after)")
     parser.add_argument("--label", default="current", help="what this run measures, e.g. 'before: <commit>'")
+    parser.add_argument("--revision", default=None, help="the revision measured (default: git, if this is a checkout)")
     parser.add_argument("--json", type=Path, default=BENCH / "results.json", help="where to write the figures")
     parser.add_argument("--markdown", type=Path, default=None, help="default bench/RESULTS.md for a full run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (estates, databases, audit logs)")
@@ -334,25 +317,25 @@ def parse_args() -> tuple[Config, Path, Path | None]:
         paced_baseline_max=100 if args.quick else 1000,
         throughput_objects=150 if args.quick else 600,
         startup_runs=20,
-        code=args.code.resolve() if args.code else None,
+        plan_only=args.plan_only,
         label=args.label,
         keep=args.keep,
     )
     markdown = args.markdown
     if markdown is None and cfg.full and not args.quick and args.sizes is None:
         markdown = BENCH / "RESULTS.md"
-    return cfg, args.json, markdown
+    return cfg, args.json, markdown, args.revision
 
 
 def main() -> None:
-    cfg, json_path, markdown_path = parse_args()
+    cfg, json_path, markdown_path, revision = parse_args()
     started = time.perf_counter()
     results: dict[str, Any] = {
         "label": cfg.label,
         "quick": cfg.sizes != (100, 1000, 10_000),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "code": str(cfg.code) if cfg.code else git_revision(),
+        "code": {"commit": revision, "dirty": False} if revision else git_revision(),
     }
     sections: list[tuple[str, Callable[[], Any]]] = [("startup", lambda: startup(cfg, work))]
     sections += [(f"size_{n}", lambda n=n: size_section(cfg, work, n)) for n in cfg.sizes]
