@@ -83,8 +83,12 @@ async def read_live(
         return objects
 
     kinds = list(kinds)
-    listings = await asyncio.gather(*(one(kind) for kind in kinds))
-    return {kind.name: objs for kind, objs in zip(kinds, listings, strict=True)}
+    # Wait for every listing even when one fails, so none is left running at shutdown.
+    listings = await asyncio.gather(*(one(kind) for kind in kinds), return_exceptions=True)
+    for outcome in listings:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return {kind.name: objs for kind, objs in zip(kinds, listings, strict=True)}  # type: ignore[misc]
 
 
 def _declared_detail(manifests: ManifestSet) -> Detail:

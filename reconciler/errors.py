@@ -129,6 +129,8 @@ class ApiError(ReconcilerError):
     """An HTTP exchange failed. ``status`` is 0 when no response arrived."""
 
     retryable = False
+    #: set when a retry loop already gave up on this error, so an enclosing loop does not start over
+    retries_exhausted = False
 
     def __init__(
         self,

@@ -104,6 +104,8 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
     if not isinstance(document, dict):
         raise PlanFileError(f"{name} is not a plan file (expected a JSON object)")
     version = document.get("format_version")
+    if version is None or "changes" not in document:
+        raise PlanFileError(f"{name} is not a plan file (no format_version or changes); make one with plan --out")
     if version != PLAN_FORMAT_VERSION:
         raise PlanFileError(
             f"{name} has plan format_version {version!r}; this reconciler reads format_version "

@@ -27,7 +27,7 @@ from time import perf_counter
 import anyio
 import httpx
 
-from ..errors import AuthenticationError
+from ..errors import ApiError, AuthenticationError
 from .errors import error_from_exception, error_from_response
 from .limits import ClientLimits
 from .pacing import Clock
@@ -70,6 +70,9 @@ class TokenProvider:
         self._clock = clock
         self._lock = anyio.Lock()
         self._token = _Token()
+        #: bumped by every fetch that fails after its retries; callers queued behind it share the failure
+        self._failures = 0
+        self._last_failure: ApiError | None = None
 
     def _valid(self) -> str | None:
         return self._token.value if self._token.value and self._clock() < self._token.renew_at else None
@@ -79,11 +82,19 @@ class TokenProvider:
         current = self._valid()
         if current:
             return current
+        failures_seen = self._failures
         async with self._lock:
             current = self._valid()  # another caller may have fetched it while we waited
             if current:
                 return current
-            self._token = await self._fetch()
+            if self._failures != failures_seen and self._last_failure is not None:
+                raise self._last_failure  # the fetch we waited on already failed, retries and all
+            try:
+                self._token = await self._fetch()
+            except ApiError as exc:
+                self._failures += 1
+                self._last_failure = exc
+                raise
             return self._token.value
 
     def invalidate(self, token: str | None = None) -> None:
@@ -92,9 +103,13 @@ class TokenProvider:
             self._token = _Token()
 
     async def _fetch(self) -> _Token:
-        async for attempt in api_retrying(self._limits, stats=self._stats, sleep=self._sleep):
-            with attempt:
-                token = await self._request()
+        try:
+            async for attempt in api_retrying(self._limits, stats=self._stats, sleep=self._sleep):
+                with attempt:
+                    token = await self._request()
+        except ApiError as exc:
+            exc.retries_exhausted = True  # the call that needed the token must not retry it all again
+            raise
         return token
 
     async def _request(self) -> _Token:

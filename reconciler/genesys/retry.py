@@ -29,7 +29,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableError)
+    """Retryable errors, except those some inner loop (the token fetch) has already retried."""
+    return isinstance(exc, RetryableError) and not exc.retries_exhausted
 
 
 class ApiWait:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import AuthenticationError, ServerError
+from reconciler.errors import AuthenticationError, ServerError, TransportError
 from reconciler.genesys import ClientLimits, ClientStats, GenesysClient, Target
 from reconciler.genesys.auth import TokenProvider
 
@@ -84,6 +84,35 @@ class TestTokenRequest:
         async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             with pytest.raises(ServerError):
                 await client.get(VOICE, "x")
+
+    async def test_unreachable_login_is_retried_once_over_not_per_call_attempt(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """The token fetch's own retries are the only ones: the call needing it does not start them over."""
+        token = router.post("/oauth/token").mock(side_effect=httpx.ConnectError("refused"))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(TransportError):
+                await client.get(VOICE, "x")
+        assert token.call_count == FAST.max_attempts
+
+    async def test_callers_queued_behind_a_failed_fetch_share_its_failure(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        token = router.post("/oauth/token").mock(side_effect=httpx.ConnectError("refused"))
+        failures: list[BaseException] = []
+
+        async def call() -> None:
+            try:
+                await client.get(VOICE, "x")
+            except TransportError as exc:
+                failures.append(exc)
+
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            async with anyio.create_task_group() as tg:
+                for _ in range(5):
+                    tg.start_soon(call)
+        assert len(failures) == 5
+        assert token.call_count == FAST.max_attempts
 
     async def test_answer_without_access_token(self, target: Target, router: respx.MockRouter,
                                                fake_sleep: FakeSleep) -> None:

@@ -1,0 +1,63 @@
+"""User mistakes end in one clear message and exit 1: no traceback, no warning noise, no secret."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._support import REPO, SECRET
+
+
+def run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Warning" not in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_refused_credentials_name_status_code_and_correlation_id(served_sandbox: Any, tmp_path: Path) -> None:
+    server = served_sandbox()
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    result = run_cli(
+        tmp_path, "plan",
+        CRM_WEBHOOK_PASSWORD="x",
+        GENESYSCLOUD_API_URL=server.url,
+        GENESYSCLOUD_OAUTHCLIENT_ID="sandbox",
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
+    )
+    assert_clean_failure(result)
+    assert "HTTP 401 authentication.required" in result.stderr
+    assert "correlation id: " in result.stderr and "correlation id: none" not in result.stderr
+
+
+def test_unreachable_api_is_a_clear_error(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    result = run_cli(
+        tmp_path, "plan",
+        CRM_WEBHOOK_PASSWORD="x",
+        GENESYSCLOUD_API_URL="http://127.0.0.1:9",
+        GENESYSCLOUD_OAUTHCLIENT_ID="sandbox",
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
+    )
+    assert_clean_failure(result)
+    assert "could not connect" in result.stderr
+
+
+def test_a_file_that_is_not_a_plan_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"a": 1}')
+    result = run_cli(tmp_path, "apply", "bad.json", "--sandbox-db", str(tmp_path / "s.db"))
+    assert_clean_failure(result)
+    assert "bad.json is not a plan file" in result.stderr
