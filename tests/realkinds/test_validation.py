@@ -1,0 +1,164 @@
+"""Offline validation of the platform kinds: their rules, located at file:line:column and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError
+from reconciler.manifests import load_manifests
+
+from ._support import REPO, TOPIC, TRIGGER, TTS
+
+
+def errors_of(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "objects.yaml").write_text(textwrap.dedent(text))
+    with pytest.raises(ManifestError) as info:
+        load_manifests([tmp_path], env={})
+    return [str(issue).replace(str(tmp_path) + "/", "") for issue in info.value.issues]
+
+
+def doc(kind: str, name: str, spec: str) -> str:
+    return f"apiVersion: reconciler/v1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n{textwrap.indent(textwrap.dedent(spec), '  ')}"
+
+
+class TestExamples:
+    def test_the_examples_validate(self) -> None:
+        loaded = load_manifests([REPO / "manifests-real"], env={})
+        kinds = sorted({o.kind for o in loaded.objects})
+        assert kinds == ["ProcessAutomationTrigger", "SpeechTopic", "TtsSettings"] and len(loaded.objects) == 5
+
+
+class TestSpeechTopic:
+    def test_a_minimal_topic_takes_the_sdk_defaults(self) -> None:
+        model, issues = TOPIC.validate_spec({"dialect": "en-US", "phrases": [{"text": "refund"}]})
+        assert issues == [] and model is not None
+        assert TOPIC.api_body("T", {"dialect": "en-US", "phrases": [{"text": "refund"}]}) == {
+            "name": "T", "strictness": "72", "programIds": [], "matchingType": "Semantic", "tags": [],
+            "dialect": "en-US", "participants": "All",
+            "phrases": [{"text": "refund", "sentiment": "Unspecified", "isAIGenerated": False}],
+        }
+
+    def test_published_is_never_sent(self) -> None:
+        body = TOPIC.api_body("T", {"dialect": "en-US", "phrases": [{"text": "refund"}], "published": True})
+        assert "published" not in body
+
+    def test_strictness_written_as_a_number_is_the_api_text(self) -> None:
+        model, issues = TOPIC.validate_spec({"dialect": "en-US", "strictness": 85, "phrases": [{"text": "x", "strictness": 55}]})
+        assert issues == [] and model is not None
+        assert model.strictness == "85" and model.phrases[0].strictness == "55"
+
+    def test_rules_are_named_at_their_field(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("SpeechTopic", "Bad", """\
+            dialect: english
+            strictness: "70"
+            participants: Everyone
+            phrases:
+              - text: Refund
+              - text: refund
+                sentiment: Angry
+        """))
+        assert errors == [
+            "objects.yaml:6:12: spec.dialect: 'english' does not match the pattern '^[a-z]{2,3}-[A-Z]{2}$'",
+            "objects.yaml:7:15: spec.strictness: '70' is not one of '1', '55', '65', '72', '85' or '90'",
+            "objects.yaml:8:17: spec.participants: 'Everyone' is not one of 'External', 'Internal' or 'All'",
+            "objects.yaml:12:18: spec.phrases[1].sentiment: 'Angry' is not one of 'Unspecified', 'Positive', 'Neutral' or 'Negative'",
+        ]
+
+    def test_duplicate_phrase_texts_and_tags_are_refused(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("SpeechTopic", "Dup", "dialect: en-US\nphrases:\n  - text: Refund\n  - text: refund\ntags: [a, a]\n"))
+        assert errors == [
+            "objects.yaml:9:13: spec.phrases[1].text: 'refund' duplicates phrases[0] (case-insensitive)",
+            "objects.yaml:10:13: spec.tags[1]: 'a' is a duplicate",
+        ]
+
+    def test_phrases_are_required(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("SpeechTopic", "Empty", "dialect: en-US\nphrases: []\n"))
+        assert errors == ["objects.yaml:7:12: spec.phrases: has 0 items, fewer than the minimum 1"]
+
+    def test_server_fields_are_not_spec_fields(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("SpeechTopic", "S", "dialect: en-US\nphrases: [{text: a}]\ndatePublished: x\n"))
+        assert errors == ["objects.yaml:8:3: spec.datePublished: unknown field (did you mean 'published'?)"]
+
+
+class TestProcessAutomationTrigger:
+    def test_a_minimal_trigger_is_enabled_with_no_criteria(self) -> None:
+        body = TRIGGER.api_body("T", {"topicName": "v2.x", "target": {"type": "Workflow", "id": "wf"}})
+        assert body == {"name": "T", "topicName": "v2.x", "target": {"type": "Workflow", "id": "wf"},
+                        "matchCriteria": [], "enabled": True}
+
+    def test_only_one_of_ttl_and_delay(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", """\
+            topicName: v2.x
+            target: {type: Workflow, id: wf}
+            eventTTLSeconds: 30
+            delayBySeconds: 60
+        """))
+        assert errors == ["objects.yaml:9:19: spec.delayBySeconds: only one of eventTTLSeconds and delayBySeconds can be set"]
+
+    def test_bounds_and_enums(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", """\
+            topicName: v2.x
+            target: {type: Flow, id: wf}
+            eventTTLSeconds: 5
+            description: %s
+            matchCriteria:
+              - {jsonPath: d, operator: Like, value: 1}
+        """ % ("x" * 513)))
+        assert errors == [
+            "objects.yaml:7:18: spec.target.type: 'Flow' is not one of 'Workflow'",
+            "objects.yaml:8:20: spec.eventTTLSeconds: 5 is below the minimum 10",
+            "objects.yaml:9:16: spec.description: is 513 characters, longer than the maximum 512",
+            "objects.yaml:11:31: spec.matchCriteria[0].operator: 'Like' is not one of 'GreaterThanOrEqual', 'LessThanOrEqual', "
+            "'Equal', 'NotEqual', 'LessThan', 'GreaterThan', 'NotIn', 'In', 'Contains', 'All', 'Exists' or 'Size'",
+        ]
+
+    def test_delay_is_60_to_900_seconds(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", "topicName: v2.x\ntarget: {type: Workflow, id: wf}\ndelayBySeconds: 901\n"))
+        assert errors == ["objects.yaml:8:19: spec.delayBySeconds: 901 is above the maximum 900"]
+
+    def test_match_criteria_take_value_or_values_by_operator(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", """\
+            topicName: v2.x
+            target: {type: Workflow, id: wf}
+            matchCriteria:
+              - {jsonPath: a, operator: In, value: 1}
+              - {jsonPath: b, operator: Equal, value: 1, values: [1]}
+              - {jsonPath: c, operator: Equal}
+              - {jsonPath: e, operator: NotIn, values: [1, 2]}
+        """))
+        assert errors == [
+            "objects.yaml:9:7: spec.matchCriteria[0].values: is required with operator In",
+            "objects.yaml:10:56: spec.matchCriteria[1].values: only one of value and values can be set",
+            "objects.yaml:11:7: spec.matchCriteria[2].value: is required with operator Equal",
+        ]
+
+
+class TestTtsSettings:
+    def test_its_name_is_always_org(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("TtsSettings", "default", "defaultEngine: amazon-polly\n"))
+        assert errors == [
+            "objects.yaml:4:9: metadata.name: TtsSettings is the org's single settings object: "
+            "its name is always 'org', not 'default'"
+        ]
+
+    def test_one_override_per_language(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("TtsSettings", "org", """\
+            defaultEngine: amazon-polly
+            languageOverrides:
+              - {language: en-GB, engine: amazon-polly}
+              - {language: en-GB, engine: google-cloud}
+        """))
+        assert errors == [
+            "objects.yaml:9:18: spec.languageOverrides[1].language: 'en-GB' is already overridden by languageOverrides[0]",
+        ]
+
+    def test_its_body_has_no_name(self) -> None:
+        assert TTS.api_body("org", {"defaultEngine": "amazon-polly"}) == {"defaultEngine": "amazon-polly", "languageOverrides": []}
+
+    def test_two_documents_of_the_singleton_are_one_identity_twice(self, tmp_path: Path) -> None:
+        text = doc("TtsSettings", "org", "defaultEngine: a\n") + "---\n" + doc("TtsSettings", "org", "defaultEngine: b\n")
+        errors = errors_of(tmp_path, text)
+        assert len(errors) == 1 and "TtsSettings 'org' is already declared" in errors[0]
