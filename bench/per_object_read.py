@@ -26,7 +26,9 @@ async def read_every_object(url: str, limits: ClientLimits) -> dict[str, Any]:
     async with GenesysClient(target, limits=limits) as client:
         started = time.perf_counter()
         listings = await asyncio.gather(*(client.list_all(kind) for kind in KINDS))
-        reads = [client.get(kind, obj["id"]) for kind, objs in zip(KINDS, listings, strict=True) for obj in objs]
+        # A singleton kind's listing already is its one GET; every other object gets its own.
+        reads = [client.get(kind, obj["id"]) for kind, objs in zip(KINDS, listings, strict=True)
+                 if getattr(kind, "singleton", None) is None for obj in objs]
         objects = await asyncio.gather(*reads)
         wall = time.perf_counter() - started
     return {"objects": len(objects), "wall": wall, "client": client.stats.as_dict()}
