@@ -262,7 +262,10 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
     selected = check_kinds(kinds)
     out_dir = check_out_dir(Path(out))
     options = _run_options(kw)
-    live, client = asyncio.run(read_selected(options, selected))
+    unread: list[str] = []  # without --kind, kinds the target does not have are skipped (a real org)
+    live, client = asyncio.run(read_selected(options, selected, required=kinds, warnings=unread))
+    for line in unread:
+        click.echo(f"warning: {line}", err=True)
     result = build_export(live, kinds=kinds, names=names)
     written = write_export(result, out_dir, force=force)
     counts = ", ".join(f"{n} {kind}" for kind, n in result.counts().items())

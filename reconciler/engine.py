@@ -70,8 +70,8 @@ async def read_live(
             if required is None or kind.name in required:
                 raise
             if warnings is not None:
-                warnings.append(f"{kind.name} was not read (HTTP {exc.status} {exc.code}): "
-                                "none is declared, so nothing of this kind is compared or changed")
+                warnings.append(f"{kind.name} was not read (HTTP {exc.status} {exc.code}): the target has no such "
+                                "endpoint or this client may not read it; it is left out")
             return []
         if kind.listing.is_summary:
             wanted = [o for o in objects if detail is None or detail(kind, o)]

@@ -503,11 +503,20 @@ def other_manifests(out_dir: Path, written: Iterable[Path]) -> list[Path]:
 # ---- reading --------------------------------------------------------------------------
 
 
-async def read_selected(options: Any, kinds: Sequence[Kind]) -> tuple[dict[str, list[dict[str, Any]]], Any]:
-    """One listing per selected kind (reads only); returns the live state and the client (for counters)."""
+async def read_selected(
+    options: Any, kinds: Sequence[Kind], *, required: Iterable[str] | None = None, warnings: list[str] | None = None
+) -> tuple[dict[str, list[dict[str, Any]]], Any]:
+    """One listing per selected kind (reads only); returns the live state and the client (for counters).
+
+    Kinds not in ``required`` (``None``: all are) that the target lacks (``404``) or does
+    not let this client read (``403``) export nothing, with a line in ``warnings``: a
+    real org has no seed-contract endpoints, so exporting "every kind" skips them.
+    """
     from .engine import read_live
     from .genesys import open_client
 
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
-        live = await read_live(client, kinds)
+        live = await read_live(
+            client, kinds, required=None if required is None else set(required), warnings=warnings
+        )
     return live, client
