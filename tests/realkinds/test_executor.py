@@ -1,0 +1,168 @@
+"""The executor's platform-kind paths where the sandbox cannot fail on cue: a replace whose
+create is refused after its delete, a publish job that fails or never ends, a publish
+refused by the API. A scripted writer stands in for the client; the trail records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.errors import BadRequestError
+from reconciler.executor import apply_plan
+from reconciler.kinds import Kind, Publish
+from reconciler.plan import Action, FieldChange, Plan, ResourceChange
+from reconciler.result import Outcome
+
+from ._support import TRIGGER, topic_body, trigger_body
+
+
+@dataclass
+class Result:
+    object: dict[str, Any] | None
+    status: int = 200
+    correlation_id: str | None = "corr-1"
+    latency_ms: float = 1.0
+    adopted: bool = False
+
+
+@dataclass
+class ScriptedWriter:
+    """Creates and deletes succeed unless told otherwise; the publish job ends as ``job_state``."""
+
+    refuse_creates: bool = False
+    job_state: str = "Completed"
+    refuse_publish: bool = False
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    async def create(self, kind: Kind, body: dict[str, Any]) -> Result:
+        self.calls.append(("create", body["name"]))
+        if self.refuse_creates:
+            raise BadRequestError(400, "bad.request", "refused", method="POST", path=kind.collection)
+        return Result({"id": f"new-{body['name']}", **body})
+
+    async def update(self, kind: Kind, object_id: str, body: dict[str, Any], version: int) -> Result:
+        self.calls.append(("update", object_id))
+        return Result({"id": object_id, **body})
+
+    async def delete(self, kind: Kind, object_id: str) -> Result:
+        self.calls.append(("delete", object_id))
+        return Result(None, status=204)
+
+    async def call_hook(self, hook: Any) -> Result:  # pragma: no cover - no hook kinds here
+        return Result(None)
+
+    async def publish(self, publish: Publish, ids: list[str]) -> Result:
+        self.calls.append(("publish", ",".join(ids)))
+        if self.refuse_publish:
+            raise BadRequestError(400, "bad.request", "no such topic", method="POST", path=publish.path)
+        return Result({"id": "job-1", publish.state_field: self.job_state})
+
+
+@dataclass
+class Trail:
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def intent(self, **fields: Any) -> int:
+        self.records.append({"type": "intent", **fields})
+        return len(self.records)
+
+    def outcome(self, **fields: Any) -> None:
+        self.records.append({"type": "outcome", **fields})
+
+
+def plan(*changes: ResourceChange) -> Plan:
+    return Plan(tool_version="t", created_at=datetime(2024, 5, 1, tzinfo=UTC), target="x", target_description="x",
+                manifests_digest="d", changes=changes)
+
+
+def run(the_plan: Plan, writer: ScriptedWriter, live: dict[str, list[dict[str, Any]]]) -> tuple[Any, Trail]:
+    trail = Trail()
+    result = asyncio.run(apply_plan(the_plan, writer, live=live, env={}, trail=trail))
+    return result, trail
+
+
+def topic_create(name: str = "T") -> ResourceChange:
+    spec = {k: v for k, v in topic_body(name).items() if k != "name"} | {"published": True}
+    return ResourceChange(kind="SpeechTopic", name=name, action=Action.CREATE, spec=spec, after={"name": name})
+
+
+class TestReplace:
+    def change(self) -> ResourceChange:
+        spec = {k: v for k, v in trigger_body("T", topicName="v2.other").items() if k != "name"}
+        return ResourceChange(kind=TRIGGER.name, name="T", action=Action.REPLACE, object_id="old-id", live_version=3,
+                              spec=spec, before={"topicName": "v2.x"}, after={"topicName": "v2.other"},
+                              field_changes=(FieldChange(path="topicName", before="v2.x", after="v2.other"),))
+
+    def live(self) -> dict[str, list[dict[str, Any]]]:
+        return {TRIGGER.name: [{"id": "old-id", "name": "T", "version": 3, **trigger_body("T")}]}
+
+    def test_it_deletes_then_creates_two_audited_writes_one_outcome(self) -> None:
+        writer = ScriptedWriter()
+        result, trail = run(plan(self.change()), writer, self.live())
+        assert writer.calls == [("delete", "old-id"), ("create", "T")]
+        (outcome,) = result.changes
+        assert (outcome.action, outcome.outcome, outcome.object_id) == (Action.REPLACE, Outcome.SUCCESS, "new-T")
+        intents = [(r["action"], r["method"], r["object_id"]) for r in trail.records if r["type"] == "intent"]
+        assert intents == [("delete", "DELETE", "old-id"), ("create", "POST", None)]
+        assert [r["changes"] for r in trail.records if r["type"] == "intent"] == [
+            [{"path": "topicName", "before": "v2.x", "after": None}],
+            [{"path": "topicName", "before": None, "after": "v2.other"}],
+        ]
+
+    def test_a_refused_create_after_the_delete_is_reported_as_such(self) -> None:
+        writer = ScriptedWriter(refuse_creates=True)
+        result, trail = run(plan(self.change()), writer, self.live())
+        (outcome,) = result.changes
+        assert outcome.outcome == Outcome.FAILED and outcome.error.startswith("deleted, but the create failed: ")
+        assert [r["outcome"] for r in trail.records if r["type"] == "outcome"] == ["success", "failure"]
+
+    def test_a_stale_object_is_neither_deleted_nor_created(self) -> None:
+        live = {TRIGGER.name: [{"id": "old-id", "name": "T", "version": 4, **trigger_body("T")}]}
+        writer = ScriptedWriter()
+        result, _ = run(plan(self.change()), writer, live)
+        assert writer.calls == [] and result.changes[0].outcome == Outcome.STALE
+
+
+class TestPublishing:
+    def test_one_job_publishes_every_written_topic_that_asks_for_it(self) -> None:
+        writer = ScriptedWriter()
+        unpublished = ResourceChange(kind="SpeechTopic", name="Draft", action=Action.CREATE,
+                                     spec={k: v for k, v in topic_body("Draft").items() if k != "name"})
+        result, trail = run(plan(topic_create("A"), topic_create("B"), unpublished), writer, {})
+        assert ("publish", "new-A,new-B") in writer.calls
+        assert result.hooks_called == ("publish speech topics: 2 SpeechTopic objects published",)
+        (job,) = [r for r in trail.records if r["type"] == "intent" and r["action"] == "hook"]
+        assert job["changes"] == [{"path": "topicIds", "before": None, "after": ["new-A", "new-B"]}]
+        assert all(c.outcome == Outcome.SUCCESS for c in result.changes)
+
+    def test_a_failed_job_fails_the_topics_it_was_publishing(self) -> None:
+        writer = ScriptedWriter(job_state="Failed")
+        result, trail = run(plan(topic_create("A")), writer, {})
+        (outcome,) = result.changes
+        assert outcome.outcome == Outcome.FAILED and result.failed == 1
+        assert outcome.error == "written, but not published: publish job job-1 failed (state 'Failed')"
+        job_outcome = trail.records[-1]
+        assert (job_outcome["outcome"], job_outcome["error"]["code"]) == ("failure", "job.failed")
+
+    def test_a_job_still_running_at_the_timeout_is_a_failure(self) -> None:
+        result, _ = run(plan(topic_create("A")), ScriptedWriter(job_state="Running"), {})
+        assert "did not finish in time" in (result.changes[0].error or "")
+
+    def test_a_refused_job_is_recorded_and_reported(self) -> None:
+        result, trail = run(plan(topic_create("A")), ScriptedWriter(refuse_publish=True), {})
+        assert result.changes[0].outcome == Outcome.FAILED
+        assert result.hooks_called[0].startswith("publish speech topics: failed: ")
+        assert trail.records[-1]["status"] == 400
+
+    def test_a_publish_only_update_writes_nothing_but_the_job(self) -> None:
+        spec = {k: v for k, v in topic_body("A").items() if k != "name"} | {"published": True}
+        change = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
+                                live_version="2024-05-01T00:00:00.000Z", spec=spec,
+                                field_changes=(FieldChange(path="published", before=False, after=True),))
+        live = {"SpeechTopic": [{"id": "t-1", "name": "A", "dateModified": "2024-05-01T00:00:00.000Z"}]}
+        writer = ScriptedWriter()
+        result, _ = run(plan(change), writer, live)
+        assert writer.calls == [("publish", "t-1")] and result.changes[0].outcome == Outcome.SUCCESS
