@@ -423,7 +423,7 @@ class GenesysClient:
         anything else is sent again (a whole-object ``PUT`` can be repeated).
         """
         live = await self.get(kind, object_id)
-        sent = kind.essence({"name": body.get("name"), **body})
+        sent = kind.essence(body)
         if not kind.versioned:
             return live if kind.comparable(kind.essence(live), sent) == sent else None
         live_version = live.get("version")

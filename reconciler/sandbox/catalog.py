@@ -23,12 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..kinds import KINDS, Kind, ReferenceRead
-from ..kinds.tts_settings import ENGINES
 from .listing import int_param
 from .responses import JSON, ApiProblem
 
 if TYPE_CHECKING:
     from .app import SandboxState
+
+#: the platform's TTS engine listing (a kind's live check names it as a ReferenceRead)
+ENGINES = "/api/v2/integrations/speech/tts/engines"
 
 _VOICES: dict[str, list[tuple[str, str, str, str]]] = {
     # engine id -> (voice id, language, gender, voiceType)

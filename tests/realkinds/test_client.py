@@ -137,6 +137,21 @@ class TestWritesWithoutVersions:
         assert [len(objects) for objects in listed] == [1, 1]
 
 
+    def test_lost_answers_of_updates_without_versions_are_settled_by_reading_back(self, tmp_path: Path) -> None:
+        created, _ = with_client(tmp_path, lambda c: c.create(TOPIC, topic_body()))
+        options = SandboxOptions(drop_rate=1.0, seed=5)
+
+        async def act(client: GenesysClient) -> tuple[Any, Any]:
+            topic = await client.update(TOPIC, created.object["id"], topic_body(description="new"), 0)
+            settings = await client.update(TTS, "org", {"defaultEngine": "google-cloud", "languageOverrides": []}, 0)
+            return topic, settings
+
+        (topic, settings), client = with_client(tmp_path, act, options=options)
+        assert topic.adopted and topic.object["description"] == "new"
+        assert settings.adopted and settings.object["defaultEngine"] == "google-cloud"
+        assert count(client, "PUT", TOPICS + "/{id}") == 1 and count(client, "PUT", SETTINGS) == 1
+
+
 class TestPublishJob:
     def test_apply_waits_for_the_job_to_complete(self, tmp_path: Path) -> None:
         async def act(client: GenesysClient) -> Any:
