@@ -19,7 +19,6 @@ from ..kinds import Kind
 from .present import present
 from .resources import _stored_spec, check_writable, json_object, now_iso
 from .responses import JSON
-from .store import DuplicateName, Missing
 
 if TYPE_CHECKING:
     from .app import SandboxState
@@ -37,25 +36,17 @@ def _stored(kind: Kind, store: Store) -> dict[str, Any]:
 
 
 def _replace(kind: Kind, store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+    """Store ``spec`` as the singleton: created by the first write, replaced by later ones."""
     assert kind.singleton is not None
     stamp = now_iso()
     name = kind.singleton.name
 
-    def build(current: dict[str, Any]) -> dict[str, Any]:
-        return {**{k: current[k] for k in ("id", "name", "dateCreated")}, **spec,
-                "version": current["version"] + 1, "dateModified": stamp}
+    def build(current: dict[str, Any] | None) -> dict[str, Any]:
+        version = current["version"] if current else 0
+        created = current["dateCreated"] if current else stamp
+        return {"id": name, "name": name, **spec, "version": version + 1, "dateCreated": created, "dateModified": stamp}
 
-    # The first write stores the object; later ones replace it (one transaction each).
-    for _ in range(2):
-        try:
-            return store.replace(kind.name, name, None, build)
-        except Missing:
-            try:
-                return store.create(kind.name, {"id": name, "name": name, **spec, "version": 1,
-                                                "dateCreated": stamp, "dateModified": stamp})
-            except DuplicateName:  # another writer created it first: replace it then
-                continue
-    raise RuntimeError("the singleton could not be written")  # pragma: no cover
+    return store.upsert(kind.name, name, build)
 
 
 def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:

@@ -189,6 +189,21 @@ class Store:
             )
         return new
 
+    def upsert(
+        self, kind: str, object_id: str, build: Callable[[dict[str, Any] | None], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Write the object ``build(current)`` makes (``current`` is ``None`` if there is none yet),
+        in one transaction: a singleton's first write creates it, later ones replace it."""
+        with self.write() as conn:
+            current = self._get(conn, kind, object_id)
+            new = build(current)
+            conn.execute(
+                "INSERT INTO objects (kind, id, name_folded, date_created, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (kind, id) DO UPDATE SET name_folded = excluded.name_folded, body = excluded.body",
+                (kind, object_id, fold(new["name"]), new["dateCreated"], json.dumps(new)),
+            )
+        return new
+
     def delete(self, kind: str, object_id: str) -> bool:
         with self.write() as conn:
             cursor = conn.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id))
