@@ -1,7 +1,11 @@
 """``bench/RESULTS.md`` from the figures of a run (and of a "before" run, if there is one).
 
 Only figures present in the JSON are printed; a section whose run did not happen says
-so instead of showing a number.
+so instead of showing a number. ``run.py`` calls :func:`render`; running this file
+re-renders ``RESULTS.md`` from ``results.json`` (and ``results-before.json``) without
+measuring anything:
+
+    .venv/bin/python bench/report.py
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 Results = dict[str, Any]
+
+#: the client's default pacing (reconciler.genesys.limits.ClientLimits), for the notes
+PACE = 280
+BURST = 16
 
 
 def render(results: Results, before: Results | None = None) -> str:
@@ -111,6 +119,15 @@ def _sizes(r: Results) -> str:
             f"{plan['api_requests'] if plan else '-'} | {_secs(nolat, 'cpu_s')} | {_secs(apply, 'wall_s')} | "
             f"{apply['api_requests'] if apply else 'not measured'} | {apply['writes'] if apply else '-'} |"
         )
+    for key in sizes:
+        plan = r[key].get("plan")
+        if plan and plan["api_requests"] > BURST:
+            waited = (plan["api_requests"] - BURST) / PACE * 60
+            lines += ["", f"At {r[key]['objects']:,} objects the plan's {plan['api_requests']} requests exceed the "
+                          f"client's burst of {BURST}: the rest go out at {PACE}/min, so about {waited:.0f} s of its "
+                          f"{plan['wall_s']:.1f} s wall time is waiting on purpose to stay under the rate limit (the "
+                          "CPU columns show the work; the lifted-limit row of the next table shows the same plan "
+                          "unpaced)."]
     startup = r.get("startup")
     if startup:
         lines += ["", f"Start-up: `reconciler --help` takes {startup['wall_s_median'] * 1000:.0f} ms "
@@ -195,8 +212,9 @@ def _before_after(before: Results, after: Results) -> str:
     lines = [
         "## Before and after",
         "",
-        f"Before: {before['label']}. Measured with `bench/run.py --code DIR` (the CLI run from an export of that "
-        "revision; the same estates, sandbox settings and machine).",
+        f"Before: revision `{before['code']['commit']}` ({before['label']}), measured by "
+        "`bench/run.py --plan-only` run from an export of that revision with this `bench/` copied in: the same "
+        f"estates, sandbox settings and machine, on {before['started_at'][:10]}.",
         "",
         "| figure | before | after |",
         "|---|---:|---:|",
@@ -217,7 +235,16 @@ def _before_after(before: Results, after: Results) -> str:
                 lines.append(f"| {what}, {n:,} objects | {b}{unit} | {a}{unit} |")
     if "startup" in before and "startup" in after:
         lines.append(f"| `reconciler --help` | {before['startup']['wall_s_median']} s | {after['startup']['wall_s_median']} s |")
-    return "\n".join(lines + ["", FIXES]) + "\n"
+    lines += ["", FIXES]
+    keys = [k for k in _size_keys(after) if k in before and "plan" in before[k] and "plan" in after[k]]
+    if keys:
+        was, now = set(before[keys[0]]["plan"]["by_endpoint"]), set(after[keys[0]]["plan"]["by_endpoint"])
+        if now - was:
+            lines.append("Requests differ between the two columns for another reason too: the later revision "
+                         "supports more kinds, and a plan lists every kind, so it also reads "
+                         + ", ".join(f"`{e}`" for e in sorted(now - was)) + " (one request each, the sandbox "
+                         "holding none of them).")
+    return "\n".join(lines) + "\n"
 
 
 FIXES = """What changed, and why (found with cProfile on a 10,000-object plan and the client's `--verbose` counters):
@@ -248,10 +275,26 @@ METHOD = """## How each figure was measured
   engines; speech rules with phrases, scoring and tags in non-canonical order; every other webhook references a
   speech rule's id (`${ref:…}`), every third carries a bearer secret from the environment (`${env:…}`). They are
   written as YAML files of 250 documents.
-- Every measured command is the installed `reconciler` console script in its own process, pointed at the served
-  sandbox with `--target genesys` and `GENESYSCLOUD_API_URL=http://127.0.0.1:PORT`. Wall time runs from spawn to
-  exit; CPU time is the process's user + system time from `wait4`.
+- Every measured command is the `reconciler` console script in its own process, with the measured checkout first on
+  `PYTHONPATH`, pointed at the served sandbox with `--target genesys` and
+  `GENESYSCLOUD_API_URL=http://127.0.0.1:PORT`. Wall time runs from spawn to exit; CPU time is the process's
+  user + system time from `wait4`.
 - The plan benchmarks run on estates created by the measured apply (so the live state is exactly what the tool
   wrote), each plan a fresh process with a fresh token.
 - Nothing is extrapolated: a figure missing from a table was not measured, and the text says why.
 """
+
+
+def main() -> None:
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent
+    before_path = bench / "results-before.json"
+    results = json.loads((bench / "results.json").read_text())
+    before = json.loads(before_path.read_text()) if before_path.exists() else None
+    (bench / "RESULTS.md").write_text(render(results, before))
+
+
+if __name__ == "__main__":
+    main()
