@@ -25,7 +25,6 @@ import httpx
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxOptions
 from reconciler.sandbox.server import ServedSandbox, serve_in_thread
 
-REPO = Path(__file__).resolve().parents[1]
 TOKEN_ENDPOINT = "POST /oauth/token"
 #: the secret every generated webhook reads from the environment
 HOOK_TOKEN = "bench-hook-token-not-a-real-secret"

@@ -15,12 +15,12 @@ otherwise the run stops rather than record it. See bench/README.md for what is m
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -306,7 +306,9 @@ def parse_args() -> tuple[Config, Path, Path | None, str | None]:
     parser.add_argument("--plan-only", action="store_true", help="start-up, apply and plan only (for before/after)")
     parser.add_argument("--label", default="current", help="what this run measures, e.g. 'before: <commit>'")
     parser.add_argument("--revision", default=None, help="the revision measured (default: git, if this is a checkout)")
-    parser.add_argument("--json", type=Path, default=BENCH / "results.json", help="where to write the figures")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write the figures (default bench/results.json for a full run, "
+                             "a file in the temporary directory otherwise, so the committed figures stay)")
     parser.add_argument("--markdown", type=Path, default=None, help="default bench/RESULTS.md for a full run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (estates, databases, audit logs)")
     args = parser.parse_args()
@@ -321,10 +323,12 @@ def parse_args() -> tuple[Config, Path, Path | None, str | None]:
         label=args.label,
         keep=args.keep,
     )
+    complete = cfg.full and not args.quick and args.sizes is None
     markdown = args.markdown
-    if markdown is None and cfg.full and not args.quick and args.sizes is None:
+    if markdown is None and complete:
         markdown = BENCH / "RESULTS.md"
-    return cfg, args.json, markdown, args.revision
+    json_path = args.json or (BENCH / "results.json" if complete else Path(tempfile.gettempdir()) / "reconciler-bench.json")
+    return cfg, json_path, markdown, args.revision
 
 
 def main() -> None:
