@@ -12,6 +12,7 @@ secret the planner did not already hide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from ..drift import DriftReport
@@ -30,6 +31,28 @@ def _check(fmt: str) -> None:
         raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
+Renderable = Plan | DriftReport | ApplyResult
+
+
+def _render(
+    fmt: str,
+    renderers: tuple[Callable[..., str], Callable[..., str], Callable[..., str]],
+    model: Renderable,
+    *,
+    color: bool,
+    artifact_hint: str | None,
+    max_chars: int,
+) -> str:
+    """Pick the renderer of ``fmt`` among (text, markdown, json) and give it what it takes."""
+    _check(fmt)
+    as_text, as_markdown, as_json = renderers
+    if fmt == "markdown":
+        return as_markdown(model, max_chars=max_chars, artifact_hint=artifact_hint)
+    if fmt == "json":
+        return as_json(model)
+    return as_text(model, color=color)
+
+
 def render_plan(
     plan: Plan,
     fmt: str = "text",
@@ -38,12 +61,8 @@ def render_plan(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    _check(fmt)
-    if fmt == "markdown":
-        return markdown.render_plan(plan, max_chars=max_chars, artifact_hint=artifact_hint)
-    if fmt == "json":
-        return json_render.render_plan(plan)
-    return text.render_plan(plan, color=color)
+    renderers = (text.render_plan, markdown.render_plan, json_render.render_plan)
+    return _render(fmt, renderers, plan, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 def render_drift(
@@ -54,12 +73,8 @@ def render_drift(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    _check(fmt)
-    if fmt == "markdown":
-        return markdown.render_drift(report, max_chars=max_chars, artifact_hint=artifact_hint)
-    if fmt == "json":
-        return json_render.render_drift(report)
-    return text.render_drift(report, color=color)
+    renderers = (text.render_drift, markdown.render_drift, json_render.render_drift)
+    return _render(fmt, renderers, report, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 def render_apply(
@@ -70,12 +85,8 @@ def render_apply(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    _check(fmt)
-    if fmt == "markdown":
-        return markdown.render_apply(result, max_chars=max_chars, artifact_hint=artifact_hint)
-    if fmt == "json":
-        return json_render.render_apply(result)
-    return text.render_apply(result, color=color)
+    renderers = (text.render_apply, markdown.render_apply, json_render.render_apply)
+    return _render(fmt, renderers, result, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 __all__ = ["FORMATS", "MAX_CHARS", "Format", "render_apply", "render_drift", "render_plan"]
