@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
-from reconciler.genesys import GenesysClient, open_client, resolve_target
+from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
 from reconciler.kinds import REGISTRY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,20 +47,23 @@ class Project:
     def env(self) -> dict[str, str]:
         return {"CRM_WEBHOOK_PASSWORD": SECRET, "GENESYSCLOUD_OAUTHCLIENT_ID": ""}
 
-    def run(self, *args: str, expect: int | None = 0) -> Result:
+    def run(self, *args: str, expect: int | None = 0, env: Mapping[str, str] | None = None) -> Result:
         """``reconciler ARGS`` against this project's sandbox; asserts the exit code."""
         command = args[0]
         extra: list[str] = []
-        if command in ("plan", "apply", "drift"):
+        if command in ("plan", "apply", "drift", "export"):
             extra = ["--sandbox-db", str(self.db)]
         if command == "apply":
             extra += ["--audit-log", str(self.audit_log)]
         runner = CliRunner()
         with contextlib.chdir(self.root):  # a user runs the tool from the project's root
-            result = runner.invoke(main, [*args, *extra], env=self.env(), catch_exceptions=False)
+            result = runner.invoke(main, [*args, *extra], env={**self.env(), **(env or {})}, catch_exceptions=False)
         if expect is not None:
             assert result.exit_code == expect, result.output
         return result
+
+    def plan_json(self, *args: str, expect: int | None = 0) -> dict[str, Any]:
+        return json.loads(self.run("plan", "--format", "json", *args, expect=expect).stdout)
 
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.manifests / relative
@@ -74,12 +77,12 @@ class Project:
     def live_by_name(self, kind: str) -> dict[str, dict[str, Any]]:
         return {obj["name"]: obj for obj in self.live(kind)}
 
-    def with_client(self, action: Callable[[GenesysClient], Awaitable[T]]) -> T:
+    def with_client(self, action: Callable[[GenesysClient], Awaitable[T]], limits: ClientLimits | None = None) -> T:
         """Act on the sandbox through the API, as another tool or a person would."""
 
         async def go() -> T:
             target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
-            async with open_client(target) as client:
+            async with open_client(target, limits=limits) as client:
                 return await action(client)
 
         return asyncio.run(go())
@@ -95,11 +98,11 @@ class Project:
         return records[starts[-1] :] if starts else []
 
 
-def make_project(tmp_path: Path) -> Project:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+def make_project(tmp_path: Path, source: str = "manifests") -> Project:
+    """``tmp_path/manifests`` holding a copy of the repository's ``source`` directory."""
+    shutil.copytree(REPO / source, tmp_path / "manifests")
     return Project(tmp_path)
 
 
 def plan_json(project: Project, *args: str, expect: int | None = 0) -> dict[str, Any]:
-    result = project.run("plan", "--format", "json", *args, expect=expect)
-    return json.loads(result.stdout)
+    return project.plan_json(*args, expect=expect)
