@@ -186,6 +186,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
                 "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
             )
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
+        live = None  # made earlier, maybe elsewhere: apply reads live state afresh
     else:
         the_plan, _, live, _ = asyncio.run(
             plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
@@ -212,7 +213,9 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
 
     result, client, delivery = asyncio.run(
         apply_saved(the_plan, options, audit_log=audit_log, audit_url=audit_url,
-                    concurrency=concurrency, progress=progress)
+                    concurrency=concurrency, progress=progress,
+                    # planned a moment ago with no prompt in between: that listing is current
+                    live=live if auto_approve else None)
     )
     click.echo(render_apply(result, fmt, color=_color() and fmt == "text"))
     if delivery:

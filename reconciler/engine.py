@@ -177,9 +177,13 @@ async def apply(
     audit_url: str | None = None,
     concurrency: int = 8,
     progress: Callable[[ChangeOutcome], None] | None = None,
+    live: LiveState | None = None,
 ) -> tuple[ApplyResult, GenesysClient, str | None]:
-    """Apply a plan with a fresh live listing for the stale check, audited.
+    """Apply a plan, audited, checking each object against live state before writing it.
 
+    ``live`` is the listing the plan was just made from, when nothing (no prompt, no
+    saved file) stood between planning and applying; otherwise it is read afresh here.
+    Either way each PUT carries the planned version, so the server refuses what moved.
     Returns the result, the client (for its counters) and the audit delivery summary.
     Raises :class:`ApplyError` *after* everything that could be done was done.
     """
@@ -189,8 +193,9 @@ async def apply(
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
-        # Listings only: the stale check needs each object's revision, which summaries show.
-        live = await read_live(client, detail=lambda kind, obj: False, required=in_plan)
+        if live is None:
+            # Listings only: the stale check needs each object's revision, which summaries show.
+            live = await read_live(client, detail=lambda kind, obj: False, required=in_plan)
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=plan_env_values(plan, env)
         ) as trail:

@@ -292,6 +292,13 @@ class TestProgressOutput:
         result = applied.run("plan")
         assert "Live state: 3 VoiceProfile, 3 SpeechRule, 2 Webhook" in result.stderr
 
+    def test_auto_approved_apply_reads_live_state_once(self, applied: Project) -> None:
+        """Planned and applied in one breath: the plan's listing serves the stale check too."""
+        applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
+        result = applied.run("apply", "--auto-approve", "--verbose")
+        assert "2 requests (2 writes)" in result.stderr  # the update and the TTS refresh, nothing else
+        assert "GET " not in result.stderr
+
     def test_verbose_adds_request_counts(self, applied: Project) -> None:
         result = applied.run("plan", "--verbose")
         assert "GET    /api/v2/webhooks  1" in result.stderr  # one paged listing per kind, no per-object reads
