@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.desired import DesiredObject, Location, ObjectKey, resolve
+from reconciler.core.keys import Location, ObjectKey
 from reconciler.kinds import REGISTRY
-from reconciler.planner import build_plan
+from reconciler.manifests.desired import DesiredObject, resolve
+from reconciler.plan.builder import build_plan
 from reconciler.render import render_plan
 
 ENV = {"HOOK_TOKEN": "bench-secret"}

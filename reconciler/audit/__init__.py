@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .records import FORMAT_VERSION
-    from .source import Source, detect_source
-    from .trail import DEFAULT_AUDIT_LOG, AuditTrail
-    from .verify import AuditChainError, VerifyReport, verify_log
+    from reconciler.audit.records import FORMAT_VERSION
+    from reconciler.audit.source import Source, detect_source
+    from reconciler.audit.trail import DEFAULT_AUDIT_LOG, AuditTrail
+    from reconciler.audit.verify import AuditChainError, VerifyReport, verify_log
 
 _EXPORTS = {
     "AuditTrail": ".trail",

@@ -46,8 +46,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from .reader import RawLine, iter_raw_lines, parse_line
-from .source import strip_credentials
+from reconciler.audit.reader import RawLine, iter_raw_lines, parse_line
+from reconciler.audit.source import strip_credentials
 
 DELIVERED_SUFFIX = ".delivered"
 STATE_VERSION = 1

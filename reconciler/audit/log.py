@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditError
-from .records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
+from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
+from reconciler.core.errors import AuditError
 
 TORN_SUFFIX = ".torn"
 _TAIL_CHUNK = 64 * 1024

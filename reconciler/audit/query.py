@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .reader import read_records
-from .records import INTENT, OUTCOME, RUN_END, RUN_START, parse_timestamp
+from reconciler.audit.reader import read_records
+from reconciler.audit.records import INTENT, OUTCOME, RUN_END, RUN_START, parse_timestamp
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import AuditError
+from reconciler.core.errors import AuditError
 
 
 @dataclass(frozen=True)

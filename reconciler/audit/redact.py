@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..desired import SENSITIVE
+from reconciler.manifests.desired import SENSITIVE
 
 _SEGMENT = re.compile(r"[.\[\]'\"]+")
 _SECRETISH = ("secret", "password", "passwd", "token", "authorization", "apikey", "api-key", "api_key")
@@ -30,7 +30,7 @@ MIN_SECRET_VALUE_LENGTH = 4
 
 
 def _kind_field_names() -> tuple[frozenset[str], frozenset[str]]:
-    from ..kinds import KINDS
+    from reconciler.kinds import KINDS
 
     write_only = frozenset(name.casefold() for kind in KINDS for name in kind.write_only)
     flags = frozenset(flag.casefold() for kind in KINDS for flag in kind.write_only.values())

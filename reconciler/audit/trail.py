@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..errors import ApiError
-from .forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy
-from .log import AuditLog
-from .records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
-from .redact import Redactor
-from .source import Source, detect_source
+from reconciler import __version__
+from reconciler.audit.forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy
+from reconciler.audit.log import AuditLog
+from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
+from reconciler.audit.redact import Redactor
+from reconciler.audit.source import Source, detect_source
+from reconciler.core.errors import ApiError
 
 DEFAULT_AUDIT_LOG = Path(".reconciler") / "audit.jsonl"
 

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditError
-from .reader import RawLine, iter_raw_lines
-from .records import (
+from reconciler.audit.reader import RawLine, iter_raw_lines
+from reconciler.audit.records import (
     FORMAT_VERSION,
     GENESIS_HASH,
     INTENT,
@@ -35,6 +34,7 @@ from .records import (
     missing_fields,
     record_hash,
 )
+from reconciler.core.errors import AuditError
 
 
 class AuditChainError(AuditError):

@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-from .client import GenesysClient, WriteResult, open_client
-from .config import REGIONS, Target, login_url_for, region_api_url, resolve_target
-from .limits import ClientLimits
-from .stats import ClientStats
+from reconciler.genesys.client import GenesysClient, WriteResult, open_client
+from reconciler.genesys.config import REGIONS, Target, login_url_for, region_api_url, resolve_target
+from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.stats import ClientStats
 
 __all__ = [
     "REGIONS",

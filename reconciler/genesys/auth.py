@@ -9,7 +9,7 @@ the client calls :meth:`TokenProvider.invalidate` with the token that failed; on
 that token is dropped, so a hundred calls failing with the same stale token cause one
 refresh, not a hundred.
 
-A failed token request becomes :class:`~reconciler.errors.AuthenticationError` with its
+A failed token request becomes :class:`~reconciler.core.errors.AuthenticationError` with its
 status and error code; the secret is never part of it (and is blanked out of whatever
 the login server says, in case it echoes it).
 
@@ -27,12 +27,12 @@ from time import perf_counter
 import anyio
 import httpx
 
-from ..errors import ApiError, AuthenticationError
-from .errors import error_from_exception, error_from_response
-from .limits import ClientLimits
-from .pacing import Clock
-from .retry import Sleep, api_retrying
-from .stats import ClientStats
+from reconciler.core.errors import ApiError, AuthenticationError
+from reconciler.genesys.errors import error_from_exception, error_from_response
+from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.pacing import Clock
+from reconciler.genesys.retry import Sleep, api_retrying
+from reconciler.genesys.stats import ClientStats
 
 log = logging.getLogger("reconciler.genesys")
 

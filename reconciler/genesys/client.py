@@ -17,7 +17,7 @@ What it adds to plain HTTP, and why:
   again and adopts what the lost answer created; an update reads the object back; a
   delete that then finds nothing is done. Nothing is ever created twice.
 * **Optimistic concurrency**: an update sends the version it read; ``409
-  version.mismatch`` raises :class:`~reconciler.errors.VersionMismatchError` and the
+  version.mismatch`` raises :class:`~reconciler.core.errors.VersionMismatchError` and the
   change is not forced.
 """
 
@@ -46,8 +46,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from .. import __version__
-from ..errors import (
+from reconciler import __version__
+from reconciler.core.errors import (
     ApiError,
     AuthenticationError,
     DuplicateNameError,
@@ -55,14 +55,14 @@ from ..errors import (
     ServerError,
     VersionMismatchError,
 )
-from ..kinds import Kind, PostWriteHook, Publish, ReferenceRead
-from .auth import TokenProvider
-from .config import Target
-from .errors import CORRELATION_HEADER, error_from_exception, error_from_response, is_ambiguous
-from .limits import ClientLimits
-from .pacing import Clock, Pacer, RateLimiter
-from .retry import Sleep, api_retrying
-from .stats import ClientStats
+from reconciler.genesys.auth import TokenProvider
+from reconciler.genesys.config import Target
+from reconciler.genesys.errors import CORRELATION_HEADER, error_from_exception, error_from_response, is_ambiguous
+from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.pacing import Clock, Pacer, RateLimiter
+from reconciler.genesys.retry import Sleep, api_retrying
+from reconciler.genesys.stats import ClientStats
+from reconciler.kinds import Kind, PostWriteHook, Publish, ReferenceRead
 
 log = logging.getLogger("reconciler.genesys")
 
@@ -149,7 +149,7 @@ class GenesysClient:
         """
         transport = kwargs.pop("transport", None)
         if target.kind == "sandbox" and transport is None:
-            from ..sandbox import SandboxOptions, embedded_transport
+            from reconciler.sandbox import SandboxOptions, embedded_transport
 
             options = sandbox_options or SandboxOptions()
             if target.sandbox_db is not None:
@@ -242,7 +242,7 @@ class GenesysClient:
         return found
 
     async def get(self, kind: Kind, object_id: str) -> dict[str, Any]:
-        """One object by id (a singleton: the one); :class:`~reconciler.errors.NotFoundError` if there is none."""
+        """One object by id (a singleton: the one); :class:`~reconciler.core.errors.NotFoundError` if there is none."""
         path = kind.item_path(object_id)
         response, _ = await self._call("GET", path, kind.item_template)
         obj = self._json(response, "GET", path)
@@ -253,7 +253,7 @@ class GenesysClient:
         """``POST`` a new object; after a lost answer, adopt what it created instead of creating twice.
 
         A ``409 duplicate.name`` on the first attempt is a real conflict and raises
-        :class:`~reconciler.errors.DuplicateNameError`.
+        :class:`~reconciler.core.errors.DuplicateNameError`.
         """
         name = str(body["name"])
         path = kind.collection
@@ -285,7 +285,7 @@ class GenesysClient:
     async def update(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         """``PUT`` the whole object with the ``version`` read; never forced.
 
-        ``409 version.mismatch`` raises :class:`~reconciler.errors.VersionMismatchError`
+        ``409 version.mismatch`` raises :class:`~reconciler.core.errors.VersionMismatchError`
         (changed since read); the engine decides whether to plan again. After a lost
         answer the object is read back: at ``version + 1`` with our content, the update
         happened; still at ``version``, it is sent again; anywhere else, it is a mismatch.
@@ -656,7 +656,7 @@ async def _gather(factories: list[Callable[[], Awaitable[T]]]) -> list[T]:
     """Run the calls concurrently; results in order; the first failure cancels the rest and is raised as is.
 
     (A bare task group would wrap it in an ExceptionGroup, which callers catching
-    :class:`~reconciler.errors.ApiError` would miss.)
+    :class:`~reconciler.core.errors.ApiError` would miss.)
     """
     results: list[Any] = [None] * len(factories)
     failure: list[BaseException] = []

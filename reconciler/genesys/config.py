@@ -7,7 +7,7 @@ environment that already drives Terraform drives the reconciler unchanged:
 served sandbox on 127.0.0.1, a proxy). Command-line flags override the environment.
 
 Everything that can be wrong with the settings is found here and raised as one
-:class:`~reconciler.errors.ConfigError`, so that a typo never reaches the network and
+:class:`~reconciler.core.errors.ConfigError`, so that a typo never reaches the network and
 a secret never reaches a message.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
+from reconciler.core.errors import ConfigError
 
 ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
 ENV_CLIENT_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"

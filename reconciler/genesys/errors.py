@@ -1,4 +1,4 @@
-"""Turn an HTTP answer or a transport failure into the one error tree of :mod:`reconciler.errors`.
+"""Turn an HTTP answer or a transport failure into the one error tree of :mod:`reconciler.core.errors`.
 
 The class is chosen from the status and the Genesys ``ErrorBody`` code, never from
 message text. What an error keeps is the status, the code, the server's message, the
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import (
+from reconciler.core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,

@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..errors import ApiError, RateLimitedError, RetryableError
-from .limits import ClientLimits
-from .stats import ClientStats
+from reconciler.core.errors import ApiError, RateLimitedError, RetryableError
+from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.stats import ClientStats
 
 Sleep = Callable[[float], Awaitable[None]]
 

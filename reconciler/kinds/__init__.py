@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import difflib
 
-from . import process_automation_trigger, speech_rule, speech_topic, tts_settings, voice_profile, webhook
-from .base import (
+from reconciler.kinds import process_automation_trigger, speech_rule, speech_topic, tts_settings, voice_profile, webhook
+from reconciler.kinds.base import (
     SERVER_MANAGED,
     FieldIssue,
     IdRefs,
     Kind,
-    LiveCheck,
     Listing,
+    LiveCheck,
     PostWriteHook,
     Publish,
     ReferenceRead,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .base import FieldIssue, Kind, Listing, SpecModel
+from reconciler.kinds.base import FieldIssue, Kind, Listing, SpecModel
 
 COLLECTION = "/api/v2/processautomation/triggers"
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import FieldIssue, Kind, SpecModel
-from .voice_profile import Language
+from reconciler.kinds.base import FieldIssue, Kind, SpecModel
+from reconciler.kinds.voice_profile import Language
 
 
 class Phrase(SpecModel):

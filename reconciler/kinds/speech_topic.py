@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .base import FieldIssue, IdRefs, Kind, Listing, Publish, SpecModel
+from reconciler.kinds.base import FieldIssue, IdRefs, Kind, Listing, Publish, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"
 DIALECT_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"

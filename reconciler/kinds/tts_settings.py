@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import FieldIssue, Kind, LiveCheck, ReferenceRead, Singleton, SpecModel
+from reconciler.kinds.base import FieldIssue, Kind, LiveCheck, ReferenceRead, Singleton, SpecModel
 
 COLLECTION = "/api/v2/integrations/speech/tts/settings"
 ENGINES = "/api/v2/integrations/speech/tts/engines"

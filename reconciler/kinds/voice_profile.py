@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, PlainValidator, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from .base import FieldIssue, Kind, PostWriteHook, SpecModel, type_name
+from reconciler.kinds.base import FieldIssue, Kind, PostWriteHook, SpecModel, type_name
 
 Language = Literal["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "ja-JP", "pt-BR"]
 LANGUAGES: tuple[str, ...] = Language.__args__  # type: ignore[attr-defined]

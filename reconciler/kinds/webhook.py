@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from .base import FieldIssue, Kind, SpecModel
+from reconciler.kinds.base import FieldIssue, Kind, SpecModel
 
 Event = Literal[
     "voice.profile.updated",

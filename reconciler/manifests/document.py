@@ -11,10 +11,10 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ManifestIssue
-from ..kinds import REGISTRY, Kind, unknown_kind_message
-from ..kinds.base import type_name, validate_name
-from ..yamlsource import Path, SourceDocument
+from reconciler.core.errors import ManifestIssue
+from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
+from reconciler.kinds.base import type_name, validate_name
+from reconciler.manifests.yamlsource import Path, SourceDocument
 
 API_VERSION = "reconciler/v1"
 TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")

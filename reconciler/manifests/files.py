@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ManifestIssue
-from ..settings import SETTINGS_FILE
+from reconciler.core.errors import ManifestIssue
+from reconciler.manifests.settings import SETTINGS_FILE
 
 SUFFIXES = (".yaml", ".yml")
 

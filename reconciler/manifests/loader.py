@@ -19,16 +19,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..desired import DesiredObject, Location, ObjectKey
-from ..errors import ManifestError, ManifestIssue
-from ..kinds.base import format_loc
-from ..settings import ProjectSettings, load_settings
-from ..yamlsource import SourceDocument, load_documents
-from .document import ParsedDocument, parse_document
-from .files import digest, discover, display
-from .placeholders import substitute
-from .references import declared_value, identity_issues, reference_issues
-from .spec import check_spec
+from reconciler.core.errors import ManifestError, ManifestIssue
+from reconciler.core.keys import Location, ObjectKey
+from reconciler.kinds.base import format_loc
+from reconciler.manifests.desired import DesiredObject
+from reconciler.manifests.document import ParsedDocument, parse_document
+from reconciler.manifests.files import digest, discover, display
+from reconciler.manifests.placeholders import substitute
+from reconciler.manifests.references import declared_value, identity_issues, reference_issues
+from reconciler.manifests.settings import ProjectSettings, load_settings
+from reconciler.manifests.spec import check_spec
+from reconciler.manifests.yamlsource import SourceDocument, load_documents
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..desired import ENV_NAME, PLACEHOLDER, REF_BODY, ObjectKey
-from ..kinds import Kind
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import Kind
+from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
 
 Path = tuple[str | int, ...]
 

@@ -11,10 +11,11 @@ import difflib
 import json
 from collections.abc import Mapping, Sequence
 
-from ..desired import DesiredObject, Location, ObjectKey, Reference
-from ..errors import ManifestIssue
-from ..graph import describe_cycle, find_cycles
-from ..kinds import REGISTRY, unknown_kind_message
+from reconciler.core.errors import ManifestIssue
+from reconciler.core.graph import describe_cycle, find_cycles
+from reconciler.core.keys import Location, ObjectKey
+from reconciler.kinds import REGISTRY, unknown_kind_message
+from reconciler.manifests.desired import DesiredObject, Reference
 
 
 def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:

@@ -9,13 +9,13 @@ message shows a value that came from the environment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..kinds import Kind
-from ..suggest import join_alternatives, suggest_field
-from .placeholders import Path, Substitution
+from reconciler.core.suggest import join_alternatives, suggest_field
+from reconciler.kinds import Kind
+from reconciler.manifests.placeholders import Path, Substitution
 
 UNKNOWN_FIELD = "unknown field"
 

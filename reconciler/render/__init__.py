@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from ..drift import DriftReport
-from ..plan import Plan
-from ..result import ApplyResult
-from . import json as json_render
-from . import markdown, text
-from .markdown import MAX_CHARS
+from reconciler.apply.result import ApplyResult
+from reconciler.plan.drift import DriftReport
+from reconciler.plan.model import Plan
+from reconciler.render import json as json_render
+from reconciler.render import markdown, text
+from reconciler.render.markdown import MAX_CHARS
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")

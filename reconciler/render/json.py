@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..drift import DriftReport
-from ..plan import Plan
-from ..result import ApplyResult
+from reconciler.apply.result import ApplyResult
+from reconciler.plan.drift import DriftReport
+from reconciler.plan.model import Plan
 
 
 def _document(kind: str, model: BaseModel) -> str:

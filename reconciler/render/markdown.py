@@ -17,11 +17,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..drift import DriftReport
-from ..kinds import KINDS
-from ..plan import Action, FieldChange, Plan, ResourceChange
-from ..result import ApplyResult, Outcome
-from .values import VERBS, action_counts, counts_phrase, plural, show, shown_fields
+from reconciler.apply.result import ApplyResult, Outcome
+from reconciler.kinds import KINDS
+from reconciler.plan.drift import DriftReport
+from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
+from reconciler.render.values import VERBS, action_counts, counts_phrase, plural, show, shown_fields
 
 #: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
 MAX_CHARS = 65_000

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..drift import DriftReport
-from ..plan import Action, FieldChange, Plan, ResourceChange, summary_line
-from ..result import OUTCOME_LABELS, ApplyResult, Outcome
-from .values import VERBS, plural, show, shown_fields
+from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, Outcome
+from reconciler.plan.drift import DriftReport
+from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
+from reconciler.render.values import VERBS, plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
 _ACTION_COLOR = {

@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..desired import KNOWN_AFTER_APPLY, SENSITIVE
-from ..plan import ACTION_ORDER, Action, FieldChange, ResourceChange
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
+from reconciler.plan.model import ACTION_ORDER, Action, FieldChange, ResourceChange
 
 MARKERS = frozenset({SENSITIVE, KNOWN_AFTER_APPLY})
 

@@ -63,7 +63,7 @@ class SandboxOptions:
 
 def create_app(options: SandboxOptions | None = None) -> Starlette:
     """The sandbox as a Starlette (ASGI) application over ``options.db_path``."""
-    from .app import build_app
+    from reconciler.sandbox.app import build_app
 
     return build_app(options or SandboxOptions())
 
@@ -74,7 +74,7 @@ def embedded_transport(options: SandboxOptions | None = None) -> httpx.AsyncBase
     A response the sandbox drops (``drop_rate``) surfaces as
     :class:`httpx.RemoteProtocolError`, exactly like a closed connection would.
     """
-    from .transport import EmbeddedTransport
+    from reconciler.sandbox.transport import EmbeddedTransport
 
     return EmbeddedTransport(create_app(options or SandboxOptions()))
 

@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .edge import ADMIN_PREFIX
-from .responses import JSON, bad_request
+from reconciler.sandbox.edge import ADMIN_PREFIX
+from reconciler.sandbox.responses import JSON, bad_request
 
 if TYPE_CHECKING:
-    from .app import SandboxState
+    from reconciler.sandbox.app import SandboxState
 
 
 class Stats:
@@ -74,7 +74,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         return JSON(state.stats.snapshot())
 
     async def register_client(request: Request) -> Response:
-        from .resources import json_object
+        from reconciler.sandbox.resources import json_object
 
         body = await json_object(request)
         issues: list[tuple[str, str]] = []

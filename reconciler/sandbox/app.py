@@ -19,16 +19,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from ..kinds import KINDS, PostWriteHook
-from . import SandboxOptions
-from .admin import Stats, admin_routes
-from .auth import Authority
-from .catalog import catalog_routes
-from .edge import Edge
-from .faults import Fault, FaultInjector, RateLimiter
-from .resources import collection_routes, hook_route
-from .responses import JSON, ApiProblem, problem_response
-from .store import Store
+from reconciler.kinds import KINDS, PostWriteHook
+from reconciler.sandbox import SandboxOptions
+from reconciler.sandbox.admin import Stats, admin_routes
+from reconciler.sandbox.auth import Authority
+from reconciler.sandbox.catalog import catalog_routes
+from reconciler.sandbox.edge import Edge
+from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
+from reconciler.sandbox.resources import collection_routes, hook_route
+from reconciler.sandbox.responses import JSON, ApiProblem, problem_response
+from reconciler.sandbox.store import Store
 
 
 class SandboxState:
@@ -91,7 +91,7 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         return JSON(answer, headers={"Cache-Control": "no-store"})
 
     async def openapi(request: Request) -> Response:
-        from .openapi import document
+        from reconciler.sandbox.openapi import document
 
         return JSON(document())
 

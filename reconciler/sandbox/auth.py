@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from ..kinds import KINDS
-from .responses import ApiProblem, bad_request
-from .store import Store, TokenRecord
+from reconciler.kinds import KINDS
+from reconciler.sandbox.responses import ApiProblem, bad_request
+from reconciler.sandbox.store import Store, TokenRecord
 
 
 def all_scopes() -> frozenset[str]:

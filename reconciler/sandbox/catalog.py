@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..kinds import KINDS, Kind, ReferenceRead
-from .listing import int_param
-from .responses import JSON, ApiProblem
+from reconciler.kinds import KINDS, Kind, ReferenceRead
+from reconciler.sandbox.listing import int_param
+from reconciler.sandbox.responses import JSON, ApiProblem
 
 if TYPE_CHECKING:
-    from .app import SandboxState
+    from reconciler.sandbox.app import SandboxState
 
 #: the platform's TTS engine listing (a kind's live check names it as a ReferenceRead)
 ENGINES = "/api/v2/integrations/speech/tts/engines"
@@ -142,7 +142,7 @@ def _flag(request: Request, name: str) -> bool:
     if raw is None:
         return False
     if raw.lower() not in ("true", "false"):
-        from .responses import bad_request
+        from reconciler.sandbox.responses import bad_request
 
         raise bad_request([(name, "must be true or false")], "query")
     return raw.lower() == "true"

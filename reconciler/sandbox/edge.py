@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .responses import CORRELATION_HEADER, ApiProblem, JSON
+from reconciler.sandbox.responses import CORRELATION_HEADER, JSON, ApiProblem
 
 log = logging.getLogger("reconciler.sandbox")
 

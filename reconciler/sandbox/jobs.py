@@ -17,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..kinds import Kind, Publish
-from .resources import json_object, now_iso
-from .responses import JSON, ApiProblem, bad_request
-from .store import Missing
+from reconciler.kinds import Kind, Publish
+from reconciler.sandbox.resources import json_object, now_iso
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.store import Missing
 
 if TYPE_CHECKING:
-    from .app import SandboxState
-    from .store import Store
+    from reconciler.sandbox.app import SandboxState
+    from reconciler.sandbox.store import Store
 
 #: polls a job answers ``Running`` before it completes
 POLLS_TO_COMPLETE = 2

@@ -23,12 +23,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..kinds import Kind
-from .present import present
-from .responses import JSON, bad_request
+from reconciler.kinds import Kind
+from reconciler.sandbox.present import present
+from reconciler.sandbox.responses import JSON, bad_request
 
 if TYPE_CHECKING:
-    from .store import Store
+    from reconciler.sandbox.store import Store
 
 #: the sandbox's own bound on pageNumber (the contract sets none; SQLite offsets are finite)
 PAGE_NUMBER_MAX = 1_000_000_000

@@ -19,10 +19,20 @@ import sys
 from functools import lru_cache
 from typing import Any
 
-from ..kinds import KINDS
-from .catalog import reference_reads
-from .openapi_kinds import JSON_MEDIA, REF, RESPONSE_NAMES, errors, kind_paths, kind_schemas, ok, query, ref
-from .responses import CORRELATION_HEADER
+from reconciler.kinds import KINDS
+from reconciler.sandbox.catalog import reference_reads
+from reconciler.sandbox.openapi_kinds import (
+    JSON_MEDIA,
+    REF,
+    RESPONSE_NAMES,
+    errors,
+    kind_paths,
+    kind_schemas,
+    ok,
+    query,
+    ref,
+)
+from reconciler.sandbox.responses import CORRELATION_HEADER
 
 _HEADERS = {
     "CorrelationId": {

@@ -12,10 +12,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..kinds import Kind
-from ..kinds.base import NAME_MAX
-from .listing import PAGE_NUMBER_MAX
-from .responses import CORRELATION_HEADER
+from reconciler.kinds import Kind
+from reconciler.kinds.base import NAME_MAX
+from reconciler.sandbox.listing import PAGE_NUMBER_MAX
+from reconciler.sandbox.responses import CORRELATION_HEADER
 
 REF = "#/components/schemas/{model}"
 JSON_MEDIA = "application/json"

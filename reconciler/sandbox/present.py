@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..kinds import Kind
+from reconciler.kinds import Kind
 
 #: server fields shown last, in this order, as Genesys does
 TRAILER = ("version", "dateCreated", "dateModified", "selfUri")

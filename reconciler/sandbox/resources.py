@@ -26,14 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..kinds import Kind, PostWriteHook
-from ..kinds.base import FieldIssue, SpecModel, canonical_json
-from .present import present
-from .responses import JSON, ApiProblem, bad_request
-from .store import DuplicateName, Missing, VersionMismatch
+from reconciler.kinds import Kind, PostWriteHook
+from reconciler.kinds.base import FieldIssue, SpecModel, canonical_json
+from reconciler.sandbox.present import present
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.store import DuplicateName, Missing, VersionMismatch
 
 if TYPE_CHECKING:
-    from .app import SandboxState
+    from reconciler.sandbox.app import SandboxState
 
 PAGE_SIZE_DEFAULT = 25
 PAGE_SIZE_MAX = 100
@@ -77,7 +77,7 @@ def _issues(issues: list[FieldIssue]) -> ApiProblem:
 
 
 def _live_issues(kind: Kind, model: SpecModel) -> list[tuple[str, str]]:
-    from .catalog import check_live
+    from reconciler.sandbox.catalog import check_live
 
     return check_live(kind, model)
 
@@ -95,7 +95,7 @@ def check_writable(kind: Kind, model: SpecModel | None, issues: list[FieldIssue]
 def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     """The endpoints of one kind's collection (a singleton's two, else the five)."""
     if kind.singleton is not None:
-        from .singleton import singleton_routes
+        from reconciler.sandbox.singleton import singleton_routes
 
         return singleton_routes(kind, state)
     store = state.store
@@ -105,7 +105,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         return str(body["name"])
 
     async def list_objects(request: Request) -> Response:
-        from .listing import list_page
+        from reconciler.sandbox.listing import list_page
 
         await state.guard(request, kind.read_scope, write=False)
         return await list_page(kind, store, request)
@@ -233,7 +233,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         Route(item, delete_object, methods=["DELETE"], name=f"{kind.name}.delete"),
     ]
     if kind.publish is not None:
-        from .jobs import job_routes
+        from reconciler.sandbox.jobs import job_routes
 
         routes.extend(job_routes(kind, kind.publish, state))
     return routes

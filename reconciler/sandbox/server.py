@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from . import SandboxOptions, create_app
-from .edge import DroppedResponse
+from reconciler.sandbox import SandboxOptions, create_app
+from reconciler.sandbox.edge import DroppedResponse
 
 
 class _HideDrops(logging.Filter):

@@ -15,14 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..kinds import Kind
-from .present import present
-from .resources import _stored_spec, check_writable, json_object, now_iso
-from .responses import JSON
+from reconciler.kinds import Kind
+from reconciler.sandbox.present import present
+from reconciler.sandbox.resources import _stored_spec, check_writable, json_object, now_iso
+from reconciler.sandbox.responses import JSON
 
 if TYPE_CHECKING:
-    from .app import SandboxState
-    from .store import Store
+    from reconciler.sandbox.app import SandboxState
+    from reconciler.sandbox.store import Store
 
 
 def _stored(kind: Kind, store: Store) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 from starlette.types import ASGIApp
 
-from .edge import DroppedResponse
+from reconciler.sandbox.edge import DroppedResponse
 
 
 class EmbeddedTransport(httpx.AsyncBaseTransport):

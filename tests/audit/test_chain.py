@@ -20,7 +20,7 @@ from reconciler.audit.records import (
     record_hash,
 )
 from reconciler.audit.verify import verify_log
-from reconciler.errors import AuditError
+from reconciler.core.errors import AuditError
 
 from .conftest import SOURCE, lines_of, open_trail, records_of, write_run
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.audit.redact import Redactor
-from reconciler.cli import main
-from reconciler.desired import SENSITIVE
-from reconciler.errors import ConflictError
+from reconciler.cli.main import main
+from reconciler.core.errors import ConflictError
+from reconciler.manifests.desired import SENSITIVE
 
 from .conftest import Receiver, open_trail, records_of
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import RateLimitedError
+from reconciler.core.errors import RateLimitedError
 
 from .conftest import open_trail, records_of
 

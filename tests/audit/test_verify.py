@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reconciler.audit.log import AuditLog
 from reconciler.audit.verify import AuditChainError, verify_log
-from reconciler.errors import AuditError
+from reconciler.core.errors import AuditError
 
 from .conftest import lines_of, open_trail, records_of, write_run
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
 from reconciler.kinds import REGISTRY
 

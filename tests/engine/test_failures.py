@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import RunOptions, apply, plan_paths
-from reconciler.errors import ServerError
+from reconciler.app.engine import RunOptions, apply, plan_paths
+from reconciler.apply.result import Outcome
+from reconciler.core.errors import ServerError
 from reconciler.genesys import GenesysClient, resolve_target
 from reconciler.kinds import Kind
-from reconciler.result import Outcome
 
 from ._support import SECRET, make_project
 
@@ -45,7 +45,7 @@ def test_failure_skips_dependents_only_and_rerun_converges(
     env = {"CRM_WEBHOOK_PASSWORD": SECRET}
     plan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
 
-    import reconciler.engine as engine
+    import reconciler.app.engine as engine
 
     real_apply_plan = engine.apply_plan
 
@@ -88,7 +88,7 @@ def test_api_error_text_in_the_audit_log_never_carries_an_env_value(
                                   method="POST", path=kind.collection, correlation_id="c-1")
             return await self._client.create(kind, body)
 
-    import reconciler.engine as engine
+    import reconciler.app.engine as engine
 
     real_apply_plan = engine.apply_plan
 

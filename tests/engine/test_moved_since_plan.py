@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import RunOptions, apply, plan_paths
+from reconciler.app.engine import RunOptions, apply, plan_paths
+from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.genesys import GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY, Kind
-from reconciler.plan import Plan
-from reconciler.result import ApplyResult, Outcome
+from reconciler.plan.model import Plan
 
 from ._support import SECRET, Project, make_project
 
@@ -62,7 +62,7 @@ def options(project: Project) -> RunOptions:
 
 def _apply_with(plan: Plan, options: RunOptions, project: Project, monkeypatch: pytest.MonkeyPatch,
                 name: str, act: Callable[[GenesysClient], Awaitable[Any]]) -> ApplyResult:
-    import reconciler.engine as engine
+    import reconciler.app.engine as engine
 
     real = engine.apply_plan
 

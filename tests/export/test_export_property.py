@@ -14,12 +14,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.export import ExportedObject, build_export, render_object, write_export
+from reconciler.export.exporter import ExportedObject, build_export, render_object, write_export
 from reconciler.kinds import REGISTRY
 from reconciler.manifests import load_manifests
-from reconciler.plan import Action
-from reconciler.planner import build_plan
-from reconciler.yamlsource import load_documents
+from reconciler.manifests.yamlsource import load_documents
+from reconciler.plan.builder import build_plan
+from reconciler.plan.model import Action
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "ja-JP", "pt-BR"]
 VOICES = {"polly-": "amazon_polly", "azure-": "azure_tts", "google-": "google_tts"}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.errors import ConfigError, ExportError
-from reconciler.export import (
+from reconciler.core.errors import ConfigError, ExportError
+from reconciler.export.exporter import (
     build_export,
     kebab,
     live_spec,
@@ -184,7 +184,7 @@ class TestRendering:
     def test_the_document_reads_back_the_same(self) -> None:
         export = build_export({"SpeechRule": [rule("R", description="multi\nline: yes", tags=["yes", "null", "0x1F", "1e3", "~", "-", "#x", "a: b"])]})
         obj = export.objects[0]
-        from reconciler.yamlsource import load_documents
+        from reconciler.manifests.yamlsource import load_documents
 
         (doc,), problems = load_documents(render_object(obj, "s.json"))
         assert problems == [] and doc.value == obj.document()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import AuthenticationError, ServerError, TransportError
+from reconciler.core.errors import AuthenticationError, ServerError, TransportError
 from reconciler.genesys import ClientLimits, ClientStats, GenesysClient, Target
 from reconciler.genesys.auth import TokenProvider
 

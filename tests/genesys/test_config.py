@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ConfigError
+from reconciler.core.errors import ConfigError
 from reconciler.genesys import REGIONS, Target, login_url_for, region_api_url, resolve_target
 
 SECRET = "very-secret-value-42"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import (
+from reconciler.core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,

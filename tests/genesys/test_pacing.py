@@ -7,7 +7,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import ConfigError
+from reconciler.core.errors import ConfigError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.genesys.pacing import RateLimiter
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import NotFoundError
+from reconciler.core.errors import NotFoundError
 from reconciler.genesys import GenesysClient
 
 from ._support import RULE, VOICE, envelope

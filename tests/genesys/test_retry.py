@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import (
+from reconciler.core.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.errors import DuplicateNameError, NotFoundError, ServerError, VersionMismatchError
+from reconciler.core.errors import DuplicateNameError, NotFoundError, ServerError, VersionMismatchError
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import PostWriteHook
 

@@ -15,9 +15,11 @@ import anyio
 import httpx
 import pytest
 
-from reconciler.errors import DuplicateNameError, VersionMismatchError
+from reconciler.core.errors import DuplicateNameError, VersionMismatchError
 from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 from reconciler.kinds import Kind
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxOptions
 

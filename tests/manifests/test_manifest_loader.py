@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import Location, ObjectKey
-from reconciler.errors import ManifestError
+from reconciler.core.errors import ManifestError
+from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests import ManifestSet, load_manifests
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.settings import ProjectSettings, PruneSettings, load_settings
+from reconciler.manifests.settings import ProjectSettings, PruneSettings, load_settings
 
 
 def load(tmp_path: Path, text: str) -> tuple[ProjectSettings, list[str]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.desired import DesiredObject, Location, ObjectKey
-from reconciler.errors import PlanError
-from reconciler.graph import ReferenceCycleError, dependencies, find_cycles, reference_order
+from reconciler.core.errors import PlanError
+from reconciler.core.graph import ReferenceCycleError, dependencies, find_cycles, reference_order
+from reconciler.core.keys import Location, ObjectKey
+from reconciler.manifests.desired import DesiredObject
 
 
 def obj(kind: str, name: str, *refs: str) -> DesiredObject:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from reconciler.kinds import KINDS
-from reconciler.schemas import MANIFEST, build_schemas, main, render
+from reconciler.manifests.schemas import MANIFEST, build_schemas, main, render
 
 from .corpus_cases import CORPUS, SCHEMA_CASES, Case
 
@@ -48,7 +48,7 @@ def field_path(field: str) -> list[str | int]:
 class TestDrift:
     def test_checked_in_schemas_equal_the_generated_ones(self) -> None:
         for name, schema in build_schemas().items():
-            assert (SCHEMAS / name).read_text() == render(schema), f"{name} drifted: run python -m reconciler.schemas"
+            assert (SCHEMAS / name).read_text() == render(schema), f"{name} drifted: run python -m reconciler.manifests.schemas"
 
     def test_no_stray_schema_files(self) -> None:
         assert {p.name for p in SCHEMAS.glob("*.json")} == set(build_schemas())

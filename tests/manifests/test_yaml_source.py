@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reconciler.yamlsource import load_documents, plain_scalar
+from reconciler.manifests.yamlsource import load_documents, plain_scalar
 
 
 class TestMarks:

@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.desired import DesiredObject, Location, ObjectKey, resolve
+from reconciler.core.keys import Location, ObjectKey
 from reconciler.kinds import REGISTRY
-from reconciler.plan import Plan
-from reconciler.planner import PrunePolicy, build_plan
+from reconciler.manifests.desired import DesiredObject, resolve
+from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.model import Plan
 
 #: A secret value that must never appear in any output.
 SECRET = "hunter2-Zq8-TOPSECRET"

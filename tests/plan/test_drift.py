@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.drift import DriftReport, compute_drift, drift_from_plan
-from reconciler.planner import PrunePolicy
+from reconciler.plan.builder import PrunePolicy
+from reconciler.plan.drift import DriftReport, compute_drift, drift_from_plan
 
 from ._support import DIGEST, ENV, FIXED_TIME, TARGET, TARGET_DESCRIPTION, applied, live_hook, plan_of, sample, voice
 

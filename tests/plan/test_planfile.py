@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import PlanFileError
-from reconciler.plan import Plan
-from reconciler.planfile import checksum, is_plan_file, load_plan, save_plan
-from reconciler.planner import PrunePolicy
+from reconciler.core.errors import PlanFileError
+from reconciler.plan.builder import PrunePolicy
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import checksum, is_plan_file, load_plan, save_plan
 
 from ._support import ENV, SECRET, TARGET, TEAM_TOKEN, applied, live_hook, plan_of, sample
 

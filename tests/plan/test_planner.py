@@ -6,12 +6,12 @@ import copy
 
 import pytest
 
-import reconciler.fielddiff
-from reconciler.desired import KNOWN_AFTER_APPLY, SENSITIVE
-from reconciler.errors import ConfigError
-from reconciler.graph import ReferenceCycleError
-from reconciler.plan import Action, Plan
-from reconciler.planner import PrunePolicy
+import reconciler.plan.fielddiff
+from reconciler.core.errors import ConfigError
+from reconciler.core.graph import ReferenceCycleError
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
+from reconciler.plan.builder import PrunePolicy
+from reconciler.plan.model import Action, Plan
 
 from ._support import (
     ENV,
@@ -84,7 +84,7 @@ class TestNoChangeAfterApply:
         def boom(*args: object, **kwargs: object) -> None:
             raise AssertionError("DeepDiff called for an unchanged object")
 
-        monkeypatch.setattr(reconciler.fielddiff, "DeepDiff", boom)
+        monkeypatch.setattr(reconciler.plan.fielddiff, "DeepDiff", boom)
         objects = [voice(f"Voice {i}") for i in range(2000)] + [rule(f"Rule {i}") for i in range(500)]
         plan = plan_of(objects, applied(objects))
         assert plan.summary["no-op"] == 2500

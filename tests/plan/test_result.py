@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, ResourceChange
-from reconciler.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.plan.model import Action, ResourceChange
 
 CREATE = ResourceChange(kind="VoiceProfile", name="Main", action=Action.CREATE)
 UPDATE = ResourceChange(kind="Webhook", name="Hook", action=Action.UPDATE, object_id="w-1", live_version=3)

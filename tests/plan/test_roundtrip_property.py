@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.kinds import REGISTRY
-from reconciler.plan import Action
+from reconciler.plan.model import Action
 
 from ._support import ENV, applied, desired, plan_of
 

@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from engine._support import REPO
+from engine._support import Project as EngineProject
+
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import REGISTRY
 
-from engine._support import REPO
-from engine._support import Project as EngineProject
 TOPIC = REGISTRY["SpeechTopic"]
 TTS = REGISTRY["TtsSettings"]
 TRIGGER = REGISTRY["ProcessAutomationTrigger"]

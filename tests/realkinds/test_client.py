@@ -64,7 +64,7 @@ class TestCursorListing:
         assert count(client, "GET", TOPICS) == 1 and count(client, "GET", TOPICS + "/{id}") == 2
 
     def test_a_next_uri_leaving_the_collection_is_refused(self, tmp_path: Path) -> None:
-        from reconciler.errors import ServerError
+        from reconciler.core.errors import ServerError
 
         client = GenesysClient.for_target(resolve_target(target="sandbox", sandbox_db=str(tmp_path / "s.db"), env={}))
         response = type("R", (), {"status_code": 200, "headers": {}})()

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.errors import BadRequestError
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.result import Outcome
+from reconciler.core.errors import BadRequestError
 from reconciler.kinds import Kind, Publish
-from reconciler.plan import Action, FieldChange, Plan, ResourceChange
-from reconciler.result import Outcome
+from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 
 from ._support import TRIGGER, topic_body, trigger_body
 

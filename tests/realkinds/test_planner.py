@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.desired import KNOWN_AFTER_APPLY, DesiredObject, Location
-from reconciler.errors import ConfigError
-from reconciler.plan import Action, Plan, summary_line
-from reconciler.planner import PrunePolicy, build_plan
+from reconciler.core.errors import ConfigError
+from reconciler.core.keys import Location
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, DesiredObject
+from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.model import Action, Plan, summary_line
 from reconciler.render import render_plan
 
 from ._support import TOPIC, TRIGGER, TTS, trigger_body

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError
+from reconciler.core.errors import ManifestError
 from reconciler.manifests import load_manifests
 
 from ._support import REPO, TOPIC, TRIGGER, TTS

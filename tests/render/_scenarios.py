@@ -18,10 +18,10 @@ from plan._support import (
     voice,
 )
 
-from reconciler.drift import DriftReport, drift_from_plan
-from reconciler.plan import Action, Plan
-from reconciler.planner import PrunePolicy
-from reconciler.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.plan.builder import PrunePolicy
+from reconciler.plan.drift import DriftReport, drift_from_plan
+from reconciler.plan.model import Action, Plan
 
 TOOL_VERSION = "0.0.0-golden"
 

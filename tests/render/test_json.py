@@ -53,7 +53,7 @@ def test_every_key_is_documented() -> None:
 
 
 def test_plan_json_round_trips_to_the_model() -> None:
-    from reconciler.plan import COMPUTED_PLAN_FIELDS, Plan
+    from reconciler.plan.model import COMPUTED_PLAN_FIELDS, Plan
 
     plan = full_plan()
     document = json.loads(render_plan(plan, "json"))

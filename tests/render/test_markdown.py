@@ -7,7 +7,7 @@ import re
 import pytest
 from plan._support import applied, desired, plan_of, voice
 
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.render import MAX_CHARS, render_plan
 from reconciler.render.markdown import code
 

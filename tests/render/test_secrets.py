@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from plan._support import SECRET, TEAM_TOKEN
 
-from reconciler.planfile import save_plan
+from reconciler.plan.planfile import save_plan
 from reconciler.render import FORMATS, render_apply, render_drift, render_plan
 
 from ._scenarios import apply_result, drift_report, full_plan, refused_plan

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from sandbox_data import valid
+
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import anyio
 
+import anyio
 import httpx
 import pytest
+from sandbox_data import assert_error, valid
 
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.auth import all_scopes
-from sandbox_data import assert_error, valid
 
 pytestmark = pytest.mark.anyio
 

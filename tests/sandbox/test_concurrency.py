@@ -13,9 +13,11 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
 from sandbox_data import valid
+
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 
 GRANT = {"grant_type": "client_credentials"}
 CREDENTIALS = ("sandbox", "sandbox-secret")

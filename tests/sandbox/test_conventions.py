@@ -6,10 +6,12 @@ import uuid
 
 import httpx
 import pytest
-
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
-from reconciler.sandbox.transport import EmbeddedTransport
 from sandbox_data import assert_error, valid
+
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
+from reconciler.sandbox.transport import EmbeddedTransport
 
 pytestmark = pytest.mark.anyio
 

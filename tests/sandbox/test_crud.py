@@ -9,12 +9,14 @@ from datetime import datetime
 
 import httpx
 import pytest
+from sandbox_data import assert_error, valid
 
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 from reconciler.kinds import SERVER_MANAGED, Kind
 from reconciler.kinds.base import canonical_json
 from reconciler.sandbox import embedded_transport
-from sandbox_data import assert_error, valid
 
 pytestmark = pytest.mark.anyio
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

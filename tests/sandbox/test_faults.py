@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 import anyio
 import httpx
 import pytest
+from sandbox_data import assert_error, valid
 
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
-from sandbox_data import assert_error, valid
 
 KIND = KINDS[0]
 GRANT = {"grant_type": "client_credentials"}

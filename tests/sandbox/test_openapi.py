@@ -11,11 +11,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sandbox_data import valid
 from starlette.routing import Route
 
 from reconciler.kinds import CONTRACT_KINDS, KINDS
 from reconciler.sandbox.openapi import document
-from sandbox_data import valid
 
 REGENERATE = "python -m reconciler.sandbox.openapi > reconciler/sandbox/openapi.json"
 
@@ -99,6 +99,8 @@ async def test_a_lifecycle_conforms_to_the_document(api, kind) -> None:
 def test_property_based_no_5xx_and_every_response_conforms(tmp_path) -> None:
     """Schemathesis generates valid and invalid requests for every operation of the
     document; the sandbox must never answer 5xx nor anything the document does not allow."""
+    import anyio
+    import httpx
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -111,8 +113,6 @@ def test_property_based_no_5xx_and_every_response_conforms(tmp_path) -> None:
         response_schema_conformance,
         status_code_conformance,
     )
-    import anyio
-    import httpx
 
     from reconciler.sandbox import SandboxOptions, create_app
     from reconciler.sandbox.transport import EmbeddedTransport

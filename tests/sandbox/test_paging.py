@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from reconciler.kinds import CONTRACT_KINDS as KINDS  # the seed contract's conventions; tests/realkinds covers the platform kinds
-from reconciler.kinds import Kind
 from sandbox_data import assert_error, valid
+
+from reconciler.kinds import (
+    CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
+)
+from reconciler.kinds import Kind
 
 pytestmark = pytest.mark.anyio
 by_kind = pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)

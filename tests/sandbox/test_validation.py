@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sandbox_data import assert_error, fields, valid
 
 from reconciler.kinds import REGISTRY
-from sandbox_data import assert_error, fields, valid
 
 pytestmark = pytest.mark.anyio
 

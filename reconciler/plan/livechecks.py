@@ -4,7 +4,7 @@ Some rules cannot be checked offline: whether the TTS engine a manifest names ex
 in *this* org, and offers that voice for that language. Before planning, each
 reference listing the declared kinds need is read once (read-only, paced like every
 call), each declared object of those kinds is checked against it, and every broken
-rule comes back as a :class:`~reconciler.errors.ManifestIssue` located at the field
+rule comes back as a :class:`~reconciler.core.errors.ManifestIssue` located at the field
 in its file, exactly like an offline validation error. Values that came from the
 environment never appear in a message.
 """
@@ -15,10 +15,11 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from .desired import DesiredObject, Location, resolve
-from .errors import ManifestIssue
-from .kinds import REGISTRY, ReferenceRead
-from .kinds.base import format_loc
+from reconciler.core.errors import ManifestIssue
+from reconciler.core.keys import Location
+from reconciler.kinds import REGISTRY, ReferenceRead
+from reconciler.kinds.base import format_loc
+from reconciler.manifests.desired import DesiredObject, resolve
 
 
 class ReferenceReader(Protocol):

@@ -34,12 +34,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .desired import PLACEHOLDER, REF_BODY, iter_strings
-from .errors import ConfigError, ExportError
-from .kinds import KINDS, REGISTRY, Kind, unknown_kind_message
-from .manifests.document import API_VERSION
-from .schemas import MANIFEST
-from .yamlsource import _FLOAT as YAML12_FLOAT  # the loader's own rule for numbers
+from reconciler.core.errors import ConfigError, ExportError
+from reconciler.kinds import KINDS, REGISTRY, Kind, unknown_kind_message
+from reconciler.manifests.desired import PLACEHOLDER, REF_BODY, iter_strings
+from reconciler.manifests.document import API_VERSION
+from reconciler.manifests.schemas import MANIFEST
+from reconciler.manifests.yamlsource import _FLOAT as YAML12_FLOAT  # the loader's own rule for numbers
 
 LiveState = Mapping[str, Sequence[Mapping[str, Any]]]
 
@@ -494,7 +494,7 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
 
 def other_manifests(out_dir: Path, written: Iterable[Path]) -> list[Path]:
     """YAML files already in ``out_dir`` that the export did not write: a plan reads them too."""
-    from .manifests.files import discover
+    from reconciler.manifests.files import discover
 
     ours = {p.resolve() for p in written}
     return [p for p in discover([out_dir]).files if p.resolve() not in ours]
@@ -512,8 +512,8 @@ async def read_selected(
     not let this client read (``403``) export nothing, with a line in ``warnings``: a
     real org has no seed-contract endpoints, so exporting "every kind" skips them.
     """
-    from .engine import read_live
-    from .genesys import open_client
+    from reconciler.app.engine import read_live
+    from reconciler.genesys import open_client
 
     async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
         live = await read_live(

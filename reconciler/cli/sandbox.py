@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
 
 
 @click.group()
@@ -53,9 +53,9 @@ def serve(
     Point the reconciler (or the official SDK) at it with
     GENESYSCLOUD_API_URL=http://HOST:PORT.
     """
-    from ..errors import ConfigError
-    from . import SandboxOptions
-    from .server import run
+    from reconciler.core.errors import ConfigError
+    from reconciler.sandbox import SandboxOptions
+    from reconciler.sandbox.server import run
 
     if fail_rate + drop_rate > 1:
         raise ConfigError("--fail-rate plus --drop-rate must not exceed 1")

@@ -25,9 +25,9 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
-from .desired import PLACEHOLDER, SENSITIVE
-from .kinds.base import canonical_json, format_loc
-from .plan import FieldChange
+from reconciler.kinds.base import canonical_json, format_loc
+from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE
+from reconciler.plan.model import FieldChange
 
 #: a path inside an object: keys and list indexes; ``None`` in a pattern matches any index
 Path = tuple[str | int, ...]

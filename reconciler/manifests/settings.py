@@ -23,11 +23,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ManifestIssue
-from .kinds import REGISTRY
-from .kinds.base import format_loc, issue_from_pydantic
-from .suggest import suggest_field
-from .yamlsource import load_documents
+from reconciler.core.errors import ManifestIssue
+from reconciler.core.suggest import suggest_field
+from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import format_loc, issue_from_pydantic
+from reconciler.manifests.yamlsource import load_documents
 
 SETTINGS_FILE = "reconciler.yaml"
 

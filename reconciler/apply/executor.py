@@ -19,7 +19,7 @@ makes sure that a failure costs only what depends on it:
   creates the declared one: two audited writes, one outcome;
 - objects whose kind publishes (``Kind.publish``) and whose spec asks for it are
   published after every write, by one job per kind that apply waits for
-  (:mod:`reconciler.publishing`); an update that only changes the publish flag writes
+  (:mod:`reconciler.apply.publishing`); an update that only changes the publish flag writes
   nothing but the job.
 
 Every write is announced to the audit trail before it is sent and its outcome recorded
@@ -35,8 +35,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .desired import KNOWN_AFTER_APPLY, ObjectKey, resolve
-from .errors import (
+from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.core.errors import (
     ApiError,
     DuplicateNameError,
     NotFoundError,
@@ -44,9 +44,10 @@ from .errors import (
     StaleObjectError,
     VersionMismatchError,
 )
-from .kinds import REGISTRY, Kind, PostWriteHook, Publish
-from .plan import Action, Plan, ResourceChange
-from .result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import REGISTRY, Kind, PostWriteHook, Publish
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, resolve
+from reconciler.plan.model import Action, Plan, ResourceChange
 
 
 class Writer(Protocol):
@@ -143,7 +144,7 @@ async def apply_plan(
                 writes_done.set()
 
     await asyncio.gather(*(run_one(c) for c in changes))
-    from .publishing import run_publishes
+    from reconciler.apply.publishing import run_publishes
 
     published = await run_publishes(run.to_publish, run.outcomes, kinds, writer, trail)
     hooks = await _run_hooks(run.written_kinds, kinds, writer, trail)

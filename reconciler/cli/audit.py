@@ -21,7 +21,7 @@ def audit() -> None:
 @_file_argument
 def verify(file: str) -> None:
     """Check the hash chain of FILE; exit 1 naming the first bad record."""
-    from .verify import verify_log
+    from reconciler.audit.verify import verify_log
 
     report = verify_log(file)
     click.echo(report.summary())
@@ -38,8 +38,8 @@ def verify(file: str) -> None:
 )
 def show(file: str, since: str | None, kind: str | None, name: str | None, run_id: str | None, fmt: str) -> None:
     """Print the records of FILE, oldest first, as a table or as JSON."""
-    from ..errors import ConfigError
-    from .query import Filters, parse_since, render_json, render_text, select
+    from reconciler.audit.query import Filters, parse_since, render_json, render_text, select
+    from reconciler.core.errors import ConfigError
 
     try:
         since_at = parse_since(since) if since is not None else None

@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import PlanFileError
-from .plan import COMPUTED_PLAN_FIELDS, PLAN_FORMAT_VERSION, Plan
+from reconciler.core.errors import PlanFileError
+from reconciler.plan.model import COMPUTED_PLAN_FIELDS, PLAN_FORMAT_VERSION, Plan
 
 CHECKSUM_KEY = "checksum"
 

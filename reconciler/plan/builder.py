@@ -1,4 +1,4 @@
-"""The planner: a pure function from desired and live state to a :class:`~reconciler.plan.Plan`.
+"""The planner: a pure function from desired and live state to a :class:`~reconciler.plan.model.Plan`.
 
 No I/O: the caller lists the live objects and loads the manifests; :func:`build_plan`
 only compares. It must stay cheap for large, unchanged estates, so every step is linear
@@ -23,7 +23,7 @@ Secrets
     Renaming the variable alone is *not* detected: no state remembers the old name.
 
 Safety (errors make the plan unapplyable; the changes are still listed for display)
-    - pruning beyond the bound of :class:`~reconciler.prune.PrunePolicy`;
+    - pruning beyond the bound of :class:`~reconciler.plan.prune.PrunePolicy`;
     - deleting an object whose id still appears in a declared object's resolved spec
       or in a live object that stays (a webhook filter naming a speech rule's id);
     - a reference to an object that is neither declared nor live.
@@ -40,7 +40,7 @@ Kinds that differ from the seed contract (all said by their :class:`~reconciler.
 
 Order
     Creates, updates and no-ops follow the reference levels of
-    :func:`reconciler.graph.reference_order` (referenced objects first); deletes come
+    :func:`reconciler.core.graph.reference_order` (referenced objects first); deletes come
     last, objects that mention another deleted object's id before that object.
 """
 
@@ -53,15 +53,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__
-from .desired import PLACEHOLDER, SENSITIVE, DesiredObject, ObjectKey, resolve
-from .errors import ConfigError
-from .fielddiff import Pattern, field_changes, mask, sensitive_patterns
-from .graph import reference_order
-from .kinds import KINDS, REGISTRY, Kind, unknown_kind_message
-from .kinds.base import canonical_json
-from .plan import Action, FieldChange, Plan, ResourceChange
-from .prune import PrunePolicy
+from reconciler import __version__
+from reconciler.core.errors import ConfigError
+from reconciler.core.graph import reference_order
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import KINDS, REGISTRY, Kind, unknown_kind_message
+from reconciler.kinds.base import canonical_json
+from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, resolve
+from reconciler.plan.fielddiff import Pattern, field_changes, mask, sensitive_patterns
+from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
+from reconciler.plan.prune import PrunePolicy
 
 __all__ = ["PrunePolicy", "build_plan"]
 
@@ -115,7 +116,7 @@ def build_plan(
 
     Raises :class:`ConfigError` when an environment variable the manifests use is not
     set or the prune policy names an unknown kind, and
-    :class:`~reconciler.graph.ReferenceCycleError` when references loop.
+    :class:`~reconciler.core.graph.ReferenceCycleError` when references loop.
     """
     for kind_name in sorted(prune.kinds):
         if kind_name not in REGISTRY:

@@ -1,7 +1,7 @@
 """The ``reconciler`` command line: thin click commands over the library.
 
 Heavy modules are imported inside commands so that ``reconciler --help`` starts fast.
-Every :class:`~reconciler.errors.ReconcilerError` becomes a message on stderr and its
+Every :class:`~reconciler.core.errors.ReconcilerError` becomes a message on stderr and its
 exit code (1); anything else is a bug and keeps its traceback.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import ReconcilerError
+from reconciler import __version__
+from reconciler.core.errors import ReconcilerError
 
 DEFAULT_PATHS = ("manifests",)
 
@@ -39,7 +39,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 def validate(paths: tuple[str, ...]) -> None:
     """Check manifests offline against every rule of the API contract (no network)."""
-    from .manifests import load_manifests
+    from reconciler.manifests import load_manifests
 
     manifest_set = load_manifests(paths or DEFAULT_PATHS)
     click.echo(f"{len(manifest_set.objects)} objects in {len(manifest_set.files)} files are valid")
@@ -72,8 +72,8 @@ def target_options(func: Any) -> Any:
 
 
 def _run_options(kw: dict[str, Any]) -> Any:
-    from .engine import RunOptions
-    from .genesys import ClientLimits, resolve_target
+    from reconciler.app.engine import RunOptions
+    from reconciler.genesys import ClientLimits, resolve_target
 
     target = resolve_target(
         target=kw.pop("target"),
@@ -130,9 +130,9 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     """Show what apply would change, without changing anything."""
     import asyncio
 
-    from .engine import plan_paths
-    from .planfile import save_plan
-    from .render import render_plan
+    from reconciler.app.engine import plan_paths
+    from reconciler.plan.planfile import save_plan
+    from reconciler.render import render_plan
 
     _check_kinds(prune_kinds)
     options = _run_options(kw)
@@ -171,11 +171,11 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
     import asyncio
 
-    from .engine import apply as apply_saved
-    from .engine import ensure_success, plan_paths
-    from .errors import ApprovalRequiredError, PlanError
-    from .planfile import is_plan_file, load_plan
-    from .render import render_apply, render_plan
+    from reconciler.app.engine import apply as apply_saved
+    from reconciler.app.engine import ensure_success, plan_paths
+    from reconciler.core.errors import ApprovalRequiredError, PlanError
+    from reconciler.plan.planfile import is_plan_file, load_plan
+    from reconciler.render import render_apply, render_plan
 
     _check_kinds(prune_kinds)
     options = _run_options(kw)
@@ -232,9 +232,9 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
     """Report live objects that differ from the manifests; exit 2 when there is drift."""
     import asyncio
 
-    from .drift import DriftReport
-    from .engine import plan_paths
-    from .render import render_drift
+    from reconciler.app.engine import plan_paths
+    from reconciler.plan.drift import DriftReport
+    from reconciler.render import render_drift
 
     options = _run_options(kw)
     the_plan, _, live, client = asyncio.run(
@@ -260,7 +260,14 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
     import asyncio
     from pathlib import Path
 
-    from .export import build_export, check_kinds, check_out_dir, other_manifests, read_selected, write_export
+    from reconciler.export.exporter import (
+        build_export,
+        check_kinds,
+        check_out_dir,
+        other_manifests,
+        read_selected,
+        write_export,
+    )
 
     selected = check_kinds(kinds)
     out_dir = check_out_dir(Path(out))
@@ -291,8 +298,8 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
 
 
 def _check_kinds(names: tuple[str, ...]) -> None:
-    from .errors import ConfigError
-    from .kinds import REGISTRY, unknown_kind_message
+    from reconciler.core.errors import ConfigError
+    from reconciler.kinds import REGISTRY, unknown_kind_message
 
     for name in names:
         if name not in REGISTRY:
@@ -301,8 +308,8 @@ def _check_kinds(names: tuple[str, ...]) -> None:
 
 def _register_subcommands() -> None:
     """Groups that live beside their subsystem; their modules import lazily inside."""
-    from .audit.command import audit
-    from .sandbox.command import sandbox
+    from reconciler.cli.audit import audit
+    from reconciler.cli.sandbox import sandbox
 
     main.add_command(sandbox)
     main.add_command(audit)

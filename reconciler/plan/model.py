@@ -1,13 +1,13 @@
 """The plan: what apply will do to each object, as a frozen, serializable value.
 
-A :class:`Plan` is produced by :func:`reconciler.planner.build_plan` (a pure function of
-desired and live state), shown by the renderers, saved by :mod:`reconciler.planfile`
+A :class:`Plan` is produced by :func:`reconciler.plan.builder.build_plan` (a pure function of
+desired and live state), shown by the renderers, saved by :mod:`reconciler.plan.planfile`
 and carried out by the executor. Everything in it is safe to display and to store:
 
 - ``before`` / ``after`` are *displayable essences*: every value that came from the
-  environment (``${env:…}``) is replaced by :data:`~reconciler.desired.SENSITIVE`,
+  environment (``${env:…}``) is replaced by :data:`~reconciler.manifests.desired.SENSITIVE`,
   write-only fields appear only as their read-only flag (``authSecretSet``), and a
-  reference not known until apply reads :data:`~reconciler.desired.KNOWN_AFTER_APPLY`;
+  reference not known until apply reads :data:`~reconciler.manifests.desired.KNOWN_AFTER_APPLY`;
 - ``spec`` is the desired spec with its placeholders *unresolved*, so the executor
   resolves environment values and references at apply time and a plan file never holds
   a secret.

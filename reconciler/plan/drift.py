@@ -3,7 +3,7 @@
 Drift is a plan seen from the other side: an update is a live object that *differs*,
 a create is a declared object *missing* live, and a live object that no manifest
 declares is *unmanaged* (whether the plan would prune it or not). Computing it from
-:func:`reconciler.planner.build_plan` means the two can never disagree about what
+:func:`reconciler.plan.builder.build_plan` means the two can never disagree about what
 counts as a difference (same essences, same masking).
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from .desired import DesiredObject
-from .kinds import KINDS
-from .plan import Action, FieldChange, Plan
+from reconciler.kinds import KINDS
+from reconciler.manifests.desired import DesiredObject
+from reconciler.plan.model import Action, FieldChange, Plan
 
 DRIFT_FORMAT_VERSION = 1
 _KIND_RANK = {k.name: i for i, k in enumerate(KINDS)}
@@ -145,7 +145,7 @@ def compute_drift(
     created_at: datetime | None = None,
 ) -> DriftReport:
     """Drift straight from desired and live state (a plan without pruning, read as drift)."""
-    from .planner import build_plan
+    from reconciler.plan.builder import build_plan
 
     plan = build_plan(
         desired,

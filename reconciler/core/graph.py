@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .desired import DesiredObject, ObjectKey
-from .errors import PlanError
+from reconciler.core.errors import PlanError
+from reconciler.core.keys import ObjectKey
+from reconciler.manifests.desired import DesiredObject
 
 
 class ReferenceCycleError(PlanError):

@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .desired import ObjectKey
-from .errors import ApiError
-from .kinds import Kind, Publish
-from .result import ChangeOutcome, Outcome
+from reconciler.apply.result import ChangeOutcome, Outcome
+from reconciler.core.errors import ApiError
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import Kind, Publish
 
 
 class Publisher(Protocol):

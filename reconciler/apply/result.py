@@ -2,7 +2,7 @@
 
 The executor fills it; the renderers show it (text, Markdown, JSON ``format_version`` 1).
 Like the plan, it holds nothing secret: error texts come from
-:class:`~reconciler.errors.ReconcilerError` messages, which never carry secret values.
+:class:`~reconciler.core.errors.ReconcilerError` messages, which never carry secret values.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from . import __version__
-from .plan import Action, ResourceChange
+from reconciler import __version__
+from reconciler.plan.model import Action, ResourceChange
 
 APPLY_FORMAT_VERSION = 1
 

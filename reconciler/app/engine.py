@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .desired import env_names_in
-from .errors import ApplyError, ManifestError, NotFoundError, PermissionError_
-from .executor import apply_plan
-from .genesys import ClientLimits, GenesysClient, Target, open_client
-from .kinds import KINDS, Kind
-from .livechecks import live_check_issues
-from .manifests import ManifestSet, load_manifests
-from .plan import Plan
-from .planner import PrunePolicy, build_plan
-from .result import ApplyResult, ChangeOutcome
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.result import ApplyResult, ChangeOutcome
+from reconciler.core.errors import ApplyError, ManifestError, NotFoundError, PermissionError_
+from reconciler.genesys import ClientLimits, GenesysClient, Target, open_client
+from reconciler.kinds import KINDS, Kind
+from reconciler.manifests import ManifestSet, load_manifests
+from reconciler.manifests.desired import env_names_in
+from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.livechecks import live_check_issues
+from reconciler.plan.model import Plan
 
 LiveState = dict[str, list[dict[str, Any]]]
 
@@ -187,7 +187,7 @@ async def apply(
     Returns the result, the client (for its counters) and the audit delivery summary.
     Raises :class:`ApplyError` *after* everything that could be done was done.
     """
-    from .audit import AuditTrail
+    from reconciler.audit import AuditTrail
 
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())

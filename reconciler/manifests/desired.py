@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from reconciler.core.keys import Location, ObjectKey
+
 PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: ``Kind/Name.field``: the name may contain dots and spaces, the field is the last segment
@@ -23,42 +25,6 @@ REF_BODY = re.compile(r"^(?P<kind>[A-Za-z][A-Za-z0-9]*)/(?P<name>.+)\.(?P<field>
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 SENSITIVE = "(sensitive)"
-
-
-@dataclass(frozen=True, order=True)
-class Location:
-    file: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        out = self.file
-        if self.line is not None:
-            out += f":{self.line}"
-            if self.column is not None:
-                out += f":{self.column}"
-        return out
-
-
-@dataclass(frozen=True)
-class ObjectKey:
-    """Identity of an object: its kind and its name compared case-insensitively."""
-
-    kind: str
-    name: str
-
-    @property
-    def folded(self) -> tuple[str, str]:
-        return (self.kind, self.name.casefold())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ObjectKey) and self.folded == other.folded
-
-    def __hash__(self) -> int:
-        return hash(self.folded)
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.name}"
 
 
 @dataclass(frozen=True)
