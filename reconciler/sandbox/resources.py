@@ -64,7 +64,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _stored_spec(kind: Kind, model: SpecModel) -> dict[str, Any]:
+def stored_spec(kind: Kind, model: SpecModel) -> dict[str, Any]:
     data = model.model_dump(mode="json", exclude_none=True)
     for field in kind.unordered:
         if isinstance(data.get(field), list):
@@ -119,7 +119,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         stored = {
             "id": object_id,
             "name": body_name(body),
-            **_stored_spec(kind, model),
+            **stored_spec(kind, model),
             **_unpublished(kind),
             "version": 1,
             "dateCreated": stamp,
@@ -180,7 +180,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
                 model = plain_model
             if model is None:
                 raise _issues(plain_issues)
-            spec = _stored_spec(kind, model)
+            spec = stored_spec(kind, model)
             fixed = [f for f in kind.replace_on if spec.get(f) != current.get(f)]
             if fixed:
                 raise bad_request(

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from reconciler.kinds import Kind
 from reconciler.sandbox.present import present
-from reconciler.sandbox.resources import _stored_spec, check_writable, json_object, now_iso
+from reconciler.sandbox.resources import stored_spec, check_writable, json_object, now_iso
 from reconciler.sandbox.responses import JSON
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _stored(kind: Kind, store: Store) -> dict[str, Any]:
     if found is not None:
         return found
     model, _ = kind.validate_spec(kind.singleton.initial)
-    spec = _stored_spec(kind, model) if model is not None else dict(kind.singleton.initial)
+    spec = stored_spec(kind, model) if model is not None else dict(kind.singleton.initial)
     return {"id": kind.singleton.name, "name": kind.singleton.name, **spec, "version": 0, "dateCreated": "", "dateModified": ""}
 
 
@@ -60,7 +60,7 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
         await state.guard(request, kind.write_scope, write=True)
         body = await json_object(request)
         model = check_writable(kind, *kind.validate_body(body))
-        stored = await run_in_threadpool(_replace, kind, store, _stored_spec(kind, model))
+        stored = await run_in_threadpool(_replace, kind, store, stored_spec(kind, model))
         return JSON(present(kind, stored))
 
     return [
