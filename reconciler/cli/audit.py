@@ -34,7 +34,12 @@ def verify(file: str) -> None:
 @click.option("--name", default=None, metavar="N", help="Only records about objects of this name (any case).")
 @click.option("--run", "run_id", default=None, metavar="ID", help="Only this run (a prefix of its id is enough).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Table or JSON array."
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Table or JSON array.",
 )
 def show(file: str, since: str | None, kind: str | None, name: str | None, run_id: str | None, fmt: str) -> None:
     """Print the records of FILE, oldest first, as a table or as JSON."""

@@ -19,21 +19,51 @@ def sandbox() -> None:
 @sandbox.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite file holding the sandbox state (shared with embedded runs).")
-@click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that gets every scope.")
+@click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite file holding the sandbox state (shared with embedded runs).",
+)
+@click.option(
+    "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that gets every scope."
+)
 @click.option("--client-secret", default=DEFAULT_CLIENT_SECRET, show_default=True, help="Its client secret.")
-@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Delay added to every request.")
-@click.option("--rate-limit", default=300, show_default=True, type=click.IntRange(0),
-              help="Requests per minute per token before 429 + Retry-After (0: unlimited).")
-@click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Probability that a write answers 500/503 without committing.")
-@click.option("--drop-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Probability that a write commits but its response is dropped (connection closed).")
+@click.option(
+    "--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Delay added to every request."
+)
+@click.option(
+    "--rate-limit",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Requests per minute per token before 429 + Retry-After (0: unlimited).",
+)
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that a write answers 500/503 without committing.",
+)
+@click.option(
+    "--drop-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that a write commits but its response is dropped (connection closed).",
+)
 @click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime in seconds.")
 @click.option("--seed", default=None, type=int, help="Seed of the fault injector, for reproducible faults.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn log level.")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="uvicorn log level.",
+)
 def serve(
     host: str,
     port: int,

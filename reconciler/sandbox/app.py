@@ -61,8 +61,9 @@ class SandboxState:
                 raise ApiProblem(500, "Injected fault: internal server error (nothing was written)")
             if fault is Fault.FAIL_503:
                 self.stats.fault("failed")
-                raise ApiProblem(503, "Injected fault: service unavailable (nothing was written)",
-                                 headers={"Retry-After": "1"})
+                raise ApiProblem(
+                    503, "Injected fault: service unavailable (nothing was written)", headers={"Retry-After": "1"}
+                )
             if fault is Fault.DROP:
                 request.state.drop = True
 
@@ -77,8 +78,12 @@ class SandboxApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
-        return Edge(inner, latency_ms=self.sandbox.options.latency_ms, record=self.sandbox.stats.record,
-                    on_drop=self.sandbox.note_drop)
+        return Edge(
+            inner,
+            latency_ms=self.sandbox.options.latency_ms,
+            record=self.sandbox.stats.record,
+            on_drop=self.sandbox.note_drop,
+        )
 
 
 def build_app(options: SandboxOptions) -> SandboxApp:
@@ -112,7 +117,9 @@ def build_app(options: SandboxOptions) -> SandboxApp:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = {404: "No such resource", 405: "Method not allowed on this resource"}.get(exc.status_code, str(exc.detail))
+        message = {404: "No such resource", 405: "Method not allowed on this resource"}.get(
+            exc.status_code, str(exc.detail)
+        )
         headers = dict(exc.headers or {})
         return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
 

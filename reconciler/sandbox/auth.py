@@ -56,14 +56,17 @@ class Authority:
         """The client named by an HTTP Basic header, if its secret is right; else 401."""
         if not authorization or not authorization.lower().startswith("basic "):
             raise ApiProblem(
-                401, "Client authentication is required (HTTP Basic client_id:client_secret)",
+                401,
+                "Client authentication is required (HTTP Basic client_id:client_secret)",
                 headers={"WWW-Authenticate": 'Basic realm="sandbox"'},
             )
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
             client_id, client_secret = decoded.split(":", 1)
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ApiProblem(401, "Malformed HTTP Basic credentials", headers={"WWW-Authenticate": 'Basic realm="sandbox"'}) from None
+            raise ApiProblem(
+                401, "Malformed HTTP Basic credentials", headers={"WWW-Authenticate": 'Basic realm="sandbox"'}
+            ) from None
         if secrets.compare_digest(client_id.encode(), self.client_id.encode()) and secrets.compare_digest(
             client_secret.encode(), self.client_secret.encode()
         ):
@@ -105,5 +108,8 @@ class Authority:
     @staticmethod
     def require(record: TokenRecord, scope: str) -> None:
         if scope not in record.scopes:
-            raise ApiProblem(403, f"The OAuth client lacks the permission this endpoint needs: {scope}",
-                             code="missing.any.permissions")
+            raise ApiProblem(
+                403,
+                f"The OAuth client lacks the permission this endpoint needs: {scope}",
+                code="missing.any.permissions",
+            )

@@ -55,7 +55,11 @@ _VOICES: dict[str, list[tuple[str, str, str, str]]] = {
         ("pt-BR-Wavenet-A", "pt-BR", "Female", "Wavenet"),
     ],
 }
-_ENGINE_NAMES = {"amazon-polly": "Amazon Polly", "microsoft-azure": "Microsoft Azure TTS", "google-cloud": "Google Cloud TTS"}
+_ENGINE_NAMES = {
+    "amazon-polly": "Amazon Polly",
+    "microsoft-azure": "Microsoft Azure TTS",
+    "google-cloud": "Google Cloud TTS",
+}
 
 
 def _engine_ref(engine_id: str) -> dict[str, Any]:

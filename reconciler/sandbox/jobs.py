@@ -50,7 +50,9 @@ def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
             raise bad_request([(publish.ids_field, "must be a list of 1 or more ids")], "job request")
         if len(ids) > MAX_IDS:
-            raise bad_request([(publish.ids_field, f"has {len(ids)} ids, more than the maximum {MAX_IDS}")], "job request")
+            raise bad_request(
+                [(publish.ids_field, f"has {len(ids)} ids, more than the maximum {MAX_IDS}")], "job request"
+            )
         found = [await run_in_threadpool(store.get, kind.name, i) for i in ids]
         missing = [i for i, obj in zip(ids, found, strict=True) if obj is None]
         if missing:

@@ -72,7 +72,9 @@ def _name_filter(kind: Kind, request: Request) -> str | None:
 
 
 def _filter_query(kind: Kind, name: str | None) -> str:
-    return f"&{kind.listing.name_filter}={quote(name, safe='')}" if name is not None and kind.listing.name_filter else ""
+    return (
+        f"&{kind.listing.name_filter}={quote(name, safe='')}" if name is not None and kind.listing.name_filter else ""
+    )
 
 
 async def list_page(kind: Kind, store: Store, request: Request) -> Response:
@@ -89,7 +91,9 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
         after = request.query_params.get(listing.cursor_param)
         before = request.query_params.get(listing.before_param) if listing.before_param else None
         if after is not None and before is not None:
-            raise bad_request([(listing.before_param or "", f"cannot be combined with {listing.cursor_param}")], "query")
+            raise bad_request(
+                [(listing.before_param or "", f"cannot be combined with {listing.cursor_param}")], "query"
+            )
         offset = decode_cursor(listing.cursor_param, after) if after is not None else 0
         if before is not None and listing.before_param:
             offset = max(0, decode_cursor(listing.before_param, before) - size)
@@ -121,7 +125,9 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
             "selfUri": f"{base}?pageSize={size}{here}{filters}",
         }
         if offset + size < total:
-            envelope["nextUri"] = f"{base}?pageSize={size}&{listing.cursor_param}={encode_cursor(offset + size)}{filters}"
+            envelope["nextUri"] = (
+                f"{base}?pageSize={size}&{listing.cursor_param}={encode_cursor(offset + size)}{filters}"
+            )
         if offset > 0 and listing.before_param:
             envelope["previousUri"] = f"{base}?pageSize={size}&{listing.before_param}={encode_cursor(offset)}{filters}"
     return JSON({k: v for k, v in envelope.items() if k in listing.envelope})

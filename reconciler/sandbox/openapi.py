@@ -40,7 +40,11 @@ _HEADERS = {
         "required": True,
         "schema": {"type": "string", "format": "uuid"},
     },
-    "RetryAfter": {"description": "Whole seconds to wait.", "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "RetryAfter": {
+        "description": "Whole seconds to wait.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    },
 }
 _CORRELATION = {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"}}
 _ERROR_TEXT = {
@@ -112,7 +116,9 @@ def _catalog(components: dict[str, Any]) -> dict[str, Any]:
     components["TtsVoiceEntity"] = {
         "type": "object",
         "required": ["id", "name", "language", "engine", "selfUri"],
-        "properties": {k: {"type": "string"} for k in ("id", "name", "displayName", "gender", "voiceType", "language", "selfUri")}
+        "properties": {
+            k: {"type": "string"} for k in ("id", "name", "displayName", "gender", "voiceType", "language", "selfUri")
+        }
         | {"engine": {"type": "object"}, "isDefault": {"type": "boolean"}},
     }
     components["TtsEngineEntity"] = {
@@ -133,35 +139,67 @@ def _catalog(components: dict[str, Any]) -> dict[str, Any]:
         components[f"{item}Listing"] = {
             "type": "object",
             "required": ["entities", "pageSize", "pageNumber", "total", "pageCount", "firstUri", "lastUri", "selfUri"],
-            "properties": {"entities": {"type": "array", "items": ref(item)},
-                           **{k: {"type": "integer"} for k in ("pageSize", "pageNumber", "total", "pageCount")},
-                           **{k: uri for k in ("firstUri", "lastUri", "selfUri", "nextUri", "previousUri")}},
+            "properties": {
+                "entities": {"type": "array", "items": ref(item)},
+                **{k: {"type": "integer"} for k in ("pageSize", "pageNumber", "total", "pageCount")},
+                **{k: uri for k in ("firstUri", "lastUri", "selfUri", "nextUri", "previousUri")},
+            },
         }
     paths: dict[str, Any] = {}
     for path, read in reference_reads().items():
         security = [{"oauth": [read.scope]}]
-        paged = [query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
-                 query("pageNumber", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1})]
+        paged = [
+            query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+            query("pageNumber", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
+        ]
         voices = query("includeVoices", {"type": "boolean"}, "Include each engine's voices.")
         engine_id = {"name": "engineId", "in": "path", "required": True, "schema": {"type": "string"}}
         voice_id = {"name": "voiceId", "in": "path", "required": True, "schema": {"type": "string"}}
-        paths[path] = {"get": {
-            "operationId": "listTtsEngines", "security": security,
-            "parameters": [*paged, voices, query("name", {"type": "string"}), query("language", {"type": "string"})],
-            "responses": {**ok("One page of engines.", ref("TtsEngineEntityListing")), **errors(400, 401, 403, 429)},
-        }}
-        paths[path + "/{engineId}"] = {"parameters": [engine_id], "get": {
-            "operationId": "getTtsEngine", "security": security, "parameters": [voices],
-            "responses": {**ok("The engine.", ref("TtsEngineEntity")), **errors(400, 401, 403, 404, 429)},
-        }}
-        paths[path + "/{engineId}/voices"] = {"parameters": [engine_id], "get": {
-            "operationId": "listTtsEngineVoices", "security": security, "parameters": paged,
-            "responses": {**ok("One page of voices.", ref("TtsVoiceEntityListing")), **errors(400, 401, 403, 404, 429)},
-        }}
-        paths[path + "/{engineId}/voices/{voiceId}"] = {"parameters": [engine_id, voice_id], "get": {
-            "operationId": "getTtsEngineVoice", "security": security,
-            "responses": {**ok("The voice.", ref("TtsVoiceEntity")), **errors(401, 403, 404, 429)},
-        }}
+        paths[path] = {
+            "get": {
+                "operationId": "listTtsEngines",
+                "security": security,
+                "parameters": [
+                    *paged,
+                    voices,
+                    query("name", {"type": "string"}),
+                    query("language", {"type": "string"}),
+                ],
+                "responses": {
+                    **ok("One page of engines.", ref("TtsEngineEntityListing")),
+                    **errors(400, 401, 403, 429),
+                },
+            }
+        }
+        paths[path + "/{engineId}"] = {
+            "parameters": [engine_id],
+            "get": {
+                "operationId": "getTtsEngine",
+                "security": security,
+                "parameters": [voices],
+                "responses": {**ok("The engine.", ref("TtsEngineEntity")), **errors(400, 401, 403, 404, 429)},
+            },
+        }
+        paths[path + "/{engineId}/voices"] = {
+            "parameters": [engine_id],
+            "get": {
+                "operationId": "listTtsEngineVoices",
+                "security": security,
+                "parameters": paged,
+                "responses": {
+                    **ok("One page of voices.", ref("TtsVoiceEntityListing")),
+                    **errors(400, 401, 403, 404, 429),
+                },
+            },
+        }
+        paths[path + "/{engineId}/voices/{voiceId}"] = {
+            "parameters": [engine_id, voice_id],
+            "get": {
+                "operationId": "getTtsEngineVoice",
+                "security": security,
+                "responses": {**ok("The voice.", ref("TtsVoiceEntity")), **errors(401, 403, 404, 429)},
+            },
+        }
     return paths
 
 
@@ -176,11 +214,15 @@ def _document() -> str:
                 "security": [{"basic": []}],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/x-www-form-urlencoded": {"schema": {
-                        "type": "object",
-                        "required": ["grant_type"],
-                        "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]}},
-                    }}},
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["grant_type"],
+                                "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]}},
+                            }
+                        }
+                    },
                 },
                 "responses": {**ok("A bearer token.", {"$ref": REF.format(model="TokenResponse")}), **errors(400, 401)},
             }
@@ -203,10 +245,13 @@ def _document() -> str:
             scopes[hook.scope] = hook.description
             hooks.setdefault(hook.path, {})[hook.method.lower()] = {
                 "operationId": "afterWrite" + "".join(p.title() for p in hook.path.split("/")[3:]),
-                "summary": f"{hook.description[:1].upper()}{hook.description[1:]} (once per apply, after the last write).",
+                "summary": f"{hook.description[:1].upper()}{hook.description[1:]}"
+                " (once per apply, after the last write).",
                 "security": [{"oauth": [hook.scope]}],
-                "responses": {**ok("Accepted.", {"$ref": REF.format(model="AfterWriteAccepted")}, 202),
-                              **errors(401, 403, 429)},
+                "responses": {
+                    **ok("Accepted.", {"$ref": REF.format(model="AfterWriteAccepted")}, 202),
+                    **errors(401, 403, 429),
+                },
             }
     paths.update(hooks)
     paths.update(_catalog(components))
@@ -215,8 +260,9 @@ def _document() -> str:
         "info": {
             "title": "Genesys Cloud sandbox (reconciler)",
             "version": "1",
-            "description": "The subset of the Genesys Cloud Platform API that reconciler speaks, as its sandbox emulates it. "
-            "Every response carries ININ-Correlation-Id; every error is a Genesys ErrorBody.",
+            "description": "The subset of the Genesys Cloud Platform API that reconciler speaks,"
+            " as its sandbox emulates it. Every response carries ININ-Correlation-Id;"
+            " every error is a Genesys ErrorBody.",
         },
         "paths": paths,
         "components": {
@@ -224,7 +270,12 @@ def _document() -> str:
             "responses": {name: _error(status) for status, name in RESPONSE_NAMES.items()},
             "headers": _HEADERS,
             "securitySchemes": {
-                "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(sorted(scopes.items()))}}},
+                "oauth": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(sorted(scopes.items()))}
+                    },
+                },
                 "basic": {"type": "http", "scheme": "basic"},
             },
         },
@@ -234,7 +285,8 @@ def _document() -> str:
 
 def document() -> dict[str, Any]:
     """The OpenAPI document (a fresh copy each call; callers may mutate it)."""
-    return json.loads(_document())
+    doc: dict[str, Any] = json.loads(_document())
+    return doc
 
 
 def main() -> None:

@@ -94,16 +94,27 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     spec_props: dict[str, Any] = spec["properties"]
     required_spec: list[str] = list(spec.get("required", []))
     flag = kind.publish.flag if kind.publish else None
-    ignored = {name: {"readOnly": True, "description": "Ignored in requests (server-managed)."}
-               for name in sorted(kind.server_managed, key=_server_order)}
-    ignored.update({f: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for f in kind.read_only})
-    ignored.update({r.shown_as: {"readOnly": True, "description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs})
-    ignored.update({c: {"readOnly": True, "description": "Ignored in requests (listing count)."} for c in kind.listing.counted.values()})
+    ignored = {
+        name: {"readOnly": True, "description": "Ignored in requests (server-managed)."}
+        for name in sorted(kind.server_managed, key=_server_order)
+    }
+    ignored.update(
+        {f: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for f in kind.read_only}
+    )
+    ignored.update(
+        {r.shown_as: {"readOnly": True, "description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs}
+    )
+    ignored.update(
+        {
+            c: {"readOnly": True, "description": "Ignored in requests (listing count)."}
+            for c in kind.listing.counted.values()
+        }
+    )
     request_props = copy.deepcopy(spec_props)
     if flag is not None:
         request_props[flag] = {"readOnly": True, "description": "Ignored in requests: publishing is a job of its own."}
     named = {"name": NAME} if kind.singleton is None else {}
-    create = {
+    create: dict[str, Any] = {
         "type": "object",
         "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
         "additionalProperties": False,
@@ -114,7 +125,10 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     if kind.versioned:
         update["description"] = f"Body of a {kind.name} update: the whole object and the version it is based on."
         update["required"] = ["name", "version", *create["required"][1:]]
-        update["properties"]["version"] = {"type": "integer", "description": "The stored version this update is based on."}
+        update["properties"]["version"] = {
+            "type": "integer",
+            "description": "The stored version this update is based on.",
+        }
     else:
         update["description"] = f"Body of a {kind.name} update: the whole object (no version)."
     components[kind.name] = _shown_object(kind, spec_props)
@@ -149,15 +163,20 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
             shown.pop(r.field)
             shown[r.shown_as] = {"type": "array", "items": _ENTITY_REF, "description": f"The entities of {r.field}."}
     refs = {r.field: r.shown_as for r in kind.id_refs}
-    always = [refs.get(k, k) for k, v in kind.spec_model.model_fields.items()
-              if k not in kind.write_only and (v.is_required() or v.get_default(call_default_factory=True) is not None)]
-    flags = {flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
-             for secret, flag in kind.write_only.items()}
+    always = [
+        refs.get(k, k)
+        for k, v in kind.spec_model.model_fields.items()
+        if k not in kind.write_only and (v.is_required() or v.get_default(call_default_factory=True) is not None)
+    ]
+    flags = {
+        flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
+        for secret, flag in kind.write_only.items()
+    }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
     identity = {"id": SERVER_FIELDS["id"], "name": NAME} if kind.singleton is None else {}
     if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
         identity.pop("id")
-    obj = {
+    obj: dict[str, Any] = {
         "type": "object",
         "description": f"A stored {kind.name}: defaults filled, write-only fields replaced by their flags.",
         "additionalProperties": False,
@@ -197,8 +216,14 @@ def _job_schemas(kind: Kind, components: dict[str, Any]) -> None:
     components[f"{kind.name}PublishRequest"] = {
         "type": "object",
         "required": [publish.ids_field],
-        "properties": {publish.ids_field: {"type": "array", "minItems": 1, "maxItems": 100,
-                                           "items": {"type": "string", "minLength": 1}}},
+        "properties": {
+            publish.ids_field: {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {"type": "string", "minLength": 1},
+            }
+        },
     }
     components[f"{kind.name}PublishJob"] = {
         "type": "object",
@@ -206,9 +231,13 @@ def _job_schemas(kind: Kind, components: dict[str, Any]) -> None:
         "properties": {
             "id": {"type": "string"},
             publish.state_field: {"type": "string", "enum": ["Running", *publish.done_states, *publish.failed_states]},
-            publish.job_items_field: {"type": "array", "items": {
-                "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-                                                 "selfUri": {"type": "string"}}}},
+            publish.job_items_field: {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "selfUri": {"type": "string"}},
+                },
+            },
             "dateCreated": {"type": "string", "format": "date-time"},
             "dateModified": {"type": "string", "format": "date-time"},
             "selfUri": {"type": "string"},
@@ -227,7 +256,9 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
     read = [{"oauth": [kind.read_scope]}]
     write = [{"oauth": [kind.write_scope]}]
     item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-    update_summary = "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value."
+    update_summary = (
+        "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value."
+    )
     if not kind.versioned:
         update_summary = "Replace the whole object (no version)."
     if kind.replace_on:
@@ -261,8 +292,10 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
                 "summary": update_summary,
                 "security": write,
                 "requestBody": body(f"{kind.name}Update"),
-                "responses": {**ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
-                              **errors(400, *GUARDED, 404, 409, *WRITTEN)},
+                "responses": {
+                    **ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
+                    **errors(400, *GUARDED, 404, 409, *WRITTEN),
+                },
             },
             "delete": {
                 "operationId": f"delete{kind.name}",
@@ -285,7 +318,9 @@ def _list_parameters(kind: Kind) -> list[dict[str, Any]]:
     else:
         params.append(query(listing.cursor_param, {"type": "string"}, "Cursor of the next page (from nextUri)."))
         if listing.before_param:
-            params.append(query(listing.before_param, {"type": "string"}, "Cursor of the previous page (from previousUri)."))
+            params.append(
+                query(listing.before_param, {"type": "string"}, "Cursor of the previous page (from previousUri).")
+            )
     if listing.name_filter:
         how = "Whole name" if listing.name_match == "exact" else "Part of the name"
         params.append(query(listing.name_filter, {"type": "string"}, f"{how}, case-insensitive."))
@@ -338,5 +373,18 @@ def _job_paths(kind: Kind) -> dict[str, Any]:
     }
 
 
-__all__ = ["GUARDED", "JSON_MEDIA", "NAME", "REF", "RESPONSE_NAMES", "SERVER_FIELDS", "body", "errors",
-           "kind_paths", "kind_schemas", "ok", "query", "ref"]
+__all__ = [
+    "GUARDED",
+    "JSON_MEDIA",
+    "NAME",
+    "REF",
+    "RESPONSE_NAMES",
+    "SERVER_FIELDS",
+    "body",
+    "errors",
+    "kind_paths",
+    "kind_schemas",
+    "ok",
+    "query",
+    "ref",
+]

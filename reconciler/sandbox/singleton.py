@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from reconciler.kinds import Kind
 from reconciler.sandbox.present import present
-from reconciler.sandbox.resources import stored_spec, check_writable, json_object, now_iso
+from reconciler.sandbox.resources import check_writable, json_object, now_iso, stored_spec
 from reconciler.sandbox.responses import JSON
 
 if TYPE_CHECKING:
@@ -32,7 +32,14 @@ def _stored(kind: Kind, store: Store) -> dict[str, Any]:
         return found
     model, _ = kind.validate_spec(kind.singleton.initial)
     spec = stored_spec(kind, model) if model is not None else dict(kind.singleton.initial)
-    return {"id": kind.singleton.name, "name": kind.singleton.name, **spec, "version": 0, "dateCreated": "", "dateModified": ""}
+    return {
+        "id": kind.singleton.name,
+        "name": kind.singleton.name,
+        **spec,
+        "version": 0,
+        "dateCreated": "",
+        "dateModified": "",
+    }
 
 
 def _replace(kind: Kind, store: Store, spec: dict[str, Any]) -> dict[str, Any]:
