@@ -1,0 +1,223 @@
+"""What a kind is, as data: its model, its rules and how it binds to the API.
+
+The engine, the sandbox and the manifest loader only ever talk to :class:`Kind`; a
+kind module fills one in. Rules live here once and serve three masters: offline
+validation of manifests, the sandbox's server-side ``400 bad.request`` answers, and
+the normalised "essence" that plans diff, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.core.canonical import canonical_json
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, Singleton
+from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
+
+#: Fields the server owns: never sent, never diffed (the contract's list).
+SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One resource kind: everything kind-specific that the engine needs, as data.
+
+    The optional fields default to the seed contract's conventions, so a contract kind
+    only says what differs; kinds bound to the real platform say more (cursor listing,
+    singletons, summaries, replacement, publishing, per-kind server fields).
+    """
+
+    name: str
+    spec_model: type[SpecModel]
+    collection: str
+    read_scope: str
+    write_scope: str
+    description: str
+    #: write-only field -> the read-only flag the server shows instead (authSecret -> authSecretSet)
+    write_only: Mapping[str, str] = field(default_factory=dict)
+    #: top-level list fields whose order carries no meaning
+    unordered: tuple[str, ...] = ()
+    #: rules spanning several fields, run after the model accepted the types and ranges
+    checks: tuple[Check, ...] = ()
+    after_write: PostWriteHook | None = None
+    #: ``contract``: the customer's reference contract; ``platform``: the public Genesys Cloud API
+    source: Literal["contract", "platform"] = "contract"
+    listing: Listing = field(default_factory=Listing)
+    singleton: Singleton | None = None
+    #: objects carry an integer ``version`` that every update must send back
+    versioned: bool = True
+    #: the field that changes on every write: the stale check of a saved plan compares it
+    revision_field: str | None = "version"
+    #: fields the server owns: never sent, never compared
+    server_managed: frozenset[str] = SERVER_MANAGED
+    #: fields that cannot be updated: a change replaces the object (delete, then create)
+    replace_on: tuple[str, ...] = ()
+    publish: Publish | None = None
+    id_refs: tuple[IdRefs, ...] = ()
+    #: rules checked against the org's reference data at plan time
+    live_checks: tuple[LiveCheck, ...] = ()
+
+    # ---- derived facts -------------------------------------------------------------
+    @property
+    def spec_fields(self) -> tuple[str, ...]:
+        return tuple(self.spec_model.model_fields)
+
+    @property
+    def read_only(self) -> tuple[str, ...]:
+        """Fields the server shows but a client never sends (e.g. ``authSecretSet``)."""
+        return tuple(self.write_only.values())
+
+    @property
+    def shown_only(self) -> frozenset[str]:
+        """Fields reads show that are not spec fields: ignored when a client echoes them back."""
+        fields = set(self.server_managed) | set(self.read_only) | {r.shown_as for r in self.id_refs}
+        fields |= set(self.listing.counted.values())
+        return frozenset(fields)
+
+    @property
+    def item_template(self) -> str:
+        """The path of one object, ``{id}`` unfilled (the collection itself for a singleton)."""
+        return self.collection if self.singleton else self.collection + "/{id}"
+
+    def item_path(self, object_id: str | None) -> str:
+        """The path of one object (the collection itself for a singleton)."""
+        if self.singleton is not None:
+            return self.collection
+        return f"{self.collection}/{quote(str(object_id), safe='')}"
+
+    def revision(self, obj: Mapping[str, Any] | None) -> Any:
+        """What a saved plan remembers of a live object to detect that it moved since."""
+        if obj is None or self.revision_field is None:
+            return None
+        return obj.get(self.revision_field)
+
+    def scopes(self) -> frozenset[str]:
+        """Every OAuth scope an operation on this kind may need."""
+        scopes = {self.read_scope, self.write_scope}
+        if self.after_write is not None:
+            scopes.add(self.after_write.scope)
+        if self.publish is not None:
+            scopes.add(self.publish.scope)
+        scopes.update(read.scope for check in self.live_checks for read in check.reads)
+        return frozenset(scopes)
+
+    def from_live(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """A live object in request form: a singleton gets its fixed name, entity references their ids."""
+        out = dict(obj)
+        if self.singleton is not None:
+            out.setdefault("name", self.singleton.name)
+        for ref in self.id_refs:
+            shown = out.get(ref.shown_as)
+            if ref.field not in out and isinstance(shown, list):
+                out[ref.field] = [r.get("id") if isinstance(r, Mapping) else r for r in shown]
+        return out
+
+    def comparable(self, live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+        """The live essence as compared with ``desired``: a one-way publish flag that the
+        manifest leaves false is not managed, so its live value does not count."""
+        out = dict(live)
+        if self.publish is not None and not desired.get(self.publish.flag):
+            flag = self.publish.flag
+            if flag in out:
+                out[flag] = desired.get(flag, out[flag])
+        return out
+
+    def defaults(self) -> dict[str, Any]:
+        """The server's default for each optional field, as JSON values."""
+        out: dict[str, Any] = {}
+        for fname, finfo in self.spec_model.model_fields.items():
+            if not finfo.is_required():
+                value = finfo.get_default(call_default_factory=True)
+                if value is not None:
+                    out[fname] = to_json(value)
+        return out
+
+    # ---- validation ------------------------------------------------------------------
+    def validate_spec(self, spec: Mapping[str, Any]) -> tuple[SpecModel | None, list[FieldIssue]]:
+        """Check a spec (the object without name and server fields) against every rule."""
+        try:
+            model = self.spec_model.model_validate(dict(spec))
+        except ValidationError as exc:
+            return None, [issue_from_pydantic(err, secret_fields=self.write_only) for err in exc.errors()]
+        issues = [issue for check in self.checks for issue in check(model)]
+        return (model if not issues else None), issues
+
+    def validate_body(self, body: Mapping[str, Any]) -> tuple[SpecModel | None, list[FieldIssue]]:
+        """Validate an API request body: ``name`` plus the spec fields.
+
+        Server-managed and read-only fields are ignored, as the real API does when a
+        client echoes an object it read.
+        """
+        issues = [] if self.singleton is not None else validate_name(body.get("name"))
+        ignored = self.shown_only | {"name"} | ({self.publish.flag} if self.publish else set())
+        model, spec_issues = self.validate_spec({k: v for k, v in body.items() if k not in ignored})
+        issues.extend(spec_issues)
+        return (model if not issues else None), issues
+
+    # ---- normalisation ----------------------------------------------------------------
+    def essence(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """The comparable core of an object, from a live read or from a desired spec + name.
+
+        Server-managed fields go, write-only values become their read-only flag,
+        defaults are filled, numbers are typed by the model (1 == 1.0), absent and
+        ``None`` are the same at any depth, and unordered lists are sorted, so that an
+        object just applied never shows a diff.
+        """
+        fields = self.spec_model.model_fields  # looked up once: pydantic's accessor is slow
+        if self.singleton is not None or self.id_refs:
+            obj = self.from_live(obj)
+        raw = {k: v for k, v in obj.items() if k in fields}
+        try:
+            model = self.spec_model.model_validate(raw, strict=False)
+            data = model.model_dump(mode="json", exclude_none=True)
+        except ValidationError:
+            # Live data our rules reject (written by another tool): compare it as it is.
+            data = _without_none({**self.defaults(), **to_json(raw)})
+        for secret, flag in self.write_only.items():
+            present = data.pop(secret, None) is not None
+            data[flag] = bool(obj.get(flag, False)) or present
+        for list_field in self.unordered:
+            if isinstance(data.get(list_field), list):
+                data[list_field] = sorted(data[list_field], key=canonical_json)
+        if "name" in obj:
+            data["name"] = obj["name"]
+        return data
+
+    def api_body(self, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of a create or update: the name and every spec field, defaults filled.
+
+        A singleton's body has no name (its identity is fixed); a publish flag is never
+        sent (publishing is a job of its own).
+        """
+        model, issues = self.validate_spec(spec)
+        if model is None:  # pragma: no cover - specs are validated long before this
+            raise ValueError(f"{self.name}/{name}: invalid spec: {[i.path for i in issues]}")
+        body = model.model_dump(mode="json", exclude_none=True)
+        if self.publish is not None:
+            body.pop(self.publish.flag, None)
+        return body if self.singleton is not None else {"name": name, **body}
+
+
+def _without_none(value: Any) -> Any:
+    """``None`` means "absent" in an essence, at any depth (``{"filter": None}`` == ``{}``)."""
+    if isinstance(value, Mapping):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> Any:
+    """Models inside ``value`` as their JSON dump, so defaults compare with what reads return."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
