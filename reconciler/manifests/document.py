@@ -14,7 +14,7 @@ from reconciler.core.errors import ManifestIssue
 from reconciler.core.jsonpath import JsonPath, format_path
 from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
-from reconciler.kinds.base import type_name, validate_name
+from reconciler.kinds.spec import type_name, validate_name
 from reconciler.manifests.yamlsource import SourceDocument
 
 API_VERSION = "reconciler/v1"

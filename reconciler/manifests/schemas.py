@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import KINDS, Kind
-from reconciler.kinds.base import NAME_MAX
+from reconciler.kinds.spec import NAME_MAX
 from reconciler.manifests.document import API_VERSION
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -23,9 +23,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.jsonpath import format_path
 from reconciler.core.suggest import suggest_field
 from reconciler.kinds import REGISTRY, unknown_kind_message
-from reconciler.kinds.base import format_loc, issue_from_pydantic
+from reconciler.kinds.spec import issue_from_pydantic
 from reconciler.manifests.yamlsource import load_documents
 
 SETTINGS_FILE = "reconciler.yaml"
@@ -89,7 +90,7 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
     except (OSError, UnicodeDecodeError) as exc:
         return ProjectSettings(), [ManifestIssue(display, None, None, "", f"cannot read settings: {exc}")]
     docs, problems = load_documents(text)
-    issues = [ManifestIssue(display, p.line, p.column, format_loc(p.path), p.message) for p in problems]
+    issues = [ManifestIssue(display, p.line, p.column, format_path(p.path), p.message) for p in problems]
     if len(docs) > 1:
         line, column = docs[1].start
         issues.append(ManifestIssue(display, line, column, "", "settings hold a single YAML document"))
