@@ -18,10 +18,11 @@ any receiver that re-checks forwarded records agree byte for byte.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from reconciler.core.canonical import canonical_bytes as _canonical_bytes
 
 FORMAT_VERSION: Final = 1
 GENESIS_HASH: Final = "0" * 64
@@ -75,9 +76,7 @@ OUTCOMES: Final = ("success", "failure")
 
 def canonical_bytes(record: Mapping[str, Any]) -> bytes:
     """The one serialization used for hashing and for storage."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return _canonical_bytes(record, allow_nan=False)
 
 
 def record_hash(record: Mapping[str, Any]) -> str:

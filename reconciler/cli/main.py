@@ -257,26 +257,21 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
 @target_options
 def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool, verbose: bool, **kw: Any) -> None:
     """Write live objects as manifests (reads only): adopt an existing org."""
-    import asyncio
+    from functools import partial
     from pathlib import Path
 
-    from reconciler.export.exporter import (
-        build_export,
-        check_kinds,
-        check_out_dir,
-        other_manifests,
-        read_selected,
-        write_export,
-    )
+    import anyio
 
-    selected = check_kinds(kinds)
+    from reconciler.app.export import export_live
+    from reconciler.export import check_kinds, check_out_dir, other_manifests, write_export
+
+    check_kinds(kinds)
     out_dir = check_out_dir(Path(out))
     options = _run_options(kw)
     unread: list[str] = []  # without --kind, kinds the target does not have are skipped (a real org)
-    live, client = asyncio.run(read_selected(options, selected, required=kinds, warnings=unread))
+    result, client = anyio.run(partial(export_live, options, kinds=kinds, names=names, warnings=unread))
     for line in unread:
         click.echo(f"warning: {line}", err=True)
-    result = build_export(live, kinds=kinds, names=names)
     written = write_export(result, out_dir, force=force)
     counts = ", ".join(f"{n} {kind}" for kind, n in result.counts().items())
     click.echo(f"Exported {len(result.objects)} objects to {out_dir} ({counts}); "

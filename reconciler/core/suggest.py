@@ -1,9 +1,11 @@
-"""Turning pydantic's raw validation errors into messages a manifest author can act on.
+"""Suggestions for a mistyped word, and pydantic's raw validation errors made actionable.
 
-Two things pydantic does not do for us: suggest the field the author probably meant
-(``matchtype`` -> ``matchType``), and report a value that fits none of a union's
-members once rather than once per member (its ``loc`` then ends in member tags such
-as ``'bool'``, ``'int'``, which are not part of the document).
+Every "did you mean ...?" goes through :func:`closest`, so that one cutoff policy
+(and one library) decides what counts as close. Two things pydantic does not do for
+us: suggest the field the author probably meant (``matchtype`` -> ``matchType``), and
+report a value that fits none of a union's members once rather than once per member
+(its ``loc`` then ends in member tags such as ``'bool'``, ``'int'``, which are not
+part of the document).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-Loc = tuple[str | int, ...]
+#: how alike a word and a choice must be (``difflib`` ratio) to be suggested
+CUTOFF = 0.6
+#: the looser ratio kind names have always been matched with (``--kind``, ``kind:``, ``prune.kinds``)
+LOOSE_CUTOFF = 0.5
+
+
+def closest(word: str, choices: Iterable[str], *, cutoff: float = CUTOFF) -> str | None:
+    """The choice most like ``word``, or ``None`` when none is at least ``cutoff`` alike."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
 
 
 def model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
@@ -73,8 +84,7 @@ def suggest_field(model: type[BaseModel], loc: Sequence[str | int]) -> str | Non
     lowered = {f.lower(): f for f in fields}
     if loc[-1].lower() in lowered:
         return lowered[loc[-1].lower()]
-    close = difflib.get_close_matches(loc[-1], fields, n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(loc[-1], fields)
 
 
 def join_alternatives(items: Iterable[str]) -> str:

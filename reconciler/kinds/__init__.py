@@ -5,23 +5,11 @@ Nothing outside this package names a kind; the engine iterates :data:`REGISTRY`.
 
 from __future__ import annotations
 
-import difflib
-
+from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import process_automation_trigger, speech_rule, speech_topic, tts_settings, voice_profile, webhook
-from reconciler.kinds.base import (
-    SERVER_MANAGED,
-    FieldIssue,
-    IdRefs,
-    Kind,
-    Listing,
-    LiveCheck,
-    PostWriteHook,
-    Publish,
-    ReferenceRead,
-    Singleton,
-    SpecModel,
-    format_loc,
-)
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, ReferenceRead, Singleton
+from reconciler.kinds.kind import SERVER_MANAGED, Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then
 #: the kinds bound to the real Genesys Cloud Platform API (``Kind.source == "platform"``).
@@ -51,17 +39,9 @@ def get_kind(name: str) -> Kind:
 
 
 def unknown_kind_message(name: object) -> str:
-    close = difflib.get_close_matches(str(name), list(REGISTRY), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(str(name), REGISTRY, cutoff=LOOSE_CUTOFF)
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"unknown kind {name!r} (known: {', '.join(REGISTRY)}){hint}"
-
-
-def kind_for_path(path: str) -> Kind | None:
-    """The kind whose collection ``path`` is or lies under (used by the sandbox and audit)."""
-    for kind in KINDS:
-        if path == kind.collection or path.startswith(kind.collection + "/"):
-            return kind
-    return None
 
 
 __all__ = [
@@ -80,8 +60,6 @@ __all__ = [
     "ReferenceRead",
     "Singleton",
     "SpecModel",
-    "format_loc",
     "get_kind",
-    "kind_for_path",
     "unknown_kind_message",
 ]

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.kinds.base import FieldIssue, Kind, Listing, SpecModel
+from reconciler.kinds.conventions import Listing
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/processautomation/triggers"
 

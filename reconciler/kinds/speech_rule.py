@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.kinds.base import FieldIssue, Kind, SpecModel
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.kinds.voice_profile import Language
 
 
@@ -43,7 +44,9 @@ class SpeechRuleSpec(SpecModel):
         description="1 to 100 phrases; texts unique (case-insensitive); no exact phrase contained in another.",
     )
     scoring: list[ScoringDirective] = Field(default_factory=list, max_length=20, description="At most 20 directives.")
-    tags: list[str] = Field(default_factory=list, max_length=50, description="At most 50 unique tags of 1 to 50 characters.")
+    tags: list[str] = Field(
+        default_factory=list, max_length=50, description="At most 50 unique tags of 1 to 50 characters."
+    )
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema, handler):  # type: ignore[no-untyped-def]
@@ -61,7 +64,9 @@ def _phrase_rules(spec: SpeechRuleSpec) -> Iterator[FieldIssue]:
     for i, p in enumerate(spec.phrases):
         key = p.phrase.casefold()
         if key in seen:
-            yield FieldIssue(("phrases", i, "phrase"), f"{p.phrase!r} duplicates phrases[{seen[key]}] (case-insensitive)")
+            yield FieldIssue(
+                ("phrases", i, "phrase"), f"{p.phrase!r} duplicates phrases[{seen[key]}] (case-insensitive)"
+            )
         else:
             seen[key] = i
         if p.matchType == "regex":

@@ -21,7 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.base import FieldIssue, IdRefs, Kind, Listing, Publish, SpecModel
+from reconciler.kinds.conventions import IdRefs, Listing, Publish
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"
 DIALECT_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"
@@ -79,7 +81,9 @@ def _unique_texts(spec: SpeechTopicSpec) -> Iterator[FieldIssue]:
     for i, phrase in enumerate(spec.phrases):
         key = phrase.text.casefold()
         if key in seen:
-            yield FieldIssue(("phrases", i, "text"), f"{phrase.text!r} duplicates phrases[{seen[key]}] (case-insensitive)")
+            yield FieldIssue(
+                ("phrases", i, "text"), f"{phrase.text!r} duplicates phrases[{seen[key]}] (case-insensitive)"
+            )
         seen.setdefault(key, i)
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import Field
 
-from reconciler.kinds.base import FieldIssue, Kind, LiveCheck, ReferenceRead, Singleton, SpecModel
+from reconciler.kinds.conventions import LiveCheck, ReferenceRead, Singleton
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/integrations/speech/tts/settings"
 ENGINES = "/api/v2/integrations/speech/tts/engines"
@@ -47,7 +49,10 @@ def _one_override_per_language(spec: TtsSettingsSpec) -> Iterator[FieldIssue]:
     for i, override in enumerate(spec.languageOverrides):
         key = override.language.casefold()
         if key in seen:
-            yield FieldIssue(("languageOverrides", i, "language"), f"{override.language!r} is already overridden by languageOverrides[{seen[key]}]")
+            yield FieldIssue(
+                ("languageOverrides", i, "language"),
+                f"{override.language!r} is already overridden by languageOverrides[{seen[key]}]",
+            )
         seen.setdefault(key, i)
 
 
@@ -60,13 +65,16 @@ def engines_and_voices(spec: TtsSettingsSpec, context: Mapping[str, list[dict[st
     for i, override in enumerate(spec.languageOverrides):
         engine = engines.get(override.engine)
         if engine is None:
-            yield FieldIssue(("languageOverrides", i, "engine"), f"no TTS engine {override.engine!r} in this org (engines: {known})")
+            yield FieldIssue(
+                ("languageOverrides", i, "engine"), f"no TTS engine {override.engine!r} in this org (engines: {known})"
+            )
             continue
         languages = [str(lang) for lang in engine.get("languages") or []]
         if override.language not in languages:
             yield FieldIssue(
                 ("languageOverrides", i, "language"),
-                f"engine {override.engine!r} does not speak {override.language} (it speaks {', '.join(languages) or 'nothing'})",
+                f"engine {override.engine!r} does not speak {override.language} "
+                f"(it speaks {', '.join(languages) or 'nothing'})",
             )
         if override.voice is None:
             continue
@@ -75,7 +83,8 @@ def engines_and_voices(spec: TtsSettingsSpec, context: Mapping[str, list[dict[st
             offered = ", ".join(sorted(str(v.get("id")) for v in voices)) or "none"
             yield FieldIssue(
                 ("languageOverrides", i, "voice"),
-                f"engine {override.engine!r} has no voice {override.voice!r} for {override.language} (voices: {offered})",
+                f"engine {override.engine!r} has no voice {override.voice!r} for {override.language} "
+                f"(voices: {offered})",
             )
 
 
@@ -96,7 +105,11 @@ KIND = Kind(
     live_checks=(
         LiveCheck(
             description="TTS engines and voices exist in the org",
-            reads=(ReferenceRead(key="engines", path=ENGINES, scope="integrations:readonly", params={"includeVoices": "true"}),),
+            reads=(
+                ReferenceRead(
+                    key="engines", path=ENGINES, scope="integrations:readonly", params={"includeVoices": "true"}
+                ),
+            ),
             check=engines_and_voices,
         ),
     ),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from reconciler.kinds.base import FieldIssue, Kind, PostWriteHook, SpecModel, type_name
+from reconciler.kinds.conventions import PostWriteHook
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel, type_name
 
 Language = Literal["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "ja-JP", "pt-BR"]
 LANGUAGES: tuple[str, ...] = Language.__args__  # type: ignore[attr-defined]
@@ -26,8 +28,8 @@ def _param_value(value: Any) -> bool | int | float | str:
 
 
 ParamValue = Annotated[
-    Union[StrictBool, StrictInt, StrictFloat, StrictStr],
-    PlainValidator(_param_value, json_schema_input_type=Union[StrictBool, StrictInt, StrictFloat, StrictStr]),
+    StrictBool | StrictInt | StrictFloat | StrictStr,
+    PlainValidator(_param_value, json_schema_input_type=StrictBool | StrictInt | StrictFloat | StrictStr),
 ]
 
 
@@ -41,7 +43,9 @@ class VoiceProfileSpec(SpecModel):
         min_length=1,
     )
     engine: Literal["amazon_polly", "azure_tts", "google_tts"] = Field(
-        description="TTS engine; must serve the voice's prefix (polly- amazon_polly, azure- azure_tts, google- google_tts)."
+        description=(
+            "TTS engine; must serve the voice's prefix (polly- amazon_polly, azure- azure_tts, google- google_tts)."
+        )
     )
     pitch: float = Field(0.0, ge=-10.0, le=10.0, description="Pitch shift, -10.0 to 10.0.")
     rate: float = Field(1.0, ge=0.25, le=4.0, description="Speaking rate, 0.25 to 4.0.")
@@ -56,7 +60,9 @@ class VoiceProfileSpec(SpecModel):
 def _engine_matches_voice(spec: VoiceProfileSpec) -> Iterator[FieldIssue]:
     for prefix, engine in ENGINE_BY_PREFIX.items():
         if spec.voice.startswith(prefix) and spec.engine != engine:
-            yield FieldIssue(("engine",), f"{spec.engine!r} cannot serve voice {spec.voice!r}: {prefix} voices need {engine!r}")
+            yield FieldIssue(
+                ("engine",), f"{spec.engine!r} cannot serve voice {spec.voice!r}: {prefix} voices need {engine!r}"
+            )
 
 
 KIND = Kind(

@@ -8,7 +8,11 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from reconciler.kinds.base import FieldIssue, Kind, SpecModel
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
+
+#: a header name that is ``Authorization`` in any case (the schema's ``propertyNames`` rule)
+AUTHORIZATION_HEADER = r"^\s*[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\s*$"
 
 Event = Literal[
     "voice.profile.updated",
@@ -37,7 +41,7 @@ class WebhookSpec(SpecModel):
         default_factory=dict,
         max_length=20,
         description="Extra headers, at most 20; no Authorization (use authScheme).",
-        json_schema_extra={"propertyNames": {"not": {"pattern": r"^\s*[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\s*$"}}},
+        json_schema_extra={"propertyNames": {"not": {"pattern": AUTHORIZATION_HEADER}}},
     )
     eventFilters: list[EventFilter] = Field(
         min_length=1,
@@ -50,7 +54,9 @@ class WebhookSpec(SpecModel):
     authSecret: str | None = Field(
         None,
         min_length=1,
-        description="Write-only basic password or bearer token; required for basic and bearer. In manifests: ${env:NAME} only.",
+        description=(
+            "Write-only basic password or bearer token; required for basic and bearer. In manifests: ${env:NAME} only."
+        ),
         json_schema_extra={"writeOnly": True},
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from reconciler.core.jsonpath import JsonPath, format_path, iter_strings, map_strings
 from reconciler.core.keys import Location, ObjectKey
 
 PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
@@ -67,18 +68,6 @@ def env_names_in(value: Any) -> tuple[str, ...]:
     return tuple(sorted({m.group("body") for _, s in iter_strings(value) for m in _env_matches(s)}))
 
 
-def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in a JSON-like value with its path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from iter_strings(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from iter_strings(v, f"{path}[{i}]")
-
-
 def _env_matches(text: str) -> Iterator[re.Match[str]]:
     return (m for m in PLACEHOLDER.finditer(text) if m.group("scheme") == "env")
 
@@ -89,12 +78,7 @@ def find_references(spec: Any) -> Iterator[Reference]:
             if m.group("scheme") == "ref":
                 parsed = REF_BODY.match(m.group("body"))
                 if parsed:
-                    yield Reference(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"], path)
-
-
-def is_sensitive(value: Any) -> bool:
-    """True when any string in ``value`` takes part of its text from the environment."""
-    return any(any(True for _ in _env_matches(s)) for _, s in iter_strings(value))
+                    yield Reference(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"], format_path(path))
 
 
 RefLookup = Callable[[ObjectKey, str], Any]
@@ -112,7 +96,7 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup) -> Resolution
     """Substitute placeholders. Unset variables raise ``KeyError(name)``; unknown refs mark ``unknown``."""
     state = Resolution(None)
 
-    def sub(text: str) -> str:
+    def sub(_path: JsonPath, text: str) -> str:
         def one(m: re.Match[str]) -> str:
             if m.group("scheme") == "env":
                 name = m.group("body")
@@ -129,14 +113,5 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup) -> Resolution
 
         return PLACEHOLDER.sub(one, text)
 
-    def walk(v: Any) -> Any:
-        if isinstance(v, str):
-            return sub(v)
-        if isinstance(v, Mapping):
-            return {k: walk(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [walk(x) for x in v]
-        return v
-
-    state.value = walk(value)
+    state.value = map_strings(value, sub)
     return state

@@ -7,14 +7,15 @@ keeps going as far as it can: a bad name does not stop its spec from being check
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.jsonpath import JsonPath, format_path
+from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
-from reconciler.kinds.base import type_name, validate_name
-from reconciler.manifests.yamlsource import Path, SourceDocument
+from reconciler.kinds.spec import type_name, validate_name
+from reconciler.manifests.yamlsource import SourceDocument
 
 API_VERSION = "reconciler/v1"
 TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
@@ -32,24 +33,17 @@ class ParsedDocument:
     spec: dict[str, Any] | None = None
     issues: list[ManifestIssue] = field(default_factory=list)
 
-    def issue(self, path: Path, message: str, *, at_key: bool = False, shown: str | None = None) -> None:
+    def issue(self, path: JsonPath, message: str, *, at_key: bool = False, shown: str | None = None) -> None:
         """Record a problem located at ``path`` of the document (its key with ``at_key``)."""
         line, column = self.doc.mark(path, key=at_key)
-        text = shown if shown is not None else _format(path)
+        text = shown if shown is not None else format_path(path)
         self.issues.append(ManifestIssue(self.file, line, column, text, message))
 
 
-def _format(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _unknown_key(parsed: ParsedDocument, path: Path, allowed: tuple[str, ...]) -> None:
+def _unknown_key(parsed: ParsedDocument, path: JsonPath, allowed: tuple[str, ...]) -> None:
     key = str(path[-1])
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
+    close = closest(key, allowed)
+    hint = f" (did you mean {close!r}?)" if close else f" (allowed: {', '.join(allowed)})"
     parsed.issue(path, "unknown field" + hint, at_key=True)
 
 
@@ -121,7 +115,7 @@ def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
     for key in metadata:
         if key not in METADATA:
             _unknown_key(parsed, ("metadata", key), METADATA)
-    path: Path = ("metadata", "name")
+    path: JsonPath = ("metadata", "name")
     if "name" not in metadata:
         parsed.issue(("metadata",), "is required", shown="metadata.name")
         return None

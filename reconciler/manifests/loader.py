@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestError, ManifestIssue
+from reconciler.core.jsonpath import format_path
 from reconciler.core.keys import Location, ObjectKey
-from reconciler.kinds.base import format_loc
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
 from reconciler.manifests.files import digest, discover, display
@@ -98,14 +98,14 @@ def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIs
     except OSError as exc:
         return [], [ManifestIssue(shown, None, None, "", f"cannot read: {exc.strerror or exc}")]
     docs, problems = load_documents(text)
-    return docs, [ManifestIssue(shown, p.line, p.column, format_loc(p.path), p.message) for p in problems]
+    return docs, [ManifestIssue(shown, p.line, p.column, format_path(p.path), p.message) for p in problems]
 
 
 def _desired(document: ParsedDocument) -> DesiredObject:
     assert document.kind is not None and document.name is not None and document.spec is not None
     doc = document.doc
     locations = {
-        format_loc(path[1:]): Location(document.file, line, column)
+        format_path(path[1:]): Location(document.file, line, column)
         for path, (line, column) in doc.values.items()
         if path and path[0] == "spec"
     }
@@ -140,7 +140,7 @@ def _spec_issues(
 
 
 def _spec_path(path: tuple[str | int, ...]) -> str:
-    inner = format_loc(path)
+    inner = format_path(path)
     if not inner:
         return "spec"
     return f"spec{inner}" if inner.startswith("[") else f"spec.{inner}"

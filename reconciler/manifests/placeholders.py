@@ -17,15 +17,15 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from reconciler.core.jsonpath import JsonPath, iter_strings
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import Kind
 from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
-
-Path = tuple[str | int, ...]
 
 #: namespace of the stand-in ids: one fixed UUID per referenced object, so that two
 #: references to the same object compare equal and two to different ones do not
@@ -39,7 +39,7 @@ SYNTAX_HINT = "write ${env:NAME} or ${ref:Kind/Name.field}"
 class PathIssue:
     """A placeholder problem at ``path`` inside the spec."""
 
-    path: Path
+    path: JsonPath
     message: str
 
 
@@ -53,21 +53,21 @@ class Substitution:
     """The spec as validated, and what a message about it must not reveal."""
 
     value: Any
-    _opaque_count: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
+    _opaque_count: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
     issues: list[PathIssue] = field(default_factory=list)
     #: paths whose value could not be stood in for honestly
-    opaque: set[Path] = field(default_factory=set)
+    opaque: set[JsonPath] = field(default_factory=set)
     #: path -> (text as validated, text as written) for paths holding a placeholder
-    written: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    written: dict[JsonPath, tuple[str, str]] = field(default_factory=dict)
     #: environment values used, to scrub from messages
     secrets: set[str] = field(default_factory=set)
 
-    def opaque_value(self, path: Path) -> str:
+    def opaque_value(self, path: JsonPath) -> str:
         """A distinct stand-in for a value nobody can know offline; marks ``path`` opaque."""
         self.opaque.add(path)
         return f"(unknown-{next(self._opaque_count)})"
 
-    def scrub(self, path: Path, message: str) -> str:
+    def scrub(self, path: JsonPath, message: str) -> str:
         """``message`` with every substituted value replaced by what was written."""
         if path in self.written:
             validated, raw = self.written[path]
@@ -81,18 +81,6 @@ class Substitution:
         return message
 
 
-def iter_strings(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
-    """Every string in a JSON-like value with its tuple path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from iter_strings(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from iter_strings(v, (*path, i))
-
-
 def syntax_problems(text: str) -> list[str]:
     """What is wrong with the placeholders in ``text`` (empty when they are well formed)."""
     problems: list[str] = []
@@ -103,9 +91,14 @@ def syntax_problems(text: str) -> list[str]:
             shown = text[start.start() : end + 1] if end != -1 else text[start.start() :]
             problems.append(f"malformed placeholder {_short(shown)!r}: {SYNTAX_HINT}")
         elif match["scheme"] == "env" and not ENV_NAME.match(match["body"]):
-            problems.append(f"malformed placeholder {match.group(0)!r}: the variable name must match [A-Za-z_][A-Za-z0-9_]*")
+            problems.append(
+                f"malformed placeholder {match.group(0)!r}: the variable name must match [A-Za-z_][A-Za-z0-9_]*"
+            )
         elif match["scheme"] == "ref" and not REF_BODY.match(match["body"]):
-            problems.append(f"malformed reference {match.group(0)!r}: write ${{ref:Kind/Name.field}}, e.g. ${{ref:SpeechRule/My rule.id}}")
+            problems.append(
+                f"malformed reference {match.group(0)!r}: write ${{ref:Kind/Name.field}}, "
+                "e.g. ${ref:SpeechRule/My rule.id}"
+            )
     return problems
 
 
@@ -120,7 +113,7 @@ RefValue = Callable[[ObjectKey, str], "str | None"]
 def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_value: RefValue) -> Substitution:
     """Check the spec's placeholders and build the value to validate."""
     result = Substitution(value=None)
-    replaced: dict[Path, str] = {}
+    replaced: dict[JsonPath, str] = {}
     for path, text in iter_strings(spec):
         top = path[0] if path else None
         if top in kind.write_only:
@@ -134,14 +127,14 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
             continue
         if not PLACEHOLDER.search(text):
             continue
-        validated = PLACEHOLDER.sub(lambda m: _one(m, path, env, ref_value, result), text)
+        validated = PLACEHOLDER.sub(partial(_one, path=path, env=env, ref_value=ref_value, result=result), text)
         replaced[path] = validated
         result.written[path] = (validated, text)
-    for path in kind.write_only:
-        value = spec.get(path)
+    for secret_field in kind.write_only:
+        value = spec.get(secret_field)
         if value is not None and not isinstance(value, str):
-            result.issues.append(PathIssue((path,), _literal_secret_message()))
-            replaced[(path,)] = result.opaque_value((path,))
+            result.issues.append(PathIssue((secret_field,), _literal_secret_message()))
+            replaced[(secret_field,)] = result.opaque_value((secret_field,))
     result.value = _rebuild(spec, (), replaced)
     return result
 
@@ -150,7 +143,7 @@ def _literal_secret_message() -> str:
     return "must be ${env:NAME}; a literal secret does not belong in a manifest"
 
 
-def _write_only(path: Path, text: str, env: Mapping[str, str], result: Substitution) -> str:
+def _write_only(path: JsonPath, text: str, env: Mapping[str, str], result: Substitution) -> str:
     """A write-only field holds exactly ``${env:NAME}``, never the secret itself."""
     match = WRITE_ONLY_FORM.match(text)
     if match is None:
@@ -165,7 +158,9 @@ def _write_only(path: Path, text: str, env: Mapping[str, str], result: Substitut
     return env[name]
 
 
-def _one(match: re.Match[str], path: Path, env: Mapping[str, str], ref_value: RefValue, result: Substitution) -> str:
+def _one(
+    match: re.Match[str], path: JsonPath, env: Mapping[str, str], ref_value: RefValue, result: Substitution
+) -> str:
     if match["scheme"] == "env":
         name = match["body"]
         if name not in env:
@@ -182,7 +177,7 @@ def _one(match: re.Match[str], path: Path, env: Mapping[str, str], ref_value: Re
     return result.opaque_value(path) if found is None else found
 
 
-def _rebuild(value: Any, path: Path, replaced: Mapping[Path, str]) -> Any:
+def _rebuild(value: Any, path: JsonPath, replaced: Mapping[JsonPath, str]) -> Any:
     if path in replaced:
         return replaced[path]
     if isinstance(value, Mapping):

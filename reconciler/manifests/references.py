@@ -7,13 +7,13 @@ not a surprise at apply time.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping, Sequence
 
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.graph import describe_cycle, find_cycles
 from reconciler.core.keys import Location, ObjectKey
+from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, unknown_kind_message
 from reconciler.manifests.desired import DesiredObject, Reference
 
@@ -63,11 +63,11 @@ def reference_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
     for cycle in find_cycles(objects):
         head = declared[cycle[0]]
         follows = cycle[1] if len(cycle) > 1 else cycle[0]
-        ref = next((r for r in head.references if r.target == follows), None)
+        closing = next((r for r in head.references if r.target == follows), None)
         issues.append(
             _issue(
-                head.locations.get(ref.path, head.source) if ref else head.source,
-                f"spec.{ref.path}" if ref else "metadata.name",
+                head.locations.get(closing.path, head.source) if closing else head.source,
+                f"spec.{closing.path}" if closing else "metadata.name",
                 f"reference cycle: {describe_cycle(cycle)}; no object in it can be created first",
             )
         )
@@ -90,9 +90,12 @@ def _reference_problem(ref: Reference, declared: Mapping[ObjectKey, DesiredObjec
     if ref.field in REGISTRY[ref.target.kind].write_only:
         return f"{_text(ref)}: {ref.field} is write-only and cannot be referenced; use one of {', '.join(allowed)}"
     if ref.field not in allowed:
-        close = difflib.get_close_matches(ref.field, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"{_text(ref)}: {ref.target.kind} has no field {ref.field!r} to reference; {hint}use one of {', '.join(allowed)}"
+        close = closest(ref.field, allowed)
+        hint = f"did you mean {close!r}? " if close else ""
+        return (
+            f"{_text(ref)}: {ref.target.kind} has no field {ref.field!r} to reference; "
+            f"{hint}use one of {', '.join(allowed)}"
+        )
     return None
 
 

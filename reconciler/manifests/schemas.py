@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import KINDS, Kind
-from reconciler.kinds.base import NAME_MAX
+from reconciler.kinds.spec import NAME_MAX
 from reconciler.manifests.document import API_VERSION
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -185,7 +185,9 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reconciler.manifests.schemas", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler.manifests.schemas", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("directory", nargs="?", default="schemas", help="where to write (default: schemas)")
     parser.add_argument("--check", action="store_true", help="only report files that differ; exit 1 if any")
     args = parser.parse_args(argv)
@@ -202,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             target.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     verb = "differ from the models" if args.check else "written"
-    for path in stale:
-        print(f"{path}: {verb}")
+    for shown in stale:
+        print(f"{shown}: {verb}")
     return 1 if args.check and stale else 0
 
 

@@ -17,16 +17,16 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.jsonpath import format_path
 from reconciler.core.suggest import suggest_field
-from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import format_loc, issue_from_pydantic
+from reconciler.kinds import REGISTRY, unknown_kind_message
+from reconciler.kinds.spec import issue_from_pydantic
 from reconciler.manifests.yamlsource import load_documents
 
 SETTINGS_FILE = "reconciler.yaml"
@@ -52,9 +52,7 @@ class PruneSettings(_Strict):
         if isinstance(value, tuple):
             for item in value:
                 if isinstance(item, str) and item not in REGISTRY:
-                    close = difflib.get_close_matches(item, list(REGISTRY), n=1, cutoff=0.5)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
-                    raise ValueError(f"unknown kind {item!r} (known: {', '.join(REGISTRY)}){hint}")
+                    raise ValueError(unknown_kind_message(item))
             if len(set(value)) != len(value):
                 raise ValueError("lists a kind twice")
         return value
@@ -75,7 +73,9 @@ class PruneSettings(_Strict):
 class ProjectSettings(_Strict):
     """Everything ``reconciler.yaml`` may say; every field is optional."""
 
-    prune: PruneSettings = Field(default_factory=PruneSettings, description="Delete undeclared live objects of some kinds (off by default).")
+    prune: PruneSettings = Field(
+        default_factory=PruneSettings, description="Delete undeclared live objects of some kinds (off by default)."
+    )
 
     def prunes(self, kind: str, name: str) -> bool:
         return self.prune.covers(kind, name)
@@ -90,7 +90,7 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
     except (OSError, UnicodeDecodeError) as exc:
         return ProjectSettings(), [ManifestIssue(display, None, None, "", f"cannot read settings: {exc}")]
     docs, problems = load_documents(text)
-    issues = [ManifestIssue(display, p.line, p.column, format_loc(p.path), p.message) for p in problems]
+    issues = [ManifestIssue(display, p.line, p.column, format_path(p.path), p.message) for p in problems]
     if len(docs) > 1:
         line, column = docs[1].start
         issues.append(ManifestIssue(display, line, column, "", "settings hold a single YAML document"))

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.jsonpath import JsonPath
 from reconciler.core.suggest import join_alternatives, suggest_field
 from reconciler.kinds import Kind
-from reconciler.manifests.placeholders import Path, Substitution
+from reconciler.manifests.placeholders import Substitution
 
 UNKNOWN_FIELD = "unknown field"
 
@@ -24,7 +25,7 @@ UNKNOWN_FIELD = "unknown field"
 class SpecIssue:
     """A broken rule at ``path`` in the spec; ``at_key`` locates it at the key, not the value."""
 
-    path: Path
+    path: JsonPath
     message: str
     at_key: bool = False
 
@@ -32,9 +33,9 @@ class SpecIssue:
 def check_spec(kind: Kind, substitution: Substitution) -> list[SpecIssue]:
     """Every rule of ``kind`` on the substituted spec, located and worded for the author."""
     _, found = kind.validate_spec(substitution.value)
-    merged: dict[Path, list[str]] = {}
-    order: list[Path] = []
-    keyed: set[Path] = set()
+    merged: dict[JsonPath, list[str]] = {}
+    order: list[JsonPath] = []
+    keyed: set[JsonPath] = set()
     plain: list[SpecIssue] = []
     for issue in found:
         path = document_path(issue.loc, substitution.value, issue.message)
@@ -56,7 +57,7 @@ def check_spec(kind: Kind, substitution: Substitution) -> list[SpecIssue]:
     return _unique([*typed, *plain])
 
 
-def document_path(loc: tuple[str | int, ...], data: Any, message: str) -> Path:
+def document_path(loc: tuple[str | int, ...], data: Any, message: str) -> JsonPath:
     """The part of ``loc`` that exists in ``data``, plus a final absent key for "is required".
 
     A key absent from its mapping is kept as the last part (a missing field, or a
@@ -93,7 +94,7 @@ def _merge_expected(messages: list[str]) -> str:
 
 
 def _unique(issues: list[SpecIssue]) -> list[SpecIssue]:
-    seen: set[tuple[Path, str]] = set()
+    seen: set[tuple[JsonPath, str]] = set()
     out: list[SpecIssue] = []
     for issue in issues:
         if (issue.path, issue.message) not in seen:

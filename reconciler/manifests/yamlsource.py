@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-Path = tuple[str | int, ...]
+from reconciler.core.jsonpath import JsonPath
+
 Mark = tuple[int, int]  # 1-based (line, column)
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -29,7 +30,9 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT10 = re.compile(r"^[-+]?[0-9]+$")
 _INT8 = re.compile(r"^0o[0-7]+$")
 _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+#: a plain scalar that YAML 1.2 reads as a float (``1e3`` included, which 1.1 reads as a string);
+#: public because whatever writes YAML for this loader must quote such strings (export does)
+YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
@@ -49,7 +52,7 @@ class YamlProblem:
     line: int | None
     column: int | None
     message: str
-    path: Path = ()
+    path: JsonPath = ()
 
 
 @dataclass
@@ -59,16 +62,16 @@ class SourceDocument:
     value: Any
     index: int  # position of the document in its file, from 0
     start: Mark
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[JsonPath, Mark] = field(default_factory=dict)
+    keys: dict[JsonPath, Mark] = field(default_factory=dict)
     #: paths where the YAML itself was wrong; rules about what lies there would only add noise
-    broken: set[Path] = field(default_factory=set)
+    broken: set[JsonPath] = field(default_factory=set)
 
-    def is_broken(self, path: Path) -> bool:
+    def is_broken(self, path: JsonPath) -> bool:
         """True when ``path`` is, or lies under, a part already reported as bad YAML."""
         return any(path[: len(b)] == b for b in self.broken)
 
-    def mark(self, path: Path, *, key: bool = False) -> Mark:
+    def mark(self, path: JsonPath, *, key: bool = False) -> Mark:
         """Where ``path`` was written; falls back to the closest written ancestor.
 
         ``key=True`` prefers the mapping key (for "unknown field"), else the value.
@@ -99,7 +102,7 @@ def plain_scalar(text: str) -> Any:
         return int(text[2:], 8)
     if _INT16.match(text):
         return int(text[2:], 16)
-    if _FLOAT.match(text):
+    if YAML12_FLOAT.match(text):
         return float(text)
     if _INF.match(text):
         return -math.inf if text.startswith("-") else math.inf
@@ -116,12 +119,12 @@ class _Builder:
         self.problems: list[YamlProblem] = []
         self._active: set[int] = set()
 
-    def problem(self, node: yaml.Node, message: str, path: Path) -> None:
+    def problem(self, node: yaml.Node, message: str, path: JsonPath) -> None:
         self.doc.broken.add(path)
         line, column = _mark(node)
         self.problems.append(YamlProblem(line, column, message, path))
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.values[path] = _mark(node)
         if id(node) in self._active:
             self.problem(node, "recursive alias", path)
@@ -132,11 +135,12 @@ class _Builder:
                 return self._mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, yaml.ScalarNode)  # composing yields only these three node types
             return self._scalar(node, path)
         finally:
             self._active.discard(id(node))
 
-    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
         if node.tag not in _PLAIN_TAGS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}", path)
             return None
@@ -145,10 +149,10 @@ class _Builder:
             return plain_scalar(node.value)
         if plain and node.tag == f"{_CORE}str":
             # An untagged plain scalar 1.1 calls a string may be a 1.2 number (1e3).
-            return plain_scalar(node.value) if _FLOAT.match(node.value) else node.value
+            return plain_scalar(node.value) if YAML12_FLOAT.match(node.value) else node.value
         return node.value
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_seen: dict[str, Mark] = {}
         for key_node, value_node in node.value:

@@ -54,11 +54,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import __version__
+from reconciler.core.canonical import canonical_json
 from reconciler.core.errors import ConfigError
 from reconciler.core.graph import reference_order
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import KINDS, REGISTRY, Kind, unknown_kind_message
-from reconciler.kinds.base import canonical_json
 from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, resolve
 from reconciler.plan.fielddiff import Pattern, field_changes, mask, sensitive_patterns
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange

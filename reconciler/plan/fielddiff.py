@@ -25,12 +25,12 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
-from reconciler.kinds.base import canonical_json, format_loc
+from reconciler.core.canonical import canonical_json
+from reconciler.core.jsonpath import JsonPath, format_path, iter_strings
 from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE
 from reconciler.plan.model import FieldChange
 
-#: a path inside an object: keys and list indexes; ``None`` in a pattern matches any index
-Path = tuple[str | int, ...]
+#: a path pattern: a ``JsonPath`` in which ``None`` matches any index
 Pattern = tuple[str | int | None, ...]
 
 ENV_CHANGED = "value from environment changed"
@@ -43,7 +43,7 @@ def sensitive_patterns(spec: Mapping[str, Any], unordered: Iterable[str] = ()) -
     """Paths of the spec's strings that take text from the environment."""
     unordered = set(unordered)
     out: list[Pattern] = []
-    for path, text in _strings(spec, ()):
+    for path, text in iter_strings(spec):
         if any(m.group("scheme") == "env" for m in PLACEHOLDER.finditer(text)):
             pattern: list[str | int | None] = list(path)
             if len(pattern) > 1 and pattern[0] in unordered and isinstance(pattern[1], int):
@@ -52,18 +52,7 @@ def sensitive_patterns(spec: Mapping[str, Any], unordered: Iterable[str] = ()) -
     return tuple(out)
 
 
-def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from _strings(v, (*path, k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from _strings(v, (*path, i))
-
-
-def _covered(path: Path, patterns: Sequence[Pattern]) -> bool:
+def _covered(path: JsonPath, patterns: Sequence[Pattern]) -> bool:
     """True when ``path`` is at or under one of the patterns."""
     for pattern in patterns:
         if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path)):
@@ -71,7 +60,7 @@ def _covered(path: Path, patterns: Sequence[Pattern]) -> bool:
     return False
 
 
-def mask(value: Any, patterns: Sequence[Pattern], path: Path = ()) -> Any:
+def mask(value: Any, patterns: Sequence[Pattern], path: JsonPath = ()) -> Any:
     """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``."""
     if not patterns:
         return value
@@ -96,7 +85,7 @@ def field_changes(
 ) -> tuple[FieldChange, ...]:
     """The masked differences from ``before`` (live essence) to ``after`` (desired essence)."""
     unordered = {f for f in unordered if isinstance(before.get(f), list) and isinstance(after.get(f), list)}
-    raw: list[tuple[Path, Any, Any]] = []
+    raw: list[tuple[JsonPath, Any, Any]] = []
     plain_before = {k: v for k, v in before.items() if k not in unordered}
     plain_after = {k: v for k, v in after.items() if k not in unordered}
     if plain_before != plain_after:
@@ -108,17 +97,17 @@ def field_changes(
     return tuple(_masked_change(path, old, new, sensitive) for path, old, new in raw)
 
 
-def _masked_change(path: Path, before: Any, after: Any, sensitive: Sequence[Pattern]) -> FieldChange:
+def _masked_change(path: JsonPath, before: Any, after: Any, sensitive: Sequence[Pattern]) -> FieldChange:
     shown_before = None if before is None else mask(before, sensitive, path)
     shown_after = None if after is None else mask(after, sensitive, path)
     note = None
     if before is not None and after is not None and shown_before == shown_after:
         # the difference lies entirely in masked text
         note = ENV_CHANGED
-    return FieldChange(path=format_loc(path), before=shown_before, after=shown_after, note=note)
+    return FieldChange(path=format_path(path), before=shown_before, after=shown_after, note=note)
 
 
-def _deep(before: Any, after: Any, prefix: Path) -> Iterator[tuple[Path, Any, Any]]:
+def _deep(before: Any, after: Any, prefix: JsonPath) -> Iterator[tuple[JsonPath, Any, Any]]:
     """Positional differences found by DeepDiff, as (path, before or None, after or None)."""
     tree = DeepDiff(before, after, ignore_order=False, ignore_numeric_type_changes=True, view="tree", verbose_level=2)
     for report in tree.values():
@@ -129,7 +118,7 @@ def _deep(before: Any, after: Any, prefix: Path) -> Iterator[tuple[Path, Any, An
             yield (*prefix, *parts), old, new
 
 
-def _unordered(before: list[Any], after: list[Any], prefix: Path) -> Iterator[tuple[Path, Any, Any]]:
+def _unordered(before: list[Any], after: list[Any], prefix: JsonPath) -> Iterator[tuple[JsonPath, Any, Any]]:
     """Item-wise differences of two lists whose order carries no meaning."""
     left = _unmatched(before, after)
     right = _unmatched(after, before)
@@ -187,5 +176,5 @@ def _unique_by(items: list[Any], indexes: list[int], fname: str) -> dict[str, in
     return {value: found[0] for value, found in seen.items() if len(found) == 1}
 
 
-def _sort_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+def _sort_key(path: JsonPath) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, p) if isinstance(p, int) else (1, p) for p in path)

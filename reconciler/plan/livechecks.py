@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.jsonpath import format_path
 from reconciler.core.keys import Location
 from reconciler.kinds import REGISTRY, ReferenceRead
-from reconciler.kinds.base import format_loc
 from reconciler.manifests.desired import DesiredObject, resolve
 
 
@@ -67,7 +67,7 @@ def _object_issues(
 def _location(obj: DesiredObject, loc: tuple[str | int, ...]) -> Location:
     """Where a field is written, else its closest written parent, else the object's name."""
     for end in range(len(loc), 0, -1):
-        found = obj.locations.get(format_loc(loc[:end]))
+        found = obj.locations.get(format_path(loc[:end]))
         if found is not None:
             return found
     return obj.source

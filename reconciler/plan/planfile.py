@@ -21,14 +21,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.plan.model import COMPUTED_PLAN_FIELDS, PLAN_FORMAT_VERSION, Plan
 
 CHECKSUM_KEY = "checksum"
-
-
-def canonical_bytes(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def checksum(document: dict[str, Any]) -> str:

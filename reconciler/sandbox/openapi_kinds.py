@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from reconciler.kinds import Kind
-from reconciler.kinds.base import NAME_MAX
+from reconciler.kinds.spec import NAME_MAX
 from reconciler.sandbox.listing import PAGE_NUMBER_MAX
 from reconciler.sandbox.responses import CORRELATION_HEADER
 

@@ -26,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reconciler.core.canonical import canonical_json
 from reconciler.kinds import Kind, PostWriteHook
-from reconciler.kinds.base import FieldIssue, SpecModel, canonical_json
+from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.sandbox.present import present
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
 from reconciler.sandbox.store import DuplicateName, Missing, VersionMismatch

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.export.exporter import ExportedObject, build_export, render_object, write_export
+from reconciler.export import ExportedObject, build_export, render_object, write_export
 from reconciler.kinds import REGISTRY
 from reconciler.manifests import load_manifests
 from reconciler.manifests.yamlsource import load_documents

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from reconciler.core.errors import ConfigError, ExportError
-from reconciler.export.exporter import (
+from reconciler.export import (
     build_export,
     kebab,
     live_spec,

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sandbox_data import assert_error, valid
 
+from reconciler.core.canonical import canonical_json
 from reconciler.kinds import (
     CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
 )
 from reconciler.kinds import SERVER_MANAGED, Kind
-from reconciler.kinds.base import canonical_json
 from reconciler.sandbox import embedded_transport
 
 pytestmark = pytest.mark.anyio

@@ -8,160 +8,19 @@ the normalised "essence" that plans diff, so the three can never disagree.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
+
+from reconciler.core.canonical import canonical_json
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, Singleton
+from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
-
-NAME_MAX = 200
-
-Loc = tuple[str | int, ...]
-
-
-class SpecModel(BaseModel):
-    """Base of every kind's spec: strict types, unknown fields rejected, camelCase as-is.
-
-    Strict so that ``enabled: "yes"`` is a wrong type rather than a silent ``True``;
-    ints are still accepted for floats (``rate: 1``).
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-@dataclass(frozen=True)
-class FieldIssue:
-    """A rule broken by one field of an object; ``loc`` is the path inside the object."""
-
-    loc: Loc
-    message: str
-
-    @property
-    def path(self) -> str:
-        return format_loc(self.loc)
-
-
-@dataclass(frozen=True)
-class PostWriteHook:
-    """An endpoint to call once per apply after the kind's last write (e.g. a cache refresh)."""
-
-    method: str
-    path: str
-    scope: str
-    description: str
-
-
-Check = Callable[[Any], Iterable[FieldIssue]]
-
-#: the envelope of a page-number listing (the contract's); ``nextUri`` only while a next page exists
-PAGE_ENVELOPE: tuple[str, ...] = (
-    "entities", "pageSize", "pageNumber", "total", "pageCount", "firstUri", "lastUri", "selfUri", "nextUri",
-)
-
-
-@dataclass(frozen=True)
-class Listing:
-    """How a kind's collection is listed: paging convention, envelope, filters.
-
-    ``pages``: ``pageSize`` + ``pageNumber`` (the contract's convention). ``cursor``:
-    ``pageSize`` + an opaque cursor in ``cursor_param``; the next page is whatever
-    ``nextUri`` says, absent on the last page. ``counted`` makes the listing a
-    *summary*: each detail field is replaced by a count (``phrases`` ->
-    ``phrasesCount``), so comparing an object needs ``GET {collection}/{id}``.
-    """
-
-    style: Literal["pages", "cursor"] = "pages"
-    cursor_param: str = "after"
-    #: the cursor that walks backwards (``previousUri``), if the API has one
-    before_param: str | None = None
-    envelope: tuple[str, ...] = PAGE_ENVELOPE
-    #: the query parameter that filters by name, ``None`` when the API has none
-    name_filter: str | None = "name"
-    #: ``exact``: the whole name, case-insensitive; ``contains``: a case-insensitive part of it
-    name_match: Literal["exact", "contains"] = "exact"
-    page_size_default: int = 25
-    page_size_max: int = 100
-    counted: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def is_summary(self) -> bool:
-        return bool(self.counted)
-
-
-@dataclass(frozen=True)
-class Singleton:
-    """A kind with exactly one object per org: read and replaced at the collection path itself.
-
-    It is never created or deleted. Manifests name it ``name`` (its fixed identity);
-    the API body carries no name and no id. ``initial`` is what a new org holds.
-    """
-
-    name: str
-    initial: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Publish:
-    """Objects whose spec sets ``flag`` are published after they are written, by a job.
-
-    ``POST path`` with ``{ids_field: [ids]}`` starts the job; ``GET path/{jobId}`` is
-    polled until ``state_field`` is one of ``done_states`` (or ``failed_states``).
-    The flag is never sent in a body: it is the server's state, which only the job
-    changes (a write makes the object a draft again). It is one-way: ``false`` means
-    "not managed", since nothing can unpublish.
-    """
-
-    flag: str
-    path: str
-    ids_field: str
-    scope: str
-    description: str
-    state_field: str = "state"
-    #: the job's list of the objects it publishes (``topics`` for topics)
-    job_items_field: str = "items"
-    done_states: tuple[str, ...] = ("Completed",)
-    failed_states: tuple[str, ...] = ("Failed",)
-
-
-@dataclass(frozen=True)
-class IdRefs:
-    """A list of ids sent as ``field`` and shown by reads as ``shown_as`` (entity references)."""
-
-    field: str
-    shown_as: str
-    #: the ``selfUri`` of a referenced entity, ``{id}`` filled in
-    uri: str
-
-
-@dataclass(frozen=True)
-class ReferenceRead:
-    """Live reference data a plan-time check needs: a page-number listing at ``path``."""
-
-    key: str
-    path: str
-    scope: str
-    params: Mapping[str, str] = field(default_factory=dict)
-
-
-LiveCheckFn = Callable[[Any, Mapping[str, list[dict[str, Any]]]], Iterable[FieldIssue]]
-
-
-@dataclass(frozen=True)
-class LiveCheck:
-    """A rule that needs the org's reference data (e.g. which TTS engines and voices exist).
-
-    ``check(model, context)`` gets the validated spec and ``{read.key: entities}`` for
-    each of ``reads``; the engine runs it at plan time, the sandbox on every write.
-    """
-
-    description: str
-    reads: tuple[ReferenceRead, ...]
-    check: LiveCheckFn
 
 
 @dataclass(frozen=True)
@@ -344,36 +203,6 @@ class Kind:
         return body if self.singleton is not None else {"name": name, **body}
 
 
-def validate_name(name: Any) -> list[FieldIssue]:
-    if name is None:
-        return [FieldIssue(("name",), "is required")]
-    if not isinstance(name, str):
-        return [FieldIssue(("name",), f"expected a string, got {type_name(name)}")]
-    if not name.strip():
-        return [FieldIssue(("name",), "must not be empty")]
-    if len(name) > NAME_MAX:
-        return [FieldIssue(("name",), f"is {len(name)} characters, longer than the maximum {NAME_MAX}")]
-    return []
-
-
-# ---- helpers shared by the kind modules and their users ------------------------------
-
-
-def format_loc(loc: Iterable[str | int]) -> str:
-    """``("phrases", 1, "phrase")`` -> ``phrases[1].phrase``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def _without_none(value: Any) -> Any:
     """``None`` means "absent" in an essence, at any depth (``{"filter": None}`` == ``{}``)."""
     if isinstance(value, Mapping):
@@ -384,6 +213,7 @@ def _without_none(value: Any) -> Any:
 
 
 def to_json(value: Any) -> Any:
+    """Models inside ``value`` as their JSON dump, so defaults compare with what reads return."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, Mapping):
@@ -391,73 +221,3 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return value
-
-
-def type_name(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-
-
-_EXPECTED = {
-    "string_type": "a string",
-    "bool_type": "a boolean",
-    "float_type": "a number",
-    "int_type": "an integer",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-}
-
-
-def issue_from_pydantic(err: Mapping[str, Any], *, secret_fields: Iterable[str] = ()) -> FieldIssue:
-    """Turn one pydantic error into a message a manifest author can act on.
-
-    Values of write-only fields are never echoed.
-    """
-    loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    value = err.get("input")
-    secret = any(part in set(secret_fields) for part in loc if isinstance(part, str))
-    shown = "the value" if secret else _show(value)
-    if kind == "missing":
-        msg = "is required"
-    elif kind == "extra_forbidden":
-        msg = "unknown field"
-    elif kind in _EXPECTED:
-        msg = f"expected {_EXPECTED[kind]}, got {type_name(value)}" + ("" if secret else f" {_show(value)}")
-    elif kind in ("less_than_equal", "less_than"):
-        msg = f"{shown} is above the maximum {ctx.get('le', ctx.get('lt'))}"
-    elif kind in ("greater_than_equal", "greater_than"):
-        msg = f"{shown} is below the minimum {ctx.get('ge', ctx.get('gt'))}"
-    elif kind == "string_too_long":
-        msg = f"is {len(value)} characters, longer than the maximum {ctx['max_length']}"
-    elif kind == "string_too_short":
-        msg = "must not be empty" if ctx.get("min_length") == 1 else f"is shorter than {ctx['min_length']} characters"
-    elif kind == "too_long":
-        noun = "keys" if isinstance(value, dict) else "items"
-        msg = f"has {len(value)} {noun}, more than the maximum {ctx['max_length']}"
-    elif kind == "too_short":
-        msg = f"has {len(value)} items, fewer than the minimum {ctx['min_length']}"
-    elif kind == "string_pattern_mismatch":
-        msg = f"{shown} does not match the pattern {ctx.get('pattern')!r}"
-    elif kind == "literal_error":
-        msg = f"{shown} is not one of {ctx.get('expected')}"
-    elif kind == "value_error":
-        msg = str(ctx.get("error", err.get("msg", "invalid value")))
-    else:
-        msg = err.get("msg", "invalid value")
-    return FieldIssue(loc, msg)
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,58 @@
+"""The output directory: what an export writes there, all or nothing.
+
+Checked before anything is read from the target (a bad ``--out`` fails fast) and again
+before writing, so an existing file is never half-replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from reconciler.core.errors import ExportError
+from reconciler.export.model import Export
+from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
+from reconciler.manifests.files import discover
+
+SECRETS_FILE = "SECRETS.md"
+
+
+def planned_files(export: Export, out_dir: Path) -> dict[Path, str]:
+    """Each file the export writes under ``out_dir`` and its text."""
+    files = {out_dir / obj.path: render_object(obj, schema_reference(out_dir, obj.path)) for obj in export.objects}
+    if export.secrets:
+        files[out_dir / SECRETS_FILE] = render_secrets(export)
+    return files
+
+
+def check_out_dir(out_dir: Path) -> Path:
+    """Refuse an output path that cannot be a directory, before anything is read."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"--out {out_dir}: exists and is not a directory")
+    return out_dir
+
+
+def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[Path]:
+    """Write every file, or nothing: existing files are refused unless ``force``."""
+    if not export.objects:
+        raise ExportError("nothing to export: no live object matches")
+    check_out_dir(out_dir)
+    files = planned_files(export, out_dir)
+    blocked = [p for p in files if p.exists() and not p.is_file()]
+    if blocked:
+        raise ExportError(f"cannot write {blocked[0]}: a directory is in the way")
+    existing = [p for p in files if p.exists()]
+    if existing and not force:
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        shown = ", ".join(str(p) for p in existing[:3]) + more
+        raise ExportError(f"{len(existing)} file(s) already exist: {shown}; pass --force to overwrite them")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    return list(files)
+
+
+def other_manifests(out_dir: Path, written: Iterable[Path]) -> list[Path]:
+    """YAML files already in ``out_dir`` that the export did not write: a plan reads them too."""
+    ours = {p.resolve() for p in written}
+    return [p for p in discover([out_dir]).files if p.resolve() not in ours]

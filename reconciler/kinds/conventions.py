@@ -1,0 +1,129 @@
+"""How a kind binds to the API: listing, singletons, publishing, references, live checks, hooks.
+
+Each convention defaults to the seed contract's, so a contract kind says nothing here;
+kinds bound to the real Genesys Cloud platform name what their endpoints do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.kinds.spec import FieldIssue
+
+
+@dataclass(frozen=True)
+class PostWriteHook:
+    """An endpoint to call once per apply after the kind's last write (e.g. a cache refresh)."""
+
+    method: str
+    path: str
+    scope: str
+    description: str
+
+
+#: the envelope of a page-number listing (the contract's); ``nextUri`` only while a next page exists
+PAGE_ENVELOPE: tuple[str, ...] = (
+    "entities", "pageSize", "pageNumber", "total", "pageCount", "firstUri", "lastUri", "selfUri", "nextUri",
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How a kind's collection is listed: paging convention, envelope, filters.
+
+    ``pages``: ``pageSize`` + ``pageNumber`` (the contract's convention). ``cursor``:
+    ``pageSize`` + an opaque cursor in ``cursor_param``; the next page is whatever
+    ``nextUri`` says, absent on the last page. ``counted`` makes the listing a
+    *summary*: each detail field is replaced by a count (``phrases`` ->
+    ``phrasesCount``), so comparing an object needs ``GET {collection}/{id}``.
+    """
+
+    style: Literal["pages", "cursor"] = "pages"
+    cursor_param: str = "after"
+    #: the cursor that walks backwards (``previousUri``), if the API has one
+    before_param: str | None = None
+    envelope: tuple[str, ...] = PAGE_ENVELOPE
+    #: the query parameter that filters by name, ``None`` when the API has none
+    name_filter: str | None = "name"
+    #: ``exact``: the whole name, case-insensitive; ``contains``: a case-insensitive part of it
+    name_match: Literal["exact", "contains"] = "exact"
+    page_size_default: int = 25
+    page_size_max: int = 100
+    counted: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_summary(self) -> bool:
+        return bool(self.counted)
+
+
+@dataclass(frozen=True)
+class Singleton:
+    """A kind with exactly one object per org: read and replaced at the collection path itself.
+
+    It is never created or deleted. Manifests name it ``name`` (its fixed identity);
+    the API body carries no name and no id. ``initial`` is what a new org holds.
+    """
+
+    name: str
+    initial: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Objects whose spec sets ``flag`` are published after they are written, by a job.
+
+    ``POST path`` with ``{ids_field: [ids]}`` starts the job; ``GET path/{jobId}`` is
+    polled until ``state_field`` is one of ``done_states`` (or ``failed_states``).
+    The flag is never sent in a body: it is the server's state, which only the job
+    changes (a write makes the object a draft again). It is one-way: ``false`` means
+    "not managed", since nothing can unpublish.
+    """
+
+    flag: str
+    path: str
+    ids_field: str
+    scope: str
+    description: str
+    state_field: str = "state"
+    #: the job's list of the objects it publishes (``topics`` for topics)
+    job_items_field: str = "items"
+    done_states: tuple[str, ...] = ("Completed",)
+    failed_states: tuple[str, ...] = ("Failed",)
+
+
+@dataclass(frozen=True)
+class IdRefs:
+    """A list of ids sent as ``field`` and shown by reads as ``shown_as`` (entity references)."""
+
+    field: str
+    shown_as: str
+    #: the ``selfUri`` of a referenced entity, ``{id}`` filled in
+    uri: str
+
+
+@dataclass(frozen=True)
+class ReferenceRead:
+    """Live reference data a plan-time check needs: a page-number listing at ``path``."""
+
+    key: str
+    path: str
+    scope: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+LiveCheckFn = Callable[[Any, Mapping[str, list[dict[str, Any]]]], Iterable[FieldIssue]]
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """A rule that needs the org's reference data (e.g. which TTS engines and voices exist).
+
+    ``check(model, context)`` gets the validated spec and ``{read.key: entities}`` for
+    each of ``reads``; the engine runs it at plan time, the sandbox on every write.
+    """
+
+    description: str
+    reads: tuple[ReferenceRead, ...]
+    check: LiveCheckFn
