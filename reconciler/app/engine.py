@@ -133,6 +133,7 @@ def make_plan(
         manifests_digest=manifests.digest,
         prune=prune,
         rotate=rotate,
+        graph=manifests.graph,
     )
 
 

@@ -1,22 +1,50 @@
-"""The order that ``${ref:…}`` placeholders impose on the declared objects.
+"""The one graph module: the order that references impose on objects, and their loops.
 
 An object that references another needs the other's value (usually its server-assigned
 ``id``) before it can be written, so referenced objects are created first and deleted
-last. :func:`reference_order` groups the objects into levels: every object depends only
-on objects of earlier levels, so the executor may write a level's objects in any order
-(or concurrently) and deletes run through the levels backwards.
+last. :meth:`ReferenceGraph.levels` groups the declared objects into levels: every object
+depends only on objects of earlier levels, so the executor may write a level's objects in
+any order (or concurrently) and deletes run through the levels backwards.
+
+The graph of the declared objects is computed once (:func:`reference_graph`): the
+manifest loader reads its :attr:`~ReferenceGraph.cycles` to report loops, and the planner
+reads its levels and dependencies from the same value instead of walking the references
+again. The generic helpers (:func:`strongly_connected`, :func:`chain_depths`) also order
+things that are not declared objects, such as live objects a plan deletes, so that no
+other module keeps a private graph algorithm.
 
 References to objects that are not declared are ignored here: the manifest loader has
 already reported them as errors, and a validated ``ManifestSet`` has none.
+
+``core`` imports nothing else from reconciler, so the objects are described by the
+:class:`Node` protocol (``DesiredObject`` satisfies it) rather than imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from reconciler.core.errors import PlanError
 from reconciler.core.keys import ObjectKey
-from reconciler.manifests.desired import DesiredObject
+
+N = TypeVar("N", bound=Hashable)
+
+
+class _Ref(Protocol):
+    @property
+    def target(self) -> ObjectKey: ...
+
+
+class Node(Protocol):
+    """What the graph needs of a declared object: its identity and what it references."""
+
+    @property
+    def key(self) -> ObjectKey: ...
+
+    @property
+    def references(self) -> Sequence[_Ref]: ...
 
 
 class ReferenceCycleError(PlanError):
@@ -32,8 +60,101 @@ def describe_cycle(cycle: Sequence[ObjectKey]) -> str:
     return " -> ".join(str(k) for k in [*cycle, cycle[0]])
 
 
-def dependencies(objects: Iterable[DesiredObject]) -> dict[ObjectKey, list[ObjectKey]]:
-    """Each object's declared reference targets, in first-mention order, without repeats."""
+# ---- generic algorithms --------------------------------------------------------------
+
+
+def strongly_connected(deps: Mapping[N, Sequence[N]]) -> list[list[N]]:
+    """Tarjan's strongly connected groups of ``deps`` (node -> nodes it depends on).
+
+    Every node is in exactly one group; a group is emitted only after every group it
+    depends on, so the result is also a dependency order of the groups.
+    """
+    index: dict[N, int] = {}
+    low: dict[N, int] = {}
+    stack: list[N] = []
+    on_stack: set[N] = set()
+    groups: list[list[N]] = []
+
+    def connect(node: N) -> None:
+        # Recursion depth is bounded by the length of a reference chain: a few objects.
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in deps.get(node, ()):
+            if nxt not in index:
+                connect(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group: list[N] = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            groups.append(group)
+
+    for node in deps:
+        if node not in index:
+            connect(node)
+    return groups
+
+
+def chain_depths(deps: Mapping[N, Sequence[N]]) -> dict[N, int]:
+    """For each node, the length of the longest chain of dependencies below it.
+
+    A node that depends on nothing is 0; otherwise one more than its deepest dependency.
+    Nodes that depend on each other in a loop share one depth (the loop counts as a
+    single step), so the answer exists even where no order can satisfy every edge; a
+    caller that must refuse loops checks :func:`strongly_connected` first.
+    """
+    depth: dict[N, int] = {}
+    for group in strongly_connected(deps):  # dependencies come out before their dependents
+        members = set(group)
+        below = [depth[d] for node in group for d in deps.get(node, ()) if d not in members]
+        level = 1 + max(below, default=-1)
+        for node in group:
+            depth[node] = level
+    return depth
+
+
+# ---- the declared objects' reference graph -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceGraph:
+    """The declared objects' references, computed once (see :func:`reference_graph`)."""
+
+    #: each object's declared reference targets, in first-mention order, without repeats;
+    #: keys in declaration order
+    deps: Mapping[ObjectKey, list[ObjectKey]]
+    #: one loop per strongly connected group, each starting at its earliest declared member
+    cycles: tuple[tuple[ObjectKey, ...], ...]
+
+    def levels(self) -> list[list[ObjectKey]]:
+        """Levels for apply: level 0 references nothing, level n only levels below n.
+
+        Within a level, objects keep their declaration order. Raises
+        :class:`ReferenceCycleError` when the references loop.
+        """
+        if self.cycles:
+            raise ReferenceCycleError(self.cycles)
+        depth = chain_depths(self.deps)
+        levels: list[list[ObjectKey]] = [[] for _ in range(1 + max(depth.values(), default=-1))]
+        for key in self.deps:
+            levels[depth[key]].append(key)
+        return levels
+
+
+def reference_graph(objects: Iterable[Node]) -> ReferenceGraph:
+    """Dependencies and cycles of ``objects``, walked once."""
+    deps = _dependencies(objects)
+    return ReferenceGraph(deps=deps, cycles=tuple(tuple(c) for c in _cycles(deps)))
+
+
+def _dependencies(objects: Iterable[Node]) -> dict[ObjectKey, list[ObjectKey]]:
     objects = list(objects)
     declared = {o.key: o.key for o in objects}
     out: dict[ObjectKey, list[ObjectKey]] = {}
@@ -47,50 +168,15 @@ def dependencies(objects: Iterable[DesiredObject]) -> dict[ObjectKey, list[Objec
     return out
 
 
-def find_cycles(objects: Iterable[DesiredObject]) -> list[list[ObjectKey]]:
-    """One cycle per strongly connected group of objects (Tarjan), in declaration order.
-
-    A cycle is the list of objects along it, starting from the earliest declared one;
-    an object referencing itself is a cycle of one.
-    """
-    deps = dependencies(objects)
+def _cycles(deps: Mapping[ObjectKey, list[ObjectKey]]) -> list[list[ObjectKey]]:
+    """One cycle per looping group, in declaration order; an object referencing itself is a cycle of one."""
     order = {key: i for i, key in enumerate(deps)}
-    index: dict[ObjectKey, int] = {}
-    low: dict[ObjectKey, int] = {}
-    stack: list[ObjectKey] = []
-    on_stack: set[ObjectKey] = set()
-    groups: list[list[ObjectKey]] = []
-
-    def connect(node: ObjectKey) -> None:
-        # Recursion depth is bounded by the length of a reference chain: a few objects.
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in deps[node]:
-            if nxt not in index:
-                connect(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            group: list[ObjectKey] = []
-            while True:
-                top = stack.pop()
-                on_stack.discard(top)
-                group.append(top)
-                if top == node:
-                    break
-            if len(group) > 1 or node in deps[node]:
-                groups.append(group)
-
-    for key in deps:
-        if key not in index:
-            connect(key)
+    groups = [g for g in strongly_connected(deps) if len(g) > 1 or g[0] in deps[g[0]]]
     cycles = [_walk_cycle(sorted(g, key=order.__getitem__), deps) for g in groups]
     return sorted(cycles, key=lambda c: order[c[0]])
 
 
-def _walk_cycle(group: list[ObjectKey], deps: dict[ObjectKey, list[ObjectKey]]) -> list[ObjectKey]:
+def _walk_cycle(group: list[ObjectKey], deps: Mapping[ObjectKey, list[ObjectKey]]) -> list[ObjectKey]:
     """A concrete loop through ``group`` starting at its first member (breadth-first)."""
     members = set(group)
     start = group[0]
@@ -112,25 +198,19 @@ def _walk_cycle(group: list[ObjectKey], deps: dict[ObjectKey, list[ObjectKey]]) 
     return [start]  # pragma: no cover - a strongly connected group always loops back
 
 
-def reference_order(objects: Iterable[DesiredObject]) -> list[list[ObjectKey]]:
-    """Levels for apply: level 0 references nothing, level n only levels below n.
+# ---- one-shot conveniences (each walks the references once) ---------------------------
 
-    Within a level, objects keep their declaration order. Raises
-    :class:`ReferenceCycleError` when the references loop.
-    """
-    objects = list(objects)
-    cycles = find_cycles(objects)
-    if cycles:
-        raise ReferenceCycleError(cycles)
-    deps = dependencies(objects)
-    level: dict[ObjectKey, int] = {}
-    remaining = list(deps)
-    while remaining:
-        ready = [k for k in remaining if all(d in level for d in deps[k])]
-        for key in ready:
-            level[key] = 1 + max((level[d] for d in deps[key]), default=-1)
-        remaining = [k for k in remaining if k not in level]
-    levels: list[list[ObjectKey]] = [[] for _ in range(1 + max(level.values(), default=-1))]
-    for key in deps:
-        levels[level[key]].append(key)
-    return levels
+
+def dependencies(objects: Iterable[Node]) -> dict[ObjectKey, list[ObjectKey]]:
+    """Each object's declared reference targets, in first-mention order, without repeats."""
+    return _dependencies(objects)
+
+
+def find_cycles(objects: Iterable[Node]) -> list[list[ObjectKey]]:
+    """The loops of ``objects`` (see :attr:`ReferenceGraph.cycles`)."""
+    return [list(c) for c in reference_graph(objects).cycles]
+
+
+def reference_order(objects: Iterable[Node]) -> list[list[ObjectKey]]:
+    """The levels of ``objects`` (see :meth:`ReferenceGraph.levels`)."""
+    return reference_graph(objects).levels()

@@ -30,6 +30,15 @@ CONTRACT_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.source == "contra
 PLATFORM_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.source == "platform")
 
 
+def kind_rank(kind_name: str) -> int:
+    """Position of ``kind_name`` in :data:`KINDS`, the one display and planning order of kinds.
+
+    Every listing sorted "by kind" uses this, so a plan, a drift report and a comment
+    show kinds in the same order; an unknown name sorts after every known kind.
+    """
+    return next((i for i, kind in enumerate(KINDS) if kind.name == kind_name), len(KINDS))
+
+
 def get_kind(name: str) -> Kind:
     """The kind called ``name``; ``KeyError`` with a suggestion when there is none."""
     try:
@@ -61,5 +70,6 @@ __all__ = [
     "Singleton",
     "SpecModel",
     "get_kind",
+    "kind_rank",
     "unknown_kind_message",
 ]

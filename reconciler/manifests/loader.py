@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestError, ManifestIssue
+from reconciler.core.graph import ReferenceGraph, reference_graph
 from reconciler.core.jsonpath import format_path
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests.desired import DesiredObject
@@ -40,6 +41,8 @@ class ManifestSet:
     files: tuple[str, ...]
     digest: str
     settings: ProjectSettings
+    #: the objects' references, walked once here and reused by the planner
+    graph: ReferenceGraph
 
     def by_key(self) -> dict[ObjectKey, DesiredObject]:
         """Objects by identity (kind, case-insensitive name)."""
@@ -75,7 +78,8 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
 
     for document in parsed:
         issues.extend(_spec_issues(document, environment, declared))
-    issues.extend(reference_issues(objects))
+    graph = reference_graph(objects)
+    issues.extend(reference_issues(objects, graph))
 
     if issues:
         raise ManifestError(issues)
@@ -87,6 +91,7 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         files=tuple(display(p) for p in fileset.files),
         digest=digest(fileset.root, files),
         settings=settings,
+        graph=graph,
     )
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from reconciler.core.errors import ManifestIssue
-from reconciler.core.graph import describe_cycle, find_cycles
+from reconciler.core.graph import ReferenceGraph, describe_cycle
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, unknown_kind_message
@@ -51,8 +51,8 @@ def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, f
     return None
 
 
-def reference_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
-    """Dangling references, fields that cannot be referenced, and reference cycles."""
+def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph) -> list[ManifestIssue]:
+    """Dangling references, unreferenceable fields, and the cycles of ``graph`` (walked once by the loader)."""
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
     issues: list[ManifestIssue] = []
     for obj in objects:
@@ -60,7 +60,7 @@ def reference_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
             problem = _reference_problem(ref, declared)
             if problem:
                 issues.append(_issue(obj.locations.get(ref.path, obj.source), f"spec.{ref.path}", problem))
-    for cycle in find_cycles(objects):
+    for cycle in graph.cycles:
         head = declared[cycle[0]]
         follows = cycle[1] if len(cycle) > 1 else cycle[0]
         closing = next((r for r in head.references if r.target == follows), None)

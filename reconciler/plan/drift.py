@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
-from reconciler.plan.model import Action, FieldChange, Plan
+from reconciler.plan.builder import build_plan
+from reconciler.plan.model import Action, FieldChange, Plan, Reason, reason_text
 
 DRIFT_FORMAT_VERSION = 1
-_KIND_RANK = {k.name: i for i, k in enumerate(KINDS)}
 
 
 class _Frozen(BaseModel):
@@ -35,12 +35,19 @@ class DriftedObject(_Frozen):
     object_id: str | None = None
     live_version: int | str | None = None
     field_changes: tuple[FieldChange, ...] = ()
-    reason: str = ""
+    #: the plan change's reasons (see :class:`~reconciler.plan.model.ReasonCode`)
+    reasons: tuple[Reason, ...] = ()
     source: str | None = None
 
     @property
     def address(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
+    @property
+    def reason(self) -> str:
+        """:attr:`reasons` as one sentence for people."""
+        return reason_text(self.reasons)
 
 
 class MissingObject(_Frozen):
@@ -48,12 +55,18 @@ class MissingObject(_Frozen):
 
     kind: str
     name: str
-    reason: str = ""
+    reasons: tuple[Reason, ...] = ()
     source: str | None = None
 
     @property
     def address(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
+    @property
+    def reason(self) -> str:
+        """:attr:`reasons` as one sentence for people."""
+        return reason_text(self.reasons)
 
 
 class DriftReport(_Frozen):
@@ -73,12 +86,12 @@ class DriftReport(_Frozen):
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def summary(self) -> dict[str, int]:
         return {"differs": len(self.differs), "missing": len(self.missing), "unmanaged": len(self.unmanaged)}
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def has_drift(self) -> bool:
         """True when anything differs (the ``drift`` command then exits 2)."""
@@ -91,7 +104,7 @@ class DriftReport(_Frozen):
 
 
 def drift_from_plan(plan: Plan) -> DriftReport:
-    """Read a plan as drift: updates (and replacements) differ, creates are missing, deletes and unmanaged are unmanaged.
+    """Read a plan as drift: updates and replacements differ, creates are missing, the rest live is unmanaged.
 
     The plan may prune every kind (so that nothing undeclared is hidden); its errors
     are about *applying* it (prune bounds, deleting what is referenced) and do not
@@ -104,14 +117,14 @@ def drift_from_plan(plan: Plan) -> DriftReport:
             object_id=c.object_id,
             live_version=c.live_version,
             field_changes=c.field_changes,
-            reason=c.reason,
+            reasons=c.reasons,
             source=c.source,
         )
         for c in plan.changes
         if c.action in (Action.UPDATE, Action.REPLACE)
     )
     missing = tuple(
-        MissingObject(kind=c.kind, name=c.name, reason=c.reason, source=c.source)
+        MissingObject(kind=c.kind, name=c.name, reasons=c.reasons, source=c.source)
         for c in plan.changes
         if c.action == Action.CREATE
     )
@@ -131,7 +144,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
 
 def _address_key(address: str) -> tuple[int, str]:
     kind, _, name = address.partition("/")
-    return (_KIND_RANK.get(kind, len(_KIND_RANK)), name.casefold())
+    return (kind_rank(kind), name.casefold())
 
 
 def compute_drift(
@@ -145,8 +158,6 @@ def compute_drift(
     created_at: datetime | None = None,
 ) -> DriftReport:
     """Drift straight from desired and live state (a plan without pruning, read as drift)."""
-    from reconciler.plan.builder import build_plan
-
     plan = build_plan(
         desired,
         live,

@@ -55,7 +55,8 @@ def sensitive_patterns(spec: Mapping[str, Any], unordered: Iterable[str] = ()) -
 def _covered(path: JsonPath, patterns: Sequence[Pattern]) -> bool:
     """True when ``path`` is at or under one of the patterns."""
     for pattern in patterns:
-        if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path)):
+        # a prefix match: the path may be longer than the pattern
+        if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path, strict=False)):
             return True
     return False
 

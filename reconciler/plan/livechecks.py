@@ -11,9 +11,10 @@ environment never appear in a message.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+import anyio
 
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.jsonpath import format_path
@@ -23,6 +24,8 @@ from reconciler.manifests.desired import DesiredObject, resolve
 
 
 class ReferenceReader(Protocol):
+    """What the checks need of a client: one read-only listing (the client paces it)."""
+
     async def list_reference(self, read: ReferenceRead) -> list[dict[str, Any]]: ...
 
 
@@ -34,8 +37,18 @@ async def live_check_issues(
     if not checked:
         return []
     reads = {read.key: read for obj in checked for check in REGISTRY[obj.kind].live_checks for read in check.reads}
-    listings = await asyncio.gather(*(client.list_reference(read) for read in reads.values()))
-    context = dict(zip(reads, listings, strict=True))
+    context: dict[str, list[dict[str, Any]]] = {}
+
+    async def list_one(read: ReferenceRead) -> None:
+        context[read.key] = await client.list_reference(read)
+
+    try:
+        async with anyio.create_task_group() as group:  # all listings at once; a failure cancels the rest
+            for read in reads.values():
+                group.start_soon(list_one, read)
+    except BaseExceptionGroup as failed:
+        # The caller handles a client error (permission, not found) as such, not as a group.
+        raise failed.exceptions[0] from None
     issues: list[ManifestIssue] = []
     for obj in checked:
         issues.extend(_object_issues(obj, context, env))

@@ -14,6 +14,11 @@ and carried out by the executor. Everything in it is safe to display and to stor
 
 A field value of ``None`` in a :class:`FieldChange` means "absent": essences never hold
 ``None`` (``Kind.essence`` drops it), so the two cannot be confused.
+
+Why a change is planned is a tuple of :class:`Reason` items, each with a fixed
+:class:`ReasonCode` for programs and a sentence for people, so no consumer has to parse
+a joined sentence to learn that an object was renamed. ``reason`` (the sentences joined
+by ``"; "``) is derived from them for display and kept in the JSON documents.
 """
 
 from __future__ import annotations
@@ -58,6 +63,47 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ReasonCode(StrEnum):
+    """Why the planner chose an action: the fixed vocabulary of :attr:`Reason.code`."""
+
+    #: a declared object with no live object of its kind and name (create)
+    NOT_LIVE = "not_live"
+    #: the live object matches the manifests (no-op)
+    UP_TO_DATE = "up_to_date"
+    #: fields differ between live and desired (update)
+    FIELDS_DIFFER = "fields_differ"
+    #: a field the API cannot update changed (replace)
+    FORCES_REPLACEMENT = "forces_replacement"
+    #: only the case of the name changed (identity is case-insensitive)
+    NAME_CASE = "name_case"
+    #: a value read from the environment changed (it is masked, so the diff cannot show it)
+    ENV_CHANGED = "env_changed"
+    #: a referenced value is not known until apply (its target is created or replaced)
+    KNOWN_AFTER_APPLY = "known_after_apply"
+    #: ``rotate`` asked to re-send write-only values (update)
+    ROTATION = "rotation"
+    #: an undeclared live object of a kind whose pruning is enabled (delete)
+    PRUNED = "pruned"
+    #: a create that takes over from a pruned live object of another name
+    RENAMED_FROM = "renamed_from"
+    #: a delete whose object lives on under a new name in the manifests
+    RENAMED_TO = "renamed_to"
+    #: a create that looks like a rename of a live object that stays (pruning is off)
+    LIKELY_RENAMED = "likely_renamed"
+
+
+class Reason(_Frozen):
+    """One reason for a planned action: a stable ``code`` and its sentence for people."""
+
+    code: ReasonCode
+    text: str
+
+
+def reason_text(reasons: tuple[Reason, ...]) -> str:
+    """The sentences of ``reasons`` joined for display (``2 fields differ; value from environment changed``)."""
+    return "; ".join(r.text for r in reasons)
+
+
 class FieldChange(_Frozen):
     """One field that differs, at a display path such as ``phrases[1].phrase`` or ``headers.X-Team``.
 
@@ -96,7 +142,8 @@ class ResourceChange(_Frozen):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     field_changes: tuple[FieldChange, ...] = ()
-    reason: str = ""
+    #: why this action, in the order the planner found out (see :class:`ReasonCode`)
+    reasons: tuple[Reason, ...] = ()
     #: "Kind/Name" of referenced objects that this plan creates or updates (apply them first)
     depends_on: tuple[str, ...] = ()
     #: where the object is declared (``file:line``); ``None`` for undeclared live objects
@@ -108,6 +155,12 @@ class ResourceChange(_Frozen):
     def address(self) -> str:
         """``Kind/Name``, the way objects are named in messages and ``depends_on``."""
         return f"{self.kind}/{self.name}"
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
+    @property
+    def reason(self) -> str:
+        """:attr:`reasons` as one sentence for people (kept in the JSON for readers of ``format_version`` 1)."""
+        return reason_text(self.reasons)
 
 
 class Plan(_Frozen):
@@ -127,7 +180,7 @@ class Plan(_Frozen):
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def summary(self) -> dict[str, int]:
         """Count of changes per action (``{"create": 1, ..., "no-op": 0}``); ``replace`` only when non-zero."""
@@ -136,12 +189,12 @@ class Plan(_Frozen):
             counts[change.action.value] += 1
         return {k: v for k, v in counts.items() if v or Action(k) in ALWAYS_COUNTED}
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def has_changes(self) -> bool:
         return any(c.action != Action.NOOP for c in self.changes)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def applyable(self) -> bool:
         """No safety error. A plan without changes is applyable (apply does nothing)."""
@@ -154,6 +207,24 @@ class Plan(_Frozen):
 
 #: Keys that ``model_dump`` adds from computed fields and that validation must not receive.
 COMPUTED_PLAN_FIELDS: tuple[str, ...] = ("summary", "has_changes", "applyable")
+#: The same for each entry of ``changes``.
+COMPUTED_CHANGE_FIELDS: tuple[str, ...] = ("reason",)
+
+
+def plan_from_document(document: dict[str, Any]) -> Plan:
+    """A :class:`Plan` from its JSON object (a saved plan or ``--format json``), computed keys dropped.
+
+    Computed keys are derived from the others, so they are dropped rather than trusted;
+    extra keys stay refused (``extra="forbid"``). Raises pydantic's ``ValidationError``.
+    """
+    body = {k: v for k, v in document.items() if k not in COMPUTED_PLAN_FIELDS}
+    changes = body.get("changes")
+    if isinstance(changes, list):
+        body["changes"] = [
+            {k: v for k, v in c.items() if k not in COMPUTED_CHANGE_FIELDS} if isinstance(c, dict) else c
+            for c in changes
+        ]
+    return Plan.model_validate(body)
 
 
 def summary_line(counts: dict[str, int]) -> str:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
-from reconciler.plan.model import COMPUTED_PLAN_FIELDS, PLAN_FORMAT_VERSION, Plan
+from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
 CHECKSUM_KEY = "checksum"
 
@@ -115,9 +115,9 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
         raise PlanFileError(
             f"{name} was edited or corrupted since it was saved (checksum mismatch); make the plan again"
         )
-    body = {k: v for k, v in document.items() if k != CHECKSUM_KEY and k not in COMPUTED_PLAN_FIELDS}
+    body = {k: v for k, v in document.items() if k != CHECKSUM_KEY}
     try:
-        plan = Plan.model_validate(body)
+        plan = plan_from_document(body)
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "top level"
         raise PlanFileError(f"{name} is not a valid plan: {exc.error_count()} problem(s), first at {where}") from None

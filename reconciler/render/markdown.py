@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.apply.result import ApplyResult, Outcome
-from reconciler.kinds import KINDS
+from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 from reconciler.render.values import VERBS, action_counts, counts_phrase, plural, show, shown_fields
@@ -29,7 +29,6 @@ MAX_CHARS = 65_000
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 #: errors and warnings shown in the head; the rest are counted (the head is never cut)
 MAX_MESSAGES = 20
-_KIND_ORDER = [k.name for k in KINDS]
 
 
 # ---- small Markdown templates --------------------------------------------------------
@@ -170,8 +169,7 @@ def _by_kind(changes: Iterable[ResourceChange]) -> list[tuple[str, list[Resource
     groups: dict[str, list[ResourceChange]] = {}
     for change in changes:
         groups.setdefault(change.kind, []).append(change)
-    rank = {k: i for i, k in enumerate(_KIND_ORDER)}
-    return sorted(groups.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+    return sorted(groups.items(), key=lambda kv: (kind_rank(kv[0]), kv[0]))
 
 
 def _footer(target: str, digest: str, tool_version: str, when: str) -> str:

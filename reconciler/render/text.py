@@ -108,8 +108,8 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
     for obj in report.differs:
         lines.append(_headline(paint(f"~ differs {obj.address}", "yellow"), obj.reason, obj.source, paint))
         lines.extend(INDENT + field_line(fc, paint) for fc in obj.field_changes)
-    for obj in report.missing:
-        lines.append(_headline(paint(f"+ missing {obj.address}", "green"), obj.reason, obj.source, paint))
+    for gone in report.missing:
+        lines.append(_headline(paint(f"+ missing {gone.address}", "green"), gone.reason, gone.source, paint))
     for address in report.unmanaged:
         lines.append(paint(f"? unmanaged {address}", "cyan") + "  (live, not declared)")
     lines += _messages("Warnings:", report.warnings, "yellow", paint)

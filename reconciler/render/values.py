@@ -65,9 +65,8 @@ def action_counts(changes: Iterable[ResourceChange]) -> dict[Action, int]:
 
 def counts_phrase(counts: Mapping[Action, int], *, with_noop: bool = False) -> str:
     """``2 to create, 1 to update`` (zero counts left out); ``no changes`` when all are zero."""
-    parts = [
-        f"{counts[a]} to {VERBS[a]}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE) if counts.get(a)
-    ]
+    writes = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+    parts = [f"{counts[a]} to {VERBS[a]}" for a in writes if counts.get(a)]
     if with_noop and counts.get(Action.NOOP):
         parts.append(f"{counts[Action.NOOP]} unchanged")
     return ", ".join(parts) or "no changes"

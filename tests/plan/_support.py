@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.kinds import REGISTRY
 from reconciler.manifests.desired import DesiredObject, resolve
-from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.builder import NO_PRUNE, PrunePolicy, build_plan
 from reconciler.plan.model import Plan
 
 #: A secret value that must never appear in any output.
@@ -28,7 +28,9 @@ DIGEST = "sha256:" + "ab" * 32
 FIXED_TIME = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-def desired(kind: str, name: str, spec: Mapping[str, Any], *, line: int = 1, file: str = "manifests/objs.yaml") -> DesiredObject:
+def desired(
+    kind: str, name: str, spec: Mapping[str, Any], *, line: int = 1, file: str = "manifests/objs.yaml"
+) -> DesiredObject:
     return DesiredObject(kind=kind, name=name, spec=dict(spec), source=Location(file, line, 1))
 
 
@@ -45,7 +47,10 @@ def rule(name: str = "Billing", **overrides: Any) -> DesiredObject:
             {"phrase": "cancel my account", "matchType": "fuzzy"},
             {"phrase": "charge.*back", "matchType": "regex", "caseSensitive": True},
         ],
-        "scoring": [{"type": "additive", "value": 0.5}, {"type": "multiplicative", "value": -0.25, "condition": "fail"}],
+        "scoring": [
+            {"type": "additive", "value": 0.5},
+            {"type": "multiplicative", "value": -0.25, "condition": "fail"},
+        ],
         "tags": ["billing", "churn", "vip"],
     }
     spec.update(overrides)
@@ -69,7 +74,8 @@ def hook(name: str = "CRM Sync", rule_name: str = "Billing", **overrides: Any) -
 
 def plain_hook(name: str) -> DesiredObject:
     """A webhook with no reference and no secret."""
-    spec = {"requestUrl": f"https://plain.example.com/{name.replace(' ', '-')}", "eventFilters": [{"event": "rules.updated"}]}
+    url = f"https://plain.example.com/{name.replace(' ', '-')}"
+    spec = {"requestUrl": url, "eventFilters": [{"event": "rules.updated"}]}
     return desired("Webhook", name, spec, line=50)
 
 
@@ -113,7 +119,8 @@ def applied(
                 rng.shuffle(body[list_field])
         live[obj.kind].append(server_fields(body, ids[obj.key], version))
     for kind_name, body in extra:
-        live[kind_name].append(server_fields(copy.deepcopy(body), body.get("id") or object_id(kind_name, body["name"]), version))
+        oid = body.get("id") or object_id(kind_name, body["name"])
+        live[kind_name].append(server_fields(copy.deepcopy(body), oid, version))
     return live
 
 
@@ -169,7 +176,7 @@ def plan_of(
     live: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
     env: Mapping[str, str] = ENV,
-    prune: PrunePolicy = PrunePolicy(),
+    prune: PrunePolicy = NO_PRUNE,
     **kwargs: Any,
 ) -> Plan:
     return build_plan(

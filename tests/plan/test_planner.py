@@ -126,7 +126,8 @@ class TestSingleFieldEdit:
         edited = hook(headers={"X-Team": "${env:TEAM_TOKEN}", "X-Source": "crm"})
         plan = plan_of([rule(), edited], applied([rule(), hook()]))
         change = by_address(plan)["Webhook/CRM Sync"]
-        assert [(fc.path, fc.before, fc.after) for fc in change.field_changes] == [("headers.X-Source", "genesys", "crm")]
+        got = [(fc.path, fc.before, fc.after) for fc in change.field_changes]
+        assert got == [("headers.X-Source", "genesys", "crm")]
 
 
 class TestCreate:
@@ -269,7 +270,8 @@ class TestOrder:
         plan = plan_of(
             [voice()], live, prune=PrunePolicy(kinds=frozenset({"Webhook", "SpeechRule"}), max_deletes=5)
         )
-        assert [c.address for c in plan.changes] == ["VoiceProfile/IVR Main", "Webhook/Gone hook", "SpeechRule/Gone rule"]
+        order = [c.address for c in plan.changes]
+        assert order == ["VoiceProfile/IVR Main", "Webhook/Gone hook", "SpeechRule/Gone rule"]
         assert plan.applyable, plan.errors
 
     def test_reference_cycle_is_refused(self) -> None:
@@ -285,7 +287,9 @@ class TestSafety:
         live = applied([], extra=[live_rule("Old rule"), live_hook("Unmanaged hook", f"ruleId eq {rule_id}")])
         plan = plan_of([], live, prune=PrunePolicy(kinds=frozenset({"SpeechRule"})))
         assert not plan.applyable
-        assert plan.errors == ("SpeechRule/Old rule is still referenced by Webhook/Unmanaged hook; it cannot be deleted",)
+        assert plan.errors == (
+            "SpeechRule/Old rule is still referenced by Webhook/Unmanaged hook; it cannot be deleted",
+        )
         assert actions(plan)["SpeechRule/Old rule"] == Action.DELETE  # still shown
 
     def test_removing_a_rule_a_declared_webhook_references_is_refused(self) -> None:
@@ -318,7 +322,8 @@ class TestSecrets:
         change = by_address(plan)["Webhook/CRM Sync"]
         assert change.action == Action.UPDATE
         (fc,) = change.field_changes
-        assert (fc.path, fc.before, fc.after, fc.note) == ("headers.X-Team", SENSITIVE, SENSITIVE, "value from environment changed")
+        expected = ("headers.X-Team", SENSITIVE, SENSITIVE, "value from environment changed")
+        assert (fc.path, fc.before, fc.after, fc.note) == expected
         assert change.before is not None and change.before["headers"]["X-Team"] == SENSITIVE
         assert "value from environment changed" in change.reason
 

@@ -37,7 +37,11 @@ def number(low: float, high: float) -> st.SearchStrategy[float | int]:
 @st.composite
 def voice_specs(draw: st.DrawFn) -> dict[str, Any]:
     prefix = draw(st.sampled_from(list(VOICES)))
-    spec: dict[str, Any] = {"language": draw(st.sampled_from(LANGUAGES)), "voice": prefix + draw(WORDS), "engine": VOICES[prefix]}
+    spec: dict[str, Any] = {
+        "language": draw(st.sampled_from(LANGUAGES)),
+        "voice": prefix + draw(WORDS),
+        "engine": VOICES[prefix],
+    }
     maybe(draw, spec, "pitch", number(-10, 10))
     maybe(draw, spec, "rate", number(0.25, 4))
     maybe(draw, spec, "volume", number(0, 2))
@@ -73,7 +77,10 @@ def rule_specs(draw: st.DrawFn) -> dict[str, Any]:
 def hook_specs(draw: st.DrawFn) -> dict[str, Any]:
     events = ["voice.profile.updated", "voice.profile.deleted", "rules.updated", "rules.deleted"]
     chosen = draw(st.lists(st.sampled_from(events), min_size=1, max_size=4, unique=True))
-    spec: dict[str, Any] = {"requestUrl": "https://example.com/" + draw(WORDS), "eventFilters": [{"event": e} for e in chosen]}
+    spec: dict[str, Any] = {
+        "requestUrl": "https://example.com/" + draw(WORDS),
+        "eventFilters": [{"event": e} for e in chosen],
+    }
     maybe(draw, spec, "method", st.sampled_from(["POST", "PUT"]))
     maybe(draw, spec, "headers", st.dictionaries(WORDS.map(lambda w: "X-" + w), WORDS, max_size=3))
     scheme = draw(st.sampled_from(["none", "basic", "bearer", None]))

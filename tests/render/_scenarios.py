@@ -35,7 +35,8 @@ FEED_SPEC = {
 
 def full_plan() -> Plan:
     """Every kind of change: create, updates (list item, tag, env value, secret flag), rename, no-op."""
-    live_objects = [voice("Spanish", language="es-ES", voice="azure-es-ES-ElviraNeural", engine="azure_tts"), rule(), hook()]
+    spanish = voice("Spanish", language="es-ES", voice="azure-es-ES-ElviraNeural", engine="azure_tts")
+    live_objects = [spanish, rule(), hook()]
     live = applied(
         live_objects,
         env={**ENV, "TEAM_TOKEN": "previous-team-token"},
@@ -84,7 +85,12 @@ def apply_result() -> ApplyResult:
     plan = full_plan()
     changes = {c.address: c for c in plan.changes}
     outcomes = [
-        ChangeOutcome.of(changes["VoiceProfile/IVR Main"], Outcome.SUCCESS, object_id="0f6d3c1e-0000-4000-8000-000000000001", version=1),
+        ChangeOutcome.of(
+            changes["VoiceProfile/IVR Main"],
+            Outcome.SUCCESS,
+            object_id="0f6d3c1e-0000-4000-8000-000000000001",
+            version=1,
+        ),
         ChangeOutcome.of(changes["SpeechRule/Billing"], Outcome.SUCCESS, version=5),
         ChangeOutcome.of(
             changes["Webhook/CRM Sync"],
@@ -92,7 +98,13 @@ def apply_result() -> ApplyResult:
             error="PUT /api/v2/webhooks/abc failed: HTTP 400 bad.request: invalid header (fields: headers) "
             "[correlation id: 2b1f0c8e-7d1a-4c55-9e0b-3f5d2a6c1e90]",
         ),
-        ChangeOutcome.of(changes["Webhook/New Feed"], Outcome.SUCCESS, object_id="0f6d3c1e-0000-4000-8000-000000000002", version=1, adopted=True),
+        ChangeOutcome.of(
+            changes["Webhook/New Feed"],
+            Outcome.SUCCESS,
+            object_id="0f6d3c1e-0000-4000-8000-000000000002",
+            version=1,
+            adopted=True,
+        ),
         ChangeOutcome.of(
             changes["Webhook/Old Feed"],
             Outcome.STALE,

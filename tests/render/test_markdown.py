@@ -17,7 +17,8 @@ GITHUB_LIMIT = 65_536
 
 
 def big_plan(creates: int, updates: int = 0, unmanaged: int = 0) -> Plan:
-    new = [voice(f"New voice {i:05d}", pitch=-1.5, customParams={"neural": True, "sampleRate": 8000}) for i in range(creates)]
+    params = {"neural": True, "sampleRate": 8000}
+    new = [voice(f"New voice {i:05d}", pitch=-1.5, customParams=params) for i in range(creates)]
     old = [voice(f"Old voice {i:05d}") for i in range(updates)]
     stray = [voice(f"Stray voice {i:05d}") for i in range(unmanaged)]
     live = applied(old + stray)

@@ -27,7 +27,9 @@ class TestMarkers:
         assert heads == [
             "+ create VoiceProfile/IVR Main  (not found live)  [manifests/objs.yaml:2]",
             "~ update SpeechRule/Billing  (2 fields differ)  [manifests/objs.yaml:10]",
-            "+ create Webhook/New Feed  (not found live; replaces 'Old Feed' (renamed in manifests))  [manifests/webhooks.yaml:44]",
+            "+ create Webhook/New Feed  (not found live; replaces 'Old Feed' (renamed in manifests))"
+            "  [manifests/webhooks.yaml:44]",
             "~ update Webhook/CRM Sync  (2 fields differ; value from environment changed)  [manifests/objs.yaml:30]",
-            "- delete Webhook/Old Feed  (not declared; pruning Webhook is enabled; renamed to 'New Feed' in manifests (delete and create))",
+            "- delete Webhook/Old Feed"
+            "  (not declared; pruning Webhook is enabled; renamed to 'New Feed' in manifests (delete and create))",
         ]

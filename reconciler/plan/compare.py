@@ -1,0 +1,152 @@
+"""One declared object against its live counterpart: the action and why.
+
+Identity is (kind, name compared case-insensitively); a case-only rename is an update
+of ``name``. The desired side is the spec with ``${env:…}`` and ``${ref:…}`` resolved (a
+reference to an object not yet live reads ``(known after apply)``), then both sides go
+through ``Kind.essence``. Equal essences are a no-op, and DeepDiff (in
+:mod:`~reconciler.plan.fielddiff`) runs only when they differ, so a large unchanged
+estate costs one dict comparison per object.
+
+Secrets
+    Equality uses the real environment values (a changed variable is a change), but the
+    displayed values are masked. Write-only fields (``authSecret``) cannot be compared,
+    since the server never returns them: only their flag is. To rotate one, change the
+    variable's value and name the object in ``rotate``: the plan then re-sends it.
+
+Kinds that differ from the seed contract (all said by their :class:`~reconciler.kinds.Kind`)
+    - a change to a field the API cannot update (``Kind.replace_on``) is a ``replace``:
+      apply deletes the live object and creates the declared one, and objects
+      referencing its id see ``(known after apply)``;
+    - a one-way publish flag (``published: true``) is compared only when declared true
+      (``Kind.comparable``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import REGISTRY, Kind
+from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, RefLookup, iter_strings, resolve
+from reconciler.plan.fielddiff import ENV_CHANGED, Pattern, field_changes, sensitive_patterns
+from reconciler.plan.model import Action, FieldChange, Reason, ReasonCode
+
+#: live objects by folded identity (kind, casefolded name)
+LiveIndex = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
+@dataclass
+class Entry:
+    """Working state for one declared object while the plan is built (renames add reasons)."""
+
+    obj: DesiredObject
+    kind: Kind
+    resolved: dict[str, Any]
+    essence: dict[str, Any]
+    sensitive: tuple[Pattern, ...]
+    live: Mapping[str, Any] | None
+    live_essence: dict[str, Any] | None = None
+    action: Action = Action.NOOP
+    changes: tuple[FieldChange, ...] = ()
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def make_lookup(
+    declared: Mapping[tuple[str, str], DesiredObject],
+    live_by_key: LiveIndex,
+    replaced: Collection[tuple[str, str]] = frozenset(),
+) -> RefLookup:
+    """Reference values as far as they are known before apply.
+
+    A spec field of a declared object is its manifest value when that holds no
+    placeholder (the value it will have after apply); anything else (``id`` in
+    particular) comes from the live object, and is unknown when there is none or when
+    apply replaces it.
+    """
+
+    def lookup(key: ObjectKey, fieldname: str) -> Any:
+        target = declared.get(key.folded)
+        if target is not None and fieldname in REGISTRY[target.kind].spec_fields:
+            value = target.spec.get(fieldname, REGISTRY[target.kind].defaults().get(fieldname))
+            if value is None or any(PLACEHOLDER.search(s) for _, s in iter_strings(value)):
+                return None
+            return value
+        obj = live_by_key.get(key.folded)
+        if obj is None or key.folded in replaced:
+            return None
+        return obj.get(fieldname)
+
+    return lookup
+
+
+def compare(
+    obj: DesiredObject, env: Mapping[str, str], lookup: RefLookup, live_by_key: LiveIndex, rotate: bool
+) -> Entry:
+    """The action for ``obj`` and the reasons for it; ``rotate`` forces re-sending write-only values."""
+    kind = REGISTRY[obj.kind]
+    resolution = resolve(dict(obj.spec), env, lookup)
+    resolved = resolution.value
+    essence = kind.essence({"name": obj.name, **resolved})
+    current = live_by_key.get(obj.key.folded)
+    entry = Entry(
+        obj=obj,
+        kind=kind,
+        resolved=resolved,
+        essence=essence,
+        sensitive=sensitive_patterns(obj.spec, kind.unordered) if resolution.sensitive else (),
+        live=current,
+    )
+    if current is None:
+        entry.action = Action.CREATE
+        entry.reasons.append(Reason(code=ReasonCode.NOT_LIVE, text="not found live"))
+        return entry
+    entry.live_essence = kind.comparable(kind.essence(current), essence)
+    if entry.live_essence == essence and not rotate:
+        return entry
+    entry.action = Action.UPDATE
+    if entry.live_essence != essence:
+        _differences(entry, current, unknown=resolution.unknown)
+    if rotate:
+        _rotation(entry)
+    return entry
+
+
+def _differences(entry: Entry, current: Mapping[str, Any], *, unknown: bool) -> None:
+    """Field changes of an update, and whether they force a replace."""
+    assert entry.live_essence is not None
+    kind = entry.kind
+    entry.changes = field_changes(
+        entry.live_essence, entry.essence, unordered=kind.unordered, sensitive=entry.sensitive
+    )
+    count = len(entry.changes)
+    add = entry.reasons.append
+    add(Reason(code=ReasonCode.FIELDS_DIFFER, text=f"{count} field{'s differ' if count != 1 else ' differs'}"))
+    fixed = sorted({_top(c.path) for c in entry.changes} & set(kind.replace_on))
+    if fixed:
+        entry.action = Action.REPLACE
+        text = f"{' and '.join(fixed)} changes force replacement (delete, then create)"
+        add(Reason(code=ReasonCode.FORCES_REPLACEMENT, text=text))
+    if any(c.path == "name" for c in entry.changes):
+        add(Reason(code=ReasonCode.NAME_CASE, text=f"name case changed from {current.get('name')!r}"))
+    if any(c.note for c in entry.changes):
+        add(Reason(code=ReasonCode.ENV_CHANGED, text=ENV_CHANGED))
+    if unknown:
+        add(Reason(code=ReasonCode.KNOWN_AFTER_APPLY, text="references known after apply"))
+
+
+def _rotation(entry: Entry) -> None:
+    """Re-send the write-only values the manifests set (or force the update when there are none)."""
+    secrets = [f for f in entry.kind.write_only if entry.obj.spec.get(f) is not None]
+    entry.changes += tuple(
+        FieldChange(path=f, before=SENSITIVE, after=SENSITIVE, note="write-only value re-sent") for f in secrets
+    )
+    what = f"write-only {', '.join(secrets)} re-sent" if secrets else "update forced"
+    entry.reasons.append(Reason(code=ReasonCode.ROTATION, text=f"{what} (rotation requested)"))
+
+
+def _top(path: str) -> str:
+    """The top-level field of a display path (``target.id`` -> ``target``, ``phrases[1]`` -> ``phrases``)."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]

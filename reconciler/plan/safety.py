@@ -1,0 +1,74 @@
+"""Safety refusals: what makes a plan unapplyable while its changes are still listed.
+
+A refused plan still shows every change (the user sees what would have happened); the
+refusals go to :attr:`~reconciler.plan.model.Plan.errors`, and apply refuses a plan that
+has any. Each check here is one rule:
+
+- a reference to an object that is neither declared nor live;
+- a singleton (the org's TTS settings) not found live: it can never be created;
+- pruning beyond the bound of :class:`~reconciler.plan.prune.PrunePolicy`;
+- deleting an object whose id still appears in a declared object's resolved spec or in
+  a live object that stays (a webhook filter naming a speech rule's id): the platform
+  would refuse the delete half-way through an apply, or worse, accept it and leave a
+  dangling id behind.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from reconciler.kinds import kind_rank
+from reconciler.manifests.desired import DesiredObject
+from reconciler.plan.compare import Entry, LiveIndex
+from reconciler.plan.model import Action
+from reconciler.plan.prune import PrunePolicy
+from reconciler.plan.undeclared import Undeclared, mentioned
+
+
+def dangling_references(
+    desired: Sequence[DesiredObject], declared: Mapping[tuple[str, str], DesiredObject], live_by_key: LiveIndex
+) -> Iterator[str]:
+    """References whose target is neither declared nor live (the loader rejects these; this guards direct callers)."""
+    for obj in desired:
+        for ref in obj.references:
+            if ref.target.folded not in declared and ref.target.folded not in live_by_key:
+                yield f"{obj.key}: {ref.path} refers to {ref.target}, which is neither declared nor live"
+
+
+def missing_singletons(entries: Mapping[tuple[str, str], Entry]) -> list[str]:
+    """A singleton always exists; one not found live cannot be created, so the plan refuses it."""
+    return [
+        f"{e.obj.key}: the org's {e.kind.name} was not found live; it is never created (check the target and scopes)"
+        for e in entries.values()
+        if e.kind.singleton is not None and e.action == Action.CREATE
+    ]
+
+
+def prune_violations(
+    undeclared: Sequence[Undeclared], live: Mapping[str, Sequence[Mapping[str, Any]]], prune: PrunePolicy
+) -> list[str]:
+    """The bound of ``prune`` applied to this plan's deletes, kinds in registry order."""
+    deletes: dict[str, int] = defaultdict(int)
+    for item in undeclared:
+        if item.delete:
+            deletes[item.kind.name] += 1
+    if not deletes:
+        return []
+    ordered = dict(sorted(deletes.items(), key=lambda kv: kind_rank(kv[0])))
+    return prune.violations(ordered, {k: len(v) for k, v in live.items()})
+
+
+def still_referenced(entries: Mapping[tuple[str, str], Entry], undeclared: Sequence[Undeclared]) -> list[str]:
+    """Deletes whose id a staying object still mentions (resolved desired specs, unmanaged live objects)."""
+    doomed = {str(u.obj["id"]): u.address for u in undeclared if u.delete and u.obj.get("id")}
+    if not doomed:
+        return []
+    found: dict[tuple[str, str], None] = {}
+    referrers: list[tuple[str, Any]] = [(str(e.obj.key), e.resolved) for e in entries.values()]
+    referrers += [(u.address, u.body) for u in undeclared if not u.delete]
+    for address, value in referrers:
+        for target in mentioned(value, doomed):
+            found[(doomed[target], address)] = None
+    return [f"{target} is still referenced by {by}; it cannot be deleted" for target, by in found]
