@@ -316,12 +316,13 @@ def _entry_change(entry: _Entry, entries: Mapping[tuple[str, str], _Entry]) -> R
     obj, current = entry.obj, entry.live
     depends = sorted(
         {
-            str(entries[ref.target.folded].obj.key)
+            entries[ref.target.folded].obj.key
             for ref in obj.references
             if ref.target.folded in entries
             and entries[ref.target.folded].action in (Action.CREATE, Action.UPDATE, Action.REPLACE)
             and ref.target.folded != obj.key.folded
-        }
+        },
+        key=str,
     )
     noop = entry.action == Action.NOOP
     return ResourceChange(
