@@ -36,7 +36,11 @@ OUTCOME_ORDER: tuple[Outcome, ...] = (Outcome.SUCCESS, Outcome.FAILED, Outcome.S
 OUTCOME_LABELS = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
 _LABEL_WIDTH = max(len(label) for label in OUTCOME_LABELS.values())
 _VERBS = {
-    Action.CREATE: "create", Action.UPDATE: "update", Action.REPLACE: "replace", Action.DELETE: "delete", Action.NOOP: "no-op",
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.REPLACE: "replace",
+    Action.DELETE: "delete",
+    Action.NOOP: "no-op",
 }
 
 

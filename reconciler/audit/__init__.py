@@ -14,10 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reconciler.audit.records import FORMAT_VERSION
-    from reconciler.audit.source import Source, detect_source
-    from reconciler.audit.trail import DEFAULT_AUDIT_LOG, AuditTrail
-    from reconciler.audit.verify import AuditChainError, VerifyReport, verify_log
+    # explicit re-exports ("X as X"): the names below are what ``__getattr__`` provides at run time
+    from reconciler.audit.records import FORMAT_VERSION as FORMAT_VERSION
+    from reconciler.audit.source import Source as Source
+    from reconciler.audit.source import detect_source as detect_source
+    from reconciler.audit.trail import DEFAULT_AUDIT_LOG as DEFAULT_AUDIT_LOG
+    from reconciler.audit.trail import AuditTrail as AuditTrail
+    from reconciler.audit.verify import AuditChainError as AuditChainError
+    from reconciler.audit.verify import VerifyReport as VerifyReport
+    from reconciler.audit.verify import verify_log as verify_log
 
 _EXPORTS = {
     "AuditTrail": ".trail",

@@ -8,7 +8,7 @@ Order of events for one write::
 
 ``intent`` and ``outcome`` are synchronous on purpose: an fsync costs about a millisecond,
 and it is what makes the promise "a killed apply leaves an intent for exactly the writes
-in flight" true. The executor runs its writes as asyncio tasks on one thread; the
+in flight" true. The executor runs its writes as anyio tasks on one thread; the
 underlying :class:`~.log.AuditLog` also takes a thread lock and a file lock, so other
 threads and processes appending to the same file are safe too.
 
@@ -199,7 +199,9 @@ class AuditTrail:
         assert result is not None
         endpoint = self._forwarder.endpoint
         if result.undelivered < 0:
-            return f"audit forwarding to {endpoint} failed ({result.error}); undelivered records are sent on the next run"
+            return (
+                f"audit forwarding to {endpoint} failed ({result.error}); undelivered records are sent on the next run"
+            )
         if result.undelivered:
             return (
                 f"audit forwarding: {result.undelivered} record(s) undelivered to {endpoint} "

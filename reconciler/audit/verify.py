@@ -87,7 +87,7 @@ def _decode(path: Path, line: RawLine) -> dict[str, Any]:
         value = json.loads(line.data.decode("utf-8"))
     except UnicodeDecodeError:
         raise AuditChainError(path, line.number, None, "not UTF-8") from None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise AuditChainError(path, line.number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(value, dict):
         raise AuditChainError(path, line.number, None, "not a JSON object")

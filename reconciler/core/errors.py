@@ -15,8 +15,7 @@ request's method and path only (no headers, no bodies).
     ├── ManifestError                one or more ManifestIssue (file:line:col: field: message)
     ├── PlanError
     │   ├── PlanFileError            saved plan edited, unreadable, or for another target
-    │   ├── StaleObjectError         live version moved since the plan was made
-    │   ├── UnsafePlanError          prune bound exceeded, deleting a referenced object
+    │   ├── StaleObjectError         live revision moved since the plan was made
     │   └── ApprovalRequiredError    apply without --auto-approve and no terminal
     ├── ApiError                     an HTTP exchange with Genesys (or the sandbox) failed
     │   ├── RetryableError           worth another try: the server may answer differently
@@ -38,8 +37,10 @@ request's method and path only (no headers, no bodies).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from reconciler.core.keys import Revision
 
 
 class ReconcilerError(Exception):
@@ -90,39 +91,31 @@ class PlanFileError(PlanError):
 
 
 class StaleObjectError(PlanError):
-    """An object changed live after the plan was computed; it is not written."""
+    """An object changed live after the plan was computed; it is not written.
 
-    def __init__(self, kind: str, name: str, planned_version: int | None, live_version: int | None) -> None:
+    The revisions are what the kind compares (:data:`~reconciler.core.keys.Revision`): a
+    ``version`` number, or the ``dateModified`` timestamp of a kind without versions.
+    """
+
+    def __init__(self, kind: str, name: str, planned_version: Revision | None, live_version: Revision | None) -> None:
         self.kind, self.name = kind, name
         self.planned_version, self.live_version = planned_version, live_version
         super().__init__(f"{kind}/{name} is stale: {self.detail}")
 
     @property
     def detail(self) -> str:
-        planned = "absent" if self.planned_version is None else f"version {self.planned_version}"
-        live = "absent" if self.live_version is None else f"version {self.live_version}"
+        planned, live = _revision(self.planned_version), _revision(self.live_version)
         return f"planned against {planned}, live is now {live}; run plan again"
 
 
-class UnsafePlanError(PlanError):
-    """The plan breaks a safety rule (prune bound, deleting what is still referenced)."""
+def _revision(revision: Revision | None) -> str:
+    if revision is None:
+        return "absent"
+    return f"version {revision}" if isinstance(revision, int) else f"modified {revision}"
 
 
 class ApprovalRequiredError(PlanError):
     """Apply needs confirmation and there is no terminal to ask on."""
-
-
-@dataclass
-class ApiErrorInfo:
-    """What we keep of a failed exchange: enough to act on, nothing secret."""
-
-    status: int
-    code: str
-    message: str
-    correlation_id: str | None
-    method: str
-    path: str
-    details: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ApiError(ReconcilerError):
@@ -158,7 +151,7 @@ class ApiError(ReconcilerError):
         text = " ".join(parts)
         if self.api_message:
             text += f": {self.api_message}"
-        fields = [d.get("fieldName") for d in self.details if d.get("fieldName")]
+        fields = [str(d["fieldName"]) for d in self.details if d.get("fieldName")]
         if fields:
             text += f" (fields: {', '.join(fields)})"
         text += f" [correlation id: {self.correlation_id or 'none'}]"

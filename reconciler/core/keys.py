@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
+
+Revision: TypeAlias = int | str
+"""What a kind compares to tell whether an object moved: its ``version`` number, or, for kinds
+without versions (speech topics), its ``dateModified`` ISO timestamp (``Kind.revision``)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -39,3 +44,11 @@ class ObjectKey:
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @classmethod
+    def parse(cls, address: str) -> ObjectKey:
+        """The key written as ``Kind/Name`` (the form plans and messages use); the name may hold ``/``."""
+        kind, sep, name = address.partition("/")
+        if not (kind and sep and name):
+            raise ValueError(f"{address!r} is not an object address; expected Kind/Name")
+        return cls(kind, name)

@@ -173,10 +173,11 @@ def _entry_change(entry: Entry, entries: Mapping[tuple[str, str], Entry], graph:
     obj, current = entry.obj, entry.live
     depends = sorted(
         {
-            str(entries[target.folded].obj.key)
+            entries[target.folded].obj.key
             for target in graph.deps[obj.key]
             if target.folded in entries and entries[target.folded].action in _WRITES and target != obj.key
-        }
+        },
+        key=str,
     )
     noop = entry.action == Action.NOOP
     return ResourceChange(

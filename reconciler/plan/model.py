@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema, computed_field
+
+from reconciler.core.keys import ObjectKey, Revision
 
 PLAN_FORMAT_VERSION = 1
 
@@ -126,6 +128,23 @@ class FieldChange(_Frozen):
         return "change"
 
 
+def _object_key(value: Any) -> ObjectKey:
+    if isinstance(value, ObjectKey):
+        return value
+    if isinstance(value, str):
+        return ObjectKey.parse(value)
+    raise ValueError(f"expected a Kind/Name address, not {type(value).__name__}")
+
+
+#: An :class:`ObjectKey` that a plan stores (and a saved plan holds) as its ``Kind/Name`` string.
+ObjectAddress = Annotated[
+    ObjectKey,
+    PlainValidator(_object_key),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[^/]+/.+$"}),
+]
+
+
 class ResourceChange(_Frozen):
     """The planned action for one object, with everything needed to show and apply it."""
 
@@ -136,7 +155,7 @@ class ResourceChange(_Frozen):
     object_id: str | None = None
     #: the live revision the plan was computed from (``version``; ``dateModified`` for kinds
     #: without versions); apply refuses the object if it moved
-    live_version: int | str | None = None
+    live_version: Revision | None = None
     #: displayable essences (masked); ``None`` for the side that does not exist. No-ops
     #: carry neither, to keep large unchanged plans small.
     before: dict[str, Any] | None = None
@@ -144,8 +163,8 @@ class ResourceChange(_Frozen):
     field_changes: tuple[FieldChange, ...] = ()
     #: why this action, in the order the planner found out (see :class:`ReasonCode`)
     reasons: tuple[Reason, ...] = ()
-    #: "Kind/Name" of referenced objects that this plan creates or updates (apply them first)
-    depends_on: tuple[str, ...] = ()
+    #: referenced objects that this plan creates or updates (apply them first); "Kind/Name" in JSON
+    depends_on: tuple[ObjectAddress, ...] = ()
     #: where the object is declared (``file:line``); ``None`` for undeclared live objects
     source: str | None = None
     #: desired spec with ``${env:…}`` / ``${ref:…}`` unresolved; ``None`` for deletes and no-ops

@@ -87,7 +87,7 @@ def object_block(change: ResourceChange) -> str:
     if lines:
         body += code_block(lines, "diff")
     if change.depends_on:
-        body += f"\nafter: {', '.join(code(d) for d in change.depends_on)}\n"
+        body += f"\nafter: {', '.join(code(str(d)) for d in change.depends_on)}\n"
     return body + "\n"
 
 

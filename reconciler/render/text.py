@@ -61,7 +61,7 @@ def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
     lines = [_headline(head, change.reason, change.source, paint)]
     lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
     if change.depends_on:
-        lines.append(INDENT + paint(f"after: {', '.join(change.depends_on)}", "dim"))
+        lines.append(INDENT + paint(f"after: {', '.join(map(str, change.depends_on))}", "dim"))
     return lines
 
 

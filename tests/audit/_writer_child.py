@@ -2,7 +2,7 @@
 
 ``driven`` mode obeys stdin (``intent`` / ``outcome SEQ``) and reports each step on stdout,
 so the parent knows exactly which writes are in flight when it kills it. ``free`` mode
-runs ``CONCURRENCY`` asyncio workers, each looping intent → simulated request → outcome,
+runs ``CONCURRENCY`` anyio workers, each looping intent → simulated request → outcome,
 until it is killed.
 
 stdout protocol: ``READY``, ``SENT <seq>`` after an intent is on disk (the request may
@@ -11,9 +11,10 @@ now be sent), ``DONE <seq>`` after its outcome is on disk.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sys
+
+import anyio
 
 from reconciler.audit.source import Source
 from reconciler.audit.trail import AuditTrail
@@ -58,11 +59,13 @@ async def free(trail: AuditTrail) -> None:
         while True:
             seq = _intent(trail, next(counter))
             print(f"SENT {seq}", flush=True)
-            await asyncio.sleep(random.uniform(0, 0.002))
+            await anyio.sleep(random.uniform(0, 0.002))
             _outcome(trail, seq)
             print(f"DONE {seq}", flush=True)
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    async with anyio.create_task_group() as group:
+        for _ in range(CONCURRENCY):
+            group.start_soon(worker)
 
 
 def main() -> None:
@@ -73,7 +76,7 @@ def main() -> None:
     if mode == "driven":
         driven(trail)
     else:
-        asyncio.run(free(trail))
+        anyio.run(free, trail)
 
 
 if __name__ == "__main__":

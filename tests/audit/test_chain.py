@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 from pathlib import Path
@@ -84,7 +85,7 @@ class TestChain:
             write_run(trail, "run-1")
         records = records_of(log_path)
         assert records[0]["prev_hash"] == GENESIS_HASH == "0" * 64
-        for before, after in zip(records, records[1:]):
+        for before, after in itertools.pairwise(records):
             assert after["prev_hash"] == before["hash"]
             assert after["seq"] == before["seq"] + 1
         assert records[0]["seq"] == 1

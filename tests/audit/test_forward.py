@@ -44,7 +44,9 @@ class TestEndpointDownThenUp:
             assert trail.delivery_summary() == f"audit forwarding: 2 record(s) delivered to {receiver.url}"
         assert _stored(receiver) == lines_of(log_path)
 
-    def test_the_receiver_can_verify_the_chain_it_holds(self, log_path: Path, receiver: Receiver, tmp_path: Path) -> None:
+    def test_the_receiver_can_verify_the_chain_it_holds(
+        self, log_path: Path, receiver: Receiver, tmp_path: Path
+    ) -> None:
         receiver.up()
         with open_trail(log_path, forward_url=receiver.url) as trail:
             write_run(trail, "run-1")
@@ -65,7 +67,9 @@ class TestRetries:
         assert _stored(receiver) == lines_of(log_path)
         assert receiver.requests == 8
 
-    def test_a_refusing_endpoint_keeps_records_undelivered_and_in_order(self, log_path: Path, receiver: Receiver) -> None:
+    def test_a_refusing_endpoint_keeps_records_undelivered_and_in_order(
+        self, log_path: Path, receiver: Receiver
+    ) -> None:
         receiver.up()
         receiver.status = 400
         with open_trail(log_path, forward_url=receiver.url) as trail:

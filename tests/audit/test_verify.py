@@ -105,7 +105,9 @@ class TestNamedPositions:
 
     @pytest.mark.parametrize("record_index", range(10))
     @pytest.mark.parametrize("position", list(POSITIONS))
-    def test_edit_fails_verification_naming_that_record(self, sample_log: Path, record_index: int, position: str) -> None:
+    def test_edit_fails_verification_naming_that_record(
+        self, sample_log: Path, record_index: int, position: str
+    ) -> None:
         lines = lines_of(sample_log)
         line = lines[record_index]
         at = self.POSITIONS[position](line)

@@ -5,15 +5,27 @@ refused by the API. A scripted writer stands in for the client; the trail record
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
+
+import anyio
 
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import Outcome
+from reconciler.apply.stale import stale_reason
+from reconciler.apply.steps import (
+    CreateStep,
+    DeleteStep,
+    PublishFlagStep,
+    ReplaceStep,
+    UpdateStep,
+    build_steps,
+)
 from reconciler.core.errors import BadRequestError
-from reconciler.kinds import Kind, Publish
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import REGISTRY, Kind, Publish
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 
 from ._support import TRIGGER, topic_body, trigger_body
@@ -80,7 +92,7 @@ def plan(*changes: ResourceChange) -> Plan:
 
 def run(the_plan: Plan, writer: ScriptedWriter, live: dict[str, list[dict[str, Any]]]) -> tuple[Any, Trail]:
     trail = Trail()
-    result = asyncio.run(apply_plan(the_plan, writer, live=live, env={}, trail=trail))
+    result = anyio.run(partial(apply_plan, the_plan, writer, live=live, env={}, trail=trail))
     return result, trail
 
 
@@ -166,3 +178,58 @@ class TestPublishing:
         writer = ScriptedWriter()
         result, _ = run(plan(change), writer, live)
         assert writer.calls == [("publish", "t-1")] and result.changes[0].outcome == Outcome.SUCCESS
+
+
+class TestSteps:
+    """The pure half of apply: which typed step each change becomes, and what it waits for."""
+
+    def test_each_action_becomes_its_step_with_its_waits(self) -> None:
+        hook = ResourceChange(kind="Webhook", name="H", action=Action.UPDATE, object_id="w-1", live_version=3,
+                              depends_on=("SpeechRule/R", "SpeechRule/Unchanged"),
+                              field_changes=(FieldChange(path="url", before="a", after="b"),))
+        rule = ResourceChange(kind="SpeechRule", name="R", action=Action.CREATE)
+        gone = ResourceChange(kind="Webhook", name="Old", action=Action.DELETE, object_id="w-2", live_version=1)
+        same = ResourceChange(kind="Webhook", name="Same", action=Action.NOOP)
+        steps = build_steps(plan(rule, hook, gone, same))
+        created, updated, deleted = steps.objects
+        assert isinstance(created, CreateStep) and isinstance(updated, UpdateStep) and isinstance(deleted, DeleteStep)
+        # only planned changes are waited for; the PUT carries the version the plan read
+        assert updated.requires == (ObjectKey("SpeechRule", "R"),) and updated.version == 3
+        assert deleted.after == (ObjectKey("SpeechRule", "R"), ObjectKey("Webhook", "H")) and deleted.requires == ()
+
+    def test_replace_publish_flag_and_publish_jobs(self) -> None:
+        flag = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
+                              live_version="2024-05-01T00:00:00.000Z", spec={"published": True},
+                              field_changes=(FieldChange(path="published", before=False, after=True),))
+        replace = ResourceChange(kind=TRIGGER.name, name="T", action=Action.REPLACE, object_id="old", live_version=3)
+        steps = build_steps(plan(topic_create("B"), flag, replace))
+        assert [type(s) for s in steps.objects] == [CreateStep, PublishFlagStep, ReplaceStep]
+        (job,) = steps.publishes
+        assert job.kind.name == "SpeechTopic"
+        assert job.candidates == (ObjectKey("SpeechTopic", "B"), ObjectKey("SpeechTopic", "A"))
+
+    def test_a_hook_step_names_the_kinds_that_declare_it(self) -> None:
+        hooked = [k for k in REGISTRY.values() if k.after_write is not None]
+        assert hooked, "a kind with a post-write hook"
+        change = ResourceChange(kind=hooked[0].name, name="X", action=Action.CREATE)
+        (step,) = build_steps(plan(change)).hooks
+        assert step.hook == hooked[0].after_write and hooked[0].name in step.kinds
+
+
+class TestTypedPlanFields:
+    def test_depends_on_holds_keys_and_saves_as_kind_name_strings(self) -> None:
+        change = ResourceChange(kind="Webhook", name="H", action=Action.CREATE, depends_on=("SpeechRule/A/B",))
+        assert change.depends_on == (ObjectKey("SpeechRule", "A/B"),)
+        dumped = change.model_dump(mode="json")
+        assert dumped["depends_on"] == ["SpeechRule/A/B"]
+        assert ResourceChange.model_validate(dumped) == change
+
+    def test_a_timestamp_revision_reads_as_a_modification_time(self) -> None:
+        change = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
+                                live_version="2024-05-01T00:00:00.000Z")
+        moved = {"id": "t-1", "name": "A", "dateModified": "2024-05-02T00:00:00.000Z"}
+        stale = stale_reason(change, moved, REGISTRY["SpeechTopic"])
+        assert stale is not None and stale.detail == (
+            "planned against modified 2024-05-01T00:00:00.000Z, live is now modified 2024-05-02T00:00:00.000Z; "
+            "run plan again"
+        )

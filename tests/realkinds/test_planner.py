@@ -86,7 +86,7 @@ class TestReplacement:
         replaced = plan_of([desired("ProcessAutomationTrigger", "T", {**TRIGGER_SPEC, "topicName": "v2.other"}),
                             desired("ProcessAutomationTrigger", "Watcher", referrer)], live)
         watcher = next(c for c in replaced.changes if c.name == "Watcher")
-        assert watcher.action == Action.UPDATE and watcher.depends_on == ("ProcessAutomationTrigger/T",)
+        assert watcher.action == Action.UPDATE and tuple(map(str, watcher.depends_on)) == ("ProcessAutomationTrigger/T",)
         assert [(fc.path, fc.before, fc.after) for fc in watcher.field_changes] == [
             ("matchCriteria[0].value", "trigger-T", KNOWN_AFTER_APPLY)]
 

@@ -1,0 +1,59 @@
+"""What a write sends and what the audit trail says it changes.
+
+Placeholders are resolved at the last moment: ``${env:…}`` from the environment of the
+apply, ``${ref:…}`` from the objects as they are after the writes this one depends on. A
+plan (and a saved plan file) holds them unresolved, so it never holds a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import Kind
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, resolve
+from reconciler.plan.model import Action, ResourceChange
+
+
+def request_body(
+    change: ResourceChange, kind: Kind, live: Mapping[ObjectKey, Mapping[str, Any]], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Resolve the plan's spec against the environment and the objects written so far."""
+
+    def lookup(target: ObjectKey, fieldname: str) -> Any:
+        obj = live.get(target)
+        return None if obj is None else obj.get(fieldname)
+
+    try:
+        resolution = resolve(change.spec or {}, env, lookup)
+    except KeyError as missing:
+        raise ReconcilerError(
+            f"{change.kind}/{change.name}: environment variable {missing.args[0]} is not set"
+        ) from None
+    if resolution.unknown:
+        raise ReconcilerError(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
+    return kind.api_body(change.name, resolution.value)
+
+
+def request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str, str]:
+    """Method and path of one object write, as the audit trail records them."""
+    if action == Action.CREATE:
+        return "POST", kind.collection
+    return ("PUT" if action == Action.UPDATE else "DELETE"), kind.item_path(object_id)
+
+
+def audited_changes(change: ResourceChange, action: Action) -> list[dict[str, Any]]:
+    """Field changes before -> after, already masked by the planner; whole objects for create/delete
+    (the two writes of a replace each record their side)."""
+    if change.field_changes and action == change.action:
+        return [fc.model_dump(mode="json") for fc in change.field_changes]
+    if action == Action.CREATE:
+        return [{"path": k, "before": None, "after": v} for k, v in (change.after or {}).items()]
+    if action == Action.DELETE:
+        return [{"path": k, "before": v, "after": None} for k, v in (change.before or {}).items()]
+    return []
+
+
+__all__ = ["audited_changes", "request_body", "request_line"]

@@ -1,0 +1,53 @@
+"""Has the object moved since the plan? Before a write, and when the server refuses one.
+
+Before writing an object that the plan read at revision N, the live listing taken at the
+start of apply must still show N (or, for a create, no object of that name); otherwise
+the object is *stale* and left alone. The ``PUT`` also carries N, so a change racing in
+after that check is refused by the server (``409 version.mismatch``) and reported the same
+way; a refusal saying the name is taken or the object is gone means the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, StaleObjectError, VersionMismatchError
+from reconciler.core.keys import Revision
+from reconciler.kinds import Kind
+from reconciler.plan.model import Action, ResourceChange
+
+
+def stale_reason(change: ResourceChange, current: Mapping[str, Any] | None, kind: Kind) -> StaleObjectError | None:
+    """Compare what the plan saw with what the apply-time listing shows (the kind's revision field)."""
+    live: Revision | None = kind.revision(current)
+    if change.action == Action.CREATE:
+        return None if current is None else StaleObjectError(change.kind, change.name, None, live)
+    if current is None or live != change.live_version or (
+        change.object_id is not None and current.get("id") != change.object_id
+    ):
+        return StaleObjectError(change.kind, change.name, change.live_version, live)
+    return None
+
+
+def refused_as_stale(planned: Action, refused: Action, error: ApiError) -> str | None:
+    """Why a refusal of the ``refused`` write of a ``planned`` change means stale, or ``None``.
+
+    The plan and apply's fresh listing both saw the name free (create) or the object
+    there (update, delete); the server now says otherwise, so someone else wrote it in
+    between, exactly like a version mismatch. Two applies of one saved plan at once
+    thus split the work: each change lands once, the other apply reports it stale. (The
+    two writes of a replace are never judged so: its delete already happened.)
+    """
+    if isinstance(error, VersionMismatchError):
+        return f"changed since read (HTTP 409 version.mismatch); run plan again ({error})"
+    if refused != planned:
+        return None
+    if refused == Action.CREATE and isinstance(error, DuplicateNameError):
+        return f"created by someone else since the plan; run plan again ({error})"
+    if refused in (Action.UPDATE, Action.DELETE) and isinstance(error, NotFoundError):
+        return f"deleted by someone else since the plan; run plan again ({error})"
+    return None
+
+
+__all__ = ["refused_as_stale", "stale_reason"]

@@ -1,0 +1,188 @@
+"""The one writer: every request apply sends goes through :meth:`AuditedWriter.send`.
+
+Order of events for one write: the intent is recorded (the trail fsyncs it), the request
+is sent, the outcome is recorded. A killed apply thus leaves intents without outcomes for
+exactly the writes in flight. Object writes, publish jobs and post-write hooks all use
+it, so they are audited alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler.apply.bodies import audited_changes, request_line
+from reconciler.apply.trail import Trail
+from reconciler.core.errors import ApiError
+from reconciler.kinds import Kind, PostWriteHook, Publish
+from reconciler.plan.model import Action, ResourceChange
+
+
+class Answer(Protocol):
+    """What the client returns for a write (see :class:`reconciler.genesys.client.WriteResult`)."""
+
+    @property
+    def object(self) -> dict[str, Any] | None: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def correlation_id(self) -> str | None: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def adopted(self) -> bool: ...
+
+
+class Client(Protocol):
+    """What apply needs of the API client (see :class:`reconciler.genesys.GenesysClient`)."""
+
+    async def create(self, kind: Kind, body: dict[str, Any]) -> Answer: ...
+    async def update(self, kind: Kind, object_id: str, body: dict[str, Any], version: int) -> Answer: ...
+    async def delete(self, kind: Kind, object_id: str) -> Answer: ...
+    async def call_hook(self, hook: PostWriteHook) -> Answer: ...
+    async def publish(self, publish: Publish, ids: list[str]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One write as the trail announces it."""
+
+    action: str
+    method: str
+    path: str
+    kind: str | None = None
+    name: str | None = None
+    object_id: str | None = None
+    changes: Iterable[Mapping[str, Any]] = field(default=())
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How an answered write ended, for its outcome record."""
+
+    object_id: str | None = None
+    version: int | None = None
+    #: the server answered, but the write did not reach the state asked for (a failed job)
+    error: Mapping[str, str] | None = None
+
+
+def object_written(request: Request) -> Callable[[Answer], Settled]:
+    """The usual settlement: the stored object's id and version (the request's id for a delete)."""
+
+    def settle(answer: Answer) -> Settled:
+        stored = answer.object or {}
+        return Settled(object_id=stored.get("id", request.object_id), version=stored.get("version"))
+
+    return settle
+
+
+def nothing_stored(answer: Answer) -> Settled:
+    """A call that writes no object of ours (a hook)."""
+    return Settled()
+
+
+class WriteRefused(Exception):
+    """An object write the API refused (already audited); ``action`` says which write of the change."""
+
+    def __init__(self, action: Action, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.action = action
+        self.error = error
+
+
+class AuditedWriter:
+    """Sends writes through the client, each between its intent and its outcome record."""
+
+    def __init__(self, client: Client, trail: Trail) -> None:
+        self.client = client
+        self.trail = trail
+
+    async def send(
+        self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
+    ) -> tuple[Answer, Settled]:
+        """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised."""
+        seq = self.trail.intent(
+            kind=request.kind,
+            name=request.name,
+            object_id=request.object_id,
+            action=request.action,
+            changes=request.changes,
+            method=request.method,
+            path=request.path,
+        )
+        started = time.perf_counter()
+        try:
+            answer = await call()
+        except ApiError as exc:
+            self.trail.outcome(
+                intent_seq=seq,
+                outcome="failure",
+                status=exc.status,
+                correlation_id=exc.correlation_id,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                object_id=request.object_id,
+                version=None,
+                error={"code": exc.code, "message": str(exc)},
+            )
+            raise
+        settled = settle(answer)
+        self.trail.outcome(
+            intent_seq=seq,
+            outcome="success" if settled.error is None else "failure",
+            status=answer.status,
+            correlation_id=answer.correlation_id,
+            latency_ms=round(answer.latency_ms, 1),
+            object_id=settled.object_id,
+            version=settled.version,
+            error=settled.error,
+        )
+        return answer, settled
+
+    async def write(
+        self,
+        action: Action,
+        change: ResourceChange,
+        kind: Kind,
+        object_id: str | None,
+        body: dict[str, Any] | None = None,
+        *,
+        version: int = 0,
+    ) -> Answer:
+        """One object write (``action`` is create, update or delete); :class:`WriteRefused` if refused."""
+        method, path = request_line(action, kind, object_id)
+        request = Request(
+            action=action.value,
+            method=method,
+            path=path,
+            kind=change.kind,
+            name=change.name,
+            object_id=object_id,
+            changes=audited_changes(change, action),
+        )
+
+        async def call() -> Answer:
+            if action == Action.CREATE:
+                return await self.client.create(kind, body or {})
+            if action == Action.UPDATE:
+                return await self.client.update(kind, str(object_id), body or {}, version)
+            return await self.client.delete(kind, str(object_id))
+
+        try:
+            answer, _ = await self.send(request, call, object_written(request))
+        except ApiError as exc:
+            raise WriteRefused(action, exc) from exc
+        return answer
+
+
+__all__ = [
+    "Answer",
+    "AuditedWriter",
+    "Client",
+    "Request",
+    "Settled",
+    "WriteRefused",
+    "nothing_stored",
+    "object_written",
+]
