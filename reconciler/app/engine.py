@@ -7,6 +7,7 @@ This is where the subsystems meet (manifests, client, planner, executor, audit) 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -35,6 +36,34 @@ class RunOptions:
     target: Target
     limits: ClientLimits = field(default_factory=ClientLimits)
     sandbox_options: Any = None  # reconciler.sandbox.SandboxOptions for the embedded sandbox
+
+
+def same_content(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether ``live`` holds what a write ``sent``, by the planner's comparison (the kind's essence).
+
+    The client uses it to recognise a lost create or update as its own; the rule of what
+    counts as the same content stays with the kinds, not with the HTTP layer.
+    """
+    wanted = kind.essence(sent)
+    return kind.comparable(kind.essence(live), wanted) == wanted
+
+
+def client_for(options: RunOptions) -> GenesysClient:
+    """The (not yet open) client for ``options.target``, wired to the in-process sandbox for the sandbox target.
+
+    The sandbox is built here, at the use-case layer, so that the HTTP client never
+    imports it. Where its state lives is the target's ``sandbox_db``, whatever
+    ``sandbox_options`` say, so that the target's identity and the file written agree.
+    """
+    transport = None
+    if options.target.kind == "sandbox":
+        from reconciler.sandbox import SandboxOptions, embedded_transport
+
+        sandbox = options.sandbox_options or SandboxOptions()
+        if options.target.sandbox_db is not None:
+            sandbox = dataclasses.replace(sandbox, db_path=options.target.sandbox_db)
+        transport = embedded_transport(sandbox)
+    return open_client(options.target, transport=transport, same_content=same_content, limits=options.limits)
 
 
 KindRead = Callable[[str, int], None]
@@ -152,7 +181,7 @@ async def plan_paths(
     manifests = load_manifests(paths, env=env)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
     warnings: list[str] = []
-    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+    async with client_for(options) as client:
         live = await read_live(
             client, on_kind_read=on_kind_read, detail=_declared_detail(manifests), required=required, warnings=warnings
         )
@@ -192,7 +221,7 @@ async def apply(
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
-    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+    async with client_for(options) as client:
         if live is None:
             # Listings only: the stale check needs each object's revision, which summaries show.
             live = await read_live(client, detail=lambda kind, obj: False, required=in_plan)

@@ -512,10 +512,9 @@ async def read_selected(
     not let this client read (``403``) export nothing, with a line in ``warnings``: a
     real org has no seed-contract endpoints, so exporting "every kind" skips them.
     """
-    from reconciler.app.engine import read_live
-    from reconciler.genesys import open_client
+    from reconciler.app.engine import client_for, read_live
 
-    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+    async with client_for(options) as client:
         live = await read_live(
             client, kinds, required=None if required is None else set(required), warnings=warnings
         )
