@@ -7,10 +7,20 @@ pure function of the listing, so ``reconciler.export`` never reaches the network
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from reconciler.app.engine import RunOptions, read_live
+from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.live import read_live
 from reconciler.export import Export, build_export, check_kinds
-from reconciler.genesys import GenesysClient, open_client
+from reconciler.genesys import ClientStats
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """The export built from the target's objects, and the client's counters."""
+
+    export: Export = field(repr=False)
+    stats: ClientStats = field(repr=False)
 
 
 async def export_live(
@@ -19,8 +29,8 @@ async def export_live(
     kinds: Sequence[str] = (),
     names: Sequence[str] = (),
     warnings: list[str] | None = None,
-) -> tuple[Export, GenesysClient]:
-    """The export of the target's objects (reads only), and the client (for its counters).
+) -> ExportRun:
+    """The export of the target's objects (reads only).
 
     ``kinds`` are the ``--kind`` names (none: every kind). A named kind the target lacks
     (``404``) or does not let this client read (``403``) is an error; an unnamed one
@@ -28,6 +38,6 @@ async def export_live(
     endpoints, so exporting "every kind" skips them.
     """
     selected = check_kinds(kinds)
-    async with open_client(options.target, sandbox_options=options.sandbox_options, limits=options.limits) as client:
+    async with client_for(options) as client:
         live = await read_live(client, selected, required=set(kinds), warnings=warnings)
-    return build_export(live, kinds=kinds, names=names), client
+    return ExportRun(export=build_export(live, kinds=kinds, names=names), stats=client.stats)

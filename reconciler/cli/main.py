@@ -72,7 +72,7 @@ def target_options(func: Any) -> Any:
 
 
 def _run_options(kw: dict[str, Any]) -> Any:
-    from reconciler.app.engine import RunOptions
+    from reconciler.app import RunOptions
     from reconciler.genesys import ClientLimits, resolve_target
 
     target = resolve_target(
@@ -103,15 +103,15 @@ def _kind_read(kind: str, count: int) -> None:
         click.echo(f"  read {kind}: {count} live object{'s' if count != 1 else ''}", err=True)
 
 
-def _live_summary(live: Any) -> None:
+def _live_summary(counts: dict[str, int]) -> None:
     """One line for every log: how much live state the plan was computed from."""
-    parts = ", ".join(f"{len(objs)} {kind}" for kind, objs in live.items())
+    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     click.echo(f"Live state: {parts}", err=True)
 
 
-def _verbose(client: Any, enabled: bool) -> None:
+def _verbose(stats: Any, enabled: bool) -> None:
     if enabled:
-        click.echo(client.stats.summary(), err=True)
+        click.echo(stats.summary(), err=True)
 
 
 @main.command()
@@ -128,24 +128,27 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
          prune_kinds: tuple[str, ...], max_deletes: int | None, rotate: tuple[str, ...], verbose: bool,
          **kw: Any) -> None:
     """Show what apply would change, without changing anything."""
-    import asyncio
+    from functools import partial
 
-    from reconciler.app.engine import plan_paths
+    import anyio
+
+    from reconciler.app import plan_paths
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
 
     _check_kinds(prune_kinds)
     options = _run_options(kw)
-    the_plan, _, live, client = asyncio.run(
-        plan_paths(paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes, rotate=rotate,
-                   on_kind_read=_kind_read)
+    run = anyio.run(
+        partial(plan_paths, paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                rotate=rotate, on_kind_read=_kind_read)
     )
-    _live_summary(live)
+    the_plan = run.plan
+    _live_summary(run.live_counts)
     click.echo(render_plan(the_plan, fmt, color=_color() and fmt == "text", artifact_hint=out))
     if out:
         save_plan(the_plan, out)
         click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
-    _verbose(client, verbose)
+    _verbose(run.stats, verbose)
     if not the_plan.applyable:
         sys.exit(1)
     if detailed_exitcode and the_plan.has_changes:
@@ -169,10 +172,12 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
           max_deletes: int | None, audit_log: str | None, audit_url: str | None, concurrency: int,
           rotate: tuple[str, ...], verbose: bool, **kw: Any) -> None:
     """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
-    import asyncio
+    from functools import partial
 
-    from reconciler.app.engine import apply as apply_saved
-    from reconciler.app.engine import ensure_success, plan_paths
+    import anyio
+
+    from reconciler.app import apply as apply_saved
+    from reconciler.app import ensure_success, plan_paths
     from reconciler.core.errors import ApprovalRequiredError, PlanError
     from reconciler.plan.planfile import is_plan_file, load_plan
     from reconciler.render import render_apply, render_plan
@@ -188,11 +193,12 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
         live = None  # made earlier, maybe elsewhere: apply reads live state afresh
     else:
-        the_plan, _, live, _ = asyncio.run(
-            plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
-                       rotate=rotate, on_kind_read=_kind_read)
+        planned = anyio.run(
+            partial(plan_paths, sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                    rotate=rotate, on_kind_read=_kind_read)
         )
-        _live_summary(live)
+        the_plan, live = planned.plan, planned.live
+        _live_summary(planned.live_counts)
     if fmt == "text":
         click.echo(render_plan(the_plan, "text", color=_color()))
     if not the_plan.applyable:
@@ -211,17 +217,17 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         if sys.stderr.isatty():
             click.echo(outcome.line(), err=True)
 
-    result, client, delivery = asyncio.run(
-        apply_saved(the_plan, options, audit_log=audit_log, audit_url=audit_url,
-                    concurrency=concurrency, progress=progress,
-                    # planned a moment ago with no prompt in between: that listing is current
-                    live=live if auto_approve else None)
+    applied = anyio.run(
+        partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
+                concurrency=concurrency, progress=progress,
+                # planned a moment ago with no prompt in between: that listing is current
+                live=live if auto_approve else None)
     )
-    click.echo(render_apply(result, fmt, color=_color() and fmt == "text"))
-    if delivery:
-        click.echo(delivery, err=True)
-    _verbose(client, verbose)
-    ensure_success(result)
+    click.echo(render_apply(applied.result, fmt, color=_color() and fmt == "text"))
+    if applied.delivery:
+        click.echo(applied.delivery, err=True)
+    _verbose(applied.stats, verbose)
+    ensure_success(applied.result)
 
 
 @main.command()
@@ -230,20 +236,20 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
 @target_options
 def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
     """Report live objects that differ from the manifests; exit 2 when there is drift."""
-    import asyncio
+    from functools import partial
 
-    from reconciler.app.engine import plan_paths
+    import anyio
+
+    from reconciler.app import plan_paths
     from reconciler.plan.drift import DriftReport
     from reconciler.render import render_drift
 
     options = _run_options(kw)
-    the_plan, _, live, client = asyncio.run(
-        plan_paths(paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=_kind_read)
-    )
-    _live_summary(live)
-    report = DriftReport.from_plan(the_plan)
+    run = anyio.run(partial(plan_paths, paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=_kind_read))
+    _live_summary(run.live_counts)
+    report = DriftReport.from_plan(run.plan)
     click.echo(render_drift(report, fmt, color=_color() and fmt == "text"))
-    _verbose(client, verbose)
+    _verbose(run.stats, verbose)
     if report.has_drift:
         sys.exit(2)
 
@@ -262,14 +268,15 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
 
     import anyio
 
-    from reconciler.app.export import export_live
+    from reconciler.app import export_live
     from reconciler.export import check_kinds, check_out_dir, other_manifests, write_export
 
     check_kinds(kinds)
     out_dir = check_out_dir(Path(out))
     options = _run_options(kw)
     unread: list[str] = []  # without --kind, kinds the target does not have are skipped (a real org)
-    result, client = anyio.run(partial(export_live, options, kinds=kinds, names=names, warnings=unread))
+    run = anyio.run(partial(export_live, options, kinds=kinds, names=names, warnings=unread))
+    result = run.export
     for line in unread:
         click.echo(f"warning: {line}", err=True)
     written = write_export(result, out_dir, force=force)
@@ -289,7 +296,7 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
                    f"(also listed in {out_dir / 'SECRETS.md'}):")
         for secret in result.secrets:
             click.echo(f"  {secret.name}  ({secret.kind}/{secret.object_name} {secret.field})")
-    _verbose(client, verbose)
+    _verbose(run.stats, verbose)
 
 
 def _check_kinds(names: tuple[str, ...]) -> None:

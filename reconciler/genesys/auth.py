@@ -1,13 +1,17 @@
-"""OAuth client-credentials tokens: fetched once, shared by concurrent calls, renewed before expiry.
+"""Who the client is to the API: OAuth client-credentials tokens, and the bearer auth flow that spends them.
 
-``POST {login}/oauth/token`` with HTTP Basic ``client_id:client_secret`` and the form
-``grant_type=client_credentials``. The token is reused until shortly before it expires
-(a margin of at most a fifth of its lifetime, so short-lived sandbox tokens still get
-reused). A lock makes concurrent callers share one fetch instead of each starting
-their own. When the API still answers ``401`` (the token was revoked or expired early),
-the client calls :meth:`TokenProvider.invalidate` with the token that failed; only
-that token is dropped, so a hundred calls failing with the same stale token cause one
-refresh, not a hundred.
+**Tokens** (:class:`TokenProvider`): ``POST {login}/oauth/token`` with HTTP Basic
+``client_id:client_secret`` and the form ``grant_type=client_credentials``. The token is
+reused until shortly before it expires (a margin of at most a fifth of its lifetime, so
+short-lived sandbox tokens still get reused). A lock makes concurrent callers share one
+fetch instead of each starting their own.
+
+**The flow** (:class:`BearerAuth`, an ``httpx.Auth``): every API request carries the
+token; when the API still answers ``401`` (the token was revoked or expired early), only
+the token that failed is dropped, so a hundred calls failing with the same stale token
+cause one refresh, not a hundred, and the request is sent once more with a fresh token.
+Doing this in httpx's auth flow keeps the one re-send out of the retry policy: it is not
+a retry of a failure but the same request with a valid credential.
 
 A failed token request becomes :class:`~reconciler.core.errors.AuthenticationError` with its
 status and error code; the secret is never part of it (and is blanked out of whatever
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -30,8 +35,8 @@ import httpx
 from reconciler.core.errors import ApiError, AuthenticationError
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
-from reconciler.genesys.pacing import Clock
-from reconciler.genesys.retry import Sleep, api_retrying
+from reconciler.genesys.pacing import Clock, Sleep
+from reconciler.genesys.retry import api_retrying
 from reconciler.genesys.stats import ClientStats
 
 log = logging.getLogger("reconciler.genesys")
@@ -118,7 +123,10 @@ class TokenProvider:
         t0 = perf_counter()
         try:
             response = await self._http.post(
-                self._url, data={"grant_type": "client_credentials"}, auth=self._auth, headers={"Accept": "application/json"}
+                self._url,
+                data={"grant_type": "client_credentials"},
+                auth=self._auth,
+                headers={"Accept": "application/json"},
             )
         except httpx.TransportError as exc:
             raise error_from_exception(exc, method="POST", path=TOKEN_PATH) from exc
@@ -130,10 +138,11 @@ class TokenProvider:
             if error.retryable:
                 raise error
             # Whatever the login server's status, a refused token request is an authentication failure.
+            refused = "the token request was refused"
             raise AuthenticationError(
                 error.status,
                 error.code,
-                f"the token request was refused: {error.api_message}" if error.api_message else "the token request was refused",
+                f"{refused}: {error.api_message}" if error.api_message else refused,
                 method="POST",
                 path=TOKEN_PATH,
                 correlation_id=error.correlation_id,
@@ -160,3 +169,54 @@ class TokenProvider:
             )
         margin = min(self._limits.token_refresh_margin, expires_in / 5)
         return _Token(value=value, renew_at=started + expires_in - margin)
+
+
+class BearerAuth(httpx.Auth):
+    """httpx auth flow of API calls: the shared bearer token, and ONE re-send after a ``401``.
+
+    A second ``401`` is the answer the caller gets (an authentication error); its token
+    is dropped too, so the next call starts with a fresh one. ``before_resend`` is
+    awaited before the fresh token is taken (the session's rate slot): a token is fetched
+    as late as possible, since a short-lived one can expire while its request waits.
+    """
+
+    def __init__(
+        self, tokens: TokenProvider, stats: ClientStats, *, before_resend: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self._tokens = tokens
+        self._stats = stats
+        self._before_resend = before_resend
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("BearerAuth fetches its token asynchronously: use it with httpx.AsyncClient")
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self._tokens.token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        self._stale(token)
+        await response.aread()  # frees its connection before the token request needs one
+        await request.aread()
+        if self._before_resend is not None:
+            await self._before_resend()
+        token = await self._tokens.token()
+        # A new request, not the old one altered: whoever recorded the first keeps what was sent.
+        again = httpx.Request(
+            request.method, request.url, headers=request.headers, content=request.content,
+            extensions=dict(request.extensions),
+        )
+        again.headers["Authorization"] = f"Bearer {token}"
+        response = yield again
+        if response.status_code == 401:
+            self._stale(token)
+
+    def _stale(self, token: str) -> None:
+        self._tokens.invalidate(token)
+        self._stats.token_refreshes_on_401 += 1
+
+
+def bearer_token(request: httpx.Request) -> str:
+    """The token a request carried (to blank it out of an error message)."""
+    return str(request.headers.get("Authorization", "")).removeprefix("Bearer ")

@@ -172,7 +172,12 @@ def resolve_target(
     if chosen == "sandbox":
         given = [
             n
-            for n, v in (("--region", region), ("--api-url", api_url), ("--client-id", client_id), ("--client-secret", client_secret))
+            for n, v in (
+                ("--region", region),
+                ("--api-url", api_url),
+                ("--client-id", client_id),
+                ("--client-secret", client_secret),
+            )
             if _blank_to_none(v)
         ]
         if given:
@@ -215,7 +220,8 @@ def _endpoint(region: str | None, api_url: str | None, *, layer: str, region_nam
     from_url = normalise_api_url(api_url, source=url_name) if api_url else None
     if from_region and from_url and from_region != from_url:
         raise ConfigError(
-            f"{region_name} {region!r} ({from_region}) contradicts {url_name} {from_url} in the {layer}: give one of them"
+            f"{region_name} {region!r} ({from_region}) contradicts {url_name} {from_url} in the {layer}: "
+            "give one of them"
         )
     return from_url or from_region
 

@@ -31,8 +31,8 @@ from reconciler.core.errors import (
     TransportError,
     VersionMismatchError,
 )
+from reconciler.core.http import CORRELATION_HEADER
 
-CORRELATION_HEADER = "ININ-Correlation-Id"
 REDACTED = "***"
 
 #: The contract's code for each status, used when the body carries none.

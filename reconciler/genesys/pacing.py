@@ -15,8 +15,7 @@ order they asked.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -68,19 +67,23 @@ class RateLimiter:
 class Pacer:
     """The rate limiter and the concurrency bound, taken in the order that keeps both true.
 
-    The semaphore is taken first and the rate slot second, so that a request goes out
-    at its slot time; the other way round, requests queued behind the semaphore would
-    leave together when it opens, a burst the limiter meant to prevent.
+    The concurrency bound is taken first, for a whole exchange (:meth:`bound`, held by
+    the session), and the rate slot second, for each request about to go out
+    (:meth:`take_turn`; a re-send after a ``401`` takes its own). The other way round,
+    requests queued behind the bound would leave together when it opens, a burst the
+    limiter meant to prevent.
     """
 
     def __init__(self, limiter: RateLimiter, max_concurrency: int) -> None:
         self.limiter = limiter
         self._semaphore = anyio.Semaphore(max(1, max_concurrency))
 
-    @asynccontextmanager
-    async def slot(self, on_wait: Callable[[float], None] | None = None) -> AsyncIterator[None]:
-        async with self._semaphore:
-            waited = await self.limiter.acquire()
-            if on_wait is not None and waited > 0:
-                on_wait(waited)
-            yield
+    def bound(self) -> anyio.Semaphore:
+        """``async with pacer.bound():`` around one exchange."""
+        return self._semaphore
+
+    async def take_turn(self, on_wait: Callable[[float], None] | None = None) -> None:
+        """Wait for this request's send slot; ``on_wait`` is told the seconds waited, if any."""
+        waited = await self.limiter.acquire()
+        if on_wait is not None and waited > 0:
+            on_wait(waited)

@@ -1,11 +1,13 @@
 """The retry policy, as tenacity objects: what is retried, how long to wait, when to stop.
 
 * ``429``: wait what ``Retry-After`` says, plus a little jitter so that callers held
-  together do not return together, capped at ``max_retry_after``.
-* ``5xx``, timeouts, dropped or refused connections: exponential backoff with jitter.
+  together do not return together, capped at ``max_retry_after``. The platform's own
+  answer to "when" beats any guess, so this part of the wait is ours.
+* ``5xx``, timeouts, dropped or refused connections: tenacity's exponential backoff
+  (``initial * 2**(n-1)``) plus up to ``initial`` of random jitter, capped at ``backoff_max``.
 * Every other ``4xx`` is permanent: never retried.
 
-Retrying a *write* safely (a create whose answer was lost) is the client's business:
+Retrying a *write* safely (a create whose answer was lost) is :mod:`.writes`' business:
 it runs its own checks inside each attempt; this module only decides *whether* and
 *when*.
 
@@ -16,16 +18,15 @@ state on the object (per thread, not per task), so concurrent calls must not sha
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential, wait_random
 
 from reconciler.core.errors import ApiError, RateLimitedError, RetryableError
 from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.pacing import Sleep
 from reconciler.genesys.stats import ClientStats
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -33,24 +34,22 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, RetryableError) and not exc.retries_exhausted
 
 
-class ApiWait:
-    """tenacity wait strategy: ``Retry-After`` (+ jitter, capped) for 429, backoff otherwise."""
+class RetryAfterOrBackoff(wait_base):
+    """tenacity wait: ``Retry-After`` (+ jitter, capped) for a 429 that names one; tenacity's backoff otherwise."""
 
     def __init__(self, limits: ClientLimits, rng: random.Random | None = None) -> None:
         self.limits = limits
         self.rng = rng or random.Random()
+        # The cap applies to backoff and jitter together, so a capped wait is exactly backoff_max.
+        self._backoff = wait_exponential(multiplier=limits.backoff_initial, max=limits.backoff_max) + wait_random(
+            0.0, limits.backoff_initial
+        )
 
     def __call__(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             return self.retry_after_wait(exc.retry_after)
-        return self.backoff_wait(retry_state.attempt_number)
-
-    def backoff_wait(self, attempt_number: int) -> float:
-        """``initial * 2**(n-1)`` plus up to ``initial`` of jitter, capped at ``backoff_max``."""
-        initial = self.limits.backoff_initial
-        exponent = min(max(0, attempt_number - 1), 32)
-        return min(initial * 2**exponent + self.rng.uniform(0.0, initial), self.limits.backoff_max)
+        return min(self._backoff(retry_state), self.limits.backoff_max)
 
     def retry_after_wait(self, retry_after: float) -> float:
         jitter = self.rng.uniform(0.0, min(1.0, max(0.1, 0.1 * retry_after)))
@@ -86,7 +85,7 @@ def api_retrying(
     return AsyncRetrying(
         retry=retry_if_exception(is_retryable),
         stop=stop_after_attempt(max_attempts or limits.max_attempts),
-        wait=ApiWait(limits, rng),
+        wait=RetryAfterOrBackoff(limits, rng),
         sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,

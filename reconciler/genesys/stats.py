@@ -6,7 +6,7 @@ records a header, a body or a secret, only methods, path templates and reasons.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -25,7 +25,8 @@ class ClientStats:
     statuses: Counter[int] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     wait_counts: Counter[str] = field(default_factory=Counter)
-    wait_seconds: Counter[str] = field(default_factory=Counter)
+    #: seconds are fractional, so a float-valued mapping rather than a Counter (whose counts are ints)
+    wait_seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     rate_limited: int = 0
     token_fetches: int = 0
     token_refreshes_on_401: int = 0
@@ -99,7 +100,8 @@ class ClientStats:
             lines.append(f"{self.total_retries} retries: {detail}")
         if self.wait_counts:
             detail = ", ".join(
-                f"{reason} {self.wait_counts[reason]}x {self.wait_seconds[reason]:.1f}s" for reason in sorted(self.wait_counts)
+                f"{reason} {self.wait_counts[reason]}x {self.wait_seconds[reason]:.1f}s"
+                for reason in sorted(self.wait_counts)
             )
             lines.append(f"waits (summed over concurrent calls) {self.total_wait_seconds:.1f}s: {detail}")
         if self.adopted:

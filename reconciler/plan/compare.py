@@ -28,9 +28,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.core.jsonpath import iter_strings
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import REGISTRY, Kind
-from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, RefLookup, iter_strings, resolve
+from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, RefLookup, resolve
 from reconciler.plan.fielddiff import ENV_CHANGED, Pattern, field_changes, sensitive_patterns
 from reconciler.plan.model import Action, FieldChange, Reason, ReasonCode
 

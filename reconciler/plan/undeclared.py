@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.graph import chain_depths
+from reconciler.core.jsonpath import iter_strings
 from reconciler.kinds import REGISTRY, Kind, kind_rank
-from reconciler.manifests.desired import DesiredObject, iter_strings
+from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.model import Reason, ReasonCode
 from reconciler.plan.prune import PrunePolicy
 

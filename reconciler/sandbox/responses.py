@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-CORRELATION_HEADER = "ININ-Correlation-Id"
+from reconciler.core.http import CORRELATION_HEADER as CORRELATION_HEADER  # re-exported: edge and openapi use it
 
 #: HTTP status -> the Genesys error code the contract uses for it
 CODES: dict[int, str] = {

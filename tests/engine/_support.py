@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
+from reconciler.app import RunOptions, client_for
 from reconciler.cli.main import main
-from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
+from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ class Project:
 
         async def go() -> T:
             target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
-            async with open_client(target, limits=limits) as client:
+            async with client_for(RunOptions(target, limits or ClientLimits())) as client:
                 return await action(client)
 
         return asyncio.run(go())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.app.engine import RunOptions, apply, plan_paths
+from reconciler.app import RunOptions, apply, plan_paths
 from reconciler.apply.result import Outcome
 from reconciler.core.errors import ServerError
 from reconciler.genesys import GenesysClient, resolve_target
@@ -43,9 +43,9 @@ def test_failure_skips_dependents_only_and_rerun_converges(
 ) -> None:
     project = make_project(tmp_path)
     env = {"CRM_WEBHOOK_PASSWORD": SECRET}
-    plan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
+    plan = asyncio.run(plan_paths([str(project.manifests)], options, env=env)).plan
 
-    import reconciler.app.engine as engine
+    import reconciler.app.applying as engine
 
     real_apply_plan = engine.apply_plan
 
@@ -53,7 +53,7 @@ def test_failure_skips_dependents_only_and_rerun_converges(
         return await real_apply_plan(the_plan, FailingCreates(writer, "Compliance Greeting"), **kwargs)
 
     monkeypatch.setattr(engine, "apply_plan", failing_apply_plan)
-    result, _, _ = asyncio.run(apply(plan, options, env=env, audit_log=tmp_path / "audit.jsonl"))
+    result = asyncio.run(apply(plan, options, env=env, audit_log=tmp_path / "audit.jsonl")).result
 
     by_name = {c.name: c for c in result.changes}
     assert by_name["Compliance Greeting"].outcome == Outcome.FAILED
@@ -65,11 +65,11 @@ def test_failure_skips_dependents_only_and_rerun_converges(
     assert result.failed == 2
 
     monkeypatch.setattr(engine, "apply_plan", real_apply_plan)
-    replan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
+    replan = asyncio.run(plan_paths([str(project.manifests)], options, env=env)).plan
     assert replan.summary["create"] == 2 and replan.summary["update"] == 0
-    second, _, _ = asyncio.run(apply(replan, options, env=env, audit_log=tmp_path / "audit.jsonl"))
+    second = asyncio.run(apply(replan, options, env=env, audit_log=tmp_path / "audit.jsonl")).result
     assert second.failed == 0
-    final, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
+    final = asyncio.run(plan_paths([str(project.manifests)], options, env=env)).plan
     assert not final.has_changes
 
 
@@ -79,7 +79,7 @@ def test_api_error_text_in_the_audit_log_never_carries_an_env_value(
     """Defence in depth: even a server message echoing a secret is scrubbed before it is logged."""
     project = make_project(tmp_path)
     env = {"CRM_WEBHOOK_PASSWORD": SECRET}
-    plan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=env))
+    plan = asyncio.run(plan_paths([str(project.manifests)], options, env=env)).plan
 
     class EchoingServer(FailingCreates):
         async def create(self, kind: Kind, body: dict[str, Any]) -> Any:
@@ -88,7 +88,7 @@ def test_api_error_text_in_the_audit_log_never_carries_an_env_value(
                                   method="POST", path=kind.collection, correlation_id="c-1")
             return await self._client.create(kind, body)
 
-    import reconciler.app.engine as engine
+    import reconciler.app.applying as engine
 
     real_apply_plan = engine.apply_plan
 
@@ -97,7 +97,7 @@ def test_api_error_text_in_the_audit_log_never_carries_an_env_value(
 
     monkeypatch.setattr(engine, "apply_plan", echoing_apply_plan)
     audit_log = tmp_path / "audit.jsonl"
-    result, _, _ = asyncio.run(apply(plan, options, env=env, audit_log=audit_log))
+    result = asyncio.run(apply(plan, options, env=env, audit_log=audit_log)).result
     assert result.failed == 1
     assert "internal.server.error" in audit_log.read_text()
     assert SECRET not in audit_log.read_text()

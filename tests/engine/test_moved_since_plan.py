@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.app.engine import RunOptions, apply, plan_paths
+from reconciler.app import RunOptions, apply, plan_paths
 from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.genesys import GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY, Kind
@@ -62,7 +62,7 @@ def options(project: Project) -> RunOptions:
 
 def _apply_with(plan: Plan, options: RunOptions, project: Project, monkeypatch: pytest.MonkeyPatch,
                 name: str, act: Callable[[GenesysClient], Awaitable[Any]]) -> ApplyResult:
-    import reconciler.app.engine as engine
+    import reconciler.app.applying as engine
 
     real = engine.apply_plan
 
@@ -71,14 +71,14 @@ def _apply_with(plan: Plan, options: RunOptions, project: Project, monkeypatch: 
 
     monkeypatch.setattr(engine, "apply_plan", racing)
     try:
-        result, _, _ = asyncio.run(apply(plan, options, env=ENV, audit_log=project.audit_log))
+        result = asyncio.run(apply(plan, options, env=ENV, audit_log=project.audit_log)).result
     finally:
         monkeypatch.setattr(engine, "apply_plan", real)
     return result
 
 
 def _plan(project: Project, options: RunOptions) -> Plan:
-    plan, *_ = asyncio.run(plan_paths([str(project.manifests)], options, env=ENV))
+    plan = asyncio.run(plan_paths([str(project.manifests)], options, env=ENV)).plan
     return plan
 
 

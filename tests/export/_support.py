@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
+from reconciler.app import RunOptions, client_for
 from reconciler.cli.main import main
-from reconciler.genesys import GenesysClient, open_client, resolve_target
+from reconciler.genesys import GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY
 
 T = TypeVar("T")
@@ -57,7 +58,7 @@ class Org:
     def with_client(self, action: Callable[[GenesysClient], Awaitable[T]]) -> T:
         async def go() -> T:
             target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
-            async with open_client(target) as client:
+            async with client_for(RunOptions(target)) as client:
                 return await action(client)
 
         return asyncio.run(go())

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 
+from reconciler.app import same_content
 from reconciler.genesys import GenesysClient, Target
 
 from ._support import API, CLIENT_ID, CLIENT_SECRET, FAST, TOKEN, FakeSleep
@@ -42,5 +43,7 @@ def token_route(router: respx.MockRouter) -> respx.Route:
 
 @pytest.fixture
 async def client(target: Target, token_route: respx.Route, fake_sleep: FakeSleep) -> AsyncIterator[GenesysClient]:
-    async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock, rng=random.Random(7)) as c:
+    async with GenesysClient(
+        target, same_content=same_content, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock, rng=random.Random(7)
+    ) as c:
         yield c

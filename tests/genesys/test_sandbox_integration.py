@@ -15,8 +15,9 @@ import anyio
 import httpx
 import pytest
 
+from reconciler.app import RunOptions, client_for, same_content
 from reconciler.core.errors import DuplicateNameError, VersionMismatchError
-from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
+from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
 from reconciler.kinds import (
     CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
 )
@@ -66,7 +67,7 @@ class TestEmbeddedSandbox:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
         options = SandboxOptions(db_path=tmp_path / "s.db", drop_rate=0.3, fail_rate=0.2, seed=11, rate_limit=0)
         wanted = [body_for(i) for i in range(45)]
-        async with open_client(target, sandbox_options=options, limits=QUICK) as client:
+        async with client_for(RunOptions(target, QUICK, options)) as client:
             assert await apply_all(client, wanted) == 45
             await assert_exactly(client, wanted)
             writes = client.stats.writes
@@ -76,7 +77,7 @@ class TestEmbeddedSandbox:
 
     async def test_stale_update_is_a_version_mismatch_and_not_forced(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
-        async with open_client(target, limits=QUICK) as client:
+        async with client_for(RunOptions(target, QUICK)) as client:
             kind, body = body_for(0)
             created = (await client.create(kind, body)).object
             assert created is not None
@@ -90,7 +91,7 @@ class TestEmbeddedSandbox:
 
     async def test_duplicate_name_on_first_attempt(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
-        async with open_client(target, limits=QUICK) as client:
+        async with client_for(RunOptions(target, QUICK)) as client:
             kind, body = body_for(0)
             await client.create(kind, body)
             with pytest.raises(DuplicateNameError):
@@ -99,16 +100,16 @@ class TestEmbeddedSandbox:
     async def test_state_lives_in_the_target_db_whatever_the_options_say(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "target.db", env={})
         options = SandboxOptions(db_path=tmp_path / "options.db")
-        async with open_client(target, sandbox_options=options, limits=QUICK) as client:
+        async with client_for(RunOptions(target, QUICK, options)) as client:
             await client.create(*body_for(0))
         assert (tmp_path / "target.db").exists()
         assert not (tmp_path / "options.db").exists()
-        async with open_client(target, limits=QUICK) as again:  # a later run sees the same state
+        async with client_for(RunOptions(target, QUICK)) as again:  # a later run sees the same state
             assert len(await again.list_all(VOICE)) == 1
 
     async def test_hook_and_delete(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
-        async with open_client(target, limits=QUICK) as client:
+        async with client_for(RunOptions(target, QUICK)) as client:
             kind, body = body_for(0)
             created = (await client.create(kind, body)).object
             assert created is not None and VOICE.after_write is not None
@@ -132,7 +133,7 @@ class TestServedSandboxUnderFaults:
                               backoff_initial=0.2, backoff_max=2.0, timeout=10.0)
         wanted = [body_for(i) for i in range(200)]
         with anyio.fail_after(270):
-            async with GenesysClient(target, limits=limits) as client:
+            async with GenesysClient(target, same_content=same_content, limits=limits) as client:
                 assert await apply_all(client, wanted) == 200
                 await assert_exactly(client, wanted)
                 writes = client.stats.writes

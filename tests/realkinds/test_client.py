@@ -5,14 +5,16 @@ name filter or with a summary listing. Request counts come from the client's own
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import pytest
 
-from reconciler.genesys import ClientLimits, GenesysClient, open_client, resolve_target
+from reconciler.app import RunOptions, client_for
+from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
+from reconciler.genesys.listing import next_params
 from reconciler.sandbox import SandboxOptions
 from reconciler.sandbox import jobs as sandbox_jobs
 
@@ -28,10 +30,10 @@ def with_client(
 ) -> tuple[T, GenesysClient]:
     async def go() -> tuple[T, GenesysClient]:
         target = resolve_target(target="sandbox", sandbox_db=str(tmp_path / "sandbox.db"), env={})
-        async with open_client(target, limits=limits, sandbox_options=options) as client:
+        async with client_for(RunOptions(target, limits, options)) as client:
             return await action(client), client
 
-    return asyncio.run(go())
+    return anyio.run(go)
 
 
 def count(client: GenesysClient, method: str, template: str) -> int:
@@ -63,14 +65,13 @@ class TestCursorListing:
         assert [d["phrases"][0]["text"] for d in details] == ["phrase 1", "phrase 2"]
         assert count(client, "GET", TOPICS) == 1 and count(client, "GET", TOPICS + "/{id}") == 2
 
-    def test_a_next_uri_leaving_the_collection_is_refused(self, tmp_path: Path) -> None:
+    def test_a_next_uri_leaving_the_collection_is_refused(self) -> None:
         from reconciler.core.errors import ServerError
 
-        client = GenesysClient.for_target(resolve_target(target="sandbox", sandbox_db=str(tmp_path / "s.db"), env={}))
         response = type("R", (), {"status_code": 200, "headers": {}})()
         with pytest.raises(ServerError, match="leaves the collection"):
-            client._next_params(TRIGGER, "https://elsewhere.example.com/steal?after=x", response)  # type: ignore[arg-type]
-        assert client._next_params(TRIGGER, f"{TRIGGERS}?pageSize=2&after=abc", response) == {  # type: ignore[arg-type]
+            next_params(TRIGGER, "https://elsewhere.example.com/steal?after=x", response)  # type: ignore[arg-type]
+        assert next_params(TRIGGER, f"{TRIGGERS}?pageSize=2&after=abc", response) == {  # type: ignore[arg-type]
             "pageSize": "2", "after": "abc"}
 
 
@@ -133,7 +134,10 @@ class TestWritesWithoutVersions:
         assert topic.adopted and trigger.adopted
         assert count(client, "POST", TOPICS) == 1 and count(client, "POST", TRIGGERS) == 1
 
-        listed, _ = with_client(tmp_path, lambda c: asyncio.gather(c.list_all(TOPIC), c.list_all(TRIGGER)))
+        async def both(c: GenesysClient) -> list[list[dict[str, Any]]]:
+            return [await c.list_all(TOPIC), await c.list_all(TRIGGER)]
+
+        listed, _ = with_client(tmp_path, both)
         assert [len(objects) for objects in listed] == [1, 1]
 
 

@@ -1,0 +1,55 @@
+"""How a use case reaches its target: options, and a client wired to a real org or the sandbox.
+
+The embedded sandbox is built here, at the use-case layer, so that the HTTP client
+(``reconciler.genesys``) never imports it: the client only ever sees an httpx transport.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.genesys import ClientLimits, GenesysClient, Target, open_client
+from reconciler.kinds import Kind
+
+if TYPE_CHECKING:
+    from reconciler.sandbox import SandboxOptions
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to reach the target and how hard to push it."""
+
+    target: Target
+    limits: ClientLimits = field(default_factory=ClientLimits)
+    #: options of the embedded sandbox (faults, latency); ``None``: its defaults
+    sandbox_options: SandboxOptions | None = None
+
+
+def same_content(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether ``live`` holds what a write ``sent``, by the planner's comparison (the kind's essence).
+
+    The client uses it to recognise a lost create or update as its own; the rule of what
+    counts as the same content stays with the kinds, not with the HTTP layer.
+    """
+    wanted = kind.essence(sent)
+    return kind.comparable(kind.essence(live), wanted) == wanted
+
+
+def client_for(options: RunOptions) -> GenesysClient:
+    """The (not yet open) client for ``options.target``, wired to the in-process sandbox for the sandbox target.
+
+    Where the sandbox's state lives is the target's ``sandbox_db``, whatever
+    ``sandbox_options`` say, so that the target's identity and the file written agree.
+    """
+    transport = None
+    if options.target.kind == "sandbox":
+        from reconciler.sandbox import SandboxOptions, embedded_transport
+
+        sandbox = options.sandbox_options or SandboxOptions()
+        if options.target.sandbox_db is not None:
+            sandbox = dataclasses.replace(sandbox, db_path=options.target.sandbox_db)
+        transport = embedded_transport(sandbox)
+    return open_client(options.target, transport=transport, same_content=same_content, limits=options.limits)

@@ -1,0 +1,110 @@
+"""The plan use case: validate manifests (no network on failure), read live state, build the plan.
+
+It returns a :class:`PlanRun`, not a tuple: the command needs the plan, the live listing
+(an auto-approved apply reuses it), the counts for its summary line and the client's
+counters, and nothing holds a closed client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.live import KindRead, Listed, declared_detail, read_live
+from reconciler.core.errors import ManifestError
+from reconciler.core.live import LiveState
+from reconciler.genesys import ClientStats, Target
+from reconciler.kinds import KINDS
+from reconciler.manifests import ManifestSet, load_manifests
+from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.livechecks import live_check_issues
+from reconciler.plan.model import Plan
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """What planning produced. Large parts are left out of ``repr``: results cross ``anyio.run``."""
+
+    plan: Plan = field(repr=False)
+    manifests: ManifestSet = field(repr=False)
+    live: Listed = field(repr=False)
+    stats: ClientStats = field(repr=False)
+
+    @property
+    def live_counts(self) -> dict[str, int]:
+        """Objects read per kind: the one line every log gets about the state the plan came from."""
+        return {kind: len(objects) for kind, objects in self.live.items()}
+
+
+def prune_policy(
+    manifests: ManifestSet, extra_kinds: Sequence[str] = (), max_deletes: int | None = None
+) -> PrunePolicy:
+    """``reconciler.yaml`` settings, widened by ``--prune KIND`` and ``--max-deletes``."""
+    prune = manifests.settings.prune
+    kwargs: dict[str, Any] = {
+        "kinds": frozenset(prune.kinds) | frozenset(extra_kinds),
+        "exclude": tuple(prune.exclude),
+        "default_max_deletes": prune.maxDeletes,
+        "max_delete_percent": prune.maxDeletePercent,
+    }
+    if max_deletes is not None:
+        kwargs["max_deletes"] = max_deletes
+    return PrunePolicy(**kwargs)
+
+
+def make_plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    target: Target,
+    *,
+    env: Mapping[str, str],
+    prune: PrunePolicy,
+    rotate: Sequence[str] = (),
+) -> Plan:
+    """The pure step: no network, so a plan is a function of the files and the listing."""
+    return build_plan(
+        manifests.objects,
+        live,
+        env=env,
+        target=target.identity,
+        target_description=target.describe(),
+        manifests_digest=manifests.digest,
+        prune=prune,
+        rotate=rotate,
+        graph=manifests.graph,
+    )
+
+
+async def plan_paths(
+    paths: Sequence[str],
+    options: RunOptions,
+    *,
+    env: Mapping[str, str] | None = None,
+    prune_kinds: Sequence[str] = (),
+    max_deletes: int | None = None,
+    prune_all: bool = False,
+    rotate: Sequence[str] = (),
+    on_kind_read: KindRead | None = None,
+) -> PlanRun:
+    """Validate manifests (no network on failure), read live state, plan."""
+    env = os.environ if env is None else env
+    manifests = load_manifests(paths, env=env)
+    required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
+    warnings: list[str] = []
+    async with client_for(options) as client:
+        live = await read_live(
+            client, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required, warnings=warnings
+        )
+        issues = await live_check_issues(manifests.objects, client, env)
+    if issues:
+        raise ManifestError(issues)
+    kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
+    plan = make_plan(
+        manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
+    )
+    if warnings:
+        plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})
+    return PlanRun(plan=plan, manifests=manifests, live=live, stats=client.stats)

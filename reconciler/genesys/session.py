@@ -1,0 +1,209 @@
+"""The session: the one httpx client every call of a :class:`~reconciler.genesys.GenesysClient` goes through.
+
+It owns what is per connection rather than per kind: the base URL, the default
+headers, the transport (a real network, or whatever the caller injected: the embedded
+sandbox, a mock), the bearer auth flow, pacing, counting, and turning answers into the
+error tree with their correlation id. Everything above it (listings, safe writes, jobs)
+speaks in :meth:`Session.call` and :meth:`Session.exchange` and never sees httpx setup.
+
+Every request actually sent, the auth flow's re-send after a ``401`` included, takes a
+rate slot *before* its token is taken (a short-lived token must not expire while its
+request waits for the slot): the first from :meth:`Session.exchange`, the re-send from
+the auth flow. Counting lives in httpx event hooks, so that it sees each of them: by
+``(method, path template)``, the template riding in the request's ``extensions``; token
+requests carry none and are counted apart by :mod:`.auth`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from time import perf_counter
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying
+
+from reconciler import __version__
+from reconciler.core.errors import ServerError
+from reconciler.core.http import CORRELATION_HEADER
+from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
+from reconciler.genesys.config import Target
+from reconciler.genesys.errors import error_from_exception, error_from_response
+from reconciler.genesys.limits import ClientLimits
+from reconciler.genesys.pacing import Clock, Pacer, RateLimiter, Sleep
+from reconciler.genesys.retry import api_retrying
+from reconciler.genesys.stats import ClientStats
+
+log = logging.getLogger("reconciler.genesys")
+
+#: request extensions that carry the session's bookkeeping through httpx (and its auth flow)
+TEMPLATE = "reconciler.template"
+SENT_AT = "reconciler.sent_at"
+
+
+class Session:
+    """``async with Session(...)``: open the httpx client; then :meth:`call` as often as needed."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        transport: httpx.AsyncBaseTransport | None,
+        limits: ClientLimits,
+        stats: ClientStats,
+        sleep: Sleep,
+        clock: Clock,
+        rng: random.Random | None,
+    ) -> None:
+        self.target = target
+        self.limits = limits
+        self.stats = stats
+        self.sleep = sleep
+        self._transport = transport
+        self._clock = clock
+        self._rng = rng
+        self._limiter = RateLimiter(limits.requests_per_minute, burst=limits.rate_burst, clock=clock, sleep=sleep)
+        self._pacer = Pacer(self._limiter, limits.max_concurrency)
+        self._http: httpx.AsyncClient | None = None
+        self._auth: BearerAuth | None = None
+
+    async def __aenter__(self) -> Session:
+        conns = self.limits.max_concurrency + 2
+        self._http = httpx.AsyncClient(
+            base_url=self.target.api_url,
+            transport=self._transport,
+            timeout=self.limits.timeout,
+            limits=httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
+            headers={"Accept": "application/json", "User-Agent": f"reconciler/{__version__}"},
+            follow_redirects=False,
+            event_hooks={"request": [self._before_send], "response": [self._on_answer]},
+        )
+        tokens = TokenProvider(
+            self._http,
+            login_url=self.target.login_url,
+            client_id=self.target.client_id,
+            client_secret=self.target.client_secret,
+            limits=self.limits,
+            stats=self.stats,
+            sleep=self.sleep,
+            clock=self._clock,
+        )
+        self._auth = BearerAuth(tokens, self.stats, before_resend=self._take_turn)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def retrying(self) -> AsyncRetrying:
+        """A fresh retry loop with the client's policy (see :mod:`.retry`)."""
+        return api_retrying(self.limits, stats=self.stats, sleep=self.sleep, rng=self._rng)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        template: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        secrets: tuple[str, ...] = (),
+    ) -> tuple[httpx.Response, int]:
+        """One logical call with the retry policy; returns the answer and the attempts it took."""
+        async for attempt in self.retrying():
+            with attempt:
+                response = await self.exchange(method, path, template, params=params, json=json, secrets=secrets)
+                return response, attempt.retry_state.attempt_number
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def exchange(
+        self,
+        method: str,
+        path: str,
+        template: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        secrets: tuple[str, ...] = (),
+    ) -> httpx.Response:
+        """One attempt: the request (re-sent once by the auth flow after a ``401``), mapped to the error tree.
+
+        ``secrets`` are values (write-only fields of the body) that must never surface in
+        an error message; the token and the client secret never do either.
+        """
+        http, auth = self._require_open()
+        t0 = perf_counter()
+        async with self._pacer.bound():
+            await self._take_turn()
+            try:
+                response = await http.request(
+                    method, path, params=params, json=json, auth=auth, extensions={TEMPLATE: template}
+                )
+            except httpx.TransportError as exc:
+                unanswered = error_from_exception(exc, method=method, path=path)
+                log.debug("%s %s -> %s after %.0f ms", method, path, unanswered.code, ms_since(t0))
+                raise unanswered from exc
+        log.debug(
+            "%s %s -> %s in %.0f ms [%s]", method, path, response.status_code, ms_since(t0), correlation_id(response)
+        )
+        if response.is_success:
+            return response
+        hidden = (bearer_token(response.request), self.target.client_secret, *secrets)
+        error = error_from_response(response, method=method, path=path, secrets=hidden)
+        if response.status_code == 429:
+            # Everyone waits, not just this call: the limit is the token's, shared by all calls.
+            retry_after = getattr(error, "retry_after", None)
+            self._limiter.hold(min(retry_after if retry_after is not None else 1.0, self.limits.max_retry_after))
+        raise error
+
+    async def _take_turn(self) -> None:
+        await self._pacer.take_turn(on_wait=lambda s: self.stats.record_wait("pacing", s))
+
+    # ---- event hooks: every API request actually sent -----------------------------------
+    async def _before_send(self, request: httpx.Request) -> None:
+        template = request.extensions.get(TEMPLATE)
+        if template is None:
+            return  # a token request: counted by the token provider
+        self.stats.record_request(request.method, str(template))
+        request.extensions[SENT_AT] = perf_counter()
+
+    async def _on_answer(self, response: httpx.Response) -> None:
+        sent_at = response.request.extensions.get(SENT_AT)
+        if sent_at is not None:
+            self.stats.record_response(response.status_code, ms_since(float(sent_at)))
+
+    def _require_open(self) -> tuple[httpx.AsyncClient, BearerAuth]:
+        if self._http is None or self._auth is None:
+            raise RuntimeError("GenesysClient is not open: use 'async with GenesysClient(...) as client'")
+        return self._http, self._auth
+
+
+def correlation_id(response: httpx.Response) -> str | None:
+    """The platform's name for this exchange in its own logs (for errors and the audit trail)."""
+    value = response.headers.get(CORRELATION_HEADER)
+    return str(value) if value is not None else None
+
+
+def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The answer's JSON object; anything else is the server's fault (and worth a retry)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        # A 2xx that is not our JSON (a proxy page, a cut body).
+        raise ServerError(
+            response.status_code, "invalid.response", "the answer is not a JSON object",
+            method=method, path=path, correlation_id=correlation_id(response),
+        )
+    return data
+
+
+def ms_since(t0: float) -> float:
+    return (perf_counter() - t0) * 1000

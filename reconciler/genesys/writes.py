@@ -1,0 +1,181 @@
+"""Safe writes: creates, updates and deletes that stay correct when an answer is lost.
+
+Writes are not idempotent. After an *ambiguous* failure (no answer, or a ``5xx``: the
+server may have done it, see :func:`~reconciler.genesys.errors.is_ambiguous`), the next
+attempt first finds out what happened:
+
+* a create looks the name up and adopts what the lost answer created; nothing found,
+  it is sent again; found with other content, it is a real name conflict;
+* an update reads the object back: at ``version + 1`` with our content it landed;
+  still at ``version`` it is sent again; anywhere else, someone else wrote meanwhile
+  (:class:`~reconciler.core.errors.VersionMismatchError`, never forced);
+* a delete that then finds nothing is done.
+
+Nothing is ever created twice. Whether a live object "holds what was sent" is the
+caller's rule (the planner's notion of the same content), passed in as
+:data:`SameContent`; this module never interprets a kind's fields. Without one, nothing
+is confirmed: a lost write is re-sent only where that is provably safe, never adopted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from time import perf_counter
+from typing import Any
+
+from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
+from reconciler.genesys.errors import is_ambiguous
+from reconciler.genesys.listing import read_one
+from reconciler.genesys.lookup import find_by_name
+from reconciler.genesys.result import WriteResult, adopted, answered
+from reconciler.genesys.session import Session, correlation_id, json_object
+from reconciler.kinds import Kind
+
+SameContent = Callable[[Kind, Mapping[str, Any], Mapping[str, Any]], bool]
+"""``(kind, sent, live)``: whether the live object holds what the write sent."""
+
+
+def nothing_confirmed(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """The comparison of a client given none: no live object is ever taken for ours."""
+    return False
+
+
+class SafeWrites:
+    """The three writes of a kind's objects, each one logical call with its own retry loop."""
+
+    def __init__(self, session: Session, same_content: SameContent = nothing_confirmed) -> None:
+        self._session = session
+        self._same = same_content
+
+    async def create(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
+        """``POST`` a new object; a ``409 duplicate.name`` on the first attempt is a real conflict."""
+        path = kind.collection
+        secrets = body_secrets(kind, body)
+        started = perf_counter()
+        ambiguous = False
+        async for attempt in self._session.retrying():
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                if ambiguous:
+                    found = await self._adopt_lost_create(kind, body)
+                    if found is not None:
+                        return adopted(self._session.stats, found, "POST", path, started, number)
+                try:
+                    response = await self._session.exchange("POST", path, path, json=dict(body), secrets=secrets)
+                    created = json_object(response, "POST", path)
+                except ApiError as error:
+                    if is_ambiguous(error):
+                        ambiguous = True
+                    elif isinstance(error, DuplicateNameError) and ambiguous:
+                        # The lost attempt landed after our look-up: it is ours.
+                        found = await self._adopt_lost_create(kind, body)
+                        if found is not None:
+                            return adopted(self._session.stats, found, "POST", path, started, number)
+                    raise
+                return answered(response, created, "POST", path, started, number)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def update(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
+        """``PUT`` the whole object with the ``version`` read; ``409 version.mismatch`` is raised, never forced."""
+        path = kind.item_path(object_id)
+        template = kind.item_template
+        payload = {k: v for k, v in body.items() if k not in ("id", "version")}
+        if kind.versioned:
+            payload["version"] = version
+        secrets = body_secrets(kind, body)
+        started = perf_counter()
+        ambiguous = False
+        async for attempt in self._session.retrying():
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                if ambiguous:
+                    landed = await self._settle_lost_update(kind, object_id, body, version, path)
+                    if landed is not None:
+                        return adopted(self._session.stats, landed, "PUT", path, started, number)
+                try:
+                    response = await self._session.exchange("PUT", path, template, json=payload, secrets=secrets)
+                    updated = json_object(response, "PUT", path)
+                except ApiError as error:
+                    if is_ambiguous(error):
+                        ambiguous = True
+                    elif isinstance(error, VersionMismatchError) and ambiguous:
+                        landed = await self._settle_lost_update(kind, object_id, body, version, path)
+                        if landed is not None:
+                            return adopted(self._session.stats, landed, "PUT", path, started, number)
+                    raise
+                return answered(response, updated, "PUT", path, started, number)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def delete(self, kind: Kind, object_id: str) -> WriteResult:
+        """``DELETE`` one object; a ``404`` after a lost answer means the lost attempt did it."""
+        if kind.singleton is not None:
+            raise ValueError(f"{kind.name} is a singleton: it is never deleted")
+        path = kind.item_path(object_id)
+        started = perf_counter()
+        ambiguous = False
+        async for attempt in self._session.retrying():
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                try:
+                    response = await self._session.exchange("DELETE", path, kind.item_template)
+                except NotFoundError as error:
+                    if not ambiguous:
+                        raise
+                    return adopted(
+                        self._session.stats, None, "DELETE", path, started, number,
+                        status=error.status, correlation=error.correlation_id,
+                    )
+                except ApiError as error:
+                    ambiguous = ambiguous or is_ambiguous(error)
+                    raise
+                return answered(response, None, "DELETE", path, started, number)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _adopt_lost_create(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The object a lost create made, or None if it made nothing.
+
+        An object with the name but other content was not made by us: that is a real
+        name conflict, never adopted.
+        """
+        found, response = await find_by_name(self._session, kind, str(body["name"]))
+        if found is None:
+            return None
+        if not self._same(kind, body, found):
+            raise DuplicateNameError(
+                409,
+                "duplicate.name",
+                "an object with this name exists with other content; it was not adopted",
+                method="POST",
+                path=kind.collection,
+                correlation_id=correlation_id(response) if response is not None else None,
+            )
+        return found
+
+    async def _settle_lost_update(
+        self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int, path: str
+    ) -> dict[str, Any] | None:
+        """Read back after a lost update: the object if it landed, None to send again, else a mismatch.
+
+        Without versions, an object that reads as what we sent is taken as landed, and
+        anything else is sent again (a whole-object ``PUT`` can be repeated).
+        """
+        live = await read_one(self._session, kind, object_id)
+        if not kind.versioned:
+            return live if self._same(kind, body, live) else None
+        live_version = live.get("version")
+        if live_version == version + 1 and self._same(kind, body, live):
+            return live
+        if live_version == version:
+            return None
+        raise VersionMismatchError(
+            409,
+            "version.mismatch",
+            f"changed since read: version {version} was read, the live object is at version {live_version}",
+            method="PUT",
+            path=path,
+        )
+
+
+def body_secrets(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...]:
+    """Values of write-only fields: never allowed to surface in an error message."""
+    return tuple(str(body[f]) for f in kind.write_only if isinstance(body.get(f), str) and body[f])
