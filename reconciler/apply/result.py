@@ -35,13 +35,6 @@ OUTCOME_ORDER: tuple[Outcome, ...] = (Outcome.SUCCESS, Outcome.FAILED, Outcome.S
 #: how an outcome reads in text output (failures shout)
 OUTCOME_LABELS = {Outcome.SUCCESS: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "SKIPPED", Outcome.STALE: "STALE"}
 _LABEL_WIDTH = max(len(label) for label in OUTCOME_LABELS.values())
-_VERBS = {
-    Action.CREATE: "create",
-    Action.UPDATE: "update",
-    Action.REPLACE: "replace",
-    Action.DELETE: "delete",
-    Action.NOOP: "no-op",
-}
 
 
 class ChangeOutcome(BaseModel):
@@ -74,7 +67,7 @@ class ChangeOutcome(BaseModel):
     def line(self) -> str:
         """One plain line for progress output: ``ok       + create Kind/Name  (id …, version 1)``."""
         label = OUTCOME_LABELS[self.outcome].ljust(_LABEL_WIDTH)
-        text = f"{label}  {self.action.symbol} {_VERBS[self.action]} {self.address}"
+        text = f"{label}  {self.action.symbol} {self.action.verb} {self.address}"
         if self.outcome == Outcome.SUCCESS:
             facts = []
             if self.object_id and self.action != Action.DELETE:

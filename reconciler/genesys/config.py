@@ -13,7 +13,6 @@ a secret never reaches a message.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from reconciler.core.errors import ConfigError
+from reconciler.core.suggest import closest
 
 ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
 ENV_CLIENT_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
@@ -102,8 +102,8 @@ def region_api_url(region: str) -> str:
         return f"https://api.{REGIONS[key.replace('_', '-')]}"
     if key in REGIONS.values():
         return f"https://api.{key}"
-    close = difflib.get_close_matches(key, list(REGIONS), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known regions: {', '.join(REGIONS)}"
+    close = closest(key, REGIONS)
+    hint = f"; did you mean {close!r}?" if close else f"; known regions: {', '.join(REGIONS)}"
     raise ConfigError(f"unknown Genesys Cloud region {region!r}{hint}")
 
 

@@ -52,6 +52,11 @@ class Action(StrEnum):
         """Terraform-like marker used by the renderers."""
         return _SYMBOLS[self]
 
+    @property
+    def verb(self) -> str:
+        """The word shown next to the marker ("+ create Kind/Name"): the action's own value."""
+        return self.value
+
 
 _SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
 

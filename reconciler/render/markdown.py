@@ -21,7 +21,7 @@ from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
-from reconciler.render.values import VERBS, action_counts, counts_phrase, plural, show, shown_fields
+from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
 
 #: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
 MAX_CHARS = 65_000
@@ -77,7 +77,7 @@ def diff_lines(change: FieldChange) -> list[str]:
 
 
 def object_block(change: ResourceChange) -> str:
-    head = f"**{change.action.symbol} {VERBS[change.action]}** {code(change.name)}"
+    head = f"**{change.action.symbol} {change.action.verb}** {code(change.name)}"
     if change.reason:
         head += f" — {escape(change.reason)}"
     if change.source:
@@ -261,7 +261,7 @@ def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hi
         detail = escape(ch.error) if ch.error else (f"version {ch.version}" if ch.version is not None else "")
         cells = [
             f"{_OUTCOME_ICON[ch.outcome]} {ch.outcome.value}",
-            f"{ch.action.symbol} {VERBS[ch.action]}",
+            f"{ch.action.symbol} {ch.action.verb}",
             code(ch.address),
             detail,
         ]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, Outcome
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
-from reconciler.render.values import VERBS, plural, show, shown_fields
+from reconciler.render.values import plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
 _ACTION_COLOR = {
@@ -57,7 +57,7 @@ def _headline(head: str, reason: str | None, source: str | None, paint: _Painter
 
 def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
     styles = (_ACTION_COLOR[change.action], "bold") if change.action != Action.NOOP else (_ACTION_COLOR[change.action],)
-    head = paint(f"{change.action.symbol} {VERBS[change.action]} {change.address}", *styles)
+    head = paint(f"{change.action.symbol} {change.action.verb} {change.address}", *styles)
     lines = [_headline(head, change.reason, change.source, paint)]
     lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
     if change.depends_on:

@@ -16,16 +16,6 @@ from reconciler.plan.model import ACTION_ORDER, Action, FieldChange, ResourceCha
 
 MARKERS = frozenset({SENSITIVE, KNOWN_AFTER_APPLY})
 
-#: verb shown next to an action ("+ create Kind/Name")
-VERBS = {
-    Action.CREATE: "create",
-    Action.UPDATE: "update",
-    Action.REPLACE: "replace",
-    Action.DELETE: "delete",
-    Action.NOOP: "no-op",
-}
-
-
 def show(value: Any) -> str:
     """A value as the user reads it: markers bare, anything else as one-line JSON."""
     if isinstance(value, str) and value in MARKERS:
@@ -66,7 +56,7 @@ def action_counts(changes: Iterable[ResourceChange]) -> dict[Action, int]:
 def counts_phrase(counts: Mapping[Action, int], *, with_noop: bool = False) -> str:
     """``2 to create, 1 to update`` (zero counts left out); ``no changes`` when all are zero."""
     writes = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
-    parts = [f"{counts[a]} to {VERBS[a]}" for a in writes if counts.get(a)]
+    parts = [f"{counts[a]} to {a.verb}" for a in writes if counts.get(a)]
     if with_noop and counts.get(Action.NOOP):
         parts.append(f"{counts[Action.NOOP]} unchanged")
     return ", ".join(parts) or "no changes"
