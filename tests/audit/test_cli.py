@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.audit.query import parse_since
-from reconciler.cli.main import main
+from reconciler.cli import main
 
 from .conftest import lines_of, open_trail, records_of, write_run
 

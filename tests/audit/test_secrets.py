@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.audit.redact import Redactor
-from reconciler.cli.main import main
+from reconciler.cli import main
 from reconciler.core.errors import ConflictError
 from reconciler.manifests.desired import SENSITIVE
 

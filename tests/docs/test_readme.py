@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"

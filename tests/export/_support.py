@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from click.testing import CliRunner, Result
 
 from reconciler.app import RunOptions, client_for
-from reconciler.cli.main import main
+from reconciler.cli import main
 from reconciler.genesys import GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY
 

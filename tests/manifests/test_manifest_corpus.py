@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 
 from .corpus_cases import CASES, CORPUS, SET_SECRET, UNSET, Case
 

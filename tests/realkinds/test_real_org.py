@@ -16,7 +16,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 from reconciler.kinds import PLATFORM_KINDS
 
 from ._support import REPO, Project, make_project

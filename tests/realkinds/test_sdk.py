@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 
 from ._support import CANCELLATION, SURVEY, Project, changes_of, make_project
 

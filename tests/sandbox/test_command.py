@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 from reconciler.sandbox import SandboxOptions
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 import pytest
 
-from reconciler.cli.main import main
+from reconciler.cli import main
 
 from ._support import load_workflow, workflow_files
 

@@ -1,0 +1,95 @@
+"""``reconciler apply``: a saved plan, or manifests planned and applied in one go."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from reconciler.cli.options import (
+    DEFAULT_PATHS,
+    FORMATS,
+    check_kinds,
+    color,
+    kind_read,
+    live_summary,
+    run_options,
+    target_options,
+    verbose_stats,
+)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
+              help="Audit trail file (default .reconciler/audit.jsonl).")
+@click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+              help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
+@target_options
+def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: tuple[str, ...],
+          max_deletes: int | None, audit_log: str | None, audit_url: str | None, concurrency: int,
+          rotate: tuple[str, ...], verbose: bool, **kw: Any) -> None:
+    """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
+    from functools import partial
+
+    import anyio
+
+    from reconciler.app import apply as apply_saved
+    from reconciler.app import ensure_success, plan_paths
+    from reconciler.core.errors import ApprovalRequiredError, PlanError
+    from reconciler.plan.planfile import is_plan_file, load_plan
+    from reconciler.render import render_apply, render_plan
+
+    check_kinds(prune_kinds)
+    options = run_options(kw)
+    saved = len(sources) == 1 and is_plan_file(sources[0])
+    if saved:
+        if prune_kinds or max_deletes is not None or rotate:
+            raise PlanError(
+                "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
+            )
+        the_plan = load_plan(sources[0], expected_target=options.target.identity)
+        live = None  # made earlier, maybe elsewhere: apply reads live state afresh
+    else:
+        planned = anyio.run(
+            partial(plan_paths, sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                    rotate=rotate, on_kind_read=kind_read)
+        )
+        the_plan, live = planned.plan, planned.live
+        live_summary(planned.live_counts)
+    if fmt == "text":
+        click.echo(render_plan(the_plan, "text", color=color()))
+    if not the_plan.applyable:
+        raise PlanError("the plan is not applyable: " + "; ".join(the_plan.errors))
+    if not the_plan.has_changes:
+        if fmt != "text":
+            click.echo(render_plan(the_plan, fmt))
+        return
+    if not auto_approve and not saved:
+        if not sys.stdin.isatty():
+            raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
+        click.confirm("Apply these changes?", abort=True)
+
+    def progress(outcome: Any) -> None:
+        """Live lines on a terminal; CI logs get the same lines once, in the result."""
+        if sys.stderr.isatty():
+            click.echo(outcome.line(), err=True)
+
+    applied = anyio.run(
+        partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
+                concurrency=concurrency, progress=progress,
+                # planned a moment ago with no prompt in between: that listing is current
+                live=live if auto_approve else None)
+    )
+    click.echo(render_apply(applied.result, fmt, color=color() and fmt == "text"))
+    if applied.delivery:
+        click.echo(applied.delivery, err=True)
+    verbose_stats(applied.stats, verbose)
+    ensure_success(applied.result)

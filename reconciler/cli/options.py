@@ -1,0 +1,87 @@
+"""Options and small output helpers shared by the commands: where the target is, colour, progress lines."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+DEFAULT_PATHS = ("manifests",)
+
+FORMATS = click.Choice(["text", "markdown", "json"])
+
+
+def target_options(func: Any) -> Any:
+    """Where live state lives: a Genesys org (from GENESYSCLOUD_* settings) or the sandbox."""
+    options = [
+        click.option("--target", type=click.Choice(["sandbox", "genesys"]), default=None,
+                     help="Default: genesys when GENESYSCLOUD_OAUTHCLIENT_ID, a region or an API URL is set, "
+                          "else the embedded sandbox."),
+        click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
+                     help="Sandbox state file (default .reconciler/sandbox.db)."),
+        click.option("--region", default=None, help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),
+        click.option("--api-url", default=None, help="API base URL override (GENESYSCLOUD_API_URL)."),
+        click.option("--client-id", default=None,
+                     help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
+                          "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
+        click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",
+                     help="Pace API requests at N a minute (default 280, under Genesys Cloud's 300 per token; "
+                          "up to 16 may go back to back, so keep N + 16 under your org's limit)."),
+        click.option("--verbose", "-v", is_flag=True, help="Add request counts, retries and waits."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def run_options(kw: dict[str, Any]) -> Any:
+    from reconciler.app import RunOptions
+    from reconciler.genesys import ClientLimits, resolve_target
+
+    target = resolve_target(
+        target=kw.pop("target"),
+        region=kw.pop("region"),
+        api_url=kw.pop("api_url"),
+        client_id=kw.pop("client_id"),
+        sandbox_db=kw.pop("sandbox_db"),
+    )
+    click.echo(f"Target: {target.describe()}", err=True)
+    rpm = kw.pop("requests_per_minute")
+    return RunOptions(target=target, limits=ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm))
+
+
+def color() -> bool:
+    return sys.stdout.isatty() and not no_color()
+
+
+def no_color() -> bool:
+    import os
+
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def kind_read(kind: str, count: int) -> None:
+    """Progress while reading live state: a line per kind on a terminal only."""
+    if sys.stderr.isatty():
+        click.echo(f"  read {kind}: {count} live object{'s' if count != 1 else ''}", err=True)
+
+
+def live_summary(counts: dict[str, int]) -> None:
+    """One line for every log: how much live state the plan was computed from."""
+    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    click.echo(f"Live state: {parts}", err=True)
+
+
+def verbose_stats(stats: Any, enabled: bool) -> None:
+    if enabled:
+        click.echo(stats.summary(), err=True)
+
+
+def check_kinds(names: tuple[str, ...]) -> None:
+    from reconciler.core.errors import ConfigError
+    from reconciler.kinds import REGISTRY, unknown_kind_message
+
+    for name in names:
+        if name not in REGISTRY:
+            raise ConfigError(f"--prune: {unknown_kind_message(name)}")

@@ -1,0 +1,61 @@
+"""``reconciler plan``: what apply would change, without changing anything."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from reconciler.cli.options import (
+    DEFAULT_PATHS,
+    FORMATS,
+    check_kinds,
+    color,
+    kind_read,
+    live_summary,
+    run_options,
+    target_options,
+    verbose_stats,
+)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+              help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
+@target_options
+def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
+         prune_kinds: tuple[str, ...], max_deletes: int | None, rotate: tuple[str, ...], verbose: bool,
+         **kw: Any) -> None:
+    """Show what apply would change, without changing anything."""
+    from functools import partial
+
+    import anyio
+
+    from reconciler.app import plan_paths
+    from reconciler.plan.planfile import save_plan
+    from reconciler.render import render_plan
+
+    check_kinds(prune_kinds)
+    options = run_options(kw)
+    run = anyio.run(
+        partial(plan_paths, paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                rotate=rotate, on_kind_read=kind_read)
+    )
+    the_plan = run.plan
+    live_summary(run.live_counts)
+    click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
+    if out:
+        save_plan(the_plan, out)
+        click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
+    verbose_stats(run.stats, verbose)
+    if not the_plan.applyable:
+        sys.exit(1)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
