@@ -38,7 +38,7 @@ class SandboxState:
         self.options = options
         self.store = Store(Path(options.db_path))
         self.authority = Authority(self.store, options.client_id, options.client_secret, options.token_ttl)
-        self.limiter = RateLimiter(options.rate_limit)
+        self.limiter = RateLimiter(options.rate_limit, window=options.rate_window)
         self.faults = FaultInjector(options.fail_rate, options.drop_rate, options.seed)
         self.stats = Stats()
 
@@ -50,7 +50,8 @@ class SandboxState:
         if retry_after is not None:
             raise ApiProblem(
                 429,
-                f"Rate limit of {self.limiter.limit} requests per minute exceeded; retry after {retry_after} s",
+                f"Rate limit of {self.limiter.limit} requests per {_per(self.limiter.window)} exceeded; "
+                f"retry after {retry_after} s",
                 headers={"Retry-After": str(retry_after)},
             )
         self.authority.require(record, scope)
@@ -126,3 +127,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
     app.router.redirect_slashes = False  # Genesys answers 404, not a redirect, for a stray slash
     app.sandbox = state
     return app
+
+
+def _per(window: float) -> str:
+    """The rate limit's window in words: ``minute`` as Genesys says it, else the seconds a test chose."""
+    return "minute" if window == 60 else f"{window:g} seconds"

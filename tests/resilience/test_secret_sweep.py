@@ -26,7 +26,7 @@ from urllib.parse import quote
 import pytest
 
 from ._estate import HOOK_TOKEN_VAR, write_estate
-from ._support import ESTATE_KINDS, HOOK_TOKEN, audit_records, cli_env, reconciler_command, run
+from ._support import ESTATE_KINDS, HOOK_TOKEN, UNPACED, audit_records, cli_env, reconciler_command, run
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,8 @@ def test_no_command_output_or_file_holds_a_secret(tmp_path: Path) -> None:
             assert done.returncode in expect, f"reconciler {' '.join(args)}: exit {done.returncode}\n{done.stderr[-2000:]}"
             return done.stdout
 
-        target = ("--target", "genesys", "--verbose")
+        # Unpaced: the sweep is about what is written, not about pacing (which took 12 s of waits for nothing).
+        target = ("--target", "genesys", "--verbose", "--requests-per-minute", UNPACED)
         reconciler("validate", str(estate.root))
         for fmt in FORMATS:
             reconciler("plan", str(estate.root), "--format", fmt, *target)
