@@ -95,6 +95,7 @@ async def test_a_lifecycle_conforms_to_the_document(api, kind) -> None:
     assert str(deleted.status_code) in doc["paths"][item]["delete"]["responses"]
 
 
+@pytest.mark.slow  # 400 generated requests: about 14 s; marked so that it starts early under xdist
 @pytest.mark.timeout(120)
 def test_property_based_no_5xx_and_every_response_conforms(tmp_path) -> None:
     """Schemathesis generates valid and invalid requests for every operation of the
