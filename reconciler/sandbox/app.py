@@ -113,7 +113,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = {404: "No such resource", 405: "Method not allowed on this resource"}.get(exc.status_code, str(exc.detail))
+        messages = {404: "No such resource", 405: "Method not allowed on this resource"}
+        message = messages.get(exc.status_code, str(exc.detail))
         headers = dict(exc.headers or {})
         return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
 

@@ -46,7 +46,8 @@ def test_every_genesys_route_is_documented_and_nothing_else(sandbox_app) -> None
         if isinstance(route, Route) and not route.path.startswith("/__sandbox__") and route.path != "/openapi.json"
         for method in (route.methods or set()) - {"HEAD"}
     }
-    documented = {(path, method) for path, item in document()["paths"].items() for method in item if method != "parameters"}
+    documented = {(path, method) for path, item in document()["paths"].items()
+                  for method in item if method != "parameters"}
     assert routes == documented
 
 
