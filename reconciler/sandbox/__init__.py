@@ -32,7 +32,10 @@ DEFAULT_CLIENT_SECRET = "sandbox-secret"
 class SandboxOptions:
     """How a sandbox behaves: where it keeps state, who may log in, which faults it injects.
 
-    ``rate_limit`` is requests per minute per token (0 disables it); ``fail_rate`` and
+    ``rate_limit`` is requests per ``rate_window`` seconds per token (0 disables it).
+    Genesys counts per minute, the default; a test shortens the window, with the
+    rate and token lifetimes scaled along, to meet the same 429s in a fraction of the
+    time (the client only ever sees ``Retry-After``, never the window). ``fail_rate`` and
     ``drop_rate`` are probabilities applied to collection writes only, drawn from a
     ``random.Random(seed)`` so a run with a seed is reproducible.
     """
@@ -42,6 +45,7 @@ class SandboxOptions:
     client_secret: str = DEFAULT_CLIENT_SECRET
     latency_ms: int = 0
     rate_limit: int = 300
+    rate_window: float = 60.0
     fail_rate: float = 0.0
     drop_rate: float = 0.0
     token_ttl: int = 3600
@@ -57,6 +61,8 @@ class SandboxOptions:
         for name in ("latency_ms", "rate_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.rate_window <= 0:
+            raise ValueError("rate_window must be positive")
         if self.token_ttl <= 0:
             raise ValueError("token_ttl must be positive")
 

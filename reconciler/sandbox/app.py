@@ -38,7 +38,7 @@ class SandboxState:
         self.options = options
         self.store = Store(Path(options.db_path))
         self.authority = Authority(self.store, options.client_id, options.client_secret, options.token_ttl)
-        self.limiter = RateLimiter(options.rate_limit)
+        self.limiter = RateLimiter(options.rate_limit, window=options.rate_window)
         self.faults = FaultInjector(options.fail_rate, options.drop_rate, options.seed)
         self.stats = Stats()
 
@@ -50,7 +50,8 @@ class SandboxState:
         if retry_after is not None:
             raise ApiProblem(
                 429,
-                f"Rate limit of {self.limiter.limit} requests per minute exceeded; retry after {retry_after} s",
+                f"Rate limit of {self.limiter.limit} requests per {_per(self.limiter.window)} exceeded; "
+                f"retry after {retry_after} s",
                 headers={"Retry-After": str(retry_after)},
             )
         self.authority.require(record, scope)
@@ -117,9 +118,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = {404: "No such resource", 405: "Method not allowed on this resource"}.get(
-            exc.status_code, str(exc.detail)
-        )
+        messages = {404: "No such resource", 405: "Method not allowed on this resource"}
+        message = messages.get(exc.status_code, str(exc.detail))
         headers = dict(exc.headers or {})
         return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
 
@@ -133,3 +133,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
     app.router.redirect_slashes = False  # Genesys answers 404, not a redirect, for a stray slash
     app.sandbox = state
     return app
+
+
+def _per(window: float) -> str:
+    """The rate limit's window in words: ``minute`` as Genesys says it, else the seconds a test chose."""
+    return "minute" if window == 60 else f"{window:g} seconds"

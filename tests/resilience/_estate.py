@@ -82,7 +82,8 @@ def rule(tag: str, i: int) -> dict[str, Any]:
         "tags": ["zeta", "alpha", f"t{i % 7}"],
     }
     if i % 3 == 0:
-        spec["scoring"] = [{"type": "additive", "value": 0.5}, {"type": "multiplicative", "value": -0.25, "condition": "fail"}]
+        spec["scoring"] = [{"type": "additive", "value": 0.5},
+                           {"type": "multiplicative", "value": -0.25, "condition": "fail"}]
     return _document("SpeechRule", f"{tag} rule {i:05d}", spec)
 
 

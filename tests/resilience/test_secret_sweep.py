@@ -26,7 +26,7 @@ from urllib.parse import quote
 import pytest
 
 from ._estate import HOOK_TOKEN_VAR, write_estate
-from ._support import ESTATE_KINDS, HOOK_TOKEN, audit_records, cli_env, reconciler_command, run
+from ._support import ESTATE_KINDS, HOOK_TOKEN, UNPACED, audit_records, cli_env, reconciler_command, run
 
 pytestmark = pytest.mark.slow
 
@@ -96,10 +96,12 @@ def test_no_command_output_or_file_holds_a_secret(tmp_path: Path) -> None:
         def reconciler(*args: str, expect: tuple[int, ...] = (0,), environment: dict[str, str] = env) -> str:
             done = run(list(args), env=environment, cwd=tmp_path, timeout=120)
             outputs.append((" ".join(args), done.stdout + done.stderr))
-            assert done.returncode in expect, f"reconciler {' '.join(args)}: exit {done.returncode}\n{done.stderr[-2000:]}"
+            assert done.returncode in expect, \
+                f"reconciler {' '.join(args)}: exit {done.returncode}\n{done.stderr[-2000:]}"
             return done.stdout
 
-        target = ("--target", "genesys", "--verbose")
+        # Unpaced: the sweep is about what is written, not about pacing (which took 12 s of waits for nothing).
+        target = ("--target", "genesys", "--verbose", "--requests-per-minute", UNPACED)
         reconciler("validate", str(estate.root))
         for fmt in FORMATS:
             reconciler("plan", str(estate.root), "--format", fmt, *target)
@@ -123,11 +125,12 @@ def test_no_command_output_or_file_holds_a_secret(tmp_path: Path) -> None:
         assert refused == ""
 
     assert plan_file.exists() and audit_log.exists() and any(export_dir.iterdir())
-    updated = {(r["kind"], r["name"]) for r in audit_records(audit_log) if r["type"] == "intent" and r["action"] == "update"}
+    updated = {(r["kind"], r["name"]) for r in audit_records(audit_log)
+               if r["type"] == "intent" and r["action"] == "update"}
     assert {("Webhook", a.split("/", 1)[1]) for a in rotated} <= updated, "the secrets were re-sent in request bodies"
     assert any("authSecret" in text for _, text in outputs), "the sweep looked where secrets would show"
     exported = "\n".join(p.read_text() for p in export_dir.rglob("*") if p.is_file())
-    assert f"${{env:" in exported and all(k in exported for k in ESTATE_KINDS)
+    assert "${env:" in exported and all(k in exported for k in ESTATE_KINDS)
 
     places = dict(outputs)
     places["sandbox serve log"] = "\n".join(serve_log)

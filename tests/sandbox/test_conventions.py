@@ -20,7 +20,8 @@ async def test_every_response_carries_a_fresh_correlation_id(api) -> None:
     kind = KINDS[0]
     stored = await api.create(kind.collection, valid(kind))
     responses = [
-        await api.client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("sandbox", "sandbox-secret")),
+        await api.client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                              auth=("sandbox", "sandbox-secret")),
         await api.client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("sandbox", "nope")),
         await api.get(kind.collection),
         await api.get(stored["selfUri"]),

@@ -46,7 +46,8 @@ def test_every_genesys_route_is_documented_and_nothing_else(sandbox_app) -> None
         if isinstance(route, Route) and not route.path.startswith("/__sandbox__") and route.path != "/openapi.json"
         for method in (route.methods or set()) - {"HEAD"}
     }
-    documented = {(path, method) for path, item in document()["paths"].items() for method in item if method != "parameters"}
+    documented = {(path, method) for path, item in document()["paths"].items()
+                  for method in item if method != "parameters"}
     assert routes == documented
 
 
@@ -95,6 +96,7 @@ async def test_a_lifecycle_conforms_to_the_document(api, kind) -> None:
     assert str(deleted.status_code) in doc["paths"][item]["delete"]["responses"]
 
 
+@pytest.mark.slow  # 400 generated requests: about 14 s; marked so that it starts early under xdist
 @pytest.mark.timeout(120)
 def test_property_based_no_5xx_and_every_response_conforms(tmp_path) -> None:
     """Schemathesis generates valid and invalid requests for every operation of the

@@ -67,12 +67,14 @@ RULES: dict[str, list[tuple[str, dict[str, Any], str]]] = {
         ("language-unknown", {"language": "xx-XX"}, "language"),
         ("phrases-missing", {"phrases": ...}, "phrases"),
         ("phrases-empty", {"phrases": []}, "phrases"),
-        ("phrases-too-many", {"phrases": phrases(*(f"phrase number {i:03d}x" for i in range(101)), match="fuzzy")}, "phrases"),
+        ("phrases-too-many",
+         {"phrases": phrases(*(f"phrase number {i:03d}x" for i in range(101)), match="fuzzy")}, "phrases"),
         ("phrase-empty", {"phrases": [{"phrase": ""}]}, "phrases[0].phrase"),
         ("phrase-too-long", {"phrases": [{"phrase": "p" * 501}]}, "phrases[0].phrase"),
         ("phrase-missing-text", {"phrases": [{"matchType": "fuzzy"}]}, "phrases[0].phrase"),
         ("phrase-match-type", {"phrases": [{"phrase": "hi", "matchType": "glob"}]}, "phrases[0].matchType"),
-        ("phrase-case-sensitive-type", {"phrases": [{"phrase": "hi", "caseSensitive": "no"}]}, "phrases[0].caseSensitive"),
+        ("phrase-case-sensitive-type", {"phrases": [{"phrase": "hi", "caseSensitive": "no"}]},
+         "phrases[0].caseSensitive"),
         ("phrase-enabled-type", {"phrases": [{"phrase": "hi", "enabled": 1}]}, "phrases[0].enabled"),
         ("phrase-unknown-field", {"phrases": [{"phrase": "hi", "weight": 2}]}, "phrases[0].weight"),
         ("phrase-regex-invalid", {"phrases": [P, {"phrase": "([a-z", "matchType": "regex"}]}, "phrases[1].phrase"),
@@ -111,13 +113,15 @@ RULES: dict[str, list[tuple[str, dict[str, Any], str]]] = {
         ("headers-value-not-string", {"headers": {"X-Count": 3}}, "headers.X-Count"),
         ("event-filters-missing", {"eventFilters": ...}, "eventFilters"),
         ("event-filters-empty", {"eventFilters": []}, "eventFilters"),
-        ("event-filters-too-many", {"eventFilters": [{"event": "rules.updated", "filter": f"ruleId eq {i}"} for i in range(21)]},
+        ("event-filters-too-many",
+         {"eventFilters": [{"event": "rules.updated", "filter": f"ruleId eq {i}"} for i in range(21)]},
          "eventFilters"),
         ("event-filters-duplicate", {"eventFilters": events("rules.updated", "rules.deleted", "rules.updated")},
          "eventFilters[2]"),
         ("event-unknown", {"eventFilters": events("rules.created")}, "eventFilters[0].event"),
         ("event-missing", {"eventFilters": [{"filter": "x"}]}, "eventFilters[0].event"),
-        ("event-filter-not-string", {"eventFilters": [{"event": "rules.updated", "filter": 3}]}, "eventFilters[0].filter"),
+        ("event-filter-not-string", {"eventFilters": [{"event": "rules.updated", "filter": 3}]},
+         "eventFilters[0].filter"),
         ("auth-scheme-unknown", {"authScheme": "digest"}, "authScheme"),
         ("basic-needs-username", {"authScheme": "basic", "authSecret": "pw"}, "authUsername"),
         ("basic-needs-secret", {"authScheme": "basic", "authUsername": "u"}, "authSecret"),
@@ -150,7 +154,8 @@ BOUNDARIES: dict[str, list[dict[str, Any]]] = {
         {"phrases": [{"phrase": "p" * 500, "caseSensitive": True, "enabled": False}]},
         {"phrases": [*phrases("cancel"), *phrases("please cancel now", match="fuzzy")]},
         {"phrases": phrases("^cancel.*$", "cancel", match="regex")},
-        {"scoring": [{"type": "additive", "value": -1.0}, {"type": "multiplicative", "value": 1, "condition": "fail"}] * 10},
+        {"scoring": [{"type": "additive", "value": -1.0},
+                     {"type": "multiplicative", "value": 1, "condition": "fail"}] * 10},
         {"tags": [f"{i:02d}" + "t" * 48 for i in range(50)]},
     ],
     "Webhook": [
@@ -197,7 +202,10 @@ async def test_boundaries_are_accepted(api, kind_name: str, change: dict[str, An
 @pytest.mark.parametrize("kind_name", list(RULES))
 async def test_every_bad_field_is_named_at_once(api, kind_name: str) -> None:
     kind = REGISTRY[kind_name]
-    bad = {"name": "", "description": 5, "colour": 1} if "description" in kind.spec_fields else {"name": "", "pitch": 99, "colour": 1}
+    if "description" in kind.spec_fields:
+        bad = {"name": "", "description": 5, "colour": 1}
+    else:
+        bad = {"name": "", "pitch": 99, "colour": 1}
     response = await api.post(kind.collection, json=valid(kind, **bad))
     assert_error(response, 400, "bad.request")
     assert set(fields(response)) == set(bad)
@@ -216,6 +224,7 @@ class TestBody:
 
     async def test_strings_any_client_may_send_are_echoed_safely(self, api) -> None:
         kind = REGISTRY["VoiceProfile"]
-        content = b'{"name": "\\ud800 lone surrogate", "language": "\\udfff", "voice": "polly-x", "engine": "amazon_polly"}'
+        content = (b'{"name": "\\ud800 lone surrogate", "language": "\\udfff", '
+                   b'"voice": "polly-x", "engine": "amazon_polly"}')
         response = await api.post(kind.collection, content=content, headers={"Content-Type": "application/json"})
         assert_error(response, 400, "bad.request", "language")
