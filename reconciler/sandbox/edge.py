@@ -66,7 +66,9 @@ class Edge:
             nonlocal started, finished
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != CORRELATION_HEADER.lower().encode()]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != CORRELATION_HEADER.lower().encode()
+                ]
                 headers.append((CORRELATION_HEADER.encode(), cid.encode()))
                 message = {**message, "headers": headers}
                 status = int(message["status"])

@@ -65,7 +65,9 @@ class ServedSandbox:
 
 
 @contextmanager
-def serve_in_thread(options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0) -> Iterator[ServedSandbox]:
+def serve_in_thread(
+    options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0
+) -> Iterator[ServedSandbox]:
     """Run a served sandbox on a free port for the duration of the ``with`` block."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -99,8 +99,9 @@ class Store:
         self._write_lock = threading.Lock()
         # Held open for the store's life: when the last connection to a WAL database
         # closes, SQLite checkpoints and fsyncs, which would otherwise happen per request.
-        self._anchor = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                       check_same_thread=False)
+        self._anchor = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         self._anchor.execute("PRAGMA journal_mode=WAL")
         self._anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
 
@@ -246,9 +247,7 @@ class Store:
 
     @staticmethod
     def _check_name_free(conn: sqlite3.Connection, kind: str, name: str, own_id: str | None) -> None:
-        row = conn.execute(
-            "SELECT id FROM objects WHERE kind = ? AND name_folded = ?", (kind, fold(name))
-        ).fetchone()
+        row = conn.execute("SELECT id FROM objects WHERE kind = ? AND name_folded = ?", (kind, fold(name))).fetchone()
         if row is not None and row[0] != own_id:
             raise DuplicateName(name)
 
