@@ -1,0 +1,116 @@
+"""One way to try the tool as an attacker would: run it, then check what every hostile case must hold.
+
+Each adversarial case runs the real CLI in its own process (so a hang, a crash or a
+traceback is seen exactly as a user would see it) with a hard time bound, then asserts:
+the exit code, the message (file:line and field, or the endpoint), no traceback, and no
+secret anywhere in stdout, stderr or the files the run left behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[2]
+#: the secret every case plants; it must never be seen again
+SECRET = "Adv3rsarial-KNOWN-secret-9187"
+#: what a hostile case may take, start-up included, before it counts as a hang
+TIME_BOUND = 30.0
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "RecursionError", "Error:\n  File")
+
+
+def secret_forms(secret: str, client_id: str = "sandbox") -> tuple[str, ...]:
+    """The forms a server may echo a secret in: as is, JSON-escaped, URL-encoded, Basic credential."""
+    return (
+        secret,
+        json.dumps(secret)[1:-1],
+        quote(secret, safe=""),
+        base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+    )
+
+
+@dataclass
+class Outcome:
+    """What one run left: its exit code, its output, how long it took, and the files it wrote."""
+
+    args: Sequence[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def expect(self, code: int, *messages: str, secrets: Iterable[str] = (SECRET,)) -> Outcome:
+        """The checks every adversarial case makes; ``messages`` must each appear in the output."""
+        assert self.returncode == code, f"exit {self.returncode}, wanted {code}\n{self.output}"
+        for marker in TRACEBACK_MARKERS:
+            assert marker not in self.output, f"traceback-like output ({marker!r}):\n{self.output}"
+        for message in messages:
+            assert message in self.output, f"{message!r} not in output:\n{self.output}"
+        assert self.seconds < TIME_BOUND, f"took {self.seconds:.1f} s (bound {TIME_BOUND} s)"
+        self.assert_no_secret(secrets)
+        return self
+
+    def assert_no_secret(self, secrets: Iterable[str] = (SECRET,)) -> None:
+        forms = [form for secret in secrets for form in secret_forms(secret)]
+        for form in forms:
+            assert form not in self.output, f"a form of a secret is in the output: {form!r}"
+        for path in self.files:
+            data = path.read_bytes()
+            for form in forms:
+                assert form.encode() not in data, f"a form of a secret is in {path}: {form!r}"
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = TIME_BOUND,
+    stdin: str | None = None,
+) -> Outcome:
+    """``reconciler ARGS`` in its own process, in ``cwd``, this checkout's code first on the path.
+
+    The environment is clean (no GENESYSCLOUD_* from the developer's shell) but for ``env``;
+    a run that outlives ``timeout`` is killed and fails the test as a hang.
+    """
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "NO_COLOR", "FORCE_COLOR"))}
+    base["PYTHONPATH"] = os.pathsep.join([str(REPO), base.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", *args],
+            cwd=cwd,
+            env={**base, "CRM_WEBHOOK_PASSWORD": SECRET, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"reconciler {' '.join(args)} hung for more than {timeout} s") from exc
+    seconds = time.monotonic() - started
+    files = [p for p in cwd.rglob("*") if p.is_file() and not p.is_symlink()]
+    return Outcome(args, done.returncode, done.stdout, done.stderr, seconds, files)
+
+
+def project(tmp_path: Path, *, manifests: bool = True) -> Path:
+    """A project directory with a copy of the example manifests (or none), for one case."""
+    root = tmp_path / "project"
+    root.mkdir()
+    if manifests:
+        shutil.copytree(REPO / "manifests", root / "manifests")
+    return root
