@@ -277,20 +277,28 @@ def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
 
 
 def _depth_problem(text: str) -> YamlProblem | None:
-    """Where the stream first nests deeper than ``MAX_DEPTH``, from its events (no recursion)."""
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_FAST_LOADER or yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-                    return YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        return None  # a syntax error: composing reports it, with the documents before it
+    """Where the stream first nests deeper than ``MAX_DEPTH``, from its events (no recursion).
+
+    libyaml looks ahead inside flow collections and fails at its own bound (1000 levels)
+    before handing out the event past ours, so a stream it rejects is scanned again by
+    the Python parser, which is not recursive either and stops at our bound.
+    """
+    loaders = [_FAST_LOADER, yaml.SafeLoader] if _FAST_LOADER is not None else [yaml.SafeLoader]
+    for loader in loaders:
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        mark = event.start_mark
+                        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+                        return YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError:
+            continue  # a syntax error: composing reports it, with the documents before it
+        return None
     return None
 
 

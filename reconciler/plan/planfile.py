@@ -111,8 +111,9 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
     try:
         document = loads_json(raw, max_depth=PLAN_MAX_DEPTH, what=name)
     except BoundedJsonError as exc:
-        where = f"{name}:{exc.line}:{exc.column}" if exc.line else name
-        raise PlanFileError(f"{where}: {name} is not a plan file ({exc.problem})") from None
+        if exc.line:
+            raise PlanFileError(f"{name}:{exc.line}:{exc.column}: not a plan file ({exc.problem})") from None
+        raise PlanFileError(f"{name} is not a plan file ({exc.problem})") from None
     if not isinstance(document, dict):
         raise PlanFileError(f"{name} is not a plan file (expected a JSON object)")
     version = document.get("format_version")
