@@ -5,7 +5,10 @@ they are resolved late (``resolve``), so that a plan file never holds a value re
 the environment and a reference can be shown as ``(known after apply)``.
 
 Any string that contains ``${env:…}`` is *sensitive*: its resolved value is compared but
-never displayed or stored, whatever field it sits in.
+never displayed or stored, whatever field it sits in. So is any string that takes text,
+through a chain of ``${ref:…}`` of any length, from a field that holds ``${env:…}``: a
+lookup hands such a field over as :class:`Unresolved`, and :func:`resolve` resolves it
+in turn, carrying both its sensitivity and its being unknown to the referring string.
 """
 
 from __future__ import annotations
@@ -82,36 +85,60 @@ def find_references(spec: Any) -> Iterator[Reference]:
 
 
 RefLookup = Callable[[ObjectKey, str], Any]
-"""Returns a referenced object's field value, or ``None`` when not known yet."""
+"""Returns a referenced object's field value, or ``None`` when not known yet, or an
+:class:`Unresolved` declared value that itself holds placeholders."""
+
+#: a chain of references longer than this is treated as unknown (cycles are refused by validate)
+MAX_REFERENCE_CHAIN = 32
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A declared field's text that still holds placeholders, for :func:`resolve` to resolve in turn."""
+
+    text: str
 
 
 @dataclass
 class Resolution:
     value: Any
     unknown: bool = False  # some reference is not known until apply
-    sensitive: bool = False  # some text came from the environment
+    sensitive: bool = False  # some text came from the environment, directly or through references
+    #: the paths of the strings that took text from the environment
+    sensitive_paths: list[JsonPath] = field(default_factory=list)
 
 
-def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup) -> Resolution:
+def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: int = 0) -> Resolution:
     """Substitute placeholders. Unset variables raise ``KeyError(name)``; unknown refs mark ``unknown``."""
     state = Resolution(None)
 
-    def sub(_path: JsonPath, text: str) -> str:
+    def sub(path: JsonPath, text: str) -> str:
+        tainted = False
+
         def one(m: re.Match[str]) -> str:
+            nonlocal tainted
             if m.group("scheme") == "env":
                 name = m.group("body")
                 if name not in env:
                     raise KeyError(name)
-                state.sensitive = True
+                tainted = True
                 return env[name]
             parsed = REF_BODY.match(m.group("body"))
             found = lookup(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"]) if parsed else None
+            if isinstance(found, Unresolved):
+                inner = resolve(found.text, env, lookup, _chain=_chain + 1) if _chain < MAX_REFERENCE_CHAIN else None
+                tainted = tainted or (inner is not None and inner.sensitive)
+                found = None if inner is None or inner.unknown else inner.value
             if found is None:
                 state.unknown = True
                 return KNOWN_AFTER_APPLY
             return str(found)
 
-        return PLACEHOLDER.sub(one, text)
+        out = PLACEHOLDER.sub(one, text)
+        if tainted:
+            state.sensitive = True
+            state.sensitive_paths.append(path)
+        return out
 
     state.value = map_strings(value, sub)
     return state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.manifests.reading import problem
 from reconciler.manifests.settings import SETTINGS_FILE
 
 SUFFIXES = (".yaml", ".yml")
@@ -41,36 +43,81 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
 
     Hidden files and directories and the settings file are skipped; a file reached twice
     is loaded once. The root is the first directory given (or the first file's parent).
+
+    Nothing else is skipped: a path that cannot be read as a manifest (a dangling or
+    looping symlink anywhere below a directory, whatever its name, since it may have
+    been a directory of manifests; a FIFO, device, socket or directory named like a
+    manifest; a directory without permission) is an issue naming what it is. Symlinked
+    directories are followed; one that leads back to a directory being walked is a loop.
     """
     given = [Path(p) for p in paths]
-    issues: list[ManifestIssue] = []
-    files: list[Path] = []
-    seen: set[Path] = set()
-
-    def add(path: Path) -> None:
-        resolved = path.resolve()
-        if resolved not in seen and path.name != SETTINGS_FILE:
-            seen.add(resolved)
-            files.append(path)
-
+    walk = _Walk()
     for path in given:
         if path.is_dir():
-            found = [
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix in SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            ]
+            found: list[Path] = []
+            walk.directory(path, frozenset(), found)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
-                add(p)
-        elif path.is_file():
-            add(path)
+                walk.add(p)
         else:
-            issues.append(ManifestIssue(display(path), None, None, "", "no such file or directory"))
+            why = problem(path)
+            if why is None:
+                walk.add(path)
+            else:
+                walk.issue(path, why)
     first = given[0] if given else Path(".")
     root = first if first.is_dir() else first.parent
-    return FileSet(root=root, files=tuple(files), issues=tuple(issues))
+    return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
+
+
+class _Walk:
+    """The files and issues found so far, each file once."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.issues: list[ManifestIssue] = []
+        self._seen: set[Path] = set()
+
+    def add(self, path: Path) -> None:
+        resolved = path.resolve()
+        if resolved not in self._seen and path.name != SETTINGS_FILE:
+            self._seen.add(resolved)
+            self.files.append(path)
+
+    def issue(self, path: Path, message: str) -> None:
+        self.issues.append(ManifestIssue(display(path), None, None, "", message))
+
+    def directory(self, here: Path, ancestors: frozenset[Path], found: list[Path]) -> None:
+        """Collect the manifests below ``here`` into ``found``; ``ancestors`` are the real directories above."""
+        real = here.resolve()
+        if real in ancestors:
+            self.issue(here, "is a symlink loop (it leads back to a directory above it)")
+            return
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError as exc:
+            self.issue(here, _directory_problem(exc))
+            return
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == SETTINGS_FILE:
+                continue  # hidden, or settings (read, or refused, by the settings loader)
+            path = here / entry.name
+            why = problem(path)
+            if why is None:
+                if path.suffix in SUFFIXES:
+                    found.append(path)
+            elif why.startswith("is a directory"):
+                if path.suffix in SUFFIXES:
+                    self.issue(path, f"{why} (named like a manifest)")
+                else:
+                    self.directory(path, ancestors | {real}, found)
+            elif entry.is_symlink() or path.suffix in SUFFIXES:
+                self.issue(path, why)
+
+
+def _directory_problem(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "is a directory that cannot be listed: permission denied"
+    return f"is a directory that cannot be listed: {exc.strerror or exc}"
 
 
 def digest(root: Path, files: Sequence[Path]) -> str:

@@ -27,6 +27,7 @@ from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
 from reconciler.manifests.files import digest, discover, display
 from reconciler.manifests.placeholders import substitute
+from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
 from reconciler.manifests.settings import ProjectSettings, load_settings
 from reconciler.manifests.spec import check_spec
@@ -97,11 +98,9 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
 
 def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [ManifestIssue(shown, None, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
-    except OSError as exc:
-        return [], [ManifestIssue(shown, None, None, "", f"cannot read: {exc.strerror or exc}")]
+        text = read_text(path)
+    except Unreadable as exc:
+        return [], [ManifestIssue(shown, None, None, "", str(exc))]
     docs, problems = load_documents(text)
     return docs, [ManifestIssue(shown, p.line, p.column, format_path(p.path), p.message) for p in problems]
 

@@ -27,6 +27,7 @@ from reconciler.core.jsonpath import format_path
 from reconciler.core.suggest import suggest_field
 from reconciler.kinds import REGISTRY, unknown_kind_message
 from reconciler.kinds.spec import issue_from_pydantic
+from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.yamlsource import load_documents
 
 SETTINGS_FILE = "reconciler.yaml"
@@ -83,12 +84,12 @@ class ProjectSettings(_Strict):
 
 def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[ManifestIssue]]:
     """Read ``path`` (absent: defaults). Problems are ManifestIssues located in the file."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return ProjectSettings(), []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return ProjectSettings(), [ManifestIssue(display, None, None, "", f"cannot read settings: {exc}")]
+        text = read_text(path)  # a settings file that is there but unreadable is an error, never the defaults
+    except Unreadable as exc:
+        return ProjectSettings(), [ManifestIssue(display, None, None, "", f"settings file {exc}")]
     docs, problems = load_documents(text)
     issues = [ManifestIssue(display, p.line, p.column, format_path(p.path), p.message) for p in problems]
     if len(docs) > 1:

@@ -7,8 +7,15 @@ ourselves, recording the 1-based mark of every value and every mapping key by it
 
 Plain scalars follow the YAML 1.2 core schema (as Kubernetes does), not PyYAML's 1.1
 rules: ``yes``, ``on`` and ``2024-01-01`` stay strings instead of turning into a bool
-or a date. Duplicate keys, merge keys (``<<``), non-scalar keys, recursive aliases and
-custom tags are errors rather than silent surprises.
+or a date. Duplicate keys, merge keys (``<<``), non-scalar keys, recursive aliases,
+tags on any node (scalar, mapping or sequence) and NaN/Infinity are errors rather than
+silent surprises.
+
+Bounds, so that a hostile file of a few KB costs milliseconds, not minutes and GBs:
+nesting deeper than ``MAX_DEPTH`` is refused by a pass over the parser's events before
+any tree is built (both parsers would otherwise recurse once per level), and the values
+reached through aliases are counted as they are built: past ``MAX_ALIAS_VALUES`` in one
+file (a "billion laughs" expands 9 values into 9**n), the file is refused at that alias.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
 
 Mark = tuple[int, int]  # 1-based (line, column)
@@ -43,6 +51,10 @@ _CORE = "tag:yaml.org,2002:"
 #: stream it rejects is parsed again in Python for the exact message and position.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 _PLAIN_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{_CORE}map", yaml.SequenceNode: f"{_CORE}seq"}
+#: values one file may reach through aliases: anchors for a shared scoring list or a few
+#: phrases stay far below it; an alias bomb reaches it within milliseconds
+MAX_ALIAS_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -111,13 +123,25 @@ def plain_scalar(text: str) -> Any:
     return text
 
 
+@dataclass
+class _AliasBudget:
+    """Values built through aliases so far in one file; past the bound, nothing more is built."""
+
+    used: int = 0
+    exhausted: bool = False
+
+
 class _Builder:
     """Turns one node tree into values, collecting marks and problems."""
 
-    def __init__(self, doc: SourceDocument) -> None:
+    def __init__(self, doc: SourceDocument, budget: _AliasBudget) -> None:
         self.doc = doc
         self.problems: list[YamlProblem] = []
         self._active: set[int] = set()
+        self._built: set[int] = set()  # a node met again is an alias's
+        self._aliased = 0  # > 0 while building what an alias points at
+        self._budget = budget
+        self._alias_use: JsonPath = ()
 
     def problem(self, node: yaml.Node, message: str, path: JsonPath) -> None:
         self.doc.broken.add(path)
@@ -125,32 +149,69 @@ class _Builder:
         self.problems.append(YamlProblem(line, column, message, path))
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
+        if self._budget.exhausted:
+            return None
         self.doc.values[path] = _mark(node)
         if id(node) in self._active:
             self.problem(node, "recursive alias", path)
             return None
+        alias = id(node) in self._built
+        if alias and not self._aliased:
+            self._alias_use = path  # the outermost alias: where the user wrote ``*name``
+        self._aliased += alias
+        if self._aliased:
+            self._budget.used += 1
+            if self._budget.used > MAX_ALIAS_VALUES:
+                self._budget.exhausted = True
+                self._aliased -= alias
+                self._too_many_aliases()
+                return None
+        self._built.add(id(node))
         self._active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            assert isinstance(node, yaml.ScalarNode)  # composing yields only these three node types
-            return self._scalar(node, path)
+            return self._node(node, path)
         finally:
             self._active.discard(id(node))
+            self._aliased -= alias
+
+    def _too_many_aliases(self) -> None:
+        # A node does not remember the alias that reached it, only its anchor; the alias
+        # was written inside its parent, which was not reached through one.
+        used = self._alias_use
+        line, column = self.doc.mark(used[:-1]) if used else self.doc.start
+        message = f"aliases expand to more than {MAX_ALIAS_VALUES} values in this file; write the values out"
+        self.doc.broken.add(used)
+        self.problems.append(YamlProblem(line, column, message, used))
+
+    def _node(self, node: yaml.Node, path: JsonPath) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if node.tag != _COLLECTION_TAG.get(type(node)):
+            self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
         if node.tag not in _PLAIN_TAGS:
-            self.problem(node, f"unsupported YAML tag {node.tag!r}", path)
+            self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
             return None
-        plain = not node.style  # None from the Python parser, "" from libyaml
-        if plain and node.tag != f"{_CORE}str":
-            return plain_scalar(node.value)
-        if plain and node.tag == f"{_CORE}str":
-            # An untagged plain scalar 1.1 calls a string may be a 1.2 number (1e3).
-            return plain_scalar(node.value) if YAML12_FLOAT.match(node.value) else node.value
-        return node.value
+        if node.style:  # quoted or block: a string whatever it looks like
+            return node.value
+        # plain: None from the Python parser, "" from libyaml. An untagged plain scalar
+        # 1.1 calls a string may be a 1.2 number (1e3).
+        if node.tag == f"{_CORE}str" and not YAML12_FLOAT.match(node.value):
+            return node.value
+        try:
+            value = plain_scalar(node.value)
+        except ValueError:  # an integer of more than 4300 digits (CPython's int conversion bound)
+            self.problem(node, "number too long", path)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(node, f"{_short(node.value)} is not a finite number; NaN and Infinity are not allowed", path)
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -187,7 +248,11 @@ def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
     before it are returned so that their own problems are reported too.
     """
     docs: list[SourceDocument] = []
+    too_deep = _depth_problem(text)
+    if too_deep is not None:
+        return docs, [too_deep]
     problems: list[YamlProblem] = []
+    budget = _AliasBudget()
     nodes: Iterator[yaml.Node] = _compose_all(text)
     index = 0
     while True:
@@ -203,12 +268,42 @@ def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
             break
         if not _is_empty(node):
             doc = SourceDocument(value=None, index=index, start=_mark(node))
-            builder = _Builder(doc)
+            builder = _Builder(doc, budget)
             doc.value = builder.build(node, ())
             docs.append(doc)
             problems.extend(builder.problems)
         index += 1
     return docs, problems
+
+
+def _depth_problem(text: str) -> YamlProblem | None:
+    """Where the stream first nests deeper than ``MAX_DEPTH``, from its events (no recursion).
+
+    libyaml looks ahead inside flow collections and fails at its own bound (1000 levels)
+    before handing out the event past ours, so a stream it rejects is scanned again by
+    the Python parser, which is not recursive either and stops at our bound.
+    """
+    loaders = [_FAST_LOADER, yaml.SafeLoader] if _FAST_LOADER is not None else [yaml.SafeLoader]
+    for loader in loaders:
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        mark = event.start_mark
+                        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+                        return YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError:
+            continue  # a syntax error: composing reports it, with the documents before it
+        return None
+    return None
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _compose_all(text: str) -> Iterator[yaml.Node]:

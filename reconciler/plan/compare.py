@@ -9,9 +9,14 @@ estate costs one dict comparison per object.
 
 Secrets
     Equality uses the real environment values (a changed variable is a change), but the
-    displayed values are masked. Write-only fields (``authSecret``) cannot be compared,
-    since the server never returns them: only their flag is. To rotate one, change the
-    variable's value and name the object in ``rotate``: the plan then re-sends it.
+    displayed values are masked: every string that takes text from the environment,
+    directly or through a chain of references, on both sides. A reference to a declared
+    field that itself holds placeholders is resolved through the chain (not shown as
+    ``(known after apply)`` forever), so a plan settles once apply has written it.
+    Write-only fields (``authSecret``) cannot be compared, since the server never
+    returns them: only their flag is. Nor can they be referenced (validate refuses it).
+    To rotate one, change the variable's value and name the object in ``rotate``: the
+    plan then re-sends it.
 
 Kinds that differ from the seed contract (all said by their :class:`~reconciler.kinds.Kind`)
     - a change to a field the API cannot update (``Kind.replace_on``) is a ``replace``:
@@ -31,7 +36,7 @@ from typing import Any
 from reconciler.core.jsonpath import iter_strings
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import REGISTRY, Kind
-from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, RefLookup, resolve
+from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE, DesiredObject, RefLookup, Unresolved, resolve
 from reconciler.plan.fielddiff import ENV_CHANGED, Pattern, field_changes, sensitive_patterns
 from reconciler.plan.model import Action, FieldChange, Reason, ReasonCode
 
@@ -62,18 +67,22 @@ def make_lookup(
 ) -> RefLookup:
     """Reference values as far as they are known before apply.
 
-    A spec field of a declared object is its manifest value when that holds no
-    placeholder (the value it will have after apply); anything else (``id`` in
-    particular) comes from the live object, and is unknown when there is none or when
-    apply replaces it.
+    A spec field of a declared object is its manifest value (the value it will have
+    after apply): as is when it holds no placeholder, as :class:`Unresolved` text for
+    :func:`resolve` to follow when it does; anything else (``id`` in particular) comes
+    from the live object, and is unknown when there is none or when apply replaces it.
     """
 
     def lookup(key: ObjectKey, fieldname: str) -> Any:
         target = declared.get(key.folded)
         if target is not None and fieldname in REGISTRY[target.kind].spec_fields:
             value = target.spec.get(fieldname, REGISTRY[target.kind].defaults().get(fieldname))
-            if value is None or any(PLACEHOLDER.search(s) for _, s in iter_strings(value)):
+            if value is None:
                 return None
+            if isinstance(value, str) and PLACEHOLDER.search(value):
+                return Unresolved(value)
+            if any(PLACEHOLDER.search(s) for _, s in iter_strings(value)):
+                return None  # structured and holding placeholders: not text a reference can take
             return value
         obj = live_by_key.get(key.folded)
         if obj is None or key.folded in replaced:
@@ -97,7 +106,7 @@ def compare(
         kind=kind,
         resolved=resolved,
         essence=essence,
-        sensitive=sensitive_patterns(obj.spec, kind.unordered) if resolution.sensitive else (),
+        sensitive=sensitive_patterns(resolution.sensitive_paths, kind.unordered),
         live=current,
     )
     if current is None:

@@ -9,7 +9,8 @@ unique on both sides (``phrase`` for phrases, ``type`` for scoring), and a pair 
 as field changes inside the item, at the item's index in ``after``; unpaired items are
 added (index in ``after``) or removed (index in ``before``).
 
-Masking works on *paths*: a spec path whose manifest text contains ``${env:…}`` is
+Masking works on *paths*: a spec path whose text takes anything from the environment
+(``${env:…}``, directly or through references: see :func:`~reconciler.manifests.desired.resolve`) is
 sensitive, and every value at or under it is replaced by ``SENSITIVE`` on both sides,
 so an old live value is hidden as well as the new one. Inside an unordered list the
 index is a wildcard (sorting moves items), which may hide a little more than needed,
@@ -26,8 +27,8 @@ from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
 from reconciler.core.canonical import canonical_json
-from reconciler.core.jsonpath import JsonPath, format_path, iter_strings
-from reconciler.manifests.desired import PLACEHOLDER, SENSITIVE
+from reconciler.core.jsonpath import JsonPath, format_path
+from reconciler.manifests.desired import SENSITIVE
 from reconciler.plan.model import FieldChange
 
 #: a path pattern: a ``JsonPath`` in which ``None`` matches any index
@@ -39,16 +40,15 @@ ENV_CHANGED = "value from environment changed"
 # ---- masking --------------------------------------------------------------------------
 
 
-def sensitive_patterns(spec: Mapping[str, Any], unordered: Iterable[str] = ()) -> tuple[Pattern, ...]:
-    """Paths of the spec's strings that take text from the environment."""
+def sensitive_patterns(paths: Iterable[JsonPath], unordered: Iterable[str] = ()) -> tuple[Pattern, ...]:
+    """Patterns for the spec paths whose strings take text from the environment (``Resolution.sensitive_paths``)."""
     unordered = set(unordered)
     out: list[Pattern] = []
-    for path, text in iter_strings(spec):
-        if any(m.group("scheme") == "env" for m in PLACEHOLDER.finditer(text)):
-            pattern: list[str | int | None] = list(path)
-            if len(pattern) > 1 and pattern[0] in unordered and isinstance(pattern[1], int):
-                pattern[1] = None
-            out.append(tuple(pattern))
+    for path in paths:
+        pattern: list[str | int | None] = list(path)
+        if len(pattern) > 1 and pattern[0] in unordered and isinstance(pattern[1], int):
+            pattern[1] = None
+        out.append(tuple(pattern))
     return tuple(out)
 
 

@@ -8,12 +8,16 @@ that saved it produced it.
 
 A plan file holds no environment values: changes store the spec with ``${env:…}``
 unresolved and show only masked values; apply reads the environment again.
+
+A plan file holds exactly what was shown: it is written without NaN or Infinity (JSON
+has neither; ``json`` would write ``NaN``, which another reader turns into ``null``),
+and read back within bounds (:mod:`reconciler.core.bounded`): at most
+``PLAN_MAX_DEPTH`` levels deep, no NaN/Infinity, every breach named with its line.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -21,11 +25,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, dumps_json, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
 CHECKSUM_KEY = "checksum"
+#: a change's spec sits four levels below the top of the plan and a manifest may nest
+#: ``MAX_DEPTH`` levels, so a plan the reconciler wrote never comes near this
+PLAN_MAX_DEPTH = MAX_DEPTH + 16
 
 
 def checksum(document: dict[str, Any]) -> str:
@@ -44,7 +52,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     target = Path(path)
-    text = json.dumps(plan_document(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    try:
+        text = dumps_json(plan_document(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    except ValueError:
+        # not reachable from manifests (the loader refuses NaN/Infinity); a live value could hold one
+        raise PlanFileError(
+            f"cannot write plan file {target}: the plan holds NaN or Infinity, which JSON cannot hold"
+        ) from None
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -95,9 +109,11 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
 def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file") -> Plan:
     """The checks of :func:`load_plan` on the file's contents."""
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PlanFileError(f"{name} is not a plan file (not valid JSON: {exc})") from None
+        document = loads_json(raw, max_depth=PLAN_MAX_DEPTH, what=name)
+    except BoundedJsonError as exc:
+        if exc.line:
+            raise PlanFileError(f"{name}:{exc.line}:{exc.column}: not a plan file ({exc.problem})") from None
+        raise PlanFileError(f"{name} is not a plan file ({exc.problem})") from None
     if not isinstance(document, dict):
         raise PlanFileError(f"{name} is not a plan file (expected a JSON object)")
     version = document.get("format_version")

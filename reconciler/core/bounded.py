@@ -1,0 +1,96 @@
+"""JSON read within bounds: a nesting depth, and no NaN or Infinity, with the place of a breach.
+
+``json.loads`` recurses once per level, so a document nested a few hundred levels deep
+(a few KB) ends in a ``RecursionError`` traceback; and it accepts ``NaN``/``Infinity``,
+which are not JSON and come back out as ``null`` or an error elsewhere. Every file or
+answer the reconciler reads as JSON from outside (saved plans; audit lines and server
+answers may reuse it) goes through :func:`loads_json` instead.
+
+The depth is measured by one scan over the text (strings skipped, brackets counted)
+before anything is decoded, so a hostile document costs one pass and is refused at
+the first bracket too deep, with its line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from reconciler.core.errors import ReconcilerError
+
+#: the default bound on nesting: far above any document the reconciler writes (a plan
+#: change's spec sits four levels below the top, and a manifest's values at most
+#: ``MAX_DEPTH`` below its document), far below the interpreter's recursion limit (1000)
+MAX_DEPTH = 64
+
+#: a string (its end quote optional, so an unterminated one swallows the rest), a
+#: bracket, or one of the non-JSON constants ``json`` would otherwise accept
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]|-?Infinity|NaN')
+
+
+class BoundedJsonError(ReconcilerError):
+    """JSON that is malformed or outside the bounds; ``line``/``column`` are 1-based (0 when unknown)."""
+
+    def __init__(self, what: str, line: int, column: int, problem: str) -> None:
+        self.what = what
+        self.line = line
+        self.column = column
+        self.problem = problem
+        where = f"{what}:{line}:{column}" if line else what
+        super().__init__(f"{where}: {problem}")
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def check_json_text(text: str, *, max_depth: int = MAX_DEPTH, what: str = "JSON") -> None:
+    """Raise :class:`BoundedJsonError` at the first bracket deeper than ``max_depth`` or bare NaN/Infinity."""
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        first = match.group()[0]
+        if first == '"':
+            continue
+        if first in "[{":
+            depth += 1
+            if depth > max_depth:
+                line, column = _place(text, match.start())
+                raise BoundedJsonError(what, line, column, f"nested deeper than {max_depth} levels")
+        elif first in "]}":
+            depth -= 1
+        else:
+            line, column = _place(text, match.start())
+            message = f"{match.group()} is not a JSON number; NaN and Infinity are refused"
+            raise BoundedJsonError(what, line, column, message)
+
+
+def _refuse_constant(name: str) -> Any:
+    # unreachable after check_json_text; kept so json never turns NaN into a float behind our back
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JSON") -> Any:
+    """``json.loads`` within bounds: depth at most ``max_depth``, no NaN/Infinity, UTF-8 only.
+
+    Every failure is a :class:`BoundedJsonError` naming ``what`` and, where known, the line
+    and column; never a ``RecursionError`` or a ``JSONDecodeError`` traceback.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BoundedJsonError(what, 0, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    check_json_text(text, max_depth=max_depth, what=what)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise BoundedJsonError(what, exc.lineno, exc.colno, f"not valid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # pragma: no cover - refused by the scan above
+        raise BoundedJsonError(what, 0, 0, f"not valid JSON ({exc})") from None
+
+
+def dumps_json(value: Any, **options: Any) -> str:
+    """``json.dumps`` that refuses NaN/Infinity (a ``ValueError``), so what is written reads back the same."""
+    return json.dumps(value, allow_nan=False, **options)

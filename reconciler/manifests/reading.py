@@ -1,0 +1,93 @@
+"""Reading one manifest file, or saying exactly why it cannot be read.
+
+A file the loader cannot read must never be skipped: with pruning on, the objects it
+declared would look undeclared and be deleted. So whatever stands at a manifest's path
+is either a regular file read whole, or a :class:`Unreadable` that names what it is
+(a dangling symlink, a symlink loop, a directory, a FIFO, a device, a socket, a file
+without read permission) and is reported as a manifest error.
+
+A FIFO or a device is never opened for reading: the read would block or never end.
+The check is made on the open descriptor (``O_NONBLOCK``, then ``fstat``), so a file
+swapped for a FIFO between the listing and the read is refused as well.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+#: a manifest larger than this is refused unread; the largest kind (1000 phrases) is far below
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class Unreadable(Exception):
+    """Why a path cannot be read as a manifest, in words for the user."""
+
+
+def _kind_of(mode: int) -> str | None:
+    """What a non-regular file is, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file"
+    if stat.S_ISCHR(mode):
+        return "is a character device, not a regular file"
+    if stat.S_ISBLK(mode):
+        return "is a block device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a manifest file, or None when it is a regular file."""
+    try:
+        status = path.stat()
+    except OSError as exc:
+        return _stat_problem(path, exc)
+    return _kind_of(status.st_mode)
+
+
+def _stat_problem(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symlink loop (it never reaches a file)"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:  # pragma: no cover - it was a symlink a moment ago
+            target = "?"
+        return f"is a dangling symlink (its target {target!r} does not exist)"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read: permission denied"
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of the regular file at ``path``; :class:`Unreadable` for anything else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise Unreadable(_stat_problem(path, exc)) from None
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        kind = _kind_of(status.st_mode)
+        if kind is not None:
+            raise Unreadable(kind)
+        if status.st_size > MAX_FILE_BYTES:
+            raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None

@@ -1,0 +1,265 @@
+"""Hostile manifests, settings and plan files (issue 13, part A).
+
+Every case asserts the exit code, the message with its place (file, and line:column
+where there is one), no traceback, no secret in any output or file, and a time bound.
+Most run in-process (``invoke_cli``); the alias bomb and the deeply nested plan file also
+run in their own process, where a hang or a ``RecursionError`` would be seen as a user sees it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial._harness import TIME_BOUND, Outcome, invoke_cli, run_cli
+
+pytestmark = pytest.mark.timeout(TIME_BOUND)
+
+VALID = textwrap.dedent(
+    """\
+    apiVersion: reconciler/v1
+    kind: VoiceProfile
+    metadata:
+      name: Main
+    spec:
+      language: en-US
+      voice: polly-Joanna
+      engine: amazon_polly
+    """
+)
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "manifests").mkdir(parents=True)
+    (root / "manifests" / "main.yaml").write_text(VALID)
+    return root
+
+
+def _validate(root: Path, *paths: str) -> Outcome:
+    return invoke_cli(["validate", *(paths or ("manifests",))], cwd=root)
+
+
+# ---- 1. every file is read or is an error --------------------------------------------
+
+Setup = Callable[[Path], None]
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _loop_pair(m: Path) -> None:
+    (m / "a.yaml").symlink_to("b.yaml")
+    (m / "b.yaml").symlink_to("a.yaml")
+
+
+def _dir_loop(m: Path) -> None:
+    (m / "sub").mkdir()
+    (m / "sub" / "back").symlink_to("..")
+
+
+FILE_CASES: list[tuple[str, Setup, str]] = [
+    ("dangling-yaml", lambda m: (m / "team.yaml").symlink_to("missing/team.yaml"),
+     "manifests/team.yaml: is a dangling symlink (its target 'missing/team.yaml' does not exist)"),
+    ("dangling-dir-like", lambda m: (m / "team-a").symlink_to("../../submodule/manifests"),
+     "manifests/team-a: is a dangling symlink"),
+    ("dangling-other-suffix", lambda m: (m / "notes.txt").symlink_to("nowhere"),
+     "manifests/notes.txt: is a dangling symlink"),
+    ("self-loop", lambda m: (m / "self.yaml").symlink_to("self.yaml"),
+     "manifests/self.yaml: is a symlink loop"),
+    ("loop-of-two", _loop_pair, "manifests/a.yaml: is a symlink loop"),
+    ("directory-loop", _dir_loop, "manifests/sub/back: is a symlink loop (it leads back to a directory above it)"),
+    ("fifo", lambda m: _fifo(m / "pipe.yaml"), "manifests/pipe.yaml: is a FIFO (named pipe), not a regular file"),
+    ("fifo-yml", lambda m: _fifo(m / "pipe.yml"), "manifests/pipe.yml: is a FIFO (named pipe)"),
+    ("device", lambda m: (m / "null.yaml").symlink_to("/dev/null"),
+     "manifests/null.yaml: is a character device, not a regular file"),
+    ("directory-named-yaml", lambda m: (m / "more.yaml").mkdir(),
+     "manifests/more.yaml: is a directory, not a file (named like a manifest)"),
+    ("nested-dangling", lambda m: ((m / "deep").mkdir(), (m / "deep" / "x.yaml").symlink_to("gone")),
+     "manifests/deep/x.yaml: is a dangling symlink"),
+    ("dangling-settings", lambda m: (m / "reconciler.yaml").symlink_to("shared/reconciler.yaml"),
+     "manifests/reconciler.yaml: settings file is a dangling symlink"),
+    ("fifo-settings", lambda m: _fifo(m / "reconciler.yaml"), "manifests/reconciler.yaml: settings file is a FIFO"),
+]
+
+
+@pytest.mark.parametrize(("setup", "message"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES])
+def test_a_file_that_cannot_be_read_is_an_error_naming_what_it_is(tmp_path: Path, setup: Setup, message: str) -> None:
+    root = _project(tmp_path)
+    setup(root / "manifests")
+    _validate(root).expect(1, message)
+
+
+GIVEN_CASES: list[tuple[str, Setup, str, str]] = [
+    ("dangling", lambda r: (r / "x.yaml").symlink_to("gone.yaml"), "x.yaml", "x.yaml: is a dangling symlink"),
+    ("loop", lambda r: (r / "x.yaml").symlink_to("x.yaml"), "x.yaml", "x.yaml: is a symlink loop"),
+    ("fifo", lambda r: _fifo(r / "x.yaml"), "x.yaml", "x.yaml: is a FIFO"),
+    ("device", lambda r: None, "/dev/null", "/dev/null: is a character device"),
+    ("absent", lambda r: None, "nowhere.yaml", "nowhere.yaml: no such file or directory"),
+]
+
+
+@pytest.mark.parametrize(("setup", "arg", "message"), [c[1:] for c in GIVEN_CASES], ids=[c[0] for c in GIVEN_CASES])
+def test_a_path_given_that_cannot_be_read_is_an_error(tmp_path: Path, setup: Setup, arg: str, message: str) -> None:
+    root = _project(tmp_path)
+    setup(root)
+    _validate(root, "manifests", arg).expect(1, message)
+
+
+@pytest.mark.parametrize("what", ["file", "directory"])
+def test_permission_denied_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    root = _project(tmp_path)
+    target = root / "manifests" / ("locked.yaml" if what == "file" else "locked")
+    if what == "file":
+        target.write_text(VALID.replace("Main", "Locked"))
+    else:
+        target.mkdir()
+        (target / "x.yaml").write_text(VALID.replace("Main", "Locked"))
+    target.chmod(0)
+    # root reads whatever the mode says: refuse the way the kernel refuses anyone else
+    real_open, real_scandir = os.open, os.scandir
+
+    def guarded_open(path: object, *args: object, **kwargs: object) -> int:
+        if Path(str(path)).absolute() == target.absolute():
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]  # passes through os.open's own arguments
+
+    def guarded_scandir(path: object = ".") -> object:
+        if Path(str(path)).absolute() == target.absolute():
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[call-overload]  # passes through os.scandir's own argument
+
+    monkeypatch.setattr(os, "open", guarded_open)
+    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    try:
+        expected = "cannot be read: permission denied" if what == "file" else "cannot be listed: permission denied"
+        _validate(root).expect(1, f"manifests/locked{'.yaml' if what == 'file' else ''}: ", expected)
+    finally:
+        target.chmod(0o700)
+
+
+def test_validate_counts_every_file_an_empty_one_too(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "empty.yaml").write_text("")
+    (root / "manifests" / "sub").mkdir()
+    (root / "manifests" / "sub" / "other.yml").write_text(VALID.replace("Main", "Other"))
+    (root / "manifests" / "link.yaml").symlink_to("sub/other.yml")  # the same file twice: read once
+    _validate(root).expect(0, "2 objects in 3 files are valid")
+
+
+# ---- 2. bounded parsing ---------------------------------------------------------------
+
+
+def _bomb(levels: int) -> str:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    return VALID + "---\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("levels", [5, 7, 9, 12])
+def test_alias_bomb_is_refused_in_milliseconds(tmp_path: Path, levels: int) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "bomb.yaml").write_text(_bomb(levels))
+    outcome = _validate(root).expect(1, "manifests/bomb.yaml:", "aliases expand to more than 10000 values")
+    assert outcome.seconds < 5
+
+
+def test_alias_bomb_in_its_own_process_is_bounded(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "bomb.yaml").write_text(_bomb(9))
+    outcome = run_cli(["validate", "manifests"], cwd=root).expect(1, "aliases expand to more than 10000 values")
+    assert outcome.seconds < 10
+
+
+def _spec_with(value: str) -> str:
+    return VALID + f"  customParams:\n    deep: {value}\n"
+
+
+DEEP_CASES = [
+    ("flow-sequence", _spec_with("[" * 100 + "]" * 100), "manifests/deep.yaml:10:"),
+    ("flow-mapping", _spec_with("{a: " * 100 + "1" + "}" * 100), "manifests/deep.yaml:10:"),
+    ("block-mapping", VALID + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(100)), "manifests/deep.yaml:"),
+    ("block-sequence",
+     VALID + "  customParams:\n    deep:\n" + "".join("      " + "  " * i + "-\n" for i in range(100)),
+     "manifests/deep.yaml:"),
+    ("past-libyaml-limit", _spec_with("[" * 5000 + "]" * 5000), "manifests/deep.yaml:10:"),
+]
+
+
+@pytest.mark.parametrize(("text", "where"), [c[1:] for c in DEEP_CASES], ids=[c[0] for c in DEEP_CASES])
+def test_deep_nesting_is_refused_at_its_place(tmp_path: Path, text: str, where: str) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "deep.yaml").write_text(text)
+    _validate(root).expect(1, where, "nested deeper than 64 levels")
+
+
+def test_deep_nesting_in_settings_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "reconciler.yaml").write_text("prune: " + "[" * 200 + "]" * 200 + "\n")
+    _validate(root).expect(1, "manifests/reconciler.yaml:1:", "nested deeper than 64 levels")
+
+
+# ---- 3. tags on any node --------------------------------------------------------------
+
+TAG_CASES = [
+    ("python-apply-scalar", "  description: !!python/object/apply:os.system ['echo pwned']\n", "python/object/apply"),
+    ("python-object-mapping", "  customParams: !!python/object:collections.OrderedDict {a: 1}\n", "python/object"),
+    ("custom-mapping", "  customParams: !evil {a: 1}\n", "'!evil'"),
+    ("custom-sequence", "  customParams:\n    list: !evil [1, 2]\n", "'!evil'"),
+    ("custom-scalar", "  description: !custom hello\n", "'!custom'"),
+    ("binary", "  description: !!binary aGVsbG8=\n", "binary"),
+    ("set", "  customParams: !!set {a, b}\n", "set"),
+    ("omap", "  customParams: !!omap [{a: 1}]\n", "omap"),
+]
+
+
+@pytest.mark.parametrize(("line", "tag"), [c[1:] for c in TAG_CASES], ids=[c[0] for c in TAG_CASES])
+def test_a_tag_on_any_node_is_an_error(tmp_path: Path, line: str, tag: str) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "tagged.yaml").write_text(VALID.replace("Main", "Tagged") + line)
+    _validate(root).expect(1, "manifests/tagged.yaml:", ": spec.", "unsupported YAML tag", tag)
+
+
+def test_a_tag_in_settings_is_an_error(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "reconciler.yaml").write_text("prune: !!python/object:builtins.dict {kinds: [Webhook]}\n")
+    _validate(root).expect(1, "manifests/reconciler.yaml:1:8: prune: unsupported YAML tag")
+
+
+# ---- 4. NaN and Infinity --------------------------------------------------------------
+
+NAN_CASES = [
+    ("params-nan", "  customParams:\n    gain: .nan\n", "manifests/odd.yaml:10:11: spec.customParams.gain", "'.nan'"),
+    ("params-inf", "  customParams:\n    gain: .inf\n", "manifests/odd.yaml:10:11: spec.customParams.gain", "'.inf'"),
+    ("params-neg-inf", "  customParams:\n    gain: -.Inf\n", "spec.customParams.gain", "'-.Inf'"),
+    ("params-in-list", "  customParams:\n    gains: [1, .NaN]\n", "spec.customParams.gains[1]", "'.NaN'"),
+    ("rate-nan", "  rate: .NAN\n", "manifests/odd.yaml:9:9: spec.rate", "'.NAN'"),
+    ("pitch-overflow", "  pitch: 1e999\n", "manifests/odd.yaml:9:10: spec.pitch", "'1e999'"),
+    ("volume-inf", "  volume: +.inf\n", "spec.volume", "'+.inf'"),
+]
+
+
+@pytest.mark.parametrize(("line", "where", "shown"), [c[1:] for c in NAN_CASES], ids=[c[0] for c in NAN_CASES])
+def test_nan_and_infinity_are_refused_in_every_field(tmp_path: Path, line: str, where: str, shown: str) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "odd.yaml").write_text(VALID.replace("Main", "Odd") + line)
+    _validate(root).expect(1, where, shown, "NaN and Infinity are not allowed")
+
+
+def test_nan_in_settings_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "reconciler.yaml").write_text("prune:\n  maxDeletePercent: .nan\n")
+    _validate(root).expect(1, "manifests/reconciler.yaml:2:21: prune.maxDeletePercent", "NaN and Infinity")
+
+
+def test_a_number_too_long_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "manifests" / "long.yaml").write_text(VALID.replace("Main", "Long") + "  rate: 1" + "0" * 5000 + "\n")
+    _validate(root).expect(1, "manifests/long.yaml:9:9: spec.rate: number too long")
