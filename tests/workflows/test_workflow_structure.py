@@ -196,8 +196,10 @@ class TestCiWorkflow:
         assert {"push", "pull_request"} <= set(triggers(workflow))
         job = only_job(workflow)
         assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
-        assert any(s.get("with", {}).get("python-version") == "3.11"
+        assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+        assert any(s.get("with", {}).get("python-version") == "${{ matrix.python }}"
                    for s in steps_using(job, "actions/setup-python"))
+        assert job["env"]["CI_PYTHON"] == "python${{ matrix.python }}"
 
 
 class TestOrgMatrix:
