@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from reconciler.cli.options import (
+    CONCURRENCY_HELP,
     DEFAULT_PATHS,
+    FORMAT_HELP,
     FORMATS,
     check_kinds,
     color,
@@ -18,18 +20,19 @@ from reconciler.cli.options import (
     target_options,
     verbose_stats,
 )
+from reconciler.cli.progress import ApplyProgress
 
 
 @click.command()
 @click.argument("sources", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
 @click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
               help="Audit trail file (default .reconciler/audit.jsonl).")
 @click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=CONCURRENCY_HELP)
 @click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options
@@ -77,17 +80,14 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
             raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
         click.confirm("Apply these changes?", abort=True)
 
-    def progress(outcome: Any) -> None:
-        """Live lines on a terminal; CI logs get the same lines once, in the result."""
-        if sys.stderr.isatty():
-            click.echo(outcome.line(), err=True)
-
+    progress = ApplyProgress(len(the_plan.pending()))
     applied = anyio.run(
         partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
                 concurrency=concurrency, progress=progress,
                 # planned a moment ago with no prompt in between: that listing is current
                 live=live if auto_approve else None)
     )
+    progress.finish()
     click.echo(render_apply(applied.result, fmt, color=color() and fmt == "text"))
     if applied.delivery:
         click.echo(applied.delivery, err=True)

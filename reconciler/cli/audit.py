@@ -19,8 +19,15 @@ def audit() -> None:
 
 @audit.command()
 @_file_argument
-def verify(file: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="A sentence, or a JSON object for programs.")
+def verify(file: str, fmt: str) -> None:
     """Check the hash chain of FILE; exit 1 naming the first bad record."""
+    from reconciler.cli.audit_json import verify_json
+
+    if fmt == "json":
+        verify_json(file)
+        return
     from reconciler.audit.verify import verify_log
 
     report = verify_log(file)

@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli.options import (
     DEFAULT_PATHS,
+    FORMAT_HELP,
     FORMATS,
     color,
     kind_read,
@@ -21,7 +22,7 @@ from reconciler.cli.options import (
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @target_options
 def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
     """Report live objects that differ from the manifests; exit 2 when there is drift."""

@@ -3,32 +3,62 @@
 Heavy modules are imported inside commands so that ``reconciler --help`` starts fast.
 Every :class:`~reconciler.core.errors.ReconcilerError` becomes a message on stderr and its
 exit code (1); anything else is a bug and keeps its traceback.
+
+Exit codes follow Terraform's (``docs/cli.md`` has the table): 0 success, 1 any error, usage
+errors included (click's default is 2, which CI reads as "changes present" or "drift"), 2 only
+for ``plan --detailed-exitcode`` with changes and ``drift`` with drift, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from reconciler import __version__
+from reconciler.cli.options import remember_no_color
 from reconciler.core.errors import ReconcilerError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2  # plan --detailed-exitcode with changes; drift with drift
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    """Click's message and hint as it prints them, with exit 1 instead of its 2."""
+    exc.show()
+    sys.exit(EXIT_ERROR)
 
 
 class _Group(click.Group):
-    """Maps ReconcilerError to ``error: …`` and exit 1, never a traceback."""
+    """Maps ReconcilerError to ``error: …`` and exit 1, never a traceback; usage errors exit 1 too."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
+            _usage_error(exc)
         except ReconcilerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
+@click.option("--no-color", is_flag=True, expose_value=False, callback=remember_no_color,
+              help="No ANSI colour (also NO_COLOR=1; FORCE_COLOR=1 forces it in CI logs).")
 def main() -> None:
     """Plan and apply Genesys Cloud CX configuration from YAML manifests."""
 

@@ -10,6 +10,41 @@ import click
 DEFAULT_PATHS = ("manifests",)
 
 FORMATS = click.Choice(["text", "markdown", "json"])
+FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
+CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."
+_NO_COLOR = "reconciler.no_color"
+
+
+def remember_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_NO_COLOR] = True
+
+
+def _remember_progress(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    from reconciler.cli.progress import remember
+
+    if param.name == "quiet":
+        remember(ctx, quiet=bool(value))
+    else:
+        remember(ctx, interval=float(value))
+
+
+def output_options(func: Any) -> Any:
+    """``--no-color``, ``--quiet`` and ``--progress-interval``: how a run talks."""
+    from reconciler.cli.progress import DEFAULT_INTERVAL
+
+    options = [
+        click.option("--no-color", is_flag=True, expose_value=False, callback=remember_no_color,
+                     help="No ANSI colour (also NO_COLOR=1; FORCE_COLOR=1 forces colour in CI logs)."),
+        click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_remember_progress,
+                     help="No progress output on stderr."),
+        click.option("--progress-interval", type=click.FloatRange(min=0.1), default=DEFAULT_INTERVAL,
+                     show_default=True, metavar="SECONDS", expose_value=False, callback=_remember_progress,
+                     help="Without a terminal, print a progress line at most this often."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def target_options(func: Any) -> Any:
@@ -32,7 +67,7 @@ def target_options(func: Any) -> Any:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return output_options(func)
 
 
 def run_options(kw: dict[str, Any]) -> Any:
@@ -52,23 +87,37 @@ def run_options(kw: dict[str, Any]) -> Any:
 
 
 def color() -> bool:
-    return sys.stdout.isatty() and not no_color()
+    """ANSI colour on stdout: off with --no-color or NO_COLOR, on with FORCE_COLOR (CI logs render it), else a TTY."""
+    import os
+
+    if no_color():
+        return False
+    force = os.environ.get("FORCE_COLOR", "")
+    if force and force != "0":
+        return True
+    return sys.stdout.isatty()
 
 
 def no_color() -> bool:
     import os
 
-    return bool(os.environ.get("NO_COLOR"))
+    ctx = click.get_current_context(silent=True)
+    flagged = ctx is not None and bool(ctx.meta.get(_NO_COLOR))
+    return flagged or bool(os.environ.get("NO_COLOR"))
 
 
 def kind_read(kind: str, count: int) -> None:
-    """Progress while reading live state: a line per kind on a terminal only."""
-    if sys.stderr.isatty():
-        click.echo(f"  read {kind}: {count} live object{'s' if count != 1 else ''}", err=True)
+    """Progress while reading live state: live on a terminal, a line every interval in a log."""
+    from reconciler.cli.progress import reading
+
+    reading().advance(count, kind=kind)
 
 
 def live_summary(counts: dict[str, int]) -> None:
     """One line for every log: how much live state the plan was computed from."""
+    from reconciler.cli.progress import reading
+
+    reading().finish()
     parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     click.echo(f"Live state: {parts}", err=True)
 

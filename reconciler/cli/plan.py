@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli.options import (
     DEFAULT_PATHS,
+    FORMAT_HELP,
     FORMATS,
     check_kinds,
     color,
@@ -23,7 +24,8 @@ from reconciler.cli.options import (
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice([*FORMATS.choices, "sarif"]), default="text", show_default=True,
+              help=FORMAT_HELP + " sarif: the plan's errors and warnings for GitHub code scanning.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
@@ -50,7 +52,12 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     )
     the_plan = run.plan
     live_summary(run.live_counts)
-    click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
+    if fmt == "sarif":
+        from reconciler.render.sarif import render_plan_findings
+
+        click.echo(render_plan_findings(the_plan), nl=False)
+    else:
+        click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
     if out:
         save_plan(the_plan, out)
         click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)

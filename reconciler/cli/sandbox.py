@@ -20,13 +20,15 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option(
-    "--db",
+    "--sandbox-db",
     "db_path",
     default=DEFAULT_DB,
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="SQLite file holding the sandbox state (shared with embedded runs).",
+    help="SQLite file holding the sandbox state (shared with embedded runs; same option as plan and apply).",
 )
+# The old spelling, kept working for existing scripts and hidden from --help.
+@click.option("--db", "legacy_db", default=None, hidden=True, type=click.Path(dir_okay=False))
 @click.option(
     "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that gets every scope."
 )
@@ -68,6 +70,7 @@ def serve(
     host: str,
     port: int,
     db_path: str,
+    legacy_db: str | None,
     client_id: str,
     client_secret: str,
     latency_ms: int,
@@ -87,6 +90,7 @@ def serve(
     from reconciler.sandbox import SandboxOptions
     from reconciler.sandbox.server import run
 
+    db_path = legacy_db or db_path
     if fail_rate + drop_rate > 1:
         raise ConfigError("--fail-rate plus --drop-rate must not exceed 1")
     options = SandboxOptions(

@@ -1,17 +1,61 @@
-"""``reconciler validate``: the offline check of manifests."""
+"""``reconciler validate``: the offline check of manifests.
+
+Like Terraform's ``validate`` it needs neither the network nor a secret's value, so it runs in
+pre-commit hooks and on fork pull requests (which get no secrets): an unset ``${env:…}`` variable
+is not an error unless ``--check-env`` asks for the environment check too.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from reconciler.cli.options import DEFAULT_PATHS
 
+VALIDATE_FORMATS = click.Choice(["text", "json", "sarif"])
+
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> None:
-    """Check manifests offline against every rule of the API contract (no network)."""
-    from reconciler.manifests import load_manifests
+@click.option("--check-env", is_flag=True, help="Also require every ${env:NAME} variable to be set.")
+@click.option("--format", "fmt", type=VALIDATE_FORMATS, default="text", show_default=True,
+              help="text for people, json for programs, sarif for GitHub code scanning (annotates the line).")
+def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
+    """Check manifests offline against every rule of the API contract (no network, no secrets)."""
+    import json
+    import os
 
-    manifest_set = load_manifests(paths or DEFAULT_PATHS)
-    click.echo(f"{len(manifest_set.objects)} objects in {len(manifest_set.files)} files are valid")
+    from reconciler.core.errors import ManifestError, ManifestIssue
+    from reconciler.manifests import load_manifests
+    from reconciler.manifests.placeholders import UnsetAllowed
+    from reconciler.render.sarif import render_issues
+    from reconciler.render.values import plural
+
+    env = dict(os.environ) if check_env else UnsetAllowed(os.environ)
+    issues: list[ManifestIssue] = []
+    objects = files = 0
+    try:
+        manifest_set = load_manifests(paths or DEFAULT_PATHS, env=env)
+        objects, files = len(manifest_set.objects), len(manifest_set.files)
+    except ManifestError as exc:
+        if fmt == "text":
+            raise
+        issues = exc.issues
+    if fmt == "sarif":
+        click.echo(render_issues(issues), nl=False)
+    elif fmt == "json":
+        doc = {
+            "format_version": 1,
+            "valid": not issues,
+            "objects": objects,
+            "files": files,
+            "issues": [{"file": i.file, "line": i.line, "column": i.column, "path": i.path, "message": i.message}
+                       for i in issues],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        verb = "is" if objects == 1 else "are"
+        click.echo(f"{plural(objects, 'object')} in {plural(files, 'file')} {verb} valid")
+    if issues:
+        sys.exit(1)

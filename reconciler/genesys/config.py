@@ -208,7 +208,7 @@ def resolve_target(
         raise ConfigError(f"{ENV_CLIENT_ID} (or --client-id) is not set: Genesys Cloud needs an OAuth client{hint}")
     if secret is None:
         raise ConfigError(
-            f"{ENV_CLIENT_SECRET} (or --client-secret) is not set: the OAuth client {cid!r} needs its secret"
+            f"{ENV_CLIENT_SECRET} is not set: the OAuth client {cid!r} needs its secret (from the environment only)"
         )
     return Target(kind="genesys", api_url=base, login_url=login_url_for(base), client_id=cid, client_secret=secret)
 

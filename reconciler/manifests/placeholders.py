@@ -35,6 +35,21 @@ _START = re.compile(r"\$\{")
 SYNTAX_HINT = "write ${env:NAME} or ${ref:Kind/Name.field}"
 
 
+class UnsetAllowed(dict[str, str]):
+    """An environment in which an unset variable is not an issue (``validate`` without ``--check-env``).
+
+    Why: like Terraform's ``validate``, the offline check needs no secret's value, so it runs in
+    pre-commit hooks and on fork pull requests; an unset variable's path stays opaque (its rules
+    are checked when plan runs with the value).
+    """
+
+
+def _unset(path: JsonPath, name: str, env: Mapping[str, str], result: Substitution) -> str:
+    if not isinstance(env, UnsetAllowed):
+        result.issues.append(PathIssue(path, f"environment variable {name} is not set"))
+    return result.opaque_value(path)
+
+
 @dataclass(frozen=True)
 class PathIssue:
     """A placeholder problem at ``path`` inside the spec."""
@@ -151,8 +166,7 @@ def _write_only(path: JsonPath, text: str, env: Mapping[str, str], result: Subst
         return result.opaque_value(path)
     name = match["name"]
     if name not in env:
-        result.issues.append(PathIssue(path, f"environment variable {name} is not set"))
-        return result.opaque_value(path)
+        return _unset(path, name, env, result)
     result.secrets.add(env[name])
     result.written[path] = (env[name], text)
     return env[name]
@@ -164,8 +178,7 @@ def _one(
     if match["scheme"] == "env":
         name = match["body"]
         if name not in env:
-            result.issues.append(PathIssue(path, f"environment variable {name} is not set"))
-            return result.opaque_value(path)
+            return _unset(path, name, env, result)
         result.secrets.add(env[name])
         return env[name]
     parsed = REF_BODY.match(match["body"])

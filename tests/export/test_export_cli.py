@@ -66,7 +66,7 @@ class TestErrors:
         assert not (org.root / "out").exists()
 
     def test_out_is_required(self, org: Org) -> None:
-        result = org.run("export", expect=2)
+        result = org.run("export", expect=1)  # a usage error: exit 1 (2 means changes or drift only)
         assert "--out" in result.stderr
 
     def test_out_that_is_a_file_is_refused(self, org: Org) -> None:

@@ -189,5 +189,5 @@ class TestSecrets:
 
     def test_an_unset_variable_is_reported_by_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
-        result = org.run("validate", "out", expect=1)
+        result = org.run("validate", "--check-env", "out", expect=1)
         assert f"environment variable {BASIC_VAR} is not set" in result.stderr

@@ -53,7 +53,7 @@ class TestCorpusTable:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_validate_reports_the_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(CORPUS)
-    result = CliRunner().invoke(main, ["validate", case.target], env=corpus_env())
+    result = CliRunner().invoke(main, ["validate", "--check-env", case.target], env=corpus_env())
     output = result.output
     assert result.exit_code == 1, output
     assert isinstance(result.exception, SystemExit), result.exception
@@ -71,7 +71,7 @@ def test_whole_corpus_in_a_subprocess_has_no_traceback() -> None:
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     env[SET_SECRET[0]] = SET_SECRET[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "reconciler", "validate", *(c.target for c in manifest_cases)],
+        [sys.executable, "-m", "reconciler", "validate", "--check-env", *(c.target for c in manifest_cases)],
         cwd=CORPUS,
         env=env,
         capture_output=True,

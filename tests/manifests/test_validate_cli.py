@@ -63,7 +63,7 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     bad.write_text((EXAMPLES / "webhooks.yaml").read_text().replace("https://crm", "http://crm"))
     env.pop("CRM_WEBHOOK_PASSWORD")
     proc = subprocess.run(
-        [sys.executable, "-m", "reconciler", "validate", str(bad)], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "reconciler", "validate", "--check-env", str(bad)], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

@@ -59,3 +59,12 @@ def test_bad_flags_exit_with_a_message_not_a_traceback(captured: dict[str, Any],
     assert message in result.output
     assert "Traceback" not in result.output
     assert not captured
+
+
+def test_the_state_file_option_is_sandbox_db_as_on_every_other_command(captured: dict[str, Any], tmp_path) -> None:
+    db = str(tmp_path / "s.db")
+    result = CliRunner().invoke(main, ["sandbox", "serve", "--sandbox-db", db])
+    assert result.exit_code == 0, result.output
+    assert captured["options"].db_path == db
+    shown = CliRunner().invoke(main, ["sandbox", "serve", "--help"]).output
+    assert "--sandbox-db" in shown and "--db " not in shown

@@ -117,7 +117,7 @@ class TestPlanWorkflow:
     def test_installs_the_tool_and_says_to_pin_it_elsewhere(self) -> None:
         text = (WORKFLOWS_DIR / "plan.yml").read_text(encoding="utf-8")
         assert "python -m pip install --disable-pip-version-check ." in text
-        assert "pip install 'reconciler==" in text  # the comment for consumer repositories
+        assert "pip install 'genesyscloud-reconciler==" in text  # the comment for consumer repositories
 
     def test_skips_fork_pull_requests_which_get_no_secrets(self) -> None:
         job = only_job(load_workflow("plan.yml"))
@@ -196,8 +196,10 @@ class TestCiWorkflow:
         assert {"push", "pull_request"} <= set(triggers(workflow))
         job = only_job(workflow)
         assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
-        assert any(s.get("with", {}).get("python-version") == "3.11"
+        assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+        assert any(s.get("with", {}).get("python-version") == "${{ matrix.python }}"
                    for s in steps_using(job, "actions/setup-python"))
+        assert job["env"]["CI_PYTHON"] == "python${{ matrix.python }}"
 
 
 class TestOrgMatrix:

@@ -1,0 +1,75 @@
+"""SARIF 2.1.0 documents of manifest issues and plan findings, for GitHub code scanning.
+
+Why: uploaded with ``github/codeql-action/upload-sarif``, each result annotates the manifest
+line on the pull request's diff, where the author fixes it. Manifest issues carry file, line
+and column; a plan's errors and warnings are sentences about the whole plan, so they carry
+the manifests' location only when the caller passes one.
+
+Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html; GitHub's subset:
+https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler import __version__
+from reconciler.core.errors import ManifestIssue
+from reconciler.plan.model import Plan
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/reconciler-dev/reconciler"
+_RULES = {
+    "manifest-invalid": "A manifest breaks a rule of the API contract or of the manifest format.",
+    "plan-error": "The plan cannot be applied.",
+    "plan-warning": "The plan can be applied but deserves a look.",
+}
+
+
+def _location(file: str, line: int | None, column: int | None) -> dict[str, Any]:
+    region: dict[str, int] = {}
+    if line is not None:
+        region["startLine"] = line
+        if column is not None:
+            region["startColumn"] = column
+    physical: dict[str, Any] = {"artifactLocation": {"uri": file}}
+    if region:
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _result(rule: str, level: str, message: str, locations: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {"ruleId": rule, "level": level, "message": {"text": message}}
+    if locations:
+        result["locations"] = locations
+    return result
+
+
+def _document(results: Iterable[dict[str, Any]]) -> str:
+    rules = [{"id": rule, "shortDescription": {"text": text}} for rule, text in _RULES.items()]
+    run = {
+        "tool": {"driver": {"name": "reconciler", "version": __version__, "informationUri": INFORMATION_URI,
+                            "rules": rules}},
+        "results": list(results),
+    }
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def issue_result(issue: ManifestIssue) -> dict[str, Any]:
+    message = f"{issue.path}: {issue.message}" if issue.path else issue.message
+    return _result("manifest-invalid", "error", message, [_location(issue.file, issue.line, issue.column)])
+
+
+def render_issues(issues: Iterable[ManifestIssue]) -> str:
+    """``validate --format sarif``: one result per issue (an empty run when the manifests are valid)."""
+    return _document(issue_result(issue) for issue in issues)
+
+
+def render_plan_findings(plan: Plan, manifest_file: str | None = None) -> str:
+    """``plan --format sarif``: the plan's errors and warnings; ``manifest_file`` locates them when given."""
+    where = [_location(manifest_file, None, None)] if manifest_file else []
+    results = [_result("plan-error", "error", text, where) for text in plan.errors]
+    results += [_result("plan-warning", "warning", text, where) for text in plan.warnings]
+    return _document(results)

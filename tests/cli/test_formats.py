@@ -1,0 +1,116 @@
+"""validate without secrets, validate/audit verify as JSON, SARIF for code scanning, colour switches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.cli.options import color, remember_no_color
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "manifests"
+BAD = EXAMPLES.joinpath("voice-profiles.yaml").read_text(encoding="utf-8").replace("rate: 1.05", "rate: 9.5")
+
+
+def test_validate_needs_no_secret_value_unless_check_env() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["validate", str(EXAMPLES)], env={"CRM_WEBHOOK_PASSWORD": None})
+    assert result.exit_code == 0, result.output
+    assert result.output == "8 objects in 3 files are valid\n"
+    checked = runner.invoke(main, ["validate", "--check-env", str(EXAMPLES)], env={"CRM_WEBHOOK_PASSWORD": None})
+    assert checked.exit_code == 1
+    assert "environment variable CRM_WEBHOOK_PASSWORD is not set" in checked.output
+
+
+def test_one_file_is_singular(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: VoiceProfile\nmetadata:\n  name: p\n"
+        "spec:\n  language: en-US\n  voice: polly-Joanna\n  engine: amazon_polly\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.output == "1 object in 1 file is valid\n"
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    ok = CliRunner().invoke(main, ["validate", "--format", "json", str(EXAMPLES)])
+    assert ok.exit_code == 0
+    assert json.loads(ok.output) == {"format_version": 1, "valid": True, "objects": 8, "files": 3, "issues": []}
+    (tmp_path / "v.yaml").write_text(BAD, encoding="utf-8")
+    bad = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path / "v.yaml")])
+    assert bad.exit_code == 1
+    doc = json.loads(bad.output)
+    assert doc["valid"] is False
+    assert {"file": str(tmp_path / "v.yaml"), "line": 12, "column": 9, "path": "spec.rate",
+            "message": "9.5 is above the maximum 4.0"} in doc["issues"]
+
+
+def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("manifests").mkdir()
+    Path("manifests/v.yaml").write_text(BAD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--format", "sarif", "manifests"])
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    (run,) = doc["runs"]
+    assert run["tool"]["driver"]["name"] == "reconciler"
+    (finding,) = run["results"]
+    assert finding["ruleId"] == "manifest-invalid" and finding["level"] == "error"
+    assert finding["message"]["text"] == "spec.rate: 9.5 is above the maximum 4.0"
+    assert finding["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "manifests/v.yaml"}, "region": {"startLine": 12, "startColumn": 9}}
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {finding["ruleId"]}
+
+
+def test_plan_sarif_has_the_plans_findings(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plan", str(EXAMPLES), "--target", "sandbox", "--sandbox-db",
+                                       str(tmp_path / "s.db"), "--format", "sarif"],
+                                env={"CRM_WEBHOOK_PASSWORD": "x"})
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["runs"][0]["results"] == []
+
+
+def test_audit_verify_json(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    db = str(tmp_path / "s.db")
+    applied = CliRunner().invoke(main, ["apply", str(EXAMPLES), "--target", "sandbox", "--sandbox-db", db,
+                                        "--auto-approve", "--audit-log", str(log)], env={"CRM_WEBHOOK_PASSWORD": "x"})
+    assert applied.exit_code == 0, applied.output
+    ok = CliRunner().invoke(main, ["audit", "verify", str(log), "--format", "json"])
+    assert ok.exit_code == 0
+    doc = json.loads(ok.output)
+    assert doc["valid"] is True and doc["records"] > 0 and doc["runs"] == 1
+    lines = log.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace('"', "'", 1)
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["audit", "verify", str(log), "--format", "json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.output)["valid"] is False and json.loads(bad.output)["line"] == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [({}, [], False), ({"FORCE_COLOR": "1"}, [], True), ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, [], False),
+     ({"FORCE_COLOR": "1"}, ["--no-color"], False)],
+)
+def test_colour_switches(env: dict[str, str], args: list[str], expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    seen: list[bool] = []
+
+    @click.command()
+    @click.option("--no-color", is_flag=True, expose_value=False,
+                  callback=remember_no_color)
+    def probe() -> None:
+        seen.append(color())
+
+    assert CliRunner().invoke(probe, args).exit_code == 0
+    assert seen == [expected]
