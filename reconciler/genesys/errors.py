@@ -3,9 +3,10 @@
 The class is chosen from the status and the Genesys ``ErrorBody`` code, never from
 message text. What an error keeps is the status, the code, the server's message, the
 correlation id and the request's method and path: no header, no body. As a last guard,
-any string the caller names as secret (the client secret, the token, write-only values
-of the request body) is blanked out of the server's message and details, in case a
-server echoes one.
+any string the caller names as secret (the client secret and its Basic credential, the
+token, write-only values of the request body, ``${env:…}`` values) is blanked out of the
+server's message and details in every form a server may echo it (see
+:mod:`reconciler.core.secrets`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from reconciler.core.errors import (
     VersionMismatchError,
 )
 from reconciler.core.http import CORRELATION_HEADER
-
-REDACTED = "***"
+from reconciler.core.secrets import REDACTED, all_forms, replace_forms
+from reconciler.genesys.answers import parsed_json
 
 #: The contract's code for each status, used when the body carries none.
 DEFAULT_CODES = {
@@ -75,7 +76,7 @@ def error_from_response(
     message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
     details = [d for d in body.get("details") or [] if isinstance(d, dict)]
     correlation_id = response.headers.get(CORRELATION_HEADER) or _str_or_none(body.get("contextId"))
-    scrub = [s for s in secrets if s]
+    scrub = all_forms(secrets)
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,
@@ -135,18 +136,13 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def redact(text: str, forms: Iterable[str]) -> str:
+    """``text`` without any of ``forms`` (see :func:`reconciler.core.secrets.all_forms`)."""
+    return replace_forms(text, forms, replacement=REDACTED)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
+    data = parsed_json(response)
     return data if isinstance(data, dict) else {}
 
 
