@@ -14,6 +14,7 @@ import click
 
 from reconciler import __version__
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.secrets import scrub_remembered
 
 
 class _Group(click.Group):
@@ -23,7 +24,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            # The last guard: no secret this process resolved is printed, in any form a server echoes.
+            click.echo(f"error: {scrub_remembered(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
 

@@ -68,3 +68,31 @@ def replace_forms(text: str, forms: Iterable[str], *, replacement: str = REDACTE
         if form in text:
             text = text.replace(form, replacement)
     return text
+
+
+#: every secret this process has learned (see :func:`remember`): the raw values, and all their forms
+_raw: set[str] = set()
+_remembered: tuple[str, ...] = ()
+
+
+def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
+    """Note secrets as they are resolved, so that the command line's error path can mask them.
+
+    The error path (``error: …`` on stderr) is the last guard: it sees errors from every
+    layer and cannot know which values were secret. Whoever resolves a secret (the
+    settings for the OAuth client secret, the apply for ``${env:…}`` values) tells it
+    here; with ``client_id``, the Basic credential's forms are noted too.
+    """
+    global _remembered
+    raw = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH}
+    if client_id is not None:
+        # the Basic credential itself (its forms follow from it like any value's)
+        raw |= {form for v in raw for form in secret_forms(v, client_id=client_id)[-2:]}
+    if not raw <= _raw:
+        _raw.update(raw)
+        _remembered = all_forms(_raw)
+
+
+def scrub_remembered(text: str, *, replacement: str = REDACTED) -> str:
+    """``text`` with every form of every :func:`remember`-ed secret replaced."""
+    return replace_forms(text, _remembered, replacement=replacement)

@@ -82,6 +82,10 @@ class GenesysClient:
     async def aclose(self) -> None:
         await self._session.aclose()
 
+    def hide(self, values: list[str]) -> None:
+        """Blank ``values`` (a plan's ``${env:…}`` values) out of every later error, in every echoed form."""
+        self._session.hide(values)
+
     # ---- reads -----------------------------------------------------------------------
     async def list_all(self, kind: Kind) -> list[dict[str, Any]]:
         """Every object of ``kind``, in the kind's listing convention (a summary listing lacks detail fields)."""
