@@ -72,6 +72,7 @@ class PageGuard:
 
     def extra(self, response: httpx.Response) -> None:
         """One more page past the first page's ``pageCount`` is about to be read: refuse endless growth."""
+        self.before_next(response)
         beyond = self.pages - (self.planned or 1)
         if beyond >= self.limits.max_extra_pages:
             raise self.error(
@@ -82,10 +83,16 @@ class PageGuard:
 
     def cursor(self, response: httpx.Response, params: dict[str, str]) -> None:
         """A cursor query seen before would read the same pages again, for ever."""
+        self.before_next(response)
         key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
         if key in self._seen:
             raise self.error(response, f"the listing's cursor repeats a page already read: {shorten(key)}")
         self._seen.add(key)
+
+    def before_next(self, response: httpx.Response) -> None:
+        """Refuse to ask for a page past the ceiling (rather than ask, then refuse the answer)."""
+        if self.pages >= self.limits.max_pages:
+            raise self.error(response, self.ceiling(f"page {self.pages + 1}"))
 
     def ceiling(self, what: str) -> str:
         return f"{what} is past the ceiling of {self.limits.max_pages} pages (ClientLimits.max_pages)"
