@@ -12,6 +12,7 @@ server's message and details in every form a server may echo it (see
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +63,8 @@ _CONFLICTS: dict[str, type[ConflictError]] = {
     "version.mismatch": VersionMismatchError,
 }
 
+_CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
 #: Transport failures after which the request certainly never reached the server.
 UNSENT_CODES = frozenset({"connection.refused", "connect.timeout", "pool.timeout"})
 
@@ -72,15 +75,16 @@ def error_from_response(
     """The error for a non-2xx answer."""
     status = response.status_code
     body = _json_object(response)
+    scrub = all_forms(secrets)
     code = str(body.get("code") or body.get("error") or DEFAULT_CODES.get(status, f"http.{status}"))
+    code = redact(code, scrub)
     message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
     details = [d for d in body.get("details") or [] if isinstance(d, dict)]
-    correlation_id = response.headers.get(CORRELATION_HEADER) or _str_or_none(body.get("contextId"))
-    scrub = all_forms(secrets)
+    correlation_id = response.headers.get(CORRELATION_HEADER) or _context_id(body.get("contextId"))
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,
-        "correlation_id": correlation_id,
+        "correlation_id": redact(correlation_id, scrub) if correlation_id else None,
         "details": [{k: redact(v, scrub) if isinstance(v, str) else v for k, v in d.items()} for d in details],
     }
     message = redact(message, scrub)
@@ -146,5 +150,6 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if value else None
+def _context_id(value: Any) -> str | None:
+    """The body's ``contextId`` if it looks like one (one word): a server echoing a header there shows nothing."""
+    return value if isinstance(value, str) and _CONTEXT_ID.fullmatch(value) else None
