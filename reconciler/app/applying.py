@@ -15,6 +15,7 @@ from reconciler.apply.result import ApplyResult, ChangeOutcome
 from reconciler.audit import AuditTrail
 from reconciler.core.errors import ApplyError
 from reconciler.core.live import LiveState
+from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats
 from reconciler.manifests.desired import env_names_in
 from reconciler.plan.model import Plan
@@ -52,11 +53,14 @@ async def apply(
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
+    hidden = plan_env_values(plan, env)
+    remember(hidden)  # for the command line's error path
     async with client_for(options) as client:
+        client.hide(hidden)
         if live is None:
             live = await read_live(client, detail=no_detail, required=in_plan)
         with AuditTrail.open(
-            audit_log, target=options.target.identity, forward_url=audit_url, secret_values=plan_env_values(plan, env)
+            audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
             trail.run_started(run_id, dict(plan.summary))
             result = await apply_plan(

@@ -48,6 +48,7 @@ from tenacity import (
 
 from reconciler.audit.reader import RawLine, iter_raw_lines, parse_line
 from reconciler.audit.source import strip_credentials
+from reconciler.core.urls import check_url
 
 DELIVERED_SUFFIX = ".delivered"
 STATE_VERSION = 1
@@ -90,6 +91,16 @@ class _Mark:
     offset: int  # where its line starts
 
 
+def check_forward_url(url: str) -> str:
+    """The audit endpoint, if it is https (http only on loopback) and carries no credentials.
+
+    ``https://user:pass@collector`` is refused rather than used: httpx would send the
+    pair as Basic auth and the summary line would name it. A collector that needs a
+    secret gets it as a header (``headers``), never in the URL.
+    """
+    return check_url(url, source="--audit-url", example="https://audit.example.com/records", allow_query=True)
+
+
 def endpoint_key(url: str) -> str:
     return strip_credentials(url) or url
 
@@ -108,7 +119,7 @@ class Forwarder:
         stop_event: threading.Event | None = None,
     ) -> None:
         self.log_path = Path(log_path)
-        self.url = url
+        self.url = check_forward_url(url)
         self.endpoint = endpoint_key(url)
         self.state_path = self.log_path.with_name(self.log_path.name + DELIVERED_SUFFIX)
         self.lock_path = self.log_path.with_name(self.log_path.name + DELIVERED_SUFFIX + ".lock")

@@ -9,7 +9,8 @@ years and copied to other systems, so the trail masks again before anything is w
   ``path`` segment or as a key inside a ``before``/``after`` value;
 - a change marked ``"sensitive": true`` keeps neither value;
 - known secret *values* (the resolved ``${env:…}`` values the caller passes) are cut
-  out of every string of the record, error messages included.
+  out of every string of the record, error messages included, in every form a server
+  may echo them (JSON-escaped, URL-encoded: :mod:`reconciler.core.secrets`).
 
 The read-only flags that stand in for write-only fields (``authSecretSet``) are kept:
 they say *that* a secret is set or changed, never what it is.
@@ -21,12 +22,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.core.secrets import MIN_SECRET_LENGTH, all_forms, replace_forms
 from reconciler.manifests.desired import SENSITIVE
 
 _SEGMENT = re.compile(r"[.\[\]'\"]+")
 _SECRETISH = ("secret", "password", "passwd", "token", "authorization", "apikey", "api-key", "api_key")
 #: a secret value shorter than this is not searched for: it would mangle ordinary text
-MIN_SECRET_VALUE_LENGTH = 4
+MIN_SECRET_VALUE_LENGTH = MIN_SECRET_LENGTH
 
 
 def _kind_field_names() -> tuple[frozenset[str], frozenset[str]]:
@@ -42,9 +44,9 @@ class Redactor:
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
         self._write_only, self._flags = _kind_field_names()
-        values = {v for v in secret_values if isinstance(v, str) and len(v) >= MIN_SECRET_VALUE_LENGTH}
-        # longest first, so that a secret containing another is removed whole
-        self._values = sorted(values, key=len, reverse=True)
+        values = [v for v in secret_values if isinstance(v, str)]
+        # every form a server may have echoed (JSON-escaped, URL-encoded...), longest first
+        self._forms = all_forms(values, min_length=MIN_SECRET_VALUE_LENGTH)
 
     def is_secret_key(self, key: str) -> bool:
         folded = str(key).casefold()
@@ -80,10 +82,7 @@ class Redactor:
         return value
 
     def text(self, text: str) -> str:
-        for secret in self._values:
-            if secret in text:
-                text = text.replace(secret, SENSITIVE)
-        return text
+        return replace_forms(text, self._forms, replacement=SENSITIVE)
 
     @staticmethod
     def _mask(value: Any) -> Any:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.audit.forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy
+from reconciler.audit.forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy, check_forward_url
 from reconciler.audit.log import AuditLog
 from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
 from reconciler.audit.redact import Redactor
@@ -91,7 +91,8 @@ class AuditTrail:
         log = AuditLog(path if path is not None else DEFAULT_AUDIT_LOG)
         forwarder = None
         if forward_url:
-            log_path, url, policy = log.path, forward_url, retry_policy
+            # refused here, in the caller's thread, before any record: not later in the forwarding thread
+            log_path, url, policy = log.path, check_forward_url(forward_url), retry_policy
 
             def make(stop: threading.Event) -> Forwarder:
                 return Forwarder(log_path, url, policy=policy, stop_event=stop)

@@ -19,6 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.cli.options import remember_no_color
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.secrets import scrub_remembered
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -48,7 +49,8 @@ class _Group(click.Group):
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
             _usage_error(exc)
         except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            # The last guard: no secret this process resolved is printed, in any form a server echoes.
+            click.echo(f"error: {scrub_remembered(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)

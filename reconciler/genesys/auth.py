@@ -33,6 +33,8 @@ import anyio
 import httpx
 
 from reconciler.core.errors import ApiError, AuthenticationError
+from reconciler.core.secrets import secret_forms
+from reconciler.genesys.answers import loads_bounded
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
@@ -68,7 +70,8 @@ class TokenProvider:
         self._http = http
         self._url = login_url.rstrip("/") + TOKEN_PATH
         self._auth = httpx.BasicAuth(client_id, client_secret)
-        self._secret = client_secret
+        #: the secret and its Basic credential, in every form a login server may echo them
+        self._hidden = secret_forms(client_secret, client_id=client_id)
         self._limits = limits
         self._stats = stats
         self._sleep = sleep
@@ -134,7 +137,7 @@ class TokenProvider:
         self._stats.record_response(response.status_code, latency_ms)
         log.debug("POST %s -> %s in %.0f ms", TOKEN_PATH, response.status_code, latency_ms)
         if not response.is_success:
-            error = error_from_response(response, method="POST", path=TOKEN_PATH, secrets=[self._secret])
+            error = error_from_response(response, method="POST", path=TOKEN_PATH, secrets=self._hidden)
             if error.retryable:
                 raise error
             # Whatever the login server's status, a refused token request is an authentication failure.
@@ -151,10 +154,10 @@ class TokenProvider:
 
     def _parse(self, response: httpx.Response, started: float) -> _Token:
         try:
-            data = response.json()
+            data = loads_bounded(response.text)
             value = data["access_token"]
             expires_in = float(data.get("expires_in", 86400))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise AuthenticationError(
                 response.status_code,
                 "invalid.token.response",

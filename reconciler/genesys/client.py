@@ -28,11 +28,12 @@ import anyio
 import httpx
 
 from reconciler.genesys import jobs, listing, lookup
+from reconciler.genesys.answers import json_object
 from reconciler.genesys.config import Target
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.result import WriteResult, answered
-from reconciler.genesys.session import Session, json_object
+from reconciler.genesys.session import Session
 from reconciler.genesys.stats import ClientStats
 from reconciler.genesys.writes import SafeWrites, SameContent, nothing_confirmed
 from reconciler.kinds import Kind, PostWriteHook, Publish, ReferenceRead
@@ -80,6 +81,10 @@ class GenesysClient:
 
     async def aclose(self) -> None:
         await self._session.aclose()
+
+    def hide(self, values: list[str]) -> None:
+        """Blank ``values`` (a plan's ``${env:…}`` values) out of every later error, in every echoed form."""
+        self._session.hide(values)
 
     # ---- reads -----------------------------------------------------------------------
     async def list_all(self, kind: Kind) -> list[dict[str, Any]]:

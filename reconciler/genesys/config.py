@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from reconciler.core.errors import ConfigError
+from reconciler.core.secrets import remember
 from reconciler.core.suggest import closest
+from reconciler.core.urls import check_url
 
 ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
 ENV_CLIENT_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
@@ -55,9 +56,6 @@ SANDBOX_API_URL = "http://sandbox.local"
 SANDBOX_CLIENT_ID = "sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_SANDBOX_DB = Path(".reconciler") / "sandbox.db"
-
-#: Plain http is only acceptable where nothing leaves the machine.
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "sandbox.local"})
 
 TargetKind = Literal["sandbox", "genesys"]
 
@@ -113,18 +111,14 @@ def login_url_for(api_url: str) -> str:
 
 
 def normalise_api_url(api_url: str, *, source: str) -> str:
-    """Check an API base URL and drop its trailing slash; refuse plain http off loopback."""
-    text = api_url.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{source} {api_url!r} is not an absolute http(s) URL such as https://api.mypurecloud.ie")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{source} {api_url!r} must not carry a query or fragment")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ConfigError(
-            f"{source} {api_url!r} uses plain http off this machine; credentials would travel unencrypted (use https)"
-        )
-    return text
+    """Check an API base URL and drop its trailing slash; refuse plain http off loopback.
+
+    A URL carrying ``user:password@`` is refused, and never shown with them: httpx would
+    send them as Basic auth in place of the token, and every line naming the target would
+    print them.
+    """
+    text = check_url(api_url, source=source, example="https://api.mypurecloud.ie")
+    return text.rstrip("/")
 
 
 def resolve_target(
@@ -210,6 +204,7 @@ def resolve_target(
         raise ConfigError(
             f"{ENV_CLIENT_SECRET} is not set: the OAuth client {cid!r} needs its secret (from the environment only)"
         )
+    remember([secret], client_id=cid)  # the command line's last guard masks it in any error it prints
     return Target(kind="genesys", api_url=base, login_url=login_url_for(base), client_id=cid, client_secret=secret)
 
 

@@ -3,14 +3,16 @@
 The class is chosen from the status and the Genesys ``ErrorBody`` code, never from
 message text. What an error keeps is the status, the code, the server's message, the
 correlation id and the request's method and path: no header, no body. As a last guard,
-any string the caller names as secret (the client secret, the token, write-only values
-of the request body) is blanked out of the server's message and details, in case a
-server echoes one.
+any string the caller names as secret (the client secret and its Basic credential, the
+token, write-only values of the request body, ``${env:…}`` values) is blanked out of the
+server's message and details in every form a server may echo it (see
+:mod:`reconciler.core.secrets`).
 """
 
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -32,8 +34,8 @@ from reconciler.core.errors import (
     VersionMismatchError,
 )
 from reconciler.core.http import CORRELATION_HEADER
-
-REDACTED = "***"
+from reconciler.core.secrets import REDACTED, all_forms, replace_forms
+from reconciler.genesys.answers import parsed_json
 
 #: The contract's code for each status, used when the body carries none.
 DEFAULT_CODES = {
@@ -61,6 +63,8 @@ _CONFLICTS: dict[str, type[ConflictError]] = {
     "version.mismatch": VersionMismatchError,
 }
 
+_CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
 #: Transport failures after which the request certainly never reached the server.
 UNSENT_CODES = frozenset({"connection.refused", "connect.timeout", "pool.timeout"})
 
@@ -71,15 +75,16 @@ def error_from_response(
     """The error for a non-2xx answer."""
     status = response.status_code
     body = _json_object(response)
+    scrub = all_forms(secrets)
     code = str(body.get("code") or body.get("error") or DEFAULT_CODES.get(status, f"http.{status}"))
+    code = redact(code, scrub)
     message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
     details = [d for d in body.get("details") or [] if isinstance(d, dict)]
-    correlation_id = response.headers.get(CORRELATION_HEADER) or _str_or_none(body.get("contextId"))
-    scrub = [s for s in secrets if s]
+    correlation_id = response.headers.get(CORRELATION_HEADER) or _context_id(body.get("contextId"))
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,
-        "correlation_id": correlation_id,
+        "correlation_id": redact(correlation_id, scrub) if correlation_id else None,
         "details": [{k: redact(v, scrub) if isinstance(v, str) else v for k, v in d.items()} for d in details],
     }
     message = redact(message, scrub)
@@ -135,20 +140,16 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def redact(text: str, forms: Iterable[str]) -> str:
+    """``text`` without any of ``forms`` (see :func:`reconciler.core.secrets.all_forms`)."""
+    return replace_forms(text, forms, replacement=REDACTED)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
+    data = parsed_json(response)
     return data if isinstance(data, dict) else {}
 
 
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if value else None
+def _context_id(value: Any) -> str | None:
+    """The body's ``contextId`` if it looks like one (one word): a server echoing a header there shows nothing."""
+    return value if isinstance(value, str) and _CONTEXT_ID.fullmatch(value) else None

@@ -18,8 +18,9 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_delay, wait_exponential
 
+from reconciler.genesys.answers import json_object
 from reconciler.genesys.result import WriteResult, answered
-from reconciler.genesys.session import Session, json_object
+from reconciler.genesys.session import Session
 from reconciler.kinds import Publish
 
 JOB_POLL_INITIAL = 0.25

@@ -29,6 +29,18 @@ class ClientLimits:
     rate_burst: int = 16
     #: refresh a token this long before it expires (at most a fifth of its lifetime)
     token_refresh_margin: float = 60.0
+    #: seconds one attempt may take in all (connect, token, every byte of the answer). ``timeout``
+    #: is httpx's per-read bound, which a server trickling a byte at a time resets for ever.
+    #: 90 s is three read timeouts: ample for the largest honest page, short enough to retry.
+    request_deadline: float = 90.0
+    #: pages one listing may take in all. 10,000 pages of 100 is a million objects of one
+    #: kind, far past any org's platform limits (e.g. 1,000s of queues), yet at 280 requests a
+    #: minute still ends a runaway listing in about half an hour instead of never.
+    max_pages: int = 10_000
+    #: pages a listing may grow by past the ``pageCount`` its first page announced. An org
+    #: gaining more than 1,000 objects of a kind while it is read is not plausible; a
+    #: ``pageCount`` that grows page after page is a broken or hostile server.
+    max_extra_pages: int = 10
 
     def __post_init__(self) -> None:
         problems = []
@@ -44,6 +56,10 @@ class ClientLimits:
             problems.append("timeout must be positive")
         if not 1 <= self.page_size <= 100:
             problems.append("page_size must be between 1 and 100 (the API's range)")
+        if self.request_deadline <= 0:
+            problems.append("request_deadline must be positive")
+        if self.max_pages < 1 or self.max_extra_pages < 0:
+            problems.append("max_pages must be at least 1 and max_extra_pages not negative")
         if self.rate_burst < 1:
             problems.append("rate_burst must be at least 1")
         if problems:

@@ -12,7 +12,9 @@ a class, not a branch in every reader:
   another; a ``nextUri`` is followed only on the kind's own collection path.
 * :class:`Singleton`: one object at a fixed path (org-wide settings), read as it is.
 
-An envelope without ``entities`` is the server's fault (:class:`~reconciler.core.errors.ServerError`).
+An envelope without an ``entities`` array of objects, each with its ``id`` and ``name``, is
+the server's fault (:class:`~reconciler.core.errors.ServerError` naming the field); so is
+paging that would never end (see :mod:`.paging`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import httpx
 
-from reconciler.core.errors import ServerError
-from reconciler.genesys.session import Session, correlation_id, json_object
+from reconciler.genesys.answers import check_identity, describe, invalid, json_object
+from reconciler.genesys.paging import PageGuard, shorten
+from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
 
 T = TypeVar("T")
@@ -40,15 +43,22 @@ class PageNumbers:
     """Page 1, then pages 2..pageCount at once (paced by the session), then any page added since."""
 
     async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
-        first = await page(session, kind, 1)
+        guard = PageGuard(session.limits, kind.collection, int(page_size(session, kind)))
+        response, first = await page(session, kind, 1)
+        page_count = guard.first(response, first)
         pages = [first]
-        page_count = first.get("pageCount")
-        if isinstance(page_count, int) and page_count > 1:
-            pages += await all_of([partial(page, session, kind, n) for n in range(2, page_count + 1)])
+        if page_count > 1:
+            rest = await all_of([partial(page, session, kind, n) for n in range(2, page_count + 1)])
+            for answer, body in rest:
+                guard.check(answer, body)
+                pages.append(body)
+            response = rest[-1][0]
         # The envelope has the last word: follow nextUri past pageCount if the collection grew meanwhile.
         last = pages[-1]
         while last.get("nextUri") and last.get("entities"):
-            last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1)
+            guard.extra(response)
+            response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1)
+            guard.check(response, last)
             pages.append(last)
         return unique(pages)
 
@@ -57,16 +67,20 @@ class Cursor:
     """One page after another, following ``nextUri`` (its query, on the kind's own path)."""
 
     async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
-        params: dict[str, str] = {"pageSize": page_size(session, kind)}
+        size = page_size(session, kind)
+        guard = PageGuard(session.limits, kind.collection, int(size))
+        params: dict[str, str] = {"pageSize": size}
         pages: list[dict[str, Any]] = []
         while True:
             response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
             current = envelope(response, kind.collection)
+            guard.check(response, current)
             pages.append(current)
             next_uri = current.get("nextUri")
             if not next_uri or not current["entities"]:
                 return unique(pages)
             params = next_params(kind, str(next_uri), response)
+            guard.cursor(response, params)
 
 
 class Singleton:
@@ -88,7 +102,10 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
     path = kind.item_path(object_id)
     response, _ = await session.call("GET", path, kind.item_template)
     obj = json_object(response, "GET", path)
-    return kind.from_live(obj) if kind.singleton is not None else obj
+    if kind.singleton is not None:
+        return kind.from_live(obj)
+    check_identity(obj, response, "GET", path, where="the object", named=False)
+    return obj
 
 
 def page_size(session: Session, kind: Kind) -> str:
@@ -96,20 +113,29 @@ def page_size(session: Session, kind: Kind) -> str:
     return str(min(session.limits.page_size, kind.listing.page_size_max))
 
 
-async def page(session: Session, kind: Kind, number: int) -> dict[str, Any]:
+async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number)}
     response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-    return envelope(response, kind.collection)
+    return response, envelope(response, kind.collection)
 
 
-def envelope(response: httpx.Response, path: str) -> dict[str, Any]:
-    """The listing envelope of an answer, refused without its ``entities`` list."""
+def envelope(response: httpx.Response, path: str, *, identified: bool = True) -> dict[str, Any]:
+    """The listing envelope of an answer, refused without its ``entities`` list of objects.
+
+    With ``identified`` (a kind's own listing), each entity must carry a usable ``id`` and
+    a ``name``: an object without an id would be planned as an update and written to
+    ``…/None``, so it is refused here, where the listing is read.
+    """
     body = json_object(response, "GET", path)
-    if not isinstance(body.get("entities"), list):
-        raise ServerError(
-            response.status_code, "invalid.response", "the listing has no entities",
-            method="GET", path=path, correlation_id=correlation_id(response),
-        )
+    entities = body.get("entities")
+    if not isinstance(entities, list):
+        shown = "no entities" if entities is None else f"entities that are {describe(entities)}, not an array"
+        raise invalid(response, "GET", path, f"the listing has {shown}")
+    for index, entity in enumerate(entities):
+        if not isinstance(entity, dict):
+            raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object")
+        if identified:
+            check_identity(entity, response, "GET", path, where=f"entities[{index}]")
     return body
 
 
@@ -117,10 +143,8 @@ def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str
     """The query of a ``nextUri``, refused unless it points at the same collection."""
     parts = urlsplit(next_uri)
     if parts.path.rstrip("/") != kind.collection or not parts.query:
-        raise ServerError(
-            response.status_code, "invalid.response", f"the listing's nextUri leaves the collection: {next_uri}",
-            method="GET", path=kind.collection, correlation_id=correlation_id(response),
-        )
+        left = f"the listing's nextUri leaves the collection: {shorten(next_uri)}"
+        raise invalid(response, "GET", kind.collection, left)
     return dict(parse_qsl(parts.query, keep_blank_values=True))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from reconciler.genesys.listing import envelope, page_size, read_one, strategy_for
+from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind, ReferenceRead
 
@@ -52,11 +53,13 @@ async def find_by_name(
 async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str, Any]]:
     """Every entity of a page-number reference listing (e.g. the org's TTS engines), one page after another."""
     entities: list[dict[str, Any]] = []
+    guard = PageGuard(session.limits, read.path, session.limits.page_size)
     number = 1
     while True:
         params = {**read.params, "pageSize": str(session.limits.page_size), "pageNumber": str(number)}
         response, _ = await session.call("GET", read.path, read.path, params=params)
-        current = envelope(response, read.path)
+        current = envelope(response, read.path, identified=False)
+        guard.check(response, current)
         entities.extend(current["entities"])
         if not current.get("nextUri") or not current["entities"]:
             return entities

@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from reconciler.genesys.session import correlation_id, ms_since
+from reconciler.genesys.answers import correlation_id
+from reconciler.genesys.session import ms_since
 from reconciler.genesys.stats import ClientStats
 
 log = logging.getLogger("reconciler.genesys")

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from time import perf_counter
 from typing import Any
 
+import anyio
 import httpx
 from tenacity import AsyncRetrying
 
 from reconciler import __version__
-from reconciler.core.errors import ServerError
-from reconciler.core.http import CORRELATION_HEADER
+from reconciler.core.errors import TransportError
+from reconciler.core.secrets import secret_forms
+from reconciler.genesys.answers import correlation_id
 from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
 from reconciler.genesys.errors import error_from_exception, error_from_response
@@ -68,6 +70,12 @@ class Session:
         self._pacer = Pacer(self._limiter, limits.max_concurrency)
         self._http: httpx.AsyncClient | None = None
         self._auth: BearerAuth | None = None
+        #: what no error may show: the client secret in every form (its Basic credential too), plus :meth:`hide`
+        self.hidden: tuple[str, ...] = secret_forms(target.client_secret, client_id=target.client_id)
+
+    def hide(self, values: Iterable[str]) -> None:
+        """Also blank ``values`` (the ``${env:…}`` values of a plan) out of every later error message."""
+        self.hidden = (*self.hidden, *(v for v in values if v))
 
     async def __aenter__(self) -> Session:
         conns = self.limits.max_concurrency + 2
@@ -142,19 +150,25 @@ class Session:
         async with self._pacer.bound():
             await self._take_turn()
             try:
-                response = await http.request(
-                    method, path, params=params, json=json, auth=auth, extensions={TEMPLATE: template}
-                )
+                # httpx's timeout is per read: a server trickling a byte a second would keep the
+                # request alive for ever. The deadline bounds the whole exchange, token included.
+                with anyio.fail_after(self.limits.request_deadline):
+                    response = await http.request(
+                        method, path, params=params, json=json, auth=auth, extensions={TEMPLATE: template}
+                    )
             except httpx.TransportError as exc:
                 unanswered = error_from_exception(exc, method=method, path=path)
                 log.debug("%s %s -> %s after %.0f ms", method, path, unanswered.code, ms_since(t0))
                 raise unanswered from exc
+            except TimeoutError:
+                log.debug("%s %s -> deadline after %.0f ms", method, path, ms_since(t0))
+                raise deadline_error(self.limits.request_deadline, method=method, path=path) from None
         log.debug(
             "%s %s -> %s in %.0f ms [%s]", method, path, response.status_code, ms_since(t0), correlation_id(response)
         )
         if response.is_success:
             return response
-        hidden = (bearer_token(response.request), self.target.client_secret, *secrets)
+        hidden = (bearer_token(response.request), *self.hidden, *secrets)
         error = error_from_response(response, method=method, path=path, secrets=hidden)
         if response.status_code == 429:
             # Everyone waits, not just this call: the limit is the token's, shared by all calls.
@@ -184,25 +198,12 @@ class Session:
         return self._http, self._auth
 
 
-def correlation_id(response: httpx.Response) -> str | None:
-    """The platform's name for this exchange in its own logs (for errors and the audit trail)."""
-    value = response.headers.get(CORRELATION_HEADER)
-    return str(value) if value is not None else None
-
-
-def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
-    """The answer's JSON object; anything else is the server's fault (and worth a retry)."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        # A 2xx that is not our JSON (a proxy page, a cut body).
-        raise ServerError(
-            response.status_code, "invalid.response", "the answer is not a JSON object",
-            method=method, path=path, correlation_id=correlation_id(response),
-        )
-    return data
+def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:
+    """A request that outlived its overall deadline: no complete answer, retried like a dropped connection."""
+    return TransportError(
+        0, "deadline", f"no complete answer within {seconds:g} s (the request deadline, ClientLimits.request_deadline)",
+        method=method, path=path,
+    )  # fmt: skip
 
 
 def ms_since(t0: float) -> float:

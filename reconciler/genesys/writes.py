@@ -24,11 +24,12 @@ from time import perf_counter
 from typing import Any
 
 from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
+from reconciler.genesys.answers import check_identity, correlation_id, json_object
 from reconciler.genesys.errors import is_ambiguous
 from reconciler.genesys.listing import read_one
 from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.result import WriteResult, adopted, answered
-from reconciler.genesys.session import Session, correlation_id, json_object
+from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
 
 SameContent = Callable[[Kind, Mapping[str, Any], Mapping[str, Any]], bool]
@@ -63,6 +64,7 @@ class SafeWrites:
                 try:
                     response = await self._session.exchange("POST", path, path, json=dict(body), secrets=secrets)
                     created = json_object(response, "POST", path)
+                    check_identity(created, response, "POST", path, where="the created object", named=False)
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True

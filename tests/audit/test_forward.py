@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.audit.forward import Forwarder
 from reconciler.audit.verify import verify_log
+from reconciler.core.errors import ConfigError
 
 from .conftest import FAST_RETRY, Receiver, lines_of, open_trail, records_of, write_run
 
@@ -129,12 +130,14 @@ class TestDeliveryState:
         self, log_path: Path, receiver: Receiver
     ) -> None:
         receiver.up()
-        url = receiver.url.replace("http://", "http://user:pa55word@") + "?token=t0ken"
+        # user:password@ in the URL is refused outright (issue 13; see tests/adversarial/test_secrets.py);
+        # a token in the query is still kept out of the state file.
+        url = receiver.url + "?token=t0ken"
         with open_trail(log_path, forward_url=url) as trail:
             write_run(trail, "run-1")
             trail.delivery_summary()
         state_text = log_path.with_name("audit.jsonl.delivered").read_text()
-        assert "pa55word" not in state_text and "t0ken" not in state_text
+        assert "t0ken" not in state_text
         state = json.loads(state_text)
         last = records_of(log_path)[-1]
         assert state["endpoints"][receiver.url] == {
@@ -142,6 +145,11 @@ class TestDeliveryState:
             "hash": last["hash"],
             "offset": sum(len(line) for line in lines_of(log_path)[:-1]),
         }
+
+    def test_a_url_with_credentials_is_refused_without_showing_them(self, log_path: Path) -> None:
+        with pytest.raises(ConfigError, match="carries credentials") as caught:
+            open_trail(log_path, forward_url="https://user:pa55word@127.0.0.1:9/audit")
+        assert "pa55word" not in str(caught.value)
 
     def test_a_replaced_log_is_delivered_from_its_first_record(self, log_path: Path, receiver: Receiver) -> None:
         receiver.up()

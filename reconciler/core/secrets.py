@@ -1,0 +1,98 @@
+"""The one way a secret is cut out of text, in every form a server or a tool may echo it.
+
+A server that echoes what it was sent does not echo it as written: the token request's
+``Authorization: Basic`` header carries ``base64(client_id:secret)``, a request body
+carries the value JSON-escaped (``\\"``, ``\\\\``, ``\\u00e9``), a query or form carries it
+URL-encoded (``%2F`` or ``+`` for a space). Masking only the exact text lets all of those
+through, so every place that masks (API errors, the audit trail, the command line's error
+path) asks this module for the forms and replaces them all, longest first so that a form
+containing another is removed whole.
+
+The secrets are the OAuth client secret (and its Basic credential) and every value a
+plan takes from ``${env:…}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+#: what a masked secret becomes in an API error message
+REDACTED = "***"
+#: a secret shorter than this is not searched for: it would mangle ordinary text
+MIN_SECRET_LENGTH = 4
+
+
+def secret_forms(value: str, *, client_id: str | None = None) -> tuple[str, ...]:
+    """``value`` as it may come back: as is, JSON-escaped (ASCII or not), URL-encoded, Basic credential.
+
+    With ``client_id``, the base64 of ``client_id:value`` (RFC 7617, as httpx sends it on
+    the token request) and its URL-encoded form are included too.
+    """
+    if not value:
+        return ()
+    forms = [
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        quote(value),
+    ]
+    if client_id is not None:
+        basic = base64.b64encode(f"{client_id}:{value}".encode()).decode()
+        forms += [basic, quote(basic, safe="")]
+    return tuple(dict.fromkeys(form for form in forms if form))
+
+
+def all_forms(secrets: Iterable[str], *, min_length: int = 1) -> tuple[str, ...]:
+    """Every form of every secret at least ``min_length`` long, longest first (the order :func:`scrub` needs)."""
+    forms = {form for secret in secrets if secret and len(secret) >= min_length for form in secret_forms(secret)}
+    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+
+def scrub(text: str, secrets: Iterable[str], *, replacement: str = REDACTED, min_length: int = 1) -> str:
+    """``text`` with every form of every secret replaced by ``replacement``.
+
+    ``secrets`` are raw values; pass the Basic credential's forms (``secret_forms(secret,
+    client_id=...)``) among them where a client id is known.
+    """
+    return replace_forms(text, all_forms(secrets, min_length=min_length), replacement=replacement)
+
+
+def replace_forms(text: str, forms: Iterable[str], *, replacement: str = REDACTED) -> str:
+    """``text`` with each of ``forms`` (from :func:`all_forms`, computed once by a caller that masks often) replaced."""
+    for form in forms:
+        if form in text:
+            text = text.replace(form, replacement)
+    return text
+
+
+#: every secret this process has learned (see :func:`remember`): the raw values, and all their forms
+_raw: set[str] = set()
+_remembered: tuple[str, ...] = ()
+
+
+def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
+    """Note secrets as they are resolved, so that the command line's error path can mask them.
+
+    The error path (``error: …`` on stderr) is the last guard: it sees errors from every
+    layer and cannot know which values were secret. Whoever resolves a secret (the
+    settings for the OAuth client secret, the apply for ``${env:…}`` values) tells it
+    here; with ``client_id``, the Basic credential's forms are noted too.
+    """
+    global _remembered
+    raw = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH}
+    if client_id is not None:
+        # the Basic credential itself (its forms follow from it like any value's)
+        raw |= {form for v in raw for form in secret_forms(v, client_id=client_id)[-2:]}
+    if not raw <= _raw:
+        _raw.update(raw)
+        _remembered = all_forms(_raw)
+
+
+def scrub_remembered(text: str, *, replacement: str = REDACTED) -> str:
+    """``text`` with every form of every :func:`remember`-ed secret replaced."""
+    return replace_forms(text, _remembered, replacement=replacement)

@@ -1,0 +1,67 @@
+"""Checking a URL the user gives (the API base, the audit endpoint) before anything is sent to it.
+
+One check for every URL setting, so that each refuses the same things with the same
+one-line :class:`~reconciler.core.errors.ConfigError`: a URL that does not parse (port
+``99999`` or ``abc``, ``http://[::1``), no scheme or another than http(s), plain http off
+this machine, and credentials in the URL. ``https://user:pass@host`` is refused rather
+than cleaned: httpx would send the pair as Basic auth in place of the token, and every
+line naming the URL would print it; a message shows such a URL as ``https://***@host``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from reconciler.core.errors import ConfigError
+
+#: Plain http is only acceptable where nothing leaves the machine.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "sandbox.local"})
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
+_IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+
+
+def check_url(url: str, *, source: str, example: str, allow_query: bool = False) -> str:
+    """``url`` stripped, if it is an absolute https URL (or http on loopback) without credentials.
+
+    Every refusal is one :class:`~reconciler.core.errors.ConfigError` that shows the URL
+    with any ``user:password@`` blanked out. Shared with the audit forwarding URL.
+    """
+    text = url.strip()
+    shown = repr(hide_userinfo(text))
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:  # "Port out of range 0-65535", "Invalid IPv6 URL", a port that is not a number
+        raise ConfigError(f"{source} {shown} is not a valid URL: {exc}") from None
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            f"{source} {shown} carries credentials (user:password@): they would be printed, and sent as Basic "
+            "auth in place of the token; remove them (the OAuth client's id and secret have settings of their own)"
+        )
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{source} {shown} is not an absolute http(s) URL such as {example}")
+    if not _HOST.fullmatch(host) or port == 0:
+        raise ConfigError(f"{source} {shown} does not name a valid host and port")
+    if (parts.query and not allow_query) or parts.fragment:
+        what = "a fragment" if allow_query else "a query or fragment"
+        raise ConfigError(f"{source} {shown} must not carry {what}")
+    if any(not c.isprintable() or c.isspace() for c in text):
+        raise ConfigError(f"{source} {shown} contains spaces or control characters")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(
+            f"{source} {shown} uses plain http off this machine; credentials would travel unencrypted (use https)"
+        )
+    return text
+
+
+def hide_userinfo(url: str) -> str:
+    """``url`` with whatever precedes an ``@`` in its authority blanked out (for messages)."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine's names and addresses (127.0.0.0/8, ::1, localhost, the sandbox)."""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.") and _IPV4.fullmatch(host) is not None

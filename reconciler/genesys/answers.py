@@ -1,0 +1,121 @@
+"""Reading a server's answer as data, refusing what no honest Genesys Cloud answer looks like.
+
+Everything the client reads goes through here before anything else looks at it: a body
+that is not JSON, JSON nested absurdly deep (Python's decoder would overflow its stack,
+and every recursive walk after it too), an object where an object is due but a string,
+a number or ``null`` arrived. Each refusal is a :class:`~reconciler.core.errors.ServerError`
+naming the request and the field, never a traceback.
+
+The depth bound is a private pre-scan of the raw text (strings skipped, brackets
+counted), so the decoder never sees what it cannot handle. Genesys objects nest a dozen
+levels at most (a queue's ``mediaSettings.*.serviceLevel``); 64 leaves ample room.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from reconciler.core.errors import ServerError
+from reconciler.core.http import CORRELATION_HEADER
+
+#: the deepest nesting of arrays and objects an answer may have
+MAX_JSON_DEPTH = 64
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+class TooDeep(ValueError):
+    """The JSON text nests deeper than :data:`MAX_JSON_DEPTH`."""
+
+
+def correlation_id(response: httpx.Response) -> str | None:
+    """The platform's name for this exchange in its own logs (for errors and the audit trail)."""
+    value = response.headers.get(CORRELATION_HEADER)
+    return str(value) if value is not None else None
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (strings, and brackets inside them, skipped)."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads_bounded(text: str) -> Any:
+    """``json.loads`` of ``text``, refused (:class:`TooDeep`) past :data:`MAX_JSON_DEPTH`; ValueError if not JSON."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise TooDeep(f"the answer nests deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text)
+
+
+def parsed_json(response: httpx.Response) -> Any:
+    """The answer's JSON, or None if it has none (not JSON, not text, too deep): for error bodies."""
+    try:
+        return loads_bounded(response.text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The answer's JSON object; anything else is the server's fault (a proxy page, a cut body)."""
+    try:
+        data = loads_bounded(response.text)
+    except TooDeep as exc:
+        raise invalid(response, method, path, str(exc)) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid(response, method, path, "the answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise invalid(response, method, path, f"the answer is {describe(data)}, not a JSON object")
+    return data
+
+
+def check_identity(
+    obj: dict[str, Any], response: httpx.Response, method: str, path: str, *, where: str, named: bool = True
+) -> None:
+    """Refuse an object without a usable ``id`` (later written to ``{collection}/{id}``) or a string ``name``."""
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or not object_id.strip():
+        shown = "no id" if object_id is None else f"an id that is {describe(object_id)}"
+        shown = "an empty id" if isinstance(object_id, str) else shown
+        raise invalid(response, method, path, f"{where} has {shown}")
+    # The id is quoted into the path (Kind.item_path), but "." and ".." would still walk out of it.
+    if object_id.strip() in (".", "..") or not object_id.isprintable():
+        raise invalid(response, method, path, f"{where} has an id that cannot name one object ({object_id!r})")
+    name = obj.get("name")
+    if named and not isinstance(name, str):
+        shown = "no name" if name is None else f"a name that is {describe(name)}"
+        raise invalid(response, method, path, f"{where} ({object_id}) has {shown}")
+
+
+def invalid(response: httpx.Response, method: str, path: str, message: str) -> ServerError:
+    """The error for an answer that breaks the API's contract (code ``invalid.response``)."""
+    return ServerError(
+        response.status_code, "invalid.response", message,
+        method=method, path=path, correlation_id=correlation_id(response),
+    )  # fmt: skip
+
+
+def describe(value: Any) -> str:
+    """A JSON value's type in words, for messages (never the value: it may be anything)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
