@@ -18,6 +18,7 @@ from reconciler.core.live import LiveState
 from reconciler.genesys import ClientStats
 from reconciler.manifests.desired import env_names_in
 from reconciler.plan.model import Plan
+from reconciler.render.escape import live
 
 
 @dataclass(frozen=True)
@@ -76,4 +77,4 @@ def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:
 def ensure_success(result: ApplyResult) -> None:
     """Failed changes become one error listing each, with exit code 1."""
     if result.failed:
-        raise ApplyError(result.failure_lines())
+        raise ApplyError([live(line) for line in result.failure_lines()])

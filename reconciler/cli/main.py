@@ -23,7 +23,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            from reconciler.render.escape import message
+
+            # messages quote live names and server text: no line of them may start a workflow command
+            click.echo(f"error: {message(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
 
