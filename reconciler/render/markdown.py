@@ -241,6 +241,12 @@ def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hi
         f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, "
         f"{c['stale']} stale.\n\n"
     )
+    if result.interrupted:
+        head += f":stop_sign: **Interrupted by {md_text(result.interrupted)}**: no further write was started.\n\n"
+    if result.unrecorded:
+        head += "Written without an outcome record (the next run settles them): " + ", ".join(
+            md_code(w) for w in result.unrecorded
+        ) + "\n\n"
     if result.hooks_called:
         head += "Hooks called: " + ", ".join(escape(h) for h in result.hooks_called) + "\n\n"
     blocks = []

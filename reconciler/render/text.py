@@ -78,6 +78,21 @@ def _indent_lines(text: str) -> list[str]:
     return [f"- {first}", *(f"  {line}" for line in rest)]
 
 
+def _partial(result: ApplyResult, paint: _Painter) -> list[str]:
+    """What an interrupted apply, or one whose audit trail failed, leaves to know."""
+    lines: list[str] = []
+    if result.interrupted:
+        applied = sum(1 for c in result.changes if c.outcome == Outcome.SUCCESS)
+        not_started = sum(1 for c in result.changes if (c.error or "").startswith("not started"))
+        lines += ["", paint(f"Interrupted by {live(result.interrupted)}: {applied} applied, "
+                            f"{not_started} not started; hooks and publish jobs are left to the next run.", "red")]
+    if result.unrecorded:
+        lines += ["", paint("Written, but without an outcome record in the audit trail (the next run settles them):",
+                            "red")]
+        lines += [f"  - {live(write)}" for write in result.unrecorded]
+    return lines
+
+
 def safe_outcome(change: ChangeOutcome) -> ChangeOutcome:
     """The outcome with its live parts (name, error) escaped, for a one-line report."""
     update = {"name": live(change.name), "error": None if change.error is None else live(change.error)}
@@ -144,6 +159,7 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
         lines.append("")
         lines.append("Hooks called:")
         lines.extend(f"  - {live(hook)}" for hook in result.hooks_called)
+    lines += _partial(result, paint)
     c = result.counts
     lines.append("")
     lines.append(

@@ -120,7 +120,7 @@ class Store:
                 with open(self.path, "rb") as handle:
                     head = handle.read(len(SQLITE_MAGIC))
                 if head and head != SQLITE_MAGIC:
-                    raise ConfigError(f"sandbox database {self.path} is not an SQLite database (it lacks the SQLite header)")
+                    raise ConfigError(f"sandbox database {self.path} is not an SQLite database (no SQLite header)")
             anchor = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
