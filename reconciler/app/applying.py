@@ -70,33 +70,54 @@ async def apply(
     """
     env = os.environ if env is None else env
     stop = stop or Stop()
-    run_id = str(uuid.uuid4())
-    in_plan = {change.kind for change in plan.changes}
+    failure: Exception | None = None
     async with anyio.create_task_group() as signals:
         if on_signals:
             signals.start_soon(stop.listen)
-        async with client_for(options) as client:
-            if live is None:
-                live = await read_live(client, detail=no_detail, required=in_plan)
-            with AuditTrail.open(
-                audit_log, target=options.target.identity, forward_url=audit_url,
-                secret_values=plan_env_values(plan, env),
-            ) as trail:
-                backlog = read_backlog(trail.log.path)
-                trail.run_started(run_id, dict(plan.summary))
-                settled = settle(trail, backlog, live)
-                result = await apply_plan(
-                    plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
-                    stop=stop, due_hooks=due_hooks(backlog),
-                )
-                audit_problem = None
-                try:
-                    status = stop.exit_code if result.interrupted else int(bool(result.failed))
-                    trail.run_finished(dict(result.counts), status)
-                except AuditError as exc:
-                    audit_problem = str(exc)
-                delivery = trail.delivery_summary()
-        signals.cancel_scope.cancel()
+        try:
+            run = await _apply(plan, options, env, audit_log, audit_url, concurrency, progress, live, stop)
+        except Exception as exc:  # re-raised below, as itself rather than inside an exception group
+            failure = exc
+        finally:
+            signals.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return run
+
+
+async def _apply(
+    plan: Plan,
+    options: RunOptions,
+    env: Mapping[str, str],
+    audit_log: str | Path | None,
+    audit_url: str | None,
+    concurrency: int,
+    progress: Callable[[ChangeOutcome], None] | None,
+    live: LiveState | None,
+    stop: Stop,
+) -> ApplyRun:
+    run_id = str(uuid.uuid4())
+    in_plan = {change.kind for change in plan.changes}
+    async with client_for(options) as client:
+        if live is None:
+            live = await read_live(client, detail=no_detail, required=in_plan)
+        with AuditTrail.open(
+            audit_log, target=options.target.identity, forward_url=audit_url, secret_values=plan_env_values(plan, env)
+        ) as trail:
+            backlog = read_backlog(trail.log.path)
+            trail.run_started(run_id, dict(plan.summary))
+            settled = settle(trail, backlog, live)
+            result = await apply_plan(
+                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
+                stop=stop, due_hooks=due_hooks(backlog),
+            )
+            audit_problem = None
+            try:
+                status = stop.exit_code if result.interrupted else int(bool(result.failed))
+                trail.run_finished(dict(result.counts), status)
+            except AuditError as exc:
+                audit_problem = str(exc)
+            delivery = trail.delivery_summary()
     return ApplyRun(result=result, stats=client.stats, delivery=delivery, settled=settled,
                     audit_problem=audit_problem, exit_code=stop.exit_code if result.interrupted else None)
 
