@@ -78,8 +78,8 @@ async def apply_plan(
         return await _evaluate(step, writer, objects, env)
 
     outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
-    ordered = [outcomes[s.key] for s in steps.objects]
     if stop is not None and stop.stopping:
+        ordered = [outcomes[s.key] for s in steps.objects]
         result = ApplyResult.from_outcomes(ordered, target=plan.target_description, interrupted=stop.why)
         return result.model_copy(update={"unrecorded": tuple(writer.unrecorded)})
     # hooks follow what was written, even if its publish job fails below
@@ -88,6 +88,7 @@ async def apply_plan(
     owed = {hook.hook.path for hook in due_hooks}
     lines += [await run_hook(step, written, writer) for step in steps.hooks if step.hook.path not in owed]
     lines += [await run_hook(step, set(step.kinds), writer) for step in due_hooks]
+    ordered = [outcomes[s.key] for s in steps.objects]  # after publishing, which may rewrite outcomes
     return ApplyResult.from_outcomes(
         ordered, hooks=[line for line in lines if line is not None], target=plan.target_description
     ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
