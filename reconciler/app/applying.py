@@ -8,17 +8,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
+
 from reconciler.app.connect import RunOptions, client_for
 from reconciler.app.live import no_detail, read_live
+from reconciler.app.settling import due_hooks, settle
 from reconciler.apply.executor import apply_plan
+from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ApplyResult, ChangeOutcome
-from reconciler.audit import AuditTrail
-from reconciler.core.errors import ApplyError
+from reconciler.audit import DEFAULT_AUDIT_LOG, AuditTrail
+from reconciler.audit.backlog import read_backlog
+from reconciler.core.errors import ApplyError, AuditError
 from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats
 from reconciler.manifests.desired import env_names_in
 from reconciler.plan.model import Plan
+from reconciler.render.escape import live
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,12 @@ class ApplyRun:
     stats: ClientStats = field(repr=False)
     #: one line on how audit records reached ``--audit-url``; ``None`` when none was given
     delivery: str | None = None
+    #: how many open intents of earlier runs this run settled
+    settled: int = 0
+    #: why the audit trail could not be finished (e.g. the disk is full), if it could not
+    audit_problem: str | None = None
+    #: 130 / 143 when a signal stopped the apply
+    exit_code: int | None = None
 
 
 async def apply(
@@ -41,6 +53,8 @@ async def apply(
     concurrency: int = 8,
     progress: Callable[[ChangeOutcome], None] | None = None,
     live: LiveState | None = None,
+    stop: Stop | None = None,
+    on_signals: bool = False,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -49,8 +63,40 @@ async def apply(
     Either way each PUT carries the planned version, so the server refuses what moved.
     Failures are in the result; :func:`ensure_success` turns them into an error *after*
     everything that could be done was done.
+
+    First, what earlier runs left unfinished is read from the audit log: open intents
+    are settled against live state, and hooks they owed are called by this run. With
+    ``on_signals`` (the CLI, main thread), SIGINT and SIGTERM request ``stop``: no
+    further write starts, writes in flight get a bounded grace, ``run.end`` is recorded.
     """
     env = os.environ if env is None else env
+    stop = stop or Stop()
+    failure: Exception | None = None
+    async with anyio.create_task_group() as signals:
+        if on_signals:
+            signals.start_soon(stop.listen)
+        try:
+            run = await _apply(plan, options, env, audit_log, audit_url, concurrency, progress, live, stop)
+        except Exception as exc:  # re-raised below, as itself rather than inside an exception group
+            failure = exc
+        finally:
+            signals.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return run
+
+
+async def _apply(
+    plan: Plan,
+    options: RunOptions,
+    env: Mapping[str, str],
+    audit_log: str | Path | None,
+    audit_url: str | None,
+    concurrency: int,
+    progress: Callable[[ChangeOutcome], None] | None,
+    live: LiveState | None,
+    stop: Stop,
+) -> ApplyRun:
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
     hidden = plan_env_values(plan, env)
@@ -62,13 +108,28 @@ async def apply(
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
+            backlog = read_backlog(trail.log.path)
             trail.run_started(run_id, dict(plan.summary))
+            settled = settle(trail, backlog, live)
             result = await apply_plan(
-                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
+                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
+                stop=stop, due_hooks=due_hooks(backlog),
             )
-            trail.run_finished(dict(result.counts), 1 if result.failed else 0)
+            audit_problem = None
+            try:
+                status = stop.exit_code if result.interrupted else int(bool(result.failed))
+                trail.run_finished(dict(result.counts), status)
+            except AuditError as exc:
+                audit_problem = str(exc)
             delivery = trail.delivery_summary()
-    return ApplyRun(result=result, stats=client.stats, delivery=delivery)
+    return ApplyRun(result=result, stats=client.stats, delivery=delivery, settled=settled,
+                    audit_problem=audit_problem, exit_code=stop.exit_code if result.interrupted else None)
+
+
+def pending_business(audit_log: str | Path | None) -> bool:
+    """Whether an earlier run left something to settle or a hook owed (cheap: reads the log only)."""
+    backlog = read_backlog(Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG)
+    return bool(backlog.open_intents or due_hooks(backlog))
 
 
 def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:
@@ -80,4 +141,4 @@ def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:
 def ensure_success(result: ApplyResult) -> None:
     """Failed changes become one error listing each, with exit code 1."""
     if result.failed:
-        raise ApplyError(result.failure_lines())
+        raise ApplyError([live(line) for line in result.failure_lines()])

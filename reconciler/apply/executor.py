@@ -26,14 +26,23 @@ from typing import Any
 
 from reconciler.apply.bodies import request_body
 from reconciler.apply.hooks import run_hook
+from reconciler.apply.interrupt import Stop
 from reconciler.apply.publishing import run_publish
 from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.apply.scheduler import Progress, run_steps
 from reconciler.apply.stale import refused_as_stale, stale_reason
-from reconciler.apply.steps import DeleteStep, ObjectStep, PublishFlagStep, ReplaceStep, UpdateStep, build_steps
+from reconciler.apply.steps import (
+    DeleteStep,
+    HookStep,
+    ObjectStep,
+    PublishFlagStep,
+    ReplaceStep,
+    UpdateStep,
+    build_steps,
+)
 from reconciler.apply.trail import NullTrail, Trail
 from reconciler.apply.writer import Answer, AuditedWriter, Client, WriteRefused
-from reconciler.core.errors import ReconcilerError
+from reconciler.core.errors import AuditError, ReconcilerError
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.plan.model import Action, Plan
@@ -52,8 +61,15 @@ async def apply_plan(
     concurrency: int = 8,
     progress: Progress | None = None,
     kinds: Mapping[str, Kind] = REGISTRY,
+    stop: Stop | None = None,
+    due_hooks: Sequence[HookStep] = (),
 ) -> ApplyResult:
-    """Apply ``plan``; ``live`` is a fresh listing used for the stale check and references."""
+    """Apply ``plan``; ``live`` is a fresh listing used for the stale check and references.
+
+    ``due_hooks`` are hooks an earlier, unfinished run owed (its writes landed, its hook
+    call did not): they are called whatever this run writes. After a ``stop`` no publish
+    job or hook is started; the audit trail keeps them due for the next run.
+    """
     steps = build_steps(plan, kinds)
     writer = AuditedWriter(client, trail or NullTrail())
     objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
@@ -61,15 +77,21 @@ async def apply_plan(
     async def evaluate(step: ObjectStep) -> ChangeOutcome:
         return await _evaluate(step, writer, objects, env)
 
-    outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress)
+    outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
+    if stop is not None and stop.stopping:
+        ordered = [outcomes[s.key] for s in steps.objects]
+        result = ApplyResult.from_outcomes(ordered, target=plan.target_description, interrupted=stop.why)
+        return result.model_copy(update={"unrecorded": tuple(writer.unrecorded)})
     # hooks follow what was written, even if its publish job fails below
     written = {s.kind.name for s in steps.objects if outcomes[s.key].outcome == Outcome.SUCCESS}
     lines = [await run_publish(step, outcomes, writer) for step in steps.publishes]
-    lines += [await run_hook(step, written, writer) for step in steps.hooks]
-    ordered = [outcomes[s.key] for s in steps.objects]
+    owed = {hook.hook.path for hook in due_hooks}
+    lines += [await run_hook(step, written, writer) for step in steps.hooks if step.hook.path not in owed]
+    lines += [await run_hook(step, set(step.kinds), writer) for step in due_hooks]
+    ordered = [outcomes[s.key] for s in steps.objects]  # after publishing, which may rewrite outcomes
     return ApplyResult.from_outcomes(
         ordered, hooks=[line for line in lines if line is not None], target=plan.target_description
-    )
+    ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
 
 
 async def _evaluate(step: ObjectStep, writer: AuditedWriter, live: Live, env: Mapping[str, str]) -> ChangeOutcome:
@@ -90,8 +112,15 @@ async def _evaluate(step: ObjectStep, writer: AuditedWriter, live: Live, env: Ma
     object_id = change.object_id or (current or {}).get("id")
     if isinstance(step, PublishFlagStep):
         return ChangeOutcome.of(change, Outcome.SUCCESS, object_id=object_id)
+    unrecorded = len(writer.unrecorded)
     try:
         answer = await _write(step, writer, live, object_id, body)
+    except AuditError as exc:  # the trail cannot be written (disk full): no write goes unaudited
+        if len(writer.unrecorded) > unrecorded:
+            error = f"sent and answered, but its outcome could not be recorded ({exc}); the next run settles it"
+        else:
+            error = f"not sent: {exc}"
+        return ChangeOutcome.of(change, Outcome.FAILED, error=error)
     except WriteRefused as refused:
         stale_why = refused_as_stale(change.action, refused.action, refused.error)
         if stale_why is not None:

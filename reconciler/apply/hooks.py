@@ -10,7 +10,7 @@ from collections.abc import Set
 
 from reconciler.apply.steps import HookStep
 from reconciler.apply.writer import Answer, AuditedWriter, Request, nothing_stored
-from reconciler.core.errors import ApiError
+from reconciler.core.errors import ApiError, AuditError
 
 
 async def run_hook(step: HookStep, written_kinds: Set[str], writer: AuditedWriter) -> str | None:
@@ -27,6 +27,8 @@ async def run_hook(step: HookStep, written_kinds: Set[str], writer: AuditedWrite
         await writer.send(request, call, nothing_stored)
     except ApiError as exc:
         return f"{hook.description}: failed: {exc}"
+    except AuditError as exc:  # not audited, so not called; the next run still owes it
+        return f"{hook.description}: not called: {exc}"
     return hook.description
 
 

@@ -93,6 +93,11 @@ class ApplyResult(BaseModel):
     changes: tuple[ChangeOutcome, ...] = ()
     #: each post-write hook called, e.g. "refresh the TTS cache" (or "...: failed: ...")
     hooks_called: tuple[str, ...] = ()
+    #: why the apply stopped part-way ("SIGINT", "SIGTERM"); ``None`` when it ran to the end
+    interrupted: str | None = None
+    #: writes that were sent and answered but whose outcome record could not be written
+    #: (e.g. the disk is full): the next run settles them from live state
+    unrecorded: tuple[str, ...] = ()
 
     @classmethod
     def from_outcomes(
@@ -102,8 +107,15 @@ class ApplyResult(BaseModel):
         hooks: Iterable[str] = (),
         target: str = "",
         finished_at: datetime | None = None,
+        interrupted: str | None = None,
     ) -> ApplyResult:
-        return cls(changes=tuple(outcomes), hooks_called=tuple(hooks), target=target, finished_at=finished_at)
+        return cls(
+            changes=tuple(outcomes),
+            hooks_called=tuple(hooks),
+            target=target,
+            finished_at=finished_at,
+            interrupted=interrupted,
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
+from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ChangeOutcome, Outcome
 from reconciler.apply.steps import ObjectStep
 from reconciler.core.keys import ObjectKey
@@ -27,11 +28,18 @@ async def run_steps(
     *,
     concurrency: int = 8,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> dict[ObjectKey, ChangeOutcome]:
-    """Evaluate every step once its waits are over; each step's outcome by key."""
+    """Evaluate every step once its waits are over; each step's outcome by key.
+
+    With ``stop`` requested, no further step starts (each is *skipped*, "not started");
+    steps in flight get the stop's grace, then are cancelled and reported as failed with
+    an unknown outcome (their intents stay open for the next run to settle).
+    """
     done = {step.key: anyio.Event() for step in steps}
     outcomes: dict[ObjectKey, ChangeOutcome] = {}
     gate = anyio.Semaphore(max(1, concurrency))
+    in_flight: set[ObjectKey] = set()
 
     async def blocked(step: ObjectStep) -> ChangeOutcome | None:
         """Wait for what ``step`` waits for; an outcome here means it must not run."""
@@ -50,7 +58,12 @@ async def run_steps(
             outcome = await blocked(step)
             if outcome is None:
                 async with gate:
-                    outcome = await evaluate(step)
+                    if stop is not None and stop.stopping:
+                        outcome = ChangeOutcome.of(step.change, Outcome.SKIPPED, error=f"not started: {stop.why}")
+                    else:
+                        in_flight.add(step.key)
+                        outcome = await evaluate(step)
+                        in_flight.discard(step.key)
         except Exception as exc:  # pragma: no cover - a bug; keep the run's other outcomes
             outcome = ChangeOutcome.of(step.change, Outcome.FAILED, error=f"internal error: {exc!r}")
         outcomes[step.key] = outcome
@@ -58,9 +71,23 @@ async def run_steps(
         if progress is not None:
             progress(outcome)
 
-    async with anyio.create_task_group() as group:
-        for step in steps:
-            group.start_soon(run_one, step)
+    steps_scope = anyio.CancelScope()
+    async with anyio.create_task_group() as watch:
+        if stop is not None:
+            watch.start_soon(stop.wait_then_cancel, steps_scope)
+        with steps_scope:
+            async with anyio.create_task_group() as group:
+                for step in steps:
+                    group.start_soon(run_one, step)
+        watch.cancel_scope.cancel()
+    for step in steps:  # only after a stop whose grace ran out
+        if step.key not in outcomes:
+            why = stop.why if stop is not None else "cancelled"
+            if step.key in in_flight:
+                error = f"in flight when stopped ({why}): outcome unknown, the next run settles it"
+                outcomes[step.key] = ChangeOutcome.of(step.change, Outcome.FAILED, error=error)
+            else:
+                outcomes[step.key] = ChangeOutcome.of(step.change, Outcome.SKIPPED, error=f"not started: {why}")
     return outcomes
 
 

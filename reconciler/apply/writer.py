@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from reconciler.apply.bodies import audited_changes, request_line
 from reconciler.apply.trail import Trail
-from reconciler.core.errors import ApiError
+from reconciler.core.errors import ApiError, AuditError
 from reconciler.kinds import Kind, PostWriteHook, Publish
 from reconciler.plan.model import Action, ResourceChange
 
@@ -98,6 +98,17 @@ class AuditedWriter:
     def __init__(self, client: Client, trail: Trail) -> None:
         self.client = client
         self.trail = trail
+        #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
+        self.unrecorded: list[str] = []
+
+    def _record_outcome(self, request: Request, **fields: Any) -> None:
+        """The outcome record; a write that happened is not undone because its record failed."""
+        try:
+            self.trail.outcome(**fields)
+        except AuditError:
+            what = f"{request.kind}/{request.name}" if request.kind else request.action
+            self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")
+            raise
 
     async def send(
         self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
@@ -116,7 +127,8 @@ class AuditedWriter:
         try:
             answer = await call()
         except ApiError as exc:
-            self.trail.outcome(
+            self._record_outcome(
+                request,
                 intent_seq=seq,
                 outcome="failure",
                 status=exc.status,
@@ -128,7 +140,8 @@ class AuditedWriter:
             )
             raise
         settled = settle(answer)
-        self.trail.outcome(
+        self._record_outcome(
+            request,
             intent_seq=seq,
             outcome="success" if settled.error is None else "failure",
             status=answer.status,

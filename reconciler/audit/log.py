@@ -196,7 +196,7 @@ class AuditLog:
             record = json.loads(line.decode("utf-8"))
             seq, digest = record["seq"], record["hash"]
             valid = isinstance(seq, int) and isinstance(digest, str) and record_hash(record) == digest
-        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             valid = False
         if not valid:
             raise AuditError(

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from reconciler.audit.records import RECORD_TYPES
 from reconciler.core.errors import AuditError
+
+#: no record comes near this; a longer line is not one (and is not read whole into memory)
+MAX_LINE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,10 @@ def iter_raw_lines(path: str | Path, *, start_offset: int = 0, start_line: int =
     with open_log(path) as handle:
         handle.seek(start_offset)
         offset, number = start_offset, start_line
-        for chunk in handle:
+        while chunk := handle.readline(MAX_LINE_BYTES + 1):
             complete = chunk.endswith(b"\n")
+            if not complete and len(chunk) > MAX_LINE_BYTES:
+                raise AuditError(f"{path}: line {number} is longer than {MAX_LINE_BYTES} bytes: not an audit record")
             data = chunk[:-1] if complete else chunk
             yield RawLine(number, offset, data, complete)
             offset += len(chunk)
@@ -60,14 +66,39 @@ def parse_line(line: RawLine) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(line.data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: a line nested deeper than the parser's stack is no record either
         return None
     return value if isinstance(value, dict) else None
 
 
+def is_record(value: dict[str, Any] | None) -> bool:
+    """Whether a parsed line looks like an audit record at all (a type we write and a ``seq``)."""
+    return value is not None and value.get("type") in RECORD_TYPES and isinstance(value.get("seq"), int)
+
+
 def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Records in file order, skipping what is not one (use :mod:`.verify` to judge the log)."""
+    """Records in file order, skipping what is not one (use :mod:`.verify` to judge the log).
+
+    A file in which no line is a record is not an audit log (random bytes, some other
+    JSON, an empty file): that is an :class:`AuditError`, not an empty selection.
+    """
+    seen = False
     for line in iter_raw_lines(path):
         record = parse_line(line)
-        if record is not None:
+        if is_record(record):
+            seen = True
+            assert record is not None
             yield record
+    if not seen:
+        raise not_a_log(path)
+
+
+def not_a_log(path: str | Path) -> AuditError:
+    """The error for a file with no audit record in it."""
+    try:
+        empty = Path(path).stat().st_size == 0
+    except OSError:
+        empty = False
+    why = "it is empty" if empty else "no line of it is an audit record"
+    return AuditError(f"{path} is not an audit log: {why}")

@@ -19,6 +19,9 @@ Every field a caller passes goes through :class:`~.redact.Redactor` first.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
+from reconciler.audit.backlog import OpenIntent, run_lock_path
 from reconciler.audit.forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy, check_forward_url
 from reconciler.audit.log import AuditLog
 from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
@@ -69,6 +73,7 @@ class AuditTrail:
         self._intents: dict[int, _Intent] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._run_lock: int | None = None
 
     @classmethod
     def open(
@@ -108,9 +113,38 @@ class AuditTrail:
 
     # ---- records -------------------------------------------------------------------------
     def run_started(self, run_id: str, summary: Mapping[str, int]) -> None:
-        """The first record of an apply: what it is about to do."""
+        """The first record of an apply: what it is about to do; the run lock is held from here."""
         self.run_id = str(run_id)
+        self._hold_run_lock()
         self._append(RUN_START, summary=dict(summary), tool_version=__version__)
+
+    def settle(self, intent: OpenIntent, *, outcome: str, note: str, object_id: str | None = None,
+               version: int | None = None) -> None:
+        """Record what became of an earlier run's unanswered write, as this run found it live.
+
+        An ordinary outcome record for that intent (so ``audit verify`` no longer counts
+        it open), with ``settled`` saying how it was judged and by which run.
+        """
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        self._append(
+            OUTCOME,
+            intent_seq=intent.seq,
+            intent_id=intent.id,
+            kind=intent.kind,
+            name=intent.name,
+            action=intent.action,
+            method=intent.method,
+            path=intent.path,
+            outcome=outcome,
+            status=None,
+            correlation_id=None,
+            latency_ms=None,
+            object_id=object_id,
+            version=version,
+            error=None if outcome == "success" else {"code": "settled", "message": note},
+            settled=f"{note} (settled by run {self.run_id})",
+        )
 
     def intent(
         self,
@@ -183,6 +217,7 @@ class AuditTrail:
     def run_finished(self, counts: Mapping[str, int], exit_status: int) -> None:
         """The last record of an apply; then forwarding gets its final, bounded pass."""
         self._append(RUN_END, counts=dict(counts), exit_status=int(exit_status))
+        self._release_run_lock()
         self._finish_forwarding()
 
     @property
@@ -221,6 +256,7 @@ class AuditTrail:
             return
         self._closed = True
         try:
+            self._release_run_lock()
             self._finish_forwarding()
         finally:
             self.log.close()
@@ -232,6 +268,23 @@ class AuditTrail:
         self.close()
 
     # ---- internals -----------------------------------------------------------------------------
+    def _hold_run_lock(self) -> None:
+        """Tell later runs this one is alive (:func:`.backlog.run_is_alive`); best effort."""
+        try:
+            fd = os.open(run_lock_path(self.log.path, self.run_id), os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            return
+        self._run_lock = fd
+
+    def _release_run_lock(self) -> None:
+        fd, self._run_lock = self._run_lock, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(run_lock_path(self.log.path, self.run_id))
+        os.close(fd)
+
     def _append(self, record_type: str, **fields: Any) -> dict[str, Any]:
         safe = {name: self._redactor.value(value) for name, value in fields.items()}
         record = self.log.append(

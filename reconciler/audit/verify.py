@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.audit.reader import RawLine, iter_raw_lines
+from reconciler.audit.reader import RawLine, is_record, iter_raw_lines, not_a_log
 from reconciler.audit.records import (
     FORMAT_VERSION,
     GENESIS_HASH,
@@ -89,6 +89,8 @@ def _decode(path: Path, line: RawLine) -> dict[str, Any]:
         raise AuditChainError(path, line.number, None, "not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise AuditChainError(path, line.number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise AuditChainError(path, line.number, None, "JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise AuditChainError(path, line.number, None, "not a JSON object")
     return value
@@ -98,9 +100,11 @@ def _is_torn(line: RawLine) -> bool:
     """A final fragment that a killed writer could have left: no newline, no whole JSON value."""
     # A cut can split a UTF-8 sequence, hence "replace"; but a whole JSON object followed
     # by anything (even an invalid byte) is an edited record, not a torn one.
+    if not line.data.startswith(b'{"'):
+        return False  # every record starts so (canonical JSON): this fragment is not one of ours
     try:
         json.JSONDecoder().raw_decode(line.data.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     return False
 
@@ -117,8 +121,17 @@ def verify_log(path: str | Path) -> VerifyReport:
             if _is_torn(line):
                 report.torn_tail_bytes = len(line.data)
                 break
+            if not report.records and not line.data.startswith(b'{"'):
+                raise not_a_log(path)
             raise AuditChainError(path, line.number, None, "record is not followed by a newline (edited?)")
-        record = _decode(path, line)
+        try:
+            record = _decode(path, line)
+        except AuditChainError as exc:
+            if not report.records:  # the very first line is no JSON object: some other file
+                raise AuditChainError(path, line.number, None, f"not an audit log ({exc.reason})") from None
+            raise
+        if not report.records and not is_record(record):
+            raise AuditChainError(path, line.number, None, "not an audit log (the first line is no audit record)")
         seq = record.get("seq") if isinstance(record.get("seq"), int) else None
 
         def bad(reason: str, seq: int | None = seq, number: int = line.number) -> AuditChainError:
@@ -160,6 +173,9 @@ def verify_log(path: str | Path) -> VerifyReport:
         report.records += 1
         report.last_seq = record["seq"]
         report.last_hash = record["hash"]
+    if report.records == 0 and not report.torn_tail_bytes:
+        # nothing here was ever a record: random bytes, other JSON, an empty file
+        raise not_a_log(path)
     report.runs = len(runs)
     report.open_intents = sorted(pending)
     report.unfinished_runs = [run for run, ended in runs.items() if not ended]

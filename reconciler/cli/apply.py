@@ -46,7 +46,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
 
     from reconciler.app import apply as apply_saved
     from reconciler.app import ensure_success, plan_paths
-    from reconciler.core.errors import ApprovalRequiredError, PlanError
+    from reconciler.app.applying import pending_business
+    from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
     from reconciler.plan.planfile import is_plan_file, load_plan
     from reconciler.render import render_apply, render_plan
 
@@ -71,7 +72,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         click.echo(render_plan(the_plan, "text", color=color()))
     if not the_plan.applyable:
         raise PlanError("the plan is not applyable: " + "; ".join(the_plan.errors))
-    if not the_plan.has_changes:
+    if not the_plan.has_changes and not pending_business(audit_log):
         if fmt != "text":
             click.echo(render_plan(the_plan, fmt))
         return
@@ -83,7 +84,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     progress = ApplyProgress(len(the_plan.pending()))
     applied = anyio.run(
         partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
-                concurrency=concurrency, progress=progress,
+                concurrency=concurrency, progress=progress, on_signals=True,
                 # planned a moment ago with no prompt in between: that listing is current
                 live=live if auto_approve else None)
     )
@@ -92,4 +93,11 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     if applied.delivery:
         click.echo(applied.delivery, err=True)
     verbose_stats(applied.stats, verbose)
+    if applied.settled:
+        click.echo(f"audit: settled {applied.settled} write(s) an earlier run left without an outcome", err=True)
+    if applied.audit_problem:
+        raise AuditError(f"the audit trail could not be finished: {applied.audit_problem}")
+    if applied.exit_code is not None:
+        click.echo(f"apply stopped by {applied.result.interrupted}: no further write was started", err=True)
+        sys.exit(applied.exit_code)
     ensure_success(applied.result)

@@ -49,8 +49,11 @@ class _Group(click.Group):
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
             _usage_error(exc)
         except ReconcilerError as exc:
-            # The last guard: no secret this process resolved is printed, in any form a server echoes.
-            click.echo(f"error: {scrub_remembered(str(exc))}", err=True)
+            from reconciler.render.escape import message
+
+            # The last guard: no secret this process resolved is printed, in any form a server echoes,
+            # and messages quoting live names and server text cannot start a workflow command.
+            click.echo(f"error: {message(scrub_remembered(str(exc)))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)

@@ -13,7 +13,6 @@ Nothing secret can appear: values are masked by the planner before they get here
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,12 +20,12 @@ from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
+from reconciler.render.escape import md_code, md_code_block, md_text
 from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
 
 #: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
 MAX_CHARS = 65_000
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 #: errors and warnings shown in the head; the rest are counted (the head is never cut)
 MAX_MESSAGES = 20
 
@@ -36,23 +35,11 @@ MAX_MESSAGES = 20
 
 def escape(text: str) -> str:
     """Text shown literally in Markdown (reasons, messages), on one line."""
-    text = text.replace("&", "&amp;")
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "<br>")
+    return md_text(text, keep_breaks=True)
 
 
-def code(text: str) -> str:
-    """Inline code that survives backticks in ``text``."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def code_block(lines: Sequence[str], lang: str = "") -> str:
-    body = "\n".join(lines)
-    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{body}\n{fence}\n"
+code = md_code
+code_block = md_code_block
 
 
 def details(summary_html: str, *, open_: bool = False) -> tuple[str, str]:
@@ -254,15 +241,21 @@ def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hi
         f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, "
         f"{c['stale']} stale.\n\n"
     )
+    if result.interrupted:
+        head += f":stop_sign: **Interrupted by {md_text(result.interrupted)}**: no further write was started.\n\n"
+    if result.unrecorded:
+        head += "Written without an outcome record (the next run settles them): " + ", ".join(
+            md_code(w) for w in result.unrecorded
+        ) + "\n\n"
     if result.hooks_called:
         head += "Hooks called: " + ", ".join(escape(h) for h in result.hooks_called) + "\n\n"
     blocks = []
     for ch in result.changes:
-        detail = escape(ch.error) if ch.error else (f"version {ch.version}" if ch.version is not None else "")
+        detail = md_text(ch.error) if ch.error else (f"version {ch.version}" if ch.version is not None else "")
         cells = [
             f"{_OUTCOME_ICON[ch.outcome]} {ch.outcome.value}",
             f"{ch.action.symbol} {ch.action.verb}",
-            code(ch.address),
+            code(ch.address, in_table=True),
             detail,
         ]
         blocks.append(Block("| " + " | ".join(cells) + " |\n"))

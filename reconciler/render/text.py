@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, Outcome
+from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, ChangeOutcome, Outcome
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
+from reconciler.render.escape import live, message
 from reconciler.render.values import plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
@@ -46,22 +47,22 @@ def field_line(change: FieldChange, paint: _Painter) -> str:
         sign, text = "~", f"{change.path}: {show(change.before)} -> {show(change.after)}"
     if change.note:
         text += f"  # {change.note}"
-    return paint(f"{sign} ", _SIGN_COLOR[sign]) + text
+    return paint(f"{sign} ", _SIGN_COLOR[sign]) + live(text)
 
 
 def _headline(head: str, reason: str | None, source: str | None, paint: _Painter) -> str:
     """``<head>  (reason)  [file:line]``."""
-    text = head + (f"  ({reason})" if reason else "")
-    return text + (paint(f"  [{source}]", "dim") if source else "")
+    text = head + (f"  ({live(reason)})" if reason else "")
+    return text + (paint(f"  [{live(source)}]", "dim") if source else "")
 
 
 def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
     styles = (_ACTION_COLOR[change.action], "bold") if change.action != Action.NOOP else (_ACTION_COLOR[change.action],)
-    head = paint(f"{change.action.symbol} {change.action.verb} {change.address}", *styles)
+    head = paint(f"{change.action.symbol} {change.action.verb} {live(change.address)}", *styles)
     lines = [_headline(head, change.reason, change.source, paint)]
     lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
     if change.depends_on:
-        lines.append(INDENT + paint(f"after: {', '.join(map(str, change.depends_on))}", "dim"))
+        lines.append(INDENT + paint(f"after: {', '.join(live(d) for d in change.depends_on)}", "dim"))
     return lines
 
 
@@ -73,13 +74,34 @@ def _messages(title: str, items: Iterable[str], style: str, paint: _Painter) -> 
 
 
 def _indent_lines(text: str) -> list[str]:
-    first, *rest = text.splitlines() or [""]
+    first, *rest = message(text).split("\n")
     return [f"- {first}", *(f"  {line}" for line in rest)]
+
+
+def _partial(result: ApplyResult, paint: _Painter) -> list[str]:
+    """What an interrupted apply, or one whose audit trail failed, leaves to know."""
+    lines: list[str] = []
+    if result.interrupted:
+        applied = sum(1 for c in result.changes if c.outcome == Outcome.SUCCESS)
+        not_started = sum(1 for c in result.changes if (c.error or "").startswith("not started"))
+        lines += ["", paint(f"Interrupted by {live(result.interrupted)}: {applied} applied, "
+                            f"{not_started} not started; hooks and publish jobs are left to the next run.", "red")]
+    if result.unrecorded:
+        lines += ["", paint("Written, but without an outcome record in the audit trail (the next run settles them):",
+                            "red")]
+        lines += [f"  - {live(write)}" for write in result.unrecorded]
+    return lines
+
+
+def safe_outcome(change: ChangeOutcome) -> ChangeOutcome:
+    """The outcome with its live parts (name, error) escaped, for a one-line report."""
+    update = {"name": live(change.name), "error": None if change.error is None else live(change.error)}
+    return change.model_copy(update=update)
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Plan for {plan.target_description}", "bold")]
+    lines = [paint(f"Plan for {live(plan.target_description)}", "bold")]
     pending = plan.pending()
     if pending:
         lines.append("")
@@ -88,7 +110,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     if plan.unmanaged:
         lines.append("")
         lines.append(paint(f"Unmanaged (live, not declared, left alone): {len(plan.unmanaged)}", "bold"))
-        lines.extend(f"  ? {address}" for address in plan.unmanaged)
+        lines.extend(f"  ? {live(address)}" for address in plan.unmanaged)
     lines += _messages("Warnings:", plan.warnings, "yellow", paint)
     lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
     lines.append("")
@@ -102,16 +124,16 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
 
 def render_drift(report: DriftReport, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Drift for {report.target_description}", "bold")]
+    lines = [paint(f"Drift for {live(report.target_description)}", "bold")]
     if report.differs or report.missing or report.unmanaged:
         lines.append("")
     for obj in report.differs:
-        lines.append(_headline(paint(f"~ differs {obj.address}", "yellow"), obj.reason, obj.source, paint))
+        lines.append(_headline(paint(f"~ differs {live(obj.address)}", "yellow"), obj.reason, obj.source, paint))
         lines.extend(INDENT + field_line(fc, paint) for fc in obj.field_changes)
     for gone in report.missing:
-        lines.append(_headline(paint(f"+ missing {gone.address}", "green"), gone.reason, gone.source, paint))
+        lines.append(_headline(paint(f"+ missing {live(gone.address)}", "green"), gone.reason, gone.source, paint))
     for address in report.unmanaged:
-        lines.append(paint(f"? unmanaged {address}", "cyan") + "  (live, not declared)")
+        lines.append(paint(f"? unmanaged {live(address)}", "cyan") + "  (live, not declared)")
     lines += _messages("Warnings:", report.warnings, "yellow", paint)
     lines += _messages("Errors:", report.errors, "red", paint)
     lines.append("")
@@ -126,17 +148,18 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
 
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Apply to {result.target}" if result.target else "Apply", "bold")]
+    lines = [paint(f"Apply to {live(result.target)}" if result.target else "Apply", "bold")]
     if result.changes:
         lines.append("")
     for change in result.changes:
         label = OUTCOME_LABELS[change.outcome]
-        line = change.line()
+        line = safe_outcome(change).line()
         lines.append(paint(label, _OUTCOME_COLOR[change.outcome]) + line[len(label):])
     if result.hooks_called:
         lines.append("")
         lines.append("Hooks called:")
-        lines.extend(f"  - {hook}" for hook in result.hooks_called)
+        lines.extend(f"  - {live(hook)}" for hook in result.hooks_called)
+    lines += _partial(result, paint)
     c = result.counts
     lines.append("")
     lines.append(

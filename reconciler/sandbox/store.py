@@ -27,7 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.errors import ConfigError
+
 BUSY_TIMEOUT_MS = 30_000
+#: the first 16 bytes of every SQLite 3 file (https://www.sqlite.org/fileformat.html, 1.3)
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -93,22 +97,49 @@ class Store:
         if str(path) == ":memory:":
             raise ValueError("the sandbox needs a database file (each connection would see its own :memory:)")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # Writers of this process queue here rather than in SQLite's busy handler, whose
         # back-off sleeps would add milliseconds to each contended write.
         self._write_lock = threading.Lock()
-        # Held open for the store's life: when the last connection to a WAL database
-        # closes, SQLite checkpoints and fsyncs, which would otherwise happen per request.
-        self._anchor = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        self._anchor.execute("PRAGMA journal_mode=WAL")
-        self._anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        self._anchor = self._open_anchor()
+
+    def _open_anchor(self) -> sqlite3.Connection:
+        """The connection held open for the store's life, on a file checked to be a database.
+
+        Held open because when the last connection to a WAL database closes, SQLite
+        checkpoints and fsyncs, which would otherwise happen per request. A path that is
+        a directory, unreadable, or not an SQLite file is a :class:`ConfigError` naming
+        it (one line, exit 1), never SQLite's traceback.
+        """
+        if self.path.is_dir():
+            raise ConfigError(f"sandbox database {self.path} is a directory, not an SQLite file")
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise ConfigError(f"sandbox database {self.path}: {self.path.parent} is a file, not a directory")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                with open(self.path, "rb") as handle:
+                    head = handle.read(len(SQLITE_MAGIC))
+                if head and head != SQLITE_MAGIC:
+                    raise ConfigError(f"sandbox database {self.path} is not an SQLite database (no SQLite header)")
+            anchor = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except OSError as exc:
+            raise ConfigError(f"cannot open sandbox database {self.path}: {exc.strerror or exc}") from None
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot open sandbox database {self.path}: {exc}") from None
+        try:
+            anchor.execute("PRAGMA journal_mode=WAL")
+            anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        except sqlite3.Error as exc:
+            anchor.close()
+            raise ConfigError(f"sandbox database {self.path} cannot be used: {exc}") from None
+        return anchor
 
     def close(self) -> None:
         self._anchor.close()
 
-    def __del__(self) -> None:
+    def __del__(self) -> None:  # an __init__ that raised leaves no anchor
         anchor = getattr(self, "_anchor", None)
         if anchor is not None:
             anchor.close()

@@ -42,10 +42,12 @@ class TestIntactLogs:
         assert report.last_hash == records_of(sample_log)[-1]["hash"]
         assert report.summary() == "ok: 10 records, 2 runs, chain intact"
 
-    def test_an_empty_log_verifies(self, log_path: Path) -> None:
+    def test_an_empty_file_is_not_an_audit_log(self, log_path: Path) -> None:
+        # issue 13: apply always writes a run.start first, so an empty file was never a log
         log_path.parent.mkdir(parents=True)
         log_path.write_bytes(b"")
-        assert verify_log(log_path).records == 0
+        with pytest.raises(AuditError, match="is not an audit log: it is empty"):
+            verify_log(log_path)
 
     def test_a_missing_log_is_an_audit_error(self, tmp_path: Path) -> None:
         with pytest.raises(AuditError, match="no audit log"):

@@ -1,0 +1,88 @@
+"""Settling what an earlier, interrupted run left open, from live state (issue 13).
+
+An intent without an outcome is a write whose fate nobody saw. Listing the target now
+tells most of them: a create landed if the object exists by name, a delete if the object
+is gone, an update if live holds every value it sent. Each judged intent gets an outcome
+record marked ``settled``; what cannot be judged (a hook, a publish job, an update whose
+values are all masked) stays open and ``audit verify`` keeps reporting it as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.apply.steps import HookStep
+from reconciler.audit import AuditTrail
+from reconciler.audit.backlog import Backlog, OpenIntent
+from reconciler.core.live import LiveState
+from reconciler.kinds import REGISTRY, Kind
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
+
+
+def due_hooks(backlog: Backlog, kinds: Mapping[str, Kind] = REGISTRY) -> list[HookStep]:
+    """Hooks owed: a kind of theirs was written after they last succeeded."""
+    owed: dict[tuple[str, str], HookStep] = {}
+    for kind in kinds.values():
+        hook = kind.after_write
+        if hook is None:
+            continue
+        sharing = tuple(n for n, k in sorted(kinds.items()) if k.after_write == hook)
+        if backlog.hook_due(hook.method, hook.path, sharing):
+            owed.setdefault((hook.method, hook.path), HookStep(hook, sharing))
+    return list(owed.values())
+
+
+_MARKERS = (SENSITIVE, KNOWN_AFTER_APPLY)
+
+
+def _find(live: Mapping[str, Sequence[Mapping[str, Any]]], intent: OpenIntent) -> Mapping[str, Any] | None:
+    for obj in live.get(str(intent.kind), ()):
+        if intent.object_id and obj.get("id") == intent.object_id:
+            return obj
+        if intent.name and str(obj.get("name", "")).casefold() == intent.name.casefold():
+            return obj
+    return None
+
+
+def judge(intent: OpenIntent, live: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[str, str] | None:
+    """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell."""
+    if intent.kind is None or intent.kind not in live:
+        return None
+    found = _find(live, intent)
+    if intent.action == "create":
+        return ("success", "found live after the interruption") if found else ("failure", "not found live")
+    if intent.action == "delete":
+        return ("failure", "still live") if found else ("success", "gone live")
+    if intent.action == "update":
+        if found is None:
+            return ("failure", "not found live")
+        sent = [
+            (str(c["path"]), c.get("after"))
+            for c in intent.changes
+            if isinstance(c.get("path"), str) and "." not in c["path"] and c.get("after") not in _MARKERS
+        ]
+        if not sent:
+            return None
+        if all(found.get(path) == after for path, after in sent):
+            return ("success", "live holds the values sent")
+        return ("failure", "live does not hold the values sent")
+    return None
+
+
+def settle(trail: AuditTrail, backlog: Backlog, live: LiveState) -> int:
+    """Record what became of each open intent that live state can judge; how many were settled."""
+    settled = 0
+    for intent in backlog.open_intents:
+        verdict = judge(intent, live)
+        if verdict is None:
+            continue
+        outcome, how = verdict
+        found = _find(live, intent)
+        object_id = (found or {}).get("id", intent.object_id) if outcome == "success" else intent.object_id
+        trail.settle(intent, outcome=outcome, note=how, object_id=object_id)
+        settled += 1
+    return settled
+
+
+__all__ = ["due_hooks", "judge", "settle"]

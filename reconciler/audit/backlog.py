@@ -1,0 +1,139 @@
+"""What earlier runs left unfinished, read back from the audit log at the start of an apply.
+
+Two things outlive an interrupted run (Ctrl-C, SIGTERM, SIGKILL, a full disk):
+
+- **intents without an outcome**: writes whose fate nobody recorded. The next run reads
+  live state and *settles* each one it can judge (see :mod:`reconciler.app.settling`),
+  appending an outcome record marked ``settled``; history is never rewritten;
+- **hooks that were due**: a kind with a post-write hook was written (or maybe written:
+  an open intent counts) after that hook last succeeded. The next run calls the hook.
+
+A run still going (another process appending to the same log) must not be settled: each
+apply holds an exclusive ``flock`` on ``<log>.run-<run id>`` for its life (released by
+the kernel however the process ends), and a run without an end record is judged
+finished only when that lock can be taken.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
+from reconciler.audit.records import INTENT, OUTCOME, RUN_END, RUN_START
+
+HOOK_ACTION = "hook"
+WRITE_ACTIONS = frozenset({"create", "update", "delete"})
+
+
+def run_lock_path(log_path: Path, run_id: str) -> Path:
+    return log_path.with_name(f"{log_path.name}.run-{run_id}")
+
+
+def run_is_alive(log_path: Path, run_id: str) -> bool:
+    """Whether the process of ``run_id`` still holds its run lock."""
+    lock = run_lock_path(log_path, run_id)
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+@dataclass(frozen=True)
+class OpenIntent:
+    """An intent of a finished (or dead) run that has no outcome record."""
+
+    seq: int
+    id: str
+    run_id: str
+    kind: str | None
+    name: str | None
+    object_id: str | None
+    action: str
+    method: str
+    path: str
+    changes: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class Backlog:
+    open_intents: list[OpenIntent] = field(default_factory=list)
+    #: kind -> seq of its last write that succeeded or whose fate is unknown
+    kinds_written: dict[str, int] = field(default_factory=dict)
+    #: "METHOD path" of a hook -> seq of its last successful call
+    hooks_called: dict[str, int] = field(default_factory=dict)
+
+    def hook_due(self, method: str, path: str, kinds: Iterable[str]) -> bool:
+        """Whether one of ``kinds`` was written after the hook ``method path`` last succeeded."""
+        called = self.hooks_called.get(f"{method.upper()} {path}", 0)
+        return any(self.kinds_written.get(kind, 0) > called for kind in kinds)
+
+
+def read_backlog(log_path: str | Path) -> Backlog:
+    """The unfinished business in the log at ``log_path`` (an empty backlog if there is no log)."""
+    path = Path(log_path)
+    if not path.exists() or path.stat().st_size == 0:
+        return Backlog()
+    intents: dict[int, dict[str, Any]] = {}
+    ended: set[str] = set()
+    written: dict[str, int] = {}
+    called: dict[str, int] = {}
+    for line in iter_raw_lines(path):
+        record = parse_line(line)
+        if not is_record(record):
+            continue
+        assert record is not None
+        kind = record["type"]
+        if kind == RUN_START:
+            continue
+        if kind == RUN_END:
+            ended.add(str(record.get("run_id")))
+        elif kind == INTENT:
+            intents[record["seq"]] = record
+            if record.get("action") in WRITE_ACTIONS and record.get("kind"):
+                written[str(record["kind"])] = record["seq"]
+        elif kind == OUTCOME:
+            intent = intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # any key may be absent
+            if intent is None:
+                continue
+            success = record.get("outcome") == "success"
+            if intent.get("action") == HOOK_ACTION and success:
+                called[f"{intent.get('method')} {intent.get('path')}"] = record["seq"]
+            elif not success and written.get(str(intent.get("kind"))) == intent["seq"]:
+                written.pop(str(intent.get("kind")))  # this write did not happen
+    backlog = Backlog(kinds_written=written, hooks_called=called)
+    alive = {run for run in {str(i.get("run_id")) for i in intents.values()} - ended if run_is_alive(path, run)}
+    for seq, intent in sorted(intents.items()):
+        run_id = str(intent.get("run_id"))
+        if run_id in alive:
+            continue
+        changes = tuple(c for c in intent.get("changes") or () if isinstance(c, dict))
+        backlog.open_intents.append(
+            OpenIntent(
+                seq=seq,
+                id=str(intent.get("id")),
+                run_id=run_id,
+                kind=intent.get("kind"),
+                name=intent.get("name"),
+                object_id=intent.get("object_id"),
+                action=str(intent.get("action")),
+                method=str(intent.get("method")),
+                path=str(intent.get("path")),
+                changes=changes,
+            )
+        )
+    return backlog
+
+
+__all__ = ["Backlog", "OpenIntent", "read_backlog", "run_is_alive", "run_lock_path"]

@@ -1,0 +1,105 @@
+"""Live text made safe to print: the one place every renderer and error message escapes through.
+
+Names, values and server messages come from the target and may be hostile. Printed
+as they are they could:
+
+- start a GitHub Actions workflow command (``::error ::…``, ``::stop-commands::``,
+  ``::add-mask::``): the runner reads a line as a command when it starts with ``::``
+  *after leading whitespace is trimmed* (actions/runner ``ActionCommand.TryParseV2``),
+  so indenting a forged line does not help; the newline itself must never reach the log;
+- forge output lines (a fake ``ok + create …``) or move the cursor and recolour the
+  terminal (ANSI escapes), or reorder text with bidi controls;
+- in Markdown (PR comments, drift issues): break out of a code span with backticks or
+  a blank line, split a table row with ``|``, hide text in ``<!-- -->``, ping people with
+  ``@name``, or add links.
+
+So every control character (C0, DEL, C1, the Unicode line and paragraph separators,
+bidi and zero-width format characters) is shown as a visible escape (``\\n``,
+``\\x1b``, ``\\u2028``), which also keeps each object on one line.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: a workflow command: ``::`` at the start of a line once leading whitespace is trimmed
+_COMMAND_START = re.compile(r"^(\s*)::", re.MULTILINE)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+#: zero-width joiner: keeps ``@name`` readable while GitHub no longer sees a mention
+ZWJ = "\u200d"
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def control(text: str) -> str:
+    """``text`` on one line, every control or invisible format character shown as an escape."""
+    return _CONTROL.sub(_visible, text)
+
+
+def _no_command(text: str) -> str:
+    """A backslash before a ``::`` that would start a line, so the runner does not read a command."""
+    return _COMMAND_START.sub(lambda m: f"{m.group(1)}\\::", text)
+
+
+def live(text: object) -> str:
+    """Live text (a name, an address, a server message) for a terminal or CI log: one safe line."""
+    return _no_command(control(str(text)))
+
+
+def message(text: str) -> str:
+    """A message of ours that may quote live text: our line breaks kept, nothing else.
+
+    Used where the text is already composed (error messages): control characters other
+    than ``\\n`` are escaped and no line can start a workflow command.
+    """
+    return _no_command(_CONTROL_BUT_NEWLINE.sub(_visible, text))
+
+
+# ---- Markdown -------------------------------------------------------------------------
+
+
+def md_text(text: str, *, keep_breaks: bool = False) -> str:
+    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link.
+
+    ``keep_breaks`` shows our own line breaks (a multi-line message) as ``<br>``, which
+    cannot end a paragraph or a list item as a blank line would.
+    """
+    if keep_breaks:
+        return "<br>".join(md_text(line) for line in text.split("\n"))
+    text = control(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@" + ZWJ)
+
+
+def md_code(text: str, *, in_table: bool = False) -> str:
+    """An inline code span that ``text`` cannot leave: the fence outgrows every backtick run.
+
+    Control characters are escaped first (a blank line would end the span). In a table
+    cell ``|`` splits the row even inside a code span (GFM), so it is escaped there.
+    """
+    text = control(text)
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    span = f"{fence}{pad}{text}{pad}{fence}"
+    return span.replace("|", "\\|") if in_table else span
+
+
+def md_code_block(lines: list[str], lang: str = "") -> str:
+    """A fenced block: each line escaped, the fence longer than any backtick run inside."""
+    body = "\n".join(control(line) for line in lines)
+    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}\n"
+
+
+__all__ = ["ZWJ", "control", "live", "md_code", "md_code_block", "md_text", "message"]

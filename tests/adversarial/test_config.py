@@ -1,0 +1,110 @@
+"""Bad configuration: a garbage sandbox database, a file that is not an audit log: one line, exit 1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ._harness import TIME_BOUND, invoke_cli, project
+
+
+def _random(path: Path) -> None:
+    path.write_bytes(os.urandom(4096))
+
+
+def _random_no_newline(path: Path) -> None:
+    path.write_bytes(os.urandom(4096).replace(b"\n", b"x"))
+
+
+def _text(path: Path) -> None:
+    path.write_text("just some notes\nnot a database\n")
+
+
+def _empty_json_object_lines(path: Path) -> None:
+    path.write_text('{"a": 1}\n{"b": 2}\n')
+
+
+def _json_array(path: Path) -> None:
+    path.write_text("[1, 2, 3]\n")
+
+
+def _deep_json(path: Path) -> None:
+    path.write_text("[" * 200_000 + "]" * 200_000 + "\n")
+
+
+def _deep_object(path: Path) -> None:
+    path.write_text('{"a":' * 100_000 + "1" + "}" * 100_000 + "\n")
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _fake_record(path: Path) -> None:
+    path.write_text('{"type": "intent"}\n')
+
+
+SANDBOX_FILES: list[tuple[Callable[[Path], None], str]] = [
+    (_random, "is not an SQLite database"),
+    (_text, "is not an SQLite database"),
+    (_json_array, "is not an SQLite database"),
+]
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("make", "message"), SANDBOX_FILES)
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_garbage_sandbox_db_is_one_line_error(tmp_path: Path, make: Callable[[Path], None], message: str,
+                                              command: str) -> None:
+    root = project(tmp_path)
+    make(root / "bad.db")
+    outcome = invoke_cli([command, "--sandbox-db", "bad.db"], cwd=root).expect(1, "bad.db", message)
+    assert len([line for line in outcome.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_sandbox_db_under_a_file_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "afile").write_text("x")
+    invoke_cli(["plan", "--sandbox-db", "afile/s.db"], cwd=root).expect(1, "afile", "is a file, not a directory")
+
+
+def test_sandbox_store_refuses_a_directory(tmp_path: Path) -> None:
+    from reconciler.core.errors import ConfigError
+    from reconciler.sandbox.store import Store
+
+    with pytest.raises(ConfigError, match="is a directory"):
+        Store(tmp_path)
+
+
+AUDIT_FILES: list[tuple[Callable[[Path], None], str]] = [
+    (_random, "not an audit log"),
+    (_random_no_newline, "not an audit log"),
+    (_text, "not an audit log"),
+    (_empty_json_object_lines, "not an audit log"),
+    (_json_array, "not an audit log"),
+    (_deep_json, "not an audit log"),
+    (_deep_object, "not an audit log"),
+    (_empty, "it is empty"),
+    (_fake_record, "not an audit log"),
+]
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("make", "message"), AUDIT_FILES)
+@pytest.mark.parametrize("command", ["verify", "show"])
+def test_a_file_that_is_not_an_audit_log(tmp_path: Path, make: Callable[[Path], None], message: str,
+                                         command: str) -> None:
+    root = project(tmp_path, manifests=False)
+    make(root / "log.jsonl")
+    outcome = invoke_cli(["audit", command, "log.jsonl"], cwd=root).expect(1, "log.jsonl", message)
+    assert "no matching audit records" not in outcome.output
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path, manifests=False)
+    invoke_cli(["audit", "show", "nope.jsonl"], cwd=root).expect(1, "no audit log at nope.jsonl")
