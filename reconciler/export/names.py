@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from reconciler.manifests.settings import SETTINGS_FILE
 
 SLUG_MAX = 80
 VARIABLE_SLUG_MAX = 48
+
 
 
 def kebab(kind_name: str) -> str:
@@ -24,10 +28,15 @@ def _ascii_words(text: str) -> list[str]:
     return re.findall(r"[A-Za-z0-9]+", plain)
 
 
+#: stems a manifest file must not have: ``reconciler.yaml`` is the project's settings file at any
+#: depth, so an object named "Reconciler" written there would be read as settings, not as itself
+RESERVED_STEMS = frozenset({PurePosixPath(SETTINGS_FILE).stem})
+
+
 def slug(name: str, limit: int = SLUG_MAX) -> str:
-    """A file-name-safe, lowercase form of a name (``object`` when nothing is left)."""
-    text = "-".join(_ascii_words(name)).lower()[:limit].strip("-")
-    return text or "object"
+    """A file-name-safe, lowercase form of a name (``object`` when nothing is left; never a reserved stem)."""
+    text = "-".join(_ascii_words(name)).lower()[:limit].strip("-") or "object"
+    return f"{text}-object" if text in RESERVED_STEMS else text
 
 
 def variable_name(kind_name: str, name: str, field: str) -> str:

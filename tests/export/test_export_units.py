@@ -46,6 +46,7 @@ class TestNames:
             ("  Café / Übersicht -- 2 ", "cafe-ubersicht-2"),
             ("日本語", "object"),
             ("x" * 300, "x" * 80),
+            ("RECONCILER", "reconciler-object"),  # reconciler.yaml is the settings file, at any depth
         ],
     )
     def test_slug(self, name: str, expected: str) -> None:
