@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult, ChangeOutcome
@@ -41,6 +42,8 @@ async def apply(
     concurrency: int = 8,
     progress: Callable[[ChangeOutcome], None] | None = None,
     live: LiveState | None = None,
+    override: str | None = None,
+    clock: Clock | None = None,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -48,8 +51,10 @@ async def apply(
     saved file) stood between planning and applying; otherwise it is read afresh here.
     Either way each PUT carries the planned version, so the server refuses what moved.
     Failures are in the result; :func:`ensure_success` turns them into an error *after*
-    everything that could be done was done.
+    everything that could be done was done. The guardrails are judged first, at ``clock``'s
+    time (:mod:`reconciler.app.guardrails`); ``override`` is the reason to write anyway.
     """
+    overridden = gate(plan, now=current_time(clock), override=override)
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
@@ -62,7 +67,10 @@ async def apply(
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
-            trail.run_started(run_id, dict(plan.summary))
+            record = None
+            if overridden and override is not None:
+                record = override_record(override, overridden, trail.source, options.target.client_id)
+            trail.run_started(run_id, dict(plan.summary), override=record)
             result = await apply_plan(
                 plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
             )

@@ -107,10 +107,14 @@ class AuditTrail:
         )
 
     # ---- records -------------------------------------------------------------------------
-    def run_started(self, run_id: str, summary: Mapping[str, int]) -> None:
-        """The first record of an apply: what it is about to do."""
+    def run_started(
+        self, run_id: str, summary: Mapping[str, int], *, override: Mapping[str, Any] | None = None
+    ) -> None:
+        """The first record of an apply: what it is about to do (and, with ``override``, which
+        guardrails it goes through, why and on whose word: an extra ``override`` field)."""
         self.run_id = str(run_id)
-        self._append(RUN_START, summary=dict(summary), tool_version=__version__)
+        extra = {} if override is None else {"override": dict(override)}
+        self._append(RUN_START, summary=dict(summary), tool_version=__version__, **extra)
 
     def intent(
         self,

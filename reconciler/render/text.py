@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, Outcome
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
+from reconciler.plan.policy import finding_line
 from reconciler.render.values import plural, show, shown_fields
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
@@ -91,6 +92,10 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(f"  ? {address}" for address in plan.unmanaged)
     lines += _messages("Warnings:", plan.warnings, "yellow", paint)
     lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
+    lines += _messages("Policy (this plan cannot be applied without --override):",
+                       map(finding_line, plan.policy), "red", paint)
+    if plan.windows and plan.has_changes:
+        lines += ["", "Change windows (apply writes only inside one): " + "; ".join(w.describe() for w in plan.windows)]
     lines.append("")
     if not plan.has_changes:
         unchanged = plural(len(plan.changes), "object")
