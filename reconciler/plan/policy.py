@@ -73,7 +73,8 @@ def limit_findings(changes: Sequence[ResourceChange], limits: dict[str, KindLimi
         for count, most, field, noun in ((counts[0], bound.maxChanges, "maxChanges", "change"),
                                          (counts[1], bound.maxDeletes, "maxDeletes", "delete")):
             if most is not None and count > most:
-                text = f"{what}: {count} {noun}s, more than policy.limits.{kind}.{field} ({most})"
+                counted = f"{count} {noun}" + ("s" if count != 1 else "")
+                text = f"{what}: {counted}, more than policy.limits.{kind}.{field} ({most})"
                 found.append(PolicyFinding(rule=PolicyRule.LIMIT, object=kind, text=text))
     return found
 

@@ -190,7 +190,7 @@ class TestLimits:
         (project.manifests / "webhooks.yaml").write_text(text.split("\n---")[0] + "\n")  # prune the second hook
         document = json.loads(project.run("plan", "--format", "json", expect=1).stdout)
         assert [(f["rule"], f["object"]) for f in document["policy"]] == [("limit", "*")]
-        assert "1 deletes, more than policy.limits.*.maxDeletes (0)" in document["policy"][0]["text"]
+        assert "1 delete, more than policy.limits.*.maxDeletes (0)" in document["policy"][0]["text"]
 
 
 class TestSettingsErrors:
