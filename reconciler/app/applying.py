@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 
 from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
 from reconciler.app.settling import due_hooks, settle
 from reconciler.apply.executor import apply_plan
@@ -23,7 +24,7 @@ from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats
 from reconciler.manifests.desired import env_names_in
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, PolicyFinding
 from reconciler.render.escape import live
 
 
@@ -55,6 +56,8 @@ async def apply(
     live: LiveState | None = None,
     stop: Stop | None = None,
     on_signals: bool = False,
+    override: str | None = None,
+    clock: Clock | None = None,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -62,13 +65,15 @@ async def apply(
     saved file) stood between planning and applying; otherwise it is read afresh here.
     Either way each PUT carries the planned version, so the server refuses what moved.
     Failures are in the result; :func:`ensure_success` turns them into an error *after*
-    everything that could be done was done.
+    everything that could be done was done. The guardrails are judged first, at ``clock``'s
+    time (:mod:`reconciler.app.guardrails`); ``override`` is the reason to write anyway.
 
-    First, what earlier runs left unfinished is read from the audit log: open intents
+    Then what earlier runs left unfinished is read from the audit log: open intents
     are settled against live state, and hooks they owed are called by this run. With
     ``on_signals`` (the CLI, main thread), SIGINT and SIGTERM request ``stop``: no
     further write starts, writes in flight get a bounded grace, ``run.end`` is recorded.
     """
+    overridden = gate(plan, now=current_time(clock), override=override)
     env = os.environ if env is None else env
     stop = stop or Stop()
     failure: Exception | None = None
@@ -76,7 +81,10 @@ async def apply(
         if on_signals:
             signals.start_soon(stop.listen)
         try:
-            run = await _apply(plan, options, env, audit_log, audit_url, concurrency, progress, live, stop)
+            run = await _apply(
+                plan, options, env, audit_log, audit_url, concurrency, progress, live, stop,
+                override=(override, overridden) if overridden and override is not None else None,
+            )
         except Exception as exc:  # re-raised below, as itself rather than inside an exception group
             failure = exc
         finally:
@@ -96,6 +104,8 @@ async def _apply(
     progress: Callable[[ChangeOutcome], None] | None,
     live: LiveState | None,
     stop: Stop,
+    *,
+    override: tuple[str, tuple[PolicyFinding, ...]] | None,
 ) -> ApplyRun:
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
@@ -109,7 +119,10 @@ async def _apply(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
             backlog = read_backlog(trail.log.path)
-            trail.run_started(run_id, dict(plan.summary))
+            record = None
+            if override is not None:
+                record = override_record(*override, trail.source, options.target.client_id)
+            trail.run_started(run_id, dict(plan.summary), override=record)
             settled = settle(trail, backlog, live)
             result = await apply_plan(
                 plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,

@@ -75,6 +75,7 @@ def make_plan(
         prune=prune,
         rotate=rotate,
         graph=manifests.graph,
+        policy=manifests.settings.policy,
     )
 
 

@@ -112,11 +112,16 @@ class AuditTrail:
         )
 
     # ---- records -------------------------------------------------------------------------
-    def run_started(self, run_id: str, summary: Mapping[str, int]) -> None:
-        """The first record of an apply: what it is about to do; the run lock is held from here."""
+    def run_started(
+        self, run_id: str, summary: Mapping[str, int], *, override: Mapping[str, Any] | None = None
+    ) -> None:
+        """The first record of an apply: what it is about to do (and, with ``override``, which
+        guardrails it goes through, why and on whose word: an extra ``override`` field).
+        The run lock is held from here."""
         self.run_id = str(run_id)
         self._hold_run_lock()
-        self._append(RUN_START, summary=dict(summary), tool_version=__version__)
+        extra = {} if override is None else {"override": dict(override)}
+        self._append(RUN_START, summary=dict(summary), tool_version=__version__, **extra)
 
     def settle(self, intent: OpenIntent, *, outcome: str, note: str, object_id: str | None = None,
                version: int | None = None) -> None:

@@ -35,10 +35,13 @@ from reconciler.cli.progress import ApplyProgress
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=CONCURRENCY_HELP)
 @click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
+@click.option("--override", metavar="REASON", default=None,
+              help="Apply despite the policy guardrails (protect, limits, windows); the reason, the rules "
+                   "overridden and who overrode them go into the audit trail.")
 @target_options
 def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: tuple[str, ...],
           max_deletes: int | None, audit_log: str | None, audit_url: str | None, concurrency: int,
-          rotate: tuple[str, ...], verbose: bool, **kw: Any) -> None:
+          rotate: tuple[str, ...], override: str | None, verbose: bool, **kw: Any) -> None:
     """Apply a saved plan (apply FILE) or plan and apply manifests (apply [PATH...])."""
     from functools import partial
 
@@ -47,6 +50,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.app import apply as apply_saved
     from reconciler.app import ensure_success, plan_paths
     from reconciler.app.applying import pending_business
+    from reconciler.app.guardrails import current_time, gate
     from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
     from reconciler.plan.planfile import is_plan_file, load_plan
     from reconciler.render import render_apply, render_plan
@@ -70,8 +74,10 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         live_summary(planned.live_counts)
     if fmt == "text":
         click.echo(render_plan(the_plan, "text", color=color()))
-    if not the_plan.applyable:
-        raise PlanError("the plan is not applyable: " + "; ".join(the_plan.errors))
+    overridden = gate(the_plan, now=current_time(), override=override)  # judged again when apply starts
+    if overridden:
+        rules = ", ".join(dict.fromkeys(f.rule.value for f in overridden))
+        click.echo(f"Overriding policy ({rules}): {override}", err=True)
     if not the_plan.has_changes and not pending_business(audit_log):
         if fmt != "text":
             click.echo(render_plan(the_plan, fmt))
@@ -84,7 +90,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     progress = ApplyProgress(len(the_plan.pending()))
     applied = anyio.run(
         partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
-                concurrency=concurrency, progress=progress, on_signals=True,
+                concurrency=concurrency, progress=progress, on_signals=True, override=override,
                 # planned a moment ago with no prompt in between: that listing is current
                 live=live if auto_approve else None)
     )

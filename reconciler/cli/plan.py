@@ -62,6 +62,10 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
         save_plan(the_plan, out)
         click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
     verbose_stats(run.stats, verbose)
+    if the_plan.policy:
+        from reconciler.plan.policy import refusal
+
+        click.echo(f"error: {refusal(the_plan.policy, 'this plan')}", err=True)
     if not the_plan.applyable:
         sys.exit(1)
     if detailed_exitcode and the_plan.has_changes:

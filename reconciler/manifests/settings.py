@@ -13,6 +13,10 @@ Example::
       exclude: ["legacy-*"]
       maxDeletes: 5
       maxDeletePercent: 20
+
+Guardrails (protected objects, change windows, bounds on changes) live under
+``policy:``; their model and its rules are in :mod:`reconciler.manifests.policy`
+(docs/policy.md).
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.jsonpath import format_path
-from reconciler.core.suggest import suggest_field
+from reconciler.core.suggest import closest, model_at
 from reconciler.kinds import REGISTRY, unknown_kind_message
 from reconciler.kinds.spec import issue_from_pydantic
+from reconciler.manifests.policy import PolicySettings
 from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.yamlsource import load_documents
 
 SETTINGS_FILE = "reconciler.yaml"
+#: the part pydantic adds to an error's location when a mapping key, not its value, is refused
+_KEY = "[key]"
 
 
 class _Strict(BaseModel):
@@ -78,6 +85,10 @@ class ProjectSettings(_Strict):
         default_factory=PruneSettings, description="Delete undeclared live objects of some kinds (off by default)."
     )
 
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings, description="Guardrails: protected objects, change windows, bounds."
+    )
+
     def prunes(self, kind: str, name: str) -> bool:
         return self.prune.covers(kind, name)
 
@@ -105,9 +116,13 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
         return ProjectSettings.model_validate(doc.value), []
     except ValidationError as exc:
         for err in exc.errors():
-            issue = issue_from_pydantic(err)
-            if issue.message == "unknown field":
-                close = suggest_field(ProjectSettings, issue.loc)
+            loc = tuple(part for part in err["loc"] if part != _KEY)  # a refused mapping key: point at the key
+            issue = issue_from_pydantic({**err, "loc": loc})
+            if len(loc) < len(err["loc"]):
+                line, column = doc.mark(issue.loc, key=True)
+                issue_msg = issue.message
+            elif issue.message == "unknown field":
+                close = _suggest_key(issue.loc)
                 issue_msg = issue.message + (f" (did you mean {close!r}?)" if close else "")
                 line, column = doc.mark(issue.loc, key=True)
             else:
@@ -116,3 +131,13 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
             issues.append(ManifestIssue(display, line, column, issue.path, issue_msg))
         return ProjectSettings(), issues
 
+
+
+def _suggest_key(loc: tuple[str | int, ...]) -> str | None:
+    """The settings key closest to the unknown one at ``loc``, as written in YAML (``from``, not ``start``)."""
+    owner = model_at(ProjectSettings, loc)
+    if owner is None or not loc or not isinstance(loc[-1], str):
+        return None
+    keys = [info.alias or name for name, info in owner.model_fields.items()]
+    lowered = {key.lower(): key for key in keys}
+    return lowered.get(loc[-1].lower()) or closest(loc[-1], keys)

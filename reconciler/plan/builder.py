@@ -14,7 +14,9 @@ This module only assembles; each rule lives in the module that owns it:
 - :mod:`~reconciler.plan.undeclared`: live objects no manifest declares (prune, delete
   order);
 - :mod:`~reconciler.plan.renames`: creates that are renames of undeclared objects;
-- :mod:`~reconciler.plan.safety`: refusals that make the plan unapplyable.
+- :mod:`~reconciler.plan.safety`: refusals that make the plan unapplyable;
+- :mod:`~reconciler.plan.policy`: the guardrails of ``policy:`` (findings that make the
+  plan unapplyable without ``--override``; the windows travel with the plan to apply).
 
 Secrets
     Equality uses the real environment values, but displays and the plan file never
@@ -45,10 +47,12 @@ from reconciler.core.graph import ReferenceGraph, reference_graph
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
+from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
 from reconciler.plan.inputs import check_env, check_prune_kinds, object_key, rotate_keys
 from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
+from reconciler.plan.policy import evaluate, outside_window_warning
 from reconciler.plan.prune import PrunePolicy
 from reconciler.plan.renames import detect_renames
 from reconciler.plan.safety import dangling_references, missing_singletons, prune_violations, still_referenced
@@ -76,6 +80,7 @@ def build_plan(
     created_at: datetime | None = None,
     tool_version: str = __version__,
     graph: ReferenceGraph | None = None,
+    policy: PolicySettings | None = None,
 ) -> Plan:
     """Compare ``desired`` with ``live`` (kind name -> listed objects) and plan the changes.
 
@@ -114,10 +119,15 @@ def build_plan(
     changes = [_entry_change(entries[key.folded], entries, graph) for level in _levels(graph) for key in level]
     changes.extend(_delete_change(u) for u in delete_order(undeclared))
     unmanaged = tuple(u.address for u in sorted(undeclared, key=Undeclared.rank) if not u.delete)
+    created_at = created_at or datetime.now(UTC)
+    policy = policy or PolicySettings()
+    window_note = outside_window_warning(policy.windows, created_at)
+    if window_note and any(c.action != Action.NOOP for c in changes):
+        warnings.append(window_note)
 
     return Plan(
         tool_version=tool_version,
-        created_at=created_at or datetime.now(UTC),
+        created_at=created_at,
         target=target,
         target_description=target_description,
         manifests_digest=manifests_digest,
@@ -125,6 +135,8 @@ def build_plan(
         unmanaged=unmanaged,
         errors=tuple(errors),
         warnings=tuple(warnings),
+        policy=evaluate(changes, policy),
+        windows=policy.windows,
     )
 
 

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema, computed_field
 
 from reconciler.core.keys import ObjectKey, Revision
+from reconciler.manifests.policy import ChangeWindow
 
 PLAN_FORMAT_VERSION = 1
 
@@ -187,6 +188,26 @@ class ResourceChange(_Frozen):
         return reason_text(self.reasons)
 
 
+class PolicyRule(StrEnum):
+    """Which guardrail of ``reconciler.yaml``'s ``policy:`` a finding breaks (docs/policy.md)."""
+
+    #: a protected object would be updated, replaced or deleted
+    PROTECT = "protect"
+    #: more changes or deletes than ``limits`` allows
+    LIMIT = "limit"
+    #: outside every change window (found when applying; a plan only warns)
+    WINDOW = "window"
+
+
+class PolicyFinding(_Frozen):
+    """One guardrail the plan breaks: apply refuses it unless ``--override REASON`` is given."""
+
+    rule: PolicyRule
+    #: ``Kind/Name`` (protect), the kind or ``*`` (limit); ``None`` for the window
+    object: str | None = None
+    text: str
+
+
 class Plan(_Frozen):
     """Every change for one target, in apply order (creates/updates by references, then deletes)."""
 
@@ -203,6 +224,10 @@ class Plan(_Frozen):
     #: safety refusals (prune bound, deleting what is referenced): the plan is not applyable
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: guardrails the plan breaks (``policy:`` in reconciler.yaml): not applyable without ``--override``
+    policy: tuple[PolicyFinding, ...] = ()
+    #: the change windows apply checks at the moment it runs (carried so a saved plan keeps them)
+    windows: tuple[ChangeWindow, ...] = ()
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
@@ -221,8 +246,8 @@ class Plan(_Frozen):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def applyable(self) -> bool:
-        """No safety error. A plan without changes is applyable (apply does nothing)."""
-        return not self.errors
+        """No safety error and no policy finding. A plan without changes is applyable (apply does nothing)."""
+        return not self.errors and not self.policy
 
     def pending(self) -> tuple[ResourceChange, ...]:
         """The changes that write something (everything but no-ops), in apply order."""

@@ -20,6 +20,7 @@ from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
+from reconciler.plan.policy import finding_line
 from reconciler.render.escape import md_code, md_code_block, md_text
 from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
 
@@ -183,6 +184,11 @@ def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | 
     head += f"{label} {', '.join(parts)}.\n\n"
     head += _messages_block(":x: **This plan cannot be applied:**", plan.errors)
     head += _messages_block(":warning: **Warnings:**", plan.warnings)
+    head += _messages_block(":no_entry: **Policy (cannot be applied without `--override`):**",
+                            [finding_line(f) for f in plan.policy])
+    if plan.windows and plan.has_changes:
+        head += _messages_block("**Change windows** (apply writes only inside one):",
+                                [w.describe() for w in plan.windows])
     sections = []
     for kind, changes in _by_kind(plan.pending()):
         section = Section(f"<b>{html.escape(kind)}</b>: {html.escape(counts_phrase(action_counts(changes)))}")

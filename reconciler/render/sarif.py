@@ -18,6 +18,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.core.errors import ManifestIssue
 from reconciler.plan.model import Plan
+from reconciler.plan.policy import finding_line
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/reconciler-dev/reconciler"
@@ -25,6 +26,8 @@ _RULES = {
     "manifest-invalid": "A manifest breaks a rule of the API contract or of the manifest format.",
     "plan-error": "The plan cannot be applied.",
     "plan-warning": "The plan can be applied but deserves a look.",
+    "policy-protect": "A protected object (policy.protect) would be updated, replaced or deleted.",
+    "policy-limit": "The plan makes more changes or deletes than policy.limits allows.",
 }
 
 
@@ -68,8 +71,10 @@ def render_issues(issues: Iterable[ManifestIssue]) -> str:
 
 
 def render_plan_findings(plan: Plan, manifest_file: str | None = None) -> str:
-    """``plan --format sarif``: the plan's errors and warnings; ``manifest_file`` locates them when given."""
+    """``plan --format sarif``: the plan's errors, policy findings and warnings; ``manifest_file`` locates
+    them when given."""
     where = [_location(manifest_file, None, None)] if manifest_file else []
     results = [_result("plan-error", "error", text, where) for text in plan.errors]
+    results += [_result(f"policy-{f.rule.value}", "error", finding_line(f), where) for f in plan.policy]
     results += [_result("plan-warning", "warning", text, where) for text in plan.warnings]
     return _document(results)

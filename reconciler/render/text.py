@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, ChangeOutcome, Outcome
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
+from reconciler.plan.policy import finding_line
 from reconciler.render.escape import live, message
 from reconciler.render.values import plural, show, shown_fields
 
@@ -113,6 +114,10 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(f"  ? {live(address)}" for address in plan.unmanaged)
     lines += _messages("Warnings:", plan.warnings, "yellow", paint)
     lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
+    lines += _messages("Policy (this plan cannot be applied without --override):",
+                       map(finding_line, plan.policy), "red", paint)
+    if plan.windows and plan.has_changes:
+        lines += ["", "Change windows (apply writes only inside one): " + "; ".join(w.describe() for w in plan.windows)]
     lines.append("")
     if not plan.has_changes:
         unchanged = plural(len(plan.changes), "object")
