@@ -113,7 +113,8 @@ class TestCompareStep:
     def test_no_reviewed_plan_waits_for_approval_saying_why(self, tmp_path: Path) -> None:
         _, outputs, _ = self.run(tmp_path, found="false", why="no merged pull request for commit 1111111")
         assert outputs["verdict"] == "diverged"
-        assert (tmp_path / "divergence.md").read_text(encoding="utf-8") == "- no merged pull request for commit 1111111\n"
+        divergence = (tmp_path / "divergence.md").read_text(encoding="utf-8")
+        assert divergence == "- no merged pull request for commit 1111111\n"
 
     def test_an_unreadable_reviewed_plan_waits_for_approval(self, tmp_path: Path) -> None:
         _, outputs, _ = self.run(tmp_path, found="true", reviewed=b"not a zip")
