@@ -75,10 +75,11 @@ def _register_commands() -> None:
     from reconciler.cli.drift import drift
     from reconciler.cli.export import export
     from reconciler.cli.plan import plan
+    from reconciler.cli.revert import revert
     from reconciler.cli.sandbox import sandbox
     from reconciler.cli.validate import validate
 
-    for command in (validate, plan, apply, drift, export, sandbox, audit):
+    for command in (validate, plan, apply, drift, export, sandbox, audit, revert):
         main.add_command(command)
 
 

@@ -98,6 +98,8 @@ class ReasonCode(StrEnum):
     RENAMED_TO = "renamed_to"
     #: a create that looks like a rename of a live object that stays (pruning is off)
     LIKELY_RENAMED = "likely_renamed"
+    #: ``reconciler revert RUN_ID`` puts back what that apply run changed (docs/audit.md)
+    REVERTED = "reverted"
 
 
 class Reason(_Frozen):

@@ -55,10 +55,16 @@ def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
 
 
 def only_job(workflow: dict[str, Any]) -> dict[str, Any]:
-    """The single job of a workflow (each of ours has exactly one)."""
+    """The single job of a workflow (plan, drift and ci have exactly one)."""
     jobs = workflow["jobs"]
     assert len(jobs) == 1, f"expected one job, found {sorted(jobs)}"
     return next(iter(jobs.values()))
+
+
+def org_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The job that plans, applies or checks each org: the only one, or apply.yml's ``apply``."""
+    jobs = workflow["jobs"]
+    return jobs["apply"] if "apply" in jobs else only_job(workflow)
 
 
 def step(job: dict[str, Any], step_id: str) -> dict[str, Any]:

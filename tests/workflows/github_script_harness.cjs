@@ -5,8 +5,9 @@
 // github-script wraps the script in an async function whose parameters include
 // `require`, `github` (an Octokit), `context` and `core`; the fakes below provide the
 // parts our workflows use. The scenario JSON holds the repository state the fake API
-// answers from (`comments`, `issues`, `labels`) and the event `payload`. Prints
-// {"calls": [...], "logs": [...]} on stdout; exits 1 if the script throws.
+// answers from (`comments`, `issues`, `labels`, `pulls` of the pushed commit, `artifacts`
+// with each one's `zip_base64` content), the event `payload` and the commit `sha`. Prints
+// {"calls": [...], "logs": [...], "outputs": {...}} on stdout; exits 1 if the script throws.
 "use strict";
 const fs = require("node:fs");
 
@@ -67,8 +68,34 @@ const issues = {
   },
 };
 
+const repos = {
+  async listPullRequestsAssociatedWithCommit(params) {
+    record("repos.listPullRequestsAssociatedWithCommit", params);
+    return { data: scenario.pulls || [] };
+  },
+};
+
+const actions = {
+  async listArtifactsForRepo(params) {
+    record("actions.listArtifactsForRepo", params);
+    // GitHub filters by exact name when one is given.
+    const artifacts = (scenario.artifacts || [])
+      .filter((a) => !params.name || a.name === params.name)
+      .map(({ zip_base64, ...rest }) => rest);
+    return { data: { total_count: artifacts.length, artifacts } };
+  },
+  async downloadArtifact(params) {
+    record("actions.downloadArtifact", params);
+    const found = (scenario.artifacts || []).find((a) => a.id === params.artifact_id);
+    if (!found) throw httpError(404, "Not Found");
+    const bytes = Buffer.from(found.zip_base64 || "", "base64");
+    // Octokit answers a download with an ArrayBuffer.
+    return { data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) };
+  },
+};
+
 const github = {
-  rest: { issues },
+  rest: { issues, repos, actions },
   // Octokit's paginate(method, params) resolves to every item of every page.
   async paginate(method, params) {
     const { data } = await method(params);
@@ -80,22 +107,29 @@ const context = {
   repo: { owner: "acme", repo: "genesys-config" },
   serverUrl: "https://github.com",
   runId: 4242,
+  sha: scenario.sha || "0000000000000000000000000000000000000000",
   payload: scenario.payload || {},
 };
 
-const core = Object.fromEntries(
-  ["debug", "info", "notice", "warning", "error", "setFailed"].map((level) => [
-    level,
-    (message) => logs.push({ level, message: String(message) }),
-  ])
-);
+const outputs = {};
+const core = {
+  ...Object.fromEntries(
+    ["debug", "info", "notice", "warning", "error", "setFailed"].map((level) => [
+      level,
+      (message) => logs.push({ level, message: String(message) }),
+    ])
+  ),
+  setOutput(name, value) {
+    outputs[name] = String(value);
+  },
+};
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 
 (async () => {
   const fn = new AsyncFunction("require", "github", "context", "core", script);
   await fn(require, github, context, core);
-  process.stdout.write(JSON.stringify({ calls, logs }));
+  process.stdout.write(JSON.stringify({ calls, logs, outputs }));
 })().catch((error) => {
   process.stderr.write(`script failed: ${error && error.stack ? error.stack : error}\n`);
   process.exit(1);

@@ -24,6 +24,7 @@ SAMPLE_ENV = {
     "AUDIT_LOG": "reconciler-audit/audit.jsonl",
     "AUDIT_URL": "https://audit.example.test/ingest",
     "ORG": "prod-eu",
+    "PLAN_FILE": "reviewed/plan.json",
 }
 REDIRECTIONS = re.compile(r"^(\d?>>?|\||2>&1|&&|;)")
 

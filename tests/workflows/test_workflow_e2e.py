@@ -1,26 +1,32 @@
 """The workflows' shell steps, in order, with the real CLI against a served sandbox.
 
-What a merge does, locally: plan.yml (validate, plan) → apply.yml (plan, apply) →
-drift.yml (drift), on a copy of this repository's ``manifests/``. The sandbox stands in
+What a merge does, locally: plan.yml (validate, plan; its plan.json is the pull request's
+artifact) → apply.yml (plan, compare with the reviewed plan, apply it) → drift.yml
+(drift), on a copy of this repository's ``manifests/``. A merge that is not what was
+reviewed shows the new plan and is applied only by the approval job. The sandbox stands in
 for Genesys Cloud through ``GENESYSCLOUD_API_URL`` on 127.0.0.1, so ``--target genesys``
 takes the same HTTP path as in CI. A sentinel manifest secret must appear nowhere.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from reconciler.kinds import REGISTRY
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
-from ._support import REPO, load_workflow, only_job, run_bash_step, run_github_script, step
+from ._support import REPO, load_workflow, org_job, run_bash_step, run_github_script, step
 
 SENTINEL = "Wf-e2e-Sentinel-Passw0rd!"
 
@@ -32,6 +38,8 @@ class Runner:
         self.workdir = workdir
         self.env = {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            # this checkout's code, not whatever the shared environment has installed
+            "PYTHONPATH": str(REPO),
             "ORG": "prod-eu",
             "MANIFESTS": "manifests",
             "GENESYSCLOUD_API_URL": api_url,
@@ -43,9 +51,11 @@ class Runner:
         }
         self.transcript: list[str] = []
 
-    def run(self, workflow: str, step_id: str) -> tuple[int, dict[str, str], str]:
-        script = step(only_job(load_workflow(workflow)), step_id)["run"]
-        proc, outputs, summary = run_bash_step(script, self.workdir, self.env)
+    def run(self, workflow: str, step_id: str, job: str | None = None,
+            **env: str) -> tuple[int, dict[str, str], str]:
+        loaded = load_workflow(workflow)
+        script = step(loaded["jobs"][job] if job else org_job(loaded), step_id)["run"]
+        proc, outputs, summary = run_bash_step(script, self.workdir, {**self.env, **env})
         self.transcript += [proc.stdout, proc.stderr, summary]
         assert "Traceback" not in proc.stderr, proc.stderr
         return proc.returncode, outputs, summary
@@ -62,6 +72,7 @@ class Runner:
 def runner(tmp_path: Path, served_sandbox: Callable[..., Any]) -> Runner:
     workdir = tmp_path / "workspace"
     shutil.copytree(REPO / "manifests", workdir / "manifests")
+    shutil.copytree(REPO / ".github" / "scripts", workdir / ".github" / "scripts")
     return Runner(workdir, served_sandbox().url)
 
 
@@ -75,7 +86,7 @@ def test_pull_request_merge_and_drift_cycle(runner: Runner) -> None:
     assert (runner.workdir / "plan.json").is_file()
     plan_md = (runner.workdir / "plan.md").read_text(encoding="utf-8")
     assert summary == plan_md != ""
-    comment_step = step(only_job(load_workflow("plan.yml")), "comment")
+    comment_step = step(org_job(load_workflow("plan.yml")), "comment")
     proc = run_github_script(
         comment_step["with"]["script"], runner.workdir,
         {"ORG": "prod-eu", "VALIDATE_OUTCOME": "success", "PLAN_OUTCOME": "success",
@@ -88,10 +99,14 @@ def test_pull_request_merge_and_drift_cycle(runner: Runner) -> None:
     assert plan_md.strip() in created["body"]
     runner.transcript.append(created["body"])
 
-    # apply.yml after the merge.
+    keep_as_artifact(runner)
+
+    # apply.yml after the merge: the reviewed plan is the merged one, so it is applied.
     rc, outputs, _ = runner.run("apply.yml", "plan")
     assert (rc, outputs) == (0, {"changes": "true"})
-    rc, _, summary = runner.run("apply.yml", "apply")
+    rc, outputs, _ = runner.run("apply.yml", "compare", FOUND="true", WHY="", CHANGES="true")
+    assert (rc, outputs) == (0, {"verdict": "reviewed"})
+    rc, _, summary = runner.run("apply.yml", "apply", PLAN_FILE="reviewed/plan.json")
     assert rc == 0, runner.transcript[-2:]
     assert summary.strip()
     audit = (runner.workdir / "reconciler-audit" / "audit.jsonl").read_text(encoding="utf-8")
@@ -107,9 +122,71 @@ def test_pull_request_merge_and_drift_cycle(runner: Runner) -> None:
     runner.assert_no_secret_anywhere()
 
 
+def keep_as_artifact(runner: Runner) -> None:
+    """plan.yml's upload and apply.yml's download: the pull request's plan as reviewed.zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.write(runner.workdir / "plan.json", "plan.json")
+    (runner.workdir / "reviewed.zip").write_bytes(buffer.getvalue())
+
+
+def other_client_sets_rate(runner: Runner, name: str, rate: float) -> None:
+    """Someone changes a voice profile outside the pull request (another tool, the admin UI)."""
+    kind = REGISTRY["VoiceProfile"]
+    with httpx.Client(base_url=runner.env["GENESYSCLOUD_API_URL"], timeout=30) as http:
+        token = http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        listed = http.get(kind.collection, headers=headers, params={"pageSize": 100}).json()["entities"]
+        (profile,) = [p for p in listed if p["name"] == name]
+        answer = http.put(kind.item_path(profile["id"]), headers=headers, json={**profile, "rate": rate})
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_merge_that_is_not_the_reviewed_plan_waits_for_approval(runner: Runner) -> None:
+    # An earlier merge applied everything; this pull request changes one speech rate.
+    assert runner.run("apply.yml", "plan")[:2] == (0, {"changes": "true"})
+    assert runner.run("apply.yml", "apply", PLAN_FILE="plan.json")[0] == 0
+    profiles = runner.workdir / "manifests" / "voice-profiles.yaml"
+    text = profiles.read_text(encoding="utf-8")
+    profiles.write_text(text.replace("rate: 0.95", "rate: 0.9", 1), encoding="utf-8")
+    assert runner.run("plan.yml", "plan")[:2] == (0, {"changes": "true"})
+    keep_as_artifact(runner)
+
+    # Between review and merge the reviewed object moves live.
+    other_client_sets_rate(runner, "IVR Main Menu - US English", 1.2)
+    assert runner.run("apply.yml", "plan")[:2] == (0, {"changes": "true"})
+    rc, outputs, summary = runner.run("apply.yml", "compare", FOUND="true", WHY="", CHANGES="true")
+    assert (rc, outputs) == (0, {"verdict": "diverged", "diverged": "true"})
+    divergence = (runner.workdir / "divergence.md").read_text(encoding="utf-8")
+    assert "IVR Main Menu - US English" in divergence and "not in the reviewed plan" in divergence
+    assert "waiting for approval" in summary
+    # `apply` is skipped (its `if:` wants the verdict "reviewed"); the new plan is shown.
+    diverged = step(org_job(load_workflow("apply.yml")), "diverged")
+    proc = run_github_script(
+        diverged["with"]["script"], runner.workdir,
+        {"ORG": "prod-eu", "PR": "7", "PLAN_MD": "plan.md", "DIVERGENCE_MD": "divergence.md"}, {"sha": "ab" * 20},
+    )
+    assert proc.returncode == 0, proc.stderr
+    (comment,) = [c["params"]["body"] for c in json.loads(proc.stdout)["calls"]]
+    assert "IVR Main Menu - US English" in comment and "prod-eu-approval" in comment
+    runner.transcript.append(comment)
+
+    # Once approved, the approval job applies the plan that was shown.
+    merged = runner.workdir / "merged"
+    merged.mkdir()
+    shutil.copy(runner.workdir / "plan.json", merged / "plan.json")
+    shutil.copy(runner.workdir / "verdict.txt", merged / "verdict.txt")
+    rc, _, _ = runner.run("apply.yml", "apply", job="approved", PLAN_FILE="merged/plan.json",
+                          VERDICT_FILE="merged/verdict.txt")
+    assert rc == 0, runner.transcript[-3:]
+    assert runner.run("apply.yml", "plan")[:2] == (0, {"changes": "false"})
+    runner.assert_no_secret_anywhere()
+
+
 def test_drift_is_reported_when_live_and_manifests_differ(runner: Runner) -> None:
     assert runner.run("apply.yml", "plan")[:2] == (0, {"changes": "true"})
-    assert runner.run("apply.yml", "apply")[0] == 0
+    assert runner.run("apply.yml", "apply", PLAN_FILE="plan.json")[0] == 0
     profiles = runner.workdir / "manifests" / "voice-profiles.yaml"
     text = profiles.read_text(encoding="utf-8")
     assert "rate: 1.05" in text

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ._support import load_workflow, only_job, run_github_script, run_step_script, step
+from ._support import load_workflow, org_job, run_github_script, run_step_script, step
 
 SENTINEL = "s3cr3t-sentinel-value"
 SECRET_ENV = {
@@ -26,8 +26,10 @@ MARKER = "<!-- reconciler-plan:prod-eu -->"
 DRIFT_MARKER = "<!-- reconciler-drift:prod-eu -->"
 
 
-def script_of(workflow: str, step_id: str) -> str:
-    s = step(only_job(load_workflow(workflow)), step_id)
+def script_of(workflow: str, step_id: str, job: str | None = None) -> str:
+    """A step's script, in the org job (``job`` names another: apply.yml's ``approved``)."""
+    loaded = load_workflow(workflow)
+    s = step(loaded["jobs"][job] if job else org_job(loaded), step_id)
     return str(s["run"] if "run" in s else s["with"]["script"])
 
 
@@ -77,14 +79,14 @@ class TestValidateStep:
 
 
 class TestApplyStep:
-    ENV = {**JOB_ENV, **SECRET_ENV, "AUDIT_LOG": "reconciler-audit/audit.jsonl"}
+    ENV = {**JOB_ENV, **SECRET_ENV, "AUDIT_LOG": "reconciler-audit/audit.jsonl", "PLAN_FILE": "reviewed/plan.json"}
 
     def test_applies_the_plan_file_with_auto_approve_and_audit_log(self, tmp_path: Path) -> None:
         proc, calls, _, summary = run_step_script(
             script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}
         )
         assert proc.returncode == 0, proc.stderr
-        assert calls == [["apply", "plan.json", "--target", "genesys", "--auto-approve", "--audit-log",
+        assert calls == [["apply", "reviewed/plan.json", "--target", "genesys", "--auto-approve", "--audit-log",
                           "reconciler-audit/audit.jsonl", "--format", "markdown"]]
         assert (tmp_path / "reconciler-audit").is_dir()
         assert "fake apply report" in summary and "fake apply report" in proc.stdout
@@ -153,7 +155,8 @@ class TestPlanComment:
 
     def env(self, validate: str = "success", plan: str = "success", changes: str = "true") -> dict[str, str]:
         return {"ORG": "prod-eu", "VALIDATE_OUTCOME": validate, "PLAN_OUTCOME": plan,
-                "PLAN_CHANGES": changes, "VALIDATE_LOG": "validate.log", "PLAN_MD": "plan.md"}
+                "PLAN_CHANGES": changes, "VALIDATE_LOG": "validate.log", "PLAN_MD": "plan.md",
+                "PLAN_JSON": "plan.json"}
 
     def scenario(self, comments: list[dict[str, Any]]) -> dict[str, Any]:
         return {"payload": self.PAYLOAD, "comments": comments}
@@ -168,6 +171,16 @@ class TestPlanComment:
         assert "changes to apply" in created["body"]
         assert "+ Webhook/crm-sync will be created" in created["body"]
         assert "Commit 0123456" in created["body"]
+
+    def test_the_hidden_marker_records_the_reviewed_head_commit_and_manifests_digest(self, tmp_path: Path) -> None:
+        (tmp_path / "plan.md").write_text("~ change\n", encoding="utf-8")
+        (tmp_path / "plan.json").write_text(json.dumps({"manifests_digest": "d1g35t"}), encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario([]))
+        body = only_call(result, "issues.createComment")["body"]
+        assert body.splitlines()[1] == (
+            "<!-- reconciler-reviewed:prod-eu head=0123456789abcdef digest=d1g35t "
+            "artifact=reconciler-plan-prod-eu-pr7-0123456789abcdef run=4242 -->"
+        )
 
     def test_updates_its_own_comment_in_place(self, tmp_path: Path) -> None:
         (tmp_path / "plan.md").write_text("No changes.\n", encoding="utf-8")
@@ -224,7 +237,7 @@ class TestPlanComment:
         result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario([]))
         body = only_call(result, "issues.createComment")["body"]
         assert len(body) < 65536
-        assert "`reconciler-plan-prod-eu` artifact" in body
+        assert "`reconciler-plan-prod-eu-pr7-0123456789abcdef` artifact" in body
 
 
 class TestDriftIssue:

@@ -19,6 +19,7 @@ from ._support import (
     WORKFLOWS_DIR,
     load_workflow,
     only_job,
+    org_job,
     step,
     steps_using,
     triggers,
@@ -132,34 +133,62 @@ class TestApplyWorkflow:
         assert "manifests/**" in on["push"]["paths"]
 
     def test_one_apply_per_org_at_a_time_never_cancelled(self) -> None:
-        job = only_job(load_workflow("apply.yml"))
+        job = org_job(load_workflow("apply.yml"))
         assert job["concurrency"] == {
             "group": "reconciler-apply-${{ matrix.org }}",
             "cancel-in-progress": False,
         }
 
     def test_runs_in_the_protected_environment_of_its_org(self) -> None:
-        job = only_job(load_workflow("apply.yml"))
+        job = org_job(load_workflow("apply.yml"))
         assert job["environment"]["name"] == "${{ matrix.org }}"
 
-    def test_applies_the_saved_plan_with_auto_approve_and_an_audit_log(self) -> None:
-        job = only_job(load_workflow("apply.yml"))
+    @pytest.mark.parametrize("job_name", ["apply", "approved"])
+    def test_applies_a_saved_plan_with_auto_approve_and_an_audit_log(self, job_name: str) -> None:
+        job = load_workflow("apply.yml")["jobs"][job_name]
         apply = step(job, "apply")
-        assert apply["if"] == "steps.plan.outputs.changes == 'true'"
         assert '"${args[@]}"' in reconciler_args(apply["run"])
-        assert reconciler_args(apply["run"]).startswith("reconciler apply plan.json")
+        assert reconciler_args(apply["run"]).startswith('reconciler apply "$PLAN_FILE"')
         assert 'args=(--target genesys --auto-approve --audit-log "$AUDIT_LOG"' in apply["run"]
 
+    def test_applies_the_reviewed_plan_file_only_when_it_is_the_reviewed_one(self) -> None:
+        job = org_job(load_workflow("apply.yml"))
+        ids = [s.get("id") for s in job["steps"]]
+        assert ids.index("reviewed") < ids.index("plan") < ids.index("compare") < ids.index("apply")
+        apply = step(job, "apply")
+        assert apply["if"] == "steps.compare.outputs.verdict == 'reviewed'"
+        assert apply["env"]["PLAN_FILE"] == "reviewed/plan.json"
+        assert step(job, "compare")["env"]["FOUND"] == "${{ steps.reviewed.outputs.found }}"
+        assert step(job, "diverged")["if"] == "steps.compare.outputs.diverged == 'true'"
+        assert job["outputs"] == {"diverged": "${{ steps.compare.outputs.diverged }}"}
+
+    def test_a_diverged_plan_waits_for_the_approval_environment(self) -> None:
+        workflow = load_workflow("apply.yml")
+        approved = workflow["jobs"]["approved"]
+        assert approved["needs"] == "apply"
+        assert approved["if"] == "needs.apply.outputs.diverged == 'true'"
+        assert approved["environment"]["name"] == "${{ matrix.org }}-approval"
+        assert approved["concurrency"] == workflow["jobs"]["apply"]["concurrency"]
+        (download,) = steps_using(approved, "actions/download-artifact")
+        (upload,) = [u for u in steps_using(workflow["jobs"]["apply"], "actions/upload-artifact")
+                     if "plan.json" in u["with"]["path"].split()]
+        assert download["with"]["name"] == upload["with"]["name"] == "reconciler-merged-plan-${{ matrix.org }}"
+        assert step(approved, "apply")["env"]["PLAN_FILE"] == "merged/plan.json"
+
     def test_uploads_the_audit_log_even_when_the_apply_fails(self) -> None:
-        job = only_job(load_workflow("apply.yml"))
+        job = org_job(load_workflow("apply.yml"))
         audit_dir = str(Path(job["env"]["AUDIT_LOG"]).parent)
         uploads = [u for u in steps_using(job, "actions/upload-artifact")
                    if u["with"]["path"].rstrip("/") == audit_dir]
         assert len(uploads) == 1
         assert uploads[0]["if"] == "always()"
 
-    def test_permissions_are_read_only(self) -> None:
-        assert load_workflow("apply.yml")["permissions"] == {"contents": "read"}
+    def test_permissions_read_code_and_artifacts_and_comment_a_changed_plan(self) -> None:
+        # actions: read fetches the plan artifact of the pull request's run;
+        # pull-requests: write shows a changed plan on the merged pull request.
+        assert load_workflow("apply.yml")["permissions"] == {
+            "contents": "read", "actions": "read", "pull-requests": "write",
+        }
 
 
 class TestDriftWorkflow:
@@ -204,12 +233,13 @@ class TestCiWorkflow:
 
 class TestOrgMatrix:
     def test_every_org_workflow_has_the_same_org_matrix(self) -> None:
-        matrices = {name: only_job(load_workflow(name))["strategy"]["matrix"] for name in ORG_WORKFLOWS}
+        matrices = {name: org_job(load_workflow(name))["strategy"]["matrix"] for name in ORG_WORKFLOWS}
         assert matrices["plan.yml"] == matrices["apply.yml"] == matrices["drift.yml"]
+        assert load_workflow("apply.yml")["jobs"]["approved"]["strategy"]["matrix"] == matrices["apply.yml"]
 
     @pytest.mark.parametrize("name", ORG_WORKFLOWS)
     def test_matrix_entries_name_org_manifests_and_region(self, name: str) -> None:
-        strategy = only_job(load_workflow(name))["strategy"]
+        strategy = org_job(load_workflow(name))["strategy"]
         assert strategy["fail-fast"] is False
         include = strategy["matrix"]["include"]
         assert include, "at least one org"
@@ -219,10 +249,11 @@ class TestOrgMatrix:
 
     @pytest.mark.parametrize("name", ORG_WORKFLOWS)
     def test_matrix_values_reach_scripts_through_env(self, name: str) -> None:
-        env = only_job(load_workflow(name))["env"]
-        assert env["ORG"] == "${{ matrix.org }}"
-        assert env["MANIFESTS"] == "${{ matrix.manifests }}"
-        assert env["GENESYSCLOUD_REGION"] == "${{ matrix.region }}"
+        for job in load_workflow(name)["jobs"].values():
+            env = job["env"]
+            assert env["ORG"] == "${{ matrix.org }}"
+            assert env["MANIFESTS"] == "${{ matrix.manifests }}"
+            assert env["GENESYSCLOUD_REGION"] == "${{ matrix.region }}"
 
     @pytest.mark.parametrize("name", ("plan.yml", "drift.yml"))
     def test_read_only_jobs_use_the_readonly_environment(self, name: str) -> None:
@@ -255,8 +286,7 @@ class TestAllWorkflows:
         """plan/apply/drift talk to Genesys Cloud; validate resolves ${env:…} placeholders
         (the example manifests reference CRM_WEBHOOK_PASSWORD) but needs no OAuth client."""
         for name in ORG_WORKFLOWS:
-            job = only_job(load_workflow(name))
-            for s in job["steps"]:
+            for s in all_steps(load_workflow(name)):
                 command = re.search(r"^\s*reconciler (\w+)", s.get("run", ""), re.MULTILINE)
                 if command is None:
                     continue

@@ -1,0 +1,104 @@
+"""The revert use case: find one apply run in the audit trail, read live state, plan what restores it.
+
+The audit log is read through its public reader (a damaged record is skipped here;
+``audit verify`` judges the log). The plan is an ordinary :class:`Plan`, so ``revert
+--out`` saves it and ``apply FILE`` carries it out with the usual stale checks and its
+own audit records. The manifest documents of the restored state come with it, because
+git stays the source of truth: the next plan of unchanged manifests would undo a revert
+nobody committed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.live import no_detail, read_live
+from reconciler.audit.query import Filters, select
+from reconciler.audit.trail import DEFAULT_AUDIT_LOG
+from reconciler.core.errors import AuditError, PlanError
+from reconciler.export.model import ExportedObject
+from reconciler.export.names import kebab, slug, variable_name
+from reconciler.export.yaml_writer import render_object
+from reconciler.genesys import ClientStats
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.revert import build_revert_plan, run_writes
+
+#: the modeline of restored documents: they are meant to be copied into the manifests directory
+SCHEMA_HINT = "schemas/manifest.json"
+
+
+@dataclass(frozen=True)
+class RevertRun:
+    """The revert plan, the full run id it reverts, and the client's counters."""
+
+    plan: Plan = field(repr=False)
+    run_id: str
+    stats: ClientStats = field(repr=False)
+
+
+def find_run(audit_log: str | Path | None, run: str) -> tuple[str, list[dict[str, object]]]:
+    """The one run whose id starts with ``run``, and its records; an error when none or several match."""
+    path = Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG
+    records = select(path, Filters(run=run))
+    ids = sorted({str(r.get("run_id")) for r in records})
+    if not ids:
+        raise AuditError(f"no run {run!r} in the audit log {path} (reconciler audit show lists the runs)")
+    if len(ids) > 1:
+        raise AuditError(f"run {run!r} is ambiguous in {path}: it starts {', '.join(ids)}; give more of the id")
+    return ids[0], records
+
+
+def secret_variable(kind_name: str, name: str, field_path: str) -> str:
+    """The environment variable that stands for an unrecorded secret, named as ``export`` names them."""
+    return re.sub(r"[^A-Z0-9_]+", "_", variable_name(kind_name, name, field_path)).strip("_")
+
+
+async def revert_run(
+    run: str, options: RunOptions, *, audit_log: str | Path | None = None, force: bool = False
+) -> RevertRun:
+    """Plan the revert of run ``run`` (an id or a unique prefix) against live state read now."""
+    run_id, records = find_run(audit_log, run)
+    targets = {str(r.get("target")) for r in records if r.get("target")}
+    if targets and options.target.identity not in targets:
+        raise PlanError(
+            f"run {run_id} wrote {', '.join(sorted(targets))}, not {options.target.identity}; "
+            "revert it against the target it changed"
+        )
+    writes = run_writes(records, run_id)
+    if not writes.writes and not writes.unsettled:
+        raise PlanError(f"run {run_id} changed no object: there is nothing to revert")
+    async with client_for(options) as client:
+        live = await read_live(client, detail=no_detail, required={w.kind for w in writes.writes})
+    plan = build_revert_plan(
+        writes,
+        run_id,
+        live,
+        target=options.target.identity,
+        target_description=options.target.describe(),
+        variable=secret_variable,
+        force=force,
+    )
+    return RevertRun(plan=plan, run_id=run_id, stats=client.stats)
+
+
+def restored_manifests(plan: Plan) -> str:
+    """The manifest documents that declare the reverted state (YAML, ``---`` between documents).
+
+    Objects the revert deletes are listed as comments: remove them from the manifests.
+    Secrets stay ``${env:…}`` placeholders, exactly as in the plan.
+    """
+    parts = [f"# Manifests of the state `reconciler revert` restores ({plan.manifests_digest}).\n"
+             "# Commit them (replacing the documents of the same kind and name) so the next plan stays clean.\n"]
+    for change in plan.changes:
+        if change.action == Action.DELETE:
+            parts.append(f"# remove {change.address} from the manifests: the revert deletes it\n")
+        elif change.spec is not None:
+            file = PurePosixPath(kebab(change.kind), f"{slug(change.name)}.yaml")
+            parts.append(render_object(ExportedObject(change.kind, change.name, file, change.spec), SCHEMA_HINT))
+    return "---\n".join(parts)
+
+
+__all__ = ["RevertRun", "find_run", "restored_manifests", "revert_run", "secret_variable"]

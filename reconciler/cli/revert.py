@@ -1,0 +1,54 @@
+"""``reconciler revert RUN_ID``: a plan that restores what one apply run changed, from the audit trail."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.options import FORMAT_HELP, FORMATS, color, run_options, target_options, verbose_stats
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
+@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
+              help="Audit trail file holding the run (default .reconciler/audit.jsonl).")
+@click.option("--force", is_flag=True, help="Restore objects changed since the run too (their later change is lost).")
+@click.option("--manifests-out", type=click.Path(dir_okay=False), default=None,
+              help="Write the manifest documents of the restored state to FILE, to commit: git stays the source.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with nothing to restore, 2 with changes, 1 on error.")
+@target_options
+def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force: bool, manifests_out: str | None,
+           detailed_exitcode: bool, verbose: bool, **kw: Any) -> None:
+    """Plan the restore of what apply run RUN_ID (or a unique prefix) changed; apply it with `apply FILE`."""
+    from functools import partial
+
+    import anyio
+
+    from reconciler.app.revert import restored_manifests, revert_run
+    from reconciler.core.errors import PlanError
+    from reconciler.plan.planfile import save_plan
+    from reconciler.render import render_plan
+
+    options = run_options(kw)
+    run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force))
+    the_plan = run.plan
+    click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
+    if out:
+        save_plan(the_plan, out)
+        click.echo(f"Revert plan of run {run.run_id} saved to {out}; apply it with: reconciler apply {out}", err=True)
+    if manifests_out:
+        try:
+            Path(manifests_out).write_text(restored_manifests(the_plan), encoding="utf-8")
+        except OSError as exc:
+            raise PlanError(f"cannot write {manifests_out}: {exc.strerror or exc}") from None
+        click.echo(f"Manifests of the restored state written to {manifests_out}: commit them", err=True)
+    verbose_stats(run.stats, verbose)
+    if not the_plan.applyable:
+        sys.exit(1)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
