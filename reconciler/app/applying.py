@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.connect import RunOptions, connected, with_concurrency
 from reconciler.app.live import no_detail, read_live
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult, ChangeOutcome
@@ -16,7 +18,7 @@ from reconciler.audit import AuditTrail
 from reconciler.core.errors import ApplyError
 from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
-from reconciler.genesys import ClientStats
+from reconciler.genesys import ClientStats, GenesysClient
 from reconciler.manifests.desired import env_names_in
 from reconciler.plan.model import Plan
 
@@ -41,6 +43,7 @@ async def apply(
     concurrency: int = 8,
     progress: Callable[[ChangeOutcome], None] | None = None,
     live: LiveState | None = None,
+    client: GenesysClient | None = None,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -48,27 +51,50 @@ async def apply(
     saved file) stood between planning and applying; otherwise it is read afresh here.
     Either way each PUT carries the planned version, so the server refuses what moved.
     Failures are in the result; :func:`ensure_success` turns them into an error *after*
-    everything that could be done was done.
+    everything that could be done was done. ``client``: the command's open client (the
+    one its plan read through: one token per command), opened with
+    :func:`~reconciler.app.connect.with_concurrency`; otherwise one is opened here.
     """
     env = os.environ if env is None else env
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
     hidden = plan_env_values(plan, env)
     remember(hidden)  # for the command line's error path
-    async with client_for(options) as client:
-        client.hide(hidden)
+    async with connected(with_concurrency(options, concurrency), client) as writer:
+        writer.hide(hidden)
+        before = copy.deepcopy(writer.stats)  # a shared client's counters already hold the plan's reads
         if live is None:
-            live = await read_live(client, detail=no_detail, required=in_plan)
+            live = await read_live(writer, detail=no_detail, required=in_plan)
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
             trail.run_started(run_id, dict(plan.summary))
             result = await apply_plan(
-                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
+                plan, writer, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress
             )
             trail.run_finished(dict(result.counts), 1 if result.failed else 0)
             delivery = trail.delivery_summary()
-    return ApplyRun(result=result, stats=client.stats, delivery=delivery)
+    return ApplyRun(result=result, stats=stats_since(before, writer.stats), delivery=delivery)
+
+
+def stats_since(before: ClientStats, now: ClientStats) -> ClientStats:
+    """What the client did after ``before`` was taken: the apply's own requests, whoever opened the client."""
+    waits: defaultdict[str, float] = defaultdict(float)
+    for reason, seconds in now.wait_seconds.items():
+        if seconds - before.wait_seconds.get(reason, 0.0) > 0:
+            waits[reason] = seconds - before.wait_seconds.get(reason, 0.0)
+    return ClientStats(
+        requests=now.requests - before.requests,
+        statuses=now.statuses - before.statuses,
+        retries=now.retries - before.retries,
+        wait_counts=now.wait_counts - before.wait_counts,
+        wait_seconds=waits,
+        rate_limited=now.rate_limited - before.rate_limited,
+        token_fetches=now.token_fetches - before.token_fetches,
+        token_refreshes_on_401=now.token_refreshes_on_401 - before.token_refreshes_on_401,
+        adopted=now.adopted - before.adopted,
+        latency_ms_total=now.latency_ms_total - before.latency_ms_total,
+    )
 
 
 def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:

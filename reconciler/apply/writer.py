@@ -9,9 +9,12 @@ it, so they are audited alike.
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import anyio
 
 from reconciler.apply.bodies import audited_changes, request_line
 from reconciler.apply.trail import Trail
@@ -103,7 +106,10 @@ class AuditedWriter:
         self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
     ) -> tuple[Answer, Settled]:
         """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised."""
-        seq = self.trail.intent(
+        # fsynced off the event loop: on it, each intent stalled every write in flight
+        # (answers unread, slots idle) for the length of an fsync
+        seq = await anyio.to_thread.run_sync(partial(
+            self.trail.intent,
             kind=request.kind,
             name=request.name,
             object_id=request.object_id,
@@ -111,7 +117,7 @@ class AuditedWriter:
             changes=request.changes,
             method=request.method,
             path=request.path,
-        )
+        ))
         started = time.perf_counter()
         try:
             answer = await call()
