@@ -9,9 +9,9 @@ it, so they are audited alike.
 from __future__ import annotations
 
 import time
-from functools import partial
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import anyio

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from reconciler.core.errors import ConfigError
 
-
 #: the page size every Genesys Cloud listing accepts (the SDK's documented ``pageSize`` maximum
 #: for most endpoints); some allow more, and say so in their kind's ``Listing.page_size_max``
 PAGE_SIZE_MAX = 100
