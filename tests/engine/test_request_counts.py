@@ -121,8 +121,8 @@ class TestListingPages:
 
 
 class TestConcurrency:
-    def test_concurrency_raises_the_clients_bound_never_lowers_it(self) -> None:
-        options = RunOptions(resolve_target(target="sandbox", sandbox_db="x.db", env={}))
+    def test_concurrency_raises_the_clients_bound_never_lowers_it(self, tmp_path: Path) -> None:
+        options = RunOptions(resolve_target(target="sandbox", sandbox_db=str(tmp_path / "x.db"), env={}))
         assert with_concurrency(options, 32).limits.max_concurrency == 32
         assert with_concurrency(options, 2).limits.max_concurrency == ClientLimits().max_concurrency
         assert client_for(with_concurrency(options, 16)).limits.max_concurrency == 16
