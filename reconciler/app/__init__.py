@@ -5,7 +5,7 @@ and never prints or exits: that is the command line's job.
 """
 
 from reconciler.app.applying import ApplyRun, apply, ensure_success
-from reconciler.app.connect import RunOptions, client_for, same_content
+from reconciler.app.connect import RunOptions, client_for, same_content, with_concurrency
 from reconciler.app.export import ExportRun, export_live
 from reconciler.app.live import read_live
 from reconciler.app.planning import PlanRun, plan_paths
@@ -22,4 +22,5 @@ __all__ = [
     "plan_paths",
     "read_live",
     "same_content",
+    "with_concurrency",
 ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
-from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.connect import RunOptions, connected, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
 from reconciler.app.settling import due_hooks, settle
@@ -22,7 +24,7 @@ from reconciler.audit.backlog import read_backlog
 from reconciler.core.errors import ApplyError, AuditError
 from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
-from reconciler.genesys import ClientStats
+from reconciler.genesys import ClientStats, GenesysClient
 from reconciler.manifests.desired import env_names_in
 from reconciler.plan.model import Plan, PolicyFinding
 from reconciler.render.escape import live
@@ -58,6 +60,7 @@ async def apply(
     on_signals: bool = False,
     override: str | None = None,
     clock: Clock | None = None,
+    client: GenesysClient | None = None,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -67,6 +70,8 @@ async def apply(
     Failures are in the result; :func:`ensure_success` turns them into an error *after*
     everything that could be done was done. The guardrails are judged first, at ``clock``'s
     time (:mod:`reconciler.app.guardrails`); ``override`` is the reason to write anyway.
+    ``client``: the command's open client (the one its plan read through: one token per
+    command), opened with :func:`~reconciler.app.connect.with_concurrency`; otherwise one is opened here.
 
     Then what earlier runs left unfinished is read from the audit log: open intents
     are settled against live state, and hooks they owed are called by this run. With
@@ -84,6 +89,7 @@ async def apply(
             run = await _apply(
                 plan, options, env, audit_log, audit_url, concurrency, progress, live, stop,
                 override=(override, overridden) if overridden and override is not None else None,
+                client=client,
             )
         except Exception as exc:  # re-raised below, as itself rather than inside an exception group
             failure = exc
@@ -106,15 +112,17 @@ async def _apply(
     stop: Stop,
     *,
     override: tuple[str, tuple[PolicyFinding, ...]] | None,
+    client: GenesysClient | None,
 ) -> ApplyRun:
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
     hidden = plan_env_values(plan, env)
     remember(hidden)  # for the command line's error path
-    async with client_for(options) as client:
-        client.hide(hidden)
+    async with connected(with_concurrency(options, concurrency), client) as writer:
+        writer.hide(hidden)
+        before = copy.deepcopy(writer.stats)  # a shared client's counters already hold the plan's reads
         if live is None:
-            live = await read_live(client, detail=no_detail, required=in_plan)
+            live = await read_live(writer, detail=no_detail, required=in_plan)
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
@@ -125,7 +133,7 @@ async def _apply(
             trail.run_started(run_id, dict(plan.summary), override=record)
             settled = settle(trail, backlog, live)
             result = await apply_plan(
-                plan, client, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
+                plan, writer, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
                 stop=stop, due_hooks=due_hooks(backlog),
             )
             audit_problem = None
@@ -135,7 +143,7 @@ async def _apply(
             except AuditError as exc:
                 audit_problem = str(exc)
             delivery = trail.delivery_summary()
-    return ApplyRun(result=result, stats=client.stats, delivery=delivery, settled=settled,
+    return ApplyRun(result=result, stats=stats_since(before, writer.stats), delivery=delivery, settled=settled,
                     audit_problem=audit_problem, exit_code=stop.exit_code if result.interrupted else None)
 
 
@@ -143,6 +151,26 @@ def pending_business(audit_log: str | Path | None) -> bool:
     """Whether an earlier run left something to settle or a hook owed (cheap: reads the log only)."""
     backlog = read_backlog(Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG)
     return bool(backlog.open_intents or due_hooks(backlog))
+
+
+def stats_since(before: ClientStats, now: ClientStats) -> ClientStats:
+    """What the client did after ``before`` was taken: the apply's own requests, whoever opened the client."""
+    waits: defaultdict[str, float] = defaultdict(float)
+    for reason, seconds in now.wait_seconds.items():
+        if seconds - before.wait_seconds.get(reason, 0.0) > 0:
+            waits[reason] = seconds - before.wait_seconds.get(reason, 0.0)
+    return ClientStats(
+        requests=now.requests - before.requests,
+        statuses=now.statuses - before.statuses,
+        retries=now.retries - before.retries,
+        wait_counts=now.wait_counts - before.wait_counts,
+        wait_seconds=waits,
+        rate_limited=now.rate_limited - before.rate_limited,
+        token_fetches=now.token_fetches - before.token_fetches,
+        token_refreshes_on_401=now.token_refreshes_on_401 - before.token_refreshes_on_401,
+        adopted=now.adopted - before.adopted,
+        latency_ms_total=now.latency_ms_total - before.latency_ms_total,
+    )
 
 
 def plan_env_values(plan: Plan, env: Mapping[str, str]) -> list[str]:

@@ -7,7 +7,8 @@ The embedded sandbox is built here, at the use-case layer, so that the HTTP clie
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,18 @@ def same_content(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -
     return kind.comparable(kind.essence(live), wanted) == wanted
 
 
+def with_concurrency(options: RunOptions, concurrency: int) -> RunOptions:
+    """``options`` whose client lets ``concurrency`` requests be in flight (``--concurrency``), never fewer than before.
+
+    The client's own bound would otherwise cap an apply at its default whatever the flag
+    said; the rate limiter still paces every request, so more in flight than the rate
+    limit allows only means more waiting for a send slot, never more than the limit.
+    """
+    if concurrency <= options.limits.max_concurrency:
+        return options
+    return dataclasses.replace(options, limits=dataclasses.replace(options.limits, max_concurrency=concurrency))
+
+
 def client_for(options: RunOptions) -> GenesysClient:
     """The (not yet open) client for ``options.target``, wired to the in-process sandbox for the sandbox target.
 
@@ -53,3 +66,18 @@ def client_for(options: RunOptions) -> GenesysClient:
             sandbox = dataclasses.replace(sandbox, db_path=options.target.sandbox_db)
         transport = embedded_transport(sandbox)
     return open_client(options.target, transport=transport, same_content=same_content, limits=options.limits)
+
+
+@asynccontextmanager
+async def connected(options: RunOptions, client: GenesysClient | None = None) -> AsyncIterator[GenesysClient]:
+    """``client`` if the command already opened one, else a client opened (and closed) here.
+
+    One command, one client: a plan-and-apply shares the client its plan read through,
+    so it takes one token and keeps one pacing schedule (two clients would each pace
+    up to the same per-token limit).
+    """
+    if client is not None:
+        yield client
+        return
+    async with client_for(options) as opened:
+        yield opened

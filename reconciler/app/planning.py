@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.connect import RunOptions, connected
 from reconciler.app.live import KindRead, Listed, declared_detail, read_live
+from reconciler.app.memory import bulk_build
 from reconciler.core.errors import ManifestError
 from reconciler.core.live import LiveState
-from reconciler.genesys import ClientStats, Target
+from reconciler.genesys import ClientStats, GenesysClient, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.plan.builder import PrunePolicy, build_plan
@@ -89,23 +90,33 @@ async def plan_paths(
     prune_all: bool = False,
     rotate: Sequence[str] = (),
     on_kind_read: KindRead | None = None,
+    client: GenesysClient | None = None,
 ) -> PlanRun:
-    """Validate manifests (no network on failure), read live state, plan."""
+    """Validate manifests (no network on failure), read live state, plan.
+
+    ``client``: the command's open client, when it goes on to apply through it (one token
+    per command); otherwise one is opened for the reads and closed after them. Loading and
+    planning run under :func:`~reconciler.app.memory.bulk_build` (see there why).
+    """
     env = os.environ if env is None else env
-    manifests = load_manifests(paths, env=env)
+    with bulk_build():
+        manifests = load_manifests(paths, env=env)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
     warnings: list[str] = []
-    async with client_for(options) as client:
-        live = await read_live(
-            client, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required, warnings=warnings
-        )
-        issues = await live_check_issues(manifests.objects, client, env)
+    async with connected(options, client) as reader:
+        with bulk_build():
+            live = await read_live(
+                reader, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required,
+                warnings=warnings,
+            )
+        issues = await live_check_issues(manifests.objects, reader, env)
     if issues:
         raise ManifestError(issues)
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
-    plan = make_plan(
-        manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
-    )
+    with bulk_build():
+        plan = make_plan(
+            manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
+        )
     if warnings:
         plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})
-    return PlanRun(plan=plan, manifests=manifests, live=live, stats=client.stats)
+    return PlanRun(plan=plan, manifests=manifests, live=live, stats=reader.stats)

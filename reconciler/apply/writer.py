@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
+
+import anyio
 
 from reconciler.apply.bodies import audited_changes, request_line
 from reconciler.apply.trail import Trail
@@ -114,7 +117,10 @@ class AuditedWriter:
         self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
     ) -> tuple[Answer, Settled]:
         """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised."""
-        seq = self.trail.intent(
+        # fsynced off the event loop: on it, each intent stalled every write in flight
+        # (answers unread, slots idle) for the length of an fsync
+        seq = await anyio.to_thread.run_sync(partial(
+            self.trail.intent,
             kind=request.kind,
             name=request.name,
             object_id=request.object_id,
@@ -122,7 +128,7 @@ class AuditedWriter:
             changes=request.changes,
             method=request.method,
             path=request.path,
-        )
+        ))
         started = time.perf_counter()
         try:
             answer = await call()

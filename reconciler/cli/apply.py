@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,10 @@ from reconciler.cli.options import (
     verbose_stats,
 )
 from reconciler.cli.progress import ApplyProgress
+
+if TYPE_CHECKING:
+    from reconciler.app import ApplyRun
+    from reconciler.plan.model import Plan
 
 
 @click.command()
@@ -48,7 +52,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     import anyio
 
     from reconciler.app import apply as apply_saved
-    from reconciler.app import ensure_success, plan_paths
+    from reconciler.app import client_for, ensure_success, plan_paths, with_concurrency
     from reconciler.app.applying import pending_business
     from reconciler.app.guardrails import current_time, gate
     from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
@@ -56,45 +60,61 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.render import render_apply, render_plan
 
     check_kinds(prune_kinds)
-    options = run_options(kw)
+    # the client lets --concurrency writes be in flight; the rate limiter still paces them
+    options = with_concurrency(run_options(kw), concurrency)
     saved = len(sources) == 1 and is_plan_file(sources[0])
-    if saved:
-        if prune_kinds or max_deletes is not None or rotate:
-            raise PlanError(
-                "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
-            )
-        the_plan = load_plan(sources[0], expected_target=options.target.identity)
-        live = None  # made earlier, maybe elsewhere: apply reads live state afresh
-    else:
-        planned = anyio.run(
-            partial(plan_paths, sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
-                    rotate=rotate, on_kind_read=kind_read)
+    if saved and (prune_kinds or max_deletes is not None or rotate):
+        raise PlanError(
+            "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
         )
-        the_plan, live = planned.plan, planned.live
-        live_summary(planned.live_counts)
-    if fmt == "text":
-        click.echo(render_plan(the_plan, "text", color=color()))
-    overridden = gate(the_plan, now=current_time(), override=override)  # judged again when apply starts
-    if overridden:
-        rules = ", ".join(dict.fromkeys(f.rule.value for f in overridden))
-        click.echo(f"Overriding policy ({rules}): {override}", err=True)
-    if not the_plan.has_changes and not pending_business(audit_log):
-        if fmt != "text":
-            click.echo(render_plan(the_plan, fmt))
-        return
-    if not auto_approve and not saved:
-        if not sys.stdin.isatty():
-            raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
-        click.confirm("Apply these changes?", abort=True)
 
-    progress = ApplyProgress(len(the_plan.pending()))
-    applied = anyio.run(
-        partial(apply_saved, the_plan, options, audit_log=audit_log, audit_url=audit_url,
-                concurrency=concurrency, progress=progress, on_signals=True, override=override,
-                # planned a moment ago with no prompt in between: that listing is current
-                live=live if auto_approve else None)
-    )
-    progress.finish()
+    def approved(the_plan: Plan) -> bool:
+        """Show the plan; whether there is anything to do and the user agreed to it."""
+        if fmt == "text":
+            click.echo(render_plan(the_plan, "text", color=color()))
+        overridden = gate(the_plan, now=current_time(), override=override)  # judged again when apply starts
+        if overridden:
+            rules = ", ".join(dict.fromkeys(f.rule.value for f in overridden))
+            click.echo(f"Overriding policy ({rules}): {override}", err=True)
+        if not the_plan.has_changes and not pending_business(audit_log):
+            if fmt != "text":
+                click.echo(render_plan(the_plan, fmt))
+            return False
+        if not auto_approve and not saved:
+            if not sys.stdin.isatty():
+                raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
+            click.confirm("Apply these changes?", abort=True)
+        return True
+
+    async def plan_and_apply() -> ApplyRun | None:
+        # One client for the whole command: one token, one pacing schedule (the prompt, if
+        # any, blocks the loop, which has nothing else to do meanwhile).
+        async with client_for(options) as client:
+            planned = await plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds,
+                                       max_deletes=max_deletes, rotate=rotate, on_kind_read=kind_read, client=client)
+            live_summary(planned.live_counts)
+            if not approved(planned.plan):
+                return None
+            return await applying(planned.plan, client=client,
+                                  # planned a moment ago with no prompt in between: that listing is current
+                                  live=planned.live if auto_approve else None)
+
+    async def applying(the_plan: Plan, **kwargs: Any) -> ApplyRun:
+        progress = ApplyProgress(len(the_plan.pending()))
+        done = await apply_saved(the_plan, options, audit_log=audit_log, audit_url=audit_url,
+                                 concurrency=concurrency, progress=progress, on_signals=True, override=override,
+                                 **kwargs)
+        progress.finish()
+        return done
+
+    if saved:
+        # made earlier, maybe elsewhere: apply reads live state afresh
+        the_plan = load_plan(sources[0], expected_target=options.target.identity)
+        applied = anyio.run(partial(applying, the_plan)) if approved(the_plan) else None
+    else:
+        applied = anyio.run(plan_and_apply)
+    if applied is None:
+        return
     click.echo(render_apply(applied.result, fmt, color=color() and fmt == "text"))
     if applied.delivery:
         click.echo(applied.delivery, err=True)

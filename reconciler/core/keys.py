@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 Revision: TypeAlias = int | str
@@ -27,20 +27,28 @@ class Location:
 
 @dataclass(frozen=True)
 class ObjectKey:
-    """Identity of an object: its kind and its name compared case-insensitively."""
+    """Identity of an object: its kind and its name compared case-insensitively.
+
+    The folded form is computed once, when the key is made: keys are hashed and compared
+    in every dict and set of a plan (about 600,000 times at 10,000 objects), and
+    ``casefold`` on each of those was a measurable share of a plan's CPU.
+    """
 
     kind: str
     name: str
+    folded: tuple[str, str] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def folded(self) -> tuple[str, str]:
-        return (self.kind, self.name.casefold())
+    def __post_init__(self) -> None:
+        folded = (self.kind, self.name.casefold())
+        object.__setattr__(self, "folded", folded)
+        object.__setattr__(self, "_hash", hash(folded))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ObjectKey) and self.folded == other.folded
 
     def __hash__(self) -> int:
-        return hash(self.folded)
+        return self._hash
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from reconciler.core.errors import ConfigError
 
+#: the page size every Genesys Cloud listing accepts (the SDK's documented ``pageSize`` maximum
+#: for most endpoints); some allow more, and say so in their kind's ``Listing.page_size_max``
+PAGE_SIZE_MAX = 100
+
 
 @dataclass(frozen=True)
 class ClientLimits:
@@ -22,7 +26,11 @@ class ClientLimits:
     backoff_initial: float = 0.5
     backoff_max: float = 20.0
     timeout: float = 30.0
-    page_size: int = 100
+    #: a cap on every listing's page, for tests that want several pages of a few objects.
+    #: ``None``: each endpoint's own largest page (``Listing.page_size_max``: 500 for speech
+    #: topics, 200 for process automation triggers, 100 elsewhere), so a plan asks for as few
+    #: pages as the platform allows.
+    page_size: int | None = None
     #: requests the limiter lets out back to back before spacing them. 16 lets a whole
     #: plan of a few thousand objects (a dozen listing pages) go out at once instead of
     #: a page every 0.2 s, and 280 + 16 still stays under 300 in any minute.
@@ -42,6 +50,10 @@ class ClientLimits:
     #: ``pageCount`` that grows page after page is a broken or hostile server.
     max_extra_pages: int = 10
 
+    def page_for(self, endpoint_max: int = PAGE_SIZE_MAX) -> int:
+        """The page size to ask an endpoint for: its largest, unless :attr:`page_size` caps it lower."""
+        return endpoint_max if self.page_size is None else min(self.page_size, endpoint_max)
+
     def __post_init__(self) -> None:
         problems = []
         if self.requests_per_minute <= 0:
@@ -54,7 +66,7 @@ class ClientLimits:
             problems.append("waits must not be negative")
         if self.timeout <= 0:
             problems.append("timeout must be positive")
-        if not 1 <= self.page_size <= 100:
+        if self.page_size is not None and not 1 <= self.page_size <= PAGE_SIZE_MAX:
             problems.append("page_size must be between 1 and 100 (the API's range)")
         if self.request_deadline <= 0:
             problems.append("request_deadline must be positive")

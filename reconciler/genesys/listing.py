@@ -110,7 +110,7 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
 
 def page_size(session: Session, kind: Kind) -> str:
     """The largest page the client allows and the kind's endpoint accepts."""
-    return str(min(session.limits.page_size, kind.listing.page_size_max))
+    return str(session.limits.page_for(kind.listing.page_size_max))
 
 
 async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:

@@ -53,10 +53,11 @@ async def find_by_name(
 async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str, Any]]:
     """Every entity of a page-number reference listing (e.g. the org's TTS engines), one page after another."""
     entities: list[dict[str, Any]] = []
-    guard = PageGuard(session.limits, read.path, session.limits.page_size)
+    size = session.limits.page_for()
+    guard = PageGuard(session.limits, read.path, size)
     number = 1
     while True:
-        params = {**read.params, "pageSize": str(session.limits.page_size), "pageNumber": str(number)}
+        params = {**read.params, "pageSize": str(size), "pageNumber": str(number)}
         response, _ = await session.call("GET", read.path, read.path, params=params)
         current = envelope(response, read.path, identified=False)
         guard.check(response, current)

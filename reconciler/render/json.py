@@ -8,12 +8,12 @@ additions keep the version; removals or changed meanings bump it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel
 
 from reconciler.apply.result import ApplyResult
+from reconciler.core.jsontext import dumps_indented
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Plan
 
@@ -21,7 +21,7 @@ from reconciler.plan.model import Plan
 def _document(kind: str, model: BaseModel) -> str:
     body: dict[str, Any] = model.model_dump(mode="json")
     document = {"type": kind, "format_version": body.pop("format_version"), **body}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(document, ensure_ascii=False, allow_nan=True) + "\n"
 
 
 def render_plan(plan: Plan) -> str:

@@ -1,0 +1,52 @@
+"""A plan where every object changed, saved and rendered as JSON: CPU seconds of each step, in memory.
+
+    python bench/changed_plan.py N
+
+Run by ``bench/floor.py`` once per revision measured (the revision's code first on
+``PYTHONPATH``), so both columns come from the same run. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import planner_only  # noqa: E402
+
+from reconciler.manifests.desired import DesiredObject  # noqa: E402
+from reconciler.plan.builder import build_plan  # noqa: E402
+from reconciler.plan.planfile import save_plan  # noqa: E402
+from reconciler.render import render_plan  # noqa: E402
+
+CHANGES = {"VoiceProfile": {"rate": 1.5}, "SpeechRule": {"tags": ["changed"]},
+           "Webhook": {"requestUrl": "https://example.com/changed"}}
+
+
+def main() -> None:
+    n = int(sys.argv[1])
+    objects = planner_only.declared(n)
+    live = planner_only.live_after_apply(objects)
+    changed = [DesiredObject(o.kind, o.name, {**o.spec, **CHANGES[o.kind]}, o.source) for o in objects]
+    common = {"env": planner_only.ENV, "target": "bench", "target_description": "bench", "manifests_digest": "bench"}
+    started = time.process_time()
+    plan = build_plan(changed, live, **common)
+    planned = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        save_plan(plan, Path(tmp) / "changed.plan")
+    saved = time.process_time()
+    text = render_plan(plan, "json")
+    rendered = time.process_time()
+    print(json.dumps({
+        "objects": len(objects), "updates": dict(plan.summary).get("update"),
+        "plan_cpu_s": round(planned - started, 3), "save_cpu_s": round(saved - planned, 3),
+        "json_cpu_s": round(rendered - saved, 3), "json_chars": len(text),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The cyclic GC around a command's bulk data: paused while it is built, then frozen.
+
+A plan builds hundreds of thousands of long-lived containers (manifest values, their
+marks, the live listing, the plan) and almost no cyclic garbage. CPython's collector
+counts allocations, not garbage, so building them triggered a full collection each time
+the heap grew by a quarter, every one rescanning everything built so far: 18 full
+collections and about a third of a 10,000-object plan's CPU (``gc.disable()`` alone took
+8.7 s to 5.5 s; measured by ``bench/run.py``). Pausing the collector while the data is
+built, then ``gc.freeze()``-ing what survives, means it is never rescanned for the rest of
+the command (rendering, apply), while garbage made afterwards is still collected.
+
+This is process-wide state, so it lives here, in the use-case layer that knows a command's
+shape, and nowhere below it.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def bulk_build() -> Iterator[None]:
+    """No cyclic collection inside; on leaving, what was built is frozen (never rescanned) and the GC resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
