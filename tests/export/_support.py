@@ -135,7 +135,7 @@ def seed_full(org: Org) -> Org:
 
 
 def seed_platform(org: Org) -> None:
-    """The kinds of the real platform API, every field set: a published topic, a trigger, the TTS settings."""
+    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings."""
     topic = org.create("SpeechTopic", {
         "name": "Full Topic",
         "description": "Every field set",
@@ -153,7 +153,17 @@ def seed_platform(org: Org) -> None:
     publish = REGISTRY["SpeechTopic"].publish
     assert publish is not None
     org.with_client(lambda c: c.publish(publish, [topic["id"]]))
-    org.create("SpeechTopic", {"name": "Minimal Topic", "dialect": "en-US", "phrases": [{"text": "hello"}]})
+    minimal = org.create("SpeechTopic", {"name": "Minimal Topic", "dialect": "en-US", "phrases": [{"text": "hello"}]})
+    program = org.create("SpeechProgram", {
+        "name": "Full Program",
+        "description": "Every field set",
+        "topicIds": [minimal["id"], topic["id"], "unmanaged-topic"],
+        "tags": ["zeta", "alpha"],
+    })
+    program_publish = REGISTRY["SpeechProgram"].publish
+    assert program_publish is not None
+    org.with_client(lambda c: c.publish(program_publish, [program["id"]]))
+    org.create("SpeechProgram", {"name": "Minimal Program"})
     org.create("ProcessAutomationTrigger", {
         "name": "Full Trigger",
         "description": "Every field set",
