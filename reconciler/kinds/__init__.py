@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import (
+    architect_user_prompt,
     process_automation_trigger,
     speech_program,
     speech_rule,
@@ -28,6 +29,7 @@ KINDS: tuple[Kind, ...] = (
     speech_topic.KIND,
     speech_program.KIND,
     tts_settings.KIND,
+    architect_user_prompt.KIND,
     process_automation_trigger.KIND,
 )
 

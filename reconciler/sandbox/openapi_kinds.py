@@ -94,25 +94,27 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     spec_props: dict[str, Any] = spec["properties"]
     required_spec: list[str] = list(spec.get("required", []))
     flag = kind.publish.flag if kind.publish else None
+    # Any value is accepted and ignored, as the platform does when a client echoes a read. Not ``readOnly``:
+    # a request validator takes that as "must not be sent".
     ignored = {
-        name: {"readOnly": True, "description": "Ignored in requests (server-managed)."}
+        name: {"description": "Ignored in requests (server-managed)."}
         for name in sorted(kind.server_managed, key=_server_order)
     }
     ignored.update(
-        {f: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for f in kind.read_only}
+        {f: {"description": "Ignored in requests (read-only flag)."} for f in kind.read_only}
     )
     ignored.update(
-        {r.shown_as: {"readOnly": True, "description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs}
+        {r.shown_as: {"description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs}
     )
     ignored.update(
         {
-            c: {"readOnly": True, "description": "Ignored in requests (listing count)."}
+            c: {"description": "Ignored in requests (listing count)."}
             for c in kind.listing.counted.values()
         }
     )
     request_props = copy.deepcopy(spec_props)
     if flag is not None:
-        request_props[flag] = {"readOnly": True, "description": "Ignored in requests: publishing is a job of its own."}
+        request_props[flag] = {"description": "Ignored in requests: publishing is a job of its own."}
     named = {"name": NAME} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",

@@ -135,7 +135,7 @@ def seed_full(org: Org) -> Org:
 
 
 def seed_platform(org: Org) -> None:
-    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings."""
+    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings, prompts."""
     topic = org.create("SpeechTopic", {
         "name": "Full Topic",
         "description": "Every field set",
@@ -164,6 +164,8 @@ def seed_platform(org: Org) -> None:
     assert program_publish is not None
     org.with_client(lambda c: c.publish(program_publish, [program["id"]]))
     org.create("SpeechProgram", {"name": "Minimal Program"})
+    org.create("ArchitectUserPrompt", {"name": "FullPrompt", "description": "Every field set"})
+    org.create("ArchitectUserPrompt", {"name": "MinimalPrompt"})
     org.create("ProcessAutomationTrigger", {
         "name": "Full Trigger",
         "description": "Every field set",

@@ -37,6 +37,8 @@ class TestRoundTrip:
     def test_one_file_per_object_named_by_kind_and_slug(self, exported: tuple[Org, Path, Result]) -> None:
         _, out, _ = exported
         assert sorted(documents(out)) == [
+            "architect-user-prompt/fullprompt.yaml",
+            "architect-user-prompt/minimalprompt.yaml",
             "process-automation-trigger/full-trigger.yaml",
             "process-automation-trigger/minimal-trigger.yaml",
             "speech-program/full-program.yaml",
@@ -62,16 +64,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "16 objects in 16 files are valid" in result.stdout
+        assert "18 objects in 18 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 16} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 18} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 16
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 18
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:

@@ -23,6 +23,7 @@ VALID: dict[str, dict[str, Any]] = {
     # kinds of the real platform API (tests/realkinds tests them in depth)
     "SpeechTopic": {"name": "Billing", "dialect": "en-US", "phrases": [{"text": "refund my order"}]},
     "SpeechProgram": {"name": "Retention", "description": "Churn signals", "tags": ["retention"]},
+    "ArchitectUserPrompt": {"name": "MainMenuGreeting", "description": "Played when the IVR answers"},
     "ProcessAutomationTrigger": {
         "name": "On customer end",
         "topicName": "v2.detail.events.conversation.{id}.customer.end",
