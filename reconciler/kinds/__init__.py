@@ -8,6 +8,7 @@ from __future__ import annotations
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import (
     architect_user_prompt,
+    integration_credential,
     process_automation_trigger,
     speech_program,
     speech_rule,
@@ -31,6 +32,7 @@ KINDS: tuple[Kind, ...] = (
     tts_settings.KIND,
     architect_user_prompt.KIND,
     process_automation_trigger.KIND,
+    integration_credential.KIND,
 )
 
 REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}

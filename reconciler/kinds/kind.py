@@ -40,6 +40,9 @@ class Kind:
     description: str
     #: write-only field -> the read-only flag the server shows instead (authSecret -> authSecretSet)
     write_only: Mapping[str, str] = field(default_factory=dict)
+    #: whether reads show those flags; when not (the platform's credentials), a live object is taken to
+    #: hold what the manifest says, and a write-only value is re-sent with another change or on rotation
+    write_only_flagged: bool = True
     #: top-level list fields whose order carries no meaning
     unordered: tuple[str, ...] = ()
     #: rules spanning several fields, run after the model accepted the types and ranges
@@ -119,8 +122,11 @@ class Kind:
 
     def comparable(self, live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         """The live essence as compared with ``desired``: a one-way publish flag that the
-        manifest leaves false is not managed, so its live value does not count."""
+        manifest leaves false is not managed, so its live value does not count; nor do
+        write-only flags that reads never show."""
         out = dict(live)
+        if not self.write_only_flagged:
+            out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):
             flag = self.publish.flag
             if flag in out:

@@ -172,7 +172,7 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
     ]
     flags = {
         flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
-        for secret, flag in kind.write_only.items()
+        for secret, flag in (kind.write_only.items() if kind.write_only_flagged else ())
     }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
     identity = {"id": SERVER_FIELDS["id"], "name": NAME} if kind.singleton is None else {}

@@ -31,7 +31,7 @@ def present(kind: Kind, stored: Mapping[str, Any], *, summary: bool = False) -> 
     shown = shown_fields(kind)
     out = {k: v for k, v in stored.items() if k in shown}
     trailer = {k: out.pop(k) for k in TRAILER if k in out}
-    for secret, flag in kind.write_only.items():
+    for secret, flag in kind.write_only.items() if kind.write_only_flagged else ():
         out[flag] = stored.get(secret) is not None
     for ref in kind.id_refs:
         ids = out.pop(ref.field, None)

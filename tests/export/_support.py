@@ -135,7 +135,7 @@ def seed_full(org: Org) -> Org:
 
 
 def seed_platform(org: Org) -> None:
-    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings, prompts."""
+    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings, prompts, credentials."""
     topic = org.create("SpeechTopic", {
         "name": "Full Topic",
         "description": "Every field set",
@@ -166,6 +166,9 @@ def seed_platform(org: Org) -> None:
     org.create("SpeechProgram", {"name": "Minimal Program"})
     org.create("ArchitectUserPrompt", {"name": "FullPrompt", "description": "Every field set"})
     org.create("ArchitectUserPrompt", {"name": "MinimalPrompt"})
+    org.create("IntegrationCredential", {
+        "name": "Full Credential", "type": {"name": "basicAuth"}, "credentialFields": {"userName": "u", "password": BASIC_SECRET}})
+    org.create("IntegrationCredential", {"name": "Minimal Credential", "type": {"name": "userDefined"}})
     org.create("ProcessAutomationTrigger", {
         "name": "Full Trigger",
         "description": "Every field set",

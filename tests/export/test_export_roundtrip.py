@@ -39,6 +39,8 @@ class TestRoundTrip:
         assert sorted(documents(out)) == [
             "architect-user-prompt/fullprompt.yaml",
             "architect-user-prompt/minimalprompt.yaml",
+            "integration-credential/full-credential.yaml",
+            "integration-credential/minimal-credential.yaml",
             "process-automation-trigger/full-trigger.yaml",
             "process-automation-trigger/minimal-trigger.yaml",
             "speech-program/full-program.yaml",
@@ -64,16 +66,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "18 objects in 18 files are valid" in result.stdout
+        assert "20 objects in 20 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 18} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 20} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 18
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 20
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:

@@ -18,14 +18,16 @@ import pytest
 
 from reconciler.kinds import PLATFORM_KINDS
 
-from ._support import CANCELLATION, Project, changes_of, make_project
+from ._support import CANCELLATION, CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
 
 PROGRAMS = "/api/v2/speechandtextanalytics/programs"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    for name, value in CREDENTIAL_ENV.items():  # for ``served``, which sets only the target's variables
+        monkeypatch.setenv(name, value)
     return make_project(tmp_path, files=None)
 
 
@@ -144,6 +146,62 @@ class TestArchitectUserPrompt:
         assert next(p for p in prompts if p.name == "MainMenuGreeting").id == made.id
 
 
+def _credential(sdk: Any, name: str, type_name: str, fields: dict[str, str]) -> Any:
+    credential, credential_type = sdk.Credential(), sdk.CredentialType()
+    credential_type.name = type_name
+    credential.name, credential.type, credential.credential_fields = name, credential_type, fields
+    return credential
+
+
+class TestIntegrationCredential:
+    def test_the_sdk_creates_reads_pages_and_updates_credentials(self, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = [integrations.post_integrations_credentials(body=_credential(sdk, f"Cred {i}", "basicAuth", {
+            "userName": "u", "password": f"password-{i}"})) for i in range(3)]
+        assert all(isinstance(c, sdk.CredentialInfo) and c.type.name == "basicAuth" for c in made)
+        read = integrations.get_integrations_credential(made[0].id)
+        assert isinstance(read, sdk.Credential) and read.name == "Cred 0" and read.credential_fields is None  # write-only
+        no_unknown_enums(read)
+        second = integrations.get_integrations_credentials(page_number=2, page_size=2)
+        assert isinstance(second, sdk.CredentialInfoListing) and (second.total, second.page_count) == (3, 2)
+        assert [c.name for c in second.entities] == ["Cred 2"] and second.previous_uri and second.next_uri is None
+
+        bad = _credential(sdk, "Cred 0", "basicAuth", {})
+        with pytest.raises(sdk.rest.ApiException) as refused:
+            integrations.put_integrations_credential(made[0].id, body=bad)
+        assert refused.value.status == 400 and "password-0" not in str(refused.value.body)
+        renamed = integrations.put_integrations_credential(made[0].id, body=_credential(sdk, "Cred A", "basicAuth", {"password": "x"}))
+        assert renamed.name == "Cred A"
+        integrations.delete_integrations_credential(made[2].id)
+        assert integrations.get_integrations_credentials().total == 2
+
+    def test_sdk_credentials_are_adopted_and_their_secrets_never_surface(self, project: Project, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = integrations.post_integrations_credentials(body=_credential(sdk, "CRM Basic Auth", "basicAuth", {
+            "userName": CREDENTIAL_ENV["CRM_API_USER"], "password": CREDENTIAL_ENV["CRM_API_PASSWORD"]}))
+        outputs = [served(project, sandbox, "plan", "--format", "json")]
+        plan = json.loads(outputs[0].stdout)
+        actions = {c["name"]: (c["action"], c.get("object_id")) for c in plan["changes"] if c["kind"] == "IntegrationCredential"}
+        assert actions == {"CRM Basic Auth": ("no-op", made.id), "Ticketing Token": ("create", None)}
+        outputs.append(served(project, sandbox, "apply", "--auto-approve"))
+        outputs.append(served(project, sandbox, "apply", "--auto-approve", "--rotate-secret", "IntegrationCredential/CRM Basic Auth"))
+        assert "CRM Basic Auth" in outputs[-1].stdout
+        outputs.append(served(project, sandbox, "plan", "--out", "saved.plan"))
+        credentials = integrations.get_integrations_credentials().entities
+        assert sorted(c.name for c in credentials) == ["CRM Basic Auth", "Ticketing Token"]
+        assert next(c for c in credentials if c.name == "CRM Basic Auth").id == made.id
+        files = [p for p in project.root.rglob("*") if p.is_file() and not p.name.startswith("served-")]  # the org's store
+        texts = {**{f"output {i}": o.output for i, o in enumerate(outputs)}, **{str(p): p.read_text(errors="replace") for p in files}}
+        leaked = [(name, where) for name, value in CREDENTIAL_ENV.items() for where, text in texts.items() if value in text]
+        assert leaked == [] and project.audit_log.exists() and (project.root / "saved.plan").exists()
+
+
 class TestEveryExample:
     def test_apply_twice_writes_nothing_the_second_time(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
@@ -158,10 +216,45 @@ class TestEveryExample:
 
     def test_export_then_plan_of_the_export_is_clean_for_every_kind(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
-        project.run("export", "--out", "out")
+        exported = project.run("export", "--out", "out")
+        assert not any(v in exported.output for v in CREDENTIAL_ENV.values())
+        credential = (project.root / "out/integration-credential/crm-basic-auth.yaml").read_text()
+        assert "basicAuth" in credential and "credentialFields" not in credential  # never read back
         exported = {p.parent.name for p in (project.root / "out").rglob("*.yaml")}
         plan = json.loads(project.run("plan", "out", "--format", "json", "--detailed-exitcode").stdout)
         assert {c["kind"] for c in plan["changes"]} == {k.name for k in PLATFORM_KINDS}
         assert all(c["action"] == "no-op" for c in plan["changes"]) and len(exported) == len(PLATFORM_KINDS)
         program = (project.root / "out/speech-program/billing-quality.yaml").read_text()
         assert "${ref:SpeechTopic/Billing Dispute.id}" in program and "${ref:SpeechTopic/Cancellation Intent.id}" in program
+
+
+class TestCredentialManifests:
+    def _errors(self, tmp_path: Path, fields: str) -> list[str]:
+        from reconciler.core.errors import ManifestError
+        from reconciler.manifests import load_manifests
+
+        (tmp_path / "c.yaml").write_text(
+            "apiVersion: reconciler/v1\nkind: IntegrationCredential\nmetadata:\n  name: C\n"
+            f"spec:\n  type: {{name: basicAuth}}\n  credentialFields: {fields}\n")
+        try:
+            load_manifests([tmp_path / "c.yaml"], env=CREDENTIAL_ENV)
+        except ManifestError as exc:
+            return [str(issue).replace(str(tmp_path) + "/", "") for issue in exc.issues]
+        return []
+
+    def test_each_field_comes_from_the_environment_only(self, tmp_path: Path) -> None:
+        assert self._errors(tmp_path, "{userName: '${env:CRM_API_USER}', password: '${env:CRM_API_PASSWORD}'}") == []
+        (literal,) = self._errors(tmp_path, "{userName: '${env:CRM_API_USER}', password: hunter22}")
+        assert "spec.credentialFields.password: must be ${env:NAME}" in literal and "hunter22" not in literal
+        (unset,) = self._errors(tmp_path, "{password: '${env:NOT_SET_ANYWHERE}'}")
+        assert "environment variable NOT_SET_ANYWHERE is not set" in unset
+        (number,) = self._errors(tmp_path, "{pin: 1234}")
+        assert "spec.credentialFields: must be ${env:NAME}" in number and "1234" not in number
+
+    def test_a_read_type_is_compared_by_its_name(self) -> None:
+        from reconciler.kinds import REGISTRY
+
+        kind = REGISTRY["IntegrationCredential"]
+        live = {"name": "C", "type": {"id": "t1", "name": "basicAuth", "properties": {}, "required": ["password"]}}
+        desired = kind.essence({"name": "C", "type": {"name": "basicAuth"}, "credentialFields": {"password": "x"}})
+        assert kind.comparable(kind.essence(live), desired) == desired

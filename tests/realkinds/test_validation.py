@@ -11,7 +11,7 @@ from reconciler.core.errors import ManifestError
 from reconciler.kinds import PLATFORM_KINDS
 from reconciler.manifests import load_manifests
 
-from ._support import REPO, TOPIC, TRIGGER, TTS
+from ._support import CREDENTIAL_ENV, REPO, TOPIC, TRIGGER, TTS
 
 
 def errors_of(tmp_path: Path, text: str) -> list[str]:
@@ -27,9 +27,9 @@ def doc(kind: str, name: str, spec: str) -> str:
 
 class TestExamples:
     def test_the_examples_validate(self) -> None:
-        loaded = load_manifests([REPO / "manifests-real"], env={})
+        loaded = load_manifests([REPO / "manifests-real"], env=CREDENTIAL_ENV)
         kinds = sorted({o.kind for o in loaded.objects})
-        assert kinds == sorted(k.name for k in PLATFORM_KINDS) and len(loaded.objects) == 5 + 2 + 2
+        assert kinds == sorted(k.name for k in PLATFORM_KINDS) and len(loaded.objects) == 5 + 2 + 2 + 2
 
 
 class TestSpeechTopic:

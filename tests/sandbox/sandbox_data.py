@@ -24,6 +24,11 @@ VALID: dict[str, dict[str, Any]] = {
     "SpeechTopic": {"name": "Billing", "dialect": "en-US", "phrases": [{"text": "refund my order"}]},
     "SpeechProgram": {"name": "Retention", "description": "Churn signals", "tags": ["retention"]},
     "ArchitectUserPrompt": {"name": "MainMenuGreeting", "description": "Played when the IVR answers"},
+    "IntegrationCredential": {
+        "name": "CRM Basic Auth",
+        "type": {"name": "basicAuth"},
+        "credentialFields": {"userName": "crm", "password": "crm-password"},
+    },
     "ProcessAutomationTrigger": {
         "name": "On customer end",
         "topicName": "v2.detail.events.conversation.{id}.customer.end",
