@@ -64,6 +64,9 @@ class Kind:
     id_refs: tuple[IdRefs, ...] = ()
     #: rules checked against the org's reference data at plan time
     live_checks: tuple[LiveCheck, ...] = ()
+    #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
+    #: and an update keeps their live value (a topic's ``programIds``)
+    unmanaged_when_absent: tuple[str, ...] = ()
 
     # ---- derived facts -------------------------------------------------------------
     @property
@@ -123,8 +126,8 @@ class Kind:
     def comparable(self, live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         """The live essence as compared with ``desired``: a one-way publish flag that the
         manifest leaves false is not managed, so its live value does not count; nor do
-        write-only flags that reads never show."""
-        out = dict(live)
+        write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
+        out = {k: v for k, v in live.items() if k in desired or k not in self.unmanaged_when_absent}
         if not self.write_only_flagged:
             out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):

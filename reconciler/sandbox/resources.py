@@ -189,6 +189,8 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
                     "object",
                 )
             spec.update(keep)
+            # a field left out that the kind does not manage when absent keeps its value (a topic's programIds)
+            spec.update({f: current[f] for f in kind.unmanaged_when_absent if f not in body and f in current})
             return {
                 "id": current["id"],
                 "name": body_name(body),

@@ -102,6 +102,33 @@ class TestSpeechProgram:
         assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
 
 
+class TestTopicProgramLinks:
+    def test_a_topic_manifest_without_program_ids_does_not_unlink_the_topic(self, project: Project, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        served(project, sandbox, "apply", "--auto-approve")
+        speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
+        program = next(p for p in speech.get_speechandtextanalytics_programs().entities if p.name == "Retention")
+        listed = next(t for t in speech.get_speechandtextanalytics_topics().entities if t.name == CANCELLATION)
+        topic = speech.get_speechandtextanalytics_topic(listed.id)
+        request = sdk.TopicRequest()  # another tool links the topic to the program
+        for attr in ("name", "description", "strictness", "matching_type", "tags", "dialect", "participants", "phrases"):
+            setattr(request, attr, getattr(topic, attr))
+        request.program_ids = [program.id]
+        speech.put_speechandtextanalytics_topic(listed.id, request)
+
+        project.edit("speech-topics.yaml", "- text: close my account", "- text: close my account now")
+        plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
+        change = changes_of(plan)[f"SpeechTopic/{CANCELLATION}"]  # a whole-topic PUT, then the publish
+        assert sorted(fc["path"] for fc in change["field_changes"]) == ["phrases[1].text", "published"]
+        served(project, sandbox, "apply", "--auto-approve")
+        intents = [(r["kind"], r["method"]) for r in project.last_run_records() if r["type"] == "intent"]
+        assert ("SpeechTopic", "PUT") in intents
+        assert [p.id for p in speech.get_speechandtextanalytics_topic(listed.id).programs] == [program.id]
+        assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
+
+
 class TestArchitectUserPrompt:
     def test_the_sdk_creates_reads_pages_and_updates_prompts(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk

@@ -37,7 +37,7 @@ class TestSpeechTopic:
         model, issues = TOPIC.validate_spec({"dialect": "en-US", "phrases": [{"text": "refund"}]})
         assert issues == [] and model is not None
         assert TOPIC.api_body("T", {"dialect": "en-US", "phrases": [{"text": "refund"}]}) == {
-            "name": "T", "strictness": "72", "programIds": [], "matchingType": "Semantic", "tags": [],
+            "name": "T", "strictness": "72", "matchingType": "Semantic", "tags": [],  # programIds left out: not managed
             "dialect": "en-US", "participants": "All",
             "phrases": [{"text": "refund", "sentiment": "Unspecified", "isAIGenerated": False}],
         }
