@@ -88,7 +88,7 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
     path = kind.item_path(object_id)
     response, _ = await session.call("GET", path, kind.item_template)
     obj = json_object(response, "GET", path)
-    return kind.from_live(obj) if kind.singleton is not None else obj
+    return kind.from_live(obj) if kind.reshapes_live else obj
 
 
 def page_size(session: Session, kind: Kind) -> str:

@@ -40,10 +40,10 @@ async def find_by_name(
         first = envelope(response, kind.collection)
         candidates = first["entities"]
         complete = not first.get("nextUri")
-    match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
+    match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)
     if match is None and not complete:
         candidates = await strategy_for(kind).read_all(session, kind)
-        match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
+        match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)
     if match is not None and kind.listing.is_summary:
         match = await read_one(session, kind, str(match["id"]))
     return match, response

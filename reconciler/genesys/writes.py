@@ -137,7 +137,7 @@ class SafeWrites:
         An object with the name but other content was not made by us: that is a real
         name conflict, never adopted.
         """
-        found, response = await find_by_name(self._session, kind, str(body["name"]))
+        found, response = await find_by_name(self._session, kind, str(body[kind.name_field]))
         if found is None:
             return None
         if not self._same(kind, body, found):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import (
     architect_user_prompt,
+    dictionary_feedback,
     integration_credential,
     process_automation_trigger,
     speech_program,
@@ -29,6 +30,7 @@ KINDS: tuple[Kind, ...] = (
     webhook.KIND,
     speech_topic.KIND,
     speech_program.KIND,
+    dictionary_feedback.KIND,
     tts_settings.KIND,
     architect_user_prompt.KIND,
     process_automation_trigger.KIND,

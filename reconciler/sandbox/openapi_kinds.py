@@ -115,7 +115,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     request_props = copy.deepcopy(spec_props)
     if flag is not None:
         request_props[flag] = {"description": "Ignored in requests: publishing is a job of its own."}
-    named = {"name": NAME} if kind.singleton is None else {}
+    named = {kind.name_field: NAME} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",
         "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
@@ -126,7 +126,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     update = copy.deepcopy(create)
     if kind.versioned:
         update["description"] = f"Body of a {kind.name} update: the whole object and the version it is based on."
-        update["required"] = ["name", "version", *create["required"][1:]]
+        update["required"] = [kind.name_field, "version", *create["required"][1:]]
         update["properties"]["version"] = {
             "type": "integer",
             "description": "The stored version this update is based on.",
@@ -146,6 +146,9 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
             summary["properties"].pop(shown, None)
             summary["properties"][count] = {"type": "integer", "minimum": 0, "description": f"How many {shown}."}
             summary["required"] = [count if r == shown else r for r in summary["required"]]
+        for detail in kind.listing.omitted:
+            summary["properties"].pop(detail, None)
+            summary["required"] = [r for r in summary["required"] if r != detail]
         components[f"{kind.name}Summary"] = summary
     if kind.publish is not None:
         _job_schemas(kind, components)
@@ -175,7 +178,7 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
         for secret, flag in (kind.write_only.items() if kind.write_only_flagged else ())
     }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
-    identity = {"id": SERVER_FIELDS["id"], "name": NAME} if kind.singleton is None else {}
+    identity = {"id": SERVER_FIELDS["id"], kind.name_field: NAME} if kind.singleton is None else {}
     if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
         identity.pop("id")
     obj: dict[str, Any] = {

@@ -39,6 +39,8 @@ class TestRoundTrip:
         assert sorted(documents(out)) == [
             "architect-user-prompt/fullprompt.yaml",
             "architect-user-prompt/minimalprompt.yaml",
+            "dictionary-feedback/full-term.yaml",
+            "dictionary-feedback/minimal-term.yaml",
             "integration-credential/full-credential.yaml",
             "integration-credential/minimal-credential.yaml",
             "process-automation-trigger/full-trigger.yaml",
@@ -66,16 +68,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "20 objects in 20 files are valid" in result.stdout
+        assert "22 objects in 22 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 20} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 22} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 20
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 22
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:

@@ -102,6 +102,67 @@ class TestSpeechProgram:
         assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
 
 
+def _feedback(sdk: Any, term: str, phrases: list[str], boost: float = 2.0) -> Any:
+    feedback = sdk.DictionaryFeedback()
+    feedback.term, feedback.dialect, feedback.boost_value, feedback.sounds_like = term, "en-US", boost, ["genesis"]
+    examples = []
+    for text in phrases:
+        example = sdk.DictionaryFeedbackExamplePhrase()
+        example.phrase, example.source = text, "Manual"
+        examples.append(example)
+    feedback.example_phrases = examples
+    return feedback
+
+
+GENESYS_PHRASES = ["I am calling about my Genesys invoice", "the Genesys app keeps logging me out", "can Genesys call me back"]
+
+
+class TestDictionaryFeedback:
+    def test_the_sdk_creates_reads_pages_and_updates_feedback(self, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
+        made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"{t} {i}" for i in range(3)]))
+                for t in ("Alpha", "Beta")]
+        assert all(isinstance(f, sdk.DictionaryFeedback) and f.id and f.boost_value == 2.0 for f in made)
+        read = speech.get_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[0].id)
+        no_unknown_enums(read)
+        assert (read.term, read.dialect, read.sounds_like) == ("Alpha", "en-US", ["genesis"]) and len(read.example_phrases) == 3
+        first = speech.get_speechandtextanalytics_dictionaryfeedback(page_size=1)
+        assert isinstance(first, sdk.DictionaryFeedbackEntityListing) and first.total == 2 and first.next_uri
+        assert isinstance(first.entities[0], sdk.ListedDictionaryFeedback) and first.entities[0].source == "Manual"
+        next_page = first.next_uri.split("nextPage=")[1].split("&")[0]
+        assert speech.get_speechandtextanalytics_dictionaryfeedback(page_size=1, next_page=next_page).next_uri is None
+        with pytest.raises(sdk.rest.ApiException) as refused:
+            speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, "Gamma", ["only one"]))
+        assert refused.value.status == 400 and "examplePhrases" in refused.value.body
+        updated = speech.put_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(
+            made[0].id, body=_feedback(sdk, "Alpha", ["a", "b", "c"], boost=7.5))
+        assert updated.boost_value == 7.5
+        speech.delete_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[1].id)
+        assert speech.get_speechandtextanalytics_dictionaryfeedback().total == 1
+
+    def test_sdk_feedback_is_adopted_by_its_term(self, project: Project, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
+        made = speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, "Genesys", GENESYS_PHRASES, boost=5))
+        plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
+        change = changes_of(plan)["DictionaryFeedback/Genesys"]  # the manifest says two sounds-like terms
+        assert (change["action"], change["object_id"]) == ("update", made.id)
+        assert [fc["path"] for fc in change["field_changes"]] == ["soundsLike[1]"]
+        assert changes_of(plan)["DictionaryFeedback/FlexiSaver"]["action"] == "create"
+        served(project, sandbox, "apply", "--auto-approve")
+        listed = speech.get_speechandtextanalytics_dictionaryfeedback().entities
+        assert sorted(f.term for f in listed) == ["FlexiSaver", "Genesys"]
+        assert next(f for f in listed if f.term == "Genesys").id == made.id
+        read = speech.get_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made.id)
+        assert sorted(read.sounds_like) == ["genesis", "jenesis"]
+        assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
+
+
 class TestTopicProgramLinks:
     def test_a_topic_manifest_without_program_ids_does_not_unlink_the_topic(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk

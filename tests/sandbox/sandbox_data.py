@@ -22,6 +22,11 @@ VALID: dict[str, dict[str, Any]] = {
     },
     # kinds of the real platform API (tests/realkinds tests them in depth)
     "SpeechTopic": {"name": "Billing", "dialect": "en-US", "phrases": [{"text": "refund my order"}]},
+    "DictionaryFeedback": {
+        "term": "Genesys",
+        "dialect": "en-US",
+        "examplePhrases": [{"phrase": "call Genesys"}, {"phrase": "Genesys Cloud"}, {"phrase": "the Genesys app"}],
+    },
     "SpeechProgram": {"name": "Retention", "description": "Churn signals", "tags": ["retention"]},
     "ArchitectUserPrompt": {"name": "MainMenuGreeting", "description": "Played when the IVR answers"},
     "IntegrationCredential": {
