@@ -81,7 +81,14 @@ def json_object(response: httpx.Response, method: str, path: str) -> dict[str, A
 
 
 def check_identity(
-    obj: dict[str, Any], response: httpx.Response, method: str, path: str, *, where: str, named: bool = True
+    obj: dict[str, Any],
+    response: httpx.Response,
+    method: str,
+    path: str,
+    *,
+    where: str,
+    named: bool = True,
+    name_field: str = "name",
 ) -> None:
     """Refuse an object without a usable ``id`` (later written to ``{collection}/{id}``) or a string ``name``."""
     object_id = obj.get("id")
@@ -92,9 +99,9 @@ def check_identity(
     # The id is quoted into the path (Kind.item_path), but "." and ".." would still walk out of it.
     if object_id.strip() in (".", "..") or not object_id.isprintable():
         raise invalid(response, method, path, f"{where} has an id that cannot name one object ({object_id!r})")
-    name = obj.get("name")
+    name = obj.get(name_field)
     if named and not isinstance(name, str):
-        shown = "no name" if name is None else f"a name that is {describe(name)}"
+        shown = f"no {name_field}" if name is None else f"a {name_field} that is {describe(name)}"
         raise invalid(response, method, path, f"{where} ({object_id}) has {shown}")
 
 

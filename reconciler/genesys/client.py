@@ -89,7 +89,8 @@ class GenesysClient:
     # ---- reads -----------------------------------------------------------------------
     async def list_all(self, kind: Kind) -> list[dict[str, Any]]:
         """Every object of ``kind``, in the kind's listing convention (a summary listing lacks detail fields)."""
-        return await listing.strategy_for(kind).read_all(self._session, kind)
+        objects = await listing.strategy_for(kind).read_all(self._session, kind)
+        return [kind.from_live(o) for o in objects] if kind.name_field != "name" else objects
 
     async def details(self, kind: Kind, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each object read in full (``GET {collection}/{id}``), concurrently and paced.

@@ -73,7 +73,7 @@ class Cursor:
         pages: list[dict[str, Any]] = []
         while True:
             response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-            current = envelope(response, kind.collection)
+            current = envelope(response, kind.collection, name_field=kind.name_field)
             guard.check(response, current)
             pages.append(current)
             next_uri = current.get("nextUri")
@@ -105,7 +105,7 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
     if kind.singleton is not None:
         return kind.from_live(obj)
     check_identity(obj, response, "GET", path, where="the object", named=False)
-    return obj
+    return kind.from_live(obj) if kind.reshapes_live else obj
 
 
 def page_size(session: Session, kind: Kind) -> str:
@@ -116,15 +116,18 @@ def page_size(session: Session, kind: Kind) -> str:
 async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number)}
     response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-    return response, envelope(response, kind.collection)
+    return response, envelope(response, kind.collection, name_field=kind.name_field)
 
 
-def envelope(response: httpx.Response, path: str, *, identified: bool = True) -> dict[str, Any]:
+def envelope(
+    response: httpx.Response, path: str, *, identified: bool = True, name_field: str = "name"
+) -> dict[str, Any]:
     """The listing envelope of an answer, refused without its ``entities`` list of objects.
 
     With ``identified`` (a kind's own listing), each entity must carry a usable ``id`` and
-    a ``name``: an object without an id would be planned as an update and written to
-    ``…/None``, so it is refused here, where the listing is read.
+    a ``name`` (the kind's ``name_field``, e.g. a dictionary feedback's ``term``): an object
+    without an id would be planned as an update and written to ``…/None``, so it is refused
+    here, where the listing is read.
     """
     body = json_object(response, "GET", path)
     entities = body.get("entities")
@@ -135,7 +138,7 @@ def envelope(response: httpx.Response, path: str, *, identified: bool = True) ->
         if not isinstance(entity, dict):
             raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object")
         if identified:
-            check_identity(entity, response, "GET", path, where=f"entities[{index}]")
+            check_identity(entity, response, "GET", path, where=f"entities[{index}]", name_field=name_field)
     return body
 
 

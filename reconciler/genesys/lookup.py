@@ -38,13 +38,13 @@ async def find_by_name(
             params["pageNumber"] = "1"
         params[kind.listing.name_filter] = name
         response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-        first = envelope(response, kind.collection)
+        first = envelope(response, kind.collection, name_field=kind.name_field)
         candidates = first["entities"]
         complete = not first.get("nextUri")
-    match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
+    match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)
     if match is None and not complete:
         candidates = await strategy_for(kind).read_all(session, kind)
-        match = next((e for e in candidates if str(e.get("name", "")).casefold() == folded), None)
+        match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)
     if match is not None and kind.listing.is_summary:
         match = await read_one(session, kind, str(match["id"]))
     return match, response

@@ -139,7 +139,7 @@ class SafeWrites:
         An object with the name but other content was not made by us: that is a real
         name conflict, never adopted.
         """
-        found, response = await find_by_name(self._session, kind, str(body["name"]))
+        found, response = await find_by_name(self._session, kind, str(body[kind.name_field]))
         if found is None:
             return None
         if not self._same(kind, body, found):
@@ -180,4 +180,6 @@ class SafeWrites:
 
 def body_secrets(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...]:
     """Values of write-only fields: never allowed to surface in an error message."""
-    return tuple(str(body[f]) for f in kind.write_only if isinstance(body.get(f), str) and body[f])
+    values = [body.get(f) for f in kind.write_only]
+    texts = [v for value in values for v in (value.values() if isinstance(value, Mapping) else [value])]
+    return tuple(str(v) for v in texts if isinstance(v, str) and v)

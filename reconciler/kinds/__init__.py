@@ -6,7 +6,18 @@ Nothing outside this package names a kind; the engine iterates :data:`REGISTRY`.
 from __future__ import annotations
 
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
-from reconciler.kinds import process_automation_trigger, speech_rule, speech_topic, tts_settings, voice_profile, webhook
+from reconciler.kinds import (
+    architect_user_prompt,
+    dictionary_feedback,
+    integration_credential,
+    process_automation_trigger,
+    speech_program,
+    speech_rule,
+    speech_topic,
+    tts_settings,
+    voice_profile,
+    webhook,
+)
 from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, ReferenceRead, Singleton
 from reconciler.kinds.kind import SERVER_MANAGED, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
@@ -18,8 +29,12 @@ KINDS: tuple[Kind, ...] = (
     speech_rule.KIND,
     webhook.KIND,
     speech_topic.KIND,
+    speech_program.KIND,
+    dictionary_feedback.KIND,
     tts_settings.KIND,
+    architect_user_prompt.KIND,
     process_automation_trigger.KIND,
+    integration_credential.KIND,
 )
 
 REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -52,10 +52,12 @@ class Listing:
     page_size_default: int = 25
     page_size_max: int = 100
     counted: Mapping[str, str] = field(default_factory=dict)
+    #: detail fields a summary listing leaves out without a count (dictionary feedback's examplePhrases)
+    omitted: tuple[str, ...] = ()
 
     @property
     def is_summary(self) -> bool:
-        return bool(self.counted)
+        return bool(self.counted or self.omitted)
 
 
 @dataclass(frozen=True)

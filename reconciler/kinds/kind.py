@@ -40,6 +40,9 @@ class Kind:
     description: str
     #: write-only field -> the read-only flag the server shows instead (authSecret -> authSecretSet)
     write_only: Mapping[str, str] = field(default_factory=dict)
+    #: whether reads show those flags; when not (the platform's credentials), a live object is taken to
+    #: hold what the manifest says, and a write-only value is re-sent with another change or on rotation
+    write_only_flagged: bool = True
     #: top-level list fields whose order carries no meaning
     unordered: tuple[str, ...] = ()
     #: rules spanning several fields, run after the model accepted the types and ranges
@@ -61,6 +64,12 @@ class Kind:
     id_refs: tuple[IdRefs, ...] = ()
     #: rules checked against the org's reference data at plan time
     live_checks: tuple[LiveCheck, ...] = ()
+    #: the API's field that is the object's identity (``metadata.name``): ``name`` but for kinds
+    #: without one (dictionary feedback: its ``term``); live objects get ``name`` from it
+    name_field: str = "name"
+    #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
+    #: and an update keeps their live value (a topic's ``programIds``)
+    unmanaged_when_absent: tuple[str, ...] = ()
 
     # ---- derived facts -------------------------------------------------------------
     @property
@@ -106,11 +115,19 @@ class Kind:
         scopes.update(read.scope for check in self.live_checks for read in check.reads)
         return frozenset(scopes)
 
+    @property
+    def reshapes_live(self) -> bool:
+        """Whether live objects need :meth:`from_live` before the engine can name them."""
+        return self.singleton is not None or self.name_field != "name"
+
     def from_live(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        """A live object in request form: a singleton gets its fixed name, entity references their ids."""
+        """A live object in request form: a singleton gets its fixed name, an object named by
+        another field gets ``name`` from it, entity references their ids."""
         out = dict(obj)
         if self.singleton is not None:
             out.setdefault("name", self.singleton.name)
+        if self.name_field != "name" and self.name_field in out:
+            out.setdefault("name", out[self.name_field])
         for ref in self.id_refs:
             shown = out.get(ref.shown_as)
             if ref.field not in out and isinstance(shown, list):
@@ -119,8 +136,11 @@ class Kind:
 
     def comparable(self, live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         """The live essence as compared with ``desired``: a one-way publish flag that the
-        manifest leaves false is not managed, so its live value does not count."""
-        out = dict(live)
+        manifest leaves false is not managed, so its live value does not count; nor do
+        write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
+        out = {k: v for k, v in live.items() if k in desired or k not in self.unmanaged_when_absent}
+        if not self.write_only_flagged:
+            out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):
             flag = self.publish.flag
             if flag in out:
@@ -153,8 +173,9 @@ class Kind:
         Server-managed and read-only fields are ignored, as the real API does when a
         client echoes an object it read.
         """
-        issues = [] if self.singleton is not None else validate_name(body.get("name"))
-        ignored = self.shown_only | {"name"} | ({self.publish.flag} if self.publish else set())
+        named = validate_name(body.get(self.name_field))
+        issues = [] if self.singleton is not None else [FieldIssue((self.name_field,), i.message) for i in named]
+        ignored = self.shown_only | {"name", self.name_field} | ({self.publish.flag} if self.publish else set())
         model, spec_issues = self.validate_spec({k: v for k, v in body.items() if k not in ignored})
         issues.extend(spec_issues)
         return (model if not issues else None), issues
@@ -169,7 +190,7 @@ class Kind:
         object just applied never shows a diff.
         """
         fields = self.spec_model.model_fields  # looked up once: pydantic's accessor is slow
-        if self.singleton is not None or self.id_refs:
+        if self.reshapes_live or self.id_refs:
             obj = self.from_live(obj)
         raw = {k: v for k, v in obj.items() if k in fields}
         try:
@@ -200,7 +221,7 @@ class Kind:
         body = model.model_dump(mode="json", exclude_none=True)
         if self.publish is not None:
             body.pop(self.publish.flag, None)
-        return body if self.singleton is not None else {"name": name, **body}
+        return body if self.singleton is not None else {self.name_field: name, **body}
 
 
 def _without_none(value: Any) -> Any:

@@ -9,6 +9,11 @@ What the real API does differently from the seed contract, all said as data belo
   paged by the ``nextPage`` cursor, so comparing a topic needs ``GET /topics/{id}``;
 * topics have no ``version``: ``dateModified`` is the revision a saved plan checks,
   and updates are plain ``PUT`` of the whole topic;
+* ``programIds`` that a manifest leaves out are not managed: they are neither sent nor
+  compared, so applying a topic never unlinks it from the programs that list it (a
+  program's ``topicIds`` and a topic's ``programIds`` are one link; CX as Code's
+  ``genesyscloud_speechandtextanalytics_topic`` sends ``program_ids`` only when set and
+  never reads them back, "to avoid drift unless the user manages them");
 * ``published`` is not a request field: a write leaves the topic a draft, and
   ``POST /topics/publishjobs`` publishes it (``published: true`` in a manifest asks
   apply to do that and wait for the job).
@@ -57,10 +62,11 @@ class SpeechTopicSpec(SpecModel):
 
     description: str | None = Field(None, max_length=1000, description="At most 1000 characters.")
     strictness: Strictness = Field("72", description="How strictly phrases match: 1, 55, 65, 72, 85 or 90.")
-    programIds: list[str] = Field(
-        default_factory=list,
+    programIds: list[str] | None = Field(
+        None,
         max_length=100,
-        description="Ids of the programs the topic belongs to (reads show them as programs).",
+        description="Ids of the programs the topic belongs to (reads show them as programs). "
+        "Absent: not managed, the topic's links to programs stay as they are.",
     )
     matchingType: Literal["Lexical", "Semantic"] = Field("Semantic", description="Lexical or Semantic matching.")
     tags: list[str] = Field(default_factory=list, max_length=50, description="At most 50 unique tags.")
@@ -90,7 +96,7 @@ def _unique_texts(spec: SpeechTopicSpec) -> Iterator[FieldIssue]:
 def _unique_items(spec: SpeechTopicSpec) -> Iterator[FieldIssue]:
     for field_name in ("tags", "programIds"):
         seen: set[str] = set()
-        for i, item in enumerate(getattr(spec, field_name)):
+        for i, item in enumerate(getattr(spec, field_name) or ()):
             if not 1 <= len(item) <= 100:
                 yield FieldIssue((field_name, i), f"is {len(item)} characters; items are 1 to 100 characters")
             if item in seen:
@@ -128,4 +134,5 @@ KIND = Kind(
         description="publish speech topics",
     ),
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
+    unmanaged_when_absent=("programIds",),
 )

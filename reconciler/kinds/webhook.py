@@ -62,8 +62,12 @@ class WebhookSpec(SpecModel):
 
 
 def _url_is_absolute_https(spec: WebhookSpec) -> Iterator[FieldIssue]:
-    parts = urlsplit(spec.requestUrl)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        parts = urlsplit(spec.requestUrl)
+        absolute = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced "[" reads as a broken IPv6 host
+        absolute = False
+    if not absolute:
         yield FieldIssue(("requestUrl",), f"{spec.requestUrl!r} is not an absolute https:// URL")
 
 

@@ -132,7 +132,7 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
     for path, text in iter_strings(spec):
         top = path[0] if path else None
         if top in kind.write_only:
-            if len(path) == 1:
+            if len(path) == 1 or (len(path) == 2 and isinstance(spec.get(str(top)), Mapping)):  # a field or a map
                 replaced[path] = _write_only(path, text, env, result)
             continue
         problems = syntax_problems(text)
@@ -147,11 +147,16 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
         result.written[path] = (validated, text)
     for secret_field in kind.write_only:
         value = spec.get(secret_field)
-        if value is not None and not isinstance(value, str):
+        if value is not None and not _secret_form(value):
             result.issues.append(PathIssue((secret_field,), _literal_secret_message()))
             replaced[(secret_field,)] = result.opaque_value((secret_field,))
     result.value = _rebuild(spec, (), replaced)
     return result
+
+
+def _secret_form(value: Any) -> bool:
+    """A write-only field is text, or a map of names to text (``credentialFields`` of a credential)."""
+    return isinstance(value, str) or (isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values()))
 
 
 def _literal_secret_message() -> str:

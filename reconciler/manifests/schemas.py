@@ -89,10 +89,12 @@ def spec_schema(kind: Kind) -> tuple[dict[str, Any], dict[str, Any]]:
     defs = {name: _admit_placeholders(_strip_titles(sub)) for name, sub in defs.items()}
     for field in kind.write_only:
         prop = schema["properties"][field]
+        text = {"type": "string", "pattern": ENV_ONLY}
+        is_map = any(p.get("type") == "object" for p in prop.get("anyOf", [prop]))  # names to secrets
         schema["properties"][field] = {
             "description": prop.get("description", ""),
             "writeOnly": True,
-            "anyOf": [{"type": "string", "pattern": ENV_ONLY}, {"type": "null"}],
+            "anyOf": [{"type": "object", "additionalProperties": text} if is_map else text, {"type": "null"}],
             "default": None,
         }
     return schema, defs

@@ -115,6 +115,8 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
         }
         if number < page_count:
             envelope["nextUri"] = f"{base}?pageSize={size}&pageNumber={number + 1}{filters}"
+        if number > 1:  # only where the kind's envelope has it (PromptEntityListing, CredentialInfoListing)
+            envelope["previousUri"] = f"{base}?pageSize={size}&pageNumber={number - 1}{filters}"
     else:
         here = f"&{listing.cursor_param}={encode_cursor(offset)}" if offset else ""
         envelope = {

@@ -26,12 +26,12 @@ from reconciler.sandbox.openapi_kinds import (
     REF,
     RESPONSE_NAMES,
     errors,
-    kind_paths,
     kind_schemas,
     ok,
     query,
     ref,
 )
+from reconciler.sandbox.openapi_paths import kind_paths
 from reconciler.sandbox.responses import CORRELATION_HEADER
 
 _HEADERS = {

@@ -14,7 +14,6 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.kinds.spec import NAME_MAX
-from reconciler.sandbox.listing import PAGE_NUMBER_MAX
 from reconciler.sandbox.responses import CORRELATION_HEADER
 
 REF = "#/components/schemas/{model}"
@@ -94,26 +93,28 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     spec_props: dict[str, Any] = spec["properties"]
     required_spec: list[str] = list(spec.get("required", []))
     flag = kind.publish.flag if kind.publish else None
+    # Any value is accepted and ignored, as the platform does when a client echoes a read. Not ``readOnly``:
+    # a request validator takes that as "must not be sent".
     ignored = {
-        name: {"readOnly": True, "description": "Ignored in requests (server-managed)."}
+        name: {"description": "Ignored in requests (server-managed)."}
         for name in sorted(kind.server_managed, key=_server_order)
     }
     ignored.update(
-        {f: {"readOnly": True, "description": "Ignored in requests (read-only flag)."} for f in kind.read_only}
+        {f: {"description": "Ignored in requests (read-only flag)."} for f in kind.read_only}
     )
     ignored.update(
-        {r.shown_as: {"readOnly": True, "description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs}
+        {r.shown_as: {"description": f"Ignored in requests (send {r.field})."} for r in kind.id_refs}
     )
     ignored.update(
         {
-            c: {"readOnly": True, "description": "Ignored in requests (listing count)."}
+            c: {"description": "Ignored in requests (listing count)."}
             for c in kind.listing.counted.values()
         }
     )
     request_props = copy.deepcopy(spec_props)
     if flag is not None:
-        request_props[flag] = {"readOnly": True, "description": "Ignored in requests: publishing is a job of its own."}
-    named = {"name": NAME} if kind.singleton is None else {}
+        request_props[flag] = {"description": "Ignored in requests: publishing is a job of its own."}
+    named = {kind.name_field: NAME} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",
         "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
@@ -124,7 +125,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     update = copy.deepcopy(create)
     if kind.versioned:
         update["description"] = f"Body of a {kind.name} update: the whole object and the version it is based on."
-        update["required"] = ["name", "version", *create["required"][1:]]
+        update["required"] = [kind.name_field, "version", *create["required"][1:]]
         update["properties"]["version"] = {
             "type": "integer",
             "description": "The stored version this update is based on.",
@@ -144,14 +145,18 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
             summary["properties"].pop(shown, None)
             summary["properties"][count] = {"type": "integer", "minimum": 0, "description": f"How many {shown}."}
             summary["required"] = [count if r == shown else r for r in summary["required"]]
+        for detail in kind.listing.omitted:
+            summary["properties"].pop(detail, None)
+            summary["required"] = [r for r in summary["required"] if r != detail]
         components[f"{kind.name}Summary"] = summary
     if kind.publish is not None:
         _job_schemas(kind, components)
 
 
-def _server_order(name: str) -> int:
+def _server_order(name: str) -> tuple[int, str]:
+    """Known server fields in their documented order, then the others by name (never by set order)."""
     order = list(SERVER_FIELDS)
-    return order.index(name) if name in order else len(order)
+    return (order.index(name) if name in order else len(order)), name
 
 
 def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
@@ -170,10 +175,10 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
     ]
     flags = {
         flag: {"type": "boolean", "readOnly": True, "description": f"Whether {secret} is set (never shown)."}
-        for secret, flag in kind.write_only.items()
+        for secret, flag in (kind.write_only.items() if kind.write_only_flagged else ())
     }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
-    identity = {"id": SERVER_FIELDS["id"], "name": NAME} if kind.singleton is None else {}
+    identity = {"id": SERVER_FIELDS["id"], kind.name_field: NAME} if kind.singleton is None else {}
     if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
         identity.pop("id")
     obj: dict[str, Any] = {
@@ -245,134 +250,6 @@ def _job_schemas(kind: Kind, components: dict[str, Any]) -> None:
     }
 
 
-# ---- paths --------------------------------------------------------------------------
-
-
-def kind_paths(kind: Kind) -> dict[str, Any]:
-    """The operations of one kind."""
-    if kind.singleton is not None:
-        return _singleton_paths(kind)
-    shown = ref(kind.name)
-    read = [{"oauth": [kind.read_scope]}]
-    write = [{"oauth": [kind.write_scope]}]
-    item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-    update_summary = (
-        "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value."
-    )
-    if not kind.versioned:
-        update_summary = "Replace the whole object (no version)."
-    if kind.replace_on:
-        update_summary += f" {', '.join(kind.replace_on)} cannot change."
-    paths: dict[str, Any] = {
-        kind.collection: {
-            "get": {
-                "operationId": f"list{kind.name}s",
-                "summary": f"List {kind.name} objects, a page at a time.",
-                "security": read,
-                "parameters": _list_parameters(kind),
-                "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
-            },
-            "post": {
-                "operationId": f"create{kind.name}",
-                "summary": f"Create a {kind.name}; omitted fields take their defaults.",
-                "security": write,
-                "requestBody": body(f"{kind.name}Create"),
-                "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 409, *WRITTEN)},
-            },
-        },
-        kind.collection + "/{id}": {
-            "parameters": [item_id],
-            "get": {
-                "operationId": f"get{kind.name}",
-                "security": read,
-                "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
-            },
-            "put": {
-                "operationId": f"update{kind.name}",
-                "summary": update_summary,
-                "security": write,
-                "requestBody": body(f"{kind.name}Update"),
-                "responses": {
-                    **ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
-                    **errors(400, *GUARDED, 404, 409, *WRITTEN),
-                },
-            },
-            "delete": {
-                "operationId": f"delete{kind.name}",
-                "security": write,
-                "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
-            },
-        },
-    }
-    if kind.publish is not None:
-        paths.update(_job_paths(kind))
-    return paths
-
-
-def _list_parameters(kind: Kind) -> list[dict[str, Any]]:
-    listing = kind.listing
-    size = {"type": "integer", "minimum": 1, "maximum": listing.page_size_max, "default": listing.page_size_default}
-    params = [query("pageSize", size)]
-    if listing.style == "pages":
-        params.append(query("pageNumber", {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX, "default": 1}))
-    else:
-        params.append(query(listing.cursor_param, {"type": "string"}, "Cursor of the next page (from nextUri)."))
-        if listing.before_param:
-            params.append(
-                query(listing.before_param, {"type": "string"}, "Cursor of the previous page (from previousUri).")
-            )
-    if listing.name_filter:
-        how = "Whole name" if listing.name_match == "exact" else "Part of the name"
-        params.append(query(listing.name_filter, {"type": "string"}, f"{how}, case-insensitive."))
-    return params
-
-
-def _singleton_paths(kind: Kind) -> dict[str, Any]:
-    shown = ref(kind.name)
-    return {
-        kind.collection: {
-            "get": {
-                "operationId": f"get{kind.name}",
-                "summary": f"The org's {kind.name} (there is exactly one).",
-                "security": [{"oauth": [kind.read_scope]}],
-                "responses": {**ok("The settings.", shown), **errors(*GUARDED)},
-            },
-            "put": {
-                "operationId": f"update{kind.name}",
-                "summary": "Replace the settings whole; omitted fields take their defaults.",
-                "security": [{"oauth": [kind.write_scope]}],
-                "requestBody": body(f"{kind.name}Update"),
-                "responses": {**ok("The stored settings.", shown), **errors(400, *GUARDED, *WRITTEN)},
-            },
-        }
-    }
-
-
-def _job_paths(kind: Kind) -> dict[str, Any]:
-    publish = kind.publish
-    assert publish is not None
-    job = ref(f"{kind.name}PublishJob")
-    return {
-        publish.path: {
-            "post": {
-                "operationId": f"publish{kind.name}s",
-                "summary": f"Start a job that publishes {kind.name} objects; poll it until it is done.",
-                "security": [{"oauth": [publish.scope]}],
-                "requestBody": body(f"{kind.name}PublishRequest"),
-                "responses": {**ok("The job, running.", job), **errors(400, *GUARDED)},
-            }
-        },
-        publish.path + "/{jobId}": {
-            "parameters": [{"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "get": {
-                "operationId": f"get{kind.name}PublishJob",
-                "security": [{"oauth": [kind.read_scope]}],
-                "responses": {**ok("The job.", job), **errors(*GUARDED, 404)},
-            },
-        },
-    }
-
-
 __all__ = [
     "GUARDED",
     "JSON_MEDIA",
@@ -382,7 +259,6 @@ __all__ = [
     "SERVER_FIELDS",
     "body",
     "errors",
-    "kind_paths",
     "kind_schemas",
     "ok",
     "query",

@@ -20,9 +20,9 @@ TRAILER = ("version", "dateCreated", "dateModified", "selfUri")
 
 def shown_fields(kind: Kind) -> frozenset[str]:
     """Stored keys a read may show (before flags, references and counts are applied)."""
-    fields = {"id", "name", *kind.spec_fields, *kind.server_managed}
+    fields = {"id", kind.name_field, *kind.spec_fields, *kind.server_managed}
     if kind.singleton is not None:
-        fields -= {"id", "name"}
+        fields -= {"id", kind.name_field}
     return frozenset(fields - set(kind.write_only))
 
 
@@ -31,13 +31,15 @@ def present(kind: Kind, stored: Mapping[str, Any], *, summary: bool = False) -> 
     shown = shown_fields(kind)
     out = {k: v for k, v in stored.items() if k in shown}
     trailer = {k: out.pop(k) for k in TRAILER if k in out}
-    for secret, flag in kind.write_only.items():
+    for secret, flag in kind.write_only.items() if kind.write_only_flagged else ():
         out[flag] = stored.get(secret) is not None
     for ref in kind.id_refs:
         ids = out.pop(ref.field, None)
         if ids is not None:
             out[ref.shown_as] = [{"id": i, "selfUri": ref.uri.format(id=i)} for i in ids]
     if summary:
+        for detail in kind.listing.omitted:
+            out.pop(detail, None)
         for detail, count in kind.listing.counted.items():
             out.pop(detail, None)
             out.pop(next((r.shown_as for r in kind.id_refs if r.field == detail), detail), None)

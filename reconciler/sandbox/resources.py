@@ -103,7 +103,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     base = kind.collection
 
     def body_name(body: Mapping[str, Any]) -> str:
-        return str(body["name"])
+        return str(body[kind.name_field])
 
     async def list_objects(request: Request) -> Response:
         from reconciler.sandbox.listing import list_page
@@ -119,7 +119,8 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         object_id = str(uuid.uuid4())
         stored = {
             "id": object_id,
-            "name": body_name(body),
+            "name": body_name(body),  # the store's identity; shown as the kind's name field
+            kind.name_field: body_name(body),
             **stored_spec(kind, model),
             **_unpublished(kind),
             "version": 1,
@@ -189,9 +190,12 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
                     "object",
                 )
             spec.update(keep)
+            # a field left out that the kind does not manage when absent keeps its value (a topic's programIds)
+            spec.update({f: current[f] for f in kind.unmanaged_when_absent if f not in body and f in current})
             return {
                 "id": current["id"],
                 "name": body_name(body),
+                kind.name_field: body_name(body),
                 **spec,
                 **_unpublished(kind),
                 "version": current["version"] + 1,

@@ -65,7 +65,7 @@ class Org:
 
     def create(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         created = self.with_client(lambda c: c.create(REGISTRY[kind], body)).object
-        self.ids[body["name"]] = created["id"]
+        self.ids[body[REGISTRY[kind].name_field]] = created["id"]
         return created
 
     def live(self, kind: str) -> list[dict[str, Any]]:
@@ -135,7 +135,7 @@ def seed_full(org: Org) -> Org:
 
 
 def seed_platform(org: Org) -> None:
-    """The kinds of the real platform API, every field set: a published topic, a trigger, the TTS settings."""
+    """The kinds of the real platform API, every field set: a published topic and program, a trigger, the TTS settings, prompts, credentials, dictionary feedback."""
     topic = org.create("SpeechTopic", {
         "name": "Full Topic",
         "description": "Every field set",
@@ -153,7 +153,27 @@ def seed_platform(org: Org) -> None:
     publish = REGISTRY["SpeechTopic"].publish
     assert publish is not None
     org.with_client(lambda c: c.publish(publish, [topic["id"]]))
-    org.create("SpeechTopic", {"name": "Minimal Topic", "dialect": "en-US", "phrases": [{"text": "hello"}]})
+    minimal = org.create("SpeechTopic", {"name": "Minimal Topic", "dialect": "en-US", "phrases": [{"text": "hello"}]})
+    program = org.create("SpeechProgram", {
+        "name": "Full Program",
+        "description": "Every field set",
+        "topicIds": [minimal["id"], topic["id"], "unmanaged-topic"],
+        "tags": ["zeta", "alpha"],
+    })
+    program_publish = REGISTRY["SpeechProgram"].publish
+    assert program_publish is not None
+    org.with_client(lambda c: c.publish(program_publish, [program["id"]]))
+    org.create("SpeechProgram", {"name": "Minimal Program"})
+    org.create("DictionaryFeedback", {
+        "term": "Full Term", "dialect": "de-DE", "boostValue": 7.5, "transcriptionEngine": "GenesysExtended",
+        "examplePhrases": [{"phrase": "eins"}, {"phrase": "zwei"}, {"phrase": "drei"}], "soundsLike": ["voll", "fool"]})
+    org.create("DictionaryFeedback", {
+        "term": "Minimal Term", "dialect": "en-US", "examplePhrases": [{"phrase": "a"}, {"phrase": "b"}, {"phrase": "c"}]})
+    org.create("ArchitectUserPrompt", {"name": "FullPrompt", "description": "Every field set"})
+    org.create("ArchitectUserPrompt", {"name": "MinimalPrompt"})
+    org.create("IntegrationCredential", {
+        "name": "Full Credential", "type": {"name": "basicAuth"}, "credentialFields": {"userName": "u", "password": BASIC_SECRET}})
+    org.create("IntegrationCredential", {"name": "Minimal Credential", "type": {"name": "userDefined"}})
     org.create("ProcessAutomationTrigger", {
         "name": "Full Trigger",
         "description": "Every field set",

@@ -37,8 +37,16 @@ class TestRoundTrip:
     def test_one_file_per_object_named_by_kind_and_slug(self, exported: tuple[Org, Path, Result]) -> None:
         _, out, _ = exported
         assert sorted(documents(out)) == [
+            "architect-user-prompt/fullprompt.yaml",
+            "architect-user-prompt/minimalprompt.yaml",
+            "dictionary-feedback/full-term.yaml",
+            "dictionary-feedback/minimal-term.yaml",
+            "integration-credential/full-credential.yaml",
+            "integration-credential/minimal-credential.yaml",
             "process-automation-trigger/full-trigger.yaml",
             "process-automation-trigger/minimal-trigger.yaml",
+            "speech-program/full-program.yaml",
+            "speech-program/minimal-program.yaml",
             "speech-rule/full-rule.yaml",
             "speech-rule/minimal-rule.yaml",
             "speech-topic/full-topic.yaml",
@@ -60,16 +68,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "14 objects in 14 files are valid" in result.stdout
+        assert "22 objects in 22 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 14} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 22} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 14
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 22
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:
@@ -154,7 +162,10 @@ class TestReferences:
         ]
         trigger = spec_of(out, "process-automation-trigger/full-trigger.yaml")
         assert trigger["matchCriteria"][1]["values"] == ["${ref:SpeechTopic/Full Topic.id}", "other"]
-        assert "5 ids turned into references" in result.stdout
+        program = spec_of(out, "speech-program/full-program.yaml")
+        assert sorted(program["topicIds"]) == [
+            "${ref:SpeechTopic/Full Topic.id}", "${ref:SpeechTopic/Minimal Topic.id}", "unmanaged-topic"]
+        assert "7 ids turned into references" in result.stdout
 
     def test_no_live_id_is_left_in_the_output(self, exported: tuple[Org, Path, Result]) -> None:
         org, out, _ = exported

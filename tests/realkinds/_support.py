@@ -44,8 +44,19 @@ def trigger_body(name: str = "On end", **changes: Any) -> dict[str, Any]:
     return body
 
 
+#: the secrets of the example credentials (manifests-real/credentials.yaml): they must appear in no output or file
+CREDENTIAL_ENV = {
+    "CRM_API_USER": "crm-integration-user-7f3a",
+    "CRM_API_PASSWORD": "s3cr3t-crm-password-9b1d",
+    "TICKETING_API_TOKEN": "tk-live-4c2e8a6f0d1b",
+}
+
+
 class Project(EngineProject):
     """``root/manifests`` (a copy of manifests-real/), a sandbox file and an audit log beside it."""
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **CREDENTIAL_ENV}
 
     def live(self, kind: str, *, full: bool = True) -> dict[str, dict[str, Any]]:  # type: ignore[override]
         """Live objects by name (read in full for a summary-listing kind)."""
@@ -57,8 +68,17 @@ class Project(EngineProject):
         return {o["name"]: o for o in self.with_client(read)}
 
 
-def make_project(tmp_path: Path) -> Project:
+#: the examples of the first three platform kinds, which the cycle tests of those kinds count on
+FIRST_EXAMPLES = ("speech-topics.yaml", "tts-settings.yaml", "triggers.yaml")
+
+
+def make_project(tmp_path: Path, files: tuple[str, ...] | None = FIRST_EXAMPLES) -> Project:
+    """A project of ``manifests-real/``: the given example files (``None``: every one of them)."""
     shutil.copytree(REPO / "manifests-real", tmp_path / "manifests")
+    if files is not None:
+        for path in (tmp_path / "manifests").glob("*.yaml"):
+            if path.name not in files:
+                path.unlink()
     return Project(tmp_path)
 
 

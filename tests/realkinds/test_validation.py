@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.errors import ManifestError
+from reconciler.kinds import PLATFORM_KINDS
 from reconciler.manifests import load_manifests
 
-from ._support import REPO, TOPIC, TRIGGER, TTS
+from ._support import CREDENTIAL_ENV, REPO, TOPIC, TRIGGER, TTS
 
 
 def errors_of(tmp_path: Path, text: str) -> list[str]:
@@ -26,9 +27,9 @@ def doc(kind: str, name: str, spec: str) -> str:
 
 class TestExamples:
     def test_the_examples_validate(self) -> None:
-        loaded = load_manifests([REPO / "manifests-real"], env={})
+        loaded = load_manifests([REPO / "manifests-real"], env=CREDENTIAL_ENV)
         kinds = sorted({o.kind for o in loaded.objects})
-        assert kinds == ["ProcessAutomationTrigger", "SpeechTopic", "TtsSettings"] and len(loaded.objects) == 5
+        assert kinds == sorted(k.name for k in PLATFORM_KINDS) and len(loaded.objects) == 5 + 2 + 2 + 2 + 2
 
 
 class TestSpeechTopic:
@@ -36,7 +37,7 @@ class TestSpeechTopic:
         model, issues = TOPIC.validate_spec({"dialect": "en-US", "phrases": [{"text": "refund"}]})
         assert issues == [] and model is not None
         assert TOPIC.api_body("T", {"dialect": "en-US", "phrases": [{"text": "refund"}]}) == {
-            "name": "T", "strictness": "72", "programIds": [], "matchingType": "Semantic", "tags": [],
+            "name": "T", "strictness": "72", "matchingType": "Semantic", "tags": [],  # programIds left out: not managed
             "dialect": "en-US", "participants": "All",
             "phrases": [{"text": "refund", "sentiment": "Unspecified", "isAIGenerated": False}],
         }

@@ -22,6 +22,18 @@ VALID: dict[str, dict[str, Any]] = {
     },
     # kinds of the real platform API (tests/realkinds tests them in depth)
     "SpeechTopic": {"name": "Billing", "dialect": "en-US", "phrases": [{"text": "refund my order"}]},
+    "DictionaryFeedback": {
+        "term": "Genesys",
+        "dialect": "en-US",
+        "examplePhrases": [{"phrase": "call Genesys"}, {"phrase": "Genesys Cloud"}, {"phrase": "the Genesys app"}],
+    },
+    "SpeechProgram": {"name": "Retention", "description": "Churn signals", "tags": ["retention"]},
+    "ArchitectUserPrompt": {"name": "MainMenuGreeting", "description": "Played when the IVR answers"},
+    "IntegrationCredential": {
+        "name": "CRM Basic Auth",
+        "type": {"name": "basicAuth"},
+        "credentialFields": {"userName": "crm", "password": "crm-password"},
+    },
     "ProcessAutomationTrigger": {
         "name": "On customer end",
         "topicName": "v2.detail.events.conversation.{id}.customer.end",

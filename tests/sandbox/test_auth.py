@@ -114,6 +114,7 @@ class TestScopes:
             # the platform kinds' scopes (tests/realkinds)
             "speech-and-text-analytics:readonly", "speech-and-text-analytics",
             "integrations:readonly", "integrations", "processautomation:readonly", "processautomation",
+            "architect:readonly", "architect",
         }
 
     async def _client_with(self, api, scopes: list[str]) -> dict[str, str]:

@@ -1,0 +1,102 @@
+"""DictionaryFeedback: a term taught to speech-and-text-analytics transcription (real Genesys Cloud API).
+
+Bound to ``/api/v2/speechandtextanalytics/dictionaryfeedback``; the fields are those of
+the official SDK's ``DictionaryFeedback`` and ``DictionaryFeedbackExamplePhrase``
+(``PureCloudPlatformClientV2``); the limits are those CX as Code's
+``genesyscloud_speechandtextanalytics_dictionaryfeedback`` states (boost 1.0 to 10.0,
+default 2; 3 to 20 unique example phrases; at most 10 sounds-like terms). What the
+platform does, said as data below:
+
+* dictionary feedback has no ``name``: its identity is its ``term`` (CX as Code labels an
+  exported feedback by its term), so ``metadata.name`` is the term (``name_field``);
+* the listing (``DictionaryFeedbackEntityListing`` of ``ListedDictionaryFeedback``) leaves
+  out ``examplePhrases`` and ``soundsLike``, is paged by the ``nextPage`` cursor, 500 a
+  page by default, and has no term filter (``get_speechandtextanalytics_dictionaryfeedback``);
+* ``status``, ``invalidReason`` and ``displayAs`` are the server's; there is no
+  ``version``: ``dateModified`` is the revision, updates are ``PUT`` s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field
+
+from reconciler.kinds.conventions import Listing
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import FieldIssue, SpecModel
+from reconciler.kinds.speech_topic import DIALECT_PATTERN
+
+COLLECTION = "/api/v2/speechandtextanalytics/dictionaryfeedback"
+
+
+class ExamplePhrase(SpecModel):
+    """A phrase that uses the term (SDK model ``DictionaryFeedbackExamplePhrase``)."""
+
+    phrase: str = Field(min_length=1, description="The example phrase.")
+    source: Literal["Manual"] = Field("Manual", description="Where the phrase came from (Manual).")
+
+
+class DictionaryFeedbackSpec(SpecModel):
+    """Dictionary feedback (SDK model ``DictionaryFeedback``, its writable fields; ``term`` is metadata.name)."""
+
+    dialect: str = Field(pattern=DIALECT_PATTERN, description="Dialect of the term, e.g. en-US.")
+    boostValue: float = Field(2.0, ge=1.0, le=10.0, description="How strongly the term is preferred, 1.0 to 10.0.")
+    source: Literal["Manual"] = Field("Manual", description="Where the feedback came from (Manual).")
+    transcriptionEngine: Literal["Genesys", "GenesysExtended"] | None = Field(
+        None, description="The transcription engine the term is for; absent: the platform's choice."
+    )
+    examplePhrases: list[ExamplePhrase] = Field(
+        min_length=3, max_length=20, description="3 to 20 unique phrases that use the term."
+    )
+    soundsLike: list[str] = Field(default_factory=list, max_length=10, description="Up to 10 terms it sounds like.")
+
+
+def _unique(spec: DictionaryFeedbackSpec) -> Iterator[FieldIssue]:
+    seen: dict[str, int] = {}
+    for i, example in enumerate(spec.examplePhrases):
+        key = example.phrase.casefold()
+        if key in seen:
+            yield FieldIssue(("examplePhrases", i, "phrase"), f"duplicates examplePhrases[{seen[key]}]")
+        seen.setdefault(key, i)
+    if len(set(spec.soundsLike)) != len(spec.soundsLike):
+        yield FieldIssue(("soundsLike",), "items must be unique")
+
+
+KIND = Kind(
+    name="DictionaryFeedback",
+    spec_model=DictionaryFeedbackSpec,
+    collection=COLLECTION,
+    read_scope="speech-and-text-analytics:readonly",
+    write_scope="speech-and-text-analytics",
+    description="A term taught to speech-and-text-analytics transcription, named by its term (real Genesys Cloud API).",
+    unordered=("examplePhrases", "soundsLike"),
+    checks=(_unique,),
+    source="platform",
+    listing=Listing(
+        style="cursor",
+        cursor_param="nextPage",
+        envelope=("entities", "pageSize", "pageCount", "total", "selfUri", "nextUri"),
+        name_filter=None,
+        page_size_default=500,
+        page_size_max=500,
+        omitted=("examplePhrases", "soundsLike"),
+    ),
+    versioned=False,
+    revision_field="dateModified",
+    server_managed=frozenset(
+        {
+            "id",
+            "dateCreated",
+            "createdBy",
+            "dateModified",
+            "modifiedBy",
+            "status",
+            "invalidReason",
+            "displayAs",
+            "selfUri",
+        }
+    ),
+    name_field="term",
+)

@@ -1,0 +1,79 @@
+"""IntegrationCredential: a credential of the real Genesys Cloud Platform API (webhook secrets live here).
+
+Bound to ``/api/v2/integrations/credentials``; the fields are those of the official
+SDK's ``Credential`` (``PureCloudPlatformClientV2``: ``name``, ``type``
+(``CredentialType``, written by ``name``), ``credentialFields`` (``dict(str, str)``)),
+listed as ``CredentialInfo`` in a ``CredentialInfoListing``. What the platform does,
+said as data below:
+
+* ``credentialFields`` is write-only: the secrets (``userName``/``password`` of a
+  ``basicAuth`` credential, a token, ...). Each value comes from ``${env:NAME}`` only,
+  and is never printed or stored, like a webhook's ``authSecret``. Reads show no flag
+  for it (CX as Code's ``genesyscloud_integration_credential`` never reads its
+  ``fields`` back), so a live credential is taken to hold what the manifest says, and
+  the values are re-sent with any other change of the credential or with
+  ``apply --rotate-secret IntegrationCredential/NAME``;
+* the listing is paged by ``pageNumber`` without a name filter
+  (``IntegrationsApi.get_integrations_credentials``), so a lost create is looked up in
+  the whole listing;
+* credentials carry no ``version`` and no dates (``Credential``): updates are plain
+  ``PUT`` s (``put_integrations_credential``) and a saved plan has no revision to check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing
+from reconciler.kinds.kind import Kind
+from reconciler.kinds.spec import SpecModel
+
+COLLECTION = "/api/v2/integrations/credentials"
+#: what reads of ``CredentialType`` show besides its name; writes send the name alone (as CX as Code does)
+TYPE_SHOWN_ONLY = ("id", "properties", "displayOrder", "required", "selfUri")
+
+
+class CredentialTypeRef(SpecModel):
+    """The credential's type, by name (SDK ``CredentialType``; ``GET /api/v2/integrations/credentials/types``)."""
+
+    name: str = Field(min_length=1, description="The type's name, e.g. basicAuth or userDefinedOAuth.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        """A read shows the whole type (its id, properties, ...): only the name is the credential's to set."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in TYPE_SHOWN_ONLY}
+        return data
+
+
+class IntegrationCredentialSpec(SpecModel):
+    """An integration credential (SDK model ``Credential``)."""
+
+    type: CredentialTypeRef = Field(description="The credential's type, by name.")
+    credentialFields: dict[str, str] | None = Field(
+        None,
+        min_length=1,
+        description="Write-only fields of the type (e.g. userName and password of basicAuth). "
+        "In manifests: each value ${env:NAME} only.",
+        json_schema_extra={"writeOnly": True},
+    )
+
+
+KIND = Kind(
+    name="IntegrationCredential",
+    spec_model=IntegrationCredentialSpec,
+    collection=COLLECTION,
+    read_scope="integrations:readonly",
+    write_scope="integrations",
+    description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
+    write_only={"credentialFields": "credentialFieldsSet"},
+    write_only_flagged=False,
+    source="platform",
+    listing=Listing(style="pages", envelope=(*PAGE_ENVELOPE, "previousUri"), name_filter=None),
+    versioned=False,
+    revision_field=None,
+    server_managed=frozenset({"id", "selfUri"}),
+)

@@ -1,0 +1,141 @@
+"""The OpenAPI operations of one kind, from its data alone (the schemas they name: :mod:`.openapi_kinds`).
+
+The five collection operations with the kind's listing parameters, a singleton's
+``GET``/``PUT`` on the collection, and the start and poll of a publish job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds import Kind
+from reconciler.sandbox.listing import PAGE_NUMBER_MAX
+from reconciler.sandbox.openapi_kinds import GUARDED, WRITTEN, body, errors, ok, query, ref
+
+
+def kind_paths(kind: Kind) -> dict[str, Any]:
+    """The operations of one kind."""
+    if kind.singleton is not None:
+        return _singleton_paths(kind)
+    shown = ref(kind.name)
+    read = [{"oauth": [kind.read_scope]}]
+    write = [{"oauth": [kind.write_scope]}]
+    item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    update_summary = (
+        "Replace the whole object; version must be the stored one. Omitted write-only fields keep their value."
+    )
+    if not kind.versioned:
+        update_summary = "Replace the whole object (no version)."
+    if kind.replace_on:
+        update_summary += f" {', '.join(kind.replace_on)} cannot change."
+    paths: dict[str, Any] = {
+        kind.collection: {
+            "get": {
+                "operationId": f"list{kind.name}s",
+                "summary": f"List {kind.name} objects, a page at a time.",
+                "security": read,
+                "parameters": _list_parameters(kind),
+                "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
+            },
+            "post": {
+                "operationId": f"create{kind.name}",
+                "summary": f"Create a {kind.name}; omitted fields take their defaults.",
+                "security": write,
+                "requestBody": body(f"{kind.name}Create"),
+                "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 409, *WRITTEN)},
+            },
+        },
+        kind.collection + "/{id}": {
+            "parameters": [item_id],
+            "get": {
+                "operationId": f"get{kind.name}",
+                "security": read,
+                "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
+            },
+            "put": {
+                "operationId": f"update{kind.name}",
+                "summary": update_summary,
+                "security": write,
+                "requestBody": body(f"{kind.name}Update"),
+                "responses": {
+                    **ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
+                    **errors(400, *GUARDED, 404, 409, *WRITTEN),
+                },
+            },
+            "delete": {
+                "operationId": f"delete{kind.name}",
+                "security": write,
+                "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
+            },
+        },
+    }
+    if kind.publish is not None:
+        paths.update(_job_paths(kind))
+    return paths
+
+
+def _list_parameters(kind: Kind) -> list[dict[str, Any]]:
+    listing = kind.listing
+    size = {"type": "integer", "minimum": 1, "maximum": listing.page_size_max, "default": listing.page_size_default}
+    params = [query("pageSize", size)]
+    if listing.style == "pages":
+        params.append(query("pageNumber", {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX, "default": 1}))
+    else:
+        params.append(query(listing.cursor_param, {"type": "string"}, "Cursor of the next page (from nextUri)."))
+        if listing.before_param:
+            params.append(
+                query(listing.before_param, {"type": "string"}, "Cursor of the previous page (from previousUri).")
+            )
+    if listing.name_filter:
+        how = "Whole name" if listing.name_match == "exact" else "Part of the name"
+        params.append(query(listing.name_filter, {"type": "string"}, f"{how}, case-insensitive."))
+    return params
+
+
+def _singleton_paths(kind: Kind) -> dict[str, Any]:
+    shown = ref(kind.name)
+    return {
+        kind.collection: {
+            "get": {
+                "operationId": f"get{kind.name}",
+                "summary": f"The org's {kind.name} (there is exactly one).",
+                "security": [{"oauth": [kind.read_scope]}],
+                "responses": {**ok("The settings.", shown), **errors(*GUARDED)},
+            },
+            "put": {
+                "operationId": f"update{kind.name}",
+                "summary": "Replace the settings whole; omitted fields take their defaults.",
+                "security": [{"oauth": [kind.write_scope]}],
+                "requestBody": body(f"{kind.name}Update"),
+                "responses": {**ok("The stored settings.", shown), **errors(400, *GUARDED, *WRITTEN)},
+            },
+        }
+    }
+
+
+def _job_paths(kind: Kind) -> dict[str, Any]:
+    publish = kind.publish
+    assert publish is not None
+    job = ref(f"{kind.name}PublishJob")
+    return {
+        publish.path: {
+            "post": {
+                "operationId": f"publish{kind.name}s",
+                "summary": f"Start a job that publishes {kind.name} objects; poll it until it is done.",
+                "security": [{"oauth": [publish.scope]}],
+                "requestBody": body(f"{kind.name}PublishRequest"),
+                "responses": {**ok("The job, running.", job), **errors(400, *GUARDED)},
+            }
+        },
+        publish.path + "/{jobId}": {
+            "parameters": [{"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": f"get{kind.name}PublishJob",
+                "security": [{"oauth": [kind.read_scope]}],
+                "responses": {**ok("The job.", job), **errors(*GUARDED, 404)},
+            },
+        },
+    }
+
+
+__all__ = ["kind_paths"]
