@@ -30,7 +30,7 @@ def sandbox() -> None:
 # The old spelling, kept working for existing scripts and hidden from --help.
 @click.option("--db", "legacy_db", default=None, hidden=True, type=click.Path(dir_okay=False))
 @click.option(
-    "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that gets every scope."
+    "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that holds every permission."
 )
 @click.option("--client-secret", default=DEFAULT_CLIENT_SECRET, show_default=True, help="Its client secret.")
 @click.option(
@@ -60,6 +60,34 @@ def sandbox() -> None:
 @click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime in seconds.")
 @click.option("--seed", default=None, type=int, help="Seed of the fault injector, for reproducible faults.")
 @click.option(
+    "--clients",
+    "clients_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="YAML file of further OAuth clients: client id -> {secret, permissions: [...]} ('*' for all).",
+)
+@click.option(
+    "--read-lag-ms",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Listings and reads show writes this many ms late, as a real org's do.",
+)
+@click.option(
+    "--publish-seconds",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="How long a publish job runs (0: it completes on its second poll).",
+)
+@click.option(
+    "--publish-fail-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that a publish job ends Failed.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -79,6 +107,10 @@ def serve(
     drop_rate: float,
     token_ttl: int,
     seed: int | None,
+    clients_file: str | None,
+    read_lag_ms: int,
+    publish_seconds: float,
+    publish_fail_rate: float,
     log_level: str,
 ) -> None:
     """Serve the sandbox over HTTP: API and login on one base URL.
@@ -88,6 +120,7 @@ def serve(
     """
     from reconciler.core.errors import ConfigError
     from reconciler.sandbox import SandboxOptions
+    from reconciler.sandbox.clients import load_clients
     from reconciler.sandbox.server import run
 
     db_path = legacy_db or db_path
@@ -103,6 +136,10 @@ def serve(
         drop_rate=drop_rate,
         token_ttl=token_ttl,
         seed=seed,
+        clients=load_clients(clients_file) if clients_file else (),
+        read_lag_ms=read_lag_ms,
+        publish_seconds=publish_seconds,
+        publish_fail_rate=publish_fail_rate,
     )
     click.echo(f"sandbox: http://{host}:{port} (state in {db_path}); Ctrl-C to stop", err=True)
     run(options, host=host, port=port, log_level=log_level)

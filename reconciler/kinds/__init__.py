@@ -18,7 +18,16 @@ from reconciler.kinds import (
     voice_profile,
     webhook,
 )
-from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, ReferenceRead, Singleton
+from reconciler.kinds.conventions import (
+    IdRefs,
+    Listing,
+    LiveCheck,
+    Permissions,
+    PostWriteHook,
+    Publish,
+    ReferenceRead,
+    Singleton,
+)
 from reconciler.kinds.kind import SERVER_MANAGED, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -79,6 +88,7 @@ __all__ = [
     "Kind",
     "LiveCheck",
     "Listing",
+    "Permissions",
     "PostWriteHook",
     "Publish",
     "ReferenceRead",

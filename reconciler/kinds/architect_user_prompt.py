@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import SpecModel
 
@@ -42,9 +42,18 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="architect:readonly",
     write_scope="architect",
+    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    permissions=Permissions.crud("architect:userPrompt"),
     description="An Architect user prompt; its per-language resources are read-only here (real Genesys Cloud API).",
     source="platform",
-    listing=Listing(style="pages", envelope=(*PAGE_ENVELOPE, "previousUri")),
+    listing=Listing(
+        style="pages",
+        envelope=(*PAGE_ENVELOPE, "previousUri"),
+        unsupported_params=(
+            "description", "nameOrDescription", "sortBy", "sortOrder", "includeMediaUris", "includeResources",
+            "language", "divisionId",
+        ),
+    ),
     versioned=False,
     revision_field=None,
     server_managed=frozenset({"id", "selfUri", "resources", "currentOperation", "division"}),

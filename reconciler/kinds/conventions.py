@@ -12,6 +12,38 @@ from typing import Any, Literal
 
 from reconciler.kinds.spec import FieldIssue
 
+Operation = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """The platform permissions (role rights, not OAuth scopes) a kind's endpoints require.
+
+    A client-credentials client gets its rights from roles; scopes do not apply to it
+    (SDK ``OAuthClientRequest``: "Scopes only apply to clients not using the
+    client_credential grant"). ``read`` opens listing and reading, ``write`` is every
+    permission a write may need; ``create``/``update``/``delete`` say which of them each
+    operation needs (empty: all of ``write``). Values come from the SDK's api docs
+    ("Requires ANY permissions: ..."). A kind with no permissions at all is open to any
+    authenticated client, as the SDK documents for integration credentials.
+    """
+
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+    create: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
+
+    @classmethod
+    def crud(cls, entity: str) -> Permissions:
+        """The platform's usual ``domain:entity:view/add/edit/delete`` set for ``entity`` (``domain:entity``)."""
+        add, edit, delete = f"{entity}:add", f"{entity}:edit", f"{entity}:delete"
+        return cls(read=(f"{entity}:view",), write=(add, edit, delete), create=(add,), update=(edit,), delete=(delete,))
+
+    def for_write(self, operation: Operation) -> tuple[str, ...]:
+        """The permissions (any one suffices) that ``operation`` needs."""
+        return getattr(self, operation) or self.write
+
 
 @dataclass(frozen=True)
 class PostWriteHook:
@@ -21,6 +53,8 @@ class PostWriteHook:
     path: str
     scope: str
     description: str
+    #: the platform permissions the endpoint needs (any one suffices)
+    permissions: tuple[str, ...] = ()
 
 
 #: the envelope of a page-number listing (the contract's); ``nextUri`` only while a next page exists
@@ -54,6 +88,9 @@ class Listing:
     counted: Mapping[str, str] = field(default_factory=dict)
     #: detail fields a summary listing leaves out without a count (dictionary feedback's examplePhrases)
     omitted: tuple[str, ...] = ()
+    #: query parameters the real listing takes that the sandbox does not implement: it refuses them
+    #: (400) rather than ignore them, so a client never believes a filter was applied (SDK api modules)
+    unsupported_params: tuple[str, ...] = ()
 
     @property
     def is_summary(self) -> bool:
@@ -93,6 +130,8 @@ class Publish:
     job_items_field: str = "items"
     done_states: tuple[str, ...] = ("Completed",)
     failed_states: tuple[str, ...] = ("Failed",)
+    #: the platform permissions starting and polling a job need (any one suffices)
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +152,8 @@ class ReferenceRead:
     path: str
     scope: str
     params: Mapping[str, str] = field(default_factory=dict)
+    #: the platform permissions the read needs (any one suffices)
+    permissions: tuple[str, ...] = ()
 
 
 LiveCheckFn = Callable[[Any, Mapping[str, list[dict[str, Any]]]], Iterable[FieldIssue]]

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing
+from reconciler.kinds.conventions import Listing, Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.kinds.speech_topic import DIALECT_PATTERN
@@ -70,6 +70,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="speech-and-text-analytics:readonly",
     write_scope="speech-and-text-analytics",
+    # the SDK docs we checked list none for these endpoints: the platform's domain:entity:action pattern
+    permissions=Permissions.crud("speechAndTextAnalytics:dictionaryFeedback"),
     description="A term taught to speech-and-text-analytics transcription, named by its term (real Genesys Cloud API).",
     unordered=("examplePhrases", "soundsLike"),
     checks=(_unique,),
@@ -82,6 +84,7 @@ KIND = Kind(
         page_size_default=500,
         page_size_max=500,
         omitted=("examplePhrases", "soundsLike"),
+        unsupported_params=("dialect", "transcriptionEngine"),
     ),
     versioned=False,
     revision_field="dateModified",

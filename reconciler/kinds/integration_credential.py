@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import SpecModel
 
@@ -68,6 +68,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
+    # SDK api docs: /api/v2/integrations/credentials "Requires NO permissions"
+    permissions=Permissions(),
     description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
     write_only={"credentialFields": "credentialFieldsSet"},
     write_only_flagged=False,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from reconciler.core.canonical import canonical_json
-from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, Singleton
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, PostWriteHook, Publish, Singleton
 from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
@@ -70,6 +70,15 @@ class Kind:
     #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
     #: and an update keeps their live value (a topic's ``programIds``)
     unmanaged_when_absent: tuple[str, ...] = ()
+    #: the platform permissions its endpoints require (roles; scopes do not apply to client credentials)
+    permissions: Permissions = field(default_factory=Permissions)
+    #: whether two objects of the kind may share a name (the platform allows it for triggers; the
+    #: seed contract refuses it with 409 duplicate.name)
+    unique_names: bool = True
+    #: how the platform answers an update based on an old version: ``409`` (the contract's
+    #: ``version.mismatch``) or ``400`` with "does not match the current version" (CX as Code's
+    #: ``IsVersionMismatch`` checks a 400 for that text)
+    version_conflict_status: Literal[400, 409] = 409
 
     # ---- derived facts -------------------------------------------------------------
     @property
@@ -114,6 +123,16 @@ class Kind:
             scopes.add(self.publish.scope)
         scopes.update(read.scope for check in self.live_checks for read in check.reads)
         return frozenset(scopes)
+
+    def all_permissions(self) -> frozenset[str]:
+        """Every platform permission an operation on this kind may need (reads, writes, jobs, hooks)."""
+        perms = {*self.permissions.read, *self.permissions.write}
+        if self.after_write is not None:
+            perms.update(self.after_write.permissions)
+        if self.publish is not None:
+            perms.update(self.publish.permissions)
+        perms.update(p for check in self.live_checks for read in check.reads for p in read.permissions)
+        return frozenset(perms)
 
     @property
     def reshapes_live(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing
+from reconciler.kinds.conventions import Listing, Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -94,6 +94,12 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="processautomation:readonly",
     write_scope="processautomation",
+    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    permissions=Permissions.crud("processautomation:trigger"),
+    # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
+    unique_names=False,
+    # an old version is refused with 400 "does not match the current version" (CX as Code IsVersionMismatch)
+    version_conflict_status=400,
     description="A process-automation trigger that invokes a workflow on events (real Genesys Cloud API).",
     unordered=("matchCriteria",),
     checks=(_timing, _criteria),
@@ -105,6 +111,7 @@ KIND = Kind(
         envelope=("entities", "nextUri", "selfUri", "previousUri"),
         name_filter=None,
         page_size_max=200,
+        unsupported_params=("topicName", "enabled", "hasDelayBy"),
     ),
     server_managed=frozenset({"id", "version", "selfUri"}),
     replace_on=("topicName",),

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Publish
+from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -62,6 +62,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="speech-and-text-analytics:readonly",
     write_scope="speech-and-text-analytics",
+    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    permissions=Permissions.crud("speechAndTextAnalytics:program"),
     description="A speech-and-text-analytics program grouping topics (real Genesys Cloud API).",
     unordered=("topicIds", "tags"),
     checks=(_unique_items,),
@@ -73,6 +75,7 @@ KIND = Kind(
         name_match="contains",
         page_size_max=500,
         counted={"topicIds": "topicsCount"},
+        unsupported_params=("state", "ids", "sortBy", "sortOrder"),
     ),
     versioned=False,
     revision_field="dateModified",
@@ -86,6 +89,7 @@ KIND = Kind(
         job_items_field="programs",
         scope="speech-and-text-analytics",
         description="publish speech programs",
+        permissions=("speechAndTextAnalytics:program:publish",),
     ),
     id_refs=(IdRefs(field="topicIds", shown_as="topics", uri="/api/v2/speechandtextanalytics/topics/{id}"),),
 )

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from reconciler.kinds.conventions import Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.kinds.voice_profile import Language
@@ -101,6 +102,8 @@ KIND = Kind(
     collection="/api/v2/speech/rules",
     read_scope="speech:rule:read",
     write_scope="speech:rule:write",
+    # the seed contract names no permissions: the platform's domain:entity:action pattern for its scopes
+    permissions=Permissions.crud("speech:rule"),
     description="A speech-analytics rule of phrases and scoring.",
     unordered=("phrases", "scoring", "tags"),
     checks=(_phrase_rules, _tag_rules),

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Publish
+from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -110,6 +110,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="speech-and-text-analytics:readonly",
     write_scope="speech-and-text-analytics",
+    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    permissions=Permissions.crud("speechAndTextAnalytics:topic"),
     description="A speech-and-text-analytics topic (real Genesys Cloud API).",
     unordered=("programIds", "tags", "phrases"),
     checks=(_unique_texts, _unique_items),
@@ -120,6 +122,7 @@ KIND = Kind(
         envelope=("entities", "pageSize", "total", "pageCount", "selfUri", "nextUri"),
         name_match="contains",
         page_size_max=500,
+        unsupported_params=("pageNumber", "state", "ids", "dialects", "sortBy", "sortOrder"),
         counted={"phrases": "phrasesCount", "programIds": "programsCount"},
     ),
     versioned=False,
@@ -132,6 +135,7 @@ KIND = Kind(
         job_items_field="topics",
         scope="speech-and-text-analytics",
         description="publish speech topics",
+        permissions=("speechAndTextAnalytics:topic:publish",),
     ),
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
     unmanaged_when_absent=("programIds",),

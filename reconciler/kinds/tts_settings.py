@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import LiveCheck, ReferenceRead, Singleton
+from reconciler.kinds.conventions import LiveCheck, Permissions, ReferenceRead, Singleton
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -94,6 +94,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
+    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    permissions=Permissions(read=("integrations:integration:view",), write=("integrations:integration:edit",)),
     description="The org's text-to-speech settings, a singleton named 'org' (real Genesys Cloud API).",
     unordered=("languageOverrides",),
     checks=(_one_override_per_language,),
@@ -107,7 +109,11 @@ KIND = Kind(
             description="TTS engines and voices exist in the org",
             reads=(
                 ReferenceRead(
-                    key="engines", path=ENGINES, scope="integrations:readonly", params={"includeVoices": "true"}
+                    key="engines",
+                    path=ENGINES,
+                    scope="integrations:readonly",
+                    params={"includeVoices": "true"},
+                    permissions=("integrations:integration:view",),
                 ),
             ),
             check=engines_and_voices,

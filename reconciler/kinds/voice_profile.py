@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from reconciler.kinds.conventions import PostWriteHook
+from reconciler.kinds.conventions import Permissions, PostWriteHook
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel, type_name
 
@@ -71,12 +71,15 @@ KIND = Kind(
     collection="/api/v2/voice/profiles",
     read_scope="voice:read",
     write_scope="voice:write",
+    # the seed contract names no permissions: the platform's domain:entity:action pattern for its scopes
+    permissions=Permissions.crud("voice:profile"),
     description="A text-to-speech voice profile.",
     checks=(_engine_matches_voice,),
     after_write=PostWriteHook(
         method="POST",
         path="/api/v2/tts/settings/refresh",
         scope="tts:write",
+        permissions=("tts:cache:edit",),
         description="refresh the TTS cache",
     ),
 )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from reconciler.kinds.conventions import Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -103,6 +104,8 @@ KIND = Kind(
     collection="/api/v2/webhooks",
     read_scope="webhook:read",
     write_scope="webhook:write",
+    # the seed contract names no permissions: the platform's domain:entity:action pattern for its scopes
+    permissions=Permissions.crud("webhook:webhook"),
     description="An outbound HTTPS callback on platform events.",
     write_only={"authSecret": "authSecretSet"},
     checks=(_url_is_absolute_https, _headers, _event_filters_unique, _auth),

@@ -15,7 +15,8 @@ imports it at start-up, so starlette, httpx and sqlite are only imported on use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,16 @@ DEFAULT_CLIENT_SECRET = "sandbox-secret"
 
 
 @dataclass(frozen=True)
+class ClientGrant:
+    """An OAuth client the sandbox knows: its secret and the platform permissions its roles give
+    (``*`` for all; a segment may be ``*``). ``sandbox serve --clients FILE`` reads these."""
+
+    client_id: str
+    secret: str
+    permissions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SandboxOptions:
     """How a sandbox behaves: where it keeps state, who may log in, which faults it injects.
 
@@ -38,6 +49,12 @@ class SandboxOptions:
     time (the client only ever sees ``Retry-After``, never the window). ``fail_rate`` and
     ``drop_rate`` are probabilities applied to collection writes only, drawn from a
     ``random.Random(seed)`` so a run with a seed is reproducible.
+
+    Realism of a real org: ``clients`` adds OAuth clients holding chosen permissions;
+    ``read_lag_ms`` makes listings and reads show writes that late (a real org's reads
+    lag its writes); ``publish_seconds`` is how long a publish job runs (``0``: it
+    completes on its second poll) and ``publish_fail_rate`` the chance it ends ``Failed``.
+    ``clock`` (seconds) drives the read lag and publish jobs, so tests use virtual time.
     """
 
     db_path: str | Path = DEFAULT_DB
@@ -50,15 +67,20 @@ class SandboxOptions:
     drop_rate: float = 0.0
     token_ttl: int = 3600
     seed: int | None = None
+    clients: tuple[ClientGrant, ...] = ()
+    read_lag_ms: int = 0
+    publish_seconds: float = 0.0
+    publish_fail_rate: float = 0.0
+    clock: Callable[[], float] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "drop_rate"):
+        for name in ("fail_rate", "drop_rate", "publish_fail_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
         if self.fail_rate + self.drop_rate > 1.0:
             raise ValueError("fail_rate + drop_rate must not exceed 1")
-        for name in ("latency_ms", "rate_limit"):
+        for name in ("latency_ms", "rate_limit", "read_lag_ms", "publish_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.rate_window <= 0:
@@ -86,6 +108,7 @@ def embedded_transport(options: SandboxOptions | None = None) -> httpx.AsyncBase
 
 
 __all__ = [
+    "ClientGrant",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_DB",

@@ -6,8 +6,9 @@ Kept apart from the Genesys paths: no token, no rate limit, no faults, not count
   rate-limit windows (OAuth clients and tokens stay valid);
 * ``GET /__sandbox__/stats`` — request counts per ``METHOD /path/template``, answers
   per status, how many requests were rate limited and how many faults were injected;
-* ``POST /__sandbox__/clients`` — register an OAuth client with chosen scopes
-  (``{"clientId", "clientSecret", "scopes": [...]}``), e.g. to provoke a 403;
+* ``POST /__sandbox__/clients`` — register an OAuth client with chosen platform
+  permissions (``{"clientId", "clientSecret", "permissions": [...]}``), e.g. to provoke a
+  403; ``scopes`` are refused, since they do not apply to client-credentials clients;
 * ``POST /__sandbox__/expire-tokens`` — expire every token now, to exercise re-login.
 """
 
@@ -81,13 +82,16 @@ def admin_routes(state: SandboxState) -> list[Route]:
         for key in ("clientId", "clientSecret"):
             if not isinstance(body.get(key), str) or not body[key]:
                 issues.append((key, "is required (a non-empty string)"))
-        scopes = body.get("scopes", [])
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            issues.append(("scopes", "must be a list of strings"))
+        permissions = body.get("permissions", [])
+        if not isinstance(permissions, list) or not all(isinstance(s, str) for s in permissions):
+            issues.append(("permissions", "must be a list of strings"))
+        if "scopes" in body:
+            issues.append(("scopes", "do not apply to client-credentials clients: give their roles' permissions"))
         if issues:
             raise bad_request(issues)
-        await run_in_threadpool(state.store.put_client, body["clientId"], body["clientSecret"], frozenset(scopes))
-        return JSON({"clientId": body["clientId"], "scopes": sorted(set(scopes))}, status_code=201)
+        granted = frozenset(permissions)
+        await run_in_threadpool(state.store.put_client, body["clientId"], body["clientSecret"], granted)
+        return JSON({"clientId": body["clientId"], "permissions": sorted(granted)}, status_code=201)
 
     async def expire_tokens(request: Request) -> Response:
         count = await run_in_threadpool(state.store.expire_tokens, time.time())

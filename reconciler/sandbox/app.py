@@ -1,13 +1,16 @@
 """Assembly of the sandbox app: routes, the request guard, error rendering.
 
 Every Genesys endpoint passes :meth:`SandboxState.guard` first, in this order:
-bearer token (401), rate limit per token (429 + ``Retry-After``), scope (403), then,
-for collection writes, fault injection (500/503 without committing, or a drop after
+bearer token (401), rate limit per token (429 ``too.many.requests.retry.after`` +
+``Retry-After``), platform permissions (403 ``missing.any.permissions``), then, for
+collection writes, fault injection (500/502/503/504 without committing, or a drop after
 committing). The token endpoint and the admin surface are not rate limited or faulted.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -26,6 +29,7 @@ from reconciler.sandbox.auth import Authority
 from reconciler.sandbox.catalog import catalog_routes
 from reconciler.sandbox.edge import Edge
 from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
+from reconciler.sandbox.lag import ReadLag
 from reconciler.sandbox.resources import collection_routes, hook_route
 from reconciler.sandbox.responses import JSON, ApiProblem, problem_response
 from reconciler.sandbox.store import Store
@@ -37,12 +41,20 @@ class SandboxState:
     def __init__(self, options: SandboxOptions) -> None:
         self.options = options
         self.store = Store(Path(options.db_path))
-        self.authority = Authority(self.store, options.client_id, options.client_secret, options.token_ttl)
+        clients = {c.client_id: (c.secret, frozenset(c.permissions)) for c in options.clients}
+        self.authority = Authority(
+            self.store, options.client_id, options.client_secret, options.token_ttl, clients=clients
+        )
         self.limiter = RateLimiter(options.rate_limit, window=options.rate_window)
         self.faults = FaultInjector(options.fail_rate, options.drop_rate, options.seed)
         self.stats = Stats()
+        #: seconds; drives the read lag and publish jobs (a test injects virtual time)
+        self.clock = options.clock or time.time
+        self.lag = ReadLag(options.read_lag_ms / 1000, self.clock)
+        #: decides which publish jobs fail (``publish_fail_rate``), reproducibly with a seed
+        self.publish_rng = random.Random(options.seed)
 
-    async def guard(self, request: Request, scope: str, *, write: bool) -> None:
+    async def guard(self, request: Request, needed: tuple[str, ...], *, write: bool) -> None:
         """Admit a request to a Genesys endpoint, or raise the error answer."""
         token = self.authority.bearer(request)
         record = await run_in_threadpool(self.authority.authenticate, token)
@@ -52,9 +64,10 @@ class SandboxState:
                 429,
                 f"Rate limit of {self.limiter.limit} requests per {_per(self.limiter.window)} exceeded; "
                 f"retry after {retry_after} s",
+                code="too.many.requests.retry.after",
                 headers={"Retry-After": str(retry_after)},
             )
-        self.authority.require(record, scope)
+        self.authority.require(record, needed)
         if write:
             fault = self.faults.decide()
             if fault is Fault.FAIL_500:
@@ -65,6 +78,12 @@ class SandboxState:
                 raise ApiProblem(
                     503, "Injected fault: service unavailable (nothing was written)", headers={"Retry-After": "1"}
                 )
+            if fault is Fault.FAIL_502:
+                self.stats.fault("failed")
+                raise ApiProblem(502, "Injected fault: bad gateway (nothing was written)")
+            if fault is Fault.FAIL_504:
+                self.stats.fault("failed")
+                raise ApiProblem(504, "Injected fault: gateway timeout (nothing was written)")
             if fault is Fault.DROP:
                 request.state.drop = True
 

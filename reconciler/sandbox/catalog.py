@@ -158,14 +158,14 @@ def _engine_or_404(engine_id: str) -> None:
 
 
 def catalog_routes(state: SandboxState) -> list[Route]:
-    """The TTS engine endpoints, guarded by the scope the kinds' reference reads name."""
+    """The TTS engine endpoints, guarded by the permissions the kinds' reference reads name."""
     read = reference_reads().get(ENGINES)
     if read is None:  # pragma: no cover - no kind reads engines
         return []
-    scope = read.scope
+    needed = read.permissions
 
     async def list_engines(request: Request) -> Response:
-        await state.guard(request, scope, write=False)
+        await state.guard(request, needed, write=False)
         found = engines(_flag(request, "includeVoices"))
         name = request.query_params.get("name")
         language = request.query_params.get("language")
@@ -179,20 +179,20 @@ def catalog_routes(state: SandboxState) -> list[Route]:
         return JSON(_page(request, ENGINES, found))
 
     async def get_engine(request: Request) -> Response:
-        await state.guard(request, scope, write=False)
+        await state.guard(request, needed, write=False)
         engine_id = request.path_params["engineId"]
         _engine_or_404(engine_id)
         include = _flag(request, "includeVoices")
         return JSON(next(e for e in engines(include) if e["id"] == engine_id))
 
     async def list_voices(request: Request) -> Response:
-        await state.guard(request, scope, write=False)
+        await state.guard(request, needed, write=False)
         engine_id = request.path_params["engineId"]
         _engine_or_404(engine_id)
         return JSON(_page(request, f"{ENGINES}/{engine_id}/voices", voices(engine_id)))
 
     async def get_voice(request: Request) -> Response:
-        await state.guard(request, scope, write=False)
+        await state.guard(request, needed, write=False)
         engine_id, voice_id = request.path_params["engineId"], request.path_params["voiceId"]
         _engine_or_404(engine_id)
         found = next((v for v in voices(engine_id) if v["id"] == voice_id), None)

@@ -3,7 +3,8 @@
 Every random decision comes from one ``random.Random(seed)`` so that a run with
 ``--seed`` injects the same faults on the same sequence of writes. Faults apply to
 collection writes only (POST/PUT/DELETE), the requests whose outcome a client must
-handle carefully: a *failed* write answers 500/503 without committing; a *dropped*
+handle carefully: a *failed* write answers 500, 502, 503 or 504 (as a real org's
+gateway does) without committing; a *dropped*
 write commits and then loses its response (the connection closes), which is exactly
 why a client must look a name up before retrying a create.
 """
@@ -24,8 +25,14 @@ class Fault(Enum):
 
     NONE = "none"
     FAIL_500 = "fail_500"
+    FAIL_502 = "fail_502"
     FAIL_503 = "fail_503"
+    FAIL_504 = "fail_504"
     DROP = "drop"
+
+
+#: the failed answers, equally likely (the status draw picks one)
+_FAILURES = (Fault.FAIL_503, Fault.FAIL_504, Fault.FAIL_500, Fault.FAIL_502)
 
 
 class FaultInjector:
@@ -44,7 +51,7 @@ class FaultInjector:
             # Always draw the same number of values so the sequence stays reproducible.
             fail, status, drop = self._rng.random(), self._rng.random(), self._rng.random()
         if fail < self.fail_rate:
-            return Fault.FAIL_503 if status < 0.5 else Fault.FAIL_500
+            return _FAILURES[min(int(status * len(_FAILURES)), len(_FAILURES) - 1)]
         if drop < self.drop_rate:
             return Fault.DROP
         return Fault.NONE

@@ -2,8 +2,11 @@
 
 Built from a kind's :class:`~reconciler.kinds.Publish` binding (topics publish through
 ``/topics/publishjobs``). Like the platform's, a job is asynchronous: it answers
-``Running`` when created and completes on a later poll (the second by default), at
-which point every object it names is marked published. Jobs live in the SQLite file
+``Running`` when created and completes on a later poll (the second by default, or
+once ``SandboxOptions.publish_seconds`` have passed on the sandbox's clock: real jobs
+run for minutes, CX as Code waits up to 10), at which point every object it names is
+marked published. With ``publish_fail_rate`` a job may end ``Failed`` instead
+(decided when it starts), publishing nothing. Jobs live in the SQLite file
 like objects do, so a job started through one process can be polled through another.
 """
 
@@ -37,14 +40,15 @@ def _job_kind(kind: Kind) -> str:
 
 
 def _shown(job: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in job.items() if k not in ("name", "polls", "version", "objectIds")}
+    hidden = ("name", "polls", "version", "objectIds", "startedAt", "fails")
+    return {k: v for k, v in job.items() if k not in hidden}
 
 
 def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]:
     store: Store = state.store
 
     async def start(request: Request) -> Response:
-        await state.guard(request, publish.scope, write=False)
+        await state.guard(request, publish.permissions, write=False)
         body = await json_object(request)
         ids = body.get(publish.ids_field)
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
@@ -59,6 +63,7 @@ def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]
             raise bad_request([(publish.ids_field, f"no {kind.name} with id {i!r}") for i in missing], "job request")
         job_id = str(uuid.uuid4())
         stamp = now_iso()
+        fails = state.options.publish_fail_rate > 0 and state.publish_rng.random() < state.options.publish_fail_rate
         job = {
             "id": job_id,
             "name": job_id,
@@ -70,24 +75,32 @@ def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]
             "polls": 0,
             "version": 1,
             "objectIds": list(ids),
+            "startedAt": state.clock(),
+            "fails": fails,
         }
         await run_in_threadpool(store.create, _job_kind(kind), job)
         return JSON(_shown(job))
 
     async def poll(request: Request) -> Response:
-        await state.guard(request, kind.read_scope, write=False)
+        await state.guard(request, publish.permissions, write=False)
         job_id = request.path_params["jobId"]
         current = await run_in_threadpool(store.get, _job_kind(kind), job_id)
         if current is None:
             raise ApiProblem(404, f"No publish job with id {job_id!r}")
-        finishing = current[publish.state_field] == "Running" and current["polls"] + 1 >= POLLS_TO_COMPLETE
-        if finishing:  # publish first, so that a Completed job always means published objects
+        running = current[publish.state_field] == "Running"
+        if state.options.publish_seconds > 0:
+            due = state.clock() >= current.get("startedAt", 0.0) + state.options.publish_seconds
+        else:
+            due = current["polls"] + 1 >= POLLS_TO_COMPLETE
+        finishing = running and due
+        failing = finishing and bool(current.get("fails"))
+        if finishing and not failing:  # publish first, so that a Completed job always means published objects
             await run_in_threadpool(_publish, store, kind, publish, current["objectIds"])
 
         def advance(job: dict[str, Any]) -> dict[str, Any]:
             job = {**job, "polls": job["polls"] + 1}
             if finishing and job[publish.state_field] == "Running":
-                job[publish.state_field] = publish.done_states[0]
+                job[publish.state_field] = publish.failed_states[0] if failing else publish.done_states[0]
                 job["dateModified"] = now_iso()
             return job
 

@@ -7,7 +7,11 @@
   backwards, ``previousUri``. Only the keys the kind's envelope lists are returned.
 
 A *summary* listing (``Listing.counted``) shows counts instead of detail lists, as
-Genesys lists topics without their phrases. Nothing here names a kind.
+Genesys lists topics without their phrases. Every query parameter is honoured or
+refused with 400, never ignored: the real listing's parameters the sandbox does not
+implement (``Listing.unsupported_params``) and parameters the listing does not have.
+While recent writes are hidden by the read lag (:mod:`.lag`), a page is cut from the
+lagged view. Nothing here names a kind.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from reconciler.sandbox.present import present
 from reconciler.sandbox.responses import JSON, bad_request
 
 if TYPE_CHECKING:
+    from reconciler.sandbox.lag import ReadLag
     from reconciler.sandbox.store import Store
 
 #: the sandbox's own bound on pageNumber (the contract sets none; SQLite offsets are finite)
@@ -77,9 +82,44 @@ def _filter_query(kind: Kind, name: str | None) -> str:
     )
 
 
-async def list_page(kind: Kind, store: Store, request: Request) -> Response:
+def known_params(kind: Kind) -> frozenset[str]:
+    """The query parameters the sandbox honours on the kind's listing."""
+    listing = kind.listing
+    known = {"pageSize"}
+    known.update(("pageNumber",) if listing.style == "pages" else (listing.cursor_param,))
+    known.update(p for p in (listing.before_param, listing.name_filter) if p)
+    return frozenset(known)
+
+
+def check_params(kind: Kind, request: Request) -> None:
+    """400 naming each query parameter the listing would otherwise ignore."""
+    known = known_params(kind)
+    issues = []
+    for param in dict.fromkeys(request.query_params.keys()):
+        if param in kind.listing.unsupported_params:
+            issues.append((param, "is a parameter of the platform's listing that the sandbox does not implement"))
+        elif param not in known:
+            issues.append((param, f"is not a parameter of this listing (it takes {', '.join(sorted(known))})"))
+    if issues:
+        raise bad_request(issues, "query")
+
+
+def _lagged_page(
+    kind: Kind, store: Store, lag: ReadLag, name: str | None, offset: int, size: int, contains: bool
+) -> tuple[int, list[dict[str, Any]]]:
+    """``(total, objects)`` of a page of what a lagging read shows."""
+    _, stored = store.page(kind.name, None, 0, PAGE_NUMBER_MAX)
+    shown = lag.listing(kind.name, stored)
+    if name is not None:
+        wanted = name.casefold()
+        shown = [o for o in shown if (wanted in o["name"].casefold() if contains else o["name"].casefold() == wanted)]
+    return len(shown), shown[offset : offset + size]
+
+
+async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | None = None) -> Response:
     """Answer ``GET <collection>`` in the kind's convention."""
     listing = kind.listing
+    check_params(kind, request)
     size = int_param(request, "pageSize", listing.page_size_default, 1, listing.page_size_max)
     name = _name_filter(kind, request)
     contains = listing.name_match == "contains"
@@ -97,7 +137,10 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
         offset = decode_cursor(listing.cursor_param, after) if after is not None else 0
         if before is not None and listing.before_param:
             offset = max(0, decode_cursor(listing.before_param, before) - size)
-    total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
+    if lag is not None and lag.lagging(kind.name):
+        total, objects = await run_in_threadpool(_lagged_page, kind, store, lag, name, offset, size, contains)
+    else:
+        total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
     entities = [present(kind, o, summary=listing.is_summary) for o in objects]
     page_count = -(-total // size)
     base = kind.collection
@@ -135,4 +178,6 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
     return JSON({k: v for k, v in envelope.items() if k in listing.envelope})
 
 
-__all__ = ["PAGE_NUMBER_MAX", "decode_cursor", "encode_cursor", "int_param", "list_page"]
+__all__ = [
+    "PAGE_NUMBER_MAX", "check_params", "decode_cursor", "encode_cursor", "int_param", "known_params", "list_page",
+]

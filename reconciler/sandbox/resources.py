@@ -108,11 +108,11 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     async def list_objects(request: Request) -> Response:
         from reconciler.sandbox.listing import list_page
 
-        await state.guard(request, kind.read_scope, write=False)
-        return await list_page(kind, store, request)
+        await state.guard(request, kind.permissions.read, write=False)
+        return await list_page(kind, store, request, state.lag)
 
     async def create_object(request: Request) -> Response:
-        await state.guard(request, kind.write_scope, write=True)
+        await state.guard(request, kind.permissions.for_write("create"), write=True)
         body = await json_object(request)
         model = check_writable(kind, *kind.validate_body(body))
         stamp = now_iso()
@@ -129,14 +129,16 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             "selfUri": f"{base}/{object_id}",
         }
         try:
-            await run_in_threadpool(store.create, kind.name, stored)
+            await run_in_threadpool(lambda: store.create(kind.name, stored, unique=kind.unique_names))
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
+        state.lag.record(kind.name, object_id, None, stored)
         return JSON(present(kind, stored))
 
     async def read_object(request: Request) -> Response:
-        await state.guard(request, kind.read_scope, write=False)
+        await state.guard(request, kind.permissions.read, write=False)
         stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
+        stored = state.lag.view(kind.name, request.path_params["id"], stored)
         if stored is None:
             raise _not_found(kind, request.path_params["id"])
         return JSON(present(kind, stored))
@@ -150,7 +152,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         secret), it is dropped instead. A field the kind cannot change (``replace_on``)
         must keep its stored value. A write leaves a publishable object unpublished.
         """
-        await state.guard(request, kind.write_scope, write=True)
+        await state.guard(request, kind.permissions.for_write("update"), write=True)
         body = await json_object(request)
         object_id = request.path_params["id"]
         version = body.get("version")
@@ -172,7 +174,10 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         if live:
             raise bad_request(live, "object")
 
+        before: list[dict[str, Any]] = []
+
         def build(current: dict[str, Any]) -> dict[str, Any]:
+            before.append(current)
             keep = {f: current[f] for f in omitted if current.get(f) is not None}
             model = None
             if keep:
@@ -206,11 +211,20 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
         try:
             stored = await run_in_threadpool(
-                store.replace, kind.name, object_id, version if kind.versioned else None, build
+                lambda: store.replace(
+                    kind.name, object_id, version if kind.versioned else None, build, unique=kind.unique_names
+                )
             )
         except Missing:
             raise _not_found(kind, object_id) from None
         except VersionMismatch as exc:
+            if kind.version_conflict_status == 400:  # the platform's answer (CX as Code IsVersionMismatch)
+                raise ApiProblem(
+                    400,
+                    f"The version {version} of {kind.name} {object_id} does not match the current version "
+                    f"({exc.stored}): it changed since it was read",
+                    details=[("version", "does not match the current version")],
+                ) from None
             raise ApiProblem(
                 409,
                 f"{kind.name} {object_id} is at version {exc.stored}, not {version}: it changed since it was read",
@@ -220,13 +234,17 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             ) from None
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
+        state.lag.record(kind.name, object_id, before[-1] if before else None, stored)
         return JSON(present(kind, stored))
 
     async def delete_object(request: Request) -> Response:
-        await state.guard(request, kind.write_scope, write=True)
-        deleted = await run_in_threadpool(store.delete, kind.name, request.path_params["id"])
+        await state.guard(request, kind.permissions.for_write("delete"), write=True)
+        object_id = request.path_params["id"]
+        current = await run_in_threadpool(store.get, kind.name, object_id) if state.lag.active else None
+        deleted = await run_in_threadpool(store.delete, kind.name, object_id)
         if not deleted:
-            raise _not_found(kind, request.path_params["id"])
+            raise _not_found(kind, object_id)
+        state.lag.record(kind.name, object_id, current, None)
         return Response(status_code=204)
 
     item = base + "/{id}"
@@ -253,7 +271,7 @@ def hook_route(hook: PostWriteHook, state: SandboxState) -> Route:
     """An after-write endpoint (e.g. the TTS cache refresh): accepted, nothing else."""
 
     async def run_hook(request: Request) -> Response:
-        await state.guard(request, hook.scope, write=False)
+        await state.guard(request, hook.permissions, write=False)
         return JSON({"status": "refreshing"}, status_code=202)
 
     return Route(hook.path, run_hook, methods=[hook.method], name=f"hook:{hook.path}")

@@ -27,7 +27,9 @@ CODES: dict[int, str] = {
     415: "unsupported.media.type",
     429: "too.many.requests",
     500: "internal.server.error",
+    502: "bad.gateway",
     503: "service.unavailable",
+    504: "gateway.timeout",
 }
 
 

@@ -60,11 +60,11 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
     store = state.store
 
     async def read(request: Request) -> Response:
-        await state.guard(request, kind.read_scope, write=False)
+        await state.guard(request, kind.permissions.read, write=False)
         return JSON(present(kind, await run_in_threadpool(_stored, kind, store)))
 
     async def replace(request: Request) -> Response:
-        await state.guard(request, kind.write_scope, write=True)
+        await state.guard(request, kind.permissions.for_write("update"), write=True)
         body = await json_object(request)
         model = check_writable(kind, *kind.validate_body(body))
         stored = await run_in_threadpool(_replace, kind, store, stored_spec(kind, model))

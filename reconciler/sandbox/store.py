@@ -8,6 +8,8 @@ Why SQLite and why this way:
   every write is one ``BEGIN IMMEDIATE`` transaction, so a read-check-write sequence
   (version check, case-insensitive name uniqueness) cannot interleave with another
   writer's. A ``UNIQUE(kind, name_folded)`` constraint backs the uniqueness check up;
+  a kind whose names may repeat (the platform's triggers) stores its folded name
+  followed by ``NUL`` and the id, so the constraint never meets it;
 * a connection is opened per operation: cheap for SQLite, and it keeps the store safe
   to call from any thread (handlers run store calls in a worker thread); writers of
   one process also queue on a lock, so only writers of different processes meet in
@@ -81,13 +83,26 @@ class VersionMismatch(StoreError):
 @dataclass(frozen=True)
 class TokenRecord:
     client_id: str
-    scopes: frozenset[str]
+    #: the client's platform permissions (kept in the ``scopes`` column, so older files still open)
+    permissions: frozenset[str]
     expires_at: float
 
 
 def fold(name: str) -> str:
     """The form names are compared in: case-insensitive, as the contract requires."""
     return name.casefold()
+
+
+def name_key(name: str, object_id: str, unique: bool) -> str:
+    """The ``name_folded`` column: the folded name, made distinct by the id where names may repeat."""
+    return fold(name) if unique else f"{fold(name)}\x00{object_id}"
+
+
+#: the folded name of a row, without the id a repeatable name carries
+_NAME = (
+    "(CASE WHEN instr(name_folded, char(0)) > 0 THEN substr(name_folded, 1, instr(name_folded, char(0)) - 1) "
+    "ELSE name_folded END)"
+)
 
 
 class Store:
@@ -178,14 +193,16 @@ class Store:
                 conn.execute("COMMIT")
 
     # ---- objects ---------------------------------------------------------------------
-    def create(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Insert ``obj`` (which carries ``id``, ``name`` and ``dateCreated``)."""
+    def create(self, kind: str, obj: dict[str, Any], *, unique: bool = True) -> dict[str, Any]:
+        """Insert ``obj`` (which carries ``id``, ``name`` and ``dateCreated``); ``unique``: refuse
+        a name another object of the kind has (case-insensitively)."""
         with self.write() as conn:
-            self._check_name_free(conn, kind, obj["name"], None)
+            if unique:
+                self._check_name_free(conn, kind, obj["name"], None)
             try:
                 conn.execute(
                     "INSERT INTO objects (kind, id, name_folded, date_created, body) VALUES (?, ?, ?, ?, ?)",
-                    (kind, obj["id"], fold(obj["name"]), obj["dateCreated"], json.dumps(obj)),
+                    (kind, obj["id"], name_key(obj["name"], obj["id"], unique), obj["dateCreated"], json.dumps(obj)),
                 )
             except sqlite3.IntegrityError as exc:  # pragma: no cover - the check above runs under the same lock
                 raise DuplicateName(obj["name"]) from exc
@@ -201,6 +218,8 @@ class Store:
         object_id: str,
         expected_version: int | None,
         build: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        unique: bool = True,
     ) -> dict[str, Any]:
         """Replace an object if its version is ``expected_version`` (``None``: whatever it is).
 
@@ -214,10 +233,11 @@ class Store:
             if expected_version is not None and current["version"] != expected_version:
                 raise VersionMismatch(current["version"])
             new = build(current)
-            self._check_name_free(conn, kind, new["name"], object_id)
+            if unique:
+                self._check_name_free(conn, kind, new["name"], object_id)
             conn.execute(
                 "UPDATE objects SET name_folded = ?, body = ? WHERE kind = ? AND id = ?",
-                (fold(new["name"]), json.dumps(new), kind, object_id),
+                (name_key(new["name"], object_id, unique), json.dumps(new), kind, object_id),
             )
         return new
 
@@ -251,10 +271,10 @@ class Store:
         """
         where, params = "kind = ?", [kind]
         if name is not None and contains:
-            where += " AND instr(name_folded, ?) > 0"
+            where += f" AND instr({_NAME}, ?) > 0"
             params.append(fold(name))
         elif name is not None:
-            where += " AND name_folded = ?"
+            where += f" AND {_NAME} = ?"
             params.append(fold(name))
         with self.read() as conn:
             (total,) = conn.execute(f"SELECT COUNT(*) FROM objects WHERE {where}", params).fetchone()
@@ -283,11 +303,11 @@ class Store:
             raise DuplicateName(name)
 
     # ---- OAuth clients and tokens ------------------------------------------------------
-    def put_client(self, client_id: str, client_secret: str, scopes: frozenset[str]) -> None:
+    def put_client(self, client_id: str, client_secret: str, permissions: frozenset[str]) -> None:
         with self.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO clients (client_id, client_secret, scopes) VALUES (?, ?, ?)",
-                (client_id, client_secret, json.dumps(sorted(scopes))),
+                (client_id, client_secret, json.dumps(sorted(permissions))),
             )
 
     def get_client(self, client_id: str) -> tuple[str, frozenset[str]] | None:
@@ -300,7 +320,7 @@ class Store:
             conn.execute("DELETE FROM tokens WHERE expires_at < ?", (record.expires_at - 86_400 * 7,))
             conn.execute(
                 "INSERT INTO tokens (token, client_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
-                (token, record.client_id, json.dumps(sorted(record.scopes)), record.expires_at),
+                (token, record.client_id, json.dumps(sorted(record.permissions)), record.expires_at),
             )
 
     def get_token(self, token: str) -> TokenRecord | None:

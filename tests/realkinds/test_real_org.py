@@ -1,6 +1,6 @@
 """An org that only has the platform kinds' endpoints, as a real Genesys Cloud org does.
 
-A served sandbox and an OAuth client holding only the platform kinds' scopes: the seed
+A served sandbox and an OAuth client holding only the platform kinds' permissions: the seed
 contract's collections answer ``403`` to it, as a real org's missing endpoints answer
 ``404``. Manifests of the platform kinds alone must plan, apply, drift and export
 there; a declared kind the target cannot read must still fail loudly.
@@ -27,9 +27,9 @@ CLIENT_ID, CLIENT_SECRET = "platform-only", "platform-only-secret"
 @pytest.fixture
 def org(served_sandbox) -> Any:
     sandbox = served_sandbox()
-    scopes = sorted({scope for kind in PLATFORM_KINDS for scope in kind.scopes()})
+    permissions = sorted({p for kind in PLATFORM_KINDS for p in kind.all_permissions()})
     registered = httpx.post(f"{sandbox.url}/__sandbox__/clients",
-                            json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "scopes": scopes})
+                            json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "permissions": permissions})
     assert registered.status_code == 201
     return sandbox
 

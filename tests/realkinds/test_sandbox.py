@@ -79,7 +79,9 @@ class TestTriggerCursorPaging:
     async def test_there_is_no_name_filter(self, api) -> None:
         await api.create(TRIGGERS, trigger_body("One"))
         await api.create(TRIGGERS, trigger_body("Two"))
-        listed = (await api.get(TRIGGERS, params={"name": "One"})).json()["entities"]
+        # the real listing has no name parameter: refused, never silently ignored
+        assert_error(await api.get(TRIGGERS, params={"name": "One"}), 400, "bad.request", "name")
+        listed = (await api.get(TRIGGERS)).json()["entities"]
         assert sorted(e["name"] for e in listed) == ["One", "Two"]
 
 
@@ -95,7 +97,10 @@ class TestTriggerWrites:
         assert_error(await api.put(created["selfUri"], json=missing), 400, "bad.request", "version")
         updated = await api.put(created["selfUri"], json={**created, "enabled": False})
         assert updated.status_code == 200 and updated.json()["version"] == 2
-        assert_error(await api.put(created["selfUri"], json={**created, "enabled": True}), 409, "version.mismatch")
+        # the platform answers an old trigger version 400 "does not match the current version" (CX as Code)
+        stale = await api.put(created["selfUri"], json={**created, "enabled": True})
+        assert_error(stale, 400, "bad.request", "version")
+        assert "does not match the current version" in stale.json()["message"]
 
     async def test_topic_name_cannot_change(self, api) -> None:
         created = await api.create(TRIGGERS, trigger_body())
@@ -206,9 +211,9 @@ class TestTtsSettingsSingleton:
             "defaultEngine", "languageOverrides[0].language", "languageOverrides[1].voice"]
         assert (await api.get(SETTINGS)).json()["defaultEngine"] == "amazon-polly"
 
-    async def test_scopes_guard_it(self, api, sandbox_client) -> None:
+    async def test_permissions_guard_it(self, api, sandbox_client) -> None:
         await sandbox_client.post("/__sandbox__/clients", json={
-            "clientId": "reader", "clientSecret": "pw", "scopes": ["integrations:readonly"]})
+            "clientId": "reader", "clientSecret": "pw", "permissions": ["integrations:integration:view"]})
         token = (await sandbox_client.post("/oauth/token", data={"grant_type": "client_credentials"},
                                            auth=("reader", "pw"))).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}

@@ -1,4 +1,4 @@
-"""OAuth client credentials, bearer tokens, expiry and scopes."""
+"""OAuth client credentials, bearer tokens, expiry and platform permissions."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sandbox_data import assert_error, valid
 from reconciler.kinds import (
     CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
 )
+from reconciler.kinds import KINDS as ALL_KINDS
 from reconciler.sandbox import SandboxOptions, embedded_transport
-from reconciler.sandbox.auth import all_scopes
+from reconciler.sandbox.auth import all_permissions
 
 pytestmark = pytest.mark.anyio
 
@@ -106,59 +107,73 @@ class TestBearerTokens:
         assert response.status_code == 200
 
 
-class TestScopes:
-    def test_default_client_holds_every_scope_of_the_contract(self) -> None:
-        assert all_scopes() == {
-            "voice:read", "voice:write", "tts:write", "speech:rule:read",
-            "speech:rule:write", "webhook:read", "webhook:write",
-            # the platform kinds' scopes (tests/realkinds)
-            "speech-and-text-analytics:readonly", "speech-and-text-analytics",
-            "integrations:readonly", "integrations", "processautomation:readonly", "processautomation",
-            "architect:readonly", "architect",
+GUARDED = [k for k in KINDS if k.permissions.read]
+
+
+def _crud(entity: str) -> set[str]:
+    return {f"{entity}:{action}" for action in ("view", "add", "edit", "delete")}
+
+
+class TestPermissions:
+    """Client-credentials clients get rights from roles' permissions, never from scopes."""
+
+    def test_every_permission_an_endpoint_needs(self) -> None:
+        assert all_permissions() == {
+            *_crud("voice:profile"), "tts:cache:edit", *_crud("speech:rule"), *_crud("webhook:webhook"),
+            # the platform kinds' permissions (SDK api docs)
+            *_crud("speechAndTextAnalytics:topic"), "speechAndTextAnalytics:topic:publish",
+            *_crud("speechAndTextAnalytics:program"), "speechAndTextAnalytics:program:publish",
+            *_crud("speechAndTextAnalytics:dictionaryFeedback"), *_crud("processautomation:trigger"),
+            *_crud("architect:userPrompt"), "integrations:integration:view", "integrations:integration:edit",
         }
 
-    async def _client_with(self, api, scopes: list[str]) -> dict[str, str]:
+    async def _client_with(self, api, permissions: list[str]) -> dict[str, str]:
         registered = await api.client.post(
-            "/__sandbox__/clients", json={"clientId": "limited", "clientSecret": "pw", "scopes": scopes}
+            "/__sandbox__/clients", json={"clientId": "limited", "clientSecret": "pw", "permissions": permissions}
         )
         assert registered.status_code == 201
         response = await api.client.post(TOKEN, data=GRANT, auth=("limited", "pw"))
         assert response.status_code == 200
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
-    @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
-    async def test_read_scope_allows_reads_only(self, api, kind) -> None:
+    @pytest.mark.parametrize("kind", [k for k in GUARDED if not k.singleton], ids=lambda k: k.name)
+    async def test_read_permission_allows_reads_only(self, api, kind) -> None:
         stored = await api.create(kind.collection, valid(kind))
-        headers = await self._client_with(api, [kind.read_scope])
+        headers = await self._client_with(api, list(kind.permissions.read))
         client = api.client
         assert (await client.get(kind.collection, headers=headers)).status_code == 200
         assert (await client.get(f"{kind.collection}/{stored['id']}", headers=headers)).status_code == 200
-        assert_error(await client.post(kind.collection, json=valid(kind, name="x"), headers=headers),
-                     403, "missing.any.permissions")
+        denied = await client.post(kind.collection, json=valid(kind, name="x"), headers=headers)
+        assert_error(denied, 403, "missing.any.permissions")
+        # the platform's message names the permission the create needs
+        assert denied.json()["message"] == (
+            "Unable to perform the requested action. You must have at least one of the following permissions "
+            f"assigned: [{', '.join(kind.permissions.for_write('create'))}]"
+        )
         assert_error(await client.put(f"{kind.collection}/{stored['id']}", json=stored, headers=headers),
                      403, "missing.any.permissions")
         assert_error(await client.delete(f"{kind.collection}/{stored['id']}", headers=headers),
                      403, "missing.any.permissions")
 
-    @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
-    async def test_write_scope_without_read_cannot_list(self, api, kind) -> None:
-        headers = await self._client_with(api, [kind.write_scope])
+    @pytest.mark.parametrize("kind", [k for k in GUARDED if not k.singleton], ids=lambda k: k.name)
+    async def test_write_permissions_without_read_cannot_list(self, api, kind) -> None:
+        headers = await self._client_with(api, list(kind.permissions.write))
         assert_error(await api.client.get(kind.collection, headers=headers), 403, "missing.any.permissions")
         created = await api.client.post(kind.collection, json=valid(kind), headers=headers)
         assert created.status_code == 200
 
-    async def test_scopes_of_one_kind_do_not_open_another(self, api) -> None:
-        first, second = KINDS[0], KINDS[1]
-        headers = await self._client_with(api, [first.read_scope, first.write_scope])
+    async def test_permissions_of_one_kind_do_not_open_another(self, api) -> None:
+        first, second = GUARDED[0], GUARDED[1]
+        headers = await self._client_with(api, [*first.permissions.read, *first.permissions.write])
         assert (await api.client.get(first.collection, headers=headers)).status_code == 200
         assert_error(await api.client.get(second.collection, headers=headers), 403, "missing.any.permissions")
 
     @pytest.mark.parametrize("hook", [k.after_write for k in KINDS if k.after_write], ids=lambda h: h.path)
-    async def test_after_write_hook_needs_its_scope(self, api, hook) -> None:
-        headers = await self._client_with(api, [k.write_scope for k in KINDS])
+    async def test_after_write_hook_needs_its_permission(self, api, hook) -> None:
+        headers = await self._client_with(api, [p for k in KINDS for p in k.permissions.write])
         denied = await api.client.request(hook.method, hook.path, headers=headers)
         assert_error(denied, 403, "missing.any.permissions")
-        assert hook.scope in denied.json()["message"]
+        assert all(p in denied.json()["message"] for p in hook.permissions)
         allowed = await api.request(hook.method, hook.path)
         assert allowed.status_code == 202
         assert allowed.json() == {"status": "refreshing"}
@@ -167,6 +182,21 @@ class TestScopes:
         response = await api.client.post("/__sandbox__/clients", json={"clientId": "", "scopes": "voice:read"})
         assert_error(response, 400, "bad.request")
         assert {d["fieldName"] for d in response.json()["details"]} == {"clientId", "clientSecret", "scopes"}
+        response = await api.client.post("/__sandbox__/clients", json={"clientId": "c", "permissions": "x"})
+        assert {d["fieldName"] for d in response.json()["details"]} == {"clientSecret", "permissions"}
+
+    async def test_wildcards_grant_as_roles_do(self, api) -> None:
+        topics = "/api/v2/speechandtextanalytics/topics"
+        headers = await self._client_with(api, ["speechAndTextAnalytics:*:view"])
+        assert (await api.client.get(topics, headers=headers)).status_code == 200
+        assert (await api.client.get("/api/v2/speechandtextanalytics/programs", headers=headers)).status_code == 200
+        assert_error(await api.client.get("/api/v2/webhooks", headers=headers), 403, "missing.any.permissions")
+
+    async def test_a_kind_without_permissions_is_open_to_any_token(self, api) -> None:
+        open_kinds = [k for k in ALL_KINDS if not k.all_permissions()]
+        assert [k.name for k in open_kinds] == ["IntegrationCredential"]  # SDK docs: "Requires NO permissions"
+        headers = await self._client_with(api, [])
+        assert (await api.client.get(open_kinds[0].collection, headers=headers)).status_code == 200
 
 
 def test_options_reject_impossible_fault_rates(tmp_path) -> None:

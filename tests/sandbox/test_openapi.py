@@ -66,11 +66,11 @@ def test_schemas_come_from_the_kind(kind) -> None:
 
 
 def test_security_scheme_lists_every_scope() -> None:
-    from reconciler.sandbox.auth import all_scopes
+    from reconciler.kinds import KINDS
 
     flows = document()["components"]["securitySchemes"]["oauth"]["flows"]["clientCredentials"]
     assert flows["tokenUrl"] == "/oauth/token"
-    assert set(flows["scopes"]) == all_scopes()
+    assert set(flows["scopes"]) == {scope for kind in KINDS for scope in kind.scopes()}
 
 
 @pytest.mark.anyio
