@@ -52,7 +52,7 @@ class TestFailedWrites:
         listing = await client.get(KIND.collection, headers=headers)
         assert listing.status_code == 200 and listing.json()["total"] == 0
         stats = (await client.get("/__sandbox__/stats")).json()
-        assert stats["faults"] == {"failed": 12, "dropped": 0}
+        assert stats["faults"] == {"failed": 24, "dropped": 0}
 
     @pytest.mark.parametrize("faulty", [{"fail_rate": 1.0, "drop_rate": 0.0}], indirect=True)
     async def test_reads_tokens_hooks_and_admin_are_never_faulted(self, faulty) -> None:
