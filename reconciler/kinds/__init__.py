@@ -19,7 +19,7 @@ from reconciler.kinds import (
     webhook,
 )
 from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, ReferenceRead, Singleton
-from reconciler.kinds.kind import SERVER_MANAGED, Kind
+from reconciler.kinds.kind import AUDIT_READ_SCOPE, SERVER_MANAGED, Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then
@@ -69,11 +69,13 @@ def unknown_kind_message(name: object) -> str:
 
 
 __all__ = [
+    "AUDIT_READ_SCOPE",
     "CONTRACT_KINDS",
     "KINDS",
     "PLATFORM_KINDS",
     "REGISTRY",
     "SERVER_MANAGED",
+    "Audited",
     "FieldIssue",
     "IdRefs",
     "Kind",

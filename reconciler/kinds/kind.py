@@ -19,6 +19,23 @@ from reconciler.core.canonical import canonical_json
 from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, Singleton
 from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
 
+#: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``)
+AUDIT_READ_SCOPE = "audits:readonly"
+
+
+@dataclass(frozen=True)
+class Audited:
+    """Where the platform's audit service records writes of a kind: who changed what, and when.
+
+    ``service`` is an ``AuditQueryRequest.serviceName`` and ``entity_type`` an
+    ``AuditLogMessage.entityType``, both from the SDK's enums (``PureCloudPlatformClientV2``
+    ``models/audit_topic_audit_log_message.py``: ``service_name`` and ``entity_type``).
+    """
+
+    service: str
+    entity_type: str
+
+
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
 
@@ -70,6 +87,8 @@ class Kind:
     #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
     #: and an update keeps their live value (a topic's ``programIds``)
     unmanaged_when_absent: tuple[str, ...] = ()
+    #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
+    audit: Audited | None = None
 
     # ---- derived facts -------------------------------------------------------------
     @property

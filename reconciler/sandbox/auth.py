@@ -17,14 +17,14 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import AUDIT_READ_SCOPE, KINDS
 from reconciler.sandbox.responses import ApiProblem, bad_request
 from reconciler.sandbox.store import Store, TokenRecord
 
 
 def all_scopes() -> frozenset[str]:
-    """Every scope an endpoint of the sandbox may require."""
-    scopes: set[str] = set()
+    """Every scope an endpoint of the sandbox may require (the audit query service's too)."""
+    scopes: set[str] = {AUDIT_READ_SCOPE}
     for kind in KINDS:
         scopes.update(kind.scopes())
     return frozenset(scopes)

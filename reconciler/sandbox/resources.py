@@ -29,6 +29,7 @@ from starlette.routing import Route
 from reconciler.core.canonical import canonical_json
 from reconciler.kinds import Kind, PostWriteHook
 from reconciler.kinds.spec import FieldIssue, SpecModel
+from reconciler.sandbox.audits import record_write
 from reconciler.sandbox.present import present
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
 from reconciler.sandbox.store import DuplicateName, Missing, VersionMismatch
@@ -132,6 +133,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             await run_in_threadpool(store.create, kind.name, stored)
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
+        await record_write(state, request, kind, "Create", None, stored)
         return JSON(present(kind, stored))
 
     async def read_object(request: Request) -> Response:
@@ -172,7 +174,10 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         if live:
             raise bad_request(live, "object")
 
+        replaced: list[dict[str, Any]] = []  # the object as it was, for the audit log
+
         def build(current: dict[str, Any]) -> dict[str, Any]:
+            replaced.append(current)
             keep = {f: current[f] for f in omitted if current.get(f) is not None}
             model = None
             if keep:
@@ -220,13 +225,16 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             ) from None
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
+        await record_write(state, request, kind, "Update", replaced[-1], stored)
         return JSON(present(kind, stored))
 
     async def delete_object(request: Request) -> Response:
         await state.guard(request, kind.write_scope, write=True)
+        gone = await run_in_threadpool(store.get, kind.name, request.path_params["id"])  # for the audit log
         deleted = await run_in_threadpool(store.delete, kind.name, request.path_params["id"])
         if not deleted:
             raise _not_found(kind, request.path_params["id"])
+        await record_write(state, request, kind, "Delete", gone, None)
         return Response(status_code=204)
 
     item = base + "/{id}"

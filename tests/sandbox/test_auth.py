@@ -115,6 +115,8 @@ class TestScopes:
             "speech-and-text-analytics:readonly", "speech-and-text-analytics",
             "integrations:readonly", "integrations", "processautomation:readonly", "processautomation",
             "architect:readonly", "architect",
+            # the audit query service (drift says who changed an object)
+            "audits:readonly",
         }
 
     async def _client_with(self, api, scopes: list[str]) -> dict[str, str]:
