@@ -28,7 +28,7 @@ import json
 import sqlite3
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -256,7 +256,7 @@ def _request_issues(body: Mapping[str, Any]) -> list[tuple[str, str]]:
     return issues
 
 
-_FILTERED = {
+_FILTERED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "UserId": lambda m: (m.get("user") or {}).get("id"),
     "ClientId": lambda m: (m.get("client") or {}).get("id"),
     "Action": lambda m: m.get("action"),
