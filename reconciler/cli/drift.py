@@ -1,8 +1,9 @@
-"""``reconciler drift``: live objects that differ from the manifests."""
+"""``reconciler drift``: live objects that differ from the manifests, and who changed them."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -20,24 +21,46 @@ from reconciler.cli.options import (
 )
 
 
+class Since(click.ParamType[datetime]):
+    """``--since``: a duration back from now (``7d``, ``12h``, ``90m``) or an ISO date or time."""
+
+    name = "since"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        from reconciler.app.attribution import since_from
+
+        try:
+            return since_from(str(value), datetime.now(UTC))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
+@click.option(
+    "--since",
+    type=Since(),
+    default=None,
+    help="How far back the audit service is asked who changed drifted objects: 7d (the default), 12h, 90m, "
+    "or an ISO date or time.",
+)
 @target_options
-def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
-    """Report live objects that differ from the manifests; exit 2 when there is drift."""
+def drift(paths: tuple[str, ...], fmt: str, since: datetime | None, verbose: bool, **kw: Any) -> None:
+    """Report live objects that differ from the manifests, and who changed them; exit 2 when there is drift."""
     from functools import partial
 
     import anyio
 
-    from reconciler.app import plan_paths
-    from reconciler.plan.drift import DriftReport
+    from reconciler.app.attribution import drift_paths
     from reconciler.render import render_drift
 
     options = run_options(kw)
-    run = anyio.run(partial(plan_paths, paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=kind_read))
+    run = anyio.run(partial(drift_paths, paths or DEFAULT_PATHS, options, since=since, on_kind_read=kind_read))
     live_summary(run.live_counts)
-    report = DriftReport.from_plan(run.plan)
+    report = run.report
     click.echo(render_drift(report, fmt, color=color() and fmt == "text"))
     verbose_stats(run.stats, verbose)
     if report.has_drift:

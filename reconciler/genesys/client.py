@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import partial
 from time import perf_counter
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import anyio
 import httpx
 
-from reconciler.genesys import jobs, listing, lookup
+from reconciler.genesys import audits, jobs, listing, lookup
 from reconciler.genesys.answers import json_object
 from reconciler.genesys.config import Target
 from reconciler.genesys.limits import ClientLimits
@@ -112,6 +113,21 @@ class GenesysClient:
     async def get(self, kind: Kind, object_id: str) -> dict[str, Any]:
         """One object by id (a singleton: the one); :class:`~reconciler.core.errors.NotFoundError` if there is none."""
         return await listing.read_one(self._session, kind, object_id)
+
+    async def query_audits(
+        self,
+        service: str,
+        start: datetime,
+        end: datetime,
+        *,
+        filters: Sequence[tuple[str, str]] = (),
+        max_pages: int = audits.MAX_PAGES,
+        timeout: float = audits.QUERY_TIMEOUT,
+    ) -> audits.AuditAnswer:
+        """The audit service's messages of ``service`` in a time window, newest first (bounded: see :mod:`.audits`)."""
+        return await audits.query_audits(
+            self._session, service, start, end, filters=filters, max_pages=max_pages, timeout=timeout
+        )
 
     # ---- writes ----------------------------------------------------------------------
     async def create(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:

@@ -28,7 +28,7 @@ from reconciler.kinds.conventions import (
     ReferenceRead,
     Singleton,
 )
-from reconciler.kinds.kind import SERVER_MANAGED, Kind
+from reconciler.kinds.kind import AUDIT_READ_PERMISSION, AUDIT_READ_SCOPE, SERVER_MANAGED, Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then
@@ -78,11 +78,14 @@ def unknown_kind_message(name: object) -> str:
 
 
 __all__ = [
+    "AUDIT_READ_PERMISSION",
+    "AUDIT_READ_SCOPE",
     "CONTRACT_KINDS",
     "KINDS",
     "PLATFORM_KINDS",
     "REGISTRY",
     "SERVER_MANAGED",
+    "Audited",
     "FieldIssue",
     "IdRefs",
     "Kind",

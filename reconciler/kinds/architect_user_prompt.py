@@ -24,7 +24,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/architect/prompts"
@@ -57,4 +57,5 @@ KIND = Kind(
     versioned=False,
     revision_field=None,
     server_managed=frozenset({"id", "selfUri", "resources", "currentOperation", "division"}),
+    audit=Audited("Architect", "Prompt"),
 )

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import Field
 
 from reconciler.kinds.conventions import Listing, Permissions
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.kinds.speech_topic import DIALECT_PATTERN
 
@@ -102,4 +102,5 @@ KIND = Kind(
         }
     ),
     name_field="term",
+    audit=Audited("SpeechAndTextAnalytics", "DictionaryFeedback"),
 )

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/integrations/credentials"
@@ -78,4 +78,5 @@ KIND = Kind(
     versioned=False,
     revision_field=None,
     server_managed=frozenset({"id", "selfUri"}),
+    audit=Audited("Integrations", "Credential"),
 )

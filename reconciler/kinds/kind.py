@@ -19,6 +19,27 @@ from reconciler.core.canonical import canonical_json
 from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, PostWriteHook, Publish, Singleton
 from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
 
+#: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
+#: named in the OpenAPI document; scopes do not apply to client-credentials clients
+AUDIT_READ_SCOPE = "audits:readonly"
+#: the role permission a client-credentials client needs for that service. Assumption: the SDK's
+#: ``AuditApi.post_audits_query`` names none; this is the platform's "Audits > Audit > View" permission
+AUDIT_READ_PERMISSION = "audits:audit:view"
+
+
+@dataclass(frozen=True)
+class Audited:
+    """Where the platform's audit service records writes of a kind: who changed what, and when.
+
+    ``service`` is an ``AuditQueryRequest.serviceName`` and ``entity_type`` an
+    ``AuditLogMessage.entityType``, both from the SDK's enums (``PureCloudPlatformClientV2``
+    ``models/audit_topic_audit_log_message.py``: ``service_name`` and ``entity_type``).
+    """
+
+    service: str
+    entity_type: str
+
+
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
 
@@ -79,6 +100,8 @@ class Kind:
     #: ``version.mismatch``) or ``400`` with "does not match the current version" (CX as Code's
     #: ``IsVersionMismatch`` checks a 400 for that text)
     version_conflict_status: Literal[400, 409] = 409
+    #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
+    audit: Audited | None = None
 
     # ---- derived facts -------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from reconciler.kinds.conventions import Listing, Permissions
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/processautomation/triggers"
@@ -115,4 +115,5 @@ KIND = Kind(
     ),
     server_managed=frozenset({"id", "version", "selfUri"}),
     replace_on=("topicName",),
+    audit=Audited("ProcessAutomation", "Trigger"),
 )

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/programs"
@@ -92,4 +92,5 @@ KIND = Kind(
         permissions=("speechAndTextAnalytics:program:publish",),
     ),
     id_refs=(IdRefs(field="topicIds", shown_as="topics", uri="/api/v2/speechandtextanalytics/topics/{id}"),),
+    audit=Audited("SpeechAndTextAnalytics", "Program"),
 )

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"
@@ -139,4 +139,5 @@ KIND = Kind(
     ),
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
     unmanaged_when_absent=("programIds",),
+    audit=Audited("SpeechAndTextAnalytics", "Topic"),
 )

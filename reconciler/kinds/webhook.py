@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from reconciler.kinds.conventions import Permissions
-from reconciler.kinds.kind import Kind
+from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: a header name that is ``Authorization`` in any case (the schema's ``propertyNames`` rule)
@@ -109,4 +109,5 @@ KIND = Kind(
     description="An outbound HTTPS callback on platform events.",
     write_only={"authSecret": "authSecretSet"},
     checks=(_url_is_absolute_https, _headers, _event_filters_unique, _auth),
+    audit=Audited("Webhooks", "Webhook"),
 )

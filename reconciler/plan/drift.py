@@ -10,10 +10,10 @@ counts as a difference (same essences, same masking).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
@@ -69,6 +69,38 @@ class MissingObject(_Frozen):
         return reason_text(self.reasons)
 
 
+class Attribution(_Frozen):
+    """Who last changed a live object, as the target's audit service recorded it.
+
+    Read by the app layer (:mod:`reconciler.app.attribution`) from the audit messages of
+    the object's kind in a time window; the plan never reads it (it is about people, not
+    about what to apply).
+    """
+
+    #: the OAuth client id, or the user's name (or id) when a person made the change
+    by: str
+    by_type: Literal["client", "user"] = "client"
+    #: the audit action (``Create``, ``Update``, ``Delete``)
+    action: str
+    at: datetime
+    #: the top-level properties that write changed (names only: values may be secret)
+    fields: tuple[str, ...] = ()
+    #: how many audited writes the object had in the window (this one included)
+    writes: int = 1
+
+    def describe(self) -> str:
+        """``changed by client ci-bot at 2024-05-01 10:00:00 UTC: rate, voice (2 writes in the window)``.
+
+        The fields of an update only: a create or a delete touches them all.
+        """
+        when = self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        verb = {"Create": "created", "Delete": "deleted", "Update": "changed"}.get(self.action, self.action)
+        text = f"{verb} by {self.by_type} {self.by} at {when}"
+        if self.action not in ("Create", "Delete") and self.fields:
+            text += ": " + ", ".join(self.fields)
+        return text + (f" ({self.writes} writes in the window)" if self.writes > 1 else "")
+
+
 class DriftReport(_Frozen):
     """Everything that differs between the manifests and one target."""
 
@@ -85,6 +117,10 @@ class DriftReport(_Frozen):
     #: problems found while comparing (none today: a plan's safety errors do not apply to drift)
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: "Kind/Name" of a drifted, missing or unmanaged object -> who last changed it (the audit service)
+    changed_by: dict[str, Attribution] = Field(default_factory=dict)
+    #: the start of the window the audit service was asked about (``None``: it was not asked)
+    attributed_since: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property

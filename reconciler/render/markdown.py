@@ -216,20 +216,34 @@ def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hi
         blocks = []
         for obj in report.differs:
             text = f"**~ differs** {code(obj.address)}" + (f" — {escape(obj.reason)}" if obj.reason else "") + "\n\n"
+            text += _changed_by(report, obj.address, "\n\n")
             text += code_block([line for fc in obj.field_changes for line in diff_lines(fc)], "diff") + "\n"
             blocks.append(Block(text, noun="drifted object"))
         sections.append(Section(f"Differ from the manifests: {len(report.differs)}", blocks, open_=True))
     if report.missing:
         blocks = [
-            Block(f"- {code(o.address)}" + (f" ({code(o.source)})" if o.source else "") + "\n", noun="missing object")
+            Block(
+                f"- {code(o.address)}" + (f" ({code(o.source)})" if o.source else "")
+                + _changed_by(report, o.address, "", " — ") + "\n",
+                noun="missing object",
+            )
             for o in report.missing
         ]
         sections.append(Section(f"Declared but missing live: {len(report.missing)}", blocks))
     if report.unmanaged:
-        blocks = [Block(f"- {code(a)}\n", noun="unmanaged object") for a in report.unmanaged]
+        blocks = [
+            Block(f"- {code(a)}" + _changed_by(report, a, "", " — ") + "\n", noun="unmanaged object")
+            for a in report.unmanaged
+        ]
         sections.append(Section(f"Live but not declared: {len(report.unmanaged)}", blocks))
     tail = _footer(report.target, report.manifests_digest, report.tool_version, report.created_at.isoformat())
     return Document(head, sections, tail).render(max_chars, artifact_hint)
+
+
+def _changed_by(report: DriftReport, address: str, end: str, start: str = "") -> str:
+    """Who last changed the object (the audit service), in italics; empty when unknown."""
+    found = report.changed_by.get(address)
+    return f"{start}_{escape(found.describe())}_{end}" if found is not None else ""
 
 
 _OUTCOME_ICON = {

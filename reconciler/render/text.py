@@ -134,11 +134,14 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
         lines.append("")
     for obj in report.differs:
         lines.append(_headline(paint(f"~ differs {live(obj.address)}", "yellow"), obj.reason, obj.source, paint))
+        lines.extend(_changed_by(report, obj.address, paint))
         lines.extend(INDENT + field_line(fc, paint) for fc in obj.field_changes)
     for gone in report.missing:
         lines.append(_headline(paint(f"+ missing {live(gone.address)}", "green"), gone.reason, gone.source, paint))
+        lines.extend(_changed_by(report, gone.address, paint))
     for address in report.unmanaged:
         lines.append(paint(f"? unmanaged {live(address)}", "cyan") + "  (live, not declared)")
+        lines.extend(_changed_by(report, address, paint))
     lines += _messages("Warnings:", report.warnings, "yellow", paint)
     lines += _messages("Errors:", report.errors, "red", paint)
     lines.append("")
@@ -149,6 +152,12 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
     else:
         lines.append(paint("No drift: the target matches the manifests.", "bold"))
     return "\n".join(lines) + "\n"
+
+
+def _changed_by(report: DriftReport, address: str, paint: _Painter) -> list[str]:
+    """``    @ changed by client ci-bot at ... (Update: rate)`` under an object the audit service knows of."""
+    found = report.changed_by.get(address)
+    return [INDENT + paint("@ " + live(found.describe()), "cyan")] if found is not None else []
 
 
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:

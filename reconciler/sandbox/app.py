@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 from reconciler.kinds import KINDS, PostWriteHook
 from reconciler.sandbox import SandboxOptions
 from reconciler.sandbox.admin import Stats, admin_routes
+from reconciler.sandbox.audits import audit_routes
 from reconciler.sandbox.auth import Authority
 from reconciler.sandbox.catalog import catalog_routes
 from reconciler.sandbox.edge import Edge
@@ -128,6 +129,7 @@ def build_app(options: SandboxOptions) -> SandboxApp:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
     routes.extend(hook_route(hook, state) for hook in hooks.values())
     routes.extend(catalog_routes(state))
+    routes.extend(audit_routes(state))
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(admin_routes(state))
 

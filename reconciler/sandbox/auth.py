@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from starlette.requests import Request
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS
 from reconciler.sandbox.responses import ApiProblem, bad_request
 from reconciler.sandbox.store import Store, TokenRecord
 
@@ -35,9 +35,10 @@ from reconciler.sandbox.store import Store, TokenRecord
 ALL = "*"
 
 
+
 def all_permissions() -> frozenset[str]:
-    """Every platform permission an endpoint of the sandbox may require."""
-    perms: set[str] = set()
+    """Every platform permission an endpoint of the sandbox may require (the audit query service's too)."""
+    perms: set[str] = {AUDIT_READ_PERMISSION}
     for kind in KINDS:
         perms.update(kind.all_permissions())
     return frozenset(perms)

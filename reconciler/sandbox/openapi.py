@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS
 from reconciler.sandbox.catalog import reference_reads
+from reconciler.sandbox.openapi_audits import audit_paths
 from reconciler.sandbox.openapi_kinds import (
     JSON_MEDIA,
     REF,
@@ -255,6 +256,7 @@ def _document() -> str:
             }
     paths.update(hooks)
     paths.update(_catalog(components))
+    paths.update(audit_paths(components, scopes))
     doc = {
         "openapi": "3.1.0",
         "info": {

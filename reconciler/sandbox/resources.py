@@ -29,6 +29,7 @@ from starlette.routing import Route
 from reconciler.core.canonical import canonical_json
 from reconciler.kinds import Kind, PostWriteHook
 from reconciler.kinds.spec import FieldIssue, SpecModel
+from reconciler.sandbox.audits import record_write
 from reconciler.sandbox.present import present
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
 from reconciler.sandbox.store import DuplicateName, Missing, VersionMismatch
@@ -133,6 +134,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, None, stored)
+        await record_write(state, request, kind, "Create", None, stored)
         return JSON(present(kind, stored))
 
     async def read_object(request: Request) -> Response:
@@ -174,7 +176,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         if live:
             raise bad_request(live, "object")
 
-        before: list[dict[str, Any]] = []
+        before: list[dict[str, Any]] = []  # the object as it was, for the read lag and the audit log
 
         def build(current: dict[str, Any]) -> dict[str, Any]:
             before.append(current)
@@ -235,16 +237,18 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         except DuplicateName:
             raise _duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, before[-1] if before else None, stored)
+        await record_write(state, request, kind, "Update", before[-1] if before else None, stored)
         return JSON(present(kind, stored))
 
     async def delete_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("delete"), write=True)
         object_id = request.path_params["id"]
-        current = await run_in_threadpool(store.get, kind.name, object_id) if state.lag.active else None
+        current = await run_in_threadpool(store.get, kind.name, object_id)  # for the read lag and the audit log
         deleted = await run_in_threadpool(store.delete, kind.name, object_id)
         if not deleted:
             raise _not_found(kind, object_id)
         state.lag.record(kind.name, object_id, current, None)
+        await record_write(state, request, kind, "Delete", current, None)
         return Response(status_code=204)
 
     item = base + "/{id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 from plan._support import (
     ENV,
@@ -20,7 +21,7 @@ from plan._support import (
 
 from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.plan.builder import PrunePolicy
-from reconciler.plan.drift import DriftReport, drift_from_plan
+from reconciler.plan.drift import Attribution, DriftReport, drift_from_plan
 from reconciler.plan.model import Action, Plan
 
 TOOL_VERSION = "0.0.0-golden"
@@ -78,7 +79,14 @@ def drift_report() -> DriftReport:
     objects = [voice(), rule(), hook()]
     live = applied(objects[1:], env={**ENV, "TEAM_TOKEN": "previous-team-token"}, extra=[live_hook("Stray")])
     live["SpeechRule"][0]["enabled"] = False
-    return drift_from_plan(plan_of(objects, live, tool_version=TOOL_VERSION))
+    report = drift_from_plan(plan_of(objects, live, tool_version=TOOL_VERSION))
+    # who changed what, as the audit service would say (reconciler.app.attribution fills it in)
+    at = datetime(2024, 4, 30, 9, 15, tzinfo=UTC)
+    changed_by = {
+        report.differs[0].address: Attribution(by="ui_editor*", action="Update", at=at, fields=("enabled",), writes=2),
+        "Webhook/Stray": Attribution(by="Jo <b>Admin</b>", by_type="user", action="Create", at=at, fields=("name",)),
+    }
+    return report.model_copy(update={"changed_by": changed_by, "attributed_since": at - timedelta(days=7)})
 
 
 def apply_result() -> ApplyResult:

@@ -30,7 +30,10 @@ def keys(value: Any, skip: frozenset[str] = frozenset({"before", "after", "spec"
     if isinstance(value, dict):
         for k, v in value.items():
             out.add(k)
-            if k not in skip and k != "summary" and k != "counts":
+            if k == "changed_by":  # keyed by Kind/Name: the keys are data, the attributions' keys are checked
+                for attribution in v.values():
+                    out |= keys(attribution, skip)
+            elif k not in skip and k != "summary" and k != "counts":
                 out |= keys(v, skip)
     elif isinstance(value, list):
         for v in value:

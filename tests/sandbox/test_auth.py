@@ -125,6 +125,8 @@ class TestPermissions:
             *_crud("speechAndTextAnalytics:program"), "speechAndTextAnalytics:program:publish",
             *_crud("speechAndTextAnalytics:dictionaryFeedback"), *_crud("processautomation:trigger"),
             *_crud("architect:userPrompt"), "integrations:integration:view", "integrations:integration:edit",
+            # the audit query service (drift says who changed an object)
+            "audits:audit:view",
         }
 
     async def _client_with(self, api, permissions: list[str]) -> dict[str, str]:

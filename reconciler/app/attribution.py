@@ -1,0 +1,211 @@
+"""Drift with its authors: who last changed each drifted, missing or unmanaged object.
+
+No drift tool says who made a change (atlantis#3245, fluxcd/helm-controller#645), yet
+Genesys keeps an audit service that knows. The queries are bounded by construction:
+one per kind that has drift and an audit service (``Kind.audit``), over one time window
+(``--since``, seven days by default), filtered to the kind's entity type, each with a
+page cap (:mod:`reconciler.genesys.audits`) — never one per object. The newest message
+about an object (matched by id, or by name where the id is unknown: a deleted object)
+says who changed it, when and which fields.
+
+Attribution is a courtesy: when the client may not query the audit service (``403``),
+the target has none (``404``) or a query fails, drift says so in one warning line and
+reports exactly what it would have without it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+
+from reconciler.app.connect import RunOptions, connected
+from reconciler.app.live import KindRead, Listed
+from reconciler.app.planning import plan_paths
+from reconciler.core.errors import ApiError, NotFoundError, PermissionError_
+from reconciler.genesys import ClientStats, GenesysClient
+from reconciler.genesys.audits import AuditAnswer
+from reconciler.kinds import AUDIT_READ_PERMISSION, REGISTRY, Kind
+from reconciler.plan.drift import Attribution, DriftReport
+
+DEFAULT_WINDOW = timedelta(days=7)
+_DURATION = re.compile(r"(\d{1,6})\s*([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_UNFINISHED = {"Succeeded": "has more pages than are read", "Failed": "failed", "Cancelled": "was cancelled"}
+
+
+def since_from(text: str, now: datetime) -> datetime:
+    """The start of the window ``--since`` names: ``7d``, ``12h``, ``90m``, or an ISO date or time (UTC if no zone).
+
+    ``ValueError`` with a message for people if it is neither, or in the future.
+    """
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration (7d, 12h, 90m) nor an ISO date or time") from None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    if when >= now:
+        raise ValueError(f"{text!r} is not in the past")
+    return when
+
+
+@dataclass(frozen=True)
+class DriftRun:
+    """What the drift use case produced (large parts left out of ``repr``: results cross ``anyio.run``)."""
+
+    report: DriftReport = field(repr=False)
+    live: Listed = field(repr=False)
+    stats: ClientStats = field(repr=False)
+
+    @property
+    def live_counts(self) -> dict[str, int]:
+        return {kind: len(objects) for kind, objects in self.live.items()}
+
+
+async def drift_paths(
+    paths: Sequence[str],
+    options: RunOptions,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+    on_kind_read: KindRead | None = None,
+) -> DriftRun:
+    """Plan with every kind pruned, read as drift, then ask the audit service who changed what (one client)."""
+    now = now or datetime.now(UTC)
+    async with connected(options) as client:
+        run = await plan_paths(
+            paths, options, env=os.environ if env is None else env, prune_all=True, on_kind_read=on_kind_read,
+            client=client,
+        )
+        report = DriftReport.from_plan(run.plan)
+        report = await attribute(report, run.live, client, since=since or now - DEFAULT_WINDOW, now=now)
+    return DriftRun(report=report, live=run.live, stats=run.stats)
+
+
+async def attribute(
+    report: DriftReport, live: Listed, client: GenesysClient, *, since: datetime, now: datetime
+) -> DriftReport:
+    """``report`` with :attr:`~DriftReport.changed_by` filled in where the audit service knows."""
+    wanted = _wanted(report, live)
+    if not wanted:
+        return report
+    answers: dict[str, AuditAnswer] = {}
+    failures: dict[str, ApiError] = {}
+
+    async def one(kind: Kind) -> None:
+        assert kind.audit is not None
+        try:
+            answers[kind.name] = await client.query_audits(
+                kind.audit.service, since, now, filters=[("EntityType", kind.audit.entity_type)]
+            )
+        except ApiError as exc:
+            failures[kind.name] = exc
+
+    async with anyio.create_task_group() as group:
+        for name in wanted:
+            group.start_soon(one, REGISTRY[name])
+    changed_by: dict[str, Attribution] = {}
+    for name, objects in wanted.items():
+        if name in answers:
+            changed_by.update(_match(objects, answers[name].messages))
+    warnings = [*report.warnings, *_warnings(answers, failures)]
+    return report.model_copy(
+        update={"changed_by": dict(sorted(changed_by.items())), "attributed_since": since, "warnings": tuple(warnings)}
+    )
+
+
+def _wanted(report: DriftReport, live: Listed) -> dict[str, dict[str, tuple[str | None, str]]]:
+    """kind -> address -> (live id if known, name), for kinds the audit service records."""
+    ids = {
+        (kind, str(obj.get("name", "")).casefold()): str(obj["id"])
+        for kind, objects in live.items()
+        for obj in objects
+        if obj.get("id") is not None
+    }
+    wanted: dict[str, dict[str, tuple[str | None, str]]] = {}
+
+    def add(kind: str, name: str, object_id: str | None) -> None:
+        if kind in REGISTRY and REGISTRY[kind].audit is not None:
+            found = object_id or ids.get((kind, name.casefold()))
+            wanted.setdefault(kind, {})[f"{kind}/{name}"] = (found, name)
+
+    for obj in report.differs:
+        add(obj.kind, obj.name, obj.object_id)
+    for gone in report.missing:
+        add(gone.kind, gone.name, None)  # not live: the audit's Delete names it
+    for address in report.unmanaged:
+        kind, _, name = address.partition("/")
+        add(kind, name, None)
+    return wanted
+
+
+Wanted = Mapping[str, tuple[str | None, str]]
+
+
+def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> dict[str, Attribution]:
+    """The newest message about each object (messages come newest first), with its count of writes."""
+    by_id = {object_id: address for address, (object_id, _) in objects.items() if object_id}
+    by_name = {name.casefold(): address for address, (object_id, name) in objects.items() if not object_id}
+    found: dict[str, Attribution] = {}
+    counts: dict[str, int] = {}
+    for message in messages:
+        entity = message.get("entity")
+        if not isinstance(entity, Mapping):
+            continue
+        address = by_id.get(str(entity.get("id"))) or by_name.get(str(entity.get("name", "")).casefold())
+        if address is None:
+            continue
+        counts[address] = counts.get(address, 0) + 1
+        if address not in found:
+            attribution = _attribution(message)
+            if attribution is not None:
+                found[address] = attribution
+    return {address: a.model_copy(update={"writes": counts[address]}) for address, a in found.items()}
+
+
+def _attribution(message: Mapping[str, Any]) -> Attribution | None:
+    user, client = message.get("user"), message.get("client")
+    if isinstance(user, Mapping) and (user.get("name") or user.get("id")):
+        by, by_type = str(user.get("name") or user.get("id")), "user"
+    elif isinstance(client, Mapping) and (client.get("name") or client.get("id")):
+        by, by_type = str(client.get("name") or client.get("id")), "client"
+    else:
+        return None
+    try:
+        at = datetime.fromisoformat(str(message.get("eventDate")))
+    except ValueError:
+        return None
+    changes = message.get("propertyChanges") or []
+    fields = tuple(str(c["property"]) for c in changes if isinstance(c, Mapping) and c.get("property"))
+    return Attribution(by=by, by_type=by_type, action=str(message.get("action") or "Update"), at=at, fields=fields)
+
+
+def _warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError]) -> list[str]:
+    """One line when the audit service could not be asked at all; one per service that answered only in part."""
+    lines: list[str] = []
+    refused = [e for e in failures.values() if isinstance(e, PermissionError_ | NotFoundError)]
+    if refused:
+        exc = refused[0]
+        why = (
+            f"this client may not query the audit service (it needs the {AUDIT_READ_PERMISSION} permission)"
+            if isinstance(exc, PermissionError_)
+            else "the target has no audit query service"
+        )
+        lines.append(f"drift does not say who changed objects: {why} (HTTP {exc.status} {exc.code})")
+    others = sorted({f"{e.status} {e.code}" for e in failures.values() if e not in refused})
+    if others:
+        lines.append(f"drift does not say who changed some objects: an audit query failed (HTTP {', '.join(others)})")
+    for answer in sorted(answers.values(), key=lambda a: a.service):
+        if not answer.complete:
+            reason = _UNFINISHED.get(answer.state, "did not finish in time")
+            lines.append(f"the audit query of {answer.service} {reason}: older changes are not attributed")
+    return list(dict.fromkeys(lines))

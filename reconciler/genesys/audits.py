@@ -1,0 +1,117 @@
+"""The platform's audit query service: who changed what, and when (SDK ``AuditApi``).
+
+A query is asynchronous: ``POST /api/v2/audits/query`` (an ``AuditQueryRequest``:
+``interval``, ``serviceName``, ``filters``, ``sort``) answers a transaction id; the query
+is polled (``GET .../{transactionId}``) until its state is ``Succeeded``, ``Failed`` or
+``Cancelled``, then its results are read page by page (``GET .../{transactionId}/results``,
+``cursor`` to go on). Everything here is bounded, so a busy org cannot hold a drift run:
+the poll stops once it has waited ``timeout`` seconds (with the session's sleep, virtual in tests) and
+the reading after ``max_pages`` pages; :class:`AuditAnswer` says whether it got everything.
+
+Errors are the client's usual ones: a ``403`` (no ``audits:audit:view`` permission) or a ``404`` (a
+target without the service) reach the caller, who decides what they mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, wait_exponential
+
+from reconciler.genesys.answers import json_object
+from reconciler.genesys.session import Session
+
+QUERY = "/api/v2/audits/query"
+#: states after which a query changes no more (SDK ``AuditQueryExecutionStatusResponse.state``)
+FINISHED = ("Succeeded", "Failed", "Cancelled")
+POLL_INITIAL = 0.25
+POLL_MAX = 4.0
+QUERY_TIMEOUT = 60.0
+PAGE_SIZE = 500
+MAX_PAGES = 20
+
+
+@dataclass(frozen=True)
+class AuditAnswer:
+    """The messages a query returned (``AuditLogMessage`` objects, newest first) and how it ended."""
+
+    service: str
+    state: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    #: every page was read (false: the page cap was reached, or the query did not succeed in time)
+    complete: bool = True
+
+
+def interval(start: datetime, end: datetime) -> str:
+    """An ISO 8601 interval in UTC, as the API takes it (``2024-05-01T00:00:00.000Z/2024-05-08T...``)."""
+
+    def instant(when: datetime) -> str:
+        return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    return f"{instant(start)}/{instant(end)}"
+
+
+async def query_audits(
+    session: Session,
+    service: str,
+    start: datetime,
+    end: datetime,
+    *,
+    filters: Sequence[tuple[str, str]] = (),
+    max_pages: int = MAX_PAGES,
+    timeout: float = QUERY_TIMEOUT,
+) -> AuditAnswer:
+    """The audit messages of ``service`` between ``start`` and ``end`` matching every ``(property, value)`` filter."""
+    body = {
+        "interval": interval(start, end),
+        "serviceName": service,
+        "filters": [{"property": name, "value": value} for name, value in filters],
+        "sort": [{"name": "Timestamp", "sortOrder": "descending"}],
+    }
+    # Starting a query writes nothing: a retry after a lost answer only starts another one.
+    response, _ = await session.call("POST", QUERY, QUERY, json=body)
+    status = json_object(response, "POST", QUERY)
+    query_id = str(status.get("id") or "")
+    state = await _poll(session, query_id, status, timeout) if query_id else "Failed"
+    if state != "Succeeded":
+        return AuditAnswer(service, state, complete=False)
+    messages: list[dict[str, Any]] = []
+    path = f"{QUERY}/{query_id}/results"
+    params = {"pageSize": str(PAGE_SIZE)}
+    for _ in range(max_pages):
+        answer, _ = await session.call("GET", path, QUERY + "/{transactionId}/results", params=params)
+        page = json_object(answer, "GET", path)
+        messages.extend(m for m in page.get("entities") or [] if isinstance(m, dict))
+        cursor = page.get("cursor")
+        if not cursor:
+            return AuditAnswer(service, state, messages)
+        params = {"pageSize": str(PAGE_SIZE), "cursor": str(cursor)}
+    return AuditAnswer(service, state, messages, complete=False)
+
+
+async def _poll(session: Session, query_id: str, status: dict[str, Any], timeout: float) -> str:
+    """The query's state once it finished, or as last read when ``timeout`` ran out (as :mod:`.jobs` polls)."""
+    if status.get("state") in FINISHED:
+        return str(status["state"])
+    path = f"{QUERY}/{query_id}"
+
+    async def read() -> dict[str, Any]:
+        answer, _ = await session.call("GET", path, QUERY + "/{transactionId}")
+        return json_object(answer, "GET", path)
+
+    def last(retry_state: RetryCallState) -> dict[str, Any]:
+        assert retry_state.outcome is not None
+        return dict(retry_state.outcome.result())
+
+    polling = AsyncRetrying(
+        retry=retry_if_result(lambda s: s.get("state") not in FINISHED),
+        wait=wait_exponential(multiplier=POLL_INITIAL, min=POLL_INITIAL, max=POLL_MAX),
+        stop=lambda retry_state: retry_state.idle_for >= timeout,  # time waited, so virtual in tests
+        sleep=session.sleep,
+        retry_error_callback=last,
+    )
+    final: dict[str, Any] = await polling(read)
+    return str(final.get("state") or "Running")

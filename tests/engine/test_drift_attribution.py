@@ -1,0 +1,128 @@
+"""``drift`` says who changed each drifted object, from the sandbox's audit query service.
+
+The example manifests are applied by the reconciler's own client; then another OAuth
+client (``ui-editor``, registered through the sandbox admin) edits a webhook, deletes
+another and creates one no manifest declares, through the sandbox's HTTP API. Drift in
+every format names that client, when, and the fields it changed. A target whose client
+may not query the audit service reports the same drift with one warning line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
+from reconciler.sandbox import SandboxOptions, embedded_transport
+from reconciler.sandbox.auth import all_permissions
+
+from ._support import Project, make_project
+
+EDITED, DELETED, CREATED = "CRM Compliance Sync", "Voice Profile Audit Feed", "Shadow IT Hook"
+WEBHOOKS = REGISTRY["Webhook"].collection
+
+
+async def _as_client(db: Path, client_id: str, permissions: frozenset[str]) -> httpx.AsyncClient:
+    """An httpx client on the sandbox's file, logged in as a newly registered OAuth client."""
+    client = httpx.AsyncClient(transport=embedded_transport(SandboxOptions(db_path=db)), base_url="http://sandbox")
+    registered = await client.post(
+        "/__sandbox__/clients", json={"clientId": client_id, "clientSecret": "pw", "permissions": sorted(permissions)}
+    )
+    assert registered.status_code == 201
+    token = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "pw"))
+    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    return client
+
+
+def edit_as_another_client(project: Project) -> None:
+    async def go() -> None:
+        ui = await _as_client(project.db, "ui-editor", all_permissions())
+        try:
+            listed = {w["name"]: w for w in (await ui.get(WEBHOOKS)).json()["entities"]}
+            edited = {**listed[EDITED], "description": "Edited by hand in the UI."}
+            assert (await ui.put(f"{WEBHOOKS}/{edited['id']}", json=edited)).status_code == 200
+            assert (await ui.delete(f"{WEBHOOKS}/{listed[DELETED]['id']}")).status_code == 204
+            created = {"name": CREATED, "requestUrl": "https://shadow.example.com/hook",
+                       "eventFilters": [{"event": "rules.updated"}]}
+            answer = await ui.post(WEBHOOKS, json=created)
+            assert answer.status_code == 200, answer.text
+        finally:
+            await ui.aclose()
+
+    anyio.run(go)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    project = make_project(tmp_path)
+    project.run("apply", "--auto-approve")
+    edit_as_another_client(project)
+    return project
+
+
+def drift_json(project: Project, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    return json.loads(project.run("drift", "--format", "json", *args, expect=2, env=env).stdout)
+
+
+def test_drift_names_the_client_that_changed_each_object(project: Project) -> None:
+    report = drift_json(project)
+    assert [d["name"] for d in report["differs"]] == [EDITED]
+    by = report["changed_by"]
+    assert set(by) == {f"Webhook/{EDITED}", f"Webhook/{DELETED}", f"Webhook/{CREATED}"}
+    edited = by[f"Webhook/{EDITED}"]
+    assert (edited["by"], edited["by_type"], edited["action"]) == ("ui-editor", "client", "Update")
+    assert edited["fields"] == ["description"]
+    assert edited["writes"] == 2  # in the window: the apply's create, then the UI's update
+    assert by[f"Webhook/{DELETED}"]["action"] == "Delete"
+    assert by[f"Webhook/{CREATED}"]["action"] == "Create"
+    assert all(a["by"] == "ui-editor" for a in by.values())
+    assert report["attributed_since"] is not None
+    assert not any("audit" in w for w in report["warnings"])
+
+    text = project.run("drift", expect=2).stdout
+    assert f"~ differs Webhook/{EDITED}" in text
+    assert "@ changed by client ui-editor at " in text and " UTC: description (2 writes in the window)" in text
+    assert "@ deleted by client ui-editor" in text and "@ created by client ui-editor" in text
+
+    markdown = project.run("drift", "--format", "markdown", expect=2).stdout
+    assert "_changed by client ui-editor at " in markdown and " UTC: description (2 writes in the window)_" in markdown
+
+
+def test_since_bounds_the_window_and_is_checked(project: Project) -> None:
+    report = drift_json(project, "--since", "90m")
+    assert report["changed_by"][f"Webhook/{EDITED}"]["by"] == "ui-editor"
+    for bad, message in (("last tuesday", "neither a duration"), ("2999-01-01", "is not in the past")):
+        result = project.run("drift", "--since", bad, expect=None)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output  # a usage error
+
+
+def test_without_audit_permission_drift_warns_once_and_is_otherwise_the_same(
+    project: Project, served_sandbox: Any
+) -> None:
+    before = drift_json(project)
+    sandbox = served_sandbox(db_path=project.db)  # the same file, served over HTTP
+    kind_permissions = frozenset(p for kind in KINDS for p in kind.all_permissions())
+    assert AUDIT_READ_PERMISSION not in kind_permissions
+    registered = httpx.post(f"{sandbox.url}/__sandbox__/clients",
+                            json={"clientId": "no-audits", "clientSecret": "pw", "permissions": sorted(kind_permissions)})
+    assert registered.status_code == 201
+    env = {**project.env(), "GENESYSCLOUD_API_URL": sandbox.url, "GENESYSCLOUD_OAUTHCLIENT_ID": "no-audits",
+           "GENESYSCLOUD_OAUTHCLIENT_SECRET": "pw"}
+    with contextlib.chdir(project.root):
+        result = CliRunner().invoke(main, ["drift", "--format", "json", "--target", "genesys"], env=env,
+                                    catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    after = json.loads(result.stdout)
+    assert after["changed_by"] == {}
+    for key in ("differs", "missing", "unmanaged", "summary"):
+        assert after[key] == before[key]
+    extra = [w for w in after["warnings"] if w not in before["warnings"]]
+    assert len(extra) == 1 and AUDIT_READ_PERMISSION in extra[0] and "HTTP 403" in extra[0]
