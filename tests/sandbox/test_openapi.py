@@ -66,11 +66,12 @@ def test_schemas_come_from_the_kind(kind) -> None:
 
 
 def test_security_scheme_lists_every_scope() -> None:
-    from reconciler.kinds import KINDS
+    from reconciler.kinds import AUDIT_READ_SCOPE, KINDS
 
     flows = document()["components"]["securitySchemes"]["oauth"]["flows"]["clientCredentials"]
     assert flows["tokenUrl"] == "/oauth/token"
-    assert set(flows["scopes"]) == {scope for kind in KINDS for scope in kind.scopes()}
+    # the kinds' scopes, and the audit query service's (drift says who changed an object)
+    assert set(flows["scopes"]) == {scope for kind in KINDS for scope in kind.scopes()} | {AUDIT_READ_SCOPE}
 
 
 @pytest.mark.anyio
