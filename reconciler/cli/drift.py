@@ -32,10 +32,12 @@ def drift(paths: tuple[str, ...], fmt: str, verbose: bool, **kw: Any) -> None:
 
     from reconciler.app import plan_paths
     from reconciler.plan.drift import DriftReport
+    from reconciler.plan.inputs import EnvMode
     from reconciler.render import render_drift
 
     options = run_options(kw)
-    run = anyio.run(partial(plan_paths, paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=kind_read))
+    run = anyio.run(partial(plan_paths, paths or DEFAULT_PATHS, options, prune_all=True, on_kind_read=kind_read,
+                                 env_mode=EnvMode.COMPARED))
     live_summary(run.live_counts)
     report = DriftReport.from_plan(run.plan)
     click.echo(render_drift(report, fmt, color=color() and fmt == "text"))
