@@ -32,6 +32,7 @@ from reconciler.genesys import ClientStats, GenesysClient
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, REGISTRY, Kind
 from reconciler.plan.drift import Attribution, DriftReport
+from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
 _DURATION = re.compile(r"(\d{1,6})\s*([dhm])")
@@ -84,7 +85,7 @@ async def drift_paths(
     async with connected(options) as client:
         run = await plan_paths(
             paths, options, env=os.environ if env is None else env, prune_all=True, on_kind_read=on_kind_read,
-            client=client,
+            client=client, env_mode=EnvMode.COMPARED,  # drift never compares write-only secrets: none need a value
         )
         report = DriftReport.from_plan(run.plan)
         report = await attribute(report, run.live, client, since=since or now - DEFAULT_WINDOW, now=now)

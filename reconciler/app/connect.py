@@ -7,7 +7,7 @@ The embedded sandbox is built here, at the use-case layer, so that the HTTP clie
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ class RunOptions:
     limits: ClientLimits = field(default_factory=ClientLimits)
     #: options of the embedded sandbox (faults, latency); ``None``: its defaults
     sandbox_options: SandboxOptions | None = None
+    #: where the client says, once, that the API does not answer and it retries (the CLI: stderr)
+    notice: Callable[[str], None] | None = None
 
 
 def same_content(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
@@ -65,7 +67,9 @@ def client_for(options: RunOptions) -> GenesysClient:
         if options.target.sandbox_db is not None:
             sandbox = dataclasses.replace(sandbox, db_path=options.target.sandbox_db)
         transport = embedded_transport(sandbox)
-    return open_client(options.target, transport=transport, same_content=same_content, limits=options.limits)
+    return open_client(
+        options.target, transport=transport, same_content=same_content, limits=options.limits, notice=options.notice
+    )
 
 
 @asynccontextmanager

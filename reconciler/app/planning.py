@@ -20,7 +20,9 @@ from reconciler.core.live import LiveState
 from reconciler.genesys import ClientStats, GenesysClient, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
+from reconciler.manifests.placeholders import UnsetAllowed
 from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.inputs import EnvMode, env_for
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
 
@@ -64,6 +66,7 @@ def make_plan(
     env: Mapping[str, str],
     prune: PrunePolicy,
     rotate: Sequence[str] = (),
+    env_mode: EnvMode = EnvMode.ALL,
 ) -> Plan:
     """The pure step: no network, so a plan is a function of the files and the listing."""
     return build_plan(
@@ -77,6 +80,7 @@ def make_plan(
         rotate=rotate,
         graph=manifests.graph,
         policy=manifests.settings.policy,
+        env_mode=env_mode,
     )
 
 
@@ -91,16 +95,19 @@ async def plan_paths(
     rotate: Sequence[str] = (),
     on_kind_read: KindRead | None = None,
     client: GenesysClient | None = None,
+    env_mode: EnvMode = EnvMode.ALL,
 ) -> PlanRun:
     """Validate manifests (no network on failure), read live state, plan.
 
     ``client``: the command's open client, when it goes on to apply through it (one token
-    per command); otherwise one is opened for the reads and closed after them. Loading and
+    per command); otherwise one is opened for the reads and closed after them. ``env_mode``
+    ``compared`` (drift) lets write-only variables be unset: checked before any network. Loading and
     planning run under :func:`~reconciler.app.memory.bulk_build` (see there why).
     """
     env = os.environ if env is None else env
     with bulk_build():
-        manifests = load_manifests(paths, env=env)
+        manifests = load_manifests(paths, env=env if env_mode is EnvMode.ALL else UnsetAllowed(env))
+    env = env_for(manifests.objects, env, env_mode)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
     warnings: list[str] = []
     async with connected(options, client) as reader:
@@ -115,7 +122,8 @@ async def plan_paths(
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
     with bulk_build():
         plan = make_plan(
-            manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate
+            manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate,
+            env_mode=env_mode,
         )
     if warnings:
         plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})

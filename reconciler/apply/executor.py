@@ -80,7 +80,9 @@ async def apply_plan(
     outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
     if stop is not None and stop.stopping:
         ordered = [outcomes[s.key] for s in steps.objects]
-        result = ApplyResult.from_outcomes(ordered, target=plan.target_description, interrupted=stop.why)
+        result = ApplyResult.from_outcomes(
+            ordered, target=plan.target, target_description=plan.target_description, interrupted=stop.why
+        )
         return result.model_copy(update={"unrecorded": tuple(writer.unrecorded)})
     # hooks follow what was written, even if its publish job fails below
     written = {s.kind.name for s in steps.objects if outcomes[s.key].outcome == Outcome.SUCCESS}
@@ -90,7 +92,8 @@ async def apply_plan(
     lines += [await run_hook(step, set(step.kinds), writer) for step in due_hooks]
     ordered = [outcomes[s.key] for s in steps.objects]  # after publishing, which may rewrite outcomes
     return ApplyResult.from_outcomes(
-        ordered, hooks=[line for line in lines if line is not None], target=plan.target_description
+        ordered, hooks=[line for line in lines if line is not None], target=plan.target,
+        target_description=plan.target_description,
     ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
 
 

@@ -8,7 +8,7 @@ Like the plan, it holds nothing secret: error texts come from
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, computed_field
 from reconciler import __version__
 from reconciler.plan.model import Action, ResourceChange
 
-APPLY_FORMAT_VERSION = 1
+#: 2: ``target`` is the target's identity and ``target_description`` its description, as in the plan
+APPLY_FORMAT_VERSION = 2
 
 
 class Outcome(StrEnum):
@@ -87,8 +88,10 @@ class ApplyResult(BaseModel):
 
     format_version: int = APPLY_FORMAT_VERSION
     tool_version: str = __version__
-    #: a description of the target (the executor passes ``Plan.target_description``)
+    #: the target's identity and description, as the plan has them (``Plan.target``, ``Plan.target_description``)
     target: str = ""
+    target_description: str = ""
+    #: set by :meth:`from_outcomes` (``None`` only on a result built by hand)
     finished_at: datetime | None = None
     changes: tuple[ChangeOutcome, ...] = ()
     #: each post-write hook called, e.g. "refresh the TTS cache" (or "...: failed: ...")
@@ -106,14 +109,17 @@ class ApplyResult(BaseModel):
         *,
         hooks: Iterable[str] = (),
         target: str = "",
+        target_description: str = "",
         finished_at: datetime | None = None,
         interrupted: str | None = None,
     ) -> ApplyResult:
+        """The result of a run that ends now, unless ``finished_at`` says when (tests pin it)."""
         return cls(
             changes=tuple(outcomes),
             hooks_called=tuple(hooks),
             target=target,
-            finished_at=finished_at,
+            target_description=target_description,
+            finished_at=finished_at or datetime.now(UTC),
             interrupted=interrupted,
         )
 

@@ -83,7 +83,8 @@ def run_options(kw: dict[str, Any]) -> Any:
     )
     click.echo(f"Target: {target.describe()}", err=True)
     rpm = kw.pop("requests_per_minute")
-    return RunOptions(target=target, limits=ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm))
+    limits = ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm)
+    return RunOptions(target=target, limits=limits, notice=lambda text: click.echo(text, err=True))
 
 
 def color() -> bool:

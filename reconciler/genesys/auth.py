@@ -66,8 +66,10 @@ class TokenProvider:
         stats: ClientStats,
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
+        notice: Callable[[BaseException | None, int, int], None] | None = None,
     ) -> None:
         self._http = http
+        self._notice = notice
         self._url = login_url.rstrip("/") + TOKEN_PATH
         self._auth = httpx.BasicAuth(client_id, client_secret)
         #: the secret and its Basic credential, in every form a login server may echo them
@@ -112,7 +114,7 @@ class TokenProvider:
 
     async def _fetch(self) -> _Token:
         try:
-            async for attempt in api_retrying(self._limits, stats=self._stats, sleep=self._sleep):
+            async for attempt in api_retrying(self._limits, stats=self._stats, sleep=self._sleep, notice=self._notice):
                 with attempt:
                     token = await self._request()
         except ApiError as exc:

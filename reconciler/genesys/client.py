@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from time import perf_counter
@@ -34,6 +34,7 @@ from reconciler.genesys.config import Target
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.result import WriteResult, answered
+from reconciler.genesys.retry import UnansweredNotice
 from reconciler.genesys.session import Session
 from reconciler.genesys.stats import ClientStats
 from reconciler.genesys.writes import SafeWrites, SameContent, nothing_confirmed
@@ -57,8 +58,12 @@ class GenesysClient:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
-        """``sleep``, ``clock`` and ``rng`` are for tests: a fake time line and reproducible jitter."""
+        """``sleep``, ``clock`` and ``rng`` are for tests: a fake time line and reproducible jitter.
+
+        ``notice``: where to say that the API does not answer and calls are retried (once; the CLI's stderr).
+        """
         self.target = target
         self.limits = limits = limits or ClientLimits()
         self.stats = ClientStats()
@@ -70,6 +75,7 @@ class GenesysClient:
             sleep=sleep or anyio.sleep,
             clock=clock or time.monotonic,
             rng=rng,
+            notice=UnansweredNotice(notice),
         )
         self._writes = SafeWrites(self._session, same_content)
 

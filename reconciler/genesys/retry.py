@@ -18,12 +18,13 @@ state on the object (per thread, not per task), so concurrent calls must not sha
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
-from reconciler.core.errors import ApiError, RateLimitedError, RetryableError
+from reconciler.core.errors import ApiError, RateLimitedError, RetryableError, TransportError
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Sleep
 from reconciler.genesys.stats import ClientStats
@@ -66,6 +67,29 @@ def retry_reason(exc: BaseException | None) -> str:
     return exc.code if isinstance(exc, ApiError) else type(exc).__name__
 
 
+class UnansweredNotice:
+    """Says once per client, through ``say`` (the CLI: a line on stderr), that calls go unanswered and are retried.
+
+    Why: against an unreachable API the attempts and their backoff take some 20 seconds before
+    the final error; without a word (and without ``-v``) that looks like a hang. Only the first
+    unanswered attempt is told: later ones would be noise, and the final error says the rest.
+    """
+
+    def __init__(self, say: Callable[[str], None] | None = None) -> None:
+        self._say = say
+        self._said = False
+
+    def __call__(self, url: str, exc: BaseException | None, next_attempt: int, attempts: int) -> None:
+        if self._say is None or self._said or not isinstance(exc, TransportError):
+            return
+        self._said = True
+        retrying = f"retrying (attempt {next_attempt} of {attempts})…"
+        if exc.code in ("connection.refused", "connect.timeout"):
+            self._say(f"could not connect to {url}: {retrying}")
+        else:
+            self._say(f"no answer from {url} ({exc.api_message}): {retrying}")
+
+
 def api_retrying(
     limits: ClientLimits,
     *,
@@ -73,18 +97,25 @@ def api_retrying(
     sleep: Sleep = anyio.sleep,
     rng: random.Random | None = None,
     max_attempts: int | None = None,
+    notice: Callable[[BaseException | None, int, int], None] | None = None,
 ) -> AsyncRetrying:
-    """A new retrying loop for one logical call (reraises the last error, never ``RetryError``)."""
+    """A new retrying loop for one logical call (reraises the last error, never ``RetryError``).
+
+    ``notice(error, next attempt, attempts)`` is told before each wait (see :class:`UnansweredNotice`).
+    """
+    attempts = max_attempts or limits.max_attempts
 
     def before_sleep(retry_state: RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         stats.record_retry(retry_reason(exc))
         seconds = retry_state.next_action.sleep if retry_state.next_action else 0.0
         stats.record_wait(wait_reason(exc), seconds)
+        if notice is not None:
+            notice(exc, retry_state.attempt_number + 1, attempts)
 
     return AsyncRetrying(
         retry=retry_if_exception(is_retryable),
-        stop=stop_after_attempt(max_attempts or limits.max_attempts),
+        stop=stop_after_attempt(attempts),
         wait=RetryAfterOrBackoff(limits, rng),
         sleep=sleep,
         before_sleep=before_sleep,

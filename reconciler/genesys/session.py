@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterable, Mapping
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -35,7 +36,7 @@ from reconciler.genesys.config import Target
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Pacer, RateLimiter, Sleep
-from reconciler.genesys.retry import api_retrying
+from reconciler.genesys.retry import UnansweredNotice, api_retrying
 from reconciler.genesys.stats import ClientStats
 
 log = logging.getLogger("reconciler.genesys")
@@ -58,8 +59,10 @@ class Session:
         sleep: Sleep,
         clock: Clock,
         rng: random.Random | None,
+        notice: UnansweredNotice | None = None,
     ) -> None:
         self.target = target
+        self._notice = notice or UnansweredNotice()
         self.limits = limits
         self.stats = stats
         self.sleep = sleep
@@ -97,6 +100,7 @@ class Session:
             stats=self.stats,
             sleep=self.sleep,
             clock=self._clock,
+            notice=partial(self._notice, self.target.login_url),
         )
         self._auth = BearerAuth(tokens, self.stats, before_resend=self._take_turn)
         return self
@@ -111,7 +115,10 @@ class Session:
 
     def retrying(self) -> AsyncRetrying:
         """A fresh retry loop with the client's policy (see :mod:`.retry`)."""
-        return api_retrying(self.limits, stats=self.stats, sleep=self.sleep, rng=self._rng)
+        return api_retrying(
+            self.limits, stats=self.stats, sleep=self.sleep, rng=self._rng,
+            notice=partial(self._notice, self.target.api_url),
+        )
 
     async def call(
         self,

@@ -50,7 +50,7 @@ from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
-from reconciler.plan.inputs import check_env, check_prune_kinds, object_key, rotate_keys
+from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, object_key, rotate_keys
 from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
 from reconciler.plan.policy import evaluate, outside_window_warning
 from reconciler.plan.prune import PrunePolicy
@@ -81,6 +81,7 @@ def build_plan(
     tool_version: str = __version__,
     graph: ReferenceGraph | None = None,
     policy: PolicySettings | None = None,
+    env_mode: EnvMode = EnvMode.ALL,
 ) -> Plan:
     """Compare ``desired`` with ``live`` (kind name -> listed objects) and plan the changes.
 
@@ -89,10 +90,10 @@ def build_plan(
     here otherwise. Raises :class:`~reconciler.core.errors.ConfigError` when an
     environment variable the manifests use is not set or the prune policy names an
     unknown kind, and :class:`~reconciler.core.graph.ReferenceCycleError` when
-    references loop.
+    references loop. ``env_mode``: which variables must be set (drift needs no secret's value).
     """
     check_prune_kinds(prune)
-    check_env(desired, env)
+    env = env_for(desired, env, env_mode)
     graph = _graph_of(desired, graph)
 
     live_by_key: dict[tuple[str, str], Mapping[str, Any]] = {}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from enum import StrEnum
 
 from reconciler.core.errors import ConfigError
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import REGISTRY, unknown_kind_message
-from reconciler.manifests.desired import DesiredObject
+from reconciler.manifests.desired import DesiredObject, env_names_in
 from reconciler.plan.prune import PrunePolicy
 
 
@@ -27,16 +28,51 @@ def check_prune_kinds(prune: PrunePolicy) -> None:
             raise ConfigError(f"prune: {kind_name} is the org's single settings object; it is never deleted")
 
 
-def check_env(desired: Sequence[DesiredObject], env: Mapping[str, str]) -> None:
+class EnvMode(StrEnum):
+    """Which ``${env:…}`` variables a command needs set.
+
+    ``all`` (plan, apply): every one, since a write sends them. ``compared`` (drift): only those
+    a comparison reads; a variable used only in write-only fields (secrets, which the API never
+    returns and the essence drops: ``Kind.essence``) may be unset, so drift needs no secret values.
+    """
+
+    ALL = "all"
+    COMPARED = "compared"
+
+
+#: what an unset write-only variable resolves to under ``EnvMode.COMPARED``; never compared or sent
+UNSET_STAND_IN = "(unset)"
+
+
+def check_env(desired: Sequence[DesiredObject], env: Mapping[str, str], mode: EnvMode = EnvMode.ALL) -> None:
     """All unset variables at once, each with the objects that need it (never a value)."""
     missing: dict[str, list[str]] = defaultdict(list)
     for obj in desired:
-        for name in obj.env_names:
+        for name in obj.env_names if mode is EnvMode.ALL else _compared_env_names(obj):
             if name not in env:
                 missing[name].append(str(obj.key))
     if missing:
         lines = [f"  {name} (used by {', '.join(users)})" for name, users in sorted(missing.items())]
         raise ConfigError("environment variables not set:\n" + "\n".join(lines))
+
+
+def env_for(desired: Sequence[DesiredObject], env: Mapping[str, str], mode: EnvMode) -> Mapping[str, str]:
+    """``env`` checked for ``mode``; under ``compared`` its unset write-only variables get a stand-in.
+
+    Why a stand-in rather than skipping: resolution needs a value everywhere, and a write-only
+    field's value only decides its "is set" flag, which a declared secret sets whatever its value.
+    """
+    check_env(desired, env, mode)
+    if mode is EnvMode.ALL:
+        return env
+    unset = {name for obj in desired for name in obj.env_names if name not in env}
+    return {**env, **dict.fromkeys(unset, UNSET_STAND_IN)} if unset else env
+
+
+def _compared_env_names(obj: DesiredObject) -> tuple[str, ...]:
+    """The variables ``obj``'s compared fields read: all but its kind's write-only fields'."""
+    write_only = REGISTRY[obj.kind].write_only if obj.kind in REGISTRY else {}
+    return env_names_in({k: v for k, v in obj.spec.items() if k not in write_only})
 
 
 def object_key(address: str) -> ObjectKey:

@@ -256,7 +256,11 @@ _OUTCOME_ICON = {
 
 def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
     c = result.counts
-    head = f"### Reconciler apply to {code(result.target)}\n\n" if result.target else "### Reconciler apply\n\n"
+    head = (
+        f"### Reconciler apply to {code(result.target_description)}\n\n"
+        if result.target_description
+        else "### Reconciler apply\n\n"
+    )
     head += (
         f"**Apply:** {c['success']} succeeded, {c['failed']} failed, {c['skipped']} skipped, "
         f"{c['stale']} stale.\n\n"

@@ -162,10 +162,13 @@ def _changed_by(report: DriftReport, address: str, paint: _Painter) -> list[str]
 
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Apply to {live(result.target)}" if result.target else "Apply", "bold")]
-    if result.changes:
+    lines = [paint(f"Apply to {live(result.target_description)}" if result.target_description else "Apply", "bold")]
+    # Only what needs a look (not done, or adopted after a lost answer) and the counts: the plan
+    # above listed every change, and the audit log and --format json keep each write (issue 16).
+    notable = [c for c in result.changes if c.outcome != Outcome.SUCCESS or c.adopted]
+    if notable:
         lines.append("")
-    for change in result.changes:
+    for change in notable:
         label = OUTCOME_LABELS[change.outcome]
         line = safe_outcome(change).line()
         lines.append(paint(label, _OUTCOME_COLOR[change.outcome]) + line[len(label):])

@@ -28,7 +28,7 @@ from reconciler.sandbox.admin import Stats, admin_routes
 from reconciler.sandbox.audits import audit_routes
 from reconciler.sandbox.auth import Authority
 from reconciler.sandbox.catalog import catalog_routes
-from reconciler.sandbox.edge import Edge
+from reconciler.sandbox.edge import DISCONNECT_STATUS, DISCONNECTS, Edge
 from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
 from reconciler.sandbox.lag import ReadLag
 from reconciler.sandbox.resources import collection_routes, hook_route
@@ -145,6 +145,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         return problem_response(request, ApiProblem(exc.status_code, message, headers=headers))
 
     async def on_bug(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DISCONNECTS):  # nobody to answer: counted as a disconnect, not a 500
+            return Response(status_code=DISCONNECT_STATUS)
         return problem_response(request, ApiProblem(500, "The sandbox failed to handle the request"))
 
     app = SandboxApp(

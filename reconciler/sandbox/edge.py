@@ -17,11 +17,17 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.sandbox.responses import CORRELATION_HEADER, JSON, ApiProblem
 
 log = logging.getLogger("reconciler.sandbox")
+
+#: the client went away mid-request (starlette while reading the body; anyio's streams otherwise)
+DISCONNECTS: tuple[type[Exception], ...] = (ClientDisconnect, anyio.EndOfStream, anyio.BrokenResourceError)
+#: how a disconnect is counted: nginx's "client closed request", so that it is never a 500
+DISCONNECT_STATUS = 499
 
 ADMIN_PREFIX = "/__sandbox__"
 UNCOUNTED = ("/openapi.json",)
@@ -90,6 +96,9 @@ class Edge:
             await self.app(scope, receive, edge_send)
         except DroppedResponse:
             raise
+        except DISCONNECTS:
+            # Not a sandbox bug: no traceback. The app's error handler counted it (DISCONNECT_STATUS).
+            log.debug("client disconnected during %s %s", scope.get("method"), scope.get("path"))
         except Exception as exc:  # a bug in the sandbox: still answer like Genesys would
             log.exception("sandbox error on %s %s", scope.get("method"), scope.get("path"))
             if not started:

@@ -124,6 +124,7 @@ def apply_result() -> ApplyResult:
     return ApplyResult.from_outcomes(
         outcomes,
         hooks=["refresh the TTS cache"],
-        target=plan.target_description,
+        target=plan.target,
+        target_description=plan.target_description,
         finished_at=FIXED_TIME,
     ).model_copy(update={"tool_version": TOOL_VERSION})

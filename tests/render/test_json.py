@@ -45,7 +45,19 @@ def keys(value: Any, skip: frozenset[str] = frozenset({"before", "after", "spec"
 def test_type_and_version_come_first(kind: str) -> None:
     document = documents()[kind]
     assert list(document)[:2] == ["type", "format_version"]
-    assert document["type"] == kind and document["format_version"] == 1
+    # apply_result is at 2: its `target` became the identity, as in the plan (docs/json-format.md)
+    assert document["type"] == kind and document["format_version"] == {"apply_result": 2}.get(kind, 1)
+
+
+def test_apply_json_has_the_plans_target_shape_and_a_finish_time() -> None:
+    from datetime import datetime
+
+    from reconciler.apply.result import ApplyResult
+
+    plan, result = documents()["plan"], documents()["apply_result"]
+    assert (result["target"], result["target_description"]) == (plan["target"], plan["target_description"])
+    unpinned = json.loads(render_apply(ApplyResult.from_outcomes([], target="t"), "json"))
+    assert datetime.fromisoformat(unpinned["finished_at"]).tzinfo is not None
 
 
 def test_every_key_is_documented() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -67,12 +68,67 @@ def org_job(workflow: dict[str, Any]) -> dict[str, Any]:
     return jobs["apply"] if "apply" in jobs else only_job(workflow)
 
 
+ACTION_FILE = REPO / "action.yml"
+#: the values of ``${{ matrix.… }}`` in the tests: the one org the workflows list
+MATRIX = {"org": "prod-eu", "manifests": "manifests", "region": "eu-west-1"}
+AUDIT_LOG = "reconciler-audit/audit.jsonl"
+_EXPRESSION = re.compile(r"\$\{\{\s*(matrix|inputs|env)\.([\w-]+)\s*\}\}")
+
+
+def load_action() -> dict[str, Any]:
+    return load_workflow_file(ACTION_FILE)
+
+
+def uses_this_action(s: dict[str, Any]) -> bool:
+    """A step that runs this repository's own action (``uses: ./``)."""
+    return s.get("uses") == "./"
+
+
 def step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
-    """The step with ``id: step_id``."""
+    """The step with ``id: step_id``: the job's own, else one of action.yml's if the job uses it.
+
+    The workflows run plan, apply and drift through ``uses: ./``: the validate, comment and
+    issue steps they used to hold live in action.yml now, and are read from there.
+    """
     for candidate in job["steps"]:
         if candidate.get("id") == step_id:
             return candidate
+    if any(uses_this_action(s) for s in job["steps"]):
+        for candidate in load_action()["runs"]["steps"]:
+            if candidate.get("id") == step_id:
+                return candidate
     raise AssertionError(f"no step with id {step_id!r}")
+
+
+def action_inputs(with_: dict[str, Any]) -> dict[str, str]:
+    """The inputs a ``uses: ./`` step hands the action: its ``with:`` over the defaults, matrix resolved."""
+    inputs = {name: str(spec.get("default", "")) for name, spec in load_action()["inputs"].items()}
+    for name, value in with_.items():
+        inputs[name] = _resolve(str(value), {})
+    return inputs
+
+
+def _resolve(text: str, inputs: dict[str, str]) -> str:
+    values = {"matrix": MATRIX, "inputs": inputs, "env": {"AUDIT_LOG": AUDIT_LOG}}
+    return _EXPRESSION.sub(lambda m: values[m[1]][m[2]], text)
+
+
+def program(job: dict[str, Any], step_id: str) -> tuple[str, dict[str, str]]:
+    """The bash script a step runs and the ``env:`` it gets from its step (literal values) or the action.
+
+    A ``uses: ./`` step runs the action's ``run`` step with the step's inputs; an action step
+    found through :func:`step` (``validate``) gets the inputs of the job's ``uses: ./`` step.
+    """
+    found = step(job, step_id)
+    if "run" in found and found in job["steps"]:
+        # literal values only: the tests give the ones that come from other steps' outputs
+        literal = {k: str(v) for k, v in found.get("env", {}).items() if "${{" not in str(v)}
+        return str(found["run"]), literal
+    caller = found if uses_this_action(found) else next(s for s in job["steps"] if uses_this_action(s))
+    inputs = action_inputs(caller.get("with", {}))
+    target = step({"steps": load_action()["runs"]["steps"]}, "run") if uses_this_action(found) else found
+    env = {name: _resolve(str(value), inputs) for name, value in target.get("env", {}).items()}
+    return str(target["run"]), env
 
 
 def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:

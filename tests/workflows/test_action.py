@@ -6,6 +6,7 @@ The ``run`` step executes under bash as GitHub runs it, with a fake ``reconciler
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def action_step(step_id: str) -> dict[str, Any]:
 
 def env_for(command: str, **extra: str) -> dict[str, str]:
     return {"COMMAND": command, "MANIFESTS": "manifests", "ORG": "prod-eu", "TARGET": "genesys",
-            "FORMAT": "markdown", "AUDIT_LOG": "reconciler-audit/audit.jsonl", **extra}
+            "FORMAT": "markdown", "AUDIT_LOG": "reconciler-audit/audit.jsonl", "PLAN_FILE": "", **extra}
 
 
 def test_is_a_composite_action_with_the_documented_inputs() -> None:
@@ -84,15 +85,45 @@ def test_an_unknown_command_fails(tmp_path: Path) -> None:
     assert proc.returncode == 1 and calls == []
 
 
-def test_comment_and_issue_scripts_are_the_workflows_own() -> None:
-    """One behaviour for this repository and its consumers: the scripts are the workflows' scripts."""
-    def script(workflow: str, step_id: str) -> str:
+def test_the_workflows_run_the_action_and_hold_no_copy_of_its_scripts() -> None:
+    """One behaviour for this repository and its consumers: plan, apply and drift go through `uses: ./`."""
+    commands = set()
+    for workflow in ("plan.yml", "apply.yml", "drift.yml"):
         data = yaml.safe_load((REPO / ".github" / "workflows" / workflow).read_text(encoding="utf-8"))
-        steps = next(iter(data["jobs"].values()))["steps"]
-        return str(next(s for s in steps if s.get("id") == step_id)["with"]["script"])
+        for job in data["jobs"].values():
+            for s in job["steps"]:
+                if s.get("uses") == "./":
+                    commands.add(s["with"]["command"])
+                script = str(s.get("run", "")) + str(s.get("with", {}).get("script", ""))
+                for marker in ("reconciler-plan:${org}", "reconciler-drift:${org}", "reconciler plan ",
+                               "reconciler apply ", "reconciler drift ", "reconciler validate "):
+                    assert marker not in script, (workflow, s.get("name"), marker)
+    assert commands == {"plan", "apply", "drift"}
 
-    assert action_step("comment")["with"]["script"] == script("plan.yml", "comment")
-    assert action_step("issue")["with"]["script"] == script("drift.yml", "issue")
+
+def test_apply_with_a_plan_file_applies_it_as_it_is_without_planning(tmp_path: Path) -> None:
+    env = env_for("apply", PLAN_FILE="reviewed/plan.json", AUDIT_URL="https://audit.example.test/x")
+    proc, calls, outputs, summary = run_step_script(action_step("run")["run"], tmp_path, env, 0)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == [["apply", "reviewed/plan.json", "--target", "genesys", "--auto-approve", "--audit-log",
+                      "reconciler-audit/audit.jsonl", "--format", "markdown", "--audit-url",
+                      "https://audit.example.test/x"]]
+    assert outputs == {} and "fake apply report" in summary
+    assert action_step("validate")["if"] == "inputs.command != 'drift' && inputs.plan-file == ''"
+
+
+def test_plan_ignores_a_plan_file(tmp_path: Path) -> None:
+    proc, calls, _, _ = run_step_script(action_step("run")["run"], tmp_path, env_for("plan", PLAN_FILE="x.json"), 0)
+    assert proc.returncode == 0 and [c[0] for c in calls] == ["plan"]
+
+
+def test_run_steps_are_valid_bash(tmp_path: Path) -> None:
+    for index, s in enumerate(ACTION["runs"]["steps"]):
+        if "run" in s:
+            path = tmp_path / f"step{index}.sh"
+            path.write_text(s["run"], encoding="utf-8")
+            proc = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+            assert proc.returncode == 0, f"{proc.stderr}\n{s['run']}"
 
 
 def test_the_pre_commit_hook_runs_validate() -> None:

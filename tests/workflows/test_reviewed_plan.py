@@ -23,8 +23,16 @@ from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 from reconciler.plan.planfile import save_plan
 from reconciler.plan.reviewed import divergence
 
-from ._support import REPO, run_bash_step, run_github_script, run_step_script
-from .test_workflow_scripts import SECRET_ENV, assert_no_secret, methods, only_call, run_script, script_of
+from ._support import REPO, load_workflow, run_bash_step, run_github_script, step
+from .test_workflow_scripts import (
+    SECRET_ENV,
+    assert_no_secret,
+    methods,
+    only_call,
+    run_program,
+    run_script,
+    script_of,
+)
 
 ENV = {"ORG": "prod-eu", "MANIFESTS": "manifests", "GENESYSCLOUD_REGION": "eu-west-1"}
 HEAD = "feedfacecafebeef0000000000000000deadbeef"
@@ -182,19 +190,27 @@ class TestApprovedApply:
     ENV = {**ENV, **SECRET_ENV, "AUDIT_LOG": "reconciler-audit/audit.jsonl", "AUDIT_URL": "",
            "PLAN_FILE": "merged/plan.json", "VERDICT_FILE": "merged/verdict.txt"}
 
-    def test_applies_the_plan_that_was_shown_once_approved(self, tmp_path: Path) -> None:
+    def awaits(self, tmp_path: Path, verdict: str) -> tuple[Any, dict[str, str]]:
+        """The approval job's verdict step on ``merged/verdict.txt``; its output gates the apply step."""
         (tmp_path / "merged").mkdir()
-        (tmp_path / "merged" / "verdict.txt").write_text("diverged\n", encoding="utf-8")
-        proc, calls, _, _ = run_step_script(script_of("apply.yml", "apply", job="approved"), tmp_path, self.ENV)
+        (tmp_path / "merged" / "verdict.txt").write_text(f"{verdict}\n", encoding="utf-8")
+        proc, calls, outputs, _ = run_program("apply.yml", "verdict", tmp_path, self.ENV, job="approved")
+        assert proc.returncode == 0 and calls == []
+        apply = step(load_workflow("apply.yml")["jobs"]["approved"], "apply")
+        assert apply["if"] == "steps.verdict.outputs.awaits == 'true'"
+        return proc, outputs
+
+    def test_applies_the_plan_that_was_shown_once_approved(self, tmp_path: Path) -> None:
+        _, outputs = self.awaits(tmp_path, "diverged")
+        assert outputs == {"awaits": "true"}
+        proc, calls, _, _ = run_program("apply.yml", "apply", tmp_path, self.ENV, job="approved")
         assert proc.returncode == 0, proc.stderr
         assert calls[0][:2] == ["apply", "merged/plan.json"]
         assert_no_secret(proc.stdout, proc.stderr)
 
     def test_an_org_applied_as_reviewed_applies_nothing_more(self, tmp_path: Path) -> None:
-        (tmp_path / "merged").mkdir()
-        (tmp_path / "merged" / "verdict.txt").write_text("reviewed\n", encoding="utf-8")
-        proc, calls, _, _ = run_step_script(script_of("apply.yml", "apply", job="approved"), tmp_path, self.ENV)
-        assert proc.returncode == 0 and calls == []
+        proc, outputs = self.awaits(tmp_path, "reviewed")
+        assert outputs == {}  # so the apply step is skipped: nothing is applied
         assert "nothing awaited approval" in proc.stdout
 
 

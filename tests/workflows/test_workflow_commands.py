@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.cli import main
 
-from ._support import load_workflow, workflow_files
+from ._support import load_action, load_workflow, workflow_files
 
 SAMPLE_ENV = {
     "MANIFESTS": "manifests",
@@ -25,6 +25,8 @@ SAMPLE_ENV = {
     "AUDIT_URL": "https://audit.example.test/ingest",
     "ORG": "prod-eu",
     "PLAN_FILE": "reviewed/plan.json",
+    "TARGET": "genesys",
+    "FORMAT": "markdown",
 }
 REDIRECTIONS = re.compile(r"^(\d?>>?|\||2>&1|&&|;)")
 
@@ -62,6 +64,10 @@ def invocations() -> list[Any]:
             for s in job["steps"]:
                 for args in command_lines(s.get("run", "")):
                     cases.append(pytest.param(args, id=f"{path.name}:{s.get('id', s.get('name'))}"))
+    # plan, apply and drift run through this repository's action (`uses: ./`): its command lines too
+    for s in load_action()["runs"]["steps"]:
+        for args in command_lines(s.get("run", "")):
+            cases.append(pytest.param(args, id=f"action.yml:{s['id']}:{args[0]}"))
     return cases
 
 

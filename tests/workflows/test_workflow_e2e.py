@@ -26,7 +26,7 @@ import pytest
 from reconciler.kinds import REGISTRY
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
-from ._support import REPO, load_workflow, org_job, run_bash_step, run_github_script, step
+from ._support import REPO, load_workflow, org_job, program, run_bash_step, run_github_script, step, uses_this_action
 
 SENTINEL = "Wf-e2e-Sentinel-Passw0rd!"
 
@@ -43,19 +43,27 @@ class Runner:
             "ORG": "prod-eu",
             "MANIFESTS": "manifests",
             "GENESYSCLOUD_API_URL": api_url,
+            "AUDIT_LOG": "reconciler-audit/audit.jsonl",
+            "AUDIT_URL": "",
+        }
+        #: the secrets as the org's environment holds them; a step sees only those its `env:` names
+        self.secrets = {
             "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
             "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
             "CRM_WEBHOOK_PASSWORD": SENTINEL,
-            "AUDIT_LOG": "reconciler-audit/audit.jsonl",
-            "AUDIT_URL": "",
         }
         self.transcript: list[str] = []
 
     def run(self, workflow: str, step_id: str, job: str | None = None,
             **env: str) -> tuple[int, dict[str, str], str]:
+        """The step's bash program (action.yml's for a `uses: ./` step) with the env GitHub would give it."""
         loaded = load_workflow(workflow)
-        script = step(loaded["jobs"][job] if job else org_job(loaded), step_id)["run"]
-        proc, outputs, summary = run_bash_step(script, self.workdir, {**self.env, **env})
+        the_job = loaded["jobs"][job] if job else org_job(loaded)
+        script, action_env = program(the_job, step_id)
+        found = step(the_job, step_id)
+        declared = found if found in the_job["steps"] else next(s for s in the_job["steps"] if uses_this_action(s))
+        secrets = {k: v for k, v in self.secrets.items() if k in declared.get("env", {})}
+        proc, outputs, summary = run_bash_step(script, self.workdir, {**self.env, **secrets, **action_env, **env})
         self.transcript += [proc.stdout, proc.stderr, summary]
         assert "Traceback" not in proc.stderr, proc.stderr
         return proc.returncode, outputs, summary
@@ -177,8 +185,8 @@ def test_a_merge_that_is_not_the_reviewed_plan_waits_for_approval(runner: Runner
     merged.mkdir()
     shutil.copy(runner.workdir / "plan.json", merged / "plan.json")
     shutil.copy(runner.workdir / "verdict.txt", merged / "verdict.txt")
-    rc, _, _ = runner.run("apply.yml", "apply", job="approved", PLAN_FILE="merged/plan.json",
-                          VERDICT_FILE="merged/verdict.txt")
+    assert runner.run("apply.yml", "verdict", job="approved")[:2] == (0, {"awaits": "true"})
+    rc, _, _ = runner.run("apply.yml", "apply", job="approved")  # its plan-file: merged/plan.json
     assert rc == 0, runner.transcript[-3:]
     assert runner.run("apply.yml", "plan")[:2] == (0, {"changes": "false"})
     runner.assert_no_secret_anywhere()
@@ -199,7 +207,7 @@ def test_drift_is_reported_when_live_and_manifests_differ(runner: Runner) -> Non
 
 
 def test_missing_credentials_fail_the_plan_instead_of_using_the_sandbox(runner: Runner) -> None:
-    del runner.env["GENESYSCLOUD_OAUTHCLIENT_ID"]
+    del runner.secrets["GENESYSCLOUD_OAUTHCLIENT_ID"]
     rc, outputs, _ = runner.run("plan.yml", "plan")
     assert rc == 1 and outputs == {}
     assert "GENESYSCLOUD_OAUTHCLIENT_ID" in runner.transcript[-2]  # stderr names what is missing

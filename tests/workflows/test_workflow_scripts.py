@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ._support import load_workflow, org_job, run_github_script, run_step_script, step
+from ._support import load_workflow, org_job, program, run_github_script, run_step_script, step
 
 SENTINEL = "s3cr3t-sentinel-value"
 SECRET_ENV = {
@@ -27,10 +27,27 @@ DRIFT_MARKER = "<!-- reconciler-drift:prod-eu -->"
 
 
 def script_of(workflow: str, step_id: str, job: str | None = None) -> str:
-    """A step's script, in the org job (``job`` names another: apply.yml's ``approved``)."""
+    """A step's script, in the org job (``job`` names another: apply.yml's ``approved``).
+
+    A ``uses: ./`` step's script is action.yml's ``run`` step; the comment and issue scripts are
+    action.yml's too (``_support.step``).
+    """
     loaded = load_workflow(workflow)
     s = step(loaded["jobs"][job] if job else org_job(loaded), step_id)
-    return str(s["run"] if "run" in s else s["with"]["script"])
+    return str(s["with"]["script"]) if "script" in s.get("with", {}) else program_of(workflow, step_id, job)[0]
+
+
+def program_of(workflow: str, step_id: str, job: str | None = None) -> tuple[str, dict[str, str]]:
+    """A bash step's script and the env the action gives it (``_support.program``)."""
+    loaded = load_workflow(workflow)
+    return program(loaded["jobs"][job] if job else org_job(loaded), step_id)
+
+
+def run_program(workflow: str, step_id: str, tmp_path: Path, env: dict[str, str], fake_rc: int = 0,
+                job: str | None = None) -> tuple[Any, list[list[str]], dict[str, str], str]:
+    """``run_step_script`` on a workflow step, with the action's env over the job's (as GitHub layers them)."""
+    script, action_env = program_of(workflow, step_id, job)
+    return run_step_script(script, tmp_path, {**env, **action_env}, fake_rc=fake_rc)
 
 
 def assert_no_secret(*texts: str) -> None:
@@ -44,8 +61,8 @@ class TestPlanStep:
     def test_detailed_exit_codes_0_and_2_succeed_and_say_whether_anything_changes(
         self, workflow: str, rc: int, changes: str, tmp_path: Path
     ) -> None:
-        proc, calls, outputs, summary = run_step_script(
-            script_of(workflow, "plan"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        proc, calls, outputs, summary = run_program(
+            workflow, "plan", tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
         )
         assert proc.returncode == 0, proc.stderr
         assert outputs == {"changes": changes}
@@ -59,8 +76,8 @@ class TestPlanStep:
     @pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml"])
     @pytest.mark.parametrize("rc", [1, 3])
     def test_any_other_exit_code_fails_the_step(self, workflow: str, rc: int, tmp_path: Path) -> None:
-        proc, _, outputs, _ = run_step_script(
-            script_of(workflow, "plan"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        proc, _, outputs, _ = run_program(
+            workflow, "plan", tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
         )
         assert proc.returncode == 1
         assert outputs == {}
@@ -71,7 +88,7 @@ class TestPlanStep:
 class TestValidateStep:
     @pytest.mark.parametrize(("rc", "expected"), [(0, 0), (1, 1)])
     def test_exit_code_survives_the_tee_into_the_log(self, rc: int, expected: int, tmp_path: Path) -> None:
-        proc, calls, _, _ = run_step_script(script_of("plan.yml", "validate"), tmp_path, JOB_ENV, rc)
+        proc, calls, _, _ = run_program("plan.yml", "validate", tmp_path, JOB_ENV, rc)
         assert proc.returncode == expected
         assert calls == [["validate", "manifests"]]
         log = (tmp_path / "validate.log").read_text(encoding="utf-8")
@@ -82,8 +99,8 @@ class TestApplyStep:
     ENV = {**JOB_ENV, **SECRET_ENV, "AUDIT_LOG": "reconciler-audit/audit.jsonl", "PLAN_FILE": "reviewed/plan.json"}
 
     def test_applies_the_plan_file_with_auto_approve_and_audit_log(self, tmp_path: Path) -> None:
-        proc, calls, _, summary = run_step_script(
-            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}
+        proc, calls, _, summary = run_program(
+            "apply.yml", "apply", tmp_path, {**self.ENV, "AUDIT_URL": ""}
         )
         assert proc.returncode == 0, proc.stderr
         assert calls == [["apply", "reviewed/plan.json", "--target", "genesys", "--auto-approve", "--audit-log",
@@ -94,16 +111,16 @@ class TestApplyStep:
 
     def test_sends_audit_records_to_the_audit_url_when_set(self, tmp_path: Path) -> None:
         url = f"https://audit.example.test/ingest?token={SENTINEL}"
-        proc, calls, _, summary = run_step_script(
-            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": url}
+        proc, calls, _, summary = run_program(
+            "apply.yml", "apply", tmp_path, {**self.ENV, "AUDIT_URL": url}
         )
         assert proc.returncode == 0, proc.stderr
         assert calls[0][-2:] == ["--audit-url", url]
         assert_no_secret(proc.stdout, proc.stderr, summary)
 
     def test_a_failed_apply_fails_the_step_but_still_reports(self, tmp_path: Path) -> None:
-        proc, _, _, summary = run_step_script(
-            script_of("apply.yml", "apply"), tmp_path, {**self.ENV, "AUDIT_URL": ""}, fake_rc=1
+        proc, _, _, summary = run_program(
+            "apply.yml", "apply", tmp_path, {**self.ENV, "AUDIT_URL": ""}, fake_rc=1
         )
         assert proc.returncode == 1
         assert "fake apply report" in summary
@@ -115,8 +132,8 @@ class TestDriftStep:
     def test_exit_0_and_2_record_whether_the_org_drifted(
         self, rc: int, drifted: str, tmp_path: Path
     ) -> None:
-        proc, calls, outputs, summary = run_step_script(
-            script_of("drift.yml", "drift"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
+        proc, calls, outputs, summary = run_program(
+            "drift.yml", "drift", tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=rc
         )
         assert proc.returncode == 0, proc.stderr
         assert outputs == {"drifted": drifted}
@@ -125,8 +142,8 @@ class TestDriftStep:
         assert_no_secret(proc.stdout, proc.stderr, summary)
 
     def test_exit_1_fails_the_job(self, tmp_path: Path) -> None:
-        proc, _, outputs, _ = run_step_script(
-            script_of("drift.yml", "drift"), tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=1
+        proc, _, outputs, _ = run_program(
+            "drift.yml", "drift", tmp_path, {**JOB_ENV, **SECRET_ENV}, fake_rc=1
         )
         assert proc.returncode == 1
         assert outputs == {}

@@ -17,12 +17,14 @@ import pytest
 
 from ._support import (
     WORKFLOWS_DIR,
+    load_action,
     load_workflow,
     only_job,
     org_job,
     step,
     steps_using,
     triggers,
+    uses_this_action,
     workflow_files,
 )
 
@@ -63,12 +65,24 @@ def github_scripts(workflow: dict[str, Any]) -> list[str]:
     ]
 
 
-def reconciler_args(script: str) -> str:
-    """The `reconciler …` command line of a script, continuation lines joined."""
+def reconciler_args(script: str, command: str = "") -> str:
+    """The `reconciler …` command line of a script (the first, or the first `reconciler COMMAND`)."""
     joined = script.replace("\\\n", " ")
-    match = re.search(r"^\s*reconciler\s+.*$", joined, re.MULTILINE)
+    match = re.search(rf"^\s*reconciler\s+{command}.*$", joined, re.MULTILINE)
     assert match, f"no reconciler command in:\n{script}"
     return " ".join(match.group(0).split())
+
+
+ACTION = load_action()
+ACTION_STEPS = {s["id"]: s for s in ACTION["runs"]["steps"] if "id" in s}
+
+
+def action_use(job: dict[str, Any], step_id: str, command: str) -> dict[str, Any]:
+    """The job's step ``step_id``, which runs this repository's action for ``command``; its `with:`."""
+    found = step(job, step_id)
+    assert uses_this_action(found), found
+    assert found["with"]["command"] == command
+    return dict(found["with"])
 
 
 @pytest.fixture(params=[p.name for p in workflow_files()])
@@ -90,24 +104,30 @@ class TestPlanWorkflow:
 
     def test_validates_then_plans_to_a_file_in_markdown(self) -> None:
         job = only_job(load_workflow("plan.yml"))
-        ids = [s.get("id") for s in job["steps"]]
-        assert ids.index("validate") < ids.index("plan") < ids.index("comment")
-        assert reconciler_args(step(job, "validate")["run"]).startswith('reconciler validate "$MANIFESTS"')
-        plan = reconciler_args(step(job, "plan")["run"])
-        for flag in ("--out plan.json", "--format markdown", "--detailed-exitcode", "--target genesys"):
+        inputs = action_use(job, "plan", "plan")
+        assert (inputs["target"], inputs["format"]) == ("genesys", "markdown")
+        assert inputs["manifests"] == "${{ matrix.manifests }}"
+        ids = list(ACTION_STEPS)
+        assert ids.index("validate") < ids.index("run") < ids.index("comment")
+        assert reconciler_args(ACTION_STEPS["validate"]["run"]).startswith('reconciler validate "$MANIFESTS"')
+        plan = reconciler_args(ACTION_STEPS["run"]["run"], "plan")
+        for flag in ("--out plan.json", '--format "$FORMAT"', "--detailed-exitcode", '--target "$TARGET"'):
             assert flag in plan
         assert "> plan.md" in plan
 
     def test_posts_one_sticky_comment_per_org_with_a_hidden_marker(self) -> None:
         job = only_job(load_workflow("plan.yml"))
-        comment = step(job, "comment")
+        inputs = action_use(job, "plan", "plan")
+        assert inputs["org"] == "${{ matrix.org }}" and inputs.get("comment", "true") == "true"
+        comment = ACTION_STEPS["comment"]
         assert comment["uses"].startswith("actions/github-script@")
         script = comment["with"]["script"]
         assert "<!-- reconciler-plan:${org} -->" in script
         assert "updateComment" in script and "createComment" in script
-        assert job["env"]["ORG"] == "${{ matrix.org }}"
+        assert comment["env"]["ORG"] == "${{ inputs.org }}"
         # After a failed plan too, so that a stale plan is replaced.
-        assert comment["if"] == "${{ !cancelled() }}"
+        assert comment["if"].startswith("${{ !cancelled() && inputs.command == 'plan'")
+        assert "github.event_name == 'pull_request'" in comment["if"]
 
     def test_uploads_the_plan_file_as_an_artifact(self) -> None:
         job = only_job(load_workflow("plan.yml"))
@@ -116,8 +136,12 @@ class TestPlanWorkflow:
         assert "${{ matrix.org }}" in upload["with"]["name"]
 
     def test_installs_the_tool_and_says_to_pin_it_elsewhere(self) -> None:
+        # No `version:`: the action installs this checkout (its own path, which is the repository).
+        assert "version" not in action_use(only_job(load_workflow("plan.yml")), "plan", "plan")
+        install = next(s for s in ACTION["runs"]["steps"] if s.get("name") == "Install reconciler")
+        assert 'python -m pip install --disable-pip-version-check "$ACTION_PATH"' in install["run"]
+        assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
         text = (WORKFLOWS_DIR / "plan.yml").read_text(encoding="utf-8")
-        assert "python -m pip install --disable-pip-version-check ." in text
         assert "pip install 'genesyscloud-reconciler==" in text  # the comment for consumer repositories
 
     def test_skips_fork_pull_requests_which_get_no_secrets(self) -> None:
@@ -146,10 +170,15 @@ class TestApplyWorkflow:
     @pytest.mark.parametrize("job_name", ["apply", "approved"])
     def test_applies_a_saved_plan_with_auto_approve_and_an_audit_log(self, job_name: str) -> None:
         job = load_workflow("apply.yml")["jobs"][job_name]
-        apply = step(job, "apply")
-        assert '"${args[@]}"' in reconciler_args(apply["run"])
-        assert reconciler_args(apply["run"]).startswith('reconciler apply "$PLAN_FILE"')
-        assert 'args=(--target genesys --auto-approve --audit-log "$AUDIT_LOG"' in apply["run"]
+        inputs = action_use(job, "apply", "apply")
+        # an explicit target (never the sandbox fallback) and the job's audit log
+        assert (inputs["target"], inputs["audit-log"]) == ("genesys", "${{ env.AUDIT_LOG }}")
+        assert inputs["plan-file"] in ("reviewed/plan.json", "merged/plan.json")
+        script = ACTION_STEPS["run"]["run"]
+        assert '"${args[@]}"' in reconciler_args(script, "apply")
+        assert reconciler_args(script, "apply").startswith('reconciler apply "$PLAN_FILE"')
+        assert 'args=(--target "$TARGET" --auto-approve --audit-log "$AUDIT_LOG"' in script
+        assert ACTION_STEPS["run"]["env"]["PLAN_FILE"] == "${{ inputs.plan-file }}"
 
     def test_applies_the_reviewed_plan_file_only_when_it_is_the_reviewed_one(self) -> None:
         job = org_job(load_workflow("apply.yml"))
@@ -157,7 +186,7 @@ class TestApplyWorkflow:
         assert ids.index("reviewed") < ids.index("plan") < ids.index("compare") < ids.index("apply")
         apply = step(job, "apply")
         assert apply["if"] == "steps.compare.outputs.verdict == 'reviewed'"
-        assert apply["env"]["PLAN_FILE"] == "reviewed/plan.json"
+        assert apply["with"]["plan-file"] == "reviewed/plan.json"
         assert step(job, "compare")["env"]["FOUND"] == "${{ steps.reviewed.outputs.found }}"
         assert step(job, "diverged")["if"] == "steps.compare.outputs.diverged == 'true'"
         assert job["outputs"] == {"diverged": "${{ steps.compare.outputs.diverged }}"}
@@ -173,7 +202,7 @@ class TestApplyWorkflow:
         (upload,) = [u for u in steps_using(workflow["jobs"]["apply"], "actions/upload-artifact")
                      if "plan.json" in u["with"]["path"].split()]
         assert download["with"]["name"] == upload["with"]["name"] == "reconciler-merged-plan-${{ matrix.org }}"
-        assert step(approved, "apply")["env"]["PLAN_FILE"] == "merged/plan.json"
+        assert step(approved, "apply")["with"]["plan-file"] == "merged/plan.json"
 
     def test_uploads_the_audit_log_even_when_the_apply_fails(self) -> None:
         job = org_job(load_workflow("apply.yml"))
@@ -203,19 +232,22 @@ class TestDriftWorkflow:
 
     def test_keeps_one_issue_per_org_found_by_label_and_marker(self) -> None:
         job = only_job(load_workflow("drift.yml"))
-        issue = step(job, "issue")
+        inputs = action_use(job, "drift", "drift")
+        assert inputs["org"] == "${{ matrix.org }}" and inputs.get("issue", "true") == "true"
+        issue = ACTION_STEPS["issue"]
         script = issue["with"]["script"]
         assert "<!-- reconciler-drift:${org} -->" in script
         assert "const label = 'reconciler-drift';" in script
         assert "state: 'closed'" in script
-        assert issue["env"]["DRIFTED"] == "${{ steps.drift.outputs.drifted }}"
-        # No `if:` – the default success() skips it when `drift` failed (exit 1).
-        assert "if" not in issue
+        assert issue["env"]["DRIFTED"] == "${{ steps.run.outputs.drifted }}"
+        # success() skips it when `drift` failed (exit 1).
+        assert issue["if"] == "${{ success() && inputs.command == 'drift' && inputs.issue == 'true' }}"
 
     def test_runs_drift_in_markdown(self) -> None:
-        job = only_job(load_workflow("drift.yml"))
-        assert reconciler_args(step(job, "drift")["run"]).startswith(
-            'reconciler drift "$MANIFESTS" --target genesys --format markdown > drift.md'
+        inputs = action_use(only_job(load_workflow("drift.yml")), "drift", "drift")
+        assert (inputs["target"], inputs["format"]) == ("genesys", "markdown")
+        assert reconciler_args(ACTION_STEPS["run"]["run"], "drift").startswith(
+            'reconciler drift "$MANIFESTS" --target "$TARGET" --format "$FORMAT" > drift.md'
         )
 
 
@@ -278,20 +310,24 @@ class TestAllWorkflows:
         uses_of_secrets = [(p, v) for p, v in walk(any_workflow) if "secrets." in str(v)]
         for path, value in uses_of_secrets:
             assert path[0] == "jobs" and path[2] == "steps" and path[4] == "env", (path, value)
-            job = any_workflow["jobs"][path[1]]
-            assert "reconciler " in job["steps"][path[3]].get("run", ""), path
+            s = any_workflow["jobs"][path[1]]["steps"][path[3]]
+            assert "reconciler " in s.get("run", "") or uses_this_action(s), path
             assert value == f"${{{{ secrets.{path[5]} }}}}" or path[5] == "AUDIT_URL", (path, value)
 
     def test_org_workflows_pass_the_credentials_the_tool_reads(self) -> None:
-        """plan/apply/drift talk to Genesys Cloud; validate resolves ${env:…} placeholders
-        (the example manifests reference CRM_WEBHOOK_PASSWORD) but needs no OAuth client."""
+        """plan/apply/drift talk to Genesys Cloud; plan and apply resolve ${env:…} placeholders
+        (the example manifests reference CRM_WEBHOOK_PASSWORD); drift and validate need none."""
         for name in ORG_WORKFLOWS:
             for s in all_steps(load_workflow(name)):
                 command = re.search(r"^\s*reconciler (\w+)", s.get("run", ""), re.MULTILINE)
+                if command is None and uses_this_action(s):
+                    command = ["", s["with"]["command"]]
                 if command is None:
                     continue
                 env = s.get("env", {})
-                expected = SECRET_ENV_NAMES if command[1] != "validate" else ("CRM_WEBHOOK_PASSWORD",)
+                # validate is offline and needs no secret; drift never compares secrets, so it
+                # needs the OAuth client only, not the manifests' ${env:…} values.
+                expected = {"validate": (), "drift": SECRET_ENV_NAMES[:2]}.get(command[1], SECRET_ENV_NAMES)
                 assert {k for k in env if k in SECRET_ENV_NAMES} == set(expected), (name, s["name"])
                 for secret in expected:
                     assert env[secret] == f"${{{{ secrets.{secret} }}}}", (name, s["name"])
@@ -309,8 +345,8 @@ class TestAllWorkflows:
     def test_uses_only_official_actions_pinned_to_a_major_version(
         self, any_workflow: dict[str, Any]
     ) -> None:
-        for s in all_steps(any_workflow):
-            if "uses" in s:
+        for s in [*all_steps(any_workflow), *ACTION["runs"]["steps"]]:
+            if "uses" in s and not uses_this_action(s):  # ./ is this repository's own action.yml
                 assert re.fullmatch(r"actions/[a-z-]+@v\d+", s["uses"]), s["uses"]
 
     def test_checkout_does_not_persist_the_token(self, any_workflow: dict[str, Any]) -> None:
