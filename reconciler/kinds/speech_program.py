@@ -75,6 +75,8 @@ KIND = Kind(
         name_match="contains",
         page_size_max=500,
         counted={"topicIds": "topicsCount"},
+        # SDK ListedProgram: a listing shows neither publishedBy nor datePublished
+        omitted=("publishedBy", "datePublished"),
         unsupported_params=("state", "ids", "sortBy", "sortOrder"),
     ),
     versioned=False,

@@ -124,6 +124,8 @@ KIND = Kind(
         page_size_max=500,
         unsupported_params=("pageNumber", "state", "ids", "dialects", "sortBy", "sortOrder"),
         counted={"phrases": "phrasesCount", "programIds": "programsCount"},
+        # SDK ListedTopic: a listing shows neither publishedBy nor datePublished
+        omitted=("publishedBy", "datePublished"),
     ),
     versioned=False,
     revision_field="dateModified",
