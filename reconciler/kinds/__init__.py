@@ -8,7 +8,9 @@ from __future__ import annotations
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import (
     architect_user_prompt,
+    data_action,
     dictionary_feedback,
+    integration,
     integration_credential,
     process_automation_trigger,
     speech_program,
@@ -18,7 +20,16 @@ from reconciler.kinds import (
     voice_profile,
     webhook,
 )
-from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, PostWriteHook, Publish, ReferenceRead, Singleton
+from reconciler.kinds.conventions import (
+    IdRefs,
+    Listing,
+    LiveCheck,
+    PostWriteHook,
+    Publish,
+    ReferenceRead,
+    Singleton,
+    SubResource,
+)
 from reconciler.kinds.kind import SERVER_MANAGED, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -35,6 +46,8 @@ KINDS: tuple[Kind, ...] = (
     architect_user_prompt.KIND,
     process_automation_trigger.KIND,
     integration_credential.KIND,
+    integration.KIND,
+    data_action.KIND,
 )
 
 REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -84,6 +97,7 @@ __all__ = [
     "ReferenceRead",
     "Singleton",
     "SpecModel",
+    "SubResource",
     "get_kind",
     "kind_rank",
     "unknown_kind_message",

@@ -98,7 +98,7 @@ async def list_page(kind: Kind, store: Store, request: Request) -> Response:
         if before is not None and listing.before_param:
             offset = max(0, decode_cursor(listing.before_param, before) - size)
     total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
-    entities = [present(kind, o, summary=listing.is_summary) for o in objects]
+    entities = [present(kind, o, summary=listing.is_summary, asked=request.query_params) for o in objects]
     page_count = -(-total // size)
     base = kind.collection
     filters = _filter_query(kind, name)
