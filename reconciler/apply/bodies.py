@@ -41,7 +41,7 @@ def request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str
     """Method and path of one object write, as the audit trail records them."""
     if action == Action.CREATE:
         return "POST", kind.collection
-    return ("PUT" if action == Action.UPDATE else "DELETE"), kind.item_path(object_id)
+    return (kind.update_method if action == Action.UPDATE else "DELETE"), kind.item_path(object_id)
 
 
 def audited_changes(change: ResourceChange, action: Action) -> list[dict[str, Any]]:

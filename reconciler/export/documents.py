@@ -101,9 +101,16 @@ def _text_notes(entry: _Pending) -> list[str]:
         f"{entry.address}: spec.{format_path(path)} contains '${{', which a manifest reads as a placeholder; "
         "check it before planning"
         for path, text in iter_strings(entry.spec)
-        if "${" in text
+        if _looks_placeholder(entry.kind, path, text)
     )
     return notes
+
+
+def _looks_placeholder(kind: Kind, path: JsonPath, text: str) -> bool:
+    """Whether a manifest would read ``text`` as a placeholder (in a ``Kind.templated`` field, only ours are)."""
+    if path[:1] and path[0] in kind.templated:
+        return "${env:" in text or "${ref:" in text
+    return "${" in text
 
 
 def _reference_text(entry: _Pending) -> str | None:

@@ -12,6 +12,9 @@ a class, not a branch in every reader:
   another; a ``nextUri`` is followed only on the kind's own collection path.
 * :class:`Singleton`: one object at a fixed path (org-wide settings), read as it is.
 
+Every read sends the kind's ``listing.read_params()`` (e.g. ``expand=config.current``),
+so objects come back with the fields reads show only when asked.
+
 An envelope without an ``entities`` array of objects, each with its ``id`` and ``name``, is
 the server's fault (:class:`~reconciler.core.errors.ServerError` naming the field); so is
 paging that would never end (see :mod:`.paging`).
@@ -69,7 +72,7 @@ class Cursor:
     async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
         size = page_size(session, kind)
         guard = PageGuard(session.limits, kind.collection, int(size))
-        params: dict[str, str] = {"pageSize": size}
+        params: dict[str, str] = {"pageSize": size, **kind.listing.read_params()}
         pages: list[dict[str, Any]] = []
         while True:
             response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
@@ -79,7 +82,7 @@ class Cursor:
             next_uri = current.get("nextUri")
             if not next_uri or not current["entities"]:
                 return unique(pages)
-            params = next_params(kind, str(next_uri), response)
+            params = {**kind.listing.read_params(), **next_params(kind, str(next_uri), response)}
             guard.cursor(response, params)
 
 
@@ -100,7 +103,7 @@ def strategy_for(kind: Kind) -> ListingStrategy:
 async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, Any]:
     """``GET`` one object by id (a singleton: the one, in the kind's live shape)."""
     path = kind.item_path(object_id)
-    response, _ = await session.call("GET", path, kind.item_template)
+    response, _ = await session.call("GET", path, kind.item_template, params=kind.listing.read_params() or None)
     obj = json_object(response, "GET", path)
     if kind.singleton is not None:
         return kind.from_live(obj)
@@ -114,7 +117,7 @@ def page_size(session: Session, kind: Kind) -> str:
 
 
 async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:
-    params = {"pageSize": page_size(session, kind), "pageNumber": str(number)}
+    params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
     response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
     return response, envelope(response, kind.collection, name_field=kind.name_field)
 

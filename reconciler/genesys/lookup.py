@@ -33,7 +33,7 @@ async def find_by_name(
     candidates: list[dict[str, Any]] = []
     complete = False
     if kind.listing.name_filter is not None:
-        params = {"pageSize": page_size(session, kind)}
+        params = {"pageSize": page_size(session, kind), **kind.listing.read_params()}
         if kind.listing.style == "pages":
             params["pageNumber"] = "1"
         params[kind.listing.name_filter] = name

@@ -20,6 +20,7 @@ is confirmed: a lost write is re-sent only where that is provably safe, never ad
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from time import perf_counter
 from typing import Any
 
@@ -49,7 +50,19 @@ class SafeWrites:
         self._same = same_content
 
     async def create(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
-        """``POST`` a new object; a ``409 duplicate.name`` on the first attempt is a real conflict."""
+        """``POST`` a new object; a ``409 duplicate.name`` on the first attempt is a real conflict.
+
+        A kind whose create takes only some fields (``Kind.create_fields``) or that has a
+        sub-resource gets the rest written by :meth:`update` right after: one logical write.
+        """
+        posted = await self._post(kind, kind.create_body(body) if kind.create_fields is not None else body)
+        if posted.object is None or not kind.needs_follow_up(body):
+            return posted
+        version = posted.object.get("version")
+        followed = await self.update(kind, str(posted.object["id"]), body, version if isinstance(version, int) else 0)
+        return replace(posted, object=followed.object)
+
+    async def _post(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
         path = kind.collection
         secrets = body_secrets(kind, body)
         started = perf_counter()
@@ -78,9 +91,31 @@ class SafeWrites:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def update(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
-        """``PUT`` the whole object with the ``version`` read; ``409 version.mismatch`` is raised, never forced."""
+        """``PUT`` the whole object (or ``PATCH`` the kind's ``update_fields``) with the ``version`` read,
+        then its sub-resource if it has one; ``409 version.mismatch`` is raised, never forced."""
+        updated = await self._put(kind, object_id, body, version)
+        sub = kind.sub_body(body)
+        if kind.sub_resource is None or sub is None:
+            return updated
+        await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+        return replace(updated, object=await read_one(self._session, kind, object_id))
+
+    async def _write_sub(self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]) -> None:
+        """Write a sub-resource (an integration's ``config/current``) with the version it is at now."""
+        assert kind.sub_resource is not None
+        path = kind.item_path(object_id) + kind.sub_resource.path
+        template = kind.item_template + kind.sub_resource.path
+        response, _ = await self._session.call("GET", path, template)
+        version = json_object(response, "GET", path).get("version")
+        payload = {**sub, "version": version if isinstance(version, int) else 1}
+        await self._session.call(kind.sub_resource.method, path, template, json=payload, secrets=secrets)
+
+    async def _put(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         path = kind.item_path(object_id)
         template = kind.item_template
+        method = kind.update_method
+        if kind.update_fields is not None or kind.sub_resource is not None:
+            body = kind.update_body(body)
         payload = {k: v for k, v in body.items() if k not in ("id", "version")}
         if kind.versioned:
             payload["version"] = version
@@ -93,19 +128,19 @@ class SafeWrites:
                 if ambiguous:
                     landed = await self._settle_lost_update(kind, object_id, body, version, path)
                     if landed is not None:
-                        return adopted(self._session.stats, landed, "PUT", path, started, number)
+                        return adopted(self._session.stats, landed, method, path, started, number)
                 try:
-                    response = await self._session.exchange("PUT", path, template, json=payload, secrets=secrets)
-                    updated = json_object(response, "PUT", path)
+                    response = await self._session.exchange(method, path, template, json=payload, secrets=secrets)
+                    updated = json_object(response, method, path)
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
                     elif isinstance(error, VersionMismatchError) and ambiguous:
                         landed = await self._settle_lost_update(kind, object_id, body, version, path)
                         if landed is not None:
-                            return adopted(self._session.stats, landed, "PUT", path, started, number)
+                            return adopted(self._session.stats, landed, method, path, started, number)
                     raise
-                return answered(response, updated, "PUT", path, started, number)
+                return answered(response, updated, method, path, started, number)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def delete(self, kind: Kind, object_id: str) -> WriteResult:
@@ -142,7 +177,9 @@ class SafeWrites:
         found, response = await find_by_name(self._session, kind, str(body[kind.name_field]))
         if found is None:
             return None
-        if not self._same(kind, body, found):
+        # a create that takes some fields only is compared on those (its follow-up writes the rest)
+        shown = kind.create_body(found) if kind.create_fields is not None else found
+        if not self._same(kind, body, shown):
             raise DuplicateNameError(
                 409,
                 "duplicate.name",
@@ -173,7 +210,7 @@ class SafeWrites:
             409,
             "version.mismatch",
             f"changed since read: version {version} was read, the live object is at version {live_version}",
-            method="PUT",
+            method=kind.update_method,
             path=path,
         )
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from reconciler.core.suggest import LOOSE_CUTOFF, closest
 from reconciler.kinds import (
     architect_user_prompt,
+    data_action,
     dictionary_feedback,
+    integration,
     integration_credential,
     process_automation_trigger,
     speech_program,
@@ -27,6 +29,7 @@ from reconciler.kinds.conventions import (
     Publish,
     ReferenceRead,
     Singleton,
+    SubResource,
 )
 from reconciler.kinds.kind import AUDIT_READ_PERMISSION, AUDIT_READ_SCOPE, SERVER_MANAGED, Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
@@ -44,6 +47,8 @@ KINDS: tuple[Kind, ...] = (
     architect_user_prompt.KIND,
     process_automation_trigger.KIND,
     integration_credential.KIND,
+    integration.KIND,
+    data_action.KIND,
 )
 
 REGISTRY: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -97,6 +102,7 @@ __all__ = [
     "ReferenceRead",
     "Singleton",
     "SpecModel",
+    "SubResource",
     "get_kind",
     "kind_rank",
     "unknown_kind_message",

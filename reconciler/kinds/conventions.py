@@ -91,10 +91,38 @@ class Listing:
     #: query parameters the real listing takes that the sandbox does not implement: it refuses them
     #: (400) rather than ignore them, so a client never believes a filter was applied (SDK api modules)
     unsupported_params: tuple[str, ...] = ()
+    #: fields reads show only when asked: field -> (query parameter, value), sent with every read
+    #: (an integration's ``config`` needs ``expand=config.current``; a data action's ``includeConfig=true``)
+    expand: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def read_params(self) -> dict[str, str]:
+        """The query parameters that make reads show every ``expand`` field (values of one parameter joined)."""
+        out: dict[str, list[str]] = {}
+        for param, value in self.expand.values():
+            out.setdefault(param, []).append(value)
+        return {param: ",".join(values) for param, values in out.items()}
 
     @property
     def is_summary(self) -> bool:
         return bool(self.counted or self.omitted)
+
+
+@dataclass(frozen=True)
+class SubResource:
+    """A spec field written by a request of its own after each create or update of the object.
+
+    An integration's configuration (``IntegrationConfiguration``) is ``PUT`` at
+    ``/api/v2/integrations/{id}/config/current`` with the configuration's own ``version``
+    (read there first), never in the integration's body (CX as Code's
+    ``genesyscloud_integration`` does the same). The spec holds it as reads show it:
+    ``field`` -> ``inner`` (``config`` -> ``current``).
+    """
+
+    field: str
+    inner: str
+    #: appended to the object's path
+    path: str
+    method: str = "PUT"
 
 
 @dataclass(frozen=True)

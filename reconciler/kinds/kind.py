@@ -16,7 +16,16 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from reconciler.core.canonical import canonical_json
-from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, PostWriteHook, Publish, Singleton
+from reconciler.kinds.conventions import (
+    IdRefs,
+    Listing,
+    LiveCheck,
+    Permissions,
+    PostWriteHook,
+    Publish,
+    Singleton,
+    SubResource,
+)
 from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
 
 #: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
@@ -102,6 +111,18 @@ class Kind:
     version_conflict_status: Literal[400, 409] = 409
     #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
     audit: Audited | None = None
+    #: ``PATCH``: updates send only the fields of :attr:`update_fields` (data actions, integrations)
+    update_method: Literal["PUT", "PATCH"] = "PUT"
+    #: the spec fields a create accepts, ``None``: all; the others follow in an update right after
+    #: (an integration is created with its type alone, ``CreateIntegrationRequest``)
+    create_fields: tuple[str, ...] | None = None
+    #: the spec fields an update sends, ``None``: all (a data action's ``UpdateActionInput``)
+    update_fields: tuple[str, ...] | None = None
+    #: a spec field written by a request of its own after the object (an integration's configuration)
+    sub_resource: SubResource | None = None
+    #: top-level fields whose text is the platform's own template language (Velocity's ``${input.x}``):
+    #: there, only ``${env:…}`` and ``${ref:…}`` are placeholders and any other ``${`` is the platform's
+    templated: tuple[str, ...] = ()
 
     # ---- derived facts -------------------------------------------------------------
     @property
@@ -264,6 +285,35 @@ class Kind:
         if self.publish is not None:
             body.pop(self.publish.flag, None)
         return body if self.singleton is not None else {self.name_field: name, **body}
+
+
+    # ---- bodies of a write made of several requests --------------------------------------
+    def create_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the ``POST`` sends of a full body: the name and the :attr:`create_fields`."""
+        return self._restricted(body, self.create_fields)
+
+    def update_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the update (``PUT`` or ``PATCH``) sends of a full body: the name and the :attr:`update_fields`."""
+        return self._restricted(body, self.update_fields)
+
+    def needs_follow_up(self, body: Mapping[str, Any]) -> bool:
+        """Whether a create must be followed by an update (fields the create does not take) or a sub-write."""
+        if self.sub_resource is not None and self.sub_body(body) is not None:
+            return True
+        return self.create_fields is not None and bool(set(self.update_body(body)) - set(self.create_body(body)))
+
+    def sub_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The sub-resource's body inside a full body (``config.current``), or ``None`` when absent."""
+        if self.sub_resource is None:
+            return None
+        outer = body.get(self.sub_resource.field)
+        inner = outer.get(self.sub_resource.inner) if isinstance(outer, Mapping) else None
+        return dict(inner) if isinstance(inner, Mapping) else None
+
+    def _restricted(self, body: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+        sub = {self.sub_resource.field} if self.sub_resource is not None else set()
+        keep = {self.name_field, "name", *(self.spec_fields if fields is None else fields)} - sub
+        return {k: v for k, v in body.items() if k in keep}
 
 
 def _without_none(value: Any) -> Any:

@@ -96,10 +96,16 @@ class Substitution:
         return message
 
 
-def syntax_problems(text: str) -> list[str]:
-    """What is wrong with the placeholders in ``text`` (empty when they are well formed)."""
+def syntax_problems(text: str, *, templated: bool = False) -> list[str]:
+    """What is wrong with the placeholders in ``text`` (empty when they are well formed).
+
+    ``templated``: the text is in the platform's own template language (``Kind.templated``),
+    where a ``${`` not followed by ``env:`` or ``ref:`` is the platform's, not ours.
+    """
     problems: list[str] = []
     for start in _START.finditer(text):
+        if templated and not text.startswith(("env:", "ref:"), start.end()):
+            continue
         match = PLACEHOLDER.match(text, start.start())
         if match is None:
             end = text.find("}", start.start())
@@ -135,7 +141,7 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
             if len(path) == 1 or (len(path) == 2 and isinstance(spec.get(str(top)), Mapping)):  # a field or a map
                 replaced[path] = _write_only(path, text, env, result)
             continue
-        problems = syntax_problems(text)
+        problems = syntax_problems(text, templated=top in kind.templated)
         result.issues.extend(PathIssue(path, p) for p in problems)
         if problems:
             replaced[path] = result.opaque_value(path)

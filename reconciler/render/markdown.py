@@ -22,6 +22,7 @@ from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 from reconciler.plan.policy import finding_line
 from reconciler.render.escape import md_code, md_code_block, md_text
+from reconciler.render.templates import field_lines
 from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
 
 #: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
@@ -56,9 +57,9 @@ def diff_lines(change: FieldChange) -> list[str]:
     """A field change as ``diff`` lines: ``-`` old, ``+`` new, ``#`` note."""
     out: list[str] = []
     if change.before is not None:
-        out.append(f"- {change.path}: {show(change.before)}")
+        out.extend(field_lines("-", change.path, change.before) or [f"- {change.path}: {show(change.before)}"])
     if change.after is not None:
-        out.append(f"+ {change.path}: {show(change.after)}")
+        out.extend(field_lines("+", change.path, change.after) or [f"+ {change.path}: {show(change.after)}"])
     if change.note:
         out.append(f"# {change.path}: {change.note}")
     return out

@@ -123,7 +123,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
 
     routes: list[Route] = [Route("/oauth/token", token, methods=["POST"], name="oauth.token")]
     hooks: dict[tuple[str, str], PostWriteHook] = {}
-    for kind in KINDS:
+    # deeper collections first: /integrations/actions must not be read as the integration called "actions"
+    for kind in sorted(KINDS, key=lambda k: k.collection.count("/"), reverse=True):
         routes.extend(collection_routes(kind, state))
         if kind.after_write is not None:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)

@@ -141,7 +141,7 @@ async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | N
         total, objects = await run_in_threadpool(_lagged_page, kind, store, lag, name, offset, size, contains)
     else:
         total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
-    entities = [present(kind, o, summary=listing.is_summary) for o in objects]
+    entities = [present(kind, o, summary=listing.is_summary, asked=request.query_params) for o in objects]
     page_count = -(-total // size)
     base = kind.collection
     filters = _filter_query(kind, name)

@@ -1,14 +1,15 @@
 """The OpenAPI operations of one kind, from its data alone (the schemas they name: :mod:`.openapi_kinds`).
 
 The five collection operations with the kind's listing parameters, a singleton's
-``GET``/``PUT`` on the collection, and the start and poll of a publish job.
+``GET``/``PUT`` on the collection, the start and poll of a publish job, and a
+sub-resource's ``GET``/``PUT`` (an integration's configuration).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds import Kind
+from reconciler.kinds import Kind, SubResource
 from reconciler.sandbox.listing import PAGE_NUMBER_MAX
 from reconciler.sandbox.openapi_kinds import GUARDED, WRITTEN, body, errors, ok, query, ref
 
@@ -26,6 +27,11 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
     )
     if not kind.versioned:
         update_summary = "Replace the whole object (no version)."
+    if kind.update_method == "PATCH":
+        fields = ", ".join(kind.update_fields or kind.spec_fields)
+        update_summary = f"Update {fields}; the other fields keep their value" + (
+            "; version must be the stored one." if kind.versioned else "."
+        )
     if kind.replace_on:
         update_summary += f" {', '.join(kind.replace_on)} cannot change."
     paths: dict[str, Any] = {
@@ -52,7 +58,7 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
                 "security": read,
                 "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
             },
-            "put": {
+            kind.update_method.lower(): {
                 "operationId": f"update{kind.name}",
                 "summary": update_summary,
                 "security": write,
@@ -71,7 +77,41 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
     }
     if kind.publish is not None:
         paths.update(_job_paths(kind))
+    if kind.listing.expand:
+        asked = [query(param, {"type": "string"}, f"{value}: show what reads leave out otherwise.")
+                 for param, value in kind.listing.read_params().items()]
+        paths[kind.collection]["get"]["parameters"].extend(asked)
+        paths[kind.collection + "/{id}"]["get"]["parameters"] = asked
+    if kind.sub_resource is not None:
+        paths.update(_sub_resource_paths(kind, kind.sub_resource, item_id, read, write))
     return paths
+
+
+def _sub_resource_paths(
+    kind: Kind, sub: SubResource, item_id: dict[str, Any], read: list[Any], write: list[Any]
+) -> dict[str, Any]:
+    """``GET``/``PUT`` of a sub-resource (an integration's ``config/current``), with its own version."""
+    shown = {"type": "object", "description": f"The {sub.field}.{sub.inner} of the object, with id and version."}
+    return {
+        kind.collection + "/{id}" + sub.path: {
+            "parameters": [item_id],
+            "get": {
+                "operationId": f"get{kind.name}{sub.field.title()}",
+                "security": read,
+                "responses": {**ok(f"The {sub.field}.", shown), **errors(*GUARDED, 404)},
+            },
+            sub.method.lower(): {
+                "operationId": f"update{kind.name}{sub.field.title()}",
+                "summary": f"Replace the {sub.field}; version must be the {sub.field}'s current one.",
+                "security": write,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": shown}}},
+                "responses": {
+                    **ok(f"The {sub.field}, version + 1.", shown),
+                    **errors(400, *GUARDED, 404, 409, *WRITTEN),
+                },
+            },
+        },
+    }
 
 
 def _list_parameters(kind: Kind) -> list[dict[str, Any]]:
@@ -102,7 +142,7 @@ def _singleton_paths(kind: Kind) -> dict[str, Any]:
                 "security": [{"oauth": [kind.read_scope]}],
                 "responses": {**ok("The settings.", shown), **errors(*GUARDED)},
             },
-            "put": {
+            kind.update_method.lower(): {
                 "operationId": f"update{kind.name}",
                 "summary": "Replace the settings whole; omitted fields take their defaults.",
                 "security": [{"oauth": [kind.write_scope]}],

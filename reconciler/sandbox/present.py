@@ -26,10 +26,21 @@ def shown_fields(kind: Kind) -> frozenset[str]:
     return frozenset(fields - set(kind.write_only))
 
 
-def present(kind: Kind, stored: Mapping[str, Any], *, summary: bool = False) -> dict[str, Any]:
-    """An object as a read shows it (``summary``: as a summary listing shows it)."""
+def present(
+    kind: Kind, stored: Mapping[str, Any], *, summary: bool = False, asked: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """An object as a read shows it (``summary``: as a summary listing shows it).
+
+    ``asked`` is a read's query: a field the kind shows only when asked (``listing.expand``,
+    e.g. ``expand=config.current``) is left out unless the query asks for it; ``None``
+    (the answer of a write) shows everything.
+    """
     shown = shown_fields(kind)
     out = {k: v for k, v in stored.items() if k in shown}
+    if asked is not None:
+        for detail, (param, value) in kind.listing.expand.items():
+            if value not in str(asked.get(param, "")).split(","):
+                out.pop(detail, None)
     trailer = {k: out.pop(k) for k in TRAILER if k in out}
     for secret, flag in kind.write_only.items() if kind.write_only_flagged else ():
         out[flag] = stored.get(secret) is not None

@@ -32,7 +32,7 @@ from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.sandbox.audits import record_write
 from reconciler.sandbox.present import present
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
-from reconciler.sandbox.store import DuplicateName, Missing, VersionMismatch
+from reconciler.sandbox.store import DuplicateName, Missing, Store, VersionMismatch
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import SandboxState
@@ -115,6 +115,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     async def create_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("create"), write=True)
         body = await json_object(request)
+        refuse_fields(body, kind.create_fields, kind, "the create request")
         model = check_writable(kind, *kind.validate_body(body))
         stamp = now_iso()
         object_id = str(uuid.uuid4())
@@ -143,7 +144,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         stored = state.lag.view(kind.name, request.path_params["id"], stored)
         if stored is None:
             raise _not_found(kind, request.path_params["id"])
-        return JSON(present(kind, stored))
+        return JSON(present(kind, stored, asked=request.query_params))
 
     async def update_object(request: Request) -> Response:
         """Replace an object whole. ``version`` must be the stored one (versioned kinds).
@@ -157,6 +158,8 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
         body = await json_object(request)
         object_id = request.path_params["id"]
+        if kind.update_method == "PATCH":
+            body = await patched(kind, store, object_id, body)
         version = body.get("version")
         version_issues: list[FieldIssue] = []
         if kind.versioned and "version" not in body:
@@ -256,14 +259,37 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         Route(base, list_objects, methods=["GET"], name=f"{kind.name}.list"),
         Route(base, create_object, methods=["POST"], name=f"{kind.name}.create"),
         Route(item, read_object, methods=["GET"], name=f"{kind.name}.read"),
-        Route(item, update_object, methods=["PUT"], name=f"{kind.name}.update"),
+        Route(item, update_object, methods=[kind.update_method], name=f"{kind.name}.update"),
         Route(item, delete_object, methods=["DELETE"], name=f"{kind.name}.delete"),
     ]
+    if kind.sub_resource is not None:
+        from reconciler.sandbox.subresources import sub_resource_routes
+
+        routes.extend(sub_resource_routes(kind, kind.sub_resource, state))
     if kind.publish is not None:
         from reconciler.sandbox.jobs import job_routes
 
         routes.extend(job_routes(kind, kind.publish, state))
     return routes
+
+
+def refuse_fields(body: Mapping[str, Any], allowed: tuple[str, ...] | None, kind: Kind, what: str) -> None:
+    """400 for spec fields ``what`` does not take (an integration's create takes its type alone)."""
+    if allowed is None:
+        return
+    extra = [f for f in kind.spec_fields if f in body and f not in allowed]
+    if extra:
+        raise bad_request([(f, f"is not a field of {what}") for f in extra], "object")
+
+
+async def patched(kind: Kind, store: Store, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A ``PATCH`` body over the stored fields: only ``update_fields`` may change (``UpdateActionInput``)."""
+    refuse_fields(body, kind.update_fields, kind, "an update")
+    current = await run_in_threadpool(store.get, kind.name, object_id)
+    if current is None:
+        raise _not_found(kind, object_id)
+    kept = {k: current[k] for k in (kind.name_field, *kind.spec_fields) if k in current}
+    return {**kept, **body}
 
 
 def _unpublished(kind: Kind) -> dict[str, Any]:

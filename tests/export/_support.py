@@ -171,9 +171,31 @@ def seed_platform(org: Org) -> None:
         "term": "Minimal Term", "dialect": "en-US", "examplePhrases": [{"phrase": "a"}, {"phrase": "b"}, {"phrase": "c"}]})
     org.create("ArchitectUserPrompt", {"name": "FullPrompt", "description": "Every field set"})
     org.create("ArchitectUserPrompt", {"name": "MinimalPrompt"})
-    org.create("IntegrationCredential", {
+    credential = org.create("IntegrationCredential", {
         "name": "Full Credential", "type": {"name": "basicAuth"}, "credentialFields": {"userName": "u", "password": BASIC_SECRET}})
     org.create("IntegrationCredential", {"name": "Minimal Credential", "type": {"name": "userDefined"}})
+    integration = org.create("Integration", {
+        "name": "Full Integration", "integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED",
+        "config": {"current": {"name": "Full", "notes": "Every field set", "properties": {"region": "eu"},
+                               "advanced": {"retries": 2}, "credentials": {"basicAuth": {"id": credential["id"]}}}}})
+    org.create("Integration", {"name": "Minimal Integration", "integrationType": {"id": "custom-rest-actions"}})
+    org.create("DataAction", {
+        "name": "Full Action", "category": "Full", "integrationId": integration["id"], "secure": True,
+        "config": {
+            "timeoutSeconds": 30,
+            "request": {"requestUrlTemplate": "https://crm.example.com/c/${input.id}", "requestType": "PATCH",
+                        "requestTemplate": "{\n  \"id\": \"${input.id}\"\n}", "headers": {"X-Trace": "${input.trace}"}},
+            "response": {"translationMap": {"id": "$.id"}, "translationMapDefaults": {"id": "\"none\""},
+                         "successTemplate": "{\"id\": ${id}}"},
+        },
+        "contract": {"input": {"inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}},
+                     "output": {"successSchema": {"type": "object", "properties": {"id": {"type": "string"}}}}},
+    })
+    org.create("DataAction", {
+        "name": "Minimal Action", "category": "Minimal", "integrationId": "unmanaged-integration",
+        "config": {"request": {"requestUrlTemplate": "https://example.com", "requestType": "GET"}},
+        "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+    })
     org.create("ProcessAutomationTrigger", {
         "name": "Full Trigger",
         "description": "Every field set",

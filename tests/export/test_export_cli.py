@@ -31,8 +31,10 @@ class TestFilters:
     def test_name_filter_is_fnmatch_and_case_insensitive(self, org: Org) -> None:
         org.run("export", "--out", "out", "--name", "FULL *")
         assert exported_names(org.root / "out") == [
+            "data-action/full-action.yaml",
             "dictionary-feedback/full-term.yaml",
             "integration-credential/full-credential.yaml",
+            "integration/full-integration.yaml",
             "process-automation-trigger/full-trigger.yaml",
             "speech-program/full-program.yaml",
             "speech-rule/full-rule.yaml",
@@ -116,9 +118,9 @@ class TestOutput:
     def test_each_file_is_listed_with_its_object(self, org: Org) -> None:
         result = org.run("export", "--out", "out")
         assert "  webhook/plain-hook-2.yaml  Webhook/plain-hook!" in result.stdout
-        assert ("Exported 22 objects to out (2 VoiceProfile, 2 SpeechRule, 5 Webhook, 2 SpeechTopic, "
+        assert ("Exported 26 objects to out (2 VoiceProfile, 2 SpeechRule, 5 Webhook, 2 SpeechTopic, "
                 "2 SpeechProgram, 2 DictionaryFeedback, 1 TtsSettings, 2 ArchitectUserPrompt, 2 ProcessAutomationTrigger, "
-                "2 IntegrationCredential)") in result.stdout
+                "2 IntegrationCredential, 2 Integration, 2 DataAction)") in result.stdout
 
     def test_export_only_reads(self, org: Org) -> None:
         before = {k: sorted((o["name"], o["version"]) for o in org.live(k)) for k in ("VoiceProfile", "SpeechRule", "Webhook")}

@@ -39,10 +39,14 @@ class TestRoundTrip:
         assert sorted(documents(out)) == [
             "architect-user-prompt/fullprompt.yaml",
             "architect-user-prompt/minimalprompt.yaml",
+            "data-action/full-action.yaml",
+            "data-action/minimal-action.yaml",
             "dictionary-feedback/full-term.yaml",
             "dictionary-feedback/minimal-term.yaml",
             "integration-credential/full-credential.yaml",
             "integration-credential/minimal-credential.yaml",
+            "integration/full-integration.yaml",
+            "integration/minimal-integration.yaml",
             "process-automation-trigger/full-trigger.yaml",
             "process-automation-trigger/minimal-trigger.yaml",
             "speech-program/full-program.yaml",
@@ -68,16 +72,16 @@ class TestRoundTrip:
     def test_exported_manifests_validate(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("validate", "out", env=SECRET_ENV)
-        assert "22 objects in 22 files are valid" in result.stdout
+        assert "26 objects in 26 files are valid" in result.stdout
 
     def test_plan_of_the_export_shows_no_change(self, exported: tuple[Org, Path, Result]) -> None:
         org, _, _ = exported
         result = org.run("plan", "out", "--format", "json", "--detailed-exitcode", env=SECRET_ENV)
         plan = json.loads(result.stdout)
-        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 22} | {
+        assert plan["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 26} | {
             k: v for k, v in plan["summary"].items() if k not in ("create", "update", "delete", "no-op")
         }
-        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 22
+        assert all(c["action"] == "no-op" for c in plan["changes"]) and len(plan["changes"]) == 26
         assert plan["unmanaged"] == [] and plan["applyable"] is True
 
     def test_second_export_is_byte_identical(self, exported: tuple[Org, Path, Result]) -> None:
@@ -165,7 +169,12 @@ class TestReferences:
         program = spec_of(out, "speech-program/full-program.yaml")
         assert sorted(program["topicIds"]) == [
             "${ref:SpeechTopic/Full Topic.id}", "${ref:SpeechTopic/Minimal Topic.id}", "unmanaged-topic"]
-        assert "7 ids turned into references" in result.stdout
+        integration = spec_of(out, "integration/full-integration.yaml")
+        assert integration["config"]["current"]["credentials"] == {"basicAuth": {"id": "${ref:IntegrationCredential/Full Credential.id}"}}
+        action = spec_of(out, "data-action/full-action.yaml")
+        assert action["integrationId"] == "${ref:Integration/Full Integration.id}"
+        assert action["config"]["request"]["headers"] == {"X-Trace": "${input.trace}"}  # Velocity, kept as it is
+        assert "9 ids turned into references" in result.stdout
 
     def test_no_live_id_is_left_in_the_output(self, exported: tuple[Org, Path, Result]) -> None:
         org, out, _ = exported

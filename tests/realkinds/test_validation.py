@@ -29,7 +29,7 @@ class TestExamples:
     def test_the_examples_validate(self) -> None:
         loaded = load_manifests([REPO / "manifests-real"], env=CREDENTIAL_ENV)
         kinds = sorted({o.kind for o in loaded.objects})
-        assert kinds == sorted(k.name for k in PLATFORM_KINDS) and len(loaded.objects) == 5 + 2 + 2 + 2 + 2
+        assert kinds == sorted(k.name for k in PLATFORM_KINDS) and len(loaded.objects) == 5 + 2 + 2 + 2 + 2 + 2 + 2
 
 
 class TestSpeechTopic:

@@ -34,6 +34,14 @@ VALID: dict[str, dict[str, Any]] = {
         "type": {"name": "basicAuth"},
         "credentialFields": {"userName": "crm", "password": "crm-password"},
     },
+    "Integration": {"name": "CRM Web Services", "integrationType": {"id": "custom-rest-actions"}},
+    "DataAction": {
+        "name": "Notify CRM",
+        "category": "CRM",
+        "integrationId": "3c8d3a52-2f0e-4b43-8d0b-6c7d9d3c2a11",
+        "config": {"request": {"requestUrlTemplate": "https://crm.example.com/calls", "requestType": "POST"}},
+        "contract": {"input": {"inputSchema": {"type": "object"}}, "output": {"successSchema": {"type": "object"}}},
+    },
     "ProcessAutomationTrigger": {
         "name": "On customer end",
         "topicName": "v2.detail.events.conversation.{id}.customer.end",

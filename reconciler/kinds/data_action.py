@@ -1,0 +1,144 @@
+"""DataAction: a Web Services data action of the real Genesys Cloud Platform API (the webhook's HTTP call).
+
+Bound to ``/api/v2/integrations/actions``; the fields are those of the official SDK's
+``PostActionInput`` (``PureCloudPlatformClientV2``: ``name``, ``category``,
+``integrationId``, ``secure``, ``config`` (``ActionConfig``: ``timeoutSeconds``,
+``request`` (``RequestConfig``), ``response`` (``ResponseConfig``)), ``contract``
+(``ActionContractInput``: ``input.inputSchema``, ``output.successSchema``)), read back
+as ``Action``. What the platform does, said as data below, as CX as Code's
+``genesyscloud_integration_action`` does it:
+
+* updates are ``PATCH /integrations/actions/{id}`` with ``UpdateActionInput`` (``name``,
+  ``category``, ``config``, ``version``): the integration, the contract and ``secure``
+  cannot change, so a change of one replaces the action;
+* reads show ``config`` only with ``includeConfig=true`` and ``contract`` only with
+  ``expand=contract`` (``get_integrations_action``); the listing (``ActionEntityListing``,
+  ``pageNumber`` pages, a ``name`` filter) never shows the contract, so plan reads the
+  declared actions in full. Reads add what the server derives (``inputSchemaFlattened``,
+  ``successSchemaUri``, ...): only the written part is compared;
+* ``config.request.requestTemplate``, ``requestUrlTemplate``, ``headers`` and
+  ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
+  there, only ``${env:…}`` and ``${ref:…}`` are this tool's placeholders;
+* ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
+from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.spec import SpecModel
+
+COLLECTION = "/api/v2/integrations/actions"
+
+
+def _only(data: Any, keep: tuple[str, ...]) -> Any:
+    """A read shows what the server derives besides what was written: keep the written part."""
+    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+
+
+class RequestConfig(SpecModel):
+    """How the action calls out (SDK ``RequestConfig``; reads add ``requestTemplateUri``)."""
+
+    requestUrlTemplate: str = Field(min_length=1, description="The URL to call, a Velocity template.")
+    requestType: Literal["GET", "PUT", "POST", "PATCH", "DELETE"] = Field(description="The HTTP method.")
+    requestTemplate: str = Field("${input.rawRequest}", description="The request body, a Velocity template.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers, values Velocity templates.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("requestUrlTemplate", "requestType", "requestTemplate", "headers"))
+
+
+class ResponseConfig(SpecModel):
+    """How the answer is translated (SDK ``ResponseConfig``; reads add ``successTemplateUri``)."""
+
+    translationMap: dict[str, str] = Field(default_factory=dict, description="Output names -> JSONPath in the answer.")
+    translationMapDefaults: dict[str, str] = Field(
+        default_factory=dict, description="Defaults of translationMap entries the answer lacks."
+    )
+    successTemplate: str = Field("${rawResult}", description="The action's output, a Velocity template.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("translationMap", "translationMapDefaults", "successTemplate"))
+
+
+class ActionConfig(SpecModel):
+    """The action's call (SDK ``ActionConfig``)."""
+
+    timeoutSeconds: int | None = Field(None, ge=1, le=60, description="Seconds the call may take (1 to 60).")
+    request: RequestConfig = Field(description="The request.")
+    response: ResponseConfig = Field(default_factory=ResponseConfig, description="The answer's translation.")
+
+
+class InputContract(SpecModel):
+    """The action's input (SDK ``PostInputContract``; reads add ``inputSchemaFlattened``, ``inputSchemaUri``)."""
+
+    inputSchema: dict[str, Any] = Field(description="A JSON Schema document of the input.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("inputSchema",))
+
+
+class OutputContract(SpecModel):
+    """The action's output (SDK ``PostOutputContract``; reads add the flattened and error schemas)."""
+
+    successSchema: dict[str, Any] = Field(description="A JSON Schema document of the output.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("successSchema",))
+
+
+class ActionContractInput(SpecModel):
+    """Input and output schemas (SDK ``ActionContractInput``); they cannot change."""
+
+    input: InputContract = Field(description="The input contract.")
+    output: OutputContract = Field(description="The output contract.")
+
+
+class DataActionSpec(SpecModel):
+    """A data action (SDK model ``PostActionInput``)."""
+
+    category: str = Field(min_length=1, description="The category the action is listed under.")
+    integrationId: str = Field(
+        min_length=1, description="The action's integration; e.g. ${ref:Integration/Name.id}. It cannot change."
+    )
+    secure: bool = Field(False, description="Whether inputs and outputs are kept out of logs. It cannot change.")
+    config: ActionConfig = Field(description="The HTTP call and the translation of its answer.")
+    contract: ActionContractInput = Field(description="Input and output JSON schemas. They cannot change.")
+
+
+KIND = Kind(
+    name="DataAction",
+    spec_model=DataActionSpec,
+    collection=COLLECTION,
+    read_scope="integrations:readonly",
+    write_scope="integrations",
+    # Assumption: the SDK's IntegrationsApi docstrings name no permission; these are the platform's
+    # ``integrations:action:*`` role permissions (view/add/edit/delete) as CX as Code's resource docs list them
+    audit=Audited("Integrations", "Action"),  # SDK AuditTopicAuditLogMessage service and entity enums
+    permissions=Permissions.crud("integrations:action"),
+    description="A Web Services data action: the HTTP call a workflow makes (real Genesys Cloud API).",
+    source="platform",
+    listing=Listing(
+        style="pages",
+        envelope=(*PAGE_ENVELOPE, "previousUri"),
+        omitted=("contract",),
+        expand={"config": ("includeConfig", "true"), "contract": ("expand", "contract")},
+    ),
+    server_managed=frozenset({"id", "version", "selfUri"}),
+    replace_on=("integrationId", "contract", "secure"),
+    update_method="PATCH",
+    update_fields=("category", "config"),
+    templated=("config",),
+)

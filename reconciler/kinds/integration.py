@@ -1,0 +1,128 @@
+"""Integration: an integration of the real Genesys Cloud Platform API (a data action's home).
+
+Bound to ``/api/v2/integrations``; the fields are those of the official SDK's
+``Integration`` (``PureCloudPlatformClientV2``: ``name``, ``integrationType``,
+``intendedState``, ``config`` (``IntegrationConfigurationInfo.current``:
+``IntegrationConfiguration``)). What the platform does, said as data below, as CX as
+Code's ``genesyscloud_integration`` does it:
+
+* a create sends ``name`` and ``integrationType`` only (``CreateIntegrationRequest``,
+  ``IntegrationsApi.post_integrations``); ``intendedState`` is then set with ``PATCH
+  /integrations/{id}`` (``patch_integration``), and the configuration with ``PUT
+  /integrations/{id}/config/current`` (``put_integration_config_current``), which carries
+  the configuration's own ``version``. So one object is written by up to three requests
+  (conventions ``create_fields``, ``update_method`` and ``sub_resource``);
+* the configuration's ``credentials`` map names credentials by id
+  (``CredentialInfo``): ``${ref:IntegrationCredential/Name.id}``;
+* reads show ``config`` only with ``expand=config.current`` (``get_integrations``,
+  ``get_integration``), and the type in full (``IntegrationType``): only its ``id`` is
+  compared; ``reportedState`` and ``attributes`` are the server's;
+* the listing (``IntegrationEntityListing``) is paged by ``pageNumber`` without a name
+  filter; integrations carry no ``version`` and no dates, so a saved plan has no
+  revision to check; the type cannot change (a change replaces the integration).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions, SubResource
+from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.spec import SpecModel
+
+COLLECTION = "/api/v2/integrations"
+
+
+def _only(data: Any, keep: tuple[str, ...]) -> Any:
+    """A read shows more of a referenced entity than a write sends: keep the writable part."""
+    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+
+
+class IntegrationTypeRef(SpecModel):
+    """The integration's type, by id (SDK ``IntegrationType``; reads show its name, provider, images, ...)."""
+
+    id: str = Field(min_length=1, description="The type's id, e.g. custom-rest-actions (Web Services data actions).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("id",))
+
+
+class CredentialRef(SpecModel):
+    """A credential the configuration uses, by id (SDK ``CredentialInfo``; reads show its name, type, dates)."""
+
+    id: str = Field(min_length=1, description="The credential's id: ${ref:IntegrationCredential/Name.id}.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return _only(data, ("id",))
+
+
+class IntegrationConfiguration(SpecModel):
+    """The integration's current configuration (SDK ``IntegrationConfiguration``, its writable fields)."""
+
+    name: str | None = Field(None, description="The configuration's name (the platform shows it as the integration's).")
+    notes: str | None = Field(None, description="Notes about the integration.")
+    properties: dict[str, Any] = Field(default_factory=dict, description="Properties of the integration's type.")
+    advanced: dict[str, Any] = Field(default_factory=dict, description="Advanced configuration of the type.")
+    credentials: dict[str, CredentialRef] = Field(
+        default_factory=dict,
+        description="Credentials by the type's key (basicAuth for custom-rest-actions), each by id.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec."""
+        return _only(data, ("name", "notes", "properties", "advanced", "credentials"))
+
+
+class IntegrationConfigurationInfo(SpecModel):
+    """Where reads show the configuration (SDK ``IntegrationConfigurationInfo``)."""
+
+    current: IntegrationConfiguration = Field(description="The current configuration.")
+
+
+class IntegrationSpec(SpecModel):
+    """An integration (SDK model ``Integration``, its writable fields)."""
+
+    integrationType: IntegrationTypeRef = Field(description="The integration's type; it cannot change.")
+    intendedState: Literal["ENABLED", "DISABLED"] = Field(
+        "DISABLED", description="Whether the integration is enabled (set with PATCH after the create)."
+    )
+    config: IntegrationConfigurationInfo | None = Field(
+        None, description="The configuration, written with PUT .../config/current after the integration."
+    )
+
+
+KIND = Kind(
+    name="Integration",
+    spec_model=IntegrationSpec,
+    collection=COLLECTION,
+    read_scope="integrations:readonly",
+    write_scope="integrations",
+    # Assumption: the SDK's IntegrationsApi docstrings name no permission; these are the platform's
+    # ``integrations:integration:*`` role permissions (view/add/edit/delete) as CX as Code's resource docs list them
+    audit=Audited("Integrations", "Integration"),  # SDK AuditTopicAuditLogMessage service and entity enums
+    permissions=Permissions.crud("integrations:integration"),
+    description="An integration, e.g. custom-rest-actions, home of Web Services data actions (real Genesys Cloud API).",
+    source="platform",
+    listing=Listing(
+        style="pages",
+        envelope=(*PAGE_ENVELOPE, "previousUri"),
+        name_filter=None,
+        expand={"config": ("expand", "config.current")},
+    ),
+    versioned=False,
+    revision_field=None,
+    server_managed=frozenset({"id", "selfUri", "reportedState", "attributes", "notes"}),
+    replace_on=("integrationType",),
+    update_method="PATCH",
+    create_fields=("integrationType",),
+    update_fields=("intendedState",),
+    sub_resource=SubResource(field="config", inner="current", path="/config/current"),
+)

@@ -1,0 +1,88 @@
+"""A kind's sub-resource endpoints: ``GET``/``PUT {item}{path}`` (an integration's ``config/current``).
+
+The platform writes an integration's configuration apart from the integration
+(``IntegrationsApi.get_integration_config_current``/``put_integration_config_current``,
+``IntegrationConfiguration``), with a ``version`` of its own that every ``PUT`` must
+send back (``409`` otherwise). The sandbox keeps the configuration inside the stored
+object, where reads with ``expand=config.current`` show it, and its version beside it.
+Rules come from the kind's model: the object with the new sub-resource must validate.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reconciler.kinds import Kind, SubResource
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.store import Missing
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.app import SandboxState
+
+#: where the stored object keeps the sub-resource's version (never shown as a field of the object)
+VERSION_KEY = "_subResourceVersion"
+_SHOWN_ONLY = ("id", "version", "selfUri")
+
+
+def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> list[Route]:
+    """The two endpoints of ``kind``'s sub-resource."""
+    from reconciler.sandbox.resources import json_object, stored_spec
+
+    store = state.store
+    template = kind.collection + "/{id}" + sub.path
+
+    def shown(stored: dict[str, Any]) -> dict[str, Any]:
+        inner = dict((stored.get(sub.field) or {}).get(sub.inner) or {})
+        path = f"{kind.collection}/{stored['id']}{sub.path}"
+        return {"id": stored["id"], **inner, "version": stored.get(VERSION_KEY, 1), "selfUri": path}
+
+    async def read(request: Request) -> Response:
+        await state.guard(request, kind.permissions.read, write=False)
+        stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
+        if stored is None:
+            raise ApiProblem(404, f"No {kind.name} with id {request.path_params['id']!r}")
+        return JSON(shown(stored))
+
+    async def write(request: Request) -> Response:
+        await state.guard(request, kind.permissions.for_write("update"), write=True)
+        body = await json_object(request)
+        object_id = request.path_params["id"]
+        version = body.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise bad_request([("version", "is required: the version of the configuration the write is based on")])
+        inner = {k: v for k, v in body.items() if k not in _SHOWN_ONLY}
+
+        def build(current: dict[str, Any]) -> dict[str, Any]:
+            at = current.get(VERSION_KEY, 1)
+            if version != at:
+                raise ApiProblem(
+                    409,
+                    f"the configuration of {kind.name} {object_id} is at version {at}, not {version}",
+                    code="version.mismatch",
+                    error_code="version.mismatch",
+                )
+            spec = {k: current[k] for k in kind.spec_fields if k in current}
+            whole = {kind.name_field: current["name"], **spec, sub.field: {sub.inner: inner}}
+            model, issues = kind.validate_body(whole)
+            if model is None:
+                raise bad_request([(i.path, i.message) for i in issues], "object")
+            return {**current, **stored_spec(kind, model), VERSION_KEY: at + 1}
+
+        try:
+            stored = await run_in_threadpool(store.replace, kind.name, object_id, None, build)
+        except Missing:
+            raise ApiProblem(404, f"No {kind.name} with id {object_id!r}") from None
+        return JSON(shown(stored))
+
+    return [
+        Route(template, read, methods=["GET"], name=f"{kind.name}.{sub.field}.read"),
+        Route(template, write, methods=[sub.method], name=f"{kind.name}.{sub.field}.write"),
+    ]
+
+
+__all__ = ["VERSION_KEY", "sub_resource_routes"]

@@ -1,0 +1,206 @@
+"""Acceptance of the webhooks family's last two kinds (issue 15): ``Integration`` and ``DataAction``.
+
+* The official SDK (``PureCloudPlatformClientV2``) creates and reads each on a served
+  sandbox, into its own models: an integration by ``CreateIntegrationRequest``, then
+  ``PATCH`` of its state and ``PUT .../config/current`` of its credential; a data action
+  by ``PostActionInput``, read with ``includeConfig``/``expand=contract``, updated by
+  ``PATCH`` with its version.
+* What the SDK created is adopted without duplicates; ``apply`` of ``manifests-real/``
+  twice writes nothing the second time; export -> plan of the export is clean; Markdown
+  plans show a request template as text; the credential's secret appears nowhere.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
+from .test_sdk import no_unknown_enums, sdk_client, served
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    for name, value in CREDENTIAL_ENV.items():  # for ``served``, which sets only the target's variables
+        monkeypatch.setenv(name, value)
+    return make_project(tmp_path, files=("credentials.yaml", "integrations.yaml", "data-actions.yaml"))
+
+
+def _credential(sdk: Any, integrations: Any, name: str, type_name: str, fields: dict[str, str]) -> Any:
+    credential, credential_type = sdk.Credential(), sdk.CredentialType()
+    credential_type.name = type_name
+    credential.name, credential.type, credential.credential_fields = name, credential_type, fields
+    return integrations.post_integrations_credentials(body=credential)
+
+
+def _integration(sdk: Any, integrations: Any, name: str, credential_id: str | None, state: str = "DISABLED") -> Any:
+    request, integration_type = sdk.CreateIntegrationRequest(), sdk.IntegrationType()
+    integration_type.id = "custom-rest-actions"
+    request.name, request.integration_type = name, integration_type
+    made = integrations.post_integrations(body=request)
+    if state != "DISABLED":
+        patch = sdk.Integration()
+        patch.intended_state = state
+        integrations.patch_integration(made.id, body=patch)
+    if credential_id is not None:
+        current = integrations.get_integration_config_current(made.id)
+        config, info = sdk.IntegrationConfiguration(), sdk.CredentialInfo()
+        info.id = credential_id
+        config.version, config.credentials = current.version, {"basicAuth": info}
+        integrations.put_integration_config_current(made.id, body=config)
+    return made
+
+
+def _schema(sdk: Any, properties: dict[str, Any]) -> Any:
+    schema = sdk.JsonSchemaDocument()
+    schema.type, schema.properties = "object", properties
+    return schema
+
+
+def _open_ticket(sdk: Any, integration_id: str) -> Any:
+    """The SDK's twin of manifests-real/data-actions.yaml's ``Open Ticket``."""
+    action, config, request = sdk.PostActionInput(), sdk.ActionConfig(), sdk.RequestConfig()
+    request.request_url_template, request.request_type = "https://tickets.example.com/api/tickets", "POST"
+    request.headers = {"Authorization": "Bearer ${credentials.apiToken}"}
+    config.request = request
+    contract, contract_in, contract_out = sdk.ActionContractInput(), sdk.PostInputContract(), sdk.PostOutputContract()
+    contract_in.input_schema = _schema(sdk, {"subject": {"type": "string"}})
+    contract_out.success_schema = _schema(sdk, {"ticketId": {"type": "string"}})
+    contract.input, contract.output = contract_in, contract_out
+    action.name, action.category, action.integration_id, action.secure = "Open Ticket", "Ticketing Web Services", integration_id, True
+    action.config, action.contract = config, contract
+    return action
+
+
+class TestIntegration:
+    def test_the_sdk_creates_enables_configures_reads_and_pages_integrations(self, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        credential = _credential(sdk, integrations, "CRM Basic Auth", "basicAuth", {"userName": "u", "password": "p"})
+        made = _integration(sdk, integrations, "CRM Web Services", credential.id, state="ENABLED")
+        assert isinstance(made, sdk.Integration) and made.intended_state == "DISABLED"  # the create sets the type only
+        read = integrations.get_integration(made.id, expand=["config.current"])
+        no_unknown_enums(read)
+        assert (read.intended_state, read.integration_type.id) == ("ENABLED", "custom-rest-actions")
+        assert read.config.current.credentials["basicAuth"].id == credential.id
+        assert integrations.get_integration(made.id).config is None  # shown only when asked for
+        current = integrations.get_integration_config_current(made.id)
+        assert isinstance(current, sdk.IntegrationConfiguration) and current.version == 2
+
+        stale = sdk.IntegrationConfiguration()
+        stale.version, stale.notes = 1, "late"
+        with pytest.raises(sdk.rest.ApiException) as refused:
+            integrations.put_integration_config_current(made.id, body=stale)
+        assert refused.value.status == 409
+        request = sdk.CreateIntegrationRequest()  # the create takes name and type only
+        request.name = "No Type"
+        with pytest.raises(sdk.rest.ApiException) as refused:
+            integrations.post_integrations(body=request)
+        assert refused.value.status == 400 and "integrationType" in refused.value.body
+
+        for name in ("B", "C"):
+            _integration(sdk, integrations, name, None)
+        second = integrations.get_integrations(page_size=2, page_number=2)
+        assert isinstance(second, sdk.IntegrationEntityListing) and (second.total, second.page_count) == (3, 2)
+        assert len(second.entities) == 1 and second.previous_uri and second.next_uri is None
+        integrations.delete_integration(second.entities[0].id)
+        assert integrations.get_integrations().total == 2
+
+    def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        token = _credential(sdk, integrations, "Ticketing Token", "userDefined", {"apiToken": CREDENTIAL_ENV["TICKETING_API_TOKEN"]})
+        ticketing = _integration(sdk, integrations, "Ticketing Web Services", token.id)
+        action = integrations.post_integrations_actions(body=_open_ticket(sdk, ticketing.id))
+
+        plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
+        every = {f"{c['kind']}/{c['name']}": (c["action"], c.get("object_id")) for c in plan["changes"]}
+        assert every["Integration/Ticketing Web Services"] == ("no-op", ticketing.id)
+        assert every["DataAction/Open Ticket"] == ("no-op", action.id)
+        assert sorted(changes_of(plan)) == ["DataAction/Notify CRM Of Call", "Integration/CRM Web Services",
+                                            "IntegrationCredential/CRM Basic Auth"]
+        served(project, sandbox, "apply", "--auto-approve")
+        listed = integrations.get_integrations().entities
+        assert sorted(i.name for i in listed) == ["CRM Web Services", "Ticketing Web Services"]
+        assert sorted(a.name for a in integrations.get_integrations_actions().entities) == ["Notify CRM Of Call", "Open Ticket"]
+        crm = next(i for i in listed if i.name == "CRM Web Services")
+        read = integrations.get_integration(crm.id, expand=["config.current"])
+        credentials = {c.name: c.id for c in integrations.get_integrations_credentials().entities}
+        assert read.intended_state == "ENABLED" and read.config.current.credentials["basicAuth"].id == credentials["CRM Basic Auth"]
+        assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
+
+
+class TestDataAction:
+    def test_the_sdk_creates_reads_patches_and_pages_actions(self, served_sandbox) -> None:
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox()
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        home = _integration(sdk, integrations, "Ticketing Web Services", None)
+        made = integrations.post_integrations_actions(body=_open_ticket(sdk, home.id))
+        assert isinstance(made, sdk.Action) and made.version == 1 and made.integration_id == home.id
+        read = integrations.get_integrations_action(made.id, expand="contract", include_config=True)
+        no_unknown_enums(read)
+        assert read.config.request.request_template == "${input.rawRequest}"  # the platform's default
+        assert read.contract.input.input_schema.properties == {"subject": {"type": "string"}}
+        bare = integrations.get_integrations_action(made.id)
+        assert bare.config is None and bare.contract is None  # shown only when asked for
+
+        update, config = sdk.UpdateActionInput(), read.config
+        config.request.request_type = "PUT"
+        update.name, update.category, update.config, update.version = "Open Ticket", "Tickets", config, 1
+        patched = integrations.patch_integrations_action(made.id, body=update)
+        assert (patched.version, patched.category, patched.secure) == (2, "Tickets", True)
+        with pytest.raises(sdk.rest.ApiException) as refused:  # version 1 was read before the update
+            integrations.patch_integrations_action(made.id, body=update)
+        assert refused.value.status == 409
+
+        second = _open_ticket(sdk, home.id)
+        second.name = "Close Ticket"
+        integrations.post_integrations_actions(body=second)
+        page = integrations.get_integrations_actions(page_size=1, page_number=2)
+        assert isinstance(page, sdk.ActionEntityListing) and (page.total, page.page_count) == (2, 2)
+        assert page.entities[0].contract is None  # the listing never shows contracts
+        integrations.delete_integrations_action(made.id)
+        assert integrations.get_integrations_actions().total == 1
+
+    def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
+        project.run("apply", "--auto-approve")
+        project.edit("data-actions.yaml", '"queue": "${input.queueName}"', '"queue": "${input.queueName}",\n          "agent": "${input.agentId}"')
+        markdown = project.run("plan", "--format", "markdown").stdout
+        lines = markdown.splitlines()
+        assert "+ config.request.requestTemplate: |" in lines and "- config.request.requestTemplate: |" in lines
+        assert '+     "agent": "${input.agentId}"' in lines and "\\n" not in markdown
+
+
+class TestWebhooksCycle:
+    def test_apply_twice_writes_nothing_and_export_plans_clean_without_secrets(self, project: Project) -> None:
+        outputs = [project.run("apply", "--auto-approve")]
+        actions = project.live("DataAction")
+        integrations = project.live("Integration")
+        credentials = project.live("IntegrationCredential")
+        assert actions["Notify CRM Of Call"]["integrationId"] == integrations["CRM Web Services"]["id"]
+        assert integrations["CRM Web Services"]["config"]["current"]["credentials"]["basicAuth"]["id"] == credentials["CRM Basic Auth"]["id"]
+        intents = [(r["kind"], r["method"]) for r in project.audit_records() if r["type"] == "intent"]
+        assert ("Integration", "POST") in intents and ("DataAction", "POST") in intents
+        before = len(project.audit_records())
+        outputs.append(project.run("apply", "--auto-approve"))
+        assert "No changes" in outputs[-1].stdout and len(project.audit_records()) == before
+
+        outputs.append(project.run("export", "--out", "out"))
+        action = (project.root / "out/data-action/notify-crm-of-call.yaml").read_text()
+        assert "${ref:Integration/CRM Web Services.id}" in action and "${input.contactId}" in action
+        integration = (project.root / "out/integration/crm-web-services.yaml").read_text()
+        assert "${ref:IntegrationCredential/CRM Basic Auth.id}" in integration
+        outputs.append(project.run("plan", "out", "--detailed-exitcode"))
+        assert "No changes" in outputs[-1].stdout
+        files = [p for p in project.root.rglob("*") if p.is_file() and not p.name.startswith("sandbox.db")]  # the org's
+        texts = {**{f"output {i}": o.output for i, o in enumerate(outputs)}, **{str(p): p.read_text(errors="replace") for p in files}}
+        assert [(n, w) for n, v in CREDENTIAL_ENV.items() for w, t in texts.items() if v in t] == []
