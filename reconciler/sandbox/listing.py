@@ -88,6 +88,7 @@ def known_params(kind: Kind) -> frozenset[str]:
     known = {"pageSize"}
     known.update(("pageNumber",) if listing.style == "pages" else (listing.cursor_param,))
     known.update(p for p in (listing.before_param, listing.name_filter) if p)
+    known.update(listing.read_params())  # what makes reads show every ``expand`` field (honoured by present)
     return frozenset(known)
 
 
