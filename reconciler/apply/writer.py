@@ -1,9 +1,9 @@
 """The one writer: every request apply sends goes through :meth:`AuditedWriter.send`.
 
-Order of events for one write: the intent is recorded (the trail fsyncs it), the request
-is sent, the outcome is recorded. A killed apply thus leaves intents without outcomes for
-exactly the writes in flight. Object writes, publish jobs and post-write hooks all use
-it, so they are audited alike.
+Order of events for one write: the intent is recorded (the trail fsyncs it) once the
+request holds its concurrency slot and rate turn, the request is sent, the outcome is
+recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
+flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
 """
 
 from __future__ import annotations
@@ -148,9 +148,12 @@ class AuditedWriter:
         async def sent() -> Answer:
             with before_send(record_intent):
                 try:
-                    return await call()
-                finally:
-                    await record_intent()  # nothing went out (refused before sending): intent still first
+                    answer = await call()
+                except ApiError:
+                    await record_intent()  # refused before anything went out: the intent still comes first
+                    raise
+            await record_intent()  # likewise for an answer that needed no request
+            return answer
 
         try:
             answer = await sent()
