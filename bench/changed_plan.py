@@ -4,6 +4,10 @@
 
 Run by ``bench/floor.py`` once per revision measured (the revision's code first on
 ``PYTHONPATH``), so both columns come from the same run. Prints one JSON object.
+
+The plan is built the way ``reconciler plan`` builds it: inside the application's
+``bulk_build`` (cyclic GC paused, what was built frozen afterwards; ``app/memory.py``),
+so saving and rendering meet the heap the command leaves them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import planner_only  # noqa: E402
 
+from reconciler.app.memory import bulk_build  # noqa: E402
 from reconciler.manifests.desired import DesiredObject  # noqa: E402
 from reconciler.plan.builder import build_plan  # noqa: E402
 from reconciler.plan.planfile import save_plan  # noqa: E402
@@ -34,7 +39,8 @@ def main() -> None:
     changed = [DesiredObject(o.kind, o.name, {**o.spec, **CHANGES[o.kind]}, o.source) for o in objects]
     common = {"env": planner_only.ENV, "target": "bench", "target_description": "bench", "manifests_digest": "bench"}
     started = time.process_time()
-    plan = build_plan(changed, live, **common)
+    with bulk_build():
+        plan = build_plan(changed, live, **common)
     planned = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         save_plan(plan, Path(tmp) / "changed.plan")

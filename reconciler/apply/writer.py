@@ -1,9 +1,9 @@
 """The one writer: every request apply sends goes through :meth:`AuditedWriter.send`.
 
-Order of events for one write: the intent is recorded (the trail fsyncs it), the request
-is sent, the outcome is recorded. A killed apply thus leaves intents without outcomes for
-exactly the writes in flight. Object writes, publish jobs and post-write hooks all use
-it, so they are audited alike.
+Order of events for one write: the intent is recorded (the trail fsyncs it) once the
+request holds its concurrency slot and rate turn, the request is sent, the outcome is
+recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
+flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import anyio
 from reconciler.apply.bodies import audited_changes, request_line
 from reconciler.apply.trail import Trail
 from reconciler.core.errors import ApiError, AuditError
+from reconciler.core.sending import before_send
 from reconciler.kinds import Kind, PostWriteHook, Publish
 from reconciler.plan.model import Action, ResourceChange
 
@@ -116,26 +117,50 @@ class AuditedWriter:
     async def send(
         self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
     ) -> tuple[Answer, Settled]:
-        """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised."""
-        # fsynced off the event loop: on it, each intent stalled every write in flight
-        # (answers unread, slots idle) for the length of an fsync
-        seq = await anyio.to_thread.run_sync(partial(
-            self.trail.intent,
-            kind=request.kind,
-            name=request.name,
-            object_id=request.object_id,
-            action=request.action,
-            changes=request.changes,
-            method=request.method,
-            path=request.path,
-        ))
+        """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised.
+
+        The intent is written when the request is about to go out: the session runs the
+        hook set here once the request holds its concurrency slot and rate turn
+        (:mod:`reconciler.core.sending`), so the queue before them is not audited latency.
+        A call that ends without sending anything gets its intent before its outcome all the same.
+        """
+        intent: list[int] = []
         started = time.perf_counter()
+
+        async def record_intent() -> None:
+            nonlocal started
+            if intent:
+                return  # a retry or a recovery look-up of the same write
+            # fsynced off the event loop: on it, each intent stalled every write in flight
+            # (answers unread, slots idle) for the length of an fsync
+            intent.append(await anyio.to_thread.run_sync(partial(
+                self.trail.intent,
+                kind=request.kind,
+                name=request.name,
+                object_id=request.object_id,
+                action=request.action,
+                changes=request.changes,
+                method=request.method,
+                path=request.path,
+            )))
+            started = time.perf_counter()
+
+        async def sent() -> Answer:
+            with before_send(record_intent):
+                try:
+                    answer = await call()
+                except ApiError:
+                    await record_intent()  # refused before anything went out: the intent still comes first
+                    raise
+            await record_intent()  # likewise for an answer that needed no request
+            return answer
+
         try:
-            answer = await call()
+            answer = await sent()
         except ApiError as exc:
             self._record_outcome(
                 request,
-                intent_seq=seq,
+                intent_seq=intent[0],
                 outcome="failure",
                 status=exc.status,
                 correlation_id=exc.correlation_id,
@@ -148,7 +173,7 @@ class AuditedWriter:
         settled = settle(answer)
         self._record_outcome(
             request,
-            intent_seq=seq,
+            intent_seq=intent[0],
             outcome="success" if settled.error is None else "failure",
             status=answer.status,
             correlation_id=answer.correlation_id,

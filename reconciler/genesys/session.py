@@ -9,7 +9,9 @@ speaks in :meth:`Session.call` and :meth:`Session.exchange` and never sees httpx
 Every request actually sent, the auth flow's re-send after a ``401`` included, takes a
 rate slot *before* its token is taken (a short-lived token must not expire while its
 request waits for the slot): the first from :meth:`Session.exchange`, the re-send from
-the auth flow. Counting lives in httpx event hooks, so that it sees each of them: by
+the auth flow. A write's audit intent is written after that slot and turn are taken
+(:mod:`reconciler.core.sending`), so queueing for them never counts twice. Counting
+lives in httpx event hooks, so that it sees each of them: by
 ``(method, path template)``, the template riding in the request's ``extensions``; token
 requests carry none and are counted apart by :mod:`.auth`.
 """
@@ -30,6 +32,7 @@ from tenacity import AsyncRetrying
 from reconciler import __version__
 from reconciler.core.errors import TransportError
 from reconciler.core.secrets import secret_forms
+from reconciler.core.sending import going_out
 from reconciler.genesys.answers import correlation_id
 from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
@@ -156,6 +159,7 @@ class Session:
         t0 = perf_counter()
         async with self._pacer.bound():
             await self._take_turn()
+            await going_out()  # e.g. the audit intent: written now that the request has its slot and turn
             try:
                 # httpx's timeout is per read: a server trickling a byte a second would keep the
                 # request alive for ever. The deadline bounds the whole exchange, token included.

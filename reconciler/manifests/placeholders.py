@@ -135,11 +135,14 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
     """Check the spec's placeholders and build the value to validate."""
     result = Substitution(value=None)
     replaced: dict[JsonPath, str] = {}
-    for path, text in iter_strings(spec):
+    strings = iter_strings(spec) if _may_need_substitution(kind, spec) else iter(())
+    for path, text in strings:
         top = path[0] if path else None
         if top in kind.write_only:
             if len(path) == 1 or (len(path) == 2 and isinstance(spec.get(str(top)), Mapping)):  # a field or a map
                 replaced[path] = _write_only(path, text, env, result)
+            continue
+        if "${" not in text:  # neither a placeholder nor a malformed one
             continue
         problems = syntax_problems(text, templated=top in kind.templated)
         result.issues.extend(PathIssue(path, p) for p in problems)
@@ -156,8 +159,20 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
         if value is not None and not _secret_form(value):
             result.issues.append(PathIssue((secret_field,), _literal_secret_message()))
             replaced[(secret_field,)] = result.opaque_value((secret_field,))
-    result.value = _rebuild(spec, (), replaced)
+    result.value = _rebuild(spec, (), replaced) if replaced else spec  # validation never writes to it
     return result
+
+
+def _may_need_substitution(kind: Kind, spec: Mapping[str, Any]) -> bool:
+    """False when no string of ``spec`` holds ``${`` and no write-only field is set: nothing to walk.
+
+    Why ``repr``: a spec from the manifests holds only dicts, lists and scalars, whose
+    ``repr`` never escapes ``$`` or ``{``; one C-speed pass over the text spares walking
+    every path of the thousands of specs that hold no placeholder. Anything else is walked.
+    """
+    if type(spec) is not dict or any(name in spec for name in kind.write_only):
+        return True
+    return "${" in repr(spec)
 
 
 def _secret_form(value: Any) -> bool:

@@ -12,10 +12,11 @@ tags on any node (scalar, mapping or sequence) and NaN/Infinity are errors rathe
 silent surprises.
 
 Bounds, so that a hostile file of a few KB costs milliseconds, not minutes and GBs:
-nesting deeper than ``MAX_DEPTH`` is refused by a pass over the parser's events before
-any tree is built (both parsers would otherwise recurse once per level), and the values
-reached through aliases are counted as they are built: past ``MAX_ALIAS_VALUES`` in one
-file (a "billion laughs" expands 9 values into 9**n), the file is refused at that alias.
+nesting deeper than ``MAX_DEPTH`` is refused as the values are built (the one libyaml
+parse; libyaml itself stops at 1,000 levels, and the recursive Python parser only runs
+after an event pass that stops at our bound), and the values reached through aliases are
+counted as they are built: past ``MAX_ALIAS_VALUES`` in one file (a "billion laughs"
+expands 9 values into 9**n), the file is refused at that alias.
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ import yaml
 
 from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
+from reconciler.manifests.yamlcompose import (
+    CORE,
+    MERGE,
+    STR,
+    TooDeep,
+    YamlProblem,
+    check_depth,
+    compose_all,
+    syntax_problem,
+    too_deep,
+)
 
 Mark = tuple[int, int]  # 1-based (line, column)
 
@@ -44,27 +56,11 @@ YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
-_CORE = "tag:yaml.org,2002:"
-#: libyaml, when PyYAML was built with it, composes about eight times faster than the
-#: pure-Python parser and gives the same nodes (tags, values, marks; only a plain
-#: scalar's ``style`` is ``""`` instead of ``None``). Its error messages differ, so a
-#: stream it rejects is parsed again in Python for the exact message and position.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
-_PLAIN_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{_CORE}map", yaml.SequenceNode: f"{_CORE}seq"}
+_PLAIN_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{CORE}map", yaml.SequenceNode: f"{CORE}seq"}
 #: values one file may reach through aliases: anchors for a shared scoring list or a few
 #: phrases stay far below it; an alias bomb reaches it within milliseconds
 MAX_ALIAS_VALUES = 10_000
-
-
-@dataclass(frozen=True)
-class YamlProblem:
-    """A problem in the YAML itself; ``path`` is where in the document it sits."""
-
-    line: int | None
-    column: int | None
-    message: str
-    path: JsonPath = ()
 
 
 @dataclass
@@ -134,14 +130,17 @@ class _AliasBudget:
 class _Builder:
     """Turns one node tree into values, collecting marks and problems."""
 
-    def __init__(self, doc: SourceDocument, budget: _AliasBudget) -> None:
+    def __init__(self, doc: SourceDocument, budget: _AliasBudget, *, anchors: bool = True) -> None:
         self.doc = doc
         self.problems: list[YamlProblem] = []
+        #: without an anchor in the text no node can be met twice: no alias bookkeeping per node
+        self._anchors = anchors
         self._active: set[int] = set()
         self._built: set[int] = set()  # a node met again is an alias's
         self._aliased = 0  # > 0 while building what an alias points at
         self._budget = budget
         self._alias_use: JsonPath = ()
+        self._checked: set[int] = set()  # nodes of skipped subtrees whose depth was checked
 
     def problem(self, node: yaml.Node, message: str, path: JsonPath) -> None:
         self.doc.broken.add(path)
@@ -150,8 +149,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         if self._budget.exhausted:
+            check_depth(node, len(path), self._checked)
             return None
-        self.doc.values[path] = _mark(node)
+        mark = node.start_mark
+        self.doc.values[path] = (mark.line + 1, mark.column + 1)
+        if not self._anchors:
+            return self._node(node, path)
         if id(node) in self._active:
             self.problem(node, "recursive alias", path)
             return None
@@ -186,8 +189,13 @@ class _Builder:
     def _node(self, node: yaml.Node, path: JsonPath) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if len(path) >= MAX_DEPTH:  # a value nested this deep, aliases included
+            raise too_deep(node.start_mark)
         if node.tag != _COLLECTION_TAG.get(type(node)):
             self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
+            parts = [p for pair in node.value for p in pair] if isinstance(node, yaml.MappingNode) else node.value
+            for part in parts:
+                check_depth(part, len(path) + 1, self._checked)
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -201,7 +209,7 @@ class _Builder:
             return node.value
         # plain: None from the Python parser, "" from libyaml. An untagged plain scalar
         # 1.1 calls a string may be a 1.2 number (1e3).
-        if node.tag == f"{_CORE}str" and not YAML12_FLOAT.match(node.value):
+        if node.tag == STR and not YAML12_FLOAT.match(node.value):
             return node.value
         try:
             value = plain_scalar(node.value)
@@ -215,29 +223,44 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        first_seen: dict[str, Mark] = {}
+        values, keys = self.doc.values, self.doc.keys
+        inline = not self._anchors  # a plain string value is built here, without a call per node
         for key_node, value_node in node.value:
-            if key_node.tag == f"{_CORE}merge":
+            if key_node.tag == MERGE:
                 self.problem(key_node, "merge keys (<<) are not supported; write the fields out", path)
+                check_depth(value_node, len(path) + 1, self._checked)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, "a mapping key must be a plain string", path)
+                check_depth(key_node, len(path) + 1, self._checked)
+                check_depth(value_node, len(path) + 1, self._checked)
                 continue
             key = key_node.value
             key_path = (*path, key)
-            if key in first_seen:
-                line, _ = first_seen[key]
+            if key in out:
+                line, _ = keys[key_path]
                 self.problem(key_node, f"duplicate key {key!r} (first at line {line})", key_path)
+                check_depth(value_node, len(path) + 1, self._checked)
                 continue
-            first_seen[key] = _mark(key_node)
-            self.doc.keys[key_path] = _mark(key_node)
-            out[key] = self.build(value_node, key_path)
+            mark = key_node.start_mark
+            keys[key_path] = (mark.line + 1, mark.column + 1)
+            if (
+                inline
+                and value_node.tag == STR
+                and type(value_node) is yaml.ScalarNode
+                and (value_node.style or not YAML12_FLOAT.match(value_node.value))
+            ):
+                mark = value_node.start_mark
+                values[key_path] = (mark.line + 1, mark.column + 1)
+                out[key] = value_node.value
+            else:
+                out[key] = self.build(value_node, key_path)
         return out
 
 
 def _is_empty(node: yaml.Node | None) -> bool:
     return node is None or (
-        isinstance(node, yaml.ScalarNode) and not node.style and node.tag == f"{_CORE}null" and not node.value
+        isinstance(node, yaml.ScalarNode) and not node.style and node.tag == f"{CORE}null" and not node.value
     )
 
 
@@ -248,94 +271,36 @@ def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
     before it are returned so that their own problems are reported too.
     """
     docs: list[SourceDocument] = []
-    too_deep = _depth_problem(text)
-    if too_deep is not None:
-        return docs, [too_deep]
     problems: list[YamlProblem] = []
     budget = _AliasBudget()
-    nodes: Iterator[yaml.Node] = _compose_all(text)
+    anchors = "&" in text  # an anchor is written with "&": without one, no alias can exist
+    nodes: Iterator[yaml.Node] = compose_all(text)
     index = 0
     while True:
         try:
             node = next(nodes)
         except StopIteration:
             break
+        except TooDeep as exc:
+            return [], [exc.problem]
         except yaml.MarkedYAMLError as exc:
-            problems.append(_syntax_problem(exc))
+            problems.append(syntax_problem(exc))
             break
         except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare (bad encoding)
             problems.append(YamlProblem(None, None, f"invalid YAML: {exc}"))
             break
         if not _is_empty(node):
             doc = SourceDocument(value=None, index=index, start=_mark(node))
-            builder = _Builder(doc, budget)
-            doc.value = builder.build(node, ())
+            builder = _Builder(doc, budget, anchors=anchors)
+            try:
+                doc.value = builder.build(node, ())
+            except TooDeep as exc:
+                return [], [exc.problem]
             docs.append(doc)
             problems.extend(builder.problems)
         index += 1
     return docs, problems
 
 
-def _depth_problem(text: str) -> YamlProblem | None:
-    """Where the stream first nests deeper than ``MAX_DEPTH``, from its events (no recursion).
-
-    libyaml looks ahead inside flow collections and fails at its own bound (1000 levels)
-    before handing out the event past ours, so a stream it rejects is scanned again by
-    the Python parser, which is not recursive either and stops at our bound.
-    """
-    loaders = [_FAST_LOADER, yaml.SafeLoader] if _FAST_LOADER is not None else [yaml.SafeLoader]
-    for loader in loaders:
-        depth = 0
-        try:
-            for event in yaml.parse(text, Loader=loader):
-                if isinstance(event, yaml.CollectionStartEvent):
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        mark = event.start_mark
-                        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-                        return YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
-                elif isinstance(event, yaml.CollectionEndEvent):
-                    depth -= 1
-        except yaml.YAMLError:
-            continue  # a syntax error: composing reports it, with the documents before it
-        return None
-    return None
-
-
 def _short(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def _compose_all(text: str) -> Iterator[yaml.Node]:
-    """The stream's node trees, one document at a time: libyaml while it accepts the stream, else Python.
-
-    Streamed, not listed: holding every document's nodes at once kept about a million
-    node objects alive at 10,000 manifests, and the cyclic GC rescanned them over and over
-    (a third of a plan's CPU). A document's tree is garbage once its values are built.
-    When libyaml rejects the stream part-way, the Python parser reads it again from the
-    start for PyYAML's own message; the documents libyaml already handed out are skipped.
-    """
-    handed_out = 0
-    if _FAST_LOADER is not None:
-        try:
-            for node in yaml.compose_all(text, Loader=_FAST_LOADER):
-                handed_out += 1
-                yield node
-            return
-        except yaml.YAMLError:
-            pass  # parsed again below, for PyYAML's own message and position
-    for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
-        if index >= handed_out:
-            yield node
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
-    mark = exc.problem_mark or exc.context_mark
-    what = exc.problem or "syntax error"
-    if exc.context:
-        what = f"{exc.context}: {what}"
-        if exc.context_mark is not None and exc.context_mark is not mark:
-            what += f" (started at line {exc.context_mark.line + 1})"
-    if mark is None:  # pragma: no cover - PyYAML marks its syntax errors
-        return YamlProblem(None, None, f"invalid YAML: {what}")
-    return YamlProblem(mark.line + 1, mark.column + 1, f"invalid YAML: {what}")

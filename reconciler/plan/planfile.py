@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented
+from reconciler.core.jsontext import dumps_indented, tree_building
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
 CHECKSUM_KEY = "checksum"
@@ -54,7 +54,8 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     target = Path(path)
     try:
-        text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
+        with tree_building():
+            text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
     except ValueError:
         # not reachable from manifests (the loader refuses NaN/Infinity); a live value could hold one
         raise PlanFileError(

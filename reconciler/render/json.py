@@ -13,15 +13,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.apply.result import ApplyResult
-from reconciler.core.jsontext import dumps_indented
+from reconciler.core.jsontext import dumps_indented, tree_building
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Plan
 
 
 def _document(kind: str, model: BaseModel) -> str:
-    body: dict[str, Any] = model.model_dump(mode="json")
-    document = {"type": kind, "format_version": body.pop("format_version"), **body}
-    return dumps_indented(document, ensure_ascii=False, allow_nan=True) + "\n"
+    with tree_building():
+        body: dict[str, Any] = model.model_dump(mode="json")
+        document = {"type": kind, "format_version": body.pop("format_version"), **body}
+        return dumps_indented(document, ensure_ascii=False, allow_nan=True) + "\n"
 
 
 def render_plan(plan: Plan) -> str:

@@ -97,3 +97,39 @@ class TestProblems:
     def test_complex_key_is_a_problem(self) -> None:
         _, problems = load_documents("? [a, b]\n: 1\n")
         assert "plain string" in problems[0].message
+
+
+class TestDepth:
+    """The depth bound is checked on the one parse, including parts no value is built from."""
+
+    @staticmethod
+    def _deep(levels: int) -> str:
+        return "[" * levels + "]" * levels
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "ok: 1\n---\na: " + "[" * 65 + "]" * 65 + "\n",  # a later document: earlier ones are not returned
+            "a: 1\na: " + "[" * 70 + "]" * 70 + "\n",  # the value of a duplicate key
+            "? " + "[" * 70 + "]" * 70 + "\n: 1\n",  # a complex key
+            "a: !custom " + "[" * 70 + "]" * 70 + "\n",  # inside a tagged collection
+            "<<: " + "[" * 70 + "]" * 70 + "\n",  # the value of a merge key
+            "a: " + "[" * 1500 + "]" * 1500 + "\n",  # past libyaml's own bound: the Python parser's events
+        ],
+        ids=["later-document", "duplicate-key", "complex-key", "tagged", "merge-key", "past-libyaml"],
+    )
+    def test_too_deep_is_the_only_problem(self, text: str) -> None:
+        docs, problems = load_documents(text)
+        assert docs == []
+        assert [p.message for p in problems] == ["nested deeper than 64 levels"]
+        assert problems[0].line is not None
+
+    def test_the_bound_itself_is_accepted(self) -> None:
+        docs, problems = load_documents("a: " + "[" * 63 + "]" * 63 + "\n")
+        assert problems == []
+        assert len(docs) == 1
+
+    def test_mark_is_the_first_collection_past_the_bound(self) -> None:
+        _, problems = load_documents("a:\n  b: " + "[" * 70 + "]" * 70 + "\n")
+        # two mappings, then the 63rd bracket is the 65th level
+        assert (problems[0].line, problems[0].column) == (2, 6 + 62)

@@ -1,0 +1,158 @@
+"""Composing YAML streams into node trees: libyaml when it can, Python for its messages, depth bounded.
+
+Split from :mod:`.yamlsource` (which builds values and marks from the nodes): this is
+how the nodes are obtained, and the depth bound for the parts no value is built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from reconciler.core.bounded import MAX_DEPTH
+from reconciler.core.jsonpath import JsonPath
+
+CORE = "tag:yaml.org,2002:"
+
+#: libyaml, when PyYAML was built with it, composes about eight times faster than the
+#: pure-Python parser and gives the same nodes (tags, values, marks; only a plain
+#: scalar's ``style`` is ``""`` instead of ``None``). Its error messages differ, so a
+#: stream it rejects is parsed again in Python for the exact message and position.
+_C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+#: first characters for which PyYAML's 1.1 resolver may give a plain scalar another tag than ``str``
+_RESOLVED_FIRST = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
+STR, SEQ, MAP, MERGE = f"{CORE}str", f"{CORE}seq", f"{CORE}map", f"{CORE}merge"
+
+
+def _fast_loader() -> Any:
+    """libyaml's loader, asking PyYAML's resolver only about plain scalars it could tag otherwise.
+
+    Why: the composer asks for a tag for every node (275,000 calls at 10,000 manifests);
+    quoted scalars and collections always get the default tag, and a plain scalar whose
+    first character starts no implicit pattern is a string, so those answers are given
+    without the resolver's walk. Every other scalar gets exactly PyYAML's answer.
+    """
+    if _C_LOADER is None:
+        return None
+
+    class Loader(_C_LOADER):  # type: ignore[misc]  # PyYAML's C loader is untyped (Any) and optional
+        def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode:
+                if implicit[0] and (not value or value[0] in _RESOLVED_FIRST):
+                    return str(super().resolve(kind, value, implicit))
+                return STR
+            return SEQ if kind is yaml.SequenceNode else MAP
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            """No path resolvers are registered: nothing to track."""
+
+        def ascend_resolver(self) -> None:
+            """No path resolvers are registered: nothing to track."""
+
+    return Loader
+
+
+FAST_LOADER: Any = _fast_loader()
+@dataclass(frozen=True)
+class YamlProblem:
+    """A problem in the YAML itself; ``path`` is where in the document it sits."""
+
+    line: int | None
+    column: int | None
+    message: str
+    path: JsonPath = ()
+
+
+class TooDeep(Exception):
+    """The stream nests deeper than ``MAX_DEPTH``: the only problem reported for it."""
+
+    def __init__(self, problem: YamlProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def too_deep(mark: Any) -> TooDeep:
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    return TooDeep(YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels"))
+
+
+def check_depth(node: yaml.Node, depth: int, seen: set[int]) -> None:
+    """Depth of a subtree no value is built from (skipped key, tagged collection), without recursion.
+
+    ``depth`` counts the collections around ``node``; nodes are visited in the order they
+    were written, so the first one reported is the one an event pass would meet first.
+    """
+    stack = [(node, depth)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, yaml.ScalarNode) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if level >= MAX_DEPTH:
+            raise too_deep(current.start_mark)
+        children = [part for pair in current.value for part in pair] if isinstance(current, yaml.MappingNode) else [
+            *current.value
+        ]
+        stack.extend((child, level + 1) for child in reversed(children))
+
+
+def depth_problem(text: str) -> YamlProblem | None:
+    """Where the stream first nests deeper than ``MAX_DEPTH``, from the Python parser's events.
+
+    Run only before the Python composer, which recurses once per level (libyaml, whose
+    composer is checked as the values are built, stops at its own bound of 1,000 levels
+    and hands such a stream over to the Python parser). The event pass does not recurse.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return too_deep(event.start_mark).problem
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # a syntax error: composing reports it, with the documents before it
+    return None
+
+
+def compose_all(text: str) -> Iterator[yaml.Node]:
+    """The stream's node trees, one document at a time: libyaml while it accepts the stream, else Python.
+
+    Streamed, not listed: holding every document's nodes at once kept about a million
+    node objects alive at 10,000 manifests, and the cyclic GC rescanned them over and over
+    (a third of a plan's CPU). A document's tree is garbage once its values are built.
+    When libyaml rejects the stream part-way, the Python parser reads it again from the
+    start for PyYAML's own message; the documents libyaml already handed out are skipped.
+    """
+    handed_out = 0
+    if FAST_LOADER is not None:
+        try:
+            for node in yaml.compose_all(text, Loader=FAST_LOADER):
+                handed_out += 1
+                yield node
+            return
+        except yaml.YAMLError:
+            pass  # parsed again below, for PyYAML's own message and position
+    too_deep = depth_problem(text)
+    if too_deep is not None:
+        raise TooDeep(too_deep)
+    for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
+        if index >= handed_out:
+            yield node
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "syntax error"
+    if exc.context:
+        what = f"{exc.context}: {what}"
+        if exc.context_mark is not None and exc.context_mark is not mark:
+            what += f" (started at line {exc.context_mark.line + 1})"
+    if mark is None:  # pragma: no cover - PyYAML marks its syntax errors
+        return YamlProblem(None, None, f"invalid YAML: {what}")
+    return YamlProblem(mark.line + 1, mark.column + 1, f"invalid YAML: {what}")
