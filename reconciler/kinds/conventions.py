@@ -104,6 +104,21 @@ class IdRefs:
 
 
 @dataclass(frozen=True)
+class Permissions:
+    """The platform permissions (``domain:entity:action``) a role needs to work with a kind.
+
+    Client-credentials OAuth clients, the kind this tool logs in with, get their rights
+    from roles, not from OAuth scopes (SDK ``OAuthClientRequest``: "Scopes only apply to
+    clients not using the client_credential grant"). ``read`` is what plan, drift and
+    export need; ``write`` what apply needs on top. Docs and ``reconciler doctor`` both
+    read them from here. Empty for the seed contract's kinds: the contract names scopes only.
+    """
+
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReferenceRead:
     """Live reference data a plan-time check needs: a page-number listing at ``path``."""
 

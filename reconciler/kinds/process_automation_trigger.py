@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing
+from reconciler.kinds.conventions import Listing, Permissions
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -92,8 +92,10 @@ KIND = Kind(
     name="ProcessAutomationTrigger",
     spec_model=ProcessAutomationTriggerSpec,
     collection=COLLECTION,
-    read_scope="processautomation:readonly",
-    write_scope="processautomation",
+    # The platform's scope names (they apply to code-grant clients only; client-credentials
+    # clients get their rights from roles: see ``permissions``).
+    read_scope="process-automation:readonly",
+    write_scope="process-automation",
     description="A process-automation trigger that invokes a workflow on events (real Genesys Cloud API).",
     unordered=("matchCriteria",),
     checks=(_timing, _criteria),
@@ -108,4 +110,10 @@ KIND = Kind(
     ),
     server_managed=frozenset({"id", "version", "selfUri"}),
     replace_on=("topicName",),
+    # CX as Code keys triggers by id and suffixes duplicate names on export: the platform allows them.
+    unique_names=False,
+    permissions=Permissions(
+        read=("processautomation:trigger:view",),
+        write=("processautomation:trigger:add", "processautomation:trigger:edit", "processautomation:trigger:delete"),
+    ),
 )

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Publish
+from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
@@ -128,4 +128,16 @@ KIND = Kind(
         description="publish speech topics",
     ),
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
+    # Programs are configured elsewhere (CX as Code never reads a topic's program_ids for this
+    # reason): a manifest without programIds leaves the topic's programs as they are.
+    unmanaged_when_absent=("programIds",),
+    permissions=Permissions(
+        read=("speechAndTextAnalytics:topic:view",),
+        write=(
+            "speechAndTextAnalytics:topic:add",
+            "speechAndTextAnalytics:topic:edit",
+            "speechAndTextAnalytics:topic:delete",
+            "speechAndTextAnalytics:topic:publish",
+        ),
+    ),
 )

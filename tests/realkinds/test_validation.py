@@ -36,7 +36,7 @@ class TestSpeechTopic:
         model, issues = TOPIC.validate_spec({"dialect": "en-US", "phrases": [{"text": "refund"}]})
         assert issues == [] and model is not None
         assert TOPIC.api_body("T", {"dialect": "en-US", "phrases": [{"text": "refund"}]}) == {
-            "name": "T", "strictness": "72", "programIds": [], "matchingType": "Semantic", "tags": [],
+            "name": "T", "strictness": "72", "matchingType": "Semantic", "tags": [],
             "dialect": "en-US", "participants": "All",
             "phrases": [{"text": "refund", "sentiment": "Unspecified", "isAIGenerated": False}],
         }
@@ -148,8 +148,8 @@ class TestTtsSettings:
         errors = errors_of(tmp_path, doc("TtsSettings", "org", """\
             defaultEngine: amazon-polly
             languageOverrides:
-              - {language: en-GB, engine: amazon-polly}
-              - {language: en-GB, engine: google-cloud}
+              - {language: en-GB, engine: amazon-polly, voice: Amy}
+              - {language: en-GB, engine: google-cloud, voice: en-GB-Wavenet-B}
         """))
         assert errors == [
             "objects.yaml:9:18: spec.languageOverrides[1].language: 'en-GB' is already overridden by languageOverrides[0]",

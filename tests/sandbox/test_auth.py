@@ -113,7 +113,7 @@ class TestScopes:
             "speech:rule:write", "webhook:read", "webhook:write",
             # the platform kinds' scopes (tests/realkinds)
             "speech-and-text-analytics:readonly", "speech-and-text-analytics",
-            "integrations:readonly", "integrations", "processautomation:readonly", "processautomation",
+            "integrations:readonly", "integrations", "process-automation:readonly", "process-automation",
         }
 
     async def _client_with(self, api, scopes: list[str]) -> dict[str, str]:
