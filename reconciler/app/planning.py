@@ -20,6 +20,7 @@ from reconciler.genesys import ClientStats, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.plan.builder import PrunePolicy, build_plan
+from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
 
@@ -99,6 +100,9 @@ async def plan_paths(
             client, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required, warnings=warnings
         )
         issues = await live_check_issues(manifests.objects, client, env)
+    duplicates = duplicate_names(live)
+    issues.extend(ambiguous_identities(manifests.objects, duplicates))
+    warnings.extend(duplicate_warnings(manifests.objects, duplicates))
     if issues:
         raise ManifestError(issues)
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
