@@ -11,9 +11,11 @@ listing. A summary listing's match is read in full, since callers compare conten
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from reconciler.genesys.answers import describe, invalid, json_object
 from reconciler.genesys.listing import envelope, page_size, read_one, strategy_for
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
@@ -51,16 +53,53 @@ async def find_by_name(
 
 
 async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str, Any]]:
-    """Every entity of a page-number reference listing (e.g. the org's TTS engines), one page after another."""
+    """Every entity of a reference listing (the org's TTS engines, dialects, trigger topics), page after page.
+
+    A plain-string entity (a topic name) comes back as ``{"id": s, "name": s}``, so every
+    check reads objects.
+    """
     entities: list[dict[str, Any]] = []
-    guard = PageGuard(session.limits, read.path, session.limits.page_size)
+    size = min(session.limits.page_size, read.page_size_max)
+    guard = PageGuard(session.limits, read.path, size)
+    params: dict[str, str] = dict(read.params)
+    if read.paging != "none":
+        params["pageSize"] = str(size)
     number = 1
     while True:
-        params = {**read.params, "pageSize": str(session.limits.page_size), "pageNumber": str(number)}
+        if read.paging == "pages":
+            params["pageNumber"] = str(number)
         response, _ = await session.call("GET", read.path, read.path, params=params)
-        current = envelope(response, read.path, identified=False)
+        current = _reference_page(response, read.path)
         guard.check(response, current)
         entities.extend(current["entities"])
-        if not current.get("nextUri") or not current["entities"]:
+        next_uri = current.get("nextUri")
+        if read.paging == "none" or not next_uri or not current["entities"]:
             return entities
+        if read.paging == "cursor":
+            params = _next_query(str(next_uri), read.path, response)
+            guard.cursor(response, params)
         number += 1
+
+
+def _reference_page(response: httpx.Response, path: str) -> dict[str, Any]:
+    body = json_object(response, "GET", path)
+    raw = body.get("entities")
+    if not isinstance(raw, list):
+        raise invalid(response, "GET", path, "the listing has no entities array")
+    out: list[dict[str, Any]] = []
+    for index, entity in enumerate(raw):
+        if isinstance(entity, str):
+            out.append({"id": entity, "name": entity})
+        elif isinstance(entity, dict):
+            out.append(entity)
+        else:
+            raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object or a string")
+    return {**body, "entities": out}
+
+
+def _next_query(next_uri: str, path: str, response: httpx.Response) -> dict[str, str]:
+    """A cursor's ``nextUri`` query, refused unless it stays on the listing's own path."""
+    parts = urlsplit(next_uri)
+    if parts.path.rstrip("/") != path or not parts.query:
+        raise invalid(response, "GET", path, "the listing's nextUri leaves the listing")
+    return dict(parse_qsl(parts.query, keep_blank_values=True))

@@ -16,16 +16,19 @@ What the real API does differently from the seed contract, all said as data belo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, Publish, ReferenceRead
 from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"
+#: the dialects the org's topics may use (SDK ``get_speechandtextanalytics_topics_dialects``: an
+#: ``EntityListing`` without paging parameters)
+DIALECTS = COLLECTION + "/dialects"
 DIALECT_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"
 
 
@@ -98,6 +101,19 @@ def _unique_items(spec: SpeechTopicSpec) -> Iterator[FieldIssue]:
             seen.add(item)
 
 
+def entity_names(entity: Mapping[str, Any], *fields: str) -> set[str]:
+    """The strings a reference entity may be known by (its id, name or another identifying field)."""
+    return {str(entity[f]) for f in ("id", "name", *fields) if isinstance(entity.get(f), str)}
+
+
+def supported_dialect(spec: SpeechTopicSpec, context: Mapping[str, list[dict[str, Any]]]) -> Iterator[FieldIssue]:
+    """The dialect is one the org's speech analytics supports (the platform refuses others at write)."""
+    known = set().union(*(entity_names(e, "dialect", "code") for e in context.get("dialects", [])))
+    if spec.dialect not in known:
+        shown = ", ".join(sorted(known)) or "none"
+        yield FieldIssue(("dialect",), f"{spec.dialect!r} is not a topic dialect of this org (dialects: {shown})")
+
+
 KIND = Kind(
     name="SpeechTopic",
     spec_model=SpeechTopicSpec,
@@ -131,6 +147,17 @@ KIND = Kind(
     # Programs are configured elsewhere (CX as Code never reads a topic's program_ids for this
     # reason): a manifest without programIds leaves the topic's programs as they are.
     unmanaged_when_absent=("programIds",),
+    live_checks=(
+        LiveCheck(
+            description="the topic's dialect is supported by the org",
+            reads=(
+                ReferenceRead(
+                    key="dialects", path=DIALECTS, scope="speech-and-text-analytics:readonly", paging="none"
+                ),
+            ),
+            check=supported_dialect,
+        ),
+    ),
     permissions=Permissions(
         read=("speechAndTextAnalytics:topic:view",),
         write=(

@@ -102,13 +102,14 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         return JSON(document())
 
     routes: list[Route] = [Route("/oauth/token", token, methods=["POST"], name="oauth.token")]
+    # reference listings first: ``/triggers/topics`` must not be read as the trigger with id "topics"
+    routes.extend(catalog_routes(state))
     hooks: dict[tuple[str, str], PostWriteHook] = {}
     for kind in KINDS:
         routes.extend(collection_routes(kind, state))
         if kind.after_write is not None:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
     routes.extend(hook_route(hook, state) for hook in hooks.values())
-    routes.extend(catalog_routes(state))
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(admin_routes(state))
 
