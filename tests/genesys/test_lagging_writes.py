@@ -32,9 +32,8 @@ VOICES = VOICE.collection
 
 
 def trigger_body(name: str = "On end") -> dict[str, Any]:
-    return TRIGGER.api_body(
-        name, {"topicName": "v2.detail.events.conversation.{id}.customer.end", "target": {"type": "Workflow", "id": "w"}}
-    )
+    topic = "v2.detail.events.conversation.{id}.customer.end"
+    return TRIGGER.api_body(name, {"topicName": topic, "target": {"type": "Workflow", "id": "w"}})
 
 
 def cursor_page(*items: dict[str, Any]) -> httpx.Response:

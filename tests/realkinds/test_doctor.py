@@ -85,7 +85,8 @@ def test_a_role_with_every_permission_is_ready(tmp_path: Path) -> None:
 
 
 def test_without_a_permission_listing_it_probes_reads_and_says_so(tmp_path: Path) -> None:
-    run = _diagnose(tmp_path, lambda router: _serve(router, None, refuse=REGISTRY["ProcessAutomationTrigger"].collection))
+    triggers = REGISTRY["ProcessAutomationTrigger"].collection
+    run = _diagnose(tmp_path, lambda router: _serve(router, None, refuse=triggers))
     assert run.method == "probed" and not run.ok
     assert run.missing == ("processautomation:trigger:view",)
     assert any("could not be listed" in note and "write permissions are not verified" in note for note in run.notes)

@@ -30,7 +30,8 @@ def desired(kind: str, name: str, spec: Mapping[str, Any], line: int = 1) -> Des
 def live_topic(name: str, **changes: Any) -> dict[str, Any]:
     """A topic as GET /topics/{id} shows it after apply and publish (programs as references)."""
     body = TOPIC.api_body(name, {**TOPIC_SPEC, **changes})
-    programs = [{"id": p, "selfUri": f"/api/v2/speechandtextanalytics/programs/{p}"} for p in body.pop("programIds", [])]
+    ids = body.pop("programIds", [])
+    programs = [{"id": p, "selfUri": f"/api/v2/speechandtextanalytics/programs/{p}"} for p in ids]
     return {"id": f"topic-{name}", **body, "phrases": body["phrases"][::-1], "programs": programs,
             "published": changes.get("published", True), "datePublished": "2024-05-01T10:00:00.000Z",
             "dateModified": "2024-05-01T09:00:00.000Z", "selfUri": f"/t/{name}"}

@@ -67,9 +67,10 @@ class TestProgramIdsAreNotManagedWhenAbsent:
 
     def test_declared_program_ids_are_managed(self, project: Project) -> None:
         _link_to_program(project, CANCELLATION, "prog-retention")
-        project.edit("speech-topics.yaml", "  tags: [retention, churn]\n", "  tags: [retention, churn]\n  programIds: []\n")
-        changes = changes_of(project.plan_json())
-        fields = [(fc["path"], fc["before"], fc["after"]) for fc in changes[f"SpeechTopic/{CANCELLATION}"]["field_changes"]]
+        tags = "  tags: [retention, churn]\n"
+        project.edit("speech-topics.yaml", tags, tags + "  programIds: []\n")
+        change = changes_of(project.plan_json())[f"SpeechTopic/{CANCELLATION}"]
+        fields = [(fc["path"], fc["before"], fc["after"]) for fc in change["field_changes"]]
         assert fields == [("programIds[0]", "prog-retention", None)]
         project.run("apply", "--auto-approve")
         assert _programs(project, CANCELLATION) == []

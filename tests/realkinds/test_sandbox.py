@@ -99,7 +99,8 @@ class TestTriggerWrites:
 
     async def test_topic_name_cannot_change(self, api) -> None:
         created = await api.create(TRIGGERS, trigger_body())
-        response = await api.put(created["selfUri"], json={**created, "topicName": "v2.detail.events.conversation.{id}.acd.end"})
+        other = "v2.detail.events.conversation.{id}.acd.end"
+        response = await api.put(created["selfUri"], json={**created, "topicName": other})
         assert_error(response, 400, "bad.request", "topicName")
         assert (await api.get(created["selfUri"])).json() == created  # nothing changed
 
@@ -204,7 +205,8 @@ class TestTtsSettingsSingleton:
         response = await api.put(SETTINGS, json=bad)
         assert_error(response, 400, "bad.request")
         assert [d["fieldName"] for d in response.json()["details"]] == [
-            "defaultEngine", "languageOverrides[0].language", "languageOverrides[0].voice", "languageOverrides[1].voice"]
+            "defaultEngine", "languageOverrides[0].language", "languageOverrides[0].voice",
+            "languageOverrides[1].voice"]
         assert (await api.get(SETTINGS)).json()["defaultEngine"] == "amazon-polly"
 
     async def test_scopes_guard_it(self, api, sandbox_client) -> None:
