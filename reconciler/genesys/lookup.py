@@ -1,8 +1,9 @@
 """Finding things that are not a whole collection: an object by name, an org's reference listings.
 
 The name look-up is what lets a lost create be found again (see :mod:`.writes`), and
-what ``find_by_name`` offers callers. Genesys names are unique per kind,
-case-insensitively, so the match is made on the whole name, folded; the API's name
+what ``find_by_name`` offers callers. Names are matched whole and case-insensitively
+(unique per kind for the contract's kinds; where the platform allows duplicates,
+``Kind.unique_names`` false, the planner refuses a shared declared name first); the API's name
 filter (where a kind has one) only narrows the candidates: it may match parts of names,
 and a server may ignore it, so an incomplete filtered page falls back to the whole
 listing. A summary listing's match is read in full, since callers compare content.
