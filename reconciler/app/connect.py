@@ -37,7 +37,7 @@ def same_content(kind: Kind, sent: Mapping[str, Any], live: Mapping[str, Any]) -
     The client uses it to recognise a lost create or update as its own; the rule of what
     counts as the same content stays with the kinds, not with the HTTP layer.
     """
-    wanted = kind.essence(sent)
+    wanted = kind.desired_essence(sent)
     return kind.comparable(kind.essence(live), wanted) == wanted
 
 

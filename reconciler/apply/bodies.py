@@ -34,7 +34,11 @@ def request_body(
         ) from None
     if resolution.unknown:
         raise ReconcilerError(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
-    return kind.api_body(change.name, resolution.value)
+    body = kind.api_body(change.name, resolution.value)
+    if change.action != Action.CREATE:
+        # fields the manifest leaves unmanaged keep their live value (a PUT replaces the whole object)
+        body = kind.keep_unmanaged(body, live.get(ObjectKey(change.kind, change.name)))
+    return body
 
 
 def request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str, str]:

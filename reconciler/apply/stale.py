@@ -3,8 +3,8 @@
 Before writing an object that the plan read at revision N, the live listing taken at the
 start of apply must still show N (or, for a create, no object of that name); otherwise
 the object is *stale* and left alone. The ``PUT`` also carries N, so a change racing in
-after that check is refused by the server (``409 version.mismatch``) and reported the same
-way; a refusal saying the name is taken or the object is gone means the same thing.
+after that check is refused by the server (``409 version.mismatch``, or a ``400`` saying the version does not match) and
+reported the same way; a refusal saying the name is taken or the object is gone means the same thing.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def refused_as_stale(planned: Action, refused: Action, error: ApiError) -> str |
     two writes of a replace are never judged so: its delete already happened.)
     """
     if isinstance(error, VersionMismatchError):
-        return f"changed since read (HTTP 409 version.mismatch); run plan again ({error})"
+        return f"changed since read (HTTP {error.status} {error.code}); run plan again ({error})"
     if refused != planned:
         return None
     if refused == Action.CREATE and isinstance(error, DuplicateNameError):

@@ -72,6 +72,7 @@ def _register_commands() -> None:
     """Each command lives in a module of its own; heavy modules are imported inside the commands."""
     from reconciler.cli.apply import apply
     from reconciler.cli.audit import audit
+    from reconciler.cli.doctor import doctor
     from reconciler.cli.drift import drift
     from reconciler.cli.export import export
     from reconciler.cli.plan import plan
@@ -79,7 +80,7 @@ def _register_commands() -> None:
     from reconciler.cli.sandbox import sandbox
     from reconciler.cli.validate import validate
 
-    for command in (validate, plan, apply, drift, export, sandbox, audit, revert):
+    for command in (validate, plan, apply, drift, export, sandbox, audit, revert, doctor):
         main.add_command(command)
 
 

@@ -209,7 +209,8 @@ class DuplicateNameError(ConflictError):
 
 
 class VersionMismatchError(ConflictError):
-    """409 version.mismatch: the object changed since it was read; never forced."""
+    """409 version.mismatch (or the platform's 400 "does not match the current version"):
+    the object changed since it was read; never forced."""
 
 
 class ApplyError(ReconcilerError):

@@ -135,6 +135,14 @@ class GenesysClient:
             self._session, service, start, end, filters=filters, max_pages=max_pages, timeout=timeout
         )
 
+    async def read_object(
+        self, path: str, template: str | None = None, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One JSON object at ``path`` (``template`` names it in the stats): the client's own
+        token, OAuth client and roles for ``reconciler doctor``, a one-item probe of a listing."""
+        response, _ = await self._session.call("GET", path, template or path, params=dict(params or {}))
+        return json_object(response, "GET", path)
+
     # ---- writes ----------------------------------------------------------------------
     async def create(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
         """``POST`` a new object; after a lost answer, adopt what it created instead of creating twice."""

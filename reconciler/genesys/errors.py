@@ -1,11 +1,15 @@
 """Turn an HTTP answer or a transport failure into the one error tree of :mod:`reconciler.core.errors`.
 
 The class is chosen from the status and the Genesys ``ErrorBody`` code, never from
-message text. What an error keeps is the status, the code, the server's message, the
-correlation id and the request's method and path: no header, no body. As a last guard,
-any string the caller names as secret (the client secret and its Basic credential, the
-token, write-only values of the request body, ``${env:…}`` values) is blanked out of the
-server's message and details in every form a server may echo it (see
+message text, with one exception the platform forces: a version conflict that some
+endpoints answer as ``400`` with only the message "does not match the current version"
+(CX as Code's ``util.IsVersionMismatch`` matches the same text), which is a
+:class:`VersionMismatchError`, so it is reported as a stale object and never forced.
+What an error keeps is the status, the code, the server's message, the correlation id
+and the request's method and path: no header, no body. As a last guard, any string the
+caller names as secret (the client secret and its Basic credential, the token, write-
+only values of the request body, ``${env:…}`` values) is blanked out of the server's
+message and details in every form a server may echo it (see
 :mod:`reconciler.core.secrets`).
 """
 
@@ -63,6 +67,9 @@ _CONFLICTS: dict[str, type[ConflictError]] = {
     "version.mismatch": VersionMismatchError,
 }
 
+#: the platform's text for a version conflict answered as ``400`` (CX as Code: ``IsVersionMismatch``)
+VERSION_MISMATCH_TEXT = "does not match the current version"
+
 _CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: Transport failures after which the request certainly never reached the server.
@@ -96,6 +103,8 @@ def error_from_response(
         return ServerError(status, code, message, **kwargs)
     if status == 409:
         return _CONFLICTS.get(code, ConflictError)(status, code, message, **kwargs)
+    if status == 400 and VERSION_MISMATCH_TEXT in message.casefold():
+        return VersionMismatchError(status, code, message, **kwargs)
     cls = _BY_STATUS.get(status, PermanentError)
     return cls(status, code, message, **kwargs)
 

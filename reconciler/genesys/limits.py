@@ -49,6 +49,13 @@ class ClientLimits:
     #: gaining more than 1,000 objects of a kind while it is read is not plausible; a
     #: ``pageCount`` that grows page after page is a broken or hostile server.
     max_extra_pages: int = 10
+    #: reads that confirm a lost write against a lagging server, and the first wait between
+    #: them (doubling). A real org's listings lag its writes; CX
+    #: as Code's consistency checker re-reads up to 5 times within a 5-minute read retry.
+    #: 6 reads over about 30 s (1 + 2 + 4 + 8 + 16) outlast the lag seen in practice (seconds)
+    #: while keeping a genuinely lost write's cost bounded; only lost writes ever wait it.
+    confirm_reads: int = 6
+    confirm_wait: float = 1.0
 
     def page_for(self, endpoint_max: int = PAGE_SIZE_MAX) -> int:
         """The page size to ask an endpoint for: its largest, unless :attr:`page_size` caps it lower."""
@@ -72,6 +79,8 @@ class ClientLimits:
             problems.append("request_deadline must be positive")
         if self.max_pages < 1 or self.max_extra_pages < 0:
             problems.append("max_pages must be at least 1 and max_extra_pages not negative")
+        if self.confirm_reads < 1 or self.confirm_wait < 0:
+            problems.append("confirm_reads must be at least 1 and confirm_wait not negative")
         if self.rate_burst < 1:
             problems.append("rate_burst must be at least 1")
         if problems:

@@ -1,8 +1,9 @@
 """Finding things that are not a whole collection: an object by name, an org's reference listings.
 
 The name look-up is what lets a lost create be found again (see :mod:`.writes`), and
-what ``find_by_name`` offers callers. Genesys names are unique per kind,
-case-insensitively, so the match is made on the whole name, folded; the API's name
+what ``find_by_name`` offers callers. Names are matched whole and case-insensitively
+(unique per kind for the contract's kinds; where the platform allows duplicates,
+``Kind.unique_names`` false, the planner refuses a shared declared name first); the API's name
 filter (where a kind has one) only narrows the candidates: it may match parts of names,
 and a server may ignore it, so an incomplete filtered page falls back to the whole
 listing. A summary listing's match is read in full, since callers compare content.
@@ -11,9 +12,11 @@ listing. A summary listing's match is read in full, since callers compare conten
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from reconciler.genesys.answers import describe, invalid, json_object
 from reconciler.genesys.listing import envelope, page_size, read_one, strategy_for
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
@@ -51,17 +54,53 @@ async def find_by_name(
 
 
 async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str, Any]]:
-    """Every entity of a page-number reference listing (e.g. the org's TTS engines), one page after another."""
+    """Every entity of a reference listing (the org's TTS engines, dialects, trigger topics), page after page.
+
+    A plain-string entity (a topic name) comes back as ``{"id": s, "name": s}``, so every
+    check reads objects.
+    """
     entities: list[dict[str, Any]] = []
-    size = session.limits.page_for()
+    size = session.limits.page_for(read.page_size_max)
     guard = PageGuard(session.limits, read.path, size)
+    params: dict[str, str] = dict(read.params)
+    if read.paging != "none":
+        params["pageSize"] = str(size)
     number = 1
     while True:
-        params = {**read.params, "pageSize": str(size), "pageNumber": str(number)}
+        if read.paging == "pages":
+            params["pageNumber"] = str(number)
         response, _ = await session.call("GET", read.path, read.path, params=params)
-        current = envelope(response, read.path, identified=False)
+        current = _reference_page(response, read.path)
         guard.check(response, current)
         entities.extend(current["entities"])
-        if not current.get("nextUri") or not current["entities"]:
+        next_uri = current.get("nextUri")
+        if read.paging == "none" or not next_uri or not current["entities"]:
             return entities
+        if read.paging == "cursor":
+            params = _next_query(str(next_uri), read.path, response)
+            guard.cursor(response, params)
         number += 1
+
+
+def _reference_page(response: httpx.Response, path: str) -> dict[str, Any]:
+    body = json_object(response, "GET", path)
+    raw = body.get("entities")
+    if not isinstance(raw, list):
+        raise invalid(response, "GET", path, "the listing has no entities array")
+    out: list[dict[str, Any]] = []
+    for index, entity in enumerate(raw):
+        if isinstance(entity, str):
+            out.append({"id": entity, "name": entity})
+        elif isinstance(entity, dict):
+            out.append(entity)
+        else:
+            raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object or a string")
+    return {**body, "entities": out}
+
+
+def _next_query(next_uri: str, path: str, response: httpx.Response) -> dict[str, str]:
+    """A cursor's ``nextUri`` query, refused unless it stays on the listing's own path."""
+    parts = urlsplit(next_uri)
+    if parts.path.rstrip("/") != path or not parts.query:
+        raise invalid(response, "GET", path, "the listing's nextUri leaves the listing")
+    return dict(parse_qsl(parts.query, keep_blank_values=True))

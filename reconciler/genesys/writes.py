@@ -11,6 +11,14 @@ attempt first finds out what happened:
   (:class:`~reconciler.core.errors.VersionMismatchError`, never forced);
 * a delete that then finds nothing is done.
 
+A real org's reads lag its writes, so "not there yet" is not taken for "never
+happened" where that would create twice or report a false "stale" (see :mod:`.confirm`,
+bounded to about 30 s): a kind whose names the platform does not keep unique
+(``Kind.unique_names`` false: triggers) looks a lost create up until it shows or the
+reads are spent before sending it again; a kind with unique names is sent again at once
+(the server's ``409 duplicate.name`` then says it landed, and the look-up waits for it);
+an update refused for its version after a lost attempt reads until the object moves.
+
 Nothing is ever created twice. Whether a live object "holds what was sent" is the
 caller's rule (the planner's notion of the same content), passed in as
 :data:`SameContent`; this module never interprets a kind's fields. Without one, nothing
@@ -24,8 +32,11 @@ from dataclasses import replace
 from time import perf_counter
 from typing import Any
 
+import httpx
+
 from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
 from reconciler.genesys.answers import check_identity, correlation_id, json_object
+from reconciler.genesys.confirm import read_until
 from reconciler.genesys.errors import is_ambiguous
 from reconciler.genesys.listing import read_one
 from reconciler.genesys.lookup import find_by_name
@@ -71,7 +82,7 @@ class SafeWrites:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 if ambiguous:
-                    found = await self._adopt_lost_create(kind, body)
+                    found = await self._adopt_lost_create(kind, body, patient=not kind.unique_names)
                     if found is not None:
                         return adopted(self._session.stats, found, "POST", path, started, number)
                 try:
@@ -82,8 +93,8 @@ class SafeWrites:
                     if is_ambiguous(error):
                         ambiguous = True
                     elif isinstance(error, DuplicateNameError) and ambiguous:
-                        # The lost attempt landed after our look-up: it is ours.
-                        found = await self._adopt_lost_create(kind, body)
+                        # The lost attempt landed (maybe not yet listed): it is ours.
+                        found = await self._adopt_lost_create(kind, body, patient=True)
                         if found is not None:
                             return adopted(self._session.stats, found, "POST", path, started, number)
                     raise
@@ -136,7 +147,8 @@ class SafeWrites:
                     if is_ambiguous(error):
                         ambiguous = True
                     elif isinstance(error, VersionMismatchError) and ambiguous:
-                        landed = await self._settle_lost_update(kind, object_id, body, version, path)
+                        # the lost attempt may have landed while reads still show the old version
+                        landed = await self._settle_lost_update(kind, object_id, body, version, path, patient=True)
                         if landed is not None:
                             return adopted(self._session.stats, landed, method, path, started, number)
                     raise
@@ -168,13 +180,24 @@ class SafeWrites:
                 return answered(response, None, "DELETE", path, started, number)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _adopt_lost_create(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    async def _adopt_lost_create(
+        self, kind: Kind, body: Mapping[str, Any], *, patient: bool = False
+    ) -> dict[str, Any] | None:
         """The object a lost create made, or None if it made nothing.
 
-        An object with the name but other content was not made by us: that is a real
-        name conflict, never adopted.
+        ``patient``: look again while the (lagging) listing does not show it, within the
+        bound of :mod:`.confirm`. An object with the name but other content was not made
+        by us: that is a real name conflict, never adopted.
         """
-        found, response = await find_by_name(self._session, kind, str(body[kind.name_field]))
+        name = str(body[kind.name_field])
+
+        async def look() -> tuple[dict[str, Any] | None, httpx.Response | None]:
+            return await find_by_name(self._session, kind, name)
+
+        if patient:
+            found, response = await read_until(self._session, look, lambda answer: answer[0] is not None)
+        else:
+            found, response = await look()
         if found is None:
             return None
         # a create that takes some fields only is compared on those (its follow-up writes the rest)
@@ -191,14 +214,22 @@ class SafeWrites:
         return found
 
     async def _settle_lost_update(
-        self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int, path: str
+        self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int, path: str, *, patient: bool = False
     ) -> dict[str, Any] | None:
         """Read back after a lost update: the object if it landed, None to send again, else a mismatch.
 
         Without versions, an object that reads as what we sent is taken as landed, and
-        anything else is sent again (a whole-object ``PUT`` can be repeated).
+        anything else is sent again (a whole-object ``PUT`` can be repeated). ``patient``
+        (the server refused the version): read again while reads still show ``version``.
         """
-        live = await read_one(self._session, kind, object_id)
+
+        async def look() -> dict[str, Any]:
+            return await read_one(self._session, kind, object_id)
+
+        if patient and kind.versioned:
+            live = await read_until(self._session, look, lambda obj: obj.get("version") != version)
+        else:
+            live = await look()
         if not kind.versioned:
             return live if self._same(kind, body, live) else None
         live_version = live.get("version")

@@ -174,7 +174,13 @@ class IdRefs:
 
 @dataclass(frozen=True)
 class ReferenceRead:
-    """Live reference data a plan-time check needs: a page-number listing at ``path``."""
+    """Live reference data a plan-time check needs: a listing at ``path``.
+
+    ``paging``: ``pages`` (``pageSize`` + ``pageNumber``), ``cursor`` (``pageSize`` up to
+    ``page_size_max``, then each ``nextUri``), or ``none`` (one answer, no paging
+    parameter: the platform refuses parameters an endpoint does not have). Entities may be
+    objects or plain strings (the trigger topics' ``TopicCursorEntityListing`` lists names).
+    """
 
     key: str
     path: str
@@ -182,6 +188,8 @@ class ReferenceRead:
     params: Mapping[str, str] = field(default_factory=dict)
     #: the platform permissions the read needs (any one suffices)
     permissions: tuple[str, ...] = ()
+    paging: Literal["pages", "cursor", "none"] = "pages"
+    page_size_max: int = 100
 
 
 LiveCheckFn = Callable[[Any, Mapping[str, list[dict[str, Any]]]], Iterable[FieldIssue]]

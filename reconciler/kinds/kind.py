@@ -8,6 +8,7 @@ the normalised "essence" that plans diff, so the three can never disagree.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -86,6 +87,9 @@ class Kind:
     versioned: bool = True
     #: the field that changes on every write: the stale check of a saved plan compares it
     revision_field: str | None = "version"
+    #: an object without such a field (the TTS settings) is guarded by a digest of its
+    #: content instead: settings that moved between plan and write are stale, never overwritten
+    revision_from_content: bool = False
     #: fields the server owns: never sent, never compared
     server_managed: frozenset[str] = SERVER_MANAGED
     #: fields that cannot be updated: a change replaces the object (delete, then create)
@@ -154,8 +158,13 @@ class Kind:
 
     def revision(self, obj: Mapping[str, Any] | None) -> Any:
         """What a saved plan remembers of a live object to detect that it moved since."""
-        if obj is None or self.revision_field is None:
+        if obj is None:
             return None
+        if self.revision_field is None:
+            if not self.revision_from_content:
+                return None
+            digest = hashlib.sha256(canonical_json(self.essence(obj)).encode()).hexdigest()
+            return f"sha256:{digest[:16]}"
         return obj.get(self.revision_field)
 
     def scopes(self) -> frozenset[str]:
@@ -272,6 +281,30 @@ class Kind:
             data["name"] = obj["name"]
         return data
 
+    def desired_essence(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """The essence of a desired spec (+ name) or of a body sent: an unmanaged field it
+        leaves out is absent, not its default (absent is not empty), so it is never compared."""
+        data = self.essence(obj)
+        for name in self.unmanaged_when_absent:
+            if name not in obj:
+                data.pop(name, None)
+        return data
+
+    def keep_unmanaged(self, body: Mapping[str, Any], live: Mapping[str, Any] | None) -> dict[str, Any]:
+        """An update's body with each unmanaged field it leaves out set to its live value.
+
+        A ``PUT`` replaces the whole object: a field left out would be reset to its
+        default (a topic unlinked from its programs), so the live value is sent back.
+        """
+        out = dict(body)
+        if live is None:
+            return out
+        shown = self.from_live(live)
+        for name in self.unmanaged_when_absent:
+            if name not in out and shown.get(name) is not None:
+                out[name] = shown[name]
+        return out
+
     def api_body(self, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
         """The body of a create or update: the name and every spec field, defaults filled.
 
@@ -284,6 +317,9 @@ class Kind:
         body = model.model_dump(mode="json", exclude_none=True)
         if self.publish is not None:
             body.pop(self.publish.flag, None)
+        for unmanaged in self.unmanaged_when_absent:
+            if unmanaged not in spec:
+                body.pop(unmanaged, None)
         return body if self.singleton is not None else {self.name_field: name, **body}
 
 

@@ -10,16 +10,19 @@ replaces the trigger; updates carry ``version``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing, Permissions
+from reconciler.kinds.conventions import Listing, LiveCheck, Permissions, ReferenceRead
 from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/processautomation/triggers"
+#: the event topics a trigger may listen to (SDK ``get_processautomation_triggers_topics``:
+#: a ``TopicCursorEntityListing``, ``before``/``after`` cursors, ``pageSize`` up to 200)
+TOPICS = COLLECTION + "/topics"
 
 Operator = Literal[
     "GreaterThanOrEqual", "LessThanOrEqual", "Equal", "NotEqual", "LessThan", "GreaterThan",
@@ -88,12 +91,23 @@ def _criteria(spec: ProcessAutomationTriggerSpec) -> Iterator[FieldIssue]:
             yield FieldIssue(("matchCriteria", i, "value"), f"is required with operator {criterion.operator}")
 
 
+def known_topic(
+    spec: ProcessAutomationTriggerSpec, context: Mapping[str, list[dict[str, Any]]]
+) -> Iterator[FieldIssue]:
+    """The trigger's topic is one the org offers (the platform refuses others at write)."""
+    known = {str(e[f]) for e in context.get("topics", []) for f in ("id", "name", "topic") if isinstance(e.get(f), str)}
+    if spec.topicName not in known:
+        yield FieldIssue(("topicName",), f"{spec.topicName!r} is not a trigger topic of this org ({len(known)} topics)")
+
+
 KIND = Kind(
     name="ProcessAutomationTrigger",
     spec_model=ProcessAutomationTriggerSpec,
     collection=COLLECTION,
-    read_scope="processautomation:readonly",
-    write_scope="processautomation",
+    # The platform's scope names (they apply to code-grant clients only; client-credentials
+    # clients get their rights from roles: see ``permissions``).
+    read_scope="process-automation:readonly",
+    write_scope="process-automation",
     # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
     permissions=Permissions.crud("processautomation:trigger"),
     # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
@@ -116,4 +130,16 @@ KIND = Kind(
     server_managed=frozenset({"id", "version", "selfUri"}),
     replace_on=("topicName",),
     audit=Audited("ProcessAutomation", "Trigger"),
+    live_checks=(
+        LiveCheck(
+            description="the trigger's topic is offered by the org",
+            reads=(
+                ReferenceRead(
+                    key="topics", path=TOPICS, scope="process-automation:readonly", paging="cursor", page_size_max=200,
+                    permissions=("processautomation:trigger:view",),
+                ),
+            ),
+            check=known_topic,
+        ),
+    ),
 )

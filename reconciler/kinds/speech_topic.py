@@ -21,16 +21,19 @@ What the real API does differently from the seed contract, all said as data belo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
+from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, Publish, ReferenceRead
 from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"
+#: the dialects the org's topics may use (SDK ``get_speechandtextanalytics_topics_dialects``: an
+#: ``EntityListing`` without paging parameters)
+DIALECTS = COLLECTION + "/dialects"
 DIALECT_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"
 
 
@@ -104,6 +107,19 @@ def _unique_items(spec: SpeechTopicSpec) -> Iterator[FieldIssue]:
             seen.add(item)
 
 
+def entity_names(entity: Mapping[str, Any], *fields: str) -> set[str]:
+    """The strings a reference entity may be known by (its id, name or another identifying field)."""
+    return {str(entity[f]) for f in ("id", "name", *fields) if isinstance(entity.get(f), str)}
+
+
+def supported_dialect(spec: SpeechTopicSpec, context: Mapping[str, list[dict[str, Any]]]) -> Iterator[FieldIssue]:
+    """The dialect is one the org's speech analytics supports (the platform refuses others at write)."""
+    known = set().union(*(entity_names(e, "dialect", "code") for e in context.get("dialects", [])))
+    if spec.dialect not in known:
+        shown = ", ".join(sorted(known)) or "none"
+        yield FieldIssue(("dialect",), f"{spec.dialect!r} is not a topic dialect of this org (dialects: {shown})")
+
+
 KIND = Kind(
     name="SpeechTopic",
     spec_model=SpeechTopicSpec,
@@ -142,4 +158,16 @@ KIND = Kind(
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
     unmanaged_when_absent=("programIds",),
     audit=Audited("SpeechAndTextAnalytics", "Topic"),
+    live_checks=(
+        LiveCheck(
+            description="the topic's dialect is supported by the org",
+            reads=(
+                ReferenceRead(
+                    key="dialects", path=DIALECTS, scope="speech-and-text-analytics:readonly", paging="none",
+                    permissions=("speechAndTextAnalytics:topic:view",),
+                ),
+            ),
+            check=supported_dialect,
+        ),
+    ),
 )

@@ -32,7 +32,9 @@ class LanguageOverride(SpecModel):
 
     language: str = Field(pattern=LANGUAGE_PATTERN, description="Language code, e.g. en-US.")
     engine: str = Field(min_length=1, description="Id of the TTS engine for this language.")
-    voice: str | None = Field(None, min_length=1, description="Id of a voice of that engine for this language.")
+    # Required: the API refuses an override without a voice (a 400 on a real org), though the
+    # SDK's ``LanguageOverride`` model marks no field required.
+    voice: str = Field(min_length=1, description="Id of a voice of that engine for this language.")
 
 
 class TtsSettingsSpec(SpecModel):
@@ -76,8 +78,6 @@ def engines_and_voices(spec: TtsSettingsSpec, context: Mapping[str, list[dict[st
                 f"engine {override.engine!r} does not speak {override.language} "
                 f"(it speaks {', '.join(languages) or 'nothing'})",
             )
-        if override.voice is None:
-            continue
         voices = [v for v in engine.get("voices") or [] if v.get("language") == override.language]
         if override.voice not in {str(v.get("id")) for v in voices}:
             offered = ", ".join(sorted(str(v.get("id")) for v in voices)) or "none"
@@ -103,6 +103,9 @@ KIND = Kind(
     singleton=Singleton(name=SINGLETON_NAME, initial={"defaultEngine": "amazon-polly", "languageOverrides": []}),
     versioned=False,
     revision_field=None,
+    # No version on the platform: a digest of the settings read at plan is compared with
+    # the settings read just before the write, so a change made in between is stale.
+    revision_from_content=True,
     server_managed=frozenset(),
     live_checks=(
         LiveCheck(

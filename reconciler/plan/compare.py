@@ -99,7 +99,7 @@ def compare(
     kind = REGISTRY[obj.kind]
     resolution = resolve(dict(obj.spec), env, lookup)
     resolved = resolution.value
-    essence = kind.essence({"name": obj.name, **resolved})
+    essence = kind.desired_essence({"name": obj.name, **resolved})
     current = live_by_key.get(obj.key.folded)
     entry = Entry(
         obj=obj,

@@ -122,6 +122,8 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         return JSON(document())
 
     routes: list[Route] = [Route("/oauth/token", token, methods=["POST"], name="oauth.token")]
+    # reference listings first: ``/triggers/topics`` must not be read as the trigger with id "topics"
+    routes.extend(catalog_routes(state))
     hooks: dict[tuple[str, str], PostWriteHook] = {}
     # deeper collections first: /integrations/actions must not be read as the integration called "actions"
     for kind in sorted(KINDS, key=lambda k: k.collection.count("/"), reverse=True):
@@ -129,7 +131,6 @@ def build_app(options: SandboxOptions) -> SandboxApp:
         if kind.after_write is not None:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
     routes.extend(hook_route(hook, state) for hook in hooks.values())
-    routes.extend(catalog_routes(state))
     routes.extend(audit_routes(state))
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(admin_routes(state))

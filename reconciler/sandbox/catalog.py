@@ -1,4 +1,5 @@
-"""The org's reference data that kinds check against: TTS engines and their voices.
+"""The org's reference data that kinds check against: TTS engines and their voices, topic
+dialects, process-automation trigger topics.
 
 Genesys serves these read-only; a real org's list depends on its integrations. The
 sandbox holds a realistic, fixed set (Amazon Polly, Microsoft Azure and Google Cloud
@@ -8,6 +9,11 @@ engines with a few voices each) and serves it the way the platform does:
   ``includeVoices``, ``name`` and ``language`` filters;
 * ``GET .../engines/{engineId}`` (``includeVoices``), ``.../engines/{engineId}/voices``
   (paged) and ``.../engines/{engineId}/voices/{voiceId}``.
+
+* ``GET /api/v2/speechandtextanalytics/topics/dialects`` — one ``EntityListing`` of
+  dialect codes, no paging parameters;
+* ``GET /api/v2/processautomation/triggers/topics`` — a ``TopicCursorEntityListing`` of
+  topic names, paged by ``pageSize`` (at most 200) and the ``after`` cursor.
 
 The same data is the context of the kinds' live checks when the sandbox validates a
 write (:func:`context_for`), so the sandbox refuses exactly what a plan would.
@@ -103,13 +109,35 @@ def engines(include_voices: bool = False) -> list[dict[str, Any]]:
     return out
 
 
+#: the topic dialects (the sandbox's own set; a real org lists its own)
+DIALECTS = "/api/v2/speechandtextanalytics/topics/dialects"
+DIALECT_CODES = (
+    "en-US", "en-GB", "en-AU", "es-ES", "es-US", "fr-FR", "fr-CA", "de-DE", "it-IT", "nl-NL", "pt-BR", "ja-JP",
+)
+#: the event topics triggers may listen to (a subset of the platform's)
+TRIGGER_TOPICS = "/api/v2/processautomation/triggers/topics"
+TRIGGER_TOPIC_NAMES = tuple(
+    f"v2.detail.events.conversation.{{id}}.{leg}.{edge}"
+    for leg in ("customer", "acd", "agent", "user", "acw")
+    for edge in ("start", "end")
+) + ("v2.detail.events.conversation.{id}.outbound.initialized",)
+
 #: reference listings the sandbox can serve, by path: params -> entities
-LISTINGS = {ENGINES: lambda params: engines(str(params.get("includeVoices", "")).lower() == "true")}
+LISTINGS: dict[str, Any] = {
+    ENGINES: lambda params: engines(str(params.get("includeVoices", "")).lower() == "true"),
+    DIALECTS: lambda params: list(DIALECT_CODES),
+    TRIGGER_TOPICS: lambda params: list(TRIGGER_TOPIC_NAMES),
+}
 
 
 def context_for(kind: Kind) -> dict[str, list[dict[str, Any]]]:
-    """The context of ``kind``'s live checks, from the sandbox's own reference data."""
-    return {read.key: LISTINGS[read.path](read.params) for check in kind.live_checks for read in check.reads}
+    """The context of ``kind``'s live checks, from the sandbox's own reference data (names as
+    objects, as the client's reference reads hand them to the checks)."""
+    return {
+        read.key: [{"id": e, "name": e} if isinstance(e, str) else e for e in LISTINGS[read.path](read.params)]
+        for check in kind.live_checks
+        for read in check.reads
+    }
 
 
 def reference_reads() -> dict[str, ReferenceRead]:
@@ -161,7 +189,7 @@ def catalog_routes(state: SandboxState) -> list[Route]:
     """The TTS engine endpoints, guarded by the permissions the kinds' reference reads name."""
     read = reference_reads().get(ENGINES)
     if read is None:  # pragma: no cover - no kind reads engines
-        return []
+        return name_routes(state)
     needed = read.permissions
 
     async def list_engines(request: Request) -> Response:
@@ -205,7 +233,37 @@ def catalog_routes(state: SandboxState) -> list[Route]:
         Route(ENGINES + "/{engineId}", get_engine, methods=["GET"], name="catalog:engine"),
         Route(ENGINES + "/{engineId}/voices", list_voices, methods=["GET"], name="catalog:voices"),
         Route(ENGINES + "/{engineId}/voices/{voiceId}", get_voice, methods=["GET"], name="catalog:voice"),
+        *name_routes(state),
     ]
+
+
+def name_routes(state: SandboxState) -> list[Route]:
+    """The dialects and trigger topics listings, guarded by the permissions their reference reads name."""
+    reads = reference_reads()
+    routes = []
+    if DIALECTS in reads:
+        dialect_needed = reads[DIALECTS].permissions
+
+        async def list_dialects(request: Request) -> Response:
+            await state.guard(request, dialect_needed, write=False)
+            return JSON({"entities": list(DIALECT_CODES)})
+
+        routes.append(Route(DIALECTS, list_dialects, methods=["GET"], name="catalog:dialects"))
+    if TRIGGER_TOPICS in reads:
+        topic_needed = reads[TRIGGER_TOPICS].permissions
+
+        async def list_topics(request: Request) -> Response:
+            await state.guard(request, topic_needed, write=False)
+            size = int_param(request, "pageSize", 25, 1, 200)
+            start = int_param(request, "after", 0, 0, 1_000_000)
+            names = TRIGGER_TOPIC_NAMES[start : start + size]
+            body: dict[str, Any] = {"entities": list(names), "selfUri": f"{TRIGGER_TOPICS}?pageSize={size}"}
+            if start + size < len(TRIGGER_TOPIC_NAMES):
+                body["nextUri"] = f"{TRIGGER_TOPICS}?pageSize={size}&after={start + size}"
+            return JSON(body)
+
+        routes.append(Route(TRIGGER_TOPICS, list_topics, methods=["GET"], name="catalog:trigger-topics"))
+    return routes
 
 
 def check_live(kind: Kind, model: Any) -> list[tuple[str, str]]:

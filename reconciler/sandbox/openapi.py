@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from reconciler.kinds import KINDS
-from reconciler.sandbox.catalog import reference_reads
+from reconciler.sandbox.catalog import DIALECTS, ENGINES, TRIGGER_TOPICS, reference_reads
 from reconciler.sandbox.openapi_audits import audit_paths
 from reconciler.sandbox.openapi_kinds import (
     JSON_MEDIA,
@@ -111,6 +111,31 @@ def _common_schemas() -> dict[str, Any]:
     }
 
 
+def _name_listings(scopes: dict[str, str]) -> dict[str, Any]:
+    """The topic dialects (one answer, no paging) and trigger topics (``after`` cursor): lists of names."""
+    names = {"type": "array", "items": {"type": "string"}}
+    paths: dict[str, Any] = {}
+    for path, scope in scopes.items():
+        cursor = path == TRIGGER_TOPICS
+        parameters = [
+            query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 25}),
+            query("after", {"type": "string"}, "The cursor of the next page (from nextUri)."),
+        ]
+        properties = {"entities": names, "selfUri": {"type": "string"}, "nextUri": {"type": "string"}}
+        paths[path] = {
+            "get": {
+                "operationId": "listTriggerTopics" if cursor else "listTopicDialects",
+                "security": [{"oauth": [scope]}],
+                "parameters": parameters if cursor else [],
+                "responses": {
+                    **ok("The names.", {"type": "object", "required": ["entities"], "properties": properties}),
+                    **errors(401, 403, 429),
+                },
+            }
+        }
+    return paths
+
+
 def _catalog(components: dict[str, Any]) -> dict[str, Any]:
     """Schemas and paths of the reference listings kinds check against (TTS engines, voices)."""
     uri = {"type": "string"}
@@ -147,7 +172,11 @@ def _catalog(components: dict[str, Any]) -> dict[str, Any]:
             },
         }
     paths: dict[str, Any] = {}
-    for path, read in reference_reads().items():
+    reads = reference_reads()
+    paths.update(_name_listings({p: r.scope for p, r in reads.items() if p in (DIALECTS, TRIGGER_TOPICS)}))
+    for path, read in reads.items():
+        if path != ENGINES:
+            continue
         security = [{"oauth": [read.scope]}]
         paged = [
             query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),

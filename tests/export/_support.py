@@ -217,7 +217,7 @@ def seed_platform(org: Org) -> None:
     org.with_client(lambda c: c.update(tts, "org", {
         "defaultEngine": "google-cloud",
         "languageOverrides": [{"language": "en-GB", "engine": "amazon-polly", "voice": "Amy"},
-                              {"language": "de-DE", "engine": "microsoft-azure"}],
+                              {"language": "de-DE", "engine": "microsoft-azure", "voice": "de-DE-KatjaNeural"}],
     }, 0))
 
 

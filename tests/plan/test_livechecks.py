@@ -17,7 +17,7 @@ from ._support import desired
 SETTINGS = desired(
     "TtsSettings",
     "org",
-    {"defaultEngine": "acme-tts", "languageOverrides": [{"language": "en-US", "engine": "acme-tts"}]},
+    {"defaultEngine": "acme-tts", "languageOverrides": [{"language": "en-US", "engine": "acme-tts", "voice": "v1"}]},
 )
 
 

@@ -104,7 +104,8 @@ class TestTriggerWrites:
 
     async def test_topic_name_cannot_change(self, api) -> None:
         created = await api.create(TRIGGERS, trigger_body())
-        response = await api.put(created["selfUri"], json={**created, "topicName": "v2.other"})
+        other = "v2.detail.events.conversation.{id}.acd.end"
+        response = await api.put(created["selfUri"], json={**created, "topicName": other})
         assert_error(response, 400, "bad.request", "topicName")
         assert (await api.get(created["selfUri"])).json() == created  # nothing changed
 
@@ -189,7 +190,8 @@ class TestTtsSettingsSingleton:
         assert response.json() == {"defaultEngine": "amazon-polly", "languageOverrides": []}
 
     async def test_it_is_replaced_whole_by_put(self, api) -> None:
-        body = {"defaultEngine": "google-cloud", "languageOverrides": [{"language": "de-DE", "engine": "microsoft-azure"}]}
+        body = {"defaultEngine": "google-cloud", "languageOverrides": [
+            {"language": "de-DE", "engine": "microsoft-azure", "voice": "de-DE-KatjaNeural"}]}
         assert (await api.put(SETTINGS, json=body)).json() == body
         assert (await api.put(SETTINGS, json={"defaultEngine": "amazon-polly"})).json() == {
             "defaultEngine": "amazon-polly", "languageOverrides": []}
@@ -202,13 +204,14 @@ class TestTtsSettingsSingleton:
 
     async def test_engines_and_voices_are_checked_on_write(self, api) -> None:
         bad = {"defaultEngine": "nuance", "languageOverrides": [
-            {"language": "ja-JP", "engine": "amazon-polly"},
+            {"language": "ja-JP", "engine": "amazon-polly", "voice": "Amy"},
             {"language": "en-GB", "engine": "google-cloud", "voice": "en-US-Wavenet-F"},
         ]}
         response = await api.put(SETTINGS, json=bad)
         assert_error(response, 400, "bad.request")
         assert [d["fieldName"] for d in response.json()["details"]] == [
-            "defaultEngine", "languageOverrides[0].language", "languageOverrides[1].voice"]
+            "defaultEngine", "languageOverrides[0].language", "languageOverrides[0].voice",
+            "languageOverrides[1].voice"]
         assert (await api.get(SETTINGS)).json()["defaultEngine"] == "amazon-polly"
 
     async def test_permissions_guard_it(self, api, sandbox_client) -> None:

@@ -149,8 +149,8 @@ class TestTtsSettings:
         errors = errors_of(tmp_path, doc("TtsSettings", "org", """\
             defaultEngine: amazon-polly
             languageOverrides:
-              - {language: en-GB, engine: amazon-polly}
-              - {language: en-GB, engine: google-cloud}
+              - {language: en-GB, engine: amazon-polly, voice: Amy}
+              - {language: en-GB, engine: google-cloud, voice: en-GB-Wavenet-B}
         """))
         assert errors == [
             "objects.yaml:9:18: spec.languageOverrides[1].language: 'en-GB' is already overridden by languageOverrides[0]",

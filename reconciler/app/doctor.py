@@ -1,0 +1,161 @@
+"""``reconciler doctor``: is the target reachable, do the credentials work, may this client
+do what the declared kinds need? Told before the first apply, not by a ``403`` halfway.
+
+Client-credentials clients get their rights from roles (permissions such as
+``processautomation:trigger:view``), not from OAuth scopes, so the check lists the
+client's own permissions the way the platform offers it: ``GET /api/v2/tokens/me`` (the
+token's OAuth client), ``GET /api/v2/oauth/clients/{id}`` (its roles) and
+``GET /api/v2/authorization/roles/{roleId}`` (each role's permission policies), and
+compares them with ``Kind.permissions``. Where that listing is not available (a ``404``
+from a target that lacks it, or a ``403``: listing roles needs ``oauth:client:view`` and
+``authorization:role:view``), it says so and falls back to probing: one read of each
+declared kind's collection and reference listings, which shows missing read rights but
+cannot show write rights.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.app.connect import RunOptions, client_for
+from reconciler.core.errors import AuthenticationError, NotFoundError, PermissionError_, TransportError
+from reconciler.genesys import GenesysClient
+from reconciler.kinds import REGISTRY, Kind
+from reconciler.manifests import load_manifests
+
+TOKEN_INFO = "/api/v2/tokens/me"
+OAUTH_CLIENT = "/api/v2/oauth/clients/{clientId}"
+ROLE = "/api/v2/authorization/roles/{roleId}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report: what was checked, whether it passed, and what was seen."""
+
+    check: str
+    ok: bool
+    detail: str
+    #: the kind a probe read was for (a refused read names the kind's read permissions)
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorRun:
+    """The findings, the permissions missing (named as the platform names them) and the kinds checked."""
+
+    findings: tuple[Finding, ...]
+    missing: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    #: ``listed``: the client's permissions were read; ``probed``: only reads were tried
+    method: str = "probed"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and all(f.ok for f in self.findings)
+
+
+def required_permissions(kinds: Iterable[Kind]) -> dict[str, tuple[str, ...]]:
+    """Permission -> the kinds that need it (read-only and read-write alike), in kind order."""
+    out: dict[str, list[str]] = {}
+    for kind in kinds:
+        for permission in (*kind.permissions.read, *kind.permissions.write):
+            out.setdefault(permission, []).append(kind.name)
+    return {permission: tuple(names) for permission, names in out.items()}
+
+
+def granted(policies: Iterable[Mapping[str, Any]], permission: str) -> bool:
+    """Whether a role's policies grant ``domain:entity:action`` (``*`` matching anything in its place)."""
+    domain, entity, action = (permission.split(":") + ["", "", ""])[:3]
+    for policy in policies:
+        actions = [str(a) for a in policy.get("actionSet") or []]
+        if (
+            str(policy.get("domain")) in (domain, "*")
+            and str(policy.get("entityName")) in (entity, "*")
+            and (action in actions or "*" in actions)
+        ):
+            return True
+    return False
+
+
+async def _role_policies(client: GenesysClient) -> list[dict[str, Any]]:
+    """Every permission policy of every role of this token's OAuth client."""
+    token = await client.read_object(TOKEN_INFO)
+    client_id = str((token.get("OAuthClient") or token.get("oAuthClient") or {}).get("id") or "")
+    if not client_id:
+        raise NotFoundError(404, "not.found", "the token names no OAuth client", method="GET", path=TOKEN_INFO)
+    oauth = await client.read_object(OAUTH_CLIENT.replace("{clientId}", client_id), OAUTH_CLIENT)
+    role_ids = {str(r) for r in oauth.get("roleIds") or []}
+    role_ids |= {str(d.get("roleId")) for d in oauth.get("roleDivisions") or [] if d.get("roleId")}
+    policies: list[dict[str, Any]] = []
+    for role_id in sorted(role_ids):
+        role = await client.read_object(ROLE.replace("{roleId}", role_id), ROLE)
+        policies.extend(p for p in role.get("permissionPolicies") or [] if isinstance(p, dict))
+    return policies
+
+
+async def _probe(client: GenesysClient, kind: Kind) -> list[Finding]:
+    """One read of the kind's collection and of each reference listing its live checks need."""
+    reads = [(kind.collection, f"read {kind.name}")]
+    reads += [(r.path, f"read {r.path} ({kind.name} plan checks)") for c in kind.live_checks for r in c.reads]
+    findings = []
+    for path, what in reads:
+        params = {} if path == kind.collection and kind.singleton is not None else {"pageSize": "1"}
+        try:
+            await client.read_object(path, params=params)
+        except (PermissionError_, NotFoundError) as error:
+            findings.append(Finding(what, False, f"HTTP {error.status} {error.code}: {error.api_message}", kind.name))
+        else:
+            findings.append(Finding(what, True, f"GET {path} answered", kind.name))
+    return findings
+
+
+async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[str, str] | None = None) -> DoctorRun:
+    """Reach the target, log in, list or probe this client's rights against the declared kinds."""
+    env = os.environ if env is None else env
+    manifests = load_manifests(paths, env=env)
+    kinds = [REGISTRY[name] for name in dict.fromkeys(obj.kind for obj in manifests.objects)]
+    names = tuple(k.name for k in kinds)
+    findings: list[Finding] = []
+    notes: list[str] = []
+    policies: list[dict[str, Any]] | None = None
+    async with client_for(options) as client:
+        try:
+            policies = await _role_policies(client)
+        except (NotFoundError, PermissionError_) as error:
+            notes.append(
+                f"the client's permissions could not be listed (HTTP {error.status} {error.code} on {error.path}); "
+                "checked by probing reads instead: write permissions are not verified"
+            )
+        except TransportError as error:
+            return DoctorRun((Finding("target", False, f"{options.target.describe()}: {error}"),), kinds=names)
+        except AuthenticationError as error:
+            findings = [Finding("target", True, options.target.describe()), Finding("credentials", False, str(error))]
+            return DoctorRun(tuple(findings), kinds=names)
+        # the token was issued and used: the target answered and the credentials work
+        findings += [Finding("target", True, options.target.describe()), Finding("credentials", True, "a token works")]
+        for kind in kinds:
+            findings.extend(await _probe(client, kind))
+    required = required_permissions(kinds)
+    if policies is not None:
+        missing = tuple(p for p in required if not granted(policies, p))
+    else:
+        refused = {f.kind for f in findings if not f.ok and f.kind is not None}
+        missing = tuple(p for kind in kinds if kind.name in refused for p in kind.permissions.read)
+    for permission in missing:
+        findings.append(
+            Finding(f"permission {permission}", False, "missing; needed by " + ", ".join(required[permission]))
+        )
+    return DoctorRun(
+        findings=tuple(findings),
+        missing=missing,
+        kinds=names,
+        method="listed" if policies is not None else "probed",
+        notes=tuple(notes),
+    )
+
+
+__all__ = ["DoctorRun", "Finding", "diagnose", "granted", "required_permissions"]

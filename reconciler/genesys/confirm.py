@@ -1,0 +1,44 @@
+"""Reading until a lagging server shows what a lost write did, within a bounded time.
+
+After a write whose answer was lost, a real org's listings and reads may not show it
+yet (eventual consistency). Taking "not there" at once for "never happened" re-sends a
+create (a trigger that fires twice) or reports an update that landed as stale. So the
+read is repeated, ``ClientLimits.confirm_reads`` times at most, waiting
+``confirm_wait`` seconds and doubling: 1 + 2 + 4 + 8 + 16 = 31 s of waits by default,
+where CX as Code's consistency checker allows 5 minutes. The session's sleep is used, so
+tests run this on virtual time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
+
+from reconciler.genesys.session import Session
+
+T = TypeVar("T")
+
+
+async def read_until(session: Session, probe: Callable[[], Awaitable[T]], settled: Callable[[T], bool]) -> T:
+    """``probe()`` again until ``settled`` holds or the reads are spent; the last answer either way."""
+    limits = session.limits
+
+    def last_answer(state: RetryCallState) -> T:
+        assert state.outcome is not None  # tenacity calls this only after an attempt
+        result: T = state.outcome.result()
+        return result
+
+    retrying = AsyncRetrying(
+        retry=retry_if_result(lambda value: not settled(value)),
+        stop=stop_after_attempt(limits.confirm_reads),
+        wait=wait_exponential(multiplier=limits.confirm_wait),
+        sleep=session.sleep,
+        retry_error_callback=last_answer,
+    )
+    answer: T = await retrying(probe)
+    return answer
+
+
+__all__ = ["read_until"]

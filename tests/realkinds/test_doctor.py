@@ -1,0 +1,121 @@
+"""``reconciler doctor``: reachable, logged in, and holding the permissions the declared kinds need.
+
+Against a respx-served platform: the client's permissions are listed from its roles
+(``/api/v2/tokens/me`` -> ``/api/v2/oauth/clients/{id}`` -> ``/api/v2/authorization/roles/{id}``);
+where that listing is missing, doctor falls back to probing reads and says so. Against
+the embedded sandbox (which has no permission listing yet) through the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from reconciler.app import RunOptions
+from reconciler.app.doctor import DoctorRun, diagnose, granted, required_permissions
+from reconciler.genesys import ClientLimits, Target
+from reconciler.kinds import KINDS, REGISTRY
+
+from ._support import Project, make_project
+
+API = "http://127.0.0.1:8998"
+FAST = ClientLimits(requests_per_minute=60_000, rate_burst=1000, backoff_initial=0.01, backoff_max=0.05, max_attempts=2)
+VIEW_ONLY = [
+    {"domain": "speechAndTextAnalytics", "entityName": "topic", "actionSet": ["view"]},
+    {"domain": "processautomation", "entityName": "trigger", "actionSet": ["view"]},
+    {"domain": "integrations", "entityName": "integration", "actionSet": ["view"]},
+]
+EVERYTHING = [{"domain": "*", "entityName": "*", "actionSet": ["*"]}]
+
+
+def _empty_listing(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"entities": [], "pageSize": 1, "pageNumber": 1, "total": 0, "pageCount": 0})
+
+
+def _serve(router: respx.MockRouter, policies: list[dict[str, Any]] | None, *, refuse: str | None = None) -> None:
+    router.post("/oauth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "tok-1", "token_type": "bearer", "expires_in": 86400})
+    )
+    if policies is None:
+        router.get("/api/v2/tokens/me").mock(return_value=httpx.Response(404, json={"code": "not.found"}))
+    else:
+        router.get("/api/v2/tokens/me").mock(
+            return_value=httpx.Response(200, json={"organization": {"id": "org"}, "OAuthClient": {"id": "cid"}})
+        )
+        router.get("/api/v2/oauth/clients/cid").mock(
+            return_value=httpx.Response(200, json={"id": "cid", "roleDivisions": [{"roleId": "r1", "divisionId": "*"}]})
+        )
+        router.get("/api/v2/authorization/roles/r1").mock(
+            return_value=httpx.Response(200, json={"id": "r1", "permissionPolicies": policies})
+        )
+    if refuse is not None:
+        router.get(refuse).mock(
+            return_value=httpx.Response(403, json={"code": "missing.any.permissions", "message": "no"})
+        )
+    router.get("/api/v2/integrations/speech/tts/settings").mock(
+        return_value=httpx.Response(200, json={"defaultEngine": "amazon-polly", "languageOverrides": []})
+    )
+    router.get(url__regex=r".*").mock(side_effect=_empty_listing)
+
+
+def _diagnose(tmp_path: Path, router_setup: Any) -> DoctorRun:
+    project = make_project(tmp_path)
+    target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="s3cr3t")
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        router_setup(router)
+        return anyio.run(lambda: diagnose([str(project.manifests)], RunOptions(target, FAST), env={}))
+
+
+def test_a_view_only_role_names_the_missing_write_permissions(tmp_path: Path) -> None:
+    run = _diagnose(tmp_path, lambda router: _serve(router, VIEW_ONLY))
+    assert not run.ok and run.method == "listed"
+    assert "speechAndTextAnalytics:topic:add" in run.missing
+    assert "processautomation:trigger:edit" in run.missing and "integrations:integration:edit" in run.missing
+    assert not any(p.endswith(":view") for p in run.missing)
+
+
+def test_a_role_with_every_permission_is_ready(tmp_path: Path) -> None:
+    run = _diagnose(tmp_path, lambda router: _serve(router, EVERYTHING))
+    assert run.ok and run.missing == () and run.method == "listed"
+
+
+def test_without_a_permission_listing_it_probes_reads_and_says_so(tmp_path: Path) -> None:
+    triggers = REGISTRY["ProcessAutomationTrigger"].collection
+    run = _diagnose(tmp_path, lambda router: _serve(router, None, refuse=triggers))
+    assert run.method == "probed" and not run.ok
+    assert run.missing == ("processautomation:trigger:view",)
+    assert any("could not be listed" in note and "write permissions are not verified" in note for note in run.notes)
+
+
+def test_bad_credentials_are_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    def refuse_login(router: respx.MockRouter) -> None:
+        router.post("/oauth/token").mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
+
+    run = _diagnose(tmp_path, refuse_login)
+    assert not run.ok
+    assert [(f.check, f.ok) for f in run.findings] == [("target", True), ("credentials", False)]
+    assert "s3cr3t" not in str(run)
+
+
+def test_permission_matching() -> None:
+    assert granted(EVERYTHING, "speechAndTextAnalytics:topic:add")
+    assert granted(VIEW_ONLY, "speechAndTextAnalytics:topic:view")
+    assert not granted(VIEW_ONLY, "speechAndTextAnalytics:topic:add")
+    needed = required_permissions(KINDS)
+    assert needed["processautomation:trigger:view"] == ("ProcessAutomationTrigger",)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return make_project(tmp_path)
+
+
+def test_the_cli_against_the_sandbox(project: Project) -> None:
+    result = project.run("doctor", "manifests", "--sandbox-db", str(project.db))
+    assert "ok    credentials" in result.output and "ready:" in result.output
+    assert "probing reads" in result.output
