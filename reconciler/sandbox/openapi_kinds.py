@@ -83,6 +83,15 @@ def query(name: str, schema: dict[str, Any], description: str | None = None) -> 
 # ---- schemas ------------------------------------------------------------------------
 
 
+def _restrict(schema: dict[str, Any], fields: tuple[str, ...] | None, *, keep: tuple[str, ...]) -> None:
+    """Leave only ``fields`` (and ``keep``) in a request schema; ``None``: every field stays."""
+    if fields is None:
+        return
+    wanted = {*fields, *keep}
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k in wanted}
+    schema["required"] = [r for r in schema["required"] if r in wanted]
+
+
 def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     """Add the kind's object, request bodies and listing schemas to ``components``."""
     spec = kind.spec_model.model_json_schema(ref_template=REF)
@@ -132,6 +141,9 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
         }
     else:
         update["description"] = f"Body of a {kind.name} update: the whole object (no version)."
+    # a kind written by several requests takes only some fields in each (an integration's create: its type)
+    _restrict(create, kind.create_fields, keep=(kind.name_field,))
+    _restrict(update, kind.update_fields, keep=(kind.name_field, "version"))
     components[kind.name] = _shown_object(kind, spec_props)
     if kind.singleton is None:
         components[f"{kind.name}Create"] = create

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import PLATFORM_KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "real-org-kinds.md"
 
@@ -25,7 +25,7 @@ def _table() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
 
 def test_the_table_is_the_kinds_permissions() -> None:
-    expected = {k.name: (k.permissions.read, k.permissions.write) for k in KINDS if k.permissions.read}
+    expected = {k.name: (k.permissions.read, k.permissions.write) for k in PLATFORM_KINDS if k.permissions.read}
     assert _table() == expected
 
 

@@ -124,7 +124,7 @@ class TestPermissions:
             *_crud("speechAndTextAnalytics:topic"), "speechAndTextAnalytics:topic:publish",
             *_crud("speechAndTextAnalytics:program"), "speechAndTextAnalytics:program:publish",
             *_crud("speechAndTextAnalytics:dictionaryFeedback"), *_crud("processautomation:trigger"),
-            *_crud("architect:userPrompt"), "integrations:integration:view", "integrations:integration:edit",
+            *_crud("architect:userPrompt"), *_crud("integrations:integration"), *_crud("integrations:action"),
             # the audit query service (drift says who changed an object)
             "audits:audit:view",
         }
