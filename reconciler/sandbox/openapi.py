@@ -129,7 +129,7 @@ def _name_listings(scopes: dict[str, str]) -> dict[str, Any]:
                 "parameters": parameters if cursor else [],
                 "responses": {
                     **ok("The names.", {"type": "object", "required": ["entities"], "properties": properties}),
-                    **errors(401, 403, 429),
+                    **(errors(400, 401, 403, 429) if cursor else errors(401, 403, 429)),  # 400: a bad cursor
                 },
             }
         }

@@ -200,7 +200,9 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
         "required": [*identity, *always, *flags, *(k for k in server if k in ALWAYS_SHOWN and k != "id")],
         "properties": {**identity, **shown, **flags, **{k: v for k, v in server.items() if k != "id"}},
     }
-    obj["required"] = sorted(set(obj["required"]), key=list(obj["properties"]).index)
+    # fields a read shows only when asked (``expand``, ``includeConfig``) are never required
+    asked_only = set(kind.listing.expand)
+    obj["required"] = sorted(set(obj["required"]) - asked_only, key=list(obj["properties"]).index)
     return obj
 
 
