@@ -60,15 +60,18 @@ def client_for(options: RunOptions) -> GenesysClient:
     ``sandbox_options`` say, so that the target's identity and the file written agree.
     """
     transport = None
+    limits = options.limits
     if options.target.kind == "sandbox":
         from reconciler.sandbox import SandboxOptions, embedded_transport
 
+        # in-process: a publish job is done by the next poll, so waiting between polls only slows the user
+        limits = dataclasses.replace(limits, job_poll_initial=min(limits.job_poll_initial, 0.01))
         sandbox = options.sandbox_options or SandboxOptions()
         if options.target.sandbox_db is not None:
             sandbox = dataclasses.replace(sandbox, db_path=options.target.sandbox_db)
         transport = embedded_transport(sandbox)
     return open_client(
-        options.target, transport=transport, same_content=same_content, limits=options.limits, notice=options.notice
+        options.target, transport=transport, same_content=same_content, limits=limits, notice=options.notice
     )
 
 

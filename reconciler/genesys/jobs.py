@@ -3,7 +3,7 @@
 Some changes take effect only through an asynchronous job (publishing speech topics:
 ``POST .../publishjobs`` then ``GET .../publishjobs/{jobId}``). The poll is a tenacity
 loop that retries on the job's *state*, not on an error: the first poll at once, then
-waits from :data:`JOB_POLL_INITIAL` doubling up to :data:`JOB_POLL_MAX` seconds, for at
+waits from ``ClientLimits.job_poll_initial`` doubling up to :data:`JOB_POLL_MAX` seconds, for at
 most ``timeout`` seconds. Running out of time is not an error: the result carries the job
 as last read, and its state says it is still running.
 
@@ -23,7 +23,6 @@ from reconciler.genesys.result import WriteResult, answered
 from reconciler.genesys.session import Session
 from reconciler.kinds import Publish
 
-JOB_POLL_INITIAL = 0.25
 JOB_POLL_MAX = 5.0
 JOB_TIMEOUT = 300.0
 
@@ -48,7 +47,9 @@ async def publish(session: Session, job: Publish, ids: list[str], *, timeout: fl
 
         polling = AsyncRetrying(
             retry=retry_if_result(lambda j: j.get(job.state_field) not in finished),
-            wait=wait_exponential(multiplier=JOB_POLL_INITIAL, min=JOB_POLL_INITIAL, max=JOB_POLL_MAX),
+            wait=wait_exponential(
+                multiplier=session.limits.job_poll_initial, min=session.limits.job_poll_initial, max=JOB_POLL_MAX
+            ),
             stop=stop_after_delay(timeout),
             sleep=session.sleep,
             retry_error_callback=last,

@@ -56,6 +56,9 @@ class ClientLimits:
     #: while keeping a genuinely lost write's cost bounded; only lost writes ever wait it.
     confirm_reads: int = 6
     confirm_wait: float = 1.0
+    #: the first wait before a publish job is polled again (doubling up to 5 s): a real job
+    #: runs for seconds to minutes; the in-process sandbox finishes one on its next poll
+    job_poll_initial: float = 0.25
 
     def page_for(self, endpoint_max: int = PAGE_SIZE_MAX) -> int:
         """The page size to ask an endpoint for: its largest, unless :attr:`page_size` caps it lower."""

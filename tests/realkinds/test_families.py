@@ -41,7 +41,7 @@ class TestSpeechProgram:
     def test_the_sdk_creates_reads_pages_and_publishes_programs(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         topic_request = sdk.TopicRequest()
         topic_request.name, topic_request.dialect = "Churn", "en-US"
@@ -82,7 +82,7 @@ class TestSpeechProgram:
     def test_an_sdk_program_is_adopted_with_its_topic_references(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         served(project, sandbox, "apply", "--auto-approve")
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         retention = next(p for p in speech.get_speechandtextanalytics_programs().entities if p.name == "Retention")
@@ -121,7 +121,7 @@ class TestDictionaryFeedback:
     def test_the_sdk_creates_reads_pages_and_updates_feedback(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"{t} {i}" for i in range(3)]))
                 for t in ("Alpha", "Beta")]
@@ -146,7 +146,7 @@ class TestDictionaryFeedback:
     def test_sdk_feedback_is_adopted_by_its_term(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         made = speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, "Genesys", GENESYS_PHRASES, boost=5))
         plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
@@ -167,7 +167,7 @@ class TestTopicProgramLinks:
     def test_a_topic_manifest_without_program_ids_does_not_unlink_the_topic(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         served(project, sandbox, "apply", "--auto-approve")
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         program = next(p for p in speech.get_speechandtextanalytics_programs().entities if p.name == "Retention")
@@ -194,7 +194,7 @@ class TestArchitectUserPrompt:
     def test_the_sdk_creates_reads_pages_and_updates_prompts(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         architect = sdk.ArchitectApi(sdk_client(sandbox))
         made = []
         for name in ("MainMenuGreeting", "AfterHoursNotice", "HoldMusicIntro"):
@@ -220,7 +220,7 @@ class TestArchitectUserPrompt:
     def test_sdk_prompts_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         architect = sdk.ArchitectApi(sdk_client(sandbox))
         prompt = sdk.Prompt()
         prompt.name, prompt.description = "MainMenuGreeting", "Played when the IVR answers"
@@ -245,7 +245,7 @@ class TestIntegrationCredential:
     def test_the_sdk_creates_reads_pages_and_updates_credentials(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         made = [integrations.post_integrations_credentials(body=_credential(sdk, f"Cred {i}", "basicAuth", {
             "userName": "u", "password": f"password-{i}"})) for i in range(3)]
@@ -269,7 +269,7 @@ class TestIntegrationCredential:
     def test_sdk_credentials_are_adopted_and_their_secrets_never_surface(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         made = integrations.post_integrations_credentials(body=_credential(sdk, "CRM Basic Auth", "basicAuth", {
             "userName": CREDENTIAL_ENV["CRM_API_USER"], "password": CREDENTIAL_ENV["CRM_API_PASSWORD"]}))

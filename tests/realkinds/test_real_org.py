@@ -26,7 +26,7 @@ CLIENT_ID, CLIENT_SECRET = "platform-only", "platform-only-secret"
 
 @pytest.fixture
 def org(served_sandbox) -> Any:
-    sandbox = served_sandbox()
+    sandbox = served_sandbox(rate_limit=0)
     permissions = sorted({p for kind in PLATFORM_KINDS for p in kind.all_permissions()})
     registered = httpx.post(f"{sandbox.url}/__sandbox__/clients",
                             json={"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "permissions": permissions})

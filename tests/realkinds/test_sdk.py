@@ -12,7 +12,9 @@ The SDK is imported inside the tests: it is large and slow to import.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.genesys import ClientLimits
 
 from ._support import CANCELLATION, SURVEY, Project, changes_of, make_project
 
@@ -35,11 +38,34 @@ def served(project: Project, sandbox: Any, *args: str, expect: int | None = 0) -
         "GENESYSCLOUD_OAUTHCLIENT_SECRET": sandbox.options.client_secret,
     }
     extra = ["--target", "genesys"] + (["--audit-log", str(project.audit_log)] if args[0] == "apply" else [])
-    with contextlib.chdir(project.root):
+    if args[0] in ("plan", "apply", "drift", "export"):
+        # the served sandbox of these tests has no rate limit: pacing would only make the suite wait
+        extra += ["--requests-per-minute", "100000"]
+    with contextlib.chdir(project.root), quick_job_polls():
         result = CliRunner().invoke(main, [*args, *extra], env=env, catch_exceptions=False)
     if expect is not None:
         assert result.exit_code == expect, result.output
     return result
+
+
+@contextlib.contextmanager
+def quick_job_polls() -> Iterator[None]:
+    """Publish jobs polled every 10 ms, not from 250 ms: the served sandbox ends a job on its next poll.
+
+    Only the wait changes (jobs are still polled until done); the CLI has no flag for it,
+    so the default of every ``ClientLimits()`` made meanwhile is swapped, then restored.
+    """
+    init = ClientLimits.__init__
+    names = [f.name for f in dataclasses.fields(ClientLimits)]
+    saved = tuple(init.__defaults__ or ())
+    defaults = list(saved)
+    defaults[names.index("job_poll_initial") - (len(names) - len(defaults))] = 0.01
+    init.__defaults__ = tuple(defaults)
+    try:
+        assert ClientLimits().job_poll_initial == 0.01
+        yield
+    finally:
+        init.__defaults__ = saved
 
 
 def sdk_client(sandbox: Any) -> Any:
@@ -74,7 +100,7 @@ class TestReconcilerCreatedObjectsReadThroughTheSdk:
     def test_topics(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         served(project, sandbox, "apply", "--auto-approve")
         topics = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
         listing = topics.get_speechandtextanalytics_topics(page_size=25)
@@ -98,7 +124,7 @@ class TestReconcilerCreatedObjectsReadThroughTheSdk:
     def test_tts_settings_and_engines(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         served(project, sandbox, "apply", "--auto-approve")
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         settings = integrations.get_integrations_speech_tts_settings()
@@ -115,7 +141,7 @@ class TestReconcilerCreatedObjectsReadThroughTheSdk:
     def test_triggers_and_their_cursor(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         served(project, sandbox, "apply", "--auto-approve")
         automation = sdk.ProcessAutomationApi(sdk_client(sandbox))
         first = automation.get_processautomation_triggers(page_size="1")
@@ -187,7 +213,7 @@ class TestSdkCreatedObjectsAreAdopted:
     def test_plan_creates_none_of_them_and_apply_converges_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         ids = self._create_with_the_sdk(sandbox)
         plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
         actions = {f"{c['kind']}/{c['name']}": c["action"] for c in plan["changes"]}
@@ -216,7 +242,7 @@ class TestSdkCreatedObjectsAreAdopted:
     def test_an_sdk_trigger_on_another_topic_is_replaced_once(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         api = sdk_client(sandbox)
         trigger = sdk.CreateTriggerRequest()
         trigger.name, trigger.topic_name, trigger.enabled = SURVEY, "v2.detail.events.conversation.{id}.user.start", True

@@ -79,7 +79,7 @@ class TestIntegration:
     def test_the_sdk_creates_enables_configures_reads_and_pages_integrations(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         credential = _credential(sdk, integrations, "CRM Basic Auth", "basicAuth", {"userName": "u", "password": "p"})
         made = _integration(sdk, integrations, "CRM Web Services", credential.id, state="ENABLED")
@@ -114,7 +114,7 @@ class TestIntegration:
     def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         token = _credential(sdk, integrations, "Ticketing Token", "userDefined", {"apiToken": CREDENTIAL_ENV["TICKETING_API_TOKEN"]})
         ticketing = _integration(sdk, integrations, "Ticketing Web Services", token.id)
@@ -141,7 +141,7 @@ class TestDataAction:
     def test_the_sdk_creates_reads_patches_and_pages_actions(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
-        sandbox = served_sandbox()
+        sandbox = served_sandbox(rate_limit=0)
         integrations = sdk.IntegrationsApi(sdk_client(sandbox))
         home = _integration(sdk, integrations, "Ticketing Web Services", None)
         made = integrations.post_integrations_actions(body=_open_ticket(sdk, home.id))
