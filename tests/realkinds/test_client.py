@@ -174,7 +174,7 @@ class TestPublishJob:
         async def act(client: GenesysClient) -> Any:
             created = (await client.create(TOPIC, topic_body())).object
             assert TOPIC.publish is not None
-            return await client.publish(TOPIC.publish, [created["id"]], timeout=0.3)
+            return await client.publish(TOPIC.publish, [created["id"]], timeout=0.15)  # polled from 10 ms, doubling
 
         result, client = with_client(tmp_path, act)
         assert result.object["state"] == "Running"
