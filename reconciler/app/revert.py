@@ -23,7 +23,9 @@ from reconciler.export.model import ExportedObject
 from reconciler.export.names import kebab, slug, variable_name
 from reconciler.export.yaml_writer import render_object
 from reconciler.genesys import ClientStats
+from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.model import Action, Plan
+from reconciler.plan.policy import evaluate
 from reconciler.plan.revert import build_revert_plan, run_writes
 
 #: the modeline of restored documents: they are meant to be copied into the manifests directory
@@ -57,9 +59,18 @@ def secret_variable(kind_name: str, name: str, field_path: str) -> str:
 
 
 async def revert_run(
-    run: str, options: RunOptions, *, audit_log: str | Path | None = None, force: bool = False
+    run: str,
+    options: RunOptions,
+    *,
+    audit_log: str | Path | None = None,
+    force: bool = False,
+    policy: PolicySettings | None = None,
 ) -> RevertRun:
-    """Plan the revert of run ``run`` (an id or a unique prefix) against live state read now."""
+    """Plan the revert of run ``run`` (an id or a unique prefix) against live state read now.
+
+    ``policy`` is the project's guardrails (``reconciler.yaml``): a revert is a change like
+    any other, so protected objects and per-kind bounds hold for it too.
+    """
     run_id, records = find_run(audit_log, run)
     targets = {str(r.get("target")) for r in records if r.get("target")}
     if targets and options.target.identity not in targets:
@@ -81,6 +92,8 @@ async def revert_run(
         variable=secret_variable,
         force=force,
     )
+    if policy is not None:
+        plan = plan.model_copy(update={"policy": evaluate(plan.changes, policy), "windows": policy.windows})
     return RevertRun(plan=plan, run_id=run_id, stats=client.stats)
 
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import FORMAT_HELP, FORMATS, color, run_options, target_options, verbose_stats
+from reconciler.cli.options import (
+    DEFAULT_PATHS,
+    FORMAT_HELP,
+    FORMATS,
+    color,
+    run_options,
+    target_options,
+    verbose_stats,
+)
 
 
 @click.command()
@@ -30,12 +38,16 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
     import anyio
 
     from reconciler.app.revert import restored_manifests, revert_run
-    from reconciler.core.errors import PlanError
+    from reconciler.core.errors import ManifestError, PlanError
+    from reconciler.manifests.settings import SETTINGS_FILE, load_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
 
     options = run_options(kw)
-    run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force))
+    settings, issues = load_settings(Path(DEFAULT_PATHS[0]) / SETTINGS_FILE, f"{DEFAULT_PATHS[0]}/{SETTINGS_FILE}")
+    if issues:
+        raise ManifestError(issues)
+    run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy))
     the_plan = run.plan
     click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
     if out:

@@ -153,3 +153,17 @@ class TestPureRevert:
         assert change.spec is not None and change.spec["requestUrl"] == "${env:V_REQUESTURL}"
         assert "https://b.example.test" not in json.dumps(change.model_dump(mode="json"))
         assert any("requestUrl cannot be restored" in w and "V_REQUESTURL" in w for w in plan.warnings)
+
+
+def test_a_revert_is_held_to_the_projects_guardrails(project: Project) -> None:
+    """A revert is a change like any other: protect (and limits) of reconciler.yaml hold for it."""
+    settings = project.manifests / "reconciler.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + '\npolicy:\n  protect: ["VoiceProfile/*"]\n',
+                        encoding="utf-8")
+    shown = revert(project, run_ids(project)[-1], "--out", "p.json", "--format", "json", expect=1)
+    plan = json.loads(shown.stdout)
+    assert plan["applyable"] is False
+    assert {f["rule"] for f in plan["policy"]} == {"protect"}
+    assert {f["object"] for f in plan["policy"]} == {f"VoiceProfile/{VOICE}", "VoiceProfile/Revert Probe Voice",
+                                                   "VoiceProfile/Billing Hold Announcements - UK"}
+    project.run("apply", "p.json", expect=1)  # refused naming the rule, nothing written
