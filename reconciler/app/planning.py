@@ -22,7 +22,7 @@ from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.manifests.placeholders import UnsetAllowed
 from reconciler.plan.builder import PrunePolicy, build_plan
-from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings
+from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings, pin_issues
 from reconciler.plan.inputs import EnvMode, env_for
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
@@ -119,6 +119,7 @@ async def plan_paths(
             )
         issues = await live_check_issues(manifests.objects, reader, env)
     duplicates = duplicate_names(live)
+    issues.extend(pin_issues(manifests.objects, live))
     issues.extend(ambiguous_identities(manifests.objects, duplicates))
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
     if issues:

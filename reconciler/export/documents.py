@@ -13,7 +13,9 @@ here mirrors how the loader and the planner read manifests:
   ``${ref:Kind/Name.id}``, except where that would close a reference cycle (which the
   loader rejects): there the literal id stays;
 * unordered lists (``phrases``, ``tags``) and free-form maps (``headers``) are sorted, so
-  a server that returns them in another order does not change the files.
+  a server that returns them in another order does not change the files;
+* a name several live objects of the kind share (triggers may) does not identify one,
+  so each of them is written with ``metadata.id``, which the planner matches instead.
 
 Everything here is a pure function of the live listing; rendering and writing the
 files are ``yaml_writer`` and ``files``, reading the listing is the ``app`` layer's.
@@ -48,6 +50,7 @@ class _Pending:
     spec: dict[str, Any]
     path: PurePosixPath
     secret_fields: tuple[str, ...]
+    pinned: bool = False
 
     @property
     def address(self) -> str:
@@ -65,11 +68,13 @@ def build_export(live: LiveState, *, kinds: Sequence[str] = (), names: Sequence[
             key=lambda o: (_name(o).casefold(), _name(o), str(o.get("id", ""))),
         )
         stems = unique_names([slug(_name(o)) for o in objects], "-")
+        shared = _shared_names(live.get(kind.name, ()))
         for obj, stem in zip(objects, stems, strict=True):
             spec, problems = live_spec(kind, obj)
             secret_fields = tuple(f for f, flag in kind.write_only.items() if obj.get(flag) is True)
             file = PurePosixPath(kebab(kind.name), f"{stem}.yaml")
-            entry = _Pending(kind, _name(obj), obj.get("id"), spec, file, secret_fields)
+            pinned = _name(obj).casefold() in shared and bool(obj.get("id"))
+            entry = _Pending(kind, _name(obj), obj.get("id"), spec, file, secret_fields, pinned)
             pending.append(entry)
             problems = problems or rule_problems(kind, spec, secret_fields)
             notes.extend(
@@ -84,12 +89,24 @@ def build_export(live: LiveState, *, kinds: Sequence[str] = (), names: Sequence[
     }
     references = _place_references(pending, unexported, notes)
     secrets = _place_secrets(pending)
-    exported = tuple(ExportedObject(p.kind.name, p.name, p.path, p.spec) for p in pending)
+    exported = tuple(
+        ExportedObject(p.kind.name, p.name, p.path, p.spec, str(p.id) if p.pinned else None) for p in pending
+    )
     return Export(objects=exported, secrets=tuple(secrets), references=references, notes=tuple(notes))
 
 
 def _name(obj: Mapping[str, Any]) -> str:
     return str(obj.get("name", ""))
+
+
+def _shared_names(objects: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Folded names that several live objects hold (compared as the planner does: case-insensitively)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for obj in objects:
+        folded = _name(obj).casefold()
+        (shared if folded in seen else seen).add(folded)
+    return shared
 
 
 def _text_notes(entry: _Pending) -> list[str]:

@@ -37,13 +37,16 @@ class ExportedObject:
     name: str
     path: PurePosixPath
     spec: dict[str, Any]
+    #: ``metadata.id``, written when several live objects of the kind share the name
+    pinned_id: str | None = None
 
     @property
     def address(self) -> str:
         return f"{self.kind}/{self.name}"
 
     def document(self) -> dict[str, Any]:
-        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": {"name": self.name}, "spec": self.spec}
+        metadata = {"name": self.name} if self.pinned_id is None else {"name": self.name, "id": self.pinned_id}
+        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": metadata, "spec": self.spec}
 
 
 @dataclass(frozen=True)

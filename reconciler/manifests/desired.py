@@ -50,6 +50,10 @@ class DesiredObject:
     source: Location
     #: spec path (``phrases[1].phrase``) -> where it was written, for late errors
     locations: Mapping[str, Location] = field(default_factory=dict)
+    #: ``metadata.id``: the live object this declares, matched by id rather than by name
+    pinned_id: str | None = None
+    #: where ``metadata.id`` was written, for the planner's errors about it
+    pinned_at: Location | None = None
 
     @property
     def key(self) -> ObjectKey:

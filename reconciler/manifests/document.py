@@ -1,5 +1,9 @@
 """The envelope of one manifest document: ``apiVersion``, ``kind``, ``metadata.name``, ``spec``.
 
+``metadata.id`` (optional) pins the document to one live object by id, for kinds whose
+names the platform lets several objects share (process-automation triggers: CX as Code
+keys them by id too). Export writes it when names collide.
+
 Checked before the spec, so that a mistyped ``kind`` or ``metdata`` is reported as
 such (with the closest valid word) instead of as a confusing spec error. A document
 keeps going as far as it can: a bad name does not stop its spec from being checked.
@@ -19,7 +23,7 @@ from reconciler.manifests.yamlsource import SourceDocument
 
 API_VERSION = "reconciler/v1"
 TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
-METADATA = ("name",)
+METADATA = ("name", "id")
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ParsedDocument:
     doc: SourceDocument
     kind: Kind | None = None
     name: str | None = None
+    pinned_id: str | None = None
     spec: dict[str, Any] | None = None
     issues: list[ManifestIssue] = field(default_factory=list)
 
@@ -60,6 +65,7 @@ def parse_document(file: str, doc: SourceDocument) -> ParsedDocument:
     _check_api_version(parsed, value)
     parsed.kind = _read_kind(parsed, value)
     parsed.name = _read_name(parsed, value)
+    parsed.pinned_id = _read_pinned_id(parsed, value)
     _check_singleton_name(parsed)
     spec = value.get("spec")
     if "spec" not in value:
@@ -129,3 +135,22 @@ def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
         parsed.issue(path, "a name is the object's identity and cannot hold a placeholder")
         return None
     return name
+
+
+def _read_pinned_id(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
+    """``metadata.id``: a non-empty string without placeholders, or absent."""
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict) or "id" not in metadata:
+        return None
+    pinned = metadata["id"]
+    path: JsonPath = ("metadata", "id")
+    if not isinstance(pinned, str):
+        parsed.issue(path, f"expected a string, got {type_name(pinned)}")
+        return None
+    if not pinned.strip():
+        parsed.issue(path, "must not be empty")
+        return None
+    if "${" in pinned:
+        parsed.issue(path, "an id pins the object's identity and cannot hold a placeholder")
+        return None
+    return pinned

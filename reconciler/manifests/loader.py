@@ -116,7 +116,16 @@ def _desired(document: ParsedDocument) -> DesiredObject:
         spec=document.spec,
         source=Location(document.file, line, column),
         locations=locations,
+        pinned_id=document.pinned_id,
+        pinned_at=_pinned_at(document),
     )
+
+
+def _pinned_at(document: ParsedDocument) -> Location | None:
+    if document.pinned_id is None:
+        return None
+    line, column = document.doc.mark(("metadata", "id"))
+    return Location(document.file, line, column)
 
 
 class SpecLocations(Mapping[str, Location]):

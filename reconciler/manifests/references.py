@@ -28,6 +28,9 @@ def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
             continue
         same = "" if earlier.name == obj.name else f" as {earlier.name!r} (names compare case-insensitively)"
         message = f"{obj.kind} {obj.name!r} is already declared{same} at {earlier.source}"
+        if obj.pinned_id is not None and earlier.pinned_id is not None:
+            # plans and apply address objects by kind and name, so a pin cannot make a name declarable twice
+            message += "; a name is declared once even with metadata.id: keep one document (the other stays unmanaged)"
         issues.append(_issue(obj.source, "metadata.name", message))
     return issues
 

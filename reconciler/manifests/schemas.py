@@ -47,7 +47,14 @@ def _metadata() -> dict[str, Any]:
                 "maxLength": NAME_MAX,
                 "pattern": r"\S",
                 "description": f"The object's name in Genesys Cloud and its identity: 1 to {NAME_MAX} characters.",
-            }
+            },
+            "id": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": r"\S",
+                "description": "Optional: the live object's id, which then identifies it instead of the name "
+                "(for names several live objects share; export writes it when names collide).",
+            },
         },
     }
 

@@ -50,6 +50,7 @@ from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
+from reconciler.plan.identity import live_index
 from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, object_key, rotate_keys
 from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
 from reconciler.plan.policy import evaluate, outside_window_warning
@@ -96,10 +97,7 @@ def build_plan(
     env = env_for(desired, env, env_mode)
     graph = _graph_of(desired, graph)
 
-    live_by_key: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for kind_name, objects in live.items():
-        for obj in objects:
-            live_by_key[(kind_name, str(obj.get("name", "")).casefold())] = obj
+    live_by_key = live_index(live, desired)
     declared = {d.key.folded: d for d in desired}
     rotated = rotate_keys(rotate)
 

@@ -1,7 +1,9 @@
 """One declared object against its live counterpart: the action and why.
 
 Identity is (kind, name compared case-insensitively); a case-only rename is an update
-of ``name``. The desired side is the spec with ``${env:…}`` and ``${ref:…}`` resolved (a
+of ``name``. A document pinned by ``metadata.id`` is matched by id instead
+(:func:`~reconciler.plan.identity.live_index`), so its live object may bear another
+name. The desired side is the spec with ``${env:…}`` and ``${ref:…}`` resolved (a
 reference to an object not yet live reads ``(known after apply)``), then both sides go
 through ``Kind.essence``. Equal essences are a no-op, and DeepDiff (in
 :mod:`~reconciler.plan.fielddiff`) runs only when they differ, so a large unchanged
@@ -140,7 +142,11 @@ def _differences(entry: Entry, current: Mapping[str, Any], *, unknown: bool) -> 
         text = f"{' and '.join(fixed)} changes force replacement (delete, then create)"
         add(Reason(code=ReasonCode.FORCES_REPLACEMENT, text=text))
     if any(c.path == "name" for c in entry.changes):
-        add(Reason(code=ReasonCode.NAME_CASE, text=f"name case changed from {current.get('name')!r}"))
+        live_name = str(current.get("name", ""))
+        if live_name.casefold() == entry.obj.name.casefold():
+            add(Reason(code=ReasonCode.NAME_CASE, text=f"name case changed from {live_name!r}"))
+        else:  # only a pin (metadata.id) matches an object of another name
+            add(Reason(code=ReasonCode.FIELDS_DIFFER, text=f"renamed from {live_name!r} (matched by metadata.id)"))
     if any(c.note for c in entry.changes):
         add(Reason(code=ReasonCode.ENV_CHANGED, text=ENV_CHANGED))
     if unknown:

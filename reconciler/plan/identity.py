@@ -7,6 +7,11 @@ objects share is ambiguous: comparing with either, an update could land on the w
 one and the other would never show. That is an error at plan, located at the
 manifest's ``metadata.name`` and naming every id; it is never resolved by guessing.
 Duplicates no manifest names are listed as warnings, so plan and drift both show them.
+
+A manifest resolves the ambiguity by pinning its object with ``metadata.id`` (export
+writes it when names collide): a pinned object is matched by id, never by name, so it
+is never ambiguous, and the other live objects of its name are simply undeclared. A pin
+must name a live object, and only one document may pin it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ def ambiguous_identities(desired: Sequence[DesiredObject], duplicates: Duplicate
     """One issue per declared object whose name several live objects share, at its ``metadata.name``."""
     issues = []
     for obj in desired:
+        if obj.pinned_id is not None:
+            continue  # matched by id: the name need not identify it
         shared = duplicates.get(obj.key.folded)
         if not shared:
             continue
@@ -52,6 +59,66 @@ def ambiguous_identities(desired: Sequence[DesiredObject], duplicates: Duplicate
     return issues
 
 
+def live_index(
+    live: Mapping[str, Sequence[Mapping[str, Any]]], desired: Sequence[DesiredObject]
+) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Live objects by folded identity (kind, casefolded name); a declared pin wins over the name.
+
+    A pinned object is found by its id whatever its live name (a renamed one is then an
+    update of ``name``); a pin no live object answers leaves the name unmatched (a
+    create; :func:`pin_issues` refuses it before planning). A declared name that only
+    finds an object another document pinned matches nothing, so no object is written twice.
+    """
+    by_key: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for kind_name, objects in live.items():
+        for obj in objects:
+            by_key[(kind_name, str(obj.get("name", "")).casefold())] = obj
+    pinned = [d for d in desired if d.pinned_id is not None]
+    if not pinned:
+        return by_key
+    by_id = _by_id(live)
+    claimed = set()
+    for d in pinned:
+        found = by_id.get((d.kind, str(d.pinned_id)))
+        by_key.pop(d.key.folded, None)
+        if found is not None:
+            by_key[d.key.folded] = found
+            claimed.add((d.kind, str(d.pinned_id)))
+    for d in desired:
+        current = by_key.get(d.key.folded)
+        if d.pinned_id is None and current is not None and (d.kind, str(current.get("id"))) in claimed:
+            del by_key[d.key.folded]
+    return by_key
+
+
+def pin_issues(
+    desired: Sequence[DesiredObject], live: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> list[ManifestIssue]:
+    """A ``metadata.id`` no live object of its kind has, or one that several documents pin."""
+    pinned = [d for d in desired if d.pinned_id is not None]
+    if not pinned:
+        return []
+    by_id = _by_id(live)
+    seen: dict[tuple[str, str], DesiredObject] = {}
+    issues = []
+    for obj in pinned:
+        key = (obj.kind, str(obj.pinned_id))
+        if key not in by_id:
+            message = f"no live {obj.kind} has id {obj.pinned_id!r}: remove metadata.id to create the object"
+        elif key in seen:
+            message = f"id {obj.pinned_id!r} is already pinned by {seen[key].kind}/{seen[key].name}"
+        else:
+            seen[key] = obj
+            continue
+        at = obj.pinned_at or obj.source
+        issues.append(ManifestIssue(at.file, at.line, at.column, "metadata.id", message))
+    return issues
+
+
+def _by_id(live: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    return {(kind_name, str(obj.get("id"))): obj for kind_name, objects in live.items() for obj in objects}
+
+
 def duplicate_warnings(desired: Sequence[DesiredObject], duplicates: Duplicates) -> list[str]:
     """A line per shared name that no manifest declares (declared ones are errors instead)."""
     declared = {obj.key.folded for obj in desired}
@@ -63,4 +130,4 @@ def duplicate_warnings(desired: Sequence[DesiredObject], duplicates: Duplicates)
     ]
 
 
-__all__ = ["ambiguous_identities", "duplicate_names", "duplicate_warnings"]
+__all__ = ["ambiguous_identities", "duplicate_names", "duplicate_warnings", "live_index", "pin_issues"]

@@ -57,7 +57,11 @@ def list_undeclared(
     declared: Mapping[tuple[str, str], DesiredObject],
     prune: PrunePolicy,
 ) -> list[Undeclared]:
-    """Every live object of a known, non-singleton kind that no manifest declares."""
+    """Every live object of a known, non-singleton kind that no manifest declares.
+
+    A document pinned by ``metadata.id`` declares the object of that id, not the others of its name.
+    """
+    claimed = {(d.kind, d.pinned_id) for d in declared.values() if d.pinned_id is not None}
     out: list[Undeclared] = []
     for kind_name, objects in live.items():
         kind = REGISTRY.get(kind_name)
@@ -65,7 +69,10 @@ def list_undeclared(
             continue
         for obj in objects:
             name = str(obj.get("name", ""))
-            if (kind_name, name.casefold()) in declared:
+            if (kind_name, str(obj.get("id"))) in claimed:
+                continue
+            owner = declared.get((kind_name, name.casefold()))
+            if owner is not None and owner.pinned_id is None:
                 continue
             delete = prune.covers(kind_name, name)
             item = Undeclared(kind=kind, obj=obj, essence=kind.essence(obj), delete=delete)
