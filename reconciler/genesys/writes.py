@@ -36,6 +36,7 @@ import httpx
 
 from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
 from reconciler.genesys.answers import check_identity, correlation_id, json_object
+from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
 from reconciler.genesys.errors import is_ambiguous
 from reconciler.genesys.listing import read_one
@@ -66,7 +67,7 @@ class SafeWrites:
         A kind whose create takes only some fields (``Kind.create_fields``) or that has a
         sub-resource gets the rest written by :meth:`update` right after: one logical write.
         """
-        posted = await self._post(kind, kind.create_body(body) if kind.create_fields is not None else body)
+        posted = await self._post(kind, kind.create_body(body) if kind.writes_apart else body)
         if posted.object is None or not kind.needs_follow_up(body):
             return posted
         version = posted.object.get("version")
@@ -103,12 +104,16 @@ class SafeWrites:
 
     async def update(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         """``PUT`` the whole object (or ``PATCH`` the kind's ``update_fields``) with the ``version`` read,
-        then its sub-resource if it has one; ``409 version.mismatch`` is raised, never forced."""
+        then its sub-resource and its children if it has them; ``409 version.mismatch`` is raised, never forced."""
         updated = await self._put(kind, object_id, body, version)
         sub = kind.sub_body(body)
-        if kind.sub_resource is None or sub is None:
+        children = kind.child_body(body)
+        if sub is None and children is None:
             return updated
-        await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+        if sub is not None:
+            await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+        if children is not None:
+            await write_children(self._session, kind, object_id, children)
         return replace(updated, object=await read_one(self._session, kind, object_id))
 
     async def _write_sub(self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]) -> None:
@@ -125,7 +130,7 @@ class SafeWrites:
         path = kind.item_path(object_id)
         template = kind.item_template
         method = kind.update_method
-        if kind.update_fields is not None or kind.sub_resource is not None:
+        if kind.update_fields is not None or kind.writes_apart:
             body = kind.update_body(body)
         payload = {k: v for k, v in body.items() if k not in ("id", "version")}
         if kind.versioned:

@@ -21,6 +21,7 @@ from reconciler.kinds import (
     webhook,
 )
 from reconciler.kinds.conventions import (
+    ChildCollection,
     IdRefs,
     Listing,
     LiveCheck,
@@ -103,6 +104,7 @@ __all__ = [
     "Singleton",
     "SpecModel",
     "SubResource",
+    "ChildCollection",
     "get_kind",
     "kind_rank",
     "unknown_kind_message",

@@ -6,13 +6,14 @@ SDK's ``Prompt`` model (``PureCloudPlatformClientV2``: ``name``, ``description``
 platform does, said as data below:
 
 * ``resources`` (``PromptAsset``: ``language``, ``ttsString``, ``text``, audio) is shown
-  by reads but written through a collection of its own, ``/prompts/{id}/resources``
-  (``post_architect_prompt_resources`` with ``PromptAssetCreate``, then
-  ``put_architect_prompt_resource`` by language), as CX as Code's
-  ``genesyscloud_architect_user_prompt`` does after creating the prompt. Writing a child
-  collection after its parent is a convention the engine does not have yet, so this kind
-  manages the prompt itself and leaves its resources alone: they are read-only here
-  (docs/real-org-voice.md says how to manage them meanwhile);
+  by reads (with ``includeResources=true``, ``get_architect_prompts``) but written through a
+  collection of its own, ``/prompts/{id}/resources``: ``post_architect_prompt_resources``
+  (``PromptAssetCreate``), ``put_architect_prompt_resource`` and
+  ``delete_architect_prompt_resource`` by language, after the prompt, as CX as Code's
+  ``genesyscloud_architect_user_prompt`` manages ``resources`` (a set keyed by language).
+  Convention :class:`~reconciler.kinds.conventions.ChildCollection`; a manifest without
+  ``resources`` leaves the live ones alone (``unmanaged_when_absent``). Audio uploads are
+  not managed;
 * the listing (``PromptEntityListing``) is paged by ``pageNumber`` with a ``name``
   filter (``get_architect_prompts``);
 * prompts carry no ``version`` and no dates: updates are plain ``PUT`` s and a saved
@@ -21,19 +22,58 @@ platform does, said as data below:
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
+from pydantic import Field, field_validator, model_validator
+
+from reconciler.kinds.conventions import PAGE_ENVELOPE, ChildCollection, Listing, Permissions
 from reconciler.kinds.kind import Audited, Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/architect/prompts"
 
 
+#: the fields a resource write sends (``PromptAssetCreate``/``PromptAsset``: language, TTS string, text)
+RESOURCE_FIELDS = ("language", "ttsString", "text")
+#: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``)
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+class PromptResource(SpecModel):
+    """One language of a prompt (SDK ``PromptAssetCreate``, its TTS fields; audio is not managed).
+
+    Reads show more (``PromptAsset``: id, promptId, mediaUri, uploadStatus, ...): the
+    server's, dropped before comparison. The SDK documents no length for ``ttsString`` or
+    ``text``, so none is enforced here.
+    """
+
+    language: str = Field(pattern=LANGUAGE_PATTERN, description="The prompt language, e.g. en-us.")
+    ttsString: str | None = Field(None, description="Text to speech of the resource.")
+    text: str | None = Field(None, description="Text of the resource.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_shown_only(cls, data: Any) -> Any:
+        return {k: v for k, v in data.items() if k in RESOURCE_FIELDS} if isinstance(data, dict) else data
+
+
 class ArchitectUserPromptSpec(SpecModel):
-    """An Architect user prompt (SDK model ``Prompt``, its writable fields)."""
+    """An Architect user prompt (SDK model ``Prompt``, its writable fields, and its resources)."""
 
     description: str | None = Field(None, description="Description of the user prompt.")
+    resources: list[PromptResource] | None = Field(
+        None,
+        description="Per-language resources, keyed by language (unordered); absent: the live ones are left alone.",
+    )
+
+    @field_validator("resources")
+    @classmethod
+    def _unique_languages(cls, value: list[PromptResource] | None) -> list[PromptResource] | None:
+        languages = [r.language.lower() for r in value or ()]
+        repeated = sorted({lang for lang in languages if languages.count(lang) > 1})
+        if repeated:
+            raise ValueError(f"each language may appear once; repeated: {', '.join(repeated)}")
+        return value
 
 
 KIND = Kind(
@@ -44,18 +84,21 @@ KIND = Kind(
     write_scope="architect",
     # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
     permissions=Permissions.crud("architect:userPrompt"),
-    description="An Architect user prompt; its per-language resources are read-only here (real Genesys Cloud API).",
+    description="An Architect user prompt with its per-language TTS resources (real Genesys Cloud API).",
     source="platform",
     listing=Listing(
         style="pages",
         envelope=(*PAGE_ENVELOPE, "previousUri"),
         unsupported_params=(
-            "description", "nameOrDescription", "sortBy", "sortOrder", "includeMediaUris", "includeResources",
-            "language", "divisionId",
+            "description", "nameOrDescription", "sortBy", "sortOrder", "includeMediaUris", "language", "divisionId",
         ),
+        expand={"resources": ("includeResources", "true")},
     ),
     versioned=False,
     revision_field=None,
-    server_managed=frozenset({"id", "selfUri", "resources", "currentOperation", "division"}),
+    server_managed=frozenset({"id", "selfUri", "currentOperation", "division"}),
+    unordered=("resources",),
+    unmanaged_when_absent=("resources",),
+    children=ChildCollection(field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS),
     audit=Audited("Architect", "Prompt"),
 )

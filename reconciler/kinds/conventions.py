@@ -126,6 +126,29 @@ class SubResource:
 
 
 @dataclass(frozen=True)
+class ChildCollection:
+    """A spec list written as a collection of its own under the object, after each create or update.
+
+    An Architect user prompt's resources (``PromptAsset``) are shown by reads of the prompt
+    but written at ``/prompts/{id}/resources``: ``POST`` a new language
+    (``ArchitectApi.post_architect_prompt_resources``, ``PromptAssetCreate``), ``PUT``
+    ``/resources/{languageCode}`` a changed one (``put_architect_prompt_resource``) and
+    ``DELETE`` a language no longer wanted (``delete_architect_prompt_resource``), as CX as
+    Code's ``genesyscloud_architect_user_prompt`` manages ``resources`` as a set keyed by
+    language. ``key`` names each child (the last path segment of its ``PUT``/``DELETE``);
+    ``fields`` are those a write sends and a comparison looks at.
+    """
+
+    field: str
+    key: str
+    #: appended to the object's path; a child's own path appends ``/{key}``
+    path: str
+    fields: tuple[str, ...]
+    #: the page size of the child listing's reads (``pageSize``/``pageNumber``)
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
 class Singleton:
     """A kind with exactly one object per org: read and replaced at the collection path itself.
 

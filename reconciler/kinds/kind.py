@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.core.canonical import canonical_json
 from reconciler.kinds.conventions import (
+    ChildCollection,
     IdRefs,
     Listing,
     LiveCheck,
@@ -124,6 +125,8 @@ class Kind:
     update_fields: tuple[str, ...] | None = None
     #: a spec field written by a request of its own after the object (an integration's configuration)
     sub_resource: SubResource | None = None
+    #: a spec list written as a collection of its own after the object (a prompt's resources)
+    children: ChildCollection | None = None
     #: top-level fields whose text is the platform's own template language (Velocity's ``${input.x}``):
     #: there, only ``${env:…}`` and ``${ref:…}`` are placeholders and any other ``${`` is the platform's
     templated: tuple[str, ...] = ()
@@ -336,6 +339,8 @@ class Kind:
         """Whether a create must be followed by an update (fields the create does not take) or a sub-write."""
         if self.sub_resource is not None and self.sub_body(body) is not None:
             return True
+        if self.child_body(body) is not None:
+            return True
         return self.create_fields is not None and bool(set(self.update_body(body)) - set(self.create_body(body)))
 
     def sub_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -346,8 +351,19 @@ class Kind:
         inner = outer.get(self.sub_resource.inner) if isinstance(outer, Mapping) else None
         return dict(inner) if isinstance(inner, Mapping) else None
 
+    def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The children a full body asks for, or ``None`` when it leaves them unmanaged."""
+        listed = body.get(self.children.field) if self.children is not None else None
+        return [dict(c) for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else None
+
+    @property
+    def writes_apart(self) -> bool:
+        """Whether a create or update body is cut down to what that request takes."""
+        return self.create_fields is not None or self.sub_resource is not None or self.children is not None
+
     def _restricted(self, body: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
         sub = {self.sub_resource.field} if self.sub_resource is not None else set()
+        sub |= {self.children.field} if self.children is not None else set()
         keep = {self.name_field, "name", *(self.spec_fields if fields is None else fields)} - sub
         return {k: v for k, v in body.items() if k in keep}
 

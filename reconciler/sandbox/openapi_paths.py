@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds import Kind, SubResource
+from reconciler.kinds import ChildCollection, Kind, SubResource
 from reconciler.sandbox.listing import PAGE_NUMBER_MAX
 from reconciler.sandbox.openapi_kinds import GUARDED, WRITTEN, body, errors, ok, query, ref
 
@@ -84,7 +84,37 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         paths[kind.collection + "/{id}"]["get"]["parameters"] = asked
     if kind.sub_resource is not None:
         paths.update(_sub_resource_paths(kind, kind.sub_resource, item_id, read, write))
+    if kind.children is not None:
+        paths.update(_child_paths(kind, kind.children, item_id, read, write))
     return paths
+
+
+def _child_paths(
+    kind: Kind, children: ChildCollection, item_id: dict[str, Any], read: list[Any], write: list[Any]
+) -> dict[str, Any]:
+    """The child collection (a prompt's resources): list, create, and update/delete by key."""
+    child = {"type": "object", "description": f"One of the object's {children.field}, keyed by {children.key}."}
+    key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}, "description": children.key}
+    body = {"required": True, "content": {"application/json": {"schema": child}}}
+    listing = {"type": "object", "description": f"A page of {children.field} (pageSize, pageNumber)."}
+    base = kind.collection + "/{id}" + children.path
+    title = children.field.title()
+    return {
+        base: {
+            "parameters": [item_id],
+            "get": {"operationId": f"list{kind.name}{title}", "security": read,
+                    "responses": {**ok(f"A page of {children.field}.", listing), **errors(*GUARDED, 404)}},
+            "post": {"operationId": f"create{kind.name}{title}", "security": write, "requestBody": body,
+                     "responses": {**ok("The created child.", child), **errors(400, *GUARDED, 404, 409, *WRITTEN)}},
+        },
+        base + "/{key}": {
+            "parameters": [item_id, key],
+            "put": {"operationId": f"update{kind.name}{title}", "security": write, "requestBody": body,
+                    "responses": {**ok("The updated child.", child), **errors(400, *GUARDED, 404, *WRITTEN)}},
+            "delete": {"operationId": f"delete{kind.name}{title}", "security": write,
+                       "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)}},
+        },
+    }
 
 
 def _sub_resource_paths(

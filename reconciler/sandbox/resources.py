@@ -114,7 +114,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def create_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("create"), write=True)
-        body = await json_object(request)
+        body = without_children(kind, await json_object(request))
         refuse_fields(body, kind.create_fields, kind, "the create request")
         model = check_writable(kind, *kind.validate_body(body))
         stamp = now_iso()
@@ -156,7 +156,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         must keep its stored value. A write leaves a publishable object unpublished.
         """
         await state.guard(request, kind.permissions.for_write("update"), write=True)
-        body = await json_object(request)
+        body = without_children(kind, await json_object(request))
         object_id = request.path_params["id"]
         if kind.update_method == "PATCH":
             body = await patched(kind, store, object_id, body)
@@ -266,11 +266,20 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         from reconciler.sandbox.subresources import sub_resource_routes
 
         routes.extend(sub_resource_routes(kind, kind.sub_resource, state))
+    if kind.children is not None:
+        from reconciler.sandbox.children import child_routes
+
+        routes.extend(child_routes(kind, kind.children, state))
     if kind.publish is not None:
         from reconciler.sandbox.jobs import job_routes
 
         routes.extend(job_routes(kind, kind.publish, state))
     return routes
+
+
+def without_children(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+    """A body without the kind's child collection: the platform writes it at its own path only."""
+    return {k: v for k, v in body.items() if kind.children is None or k != kind.children.field}
 
 
 def refuse_fields(body: Mapping[str, Any], allowed: tuple[str, ...] | None, kind: Kind, what: str) -> None:

@@ -225,6 +225,14 @@ class TestArchitectUserPrompt:
         prompt = sdk.Prompt()
         prompt.name, prompt.description = "MainMenuGreeting", "Played when the IVR answers"
         made = architect.post_architect_prompts(prompt)
+        # its resources, as manifests-real/prompts.yaml declares them (PromptAssetCreate)
+        for language, tts, text in (
+            ("en-us", "Thank you for calling. For billing, press 1.", "Thank you for calling. For billing, press 1."),
+            ("es-us", "Gracias por llamar. Para facturación, oprima 1.", None),
+        ):
+            asset = sdk.PromptAssetCreate()
+            asset.language, asset.tts_string, asset.text = language, tts, text
+            assert architect.post_architect_prompt_resources(made.id, asset).language == language
         plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
         actions = {c["name"]: (c["action"], c.get("object_id")) for c in plan["changes"] if c["kind"] == "ArchitectUserPrompt"}
         assert actions == {"MainMenuGreeting": ("no-op", made.id), "AfterHoursNotice": ("create", None)}

@@ -173,7 +173,16 @@ _FEEDBACK_SERVER = (
     "invalidReason",
     "status",
 )  # server-managed: served, not in the sandbox document
-_PROMPT_SERVER = ("currentOperation", "division", "resources")  # server-managed (audio resources: not emulated)
+#: a prompt resource's fields beyond the TTS ones the kind writes (PromptAsset: audio, upload state, identity);
+#: the sandbox's prompt schema documents resources as the kind writes them (language, ttsString, text)
+_RESOURCE_DETAIL = tuple(
+    f"resources[].{f}"
+    for f in (
+        "audioFormat", "durationSeconds", "id", "languageDefault", "mediaUri", "name", "promptId", "selfUri", "tags",
+        "uploadStatus", "uploadUri",
+    )
+)
+_PROMPT_SERVER = (*_RESOURCE_DETAIL, "currentOperation", "division")  # server-managed (audio: not emulated)
 #: (kind, direction) -> the SDK fields the sandbox leaves out (it emulates a subset of the platform)
 #: an integration's type as the platform's catalogue describes it: not emulated (the kind sends only its id)
 _INTEGRATION_TYPE = tuple(f"integrationType.{f}" for f in (
@@ -245,6 +254,7 @@ LEFT_OUT: dict[tuple[str, str], tuple[str, ...]] = {
     ("DictionaryFeedback", "list"): tuple(f"entities[].{f}" for f in _FEEDBACK_SERVER),
     **{("ArchitectUserPrompt", d): _PROMPT_SERVER for d in ("created", "updated", "read")},
     ("ArchitectUserPrompt", "list"): tuple(f"entities[].{f}" for f in _PROMPT_SERVER),
+    **{("ArchitectUserPrompt", d): _RESOURCE_DETAIL for d in ("create", "update")},
     **{("IntegrationCredential", d): _TYPE_DETAIL for d in ("create", "update")},
     **{("IntegrationCredential", d): (*_TYPE_DETAIL, "createdDate", "modifiedDate") for d in ("created", "updated")},
     ("IntegrationCredential", "read"): (*_TYPE_DETAIL, "credentialFields"),  # write-only: reads never show it

@@ -1,0 +1,70 @@
+"""Writing an object's child collection after the object itself (a prompt's per-language resources).
+
+The platform writes an Architect user prompt's resources apart from the prompt:
+``GET``/``POST /prompts/{id}/resources`` and ``PUT``/``DELETE
+/prompts/{id}/resources/{languageCode}`` (``ArchitectApi.get_architect_prompt_resources``,
+``post_architect_prompt_resources``, ``put_architect_prompt_resource``,
+``delete_architect_prompt_resource``). CX as Code's ``genesyscloud_architect_user_prompt``
+does the same after creating or updating the prompt. Here the live children are read page by
+page (``PromptAssetEntityListing``), :func:`~reconciler.kinds.children.child_writes` says what
+differs, and only that is sent: an unchanged child is never written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.genesys.answers import json_object
+from reconciler.genesys.paging import PageGuard
+from reconciler.genesys.session import Session
+from reconciler.kinds import Kind
+from reconciler.kinds.children import child_writes
+
+
+async def read_children(session: Session, kind: Kind, object_id: str) -> list[dict[str, Any]]:
+    """Every live child of one object, all pages (``pageNumber``/``pageSize``)."""
+    assert kind.children is not None
+    path = kind.item_path(object_id) + kind.children.path
+    template = kind.item_template + kind.children.path
+    size = kind.children.page_size
+    guard = PageGuard(session.limits, path, size)
+
+    async def page(number: int) -> tuple[Any, dict[str, Any]]:
+        params = {"pageSize": str(size), "pageNumber": str(number)}
+        response, _ = await session.call("GET", path, template, params=params)
+        return response, json_object(response, "GET", path)
+
+    number = 1
+    response, current = await page(number)
+    count = guard.first(response, current)
+    out: list[dict[str, Any]] = []
+    while True:
+        entities = current.get("entities")
+        listed = [e for e in entities if isinstance(e, dict)] if isinstance(entities, list) else []
+        out.extend(listed)
+        if not listed or (number >= count and not current.get("nextUri")):
+            return out
+        number += 1
+        response, current = await page(number)
+        guard.check(response, current)
+
+
+async def write_children(session: Session, kind: Kind, object_id: str, desired: Sequence[Mapping[str, Any]]) -> None:
+    """Create the missing children, update the changed ones, delete those ``desired`` no longer lists."""
+    children = kind.children
+    assert children is not None
+    path = kind.item_path(object_id) + children.path
+    template = kind.item_template + children.path
+    child_template = template + "/{" + children.key + "}"
+    writes = child_writes(children, desired, await read_children(session, kind, object_id))
+    for body in writes.create:
+        await session.call("POST", path, template, json=body)
+    for key, body in writes.update:
+        await session.call("PUT", f"{path}/{quote(key, safe='')}", child_template, json=body)
+    for key in writes.delete:
+        await session.call("DELETE", f"{path}/{quote(key, safe='')}", child_template)
+
+
+__all__ = ["read_children", "write_children"]
