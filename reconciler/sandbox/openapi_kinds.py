@@ -123,6 +123,9 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     request_props = copy.deepcopy(spec_props)
     if flag is not None:
         request_props[flag] = {"description": "Ignored in requests: publishing is a job of its own."}
+    if kind.children is not None:  # written through its own collection after the object
+        children = kind.children
+        request_props[children.field] = {"description": f"Ignored in requests: written at {{id}}{children.path}."}
     named = {kind.name_field: NAME} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",

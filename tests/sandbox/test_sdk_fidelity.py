@@ -254,7 +254,6 @@ LEFT_OUT: dict[tuple[str, str], tuple[str, ...]] = {
     ("DictionaryFeedback", "list"): tuple(f"entities[].{f}" for f in _FEEDBACK_SERVER),
     **{("ArchitectUserPrompt", d): _PROMPT_SERVER for d in ("created", "updated", "read")},
     ("ArchitectUserPrompt", "list"): tuple(f"entities[].{f}" for f in _PROMPT_SERVER),
-    **{("ArchitectUserPrompt", d): _RESOURCE_DETAIL for d in ("create", "update")},
     **{("IntegrationCredential", d): _TYPE_DETAIL for d in ("create", "update")},
     **{("IntegrationCredential", d): (*_TYPE_DETAIL, "createdDate", "modifiedDate") for d in ("created", "updated")},
     ("IntegrationCredential", "read"): (*_TYPE_DETAIL, "credentialFields"),  # write-only: reads never show it
