@@ -28,6 +28,7 @@ from reconciler.app.connect import RunOptions, connected
 from reconciler.app.live import KindRead, Listed
 from reconciler.app.planning import plan_paths
 from reconciler.core.errors import ApiError, NotFoundError, PermissionError_
+from reconciler.core.keys import ObjectKey
 from reconciler.genesys import ClientStats, GenesysClient
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, REGISTRY, Kind
@@ -144,8 +145,8 @@ def _wanted(report: DriftReport, live: Listed) -> dict[str, dict[str, tuple[str 
     for gone in report.missing:
         add(gone.kind, gone.name, None)  # not live: the audit's Delete names it
     for address in report.unmanaged:
-        kind, _, name = address.partition("/")
-        add(kind, name, None)
+        key = ObjectKey.parse(address)
+        add(key.kind, key.name, None)
     return wanted
 
 

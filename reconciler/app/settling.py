@@ -9,7 +9,7 @@ values are all masked) stays open and ``audit verify`` keeps reporting it as unk
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.apply.steps import HookStep
@@ -36,7 +36,7 @@ def due_hooks(backlog: Backlog, kinds: Mapping[str, Kind] = REGISTRY) -> list[Ho
 _MARKERS = (SENSITIVE, KNOWN_AFTER_APPLY)
 
 
-def _find(live: Mapping[str, Sequence[Mapping[str, Any]]], intent: OpenIntent) -> Mapping[str, Any] | None:
+def _find(live: LiveState, intent: OpenIntent) -> Mapping[str, Any] | None:
     for obj in live.get(str(intent.kind), ()):
         if intent.object_id and obj.get("id") == intent.object_id:
             return obj
@@ -45,7 +45,7 @@ def _find(live: Mapping[str, Sequence[Mapping[str, Any]]], intent: OpenIntent) -
     return None
 
 
-def judge(intent: OpenIntent, live: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[str, str] | None:
+def judge(intent: OpenIntent, live: LiveState) -> tuple[str, str] | None:
     """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell."""
     if intent.kind is None or intent.kind not in live:
         return None

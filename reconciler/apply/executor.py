@@ -44,6 +44,7 @@ from reconciler.apply.trail import NullTrail, Trail
 from reconciler.apply.writer import Answer, AuditedWriter, Client, WriteRefused
 from reconciler.core.errors import AuditError, ReconcilerError
 from reconciler.core.keys import ObjectKey
+from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.plan.model import Action, Plan
 
@@ -55,7 +56,7 @@ async def apply_plan(
     plan: Plan,
     client: Client,
     *,
-    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    live: LiveState,
     env: Mapping[str, str],
     trail: Trail | None = None,
     concurrency: int = 8,

@@ -7,7 +7,7 @@ them, ``files`` writes them; ``selection``, ``names`` and ``specs`` are their pa
 
 from reconciler.export.documents import build_export
 from reconciler.export.files import SECRETS_FILE, check_out_dir, other_manifests, planned_files, write_export
-from reconciler.export.model import Export, ExportedObject, LiveState, SecretVariable
+from reconciler.export.model import Export, ExportedObject, SecretVariable
 from reconciler.export.names import kebab, slug, unique_names, variable_name
 from reconciler.export.selection import check_kinds, matches
 from reconciler.export.specs import live_spec
@@ -18,7 +18,6 @@ __all__ = [
     "SECRETS_FILE",
     "Export",
     "ExportedObject",
-    "LiveState",
     "SecretVariable",
     "build_export",
     "check_kinds",

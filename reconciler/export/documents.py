@@ -30,7 +30,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from reconciler.core.jsonpath import JsonPath, format_path, iter_strings, map_strings
-from reconciler.export.model import Export, ExportedObject, LiveState, SecretVariable
+from reconciler.core.live import LiveState
+from reconciler.export.model import Export, ExportedObject, SecretVariable
 from reconciler.export.names import kebab, slug, unique_names, variable_name
 from reconciler.export.selection import check_kinds, matches
 from reconciler.export.specs import live_spec, rule_problems

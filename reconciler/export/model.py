@@ -6,7 +6,6 @@ on the result alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -15,7 +14,6 @@ from reconciler.kinds import KINDS
 from reconciler.manifests.document import API_VERSION
 
 #: live objects per kind name, as listed
-LiveState = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.core.graph import ReferenceGraph, reference_graph
 from reconciler.core.keys import ObjectKey
+from reconciler.core.live import LiveState
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.policy import PolicySettings
@@ -70,7 +71,7 @@ _WRITES = (Action.CREATE, Action.UPDATE, Action.REPLACE)
 
 def build_plan(
     desired: Sequence[DesiredObject],
-    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    live: LiveState,
     *,
     env: Mapping[str, str],
     target: str,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from reconciler.core.keys import ObjectKey
+from reconciler.core.live import LiveState
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.builder import build_plan
@@ -179,13 +181,13 @@ def drift_from_plan(plan: Plan) -> DriftReport:
 
 
 def _address_key(address: str) -> tuple[int, str]:
-    kind, _, name = address.partition("/")
-    return (kind_rank(kind), name.casefold())
+    key = ObjectKey.parse(address)
+    return (kind_rank(key.kind), key.folded[1])
 
 
 def compute_drift(
     desired: Sequence[DesiredObject],
-    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    live: LiveState,
     *,
     env: Mapping[str, str],
     target: str,

@@ -60,7 +60,7 @@ def ambiguous_identities(desired: Sequence[DesiredObject], duplicates: Duplicate
 
 
 def live_index(
-    live: Mapping[str, Sequence[Mapping[str, Any]]], desired: Sequence[DesiredObject]
+    live: LiveState, desired: Sequence[DesiredObject]
 ) -> dict[tuple[str, str], Mapping[str, Any]]:
     """Live objects by folded identity (kind, casefolded name); a declared pin wins over the name.
 
@@ -92,7 +92,7 @@ def live_index(
 
 
 def pin_issues(
-    desired: Sequence[DesiredObject], live: Mapping[str, Sequence[Mapping[str, Any]]]
+    desired: Sequence[DesiredObject], live: LiveState
 ) -> list[ManifestIssue]:
     """A ``metadata.id`` no live object of its kind has, or one that several documents pin."""
     pinned = [d for d in desired if d.pinned_id is not None]
@@ -115,7 +115,7 @@ def pin_issues(
     return issues
 
 
-def _by_id(live: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+def _by_id(live: LiveState) -> dict[tuple[str, str], Mapping[str, Any]]:
     return {(kind_name, str(obj.get("id"))): obj for kind_name, objects in live.items() for obj in objects}
 
 

@@ -77,10 +77,10 @@ def _compared_env_names(obj: DesiredObject) -> tuple[str, ...]:
 
 def object_key(address: str) -> ObjectKey:
     """``Kind/Name`` as the user writes it (``rotate``) to an :class:`ObjectKey`."""
-    kind, sep, name = address.partition("/")
-    if not sep or not name:
-        raise ConfigError(f"{address!r} is not an object address; expected Kind/Name")
-    return ObjectKey(kind, name)
+    try:
+        return ObjectKey.parse(address)
+    except ValueError as exc:  # the same rule, as a user's configuration error
+        raise ConfigError(str(exc)) from None
 
 
 def rotate_keys(rotate: Collection[str]) -> frozenset[tuple[str, str]]:

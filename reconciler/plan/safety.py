@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from reconciler.core.live import LiveState
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.compare import Entry, LiveIndex
@@ -47,7 +48,7 @@ def missing_singletons(entries: Mapping[tuple[str, str], Entry]) -> list[str]:
 
 
 def prune_violations(
-    undeclared: Sequence[Undeclared], live: Mapping[str, Sequence[Mapping[str, Any]]], prune: PrunePolicy
+    undeclared: Sequence[Undeclared], live: LiveState, prune: PrunePolicy
 ) -> list[str]:
     """The bound of ``prune`` applied to this plan's deletes, kinds in registry order."""
     deletes: dict[str, int] = defaultdict(int)

@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler.core.graph import chain_depths
 from reconciler.core.jsonpath import iter_strings
+from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind, kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.model import Reason, ReasonCode
@@ -53,7 +54,7 @@ class Undeclared:
 
 
 def list_undeclared(
-    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    live: LiveState,
     declared: Mapping[tuple[str, str], DesiredObject],
     prune: PrunePolicy,
 ) -> list[Undeclared]:
