@@ -17,9 +17,12 @@ from typing import Any, NoReturn
 import click
 
 from reconciler import __version__
+from reconciler.cli.imports import skip_unused
 from reconciler.cli.options import remember_no_color
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.secrets import scrub_remembered
+
+skip_unused()  # before any command imports httpx (see the module)
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -41,7 +41,6 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     import anyio
 
     from reconciler.app import plan_paths
-    from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
 
     check_kinds(prune_kinds)
@@ -59,6 +58,8 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     else:
         click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
     if out:
+        from reconciler.plan.planfile import save_plan
+
         save_plan(the_plan, out)
         click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
     verbose_stats(run.stats, verbose)

@@ -8,22 +8,33 @@
 
 Every renderer is a pure function of an already-masked model: none of them can show a
 secret the planner did not already hide.
+
+Only the chosen format's module is imported (issue 17): a ``plan`` printed as text needs
+neither the Markdown assembler nor the JSON writer, and ``validate`` (which imports
+:mod:`.sarif` and :mod:`.values` from this package) none of the three.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from reconciler.apply.result import ApplyResult
-from reconciler.plan.drift import DriftReport
-from reconciler.plan.model import Plan
-from reconciler.render import json as json_render
-from reconciler.render import markdown, text
-from reconciler.render.markdown import MAX_CHARS
+if TYPE_CHECKING:
+    from reconciler.apply.result import ApplyResult
+    from reconciler.plan.drift import DriftReport
+    from reconciler.plan.model import Plan
+
+    Renderable = Plan | DriftReport | ApplyResult
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")
+
+#: GitHub refuses comments over 65,536 characters; keep a margin for the bot's own wrapping.
+MAX_CHARS = 65_000
+
+# each format's module, imported on first use
+_MODULES = {fmt: f"reconciler.render.{fmt}" for fmt in FORMATS}
 
 
 def _check(fmt: str) -> None:
@@ -31,26 +42,23 @@ def _check(fmt: str) -> None:
         raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-Renderable = Plan | DriftReport | ApplyResult
-
-
 def _render(
     fmt: str,
-    renderers: tuple[Callable[..., str], Callable[..., str], Callable[..., str]],
+    what: str,
     model: Renderable,
     *,
     color: bool,
     artifact_hint: str | None,
     max_chars: int,
 ) -> str:
-    """Pick the renderer of ``fmt`` among (text, markdown, json) and give it what it takes."""
+    """``render_<what>`` of the module of ``fmt`` (text, markdown or json), given what it takes."""
     _check(fmt)
-    as_text, as_markdown, as_json = renderers
+    renderer: Callable[..., str] = getattr(importlib.import_module(_MODULES[fmt]), f"render_{what}")
     if fmt == "markdown":
-        return as_markdown(model, max_chars=max_chars, artifact_hint=artifact_hint)
+        return renderer(model, max_chars=max_chars, artifact_hint=artifact_hint)
     if fmt == "json":
-        return as_json(model)
-    return as_text(model, color=color)
+        return renderer(model)
+    return renderer(model, color=color)
 
 
 def render_plan(
@@ -61,8 +69,7 @@ def render_plan(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    renderers = (text.render_plan, markdown.render_plan, json_render.render_plan)
-    return _render(fmt, renderers, plan, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
+    return _render(fmt, "plan", plan, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 def render_drift(
@@ -73,8 +80,7 @@ def render_drift(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    renderers = (text.render_drift, markdown.render_drift, json_render.render_drift)
-    return _render(fmt, renderers, report, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
+    return _render(fmt, "drift", report, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 def render_apply(
@@ -85,8 +91,7 @@ def render_apply(
     artifact_hint: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> str:
-    renderers = (text.render_apply, markdown.render_apply, json_render.render_apply)
-    return _render(fmt, renderers, result, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
+    return _render(fmt, "apply", result, color=color, artifact_hint=artifact_hint, max_chars=max_chars)
 
 
 __all__ = ["FORMATS", "MAX_CHARS", "Format", "render_apply", "render_drift", "render_plan"]

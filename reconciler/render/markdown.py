@@ -21,12 +21,10 @@ from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
 from reconciler.plan.policy import finding_line
+from reconciler.render import MAX_CHARS
 from reconciler.render.escape import md_code, md_code_block, md_text
 from reconciler.render.templates import field_lines
 from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
-
-#: GitHub's limit is 65,536; keep a margin for the bot's own wrapping.
-MAX_CHARS = 65_000
 
 #: errors and warnings shown in the head; the rest are counted (the head is never cut)
 MAX_MESSAGES = 20

@@ -7,20 +7,23 @@ is a terminal, so logs and files hold no escape codes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from reconciler.apply.result import OUTCOME_LABELS, ApplyResult, ChangeOutcome, Outcome
-from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
 from reconciler.plan.policy import finding_line
 from reconciler.render.escape import live, message
 from reconciler.render.values import plural, show, shown_fields
+
+if TYPE_CHECKING:
+    # a plan printed as text needs neither model: ``render_apply`` imports the outcomes it reads (issue 17)
+    from reconciler.apply.result import ApplyResult, ChangeOutcome
+    from reconciler.plan.drift import DriftReport
 
 _CODES = {"green": "32", "yellow": "33", "red": "31", "bold": "1", "dim": "2", "cyan": "36"}
 _ACTION_COLOR = {
     Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red", Action.NOOP: "dim",
 }
 _SIGN_COLOR = {"+": "green", "~": "yellow", "-": "red"}
-_OUTCOME_COLOR = {Outcome.SUCCESS: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow", Outcome.STALE: "yellow"}
 
 INDENT = "    "
 
@@ -81,6 +84,8 @@ def _indent_lines(text: str) -> list[str]:
 
 def _partial(result: ApplyResult, paint: _Painter) -> list[str]:
     """What an interrupted apply, or one whose audit trail failed, leaves to know."""
+    from reconciler.apply.result import Outcome
+
     lines: list[str] = []
     if result.interrupted:
         applied = sum(1 for c in result.changes if c.outcome == Outcome.SUCCESS)
@@ -161,6 +166,11 @@ def _changed_by(report: DriftReport, address: str, paint: _Painter) -> list[str]
 
 
 def render_apply(result: ApplyResult, *, color: bool = False) -> str:
+    from reconciler.apply.result import OUTCOME_LABELS, Outcome
+
+    outcome_color = {
+        Outcome.SUCCESS: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow", Outcome.STALE: "yellow",
+    }
     paint = _Painter(color)
     lines = [paint(f"Apply to {live(result.target_description)}" if result.target_description else "Apply", "bold")]
     # Only what needs a look (not done, or adopted after a lost answer) and the counts: the plan
@@ -171,7 +181,7 @@ def render_apply(result: ApplyResult, *, color: bool = False) -> str:
     for change in notable:
         label = OUTCOME_LABELS[change.outcome]
         line = safe_outcome(change).line()
-        lines.append(paint(label, _OUTCOME_COLOR[change.outcome]) + line[len(label):])
+        lines.append(paint(label, outcome_color[change.outcome]) + line[len(label):])
     if result.hooks_called:
         lines.append("")
         lines.append("Hooks called:")
