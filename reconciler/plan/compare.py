@@ -125,6 +125,9 @@ def compare(
         return entry
     entry.live_essence = kind.comparable(kind.essence(current), essence)
     if entry.live_essence == essence and not rotate:
+        # Equal, so one of the two is kept: a no-change plan holds every entry until it is
+        # built, and a second copy of each object's essence was a share of its peak memory.
+        entry.live_essence = essence
         return entry
     entry.action = Action.UPDATE
     if entry.live_essence != essence:
@@ -138,13 +141,13 @@ def _may_hold_placeholders(obj: DesiredObject) -> bool:
     """False when no string of the spec holds ``${``: resolving would only copy it.
 
     Most objects of a large estate hold no placeholder, and walking every string of every
-    spec to substitute nothing was a tenth of a no-change plan. The references and variables
-    are already known (cached: the graph and the environment check asked first); a spec
-    with neither is confirmed by ``repr``, one C-speed pass (a spec from the manifests holds
+    spec to substitute nothing was a tenth of a no-change plan. The references are already
+    known (cached: the reference graph asked first); a spec with none is confirmed by
+    ``repr``, one C-speed pass (a spec from the manifests holds
     only dicts, lists and scalars, whose ``repr`` never escapes ``$`` or ``{``; anything else
     is walked), so a malformed placeholder still resolves as it did.
     """
-    if obj.references or obj.env_names or type(obj.spec) is not dict:
+    if obj.references or type(obj.spec) is not dict:
         return True
     return "${" in repr(obj.spec)
 
