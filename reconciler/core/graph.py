@@ -23,7 +23,7 @@ already reported them as errors, and a validated ``ManifestSet`` has none.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from reconciler.core.errors import PlanError
@@ -110,8 +110,13 @@ def chain_depths(deps: Mapping[N, Sequence[N]]) -> dict[N, int]:
     single step), so the answer exists even where no order can satisfy every edge; a
     caller that must refuse loops checks :func:`strongly_connected` first.
     """
+    return _depths(deps, strongly_connected(deps))
+
+
+def _depths(deps: Mapping[N, Sequence[N]], groups: Iterable[Sequence[N]]) -> dict[N, int]:
+    """:func:`chain_depths` over ``groups``, ``deps``'s strongly connected groups in dependency order."""
     depth: dict[N, int] = {}
-    for group in strongly_connected(deps):  # dependencies come out before their dependents
+    for group in groups:  # dependencies come out before their dependents
         members = set(group)
         below = [depth[d] for node in group for d in deps.get(node, ()) if d not in members]
         level = 1 + max(below, default=-1)
@@ -132,6 +137,9 @@ class ReferenceGraph:
     deps: Mapping[ObjectKey, list[ObjectKey]]
     #: one loop per strongly connected group, each starting at its earliest declared member
     cycles: tuple[tuple[ObjectKey, ...], ...]
+    #: the strongly connected groups in dependency order (:func:`strongly_connected`), kept so
+    #: that :meth:`levels` does not run Tarjan's walk over every object a second time
+    groups: tuple[tuple[ObjectKey, ...], ...] | None = field(default=None, repr=False, compare=False)
 
     def levels(self) -> list[list[ObjectKey]]:
         """Levels for apply: level 0 references nothing, level n only levels below n.
@@ -141,7 +149,7 @@ class ReferenceGraph:
         """
         if self.cycles:
             raise ReferenceCycleError(self.cycles)
-        depth = chain_depths(self.deps)
+        depth = chain_depths(self.deps) if self.groups is None else _depths(self.deps, self.groups)
         levels: list[list[ObjectKey]] = [[] for _ in range(1 + max(depth.values(), default=-1))]
         for key in self.deps:
             levels[depth[key]].append(key)
@@ -151,7 +159,9 @@ class ReferenceGraph:
 def reference_graph(objects: Iterable[Node]) -> ReferenceGraph:
     """Dependencies and cycles of ``objects``, walked once."""
     deps = _dependencies(objects)
-    return ReferenceGraph(deps=deps, cycles=tuple(tuple(c) for c in _cycles(deps)))
+    groups = strongly_connected(deps)
+    cycles = tuple(tuple(c) for c in _cycles(deps, groups))
+    return ReferenceGraph(deps=deps, cycles=cycles, groups=tuple(tuple(g) for g in groups))
 
 
 def _dependencies(objects: Iterable[Node]) -> dict[ObjectKey, list[ObjectKey]]:
@@ -159,20 +169,21 @@ def _dependencies(objects: Iterable[Node]) -> dict[ObjectKey, list[ObjectKey]]:
     declared = {o.key: o.key for o in objects}
     out: dict[ObjectKey, list[ObjectKey]] = {}
     for obj in objects:
-        targets: dict[ObjectKey, None] = {}
-        for ref in obj.references:
-            if ref.target in declared:
-                targets[declared[ref.target]] = None
-        out.setdefault(obj.key, [])
-        out[obj.key].extend(t for t in targets if t not in out[obj.key])
+        mine = out.setdefault(obj.key, [])
+        for ref in obj.references:  # a handful per object: a list scan beats a set here
+            target = declared.get(ref.target)
+            if target is not None and target not in mine:
+                mine.append(target)
     return out
 
 
-def _cycles(deps: Mapping[ObjectKey, list[ObjectKey]]) -> list[list[ObjectKey]]:
+def _cycles(deps: Mapping[ObjectKey, list[ObjectKey]], groups: list[list[ObjectKey]]) -> list[list[ObjectKey]]:
     """One cycle per looping group, in declaration order; an object referencing itself is a cycle of one."""
+    looping = [g for g in groups if len(g) > 1 or g[0] in deps[g[0]]]
+    if not looping:
+        return []
     order = {key: i for i, key in enumerate(deps)}
-    groups = [g for g in strongly_connected(deps) if len(g) > 1 or g[0] in deps[g[0]]]
-    cycles = [_walk_cycle(sorted(g, key=order.__getitem__), deps) for g in groups]
+    cycles = [_walk_cycle(sorted(g, key=order.__getitem__), deps) for g in looping]
     return sorted(cycles, key=lambda c: order[c[0]])
 
 

@@ -176,7 +176,7 @@ def _levels(graph: ReferenceGraph) -> list[list[ObjectKey]]:
     """Reference levels, each sorted by kind (registry order) then name for a stable display."""
 
     def rank(key: ObjectKey) -> tuple[int, str]:
-        return (kind_rank(key.kind), key.name.casefold())
+        return (kind_rank(key.kind), key.folded[1])
 
     return [sorted(level, key=rank) for level in graph.levels()]
 
