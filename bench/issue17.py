@@ -68,7 +68,11 @@ def before_label(before: str) -> str:
 def prepare(n: int, work: Path, seeded: Path | None) -> tuple[Path, Path]:
     """``(estate dir, pristine db)`` for ``n`` objects: from ``--seeded`` if it has them, else seeded here."""
     if seeded is not None and (seeded / f"estate{n}").is_dir() and (seeded / f"s{n}.db").is_file():
-        return seeded / f"estate{n}", seeded / f"s{n}.db"
+        seed_log = seeded / "seed.log"
+        # A database still being seeded would be copied half-written (its plan would then find creates).
+        if not seed_log.exists() or f"{n} seeded" in seed_log.read_text():
+            return seeded / f"estate{n}", seeded / f"s{n}.db"
+        log(f"{n}: {seed_log} does not say '{n} seeded' yet: seeding here instead")
     if not (work / f"s{n}.db").exists():
         log(f"{n}: seeding in-process (bench/seed.py)")
         subprocess.run([sys.executable, str(BENCH / "seed.py"), str(n), str(work)], check=True,
@@ -205,22 +209,26 @@ def apply_rate(work: Path, quick: bool) -> dict[str, Any] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,50000")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default=None, help="default 1000,10000,50000 (--quick: 300,1000)")
+    parser.add_argument("--repeats", type=int, default=None, help="default 3 (--quick: 1)")
     parser.add_argument("--before", default=None, help="an export directory, or a revision of this repository")
     parser.add_argument("--seeded", type=Path, default=None, help="a directory holding estateN/ and sN.db")
-    parser.add_argument("--changed", default="50000", help="sizes of the every-object-changed plan")
-    parser.add_argument("--sdk-sizes", default="1000,10000")
+    parser.add_argument("--changed", default=None, help="sizes of the every-object-changed plan (default 50000)")
+    parser.add_argument("--sdk-sizes", default=None, help="default 1000,10000 (--quick: 1000)")
     parser.add_argument("--sdk-repeats", type=int, default=1)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--skip-sdk", action="store_true")
     parser.add_argument("--skip-apply", action="store_true")
     parser.add_argument("--quick", action="store_true", help="300 and 1,000 objects, 1 repeat: a smoke check")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (estates, databases, listings)")
     parser.add_argument("--json", type=Path, default=BENCH / "results-issue17.json")
     parser.add_argument("--markdown", type=Path, default=BENCH / "results-issue17.md")
     args = parser.parse_args()
-    if args.quick:
-        args.sizes, args.changed, args.sdk_sizes, args.repeats = "300,1000", "1000", "1000", 1
+    quick = {"sizes": "300,1000", "changed": "1000", "sdk_sizes": "1000", "repeats": 1}
+    full = {"sizes": "1000,10000,50000", "changed": "50000", "sdk_sizes": "1000,10000", "repeats": 3}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:  # what the command line says wins over either set of defaults
+            setattr(args, name, value)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": issue17_report.machine(),
                                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
@@ -232,7 +240,8 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         args.markdown.write_text(issue17_report.markdown(results))
 
-    with workdir() as work:
+    with workdir(args.keep) as work:
+        log(f"work directory {work}")
         before = export_before(args.before, work) if args.before else None
         for n in sizes:
             results[f"plan_{n}"] = plan_size(n, work, args.seeded, before, args.repeats, results)

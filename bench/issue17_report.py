@@ -7,6 +7,7 @@ same run). A figure absent from the results is left out, never estimated.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -153,10 +154,16 @@ def _apply(results: dict[str, Any]) -> list[str]:
         return ["Apply: `bench/apply_rate.py` was not present or not run.", ""]
     if "markdown" in apply:
         return [str(apply["markdown"]), ""]
-    scalars = {k: v for k, v in apply.items() if isinstance(v, (int, float, str, bool))}
     lines = ["Apply (`bench/apply_rate.py`, its own figures):", "", "| figure | value |", "|---|---:|"]
-    lines += [f"| {k} | {v} |" for k, v in scalars.items()]
+    lines += [f"| {k} | {v} |" for k, v in _flat(apply)]
     return [*lines, ""]
+
+
+def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested figures as ``a.b`` rows (lists stay JSON), so nothing another script reports is dropped."""
+    if not isinstance(value, dict):
+        return [(prefix, json.dumps(value) if isinstance(value, list) else value)]
+    return [row for k, v in value.items() for row in _flat(v, f"{prefix}.{k}" if prefix else str(k))]
 
 
 def markdown(results: dict[str, Any]) -> str:
