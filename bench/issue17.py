@@ -92,19 +92,16 @@ def copy_db(db: Path, into: Path) -> Path:
     return into / db.name
 
 
-def baseline(commands: dict[str, list[str]], envs: dict[str, dict[str, str]], work: Path,
-             repeats: int) -> dict[str, Any]:
-    """Each side's imports alone: record the modules its command imported, then time importing just those."""
-    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in commands}
+def record_imports(commands: dict[str, list[str]], envs: dict[str, dict[str, str]], work: Path) -> dict[str, Any]:
+    """Run each side's command once, noting every module it imported (``imports_probe.py record``)."""
     for side, command in commands.items():
-        modules = work / f"modules-{side}.json"
-        run_measured([sys.executable, str(BENCH / "imports_probe.py"), "record", str(modules), *command],
-                     envs[side], work)
-    for _ in range(repeats):
-        for side in commands:
-            runs[side].append(run_measured([sys.executable, str(BENCH / "imports_probe.py"), "replay",
-                                            str(work / f"modules-{side}.json")], envs[side], work))
-    return {side: {**summary(r), "modules": json.loads(r[0]["stdout"])} for side, r in runs.items()}
+        run_measured([sys.executable, str(BENCH / "imports_probe.py"), "record", str(imports_of(side, work)),
+                      *command], envs[side], work)
+    return {side: len(json.loads(imports_of(side, work).read_text())) for side in commands}
+
+
+def imports_of(side: str, work: Path) -> Path:
+    return work / f"modules-{side}.json"
 
 
 def plan_size(n: int, work: Path, seeded: Path | None, before: Path | None, repeats: int,
@@ -124,19 +121,23 @@ def plan_size(n: int, work: Path, seeded: Path | None, before: Path | None, repe
         if before is not None:
             commands["before"] = commands["ours"]
             envs["before"] = {**env, "PYTHONPATH": str(before)}
-        if "imports_baseline" not in results:
-            log(f"{n}: imports alone (baseline), each side")
+        if "imports_modules" not in results:  # the modules a command imports do not depend on the size
+            log(f"{n}: noting each side's imports")
             probe = {side: ["-m", "reconciler", *plan_args] if side != "floor" else cmd[1:]
                      for side, cmd in commands.items()}
-            results["imports_baseline"] = baseline(probe, envs, work, repeats)
+            results["imports_modules"] = record_imports(probe, envs, work)
         sides: dict[str, list[dict[str, Any]]] = {side: [] for side in commands}
+        alone: dict[str, list[dict[str, Any]]] = {side: [] for side in commands}
         for i in range(repeats):
             log(f"{n}: round {i + 1}/{repeats}")
             for side in ("ours", "before", "floor"):
                 if side in commands:
                     sides[side].append(run_measured(commands[side], envs[side], work))
+                    replay = [sys.executable, str(BENCH / "imports_probe.py"), "replay", str(imports_of(side, work))]
+                    alone[side].append(run_measured(replay, envs[side], work))
     out: dict[str, Any] = {"objects": n, "listing_pages": pages, "seeded_from": str(pristine.parent),
-                           **{side: summary(runs) for side, runs in sides.items()}}
+                           **{side: {**summary(runs), "imports_alone": summary(alone[side])}
+                              for side, runs in sides.items()}}
     for side in ("ours", "before"):
         if side in out:
             out[side]["cpu_ratio_to_floor"] = round(out[side]["cpu_s"] / out["floor"]["cpu_s"], 2)

@@ -51,7 +51,7 @@ def _mib(value: float | None) -> str:
 
 
 def _x(a: float | None, b: float | None) -> str:
-    return "–" if a is None or not b else f"{a / b:.2f}×"
+    return "–" if a is None or b is None or b <= 0 else f"{a / b:.2f}×"
 
 
 def _get(side: dict[str, Any] | None, key: str) -> float | None:
@@ -79,29 +79,33 @@ def _plans(results: dict[str, Any]) -> list[str]:
         runs = "; ".join(f"{side} {' / '.join(f'{c:.2f}' for c in r[side]['cpu_s_runs'])} s"
                          for side in ("before", "ours", "floor") if side in r)
         lines.append(f"CPU of each run at {r['objects']:,}: {runs}.")
-    base = results.get("imports_baseline")
-    if base:
-        lines += ["", "Imports alone (each side's process importing exactly the modules its command imported, "
-                  "nothing else; `bench/imports_probe.py`), and what each side spends beyond them. The whole-process "
-                  "ratio above is the headline; this only shows how much of it is the fixed cost of imports (measured "
-                  "once, before the first size's rounds):", "",
-                  "| side | imports: CPU | imports: RSS | modules |", "|---|---:|---:|---:|"]
-        for side in ("before", "ours", "floor"):
-            if side in base:
-                b = base[side]
-                lines.append(f"| {side} | {_s(b['cpu_s'])} | {_mib(b['rss_mib'])} | {b['modules']['modules']} |")
-        lines += ["", "| objects | side | CPU beyond imports (÷ floor's) | RSS beyond imports (÷ floor's) |",
-                  "|---:|---|---:|---:|"]
-        for r in rows:
-            fc = r["floor"]["cpu_s"] - base["floor"]["cpu_s"]
-            fr = r["floor"]["rss_mib"] - base["floor"]["rss_mib"]
-            for side in ("before", "ours"):
-                if side in r and side in base:
-                    c = r[side]["cpu_s"] - base[side]["cpu_s"]
-                    m = r[side]["rss_mib"] - base[side]["rss_mib"]
-                    lines.append(f"| {r['objects']:,} | {side} | {_s(c)} ({_x(c, fc)}) | {_mib(m)} ({_x(m, fr)}) |")
-            lines.append(f"| {r['objects']:,} | floor | {_s(fc)} | {_mib(fr)} |")
+    if all("imports_alone" in r["floor"] for r in rows):
+        lines += _baseline(rows, results.get("imports_modules", {}))
     return [*lines, ""]
+
+
+def _baseline(rows: list[dict[str, Any]], modules: dict[str, int]) -> list[str]:
+    """Each side's imports alone beside what it spends beyond them: the data's share, against the floor's."""
+    lines = ["", "Memory and CPU of the imports alone (a process importing exactly the modules the side's command "
+             "imported, nothing else, run in every round; `bench/imports_probe.py`), and what each side spends "
+             "beyond them, divided by what the floor spends beyond its own. The whole-process ratios above are the "
+             f"headline; this shows how much of them is the fixed cost of imports. Modules imported: "
+             f"{', '.join(f'{side} {count}' for side, count in modules.items())}.", "",
+             "| objects | side | imports alone: CPU | imports alone: RSS | CPU beyond imports (÷ floor's) "
+             "| RSS beyond imports (÷ floor's) |", "|---:|---|---:|---:|---:|---:|"]
+    for r in rows:
+        floor = r["floor"]
+        fc = floor["cpu_s"] - floor["imports_alone"]["cpu_s"]
+        fr = floor["rss_mib"] - floor["imports_alone"]["rss_mib"]
+        for side in ("before", "ours", "floor"):
+            if side not in r:
+                continue
+            base = r[side]["imports_alone"]
+            c, m = r[side]["cpu_s"] - base["cpu_s"], r[side]["rss_mib"] - base["rss_mib"]
+            ratio_c, ratio_m = ("", "") if side == "floor" else (f" ({_x(c, fc)})", f" ({_x(m, fr)})")
+            lines.append(f"| {r['objects']:,} | {side} | {_s(base['cpu_s'])} | {_mib(base['rss_mib'])} "
+                         f"| {_s(c)}{ratio_c} | {_mib(m)}{ratio_m} |")
+    return lines
 
 
 def _changed(results: dict[str, Any]) -> list[str]:
