@@ -66,13 +66,19 @@ def before_label(before: str) -> str:
 
 
 def prepare(n: int, work: Path, seeded: Path | None) -> tuple[Path, Path]:
-    """``(estate dir, pristine db)`` for ``n`` objects: from ``--seeded`` if it has them, else seeded here."""
-    if seeded is not None and (seeded / f"estate{n}").is_dir() and (seeded / f"s{n}.db").is_file():
-        seed_log = seeded / "seed.log"
-        # A database still being seeded would be copied half-written (its plan would then find creates).
-        if not seed_log.exists() or f"{n} seeded" in seed_log.read_text():
+    """``(estate dir, pristine db)`` for ``n`` objects: seeded here earlier in this run, else from ``--seeded``
+    if it has them and its ``seed.log`` (if any) says ``N seeded`` and no ``apply N failed``, else seeded here."""
+    if seeded is not None and not (work / f"s{n}.db").exists() and (seeded / f"estate{n}").is_dir() \
+            and (seeded / f"s{n}.db").is_file():
+        seed_log = (seeded / "seed.log").read_text() if (seeded / "seed.log").exists() else f"{n} seeded"
+        # A database still being seeded, or whose apply failed, would plan creates.
+        if f"{n} seeded" in seed_log and f"apply {n} failed" not in seed_log:
             return seeded / f"estate{n}", seeded / f"s{n}.db"
-        log(f"{n}: {seed_log} does not say '{n} seeded' yet: seeding here instead")
+        log(f"{n}: {seeded / 'seed.log'} does not say '{n} seeded' (or says 'apply {n} failed'): seeding here")
+    return seed_here(n, work)
+
+
+def seed_here(n: int, work: Path) -> tuple[Path, Path]:
     if not (work / f"s{n}.db").exists():
         log(f"{n}: seeding in-process (bench/seed.py)")
         subprocess.run([sys.executable, str(BENCH / "seed.py"), str(n), str(work)], check=True,
@@ -106,6 +112,19 @@ def imports_of(side: str, work: Path) -> Path:
 
 def plan_size(n: int, work: Path, seeded: Path | None, before: Path | None, repeats: int,
               results: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _plan_size(n, work, seeded, before, repeats, results)
+    except SystemExit as failed:
+        if seeded is None or (work / f"s{n}.db").exists():
+            raise
+        # A prebuilt database that does not match its estate (a plan found changes): seed one here and redo.
+        log(f"{n}: the plan of {seeded}/s{n}.db did not exit 0 ({str(failed).splitlines()[0][:200]}): seeding here")
+        seed_here(n, work)
+        return _plan_size(n, work, seeded, before, repeats, results)
+
+
+def _plan_size(n: int, work: Path, seeded: Path | None, before: Path | None, repeats: int,
+               results: dict[str, Any]) -> dict[str, Any]:
     estate, pristine = prepare(n, work, seeded)
     db = copy_db(pristine, work / f"serve{n}")
     listing = work / f"listing{n}"
