@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -24,11 +25,10 @@ import planner_only  # noqa: E402
 
 from reconciler.app.memory import bulk_build  # noqa: E402
 from reconciler.manifests.desired import DesiredObject  # noqa: E402
-from reconciler.plan.builder import build_plan  # noqa: E402
 from reconciler.plan.planfile import save_plan  # noqa: E402
 from reconciler.render import render_plan  # noqa: E402
 
-CHANGES = {"VoiceProfile": {"rate": 1.5}, "SpeechRule": {"tags": ["changed"]},
+CHANGES: dict[str, dict[str, Any]] = {"VoiceProfile": {"rate": 1.5}, "SpeechRule": {"tags": ["changed"]},
            "Webhook": {"requestUrl": "https://example.com/changed"}}
 
 
@@ -37,10 +37,9 @@ def main() -> None:
     objects = planner_only.declared(n)
     live = planner_only.live_after_apply(objects)
     changed = [DesiredObject(o.kind, o.name, {**o.spec, **CHANGES[o.kind]}, o.source) for o in objects]
-    common = {"env": planner_only.ENV, "target": "bench", "target_description": "bench", "manifests_digest": "bench"}
     started = time.process_time()
     with bulk_build():
-        plan = build_plan(changed, live, **common)
+        plan = planner_only.plan_of(changed, live)
     planned = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         save_plan(plan, Path(tmp) / "changed.plan")

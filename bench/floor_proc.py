@@ -4,8 +4,9 @@
 
 libyaml composes every manifest file (``yaml.compose_all`` with ``CSafeLoader``, every node
 tree kept, as a naive loader would; values read off the nodes as strings, no typing, no
-marks), ``json.loads`` reads the same listing bytes our plan read (saved from the sandbox by ``bench/floor.py``), and every declared spec is compared,
-as a dict, with the live object of the same name. Prints how many objects matched.
+marks), ``json.loads`` reads the same listing bytes our plan read (saved from the sandbox by
+``bench/floor.py``), and every declared spec is compared, as a dict, with the live object of
+the same name. Prints how many objects matched.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ otherwise the run stops rather than record it. See bench/README.md for what is m
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -341,12 +342,12 @@ def main() -> None:
         "machine": machine(),
         "code": {"commit": revision, "dirty": False} if revision else git_revision(),
     }
-    sections: list[tuple[str, Callable[[], Any]]] = [("startup", lambda: startup(cfg, work))]
-    sections += [(f"size_{n}", lambda n=n: size_section(cfg, work, n)) for n in cfg.sizes]
-    if cfg.full:
-        sections += [("throughput", lambda: throughput(cfg, work)), ("planner_only", lambda: planner_only(cfg))]
     with workdir(cfg.keep) as work:
         log(f"work directory {work}")
+        sections: list[tuple[str, Callable[[], Any]]] = [("startup", lambda: startup(cfg, work))]
+        sections += [(f"size_{n}", functools.partial(size_section, cfg, work, n)) for n in cfg.sizes]
+        if cfg.full:
+            sections += [("throughput", lambda: throughput(cfg, work)), ("planner_only", lambda: planner_only(cfg))]
         for name, section in sections:
             results[name] = section()
             json_path.write_text(json.dumps(results, indent=2) + "\n")  # partial results survive a failure
