@@ -14,12 +14,12 @@ in turn, carrying both its sensitivity and its being unknown to the referring st
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from reconciler.core.jsonpath import JsonPath, format_path, iter_strings, map_strings
+from reconciler.core.jsonpath import JsonPath, format_path, map_strings, strings_containing
 from reconciler.core.keys import Location, ObjectKey
 
 PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
@@ -54,25 +54,39 @@ class DesiredObject:
     pinned_id: str | None = None
     #: where ``metadata.id`` was written, for the planner's errors about it
     pinned_at: Location | None = None
+    #: True when the loader saw that no string of the spec can hold ``${``: nothing to walk for
+    #: placeholders (False, the default, walks)
+    placeholder_free: bool = field(default=False, compare=False, repr=False)
 
-    @property
+    # Cached, like the walks below: the loader, the reference graph and the planner ask
+    # for it about seven times per object, and each ask built and case-folded a new key.
+    @cached_property
     def key(self) -> ObjectKey:
         return ObjectKey(self.kind, self.name)
 
     # Cached: the planner and the reference graph ask several times per object, and
     # walking every spec string again dominated the cost of large no-change plans.
     @cached_property
+    def _placeholder_texts(self) -> tuple[tuple[JsonPath, str], ...]:
+        """The spec's strings that hold ``${`` (the only ones a placeholder can be in), walked once."""
+        return () if self.placeholder_free else tuple(strings_containing(self.spec, "${"))
+
+    @cached_property
     def references(self) -> tuple[Reference, ...]:
-        return tuple(find_references(self.spec))
+        return tuple(_references_in(self._placeholder_texts))
 
     @cached_property
     def env_names(self) -> tuple[str, ...]:
-        return env_names_in(self.spec)
+        return _env_names_in(self._placeholder_texts)
 
 
 def env_names_in(value: Any) -> tuple[str, ...]:
     """Names of the environment variables that ``value``'s strings take text from."""
-    return tuple(sorted({m.group("body") for _, s in iter_strings(value) for m in _env_matches(s)}))
+    return _env_names_in(strings_containing(value, "${"))
+
+
+def _env_names_in(texts: Iterable[tuple[JsonPath, str]]) -> tuple[str, ...]:
+    return tuple(sorted({m.group("body") for _, s in texts for m in _env_matches(s)}))
 
 
 def _env_matches(text: str) -> Iterator[re.Match[str]]:
@@ -80,7 +94,12 @@ def _env_matches(text: str) -> Iterator[re.Match[str]]:
 
 
 def find_references(spec: Any) -> Iterator[Reference]:
-    for path, text in iter_strings(spec):
+    """The well-formed ``${ref:…}`` placeholders of ``spec``, in the order they were written."""
+    return _references_in(strings_containing(spec, "${"))
+
+
+def _references_in(texts: Iterable[tuple[JsonPath, str]]) -> Iterator[Reference]:
+    for path, text in texts:
         for m in PLACEHOLDER.finditer(text):
             if m.group("scheme") == "ref":
                 parsed = REF_BODY.match(m.group("body"))

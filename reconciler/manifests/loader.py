@@ -130,6 +130,7 @@ def _desired(document: ParsedDocument) -> DesiredObject:
         locations=locations,
         pinned_id=document.pinned_id,
         pinned_at=_pinned_at(document),
+        placeholder_free=doc.placeholder_free,
     )
 
 
@@ -185,7 +186,11 @@ def _spec_issues(
     if document.kind is None or document.spec is None:
         return []
     substitution = substitute(
-        document.kind, document.spec, env, lambda key, field: declared_value(declared, key, field)
+        document.kind,
+        document.spec,
+        env,
+        lambda key, field: declared_value(declared, key, field),
+        placeholder_free=document.doc.placeholder_free,
     )
     out: list[ManifestIssue] = []
     for issue in substitution.issues:

@@ -92,3 +92,39 @@ def test_a_document_with_a_problem_keeps_its_marks_beside_lazy_ones() -> None:
     assert [(p.line, p.column, p.message) for p in problems] == [(4, 1, "duplicate key 'b' (first at line 3)")]
     assert docs[1].keys[("b",)] == (3, 1)  # built with marks: no reading again needed
     assert docs[2].mark(("c", 1)) == docs[2].start  # the text cannot be read again: the document's start
+
+
+ESCAPED = r"""apiVersion: reconciler/v1
+kind: SpeechRule
+metadata:
+  name: escaped
+spec:
+  description: "\x24{env:RULE_TEXT} and \u0024{ref:SpeechRule/plain.description}"
+  phrases:
+    - phrase: '\b(refund|return)\b'
+      matchType: regex
+---
+apiVersion: reconciler/v1
+kind: SpeechRule
+metadata:
+  name: plain
+spec:
+  description: no placeholder here
+  phrases:
+    - phrase: '\d+ items'
+      matchType: regex
+"""
+
+
+def test_a_placeholder_written_with_an_escape_is_still_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "rules.yaml").write_text(ESCAPED)
+    monkeypatch.chdir(tmp_path)
+    escaped, plain = load_manifests(["."], env={"RULE_TEXT": "x"}).objects
+    assert escaped.env_names == ("RULE_TEXT",)
+    assert [(r.target.name, r.field) for r in escaped.references] == [("plain", "description")]
+    assert plain.env_names == () and plain.references == ()
+    with pytest.raises(ManifestError) as info:
+        load_manifests(["."], env={})
+    assert [str(i) for i in info.value.issues] == [
+        "rules.yaml:6:16: spec.description: environment variable RULE_TEXT is not set"
+    ]
