@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from sys import intern
 from typing import Any
 
 import yaml
@@ -161,14 +162,16 @@ def _fast(node: yaml.Node, depth: int) -> Any:
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag == MERGE or key_node.value in out:
                 raise _Slow
+            # Interned: the same few field names repeat in every document; one copy each, not one per mapping.
+            key = intern(key_node.value)
             if (
                 value_node.tag == STR
                 and type(value_node) is yaml.ScalarNode
                 and (value_node.style or not YAML12_FLOAT.match(value_node.value))
             ):
-                out[key_node.value] = value_node.value
+                out[key] = value_node.value
             else:
-                out[key_node.value] = _fast(value_node, depth + 1)
+                out[key] = _fast(value_node, depth + 1)
         return out
     return [_fast(item, depth + 1) for item in node.value]
 
