@@ -31,7 +31,7 @@ from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
 from reconciler.manifests.settings import ProjectSettings, load_settings
 from reconciler.manifests.spec import check_spec
-from reconciler.manifests.yamlsource import SourceDocument, load_documents
+from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _read_again(path: Path) -> str | None:
 def _desired(document: ParsedDocument) -> DesiredObject:
     assert document.kind is not None and document.name is not None and document.spec is not None
     doc = document.doc
-    locations = SpecLocations(document.file, doc)
+    locations = SpecLocations(document.file, doc.deferred("spec"))
     line, column = doc.mark(("metadata", "name"))
     return DesiredObject(
         kind=document.kind.name,
@@ -149,22 +149,22 @@ class SpecLocations(Mapping[str, Location]):
     the document's marks themselves are re-derived from its file on that first use.
     """
 
-    __slots__ = ("_file", "_doc", "_built")
+    __slots__ = ("_file", "_marks", "_built")
 
-    def __init__(self, file: str, doc: SourceDocument) -> None:
+    def __init__(self, file: str, marks: DeferredMarks) -> None:
         self._file = file
-        self._doc: SourceDocument | None = doc
+        self._marks: DeferredMarks | None = marks
         self._built: dict[str, Location] | None = None
 
     def _locations(self) -> dict[str, Location]:
         if self._built is None:
-            marks = self._doc.values if self._doc is not None else {}
+            marks = self._marks.values() if self._marks is not None else {}
             self._built = {
                 format_path(path[1:]): Location(self._file, line, column)
                 for path, (line, column) in marks.items()
                 if path and path[0] == "spec"
             }
-            self._doc = None
+            self._marks = None
         return self._built
 
     def __getitem__(self, key: str) -> Location:

@@ -40,7 +40,15 @@ from reconciler.manifests.yamlmarked import (
 )
 from reconciler.manifests.yamlscalar import PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
 
-__all__ = ["MAX_ALIAS_VALUES", "YAML12_FLOAT", "Mark", "SourceDocument", "load_documents", "plain_scalar"]
+__all__ = [
+    "MAX_ALIAS_VALUES",
+    "YAML12_FLOAT",
+    "DeferredMarks",
+    "Mark",
+    "SourceDocument",
+    "load_documents",
+    "plain_scalar",
+]
 
 Marks = tuple[dict[JsonPath, Mark], dict[JsonPath, Mark]]  # (values, keys)
 _NO_MARKS: Marks = ({}, {})
@@ -62,11 +70,17 @@ class _Remarks:
         self._read = read
         self._built: dict[int, tuple[Any, Marks]] | None = None
 
-    def marks(self, index: int, value: Any) -> Marks:
+    def marks(self, index: int, value: Any, under: str | None = None) -> Marks:
+        """Document ``index``'s marks, when its value (its part ``under`` a top key) is still ``value``."""
         if self._built is None:
             self._built = self._derive()
         built = self._built.get(index)
-        return built[1] if built is not None and built[0] == value else _NO_MARKS
+        if built is None:
+            return _NO_MARKS
+        found = built[0]
+        if under is not None:
+            found = found.get(under, _NO_MARKS) if isinstance(found, dict) else _NO_MARKS
+        return built[1] if found == value else _NO_MARKS
 
     def _derive(self) -> dict[int, tuple[Any, Marks]]:
         text = self._read()
@@ -83,6 +97,29 @@ class _Remarks:
         except (yaml.YAMLError, TooDeep):
             pass  # the documents before the break keep their marks
         return out
+
+
+class DeferredMarks:
+    """A document's value marks for later, holding only what finds them again (not the document).
+
+    Why: what outlives loading (every object's spec locations) should not keep each
+    document's envelope, its eager marks and its start alive: tens of MiB at 50,000 manifests.
+    """
+
+    __slots__ = ("_marks", "_remarks", "_index", "_under", "_part")
+
+    def __init__(self, marks: Marks | None, remarks: _Remarks | None, index: int, under: str, part: Any) -> None:
+        self._marks = marks
+        self._remarks = remarks
+        self._index, self._under, self._part = index, under, part
+
+    def values(self) -> dict[JsonPath, Mark]:
+        """Path -> mark of every value of the document (re-derived on first use)."""
+        if self._marks is None:
+            remarks = self._remarks
+            self._marks = remarks.marks(self._index, self._part, self._under) if remarks is not None else _NO_MARKS
+            self._remarks = self._part = None
+        return self._marks[0]
 
 
 class SourceDocument:
@@ -129,6 +166,11 @@ class SourceDocument:
     def keys(self) -> dict[JsonPath, Mark]:
         """Path -> mark of every mapping key (re-derived on first use)."""
         return self._all()[1]
+
+    def deferred(self, under: str) -> DeferredMarks:
+        """This document's marks for later, checked against its part ``under`` the top key ``under``."""
+        part = self.value.get(under) if isinstance(self.value, dict) else None
+        return DeferredMarks(self._marks, self._remarks, self.index, under, part)
 
     def is_broken(self, path: JsonPath) -> bool:
         """True when ``path`` is, or lies under, a part already reported as bad YAML."""
