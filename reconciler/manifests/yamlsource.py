@@ -135,7 +135,7 @@ class SourceDocument:
         *,
         marks: Marks | None = None,
         broken: AbstractSet[JsonPath] = _NOTHING_BROKEN,
-        eager: dict[JsonPath, Mark] | None = None,
+        eager: tuple[tuple[JsonPath, Mark], ...] = (),
         remarks: _Remarks | None = None,
         placeholder_free: bool = False,
     ) -> None:
@@ -148,7 +148,7 @@ class SourceDocument:
         self.placeholder_free = placeholder_free
         self._marks = marks
         #: the few marks every document is asked for (``metadata.name``), kept from the first build
-        self._eager = eager or {}
+        self._eager = eager
         self._remarks = remarks
 
     def _all(self) -> Marks:
@@ -181,8 +181,10 @@ class SourceDocument:
 
         ``key=True`` prefers the mapping key (for "unknown field"), else the value.
         """
-        if not key and path in self._eager:
-            return self._eager[path]  # what the full marks would say: the path itself was written
+        if not key:
+            for written, mark in self._eager:
+                if written == path:
+                    return mark  # what the full marks would say: the path itself was written
         values, keys = self._all()
         if key and path in keys:
             return keys[path]
@@ -232,14 +234,11 @@ def _fast_scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _eager_marks(root: yaml.Node, paths: Iterable[JsonPath]) -> dict[JsonPath, Mark] | None:
-    """The marks of ``paths`` that exist in a document built without problems."""
-    out: dict[JsonPath, Mark] = {}
-    for path in paths:
-        node = _node_at(root, path)
-        if node is not None:
-            out[path] = node_mark(node)
-    return out or None
+def _eager_marks(root: yaml.Node, paths: Iterable[JsonPath]) -> tuple[tuple[JsonPath, Mark], ...]:
+    """The marks of ``paths`` that exist in a document built without problems (a tuple: a dict per document
+    weighed twice as much, for one or two marks)."""
+    found = ((path, _node_at(root, path)) for path in paths)
+    return tuple((path, node_mark(node)) for path, node in found if node is not None)
 
 
 def _node_at(node: yaml.Node, path: JsonPath) -> yaml.Node | None:
