@@ -19,26 +19,23 @@ it instead. Bounds (``MAX_DEPTH``, ``MAX_ALIAS_VALUES``) are the marked builder'
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from sys import intern
 from typing import Any
 
 import yaml
 
-from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
-from reconciler.manifests.yamlcompose import CORE, MERGE, STR, TooDeep, YamlProblem, compose_all, syntax_problem
+from reconciler.manifests.yamlcompose import CORE, TooDeep, YamlProblem, compose_all, syntax_problem
+from reconciler.manifests.yamlfast import NeedsMarks, eager_marks, fast_value, placeholder_free
 from reconciler.manifests.yamlmarked import (
-    COLLECTION_TAG,
     MAX_ALIAS_VALUES,
     AliasBudget,
     MarkedBuilder,
     closest_mark,
     node_mark,
 )
-from reconciler.manifests.yamlscalar import PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
+from reconciler.manifests.yamlscalar import YAML12_FLOAT, Mark, plain_scalar
 
 __all__ = [
     "MAX_ALIAS_VALUES",
@@ -191,86 +188,6 @@ class SourceDocument:
         return closest_mark(values, path, self.start)
 
 
-class _Slow(Exception):
-    """The document holds something to report (or may hold an alias): the marked builder builds it."""
-
-
-def _fast(node: yaml.Node, depth: int) -> Any:
-    """The value of ``node`` by the marked builder's rules, without marks or paths; ``_Slow`` at any problem."""
-    if type(node) is yaml.ScalarNode:
-        return _fast_scalar(node)
-    if depth >= MAX_DEPTH or node.tag != COLLECTION_TAG.get(type(node)):
-        raise _Slow
-    if type(node) is yaml.MappingNode:
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if type(key_node) is not yaml.ScalarNode or key_node.tag == MERGE or key_node.value in out:
-                raise _Slow
-            # Interned: the same few field names repeat in every document; one copy each, not one per mapping.
-            key = intern(key_node.value)
-            if (
-                value_node.tag == STR
-                and type(value_node) is yaml.ScalarNode
-                and (value_node.style or not YAML12_FLOAT.match(value_node.value))
-            ):
-                out[key] = value_node.value
-            else:
-                out[key] = _fast(value_node, depth + 1)
-        return out
-    return [_fast(item, depth + 1) for item in node.value]
-
-
-def _fast_scalar(node: yaml.ScalarNode) -> Any:
-    if node.tag not in PLAIN_TAGS:
-        raise _Slow
-    if node.style or (node.tag == STR and not YAML12_FLOAT.match(node.value)):
-        return node.value
-    try:
-        value = plain_scalar(node.value)
-    except ValueError:  # a number too long: reported by the marked builder
-        raise _Slow from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _Slow
-    return value
-
-
-def _eager_marks(root: yaml.Node, paths: Iterable[JsonPath]) -> tuple[tuple[JsonPath, Mark], ...]:
-    """The marks of ``paths`` that exist in a document built without problems (a tuple: a dict per document
-    weighed twice as much, for one or two marks)."""
-    found = ((path, _node_at(root, path)) for path in paths)
-    return tuple((path, node_mark(node)) for path, node in found if node is not None)
-
-
-def _node_at(node: yaml.Node, path: JsonPath) -> yaml.Node | None:
-    for part in path:
-        if type(node) is yaml.MappingNode:
-            for key_node, value_node in node.value:
-                if key_node.value == part:
-                    node = value_node
-                    break
-            else:
-                return None
-        elif type(node) is yaml.SequenceNode and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-        else:
-            return None
-    return node
-
-
-def _placeholder_free(text: str, node: yaml.Node) -> bool:
-    """No string built from ``node`` can hold ``${``: its text has no ``${`` and no double-quoted escape.
-
-    Why: one C-speed scan of the document's text spares walking every string of every spec
-    that has no placeholder (most of them). A string gets ``${`` only from ``${`` written in
-    the text or from an escape (``"\\x24{"``), which needs a backslash and a double quote;
-    without anchors (the fast builder's case) no value comes from elsewhere in the file.
-    """
-    start, end = node.start_mark.index, node.end_mark.index
-    if text.find("${", start, end) != -1:
-        return False
-    return text.find("\\", start, end) == -1 or text.find('"', start, end) == -1
-
-
 def _is_empty(node: yaml.Node | None) -> bool:
     return node is None or (
         isinstance(node, yaml.ScalarNode) and not node.style and node.tag == f"{CORE}null" and not node.value
@@ -311,13 +228,13 @@ def load_documents(
         if not _is_empty(node):
             try:
                 if anchors:
-                    raise _Slow
-                value = _fast(node, 0)
-                marked, free = _eager_marks(node, wanted), _placeholder_free(text, node)
+                    raise NeedsMarks
+                value = fast_value(node, 0)
+                marked, free = eager_marks(node, wanted), placeholder_free(text, node)
                 docs.append(
                     SourceDocument(value, index, node_mark(node), eager=marked, remarks=remarks, placeholder_free=free)
                 )
-            except _Slow:
+            except NeedsMarks:
                 builder = MarkedBuilder(node_mark(node), budget, anchors=anchors)
                 try:
                     value = builder.build(node, ())
