@@ -38,6 +38,39 @@ def iter_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, st
             yield from iter_strings(v, (*path, i))
 
 
+def strings_containing(value: Any, needle: str) -> list[tuple[JsonPath, str]]:
+    """The strings of ``value`` that contain ``needle``, with their paths, in :func:`iter_strings` order.
+
+    Why not ``iter_strings`` and a filter: a path is built only for a string that matches,
+    and no generator is resumed per level. Finding the few ``${`` placeholders in 10,000
+    specs this way costs a fraction of walking every string with its path.
+    """
+    found: list[tuple[JsonPath, str]] = []
+    parts: list[str | int] = []
+
+    def walk(current: Any) -> None:
+        if isinstance(current, str):
+            if needle in current:
+                found.append((tuple(parts), current))
+        elif isinstance(current, Mapping):
+            for k, v in current.items():
+                if isinstance(v, str):  # most values: no call, no path
+                    if needle in v:
+                        found.append(((*parts, k), v))
+                    continue
+                parts.append(k)
+                walk(v)
+                parts.pop()
+        elif isinstance(current, (list, tuple)):
+            for i, v in enumerate(current):
+                parts.append(i)
+                walk(v)
+                parts.pop()
+
+    walk(value)
+    return found
+
+
 def map_strings(value: Any, fn: Callable[[JsonPath, str], Any], path: JsonPath = ()) -> Any:
     """``value`` with every string ``s`` at path ``p`` replaced by ``fn(p, s)``.
 

@@ -14,12 +14,11 @@ in turn, carrying both its sensitivity and its being unknown to the referring st
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from reconciler.core.jsonpath import JsonPath, format_path, iter_strings, map_strings
+from reconciler.core.jsonpath import JsonPath, format_path, map_strings, strings_containing
 from reconciler.core.keys import Location, ObjectKey
 
 PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
@@ -40,9 +39,15 @@ class Reference:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredObject:
-    """One declared object, with its placeholders still in place."""
+    """One declared object, with its placeholders still in place.
+
+    Slotted, with its identity and placeholders worked out once at construction: the
+    loader, the reference graph and the planner ask for them several times per object
+    (``key`` about seven times, each ask building and case-folding a new key), and
+    cached properties gave each of 10,000 objects its own instance dict (4 MB).
+    """
 
     kind: str
     name: str
@@ -54,26 +59,29 @@ class DesiredObject:
     pinned_id: str | None = None
     #: where ``metadata.id`` was written, for the planner's errors about it
     pinned_at: Location | None = None
+    #: True when the loader saw that no string of the spec can hold ``${``: nothing to walk for
+    #: placeholders (False, the default, walks)
+    placeholder_free: bool = field(default=False, compare=False, repr=False)
+    key: ObjectKey = field(init=False, compare=False, repr=False)
+    references: tuple[Reference, ...] = field(init=False, compare=False, repr=False)
+    #: names of the environment variables the spec's strings take text from
+    env_names: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
-    # Cached: the planner and the reference graph ask several times per object (about nine
-    # keys made per object at 10,000 objects), and walking every spec string again
-    # dominated the cost of large no-change plans.
-    @cached_property
-    def key(self) -> ObjectKey:
-        return ObjectKey(self.kind, self.name)
-
-    @cached_property
-    def references(self) -> tuple[Reference, ...]:
-        return tuple(find_references(self.spec))
-
-    @cached_property
-    def env_names(self) -> tuple[str, ...]:
-        return env_names_in(self.spec)
+    def __post_init__(self) -> None:
+        # The spec's strings that hold ``${`` (the only ones a placeholder can be in), walked once.
+        texts = () if self.placeholder_free else strings_containing(self.spec, "${")
+        object.__setattr__(self, "key", ObjectKey(self.kind, self.name))
+        object.__setattr__(self, "references", tuple(_references_in(texts)) if texts else ())
+        object.__setattr__(self, "env_names", _env_names_in(texts) if texts else ())
 
 
 def env_names_in(value: Any) -> tuple[str, ...]:
     """Names of the environment variables that ``value``'s strings take text from."""
-    return tuple(sorted({m.group("body") for _, s in iter_strings(value) for m in _env_matches(s)}))
+    return _env_names_in(strings_containing(value, "${"))
+
+
+def _env_names_in(texts: Iterable[tuple[JsonPath, str]]) -> tuple[str, ...]:
+    return tuple(sorted({m.group("body") for _, s in texts for m in _env_matches(s)}))
 
 
 def _env_matches(text: str) -> Iterator[re.Match[str]]:
@@ -81,7 +89,12 @@ def _env_matches(text: str) -> Iterator[re.Match[str]]:
 
 
 def find_references(spec: Any) -> Iterator[Reference]:
-    for path, text in iter_strings(spec):
+    """The well-formed ``${ref:…}`` placeholders of ``spec``, in the order they were written."""
+    return _references_in(strings_containing(spec, "${"))
+
+
+def _references_in(texts: Iterable[tuple[JsonPath, str]]) -> Iterator[Reference]:
+    for path, text in texts:
         for m in PLACEHOLDER.finditer(text):
             if m.group("scheme") == "ref":
                 parsed = REF_BODY.match(m.group("body"))

@@ -26,7 +26,7 @@ TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
 METADATA = ("name", "id")
 
 
-@dataclass
+@dataclass(slots=True)  # one per document, all alive until every spec is checked
 class ParsedDocument:
     """A document whose envelope was read; ``kind``/``name``/``spec`` are None when unusable."""
 

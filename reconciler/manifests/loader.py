@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reconciler.core.errors import ManifestError, ManifestIssue
 from reconciler.core.graph import ReferenceGraph, reference_graph
-from reconciler.core.jsonpath import JsonPath, format_path
+from reconciler.core.jsonpath import format_path
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
@@ -31,7 +31,7 @@ from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
 from reconciler.manifests.settings import ProjectSettings, load_settings
 from reconciler.manifests.spec import check_spec
-from reconciler.manifests.yamlsource import SourceDocument, load_documents
+from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,26 @@ def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIs
         text = read_text(path)
     except Unreadable as exc:
         return [], [ManifestIssue(shown, None, None, "", str(exc))]
-    docs, problems = load_documents(text)
+    docs, problems = load_documents(text, read_again=lambda: _read_again(path), eager=_EAGER)
     return docs, [ManifestIssue(shown, p.line, p.column, format_path(p.path), p.message) for p in problems]
+
+
+#: the marks every object is asked for (its ``source``, its pin): kept, while the rest are re-derived on demand
+_EAGER = (("metadata", "name"), ("metadata", "id"))
+
+
+def _read_again(path: Path) -> str | None:
+    """The file's text once more, for the marks of a late error; ``None`` when it can no longer be read."""
+    try:
+        return read_text(path)
+    except Unreadable:
+        return None
 
 
 def _desired(document: ParsedDocument) -> DesiredObject:
     assert document.kind is not None and document.name is not None and document.spec is not None
     doc = document.doc
-    locations = SpecLocations(document.file, doc.values)
+    locations = SpecLocations(document.file, doc.deferred("spec"))
     line, column = doc.mark(("metadata", "name"))
     return DesiredObject(
         kind=document.kind.name,
@@ -118,6 +130,7 @@ def _desired(document: ParsedDocument) -> DesiredObject:
         locations=locations,
         pinned_id=document.pinned_id,
         pinned_at=_pinned_at(document),
+        placeholder_free=doc.placeholder_free,
     )
 
 
@@ -132,19 +145,20 @@ class SpecLocations(Mapping[str, Location]):
     """Spec path (``phrases[1].phrase``) -> where it was written, worked out on first use.
 
     Why lazily: only late errors (a reference check, a live check) ask, yet building a
-    ``Location`` and a path text for every value of 10,000 manifests cost a quarter second.
+    ``Location`` and a path text for every value of 10,000 manifests cost a quarter second;
+    the document's marks themselves are re-derived from its file on that first use.
     """
 
     __slots__ = ("_file", "_marks", "_built")
 
-    def __init__(self, file: str, marks: Mapping[JsonPath, tuple[int, int]]) -> None:
+    def __init__(self, file: str, marks: DeferredMarks) -> None:
         self._file = file
-        self._marks: Mapping[JsonPath, tuple[int, int]] | None = marks
+        self._marks: DeferredMarks | None = marks
         self._built: dict[str, Location] | None = None
 
     def _locations(self) -> dict[str, Location]:
         if self._built is None:
-            marks = self._marks or {}
+            marks = self._marks.values() if self._marks is not None else {}
             self._built = {
                 format_path(path[1:]): Location(self._file, line, column)
                 for path, (line, column) in marks.items()
@@ -172,7 +186,11 @@ def _spec_issues(
     if document.kind is None or document.spec is None:
         return []
     substitution = substitute(
-        document.kind, document.spec, env, lambda key, field: declared_value(declared, key, field)
+        document.kind,
+        document.spec,
+        env,
+        lambda key, field: declared_value(declared, key, field),
+        placeholder_free=document.doc.placeholder_free,
     )
     out: list[ManifestIssue] = []
     for issue in substitution.issues:

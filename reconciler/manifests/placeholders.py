@@ -131,11 +131,21 @@ RefValue = Callable[[ObjectKey, str], "str | None"]
 """A declared field's value as text for a stand-in, or ``None`` when it is not known."""
 
 
-def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_value: RefValue) -> Substitution:
-    """Check the spec's placeholders and build the value to validate."""
+def substitute(
+    kind: Kind,
+    spec: Mapping[str, Any],
+    env: Mapping[str, str],
+    ref_value: RefValue,
+    *,
+    placeholder_free: bool = False,
+) -> Substitution:
+    """Check the spec's placeholders and build the value to validate.
+
+    ``placeholder_free``: the caller knows that no string of ``spec`` holds ``${``.
+    """
     result = Substitution(value=None)
     replaced: dict[JsonPath, str] = {}
-    strings = iter_strings(spec) if _may_need_substitution(kind, spec) else iter(())
+    strings = iter_strings(spec) if _may_need_substitution(kind, spec, placeholder_free) else iter(())
     for path, text in strings:
         top = path[0] if path else None
         if top in kind.write_only:
@@ -163,7 +173,7 @@ def substitute(kind: Kind, spec: Mapping[str, Any], env: Mapping[str, str], ref_
     return result
 
 
-def _may_need_substitution(kind: Kind, spec: Mapping[str, Any]) -> bool:
+def _may_need_substitution(kind: Kind, spec: Mapping[str, Any], placeholder_free: bool) -> bool:
     """False when no string of ``spec`` holds ``${`` and no write-only field is set: nothing to walk.
 
     Why ``repr``: a spec from the manifests holds only dicts, lists and scalars, whose
@@ -172,7 +182,7 @@ def _may_need_substitution(kind: Kind, spec: Mapping[str, Any]) -> bool:
     """
     if type(spec) is not dict or any(name in spec for name in kind.write_only):
         return True
-    return "${" in repr(spec)
+    return not placeholder_free and "${" in repr(spec)
 
 
 def _secret_form(value: Any) -> bool:

@@ -82,7 +82,10 @@ def read_text(path: Path) -> str:
         if status.st_size > MAX_FILE_BYTES:
             raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
         try:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # Sized by the file, not the bound: read(n) allocates n bytes first (16 MB per file).
+            data = handle.read(status.st_size + 1)
+            if len(data) > status.st_size:  # it grew since fstat: read on, up to the bound
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
         except OSError as exc:
             raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:

@@ -1,79 +1,173 @@
-"""YAML documents as plain JSON-like values that remember where each part was written.
+"""YAML documents as plain JSON-like values that can say where each part was written.
 
 ``yaml.safe_load`` throws positions away, yet every manifest error must name its
 file:line:column. So we compose node trees (``yaml.compose_all``) and build the values
-ourselves, recording the 1-based mark of every value and every mapping key by its path
-(a tuple such as ``("spec", "phrases", 1, "phrase")``).
+ourselves. Marks (the 1-based place of every value and key, by path) are *lazy*: a
+document is built without them, and the first time an error asks, its file is read and
+composed again and its marks are built by :class:`~.yamlmarked.MarkedBuilder`. Why:
+only errors read marks, yet keeping a path and a mark for every value and key of
+10,000 manifests cost tens of MiB and a third of the building time.
 
 Plain scalars follow the YAML 1.2 core schema (as Kubernetes does), not PyYAML's 1.1
 rules: ``yes``, ``on`` and ``2024-01-01`` stay strings instead of turning into a bool
 or a date. Duplicate keys, merge keys (``<<``), non-scalar keys, recursive aliases,
 tags on any node (scalar, mapping or sequence) and NaN/Infinity are errors rather than
-silent surprises.
-
-Bounds, so that a hostile file of a few KB costs milliseconds, not minutes and GBs:
-nesting deeper than ``MAX_DEPTH`` is refused as the values are built (the one libyaml
-parse; libyaml itself stops at 1,000 levels, and the recursive Python parser only runs
-after an event pass that stops at our bound), and the values reached through aliases are
-counted as they are built: past ``MAX_ALIAS_VALUES`` in one file (a "billion laughs"
-expands 9 values into 9**n), the file is refused at that alias.
+silent surprises: the fast builder gives up on a document at the first of them (or when
+the text holds an anchor) and the marked builder, which reports each at its place, builds
+it instead. Bounds (``MAX_DEPTH``, ``MAX_ALIAS_VALUES``) are the marked builder's.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import yaml
 
-from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
-from reconciler.manifests.yamlcompose import (
-    CORE,
-    MERGE,
-    STR,
-    TooDeep,
-    YamlProblem,
-    check_depth,
-    compose_all,
-    syntax_problem,
-    too_deep,
+from reconciler.manifests.yamlcompose import CORE, TooDeep, YamlProblem, compose_all, syntax_problem
+from reconciler.manifests.yamlfast import NeedsMarks, eager_marks, fast_value, placeholder_free
+from reconciler.manifests.yamlmarked import (
+    MAX_ALIAS_VALUES,
+    AliasBudget,
+    MarkedBuilder,
+    closest_mark,
+    node_mark,
 )
+from reconciler.manifests.yamlscalar import YAML12_FLOAT, Mark, plain_scalar
 
-Mark = tuple[int, int]  # 1-based (line, column)
+__all__ = [
+    "MAX_ALIAS_VALUES",
+    "YAML12_FLOAT",
+    "DeferredMarks",
+    "Mark",
+    "SourceDocument",
+    "load_documents",
+    "plain_scalar",
+]
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT10 = re.compile(r"^[-+]?[0-9]+$")
-_INT8 = re.compile(r"^0o[0-7]+$")
-_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
-#: a plain scalar that YAML 1.2 reads as a float (``1e3`` included, which 1.1 reads as a string);
-#: public because whatever writes YAML for this loader must quote such strings (export does)
-YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-
-_PLAIN_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{CORE}map", yaml.SequenceNode: f"{CORE}seq"}
-#: values one file may reach through aliases: anchors for a shared scoring list or a few
-#: phrases stay far below it; an alias bomb reaches it within milliseconds
-MAX_ALIAS_VALUES = 10_000
+Marks = tuple[dict[JsonPath, Mark], dict[JsonPath, Mark]]  # (values, keys)
+_NO_MARKS: Marks = ({}, {})
+_NOTHING_BROKEN: frozenset[JsonPath] = frozenset()
 
 
-@dataclass
+class _Remarks:
+    """Re-derives the marks of one text's documents, once, the first time one of them is asked for.
+
+    ``read`` gives the text again (the file re-read; ``None`` when it no longer can be):
+    the text itself is not kept, so loading holds no more than the values. A document
+    whose value differs from the one loaded (the file changed since) gets no marks, and
+    its errors name the document's start rather than a wrong line.
+    """
+
+    __slots__ = ("_read", "_built")
+
+    def __init__(self, read: Callable[[], str | None]) -> None:
+        self._read = read
+        self._built: dict[int, tuple[Any, Marks]] | None = None
+
+    def marks(self, index: int, value: Any, under: str | None = None) -> Marks:
+        """Document ``index``'s marks, when its value (its part ``under`` a top key) is still ``value``."""
+        if self._built is None:
+            self._built = self._derive()
+        built = self._built.get(index)
+        if built is None:
+            return _NO_MARKS
+        found = built[0]
+        if under is not None:
+            found = found.get(under, _NO_MARKS) if isinstance(found, dict) else _NO_MARKS
+        return built[1] if found == value else _NO_MARKS
+
+    def _derive(self) -> dict[int, tuple[Any, Marks]]:
+        text = self._read()
+        if text is None:
+            return {}
+        out: dict[int, tuple[Any, Marks]] = {}
+        budget, anchors = AliasBudget(), "&" in text
+        try:
+            for index, node in enumerate(compose_all(text)):
+                if not _is_empty(node):
+                    builder = MarkedBuilder(node_mark(node), budget, anchors=anchors)
+                    value = builder.build(node, ())
+                    out[index] = (value, (builder.values, builder.keys))
+        except (yaml.YAMLError, TooDeep):
+            pass  # the documents before the break keep their marks
+        return out
+
+
+class DeferredMarks:
+    """A document's value marks for later, holding only what finds them again (not the document).
+
+    Why: what outlives loading (every object's spec locations) should not keep each
+    document's envelope, its eager marks and its start alive: tens of MiB at 50,000 manifests.
+    """
+
+    __slots__ = ("_marks", "_remarks", "_index", "_under", "_part")
+
+    def __init__(self, marks: Marks | None, remarks: _Remarks | None, index: int, under: str, part: Any) -> None:
+        self._marks = marks
+        self._remarks = remarks
+        self._index, self._under, self._part = index, under, part
+
+    def values(self) -> dict[JsonPath, Mark]:
+        """Path -> mark of every value of the document (re-derived on first use)."""
+        if self._marks is None:
+            remarks = self._remarks
+            self._marks = remarks.marks(self._index, self._part, self._under) if remarks is not None else _NO_MARKS
+            self._remarks = self._part = None
+        return self._marks[0]
+
+
 class SourceDocument:
-    """One non-empty document of a file: its value and the marks of its parts."""
+    """One non-empty document of a file: its value, and the marks of its parts on demand."""
 
-    value: Any
-    index: int  # position of the document in its file, from 0
-    start: Mark
-    values: dict[JsonPath, Mark] = field(default_factory=dict)
-    keys: dict[JsonPath, Mark] = field(default_factory=dict)
-    #: paths where the YAML itself was wrong; rules about what lies there would only add noise
-    broken: set[JsonPath] = field(default_factory=set)
+    __slots__ = ("value", "index", "start", "broken", "placeholder_free", "_marks", "_eager", "_remarks")
+
+    def __init__(
+        self,
+        value: Any,
+        index: int,
+        start: Mark,
+        *,
+        marks: Marks | None = None,
+        broken: AbstractSet[JsonPath] = _NOTHING_BROKEN,
+        eager: tuple[tuple[JsonPath, Mark], ...] = (),
+        remarks: _Remarks | None = None,
+        placeholder_free: bool = False,
+    ) -> None:
+        self.value = value
+        self.index = index  # position of the document in its file, from 0
+        self.start = start
+        #: paths where the YAML itself was wrong; rules about what lies there would only add noise
+        self.broken = broken
+        #: True when no string of the document can hold ``${`` (False: it may)
+        self.placeholder_free = placeholder_free
+        self._marks = marks
+        #: the few marks every document is asked for (``metadata.name``), kept from the first build
+        self._eager = eager
+        self._remarks = remarks
+
+    def _all(self) -> Marks:
+        if self._marks is None:
+            self._marks = self._remarks.marks(self.index, self.value) if self._remarks is not None else _NO_MARKS
+            self._remarks = None
+        return self._marks
+
+    @property
+    def values(self) -> dict[JsonPath, Mark]:
+        """Path -> mark of every value (re-derived on first use)."""
+        return self._all()[0]
+
+    @property
+    def keys(self) -> dict[JsonPath, Mark]:
+        """Path -> mark of every mapping key (re-derived on first use)."""
+        return self._all()[1]
+
+    def deferred(self, under: str) -> DeferredMarks:
+        """This document's marks for later, checked against its part ``under`` the top key ``under``."""
+        part = self.value.get(under) if isinstance(self.value, dict) else None
+        return DeferredMarks(self._marks, self._remarks, self.index, under, part)
 
     def is_broken(self, path: JsonPath) -> bool:
         """True when ``path`` is, or lies under, a part already reported as bad YAML."""
@@ -84,178 +178,14 @@ class SourceDocument:
 
         ``key=True`` prefers the mapping key (for "unknown field"), else the value.
         """
-        if key and path in self.keys:
-            return self.keys[path]
-        probe = path
-        while probe:
-            if probe in self.values:
-                return self.values[probe]
-            probe = probe[:-1]
-        return self.values.get((), self.start)
-
-
-def _mark(node: yaml.Node) -> Mark:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def plain_scalar(text: str) -> Any:
-    """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
-    if _NULL.match(text):
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
-    if _INT10.match(text):
-        return int(text)
-    if _INT8.match(text):
-        return int(text[2:], 8)
-    if _INT16.match(text):
-        return int(text[2:], 16)
-    if YAML12_FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.match(text):
-        return math.nan
-    return text
-
-
-@dataclass
-class _AliasBudget:
-    """Values built through aliases so far in one file; past the bound, nothing more is built."""
-
-    used: int = 0
-    exhausted: bool = False
-
-
-class _Builder:
-    """Turns one node tree into values, collecting marks and problems."""
-
-    def __init__(self, doc: SourceDocument, budget: _AliasBudget, *, anchors: bool = True) -> None:
-        self.doc = doc
-        self.problems: list[YamlProblem] = []
-        #: without an anchor in the text no node can be met twice: no alias bookkeeping per node
-        self._anchors = anchors
-        self._active: set[int] = set()
-        self._built: set[int] = set()  # a node met again is an alias's
-        self._aliased = 0  # > 0 while building what an alias points at
-        self._budget = budget
-        self._alias_use: JsonPath = ()
-        self._checked: set[int] = set()  # nodes of skipped subtrees whose depth was checked
-
-    def problem(self, node: yaml.Node, message: str, path: JsonPath) -> None:
-        self.doc.broken.add(path)
-        line, column = _mark(node)
-        self.problems.append(YamlProblem(line, column, message, path))
-
-    def build(self, node: yaml.Node, path: JsonPath) -> Any:
-        if self._budget.exhausted:
-            check_depth(node, len(path), self._checked)
-            return None
-        mark = node.start_mark
-        self.doc.values[path] = (mark.line + 1, mark.column + 1)
-        if not self._anchors:
-            return self._node(node, path)
-        if id(node) in self._active:
-            self.problem(node, "recursive alias", path)
-            return None
-        alias = id(node) in self._built
-        if alias and not self._aliased:
-            self._alias_use = path  # the outermost alias: where the user wrote ``*name``
-        self._aliased += alias
-        if self._aliased:
-            self._budget.used += 1
-            if self._budget.used > MAX_ALIAS_VALUES:
-                self._budget.exhausted = True
-                self._aliased -= alias
-                self._too_many_aliases()
-                return None
-        self._built.add(id(node))
-        self._active.add(id(node))
-        try:
-            return self._node(node, path)
-        finally:
-            self._active.discard(id(node))
-            self._aliased -= alias
-
-    def _too_many_aliases(self) -> None:
-        # A node does not remember the alias that reached it, only its anchor; the alias
-        # was written inside its parent, which was not reached through one.
-        used = self._alias_use
-        line, column = self.doc.mark(used[:-1]) if used else self.doc.start
-        message = f"aliases expand to more than {MAX_ALIAS_VALUES} values in this file; write the values out"
-        self.doc.broken.add(used)
-        self.problems.append(YamlProblem(line, column, message, used))
-
-    def _node(self, node: yaml.Node, path: JsonPath) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        if len(path) >= MAX_DEPTH:  # a value nested this deep, aliases included
-            raise too_deep(node.start_mark)
-        if node.tag != _COLLECTION_TAG.get(type(node)):
-            self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
-            parts = [p for pair in node.value for p in pair] if isinstance(node, yaml.MappingNode) else node.value
-            for part in parts:
-                check_depth(part, len(path) + 1, self._checked)
-            return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-
-    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
-        if node.tag not in _PLAIN_TAGS:
-            self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
-            return None
-        if node.style:  # quoted or block: a string whatever it looks like
-            return node.value
-        # plain: None from the Python parser, "" from libyaml. An untagged plain scalar
-        # 1.1 calls a string may be a 1.2 number (1e3).
-        if node.tag == STR and not YAML12_FLOAT.match(node.value):
-            return node.value
-        try:
-            value = plain_scalar(node.value)
-        except ValueError:  # an integer of more than 4300 digits (CPython's int conversion bound)
-            self.problem(node, "number too long", path)
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
-            self.problem(node, f"{_short(node.value)} is not a finite number; NaN and Infinity are not allowed", path)
-            return None
-        return value
-
-    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        values, keys = self.doc.values, self.doc.keys
-        inline = not self._anchors  # a plain string value is built here, without a call per node
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE:
-                self.problem(key_node, "merge keys (<<) are not supported; write the fields out", path)
-                check_depth(value_node, len(path) + 1, self._checked)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, "a mapping key must be a plain string", path)
-                check_depth(key_node, len(path) + 1, self._checked)
-                check_depth(value_node, len(path) + 1, self._checked)
-                continue
-            key = key_node.value
-            key_path = (*path, key)
-            if key in out:
-                line, _ = keys[key_path]
-                self.problem(key_node, f"duplicate key {key!r} (first at line {line})", key_path)
-                check_depth(value_node, len(path) + 1, self._checked)
-                continue
-            mark = key_node.start_mark
-            keys[key_path] = (mark.line + 1, mark.column + 1)
-            if (
-                inline
-                and value_node.tag == STR
-                and type(value_node) is yaml.ScalarNode
-                and (value_node.style or not YAML12_FLOAT.match(value_node.value))
-            ):
-                mark = value_node.start_mark
-                values[key_path] = (mark.line + 1, mark.column + 1)
-                out[key] = value_node.value
-            else:
-                out[key] = self.build(value_node, key_path)
-        return out
+        if not key:
+            for written, mark in self._eager:
+                if written == path:
+                    return mark  # what the full marks would say: the path itself was written
+        values, keys = self._all()
+        if key and path in keys:
+            return keys[path]
+        return closest_mark(values, path, self.start)
 
 
 def _is_empty(node: yaml.Node | None) -> bool:
@@ -264,16 +194,22 @@ def _is_empty(node: yaml.Node | None) -> bool:
     )
 
 
-def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
+def load_documents(
+    text: str, *, read_again: Callable[[], str | None] | None = None, eager: Iterable[JsonPath] = ()
+) -> tuple[list[SourceDocument], list[YamlProblem]]:
     """Every non-empty document of ``text``, with the problems found.
 
-    A syntax error ends the stream (nothing after it can be trusted), but the documents
-    before it are returned so that their own problems are reported too.
+    ``read_again`` gives the text back when an error first asks for marks (default: ``text``
+    is kept for that); the marks of ``eager`` paths are kept from the start. A syntax error
+    ends the stream (nothing after it can be trusted), but the documents before it are
+    returned so that their own problems are reported too.
     """
     docs: list[SourceDocument] = []
     problems: list[YamlProblem] = []
-    budget = _AliasBudget()
+    budget = AliasBudget()
     anchors = "&" in text  # an anchor is written with "&": without one, no alias can exist
+    remarks = _Remarks(read_again if read_again is not None else lambda: text)
+    wanted = tuple(eager)
     nodes: Iterator[yaml.Node] = compose_all(text)
     index = 0
     while True:
@@ -290,17 +226,22 @@ def load_documents(text: str) -> tuple[list[SourceDocument], list[YamlProblem]]:
             problems.append(YamlProblem(None, None, f"invalid YAML: {exc}"))
             break
         if not _is_empty(node):
-            doc = SourceDocument(value=None, index=index, start=_mark(node))
-            builder = _Builder(doc, budget, anchors=anchors)
             try:
-                doc.value = builder.build(node, ())
-            except TooDeep as exc:
-                return [], [exc.problem]
-            docs.append(doc)
-            problems.extend(builder.problems)
+                if anchors:
+                    raise NeedsMarks
+                value = fast_value(node, 0)
+                marked, free = eager_marks(node, wanted), placeholder_free(text, node)
+                docs.append(
+                    SourceDocument(value, index, node_mark(node), eager=marked, remarks=remarks, placeholder_free=free)
+                )
+            except NeedsMarks:
+                builder = MarkedBuilder(node_mark(node), budget, anchors=anchors)
+                try:
+                    value = builder.build(node, ())
+                except TooDeep as exc:
+                    return [], [exc.problem]
+                marks = (builder.values, builder.keys)
+                docs.append(SourceDocument(value, index, builder.start, marks=marks, broken=builder.broken))
+                problems.extend(builder.problems)
         index += 1
     return docs, problems
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
