@@ -9,6 +9,13 @@ collections and about a third of a 10,000-object plan's CPU (``gc.disable()`` al
 built, then ``gc.freeze()``-ing what survives, means it is never rescanned for the rest of
 the command (rendering, apply), while garbage made afterwards is still collected.
 
+What did not survive is collected first, by one collection of the youngest generation
+(everything allocated while the collector was paused is still in it): ``gc.freeze()`` moves
+garbage too, and the cycles that loading (33,000 objects at 10,000 manifests) and reading
+(httpx's responses) leave would otherwise be kept for the life of the process, 8 MiB of a
+10,000-object plan's peak. That one pass costs tens of milliseconds, not the repeated full
+collections the pause avoids.
+
 This is process-wide state, so it lives here, in the use-case layer that knows a command's
 shape, and nowhere below it.
 """
@@ -22,12 +29,13 @@ from contextlib import contextmanager
 
 @contextmanager
 def bulk_build() -> Iterator[None]:
-    """No cyclic collection inside; on leaving, what was built is frozen (never rescanned) and the GC resumes."""
+    """No cyclic collection inside; on leaving, its garbage is collected and what was built is frozen (never rescanned) and the GC resumes."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.collect(0)
         gc.freeze()
         if was_enabled:
             gc.enable()
