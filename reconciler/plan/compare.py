@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.core.jsonpath import iter_strings
@@ -61,10 +62,10 @@ class Entry:
     obj: DesiredObject
     kind: Kind
     resolved: dict[str, Any]
-    essence: dict[str, Any]
+    essence: Mapping[str, Any]
     sensitive: tuple[Pattern, ...]
     live: Mapping[str, Any] | None
-    live_essence: dict[str, Any] | None = None
+    live_essence: Mapping[str, Any] | None = None
     action: Action = Action.NOOP
     changes: tuple[FieldChange, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
@@ -107,7 +108,8 @@ def compare(
 ) -> Entry:
     """The action for ``obj`` and the reasons for it; ``rotate`` forces re-sending write-only values."""
     kind = REGISTRY[obj.kind]
-    resolution = resolve(dict(obj.spec), env, lookup) if _may_hold_placeholders(obj) else Resolution(dict(obj.spec))
+    # A spec with no placeholder is its own resolution: nothing below writes into it, so no copy.
+    resolution = resolve(dict(obj.spec), env, lookup) if _may_hold_placeholders(obj) else Resolution(obj.spec)
     resolved = resolution.value
     essence = kind.desired_essence({"name": obj.name, **resolved})
     current = live_by_key.get(obj.key.folded)
@@ -125,9 +127,10 @@ def compare(
         return entry
     entry.live_essence = kind.comparable(kind.essence(current), essence)
     if entry.live_essence == essence and not rotate:
-        # Equal, so one of the two is kept: a no-change plan holds every entry until it is
-        # built, and a second copy of each object's essence was a share of its peak memory.
-        entry.live_essence = essence
+        # Equal: a no-op shows neither side (ResourceChange.before/after are None) and renames
+        # look only at creates, so neither copy is kept. A no-change plan holds every entry
+        # until it is built, and the essences were the largest share of its peak memory.
+        entry.essence = entry.live_essence = _SETTLED
         return entry
     entry.action = Action.UPDATE
     if entry.live_essence != essence:
@@ -135,6 +138,10 @@ def compare(
     if rotate:
         _rotation(entry)
     return entry
+
+
+#: the essence of both sides of a no-op once compared: nothing reads it again
+_SETTLED: Mapping[str, Any] = MappingProxyType({})
 
 
 def _may_hold_placeholders(obj: DesiredObject) -> bool:
