@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def bulk_build() -> Iterator[None]:
-    """No cyclic collection inside; on leaving, its garbage is collected and what was built is frozen (never rescanned) and the GC resumes."""
+    """No cyclic collection inside; on leaving, its garbage is collected, what survived frozen, and the GC resumes."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

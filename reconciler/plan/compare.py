@@ -154,6 +154,8 @@ def _may_hold_placeholders(obj: DesiredObject) -> bool:
     only dicts, lists and scalars, whose ``repr`` never escapes ``$`` or ``{``; anything else
     is walked), so a malformed placeholder still resolves as it did.
     """
+    if obj.placeholder_free:  # the loader saw no ``${`` in the document's text
+        return False
     if obj.references or type(obj.spec) is not dict:
         return True
     return "${" in repr(obj.spec)
