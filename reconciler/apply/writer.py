@@ -105,10 +105,15 @@ class AuditedWriter:
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
 
-    def _record_outcome(self, request: Request, **fields: Any) -> None:
-        """The outcome record; a write that happened is not undone because its record failed."""
+    async def _record_outcome(self, request: Request, **fields: Any) -> None:
+        """The outcome record; a write that happened is not undone because its record failed.
+
+        Written off the event loop, like the intent: on it, each fsync stalled every write
+        in flight, and in a thread it shares its fsync with the records queued beside it
+        (the audit log commits them as a group).
+        """
         try:
-            self.trail.outcome(**fields)
+            await anyio.to_thread.run_sync(partial(self.trail.outcome, **fields))
         except AuditError:
             what = f"{request.kind}/{request.name}" if request.kind else request.action
             self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")
@@ -158,7 +163,7 @@ class AuditedWriter:
         try:
             answer = await sent()
         except ApiError as exc:
-            self._record_outcome(
+            await self._record_outcome(
                 request,
                 intent_seq=intent[0],
                 outcome="failure",
@@ -171,7 +176,7 @@ class AuditedWriter:
             )
             raise
         settled = settle(answer)
-        self._record_outcome(
+        await self._record_outcome(
             request,
             intent_seq=intent[0],
             outcome="success" if settled.error is None else "failure",
