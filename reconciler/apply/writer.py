@@ -4,6 +4,9 @@ Order of events for one write: the intent is recorded (the trail fsyncs it) once
 request holds its concurrency slot and rate turn, the request is sent, the outcome is
 recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
 flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
+Both records are written on a worker thread: an fsync on the event loop stalled every
+write in flight, and records of concurrent writes share one fsync there (the audit log
+commits them as a group), which is what lets ``--concurrency`` writes be in flight at once.
 """
 
 from __future__ import annotations
@@ -113,7 +116,8 @@ class AuditedWriter:
         (the audit log commits them as a group).
         """
         try:
-            await anyio.to_thread.run_sync(partial(self.trail.outcome, **fields))
+            with anyio.CancelScope(shield=True):  # an answered write keeps its record, even when a stop cancels
+                await anyio.to_thread.run_sync(partial(self.trail.outcome, **fields))
         except AuditError:
             what = f"{request.kind}/{request.name}" if request.kind else request.action
             self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")
