@@ -4,6 +4,9 @@ Order of events for one write: the intent is recorded (the trail fsyncs it) once
 request holds its concurrency slot and rate turn, the request is sent, the outcome is
 recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
 flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
+Both records are written on a worker thread: an fsync on the event loop stalled every
+write in flight, and records of concurrent writes share one fsync there (the audit log
+commits them as a group), which is what lets ``--concurrency`` writes be in flight at once.
 """
 
 from __future__ import annotations
@@ -105,10 +108,16 @@ class AuditedWriter:
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
 
-    def _record_outcome(self, request: Request, **fields: Any) -> None:
-        """The outcome record; a write that happened is not undone because its record failed."""
+    async def _record_outcome(self, request: Request, **fields: Any) -> None:
+        """The outcome record; a write that happened is not undone because its record failed.
+
+        Written off the event loop, like the intent: on it, each fsync stalled every write
+        in flight, and in a thread it shares its fsync with the records queued beside it
+        (the audit log commits them as a group).
+        """
         try:
-            self.trail.outcome(**fields)
+            with anyio.CancelScope(shield=True):  # an answered write keeps its record, even when a stop cancels
+                await anyio.to_thread.run_sync(partial(self.trail.outcome, **fields))
         except AuditError:
             what = f"{request.kind}/{request.name}" if request.kind else request.action
             self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")
@@ -158,7 +167,7 @@ class AuditedWriter:
         try:
             answer = await sent()
         except ApiError as exc:
-            self._record_outcome(
+            await self._record_outcome(
                 request,
                 intent_seq=intent[0],
                 outcome="failure",
@@ -171,7 +180,7 @@ class AuditedWriter:
             )
             raise
         settled = settle(answer)
-        self._record_outcome(
+        await self._record_outcome(
             request,
             intent_seq=intent[0],
             outcome="success" if settled.error is None else "failure",

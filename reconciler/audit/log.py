@@ -2,10 +2,15 @@
 
 Why each choice:
 
-- **fsync per record.** An intent is announced *before* its request is sent; a record
-  still in a buffer when the process is killed would be a write with no trace. The
-  file is opened ``O_APPEND`` and written with ``os.write`` (no user-space buffer), then
+- **fsync before ``append`` returns.** An intent is announced *before* its request is sent;
+  a record still in a buffer when the process is killed would be a write with no trace.
+  The file is opened ``O_APPEND`` and written with ``os.write`` (no user-space buffer), then
   ``os.fsync``; a new file also gets its directory fsynced.
+- **Group commit.** Threads appending while an fsync is under way queue their records;
+  the next one to get the lock writes every queued record and fsyncs once for all of
+  them (each caller still returns only once its own record is on disk). An fsync costs
+  about 5 ms on an ordinary disk: one per record serialised an apply's writes at under
+  100 a second, whatever ``--concurrency`` said (issue 17).
 - **One chain across processes.** Every append holds an exclusive ``fcntl.flock`` on
   the log and reads the sequence number and hash of the *current* last record under
   it, so two processes appending to one file interleave whole records and keep one
@@ -52,6 +57,17 @@ class _Tail:
     hash: str
 
 
+class _Queued:
+    """One caller's record on its way to disk: the fields, then the sealed record or the error."""
+
+    __slots__ = ("error", "fields", "record")
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self.fields = fields
+        self.record: dict[str, Any] | None = None
+        self.error: AuditError | None = None
+
+
 def _fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -80,29 +96,65 @@ class AuditLog:
         if created:
             _fsync_dir(self.path.parent)
         self._lock = threading.Lock()
+        #: records waiting for the next group commit; guarded by ``_queue_lock``, never held across I/O
+        self._queue: list[_Queued] = []
+        self._queue_lock = threading.Lock()
         self._tail: _Tail | None = None
         #: how many torn fragments this writer moved aside (for reports and tests)
         self.torn_fragments_moved = 0
 
     # ---- public -----------------------------------------------------------------------
     def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Seal ``fields`` into the next record of the chain, write and fsync it, return it."""
-        with self._lock, self._locked() as fd:
-            size = self._repair_torn_tail(fd)
-            tail = self._read_tail(fd, size)
-            record: dict[str, Any] = dict(fields)
-            record.update(
-                format_version=FORMAT_VERSION,
-                id=str(uuid.uuid4()),
-                seq=tail.seq + 1,
-                prev_hash=tail.hash,
-                timestamp=utc_timestamp(),
-            )
-            seal(record)
-            data = encode_line(record)
-            self._write_all(fd, data)
-            self._tail = _Tail(size + len(data), record["seq"], record["hash"])
-            return record
+        """Seal ``fields`` into the next record of the chain, write and fsync it, return it.
+
+        Records queued by other threads meanwhile are written and fsynced with it (group commit).
+        """
+        mine = _Queued(fields)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._lock:
+            if mine.record is None and mine.error is None:  # nobody wrote it while this thread waited
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write_batch(batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.record is not None
+        return mine.record
+
+    def _write_batch(self, batch: list[_Queued]) -> None:
+        """Seal ``batch`` in order after the current last record; one write, one fsync."""
+        try:
+            with self._locked() as fd:
+                size = self._repair_torn_tail(fd)
+                tail = self._read_tail(fd, size)
+                records: list[dict[str, Any]] = []
+                lines: list[bytes] = []
+                for queued in batch:
+                    record: dict[str, Any] = dict(queued.fields)
+                    record.update(
+                        format_version=FORMAT_VERSION,
+                        id=str(uuid.uuid4()),
+                        seq=tail.seq + 1 + len(records),
+                        prev_hash=records[-1]["hash"] if records else tail.hash,
+                        timestamp=utc_timestamp(),
+                    )
+                    seal(record)
+                    records.append(record)
+                    lines.append(encode_line(record))
+                data = b"".join(lines)
+                self._write_all(fd, data)
+                self._tail = _Tail(size + len(data), records[-1]["seq"], records[-1]["hash"])
+        except AuditError as exc:
+            for queued in batch:
+                queued.error = exc
+            return
+        except BaseException as exc:  # not an audit failure (a bug, an interrupt): the others must not wait for ever
+            for queued in batch:
+                queued.error = AuditError(f"audit log {self.path}: record not written ({exc!r})")
+            raise
+        for queued, written in zip(batch, records, strict=True):
+            queued.record = written
 
     def last_seq(self) -> int:
         """The ``seq`` of the last whole record (0 for an empty log)."""

@@ -29,6 +29,9 @@ from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Sleep
 from reconciler.genesys.stats import ClientStats
 
+#: the jitter's random numbers, for every client of the process (nothing needs them reproducible)
+_JITTER = random.Random()
+
 
 def is_retryable(exc: BaseException) -> bool:
     """Retryable errors, except those some inner loop (the token fetch) has already retried."""
@@ -40,7 +43,9 @@ class RetryAfterOrBackoff(wait_base):
 
     def __init__(self, limits: ClientLimits, rng: random.Random | None = None) -> None:
         self.limits = limits
-        self.rng = rng or random.Random()
+        # shared unless a test injects one: seeding a new Random reads the OS's entropy, ~0.3 ms,
+        # and a retry loop is built for every call although few calls ever wait
+        self.rng = rng or _JITTER
         # The cap applies to backoff and jitter together, so a capped wait is exactly backoff_max.
         self._backoff = wait_exponential(multiplier=limits.backoff_initial, max=limits.backoff_max) + wait_random(
             0.0, limits.backoff_initial

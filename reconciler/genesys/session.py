@@ -18,8 +18,10 @@ requests carry none and are counted apart by :mod:`.auth`.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import random
+import sys
 from collections.abc import Iterable, Mapping
 from functools import partial
 from time import perf_counter
@@ -39,6 +41,7 @@ from reconciler.genesys.config import Target
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Pacer, RateLimiter, Sleep
+from reconciler.genesys.pool import ShardedTransport
 from reconciler.genesys.retry import UnansweredNotice, api_retrying
 from reconciler.genesys.stats import ClientStats
 
@@ -84,10 +87,13 @@ class Session:
         self.hidden = (*self.hidden, *(v for v in values if v))
 
     async def __aenter__(self) -> Session:
+        settle_absent_sniffio()
         conns = self.limits.max_concurrency + 2
+        # a real server: small pools, whose per-request bookkeeping stays cheap (see .pool)
+        transport = self._transport if self._transport is not None else ShardedTransport(conns)
         self._http = httpx.AsyncClient(
             base_url=self.target.api_url,
-            transport=self._transport,
+            transport=transport,
             timeout=self.limits.timeout,
             limits=httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
             headers={"Accept": "application/json", "User-Agent": f"reconciler/{__version__}"},
@@ -207,6 +213,21 @@ class Session:
         if self._http is None or self._auth is None:
             raise RuntimeError("GenesysClient is not open: use 'async with GenesysClient(...) as client'")
         return self._http, self._auth
+
+
+def settle_absent_sniffio() -> None:
+    """Make a missing ``sniffio`` fail to import at once instead of searching the whole path each time.
+
+    httpcore 1.0 imports ``sniffio`` inside ``current_async_library()``, which runs for
+    every lock, event and semaphore a request sets up, and falls back to asyncio when it is
+    absent. anyio >= 4.11 no longer installs it, and Python does not cache a failed import:
+    each attempt scanned ``sys.path`` (stat calls), ~12 per request, a fifth of an apply's
+    CPU at 32 writes in flight (encode/httpcore discussion #1102, pull request #1103).
+    ``None`` in ``sys.modules`` is the documented way to say "not importable": the same
+    ImportError, the same asyncio fallback, without the search. Nothing changes when it is installed.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # None: import raises ImportError (import system docs)
 
 
 def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:

@@ -1,0 +1,48 @@
+"""Several small connection pools: requests spread over them, every connection released after its answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import httpx
+
+from reconciler.genesys.pool import ShardedTransport
+from reconciler.sandbox import SandboxOptions
+from reconciler.sandbox.server import serve_in_thread
+
+
+def test_connections_are_split_into_pools_of_at_most_eight() -> None:
+    assert ShardedTransport(34).pools == 5  # --concurrency 32: 34 connections
+    assert ShardedTransport(10).pools == 2
+    assert ShardedTransport(3).pools == 1
+
+
+def test_requests_in_flight_spread_over_the_pools_and_are_released(tmp_path: Path) -> None:
+    transport = ShardedTransport(16)
+    seen: list[tuple[int, ...]] = []
+
+    class Peek(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await transport.handle_async_request(request)
+            seen.append(transport.in_flight)
+            return response
+
+    with serve_in_thread(SandboxOptions(db_path=tmp_path / "s.db", latency_ms=20, rate_limit=0)) as served:
+
+        async def main() -> list[int]:
+            async with httpx.AsyncClient(base_url=served.url, transport=Peek()) as http:
+                codes: list[int] = []
+
+                async def get() -> None:
+                    codes.append((await http.get("/api/v2/voice/profiles")).status_code)  # delayed by the latency
+
+                async with anyio.create_task_group() as group:
+                    for _ in range(40):
+                        group.start_soon(get)
+                return codes
+
+        codes = anyio.run(main)
+    assert codes == [401] * 40  # no token: refused, answered all the same
+    assert transport.in_flight == (0, 0)  # every answer's connection went back to its pool
+    assert any(min(s) > 0 for s in seen)  # both pools busy at once: the least busy one takes the next
