@@ -18,10 +18,8 @@ requests carry none and are counted apart by :mod:`.auth`.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import random
-import sys
 from collections.abc import Iterable, Mapping
 from functools import partial
 from time import perf_counter
@@ -87,7 +85,6 @@ class Session:
         self.hidden = (*self.hidden, *(v for v in values if v))
 
     async def __aenter__(self) -> Session:
-        settle_absent_sniffio()
         conns = self.limits.max_concurrency + 2
         # a real server: small pools, whose per-request bookkeeping stays cheap (see .pool)
         transport = self._transport if self._transport is not None else ShardedTransport(conns)
@@ -213,21 +210,6 @@ class Session:
         if self._http is None or self._auth is None:
             raise RuntimeError("GenesysClient is not open: use 'async with GenesysClient(...) as client'")
         return self._http, self._auth
-
-
-def settle_absent_sniffio() -> None:
-    """Make a missing ``sniffio`` fail to import at once instead of searching the whole path each time.
-
-    httpcore 1.0 imports ``sniffio`` inside ``current_async_library()``, which runs for
-    every lock, event and semaphore a request sets up, and falls back to asyncio when it is
-    absent. anyio >= 4.11 no longer installs it, and Python does not cache a failed import:
-    each attempt scanned ``sys.path`` (stat calls), ~12 per request, a fifth of an apply's
-    CPU at 32 writes in flight (encode/httpcore discussion #1102, pull request #1103).
-    ``None`` in ``sys.modules`` is the documented way to say "not importable": the same
-    ImportError, the same asyncio fallback, without the search. Nothing changes when it is installed.
-    """
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]  # None: import raises ImportError (import system docs)
 
 
 def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:
