@@ -51,25 +51,29 @@ def sensitive_patterns(paths: Iterable[JsonPath], unordered: Iterable[str] = ())
     return tuple(out)
 
 
-def _covered(path: JsonPath, patterns: Sequence[Pattern]) -> bool:
-    """True when ``path`` is at or under one of the patterns."""
-    for pattern in patterns:
-        # a prefix match: the path may be longer than the pattern
-        if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path, strict=False)):
-            return True
-    return False
+def _agrees(pattern: Pattern, path: JsonPath) -> bool:
+    """True when ``pattern`` and ``path`` agree as far as both go (one may continue the other)."""
+    return all(p is None or p == q for p, q in zip(pattern, path, strict=False))
 
 
 def mask(value: Any, patterns: Sequence[Pattern], path: JsonPath = ()) -> Any:
-    """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``."""
+    """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``.
+
+    Only the branches leading to a sensitive path are rebuilt; the rest of ``value`` is
+    shared, not copied (a 50,000-change plan copied every essence twice for one secret each).
+    """
     if not patterns:
         return value
-    if _covered(path, patterns):
-        return SENSITIVE
+    relevant = [p for p in patterns if _agrees(p, path)]
+    if not relevant:
+        return value
+    depth = len(path)
+    if any(len(p) <= depth for p in relevant):
+        return SENSITIVE  # at or under a sensitive path
     if isinstance(value, Mapping):
-        return {k: mask(v, patterns, (*path, k)) for k, v in value.items()}
+        return {k: mask(v, relevant, (*path, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask(v, patterns, (*path, i)) for i, v in enumerate(value)]
+        return [mask(v, relevant, (*path, i)) for i, v in enumerate(value)]
     return value
 
 
@@ -124,15 +128,21 @@ def _unordered(before: list[Any], after: list[Any], prefix: JsonPath) -> Iterato
 
 def _unmatched(items: list[Any], others: list[Any]) -> list[int]:
     """Indexes of ``items`` with no equal item left in ``others`` (a multiset difference)."""
-    available = Counter(canonical_json(o) for o in others)
+    available = Counter(_identity(o) for o in others)
     out = []
     for i, item in enumerate(items):
-        key = canonical_json(item)
+        key = _identity(item)
         if available[key] > 0:
             available[key] -= 1
         else:
             out.append(i)
     return out
+
+
+def _identity(item: Any) -> str | tuple[str]:
+    """A key equal for equal items: a string is its own (most unordered lists hold strings), anything else its
+    canonical JSON in a tuple, which never equals a string."""
+    return item if type(item) is str else (canonical_json(item),)
 
 
 def _pairs(before: list[Any], after: list[Any], left: list[int], right: list[int]) -> list[tuple[int, int]]:
