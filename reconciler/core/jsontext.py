@@ -5,8 +5,8 @@ generators, one per nesting level, yielding every token through all of them. A p
 50,000 changes took over ten seconds to save or render that way (bench/RESULTS.md). This
 writer appends to one list in a single recursive function and uses the C string escapers.
 It accepts the JSON types a pydantic ``model_dump(mode="json")`` produces (str keys,
-str/int/float/bool/None, dict, list); anything else falls back to ``json.dumps`` itself,
-so the bytes are always the standard library's.
+str/int/float/bool/None, dict, list; floats finite); anything else falls back to
+``json.dumps`` itself, so the bytes are always the standard library's.
 """
 
 from __future__ import annotations
@@ -44,9 +44,25 @@ class _Unusual(Exception):
 
 def dumps_indented(value: Any, *, ensure_ascii: bool = True, allow_nan: bool = False) -> str:
     """``value`` as ``json.dumps(value, indent=2, ensure_ascii=..., allow_nan=...)`` would write it."""
+    text = plain_dumps_indented(value, ensure_ascii=ensure_ascii)
+    if text is None:
+        # the standard library decides (and words any refusal) itself
+        return json.dumps(value, indent=2, ensure_ascii=ensure_ascii, allow_nan=allow_nan)
+    return text
+
+
+def plain_dumps_indented(value: Any, *, ensure_ascii: bool = True) -> str | None:
+    """What :func:`dumps_indented` writes, or ``None`` unless ``value`` is plain, finite JSON.
+
+    Plain: ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool``,
+    ``None``, those exact types. A caller that built ``value`` from models without
+    pydantic's serializer relies on this check: ``None`` sends it back to ``model_dump``.
+    """
     escape = encode_basestring_ascii if ensure_ascii else encode_basestring
     parts: list[str] = []
     append = parts.append
+    #: per indentation, each key's text ("\n    \"key\": "): the same few keys recur at every depth
+    key_texts: dict[str, dict[str, str]] = {}
 
     def scalar(item: Any) -> str:
         # strings are written where they are met (most leaves are strings); the rest comes here
@@ -59,11 +75,7 @@ def dumps_indented(value: Any, *, ensure_ascii: bool = True, allow_nan: bool = F
         kind = type(item)
         if kind is int:
             return int.__repr__(item)
-        if kind is float:
-            if not math.isfinite(item):
-                if allow_nan:
-                    raise _Unusual
-                raise ValueError("Out of range float values are not JSON compliant: " + repr(item))
+        if kind is float and math.isfinite(item):
             return float.__repr__(item)
         raise _Unusual
 
@@ -76,23 +88,29 @@ def dumps_indented(value: Any, *, ensure_ascii: bool = True, allow_nan: bool = F
                 append("{}")
                 return
             inner = pad + "  "
-            sep = "{" + inner
+            keys = key_texts.get(inner)
+            if keys is None:
+                keys = key_texts[inner] = {}
+            sep = "{"
             for key, sub in item.items():
-                if type(key) is not str:
-                    raise _Unusual
+                prefix = keys.get(key)
+                if prefix is None:
+                    if type(key) is not str:
+                        raise _Unusual
+                    prefix = keys[key] = inner + escape(key) + ": "
                 sub_kind = type(sub)
                 if sub_kind is str:
-                    append(sep + escape(key) + ": " + escape(sub))
+                    append(sep + prefix + escape(sub))
                 elif (sub_kind is dict or sub_kind is list) and sub:
-                    append(sep + escape(key) + ": ")
+                    append(sep + prefix)
                     emit(sub, inner)
                 elif sub_kind is dict:
-                    append(sep + escape(key) + ": {}")
+                    append(sep + prefix + "{}")
                 elif sub_kind is list:
-                    append(sep + escape(key) + ": []")
+                    append(sep + prefix + "[]")
                 else:
-                    append(sep + escape(key) + ": " + scalar(sub))
-                sep = "," + inner
+                    append(sep + prefix + scalar(sub))
+                sep = ","
             append(pad + "}")
         elif kind is list:
             if not item:
@@ -119,5 +137,5 @@ def dumps_indented(value: Any, *, ensure_ascii: bool = True, allow_nan: bool = F
     try:
         emit(value, "\n")
     except (_Unusual, RecursionError):
-        return json.dumps(value, indent=2, ensure_ascii=ensure_ascii, allow_nan=allow_nan)
+        return None
     return "".join(parts)

@@ -18,6 +18,7 @@ and read back within bounds (:mod:`reconciler.core.bounded`): at most
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -28,7 +29,8 @@ from pydantic import ValidationError
 from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented, tree_building
+from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, tree_building
+from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
 CHECKSUM_KEY = "checksum"
@@ -45,17 +47,36 @@ def checksum(document: dict[str, Any]) -> str:
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The JSON object written to a plan file, checksum included."""
-    document = plan.model_dump(mode="json")
+    document = pydantic_document(plan)
     document[CHECKSUM_KEY] = checksum(document)
     return document
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan file's text: ``plan_document`` written as ``json.dumps(indent=2, ensure_ascii=False)`` would.
+
+    The document is dumped once and shares the plan's values (:mod:`reconciler.plan.document`);
+    once writing it has shown it is plain JSON, the checksum is taken over the same object
+    and its line added where the writer would put the last key. Anything unusual, NaN
+    included, takes the reference path (which refuses NaN).
+    """
+    with tree_building():
+        document = shared_document(plan)
+        text = plain_dumps_indented(document, ensure_ascii=False)
+        if text is not None:
+            text = text[:-2] + ",\n  " + json.dumps(CHECKSUM_KEY) + ": " + json.dumps(checksum(document)) + "\n}\n"
+        # freed while the collector is paused (its first pass afterwards would walk it all)
+        del document
+        if text is None:
+            text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
+    return text
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     target = Path(path)
     try:
-        with tree_building():
-            text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
+        text = plan_text(plan)
     except ValueError:
         # not reachable from manifests (the loader refuses NaN/Infinity); a live value could hold one
         raise PlanFileError(
