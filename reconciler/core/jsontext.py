@@ -16,8 +16,11 @@ import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
+
+import pydantic_core
 
 
 @contextmanager
@@ -139,3 +142,42 @@ def plain_dumps_indented(value: Any, *, ensure_ascii: bool = True) -> str | None
     except (_Unusual, RecursionError):
         return None
     return "".join(parts)
+
+
+#: what pydantic-core writes unlike ``json.dumps`` (read in canonical JSON): exponents -1..-9
+#: (it writes ``1e-5`` or ``0.00001`` for ``1e-05``), NaN/Infinity (``null``), a ``None`` key
+#: (``"None"``); a string merely holding these text sends a document the slower way, no harm
+_RUST_DIFFERS: tuple[bytes, ...] = (b"e-0", b"NaN", b"Infinity", b'"null":')
+
+
+def rust_dumps_indented(value: Any, canonical: bytes) -> str | None:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``'s text by pydantic-core's serializer, when safe.
+
+    Why: at 50,000 changes the plan file's indented text took 1.2 s in Python, and its
+    checksum needs the canonical JSON (``canonical``, of the same ``value``) anyway: that
+    pass proves every value is one ``json`` writes, and its text shows whether one is
+    written differently by pydantic-core (see ``_RUST_DIFFERS``); then pydantic-core
+    writes the indented text in a tenth of the time. ``None``: use :func:`plain_dumps_indented`.
+    """
+    if any(text in canonical for text in _RUST_DIFFERS) or not _rust_agrees():  # four C scans: 0.1 s at 50k
+        return None
+    try:
+        return pydantic_core.to_json(value, indent=2).decode("utf-8")
+    except (pydantic_core.PydanticSerializationError, ValueError):
+        return None
+
+
+@cache
+def _rust_agrees() -> bool:
+    """The installed pydantic-core writes a sample of every JSON shape as ``json.dumps`` does (checked once)."""
+    sample = {
+        "numbers": [0, -7, 10**30, 1.5, -0.0, 0.1, 1e-4, 1e16, 1e22, 1234567890123456.0, True, False, None],
+        "text": ["", "é\u2028\U0001f600\x00\x1f\x7f\"\\/\n\t"],
+        "empty": [{}, []],
+        "nested": {"a": {"b": [{"c": {}}]}},
+    }
+    try:
+        written = pydantic_core.to_json(sample, indent=2).decode("utf-8")
+    except (pydantic_core.PydanticSerializationError, ValueError):
+        return False
+    return written == json.dumps(sample, indent=2, ensure_ascii=False)

@@ -18,7 +18,6 @@ and read back within bounds (:mod:`reconciler.core.bounded`): at most
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, tree_building
+from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
@@ -55,21 +54,29 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 def plan_text(plan: Plan) -> str:
     """The plan file's text: ``plan_document`` written as ``json.dumps(indent=2, ensure_ascii=False)`` would.
 
-    The document is dumped once and shares the plan's values (:mod:`reconciler.plan.document`);
-    once writing it has shown it is plain JSON, the checksum is taken over the same object
-    and its line added where the writer would put the last key. Anything unusual, NaN
-    included, takes the reference path (which refuses NaN).
+    The document is made once, sharing the plan's values (:mod:`reconciler.plan.document`),
+    and its canonical JSON, the checksum's input, also vouches for it being written the
+    same way by the fast writers (:func:`_shared_text`). Anything unusual, NaN included,
+    takes the reference path (which refuses NaN).
     """
     with tree_building():
         document = shared_document(plan)
-        text = plain_dumps_indented(document, ensure_ascii=False)
-        if text is not None:
-            text = text[:-2] + ",\n  " + json.dumps(CHECKSUM_KEY) + ": " + json.dumps(checksum(document)) + "\n}\n"
+        text = _shared_text(document)
         # freed while the collector is paused (its first pass afterwards would walk it all)
         del document
         if text is None:
             text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
     return text
+
+
+def _shared_text(document: dict[str, Any]) -> str | None:
+    try:
+        canonical = canonical_bytes(document)
+    except (TypeError, ValueError):
+        return None  # not JSON as it stands (a date, say): model_dump converts it
+    document[CHECKSUM_KEY] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    text = rust_dumps_indented(document, canonical) or plain_dumps_indented(document, ensure_ascii=False)
+    return None if text is None else text + "\n"
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:

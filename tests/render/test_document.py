@@ -9,12 +9,14 @@ and of the JSON document never depend on which path wrote them.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented
+from reconciler.core.jsontext import dumps_indented, rust_dumps_indented
+from reconciler.plan import planfile
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import parse_plan, plan_document, plan_text, save_plan
@@ -66,8 +68,11 @@ def test_plan_file_and_json_bytes_unchanged(name: str) -> None:
         {"tags": ("a", "b")},  # a tuple: pydantic writes a list
         {"rate": float("inf")},  # not JSON: a plan file refuses it, the JSON document shows it
         {"headers": {1: "x"}},  # a key that is not a string
+        {"headers": {None: "x"}},  # pydantic-core would write "None", json "null"
+        {"rate": 1e-05},  # pydantic-core would write 0.00001, json 1e-05
+        {"day": date(2024, 1, 1)},  # as YAML reads a date: pydantic writes "2024-01-01", json cannot
     ],
-    ids=["tuple", "infinity", "int-key"],
+    ids=["tuple", "infinity", "int-key", "none-key", "small-float", "date"],
 )
 def test_values_that_are_not_plain_json_take_the_reference_path(before: dict[str, Any], tmp_path: Any) -> None:
     plan = with_before(full_plan(), before)
@@ -80,3 +85,17 @@ def test_values_that_are_not_plain_json_take_the_reference_path(before: dict[str
     else:
         assert plan_text(plan) == expected
         assert dumps_indented(plan_document(plan), ensure_ascii=False) + "\n" == expected
+
+
+def test_the_fast_writer_is_used_and_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydantic-core writes the file of an ordinary plan (else the speed-up silently went away)."""
+    answers: list[str | None] = []
+
+    def spy(value: Any, canonical: bytes) -> str | None:
+        answers.append(rust_dumps_indented(value, canonical))
+        return answers[-1]
+
+    monkeypatch.setattr(planfile, "rust_dumps_indented", spy)
+    plan = full_plan()
+    assert plan_text(plan) == reference_file(plan)
+    assert answers and answers[0] is not None
