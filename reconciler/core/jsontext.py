@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -145,9 +146,13 @@ def plain_dumps_indented(value: Any, *, ensure_ascii: bool = True) -> str | None
 
 
 #: what pydantic-core writes unlike ``json.dumps`` (read in canonical JSON): exponents -1..-9
-#: (it writes ``1e-5`` or ``0.00001`` for ``1e-05``), NaN/Infinity (``null``), a ``None`` key
-#: (``"None"``); a string merely holding these text sends a document the slower way, no harm
+#: (it writes ``1e-5`` or ``0.00001`` for ``1e-05``), NaN/Infinity (not in a plan file), a ``None``
+#: key (``"None"``); a string merely holding this text sends a document the slower way, no harm
 _RUST_DIFFERS: tuple[bytes, ...] = (b"e-0", b"NaN", b"Infinity", b'"null":')
+#: the same floats, read in pydantic-core's own output: ``0.00001`` for ``1e-05``, ``1e-7`` for ``1e-07``
+_RUST_SMALL_FLOATS: tuple[bytes, ...] = (b"e-", b"0.0000")
+#: a number as pydantic-core writes one; in indented output a value starts after a space or "["
+_NUMBER = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
 
 
 def rust_dumps_indented(value: Any, canonical: bytes) -> str | None:
@@ -157,13 +162,57 @@ def rust_dumps_indented(value: Any, canonical: bytes) -> str | None:
     checksum needs the canonical JSON (``canonical``, of the same ``value``) anyway: that
     pass proves every value is one ``json`` writes, and its text shows whether one is
     written differently by pydantic-core (see ``_RUST_DIFFERS``); then pydantic-core
-    writes the indented text in a tenth of the time. ``None``: use :func:`plain_dumps_indented`.
+    writes the indented text in well under half the time. ``None``: use :func:`plain_dumps_indented`.
     """
     if any(text in canonical for text in _RUST_DIFFERS) or not _rust_agrees():  # four C scans: 0.1 s at 50k
         return None
+    return _rust(value)
+
+
+def rust_dumps_model_json(value: Any) -> str | None:
+    """``json.dumps(<value as model_dump(mode="json") makes it>, indent=2, ensure_ascii=False)`` (NaN allowed).
+
+    For a document assembled from a model's fields and values (``plan/document.py``):
+    pydantic-core converts the values as ``model_dump`` would, and writes them as ``json``
+    would except the small floats of ``_RUST_SMALL_FLOATS``, looked for in its output.
+    ``None``: those, or a pydantic-core that writes otherwise; use the model_dump path.
+    """
+    if not _rust_agrees():
+        return None
+    written = _rust_bytes(value)
+    if written is None or _small_float_in(written):
+        return None
+    return written.decode("utf-8")
+
+
+def _small_float_in(written: bytes) -> bool:
+    """Whether a number in ``written`` (not text in a string: UUIDs hold ``e-`` too) is one of ``_RUST_SMALL_FLOATS``.
+
+    Each occurrence is checked in place: the number around it must start after a space or
+    ``[`` and end before ``,``, a newline or ``]``, as every number in indented output does.
+    """
+    for marker in _RUST_SMALL_FLOATS:
+        at = written.find(marker)
+        while at >= 0:
+            window = max(0, at - 40)  # a float is never longer; a string may be
+            start = max(written.rfind(b" ", window, at), written.rfind(b"[", window, at)) + 1
+            found = _NUMBER.match(written, start) if start else None
+            if found and found.end() > at and written[found.end() : found.end() + 1] in (b",", b"\n", b"]", b""):
+                return True
+            at = written.find(marker, at + 1)
+    return False
+
+
+def _rust(value: Any) -> str | None:
+    written = _rust_bytes(value)
+    return None if written is None else written.decode("utf-8")
+
+
+def _rust_bytes(value: Any) -> bytes | None:
     try:
-        return pydantic_core.to_json(value, indent=2).decode("utf-8")
-    except (pydantic_core.PydanticSerializationError, ValueError):
+        # NaN/Infinity as null, as model_dump(mode="json") has them (to_json would write NaN/Infinity)
+        return pydantic_core.to_json(value, indent=2, inf_nan_mode="null")
+    except (pydantic_core.PydanticSerializationError, ValueError, TypeError):
         return None
 
 
@@ -176,8 +225,5 @@ def _rust_agrees() -> bool:
         "empty": [{}, []],
         "nested": {"a": {"b": [{"c": {}}]}},
     }
-    try:
-        written = pydantic_core.to_json(sample, indent=2).decode("utf-8")
-    except (pydantic_core.PydanticSerializationError, ValueError):
-        return False
-    return written == json.dumps(sample, indent=2, ensure_ascii=False)
+    written = _rust_bytes(sample)
+    return written is not None and written.decode("utf-8") == json.dumps(sample, indent=2, ensure_ascii=False)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.apply.result import ApplyResult
-from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, tree_building
+from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_model_json, tree_building
 from reconciler.plan.document import shared_document
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Plan
@@ -33,9 +33,15 @@ def _document(kind: str, model: BaseModel) -> str:
 
 
 def render_plan(plan: Plan) -> str:
-    """Written from a document sharing the plan's values (:mod:`reconciler.plan.document`), when they are plain."""
+    """Written from a document sharing the plan's values (:mod:`reconciler.plan.document`).
+
+    By pydantic-core when it writes what ``json`` would (``rust_dumps_model_json``), else by
+    the Python writer when the values are plain JSON, else from ``model_dump``.
+    """
     with tree_building():
-        text = plain_dumps_indented(_typed("plan", shared_document(plan)), ensure_ascii=False)
+        document = _typed("plan", shared_document(plan))
+        text = rust_dumps_model_json(document) or plain_dumps_indented(document, ensure_ascii=False)
+        del document
     return _document("plan", plan) if text is None else text + "\n"
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented, rust_dumps_indented
+from reconciler.core.jsontext import dumps_indented, rust_dumps_indented, rust_dumps_model_json
 from reconciler.plan import planfile
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import parse_plan, plan_document, plan_text, save_plan
+from reconciler.render import json as json_renderer
 from reconciler.render import render_plan
 
 from ._scenarios import full_plan, refused_plan
@@ -98,4 +99,17 @@ def test_the_fast_writer_is_used_and_agrees(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(planfile, "rust_dumps_indented", spy)
     plan = full_plan()
     assert plan_text(plan) == reference_file(plan)
+    assert answers and answers[0] is not None
+
+
+def test_the_json_rendering_is_written_by_pydantic_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers: list[str | None] = []
+
+    def spy(value: Any) -> str | None:
+        answers.append(rust_dumps_model_json(value))
+        return answers[-1]
+
+    monkeypatch.setattr(json_renderer, "rust_dumps_model_json", spy)
+    plan = full_plan()
+    assert render_plan(plan, "json") == reference_json(plan)
     assert answers and answers[0] is not None
