@@ -1,7 +1,8 @@
 """Field-level differences between two essences, and the masking of sensitive values.
 
 Only called for objects whose essences differ (the planner compares whole objects
-first), so it may afford DeepDiff. Lists a kind declares *unordered* are matched item
+first). Positional differences are DeepDiff's, found by :mod:`reconciler.plan.positional`
+(which reproduces them without DeepDiff's per-object cost). Lists a kind declares *unordered* are matched item
 by item rather than by position: ``Kind.essence`` sorts them canonically, so a position
 means nothing across versions and a positional diff would report every shifted item.
 Items equal on both sides are ignored; the rest are paired by a field whose value is
@@ -23,13 +24,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-
 from reconciler.core.canonical import canonical_json
 from reconciler.core.jsonpath import JsonPath, format_path
 from reconciler.manifests.desired import SENSITIVE
 from reconciler.plan.model import FieldChange
+from reconciler.plan.positional import Difference, positional_differences
 
 #: a path pattern: a ``JsonPath`` in which ``None`` matches any index
 Pattern = tuple[str | int | None, ...]
@@ -52,25 +51,29 @@ def sensitive_patterns(paths: Iterable[JsonPath], unordered: Iterable[str] = ())
     return tuple(out)
 
 
-def _covered(path: JsonPath, patterns: Sequence[Pattern]) -> bool:
-    """True when ``path`` is at or under one of the patterns."""
-    for pattern in patterns:
-        # a prefix match: the path may be longer than the pattern
-        if len(path) >= len(pattern) and all(p is None or p == q for p, q in zip(pattern, path, strict=False)):
-            return True
-    return False
+def _agrees(pattern: Pattern, path: JsonPath) -> bool:
+    """True when ``pattern`` and ``path`` agree as far as both go (one may continue the other)."""
+    return all(p is None or p == q for p, q in zip(pattern, path, strict=False))
 
 
 def mask(value: Any, patterns: Sequence[Pattern], path: JsonPath = ()) -> Any:
-    """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``."""
+    """``value`` (found at ``path``) with everything at a sensitive path replaced by ``SENSITIVE``.
+
+    Only the branches leading to a sensitive path are rebuilt; the rest of ``value`` is
+    shared, not copied (a 50,000-change plan copied every essence twice for one secret each).
+    """
     if not patterns:
         return value
-    if _covered(path, patterns):
-        return SENSITIVE
+    relevant = [p for p in patterns if _agrees(p, path)]
+    if not relevant:
+        return value
+    depth = len(path)
+    if any(len(p) <= depth for p in relevant):
+        return SENSITIVE  # at or under a sensitive path
     if isinstance(value, Mapping):
-        return {k: mask(v, patterns, (*path, k)) for k, v in value.items()}
+        return {k: mask(v, relevant, (*path, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask(v, patterns, (*path, i)) for i, v in enumerate(value)]
+        return [mask(v, relevant, (*path, i)) for i, v in enumerate(value)]
     return value
 
 
@@ -86,11 +89,11 @@ def field_changes(
 ) -> tuple[FieldChange, ...]:
     """The masked differences from ``before`` (live essence) to ``after`` (desired essence)."""
     unordered = {f for f in unordered if isinstance(before.get(f), list) and isinstance(after.get(f), list)}
-    raw: list[tuple[JsonPath, Any, Any]] = []
+    raw: list[Difference] = []
     plain_before = {k: v for k, v in before.items() if k not in unordered}
     plain_after = {k: v for k, v in after.items() if k not in unordered}
     if plain_before != plain_after:
-        raw.extend(_deep(plain_before, plain_after, ()))
+        raw.extend(positional_differences(plain_before, plain_after))
     for name in sorted(unordered):
         if before[name] != after[name]:
             raw.extend(_unordered(before[name], after[name], (name,)))
@@ -105,28 +108,18 @@ def _masked_change(path: JsonPath, before: Any, after: Any, sensitive: Sequence[
     if before is not None and after is not None and shown_before == shown_after:
         # the difference lies entirely in masked text
         note = ENV_CHANGED
-    return FieldChange(path=format_path(path), before=shown_before, after=shown_after, note=note)
+    # built without validation: the values are the essences' own JSON values (``before``/``after`` are Any)
+    return FieldChange.model_construct(path=format_path(path), before=shown_before, after=shown_after, note=note)
 
 
-def _deep(before: Any, after: Any, prefix: JsonPath) -> Iterator[tuple[JsonPath, Any, Any]]:
-    """Positional differences found by DeepDiff, as (path, before or None, after or None)."""
-    tree = DeepDiff(before, after, ignore_order=False, ignore_numeric_type_changes=True, view="tree", verbose_level=2)
-    for report in tree.values():
-        for level in report:
-            old = None if level.t1 is notpresent else level.t1
-            new = None if level.t2 is notpresent else level.t2
-            parts = level.path(output_format="list", use_t2=level.t1 is notpresent)
-            yield (*prefix, *parts), old, new
-
-
-def _unordered(before: list[Any], after: list[Any], prefix: JsonPath) -> Iterator[tuple[JsonPath, Any, Any]]:
+def _unordered(before: list[Any], after: list[Any], prefix: JsonPath) -> Iterator[Difference]:
     """Item-wise differences of two lists whose order carries no meaning."""
     left = _unmatched(before, after)
     right = _unmatched(after, before)
     for i, j in _pairs(before, after, left, right):
         left.remove(i)
         right.remove(j)
-        yield from _deep(before[i], after[j], (*prefix, j))
+        yield from positional_differences(before[i], after[j], (*prefix, j))
     for i in left:
         yield (*prefix, i), before[i], None
     for j in right:
@@ -135,15 +128,21 @@ def _unordered(before: list[Any], after: list[Any], prefix: JsonPath) -> Iterato
 
 def _unmatched(items: list[Any], others: list[Any]) -> list[int]:
     """Indexes of ``items`` with no equal item left in ``others`` (a multiset difference)."""
-    available = Counter(canonical_json(o) for o in others)
+    available = Counter(_identity(o) for o in others)
     out = []
     for i, item in enumerate(items):
-        key = canonical_json(item)
+        key = _identity(item)
         if available[key] > 0:
             available[key] -= 1
         else:
             out.append(i)
     return out
+
+
+def _identity(item: Any) -> str | tuple[str]:
+    """A key equal for equal items: a string is its own (most unordered lists hold strings), anything else its
+    canonical JSON in a tuple, which never equals a string."""
+    return item if type(item) is str else (canonical_json(item),)
 
 
 def _pairs(before: list[Any], after: list[Any], left: list[int], right: list[int]) -> list[tuple[int, int]]:

@@ -28,7 +28,8 @@ from pydantic import ValidationError
 from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
-from reconciler.core.jsontext import dumps_indented, tree_building
+from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
+from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
 CHECKSUM_KEY = "checksum"
@@ -45,17 +46,44 @@ def checksum(document: dict[str, Any]) -> str:
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The JSON object written to a plan file, checksum included."""
-    document = plan.model_dump(mode="json")
+    document = pydantic_document(plan)
     document[CHECKSUM_KEY] = checksum(document)
     return document
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan file's text: ``plan_document`` written as ``json.dumps(indent=2, ensure_ascii=False)`` would.
+
+    The document is made once, sharing the plan's values (:mod:`reconciler.plan.document`),
+    and its canonical JSON, the checksum's input, also vouches for it being written the
+    same way by the fast writers (:func:`_shared_text`). Anything unusual, NaN included,
+    takes the reference path (which refuses NaN).
+    """
+    with tree_building():
+        document = shared_document(plan)
+        text = _shared_text(document)
+        # freed while the collector is paused (its first pass afterwards would walk it all)
+        del document
+        if text is None:
+            text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
+    return text
+
+
+def _shared_text(document: dict[str, Any]) -> str | None:
+    try:
+        canonical = canonical_bytes(document)
+    except (TypeError, ValueError):
+        return None  # not JSON as it stands (a date, say): model_dump converts it
+    document[CHECKSUM_KEY] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    text = rust_dumps_indented(document, canonical) or plain_dumps_indented(document, ensure_ascii=False)
+    return None if text is None else text + "\n"
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     target = Path(path)
     try:
-        with tree_building():
-            text = dumps_indented(plan_document(plan), ensure_ascii=False) + "\n"
+        text = plan_text(plan)
     except ValueError:
         # not reachable from manifests (the loader refuses NaN/Infinity); a live value could hold one
         raise PlanFileError(
