@@ -21,9 +21,15 @@ from typing import Any
 _SEPARATORS = (",", ":")
 
 
+#: made once: ``json.dumps`` with any non-default option builds a new encoder per call, and
+#: sorting unordered lists calls this for every item of every object (exactly what
+#: ``json.dumps(value, sort_keys=True, separators=_SEPARATORS, default=str)`` does, minus that)
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=_SEPARATORS, default=str)
+
+
 def canonical_json(value: Any) -> str:
     """``value`` as a canonical, ASCII-only string: a stable key to sort or compare by."""
-    return json.dumps(value, sort_keys=True, separators=_SEPARATORS, default=str)
+    return _KEY_ENCODER.encode(value)
 
 
 def canonical_bytes(value: Any, *, allow_nan: bool = True) -> bytes:
