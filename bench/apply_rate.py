@@ -103,9 +103,14 @@ def fsync_ms(directory: Path) -> float:
         path.unlink()
 
 
+#: whose ``reconciler`` the measured CLI runs: this checkout's, or ``--cli-code DIR``'s (an export of an
+#: older revision, for before/after figures from one run; the sandbox serving it stays this checkout's)
+CLI_CODE = [REPO]
+
+
 def env_for(url: str) -> dict[str, str]:
     env = cli_env(url)
-    env["PYTHONPATH"] = str(REPO)  # this checkout's code, whatever the virtualenv has installed
+    env["PYTHONPATH"] = str(CLI_CODE[0])  # that code, whatever the virtualenv has installed
     return env
 
 
@@ -272,12 +277,16 @@ def main() -> None:
                         help="where the lifted-limit applies keep their audit logs (default: the work directory, "
                              "on the temporary directory's disk); e.g. /dev/shm to see what the disk's fsync costs")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--cli-code", type=Path, default=None,
+                        help="run the reconciler of this directory (an export of another revision)")
     parser.add_argument("--plain", nargs=3, metavar=("URL", "N", "C"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plain:
         url, n, c = args.plain
         print(json.dumps(plain(url, int(n), int(c))))
         return
+    if args.cli_code is not None:
+        CLI_CODE[0] = args.cli_code.resolve()
     n = args.objects or (150 if args.quick else 900)
     levels = [int(c) for c in (args.concurrency or ("16" if args.quick else "8,16,32")).split(",")]
     paced_n = args.paced_objects or (100 if args.quick else 750)
@@ -287,6 +296,7 @@ def main() -> None:
         "cpus_usable": len(os.sched_getaffinity(0)),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "latency_ms": LATENCY_MS,
+        "cli_code": str(CLI_CODE[0]),
         "audit_dir": str(args.audit_dir) if args.audit_dir else "work directory (temporary directory's disk)",
         "fsync_ms": fsync_ms(args.audit_dir or Path(tempfile.gettempdir())),
     }

@@ -210,14 +210,17 @@ def sdk_size(n: int, work: Path, seeded: Path | None, latency_ms: int, repeats: 
     return out
 
 
-def apply_rate(work: Path, quick: bool) -> dict[str, Any] | None:
+def apply_rate(work: Path, quick: bool, cli_code: Path | None = None) -> dict[str, Any] | None:
+    """``bench/apply_rate.py``'s figures for this checkout's CLI, or for ``cli_code``'s (the before revision)."""
     script = BENCH / "apply_rate.py"
     if not script.exists():
         return None
-    log("apply: bench/apply_rate.py")
+    log(f"apply: bench/apply_rate.py ({'this checkout' if cli_code is None else cli_code})")
     env = {**cli_env(None), "PYTHONPATH": str(REPO)}
-    out = work / "apply.json"
+    out = work / ("apply.json" if cli_code is None else "apply-before.json")
     command = [sys.executable, str(script), "--json", str(out)]
+    if cli_code is not None:
+        command += ["--cli-code", str(cli_code)]
     helptext = subprocess.run([*command[:2], "--help"], env=env, capture_output=True, text=True).stdout
     if quick and "--quick" in helptext:
         command.append("--quick")
@@ -275,6 +278,9 @@ def main() -> None:
                 save()
         if not args.skip_apply:
             results["apply"] = apply_rate(work, args.quick)
+            save()
+            if before is not None:
+                results["apply_before"] = apply_rate(work, args.quick, before)
     results["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     save()
