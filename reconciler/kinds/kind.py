@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.core.canonical import canonical_json
+from reconciler.core.canonical import canonical_json, canonically_sorted
 from reconciler.kinds.conventions import (
     ChildCollection,
     IdRefs,
@@ -256,13 +256,14 @@ class Kind:
         return (model if not issues else None), issues
 
     # ---- normalisation ----------------------------------------------------------------
-    def essence(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+    def essence(self, obj: Mapping[str, Any], *, ordered: bool = True) -> dict[str, Any]:
         """The comparable core of an object, from a live read or from a desired spec + name.
 
         Server-managed fields go, write-only values become their read-only flag,
         defaults are filled, numbers are typed by the model (1 == 1.0), absent and
         ``None`` are the same at any depth, and unordered lists are sorted, so that an
-        object just applied never shows a diff.
+        object just applied never shows a diff. Not ``ordered``: the lists are left as they
+        came, for a caller that compares first and sorts (:meth:`order`) only what differs.
         """
         fields = self.spec_model.model_fields  # looked up once: pydantic's accessor is slow
         if self.reshapes_live or self.id_refs:
@@ -277,17 +278,29 @@ class Kind:
         for secret, flag in self.write_only.items():
             present = data.pop(secret, None) is not None
             data[flag] = bool(obj.get(flag, False)) or present
-        for list_field in self.unordered:
-            if isinstance(data.get(list_field), list):
-                data[list_field] = sorted(data[list_field], key=canonical_json)
+        if ordered:
+            self.order(data)
         if "name" in obj:
             data["name"] = obj["name"]
         return data
 
-    def desired_essence(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+    def order(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (an essence) with its unordered lists sorted in place, each by its items' canonical JSON.
+
+        Why apart from :meth:`essence`: equal lists sort alike, so two essences equal as they
+        came are equal sorted; a no-change plan compares first and never sorts (sorting was
+        half the cost of an essence).
+        """
+        for list_field in self.unordered:
+            items = data.get(list_field)
+            if isinstance(items, list):
+                data[list_field] = canonically_sorted(items)
+        return data
+
+    def desired_essence(self, obj: Mapping[str, Any], *, ordered: bool = True) -> dict[str, Any]:
         """The essence of a desired spec (+ name) or of a body sent: an unmanaged field it
         leaves out is absent, not its default (absent is not empty), so it is never compared."""
-        data = self.essence(obj)
+        data = self.essence(obj, ordered=ordered)
         for name in self.unmanaged_when_absent:
             if name not in obj:
                 data.pop(name, None)
