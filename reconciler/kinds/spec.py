@@ -27,7 +27,7 @@ class SpecModel(BaseModel):
     ints are still accepted for floats (``rate: 1``).
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,9 @@ def compare(
     # A spec with no placeholder is its own resolution: nothing below writes into it, so no copy.
     resolution = resolve(dict(obj.spec), env, lookup) if _may_hold_placeholders(obj) else Resolution(obj.spec)
     resolved = resolution.value
-    essence = kind.desired_essence({"name": obj.name, **resolved})
+    # Unordered lists stay as they came until both sides are known: equal as they came, they are
+    # equal sorted, so a no-op never sorts (sorting was half the cost of an essence).
+    essence = kind.desired_essence({"name": obj.name, **resolved}, ordered=False)
     current = live_by_key.get(obj.key.folded)
     entry = Entry(
         obj=obj,
@@ -122,10 +124,14 @@ def compare(
         live=current,
     )
     if current is None:
+        kind.order(essence)
         entry.action = Action.CREATE
         entry.reasons.append(Reason(code=ReasonCode.NOT_LIVE, text="not found live"))
         return entry
-    entry.live_essence = kind.comparable(kind.essence(current), essence)
+    entry.live_essence = live_essence = kind.comparable(kind.essence(current, ordered=False), essence)
+    if rotate or live_essence != essence:
+        kind.order(essence)
+        kind.order(live_essence)
     if entry.live_essence == essence and not rotate:
         # Equal: a no-op shows neither side (ResourceChange.before/after are None) and renames
         # look only at creates, so neither copy is kept. A no-change plan holds every entry

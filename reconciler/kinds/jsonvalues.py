@@ -1,0 +1,31 @@
+"""Values as the API's JSON shows them: what an essence compares when a model cannot say.
+
+Apart from :mod:`.kind` because they are plain value walks with no kind in them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def without_none(value: Any) -> Any:
+    """``None`` means "absent" in an essence, at any depth (``{"filter": None}`` == ``{}``)."""
+    if isinstance(value, Mapping):
+        return {k: without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_none(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> Any:
+    """Models inside ``value`` as their JSON dump, so defaults compare with what reads return."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
