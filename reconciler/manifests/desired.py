@@ -30,9 +30,13 @@ KNOWN_AFTER_APPLY = "(known after apply)"
 SENSITIVE = "(sensitive)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
-    """``${ref:Kind/Name.field}`` found at ``path`` (a spec path such as ``eventFilters[0].filter``)."""
+    """``${ref:Kind/Name.field}`` found at ``path`` (a spec path such as ``eventFilters[0].filter``).
+
+    Slotted: every declared reference is kept for the whole command, and an instance dict
+    per reference weighed more than the reference itself.
+    """
 
     target: ObjectKey
     field: str
