@@ -53,7 +53,7 @@ from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
 from reconciler.plan.identity import live_index
 from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, object_key, rotate_keys
-from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
+from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange, noop_change
 from reconciler.plan.policy import evaluate, outside_window_warning
 from reconciler.plan.prune import PrunePolicy
 from reconciler.plan.renames import detect_renames
@@ -234,33 +234,16 @@ def _trusted(object_id: object, live_version: object) -> bool:
 def _noop_change(
     obj: DesiredObject, object_id: str | None, live_version: Revision | None, depends: tuple[ObjectKey, ...]
 ) -> ResourceChange:
-    """A no-op's change, built without validation (every value is already of its field's type).
-
-    A no-change plan holds one of these per object, so their size is most of the plan's:
-    validation gave each its own set of the twelve field names it was given (about 700
-    bytes of a 1,350-byte change); here they share :data:`_NOOP_FIELDS`, which nothing
-    mutates (the model is frozen; ``model_copy`` copies the set). Same fields, same order,
-    same values, so it compares and serializes as the validated one did: 576 bytes a change.
-    """
-    return ResourceChange.model_construct(
-        _NOOP_FIELDS,
+    """A no-op's change without validation (:func:`~reconciler.plan.model.noop_change`: a tenth of a no-change plan's memory)."""
+    return noop_change(
         kind=obj.kind,
         name=obj.name,
-        action=Action.NOOP,
         object_id=object_id,
         live_version=live_version,
-        before=None,
-        after=None,
-        field_changes=(),
         reasons=_UP_TO_DATE,
         depends_on=depends,
         source=_source(obj),
-        spec=None,
     )
-
-
-#: every field a no-op's change is given (see :func:`_noop_change`)
-_NOOP_FIELDS = set(ResourceChange.model_fields)
 
 
 def _delete_change(item: Undeclared) -> ResourceChange:

@@ -190,6 +190,47 @@ class ResourceChange(_Frozen):
         return reason_text(self.reasons)
 
 
+def noop_change(
+    *,
+    kind: str,
+    name: str,
+    object_id: str | None,
+    live_version: Revision | None,
+    reasons: tuple[Reason, ...],
+    depends_on: tuple[ObjectKey, ...],
+    source: str | None,
+) -> ResourceChange:
+    """A no-op's change from values already of their fields' types (the caller checks), without validation.
+
+    Why: a no-change plan holds one per object, so their size is the plan's. Validation
+    gives each change its own set of the field names it was given and its own dict (1,350
+    bytes a change). Here every field is set in declaration order on a fresh instance, so
+    CPython keeps the values in the instance (the class shares one key table) and the
+    changes share one set of names, which nothing mutates (the model is frozen;
+    ``model_copy`` copies the set): 300 bytes a change. The attributes are the ones
+    ``model_construct`` sets; the result compares, copies and serializes as a validated one.
+    """
+    change = ResourceChange.__new__(ResourceChange)
+    values = (kind, name, Action.NOOP, object_id, live_version, None, None, (), reasons, depends_on, source, None)
+    for field_name, value in zip(_CHANGE_FIELDS, values, strict=True):
+        _set(change, field_name, value)
+    _set(change, "__pydantic_fields_set__", _ALL_CHANGE_FIELDS)
+    _set(change, "__pydantic_extra__", None)
+    _set(change, "__pydantic_private__", None)
+    return change
+
+
+_set = object.__setattr__
+#: the field order :func:`noop_change`'s values follow (checked against the model at import)
+_CHANGE_FIELDS = (
+    "kind", "name", "action", "object_id", "live_version", "before", "after", "field_changes", "reasons",
+    "depends_on", "source", "spec",
+)
+if tuple(ResourceChange.model_fields) != _CHANGE_FIELDS:  # pragma: no cover - a field added without updating
+    raise RuntimeError("noop_change: ResourceChange's fields changed; update _CHANGE_FIELDS and its values")
+_ALL_CHANGE_FIELDS = set(_CHANGE_FIELDS)
+
+
 class PolicyRule(StrEnum):
     """Which guardrail of ``reconciler.yaml``'s ``policy:`` a finding breaks (docs/policy.md)."""
 
