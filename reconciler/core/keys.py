@@ -46,7 +46,9 @@ class ObjectKey:
     _hash: int
 
     def __init__(self, kind: str, name: str) -> None:
-        folded = (kind, name.casefold())
+        casefolded = name.casefold()
+        # most names are already folded: keep the one string, not an equal copy per key
+        folded = (kind, name if casefolded == name else casefolded)
         _set(self, "kind", kind)
         _set(self, "name", name)
         _set(self, "folded", folded)
