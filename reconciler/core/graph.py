@@ -99,6 +99,9 @@ def strongly_connected(deps: Mapping[N, Sequence[N]]) -> list[list[N]]:
     for node in deps:
         if node not in index:
             connect(node)
+    # ``connect`` refers to itself: without this its cycle keeps the walk's tables (a dict
+    # entry per object) until a collection, which is paused while a plan is built
+    del connect
     return groups
 
 
