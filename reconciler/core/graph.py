@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from reconciler.core.errors import PlanError
 from reconciler.core.keys import ObjectKey
@@ -69,20 +69,40 @@ def strongly_connected(deps: Mapping[N, Sequence[N]]) -> list[list[N]]:
     Every node is in exactly one group; a group is emitted only after every group it
     depends on, so the result is also a dependency order of the groups.
     """
-    index: dict[N, int] = {}
-    low: dict[N, int] = {}
-    stack: list[N] = []
-    on_stack: set[N] = set()
-    groups: list[list[N]] = []
+    walk = _Tarjan(deps)
+    for node in deps:
+        if node not in walk.index:
+            walk.connect(node)
+    return walk.groups
 
-    def connect(node: N) -> None:
+
+class _Tarjan(Generic[N]):
+    """The walk's state, in an object rather than a closure's cells.
+
+    Why: a recursive closure refers to itself, so every call left a reference cycle
+    holding its tables (a dict entry per object, a list per group) until the next cyclic
+    collection, and the collector is paused while a plan is built (``app.memory``).
+    """
+
+    __slots__ = ("deps", "index", "low", "stack", "on_stack", "groups")
+
+    def __init__(self, deps: Mapping[N, Sequence[N]]) -> None:
+        self.deps = deps
+        self.index: dict[N, int] = {}
+        self.low: dict[N, int] = {}
+        self.stack: list[N] = []
+        self.on_stack: set[N] = set()
+        self.groups: list[list[N]] = []
+
+    def connect(self, node: N) -> None:
         # Recursion depth is bounded by the length of a reference chain: a few objects.
+        index, low, stack, on_stack = self.index, self.low, self.stack, self.on_stack
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for nxt in deps.get(node, ()):
+        for nxt in self.deps.get(node, ()):
             if nxt not in index:
-                connect(nxt)
+                self.connect(nxt)
                 low[node] = min(low[node], low[nxt])
             elif nxt in on_stack:
                 low[node] = min(low[node], index[nxt])
@@ -94,15 +114,7 @@ def strongly_connected(deps: Mapping[N, Sequence[N]]) -> list[list[N]]:
                 group.append(top)
                 if top == node:
                     break
-            groups.append(group)
-
-    for node in deps:
-        if node not in index:
-            connect(node)
-    # ``connect`` refers to itself: without this its cycle keeps the walk's tables (a dict
-    # entry per object) until a collection, which is paused while a plan is built
-    del connect
-    return groups
+            self.groups.append(group)
 
 
 def chain_depths(deps: Mapping[N, Sequence[N]]) -> dict[N, int]:

@@ -225,7 +225,7 @@ def _entry_change(entry: Entry, writes: Mapping[tuple[str, str], ObjectKey], gra
 
 
 def _trusted(object_id: object, live_version: object) -> bool:
-    """Whether validation would take these listed values as they are (anything else is validated, and refused as before)."""
+    """Whether validation would take these listed values as they are (anything else is validated: refused as before)."""
     return (object_id is None or type(object_id) is str) and (
         live_version is None or type(live_version) is int or type(live_version) is str
     )
@@ -234,7 +234,7 @@ def _trusted(object_id: object, live_version: object) -> bool:
 def _noop_change(
     obj: DesiredObject, object_id: str | None, live_version: Revision | None, depends: tuple[ObjectKey, ...]
 ) -> ResourceChange:
-    """A no-op's change without validation (:func:`~reconciler.plan.model.noop_change`: a tenth of a no-change plan's memory)."""
+    """A no-op's change without validation: :func:`~reconciler.plan.model.noop_change` says why."""
     return noop_change(
         kind=obj.kind,
         name=obj.name,
