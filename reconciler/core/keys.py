@@ -12,8 +12,11 @@ Revision: TypeAlias = int | str
 without versions (speech topics), its ``dateModified`` ISO timestamp (``Kind.revision``)."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
+    """Where something was written. Slotted: every declared object keeps one (its ``source``),
+    and an instance dict weighed more than the three fields."""
+
     file: str
     line: int | None = None
     column: int | None = None
