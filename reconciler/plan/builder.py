@@ -44,7 +44,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.core.graph import ReferenceGraph, reference_graph
-from reconciler.core.keys import ObjectKey, Revision
+from reconciler.core.keys import ObjectKey
 from reconciler.core.live import LiveState
 from reconciler.kinds import kind_rank
 from reconciler.manifests.desired import DesiredObject
@@ -199,14 +199,25 @@ def _declared_changes(entries: dict[tuple[str, str], Entry], graph: ReferenceGra
 
 def _entry_change(entry: Entry, writes: Mapping[tuple[str, str], ObjectKey], graph: ReferenceGraph) -> ResourceChange:
     obj, current = entry.obj, entry.live
-    depends = sorted(
-        {writes[target.folded] for target in graph.deps[obj.key] if target.folded in writes and target != obj.key},
-        key=str,
+    targets = graph.deps[obj.key]
+    depends = (
+        sorted({writes[t.folded] for t in targets if t.folded in writes and t != obj.key}, key=str)
+        if targets and writes
+        else ()
     )
     object_id = None if current is None else current.get("id")
     live_version = entry.kind.revision(current)
     if entry.action == Action.NOOP and _trusted(object_id, live_version) and not entry.changes and not entry.reasons:
-        return _noop_change(obj, object_id, live_version, tuple(depends))
+        # built without validation: :func:`~reconciler.plan.model.noop_change` says why
+        return noop_change(
+            kind=obj.kind,
+            name=obj.name,
+            object_id=object_id,
+            live_version=live_version,
+            reasons=_UP_TO_DATE,
+            depends_on=tuple(depends),
+            source=_source(obj),
+        )
     noop = entry.action == Action.NOOP
     return ResourceChange(
         kind=obj.kind,
@@ -228,21 +239,6 @@ def _trusted(object_id: object, live_version: object) -> bool:
     """Whether validation would take these listed values as they are (anything else is validated: refused as before)."""
     return (object_id is None or type(object_id) is str) and (
         live_version is None or type(live_version) is int or type(live_version) is str
-    )
-
-
-def _noop_change(
-    obj: DesiredObject, object_id: str | None, live_version: Revision | None, depends: tuple[ObjectKey, ...]
-) -> ResourceChange:
-    """A no-op's change without validation: :func:`~reconciler.plan.model.noop_change` says why."""
-    return noop_change(
-        kind=obj.kind,
-        name=obj.name,
-        object_id=object_id,
-        live_version=live_version,
-        reasons=_UP_TO_DATE,
-        depends_on=depends,
-        source=_source(obj),
     )
 
 

@@ -211,9 +211,19 @@ def noop_change(
     ``model_construct`` sets; the result compares, copies and serializes as a validated one.
     """
     change = ResourceChange.__new__(ResourceChange)
-    values = (kind, name, Action.NOOP, object_id, live_version, None, None, (), reasons, depends_on, source, None)
-    for field_name, value in zip(_CHANGE_FIELDS, values, strict=True):
-        _set(change, field_name, value)
+    # one statement per field, in _CHANGE_FIELDS's order (a loop over them cost twice as much)
+    _set(change, "kind", kind)
+    _set(change, "name", name)
+    _set(change, "action", Action.NOOP)
+    _set(change, "object_id", object_id)
+    _set(change, "live_version", live_version)
+    _set(change, "before", None)
+    _set(change, "after", None)
+    _set(change, "field_changes", ())
+    _set(change, "reasons", reasons)
+    _set(change, "depends_on", depends_on)
+    _set(change, "source", source)
+    _set(change, "spec", None)
     _set(change, "__pydantic_fields_set__", _ALL_CHANGE_FIELDS)
     _set(change, "__pydantic_extra__", None)
     _set(change, "__pydantic_private__", None)
@@ -221,7 +231,7 @@ def noop_change(
 
 
 _set = object.__setattr__
-#: the field order :func:`noop_change`'s values follow (checked against the model at import)
+#: the field order :func:`noop_change` sets (checked against the model at import)
 _CHANGE_FIELDS = (
     "kind", "name", "action", "object_id", "live_version", "before", "after", "field_changes", "reasons",
     "depends_on", "source", "spec",
