@@ -5,7 +5,7 @@ of ``name``. A document pinned by ``metadata.id`` is matched by id instead
 (:func:`~reconciler.plan.identity.live_index`), so its live object may bear another
 name. The desired side is the spec with ``${env:…}`` and ``${ref:…}`` resolved (a
 reference to an object not yet live reads ``(known after apply)``), then both sides go
-through ``Kind.essence``. Equal essences are a no-op, and DeepDiff (in
+through ``Kind.essence``. Equal essences are a no-op, and the field diff (in
 :mod:`~reconciler.plan.fielddiff`) runs only when they differ, so a large unchanged
 estate costs one dict comparison per object.
 
