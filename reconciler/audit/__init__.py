@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.lazy import exported
+
 if TYPE_CHECKING:
     # explicit re-exports ("X as X"): the names below are what ``__getattr__`` provides at run time
     from reconciler.audit.records import FORMAT_VERSION as FORMAT_VERSION
@@ -39,9 +41,4 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module, __name__), name)
+    return exported(__name__, _EXPORTS, name)
