@@ -62,7 +62,8 @@ def target_options(func: Any) -> Any:
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
         click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",
                      help="Pace API requests at N a minute (default 286, under Genesys Cloud's 300 per token; "
-                          "up to 12 may go back to back, so keep N + 12 under your org's limit)."),
+                          "up to 16 may go back to back, never more than N + 12 in any minute: "
+                          "keep N + 12 under your org's limit)."),
         click.option("--verbose", "-v", is_flag=True, help="Add request counts, retries and waits."),
     ]
     for option in reversed(options):

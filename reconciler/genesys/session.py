@@ -38,7 +38,7 @@ from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
-from reconciler.genesys.pacing import Clock, Pacer, RateLimiter, Sleep
+from reconciler.genesys.pacing import Clock, Pacer, Sleep
 from reconciler.genesys.pool import ShardedTransport
 from reconciler.genesys.retry import UnansweredNotice, api_retrying
 from reconciler.genesys.stats import ClientStats
@@ -73,7 +73,7 @@ class Session:
         self._transport = transport
         self._clock = clock
         self._rng = rng
-        self._limiter = RateLimiter(limits.requests_per_minute, burst=limits.rate_burst, clock=clock, sleep=sleep)
+        self._limiter = limits.rate_limiter(clock=clock, sleep=sleep)
         self._pacer = Pacer(self._limiter, limits.max_concurrency)
         self._http: httpx.AsyncClient | None = None
         self._auth: BearerAuth | None = None

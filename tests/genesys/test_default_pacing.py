@@ -6,7 +6,6 @@ On a fake time line (no waiting): the send times the limiter hands out for a lon
 from __future__ import annotations
 
 from reconciler.genesys import ClientLimits
-from reconciler.genesys.pacing import RateLimiter
 
 from ._support import FakeSleep
 from .test_pacing import max_in_window, send_times
@@ -17,8 +16,10 @@ PLATFORM_LIMIT = 300  # requests a minute per token (Genesys Cloud's documented 
 def test_default_pacing_stays_under_the_limit_and_reaches_95_percent_of_it() -> None:
     limits = ClientLimits()
     clock = FakeSleep()
-    limiter = RateLimiter(limits.requests_per_minute, burst=limits.rate_burst, clock=clock.clock)
+    limiter = limits.rate_limiter(clock=clock.clock, sleep=clock)  # the session's own, as it builds it
     times = send_times(limiter, clock, 3000)  # ten minutes' worth, all asked for at once
     assert max_in_window(times) < PLATFORM_LIMIT
+    assert times[limits.rate_burst - 1] == times[0]  # a small command's requests go out at once
     per_minute = (len(times) - limits.rate_burst) / ((times[-1] - times[0]) / 60)  # the steady rate
     assert per_minute >= 0.95 * PLATFORM_LIMIT
+

@@ -52,6 +52,22 @@ class TestRateLimiter:
         per_minute = len(times) / ((times[-1] - times[0]) / 60)
         assert 0.95 * 280 <= per_minute <= 1.01 * 280
 
+    @pytest.mark.parametrize("rpm,burst,cap", [(286, 16, 298), (60, 10, 62), (120, 40, 130)])
+    def test_a_cap_bounds_every_minute_below_rate_plus_burst(self, rpm: int, burst: int, cap: int) -> None:
+        clock = FakeSleep()
+        limiter = RateLimiter(rpm, burst=burst, per_minute_cap=cap, clock=clock.clock)
+        times = send_times(limiter, clock, 6 * rpm)
+        assert max_in_window(times) <= cap < rpm + burst
+        assert times[burst - 1] == times[0]  # the burst still goes out at once
+        steady = (len(times) - cap) / ((times[-1] - times[cap - 1]) / 60)
+        assert steady >= 0.99 * rpm  # and the long run keeps the configured rate
+
+    def test_without_a_cap_rate_plus_burst_can_fill_a_minute(self) -> None:
+        """What the cap is for: 286 a minute with a burst of 16 alone lets a minute hold 302."""
+        clock = FakeSleep()
+        limiter = RateLimiter(286, burst=16, clock=clock.clock)
+        assert max_in_window(send_times(limiter, clock, 1000)) > 300
+
     def test_idle_time_does_not_bank_more_than_the_burst(self) -> None:
         clock = FakeSleep()
         limiter = RateLimiter(60, burst=2, clock=clock.clock)
