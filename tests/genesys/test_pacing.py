@@ -62,6 +62,21 @@ class TestRateLimiter:
         steady = (len(times) - cap) / ((times[-1] - times[cap - 1]) / 60)
         assert steady >= 0.99 * rpm  # and the long run keeps the configured rate
 
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_a_cap_holds_when_requests_come_at_irregular_times(self, seed: int) -> None:
+        """Requests asked for now and then (idle gaps refill the burst): bookings stay in order, every minute capped."""
+        import random
+
+        rng = random.Random(seed)
+        clock = FakeSleep()
+        limiter = RateLimiter(286, burst=16, per_minute_cap=298, clock=clock.clock)
+        times: list[float] = []
+        for _ in range(3000):
+            clock.now += rng.choice([0.0, 0.0, 0.01, 0.2, 3.0, 20.0])
+            times.append(clock.now + limiter.reserve())
+        assert times == sorted(times)
+        assert max_in_window(times) <= 298
+
     def test_without_a_cap_rate_plus_burst_can_fill_a_minute(self) -> None:
         """What the cap is for: 286 a minute with a burst of 16 alone lets a minute hold 302."""
         clock = FakeSleep()
