@@ -22,42 +22,30 @@ from typing import Any
 _SEPARATORS = (",", ":")
 
 
-#: made once: ``json.dumps`` with any non-default option builds a new encoder per call, and
-#: sorting unordered lists calls this for every item of every object (exactly what
-#: ``json.dumps(value, sort_keys=True, separators=_SEPARATORS, default=str)`` does, minus that)
-_KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=_SEPARATORS, default=str)
-
-
-def canonical_json(value: Any) -> str:
-    """``value`` as a canonical, ASCII-only string: a stable key to sort or compare by."""
-    return _KEY_ENCODER.encode(value)
-
-
-#: the C encoder ``_KEY_ENCODER.encode`` builds on every call, built once. No circular-reference
-#: markers: it only encodes values decoded from JSON or YAML or dumped by a model, never cyclic
-_SORT_ENCODER: Any = (
+#: the C encoder ``json.dumps(value, sort_keys=True, separators=_SEPARATORS, default=str)`` builds
+#: on every call (and the pure-Python one where the C parts are missing), built once: sorting
+#: unordered lists asks for this key for every item of every object, and the set-up cost more
+#: than the encoding. No circular-reference markers: the values come from JSON, YAML or a model.
+_C_ENCODER: Any = (
     None
     if c_make_encoder is None
     else c_make_encoder(None, str, encode_basestring_ascii, None, ":", _SEPARATORS[0], True, False, True)
 )
+_PY_ENCODER = json.JSONEncoder(sort_keys=True, separators=_SEPARATORS, default=str)
 
 
-def _sort_key(value: Any) -> str:
-    """``canonical_json(value)``, without the encoder's per-call set-up (half the cost of a small object)."""
+def canonical_json(value: Any) -> str:
+    """``value`` as a canonical, ASCII-only string: a stable key to sort or compare by."""
     if type(value) is str:  # most items of unordered lists (tags, ids): the encoder's own first step
         return str(encode_basestring_ascii(value))
-    return "".join(_SORT_ENCODER(value, 0))
+    if _C_ENCODER is None:
+        return _PY_ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def canonically_sorted(items: list[Any]) -> list[Any]:
-    """``sorted(items, key=canonical_json)``: the order of an unordered list in plans and revision digests.
-
-    Why not that expression: an object's essence sorts its unordered lists on every read, and
-    the key's set-up cost more than the encoding; a list of one item or none is already sorted.
-    """
-    if len(items) < 2:
-        return list(items)
-    return sorted(items, key=canonical_json if _SORT_ENCODER is None else _sort_key)
+    """``sorted(items, key=canonical_json)``: the order of an unordered list in plans and revision digests."""
+    return list(items) if len(items) < 2 else sorted(items, key=canonical_json)
 
 
 def canonical_bytes(value: Any, *, allow_nan: bool = True) -> bytes:

@@ -63,8 +63,8 @@ class DesiredObject:
     pinned_id: str | None = None
     #: where ``metadata.id`` was written, for the planner's errors about it
     pinned_at: Location | None = None
-    #: True when the loader saw that no string of the spec can hold ``${``: nothing to walk for
-    #: placeholders (False, the default, walks)
+    #: True when no string of the spec holds ``${``: nothing to resolve. The loader may say so
+    #: from the document's text (the walk below is then skipped); otherwise the walk finds out.
     placeholder_free: bool = field(default=False, compare=False, repr=False)
     key: ObjectKey = field(init=False, compare=False, repr=False)
     references: tuple[Reference, ...] = field(init=False, compare=False, repr=False)
@@ -74,6 +74,8 @@ class DesiredObject:
     def __post_init__(self) -> None:
         # The spec's strings that hold ``${`` (the only ones a placeholder can be in), walked once.
         texts = () if self.placeholder_free else strings_containing(self.spec, "${")
+        if not texts:
+            object.__setattr__(self, "placeholder_free", True)
         object.__setattr__(self, "key", ObjectKey(self.kind, self.name))
         object.__setattr__(self, "references", tuple(_references_in(texts)) if texts else ())
         object.__setattr__(self, "env_names", _env_names_in(texts) if texts else ())

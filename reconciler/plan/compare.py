@@ -108,8 +108,10 @@ def compare(
 ) -> Entry:
     """The action for ``obj`` and the reasons for it; ``rotate`` forces re-sending write-only values."""
     kind = REGISTRY[obj.kind]
-    # A spec with no placeholder is its own resolution: nothing below writes into it, so no copy.
-    resolution = resolve(dict(obj.spec), env, lookup) if _may_hold_placeholders(obj) else Resolution(obj.spec)
+    # A spec with no placeholder is its own resolution (most objects of a large estate: walking
+    # every string to substitute nothing was a tenth of a no-change plan); nothing below writes
+    # into it, so no copy.
+    resolution = Resolution(obj.spec) if obj.placeholder_free else resolve(dict(obj.spec), env, lookup)
     resolved = resolution.value
     # Unordered lists stay as they came until both sides are known: equal as they came, they are
     # equal sorted, so a no-op never sorts (sorting was half the cost of an essence).
@@ -148,23 +150,6 @@ def compare(
 
 #: the essence of both sides of a no-op once compared: nothing reads it again
 _SETTLED: Mapping[str, Any] = MappingProxyType({})
-
-
-def _may_hold_placeholders(obj: DesiredObject) -> bool:
-    """False when no string of the spec holds ``${``: resolving would only copy it.
-
-    Most objects of a large estate hold no placeholder, and walking every string of every
-    spec to substitute nothing was a tenth of a no-change plan. The references are already
-    known (cached: the reference graph asked first); a spec with none is confirmed by
-    ``repr``, one C-speed pass (a spec from the manifests holds
-    only dicts, lists and scalars, whose ``repr`` never escapes ``$`` or ``{``; anything else
-    is walked), so a malformed placeholder still resolves as it did.
-    """
-    if obj.placeholder_free:  # the loader saw no ``${`` in the document's text
-        return False
-    if obj.references or type(obj.spec) is not dict:
-        return True
-    return "${" in repr(obj.spec)
 
 
 def _differences(entry: Entry, current: Mapping[str, Any], *, unknown: bool) -> None:
