@@ -26,25 +26,11 @@ class NeedsMarks(Exception):
     """The document holds something to report (or may hold an alias): the marked builder builds it."""
 
 
-class _SharedTexts(dict[str, str]):
-    """One copy of each short string value: an estate repeats a few values thousands of times.
-
-    Why: every scalar is a new string, and the values that enumerate (``language: en-US``,
-    ``engine: amazon_polly``, event names) repeat in most documents; kept once, a 50,000-object
-    estate's specs weigh about a tenth less. Only short strings (long ones rarely repeat),
-    and at most :data:`_SHARED_CAP` of them, so the table stays small whatever is loaded;
-    strings are immutable, so sharing one cannot change what any document holds.
-    """
-
-    def __missing__(self, text: str) -> str:
-        if len(self) < _SHARED_CAP:
-            self[text] = text
-        return text
-
-
+#: string values this short are shared through ``sys.intern``: the values that enumerate
+#: (``language: en-US``, ``engine: amazon_polly``, event names) repeat in most documents, and one
+#: copy each made a 50,000-object estate's specs about a tenth lighter. Long ones rarely repeat.
+#: Interned strings nobody holds any more are freed, so nothing stays behind after a command.
 _SHARED_LENGTH = 40
-_SHARED_CAP = 20_000
-_SHARED = _SharedTexts()
 
 
 def fast_value(node: yaml.Node, depth: int) -> Any:
@@ -66,7 +52,7 @@ def fast_value(node: yaml.Node, depth: int) -> Any:
                 and (value_node.style or not YAML12_FLOAT.match(value_node.value))
             ):
                 text = value_node.value
-                out[key] = _SHARED[text] if len(text) <= _SHARED_LENGTH else text
+                out[key] = intern(text) if len(text) <= _SHARED_LENGTH else text
             else:
                 out[key] = fast_value(value_node, depth + 1)
         return out
@@ -78,7 +64,7 @@ def _fast_scalar(node: yaml.ScalarNode) -> Any:
         raise NeedsMarks
     if node.style or (node.tag == STR and not YAML12_FLOAT.match(node.value)):
         text: str = node.value
-        return _SHARED[text] if len(text) <= _SHARED_LENGTH else text
+        return intern(text) if len(text) <= _SHARED_LENGTH else text
     try:
         value = plain_scalar(node.value)
     except ValueError:  # a number too long: reported by the marked builder
