@@ -10,7 +10,7 @@ Sharing is only right when the values are plain JSON (``dict``/``list``/``str``/
 and live JSON always holds; pydantic would convert anything else. So the object is a
 *candidate*: :func:`reconciler.core.jsontext.plain_dumps_indented` verifies every value
 while writing it and answers ``None`` otherwise, and the caller then falls back to
-:func:`pydantic_document`. ``tests/plan/test_document.py`` checks the two agree.
+:func:`pydantic_document`. ``tests/render/test_document.py`` checks the two agree.
 """
 
 from __future__ import annotations

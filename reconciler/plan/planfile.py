@@ -41,7 +41,11 @@ PLAN_MAX_DEPTH = MAX_DEPTH + 16
 def checksum(document: dict[str, Any]) -> str:
     """``sha256:<hex>`` of the canonical JSON of ``document`` without its checksum."""
     body = {k: v for k, v in document.items() if k != CHECKSUM_KEY}
-    return "sha256:" + hashlib.sha256(canonical_bytes(body)).hexdigest()
+    return _checksum_of(canonical_bytes(body))
+
+
+def _checksum_of(canonical: bytes) -> str:
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -74,7 +78,7 @@ def _shared_text(document: dict[str, Any]) -> str | None:
         canonical = canonical_bytes(document)
     except (TypeError, ValueError):
         return None  # not JSON as it stands (a date, say): model_dump converts it
-    document[CHECKSUM_KEY] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    document[CHECKSUM_KEY] = _checksum_of(canonical)
     text = rust_dumps_indented(document, canonical) or plain_dumps_indented(document, ensure_ascii=False)
     return None if text is None else text + "\n"
 
