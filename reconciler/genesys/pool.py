@@ -15,12 +15,23 @@ held until the answer's body is closed), so no pool queues while another has roo
 from __future__ import annotations
 
 import math
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
 #: connections per pool: a handful, so that httpcore's per-request scans stay short
 SHARD = 8
+
+
+def default_transport(connections: int) -> ShardedTransport | None:
+    """The transport for a real server: sharded pools, or ``None`` (httpx's own) behind a proxy.
+
+    Why ``None`` then: httpx reads ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` from the
+    environment only for a client given no transport of its own, and a CI runner behind a
+    corporate proxy must keep working; httpx finds proxies with ``urllib.request.getproxies``.
+    """
+    return None if urllib.request.getproxies() else ShardedTransport(connections)
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):

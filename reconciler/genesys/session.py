@@ -39,7 +39,7 @@ from reconciler.genesys.config import Target
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Pacer, Sleep
-from reconciler.genesys.pool import ShardedTransport
+from reconciler.genesys.pool import default_transport
 from reconciler.genesys.retry import UnansweredNotice, api_retrying
 from reconciler.genesys.stats import ClientStats
 
@@ -86,8 +86,8 @@ class Session:
 
     async def __aenter__(self) -> Session:
         conns = self.limits.max_concurrency + 2
-        # a real server: small pools, whose per-request bookkeeping stays cheap (see .pool)
-        transport = self._transport if self._transport is not None else ShardedTransport(conns)
+        # a real server: small pools, whose per-request bookkeeping stays cheap, unless behind a proxy (see .pool)
+        transport = self._transport if self._transport is not None else default_transport(conns)
         self._http = httpx.AsyncClient(
             base_url=self.target.api_url,
             transport=transport,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import anyio
 import httpx
+import pytest
 
-from reconciler.genesys.pool import ShardedTransport
+from reconciler.genesys.pool import ShardedTransport, default_transport
 from reconciler.sandbox import SandboxOptions
 from reconciler.sandbox.server import serve_in_thread
 
@@ -46,3 +47,12 @@ def test_requests_in_flight_spread_over_the_pools_and_are_released(tmp_path: Pat
     assert codes == [401] * 40  # no token: refused, answered all the same
     assert transport.in_flight == (0, 0)  # every answer's connection went back to its pool
     assert any(min(s) > 0 for s in seen)  # both pools busy at once: the least busy one takes the next
+
+
+def test_behind_a_proxy_httpx_keeps_its_own_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx applies HTTPS_PROXY / NO_PROXY only to a client without a transport of its own."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(default_transport(10), ShardedTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert default_transport(10) is None
