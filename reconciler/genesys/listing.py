@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import httpx
 
-from reconciler.genesys.answers import check_identity, describe, invalid, json_object
+from reconciler.genesys.answers import check_identity, describe, identity_problem, invalid, json_object
 from reconciler.genesys.paging import PageGuard, shorten
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
@@ -140,21 +140,12 @@ def envelope(
     for index, entity in enumerate(entities):
         if not isinstance(entity, dict):
             raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object")
-        if identified and not _plainly_identified(entity, name_field):
-            check_identity(entity, response, "GET", path, where=f"entities[{index}]", name_field=name_field)
+        if identified:
+            # the place is worded only for a refusal: a listing holds thousands of entities
+            problem = identity_problem(entity, name_field=name_field)
+            if problem is not None:
+                raise invalid(response, "GET", path, f"entities[{index}]{problem}")
     return body
-
-
-def _plainly_identified(entity: dict[str, Any], name_field: str) -> bool:
-    """True when :func:`check_identity` would pass ``entity``, checked inline: a listing holds
-    thousands of them, and the full check (which words the refusal) was a tenth of reading it."""
-    object_id = entity.get("id")
-    return (
-        type(object_id) is str
-        and object_id.isprintable()
-        and object_id.strip() not in ("", ".", "..")
-        and isinstance(entity.get(name_field), str)
-    )
 
 
 def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str, str]:
