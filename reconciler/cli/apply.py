@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconciler.cli.confirm import confirm_apply
 from reconciler.cli.options import (
     CONCURRENCY_HELP,
     DEFAULT_PATHS,
@@ -83,7 +84,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         if not auto_approve and not saved:
             if not sys.stdin.isatty():
                 raise ApprovalRequiredError("no terminal to confirm on: pass --auto-approve to apply without asking")
-            click.confirm("Apply these changes?", abort=True)
+            confirm_apply()
         return True
 
     async def plan_and_apply() -> ApplyRun | None:

@@ -16,7 +16,8 @@ request's method and path only (no headers, no bodies).
     ├── PlanError
     │   ├── PlanFileError            saved plan edited, unreadable, or for another target
     │   ├── StaleObjectError         live revision moved since the plan was made
-    │   └── ApprovalRequiredError    apply without --auto-approve and no terminal
+    │   ├── ApprovalRequiredError    apply without --auto-approve and no terminal
+    │   └── ApplyCancelledError      the prompt was answered "no": nothing applied
     ├── ApiError                     an HTTP exchange with Genesys (or the sandbox) failed
     │   ├── RetryableError           worth another try: the server may answer differently
     │   │   ├── RateLimitedError     429, carries retry_after seconds
@@ -116,6 +117,10 @@ def _revision(revision: Revision | None) -> str:
 
 class ApprovalRequiredError(PlanError):
     """Apply needs confirmation and there is no terminal to ask on."""
+
+
+class ApplyCancelledError(PlanError):
+    """The confirmation was refused: exit 1, as Terraform's "Apply cancelled.", so CI never reads it as applied."""
 
 
 class ApiError(ReconcilerError):
