@@ -117,9 +117,19 @@ def page_size(session: Session, kind: Kind) -> str:
 
 
 async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:
+    """One page's envelope, with the answer it came in as :func:`receipt` (its body let go)."""
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
     response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-    return response, envelope(response, kind.collection, name_field=kind.name_field)
+    return receipt(response), envelope(response, kind.collection, name_field=kind.name_field)
+
+
+def receipt(response: httpx.Response) -> httpx.Response:
+    """What a refusal of a page names (status, headers for the correlation id), without the page's body.
+
+    Why: pages are read concurrently and checked in order once all have arrived; holding
+    each raw body beside its decoded envelope until then added their size to the peak.
+    """
+    return httpx.Response(response.status_code, headers=response.headers, request=response.request)
 
 
 def envelope(
