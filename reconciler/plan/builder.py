@@ -116,6 +116,9 @@ def build_plan(
     errors.extend(prune_violations(undeclared, live, prune))
     errors.extend(still_referenced(entries, undeclared))
 
+    # The indexes are let go before the changes are made: made while both were held, the
+    # changes of a large unchanged estate set the planner's peak (about 10 MiB at 50,000).
+    del live_by_key, declared
     changes = _declared_changes(entries, graph)
     changes.extend(_delete_change(u) for u in delete_order(undeclared))
     unmanaged = tuple(u.address for u in sorted(undeclared, key=Undeclared.rank) if not u.delete)
