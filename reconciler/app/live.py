@@ -58,9 +58,9 @@ async def read_live(
                 objects = [full.get(str(o.get("id")), o) for o in objects]
         unread = unread_fields(kind)
         if unread:
-            for obj in objects:
-                for name in unread:
-                    obj.pop(name, None)
+            # Copied without them rather than popped: a dict never shrinks its table, and one of
+            # ten fields or fewer takes 272 bytes where its decoded thirteen took 464.
+            objects = [{k: v for k, v in obj.items() if k not in unread} for obj in objects]
         if on_kind_read is not None:
             on_kind_read(kind.name, len(objects))
         return objects
