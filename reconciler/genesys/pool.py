@@ -15,8 +15,10 @@ held until the answer's body is closed), so no pool queues while another has roo
 from __future__ import annotations
 
 import math
+import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import httpx
 
@@ -38,41 +40,66 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     """``connections`` keep-alive connections in all, in pools of at most :data:`SHARD`."""
 
     def __init__(self, connections: int, *, shard: int = SHARD) -> None:
-        count = max(1, math.ceil(connections / max(1, shard)))
-        per_pool = max(1, math.ceil(connections / count))
-        limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
-        # one TLS context for all (each costs ~0.1 s: the CA bundle is parsed); httpx's defaults otherwise
-        tls = httpx.create_ssl_context()
-        self._pools = [httpx.AsyncHTTPTransport(verify=tls, limits=limits) for _ in range(count)]
-        self._busy = [0] * count
+        self._count = max(1, math.ceil(connections / max(1, shard)))
+        per_pool = max(1, math.ceil(connections / self._count))
+        self._limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+        #: the pools per URL scheme, built for the first request of that scheme (see :meth:`_pools_for`)
+        self._shards: dict[str, _Shards] = {}
 
     @property
     def pools(self) -> int:
-        return len(self._pools)
+        return self._count
 
     @property
     def in_flight(self) -> tuple[int, ...]:
-        """Requests whose connection is still held, per pool."""
-        return tuple(self._busy)
+        """Requests whose connection is still held, per pool (pools of both schemes added up)."""
+        held = [0] * self._count
+        for shards in self._shards.values():
+            held = [a + b for a, b in zip(held, shards.busy, strict=True)]
+        return tuple(held)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = min(range(len(self._busy)), key=self._busy.__getitem__)
-        self._busy[index] += 1
+        shards = self._pools_for(request.url.scheme)
+        index = min(range(len(shards.busy)), key=shards.busy.__getitem__)
+        shards.busy[index] += 1
         try:
-            response = await self._pools[index].handle_async_request(request)
+            response = await shards.pools[index].handle_async_request(request)
         except BaseException:
-            self._busy[index] -= 1
+            shards.busy[index] -= 1
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Released(response.stream, lambda: self._release(index))
+        response.stream = _Released(response.stream, partial(shards.release, index))
         return response
 
-    def _release(self, index: int) -> None:
-        self._busy[index] -= 1
+    def _pools_for(self, scheme: str) -> _Shards:
+        """The pools for ``scheme``, built at its first request.
+
+        Why lazily: the TLS context costs ~2.4 MiB and ~20 ms (certifi's CA bundle is parsed), and
+        a plain-http target (a loopback sandbox) never uses it. https pools share one context, with
+        httpx's defaults; plain-http pools get a bare one that trusts no certificate (httpx needs a
+        context for every pool; these never start TLS, and would fail closed if they did).
+        """
+        shards = self._shards.get(scheme)
+        if shards is None:
+            tls = httpx.create_ssl_context() if scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            shards = self._shards[scheme] = _Shards(self._count, self._limits, tls)
+        return shards
 
     async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        for shards in self._shards.values():
+            for pool in shards.pools:
+                await pool.aclose()
+
+
+class _Shards:
+    """The pools of one URL scheme, and how many requests each holds a connection for."""
+
+    def __init__(self, count: int, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
+        self.pools = [httpx.AsyncHTTPTransport(verify=tls, limits=limits) for _ in range(count)]
+        self.busy = [0] * count
+
+    def release(self, index: int) -> None:
+        self.busy[index] -= 1
 
 
 class _Released(httpx.AsyncByteStream):

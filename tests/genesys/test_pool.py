@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -56,3 +58,30 @@ def test_behind_a_proxy_httpx_keeps_its_own_transport(monkeypatch: pytest.Monkey
     assert isinstance(default_transport(10), ShardedTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
     assert default_transport(10) is None
+
+
+def test_the_tls_context_is_built_only_for_https_and_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain-http target (a loopback sandbox) never parses the CA bundle; https pools share one context."""
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    transport = ShardedTransport(16)
+    assert built == []  # nothing at construction
+    with serve_in_thread(SandboxOptions(db_path=tmp_path / "s.db", rate_limit=0)) as served:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(base_url=served.url, transport=transport) as http:
+                assert (await http.get("/api/v2/voice/profiles")).status_code == 401
+                assert built == []  # plain http: no TLS context
+                for _ in range(2):  # nothing listens there: the connection is refused after the context is built
+                    with pytest.raises(httpx.ConnectError):
+                        await http.get("https://127.0.0.1:1/api/v2/voice/profiles")
+
+        anyio.run(main)
+    assert len(built) == 1  # one context for every https pool
+    assert transport.in_flight == (0, 0)
