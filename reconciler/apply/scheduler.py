@@ -29,8 +29,8 @@ class Slot:
     """A step's place among the ``concurrency`` writing at once; :meth:`free` gives it back early, once.
 
     Why early: a step's last answer is in once its requests are done, but its outcome
-    record (a hop to a worker thread and an fsync) still takes a few milliseconds; held
-    that long, each slot idled for them on every write (issue 17).
+    record (an fsync, maybe a hop to a worker thread) can take milliseconds; held that
+    long, each slot idled for them on every write (issue 17).
     """
 
     def __init__(self, gate: anyio.Semaphore) -> None:

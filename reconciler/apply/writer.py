@@ -107,7 +107,7 @@ class AuditedWriter:
         self.client = client
         self.trail = trail
         #: where records are written: in place or on a worker thread, by what they cost lately
-        self.placement = Placement()
+        self.placement = Placement(lambda: trail.sync_seconds)
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
 

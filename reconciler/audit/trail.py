@@ -230,6 +230,11 @@ class AuditTrail:
         self._finish_forwarding()
 
     @property
+    def sync_seconds(self) -> float:
+        """What writing a record to disk costs lately (seconds): see :attr:`.log.AuditLog.sync_seconds`."""
+        return self.log.sync_seconds
+
+    @property
     def open_intents(self) -> list[int]:
         """Writes announced by this trail and not yet given an outcome."""
         with self._lock:

@@ -8,7 +8,7 @@ request, the outcome after the answer. Orders of events only, never times.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from pathlib import Path
 
 import anyio
 import pytest
@@ -17,7 +17,9 @@ from reconciler.apply.placement import Placement
 from reconciler.apply.result import ChangeOutcome, Outcome
 from reconciler.apply.scheduler import Slot, run_steps
 from reconciler.apply.steps import CreateStep, ObjectStep
+from reconciler.apply.trail import NullTrail
 from reconciler.apply.writer import Answer, nothing_stored
+from reconciler.audit.trail import AuditTrail
 from reconciler.core.errors import ApiError
 from reconciler.core.keys import ObjectKey
 from reconciler.core.sending import going_out
@@ -100,16 +102,26 @@ def test_the_writer_says_answered_after_the_call_and_before_the_outcome_record(r
 
 
 def test_records_go_in_place_while_quick_and_to_a_thread_once_not() -> None:
-    """A limit of zero: the first record (nothing known yet) runs in place, and, having taken
-    some time, sends the next one to a worker thread."""
-    place = Placement(limit=0.0)
-    threads: list[Any] = []
+    """What the trail says a record costs decides: under the limit in place, over it on a worker thread."""
+    cost = [0.0]
+    place = Placement(lambda: cost[0], limit=0.001)
+    threads: list[int] = []
 
     async def main() -> None:
-        for _ in range(2):
+        for seconds in (0.0, 0.002, 0.0005):
+            cost[0] = seconds
             await place.run(lambda: threads.append(threading.get_ident()))
 
     anyio.run(main)
-    assert threads[0] == threading.get_ident()
-    assert threads[1] != threading.get_ident()
-    assert Placement().in_place  # a fresh writer starts in place
+    here = threading.get_ident()
+    assert [t == here for t in threads] == [True, False, True]
+
+
+def test_the_audit_log_times_its_own_writes(tmp_path: Path) -> None:
+    """What the writer's placement reads: zero before anything is written, then what batches cost."""
+    trail = AuditTrail.open(tmp_path / "audit.jsonl", target="sandbox")
+    assert trail.sync_seconds == 0.0
+    trail.intent(kind="VoiceProfile", name="a", object_id=None, action="create", method="POST", path="/x")
+    assert trail.sync_seconds > 0.0
+    assert NullTrail().sync_seconds == 0.0  # an unaudited apply writes in place: there is nothing to write
+    trail.close()
