@@ -29,7 +29,7 @@ from reconciler.apply.hooks import run_hook
 from reconciler.apply.interrupt import Stop
 from reconciler.apply.publishing import run_publish
 from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
-from reconciler.apply.scheduler import Progress, run_steps
+from reconciler.apply.scheduler import Progress, Slot, run_steps
 from reconciler.apply.stale import refused_as_stale, stale_reason
 from reconciler.apply.steps import (
     DeleteStep,
@@ -75,8 +75,8 @@ async def apply_plan(
     writer = AuditedWriter(client, trail or NullTrail())
     objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
 
-    async def evaluate(step: ObjectStep) -> ChangeOutcome:
-        return await _evaluate(step, writer, objects, env)
+    async def evaluate(step: ObjectStep, slot: Slot) -> ChangeOutcome:
+        return await _evaluate(step, writer, objects, env, slot)
 
     outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
     if stop is not None and stop.stopping:
@@ -98,8 +98,13 @@ async def apply_plan(
     ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
 
 
-async def _evaluate(step: ObjectStep, writer: AuditedWriter, live: Live, env: Mapping[str, str]) -> ChangeOutcome:
-    """Check, resolve and write one object step; ``live`` follows what was written."""
+async def _evaluate(
+    step: ObjectStep, writer: AuditedWriter, live: Live, env: Mapping[str, str], slot: Slot
+) -> ChangeOutcome:
+    """Check, resolve and write one object step; ``live`` follows what was written.
+
+    The step's ``slot`` is freed once its last write is answered (its outcome record follows outside it).
+    """
     change, key = step.change, step.key
     current = live.get(key)
     stale = stale_reason(change, current, step.kind)
@@ -118,7 +123,7 @@ async def _evaluate(step: ObjectStep, writer: AuditedWriter, live: Live, env: Ma
         return ChangeOutcome.of(change, Outcome.SUCCESS, object_id=object_id)
     unrecorded = len(writer.unrecorded)
     try:
-        answer = await _write(step, writer, live, object_id, body)
+        answer = await _write(step, writer, live, object_id, body, slot)
     except AuditError as exc:  # the trail cannot be written (disk full): no write goes unaudited
         if len(writer.unrecorded) > unrecorded:
             error = f"sent and answered, but its outcome could not be recorded ({exc}); the next run settles it"
@@ -148,17 +153,22 @@ async def _evaluate(step: ObjectStep, writer: AuditedWriter, live: Live, env: Ma
 
 
 async def _write(
-    step: ObjectStep, writer: AuditedWriter, live: Live, object_id: str | None, body: dict[str, Any] | None
+    step: ObjectStep, writer: AuditedWriter, live: Live, object_id: str | None, body: dict[str, Any] | None, slot: Slot
 ) -> Answer:
-    """The write(s) of one step; a replace's delete is forgotten from ``live`` before its create."""
+    """The write(s) of one step; a replace's delete is forgotten from ``live`` before its create.
+
+    Only the step's last write frees its ``slot`` when answered: a replace keeps it between its delete and create.
+    """
     if isinstance(step, ReplaceStep):
         await writer.write(Action.DELETE, step.change, step.kind, object_id)
         live.pop(step.key, None)
-        return await writer.write(Action.CREATE, step.change, step.kind, None, body)
+        return await writer.write(Action.CREATE, step.change, step.kind, None, body, answered=slot.free)
     if isinstance(step, UpdateStep):
-        return await writer.write(Action.UPDATE, step.change, step.kind, object_id, body, version=step.version)
+        return await writer.write(
+            Action.UPDATE, step.change, step.kind, object_id, body, version=step.version, answered=slot.free
+        )
     action = Action.DELETE if isinstance(step, DeleteStep) else Action.CREATE
-    return await writer.write(action, step.change, step.kind, object_id, body)
+    return await writer.write(action, step.change, step.kind, object_id, body, answered=slot.free)
 
 
 __all__ = ["apply_plan"]

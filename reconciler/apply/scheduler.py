@@ -2,7 +2,10 @@
 
 A failure costs only what depends on it: a step whose required step did not succeed is
 skipped (never sent), everything else goes on. At most ``concurrency`` steps write at a
-time; waiting does not hold a slot. The steps come from
+time; waiting does not hold a slot, and neither does recording an outcome: a step hands its
+slot back (:class:`Slot`) as soon as its last request is answered, so the next ready step
+sends while the outcome goes to disk. The step still counts as running until its outcome
+is recorded: nothing that depends on it starts, and the run does not end, before that. The steps come from
 :func:`reconciler.apply.steps.build_steps`, which guarantees that every key a step waits
 for belongs to another step of the run and that the waits form no cycle.
 """
@@ -22,9 +25,30 @@ Progress = Callable[[ChangeOutcome], None]
 """Told each change's outcome as soon as it is known (progress display)."""
 
 
+class Slot:
+    """A step's place among the ``concurrency`` writing at once; :meth:`free` gives it back early, once.
+
+    Why early: a step's last answer is in once its requests are done, but its outcome
+    record (an fsync, maybe a hop to a worker thread) can take milliseconds; held that
+    long, each slot idled for them on every write (issue 17).
+    """
+
+    def __init__(self, gate: anyio.Semaphore) -> None:
+        self._gate: anyio.Semaphore | None = gate
+
+    def free(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
+
+
+Evaluate = Callable[[ObjectStep, Slot], Awaitable[ChangeOutcome]]
+"""Runs one step; frees its :class:`Slot` once no request of the step remains to be sent or answered."""
+
+
 async def run_steps(
     steps: Sequence[ObjectStep],
-    evaluate: Callable[[ObjectStep], Awaitable[ChangeOutcome]],
+    evaluate: Evaluate,
     *,
     concurrency: int = 8,
     progress: Progress | None = None,
@@ -57,13 +81,17 @@ async def run_steps(
         try:
             outcome = await blocked(step)
             if outcome is None:
-                async with gate:
+                await gate.acquire()
+                slot = Slot(gate)
+                try:
                     if stop is not None and stop.stopping:
                         outcome = ChangeOutcome.of(step.change, Outcome.SKIPPED, error=f"not started: {stop.why}")
                     else:
                         in_flight.add(step.key)
-                        outcome = await evaluate(step)
+                        outcome = await evaluate(step, slot)
                         in_flight.discard(step.key)
+                finally:
+                    slot.free()
         except Exception as exc:  # pragma: no cover - a bug; keep the run's other outcomes
             outcome = ChangeOutcome.of(step.change, Outcome.FAILED, error=f"internal error: {exc!r}")
         outcomes[step.key] = outcome
@@ -91,4 +119,4 @@ async def run_steps(
     return outcomes
 
 
-__all__ = ["Progress", "run_steps"]
+__all__ = ["Evaluate", "Progress", "Slot", "run_steps"]

@@ -16,6 +16,10 @@ from reconciler.core.errors import ApiError
 class Trail(Protocol):
     """An intent on disk before every write is sent, and its outcome once it ended."""
 
+    @property
+    def sync_seconds(self) -> float:
+        """What putting a record on disk has cost lately, in seconds (where the writer writes records)."""
+
     def intent(
         self,
         *,
@@ -44,6 +48,9 @@ class Trail(Protocol):
 
 class NullTrail:
     """Used when auditing is off (tests of the executor alone): numbers intents, keeps nothing."""
+
+    #: nothing is written, so nothing is waited for
+    sync_seconds = 0.0
 
     def __init__(self) -> None:
         self._seq = 0

@@ -4,9 +4,9 @@ Order of events for one write: the intent is recorded (the trail fsyncs it) once
 request holds its concurrency slot and rate turn, the request is sent, the outcome is
 recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
 flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
-Both records are written on a worker thread: an fsync on the event loop stalled every
-write in flight, and records of concurrent writes share one fsync there (the audit log
-commits them as a group), which is what lets ``--concurrency`` writes be in flight at once.
+Both records are written in place while records are quick (a fast disk), on a worker thread
+when they are not (a slow fsync in place would stall every write in flight; on a thread,
+records of concurrent writes share one fsync): see :mod:`reconciler.apply.placement`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import anyio
 
 from reconciler.apply.bodies import audited_changes, request_line
+from reconciler.apply.placement import Placement
 from reconciler.apply.trail import Trail
 from reconciler.core.errors import ApiError, AuditError
 from reconciler.core.sending import before_send
@@ -105,28 +106,33 @@ class AuditedWriter:
     def __init__(self, client: Client, trail: Trail) -> None:
         self.client = client
         self.trail = trail
+        #: where records are written: in place or on a worker thread, by what they cost lately
+        self.placement = Placement(lambda: trail.sync_seconds)
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
 
     async def _record_outcome(self, request: Request, **fields: Any) -> None:
-        """The outcome record; a write that happened is not undone because its record failed.
-
-        Written off the event loop, like the intent: on it, each fsync stalled every write
-        in flight, and in a thread it shares its fsync with the records queued beside it
-        (the audit log commits them as a group).
-        """
+        """The outcome record; a write that happened is not undone because its record failed."""
         try:
             with anyio.CancelScope(shield=True):  # an answered write keeps its record, even when a stop cancels
-                await anyio.to_thread.run_sync(partial(self.trail.outcome, **fields))
+                await self.placement.run(partial(self.trail.outcome, **fields))
         except AuditError:
             what = f"{request.kind}/{request.name}" if request.kind else request.action
             self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")
             raise
 
     async def send(
-        self, request: Request, call: Callable[[], Awaitable[Answer]], settle: Callable[[Answer], Settled]
+        self,
+        request: Request,
+        call: Callable[[], Awaitable[Answer]],
+        settle: Callable[[Answer], Settled],
+        *,
+        answered: Callable[[], None] | None = None,
     ) -> tuple[Answer, Settled]:
         """Record the intent, ``call``, record the outcome; an :class:`ApiError` is recorded, then raised.
+
+        ``answered`` is told when ``call`` has ended, before the outcome is recorded: the
+        scheduler's slot is free for the next write while this one's record goes to disk.
 
         The intent is written when the request is about to go out: the session runs the
         hook set here once the request holds its concurrency slot and rate turn
@@ -140,9 +146,7 @@ class AuditedWriter:
             nonlocal started
             if intent:
                 return  # a retry or a recovery look-up of the same write
-            # fsynced off the event loop: on it, each intent stalled every write in flight
-            # (answers unread, slots idle) for the length of an fsync
-            intent.append(await anyio.to_thread.run_sync(partial(
+            intent.append(await self.placement.run(partial(
                 self.trail.intent,
                 kind=request.kind,
                 name=request.name,
@@ -167,6 +171,8 @@ class AuditedWriter:
         try:
             answer = await sent()
         except ApiError as exc:
+            if answered is not None:
+                answered()
             await self._record_outcome(
                 request,
                 intent_seq=intent[0],
@@ -179,6 +185,8 @@ class AuditedWriter:
                 error={"code": exc.code, "message": str(exc)},
             )
             raise
+        if answered is not None:
+            answered()
         settled = settle(answer)
         await self._record_outcome(
             request,
@@ -202,8 +210,11 @@ class AuditedWriter:
         body: dict[str, Any] | None = None,
         *,
         version: int = 0,
+        answered: Callable[[], None] | None = None,
     ) -> Answer:
-        """One object write (``action`` is create, update or delete); :class:`WriteRefused` if refused."""
+        """One object write (``action`` is create, update or delete); :class:`WriteRefused` if refused.
+
+        ``answered``: see :meth:`send`."""
         method, path = request_line(action, kind, object_id)
         request = Request(
             action=action.value,
@@ -223,7 +234,7 @@ class AuditedWriter:
             return await self.client.delete(kind, str(object_id))
 
         try:
-            answer, _ = await self.send(request, call, object_written(request))
+            answer, _ = await self.send(request, call, object_written(request), answered=answered)
         except ApiError as exc:
             raise WriteRefused(action, exc) from exc
         return answer

@@ -39,6 +39,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
@@ -46,6 +47,10 @@ from reconciler.core.errors import AuditError
 
 TORN_SUFFIX = ".torn"
 _TAIL_CHUNK = 64 * 1024
+
+
+#: how much the newest batch moves :attr:`AuditLog.sync_seconds` (the rest is history)
+SYNC_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,9 @@ class AuditLog:
         self._tail: _Tail | None = None
         #: how many torn fragments this writer moved aside (for reports and tests)
         self.torn_fragments_moved = 0
+        #: what writing and fsyncing one batch has cost lately (seconds, a running average; lock waits
+        #: excluded): how callers decide whether an append may block their thread (see reconciler.apply.placement)
+        self.sync_seconds = 0.0
 
     # ---- public -----------------------------------------------------------------------
     def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,6 +194,7 @@ class AuditLog:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _write_all(self, fd: int, data: bytes) -> None:
+        started = perf_counter()
         try:
             view = memoryview(data)
             while view:
@@ -195,6 +204,7 @@ class AuditLog:
         except OSError as exc:
             self._tail = None
             raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
+        self.sync_seconds += (perf_counter() - started - self.sync_seconds) * SYNC_WEIGHT
 
     def _repair_torn_tail(self, fd: int) -> int:
         """Move a final line without newline to the ``.torn`` sidecar; return the size after."""

@@ -76,6 +76,7 @@ class ScriptedWriter:
 @dataclass
 class Trail:
     records: list[dict[str, Any]] = field(default_factory=list)
+    sync_seconds: float = 0.0  # nothing goes to disk
 
     def intent(self, **fields: Any) -> int:
         self.records.append({"type": "intent", **fields})
