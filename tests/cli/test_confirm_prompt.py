@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PROMPT = b"Apply these changes? [y/N]"
+PROMPT = b"Apply these changes? [y/N]: "
 
 
 def _run_on_a_terminal(tmp_path: Path, answer: bytes | None) -> tuple[int, str]:
@@ -38,26 +38,27 @@ def _run_on_a_terminal(tmp_path: Path, answer: bytes | None) -> tuple[int, str]:
     os.close(terminal)
     output = b""
     answered = False
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     try:
+        # Read until the terminal closes (EIO once the process has exited and its output is
+        # drained), never until it merely looks idle: under load the last line comes late.
         while time.monotonic() < deadline:
             ready, _, _ = select.select([controller], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(controller, 65536)
-                except OSError:  # the other end closed: the process is done
-                    break
-                if not chunk:
-                    break
-                output += chunk
+            if not ready:
+                continue
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every process holding the terminal has closed it
+                break
+            if not chunk:
+                break
+            output += chunk
             if not answered and PROMPT in output:
                 if answer is None:
                     proc.send_signal(signal.SIGINT)
                 else:
                     os.write(controller, answer)
                 answered = True
-            if proc.poll() is not None and not ready:
-                break
         code = proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
