@@ -83,11 +83,11 @@ def settler(desired: Sequence[DesiredObject], rotate: Collection[str] = ()) -> P
     def settle(kind: Kind, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not twins or not settles(kind):
             return objects
-        kept = (*_KEPT, kind.revision_field)
+        kept = tuple(dict.fromkeys((*_KEPT, kind.revision_field)))
         for index, obj in enumerate(objects):
             key = (kind.name, str(obj.get("name", "")).casefold())
             twin = twins.pop(key, None)
-            if twin is None or (kind.name, str(obj.get("id"))) in pinned:
+            if twin is None or (pinned and (kind.name, str(obj.get("id"))) in pinned):
                 continue
             try:
                 entry = compare(twin, env, no_lookup, {key: obj}, False)
@@ -95,8 +95,10 @@ def settler(desired: Sequence[DesiredObject], rotate: Collection[str] = ()) -> P
                 continue
             if entry.action is not Action.NOOP or entry.changes or entry.reasons:
                 continue
-            fields = {f: obj[f] for f in (*kept, *referenced.get(key, ())) if f is not None and f in obj}
-            objects[index] = SettledLive(fields, twin)
+            also = referenced.get(key) if referenced else None
+            stub = SettledLive({f: obj[f] for f in ((*kept, *also) if also else kept) if f in obj})
+            stub.declared = twin
+            objects[index] = stub
         return objects
 
     return settle

@@ -7,7 +7,6 @@ comparing again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from reconciler.manifests.desired import DesiredObject
@@ -21,10 +20,8 @@ class SettledLive(dict[str, Any]):
     """
 
     __slots__ = ("declared",)
-
-    def __init__(self, fields: Mapping[str, Any], declared: DesiredObject) -> None:
-        super().__init__(fields)
-        self.declared = declared
+    #: set right after the fields are (no ``__init__`` of its own: made once per unchanged object)
+    declared: DesiredObject
 
 
 __all__ = ["SettledLive"]
