@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import anyio
@@ -11,6 +12,8 @@ from reconciler.core.errors import NotFoundError, PermissionError_
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import KINDS, Kind
 from reconciler.manifests import ManifestSet
+from reconciler.plan.readtime import PageTransform
+from reconciler.plan.settled import SettledLive
 
 KindRead = Callable[[str, int], None]
 """Told ``(kind name, object count)`` as each kind's listing completes (progress display)."""
@@ -29,6 +32,7 @@ async def read_live(
     detail: Detail | None = None,
     required: Collection[str] | None = None,
     warnings: list[str] | None = None,
+    settle: PageTransform | None = None,
 ) -> Listed:
     """One listing per kind, all kinds at once; one ``GET`` per object only where needed.
 
@@ -37,11 +41,16 @@ async def read_live(
     every object, as export needs). A kind not in ``required`` (``None``: all are) that
     the target does not have (``404``) or does not let this client read (``403``) reads
     as empty, with a line in ``warnings``: a real org has no seed-contract endpoints.
+    ``settle`` (a plan's :func:`~reconciler.plan.readtime.settler`) sees each page as it is read.
     """
 
     async def one(kind: Kind) -> list[dict[str, Any]]:
+        unread = unread_fields(kind)
+        # Pages are made compact as they arrive (summaries only once read in full, below): each
+        # page's decoded objects are then let go before the next, never the kind's whole listing.
+        paged = not kind.listing.is_summary and (unread or settle is not None)
         try:
-            objects = list(await client.list_all(kind))
+            objects = list(await client.list_all(kind, partial(_page, kind, settle, unread) if paged else None))
         except (NotFoundError, PermissionError_) as exc:
             if required is None or kind.name in required:
                 raise
@@ -56,8 +65,7 @@ async def read_live(
             if wanted:
                 full = {str(o.get("id")): o for o in await client.details(kind, wanted)}
                 objects = [full.get(str(o.get("id")), o) for o in objects]
-        unread = unread_fields(kind)
-        if unread:
+        if unread and not paged:
             # Copied without them rather than popped: a dict never shrinks its table, and one of
             # ten fields or fewer takes 272 bytes where its decoded thirteen took 464.
             objects = [{k: v for k, v in obj.items() if k not in unread} for obj in objects]
@@ -69,7 +77,7 @@ async def read_live(
     listed: Listed = {}
     failures: dict[str, Exception] = {}
 
-    async def settle(kind: Kind) -> None:
+    async def finish(kind: Kind) -> None:
         # Each listing runs to its end even when another fails, so none is left running at
         # shutdown; the error raised is the first kind's, in kind order, as itself.
         try:
@@ -79,11 +87,22 @@ async def read_live(
 
     async with anyio.create_task_group() as group:
         for kind in chosen:
-            group.start_soon(settle, kind)
+            group.start_soon(finish, kind)
     for kind in chosen:
         if kind.name in failures:
             raise failures[kind.name]
     return {kind.name: listed[kind.name] for kind in chosen}
+
+
+def _page(kind: Kind, settle: PageTransform | None, unread: tuple[str, ...], objects: list[dict[str, Any]]) -> (
+    list[dict[str, Any]]
+):
+    """One page's objects settled (stubs) or compact (without their unread fields)."""
+    if settle is not None:
+        objects = settle(kind, objects)
+    if not unread:
+        return objects
+    return [o if type(o) is SettledLive else {k: v for k, v in o.items() if k not in unread} for o in objects]
 
 
 #: server fields that every read shows and that nothing after the read looks at (see unread_fields)

@@ -26,6 +26,7 @@ from reconciler.plan.identity import ambiguous_identities, duplicate_names, dupl
 from reconciler.plan.inputs import EnvMode, env_for
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
+from reconciler.plan.readtime import settler
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,16 @@ async def plan_paths(
     on_kind_read: KindRead | None = None,
     client: GenesysClient | None = None,
     env_mode: EnvMode = EnvMode.ALL,
+    settle_at_read: bool = True,
 ) -> PlanRun:
     """Validate manifests (no network on failure), read live state, plan.
 
     ``client``: the command's open client, when it goes on to apply through it (one token
     per command); otherwise one is opened for the reads and closed after them. ``env_mode``
     ``compared`` (drift) lets write-only variables be unset: checked before any network. Loading and
-    planning run under :func:`~reconciler.app.memory.bulk_build` (see there why).
+    planning run under :func:`~reconciler.app.memory.bulk_build` (see there why). ``settle_at_read``:
+    live objects equal to their declaration are compared as their page is read and kept as
+    stubs (:mod:`~reconciler.plan.readtime`); ``PlanRun.live`` then holds those stubs.
     """
     env = os.environ if env is None else env
     with bulk_build():
@@ -115,7 +119,7 @@ async def plan_paths(
         with bulk_build():
             live = await read_live(
                 reader, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required,
-                warnings=warnings,
+                warnings=warnings, settle=settler(manifests.objects, rotate) if settle_at_read else None,
             )
         issues = await live_check_issues(manifests.objects, reader, env)
     duplicates = duplicate_names(live)

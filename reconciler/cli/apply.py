@@ -91,8 +91,12 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         # One client for the whole command: one token, one pacing schedule (the prompt, if
         # any, blocks the loop, which has nothing else to do meanwhile).
         async with client_for(options) as client:
+            # An apply that goes on with the plan's listing first judges what an interrupted run left open
+            # from it, by the values written: then no object may be settled at read (kept as a stub).
+            whole = auto_approve and pending_business(audit_log)
             planned = await plan_paths(sources or DEFAULT_PATHS, options, prune_kinds=prune_kinds,
-                                       max_deletes=max_deletes, rotate=rotate, on_kind_read=kind_read, client=client)
+                                       max_deletes=max_deletes, rotate=rotate, on_kind_read=kind_read, client=client,
+                                       settle_at_read=not whole)
             live_summary(planned.live_counts)
             if not approved(planned.plan):
                 return None

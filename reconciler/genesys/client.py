@@ -94,9 +94,10 @@ class GenesysClient:
         self._session.hide(values)
 
     # ---- reads -----------------------------------------------------------------------
-    async def list_all(self, kind: Kind) -> list[dict[str, Any]]:
-        """Every object of ``kind``, in the kind's listing convention (a summary listing lacks detail fields)."""
-        objects = await listing.strategy_for(kind).read_all(self._session, kind)
+    async def list_all(self, kind: Kind, on_page: listing.PageHook | None = None) -> list[dict[str, Any]]:
+        """Every object of ``kind``, in the kind's listing convention (a summary listing lacks detail fields);
+        ``on_page`` sees each page's objects as it is read (:data:`~.listing.PageHook`)."""
+        objects = await listing.strategy_for(kind).read_all(self._session, kind, on_page)
         return [kind.from_live(o) for o in objects] if kind.name_field != "name" else objects
 
     async def details(self, kind: Kind, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -37,21 +37,26 @@ from reconciler.kinds import Kind
 
 T = TypeVar("T")
 
+PageHook = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+"""Told each page's entities once decoded and checked, before the kind's pages are gathered;
+returns those to keep (the planner replaces objects equal to their declaration by a stub:
+the decoded listing is then never held whole)."""
+
 
 class ListingStrategy(Protocol):
-    async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]: ...
+    async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]: ...
 
 
 class PageNumbers:
     """Page 1, then pages 2..pageCount at once (paced by the session), then any page added since."""
 
-    async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
+    async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
         guard = PageGuard(session.limits, kind.collection, int(page_size(session, kind)))
-        response, first = await page(session, kind, 1)
+        response, first = await page(session, kind, 1, on_page)
         page_count = guard.first(response, first)
         pages = [first]
         if page_count > 1:
-            rest = await all_of([partial(page, session, kind, n) for n in range(2, page_count + 1)])
+            rest = await all_of([partial(page, session, kind, n, on_page) for n in range(2, page_count + 1)])
             for answer, body in rest:
                 guard.check(answer, body)
                 pages.append(body)
@@ -60,7 +65,7 @@ class PageNumbers:
         last = pages[-1]
         while last.get("nextUri") and last.get("entities"):
             guard.extra(response)
-            response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1)
+            response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1, on_page)
             guard.check(response, last)
             pages.append(last)
         return unique(pages)
@@ -69,7 +74,7 @@ class PageNumbers:
 class Cursor:
     """One page after another, following ``nextUri`` (its query, on the kind's own path)."""
 
-    async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
+    async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
         size = page_size(session, kind)
         guard = PageGuard(session.limits, kind.collection, int(size))
         params: dict[str, str] = {"pageSize": size, **kind.listing.read_params()}
@@ -77,6 +82,8 @@ class Cursor:
         while True:
             response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
             current = envelope(response, kind.collection, name_field=kind.name_field)
+            if on_page is not None:
+                current["entities"] = on_page(current["entities"])
             guard.check(response, current)
             pages.append(current)
             next_uri = current.get("nextUri")
@@ -89,8 +96,8 @@ class Cursor:
 class Singleton:
     """The kind's one object, named with its fixed identity."""
 
-    async def read_all(self, session: Session, kind: Kind) -> list[dict[str, Any]]:
-        assert kind.singleton is not None
+    async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
+        assert kind.singleton is not None  # read as it is: a singleton is never settled at read
         return [await read_one(session, kind, kind.singleton.name)]
 
 
@@ -116,11 +123,16 @@ def page_size(session: Session, kind: Kind) -> str:
     return str(session.limits.page_for(kind.listing.page_size_max))
 
 
-async def page(session: Session, kind: Kind, number: int) -> tuple[httpx.Response, dict[str, Any]]:
-    """One page's envelope, with the answer it came in as :func:`receipt` (its body let go)."""
+async def page(
+    session: Session, kind: Kind, number: int, on_page: PageHook | None = None
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """One page's envelope (its entities through ``on_page``), with the answer it came in as :func:`receipt`."""
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
     response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-    return receipt(response), envelope(response, kind.collection, name_field=kind.name_field)
+    body = envelope(response, kind.collection, name_field=kind.name_field)
+    if on_page is not None:
+        body["entities"] = on_page(body["entities"])
+    return receipt(response), body
 
 
 def receipt(response: httpx.Response) -> httpx.Response:

@@ -50,6 +50,7 @@ from reconciler.manifests.desired import (
 )
 from reconciler.plan.fielddiff import ENV_CHANGED, Pattern, field_changes, sensitive_patterns
 from reconciler.plan.model import Action, FieldChange, Reason, ReasonCode
+from reconciler.plan.settled import SettledLive
 
 #: live objects by folded identity (kind, casefolded name)
 LiveIndex = Mapping[tuple[str, str], Mapping[str, Any]]
@@ -108,6 +109,9 @@ def compare(
 ) -> Entry:
     """The action for ``obj`` and the reasons for it; ``rotate`` forces re-sending write-only values."""
     kind = REGISTRY[obj.kind]
+    current = live_by_key.get(obj.key.folded)
+    if type(current) is SettledLive:
+        return _settled(obj, kind, current, rotate)
     # A spec with no placeholder is its own resolution (most objects of a large estate: walking
     # every string to substitute nothing was a tenth of a no-change plan); nothing below writes
     # into it, so no copy.
@@ -116,7 +120,6 @@ def compare(
     # Unordered lists stay as they came until both sides are known: equal as they came, they are
     # equal sorted, so a no-op never sorts (sorting was half the cost of an essence).
     essence = kind.desired_essence({"name": obj.name, **resolved}, ordered=False)
-    current = live_by_key.get(obj.key.folded)
     entry = Entry(
         obj=obj,
         kind=kind,
@@ -150,6 +153,17 @@ def compare(
 
 #: the essence of both sides of a no-op once compared: nothing reads it again
 _SETTLED: Mapping[str, Any] = MappingProxyType({})
+
+
+def _settled(obj: DesiredObject, kind: Kind, current: SettledLive, rotate: bool) -> Entry:
+    """The no-op found when ``current``'s page was read (:mod:`~reconciler.plan.readtime`), as compare made it."""
+    if current.declared is not obj or rotate:
+        # only the declaration it was compared with, unrotated, may meet a stub: anything else is a wiring fault
+        raise ValueError(f"{obj.key}: its live object was settled at read for another comparison")
+    # the spec as is, as compare resolves a placeholder-free one (nothing writes into it)
+    resolved: dict[str, Any] = obj.spec  # type: ignore[assignment]  # a Mapping read only, as Resolution.value
+    return Entry(obj=obj, kind=kind, resolved=resolved, essence=_SETTLED, sensitive=(), live=current,
+                 live_essence=_SETTLED)
 
 
 def _differences(entry: Entry, current: Mapping[str, Any], *, unknown: bool) -> None:
