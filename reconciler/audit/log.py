@@ -11,8 +11,8 @@ Why each choice:
   them (each caller still returns only once its own record is on disk). An fsync costs
   about 5 ms on an ordinary disk: one per record serialised an apply's writes at under
   100 a second, whatever ``--concurrency`` said (issue 17).
-- **Groups.** A caller that has many records at hand (apply's one record-writing thread,
-  :mod:`reconciler.apply.recorder`) opens :meth:`AuditLog.group`: its appends are sealed in
+- **Groups.** A caller that has several records at hand (apply, for the writes in flight
+  together: :mod:`reconciler.apply.placement`) opens :meth:`AuditLog.group`: its appends are sealed in
   order as they come, then written with one ``os.write`` and one fsync when the group closes.
   None of them is on disk before that, so the caller reports none of them written before the
   group closed without error (an intent's request is sent only then).
