@@ -73,32 +73,29 @@ async def apply_plan(
     """
     steps = build_steps(plan, kinds)
     writer = AuditedWriter(client, trail or NullTrail())
-    try:
-        objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
+    objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
 
-        async def evaluate(step: ObjectStep, slot: Slot) -> ChangeOutcome:
-            return await _evaluate(step, writer, objects, env, slot)
+    async def evaluate(step: ObjectStep, slot: Slot) -> ChangeOutcome:
+        return await _evaluate(step, writer, objects, env, slot)
 
-        outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
-        if stop is not None and stop.stopping:
-            ordered = [outcomes[s.key] for s in steps.objects]
-            result = ApplyResult.from_outcomes(
-                ordered, target=plan.target, target_description=plan.target_description, interrupted=stop.why
-            )
-            return result.model_copy(update={"unrecorded": tuple(writer.unrecorded)})
-        # hooks follow what was written, even if its publish job fails below
-        written = {s.kind.name for s in steps.objects if outcomes[s.key].outcome == Outcome.SUCCESS}
-        lines = [await run_publish(step, outcomes, writer) for step in steps.publishes]
-        owed = {hook.hook.path for hook in due_hooks}
-        lines += [await run_hook(step, written, writer) for step in steps.hooks if step.hook.path not in owed]
-        lines += [await run_hook(step, set(step.kinds), writer) for step in due_hooks]
-        ordered = [outcomes[s.key] for s in steps.objects]  # after publishing, which may rewrite outcomes
-        return ApplyResult.from_outcomes(
-            ordered, hooks=[line for line in lines if line is not None], target=plan.target,
-            target_description=plan.target_description,
-        ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
-    finally:
-        writer.close()  # its record-writing thread ends (every record was awaited)
+    outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
+    if stop is not None and stop.stopping:
+        ordered = [outcomes[s.key] for s in steps.objects]
+        result = ApplyResult.from_outcomes(
+            ordered, target=plan.target, target_description=plan.target_description, interrupted=stop.why
+        )
+        return result.model_copy(update={"unrecorded": tuple(writer.unrecorded)})
+    # hooks follow what was written, even if its publish job fails below
+    written = {s.kind.name for s in steps.objects if outcomes[s.key].outcome == Outcome.SUCCESS}
+    lines = [await run_publish(step, outcomes, writer) for step in steps.publishes]
+    owed = {hook.hook.path for hook in due_hooks}
+    lines += [await run_hook(step, written, writer) for step in steps.hooks if step.hook.path not in owed]
+    lines += [await run_hook(step, set(step.kinds), writer) for step in due_hooks]
+    ordered = [outcomes[s.key] for s in steps.objects]  # after publishing, which may rewrite outcomes
+    return ApplyResult.from_outcomes(
+        ordered, hooks=[line for line in lines if line is not None], target=plan.target,
+        target_description=plan.target_description,
+    ).model_copy(update={"unrecorded": tuple(writer.unrecorded)})
 
 
 async def _evaluate(

@@ -4,10 +4,10 @@ Order of events for one write: the intent is recorded (the trail fsyncs it) once
 request holds its concurrency slot and rate turn, the request is sent, the outcome is
 recorded. A killed apply thus leaves intents without outcomes for exactly the writes in
 flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
-Both records are written in place while records are quick (a fast disk), on the apply's one
-record-writing thread when they are not (a slow fsync in place would stall every write in
-flight; that thread gives the records of concurrent writes one write and one fsync): see
-:mod:`reconciler.apply.placement` and :mod:`reconciler.apply.recorder`.
+Both records are written in place while records are quick (a fast disk), on a worker thread
+when they are not (a slow fsync in place would stall every write in flight; on a thread,
+records of concurrent writes share one fsync); in place, the records of the writes that
+the loop handles together share one fsync: see :mod:`reconciler.apply.placement`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from typing import Any, Protocol
 import anyio
 
 from reconciler.apply.bodies import audited_changes, request_line
-from reconciler.apply.placement import Placement
-from reconciler.apply.recorder import Recorder
+from reconciler.apply.placement import Placement, grouping
 from reconciler.apply.trail import Trail
 from reconciler.core.errors import ApiError, AuditError
 from reconciler.core.sending import before_send
@@ -108,16 +107,10 @@ class AuditedWriter:
     def __init__(self, client: Client, trail: Trail) -> None:
         self.client = client
         self.trail = trail
-        #: writes the records off the event loop, many per fsync, when they are slow; :meth:`close` ends its thread
-        self.recorder = Recorder(trail)
-        #: where records are written: in place or on the recorder's thread, by what they cost lately
-        self.placement = Placement(lambda: trail.sync_seconds, recorder=self.recorder)
+        #: where records are written: in place (grouped) or on a worker thread, by what they cost lately
+        self.placement = Placement(lambda: trail.sync_seconds, group=grouping(trail))
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
-
-    def close(self) -> None:
-        """No more writes: the record-writing thread ends once it is idle."""
-        self.recorder.close()
 
     async def _record_outcome(self, request: Request, **fields: Any) -> None:
         """The outcome record; a write that happened is not undone because its record failed."""

@@ -1,6 +1,7 @@
-"""Apply's record-writing thread: records of concurrent writes share one fsync, an intent is on disk
-before its request goes out, a stop while an intent is being written leaves exactly it open, and a
-batch that cannot be written fails every write in it. Orders and counts only, never times.
+"""Audit records written in place share fsyncs: those of the writes the loop handles in one turn go
+together, an outcome goes with the next intent; an intent is still on disk before its request goes
+out, a stop while an intent is being written leaves exactly it open, and a group that cannot be
+written fails every write in it. Orders and counts only, never times.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import pytest
 
 import reconciler.apply.placement as placement_module
 import reconciler.audit.log as log_module
-from reconciler.apply.recorder import Recorder
 from reconciler.apply.writer import Answer, AuditedWriter, Client, nothing_stored
 from reconciler.audit.trail import AuditTrail
-from reconciler.audit.verify import verify_log
 from reconciler.core.errors import AuditError
 from reconciler.core.sending import going_out
 from tests.engine.test_intent_timing import REQUEST, _Answer
@@ -37,13 +36,12 @@ def _records(path: Path) -> list[dict[str, Any]]:
 
 
 class _HeldFsync:
-    """Counts fsyncs; the first one waits until the test lets it go (so others queue meanwhile)."""
+    """Counts fsyncs; the first one waits until the test lets it go (a stop comes meanwhile)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
         self.entered = threading.Event()
         self.release = threading.Event()
-        self.fail = fail
         self._real = os.fsync
         monkeypatch.setattr(log_module.os, "fsync", self)
 
@@ -52,8 +50,6 @@ class _HeldFsync:
         if self.count == 1:
             self.entered.set()
             assert self.release.wait(30), "never released"
-        if self.fail:
-            raise OSError(28, "No space left on device")
         self._real(fd)
 
 
@@ -62,38 +58,11 @@ async def _until(event: threading.Event) -> None:
         await anyio.sleep(0.001)
 
 
-def test_records_queued_during_a_write_share_the_next_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    trail = AuditTrail.open(tmp_path / "audit.jsonl", target="sandbox")
-    held = _HeldFsync(monkeypatch)
-    recorder = Recorder(trail)
-    seqs: list[int] = []
-
-    async def write(name: str) -> None:
-        seqs.append(await recorder.run(_intent(trail, name)))
-
-    async def main() -> None:
-        async with anyio.create_task_group() as group:
-            group.start_soon(write, "first")
-            await _until(held.entered)  # the first record's fsync is under way
-            for i in range(WRITES):
-                group.start_soon(write, f"w{i}")
-            await anyio.wait_all_tasks_blocked()  # all of them are queued behind it
-            held.release.set()
-
-    anyio.run(main)
-    recorder.close()
-    trail.close()
-    assert held.count == 2  # one for the first record, one for the six queued while it was synced
-    assert (recorder.batches, recorder.calls) == (2, WRITES + 1)
-    assert sorted(seqs) == list(range(1, WRITES + 2))
-    assert [r["seq"] for r in _records(tmp_path / "audit.jsonl")] == list(range(1, WRITES + 2))
-    assert verify_log(tmp_path / "audit.jsonl").records == WRITES + 1
-
-
-def test_the_intent_is_on_disk_before_the_request_goes_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_place", [True, False])
+def test_the_intent_is_on_disk_before_the_request_goes_out(tmp_path: Path, in_place: bool) -> None:
     trail = AuditTrail.open(tmp_path / "audit.jsonl", target="sandbox")
     writer = AuditedWriter(cast(Client, None), trail)
-    writer.placement.limit = -1.0  # always through the record-writing thread
+    writer.placement.limit = 1.0 if in_place else -1.0
     seen: list[list[str]] = []
 
     async def call() -> Answer:
@@ -102,11 +71,10 @@ def test_the_intent_is_on_disk_before_the_request_goes_out(tmp_path: Path) -> No
         return _Answer()
 
     anyio.run(writer.send, REQUEST, call, nothing_stored)
-    writer.close()
     trail.close()
     assert seen == [["intent"]]
     assert [r["type"] for r in _records(tmp_path / "audit.jsonl")] == ["intent", "outcome"]
-    assert writer.recorder.calls == 2
+    assert writer.placement.calls == (2 if in_place else 0)
 
 
 def test_a_stop_while_the_intent_is_written_leaves_it_open_and_sends_nothing(
@@ -115,7 +83,7 @@ def test_a_stop_while_the_intent_is_written_leaves_it_open_and_sends_nothing(
     trail = AuditTrail.open(tmp_path / "audit.jsonl", target="sandbox")
     held = _HeldFsync(monkeypatch)
     writer = AuditedWriter(cast(Client, None), trail)
-    writer.placement.limit = -1.0
+    writer.placement.limit = -1.0  # a slow disk: on a worker thread, where the held fsync cannot stall the test
     sent: list[str] = []
 
     async def call() -> Answer:
@@ -139,37 +107,38 @@ def test_a_stop_while_the_intent_is_written_leaves_it_open_and_sends_nothing(
             held.release.set()
 
     anyio.run(main)
-    writer.close()
     assert scopes[0].cancelled_caught and sent == []
     assert [r["type"] for r in _records(tmp_path / "audit.jsonl")] == ["intent"]
     assert trail.open_intents == [1]  # exactly the write that was in flight stays open
     trail.close()
 
 
-def test_a_batch_that_cannot_be_synced_fails_every_write_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_group_that_cannot_be_synced_fails_every_write_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
     trail = AuditTrail.open(tmp_path / "audit.jsonl", target="sandbox")
-    held = _HeldFsync(monkeypatch, fail=True)
-    recorder = Recorder(trail)
+    fsyncs: list[int] = []
+
+    def full(fd: int) -> None:
+        fsyncs.append(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(log_module.os, "fsync", full)
+    writer = AuditedWriter(cast(Client, None), trail)
     errors: list[str] = []
 
     async def write(name: str) -> None:
         try:
-            await recorder.run(_intent(trail, name))
+            await writer.placement.run(_intent(trail, name))
         except AuditError as exc:
             errors.append(str(exc))
 
     async def main() -> None:
         async with anyio.create_task_group() as group:
-            group.start_soon(write, "first")
-            await _until(held.entered)
-            for i in range(3):
+            for i in range(4):
                 group.start_soon(write, f"w{i}")
-            await anyio.wait_all_tasks_blocked()
-            held.release.set()
 
     anyio.run(main)
-    recorder.close()
-    assert len(errors) == 4 and all("No space left" in e for e in errors)
+    assert len(fsyncs) == 1 and len(errors) == 4 and all("No space left" in e for e in errors)
     assert trail.open_intents == []  # none of them was announced: none may be sent
     trail.close()
 
@@ -197,12 +166,10 @@ def test_records_written_in_place_in_one_turn_of_the_loop_share_one_fsync(
                 group.start_soon(writer.placement.run, lambda i=i: intent(f"w{i}"))
 
     anyio.run(main)
-    writer.close()
     trail.close()
     assert threads == {here}  # on the event loop, no hop to a thread
     assert len(fsyncs) == 1 and (writer.placement.groups, writer.placement.calls) == (1, WRITES)
     assert [r["seq"] for r in _records(tmp_path / "audit.jsonl")] == list(range(1, WRITES + 1))
-    assert writer.recorder.calls == 0
 
 
 def test_an_outcome_in_place_goes_with_the_next_intent_and_is_written_alone_if_none_comes(
@@ -234,7 +201,6 @@ def test_an_outcome_in_place_goes_with_the_next_intent_and_is_written_alone_if_n
         assert len(fsyncs) == 2
 
     anyio.run(main)
-    writer.close()
     trail.close()
     assert events == ["intent", "outcome 1 on disk", "outcome 3 on disk"]
     types = [(r["type"], r["seq"]) for r in _records(tmp_path / "audit.jsonl")]
