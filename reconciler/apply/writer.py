@@ -6,7 +6,8 @@ recorded. A killed apply thus leaves intents without outcomes for exactly the wr
 flight. Object writes, publish jobs and post-write hooks all use it, so they are audited alike.
 Both records are written in place while records are quick (a fast disk), on a worker thread
 when they are not (a slow fsync in place would stall every write in flight; on a thread,
-records of concurrent writes share one fsync): see :mod:`reconciler.apply.placement`.
+records of concurrent writes share one fsync); in place, the records of the writes that
+the loop handles together share one fsync: see :mod:`reconciler.apply.placement`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import anyio
 
 from reconciler.apply.bodies import audited_changes, request_line
-from reconciler.apply.placement import Placement
+from reconciler.apply.placement import Placement, grouping
 from reconciler.apply.trail import Trail
 from reconciler.core.errors import ApiError, AuditError
 from reconciler.core.sending import before_send
@@ -106,8 +107,8 @@ class AuditedWriter:
     def __init__(self, client: Client, trail: Trail) -> None:
         self.client = client
         self.trail = trail
-        #: where records are written: in place or on a worker thread, by what they cost lately
-        self.placement = Placement(lambda: trail.sync_seconds)
+        #: where records are written: in place (grouped) or on a worker thread, by what they cost lately
+        self.placement = Placement(lambda: trail.sync_seconds, group=grouping(trail))
         #: writes answered whose outcome record could not be written (disk full): ``METHOD path (what)``
         self.unrecorded: list[str] = []
 
@@ -115,7 +116,7 @@ class AuditedWriter:
         """The outcome record; a write that happened is not undone because its record failed."""
         try:
             with anyio.CancelScope(shield=True):  # an answered write keeps its record, even when a stop cancels
-                await self.placement.run(partial(self.trail.outcome, **fields))
+                await self.placement.run(partial(self.trail.outcome, **fields), linger=True)
         except AuditError:
             what = f"{request.kind}/{request.name}" if request.kind else request.action
             self.unrecorded.append(f"{request.method} {request.path} ({what}): {fields['outcome']}")

@@ -11,6 +11,11 @@ Why each choice:
   them (each caller still returns only once its own record is on disk). An fsync costs
   about 5 ms on an ordinary disk: one per record serialised an apply's writes at under
   100 a second, whatever ``--concurrency`` said (issue 17).
+- **Groups.** A caller that has several records at hand (apply, for the writes in flight
+  together: :mod:`reconciler.apply.placement`) opens :meth:`AuditLog.group`: its appends are sealed in
+  order as they come, then written with one ``os.write`` and one fsync when the group closes.
+  None of them is on disk before that, so the caller reports none of them written before the
+  group closed without error (an intent's request is sent only then).
 - **One chain across processes.** Every append holds an exclusive ``fcntl.flock`` on
   the log and reads the sequence number and hash of the *current* last record under
   it, so two processes appending to one file interleave whole records and keep one
@@ -62,6 +67,33 @@ class _Tail:
     hash: str
 
 
+class _Group:
+    """Records sealed inside :meth:`AuditLog.group`, waiting for its one write and fsync."""
+
+    __slots__ = ("lines", "owner", "tail")
+
+    def __init__(self, tail: _Tail, owner: int) -> None:
+        self.tail = tail
+        self.owner = owner
+        self.lines: list[bytes] = []
+
+    def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        record = _sealed(fields, self.tail.seq + 1, self.tail.hash)
+        line = encode_line(record)
+        self.lines.append(line)
+        self.tail = _Tail(self.tail.size + len(line), record["seq"], record["hash"])
+        return record
+
+
+def _sealed(fields: Mapping[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
+    """``fields`` as the record numbered ``seq`` after the record whose hash is ``prev_hash``."""
+    record: dict[str, Any] = dict(fields)
+    record.update(
+        format_version=FORMAT_VERSION, id=str(uuid.uuid4()), seq=seq, prev_hash=prev_hash, timestamp=utc_timestamp()
+    )
+    return seal(record)
+
+
 class _Queued:
     """One caller's record on its way to disk: the fields, then the sealed record or the error."""
 
@@ -105,6 +137,8 @@ class AuditLog:
         self._queue: list[_Queued] = []
         self._queue_lock = threading.Lock()
         self._tail: _Tail | None = None
+        #: the open :meth:`group`, if any (its owner holds ``_lock`` until it closes)
+        self._group: _Group | None = None
         #: how many torn fragments this writer moved aside (for reports and tests)
         self.torn_fragments_moved = 0
         #: what writing and fsyncing one batch has cost lately (seconds, a running average; lock waits
@@ -116,7 +150,11 @@ class AuditLog:
         """Seal ``fields`` into the next record of the chain, write and fsync it, return it.
 
         Records queued by other threads meanwhile are written and fsynced with it (group commit).
+        Inside this thread's :meth:`group`, the record is sealed now and written when the group closes.
         """
+        group = self._group
+        if group is not None and group.owner == threading.get_ident():
+            return group.add(fields)
         mine = _Queued(fields)
         with self._queue_lock:
             self._queue.append(mine)
@@ -139,15 +177,8 @@ class AuditLog:
                 records: list[dict[str, Any]] = []
                 lines: list[bytes] = []
                 for queued in batch:
-                    record: dict[str, Any] = dict(queued.fields)
-                    record.update(
-                        format_version=FORMAT_VERSION,
-                        id=str(uuid.uuid4()),
-                        seq=tail.seq + 1 + len(records),
-                        prev_hash=records[-1]["hash"] if records else tail.hash,
-                        timestamp=utc_timestamp(),
-                    )
-                    seal(record)
+                    prev_hash = records[-1]["hash"] if records else tail.hash
+                    record = _sealed(queued.fields, tail.seq + 1 + len(records), prev_hash)
                     records.append(record)
                     lines.append(encode_line(record))
                 data = b"".join(lines)
@@ -163,6 +194,25 @@ class AuditLog:
             raise
         for queued, written in zip(batch, records, strict=True):
             queued.record = written
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """This thread's appends inside share one write and one fsync, made as the block closes.
+
+        Every record appended inside is on disk once the block has closed without an error; if
+        it raises (here or in the block), none of them may be taken as written. Other threads'
+        appends wait for the block to close: keep it to sealing records, not to waiting.
+        """
+        with self._lock, self._locked() as fd:
+            size = self._repair_torn_tail(fd)
+            group = self._group = _Group(self._read_tail(fd, size), threading.get_ident())
+            try:
+                yield
+            finally:
+                self._group = None
+            if group.lines:
+                self._write_all(fd, b"".join(group.lines))
+                self._tail = group.tail
 
     def last_seq(self) -> int:
         """The ``seq`` of the last whole record (0 for an empty log)."""

@@ -25,8 +25,11 @@ from typing import Any
 from reconciler.core.secrets import MIN_SECRET_LENGTH, all_forms, replace_forms
 from reconciler.manifests.desired import SENSITIVE
 
+_SCALARS = frozenset((bool, int, float))
 _SEGMENT = re.compile(r"[.\[\]'\"]+")
 _SECRETISH = ("secret", "password", "passwd", "token", "authorization", "apikey", "api-key", "api_key")
+#: how many keys a redactor remembers the verdict on (records use a few dozen; arbitrary values could use more)
+_KEYS_KEPT = 4096
 #: a secret value shorter than this is not searched for: it would mangle ordinary text
 MIN_SECRET_VALUE_LENGTH = MIN_SECRET_LENGTH
 
@@ -47,12 +50,18 @@ class Redactor:
         values = [v for v in secret_values if isinstance(v, str)]
         # every form a server may have echoed (JSON-escaped, URL-encoded...), longest first
         self._forms = all_forms(values, min_length=MIN_SECRET_VALUE_LENGTH)
+        self._keys: dict[str, bool] = {}
 
     def is_secret_key(self, key: str) -> bool:
-        folded = str(key).casefold()
-        if folded in self._flags:
-            return False
-        return folded in self._write_only or any(word in folded for word in _SECRETISH)
+        known = self._keys.get(key)  # records repeat the same few keys: each is judged once
+        if known is None:
+            folded = str(key).casefold()
+            known = folded not in self._flags and (
+                folded in self._write_only or any(word in folded for word in _SECRETISH)
+            )
+            if len(self._keys) < _KEYS_KEPT:
+                self._keys[key] = known
+        return known
 
     def path_is_secret(self, path: str) -> bool:
         return any(self.is_secret_key(segment) for segment in _SEGMENT.split(str(path)) if segment)
@@ -61,24 +70,26 @@ class Redactor:
         """Field changes with every secret value masked."""
         out: list[dict[str, Any]] = []
         for change in changes:
-            item = {str(k): v for k, v in dict(change).items()}
-            secret = bool(item.get("sensitive")) or self.path_is_secret(str(item.get("path", "")))
-            for side in ("before", "after"):
-                if side in item:
-                    item[side] = self._mask(item[side]) if secret else self.value(item[side])
+            item: dict[str, Any] = self.value(change)  # every field, as :meth:`value` treats any record field
+            if bool(change.get("sensitive")) or self.path_is_secret(str(change.get("path", ""))):
+                for side in ("before", "after"):
+                    if side in item:
+                        item[side] = self._mask(change[side])
             out.append(item)
         return out
 
     def value(self, value: Any) -> Any:
         """``value`` with secret keys masked at any depth and known secret values cut out."""
+        if isinstance(value, str):
+            return self.text(value)
+        if value is None or type(value) in _SCALARS:  # most of a record: nothing to look into
+            return value
         if isinstance(value, Mapping):
             return {
                 str(k): (self._mask(v) if self.is_secret_key(str(k)) else self.value(v)) for k, v in value.items()
             }
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
-        if isinstance(value, str):
-            return self.text(value)
         return value
 
     def text(self, text: str) -> str:

@@ -24,7 +24,7 @@ import fcntl
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,8 @@ class AuditTrail:
         self._delivery: DeliveryResult | None = None
         self._intents: dict[int, _Intent] = {}
         self._lock = threading.Lock()
+        #: the thread appending inside :meth:`group` and the intents it announced there
+        self._grouped: tuple[int, list[int]] | None = None
         self._closed = False
         self._run_lock: int | None = None
         # the same for every record of the run: redacted once (it was half of a record's CPU)
@@ -173,13 +175,16 @@ class AuditTrail:
             name=name,
             object_id=object_id,
             action=action,
-            changes=self._redactor.changes(changes),
             method=method.upper(),
             path=path,
+            redacted={"changes": self._redactor.changes(changes)},
         )
         seq = int(record["seq"])
         with self._lock:
             self._intents[seq] = _Intent(record["id"], kind, name, action, method.upper(), path)
+        grouped = self._grouped
+        if grouped is not None and grouped[0] == threading.get_ident():
+            grouped[1].append(seq)
         return seq
 
     def outcome(
@@ -228,6 +233,30 @@ class AuditTrail:
         self._append(RUN_END, counts=dict(counts), exit_status=int(exit_status))
         self._release_run_lock()
         self._finish_forwarding()
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Records this thread writes inside share one write and one fsync as the block closes.
+
+        Nothing written inside is on disk before that (see :meth:`.log.AuditLog.group`): a
+        caller tells nobody a record is written before the block closed without an error.
+        If it did not, the intents announced inside were never announced.
+        """
+        announced: list[int] = []
+        try:
+            with self.log.group():  # one group at a time: set and cleared under the log's lock
+                self._grouped = (threading.get_ident(), announced)
+                try:
+                    yield
+                finally:
+                    self._grouped = None
+        except BaseException:
+            with self._lock:
+                for seq in announced:
+                    self._intents.pop(seq, None)
+            raise
+        if self._forwarder is not None:  # told once the group's records are on disk, not as each is sealed
+            self._forwarder.notify()
 
     @property
     def sync_seconds(self) -> float:
@@ -299,8 +328,11 @@ class AuditTrail:
             os.unlink(run_lock_path(self.log.path, self.run_id))
         os.close(fd)
 
-    def _append(self, record_type: str, **fields: Any) -> dict[str, Any]:
+    def _append(self, record_type: str, *, redacted: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Seal and write a record of ``fields`` (redacted here) and ``redacted`` (redacted by the caller)."""
         safe = {name: self._redactor.value(value) for name, value in fields.items()}
+        if redacted:
+            safe.update(redacted)
         record = self.log.append(
             {
                 "type": record_type,
@@ -311,6 +343,7 @@ class AuditTrail:
                 **safe,
             }
         )
-        if self._forwarder is not None:
+        grouped = self._grouped
+        if self._forwarder is not None and (grouped is None or grouped[0] != threading.get_ident()):
             self._forwarder.notify()
         return record
