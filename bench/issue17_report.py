@@ -167,9 +167,43 @@ def _apply(results: dict[str, Any]) -> list[str]:
         return ["Apply: `bench/apply_rate.py` was not present or not run.", ""]
     if "markdown" in apply:
         return [str(apply["markdown"]), ""]
+    if "lifted" in apply and "paced" in apply:
+        return _apply_tables(apply, results.get("apply_before"))
     lines = ["Apply (`bench/apply_rate.py`, its own figures):", "", "| figure | value |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in _flat(apply)]
     return [*lines, ""]
+
+
+def _apply_tables(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    """``apply_rate.py``'s figures as two tables, the before revision's beside ours where it ran."""
+    latency = after["single_request"]["request_s_mean"] * 1000
+    old = {row["concurrency"]: row for row in (before or {}).get("lifted", [])}
+    clis = "this checkout's CLI and the before revision's" if before else "this checkout's CLI"
+    lines = [f"Apply (`bench/apply_rate.py`, {clis}, each against this checkout's sandbox at "
+             f"{after['latency_ms']} ms latency; writes/s between the first intent and the last outcome in the "
+             "audit log; \"ideal\" is `--concurrency` ÷ the mean latency of one "
+             f"plain httpx request alone, {latency:.1f} ms; fsync of a record on the audit log's disk "
+             f"{after['fsync_ms']} ms):", "",
+             "| `--concurrency` | ideal | before: writes/s (÷ ideal) | after: writes/s (÷ ideal) "
+             "| plain httpx, same run (÷ ideal) | after ÷ plain httpx | CLI CPU before / after "
+             "| tokens before / after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in after["lifted"]:
+        ideal, plain, b = row["ideal_measured_per_s"], row["plain_httpx"]["writes_per_s"], old.get(row["concurrency"])
+        was = f"{b['writes_per_s']:.1f} ({b['ratio_to_measured']:.3f})" if b else "–"
+        cpu = f"{_s(b['cli_cpu_s']) if b else '–'} / {_s(row['cli_cpu_s'])}"
+        tokens = f"{b['token_requests'] if b else '–'} / {row['token_requests']}"
+        lines.append(f"| {row['concurrency']} | {ideal:.0f}/s | {was} | {row['writes_per_s']:.1f} "
+                     f"({row['ratio_to_measured']:.3f}) | {plain:.1f} ({plain / ideal:.2f}) "
+                     f"| {row['ratio_to_plain_httpx']:.2f} | {cpu} | {tokens} |")
+    paced = [("before", before["paced"])] if before and "paced" in before else []
+    paced.append(("after", after["paced"]))
+    lines += ["", f"| under the sandbox's {after['paced']['sandbox_rate_limit_per_min']}/min limit, default pacing, "
+              f"{after['paced']['objects']} creates | writes/min (÷ limit) | answered 429 | failed changes | tokens |",
+              "|---|---:|---:|---:|---:|"]
+    lines += [f"| {side} | {p['writes_per_min']} ({p['ratio_to_limit']:.3f}) | {p['rate_limited']} "
+              f"| {p['failed_changes']} | {p['token_requests']} |" for side, p in paced]
+    return [*lines, "", f"Load average {after['load_average_at_start']} at the start of the apply runs.", ""]
 
 
 def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
