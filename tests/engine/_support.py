@@ -108,5 +108,12 @@ def make_project(tmp_path: Path, source: str = "manifests") -> Project:
     return Project(tmp_path)
 
 
+def applied_project(tmp_path: Path, source: str = "manifests") -> Project:
+    """:func:`make_project`, then applied once: the live state matches the manifests."""
+    project = make_project(tmp_path, source)
+    project.run("apply", "--auto-approve")
+    return project
+
+
 def plan_json(project: Project, *args: str, expect: int | None = 0) -> dict[str, Any]:
     return project.plan_json(*args, expect=expect)

@@ -24,7 +24,7 @@ from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.auth import all_permissions
 
-from ._support import Project, make_project
+from ._support import Project, applied_project
 
 EDITED, DELETED, CREATED = "CRM Compliance Sync", "Voice Profile Audit Feed", "Shadow IT Hook"
 WEBHOOKS = REGISTRY["Webhook"].collection
@@ -62,8 +62,7 @@ def edit_as_another_client(project: Project) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    project = make_project(tmp_path)
-    project.run("apply", "--auto-approve")
+    project = applied_project(tmp_path)
     edit_as_another_client(project)
     return project
 

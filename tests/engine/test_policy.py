@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.app import guardrails
 
-from ._support import Project, make_project
+from ._support import Project, applied_project, make_project
 
 VOICE = "IVR Main Menu - US English"
 #: a Wednesday, 14:00 in London (BST): inside "mon-fri 09:00-17:00", outside "22:00-06:00"
@@ -29,9 +29,7 @@ NIGHT_WINDOW = '    - {days: [mon, tue, wed, thu, fri], from: "22:00", to: "06:0
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    project = make_project(tmp_path)
-    project.run("apply", "--auto-approve")
-    return project
+    return applied_project(tmp_path)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.kinds import REGISTRY
 
-from ._support import SECRET, Project, make_project
+from ._support import SECRET, Project, applied_project
 
 VOICE = "IVR Main Menu - US English"
 WEBHOOK = "CRM Compliance Sync"
@@ -45,8 +45,7 @@ def revert(project: Project, *args: str, expect: int = 0, env: dict[str, str] | 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    project = make_project(tmp_path)
-    project.run("apply", "--auto-approve")
+    project = applied_project(tmp_path)
     shutil.copytree(project.manifests, tmp_path / "earlier")
     project.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.1")
     project.edit("voice-profiles.yaml", "audioEncoding: MULAW", "audioEncoding: LINEAR16")

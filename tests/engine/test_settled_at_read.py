@@ -13,16 +13,14 @@ from reconciler.genesys import resolve_target
 from reconciler.kinds import REGISTRY
 from reconciler.plan.settled import SettledLive
 
-from ._support import SECRET, Project, make_project
+from ._support import SECRET, Project, applied_project
 
 ENV = {"CRM_WEBHOOK_PASSWORD": SECRET}
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    made = make_project(tmp_path)
-    made.run("apply", "--auto-approve")
-    return made
+    return applied_project(tmp_path)
 
 
 @pytest.fixture
