@@ -27,6 +27,10 @@ _RESOLVED_FIRST = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
 STR, SEQ, MAP, MERGE = f"{CORE}str", f"{CORE}seq", f"{CORE}map", f"{CORE}merge"
 
 
+#: bounds of the texts whose tag is remembered: short ones (long texts rarely repeat), this many at most
+_KNOWN_LENGTH, _KNOWN_COUNT = 40, 4096
+
+
 def _fast_loader() -> Any:
     """libyaml's loader, asking PyYAML's resolver only about plain scalars it could tag otherwise.
 
@@ -38,11 +42,21 @@ def _fast_loader() -> Any:
     if _C_LOADER is None:
         return None
 
+    # PyYAML's answer for a plain scalar depends on its text alone (the implicit resolvers are
+    # the class's, and no path resolver is registered), and the same short texts ("name",
+    # "true", "type", "1.0") come back in every document: each is asked once.
+    known: dict[str, str] = {}
+
     class Loader(_C_LOADER):  # type: ignore[misc]  # PyYAML's C loader is untyped (Any) and optional
         def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
             if kind is yaml.ScalarNode:
                 if implicit[0] and (not value or value[0] in _RESOLVED_FIRST):
-                    return str(super().resolve(kind, value, implicit))
+                    tag = known.get(value) if value is not None else None
+                    if tag is None:
+                        tag = str(super().resolve(kind, value, implicit))
+                        if value is not None and len(value) <= _KNOWN_LENGTH and len(known) < _KNOWN_COUNT:
+                            known[value] = tag
+                    return tag
                 return STR
             return SEQ if kind is yaml.SequenceNode else MAP
 

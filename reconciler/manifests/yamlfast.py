@@ -19,7 +19,7 @@ from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
 from reconciler.manifests.yamlcompose import MERGE, STR
 from reconciler.manifests.yamlmarked import COLLECTION_TAG, node_mark
-from reconciler.manifests.yamlscalar import PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
+from reconciler.manifests.yamlscalar import FLOAT_START, PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
 
 
 class NeedsMarks(Exception):
@@ -49,7 +49,11 @@ def fast_value(node: yaml.Node, depth: int) -> Any:
             if (
                 value_node.tag == STR
                 and type(value_node) is yaml.ScalarNode
-                and (value_node.style or not YAML12_FLOAT.match(value_node.value))
+                and (
+                    value_node.style
+                    or value_node.value[:1] not in FLOAT_START
+                    or not YAML12_FLOAT.match(value_node.value)
+                )
             ):
                 text = value_node.value
                 out[key] = intern(text) if len(text) <= _SHARED_LENGTH else text
@@ -62,7 +66,7 @@ def fast_value(node: yaml.Node, depth: int) -> Any:
 def _fast_scalar(node: yaml.ScalarNode) -> Any:
     if node.tag not in PLAIN_TAGS:
         raise NeedsMarks
-    if node.style or (node.tag == STR and not YAML12_FLOAT.match(node.value)):
+    if node.style or (node.tag == STR and (node.value[:1] not in FLOAT_START or not YAML12_FLOAT.match(node.value))):
         text: str = node.value
         return intern(text) if len(text) <= _SHARED_LENGTH else text
     try:

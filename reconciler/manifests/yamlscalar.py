@@ -23,6 +23,9 @@ _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
 #: a plain scalar that YAML 1.2 reads as a float (``1e3`` included, which 1.1 reads as a string);
 #: public because whatever writes YAML for this loader must quote such strings (export does)
 YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+#: the first characters a ``YAML12_FLOAT`` can have: a plain string starting with anything else
+#: (most of them: names, enums, URLs) is known not to be one without running the pattern
+FLOAT_START = frozenset("-+.0123456789")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
