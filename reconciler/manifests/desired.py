@@ -137,6 +137,8 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: in
     state = Resolution(None)
 
     def sub(path: JsonPath, text: str) -> str:
+        if "${" not in text:  # most strings of a spec that holds a placeholder hold none
+            return text
         tainted = False
 
         def one(m: re.Match[str]) -> str:
