@@ -2,10 +2,12 @@
 
 Only figures present in the JSON are printed; a section whose run did not happen says
 so instead of showing a number. ``run.py`` calls :func:`render`; running this file
-re-renders ``RESULTS.md`` from ``results.json`` (and ``results-before.json``) without
-measuring anything:
+prints the section again from ``results.json`` (and ``results-before.json``) without
+measuring anything. It prints rather than writes ``RESULTS.md``: that file holds the
+sections of other runs (``issue17.py``'s) too, pasted by hand, and rewriting it whole
+would lose them.
 
-    .venv/bin/python bench/report.py
+    .venv/bin/python bench/report.py > bench/results-run.md
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ def render(results: Results, before: Results | None = None) -> str:
 def _header(r: Results) -> str:
     m = r["machine"]
     code = r["code"]
-    revision = f"`{code['commit'][:12]}`" + (" plus uncommitted changes under `reconciler/`" if code.get("dirty") else "")
+    dirty = " plus uncommitted changes under `reconciler/`" if code.get("dirty") else ""
+    revision = f"`{code['commit'][:12]}`" + dirty
     return "\n".join([
         "# Benchmark results",
         "",
-        f"Measured by `python bench/run.py` on {r['started_at'][:10]} (run took {r.get('duration_s', 0) / 60:.0f} min), "
+        f"Measured by `python bench/run.py` on {r['started_at'][:10]} "
+        f"(run took {r.get('duration_s', 0) / 60:.0f} min), "
         f"code at {revision}. Figures are in `bench/results.json`; `bench/README.md` says how to run it.",
         "",
         f"Machine: {m['cpu']}, {m['cpus_usable']} usable CPUs, {m['memory_gib']} GiB RAM, {m['os']}, "
@@ -68,9 +72,11 @@ def _targets(r: Results) -> str:
     s10k = r.get("size_10000", {})
     if "plan" in s1k:
         p = s1k["plan"]
-        rows.append(("Plan of 1,000 objects: at most 15 API requests", f"{p['api_requests']} (+{p['token_requests']} token)",
+        rows.append(("Plan of 1,000 objects: at most 15 API requests",
+                     f"{p['api_requests']} (+{p['token_requests']} token)",
                      p["api_requests"] <= 15))
-        rows.append(("Plan of 1,000 objects: under 3 s wall at 50 ms latency", f"{p['wall_s']:.2f} s (median of {len(p['wall_s_runs'])})",
+        rows.append(("Plan of 1,000 objects: under 3 s wall at 50 ms latency",
+                     f"{p['wall_s']:.2f} s (median of {len(p['wall_s_runs'])})",
                      p["wall_s"] < 3))
     if "plan_no_latency" in s10k:
         p = s10k["plan_no_latency"]
@@ -87,7 +93,8 @@ def _targets(r: Results) -> str:
         ))
     if "startup" in r:
         s = r["startup"]
-        rows.append(("Start-up of `reconciler --help` under 0.5 s", f"{s['wall_s_median']:.3f} s (median of {s['runs']}, "
+        rows.append(("Start-up of `reconciler --help` under 0.5 s",
+                     f"{s['wall_s_median']:.3f} s (median of {s['runs']}, "
                      f"slowest {s['wall_s_max']:.3f} s)", s["wall_s_median"] < 0.5))
     lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in rows]
@@ -100,7 +107,8 @@ def _sizes(r: Results) -> str:
         "## Plan and apply at 50 ms latency",
         "",
         "Plan: a no-change `reconciler plan --detailed-exitcode` (exit 0) of an estate already applied, as shipped: "
-        "sandbox `--latency-ms 50` with its default `--rate-limit 300`, the CLI's default pacing (280/min, bursts of 16). "
+        "sandbox `--latency-ms 50` with its default `--rate-limit 300`, "
+        "the CLI's default pacing (280/min, bursts of 16). "
         "Wall and CPU are medians of 3 runs of the whole process (start-up, YAML, requests, planning, output). "
         "Apply: `reconciler apply --auto-approve` creating the whole estate on an empty sandbox at `--latency-ms 50` "
         "with the rate limit lifted on both sides (`--rate-limit 0`, `--requests-per-minute 1000000`), "
@@ -144,7 +152,8 @@ def _baseline(r: Results) -> str:
         "from the first request to the last answer only; ours is the whole `reconciler plan` process, start-up "
         "and YAML parsing included, so the wall ratio is, if anything, unfavourable to us.",
         "",
-        "| objects | setting | our plan: requests | our plan: wall | per-object reads: requests | per-object reads: wall "
+        "| objects | setting | our plan: requests | our plan: wall "
+        "| per-object reads: requests | per-object reads: wall "
         "| ratio, requests | ratio, wall |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -178,10 +187,12 @@ def _throughput(r: Results) -> str:
         "## Apply throughput under the rate limit",
         "",
         f"`reconciler apply --auto-approve` of {t['objects']} new objects against a sandbox at `--rate-limit 300 "
-        f"--latency-ms 50`, with the CLI's default pacing ({t['client_pacing_per_min']}/min). The write phase runs from "
+        f"--latency-ms 50`, with the CLI's default pacing ({t['client_pacing_per_min']}/min). "
+        "The write phase runs from "
         "the first write's intent record to the last write's outcome record in the audit log.",
         "",
-        "| writes | write phase | writes/min | % of 300/min | whole run | writes/min over the whole run | 429 answers | outcomes |",
+        "| writes | write phase | writes/min | % of 300/min | whole run "
+        "| writes/min over the whole run | 429 answers | outcomes |",
         "|---:|---:|---:|---:|---:|---:|---:|---|",
         f"| {t['writes']} | {t['write_phase_s']:.1f} s | {t['writes_per_min']:.1f} | {t['percent_of_limit']:.1f}% | "
         f"{t['wall_s']:.1f} s | {t['writes_per_min_whole_run']:.1f} | {t['rate_limited']} | "
@@ -197,12 +208,14 @@ def _planner_only(r: Results) -> str:
     return "\n".join([
         "## The engine alone (in memory)",
         "",
-        f"`bench/planner_only.py`: {p['objects']:,} declared objects against a synthetic live listing, no YAML, no HTTP "
+        f"`bench/planner_only.py`: {p['objects']:,} declared objects against a synthetic live listing, "
+        "no YAML, no HTTP "
         "(CPU seconds, one run).",
         "",
         "| no-change plan | plan with every voice profile changed | Markdown rendering of that plan |",
         "|---:|---:|---:|",
-        f"| {p['no_change_plan_cpu_s']:.2f} s | {p['changed_plan_cpu_s']:.2f} s ({p['changed_plan_summary']['update']:,} updates) "
+        f"| {p['no_change_plan_cpu_s']:.2f} s | {p['changed_plan_cpu_s']:.2f} s "
+        f"({p['changed_plan_summary']['update']:,} updates) "
         f"| {p['markdown_render_cpu_s']:.3f} s ({p['markdown_chars']:,} characters) |",
         "",
     ])
@@ -234,7 +247,8 @@ def _before_after(before: Results, after: Results) -> str:
                 unit = " s" if field.endswith("_s") else ""
                 lines.append(f"| {what}, {n:,} objects | {b}{unit} | {a}{unit} |")
     if "startup" in before and "startup" in after:
-        lines.append(f"| `reconciler --help` | {before['startup']['wall_s_median']} s | {after['startup']['wall_s_median']} s |")
+        was, now = before["startup"]["wall_s_median"], after["startup"]["wall_s_median"]
+        lines.append(f"| `reconciler --help` | {was} s | {now} s |")
     lines += ["", FIXES]
     keys = [k for k in _size_keys(after) if k in before and "plan" in before[k] and "plan" in after[k]]
     if keys:
@@ -293,7 +307,7 @@ def main() -> None:
     before_path = bench / "results-before.json"
     results = json.loads((bench / "results.json").read_text())
     before = json.loads(before_path.read_text()) if before_path.exists() else None
-    (bench / "RESULTS.md").write_text(render(results, before))
+    print(render(results, before), end="")
 
 
 if __name__ == "__main__":

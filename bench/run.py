@@ -1,6 +1,6 @@
 """Benchmarks: the reconciler against a served sandbox on 127.0.0.1, figures to JSON and Markdown.
 
-    .venv/bin/python bench/run.py            # full run, about 15 minutes; writes bench/results.json, bench/RESULTS.md
+    .venv/bin/python bench/run.py            # full run, about 15 minutes: bench/results.json, bench/results-run.md
     .venv/bin/python bench/run.py --quick    # 100 and 1,000 objects, shorter throughput run; a smoke check
 
 The code measured is the checkout this file lives in (its ``reconciler/`` goes first on
@@ -204,7 +204,8 @@ def size_section(cfg: Config, work: Path, n: int) -> dict[str, Any]:
 
     with sandbox(db, latency_ms=0) as served:
         log(f"{n}: plan CPU (no latency)")
-        out["plan_no_latency"] = plan_figures([no_change_plan(cfg, work, served.url, estate) for _ in range(cfg.repeats)])
+        runs = [no_change_plan(cfg, work, served.url, estate) for _ in range(cfg.repeats)]
+        out["plan_no_latency"] = plan_figures(runs)
     return out
 
 
@@ -247,7 +248,11 @@ def throughput(cfg: Config, work: Path) -> dict[str, Any]:
 
 def writes_in(seen: Requests) -> int:
     """Write requests the sandbox answered (POST, PUT, DELETE to the API; token requests are not writes)."""
-    return sum(n for endpoint, n in seen.by_endpoint.items() if endpoint.split()[0] in WRITE_METHODS and endpoint != TOKEN_ENDPOINT)
+    return sum(
+        n
+        for endpoint, n in seen.by_endpoint.items()
+        if endpoint.split()[0] in WRITE_METHODS and endpoint != TOKEN_ENDPOINT
+    )
 
 
 def _at(record: dict[str, Any]) -> float:
@@ -310,10 +315,13 @@ def parse_args() -> tuple[Config, Path, Path | None, str | None]:
     parser.add_argument("--json", type=Path, default=None,
                         help="where to write the figures (default bench/results.json for a full run, "
                              "a file in the temporary directory otherwise, so the committed figures stay)")
-    parser.add_argument("--markdown", type=Path, default=None, help="default bench/RESULTS.md for a full run")
+    parser.add_argument("--markdown", type=Path, default=None,
+                        help="default bench/results-run.md for a full run: the section to paste into RESULTS.md, "
+                             "which holds other runs' sections too")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (estates, databases, audit logs)")
     args = parser.parse_args()
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else ((100, 1000) if args.quick else (100, 1000, 10_000))
+    default_sizes = (100, 1000) if args.quick else (100, 1000, 10_000)
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else default_sizes
     cfg = Config(
         sizes=sizes,
         repeats=3,
@@ -327,8 +335,9 @@ def parse_args() -> tuple[Config, Path, Path | None, str | None]:
     complete = cfg.full and not args.quick and args.sizes is None
     markdown = args.markdown
     if markdown is None and complete:
-        markdown = BENCH / "RESULTS.md"
-    json_path = args.json or (BENCH / "results.json" if complete else Path(tempfile.gettempdir()) / "reconciler-bench.json")
+        markdown = BENCH / "results-run.md"
+    scratch = Path(tempfile.gettempdir()) / "reconciler-bench.json"
+    json_path = args.json or (BENCH / "results.json" if complete else scratch)
     return cfg, json_path, markdown, args.revision
 
 
