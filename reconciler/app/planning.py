@@ -110,7 +110,7 @@ async def plan_paths(
     stubs (:mod:`~reconciler.plan.readtime`); ``PlanRun.live`` then holds those stubs.
     """
     env = os.environ if env is None else env
-    with bulk_build():
+    with bulk_build(collect=False):  # loading leaves next to no cyclic garbage: see bulk_build
         manifests = load_manifests(paths, env=env if env_mode is EnvMode.ALL else UnsetAllowed(env))
     env = env_for(manifests.objects, env, env_mode)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
@@ -129,7 +129,7 @@ async def plan_paths(
     if issues:
         raise ManifestError(issues)
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
-    with bulk_build():
+    with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build
         plan = make_plan(
             manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate,
             env_mode=env_mode,

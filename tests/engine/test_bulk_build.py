@@ -31,3 +31,19 @@ def test_what_survives_is_frozen_and_the_collector_resumes() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_without_collect_survivors_and_garbage_alike_are_frozen() -> None:
+    before = gc.get_freeze_count()
+    try:
+        with bulk_build(collect=False):
+            garbage = _Node()
+            gone = weakref.ref(garbage)
+            del garbage
+        assert gone() is not None  # not collected: frozen with the rest, freed with the process
+        assert gc.get_freeze_count() >= before + 1
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.collect()
+    assert gone() is None
