@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.audit.checkpoint import ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
-from reconciler.audit.records import INTENT, OUTCOME, RUN_END, RUN_START
+from reconciler.audit.records import INTENT, OUTCOME, RUN_END
 
 HOOK_ACTION = "hook"
 WRITE_ACTIONS = frozenset({"create", "update", "delete"})
@@ -81,40 +82,55 @@ class Backlog:
 
 
 def read_backlog(log_path: str | Path) -> Backlog:
-    """The unfinished business in the log at ``log_path`` (an empty backlog if there is no log)."""
+    """The unfinished business in the log at ``log_path`` (an empty backlog if there is no log).
+
+    Only the records appended since the last scan are read, from the state that scan left
+    in ``<log>.backlog`` (:mod:`.checkpoint` says when it is trusted); which runs are still
+    going is asked anew each time.
+    """
     path = Path(log_path)
     if not path.exists() or path.stat().st_size == 0:
         return Backlog()
-    intents: dict[int, dict[str, Any]] = {}
-    ended: set[str] = set()
-    written: dict[str, int] = {}
-    called: dict[str, int] = {}
-    for line in iter_raw_lines(path):
+    state = resume(path)
+    for line in iter_raw_lines(path, start_offset=state.offset, start_line=state.line):
         record = parse_line(line)
         if not is_record(record):
             continue
         assert record is not None
-        kind = record["type"]
-        if kind == RUN_START:
-            continue
-        if kind == RUN_END:
-            ended.add(str(record.get("run_id")))
-        elif kind == INTENT:
-            intents[record["seq"]] = record
-            if record.get("action") in WRITE_ACTIONS and record.get("kind"):
-                written[str(record["kind"])] = record["seq"]
-        elif kind == OUTCOME:
-            intent = intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # any key may be absent
-            if intent is None:
-                continue
-            success = record.get("outcome") == "success"
-            if intent.get("action") == HOOK_ACTION and success:
-                called[f"{intent.get('method')} {intent.get('path')}"] = record["seq"]
-            elif not success and written.get(str(intent.get("kind"))) == intent["seq"]:
-                written.pop(str(intent.get("kind")))  # this write did not happen
-    backlog = Backlog(kinds_written=written, hooks_called=called)
-    alive = {run for run in {str(i.get("run_id")) for i in intents.values()} - ended if run_is_alive(path, run)}
-    for seq, intent in sorted(intents.items()):
+        _take(state, record)
+        state.offset, state.line = line.end, line.number + 1
+        if isinstance(record.get("hash"), str):
+            state.last = (record["seq"], record["hash"], line.offset)
+    save(path, state)
+    return _backlog(path, state)
+
+
+def _take(state: ScanState, record: dict[str, Any]) -> None:
+    """One record's effect on the scan: intents opened and closed, runs ended, writes and hook calls."""
+    kind = record["type"]
+    if kind == RUN_END:
+        state.ended.add(str(record.get("run_id")))
+    elif kind == INTENT:
+        state.intents[record["seq"]] = record
+        if record.get("action") in WRITE_ACTIONS and record.get("kind"):
+            state.written[str(record["kind"])] = record["seq"]
+    elif kind == OUTCOME:
+        intent = state.intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # any key may be absent
+        if intent is None:
+            return
+        success = record.get("outcome") == "success"
+        if intent.get("action") == HOOK_ACTION and success:
+            state.called[f"{intent.get('method')} {intent.get('path')}"] = record["seq"]
+        elif not success and state.written.get(str(intent.get("kind"))) == intent["seq"]:
+            state.written.pop(str(intent.get("kind")))  # this write did not happen
+
+
+def _backlog(path: Path, state: ScanState) -> Backlog:
+    """The backlog the scan found: open intents of runs that are over (ended, or dead without an end)."""
+    backlog = Backlog(kinds_written=dict(state.written), hooks_called=dict(state.called))
+    runs = {str(i.get("run_id")) for i in state.intents.values()} - state.ended
+    alive = {run for run in runs if run_is_alive(path, run)}
+    for seq, intent in sorted(state.intents.items()):
         run_id = str(intent.get("run_id"))
         if run_id in alive:
             continue
