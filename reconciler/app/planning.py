@@ -119,7 +119,7 @@ async def plan_paths(
         with bulk_build():
             live = await read_live(
                 reader, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required,
-                warnings=warnings, settle=settler(manifests.objects, rotate) if settle_at_read else None,
+                warnings=warnings, settle=settler(manifests.objects, rotate, env) if settle_at_read else None,
             )
         issues = await live_check_issues(manifests.objects, reader, env)
     duplicates = duplicate_names(live)

@@ -111,7 +111,7 @@ def compare(
     kind = REGISTRY[obj.kind]
     current = live_by_key.get(obj.key.folded)
     if type(current) is SettledLive:
-        return _settled(obj, kind, current, rotate)
+        return _settled(obj, kind, current, rotate, env, lookup)
     # A spec with no placeholder is its own resolution (most objects of a large estate: walking
     # every string to substitute nothing was a tenth of a no-change plan); nothing below writes
     # into it, so no copy.
@@ -155,13 +155,19 @@ def compare(
 _SETTLED: Mapping[str, Any] = MappingProxyType({})
 
 
-def _settled(obj: DesiredObject, kind: Kind, current: SettledLive, rotate: bool) -> Entry:
+def _settled(
+    obj: DesiredObject, kind: Kind, current: SettledLive, rotate: bool, env: Mapping[str, str], lookup: RefLookup
+) -> Entry:
     """The no-op found when ``current``'s page was read (:mod:`~reconciler.plan.readtime`), as compare made it."""
     if current.declared is not obj or rotate:
         # only the declaration it was compared with, unrotated, may meet a stub: anything else is a wiring fault
         raise ValueError(f"{obj.key}: its live object was settled at read for another comparison")
-    # the spec as is, as compare resolves a placeholder-free one (nothing writes into it)
-    resolved: dict[str, Any] = obj.spec  # type: ignore[assignment]  # a Mapping read only, as Resolution.value
+    # resolved as compare resolves it (the safety check looks for ids in it): a placeholder-free spec as is
+    # (nothing writes into it), one holding ${env:…} with the variables (it holds no ${ref:…}: see readtime)
+    if obj.placeholder_free:
+        resolved: dict[str, Any] = obj.spec  # type: ignore[assignment]  # a Mapping read only, as Resolution.value
+    else:
+        resolved = resolve(dict(obj.spec), env, lookup).value
     return Entry(obj=obj, kind=kind, resolved=resolved, essence=_SETTLED, sensitive=(), live=current,
                  live_essence=_SETTLED)
 

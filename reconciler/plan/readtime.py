@@ -12,10 +12,10 @@ An object is settled only when nothing but its declaration can change its verdic
 
 - its kind has a revision field (a content digest would need the whole object), is not
   a singleton, names objects by ``name`` and lists them in full (no summary);
-- its declaration is :attr:`~reconciler.manifests.desired.DesiredObject.placeholder_free`
-  (no ``${env}`` or ``${ref}``: the comparison needs no other object nor variable), is
-  not pinned by ``metadata.id`` and not named by ``--rotate-secret``, and no other
-  declaration pins the object's id;
+- its declaration holds no ``${ref:…}`` (the comparison needs no other object), and
+  ``${env:…}`` only when the settler is given the plan's environment (a webhook's secret:
+  the variables are known before any page is read); it is not pinned by ``metadata.id``
+  and not named by ``--rotate-secret``, and no other declaration pins the object's id;
 - it is the first live object of its name met (a second one stays whole: the identity
   checks report the shared name from ids and names, which a stub keeps);
 - :func:`~reconciler.plan.compare.compare` finds it a no-op with no field change and no reason.
@@ -57,17 +57,22 @@ def settles(kind: Kind) -> bool:
     )
 
 
-def settler(desired: Sequence[DesiredObject], rotate: Collection[str] = ()) -> PageTransform:
+def settler(
+    desired: Sequence[DesiredObject], rotate: Collection[str] = (), env: Mapping[str, str] | None = None
+) -> PageTransform:
     """The page transform for a plan of ``desired`` with ``rotate`` (``--rotate-secret``) named.
 
-    It holds one entry per declaration that may settle, each let go once its object is
-    met: a second live object of the same name finds none and stays whole.
+    ``env``: the environment the planner compares with (``None``: declarations holding
+    ``${env:…}`` stay whole). It holds one entry per declaration that may settle, each let
+    go once its object is met: a second live object of the same name finds none and stays whole.
     """
     rotated = _rotated(rotate)
     twins = {
         d.key.folded: d
         for d in desired
-        if d.placeholder_free and d.pinned_id is None and d.key.folded not in rotated
+        if (d.placeholder_free or (env is not None and not d.references))
+        and d.pinned_id is None
+        and d.key.folded not in rotated
     }
     pinned = {(d.kind, str(d.pinned_id)) for d in desired if d.pinned_id is not None}
     referenced: dict[tuple[str, str], set[str]] = {}
@@ -75,9 +80,9 @@ def settler(desired: Sequence[DesiredObject], rotate: Collection[str] = ()) -> P
         for ref in d.references:
             if ref.field not in _KEPT:
                 referenced.setdefault(ref.target.folded, set()).add(ref.field)
-    env: Mapping[str, str] = {}
+    variables: Mapping[str, str] = env if env is not None else {}
 
-    def no_lookup(key: Any, fieldname: str) -> Any:  # pragma: no cover - a placeholder-free spec asks nothing
+    def no_lookup(key: Any, fieldname: str) -> Any:  # pragma: no cover - a spec without ${ref} asks nothing
         return None
 
     def settle(kind: Kind, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -90,7 +95,7 @@ def settler(desired: Sequence[DesiredObject], rotate: Collection[str] = ()) -> P
             if twin is None or (pinned and (kind.name, str(obj.get("id"))) in pinned):
                 continue
             try:
-                entry = compare(twin, env, no_lookup, {key: obj}, False)
+                entry = compare(twin, variables, no_lookup, {key: obj}, False)
             except Exception:  # noqa: BLE001 - kept whole: the planner compares it again and fails as it always did
                 continue
             if entry.action is not Action.NOOP or entry.changes or entry.reasons:

@@ -27,10 +27,13 @@ PAGE = 3  # small pages: objects of one name can fall on different pages
 
 
 def settled(
-    objects: Sequence[DesiredObject], live: Mapping[str, Sequence[Mapping[str, Any]]], rotate: Sequence[str] = ()
+    objects: Sequence[DesiredObject],
+    live: Mapping[str, Sequence[Mapping[str, Any]]],
+    rotate: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """``live`` as read through the settler, page by page (each page a fresh decode)."""
-    settle = settler(objects, rotate)
+    settle = settler(objects, rotate, env)
     out: dict[str, list[dict[str, Any]]] = {}
     for kind_name, listed in live.items():
         kept: list[dict[str, Any]] = []
@@ -189,3 +192,61 @@ def test_a_page_is_kept_in_order_with_its_length() -> None:
     after = settler(objects)(REGISTRY["SpeechRule"], copy.deepcopy(listed))
     assert [o["id"] for o in after] == [o["id"] for o in listed]
 
+
+
+# ---- declarations holding ${env:…} (and no ${ref:…}), settled when the settler has the environment ----------
+
+STRAY_ID = object_id("SpeechRule", "stray")
+WITH_STRAY = {**ENV, "STRAY_RULE": STRAY_ID}
+
+
+def env_hook(name: str, **extra: Any) -> DesiredObject:
+    """A webhook whose secret and a header come from the environment, with no reference."""
+    spec = {**plain_hook(name).spec, "authScheme": "bearer", "authSecret": "${env:HOOK_TOKEN}",
+            "headers": {"X-Team": "${env:TEAM_TOKEN}"}, **extra}
+    return desired("Webhook", name, spec, line=60)
+
+
+def test_with_the_environment_env_only_declarations_are_stubs_and_references_stay_whole() -> None:
+    objects = [*estate(), env_hook("env 0"), env_hook("env 1")]
+    live = applied(objects)
+    without = settled(objects, live)
+    with_env = settled(objects, live, env=ENV)
+    whole = {o["name"] for objs in with_env.values() for o in objs if type(o) is not SettledLive}
+    assert whole == {"secret hook"}  # it holds ${ref:…}: comparing it needs another object
+    assert {o["name"] for o in without["Webhook"] if type(o) is not SettledLive} == {"secret hook", "env 0", "env 1"}
+    assert plan_of(objects, with_env).model_dump_json() == plan_of(objects, live).model_dump_json()
+
+
+def test_an_env_declaration_whose_variable_is_unset_stays_whole() -> None:
+    objects = [*estate(), env_hook("env 0")]
+    live = applied(objects)
+    after = settled(objects, live, env={"TEAM_TOKEN": ENV["TEAM_TOKEN"]})  # HOOK_TOKEN unset
+    kept = next(o for o in after["Webhook"] if o["name"] == "env 0")
+    assert type(kept) is dict and kept == next(o for o in live["Webhook"] if o["name"] == "env 0")
+
+
+def test_an_env_declaration_whose_value_changed_stays_whole() -> None:
+    objects = [*estate(), env_hook("env 0")]
+    live = applied(objects)
+    changed = {**ENV, "TEAM_TOKEN": "another team"}
+    after = settled(objects, live, env=changed)
+    assert type(next(o for o in after["Webhook"] if o["name"] == "env 0")) is dict
+    assert plan_of(objects, after, env=changed).model_dump_json() == plan_of(objects, live, env=changed).model_dump_json()
+
+
+def test_plans_from_env_stubs_equal_plans_from_full_objects_deletes_refused_by_an_env_value_included() -> None:
+    """A settled declaration's resolved spec still counts for the safety check: its env value names a doomed id."""
+    objects = [*estate(), env_hook("env 0"), env_hook("env 1", description="${env:STRAY_RULE}")]
+    live = applied(objects, WITH_STRAY, extra=[live_rule("stray"), live_hook("manual keep")])
+    after = settled(objects, live, env=WITH_STRAY)
+    assert type(next(o for o in after["Webhook"] if o["name"] == "env 1")) is SettledLive
+    for prune in (PrunePolicy(), PrunePolicy(kinds=frozenset({"Webhook", "SpeechRule"}), exclude=("manual *",))):
+        for rotate in ((), ("Webhook/env 0",)):
+            stubs = settled(objects, live, rotate, env=WITH_STRAY)
+            full = plan_of(objects, live, env=WITH_STRAY, prune=prune, rotate=rotate)
+            assert plan_of(objects, stubs, env=WITH_STRAY, prune=prune, rotate=rotate).model_dump_json() == (
+                full.model_dump_json()
+            )
+    refused = plan_of(objects, after, env=WITH_STRAY, prune=PrunePolicy(kinds=frozenset({"SpeechRule"})))
+    assert any("still referenced by Webhook/env 1" in text for text in refused.model_dump_json().split('"'))
