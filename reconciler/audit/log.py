@@ -48,7 +48,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
+from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, record_hash, seal_line, utc_timestamp
 from reconciler.core.errors import AuditError
 
 TORN_SUFFIX = ".torn"
@@ -79,20 +79,19 @@ class _Group:
         self.lines: list[bytes] = []
 
     def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        record = _sealed(fields, self.tail.seq + 1, self.tail.hash)
-        line = encode_line(record)
+        record, line = _sealed(fields, self.tail.seq + 1, self.tail.hash)
         self.lines.append(line)
         self.tail = _Tail(self.tail.size + len(line), record["seq"], record["hash"])
         return record
 
 
-def _sealed(fields: Mapping[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
-    """``fields`` as the record numbered ``seq`` after the record whose hash is ``prev_hash``."""
+def _sealed(fields: Mapping[str, Any], seq: int, prev_hash: str) -> tuple[dict[str, Any], bytes]:
+    """``fields`` as the record numbered ``seq`` after the record whose hash is ``prev_hash``, and its line."""
     record: dict[str, Any] = dict(fields)
     record.update(
         format_version=FORMAT_VERSION, id=str(uuid.uuid4()), seq=seq, prev_hash=prev_hash, timestamp=utc_timestamp()
     )
-    return seal(record)
+    return record, seal_line(record)
 
 
 class _Queued:
@@ -179,9 +178,9 @@ class AuditLog:
                 lines: list[bytes] = []
                 for queued in batch:
                     prev_hash = records[-1]["hash"] if records else tail.hash
-                    record = _sealed(queued.fields, tail.seq + 1 + len(records), prev_hash)
+                    record, line = _sealed(queued.fields, tail.seq + 1 + len(records), prev_hash)
                     records.append(record)
-                    lines.append(encode_line(record))
+                    lines.append(line)
                 data = b"".join(lines)
                 self._write_all(fd, data)
                 self._tail = _Tail(size + len(data), records[-1]["seq"], records[-1]["hash"])
@@ -261,7 +260,7 @@ class AuditLog:
 
     @property
     def sync_seconds(self) -> float:
-        """What writing and fsyncing a batch costs lately: the quickest of the latest :data:`SYNC_WINDOW` (0 before any).
+        """What writing and fsyncing a batch costs lately: the quickest of the last :data:`SYNC_WINDOW` (0 before any).
 
         How callers decide whether an append may block their thread (see :mod:`reconciler.apply.placement`).
         Why the quickest, not an average: a batch's time also holds whatever kept its thread from
