@@ -141,7 +141,7 @@ class Placement:
         if linger:
             if self._written is None:
                 self._written = anyio.Event()
-            with anyio.CancelScope(shield=True), anyio.move_on_after(LINGER_SECONDS):
+            with anyio.move_on_after(LINGER_SECONDS, shield=True):
                 await self._written.wait()
         else:
             await anyio.lowlevel.cancel_shielded_checkpoint()  # the tasks ready now queue their records meanwhile
