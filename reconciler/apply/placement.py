@@ -17,8 +17,10 @@ be scheduled and to get the GIL from a busy loop.
 
 What decides is what the trail says putting a record on disk costs lately (the log
 times its own write and fsync, waits for its lock excluded, so records queued on threads
-do not make each other look slow): under :data:`IN_PLACE_LIMIT`, in place. The order of
-events does not change either way: the call returns once the record is on disk.
+do not make each other look slow; and it reads the quickest of the latest batches, so that
+neither a spike nor a thread's wait for the GIL keeps records off the loop for good: see
+:attr:`reconciler.audit.log.AuditLog.sync_seconds`): under :data:`IN_PLACE_LIMIT`, in place.
+The order of events does not change either way: the call returns once the record is on disk.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class Placement:
         if linger:
             if self._written is None:
                 self._written = anyio.Event()
-            with anyio.CancelScope(shield=True), anyio.move_on_after(LINGER_SECONDS):
+            with anyio.move_on_after(LINGER_SECONDS, shield=True):
                 await self._written.wait()
         else:
             await anyio.lowlevel.cancel_shielded_checkpoint()  # the tasks ready now queue their records meanwhile

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from reconciler.core.keys import ObjectKey, Revision
 from reconciler.kinds import REGISTRY, Kind, PostWriteHook, Publish
@@ -36,8 +37,9 @@ class ObjectStep:
     #: planned changes that must have finished first, whatever became of them
     after: tuple[ObjectKey, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> ObjectKey:
+        """Asked for several times per step by the scheduler and the executor: built once."""
         return ObjectKey(self.change.kind, self.change.name)
 
     @property

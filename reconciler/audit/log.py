@@ -40,6 +40,7 @@ import json
 import os
 import threading
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,15 +48,15 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, encode_line, record_hash, seal, utc_timestamp
+from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, record_hash, seal_line, utc_timestamp
 from reconciler.core.errors import AuditError
 
 TORN_SUFFIX = ".torn"
 _TAIL_CHUNK = 64 * 1024
 
 
-#: how much the newest batch moves :attr:`AuditLog.sync_seconds` (the rest is history)
-SYNC_WEIGHT = 0.2
+#: how many of the latest batches :attr:`AuditLog.sync_seconds` looks at (the quickest of them)
+SYNC_WINDOW = 8
 
 
 @dataclass(frozen=True)
@@ -78,20 +79,19 @@ class _Group:
         self.lines: list[bytes] = []
 
     def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        record = _sealed(fields, self.tail.seq + 1, self.tail.hash)
-        line = encode_line(record)
+        record, line = _sealed(fields, self.tail.seq + 1, self.tail.hash)
         self.lines.append(line)
         self.tail = _Tail(self.tail.size + len(line), record["seq"], record["hash"])
         return record
 
 
-def _sealed(fields: Mapping[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
-    """``fields`` as the record numbered ``seq`` after the record whose hash is ``prev_hash``."""
+def _sealed(fields: Mapping[str, Any], seq: int, prev_hash: str) -> tuple[dict[str, Any], bytes]:
+    """``fields`` as the record numbered ``seq`` after the record whose hash is ``prev_hash``, and its line."""
     record: dict[str, Any] = dict(fields)
     record.update(
         format_version=FORMAT_VERSION, id=str(uuid.uuid4()), seq=seq, prev_hash=prev_hash, timestamp=utc_timestamp()
     )
-    return seal(record)
+    return record, seal_line(record)
 
 
 class _Queued:
@@ -141,9 +141,9 @@ class AuditLog:
         self._group: _Group | None = None
         #: how many torn fragments this writer moved aside (for reports and tests)
         self.torn_fragments_moved = 0
-        #: what writing and fsyncing one batch has cost lately (seconds, a running average; lock waits
-        #: excluded): how callers decide whether an append may block their thread (see reconciler.apply.placement)
-        self.sync_seconds = 0.0
+        #: what writing and fsyncing each of the latest batches took (seconds; lock waits excluded)
+        self._sync_times: deque[float] = deque(maxlen=SYNC_WINDOW)
+        self._sync_seconds = 0.0
 
     # ---- public -----------------------------------------------------------------------
     def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,9 +178,9 @@ class AuditLog:
                 lines: list[bytes] = []
                 for queued in batch:
                     prev_hash = records[-1]["hash"] if records else tail.hash
-                    record = _sealed(queued.fields, tail.seq + 1 + len(records), prev_hash)
+                    record, line = _sealed(queued.fields, tail.seq + 1 + len(records), prev_hash)
                     records.append(record)
-                    lines.append(encode_line(record))
+                    lines.append(line)
                 data = b"".join(lines)
                 self._write_all(fd, data)
                 self._tail = _Tail(size + len(data), records[-1]["seq"], records[-1]["hash"])
@@ -254,7 +254,23 @@ class AuditLog:
         except OSError as exc:
             self._tail = None
             raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
-        self.sync_seconds += (perf_counter() - started - self.sync_seconds) * SYNC_WEIGHT
+        times = self._sync_times  # under ``_lock`` (both callers hold it): readers only see the float
+        times.append(perf_counter() - started)
+        self._sync_seconds = min(times)
+
+    @property
+    def sync_seconds(self) -> float:
+        """What writing and fsyncing a batch costs lately: the quickest of the last :data:`SYNC_WINDOW` (0 before any).
+
+        How callers decide whether an append may block their thread (see :mod:`reconciler.apply.placement`).
+        Why the quickest, not an average: a batch's time also holds whatever kept its thread from
+        running on after the fsync, and on a worker thread that is mostly the wait for the GIL, which
+        the event loop holds for up to the switch interval (5 ms). An average of those (issue 17: a
+        0.2 ms fsync measured 0.4-0.6 ms on threads, with spikes of several ms) kept an apply's records
+        on worker threads for good once one slow fsync had sent them there, at some 0.4 ms more CPU per
+        write than in place. A disk that is slow is slow every time; its quickest batch says so too.
+        """
+        return self._sync_seconds
 
     def _repair_torn_tail(self, fd: int) -> int:
         """Move a final line without newline to the ``.torn`` sidecar; return the size after."""

@@ -51,6 +51,7 @@ class Redactor:
         # every form a server may have echoed (JSON-escaped, URL-encoded...), longest first
         self._forms = all_forms(values, min_length=MIN_SECRET_VALUE_LENGTH)
         self._keys: dict[str, bool] = {}
+        self._paths: dict[str, bool] = {}
 
     def is_secret_key(self, key: str) -> bool:
         known = self._keys.get(key)  # records repeat the same few keys: each is judged once
@@ -64,7 +65,12 @@ class Redactor:
         return known
 
     def path_is_secret(self, path: str) -> bool:
-        return any(self.is_secret_key(segment) for segment in _SEGMENT.split(str(path)) if segment)
+        known = self._paths.get(path)  # a create's changes repeat its kind's few field paths
+        if known is None:
+            known = any(self.is_secret_key(segment) for segment in _SEGMENT.split(str(path)) if segment)
+            if len(self._paths) < _KEYS_KEPT:
+                self._paths[path] = known
+        return known
 
     def changes(self, changes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Field changes with every secret value masked."""
@@ -79,18 +85,37 @@ class Redactor:
         return out
 
     def value(self, value: Any) -> Any:
-        """``value`` with secret keys masked at any depth and known secret values cut out."""
+        """``value`` with secret keys masked at any depth and known secret values cut out.
+
+        The exact types of JSON values first: this runs for every value of every record,
+        and ``isinstance`` against ``Mapping`` is an ABC check. Other types follow the same rules.
+        """
+        kind = type(value)
+        if kind is str:
+            return self.text(value)
+        if value is None or kind in _SCALARS:  # most of a record: nothing to look into
+            return value
+        if kind is dict:
+            return self._mapping(value)
+        if kind is list or kind is tuple:
+            return [self.value(v) for v in value]
         if isinstance(value, str):
             return self.text(value)
-        if value is None or type(value) in _SCALARS:  # most of a record: nothing to look into
-            return value
         if isinstance(value, Mapping):
-            return {
-                str(k): (self._mask(v) if self.is_secret_key(str(k)) else self.value(v)) for k, v in value.items()
-            }
+            return self._mapping(value)
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
+
+    def _mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+        keys, out = self._keys, {}
+        for k, v in value.items():
+            key = str(k)
+            secret = keys.get(key)  # is_secret_key's own memory, without the call
+            if secret is None:
+                secret = self.is_secret_key(key)
+            out[key] = self._mask(v) if secret else self.value(v)
+        return out
 
     def text(self, text: str) -> str:
         return replace_forms(text, self._forms, replacement=SENSITIVE)

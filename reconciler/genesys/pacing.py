@@ -99,7 +99,7 @@ class Pacer:
 
     def __init__(self, limiter: RateLimiter, max_concurrency: int) -> None:
         self.limiter = limiter
-        self._semaphore = anyio.Semaphore(max(1, max_concurrency))
+        self._semaphore = anyio.Semaphore(max(1, max_concurrency), fast_acquire=True)
 
     def bound(self) -> anyio.Semaphore:
         """``async with pacer.bound():`` around one exchange."""

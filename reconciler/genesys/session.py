@@ -166,10 +166,13 @@ class Session:
             try:
                 # httpx's timeout is per read: a server trickling a byte a second would keep the
                 # request alive for ever. The deadline bounds the whole exchange, token included.
-                with anyio.fail_after(self.limits.request_deadline):
+                # (anyio.fail_after, without its two generator-based context managers per request)
+                with anyio.move_on_after(self.limits.request_deadline) as deadline:
                     response = await http.request(
                         method, path, params=params, json=json, auth=auth, extensions={TEMPLATE: template}
                     )
+                if deadline.cancelled_caught:
+                    raise TimeoutError
             except httpx.TransportError as exc:
                 unanswered = error_from_exception(exc, method=method, path=path)
                 log.debug("%s %s -> %s after %.0f ms", method, path, unanswered.code, ms_since(t0))
@@ -177,9 +180,9 @@ class Session:
             except TimeoutError:
                 log.debug("%s %s -> deadline after %.0f ms", method, path, ms_since(t0))
                 raise deadline_error(self.limits.request_deadline, method=method, path=path) from None
-        log.debug(
-            "%s %s -> %s in %.0f ms [%s]", method, path, response.status_code, ms_since(t0), correlation_id(response)
-        )
+        if log.isEnabledFor(logging.DEBUG):  # not the header look-up of every answer for nothing
+            took, named = ms_since(t0), correlation_id(response)
+            log.debug("%s %s -> %s in %.0f ms [%s]", method, path, response.status_code, took, named)
         if response.is_success:
             return response
         hidden = (bearer_token(response.request), *self.hidden, *secrets)
