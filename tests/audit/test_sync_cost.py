@@ -8,6 +8,7 @@ The clock is scripted here: no test waits for, or times, a real disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,38 +32,42 @@ class Script:
         return self.now
 
 
-def test_one_slow_batch_does_not_make_the_disk_look_slow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Script()
-    monkeypatch.setattr(log_module, "perf_counter", clock)
-    log = AuditLog(tmp_path / "audit.jsonl")
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Script:
+    """The log's clock, scripted."""
+    script = Script()
+    monkeypatch.setattr(log_module, "perf_counter", script)
+    return script
+
+
+@pytest.fixture
+def log(tmp_path: Path, clock: Script) -> Iterator[AuditLog]:
+    """A log timed by the scripted clock."""
+    opened = AuditLog(tmp_path / "audit.jsonl")
+    yield opened
+    opened.close()
+
+
+def test_one_slow_batch_does_not_make_the_disk_look_slow(clock: Script, log: AuditLog) -> None:
     assert log.sync_seconds == 0.0  # nothing written yet
     clock.durations = [0.0002, 0.050, 0.0003]  # quick, a spike (or a wait for the GIL), quick
     for n in range(3):
         log.append({"type": "run.start", "n": n})
     assert log.sync_seconds == pytest.approx(0.0002)
-    log.close()
 
 
-def test_a_disk_slow_every_time_looks_slow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Script()
-    monkeypatch.setattr(log_module, "perf_counter", clock)
-    log = AuditLog(tmp_path / "audit.jsonl")
+def test_a_disk_slow_every_time_looks_slow(clock: Script, log: AuditLog) -> None:
     clock.durations = [0.0001] + [0.004] * SYNC_WINDOW  # quick once, then slow for a whole window
     for n in range(SYNC_WINDOW):
         log.append({"type": "run.start", "n": n})
         assert log.sync_seconds == pytest.approx(0.0001)  # the quick batch is still among the latest
     log.append({"type": "run.start", "n": SYNC_WINDOW})
     assert log.sync_seconds == pytest.approx(0.004)
-    log.close()
 
 
-def test_records_in_a_group_are_timed_as_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Script()
-    monkeypatch.setattr(log_module, "perf_counter", clock)
-    log = AuditLog(tmp_path / "audit.jsonl")
+def test_records_in_a_group_are_timed_as_one_batch(clock: Script, log: AuditLog) -> None:
     clock.durations = [0.0007]
     with log.group():
         for n in range(4):
             log.append({"type": "run.start", "n": n})
     assert log.sync_seconds == pytest.approx(0.0007) and not clock.durations
-    log.close()
