@@ -81,12 +81,16 @@ class Project:
     def live_by_name(self, kind: str) -> dict[str, dict[str, Any]]:
         return {obj["name"]: obj for obj in self.live(kind)}
 
+    def options(self, limits: ClientLimits | None = None) -> RunOptions:
+        """The use cases' options for this project's sandbox (what the CLI builds from ``--sandbox-db``)."""
+        target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
+        return RunOptions(target, limits or ClientLimits())
+
     def with_client(self, action: Callable[[GenesysClient], Awaitable[T]], limits: ClientLimits | None = None) -> T:
         """Act on the sandbox through the API, as another tool or a person would."""
 
         async def go() -> T:
-            target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
-            async with client_for(RunOptions(target, limits or ClientLimits())) as client:
+            async with client_for(self.options(limits)) as client:
                 return await action(client)
 
         return asyncio.run(go())

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.app import RunOptions, apply, plan_paths
 from reconciler.apply.result import ApplyResult, Outcome
-from reconciler.genesys import GenesysClient, resolve_target
+from reconciler.genesys import GenesysClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.plan.model import Plan
 
@@ -57,7 +57,7 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def options(project: Project) -> RunOptions:
-    return RunOptions(target=resolve_target(target="sandbox", sandbox_db=str(project.db), env={}))
+    return project.options()
 
 
 def _apply_with(plan: Plan, options: RunOptions, project: Project, monkeypatch: pytest.MonkeyPatch,

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from reconciler.app import RunOptions, plan_paths
-from reconciler.genesys import resolve_target
 from reconciler.kinds import REGISTRY
 from reconciler.plan.settled import SettledLive
 
@@ -25,7 +24,7 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def options(project: Project) -> RunOptions:
-    return RunOptions(target=resolve_target(target="sandbox", sandbox_db=str(project.db), env={}))
+    return project.options()
 
 
 def _document(settle: bool, project: Project, options: RunOptions, **kwargs: Any) -> tuple[dict[str, Any], Any]:

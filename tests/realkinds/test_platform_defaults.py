@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.app import RunOptions, apply, plan_paths
+from reconciler.app import apply, plan_paths
 from reconciler.apply.result import Outcome
-from reconciler.genesys import GenesysClient, resolve_target
+from reconciler.genesys import GenesysClient
 
 from ._support import CANCELLATION, TOPIC, TTS, Project, changes_of, make_project
 
@@ -91,7 +91,7 @@ class TestTtsVoiceIsRequired:
 
 
 def _plan_and_apply_after(project: Project, meanwhile: Any) -> Any:
-    options = RunOptions(target=resolve_target(target="sandbox", sandbox_db=str(project.db), env={}))
+    options = project.options()
     env = {**project.env()}
     plan = asyncio.run(plan_paths([str(project.manifests)], options, env=env)).plan
     project.with_client(meanwhile)
