@@ -103,7 +103,7 @@ def record_imports(commands: dict[str, list[str]], envs: dict[str, dict[str, str
     for side, command in commands.items():
         run_measured([sys.executable, str(BENCH / "imports_probe.py"), "record", str(imports_of(side, work)),
                       *command], envs[side], work)
-    return {side: len(json.loads(imports_of(side, work).read_text())) for side in commands}
+    return {side: len(json.loads(imports_of(side, work).read_text())["modules"]) for side in commands}
 
 
 def imports_of(side: str, work: Path) -> Path:
