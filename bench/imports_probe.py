@@ -4,8 +4,9 @@
     python bench/imports_probe.py replay MODULES.json
 
 ``record`` runs a command in this interpreter (``runpy``, as ``python -m`` or ``python
-SCRIPT`` would) and, at exit, writes the names of every module it had imported.
-``replay`` imports exactly those modules and nothing else, then exits: run through
+SCRIPT`` would) and, at exit, writes the names of every module it had imported, and apart
+those it had blocked (``None`` in ``sys.modules``). ``replay`` blocks the same ones, imports
+exactly the others and nothing else, then exits: run through
 ``bench/spawn.py``, its CPU and peak RSS are what the command pays before touching any
 data. The benchmark reports them beside the whole-process figures, so the data's share
 (whole minus baseline) can be compared with the floor's; the whole-process ratio stays
@@ -30,7 +31,8 @@ def record(out_path: str, argv: list[str]) -> None:
         loaded = {n: m for n, m in list(sys.modules.items()) if not n.endswith(_SKIP_SUFFIXES) and n != "imports_probe"}
         # A ``None`` entry is a module the command blocked (the reconciler CLI blocks ``httpx._main``:
         # ``reconciler.cli.imports``), not one it imported: replayed as imported, it pulled in rich and
-        # pygments and overstated our imports by about 0.15 s and 9 MiB. It is blocked again on replay.
+        # pygments and overstated our imports by about 0.08 s and 4 MiB (round 5 of bench/RESULTS.md).
+        # It is blocked again on replay.
         names = sorted(n for n, m in loaded.items() if m is not None)
         blocked = sorted(n for n, m in loaded.items() if m is None)
         with open(out_path, "w") as out:
