@@ -99,11 +99,11 @@ async def _role_policies(client: GenesysClient) -> list[dict[str, Any]]:
 
 async def _probe(client: GenesysClient, kind: Kind) -> list[Finding]:
     """One read of the kind's collection and of each reference listing its live checks need."""
-    reads = [(kind.collection, f"read {kind.name}")]
+    reads = [(kind.listing_path, f"read {kind.name}")]
     reads += [(r.path, f"read {r.path} ({kind.name} plan checks)") for c in kind.live_checks for r in c.reads]
     findings = []
     for path, what in reads:
-        params = {} if path == kind.collection and kind.singleton is not None else {"pageSize": "1"}
+        params = {} if path == kind.listing_path and kind.singleton is not None else {"pageSize": "1"}
         try:
             await client.read_object(path, params=params)
         except (PermissionError_, NotFoundError) as error:

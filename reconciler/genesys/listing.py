@@ -9,7 +9,7 @@ a class, not a branch in every reader:
   concurrently, then any page the collection grew by meanwhile (``nextUri`` has the
   last word, as in the platform SDK's paging).
 * :class:`Cursor`: ``nextUri`` carrying an opaque cursor (``after=...``), one page after
-  another; a ``nextUri`` is followed only on the kind's own collection path.
+  another; a ``nextUri`` is followed only on the path the kind is listed at (``kind.listing_path``).
 * :class:`Singleton`: one object at a fixed path (org-wide settings), read as it is.
 
 Every read sends the kind's ``listing.read_params()`` (e.g. ``expand=config.current``),
@@ -51,7 +51,7 @@ class PageNumbers:
     """Page 1, then pages 2..pageCount at once (paced by the session), then any page added since."""
 
     async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
-        guard = PageGuard(session.limits, kind.collection, int(page_size(session, kind)))
+        guard = PageGuard(session.limits, kind.listing_path, int(page_size(session, kind)))
         response, first = await page(session, kind, 1, on_page)
         page_count = guard.first(response, first)
         pages = [first]
@@ -72,16 +72,16 @@ class PageNumbers:
 
 
 class Cursor:
-    """One page after another, following ``nextUri`` (its query, on the kind's own path)."""
+    """One page after another, following ``nextUri`` (its query, on the kind's listing path)."""
 
     async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
         size = page_size(session, kind)
-        guard = PageGuard(session.limits, kind.collection, int(size))
+        guard = PageGuard(session.limits, kind.listing_path, int(size))
         params: dict[str, str] = {"pageSize": size, **kind.listing.read_params()}
         pages: list[dict[str, Any]] = []
         while True:
-            response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-            current = envelope(response, kind.collection, name_field=kind.name_field)
+            response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
+            current = envelope(response, kind.listing_path, name_field=kind.name_field)
             if on_page is not None:
                 current["entities"] = on_page(current["entities"])
             guard.check(response, current)
@@ -128,8 +128,8 @@ async def page(
 ) -> tuple[httpx.Response, dict[str, Any]]:
     """One page's envelope (its entities through ``on_page``), with the answer it came in as :func:`receipt`."""
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
-    response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-    body = envelope(response, kind.collection, name_field=kind.name_field)
+    response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
+    body = envelope(response, kind.listing_path, name_field=kind.name_field)
     if on_page is not None:
         body["entities"] = on_page(body["entities"])
     return receipt(response), body
@@ -171,11 +171,11 @@ def envelope(
 
 
 def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str, str]:
-    """The query of a ``nextUri``, refused unless it points at the same collection."""
+    """The query of a ``nextUri``, refused unless it points at the same listing."""
     parts = urlsplit(next_uri)
-    if parts.path.rstrip("/") != kind.collection or not parts.query:
+    if parts.path.rstrip("/") != kind.listing_path or not parts.query:
         left = f"the listing's nextUri leaves the collection: {shorten(next_uri)}"
-        raise invalid(response, "GET", kind.collection, left)
+        raise invalid(response, "GET", kind.listing_path, left)
     return dict(parse_qsl(parts.query, keep_blank_values=True))
 
 

@@ -40,8 +40,8 @@ async def find_by_name(
         if kind.listing.style == "pages":
             params["pageNumber"] = "1"
         params[kind.listing.name_filter] = name
-        response, _ = await session.call("GET", kind.collection, kind.collection, params=params)
-        first = envelope(response, kind.collection, name_field=kind.name_field)
+        response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
+        first = envelope(response, kind.listing_path, name_field=kind.name_field)
         candidates = first["entities"]
         complete = not first.get("nextUri")
     match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)

@@ -21,6 +21,9 @@ from reconciler.kinds import (
     webhook,
 )
 from reconciler.kinds.conventions import (
+    AUDIT_READ_PERMISSION,
+    AUDIT_READ_SCOPE,
+    Audited,
     ChildCollection,
     IdRefs,
     Listing,
@@ -32,7 +35,7 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.kind import AUDIT_READ_PERMISSION, AUDIT_READ_SCOPE, SERVER_MANAGED, Audited, Kind
+from reconciler.kinds.kind import SERVER_MANAGED, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then

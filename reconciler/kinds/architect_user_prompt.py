@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, ChildCollection, Listing, Permissions
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, ChildCollection, Listing, Permissions
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/architect/prompts"

@@ -1,4 +1,4 @@
-"""How a kind binds to the API: listing, singletons, publishing, references, live checks, hooks.
+"""How a kind binds to the API: listing, singletons, publishing, references, live checks, hooks, audits.
 
 Each convention defaults to the seed contract's, so a contract kind says nothing here;
 kinds bound to the real Genesys Cloud platform name what their endpoints do instead.
@@ -13,6 +13,27 @@ from typing import Any, Literal
 from reconciler.kinds.spec import FieldIssue
 
 Operation = Literal["create", "update", "delete"]
+
+
+#: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
+#: named in the OpenAPI document; scopes do not apply to client-credentials clients
+AUDIT_READ_SCOPE = "audits:readonly"
+#: the role permission a client-credentials client needs for that service. Assumption: the SDK's
+#: ``AuditApi.post_audits_query`` names none; this is the platform's "Audits > Audit > View" permission
+AUDIT_READ_PERMISSION = "audits:audit:view"
+
+
+@dataclass(frozen=True)
+class Audited:
+    """Where the platform's audit service records writes of a kind: who changed what, and when.
+
+    ``service`` is an ``AuditQueryRequest.serviceName`` and ``entity_type`` an
+    ``AuditLogMessage.entityType``, both from the SDK's enums (``PureCloudPlatformClientV2``
+    ``models/audit_topic_audit_log_message.py``: ``service_name`` and ``entity_type``).
+    """
+
+    service: str
+    entity_type: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,9 @@ class Listing:
     """
 
     style: Literal["pages", "cursor"] = "pages"
+    #: where the collection is listed when not at its own path (credentials: ``…/credentials/listing``,
+    #: the cursor listing the SDK names in place of the deprecated page listing of the collection)
+    path: str | None = None
     cursor_param: str = "after"
     #: the cursor that walks backwards (``previousUri``), if the API has one
     before_param: str | None = None
@@ -94,6 +118,10 @@ class Listing:
     #: fields reads show only when asked: field -> (query parameter, value), sent with every read
     #: (an integration's ``config`` needs ``expand=config.current``; a data action's ``includeConfig=true``)
     expand: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the listing the platform still answers at the collection's own path, which the SDK marks
+    #: deprecated in favour of this one (credentials' page listing): the sandbox serves it for
+    #: the SDK's callers; the client never reads it
+    superseded: Listing | None = None
 
     def read_params(self) -> dict[str, str]:
         """The query parameters that make reads show every ``expand`` field (values of one parameter joined)."""

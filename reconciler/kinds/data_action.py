@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/integrations/actions"

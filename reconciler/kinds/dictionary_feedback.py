@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing, Permissions
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import Audited, Listing, Permissions
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.kinds.speech_topic import DIALECT_PATTERN
 

@@ -3,7 +3,7 @@
 Bound to ``/api/v2/integrations/credentials``; the fields are those of the official
 SDK's ``Credential`` (``PureCloudPlatformClientV2``: ``name``, ``type``
 (``CredentialType``, written by ``name``), ``credentialFields`` (``dict(str, str)``)),
-listed as ``CredentialInfo`` in a ``CredentialInfoListing``. What the platform does,
+listed as ``CredentialInfo`` in a ``CredentialInfoCursorListing``. What the platform does,
 said as data below:
 
 * ``credentialFields`` is write-only: the secrets (``userName``/``password`` of a
@@ -13,9 +13,12 @@ said as data below:
   ``fields`` back), so a live credential is taken to hold what the manifest says, and
   the values are re-sent with any other change of the credential or with
   ``apply --rotate-secret IntegrationCredential/NAME``;
-* the listing is paged by ``pageNumber`` without a name filter
-  (``IntegrationsApi.get_integrations_credentials``), so a lost create is looked up in
-  the whole listing;
+* the collection is listed at ``/api/v2/integrations/credentials/listing``, a cursor
+  listing (``IntegrationsApi.get_integrations_credentials_listing``: ``before``, ``after``,
+  ``pageSize`` "Maximum of 200", answered as ``CredentialInfoCursorListing``). The SDK marks
+  the page listing of the collection itself (``get_integrations_credentials``) deprecated in
+  its favour, and CX as Code (``getAllIntegrationCredsFn``, v1.84.1) lists there, 200 at a
+  time. It has no name filter, so a lost create is looked up in the whole listing;
 * credentials carry no ``version`` and no dates (``Credential``): updates are plain
   ``PUT`` s (``put_integrations_credential``) and a saved plan has no revision to check.
 """
@@ -26,8 +29,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Listing, Permissions
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import SpecModel
 
 COLLECTION = "/api/v2/integrations/credentials"
@@ -68,13 +71,23 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
-    # SDK api docs: /api/v2/integrations/credentials "Requires NO permissions"
+    # SDK api docs: /api/v2/integrations/credentials "Requires NO permissions" (the listing: none named, taken alike)
     permissions=Permissions(),
     description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
     write_only={"credentialFields": "credentialFieldsSet"},
     write_only_flagged=False,
     source="platform",
-    listing=Listing(style="pages", envelope=(*PAGE_ENVELOPE, "previousUri"), name_filter=None),
+    listing=Listing(
+        style="cursor",
+        path=f"{COLLECTION}/listing",
+        cursor_param="after",
+        before_param="before",
+        envelope=("entities", "nextUri", "selfUri", "previousUri"),  # SDK CredentialInfoCursorListing
+        name_filter=None,
+        page_size_max=200,
+        # SDK get_integrations_credentials (deprecated): pageNumber/pageSize, a CredentialInfoListing
+        superseded=Listing(style="pages", envelope=(*PAGE_ENVELOPE, "previousUri"), name_filter=None),
+    ),
     versioned=False,
     revision_field=None,
     server_managed=frozenset({"id", "selfUri"}),

@@ -20,6 +20,7 @@ from pydantic_core import SchemaSerializer
 
 from reconciler.core.canonical import canonical_json, canonically_sorted
 from reconciler.kinds.conventions import (
+    Audited,
     ChildCollection,
     IdRefs,
     Listing,
@@ -32,27 +33,6 @@ from reconciler.kinds.conventions import (
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
 from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
-
-#: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
-#: named in the OpenAPI document; scopes do not apply to client-credentials clients
-AUDIT_READ_SCOPE = "audits:readonly"
-#: the role permission a client-credentials client needs for that service. Assumption: the SDK's
-#: ``AuditApi.post_audits_query`` names none; this is the platform's "Audits > Audit > View" permission
-AUDIT_READ_PERMISSION = "audits:audit:view"
-
-
-@dataclass(frozen=True)
-class Audited:
-    """Where the platform's audit service records writes of a kind: who changed what, and when.
-
-    ``service`` is an ``AuditQueryRequest.serviceName`` and ``entity_type`` an
-    ``AuditLogMessage.entityType``, both from the SDK's enums (``PureCloudPlatformClientV2``
-    ``models/audit_topic_audit_log_message.py``: ``service_name`` and ``entity_type``).
-    """
-
-    service: str
-    entity_type: str
-
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
@@ -150,6 +130,11 @@ class Kind:
         fields = set(self.server_managed) | set(self.read_only) | {r.shown_as for r in self.id_refs}
         fields |= set(self.listing.counted.values())
         return frozenset(fields)
+
+    @property
+    def listing_path(self) -> str:
+        """Where the collection is listed: its own path unless the listing has one of its own."""
+        return self.listing.path or self.collection
 
     @property
     def item_template(self) -> str:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Listing, LiveCheck, Permissions, ReferenceRead
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import Audited, Listing, LiveCheck, Permissions, ReferenceRead
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/processautomation/triggers"

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, Permissions, Publish
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import Audited, IdRefs, Listing, Permissions, Publish
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/programs"

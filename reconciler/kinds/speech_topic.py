@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.kinds.conventions import IdRefs, Listing, LiveCheck, Permissions, Publish, ReferenceRead
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import Audited, IdRefs, Listing, LiveCheck, Permissions, Publish, ReferenceRead
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 COLLECTION = "/api/v2/speechandtextanalytics/topics"

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from reconciler.kinds.conventions import Permissions
-from reconciler.kinds.kind import Audited, Kind
+from reconciler.kinds.conventions import Audited, Permissions
+from reconciler.kinds.kind import Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: a header name that is ``Authorization`` in any case (the schema's ``propertyNames`` rule)

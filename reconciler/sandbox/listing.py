@@ -6,6 +6,10 @@
   envelope carries ``nextUri`` (absent on the last page) and, where the API walks
   backwards, ``previousUri``. Only the keys the kind's envelope lists are returned.
 
+A listing the SDK marks deprecated in favour of the kind's own (``Listing.superseded``:
+credentials' page listing of the collection) is served by the same code, through a copy
+of the kind that lists that way (:func:`superseded`).
+
 A *summary* listing (``Listing.counted``) shows counts instead of detail lists, as
 Genesys lists topics without their phrases. Every query parameter is honoured or
 refused with 400, never ignored: the real listing's parameters the sandbox does not
@@ -20,6 +24,7 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -69,6 +74,16 @@ def decode_cursor(name: str, raw: str) -> int:
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise bad_request([(name, "is not a cursor this listing issued")], "query") from None
     return offset
+
+
+def superseded(kind: Kind) -> Kind | None:
+    """``kind`` as its superseded listing shows it (at the collection's own path), if it has one.
+
+    Why a copy of the kind: every function here reads the convention off ``kind.listing``,
+    so the deprecated listing is served, checked and documented by the same code.
+    """
+    old = kind.listing.superseded
+    return None if old is None else replace(kind, listing=old)
 
 
 def _name_filter(kind: Kind, request: Request) -> str | None:
@@ -144,7 +159,7 @@ async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | N
         total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
     entities = [present(kind, o, summary=listing.is_summary, asked=request.query_params) for o in objects]
     page_count = -(-total // size)
-    base = kind.collection
+    base = kind.listing_path
     filters = _filter_query(kind, name)
     if listing.style == "pages":
         envelope: dict[str, Any] = {
@@ -180,5 +195,12 @@ async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | N
 
 
 __all__ = [
-    "PAGE_NUMBER_MAX", "check_params", "decode_cursor", "encode_cursor", "int_param", "known_params", "list_page",
+    "PAGE_NUMBER_MAX",
+    "check_params",
+    "decode_cursor",
+    "encode_cursor",
+    "int_param",
+    "known_params",
+    "list_page",
+    "superseded",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.kinds.spec import NAME_MAX
+from reconciler.sandbox.listing import superseded
 from reconciler.sandbox.responses import CORRELATION_HEADER
 
 REF = "#/components/schemas/{model}"
@@ -151,6 +152,9 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     if kind.singleton is None:
         components[f"{kind.name}Create"] = create
         components[f"{kind.name}Listing"] = _listing(kind)
+        old = superseded(kind)
+        if old is not None:
+            components[f"{kind.name}PageListing"] = _listing(old)
     components[f"{kind.name}Update"] = update
     if kind.listing.is_summary:
         summary = copy.deepcopy(components[kind.name])

@@ -1,6 +1,7 @@
 """The OpenAPI operations of one kind, from its data alone (the schemas they name: :mod:`.openapi_kinds`).
 
-The five collection operations with the kind's listing parameters, a singleton's
+The five collection operations with the kind's listing parameters (the listing at its own
+path where the kind has one), a singleton's
 ``GET``/``PUT`` on the collection, the start and poll of a publish job, and a
 sub-resource's ``GET``/``PUT`` (an integration's configuration).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds import ChildCollection, Kind, SubResource
-from reconciler.sandbox.listing import PAGE_NUMBER_MAX
+from reconciler.sandbox.listing import PAGE_NUMBER_MAX, superseded
 from reconciler.sandbox.openapi_kinds import GUARDED, WRITTEN, body, errors, ok, query, ref
 
 
@@ -34,53 +35,62 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         )
     if kind.replace_on:
         update_summary += f" {', '.join(kind.replace_on)} cannot change."
-    paths: dict[str, Any] = {
-        kind.collection: {
-            "get": {
-                "operationId": f"list{kind.name}s",
-                "summary": f"List {kind.name} objects, a page at a time.",
-                "security": read,
-                "parameters": _list_parameters(kind),
-                "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
-            },
-            "post": {
-                "operationId": f"create{kind.name}",
-                "summary": f"Create a {kind.name}; omitted fields take their defaults.",
-                "security": write,
-                "requestBody": body(f"{kind.name}Create"),
-                "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 409, *WRITTEN)},
+    listing = {
+        "operationId": f"list{kind.name}s",
+        "summary": f"List {kind.name} objects, a page at a time.",
+        "security": read,
+        "parameters": _list_parameters(kind),
+        "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
+    }
+    create = {
+        "operationId": f"create{kind.name}",
+        "summary": f"Create a {kind.name}; omitted fields take their defaults.",
+        "security": write,
+        "requestBody": body(f"{kind.name}Create"),
+        "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 409, *WRITTEN)},
+    }
+    # the listing at its own path where it has one (credentials: ``…/credentials/listing``)
+    paths: dict[str, Any] = {kind.listing_path: {"get": listing}}
+    paths.setdefault(kind.collection, {})["post"] = create
+    paths[kind.collection + "/{id}"] = {
+        "parameters": [item_id],
+        "get": {
+            "operationId": f"get{kind.name}",
+            "security": read,
+            "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
+        },
+        kind.update_method.lower(): {
+            "operationId": f"update{kind.name}",
+            "summary": update_summary,
+            "security": write,
+            "requestBody": body(f"{kind.name}Update"),
+            "responses": {
+                **ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
+                **errors(400, *GUARDED, 404, 409, *WRITTEN),
             },
         },
-        kind.collection + "/{id}": {
-            "parameters": [item_id],
-            "get": {
-                "operationId": f"get{kind.name}",
-                "security": read,
-                "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
-            },
-            kind.update_method.lower(): {
-                "operationId": f"update{kind.name}",
-                "summary": update_summary,
-                "security": write,
-                "requestBody": body(f"{kind.name}Update"),
-                "responses": {
-                    **ok("The stored object, version + 1." if kind.versioned else "The stored object.", shown),
-                    **errors(400, *GUARDED, 404, 409, *WRITTEN),
-                },
-            },
-            "delete": {
-                "operationId": f"delete{kind.name}",
-                "security": write,
-                "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
-            },
+        "delete": {
+            "operationId": f"delete{kind.name}",
+            "security": write,
+            "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
         },
     }
+    old = superseded(kind)
+    if old is not None:
+        paths[kind.collection]["get"] = {
+            "operationId": f"list{kind.name}sByPage",
+            "summary": f"List {kind.name} objects by page number (deprecated: see {kind.listing_path}).",
+            "deprecated": True,
+            "security": read,
+            "parameters": _list_parameters(old),
+            "responses": {**ok("One page.", ref(f"{kind.name}PageListing")), **errors(400, *GUARDED)},
+        }
     if kind.publish is not None:
         paths.update(_job_paths(kind))
     if kind.listing.expand:
         asked = [query(param, {"type": "string"}, f"{value}: show what reads leave out otherwise.")
                  for param, value in kind.listing.read_params().items()]
-        paths[kind.collection]["get"]["parameters"].extend(asked)
+        paths[kind.listing_path]["get"]["parameters"].extend(asked)
         paths[kind.collection + "/{id}"]["get"]["parameters"] = asked
     if kind.sub_resource is not None:
         paths.update(_sub_resource_paths(kind, kind.sub_resource, item_id, read, write))

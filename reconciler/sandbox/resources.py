@@ -94,6 +94,21 @@ def check_writable(kind: Kind, model: SpecModel | None, issues: list[FieldIssue]
     return model
 
 
+def _superseded_routes(kind: Kind, state: SandboxState) -> list[Route]:
+    """The deprecated listing at the collection's own path, where the kind's listing replaced it."""
+    from reconciler.sandbox.listing import list_page, superseded
+
+    old = superseded(kind)
+    if old is None:
+        return []
+
+    async def list_by_page(request: Request) -> Response:
+        await state.guard(request, kind.permissions.read, write=False)
+        return await list_page(old, state.store, request, state.lag)
+
+    return [Route(old.listing_path, list_by_page, methods=["GET"], name=f"{kind.name}.list-superseded")]
+
+
 def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
     """The endpoints of one kind's collection (a singleton's two, else the five)."""
     if kind.singleton is not None:
@@ -256,8 +271,10 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     item = base + "/{id}"
     routes = [
-        Route(base, list_objects, methods=["GET"], name=f"{kind.name}.list"),
+        # the listing first: ``/credentials/listing`` must not be read as the credential with id "listing"
+        Route(kind.listing_path, list_objects, methods=["GET"], name=f"{kind.name}.list"),
         Route(base, create_object, methods=["POST"], name=f"{kind.name}.create"),
+        *_superseded_routes(kind, state),
         Route(item, read_object, methods=["GET"], name=f"{kind.name}.read"),
         Route(item, update_object, methods=[kind.update_method], name=f"{kind.name}.update"),
         Route(item, delete_object, methods=["DELETE"], name=f"{kind.name}.delete"),

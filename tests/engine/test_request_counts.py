@@ -106,18 +106,21 @@ class TestListingPages:
         seen = listed_with(tmp_path, ClientLimits())
         listed = [kind for kind in KINDS if kind.singleton is None]
         for kind in listed:
-            urls = seen[kind.collection]
+            urls = seen[kind.listing_path]
             assert len(urls) == 1, kind.name  # an empty collection: one page
             assert urls[0].params["pageSize"] == str(kind.listing.page_size_max), kind.name
         sizes = {kind.name: kind.listing.page_size_max for kind in listed}
         assert sizes.get("SpeechTopic", 500) == 500  # the platform's topics listing takes 500
         assert sizes["ProcessAutomationTrigger"] == 200  # and triggers 200
+        # credentials: the SDK's cursor listing (200 a page), not the deprecated page listing of the collection
+        assert sizes["IntegrationCredential"] == 200 and "/api/v2/integrations/credentials" not in seen
+        assert "/api/v2/integrations/credentials/listing" in seen
 
     def test_a_cap_on_the_page_size_still_applies(self, tmp_path: Path) -> None:
         seen = listed_with(tmp_path, ClientLimits(page_size=7))
         for kind in KINDS:
             if kind.singleton is None:
-                assert seen[kind.collection][0].params["pageSize"] == "7", kind.name
+                assert seen[kind.listing_path][0].params["pageSize"] == "7", kind.name
 
 
 class TestConcurrency:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -261,9 +262,15 @@ class TestIntegrationCredential:
         read = integrations.get_integrations_credential(made[0].id)
         assert isinstance(read, sdk.Credential) and read.name == "Cred 0" and read.credential_fields is None  # write-only
         no_unknown_enums(read)
-        second = integrations.get_integrations_credentials(page_number=2, page_size=2)
-        assert isinstance(second, sdk.CredentialInfoListing) and (second.total, second.page_count) == (3, 2)
+        first = integrations.get_integrations_credentials_listing(page_size="2")
+        assert isinstance(first, sdk.CredentialInfoCursorListing) and [c.name for c in first.entities] == ["Cred 0", "Cred 1"]
+        after = dict(parse_qsl(urlsplit(first.next_uri).query))["after"]
+        second = integrations.get_integrations_credentials_listing(page_size="2", after=after)
         assert [c.name for c in second.entities] == ["Cred 2"] and second.previous_uri and second.next_uri is None
+        with pytest.warns(DeprecationWarning):  # the SDK's page listing: deprecated, still answered
+            paged = integrations.get_integrations_credentials(page_number=2, page_size=2)
+        assert isinstance(paged, sdk.CredentialInfoListing) and (paged.total, paged.page_count) == (3, 2)
+        assert [c.name for c in paged.entities] == ["Cred 2"] and paged.previous_uri and paged.next_uri is None
 
         bad = _credential(sdk, "Cred 0", "basicAuth", {})
         with pytest.raises(sdk.rest.ApiException) as refused:
@@ -272,7 +279,7 @@ class TestIntegrationCredential:
         renamed = integrations.put_integrations_credential(made[0].id, body=_credential(sdk, "Cred A", "basicAuth", {"password": "x"}))
         assert renamed.name == "Cred A"
         integrations.delete_integrations_credential(made[2].id)
-        assert integrations.get_integrations_credentials().total == 2
+        assert len(integrations.get_integrations_credentials_listing().entities) == 2
 
     def test_sdk_credentials_are_adopted_and_their_secrets_never_surface(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
@@ -289,7 +296,7 @@ class TestIntegrationCredential:
         outputs.append(served(project, sandbox, "apply", "--auto-approve", "--rotate-secret", "IntegrationCredential/CRM Basic Auth"))
         assert "CRM Basic Auth" in outputs[-1].stdout
         outputs.append(served(project, sandbox, "plan", "--out", "saved.plan"))
-        credentials = integrations.get_integrations_credentials().entities
+        credentials = integrations.get_integrations_credentials_listing().entities
         assert sorted(c.name for c in credentials) == ["CRM Basic Auth", "Ticketing Token"]
         assert next(c for c in credentials if c.name == "CRM Basic Auth").id == made.id
         files = [p for p in project.root.rglob("*") if p.is_file() and not p.name.startswith("served-")]  # the org's store

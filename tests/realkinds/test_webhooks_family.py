@@ -132,7 +132,7 @@ class TestIntegration:
         assert sorted(a.name for a in integrations.get_integrations_actions().entities) == ["Notify CRM Of Call", "Open Ticket"]
         crm = next(i for i in listed if i.name == "CRM Web Services")
         read = integrations.get_integration(crm.id, expand=["config.current"])
-        credentials = {c.name: c.id for c in integrations.get_integrations_credentials().entities}
+        credentials = {c.name: c.id for c in integrations.get_integrations_credentials_listing().entities}
         assert read.intended_state == "ENABLED" and read.config.current.credentials["basicAuth"].id == credentials["CRM Basic Auth"]
         assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
 

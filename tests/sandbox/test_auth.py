@@ -198,7 +198,7 @@ class TestPermissions:
         open_kinds = [k for k in ALL_KINDS if not k.all_permissions()]
         assert [k.name for k in open_kinds] == ["IntegrationCredential"]  # SDK docs: "Requires NO permissions"
         headers = await self._client_with(api, [])
-        assert (await api.client.get(open_kinds[0].collection, headers=headers)).status_code == 200
+        assert (await api.client.get(open_kinds[0].listing_path, headers=headers)).status_code == 200
 
 
 def test_options_reject_impossible_fault_rates(tmp_path) -> None:

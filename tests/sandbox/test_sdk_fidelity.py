@@ -59,8 +59,10 @@ _CREDENTIALS = "/api/v2/integrations/credentials"
 _INTEGRATIONS, _ACTIONS = "/api/v2/integrations", "/api/v2/integrations/actions"
 
 
-def _collection(kind: str, api: str, path: str, create: str, item: str, listing: str) -> list[Row]:
-    """The rows of a collection kind: create, update, read, created, updated and list."""
+def _collection(
+    kind: str, api: str, path: str, create: str, item: str, listing: str, listed_at: str | None = None
+) -> list[Row]:
+    """The rows of a collection kind: create, update, read, created, updated and list (at ``listed_at``, if apart)."""
     update = f"put_{item}"
     return [
         Row(kind, "create", path, "post", api, create),
@@ -68,7 +70,7 @@ def _collection(kind: str, api: str, path: str, create: str, item: str, listing:
         Row(kind, "update", path + "/{id}", "put", api, update),
         Row(kind, "updated", path + "/{id}", "put", api, update),
         Row(kind, "read", path + "/{id}", "get", api, f"get_{item}"),
-        Row(kind, "list", path, "get", api, listing),
+        Row(kind, "list", listed_at or path, "get", api, listing),
     ]
 
 
@@ -148,7 +150,8 @@ ROWS: list[Row] = [
         _CREDENTIALS,
         "post_integrations_credentials",
         "integrations_credential",
-        "get_integrations_credentials",
+        "get_integrations_credentials_listing",  # the page listing of the collection is deprecated
+        _CREDENTIALS + "/listing",
     ),
     *_patched("Integration", _INT, _INTEGRATIONS, "post_integrations", "integration", "get_integrations"),
     *_patched(
