@@ -15,6 +15,7 @@ import pytest
 from reconciler.app import RunOptions, client_for
 from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
 from reconciler.genesys.listing import next_params
+from reconciler.kinds import REGISTRY
 from reconciler.sandbox import SandboxOptions
 from reconciler.sandbox import jobs as sandbox_jobs
 
@@ -51,6 +52,22 @@ class TestCursorListing:
         listed, client = with_client(tmp_path, act, limits=ClientLimits(page_size=3, requests_per_minute=60_000))
         assert [o["name"] for o in listed] == [f"T{i}" for i in range(7)]
         assert count(client, "GET", TRIGGERS) == 3  # 3 + 3 + 1, the last page has no nextUri
+
+    def test_credentials_are_read_at_their_listing_path_and_paged_there(self, tmp_path: Path) -> None:
+        """``/credentials/listing`` (the SDK's cursor listing): its nextUri is followed, not refused."""
+        credential = REGISTRY["IntegrationCredential"]
+
+        async def act(client: GenesysClient) -> list[dict[str, Any]]:
+            for i in range(5):
+                body = {"name": f"C{i}", "type": {"name": "basicAuth"}, "credentialFields": {"userName": "u", "password": "p"}}
+                await client.create(credential, body)
+            client.stats.requests.clear()
+            return await client.list_all(credential)
+
+        listed, client = with_client(tmp_path, act, limits=ClientLimits(page_size=2, requests_per_minute=60_000))
+        assert [o["name"] for o in listed] == [f"C{i}" for i in range(5)]
+        assert count(client, "GET", credential.listing_path) == 3  # 2 + 2 + 1
+        assert count(client, "GET", credential.collection) == 0  # the deprecated page listing is never read
 
     def test_topics_list_as_summaries_and_details_read_only_what_is_asked(self, tmp_path: Path) -> None:
         async def act(client: GenesysClient) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
