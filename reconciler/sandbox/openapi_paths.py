@@ -1,7 +1,7 @@
 """The OpenAPI operations of one kind, from its data alone (the schemas they name: :mod:`.openapi_kinds`).
 
 The five collection operations with the kind's listing parameters (the listing at its own
-path where the kind has one), a singleton's
+path where the kind has one, and a deprecated listing it replaced), a singleton's
 ``GET``/``PUT`` on the collection, the start and poll of a publish job, and a
 sub-resource's ``GET``/``PUT`` (an integration's configuration).
 """
@@ -35,13 +35,7 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         )
     if kind.replace_on:
         update_summary += f" {', '.join(kind.replace_on)} cannot change."
-    listing = {
-        "operationId": f"list{kind.name}s",
-        "summary": f"List {kind.name} objects, a page at a time.",
-        "security": read,
-        "parameters": _list_parameters(kind),
-        "responses": {**ok("One page.", ref(f"{kind.name}Listing")), **errors(400, *GUARDED)},
-    }
+    listing = _list_operation(kind, f"list{kind.name}s", f"List {kind.name} objects, a page at a time.", "Listing")
     create = {
         "operationId": f"create{kind.name}",
         "summary": f"Create a {kind.name}; omitted fields take their defaults.",
@@ -77,14 +71,10 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
     }
     old = superseded(kind)
     if old is not None:
-        paths[kind.collection]["get"] = {
-            "operationId": f"list{kind.name}sByPage",
-            "summary": f"List {kind.name} objects by page number (deprecated: see {kind.listing_path}).",
-            "deprecated": True,
-            "security": read,
-            "parameters": _list_parameters(old),
-            "responses": {**ok("One page.", ref(f"{kind.name}PageListing")), **errors(400, *GUARDED)},
-        }
+        summary = f"List {kind.name} objects by page number (deprecated: see {kind.listing_path})."
+        paths[kind.collection]["get"] = _list_operation(
+            old, f"list{kind.name}sByPage", summary, "PageListing", deprecated=True
+        )
     if kind.publish is not None:
         paths.update(_job_paths(kind))
     if kind.listing.expand:
@@ -151,6 +141,20 @@ def _sub_resource_paths(
                 },
             },
         },
+    }
+
+
+def _list_operation(
+    kind: Kind, operation_id: str, summary: str, envelope: str, *, deprecated: bool = False
+) -> dict[str, Any]:
+    """``GET`` of a listing in ``kind``'s convention, answered by the schema ``{kind.name}{envelope}``."""
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        **({"deprecated": True} if deprecated else {}),
+        "security": [{"oauth": [kind.read_scope]}],
+        "parameters": _list_parameters(kind),
+        "responses": {**ok("One page.", ref(f"{kind.name}{envelope}")), **errors(400, *GUARDED)},
     }
 
 
