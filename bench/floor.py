@@ -55,25 +55,36 @@ def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, A
 
 
 def save_listing(url: str, into: Path) -> int:
-    """Every kind's listing as the API returns it, at each endpoint's largest page: the floor reads these bytes."""
+    """Every kind's listing as our plan reads it, at each endpoint's largest page: the floor reads these bytes.
+
+    Page-numbered listings page by ``pageNumber``; cursor listings (topics, triggers, credentials) follow
+    ``nextUri`` on the kind's listing path, as ``reconciler.genesys.listing`` does. Singletons are not listed.
+    """
     into.mkdir(parents=True, exist_ok=True)
     token = httpx.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
                        auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), timeout=30).json()["access_token"]
     pages = 0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
         for kind in KINDS:
-            if kind.singleton is not None or kind.listing.style != "pages":
+            if kind.singleton is not None:
                 continue
             number = 1
+            params: dict[str, str | int] = {"pageSize": kind.listing.page_size_max, **kind.listing.read_params()}
+            if kind.listing.style == "pages":
+                params["pageNumber"] = number
             while True:
-                params = {"pageSize": kind.listing.page_size_max, "pageNumber": number}
-                answer = http.get(kind.collection, params=params)
+                answer = http.get(kind.listing_path, params=params)
                 answer.raise_for_status()
                 (into / f"{kind.name}.{number:05d}.json").write_bytes(answer.content)
                 pages += 1
-                if not answer.json().get("nextUri"):
+                next_uri = answer.json().get("nextUri")
+                if not next_uri:
                     break
                 number += 1
+                if kind.listing.style == "pages":
+                    params["pageNumber"] = number
+                else:
+                    params = dict(httpx.URL(next_uri).params)
     return pages
 
 
