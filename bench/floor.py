@@ -57,8 +57,8 @@ def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, A
 def save_listing(url: str, into: Path) -> int:
     """Every kind's listing as our plan reads it, at each endpoint's largest page: the floor reads these bytes.
 
-    Page-numbered listings page by ``pageNumber``; cursor listings (topics, triggers, credentials) follow
-    ``nextUri`` on the kind's listing path, as ``reconciler.genesys.listing`` does. Singletons are not listed.
+    Page-numbered listings page by ``pageNumber``; cursor listings follow ``nextUri`` on the kind's listing
+    path with the kind's read parameters, as ``reconciler.genesys.listing`` does. Singletons are not listed.
     """
     into.mkdir(parents=True, exist_ok=True)
     token = httpx.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
@@ -84,7 +84,7 @@ def save_listing(url: str, into: Path) -> int:
                 if kind.listing.style == "pages":
                     params["pageNumber"] = number
                 else:
-                    params = dict(httpx.URL(next_uri).params)
+                    params = {**kind.listing.read_params(), **httpx.URL(next_uri).params}
     return pages
 
 
