@@ -183,7 +183,7 @@ def _apply_tables(after: dict[str, Any], before: dict[str, Any] | None) -> list[
              f"{after['latency_ms']} ms latency; writes/s between the first intent and the last outcome in the "
              "audit log; \"ideal\" is `--concurrency` ÷ the mean latency of one "
              f"plain httpx request alone, {latency:.1f} ms; fsync of a record on the audit log's disk "
-             f"{after['fsync_ms']} ms):", "",
+             f"{after['fsync_ms']} ms{_median_of(after)}):", "",
              "| `--concurrency` | ideal | before: writes/s (÷ ideal) | after: writes/s (÷ ideal) "
              "| plain httpx, same run (÷ ideal) | after ÷ plain httpx | CLI CPU before / after "
              "| tokens before / after |",
@@ -194,7 +194,8 @@ def _apply_tables(after: dict[str, Any], before: dict[str, Any] | None) -> list[
         cpu = f"{_s(b['cli_cpu_s']) if b else '–'} / {_s(row['cli_cpu_s'])}"
         tokens = f"{b['token_requests'] if b else '–'} / {row['token_requests']}"
         lines.append(f"| {row['concurrency']} | {ideal:.0f}/s | {was} | {row['writes_per_s']:.1f} "
-                     f"({row['ratio_to_measured']:.3f}) | {plain:.1f} ({plain / ideal:.2f}) "
+                     f"({row['ratio_to_measured']:.3f}{_spread(row, 'ratio_to_measured_range')}) "
+                     f"| {plain:.1f} ({plain / ideal:.2f}{_spread(row, 'plain_ratio_to_measured_range')}) "
                      f"| {row['ratio_to_plain_httpx']:.2f} | {cpu} | {tokens} |")
     paced = [("before", before["paced"])] if before and "paced" in before else []
     paced.append(("after", after["paced"]))
@@ -204,6 +205,17 @@ def _apply_tables(after: dict[str, Any], before: dict[str, Any] | None) -> list[
     lines += [f"| {side} | {p['writes_per_min']} ({p['ratio_to_limit']:.3f}) | {p['rate_limited']} "
               f"| {p['failed_changes']} | {p['token_requests']} |" for side, p in paced]
     return [*lines, "", f"Load average {after['load_average_at_start']} at the start of the apply runs.", ""]
+
+
+def _median_of(apply: dict[str, Any]) -> str:
+    rounds = apply.get("rounds", 1)
+    return f"; each lifted-limit figure the median of {rounds} rounds, the spread beside it" if rounds > 1 else ""
+
+
+def _spread(row: dict[str, Any], key: str) -> str:
+    """``; 3 rounds 0.930–0.950``, the spread behind a median of rounds (``apply_rate.py --rounds``); "" for one run."""
+    low_high, rounds = row.get(key), row.get("rounds", 1)
+    return f"; {rounds} rounds {low_high[0]:.3f}–{low_high[1]:.3f}" if low_high and rounds > 1 else ""
 
 
 def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
