@@ -251,9 +251,9 @@ def lifted(work: Path, n: int, concurrency: int, single_s: float, audit_dir: Pat
 def rounds_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One concurrency's rounds as one row: the median of each figure, the spread of the ratios, every round.
 
-    Why rounds: on a small shared machine two identical applies differ by a few per cent (0.915 to
-    0.947 of the ideal at 8 in flight, one after the other), as much as the gap the 95 % line asks
-    about. Each round runs our apply and then plain httpx, and the rounds take turns with the other
+    Why rounds: on a small shared machine identical applies differ by a few per cent (0.915 to
+    0.961 of the ideal at 8 in flight, same code, minutes apart), as much as the gap the 95 % line
+    asks about. Each round runs our apply and then plain httpx, and the rounds take turns with the other
     concurrencies, so a slow spell of the machine falls on both clients and on every level alike.
     """
     first = runs[0]
