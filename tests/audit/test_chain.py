@@ -9,6 +9,8 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.audit.log import AuditLog
 from reconciler.audit.records import (
@@ -17,8 +19,11 @@ from reconciler.audit.records import (
     GENESIS_HASH,
     TYPE_FIELDS,
     canonical_bytes,
+    encode_line,
     parse_timestamp,
     record_hash,
+    seal,
+    seal_line,
 )
 from reconciler.audit.verify import verify_log
 from reconciler.core.errors import AuditError
@@ -77,6 +82,28 @@ class TestRecordFormat:
             write_run(trail, "run-1", writes=5)
         ids = [r["id"] for r in records_of(log_path)]
         assert len(set(ids)) == len(ids) == 12
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+#: field names on both sides of "hash" in sorted order, and some that only just miss it
+_FIELD_NAMES = st.text(max_size=8) | st.sampled_from(["has", "hasg", "hashed", "hash_", "hasi", "Hash", "h"])
+
+
+class TestSealLine:
+    """What the log writes (``seal_line``: one encoding split around ``hash``) is the format's definition."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(fields=st.dictionaries(_FIELD_NAMES.filter(lambda k: k != "hash"), _JSON_VALUES, max_size=6))
+    def test_seal_line_writes_what_seal_and_encode_line_define(self, fields: dict[str, object]) -> None:
+        record, reference = dict(fields), dict(fields)
+        line = seal_line(record)
+        assert line == encode_line(seal(reference))
+        assert record == reference  # the same hash set on the record
+        assert json.loads(line) == reference and record["hash"] == record_hash(record)
 
 
 class TestChain:
