@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import httpx
-    from starlette.applications import Starlette
+
+    from reconciler.sandbox.app import SandboxApp
 
 DEFAULT_DB = ".reconciler/sandbox.db"
 DEFAULT_CLIENT_ID = "sandbox"
@@ -89,7 +90,7 @@ class SandboxOptions:
             raise ValueError("token_ttl must be positive")
 
 
-def create_app(options: SandboxOptions | None = None) -> Starlette:
+def create_app(options: SandboxOptions | None = None) -> SandboxApp:
     """The sandbox as a Starlette (ASGI) application over ``options.db_path``."""
     from reconciler.sandbox.app import build_app
 
@@ -104,7 +105,8 @@ def embedded_transport(options: SandboxOptions | None = None) -> httpx.AsyncBase
     """
     from reconciler.sandbox.transport import EmbeddedTransport
 
-    return EmbeddedTransport(create_app(options or SandboxOptions()))
+    app = create_app(options or SandboxOptions())
+    return EmbeddedTransport(app, on_close=app.close)  # the transport owns the app: closing it closes the store
 
 
 __all__ = [

@@ -100,6 +100,10 @@ class SandboxApp(Starlette):
 
     sandbox: SandboxState
 
+    def close(self) -> None:
+        """Close the store's files; for whoever owns the app, once it serves no more requests."""
+        self.sandbox.store.close()
+
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
         return Edge(

@@ -15,13 +15,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
 
 from reconciler.sandbox import SandboxOptions, create_app
 from reconciler.sandbox.edge import DroppedResponse
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.app import SandboxApp
 
 
 class _HideDrops(logging.Filter):
@@ -32,13 +35,13 @@ class _HideDrops(logging.Filter):
         return not isinstance(exc, DroppedResponse)
 
 
-def _config(options: SandboxOptions, host: str, port: int, log_level: str, *, quiet: bool) -> uvicorn.Config:
+def _config(app: SandboxApp, host: str, port: int, log_level: str, *, quiet: bool) -> uvicorn.Config:
     logger = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _HideDrops) for f in logger.filters):
         logger.addFilter(_HideDrops())
     extra: dict[str, Any] = {"log_config": None} if quiet else {}
     return uvicorn.Config(
-        create_app(options),
+        app,
         host=host,
         port=port,
         http="h11",
@@ -52,7 +55,11 @@ def _config(options: SandboxOptions, host: str, port: int, log_level: str, *, qu
 
 def run(options: SandboxOptions, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info") -> None:
     """Serve until interrupted."""
-    uvicorn.Server(_config(options, host, port, log_level, quiet=False)).run()
+    app = create_app(options)
+    try:
+        uvicorn.Server(_config(app, host, port, log_level, quiet=False)).run()
+    finally:
+        app.close()
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,8 @@ def serve_in_thread(
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(options, host, port, "warning", quiet=True))
+    app = create_app(options)
+    server = uvicorn.Server(_config(app, host, port, "warning", quiet=True))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"sandbox-{port}")
     thread.start()
     url = f"http://{host}:{port}"
@@ -86,6 +94,8 @@ def serve_in_thread(
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        if not thread.is_alive():  # a server still stopping may still be answering: its store stays open
+            app.close()
 
 
 def _wait_until_up(url: str, thread: threading.Thread, timeout: float) -> None:

@@ -15,8 +15,10 @@ Why SQLite and why this way:
   thread's): opening one per operation cost 90 us, about half of a create and three
   quarters of a read, and a served sandbox makes several per request. A connection an
   error went through is closed rather than reused, and a forked child opens its own.
-  Writers of one process also queue on a lock, so only writers of different processes
-  meet in SQLite's busy handler.
+  :meth:`Store.close` closes every connection the store opened in this process, whichever
+  thread holds it (a worker thread of a pool outlives the store it served). Writers of
+  one process also queue on a lock, so only writers of different processes meet in
+  SQLite's busy handler.
 
 The store knows nothing about kinds beyond their name: objects are opaque JSON.
 """
@@ -122,6 +124,10 @@ class Store:
         self._anchor = self._open_anchor()
         #: this thread's connection and the process it was opened in (see the module's docstring)
         self._local = threading.local()
+        #: every thread's connection, with its process, for :meth:`close`; guarded by ``_opened_lock``
+        self._opened: set[tuple[int, sqlite3.Connection]] = set()
+        self._opened_lock = threading.Lock()
+        self._closed = False
 
     def _open_anchor(self) -> sqlite3.Connection:
         """The connection held open for the store's life, on a file checked to be a database.
@@ -158,6 +164,19 @@ class Store:
         return anchor
 
     def close(self) -> None:
+        """Close the anchor and every thread's connection; the store refuses calls after this.
+
+        Only connections opened in this process: a forked child's copies of its parent's
+        belong to the parent (closing them from the child would disturb the parent's file locks).
+        Call it once no call is running (a served sandbox's server has stopped).
+        """
+        self._closed = True
+        with self._opened_lock:
+            opened, self._opened = self._opened, set()
+        pid = os.getpid()
+        for opened_in, conn in opened:
+            if opened_in == pid:
+                conn.close()
         self._anchor.close()
 
     def __del__(self) -> None:  # an __init__ that raised leaves no anchor
@@ -168,6 +187,8 @@ class Store:
     # ---- transactions ------------------------------------------------------------------
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise StoreError(f"the sandbox store {self.path} is closed")
         held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "held", None)
         if held is None or held[0] != os.getpid():
             # check_same_thread off: only this thread uses it (it lives in the thread's slot), but the
@@ -177,10 +198,14 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
             held = self._local.held = (os.getpid(), conn)
+            with self._opened_lock:
+                self._opened.add(held)
         try:
             yield held[1]
         except BaseException:
             self._local.held = None  # not reused: whatever state the error left it in goes with it
+            with self._opened_lock:
+                self._opened.discard(held)
             held[1].close()
             raise
 

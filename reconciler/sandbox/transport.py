@@ -8,6 +8,8 @@ client code handles both modes with one ``except``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from starlette.types import ASGIApp
 
@@ -17,8 +19,10 @@ from reconciler.sandbox.edge import DroppedResponse
 class EmbeddedTransport(httpx.AsyncBaseTransport):
     """Serves ``httpx.AsyncClient`` requests from an ASGI app, without a socket."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, on_close: Callable[[], None] | None = None) -> None:
+        """``on_close``: run when the transport closes, for an app the transport owns (its store's files)."""
         self.app = app
+        self._on_close = on_close
         self._inner = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -31,3 +35,5 @@ class EmbeddedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+        if self._on_close is not None:
+            self._on_close()
