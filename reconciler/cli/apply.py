@@ -72,7 +72,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     def approved(the_plan: Plan) -> bool:
         """Show the plan; whether there is anything to do and the user agreed to it."""
         if fmt == "text":
-            click.echo(render_plan(the_plan, "text", color=color()))
+            colored = color()
+            click.echo(render_plan(the_plan, "text", color=colored), color=colored)
         overridden = gate(the_plan, now=current_time(), override=override)  # judged again when apply starts
         if overridden:
             rules = ", ".join(dict.fromkeys(f.rule.value for f in overridden))
@@ -120,7 +121,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         applied = anyio.run(plan_and_apply)
     if applied is None:
         return
-    click.echo(render_apply(applied.result, fmt, color=color() and fmt == "text"))
+    colored = color() and fmt == "text"
+    click.echo(render_apply(applied.result, fmt, color=colored), color=colored)
     if applied.delivery:
         click.echo(applied.delivery, err=True)
     verbose_stats(applied.stats, verbose)

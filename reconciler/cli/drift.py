@@ -61,7 +61,8 @@ def drift(paths: tuple[str, ...], fmt: str, since: datetime | None, verbose: boo
     run = anyio.run(partial(drift_paths, paths or DEFAULT_PATHS, options, since=since, on_kind_read=kind_read))
     live_summary(run.live_counts)
     report = run.report
-    click.echo(render_drift(report, fmt, color=color() and fmt == "text"))
+    colored = color() and fmt == "text"
+    click.echo(render_drift(report, fmt, color=colored), color=colored)
     verbose_stats(run.stats, verbose)
     if report.has_drift:
         sys.exit(2)

@@ -89,7 +89,11 @@ def run_options(kw: dict[str, Any]) -> Any:
 
 
 def color() -> bool:
-    """ANSI colour on stdout: off with --no-color or NO_COLOR, on with FORCE_COLOR (CI logs render it), else a TTY."""
+    """ANSI colour on stdout: off with --no-color or NO_COLOR, on with FORCE_COLOR (CI logs render it), else a TTY.
+
+    Pass the answer to ``click.echo(..., color=...)`` too: click strips ANSI codes from output that
+    is not a terminal unless told otherwise, which would undo ``FORCE_COLOR``.
+    """
     import os
 
     if no_color():

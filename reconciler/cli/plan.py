@@ -56,7 +56,8 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
 
         click.echo(render_plan_findings(the_plan), nl=False)
     else:
-        click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
+        colored = color() and fmt == "text"
+        click.echo(render_plan(the_plan, fmt, color=colored, artifact_hint=out), color=colored)
     if out:
         from reconciler.plan.planfile import save_plan
 

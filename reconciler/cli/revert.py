@@ -49,7 +49,8 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
         raise ManifestError(issues)
     run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy))
     the_plan = run.plan
-    click.echo(render_plan(the_plan, fmt, color=color() and fmt == "text", artifact_hint=out))
+    colored = color() and fmt == "text"
+    click.echo(render_plan(the_plan, fmt, color=colored, artifact_hint=out), color=colored)
     if out:
         save_plan(the_plan, out)
         click.echo(f"Revert plan of run {run.run_id} saved to {out}; apply it with: reconciler apply {out}", err=True)
