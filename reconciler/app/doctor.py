@@ -25,6 +25,7 @@ from reconciler.core.errors import AuthenticationError, NotFoundError, Permissio
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.manifests import load_manifests
+from reconciler.manifests.placeholders import UnsetAllowed
 
 TOKEN_INFO = "/api/v2/tokens/me"
 OAUTH_CLIENT = "/api/v2/oauth/clients/{clientId}"
@@ -116,7 +117,9 @@ async def _probe(client: GenesysClient, kind: Kind) -> list[Finding]:
 async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[str, str] | None = None) -> DoctorRun:
     """Reach the target, log in, list or probe this client's rights against the declared kinds."""
     env = os.environ if env is None else env
-    manifests = load_manifests(paths, env=env)
+    # Only which kinds are declared matters here, never a value: like validate and drift, doctor runs
+    # where the apply's secrets are not set (a read-only CI job checking its access).
+    manifests = load_manifests(paths, env=UnsetAllowed(env))
     kinds = [REGISTRY[name] for name in dict.fromkeys(obj.kind for obj in manifests.objects)]
     names = tuple(k.name for k in kinds)
     findings: list[Finding] = []

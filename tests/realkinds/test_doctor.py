@@ -119,3 +119,19 @@ def test_the_cli_against_the_sandbox(project: Project) -> None:
     result = project.run("doctor", "manifests", "--sandbox-db", str(project.db))
     assert "ok    credentials" in result.output and "ready:" in result.output
     assert "probing reads" in result.output
+
+
+def test_it_needs_no_secret_value_from_the_manifests(tmp_path: Path) -> None:
+    """A read-only CI job checks its access without the apply's secrets, as drift and validate do."""
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    examples = Path(__file__).resolve().parents[2] / "manifests"
+    assert "${env:CRM_WEBHOOK_PASSWORD}" in examples.joinpath("webhooks.yaml").read_text(encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["doctor", str(examples), "--sandbox-db", str(tmp_path / "s.db")], env={"CRM_WEBHOOK_PASSWORD": None}
+    )
+    assert result.exit_code == 0, result.output
+    assert "ready: kinds SpeechRule, VoiceProfile, Webhook" in result.output
+    assert "CRM_WEBHOOK_PASSWORD" not in result.output
