@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from reconciler.plan.model import Plan
 
 DEFAULT_PATHS = ("manifests",)
 
@@ -140,3 +143,16 @@ def check_kinds(names: tuple[str, ...]) -> None:
     for name in names:
         if name not in REGISTRY:
             raise ConfigError(f"--prune: {unknown_kind_message(name)}")
+
+
+def saved_plan_next_step(the_plan: Plan, out: str) -> str:
+    """What the line after saving a plan tells the user to do with it: only what apply will accept.
+
+    Why: a plan refused by policy, or one with safety errors, was still followed by "apply it
+    with: reconciler apply FILE", which apply then refused.
+    """
+    if the_plan.errors:
+        return "it cannot be applied: the plan has errors (above); fix them and plan again"
+    if the_plan.policy:
+        return f"policy refuses it: reconciler apply {out} --override REASON applies it anyway"
+    return f"apply it with: reconciler apply {out}"

@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     kind_read,
     live_summary,
     run_options,
+    saved_plan_next_step,
     target_options,
     verbose_stats,
 )
@@ -62,7 +63,7 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
         from reconciler.plan.planfile import save_plan
 
         save_plan(the_plan, out)
-        click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
+        click.echo(f"Plan saved to {out}; {saved_plan_next_step(the_plan, out)}", err=True)
     verbose_stats(run.stats, verbose)
     if the_plan.policy:
         from reconciler.plan.policy import refusal

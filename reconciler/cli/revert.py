@@ -14,6 +14,7 @@ from reconciler.cli.options import (
     FORMATS,
     color,
     run_options,
+    saved_plan_next_step,
     target_options,
     verbose_stats,
 )
@@ -53,7 +54,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
     click.echo(render_plan(the_plan, fmt, color=colored, artifact_hint=out), color=colored)
     if out:
         save_plan(the_plan, out)
-        click.echo(f"Revert plan of run {run.run_id} saved to {out}; apply it with: reconciler apply {out}", err=True)
+        click.echo(f"Revert plan of run {run.run_id} saved to {out}; {saved_plan_next_step(the_plan, out)}", err=True)
     if manifests_out:
         try:
             Path(manifests_out).write_text(restored_manifests(the_plan), encoding="utf-8")

@@ -121,7 +121,10 @@ class TestProtect:
     def test_a_saved_plan_keeps_its_findings(self, project: Project) -> None:
         set_policy(project, '  protect: ["VoiceProfile/*"]\n')
         change_voice(project)
-        project.run("plan", "--out", "p.json", expect=1)
+        saved = project.run("plan", "--out", "p.json", expect=1)
+        # the line after saving says what apply will accept, not a bare "apply it with"
+        assert "Plan saved to p.json; policy refuses it: reconciler apply p.json --override REASON applies it anyway" \
+            in saved.stderr
         refused = project.run("apply", "p.json", expect=1)
         assert "(rule protect)" in refused.output
         project.run("apply", "p.json", "--override", "reviewed in CHG-7")
@@ -189,6 +192,15 @@ class TestLimits:
         document = json.loads(project.run("plan", "--format", "json", expect=1).stdout)
         assert [(f["rule"], f["object"]) for f in document["policy"]] == [("limit", "*")]
         assert "1 delete, more than policy.limits.*.maxDeletes (0)" in document["policy"][0]["text"]
+
+
+def test_a_saved_plan_with_errors_is_not_offered_for_apply(project: Project) -> None:
+    text = (project.manifests / "webhooks.yaml").read_text()
+    (project.manifests / "webhooks.yaml").write_text(text.split("\n---")[0] + "\n")  # prune the second hook
+    saved = project.run("plan", "--out", "p.json", "--max-deletes", "0", expect=1)
+    assert "Plan saved to p.json; it cannot be applied: the plan has errors (above)" in saved.stderr
+    assert "apply it with" not in saved.stderr
+    assert "not applyable" in project.run("apply", "p.json", expect=1).output
 
 
 class TestSettingsErrors:
