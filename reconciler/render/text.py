@@ -124,7 +124,9 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     if plan.windows and plan.has_changes:
         lines += ["", "Change windows (apply writes only inside one): " + "; ".join(w.describe() for w in plan.windows)]
     lines.append("")
-    if not plan.has_changes:
+    if not plan.has_changes and plan.errors:  # a refused revert: nothing planned, and nothing "matches" either
+        lines.append(paint("No changes planned: the errors above stop this plan.", "bold"))
+    elif not plan.has_changes:
         unchanged = plural(len(plan.changes), "object")
         lines.append(paint(f"No changes: the target matches the manifests ({unchanged}).", "bold"))
     else:

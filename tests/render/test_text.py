@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.render import render_apply, render_drift, render_plan
 
-from ._scenarios import apply_result, drift_report, full_plan
+from ._scenarios import apply_result, drift_report, full_plan, unchanged_plan
 
 
 class TestColour:
@@ -33,3 +33,15 @@ class TestMarkers:
             "- delete Webhook/Old Feed"
             "  (not declared; pruning Webhook is enabled; renamed to 'New Feed' in manifests (delete and create))",
         ]
+
+
+class TestSummaryLine:
+    def test_a_plan_without_changes_says_the_target_matches(self) -> None:
+        assert render_plan(unchanged_plan()).endswith("No changes: the target matches the manifests (3 objects).\n")
+
+    def test_a_plan_stopped_by_errors_before_any_change_does_not_claim_a_match(self) -> None:
+        stopped = unchanged_plan().model_copy(update={"changes": (), "errors": ("run r-1 changed since: refused",)})
+        text = render_plan(stopped)
+        assert "Errors (this plan cannot be applied):" in text
+        assert "matches the manifests" not in text
+        assert text.endswith("No changes planned: the errors above stop this plan.\n")
