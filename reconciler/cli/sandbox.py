@@ -48,7 +48,7 @@ def sandbox() -> None:
     default=0.0,
     show_default=True,
     type=click.FloatRange(0, 1),
-    help="Probability that a write answers 500/503 without committing.",
+    help="Probability that a write answers 500, 502, 503 or 504 without committing.",
 )
 @click.option(
     "--drop-rate",
@@ -141,5 +141,5 @@ def serve(
         publish_seconds=publish_seconds,
         publish_fail_rate=publish_fail_rate,
     )
-    click.echo(f"sandbox: http://{host}:{port} (state in {db_path}); Ctrl-C to stop", err=True)
-    run(options, host=host, port=port, log_level=log_level)
+    run(options, host=host, port=port, log_level=log_level,
+        on_listening=lambda url: click.echo(f"sandbox: {url} (state in {db_path}); Ctrl-C to stop", err=True))

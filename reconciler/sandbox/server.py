@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import uvicorn
 
+from reconciler.core.errors import ConfigError
 from reconciler.sandbox import SandboxOptions, create_app
 from reconciler.sandbox.edge import DroppedResponse
 
@@ -53,13 +54,54 @@ def _config(app: SandboxApp, host: str, port: int, log_level: str, *, quiet: boo
     )
 
 
-def run(options: SandboxOptions, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info") -> None:
-    """Serve until interrupted."""
+def run(
+    options: SandboxOptions,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    log_level: str = "info",
+    on_listening: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until interrupted; ``on_listening`` gets the URL once the port is taken (its real number for 0)."""
+    sock = listening_socket(host, port)
+    url = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     app = create_app(options)
     try:
-        uvicorn.Server(_config(app, host, port, log_level, quiet=False)).run()
+        sock.listen(2048)  # uvicorn's backlog: a client told the URL is queued until the server accepts
+        if on_listening is not None:
+            on_listening(url)
+        uvicorn.Server(_config(app, host, port, log_level, quiet=False)).run(sockets=[sock])
     finally:
+        sock.close()
         app.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (``0``: any free port), for uvicorn to serve on.
+
+    Why bind here rather than let uvicorn: the banner can name the port really taken when 0
+    asks for any, and an address in use or unknown is one :class:`ConfigError` line (exit 1),
+    not uvicorn's log record. Accepted sockets inherit ``TCP_NODELAY``: without it Nagle and
+    delayed ACKs add about 40 ms to a request.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 @dataclass(frozen=True)
@@ -76,11 +118,7 @@ def serve_in_thread(
     options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0
 ) -> Iterator[ServedSandbox]:
     """Run a served sandbox on a free port for the duration of the ``with`` block."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted sockets inherit this; without it Nagle + delayed ACKs add ~40 ms a request.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, 0))
+    sock = listening_socket(host, 0)
     port = sock.getsockname()[1]
     app = create_app(options)
     server = uvicorn.Server(_config(app, host, port, "warning", quiet=True))

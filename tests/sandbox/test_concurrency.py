@@ -112,7 +112,7 @@ def serve_process(db: Path) -> Iterator[str]:
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
-            found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
+            found = re.match(r"sandbox: (http://127\.0\.0\.1:\d+) ", line)  # the banner names the port taken
             if found:
                 yield found.group(1)
                 break
