@@ -147,7 +147,8 @@ async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[st
         missing = tuple(p for p in required if not granted(policies, p))
     else:
         refused = {f.kind for f in findings if not f.ok and f.kind is not None}
-        missing = tuple(p for kind in kinds if kind.name in refused for p in kind.permissions.read)
+        # kinds may share a permission (TtsSettings, Integration, IntegrationCredential): each is named once
+        missing = tuple(dict.fromkeys(p for kind in kinds if kind.name in refused for p in kind.permissions.read))
     for permission in missing:
         findings.append(
             Finding(f"permission {permission}", False, "missing; needed by " + ", ".join(required[permission]))

@@ -21,7 +21,7 @@ from reconciler.app.doctor import DoctorRun, diagnose, granted, required_permiss
 from reconciler.genesys import ClientLimits, Target
 from reconciler.kinds import KINDS, REGISTRY
 
-from ._support import Project, make_project
+from ._support import FIRST_EXAMPLES, Project, make_project
 
 API = "http://127.0.0.1:8998"
 FAST = ClientLimits(requests_per_minute=60_000, rate_burst=1000, backoff_initial=0.01, backoff_max=0.05, max_attempts=2)
@@ -63,8 +63,8 @@ def _serve(router: respx.MockRouter, policies: list[dict[str, Any]] | None, *, r
     router.get(url__regex=r".*").mock(side_effect=_empty_listing)
 
 
-def _diagnose(tmp_path: Path, router_setup: Any) -> DoctorRun:
-    project = make_project(tmp_path)
+def _diagnose(tmp_path: Path, router_setup: Any, files: tuple[str, ...] | None = FIRST_EXAMPLES) -> DoctorRun:
+    project = make_project(tmp_path, files)
     target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="s3cr3t")
     with respx.mock(base_url=API, assert_all_called=False) as router:
         router_setup(router)
@@ -90,6 +90,20 @@ def test_without_a_permission_listing_it_probes_reads_and_says_so(tmp_path: Path
     assert run.method == "probed" and not run.ok
     assert run.missing == ("processautomation:trigger:view",)
     assert any("could not be listed" in note and "write permissions are not verified" in note for note in run.notes)
+
+
+def test_a_permission_several_kinds_need_is_named_once(tmp_path: Path) -> None:
+    def refuse_integrations(router: respx.MockRouter) -> None:
+        router.get(url__regex=r".*/api/v2/integrations.*").mock(
+            return_value=httpx.Response(403, json={"code": "missing.any.permissions", "message": "no"})
+        )
+        _serve(router, None)
+
+    run = _diagnose(tmp_path, refuse_integrations, ("tts-settings.yaml", "integrations.yaml", "credentials.yaml"))
+    refused = {f.kind for f in run.findings if not f.ok and f.kind is not None}
+    assert {"TtsSettings", "Integration", "IntegrationCredential"} <= refused  # three kinds, one permission
+    assert run.missing.count("integrations:integration:view") == 1
+    assert [f.check for f in run.findings].count("permission integrations:integration:view") == 1
 
 
 def test_bad_credentials_are_a_finding_not_a_traceback(tmp_path: Path) -> None:
