@@ -124,8 +124,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
-    # Assumption: the SDK's IntegrationsApi docstrings name no permission; these are the platform's
-    # ``integrations:action:*`` role permissions (view/add/edit/delete) as CX as Code's resource docs list them
+    # SDK api docs (IntegrationsApi.md, 237): GET /actions/{id} integrations:action:view, POST /actions :add,
+    # DELETE /actions/{id} :delete; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Action"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:action"),
     description="A Web Services data action: the HTTP call a workflow makes (real Genesys Cloud API).",

@@ -70,8 +70,10 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="speech-and-text-analytics:readonly",
     write_scope="speech-and-text-analytics",
-    # the SDK docs we checked list none for these endpoints: the platform's domain:entity:action pattern
-    permissions=Permissions.crud("speechAndTextAnalytics:dictionaryFeedback"),
+    # SDK api docs (SpeechTextAnalyticsApi.md, every dictionaryfeedback operation: "Requires ALL permissions"):
+    # speechAndTextAnalytics:dictionaryterm:view (GET), :add (POST), :edit (PUT), :delete (DELETE); the
+    # Genesys Cloud CLI names the same. The entity is "dictionaryterm", not the endpoint's "dictionaryfeedback".
+    permissions=Permissions.crud("speechAndTextAnalytics:dictionaryterm"),
     description="A term taught to speech-and-text-analytics transcription, named by its term (real Genesys Cloud API).",
     unordered=("examplePhrases", "soundsLike"),
     checks=(_unique,),

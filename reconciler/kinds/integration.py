@@ -105,8 +105,8 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
-    # Assumption: the SDK's IntegrationsApi docstrings name no permission; these are the platform's
-    # ``integrations:integration:*`` role permissions (view/add/edit/delete) as CX as Code's resource docs list them
+    # SDK api docs (IntegrationsApi.md, 237): GET /integrations integrations:integration:view, DELETE
+    # /integrations/{id} :delete, PUT .../config/current :edit; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Integration"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:integration"),
     description="An integration, e.g. custom-rest-actions, home of Web Services data actions (real Genesys Cloud API).",

@@ -71,8 +71,10 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
-    # SDK api docs: /api/v2/integrations/credentials "Requires NO permissions" (the listing: none named, taken alike)
-    permissions=Permissions(),
+    # SDK api docs (IntegrationsApi.md, from PureCloudPlatformClientV2 237; older releases said "Requires NO
+    # permissions"): GET /credentials/listing integrations:integration:view, POST /credentials :add,
+    # PUT /credentials/{id} :edit, DELETE /credentials/{id} :delete. CX as Code's credential resource lists the same.
+    permissions=Permissions.crud("integrations:integration"),
     description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
     write_only={"credentialFields": "credentialFieldsSet"},
     write_only_flagged=False,

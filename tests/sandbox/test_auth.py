@@ -14,6 +14,7 @@ from reconciler.kinds import (
     CONTRACT_KINDS as KINDS,  # the seed contract's conventions; tests/realkinds covers the platform kinds
 )
 from reconciler.kinds import KINDS as ALL_KINDS
+from reconciler.kinds import REGISTRY
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.auth import all_permissions
 
@@ -123,7 +124,8 @@ class TestPermissions:
             # the platform kinds' permissions (SDK api docs)
             *_crud("speechAndTextAnalytics:topic"), "speechAndTextAnalytics:topic:publish",
             *_crud("speechAndTextAnalytics:program"), "speechAndTextAnalytics:program:publish",
-            *_crud("speechAndTextAnalytics:dictionaryFeedback"), *_crud("processautomation:trigger"),
+            # dictionary feedback's entity is "dictionaryterm" (SpeechTextAnalyticsApi docs, every operation)
+            *_crud("speechAndTextAnalytics:dictionaryterm"), *_crud("processautomation:trigger"),
             *_crud("architect:userPrompt"), *_crud("integrations:integration"), *_crud("integrations:action"),
             # the audit query service (drift says who changed an object)
             "audits:audit:view",
@@ -194,11 +196,14 @@ class TestPermissions:
         assert (await api.client.get("/api/v2/speechandtextanalytics/programs", headers=headers)).status_code == 200
         assert_error(await api.client.get("/api/v2/webhooks", headers=headers), 403, "missing.any.permissions")
 
-    async def test_a_kind_without_permissions_is_open_to_any_token(self, api) -> None:
-        open_kinds = [k for k in ALL_KINDS if not k.all_permissions()]
-        assert [k.name for k in open_kinds] == ["IntegrationCredential"]  # SDK docs: "Requires NO permissions"
-        headers = await self._client_with(api, [])
-        assert (await api.client.get(open_kinds[0].listing_path, headers=headers)).status_code == 200
+    async def test_credentials_need_the_integrations_permissions(self, api) -> None:
+        """SDK IntegrationsApi docs from 237 on (earlier: "Requires NO permissions"); CX as Code lists the same."""
+        assert [k.name for k in ALL_KINDS if not k.all_permissions()] == []  # every kind names its permissions
+        listing = REGISTRY["IntegrationCredential"].listing_path
+        nothing = await self._client_with(api, [])
+        assert_error(await api.client.get(listing, headers=nothing), 403, "missing.any.permissions")
+        viewer = await self._client_with(api, ["integrations:integration:view"])
+        assert (await api.client.get(listing, headers=viewer)).status_code == 200
 
 
 def test_options_reject_impossible_fault_rates(tmp_path) -> None:
