@@ -64,6 +64,10 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     # the client lets --concurrency writes be in flight; the rate limiter still paces them
     options = with_concurrency(run_options(kw), concurrency)
     saved = len(sources) == 1 and is_plan_file(sources[0])
+    mixed = [s for s in sources if not s.lower().endswith((".yaml", ".yml")) and is_plan_file(s)]
+    if len(sources) > 1 and mixed:  # else the plan would be read as a manifest, and refused field by field
+        raise PlanError(f"{mixed[0]} is a saved plan: apply takes one saved plan (apply FILE) or manifest paths "
+                        "(apply [PATH...]), not both")
     if saved and (prune_kinds or max_deletes is not None or rotate):
         raise PlanError(
             "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"

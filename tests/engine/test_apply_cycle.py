@@ -117,6 +117,18 @@ class TestSavedPlans:
         assert "checksum" in result.stderr
         assert applied.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
 
+    def test_a_saved_plan_beside_manifest_paths_is_refused_by_name(self, applied: Project) -> None:
+        applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
+        out = applied.root / "plan.json"
+        applied.run("plan", "--out", str(out))
+        result = applied.run("apply", str(out), "manifests", "--auto-approve", expect=1)
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"error: {out} is a saved plan: apply takes one saved plan (apply FILE) or manifest paths "
+            "(apply [PATH...]), not both"
+        )
+        assert "unknown field" not in result.output  # not read as a manifest
+        assert applied.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
+
     def test_plan_for_another_target_is_refused(self, applied: Project, tmp_path: Path) -> None:
         out = applied.root / "plan.json"
         applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
