@@ -98,7 +98,8 @@ def check_forward_url(url: str) -> str:
     pair as Basic auth and the summary line would name it. A collector that needs a
     secret gets it as a header (``headers``), never in the URL.
     """
-    return check_url(url, source="--audit-url", example="https://audit.example.com/records", allow_query=True)
+    return check_url(url, source="--audit-url", example="https://audit.example.com/records", allow_query=True,
+                     instead="")
 
 
 def endpoint_key(url: str) -> str:

@@ -61,6 +61,10 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.render import render_apply, render_plan
 
     check_kinds(prune_kinds)
+    if audit_url is not None:  # refused before any read, not after the plan
+        from reconciler.audit.forward import check_forward_url
+
+        check_forward_url(audit_url)
     # the client lets --concurrency writes be in flight; the rate limiter still paces them
     options = with_concurrency(run_options(kw), concurrency)
     saved = len(sources) == 1 and is_plan_file(sources[0])

@@ -22,11 +22,13 @@ _HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 
 
-def check_url(url: str, *, source: str, example: str, allow_query: bool = False) -> str:
+def check_url(url: str, *, source: str, example: str, allow_query: bool = False,
+              instead: str = " (the OAuth client's id and secret have settings of their own)") -> str:
     """``url`` stripped, if it is an absolute https URL (or http on loopback) without credentials.
 
     Every refusal is one :class:`~reconciler.core.errors.ConfigError` that shows the URL
-    with any ``user:password@`` blanked out. Shared with the audit forwarding URL.
+    with any ``user:password@`` blanked out. Shared with the audit forwarding URL;
+    ``instead`` ends the credentials refusal with where such a secret belongs.
     """
     text = url.strip()
     shown = repr(hide_userinfo(text))
@@ -39,7 +41,7 @@ def check_url(url: str, *, source: str, example: str, allow_query: bool = False)
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
             f"{source} {shown} carries credentials (user:password@): they would be printed, and sent as Basic "
-            "auth in place of the token; remove them (the OAuth client's id and secret have settings of their own)"
+            f"auth; remove them{instead}"
         )
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{source} {shown} is not an absolute http(s) URL such as {example}")

@@ -151,6 +151,25 @@ class TestDeliveryState:
             open_trail(log_path, forward_url="https://user:pa55word@127.0.0.1:9/audit")
         assert "pa55word" not in str(caught.value)
 
+    def test_apply_refuses_it_before_reading_anything(self, tmp_path: Path) -> None:
+        from click.testing import CliRunner
+
+        from reconciler.cli import main
+
+        examples = Path(__file__).resolve().parents[2] / "manifests"
+        result = CliRunner().invoke(
+            main, ["apply", str(examples), "--auto-approve", "--sandbox-db", str(tmp_path / "s.db"),
+                   "--audit-url", "https://user:pa55word@127.0.0.1:9/audit"],
+            env={"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"},
+        )
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines()[-1] == (
+            "error: --audit-url 'https://***@127.0.0.1:9/audit' carries credentials (user:password@): they would be "
+            "printed, and sent as Basic auth; remove them"
+        )
+        assert "Live state" not in result.output and "pa55word" not in result.output
+        assert not (tmp_path / "s.db").exists()  # not even the sandbox was opened
+
     def test_a_replaced_log_is_delivered_from_its_first_record(self, log_path: Path, receiver: Receiver) -> None:
         receiver.up()
         with open_trail(log_path, forward_url=receiver.url) as trail:
