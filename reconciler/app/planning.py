@@ -86,6 +86,19 @@ def make_plan(
     )
 
 
+def partial_prune_warnings(manifests: ManifestSet, extra_kinds: Sequence[str]) -> list[str]:
+    """A plan that prunes from part of a project says so: objects only the files left out declare are deleted."""
+    pruned = sorted({*manifests.settings.prune.kinds, *extra_kinds})
+    if not pruned or not manifests.left_out:
+        return []
+    count = len(manifests.left_out)
+    files = f"{manifests.left_out[0]} and {count - 1} more file(s)" if count > 1 else manifests.left_out[0]
+    return [
+        f"pruning {', '.join(pruned)} from part of the project: {files} beside reconciler.yaml not given; what only "
+        "they declare counts as undeclared and is deleted (plan the whole directory to keep it)"
+    ]
+
+
 async def plan_paths(
     paths: Sequence[str],
     options: RunOptions,
@@ -129,6 +142,7 @@ async def plan_paths(
     if issues:
         raise ManifestError(issues)
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
+    warnings.extend(partial_prune_warnings(manifests, kinds))
     with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build
         plan = make_plan(
             manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate,

@@ -69,6 +69,21 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
 
 
+def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> tuple[Path, ...]:
+    """Manifest files of the project that ``paths`` did not name: a plan of part of it.
+
+    Why: ``reconciler.yaml``'s prune applies to whatever was loaded, so ``apply
+    manifests/voices.yaml`` would delete what only ``manifests/webhooks.yaml`` declares.
+    Only a root holding ``reconciler.yaml`` is a project, so a file named in a directory of
+    unrelated YAML (a repository's root) walks nothing; the root given whole walks nothing.
+    """
+    given = [Path(p) for p in paths]
+    if not fileset.settings_path.is_file() or any(p.is_dir() and p.resolve() == fileset.root.resolve() for p in given):
+        return ()
+    loaded = {p.resolve() for p in fileset.files}
+    return tuple(p for p in discover([fileset.root]).files if p.resolve() not in loaded)
+
+
 class _Walk:
     """The files and issues found so far, each file once."""
 

@@ -25,7 +25,7 @@ from reconciler.core.jsonpath import format_path
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
-from reconciler.manifests.files import digest, discover, display
+from reconciler.manifests.files import digest, discover, display, left_out
 from reconciler.manifests.placeholders import substitute
 from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
@@ -44,6 +44,8 @@ class ManifestSet:
     settings: ProjectSettings
     #: the objects' references, walked once here and reused by the planner
     graph: ReferenceGraph
+    #: manifest files of the project (the root holding ``reconciler.yaml``) that were not given
+    left_out: tuple[str, ...] = ()
 
     def by_key(self) -> dict[ObjectKey, DesiredObject]:
         """Objects by identity (kind, case-insensitive name)."""
@@ -101,6 +103,7 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         digest=digest(fileset.root, files),
         settings=settings,
         graph=graph,
+        left_out=tuple(display(p) for p in left_out(fileset, paths)),
     )
 
 

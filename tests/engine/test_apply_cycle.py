@@ -141,6 +141,22 @@ class TestSavedPlans:
 
 
 class TestPrune:
+    def test_pruning_from_part_of_the_project_says_so(self, applied: Project) -> None:
+        partial = applied.plan_json("manifests/voice-profiles.yaml", expect=1)  # both webhooks: over the bound
+        warned = [w for w in partial["warnings"] if w.startswith("pruning Webhook from part of the project")]
+        assert warned == [
+            "pruning Webhook from part of the project: manifests/speech-rules.yaml and 1 more file(s) beside "
+            "reconciler.yaml not given; what only they declare counts as undeclared and is deleted (plan the whole "
+            "directory to keep it)"
+        ]
+        assert not any("part of the project" in w for w in applied.plan_json("manifests")["warnings"])
+        everything = ["manifests/voice-profiles.yaml", "manifests/speech-rules.yaml", "manifests/webhooks.yaml"]
+        assert not any("part of the project" in w for w in applied.plan_json(*everything)["warnings"])
+
+    def test_part_of_a_project_without_prune_is_no_warning(self, applied: Project) -> None:
+        (applied.manifests / "reconciler.yaml").write_text("prune:\n  kinds: []\n")
+        assert applied.plan_json("manifests/voice-profiles.yaml")["warnings"] == []
+
     def test_kind_not_opted_in_is_never_deleted(self, applied: Project) -> None:
         create_live(applied, "SpeechRule", {"name": "Made By Hand", "phrases": [{"phrase": "hello there"}]})
         result = applied.run("apply", "--auto-approve")

@@ -256,3 +256,29 @@ class TestPlaceholders:
         write(tmp_path, {"a.yaml": RULE.format(name="Rule ${env:X}", phrase="a")})
         [error] = load_errors([str(tmp_path)], env={"X": "1"})
         assert "metadata.name: a name is the object's identity and cannot hold a placeholder" in error
+
+
+class TestLeftOut:
+    """Which files of a project (the directory holding reconciler.yaml) a load did not name."""
+
+    @staticmethod
+    def _voice(path: Path, name: str) -> str:
+        path.write_text(
+            f"apiVersion: reconciler/v1\nkind: VoiceProfile\nmetadata:\n  name: {name}\n"
+            "spec:\n  language: en-US\n  voice: polly-Joanna\n  engine: amazon_polly\n", encoding="utf-8")
+        return str(path)
+
+    def test_a_file_of_a_project_leaves_the_others_out(self, tmp_path: Path) -> None:
+        (tmp_path / "reconciler.yaml").write_text("prune:\n  kinds: [VoiceProfile]\n", encoding="utf-8")
+        (tmp_path / "more").mkdir()
+        first = self._voice(tmp_path / "a.yaml", "a")
+        self._voice(tmp_path / "b.yaml", "b")
+        self._voice(tmp_path / "more" / "c.yml", "c")
+        left = load_manifests([first]).left_out
+        assert sorted(Path(p).name for p in left) == ["b.yaml", "c.yml"]
+        assert load_manifests([str(tmp_path)]).left_out == ()
+
+    def test_outside_a_project_nothing_is_walked(self, tmp_path: Path) -> None:
+        first = self._voice(tmp_path / "a.yaml", "a")
+        self._voice(tmp_path / "b.yaml", "b")
+        assert load_manifests([first]).left_out == ()
