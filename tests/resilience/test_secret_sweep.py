@@ -73,7 +73,7 @@ def _wait_for_url(proc: subprocess.Popen[bytes], log: Path) -> str:
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = re.search(r"running on (http://127\.0\.0\.1:\d+)", log.read_text())
+        found = re.search(r"^sandbox: (http://127\.0\.0\.1:\d+) ", log.read_text(), re.MULTILINE)  # serve's banner
         if found:
             return found.group(1)
         assert proc.poll() is None, f"sandbox serve exited: {log.read_text()}"
