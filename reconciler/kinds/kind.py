@@ -32,7 +32,7 @@ from reconciler.kinds.conventions import (
     SubResource,
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
-from reconciler.kinds.spec import Check, FieldIssue, SpecModel, issue_from_pydantic, validate_name
+from reconciler.kinds.spec import Check, FieldIssue, Shown, SpecModel, issue_from_pydantic, validate_name
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
@@ -221,12 +221,19 @@ class Kind:
         return out
 
     # ---- validation ------------------------------------------------------------------
-    def validate_spec(self, spec: Mapping[str, Any]) -> tuple[SpecModel | None, list[FieldIssue]]:
-        """Check a spec (the object without name and server fields) against every rule."""
+    def validate_spec(
+        self, spec: Mapping[str, Any], *, shown_as: Shown | None = None
+    ) -> tuple[SpecModel | None, list[FieldIssue]]:
+        """Check a spec (the object without name and server fields) against every rule.
+
+        ``shown_as``: how messages show the values validated (see :data:`~reconciler.kinds.spec.Shown`).
+        """
         try:
             model = self.spec_model.model_validate(dict(spec))
         except ValidationError as exc:
-            return None, [issue_from_pydantic(err, secret_fields=self.write_only) for err in exc.errors()]
+            return None, [
+                issue_from_pydantic(err, secret_fields=self.write_only, shown_as=shown_as) for err in exc.errors()
+            ]
         issues = [issue for check in self.checks for issue in check(model)]
         return (model if not issues else None), issues
 

@@ -46,6 +46,21 @@ class FieldIssue:
 Check = Callable[[Any], Iterable[FieldIssue]]
 
 
+class _Hidden:
+    """What a :data:`Shown` view answers for a value no message may show: it reads "the value"."""
+
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
+HIDDEN: Any = _Hidden()
+#: how a message shows the value validated at a path: the value itself, a stand-in (the text as
+#: written, placeholders and all) or :data:`HIDDEN`. Why: a spec is validated with its
+#: ``${env:…}`` values substituted, and no rendering of a message (cut short, JSON-escaped)
+#: may carry them; the caller that substituted them knows what stands where.
+Shown = Callable[[JsonPath, Any], Any]
+
+
 def validate_name(name: Any) -> list[FieldIssue]:
     """An object's ``name`` (kept out of the spec model: it is the identity, not a field)."""
     if name is None:
@@ -84,23 +99,27 @@ _EXPECTED = {
 }
 
 
-def issue_from_pydantic(err: Mapping[str, Any], *, secret_fields: Iterable[str] = ()) -> FieldIssue:
+def issue_from_pydantic(
+    err: Mapping[str, Any], *, secret_fields: Iterable[str] = (), shown_as: Shown | None = None
+) -> FieldIssue:
     """Turn one pydantic error into a message a manifest author can act on.
 
-    Values of write-only fields are never echoed.
+    Values of write-only fields are never echoed; others are shown through ``shown_as``.
     """
     loc: JsonPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value: Any = err.get("input")  # whatever was validated: its type depends on the error
-    secret = any(part in set(secret_fields) for part in loc if isinstance(part, str))
-    shown = "the value" if secret else _show(value)
+    display = value if shown_as is None else shown_as(loc, value)
+    secret = display is HIDDEN or any(part in set(secret_fields) for part in loc if isinstance(part, str))
+    shown = "the value" if secret else _show(display)
     if kind == "missing":
         msg = "is required"
     elif kind == "extra_forbidden":
         msg = "unknown field"
     elif kind in _EXPECTED:
-        msg = f"expected {_EXPECTED[kind]}, got {type_name(value)}" + ("" if secret else f" {_show(value)}")
+        got = type_name(value) if value is None or secret else f"{type_name(value)} {_show(display)}"
+        msg = f"expected {_EXPECTED[kind]}, got {got}"
     elif kind in ("less_than_equal", "less_than"):
         msg = f"{shown} is above the maximum {ctx.get('le', ctx.get('lt'))}"
     elif kind in ("greater_than_equal", "greater_than"):

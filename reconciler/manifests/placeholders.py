@@ -24,7 +24,9 @@ from typing import Any
 
 from reconciler.core.jsonpath import JsonPath, iter_strings
 from reconciler.core.keys import ObjectKey
+from reconciler.core.secrets import secret_forms
 from reconciler.kinds import Kind
+from reconciler.kinds.spec import HIDDEN
 from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
 
 #: namespace of the stand-in ids: one fixed UUID per referenced object, so that two
@@ -82,18 +84,60 @@ class Substitution:
         self.opaque.add(path)
         return f"(unknown-{next(self._opaque_count)})"
 
+    def as_written(self, loc: JsonPath, value: Any) -> Any:
+        """``value`` (validated at ``loc``) as a message may show it: substituted text back as written.
+
+        A :data:`~reconciler.kinds.spec.Shown` view for :meth:`Kind.validate_spec`. Why here and
+        not by scrubbing the finished message: a message may cut a value short or JSON-escape it
+        (``"p\\u00e4ss"``), and a secret so rendered no longer matches the secret. A value that
+        holds no substituted text is shown as it is; one whose place cannot be matched to the
+        texts written (a path pydantic tagged) is :data:`~reconciler.kinds.spec.HIDDEN`.
+        """
+        if not self.written:
+            return value
+        for path, (_, raw) in self.written.items():
+            if loc[: len(path)] == path:  # the substituted text itself, or a part of it pydantic tagged
+                return raw
+        inside = {path[len(loc):]: raw for path, (_, raw) in self.written.items() if path[: len(loc)] == loc}
+        if inside:
+            return _put_back(value, inside)
+        if any(path[:1] == loc[:1] for path in self.written):  # same field, places that do not line up
+            return HIDDEN
+        return value
+
     def scrub(self, path: JsonPath, message: str) -> str:
         """``message`` with every substituted value replaced by what was written."""
         if path in self.written:
             validated, raw = self.written[path]
             message = message.replace(repr(validated), repr(raw))
         for secret in sorted(self.secrets, key=len, reverse=True):
-            # A quoted value is always scrubbed; a bare one only when long enough not to
-            # collide with the numbers and words of the message itself.
+            # A quoted value is always scrubbed; a bare one (in any form it may be rendered in:
+            # JSON-escaped, URL-encoded) only when long enough not to collide with the numbers
+            # and words of the message itself. The second guard: values are shown as written.
             message = message.replace(repr(secret), "(sensitive)")
             if len(secret) >= 4:
-                message = message.replace(secret, "(sensitive)")
+                for form in secret_forms(secret):
+                    message = message.replace(form, "(sensitive)")
         return message
+
+
+def _put_back(value: Any, texts: Mapping[JsonPath, str]) -> Any:
+    """``value`` with the text at each relative path of ``texts`` in place of what is there."""
+    if () in texts:
+        return texts[()]
+    heads = {path[0] for path in texts}
+    if isinstance(value, Mapping) and all(isinstance(h, str) and h in value for h in heads):
+        shown: Any = {k: _put_back(v, _below(texts, k)) if k in heads else v for k, v in value.items()}
+        parts = list(shown.values())
+    elif isinstance(value, list) and all(isinstance(h, int) and 0 <= h < len(value) for h in heads):
+        shown = parts = [_put_back(v, _below(texts, i)) if i in heads else v for i, v in enumerate(value)]
+    else:
+        return HIDDEN  # the shapes differ: show nothing rather than guess
+    return HIDDEN if any(part is HIDDEN for part in parts) else shown
+
+
+def _below(texts: Mapping[JsonPath, str], head: str | int) -> dict[JsonPath, str]:
+    return {path[1:]: text for path, text in texts.items() if path[0] == head}
 
 
 def syntax_problems(text: str, *, templated: bool = False) -> list[str]:

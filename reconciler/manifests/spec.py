@@ -32,7 +32,7 @@ class SpecIssue:
 
 def check_spec(kind: Kind, substitution: Substitution) -> list[SpecIssue]:
     """Every rule of ``kind`` on the substituted spec, located and worded for the author."""
-    _, found = kind.validate_spec(substitution.value)
+    _, found = kind.validate_spec(substitution.value, shown_as=substitution.as_written)
     merged: dict[JsonPath, list[str]] = {}
     order: list[JsonPath] = []
     keyed: set[JsonPath] = set()

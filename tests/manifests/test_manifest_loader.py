@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.core.errors import ManifestError
 from reconciler.core.keys import Location, ObjectKey
+from reconciler.core.secrets import secret_forms
 from reconciler.manifests import ManifestSet, load_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +219,30 @@ class TestPlaceholders:
         [error] = load_errors([str(tmp_path)], env={"VOICE": "polly-SecretVoiceName"})
         assert "cannot serve voice" in error
         assert "SecretVoiceName" not in error
+
+    def test_a_long_value_cut_short_in_a_message_shows_the_text_as_written(self, tmp_path: Path) -> None:
+        """A message cuts a long value at 57 characters: the secret's head used to survive the scrub."""
+        write(tmp_path, {"a.yaml": hook("A", url="http://crm.example.com/hooks?token=${env:CRM_TOKEN}")})
+        [error] = load_errors([str(tmp_path)], env={"CRM_TOKEN": "tok_9f8e7d6c5b4a39281706"})
+        assert "spec.requestUrl: 'http://crm.example.com/hooks?token=${env:CRM_TOKEN}' does not match" in error
+        assert "tok_9f8e7d6c5b4a" not in error
+
+    @pytest.mark.parametrize("secret", ["pässwörd-123", 'abc"defgh', "line1\nline2X", "plainsecret"])
+    def test_a_secret_inside_a_list_is_shown_as_written_whatever_its_characters(
+        self, tmp_path: Path, secret: str
+    ) -> None:
+        """A list is shown as JSON: the secret JSON-escaped no longer matched the secret the scrub looked for."""
+        text = hook("A").replace("spec:\n", 'spec:\n  description: ["${env:CRM_TOKEN}", "plain"]\n')
+        write(tmp_path, {"a.yaml": text})
+        [error] = load_errors([str(tmp_path)], env={"CRM_TOKEN": secret})
+        assert error.endswith('spec.description: expected a string, got a list ["${env:CRM_TOKEN}", "plain"]')
+        assert not any(form in error for form in secret_forms(secret))
+
+    def test_a_null_reads_once(self, tmp_path: Path) -> None:
+        write(tmp_path, {"a.yaml": hook("A").replace("spec:\n", "spec:\n  description: null\n")})
+        assert [e.split(": ", 1)[1] for e in load_errors([str(tmp_path)])] == [
+            "spec.description: expected a string, got null"
+        ]
 
     def test_filters_referencing_different_objects_are_not_duplicates(self, tmp_path: Path) -> None:
         filters = "".join(
