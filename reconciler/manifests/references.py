@@ -7,8 +7,10 @@ not a surprise at apply time.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.graph import ReferenceGraph, describe_cycle
@@ -36,9 +38,43 @@ def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
 
 
 def allowed_fields(kind_name: str) -> tuple[str, ...]:
-    """What a reference may read from an object of ``kind_name``: its id and non-secret fields."""
+    """What a reference may read from an object of ``kind_name``: its id and non-secret scalar fields."""
     kind = REGISTRY[kind_name]
-    return ("id", *(f for f in kind.spec_fields if f not in kind.write_only))
+    structured = structured_fields(kind_name)
+    return ("id", *(f for f in kind.spec_fields if f not in kind.write_only and f not in structured))
+
+
+@functools.cache
+def structured_fields(kind_name: str) -> dict[str, str]:
+    """The fields of ``kind_name`` that hold a mapping or a list, each with the word for what it holds.
+
+    Why they cannot be referenced: a reference becomes text inside a string, and a mapping
+    has no text form the platform would take (it became a Python repr), nor a way to keep an
+    ``${env:…}`` value inside it from being copied, unmasked, into the referencing object.
+    """
+    schema = REGISTRY[kind_name].spec_model.model_json_schema()
+    out: dict[str, str] = {}
+    for name, prop in schema.get("properties", {}).items():
+        types = _json_types(prop, schema.get("$defs", {}))
+        if "object" in types:
+            out[name] = "mapping"
+        elif "array" in types:
+            out[name] = "list"
+    return out
+
+
+def _json_types(prop: Mapping[str, Any], defs: Mapping[str, Any]) -> set[str]:
+    """Every JSON type a schema property admits, through ``$ref`` and ``anyOf``/``oneOf``/``allOf``."""
+    if "$ref" in prop:
+        return _json_types(defs.get(prop["$ref"].rsplit("/", 1)[-1], {"type": "object"}), defs)
+    declared = prop.get("type")
+    types = {declared} if isinstance(declared, str) else set(declared or ())
+    for key in ("anyOf", "oneOf", "allOf"):
+        for member in prop.get(key, ()):
+            types |= _json_types(member, defs)
+    if not types and "properties" in prop:
+        types.add("object")
+    return types
 
 
 def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, field: str) -> str | None:
@@ -90,6 +126,12 @@ def _reference_problem(ref: Reference, declared: Mapping[ObjectKey, DesiredObjec
             "in the manifests (to point at an object managed elsewhere, write its id)"
         )
     allowed = allowed_fields(ref.target.kind)
+    held = structured_fields(ref.target.kind).get(ref.field)
+    if held is not None:
+        return (
+            f"{_text(ref)}: {ref.field} holds a {held}, and a reference stands for a string, number or boolean; "
+            f"use one of {', '.join(allowed)}"
+        )
     if ref.field in REGISTRY[ref.target.kind].write_only:
         return f"{_text(ref)}: {ref.field} is write-only and cannot be referenced; use one of {', '.join(allowed)}"
     if ref.field not in allowed:

@@ -132,6 +132,8 @@ CASES: tuple[Case, ...] = (
     Case("ref_malformed.yaml", 9, "spec.eventFilters[0].filter", "malformed reference"),
     Case("ref_unknown_field.yaml", 17, "spec.eventFilters[0].filter", "has no field 'uuid'"),
     Case("ref_secret_field.yaml", 20, "spec.description", "authSecret is write-only and cannot be referenced"),
+    Case("ref_structured_field.yaml", 20, "spec.description",
+         "headers holds a mapping, and a reference stands for a string, number or boolean"),
     Case("ref_cycle.yaml", 8, "spec.description", "reference cycle: SpeechRule/corpus ref_cycle_rule -> Webhook/corpus ref_cycle_hook -> SpeechRule/corpus ref_cycle_rule"),
     Case("ref_self.yaml", 8, "spec.description", "reference cycle: SpeechRule/corpus ref_self -> SpeechRule/corpus ref_self"),
     # --- identity -------------------------------------------------------------------------------
