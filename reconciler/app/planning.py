@@ -17,6 +17,7 @@ from reconciler.app.live import KindRead, Listed, declared_detail, read_live
 from reconciler.app.memory import bulk_build
 from reconciler.core.errors import ManifestError
 from reconciler.core.live import LiveState
+from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats, GenesysClient, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
@@ -126,6 +127,8 @@ async def plan_paths(
     with bulk_build(collect=False):  # loading leaves next to no cyclic garbage: see bulk_build
         manifests = load_manifests(paths, env=env if env_mode is EnvMode.ALL else UnsetAllowed(env))
     env = env_for(manifests.objects, env, env_mode)
+    # before any read: a server may echo them in a listing's error as well as in a write's
+    remember(env[name] for name in {n for obj in manifests.objects for n in obj.env_names} if name in env)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
     warnings: list[str] = []
     async with connected(options, client) as reader:

@@ -8,9 +8,10 @@ years and copied to other systems, so the trail masks again before anything is w
   ``…password…``, ``…token…``) becomes ``(sensitive)``, wherever it sits: as a change
   ``path`` segment or as a key inside a ``before``/``after`` value;
 - a change marked ``"sensitive": true`` keeps neither value;
-- known secret *values* (the resolved ``${env:…}`` values the caller passes) are cut
-  out of every string of the record, error messages included, in every form a server
-  may echo them (JSON-escaped, URL-encoded: :mod:`reconciler.core.secrets`).
+- known secret *values* (the resolved ``${env:…}`` values the caller passes, and every
+  secret the process has remembered: the OAuth client secret, each access token) are cut
+  out of every string of the record, error messages and correlation ids included, in every
+  form a server may echo them (JSON-escaped, URL-encoded, base64: :mod:`reconciler.core.secrets`).
 
 The read-only flags that stand in for write-only fields (``authSecretSet``) are kept:
 they say *that* a secret is set or changed, never what it is.
@@ -22,7 +23,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.core.secrets import MIN_SECRET_LENGTH, all_forms, replace_forms
+from reconciler.core.secrets import (
+    MIN_SECRET_LENGTH,
+    all_forms,
+    remembered_forms,
+    remembered_values,
+    replace_forms,
+)
 from reconciler.manifests.desired import SENSITIVE
 
 _SCALARS = frozenset((bool, int, float))
@@ -47,9 +54,11 @@ class Redactor:
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
         self._write_only, self._flags = _kind_field_names()
-        values = [v for v in secret_values if isinstance(v, str)]
+        self._values = [v for v in secret_values if isinstance(v, str)]
         # every form a server may have echoed (JSON-escaped, URL-encoded...), longest first
-        self._forms = all_forms(values, min_length=MIN_SECRET_VALUE_LENGTH)
+        self._forms = all_forms(self._values, min_length=MIN_SECRET_VALUE_LENGTH)
+        #: the process's remembered secrets (the OAuth client secret, tokens: core.secrets) merged in so far
+        self._merged: tuple[str, ...] = ()
         self._keys: dict[str, bool] = {}
         self._paths: dict[str, bool] = {}
 
@@ -118,6 +127,9 @@ class Redactor:
         return out
 
     def text(self, text: str) -> str:
+        if remembered_forms() is not self._merged:  # a token issued since, say: one identity check a string
+            self._merged = remembered_forms()
+            self._forms = all_forms([*self._values, *remembered_values()], min_length=MIN_SECRET_VALUE_LENGTH)
         return replace_forms(text, self._forms, replacement=SENSITIVE)
 
     @staticmethod

@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     FORMATS,
     check_kinds,
     color,
+    echo_document,
     kind_read,
     live_summary,
     run_options,
@@ -81,14 +82,14 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
         """Show the plan; whether there is anything to do and the user agreed to it."""
         if fmt == "text":
             colored = color()
-            click.echo(render_plan(the_plan, "text", color=colored), color=colored)
+            echo_document(render_plan(the_plan, "text", color=colored), colored=colored)
         overridden = gate(the_plan, now=current_time(), override=override)  # judged again when apply starts
         if overridden:
             rules = ", ".join(dict.fromkeys(f.rule.value for f in overridden))
             click.echo(f"Overriding policy ({rules}): {override}", err=True)
         if not the_plan.has_changes and not pending_business(audit_log):
             if fmt != "text":
-                click.echo(render_plan(the_plan, fmt))
+                echo_document(render_plan(the_plan, fmt))
             return False
         if not auto_approve and not saved:
             if not sys.stdin.isatty():
@@ -130,7 +131,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     if applied is None:
         return
     colored = color() and fmt == "text"
-    click.echo(render_apply(applied.result, fmt, color=colored), color=colored)
+    echo_document(render_apply(applied.result, fmt, color=colored), colored=colored)
     if applied.delivery:
         click.echo(applied.delivery, err=True)
     verbose_stats(applied.stats, verbose)

@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     color,
+    echo_document,
     kind_read,
     live_summary,
     run_options,
@@ -62,7 +63,7 @@ def drift(paths: tuple[str, ...], fmt: str, since: datetime | None, verbose: boo
     live_summary(run.live_counts)
     report = run.report
     colored = color() and fmt == "text"
-    click.echo(render_drift(report, fmt, color=colored), color=colored)
+    echo_document(render_drift(report, fmt, color=colored), colored=colored)
     verbose_stats(run.stats, verbose)
     if report.has_drift:
         sys.exit(2)

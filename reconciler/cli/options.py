@@ -156,3 +156,14 @@ def saved_plan_next_step(the_plan: Plan, out: str) -> str:
     if the_plan.policy:
         return f"policy refuses it: reconciler apply {out} --override REASON applies it anyway"
     return f"apply it with: reconciler apply {out}"
+
+
+def echo_document(text: str, *, colored: bool = False, nl: bool = True) -> None:
+    """Print a rendered plan, apply result or drift report with every secret the process knows masked.
+
+    Why: live values are rendered as the server answered them, and a server may echo the client
+    secret, a token or an ``${env:…}`` value in an ordinary field (:mod:`reconciler.core.secrets`).
+    """
+    from reconciler.core.secrets import scrub_remembered
+
+    click.echo(scrub_remembered(text), color=colored, nl=nl)

@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     FORMATS,
     check_kinds,
     color,
+    echo_document,
     kind_read,
     live_summary,
     run_options,
@@ -55,10 +56,10 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     if fmt == "sarif":
         from reconciler.render.sarif import render_plan_findings
 
-        click.echo(render_plan_findings(the_plan), nl=False)
+        echo_document(render_plan_findings(the_plan), nl=False)
     else:
         colored = color() and fmt == "text"
-        click.echo(render_plan(the_plan, fmt, color=colored, artifact_hint=out), color=colored)
+        echo_document(render_plan(the_plan, fmt, color=colored, artifact_hint=out), colored=colored)
     if out:
         from reconciler.plan.planfile import save_plan
 

@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     color,
+    echo_document,
     run_options,
     saved_plan_next_step,
     target_options,
@@ -51,7 +52,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
     run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy))
     the_plan = run.plan
     colored = color() and fmt == "text"
-    click.echo(render_plan(the_plan, fmt, color=colored, artifact_hint=out), color=colored)
+    echo_document(render_plan(the_plan, fmt, color=colored, artifact_hint=out), colored=colored)
     if out:
         save_plan(the_plan, out)
         click.echo(f"Revert plan of run {run.run_id} saved to {out}; {saved_plan_next_step(the_plan, out)}", err=True)

@@ -8,8 +8,10 @@ through, so every place that masks (API errors, the audit trail, the command lin
 path) asks this module for the forms and replaces them all, longest first so that a form
 containing another is removed whole.
 
-The secrets are the OAuth client secret (and its Basic credential) and every value a
-plan takes from ``${env:…}``.
+The secrets are the OAuth client secret (and its Basic credential), every access token
+the login server issues, and every value the manifests take from ``${env:…}``: each is
+:func:`remember`-ed as soon as the process has it, so that every masker (API errors, the
+audit trail, the command's output and saved plan) knows all of them, whatever phase echoes them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def secret_forms(value: str, *, client_id: str | None = None) -> tuple[str, ...]
         quote_plus(value, safe=""),
         quote(value),
     ]
+    # base64 of the value alone (standard and URL-safe, with and without padding): a server that
+    # encodes what it echoes (a debug field, a JWT-like blob) must not carry it out either
+    encoded = base64.b64encode(value.encode()).decode()
+    urlsafe = base64.urlsafe_b64encode(value.encode()).decode()
+    forms += [encoded, encoded.rstrip("="), urlsafe.rstrip("=")]
     if client_id is not None:
         basic = base64.b64encode(f"{client_id}:{value}".encode()).decode()
         forms += [basic, quote(basic, safe="")]
@@ -91,6 +98,16 @@ def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
     if not raw <= _raw:
         _raw.update(raw)
         _remembered = all_forms(_raw)
+
+
+def remembered_values() -> frozenset[str]:
+    """The raw secrets :func:`remember`-ed so far (for a masker that builds its own forms)."""
+    return frozenset(_raw)
+
+
+def remembered_forms() -> tuple[str, ...]:
+    """Every form of every :func:`remember`-ed secret, longest first; a new tuple whenever one is added."""
+    return _remembered
 
 
 def scrub_remembered(text: str, *, replacement: str = REDACTED) -> str:

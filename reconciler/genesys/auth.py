@@ -33,7 +33,7 @@ import anyio
 import httpx
 
 from reconciler.core.errors import ApiError, AuthenticationError
-from reconciler.core.secrets import secret_forms
+from reconciler.core.secrets import remember, secret_forms
 from reconciler.genesys.answers import loads_bounded
 from reconciler.genesys.errors import error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
@@ -173,6 +173,7 @@ class TokenProvider:
                 method="POST", path=TOKEN_PATH,
             )
         margin = min(self._limits.token_refresh_margin, expires_in / 5)
+        remember([value])  # every token, not only the one a failing request carried, is masked wherever echoed
         return _Token(value=value, renew_at=started + expires_in - margin)
 
 

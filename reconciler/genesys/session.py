@@ -31,7 +31,7 @@ from tenacity import AsyncRetrying
 
 from reconciler import __version__
 from reconciler.core.errors import TransportError
-from reconciler.core.secrets import secret_forms
+from reconciler.core.secrets import remembered_values, secret_forms
 from reconciler.core.sending import going_out
 from reconciler.genesys.answers import correlation_id
 from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
@@ -185,7 +185,7 @@ class Session:
             log.debug("%s %s -> %s in %.0f ms [%s]", method, path, response.status_code, took, named)
         if response.is_success:
             return response
-        hidden = (bearer_token(response.request), *self.hidden, *secrets)
+        hidden = (bearer_token(response.request), *self.hidden, *secrets, *remembered_values())
         error = error_from_response(response, method=method, path=path, secrets=hidden)
         if response.status_code == 429:
             # Everyone waits, not just this call: the limit is the token's, shared by all calls.

@@ -29,6 +29,7 @@ from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
+from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
 
@@ -93,6 +94,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         raise PlanFileError(
             f"cannot write plan file {target}: the plan holds NaN or Infinity, which JSON cannot hold"
         ) from None
+    text = _without_remembered_secrets(text, target)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -108,6 +110,29 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise PlanFileError(f"cannot write plan file {target}: {exc.strerror or exc}") from None
     return target
+
+
+def _without_remembered_secrets(text: str, target: Path) -> str:
+    """``text`` with every secret the process knows masked, re-sealed when that changed it.
+
+    Why: a live value is saved as the server answered it, and a hostile or careless server may
+    echo the client secret, a token or an ``${env:…}`` value in an ordinary field. The check is
+    one substring scan per form of a known secret; only a plan that holds one is parsed and
+    re-sealed (its checksum covers what is written). The masked values are live ``before``
+    values, which apply never writes.
+    """
+    forms = remembered_forms()
+    if not forms or not any(form in text for form in forms):
+        return text
+    try:
+        document = loads_json(replace_forms(text, forms), max_depth=MAX_DEPTH)
+    except (BoundedJsonError, ValueError):
+        raise PlanFileError(
+            f"cannot write plan file {target}: a live value echoes a secret in a way that cannot be masked"
+        ) from None
+    document.pop(CHECKSUM_KEY, None)
+    document[CHECKSUM_KEY] = checksum(document)
+    return dumps_indented(document, ensure_ascii=False) + "\n"
 
 
 def is_plan_file(path: str | os.PathLike[str]) -> bool:

@@ -1,0 +1,164 @@
+"""A server that echoes secrets where no error is involved, or encoded: still in no output or file.
+
+The masks used to know only some secrets at some moments: the failing request's own token
+(not one issued before it), the ``${env:…}`` values only once apply started (not while
+planning), never the base64 of a value alone, and the audit trail knew the env values but
+not the client secret or a token. A live value, or a successful write's correlation id, was
+not masked at all. Every secret is now remembered as soon as the process has it
+(:mod:`reconciler.core.secrets`), and every masker asks for all of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.secrets import secret_forms
+from reconciler.genesys import ClientLimits, GenesysClient, Target
+from reconciler.kinds import get_kind
+from reconciler.plan.planfile import load_plan
+
+from ._harness import SECRET, TIME_BOUND, Outcome, invoke_cli, project
+
+API = "http://127.0.0.1:8995"
+CLIENT_ID = "echo-client"
+CLIENT_SECRET = "client-s3cret/with+chars= and space"
+VOICE = get_kind("VoiceProfile")
+HOOK = get_kind("Webhook")
+FAST = ClientLimits(requests_per_minute=60_000, rate_burst=1000, max_attempts=1, backoff_initial=0.0, backoff_max=0.0)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def assert_no_form(text: str, *secrets: str) -> None:
+    for secret in secrets:
+        for form in secret_forms(secret):
+            assert form not in text, f"{form!r} (a form of a secret) in {text!r}"
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=API, assert_all_called=False, assert_all_mocked=True) as mock:
+        yield mock
+
+
+async def failure_of(call: Callable[[GenesysClient], Any]) -> str:
+    target = Target(kind="genesys", api_url=API, login_url=API, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    async with GenesysClient(target, limits=FAST, rng=random.Random(5)) as client:
+        with pytest.raises(ReconcilerError) as caught:
+            await call(client)
+    return str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_the_base64_of_the_client_secret_alone_is_masked(router: respx.MockRouter) -> None:
+    router.post("/oauth/token").mock(
+        return_value=httpx.Response(401, json={"error": "invalid_client", "error_description": f"got {b64(CLIENT_SECRET)}"})
+    )
+    message = await failure_of(lambda client: client.list_all(VOICE))
+    assert "POST /oauth/token failed: HTTP 401" in message
+    assert b64(CLIENT_SECRET) not in message and b64(CLIENT_SECRET).rstrip("=") not in message
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_token_issued_before_the_failing_request_is_masked_too(router: respx.MockRouter) -> None:
+    tokens = iter(["first-token-0123456789", "second-token-0123456789"])
+    router.post("/oauth/token").mock(
+        side_effect=lambda request: httpx.Response(200, json={"access_token": next(tokens), "expires_in": 3600})
+    )
+    answers = iter([
+        httpx.Response(401, json={"code": "token.expired", "message": "expired"}),
+        httpx.Response(400, json={"code": "bad.request", "message": "tokens seen: first-token-0123456789, "
+                                                                    "second-token-0123456789"}),
+    ])
+    router.get(VOICE.collection).mock(side_effect=lambda request: next(answers))
+    message = await failure_of(lambda client: client.list_all(VOICE))
+    assert "HTTP 400" in message
+    assert_no_form(message, "first-token-0123456789", "second-token-0123456789")
+
+
+# ---- the command line, against a served sandbox whose answers are rewritten ---------------
+def run(served: Any, root: Path, args: list[str], rewrite: Callable[[httpx.Request], httpx.Response] | None,
+        route: tuple[str, str], extra: dict[str, str] | None = None) -> Outcome:
+    with respx.mock(assert_all_called=False, assert_all_mocked=False) as mock:
+        if rewrite is not None:
+            mock.route(method=route[0], url=f"{served.url}{route[1]}").mock(side_effect=rewrite)
+        mock.route(host="127.0.0.1").pass_through()
+        env = {"GENESYSCLOUD_API_URL": served.url, "GENESYSCLOUD_OAUTHCLIENT_ID": served.options.client_id,
+               "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET, **(extra or {})}
+        return invoke_cli(args, cwd=root, env=env)
+
+
+@pytest.fixture
+def served(served_sandbox: Callable[..., Any]) -> Any:
+    return served_sandbox(client_secret=SECRET)
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_listing_error_while_planning_masks_the_env_values(served: Any, tmp_path: Path) -> None:
+    """The plan's ${env:...} values were masked only once apply began."""
+    password = "webhook-pa55word-only-in-the-env"  # not the client secret: masked for its own sake
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": "bad.request", "message": f"the password is {password}"})
+
+    outcome = run(served, project(tmp_path), ["plan", "manifests"], echo, ("GET", VOICE.collection),
+                  {"CRM_WEBHOOK_PASSWORD": password})
+    outcome.expect(1, f"error: GET {VOICE.collection} failed: HTTP 400", secrets=[SECRET, password])
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_live_value_echoing_the_token_and_client_secret_is_masked_in_output_and_the_saved_plan(
+    served: Any, tmp_path: Path
+) -> None:
+    root = project(tmp_path)
+    seen: dict[str, str] = {}
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        seen["token"] = token
+        hook = {"id": "h-1", "name": "CRM Compliance Sync", "version": 1, "requestUrl": "https://x.example.com/a",
+                "eventFilters": [], "description": f"token {token} client {SECRET} b64 {b64(SECRET)}"}
+        return httpx.Response(200, json={"entities": [hook], "pageNumber": 1, "pageSize": 100, "pageCount": 1,
+                                         "total": 1})
+
+    outcome = run(served, root, ["plan", "manifests", "--out", "plan.json"], echo, ("GET", HOOK.collection))
+    outcome.expect(0, "~ update Webhook/CRM Compliance Sync", secrets=[SECRET, seen["token"]])
+    assert "token *** client *** b64 ***" in outcome.stdout
+    saved = json.loads((root / "plan.json").read_text(encoding="utf-8"))
+    assert "token *** client ***" in json.dumps(saved)
+    load_plan(root / "plan.json", expected_target=saved["target"])  # re-sealed: its checksum still holds
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_successful_writes_correlation_id_echoing_secrets_is_masked_in_the_audit_trail(
+    served: Any, tmp_path: Path
+) -> None:
+    root = project(tmp_path)
+    seen: dict[str, str] = {}
+
+    def create(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        seen["token"] = token
+        body = {**json.loads(request.content), "id": f"v-{len(seen)}", "version": 1}
+        seen[body["name"]] = body["id"]
+        return httpx.Response(201, json=body, headers={"ININ-Correlation-Id": f"c-{SECRET}-{token}"})
+
+    outcome = run(served, root, ["apply", "manifests", "--auto-approve"], create, ("POST", VOICE.collection))
+    assert outcome.returncode in (0, 1), outcome.output  # the sandbox never stored them: later reads may disagree
+    audit = (root / ".reconciler" / "audit.jsonl").read_text(encoding="utf-8")
+    assert '"correlation_id":"c-(sensitive)-(sensitive)"' in audit
+    outcome.assert_no_secret([SECRET, seen["token"]])
