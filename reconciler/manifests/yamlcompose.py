@@ -6,6 +6,8 @@ how the nodes are obtained, and the depth bound for the parts no value is built 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -170,3 +172,32 @@ def syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
     if mark is None:  # pragma: no cover - PyYAML marks its syntax errors
         return YamlProblem(None, None, f"invalid YAML: {what}")
     return YamlProblem(mark.line + 1, mark.column + 1, f"invalid YAML: {what}")
+
+
+#: what YAML (and both PyYAML's readers) count as a line break; ``\r\n`` is one
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def reader_problem(exc: yaml.reader.ReaderError, text: str) -> YamlProblem:
+    """A character YAML forbids (a control character, U+FFFE, ...), named and placed at its line and column.
+
+    Why: PyYAML's reader has no mark, only an offset, and its message ends in
+    ``in "<unicode string>", position 64``: parser internals, on a line of its own, and
+    no line for the editor, the JSON report or SARIF. The offset is a character index
+    from the Python reader but a byte index from libyaml's, so it is trusted only when
+    it points at the character named; otherwise the first forbidden character is found
+    the way both readers look for it (the same set of characters).
+    """
+    position, character = exc.position, exc.character
+    if not (isinstance(position, int) and 0 <= position < len(text) and ord(text[position]) == character):
+        found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        if found is None:  # pragma: no cover - a str is only ever refused for a character it holds
+            return YamlProblem(None, None, f"invalid YAML: {exc.reason}")
+        position, character = found.start(), ord(found.group())
+    line, line_start = 1, 0
+    for line_break in _LINE_BREAK.finditer(text, 0, position):
+        line, line_start = line + 1, line_break.end()
+    what = "control character" if unicodedata.category(chr(character)) == "Cc" else "character"
+    escape = f"\\x{character:02X}" if character <= 0xFF else f"\\u{character:04X}"
+    how = f"delete it, or write it as {escape} inside double quotes"
+    return YamlProblem(line, position - line_start + 1, f"invalid YAML: {what} U+{character:04X} is not allowed; {how}")

@@ -26,7 +26,14 @@ from typing import Any
 import yaml
 
 from reconciler.core.jsonpath import JsonPath
-from reconciler.manifests.yamlcompose import CORE, TooDeep, YamlProblem, compose_all, syntax_problem
+from reconciler.manifests.yamlcompose import (
+    CORE,
+    TooDeep,
+    YamlProblem,
+    compose_all,
+    reader_problem,
+    syntax_problem,
+)
 from reconciler.manifests.yamlfast import NeedsMarks, eager_marks, fast_value, placeholder_free
 from reconciler.manifests.yamlmarked import (
     MAX_ALIAS_VALUES,
@@ -222,7 +229,10 @@ def load_documents(
         except yaml.MarkedYAMLError as exc:
             problems.append(syntax_problem(exc))
             break
-        except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare (bad encoding)
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids: no mark, only an offset
+            problems.append(reader_problem(exc, text))
+            break
+        except yaml.YAMLError as exc:  # pragma: no cover - every other error PyYAML composing raises is marked
             problems.append(YamlProblem(None, None, f"invalid YAML: {exc}"))
             break
         if not _is_empty(node):

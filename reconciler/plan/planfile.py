@@ -25,13 +25,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import __version__
 from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
+from reconciler.core.jsonpath import format_path
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
 from reconciler.core.secrets import remembered_forms, replace_forms
+from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
+from reconciler.manifests.placeholders import UnsetAllowed, substitute
+from reconciler.manifests.spec import check_spec
 from reconciler.plan.document import pydantic_document, shared_document
-from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan, plan_from_document
+from reconciler.plan.model import PLAN_FORMAT_VERSION, Action, Plan, ResourceChange, plan_from_document
 
 CHECKSUM_KEY = "checksum"
 #: a change's spec sits four levels below the top of the plan and a manifest may nest
@@ -201,4 +206,53 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
             f"{name} was made for another target ({plan.target}); "
             f"it cannot be applied to {expected_target}"
         )
+    _check_changes(plan, name)
     return plan
+
+
+#: what a change that writes must carry; a delete needs only the live object's id
+_WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE})
+
+
+def _check_changes(plan: Plan, name: str) -> None:
+    """Refuse a plan whose changes name a kind this reconciler lacks, or whose specs break their kind's rules.
+
+    Why: the checksum proves the file is what was saved, not that it is sound. A file edited
+    and sealed again (``checksum`` is public), or made by a reconciler with other kinds or
+    rules, would otherwise fail half-way through apply: a ``KeyError`` from the steps, or
+    an "internal error" from the first write whose spec the kind refuses, after the writes
+    before it were made. Only the specs of changes that write are checked (no-ops and
+    deletes carry none), so a large unchanged plan loads as fast as before. Placeholders
+    are stood in for as ``validate`` does without ``--check-env``: no environment value is
+    read here, and apply resolves them afresh.
+    """
+    problems: list[str] = []
+    for change in plan.changes:
+        kind = REGISTRY.get(change.kind)
+        if kind is None:
+            problems.append(f"{change.address}: {unknown_kind_message(change.kind)}")
+        elif change.action in _WRITES:
+            problem = _spec_problem(kind, change)
+            if problem is not None:
+                problems.append(f"{change.address}: {problem}")
+    if not problems:
+        return
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    made_by = ""
+    if plan.tool_version != __version__:  # other kinds or rules, rather than an edit
+        made_by = f"it was made by reconciler {plan.tool_version}, this is {__version__}; "
+    raise PlanFileError(f"{name} is not a valid plan: {problems[0]}{more}; {made_by}make the plan again")
+
+
+def _spec_problem(kind: Kind, change: ResourceChange) -> str | None:
+    """The first rule of ``kind`` the change's spec breaks, as a manifest error would word it; ``None`` if none."""
+    if change.spec is None:
+        return f"a {change.action.value} without a spec"
+    substitution = substitute(kind, change.spec, UnsetAllowed(), lambda target, field: None)
+    found = [(p.path, p.message) for p in substitution.issues] or [
+        (i.path, i.message) for i in check_spec(kind, substitution)
+    ]
+    if not found:
+        return None
+    path, message = found[0]
+    return f"{format_path(('spec', *path))}: {message}"

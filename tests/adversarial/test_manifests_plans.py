@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +128,38 @@ def test_a_hostile_plan_file_is_refused_at_its_place(tmp_path: Path, make: objec
     document = _saved(root)
     (root / "bad.json").write_text(make(document))  # type: ignore[operator]  # the cases' lambdas
     _run(root, "apply", "bad.json", "--auto-approve").expect(1, *message)
+
+
+def _unknown_kind(change: dict[str, Any]) -> None:
+    change["kind"] = "Bogus"
+
+
+def _bad_spec(change: dict[str, Any]) -> None:
+    change["spec"]["authScheme"] = "telepathy"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_unknown_kind, "error: bad.json is not a valid plan: Bogus/Source Hook: unknown kind 'Bogus' (known: "),
+        (_bad_spec, "error: bad.json is not a valid plan: Webhook/Source Hook: spec.authScheme: 'telepathy' is not "
+                    "one of 'none', 'basic' or 'bearer'; make the plan again\n"),
+    ],
+    ids=["unknown-kind", "invalid-spec"],
+)
+def test_a_resealed_plan_is_refused_by_change_before_any_write(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    """The checksum is public: an edited plan sealed again was a KeyError traceback, or an "internal
+    error" repr after the writes before the bad change."""
+    root = _chain_project(tmp_path)
+    document = _saved(root)
+    changes = document["changes"]
+    assert isinstance(changes, list)
+    edit(next(c for c in changes if c["name"] == "Source Hook"))
+    (root / "bad.json").write_text(_sealed(document))
+    _run(root, "apply", "bad.json", "--auto-approve").expect(1, message)
+    _run(root, "plan", "manifests", "--detailed-exitcode").expect(2, "3 to create")  # nothing was written
 
 
 def test_a_plan_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:

@@ -68,6 +68,22 @@ def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: p
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {finding["ruleId"]}
 
 
+def test_a_forbidden_character_is_located_in_text_json_and_sarif(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML's reader error carries no mark: without one, no format had a line, and the text spilled parser internals."""
+    monkeypatch.chdir(tmp_path)
+    Path("manifests").mkdir()
+    Path("manifests/bad.yaml").write_text("apiVersion: reconciler/v1\nkind: VoiceProfile\nmetadata:\n  name: x\x07y\n")
+    message = "invalid YAML: control character U+0007 is not allowed; delete it, or write it as \\x07 inside double quotes"
+    text = CliRunner().invoke(main, ["validate"])
+    assert (text.exit_code, text.output) == (1, f"error: 1 error in manifests\nmanifests/bad.yaml:4:10: {message}\n")
+    as_json = CliRunner().invoke(main, ["validate", "--format", "json"])
+    assert json.loads(as_json.output)["issues"] == [
+        {"file": "manifests/bad.yaml", "line": 4, "column": 10, "path": "", "message": message}]
+    sarif = CliRunner().invoke(main, ["validate", "--format", "sarif"])
+    (finding,) = json.loads(sarif.output)["runs"][0]["results"]
+    assert finding["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 10}
+
+
 def test_plan_sarif_has_the_plans_findings(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plan", str(EXAMPLES), "--target", "sandbox", "--sandbox-db",
                                        str(tmp_path / "s.db"), "--format", "sarif"],

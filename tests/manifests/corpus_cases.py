@@ -45,6 +45,7 @@ CASES: tuple[Case, ...] = (
     Case("yaml_unclosed_flow.yaml", 9, "", "invalid YAML"),
     Case("yaml_tab_indent.yaml", 9, "", "invalid YAML"),
     Case("yaml_bad_indent.yaml", 5, "", "invalid YAML"),
+    Case("yaml_control_character.yaml", 7, "", "invalid YAML: control character U+001B is not allowed"),
     Case("yaml_duplicate_key.yaml", 9, "spec.voice", "duplicate key 'voice' (first at line 7)"),
     Case("yaml_merge_key.yaml", 8, "spec.phrases[1]", "merge keys (<<) are not supported"),
     Case("yaml_custom_tag.yaml", 9, "spec.pitch", "unsupported YAML tag"),

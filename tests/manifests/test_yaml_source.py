@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
+from reconciler.manifests import yamlcompose
+from reconciler.manifests.yamlcompose import FAST_LOADER, reader_problem
 from reconciler.manifests.yamlsource import load_documents, plain_scalar
 
 
@@ -97,6 +100,65 @@ class TestProblems:
     def test_complex_key_is_a_problem(self) -> None:
         _, problems = load_documents("? [a, b]\n: 1\n")
         assert "plain string" in problems[0].message
+
+
+class TestForbiddenCharacters:
+    """A character YAML forbids is named and placed at its line and column, whichever parser read the text.
+
+    PyYAML's reader error has no mark, only an offset, and its message ends in parser
+    internals (``in "<unicode string>", position 64``) on a second line.
+    """
+
+    @pytest.fixture(params=["libyaml", "python"])
+    def parser(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+        """Both composing paths: libyaml (which hands the stream over to Python on an error), and Python alone."""
+        if request.param == "python":
+            monkeypatch.setattr(yamlcompose, "FAST_LOADER", None)
+        else:
+            assert FAST_LOADER is not None  # PyYAML here is built with libyaml, as the wheels are
+        return str(request.param)
+
+    @pytest.mark.parametrize(
+        ("character", "named"),
+        [
+            ("\x00", "control character U+0000 is not allowed; delete it, or write it as \\x00 inside double quotes"),
+            ("\x07", "control character U+0007 is not allowed; delete it, or write it as \\x07 inside double quotes"),
+            ("\x1b", "control character U+001B is not allowed; delete it, or write it as \\x1B inside double quotes"),
+            ("\x7f", "control character U+007F is not allowed; delete it, or write it as \\x7F inside double quotes"),
+            ("\x9b", "control character U+009B is not allowed; delete it, or write it as \\x9B inside double quotes"),
+            ("\ufffe", "character U+FFFE is not allowed; delete it, or write it as \\uFFFE inside double quotes"),
+        ],
+        ids=["NUL", "BEL", "ESC", "DEL", "CSI", "U+FFFE"],
+    )
+    def test_character_is_named_at_its_line_and_column(self, parser: str, character: str, named: str) -> None:
+        docs, problems = load_documents(f"apiVersion: reconciler/v1\nmetadata:\n  name: x{character}y\n")
+        assert docs == []
+        assert [(p.line, p.column, p.message) for p in problems] == [(3, 10, f"invalid YAML: {named}")]
+
+    @pytest.mark.parametrize(
+        ("text", "where"),
+        [
+            ("a: 1\r\nb: 2\r\nc: \x07\r\n", (3, 4)),  # CRLF is one line break
+            ("a: 1\rb: \x07\n", (2, 4)),  # so is a lone CR
+            ("a: \"\u2028\"\nb: \x07\n", (3, 4)),  # and a line separator, as YAML counts lines
+            ("a: \"éé€😀\"\x07\n", (1, 10)),  # columns count characters, not UTF-8 bytes
+            ("a: 1\n---\nb: 2\n---\nc: x\x07\n", (5, 5)),  # a line of the file, not of its document
+        ],
+        ids=["crlf", "cr", "line-separator", "multibyte", "third-document"],
+    )
+    def test_lines_and_columns_are_the_editors(self, parser: str, text: str, where: tuple[int, int]) -> None:
+        _, problems = load_documents(text)
+        assert [(p.line, p.column) for p in problems] == [where]
+
+    def test_libyaml_byte_offset_is_not_taken_for_a_character_index(self) -> None:
+        """libyaml's reader error counts UTF-8 bytes; the character is found where it really is."""
+        text = "a: éé€😀\nb: x\x07\n"
+        with pytest.raises(yaml.reader.ReaderError) as raised:
+            list(yaml.compose_all(text, Loader=FAST_LOADER))
+        assert raised.value.position != text.index("\x07")  # the shape this guards against
+        problem = reader_problem(raised.value, text)
+        assert (problem.line, problem.column) == (2, 5)
+        assert problem.message.startswith("invalid YAML: control character U+0007 is not allowed")
 
 
 class TestDepth:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from reconciler import __version__
 from reconciler.core.errors import PlanFileError
 from reconciler.plan.builder import PrunePolicy
 from reconciler.plan.model import Plan
@@ -109,6 +112,83 @@ class TestRefusals:
         with pytest.raises(PlanFileError, match="cannot write"):
             save_plan(plan, tmp_path / "no-such-dir" / "plan.json")
 
+
+
+def resealed(saved: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
+    """``saved`` edited by ``edit`` (given the changes by name) and sealed again, as anyone can."""
+    document = json.loads(saved.read_text())
+    edit({c["name"]: c for c in document["changes"]})
+    document["checksum"] = checksum(document)
+    saved.write_text(json.dumps(document))
+    return saved
+
+
+class TestResealedContents:
+    """What the checksum cannot vouch for: a file sealed again after an edit, or made by another version.
+
+    Without these checks apply failed part-way: a ``KeyError`` traceback for an unknown
+    kind, an "internal error" repr for a spec the kind refuses, after earlier writes.
+    """
+
+    def test_unknown_kind_is_refused_naming_the_change(self, saved: Path) -> None:
+        resealed(saved, lambda changes: changes["IVR Main"].update(kind="VoiceProfil"))  # even a no-op's
+        with pytest.raises(PlanFileError) as refused:
+            load_plan(saved, expected_target=TARGET)
+        message = str(refused.value)
+        assert message.startswith(f"{saved} is not a valid plan: VoiceProfil/IVR Main: unknown kind 'VoiceProfil' (")
+        assert message.endswith("; did you mean 'VoiceProfile'?; make the plan again")
+
+    @pytest.mark.parametrize(
+        ("field", "value", "problem"),
+        [
+            ("authScheme", "telepathy", "spec.authScheme: 'telepathy' is not one of 'none', 'basic' or 'bearer'"),
+            ("requestUrl", "not a url", "spec.requestUrl: 'not a url' does not match the pattern '^https://'"),
+            ("authSecret", "a-literal-secret", "spec.authSecret: must be ${env:NAME}; a literal secret"),
+            ("colour", "red", "spec.colour: unknown field"),
+        ],
+        ids=["enum", "url", "literal-secret", "unknown-field"],
+    )
+    def test_spec_breaking_its_kinds_rules_is_refused(self, saved: Path, field: str, value: str, problem: str) -> None:
+        resealed(saved, lambda changes: changes["CRM Sync"]["spec"].update({field: value}))
+        with pytest.raises(PlanFileError) as refused:
+            load_plan(saved, expected_target=TARGET)
+        assert str(refused.value).startswith(f"{saved} is not a valid plan: Webhook/CRM Sync: {problem}")
+        assert str(refused.value).endswith("; make the plan again")
+
+    def test_write_without_a_spec_is_refused(self, saved: Path) -> None:
+        resealed(saved, lambda changes: changes["CRM Sync"].update(spec=None))
+        with pytest.raises(PlanFileError, match="Webhook/CRM Sync: a create without a spec; make the plan again$"):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_every_problem_is_counted_and_the_first_named(self, saved: Path) -> None:
+        def edit(changes: dict[str, Any]) -> None:
+            changes["CRM Sync"]["spec"]["authScheme"] = "telepathy"
+            changes["Stray"]["kind"] = "Gadget"
+
+        resealed(saved, edit)
+        with pytest.raises(PlanFileError, match=r"Webhook/CRM Sync: .* \(and 1 more\); make the plan again$"):
+            load_plan(saved, expected_target=TARGET)
+
+    def test_a_plan_of_another_version_says_so(self, saved: Path) -> None:
+        def edit(changes: dict[str, Any]) -> None:
+            changes["CRM Sync"]["kind"] = "FutureKind"
+
+        document = json.loads(resealed(saved, edit).read_text())
+        document["tool_version"] = "99.0.0"
+        document["checksum"] = checksum(document)
+        saved.write_text(json.dumps(document))
+        with pytest.raises(PlanFileError) as refused:
+            load_plan(saved, expected_target=TARGET)
+        assert str(refused.value).endswith(
+            f"; it was made by reconciler 99.0.0, this is {__version__}; make the plan again"
+        )
+
+    def test_placeholders_need_no_environment_to_load(self, plan: Plan, saved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The spec's ``${env:…}`` and ``${ref:…}`` are stood in for, not resolved: apply reads the environment."""
+        for name in ENV:
+            monkeypatch.delenv(name, raising=False)
+        assert "${env:HOOK_TOKEN}" in saved.read_text() and "${ref:SpeechRule/Billing.id}" in saved.read_text()
+        assert load_plan(saved, expected_target=TARGET) == plan
 
 class TestIsPlanFile:
     def test_plan_files_and_damaged_plan_files_count(self, saved: Path, tmp_path: Path) -> None:

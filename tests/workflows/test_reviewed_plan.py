@@ -43,7 +43,9 @@ NAME = f"reconciler-plan-prod-eu-pr7-{HEAD}"
 def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str = "genesys:x") -> Plan:
     change = ResourceChange(
         kind="VoiceProfile", name="IVR", action=Action.UPDATE, object_id="v1", live_version=version,
-        before={"rate": 1.0}, after={"rate": rate}, spec={"rate": rate},
+        before={"rate": 1.0}, after={"rate": rate},
+        # a spec its kind accepts: loading a saved plan checks it (the checksum does not vouch for it)
+        spec={"language": "en-US", "voice": "polly-Joanna", "engine": "amazon_polly", "rate": rate},
         field_changes=(FieldChange(path="rate", before=1.0, after=rate),),
     )
     return Plan(tool_version="0", created_at=datetime(2026, 1, 1, tzinfo=UTC), target=target,
