@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.jsonpath import JsonPath
 from reconciler.core.keys import ObjectKey
-from reconciler.kinds import Kind
+from reconciler.kinds import InvalidSpec, Kind
+from reconciler.kinds.spec import HIDDEN, Shown
 from reconciler.manifests.desired import KNOWN_AFTER_APPLY, resolve
 from reconciler.plan.model import Action, ResourceChange
 
@@ -34,11 +36,33 @@ def request_body(
         ) from None
     if resolution.unknown:
         raise ReconcilerError(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
-    body = kind.api_body(change.name, resolution.value)
+    try:
+        body = kind.api_body(change.name, resolution.value, shown_as=_as_planned(change.spec or {}))
+    except InvalidSpec as refused:  # valid at plan; an environment value of this apply breaks it
+        where = "; ".join(f"spec.{issue.path}: {issue.message}" for issue in refused.issues)
+        # the change's failure line names the object already
+        raise ReconcilerError(f"{where} (with this apply's environment values; nothing was sent)") from None
     if change.action != Action.CREATE:
         # fields the manifest leaves unmanaged keep their live value (a PUT replaces the whole object)
         body = kind.keep_unmanaged(body, live.get(ObjectKey(change.kind, change.name)))
     return body
+
+
+def _as_planned(spec: Mapping[str, Any]) -> Shown:
+    """Messages show the plan's text at a path (placeholders unresolved), never a resolved value."""
+
+    def shown(loc: JsonPath, value: Any) -> Any:
+        current: Any = spec
+        for part in loc:
+            if isinstance(current, Mapping) and part in current:
+                current = current[part]
+            elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+                current = current[part]
+            else:
+                return HIDDEN
+        return current
+
+    return shown
 
 
 def request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str, str]:

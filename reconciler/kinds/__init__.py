@@ -35,7 +35,7 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.kind import SERVER_MANAGED, Kind
+from reconciler.kinds.kind import SERVER_MANAGED, InvalidSpec, Kind
 from reconciler.kinds.spec import FieldIssue, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then
@@ -97,6 +97,7 @@ __all__ = [
     "Audited",
     "FieldIssue",
     "IdRefs",
+    "InvalidSpec",
     "Kind",
     "LiveCheck",
     "Listing",

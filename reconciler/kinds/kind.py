@@ -34,6 +34,16 @@ from reconciler.kinds.conventions import (
 from reconciler.kinds.jsonvalues import to_json, without_none
 from reconciler.kinds.spec import Check, FieldIssue, Shown, SpecModel, issue_from_pydantic, validate_name
 
+
+class InvalidSpec(ValueError):
+    """A spec the kind's rules refuse at the moment of writing; ``issues`` say where and why."""
+
+    def __init__(self, address: str, issues: list[FieldIssue]) -> None:
+        self.address = address
+        self.issues = issues
+        super().__init__(f"{address}: " + "; ".join(f"spec.{i.path}: {i.message}" for i in issues))
+
+
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
 
@@ -330,15 +340,17 @@ class Kind:
                 out[name] = shown[name]
         return out
 
-    def api_body(self, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    def api_body(self, name: str, spec: Mapping[str, Any], *, shown_as: Shown | None = None) -> dict[str, Any]:
         """The body of a create or update: the name and every spec field, defaults filled.
 
         A singleton's body has no name (its identity is fixed); a publish flag is never
-        sent (publishing is a job of its own).
+        sent (publishing is a job of its own). A spec the rules refuse raises
+        :class:`InvalidSpec`, its messages showing values through ``shown_as``: validated at
+        plan, a spec can still break here on an ``${env:…}`` value that changed since.
         """
-        model, issues = self.validate_spec(spec)
-        if model is None:  # pragma: no cover - specs are validated long before this
-            raise ValueError(f"{self.name}/{name}: invalid spec: {[i.path for i in issues]}")
+        model, issues = self.validate_spec(spec, shown_as=shown_as)
+        if model is None:
+            raise InvalidSpec(f"{self.name}/{name}", issues)
         body = model.model_dump(mode="json", exclude_none=True)
         if self.publish is not None:
             body.pop(self.publish.flag, None)

@@ -117,6 +117,21 @@ class TestSavedPlans:
         assert "checksum" in result.stderr
         assert applied.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
 
+    def test_an_env_value_that_breaks_the_spec_at_apply_fails_that_change_clearly(self, project: Project) -> None:
+        """Valid when planned; the apply's value breaks a rule: a failure line, not an internal error."""
+        (project.manifests / "extra.yaml").write_text(
+            "apiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: Env Hook\nspec:\n"
+            '  requestUrl: "${env:HOOK_URL}"\n  eventFilters:\n    - event: rules.updated\n', encoding="utf-8")
+        out = project.root / "plan.json"
+        project.run("plan", "--out", str(out), env={"HOOK_URL": "https://ok.example.com/x"})
+        result = project.run("apply", str(out), expect=1, env={"HOOK_URL": "http://leak-me.example.com/x"})
+        assert (
+            "Webhook/Env Hook (create): failed: spec.requestUrl: '${env:HOOK_URL}' does not match the pattern "
+            "'^https://' (with this apply's environment values; nothing was sent)"
+        ) in result.output
+        assert "internal error" not in result.output and "leak-me" not in result.output
+        assert "Env Hook" not in project.live_by_name("Webhook")
+
     def test_a_saved_plan_beside_manifest_paths_is_refused_by_name(self, applied: Project) -> None:
         applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
         out = applied.root / "plan.json"
