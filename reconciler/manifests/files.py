@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.paths import reason, status
 from reconciler.manifests.reading import problem
 from reconciler.manifests.settings import SETTINGS_FILE
 
@@ -49,11 +50,13 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     been a directory of manifests; a FIFO, device, socket or directory named like a
     manifest; a directory without permission) is an issue naming what it is. Symlinked
     directories are followed; one that leads back to a directory being walked is a loop.
+    A path given that cannot even be looked at (a directory above it without permission,
+    a name too long) is an issue too, never a traceback.
     """
     given = [Path(p) for p in paths]
     walk = _Walk()
     for path in given:
-        if path.is_dir():
+        if _is_directory(path):
             found: list[Path] = []
             walk.directory(path, frozenset(), found)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
@@ -65,8 +68,21 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
             else:
                 walk.issue(path, why)
     first = given[0] if given else Path(".")
-    root = first if first.is_dir() else first.parent
+    root = first if _is_directory(first) else first.parent
     return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
+
+
+def _is_directory(path: Path) -> bool:
+    """Whether ``path`` is a directory to walk; one that cannot be looked at is not.
+
+    Why not ``Path.is_dir``: it raises on EACCES and ENAMETOOLONG. Such a path is then
+    read as a file, and :func:`problem` names why it cannot be.
+    """
+    try:
+        found = status(path)
+    except OSError:
+        return False
+    return found is not None and stat.S_ISDIR(found.st_mode)
 
 
 def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> tuple[Path, ...]:
@@ -130,9 +146,7 @@ class _Walk:
 
 
 def _directory_problem(exc: OSError) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "is a directory that cannot be listed: permission denied"
-    return f"is a directory that cannot be listed: {exc.strerror or exc}"
+    return f"is a directory that cannot be listed: {reason(exc)}"
 
 
 def digest(root: Path, files: Sequence[Path]) -> str:
