@@ -6,10 +6,12 @@ before writing, so an existing file is never half-replaced.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.core.errors import ExportError
+from reconciler.core.paths import reason, status
 from reconciler.export.model import Export
 from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
 from reconciler.manifests.files import discover
@@ -26,8 +28,16 @@ def planned_files(export: Export, out_dir: Path) -> dict[Path, str]:
 
 
 def check_out_dir(out_dir: Path) -> Path:
-    """Refuse an output path that cannot be a directory, before anything is read."""
-    if out_dir.exists() and not out_dir.is_dir():
+    """Refuse an output path that cannot be a directory, before anything is read.
+
+    Asked with :func:`~reconciler.core.paths.status`, not ``Path.exists``: that raises on a
+    name too long or a directory above without permission, a traceback for the user.
+    """
+    try:
+        found = status(out_dir)
+    except OSError as exc:
+        raise ExportError(f"--out {out_dir}: {reason(exc)}") from None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
         raise ExportError(f"--out {out_dir}: exists and is not a directory")
     return out_dir
 

@@ -72,6 +72,16 @@ def test_sandbox_db_under_a_file_is_named(tmp_path: Path) -> None:
     invoke_cli(["plan", "--sandbox-db", "afile/s.db"], cwd=root).expect(1, "afile", "is a file, not a directory")
 
 
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_sandbox_db_name_too_long_is_named(tmp_path: Path) -> None:
+    """Path.is_dir() raises ENAMETOOLONG (it answers False only for ENOENT, ENOTDIR, EBADF, ELOOP)."""
+    root = project(tmp_path)
+    db = "d" * 300 + ".db"
+    message = f"error: cannot open sandbox database {db}: File name too long"
+    outcome = invoke_cli(["plan", "--sandbox-db", db], cwd=root).expect(1, message)
+    assert [line for line in outcome.stderr.splitlines() if line.startswith("error:")] == [message]
+
+
 def test_sandbox_store_refuses_a_directory(tmp_path: Path) -> None:
     from reconciler.core.errors import ConfigError
     from reconciler.sandbox.store import Store
