@@ -40,7 +40,7 @@ def display(path: Path) -> str:
 
 
 def discover(paths: Sequence[str | Path]) -> FileSet:
-    """Files named directly, and ``*.yaml``/``*.yml`` below directories (sorted).
+    """Files named directly, and ``*.yaml``/``*.yml`` below directories (sorted), the suffix in any case.
 
     Hidden files and directories and the settings file are skipped; a file reached twice
     is loaded once. The root is the first directory given (or the first file's parent).
@@ -110,7 +110,7 @@ class _Walk:
 
     def add(self, path: Path) -> None:
         resolved = path.resolve()
-        if resolved not in self._seen and path.name != SETTINGS_FILE:
+        if resolved not in self._seen and not _is_settings(path):
             self._seen.add(resolved)
             self.files.append(path)
 
@@ -129,20 +129,46 @@ class _Walk:
             self.issue(here, _directory_problem(exc))
             return
         for entry in entries:
-            if entry.name.startswith(".") or entry.name == SETTINGS_FILE:
-                continue  # hidden, or settings (read, or refused, by the settings loader)
             path = here / entry.name
+            if entry.name.startswith(".") or _is_settings(path):
+                continue  # hidden, or settings (read, or refused, by the settings loader)
             why = problem(path)
             if why is None:
-                if path.suffix in SUFFIXES:
+                if _manifest_name(path):
                     found.append(path)
             elif why.startswith("is a directory"):
-                if path.suffix in SUFFIXES:
+                if _manifest_name(path):
                     self.issue(path, f"{why} (named like a manifest)")
                 else:
                     self.directory(path, ancestors | {real}, found)
-            elif entry.is_symlink() or path.suffix in SUFFIXES:
+            elif entry.is_symlink() or _manifest_name(path):
                 self.issue(path, why)
+
+
+def _manifest_name(path: Path) -> bool:
+    """Named like a manifest: ``.yaml`` or ``.yml`` in any case.
+
+    Why any case: ``webhooks.YAML`` skipped would leave its objects undeclared, and with
+    pruning on they were deleted; on a case-insensitive filesystem it is the same name.
+    """
+    return path.suffix.lower() in SUFFIXES
+
+
+def _is_settings(path: Path) -> bool:
+    """Whether ``path`` is the file the settings loader opens as ``reconciler.yaml`` beside it.
+
+    That name exactly, or on a case-insensitive filesystem the same file spelled in another
+    case (``Reconciler.YAML``), which must not be read as a manifest too. Elsewhere a file so
+    spelled is not the settings file, and is read as a manifest like any other.
+    """
+    if path.name == SETTINGS_FILE:
+        return True
+    if path.name.casefold() != SETTINGS_FILE:
+        return False
+    try:
+        return os.path.samefile(path, path.with_name(SETTINGS_FILE))
+    except OSError:  # no reconciler.yaml beside it: a file of its own
+        return False
 
 
 def _directory_problem(exc: OSError) -> str:

@@ -183,6 +183,12 @@ class TestPrune:
         applied.run("apply", "--auto-approve")
         assert "legacy-billing" in applied.live_by_name("Webhook")
 
+    def test_a_manifest_with_an_upper_case_suffix_still_declares_its_objects(self, applied: Project) -> None:
+        (applied.manifests / "webhooks.yaml").rename(applied.manifests / "webhooks.YAML")
+        applied.run("apply", "--auto-approve")
+        assert sorted(applied.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]
+        assert not [r for r in intents(applied.last_run_records()) if r["action"] == "delete"]
+
     def test_exceeding_the_bound_is_refused_and_deletes_nothing(self, applied: Project) -> None:
         for i in range(11):
             create_live(applied, "Webhook", extra_webhook(f"Stray {i}"))
