@@ -118,3 +118,16 @@ def test_a_file_that_is_not_an_audit_log(tmp_path: Path, make: Callable[[Path], 
 def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
     root = project(tmp_path, manifests=False)
     invoke_cli(["audit", "show", "nope.jsonl"], cwd=root).expect(1, "no audit log at nope.jsonl")
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("log", "reason"), [("l" * 300 + ".jsonl", "File name too long"),
+                                             ("afile/audit.jsonl", "Not a directory")],
+                         ids=["name-too-long", "below-a-file"])
+def test_an_audit_log_path_apply_cannot_look_at_is_named(tmp_path: Path, log: str, reason: str) -> None:
+    """Path.exists() raised on a name too long, and answered "no log" below a file: apply went on unaudited."""
+    root = project(tmp_path)
+    (root / "afile").write_text("x")
+    outcome = invoke_cli(["apply", "--audit-log", log, "--auto-approve"], cwd=root)
+    outcome.expect(1, f"error: cannot read audit log {log}: {reason}")
+    assert "Plan for" not in outcome.output  # refused before planning, so before any write
