@@ -26,6 +26,8 @@ from typing import Any
 from reconciler.audit.checkpoint import ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
 from reconciler.audit.records import INTENT, OUTCOME, RUN_END
+from reconciler.core.errors import AuditError
+from reconciler.core.paths import reason, status
 
 HOOK_ACTION = "hook"
 WRITE_ACTIONS = frozenset({"create", "update", "delete"})
@@ -89,7 +91,11 @@ def read_backlog(log_path: str | Path) -> Backlog:
     going is asked anew each time.
     """
     path = Path(log_path)
-    if not path.exists() or path.stat().st_size == 0:
+    try:
+        found = status(path)  # not Path.exists: it raises on a name too long or a directory without permission
+    except OSError as exc:
+        raise AuditError(f"cannot read audit log {path}: {reason(exc)}") from None
+    if found is None or found.st_size == 0:
         return Backlog()
     state = resume(path)
     for line in iter_raw_lines(path, start_offset=state.offset, start_line=state.line):

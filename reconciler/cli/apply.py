@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    NonEmptyPath,
     check_kinds,
     color,
     echo_document,
@@ -30,12 +31,12 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("sources", nargs=-1, type=click.Path())
+@click.argument("sources", nargs=-1, type=NonEmptyPath())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
-@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
+@click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
               help="Audit trail file (default .reconciler/audit.jsonl).")
 @click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=CONCURRENCY_HELP)

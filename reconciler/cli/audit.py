@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.options import NonEmptyPath
+
 DEFAULT_LOG = ".reconciler/audit.jsonl"
 
-_file_argument = click.argument("file", required=False, default=DEFAULT_LOG, type=click.Path(dir_okay=False))
+_file_argument = click.argument("file", required=False, default=DEFAULT_LOG, type=NonEmptyPath(dir_okay=False))
 
 
 @click.group()

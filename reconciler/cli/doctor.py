@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import DEFAULT_PATHS, run_options, target_options
+from reconciler.cli.options import DEFAULT_PATHS, NonEmptyPath, run_options, target_options
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=NonEmptyPath())
 @target_options
 def doctor(paths: tuple[str, ...], verbose: bool, **kw: Any) -> None:
     """Check the target is reachable, the credentials work and the client holds the permissions

@@ -12,6 +12,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    NonEmptyPath,
     color,
     echo_document,
     kind_read,
@@ -39,7 +40,7 @@ class Since(click.ParamType[datetime]):
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=NonEmptyPath())
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option(
     "--since",

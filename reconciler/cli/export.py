@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import run_options, target_options, verbose_stats
+from reconciler.cli.options import NonEmptyPath, run_options, target_options, verbose_stats
 
 
 @click.command()
-@click.option("--out", "out", required=True, type=click.Path(), help="Directory to write manifests into.")
+@click.option("--out", "out", required=True, type=NonEmptyPath(), help="Directory to write manifests into.")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Export only this kind (repeatable; default all).")
 @click.option("--name", "names", multiple=True, metavar="PATTERN",
               help="Export only objects whose name matches (fnmatch, case-insensitive; repeatable).")

@@ -12,6 +12,21 @@ if TYPE_CHECKING:
 
 DEFAULT_PATHS = ("manifests",)
 
+
+class NonEmptyPath(click.Path):
+    """``click.Path`` that refuses an empty value as a usage error naming the option (exit 1).
+
+    Why: ``""`` (often an unset CI variable, ``--out "$PLAN"``) names no file, yet was taken
+    as none or as ``.``: ``plan --out ""`` printed the plan, saved nothing and exited 0;
+    ``export --out ""`` wrote into the working directory; ``validate ""`` walked it whole;
+    ``--sandbox-db ""`` used the default database. Every path option and argument uses it.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("the path is empty (an unset variable?)", param, ctx)
+        return super().convert(value, param, ctx)
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
 CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."
@@ -56,7 +71,7 @@ def target_options(func: Any) -> Any:
         click.option("--target", type=click.Choice(["sandbox", "genesys"]), default=None,
                      help="Default: genesys when GENESYSCLOUD_OAUTHCLIENT_ID, a region or an API URL is set, "
                           "else the embedded sandbox."),
-        click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
+        click.option("--sandbox-db", type=NonEmptyPath(dir_okay=False), default=None,
                      help="Sandbox state file (default .reconciler/sandbox.db)."),
         click.option("--region", default=None, help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),
         click.option("--api-url", default=None, help="API base URL override (GENESYSCLOUD_API_URL)."),

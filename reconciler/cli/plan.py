@@ -11,6 +11,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    NonEmptyPath,
     check_kinds,
     color,
     echo_document,
@@ -24,8 +25,8 @@ from reconciler.cli.options import (
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
+@click.argument("paths", nargs=-1, type=NonEmptyPath())
+@click.option("--out", "out", type=NonEmptyPath(dir_okay=False), help="Save the plan for a later `apply FILE`.")
 @click.option("--format", "fmt", type=click.Choice([*FORMATS.choices, "sarif"]), default="text", show_default=True,
               help=FORMAT_HELP + " sarif: the plan's errors and warnings for GitHub code scanning.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")

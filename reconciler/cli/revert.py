@@ -12,6 +12,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    NonEmptyPath,
     color,
     echo_document,
     run_options,
@@ -23,12 +24,12 @@ from reconciler.cli.options import (
 
 @click.command()
 @click.argument("run_id")
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for a later `apply FILE`.")
+@click.option("--out", "out", type=NonEmptyPath(dir_okay=False), help="Save the plan for a later `apply FILE`.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
-@click.option("--audit-log", type=click.Path(dir_okay=False), default=None,
+@click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
               help="Audit trail file holding the run (default .reconciler/audit.jsonl).")
 @click.option("--force", is_flag=True, help="Restore objects changed since the run too (their later change is lost).")
-@click.option("--manifests-out", type=click.Path(dir_okay=False), default=None,
+@click.option("--manifests-out", type=NonEmptyPath(dir_okay=False), default=None,
               help="Write the manifest documents of the restored state to FILE, to commit: git stays the source.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with nothing to restore, 2 with changes, 1 on error.")
 @target_options

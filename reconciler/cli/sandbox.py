@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.options import NonEmptyPath
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
 
 
@@ -24,11 +25,11 @@ def sandbox() -> None:
     "db_path",
     default=DEFAULT_DB,
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=NonEmptyPath(dir_okay=False),
     help="SQLite file holding the sandbox state (shared with embedded runs; same option as plan and apply).",
 )
 # The old spelling, kept working for existing scripts and hidden from --help.
-@click.option("--db", "legacy_db", default=None, hidden=True, type=click.Path(dir_okay=False))
+@click.option("--db", "legacy_db", default=None, hidden=True, type=NonEmptyPath(dir_okay=False))
 @click.option(
     "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that holds every permission."
 )
@@ -63,7 +64,7 @@ def sandbox() -> None:
     "--clients",
     "clients_file",
     default=None,
-    type=click.Path(dir_okay=False),
+    type=NonEmptyPath(dir_okay=False),
     help="YAML file of further OAuth clients: client id -> {secret, permissions: [...]} ('*' for all).",
 )
 @click.option(

@@ -11,13 +11,13 @@ import sys
 
 import click
 
-from reconciler.cli.options import DEFAULT_PATHS
+from reconciler.cli.options import DEFAULT_PATHS, NonEmptyPath
 
 VALIDATE_FORMATS = click.Choice(["text", "json", "sarif"])
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=NonEmptyPath())
 @click.option("--check-env", is_flag=True, help="Also require every ${env:NAME} variable to be set.")
 @click.option("--format", "fmt", type=VALIDATE_FORMATS, default="text", show_default=True,
               help="text for people, json for programs, sarif for GitHub code scanning (annotates the line).")

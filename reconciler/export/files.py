@@ -6,10 +6,12 @@ before writing, so an existing file is never half-replaced.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.core.errors import ExportError
+from reconciler.core.paths import reason, status
 from reconciler.export.model import Export
 from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
 from reconciler.manifests.files import discover
@@ -26,8 +28,16 @@ def planned_files(export: Export, out_dir: Path) -> dict[Path, str]:
 
 
 def check_out_dir(out_dir: Path) -> Path:
-    """Refuse an output path that cannot be a directory, before anything is read."""
-    if out_dir.exists() and not out_dir.is_dir():
+    """Refuse an output path that cannot be a directory, before anything is read.
+
+    Asked with :func:`~reconciler.core.paths.status`, not ``Path.exists``: that raises on a
+    name too long or a directory above without permission, a traceback for the user.
+    """
+    try:
+        found = status(out_dir)
+    except OSError as exc:
+        raise ExportError(f"--out {out_dir}: {reason(exc)}") from None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
         raise ExportError(f"--out {out_dir}: exists and is not a directory")
     return out_dir
 
@@ -38,18 +48,37 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
         raise ExportError("nothing to export: no live object matches")
     check_out_dir(out_dir)
     files = planned_files(export, out_dir)
-    blocked = [p for p in files if p.exists() and not p.is_file()]
-    if blocked:
-        raise ExportError(f"cannot write {blocked[0]}: a directory is in the way")
-    existing = [p for p in files if p.exists()]
+    existing = _existing(files)
     if existing and not force:
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         shown = ", ".join(str(p) for p in existing[:3]) + more
         raise ExportError(f"{len(existing)} file(s) already exist: {shown}; pass --force to overwrite them")
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+        except OSError as exc:  # no write permission, a full disk: named, never a traceback
+            raise ExportError(f"cannot write {path}: {reason(exc)}") from None
     return list(files)
+
+
+def _existing(files: Iterable[Path]) -> list[Path]:
+    """The files the export would overwrite; an ExportError for the first path no file can be written at.
+
+    Asked with :func:`~reconciler.core.paths.status`: ``Path.exists`` raises where a file stands
+    in place of a directory of the export (``out/webhook`` a file), and mkdir crashed on it.
+    """
+    found: list[Path] = []
+    for path in files:
+        try:
+            here = status(path)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {reason(exc)}") from None
+        if here is not None and not stat.S_ISREG(here.st_mode):
+            raise ExportError(f"cannot write {path}: a directory is in the way")
+        if here is not None:
+            found.append(path)
+    return found
 
 
 def other_manifests(out_dir: Path, written: Iterable[Path]) -> list[Path]:

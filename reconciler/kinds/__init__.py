@@ -35,8 +35,8 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.kind import SERVER_MANAGED, InvalidSpec, Kind
-from reconciler.kinds.spec import FieldIssue, SpecModel
+from reconciler.kinds.kind import SERVER_MANAGED, Kind
+from reconciler.kinds.spec import FieldIssue, InvalidSpec, SpecModel
 
 #: Kinds in a stable order (also the order of display): the seed contract's three, then
 #: the kinds bound to the real Genesys Cloud Platform API (``Kind.source == "platform"``).

@@ -32,17 +32,15 @@ from reconciler.kinds.conventions import (
     SubResource,
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
-from reconciler.kinds.spec import Check, FieldIssue, Shown, SpecModel, issue_from_pydantic, validate_name
-
-
-class InvalidSpec(ValueError):
-    """A spec the kind's rules refuse at the moment of writing; ``issues`` say where and why."""
-
-    def __init__(self, address: str, issues: list[FieldIssue]) -> None:
-        self.address = address
-        self.issues = issues
-        super().__init__(f"{address}: " + "; ".join(f"spec.{i.path}: {i.message}" for i in issues))
-
+from reconciler.kinds.spec import (
+    Check,
+    FieldIssue,
+    InvalidSpec,
+    Shown,
+    SpecModel,
+    issue_from_pydantic,
+    validate_name,
+)
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})

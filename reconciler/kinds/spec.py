@@ -42,6 +42,15 @@ class FieldIssue:
         return format_path(self.loc)
 
 
+class InvalidSpec(ValueError):
+    """A spec the kind's rules refuse at the moment of writing; ``issues`` say where and why."""
+
+    def __init__(self, address: str, issues: list[FieldIssue]) -> None:
+        self.address = address
+        self.issues = issues
+        super().__init__(f"{address}: " + "; ".join(f"spec.{i.path}: {i.message}" for i in issues))
+
+
 #: a rule spanning several fields of a validated spec
 Check = Callable[[Any], Iterable[FieldIssue]]
 

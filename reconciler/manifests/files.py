@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestIssue
+from reconciler.core.paths import reason, status
 from reconciler.manifests.reading import problem
 from reconciler.manifests.settings import SETTINGS_FILE
 
@@ -39,7 +40,7 @@ def display(path: Path) -> str:
 
 
 def discover(paths: Sequence[str | Path]) -> FileSet:
-    """Files named directly, and ``*.yaml``/``*.yml`` below directories (sorted).
+    """Files named directly, and ``*.yaml``/``*.yml`` below directories (sorted), the suffix in any case.
 
     Hidden files and directories and the settings file are skipped; a file reached twice
     is loaded once. The root is the first directory given (or the first file's parent).
@@ -49,11 +50,13 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     been a directory of manifests; a FIFO, device, socket or directory named like a
     manifest; a directory without permission) is an issue naming what it is. Symlinked
     directories are followed; one that leads back to a directory being walked is a loop.
+    A path given that cannot even be looked at (a directory above it without permission,
+    a name too long) is an issue too, never a traceback.
     """
     given = [Path(p) for p in paths]
     walk = _Walk()
     for path in given:
-        if path.is_dir():
+        if _is_directory(path):
             found: list[Path] = []
             walk.directory(path, frozenset(), found)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
@@ -65,8 +68,21 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
             else:
                 walk.issue(path, why)
     first = given[0] if given else Path(".")
-    root = first if first.is_dir() else first.parent
+    root = first if _is_directory(first) else first.parent
     return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
+
+
+def _is_directory(path: Path) -> bool:
+    """Whether ``path`` is a directory to walk; one that cannot be looked at is not.
+
+    Why not ``Path.is_dir``: it raises on EACCES and ENAMETOOLONG. Such a path is then
+    read as a file, and :func:`problem` names why it cannot be.
+    """
+    try:
+        found = status(path)
+    except OSError:
+        return False
+    return found is not None and stat.S_ISDIR(found.st_mode)
 
 
 def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> tuple[Path, ...]:
@@ -94,7 +110,7 @@ class _Walk:
 
     def add(self, path: Path) -> None:
         resolved = path.resolve()
-        if resolved not in self._seen and path.name != SETTINGS_FILE:
+        if resolved not in self._seen and not _is_settings(path):
             self._seen.add(resolved)
             self.files.append(path)
 
@@ -113,26 +129,50 @@ class _Walk:
             self.issue(here, _directory_problem(exc))
             return
         for entry in entries:
-            if entry.name.startswith(".") or entry.name == SETTINGS_FILE:
-                continue  # hidden, or settings (read, or refused, by the settings loader)
             path = here / entry.name
+            if entry.name.startswith(".") or _is_settings(path):
+                continue  # hidden, or settings (read, or refused, by the settings loader)
             why = problem(path)
             if why is None:
-                if path.suffix in SUFFIXES:
+                if _manifest_name(path):
                     found.append(path)
             elif why.startswith("is a directory"):
-                if path.suffix in SUFFIXES:
+                if _manifest_name(path):
                     self.issue(path, f"{why} (named like a manifest)")
                 else:
                     self.directory(path, ancestors | {real}, found)
-            elif entry.is_symlink() or path.suffix in SUFFIXES:
+            elif entry.is_symlink() or _manifest_name(path):
                 self.issue(path, why)
 
 
+def _manifest_name(path: Path) -> bool:
+    """Named like a manifest: ``.yaml`` or ``.yml`` in any case.
+
+    Why any case: ``webhooks.YAML`` skipped would leave its objects undeclared, and with
+    pruning on they were deleted; on a case-insensitive filesystem it is the same name.
+    """
+    return path.suffix.lower() in SUFFIXES
+
+
+def _is_settings(path: Path) -> bool:
+    """Whether ``path`` is the file the settings loader opens as ``reconciler.yaml`` beside it.
+
+    That name exactly, or on a case-insensitive filesystem the same file spelled in another
+    case (``Reconciler.YAML``), which must not be read as a manifest too. Elsewhere a file so
+    spelled is not the settings file, and is read as a manifest like any other.
+    """
+    if path.name == SETTINGS_FILE:
+        return True
+    if path.name.casefold() != SETTINGS_FILE:
+        return False
+    try:
+        return os.path.samefile(path, path.with_name(SETTINGS_FILE))
+    except OSError:  # no reconciler.yaml beside it: a file of its own
+        return False
+
+
 def _directory_problem(exc: OSError) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "is a directory that cannot be listed: permission denied"
-    return f"is a directory that cannot be listed: {exc.strerror or exc}"
+    return f"is a directory that cannot be listed: {reason(exc)}"
 
 
 def digest(root: Path, files: Sequence[Path]) -> str:

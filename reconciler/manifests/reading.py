@@ -18,6 +18,8 @@ import os
 import stat
 from pathlib import Path
 
+from reconciler.core.paths import reason
+
 #: a manifest larger than this is refused unread; the largest kind (1000 phrases) is far below
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -63,9 +65,7 @@ def _stat_problem(path: Path, exc: OSError) -> str:
         return f"is a dangling symlink (its target {target!r} does not exist)"
     if exc.errno == errno.ENOENT:
         return "no such file or directory"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "cannot be read: permission denied"
-    return f"cannot be read: {exc.strerror or exc}"
+    return f"cannot be read: {reason(exc)}"
 
 
 def read_text(path: Path) -> str:
@@ -87,7 +87,7 @@ def read_text(path: Path) -> str:
             if len(data) > status.st_size:  # it grew since fstat: read on, up to the bound
                 data += handle.read(MAX_FILE_BYTES + 1 - len(data))
         except OSError as exc:
-            raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+            raise Unreadable(f"cannot be read: {reason(exc)}") from None
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
     try:

@@ -21,6 +21,7 @@ Guardrails (protected objects, change windows, bounds on changes) live under
 
 from __future__ import annotations
 
+import errno
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -95,7 +96,7 @@ class ProjectSettings(_Strict):
 
 def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[ManifestIssue]]:
     """Read ``path`` (absent: defaults). Problems are ManifestIssues located in the file."""
-    if not path.exists() and not path.is_symlink():
+    if _absent(path):
         return ProjectSettings(), []
     try:
         text = read_text(path)  # a settings file that is there but unreadable is an error, never the defaults
@@ -131,6 +132,18 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
             issues.append(ManifestIssue(display, line, column, issue.path, issue_msg))
         return ProjectSettings(), issues
 
+
+def _absent(path: Path) -> bool:
+    """Nothing stands at ``path``, not even a dangling symlink: then the defaults apply.
+
+    A path that cannot be looked at (the root without search permission, a name too long)
+    is not absent: reading it says why, so the defaults never stand in for settings unread.
+    """
+    try:
+        path.lstat()
+    except OSError as exc:
+        return exc.errno in (errno.ENOENT, errno.ENOTDIR)
+    return False
 
 
 def _suggest_key(loc: tuple[str | int, ...]) -> str | None:

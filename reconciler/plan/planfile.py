@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsonpath import format_path
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
+from reconciler.core.paths import status
 from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
 from reconciler.manifests.placeholders import UnsetAllowed, substitute
@@ -148,7 +150,14 @@ def is_plan_file(path: str | os.PathLike[str]) -> bool:
     on it with a confusing one.
     """
     candidate = Path(path)
-    if not candidate.is_file():
+    try:
+        found = status(candidate)
+    except OSError:
+        # Cannot be looked at (a directory above without permission, a name too long): a
+        # ``.json`` is meant as a plan, and load_plan names why it cannot be read; anything
+        # else goes to the manifest loader, which names it too. Never a traceback.
+        return candidate.suffix.lower() == ".json"
+    if found is None or not stat.S_ISREG(found.st_mode):
         return False
     if candidate.suffix.lower() == ".json":
         return True

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.core.errors import ConfigError
+from reconciler.core.paths import reason, status
 
 BUSY_TIMEOUT_MS = 30_000
 #: the first 16 bytes of every SQLite 3 file (https://www.sqlite.org/fileformat.html, 1.3)
@@ -137,10 +139,7 @@ class Store:
         a directory, unreadable, or not an SQLite file is a :class:`ConfigError` naming
         it (one line, exit 1), never SQLite's traceback.
         """
-        if self.path.is_dir():
-            raise ConfigError(f"sandbox database {self.path} is a directory, not an SQLite file")
-        if self.path.parent.exists() and not self.path.parent.is_dir():
-            raise ConfigError(f"sandbox database {self.path}: {self.path.parent} is a file, not a directory")
+        self._check_place()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():
@@ -162,6 +161,25 @@ class Store:
             anchor.close()
             raise ConfigError(f"sandbox database {self.path} cannot be used: {exc}") from None
         return anchor
+
+    def _check_place(self) -> None:
+        """Refuse a path that cannot hold the database, naming why, before SQLite is asked.
+
+        Asked with :func:`~reconciler.core.paths.status`, not ``Path.is_dir``: that raises
+        on a name too long or a directory above without permission, a traceback for the user.
+        """
+        above = self._status(self.path.parent)
+        if above is not None and not stat.S_ISDIR(above.st_mode):
+            raise ConfigError(f"sandbox database {self.path}: {self.path.parent} is a file, not a directory")
+        here = self._status(self.path)
+        if here is not None and stat.S_ISDIR(here.st_mode):
+            raise ConfigError(f"sandbox database {self.path} is a directory, not an SQLite file")
+
+    def _status(self, path: Path) -> os.stat_result | None:
+        try:
+            return status(path)
+        except OSError as exc:
+            raise ConfigError(f"cannot open sandbox database {self.path}: {reason(exc)}") from None
 
     def close(self) -> None:
         """Close the anchor and every thread's connection; the store refuses calls after this.

@@ -72,6 +72,16 @@ def test_sandbox_db_under_a_file_is_named(tmp_path: Path) -> None:
     invoke_cli(["plan", "--sandbox-db", "afile/s.db"], cwd=root).expect(1, "afile", "is a file, not a directory")
 
 
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_sandbox_db_name_too_long_is_named(tmp_path: Path) -> None:
+    """Path.is_dir() raises ENAMETOOLONG (it answers False only for ENOENT, ENOTDIR, EBADF, ELOOP)."""
+    root = project(tmp_path)
+    db = "d" * 300 + ".db"
+    message = f"error: cannot open sandbox database {db}: File name too long"
+    outcome = invoke_cli(["plan", "--sandbox-db", db], cwd=root).expect(1, message)
+    assert [line for line in outcome.stderr.splitlines() if line.startswith("error:")] == [message]
+
+
 def test_sandbox_store_refuses_a_directory(tmp_path: Path) -> None:
     from reconciler.core.errors import ConfigError
     from reconciler.sandbox.store import Store
@@ -108,3 +118,16 @@ def test_a_file_that_is_not_an_audit_log(tmp_path: Path, make: Callable[[Path], 
 def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
     root = project(tmp_path, manifests=False)
     invoke_cli(["audit", "show", "nope.jsonl"], cwd=root).expect(1, "no audit log at nope.jsonl")
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("log", "reason"), [("l" * 300 + ".jsonl", "File name too long"),
+                                             ("afile/audit.jsonl", "Not a directory")],
+                         ids=["name-too-long", "below-a-file"])
+def test_an_audit_log_path_apply_cannot_look_at_is_named(tmp_path: Path, log: str, reason: str) -> None:
+    """Path.exists() raised on a name too long, and answered "no log" below a file: apply went on unaudited."""
+    root = project(tmp_path)
+    (root / "afile").write_text("x")
+    outcome = invoke_cli(["apply", "--audit-log", log, "--auto-approve"], cwd=root)
+    outcome.expect(1, f"error: cannot read audit log {log}: {reason}")
+    assert "Plan for" not in outcome.output  # refused before planning, so before any write

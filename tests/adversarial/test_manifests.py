@@ -48,6 +48,8 @@ def _validate(root: Path, *paths: str) -> Outcome:
 # ---- 1. every file is read or is an error --------------------------------------------
 
 Setup = Callable[[Path], None]
+#: a file name longer than any Linux filesystem allows (255 bytes)
+LONG = "a" * 300
 
 
 def _fifo(path: Path) -> None:
@@ -77,6 +79,9 @@ FILE_CASES: list[tuple[str, Setup, str]] = [
     ("directory-loop", _dir_loop, "manifests/sub/back: is a symlink loop (it leads back to a directory above it)"),
     ("fifo", lambda m: _fifo(m / "pipe.yaml"), "manifests/pipe.yaml: is a FIFO (named pipe), not a regular file"),
     ("fifo-yml", lambda m: _fifo(m / "pipe.yml"), "manifests/pipe.yml: is a FIFO (named pipe)"),
+    ("fifo-upper-case-suffix", lambda m: _fifo(m / "pipe.YAML"), "manifests/pipe.YAML: is a FIFO (named pipe)"),
+    ("directory-named-yml-any-case", lambda m: (m / "more.Yml").mkdir(),
+     "manifests/more.Yml: is a directory, not a file (named like a manifest)"),
     ("device", lambda m: (m / "null.yaml").symlink_to("/dev/null"),
      "manifests/null.yaml: is a character device, not a regular file"),
     ("directory-named-yaml", lambda m: (m / "more.yaml").mkdir(),
@@ -102,6 +107,11 @@ GIVEN_CASES: list[tuple[str, Setup, str, str]] = [
     ("fifo", lambda r: _fifo(r / "x.yaml"), "x.yaml", "x.yaml: is a FIFO"),
     ("device", lambda r: None, "/dev/null", "/dev/null: is a character device"),
     ("absent", lambda r: None, "nowhere.yaml", "nowhere.yaml: no such file or directory"),
+    # pathlib's is_dir() raises ENAMETOOLONG (it swallows only ENOENT, ENOTDIR, EBADF, ELOOP)
+    ("name-too-long", lambda r: None, LONG + ".yaml", f"{LONG}.yaml: cannot be read: File name too long"),
+    ("name-too-long-no-suffix", lambda r: None, LONG, f"{LONG}: cannot be read: File name too long"),
+    ("name-too-long-below", lambda r: None, f"manifests/{LONG}.yml",
+     f"manifests/{LONG}.yml: cannot be read: File name too long"),
 ]
 
 
@@ -142,6 +152,55 @@ def test_permission_denied_is_an_error(tmp_path: Path, monkeypatch: pytest.Monke
         _validate(root).expect(1, f"manifests/locked{'.yaml' if what == 'file' else ''}: ", expected)
     finally:
         target.chmod(0o700)
+
+
+def _refuse_search(monkeypatch: pytest.MonkeyPatch, locked: Path) -> None:
+    """``locked`` without read and search permission, as the kernel refuses anyone but root.
+
+    Listing it fails, and so does any look at a path below it (stat, lstat, open), while
+    ``locked`` itself can still be looked at: its parent is searchable.
+    """
+    locked = locked.absolute()
+    real_open, real_stat, real_lstat, real_scandir = os.open, os.stat, os.lstat, os.scandir
+
+    def refused(path: object) -> bool:
+        return locked in Path(str(path)).absolute().parents
+
+    def guard(real: Callable[..., object]) -> Callable[..., object]:
+        def guarded(path: object, *args: object, **kwargs: object) -> object:
+            if refused(path):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
+
+        return guarded
+
+    def guarded_scandir(path: object = ".") -> object:
+        if Path(str(path)).absolute() == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[call-overload]  # passes through os.scandir's own argument
+
+    monkeypatch.setattr(os, "open", guard(real_open))
+    monkeypatch.setattr(os, "stat", guard(real_stat))
+    monkeypatch.setattr(os, "lstat", guard(real_lstat))
+    monkeypatch.setattr(os, "scandir", guarded_scandir)
+
+
+TOP_LOCKED_CASES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    ("the-directory", (), ("manifests: is a directory that cannot be listed: permission denied",
+                           "manifests/reconciler.yaml: settings file cannot be read: permission denied")),
+    ("a-file-in-it", ("manifests/main.yaml",), ("manifests/main.yaml: cannot be read: permission denied",
+                                                "manifests/reconciler.yaml: settings file cannot be read")),
+]
+
+
+@pytest.mark.parametrize(("args", "messages"), [c[1:] for c in TOP_LOCKED_CASES], ids=[c[0] for c in TOP_LOCKED_CASES])
+def test_the_manifests_directory_itself_without_permission_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], messages: tuple[str, ...]
+) -> None:
+    """As a subdirectory without permission is: the settings file in it is unread, never the defaults."""
+    root = _project(tmp_path)
+    _refuse_search(monkeypatch, root / "manifests")
+    _validate(root, *args).expect(1, *messages)
 
 
 def test_validate_counts_every_file_an_empty_one_too(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -30,6 +31,50 @@ def test_usage_errors_exit_1_with_clicks_message(args: list[str]) -> None:
     assert result.exit_code == 1, result.output
     assert "Error:" in result.output and "Try '" in result.output
     assert "Traceback" not in result.output
+
+
+def _path_parameters(command: click.Command = main, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command, click.Parameter]]:
+    """Every path option and argument of every command, found by walking the command tree."""
+    if isinstance(command, click.Group):
+        return [found for name, sub in sorted(command.commands.items()) for found in _path_parameters(sub, (*path, name))]
+    return [(path, command, param) for param in command.params if isinstance(param.type, click.Path)]
+
+
+def _with_empty(command: click.Command, param: click.Parameter) -> list[str]:
+    """The command's arguments with ``""`` for ``param``: required positionals before it get a placeholder."""
+    positional = ["" if p is param else "x" for p in command.params
+                  if isinstance(p, click.Argument) and (p is param or p.required)]
+    return [*positional, *([param.opts[0], ""] if isinstance(param, click.Option) else [])]
+
+
+PATH_PARAMETERS = _path_parameters()
+
+
+@pytest.mark.timeout(30)  # without the check, `sandbox serve --sandbox-db ""` serves until stopped
+@pytest.mark.parametrize(("path", "command", "param"), PATH_PARAMETERS,
+                         ids=[" ".join((*p, c.opts[0] if isinstance(c, click.Option) else str(c.name)))
+                              for p, _, c in PATH_PARAMETERS])
+def test_an_empty_path_is_a_usage_error_naming_it(
+    path: tuple[str, ...], command: click.Command, param: click.Parameter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out "$PLAN"`` with PLAN unset: saved nothing and exited 0, or wrote into the working directory."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*path, *_with_empty(command, param)])
+    named = param.opts[0] if isinstance(param, click.Option) else str(param.name).upper()
+    assert result.exit_code == 1, result.output
+    assert "the path is empty (an unset variable?)" in result.output and named in result.output
+    assert list(tmp_path.iterdir()) == []  # refused before anything was read or written
+
+
+def test_every_path_parameter_shares_the_type_that_refuses_empty() -> None:
+    """The walk above finds the path options the defects were seen on, and all are one type, so none is missed."""
+    from reconciler.cli.options import NonEmptyPath
+
+    named = {(" ".join(p), c.opts[0] if isinstance(c, click.Option) else str(c.name)) for p, _, c in PATH_PARAMETERS}
+    assert {("plan", "--out"), ("plan", "paths"), ("export", "--out"), ("apply", "--audit-log"),
+            ("apply", "--sandbox-db"), ("validate", "paths"), ("audit show", "file"),
+            ("sandbox serve", "--sandbox-db"), ("revert", "--manifests-out")} <= named
+    assert [f"{' '.join(p)} {c.name}" for p, _, c in PATH_PARAMETERS if not isinstance(c.type, NonEmptyPath)] == []
 
 
 def test_help_and_version_exit_0() -> None:

@@ -144,6 +144,12 @@ class TestSavedPlans:
         assert "unknown field" not in result.output  # not read as a manifest
         assert applied.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
 
+    def test_a_plan_name_too_long_is_one_line_naming_it(self, project: Project) -> None:
+        name = "p" * 300 + ".json"
+        result = project.run("apply", name, "--auto-approve", expect=1)
+        assert result.stderr.strip().splitlines()[-1] == f"error: cannot read plan file {name}: File name too long"
+        assert not project.audit_log.exists() or intents(project.audit_records()) == []
+
     def test_plan_for_another_target_is_refused(self, applied: Project, tmp_path: Path) -> None:
         out = applied.root / "plan.json"
         applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
@@ -191,6 +197,12 @@ class TestPrune:
         create_live(applied, "Webhook", extra_webhook("legacy-billing"))
         applied.run("apply", "--auto-approve")
         assert "legacy-billing" in applied.live_by_name("Webhook")
+
+    def test_a_manifest_with_an_upper_case_suffix_still_declares_its_objects(self, applied: Project) -> None:
+        (applied.manifests / "webhooks.yaml").rename(applied.manifests / "webhooks.YAML")
+        applied.run("apply", "--auto-approve")
+        assert sorted(applied.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]
+        assert not [r for r in intents(applied.last_run_records()) if r["action"] == "delete"]
 
     def test_exceeding_the_bound_is_refused_and_deletes_nothing(self, applied: Project) -> None:
         for i in range(11):

@@ -80,6 +80,14 @@ class TestErrors:
         assert "error: --out out: exists and is not a directory" in result.stderr
         assert "Traceback" not in result.output
 
+    @pytest.mark.parametrize(("out", "reason"), [("o" * 300, "File name too long"), ("afile/out", "Not a directory")],
+                             ids=["name-too-long", "below-a-file"])
+    def test_out_that_cannot_be_looked_at_is_refused_by_name(self, org: Org, out: str, reason: str) -> None:
+        (org.root / "afile").write_text("not a directory")
+        result = org.run("export", "--out", out, expect=1)
+        assert result.stderr.strip().splitlines()[-1] == f"error: --out {out}: {reason}"
+        assert "Target:" not in result.stderr  # refused before anything is read
+
 
 class TestOverwriting:
     def test_existing_files_are_not_overwritten(self, org: Org) -> None:

@@ -143,6 +143,42 @@ class TestDiscovery:
         assert loaded.files == ("a/c.yaml", "a/z.yml", "b.yaml")
         assert [o.name for o in loaded.objects] == ["C", "Z", "B"]
 
+    def test_the_suffix_is_matched_in_any_case(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``webhooks.YAML`` skipped would leave its objects undeclared, and pruning would delete them."""
+        write(
+            tmp_path,
+            {
+                "a.YAML": RULE.format(name="A", phrase="a"),
+                "sub/b.Yml": RULE.format(name="B", phrase="b"),
+                "c.yaml": RULE.format(name="C", phrase="c"),
+                "notes.TXT": "not: a manifest\n",
+            },
+        )
+        monkeypatch.chdir(tmp_path)
+        walked = load_manifests(["."], env={})
+        assert walked.files == ("a.YAML", "c.yaml", "sub/b.Yml")
+        named = load_manifests(["a.YAML", "sub/b.Yml", "c.yaml"], env={})  # found or named: the same files
+        assert sorted(named.files) == sorted(walked.files)
+
+    def test_the_settings_file_spelled_in_another_case_is_settings_where_names_ignore_case(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On a case-insensitive filesystem ``Reconciler.yaml`` is what opening ``reconciler.yaml`` reads.
+
+        Simulated: this filesystem tells case apart, so ``os.path.samefile`` says what macOS would.
+        """
+        import os
+
+        write(tmp_path, {"Reconciler.yaml": "prune: {kinds: [SpeechRule]}\n", "a.yaml": RULE.format(name="A", phrase="a")})
+        real_samefile = os.path.samefile
+
+        def case_blind(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+            return os.fspath(a).casefold() == os.fspath(b).casefold() or real_samefile(a, b)
+
+        monkeypatch.setattr(os.path, "samefile", case_blind)
+        monkeypatch.chdir(tmp_path)
+        assert load_manifests(["."], env={}).files == ("a.yaml",)  # read as settings only, never as a manifest too
+
     def test_a_file_reached_twice_is_loaded_once(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         write(tmp_path, {"a.yaml": RULE.format(name="A", phrase="a")})
         monkeypatch.chdir(tmp_path)

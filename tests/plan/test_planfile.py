@@ -205,3 +205,11 @@ class TestIsPlanFile:
         assert not is_plan_file(manifest)
         assert not is_plan_file(tmp_path)
         assert not is_plan_file(tmp_path / "absent.json")
+
+    def test_a_path_that_cannot_be_looked_at_goes_where_its_suffix_sends_it(self, tmp_path: Path) -> None:
+        """A name too long raises in Path.is_file(): a .json is then a plan (load_plan names why), else manifests."""
+        too_long = "p" * 300
+        assert is_plan_file(tmp_path / f"{too_long}.json")
+        assert not is_plan_file(tmp_path / f"{too_long}.yaml")
+        with pytest.raises(PlanFileError, match="cannot read plan file .*: File name too long"):
+            load_plan(tmp_path / f"{too_long}.json", expected_target=TARGET)

@@ -1,0 +1,33 @@
+"""Asking the filesystem what stands at a path the user gave, with each refusal put in words.
+
+Why: in Python 3.11 ``Path.exists``, ``is_dir`` and ``is_file`` answer False only for ENOENT,
+ENOTDIR, EBADF and ELOOP; a directory above without search permission (EACCES) or a name
+too long (ENAMETOOLONG) escapes them as an ``OSError``, which the CLI shows as a traceback.
+Callers ask :func:`status` instead and turn :func:`reason` into their own one-line error,
+naming the path and the option or file it came from.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+
+def status(path: Path) -> os.stat_result | None:
+    """What stands at ``path`` (symlinks followed), or None when nothing does.
+
+    Every other refusal (permission denied, a name too long, a file where a directory
+    should be, a symlink loop) is raised as the ``OSError`` it is: the caller names it.
+    """
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+def reason(exc: OSError) -> str:
+    """``exc`` in words for a message that already names the path: no errno number, no path twice."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
