@@ -42,8 +42,9 @@ def display(path: Path) -> str:
 def discover(paths: Sequence[str | Path]) -> FileSet:
     """Files named directly, and ``*.yaml``/``*.yml`` below directories (sorted), the suffix in any case.
 
-    Hidden files and directories and the settings file are skipped; a file reached twice
-    is loaded once. The root is the first directory given (or the first file's parent).
+    Hidden files and directories are skipped, and the root's settings file (read by the
+    settings loader); a settings file anywhere else is an issue. A file reached twice is
+    loaded once. The root is the first directory given (or the first file's parent).
 
     Nothing else is skipped: a path that cannot be read as a manifest (a dangling or
     looping symlink anywhere below a directory, whatever its name, since it may have
@@ -69,6 +70,13 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
                 walk.issue(path, why)
     first = given[0] if given else Path(".")
     root = first if _is_directory(first) else first.parent
+    read = root / SETTINGS_FILE
+    for other in dict.fromkeys(walk.settings):
+        # else its prune and policy would be ignored without a word, and its objects (if it held
+        # manifests) deleted as undeclared
+        if not _same_file(other, read):
+            walk.issue(other, f"is a settings file, read only at the root ({display(read)}): move it there, or "
+                              "rename it if it holds manifests")
     return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
 
 
@@ -107,10 +115,14 @@ class _Walk:
         self.files: list[Path] = []
         self.issues: list[ManifestIssue] = []
         self._seen: set[Path] = set()
+        #: settings files met on the way: only the root's is read (see :func:`discover`)
+        self.settings: list[Path] = []
 
     def add(self, path: Path) -> None:
         resolved = path.resolve()
-        if resolved not in self._seen and not _is_settings(path):
+        if _is_settings(path):
+            self.settings.append(path)
+        elif resolved not in self._seen:
             self._seen.add(resolved)
             self.files.append(path)
 
@@ -130,8 +142,11 @@ class _Walk:
             return
         for entry in entries:
             path = here / entry.name
-            if entry.name.startswith(".") or _is_settings(path):
-                continue  # hidden, or settings (read, or refused, by the settings loader)
+            if entry.name.startswith("."):
+                continue  # hidden
+            if _is_settings(path):
+                self.settings.append(path)  # the root's is read by the settings loader; others are issues
+                continue
             why = problem(path)
             if why is None:
                 if _manifest_name(path):
@@ -168,6 +183,14 @@ def _is_settings(path: Path) -> bool:
     try:
         return os.path.samefile(path, path.with_name(SETTINGS_FILE))
     except OSError:  # no reconciler.yaml beside it: a file of its own
+        return False
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether opening ``path`` reads ``other`` (one file under two spellings on a case-blind filesystem)."""
+    try:
+        return path.resolve() == other.resolve() or os.path.samefile(path, other)
+    except OSError:
         return False
 
 

@@ -343,3 +343,24 @@ class TestLeftOut:
         first = self._voice(tmp_path / "a.yaml", "a")
         self._voice(tmp_path / "b.yaml", "b")
         assert load_manifests([first]).left_out == ()
+
+
+class TestSettingsElsewhere:
+    """A reconciler.yaml anywhere but the root was skipped without a word: its prune and policy ignored."""
+
+    def test_one_below_the_root_is_an_error_naming_it(self, tmp_path: Path) -> None:
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "reconciler.yaml").write_text("prune:\n  kinds: []\n", encoding="utf-8")
+        (tmp_path / "sub" / "reconciler.yaml").write_text("prune:\n  kinds: [VoiceProfile]\n", encoding="utf-8")
+        TestLeftOut._voice(tmp_path / "a.yaml", "a")
+        [error] = load_errors([str(tmp_path)])
+        assert error.endswith(
+            f"sub/reconciler.yaml: is a settings file, read only at the root ({tmp_path / 'reconciler.yaml'}): move "
+            "it there, or rename it if it holds manifests"
+        )
+
+    def test_the_roots_own_is_read_and_no_issue(self, tmp_path: Path) -> None:
+        (tmp_path / "reconciler.yaml").write_text("prune:\n  kinds: [VoiceProfile]\n", encoding="utf-8")
+        first = TestLeftOut._voice(tmp_path / "a.yaml", "a")
+        assert load_manifests([str(tmp_path)]).settings.prune.kinds == ("VoiceProfile",)
+        assert len(load_manifests([first, str(tmp_path / "reconciler.yaml")]).objects) == 1
