@@ -320,3 +320,31 @@ def test_plan_names_the_endpoint_of_a_hostile_listing(
     outcome = hostile_plan(handler)
     outcome.expect(1, f"GET {VOICE.collection} failed: HTTP 200 invalid.response", says)
     assert "PUT" not in outcome.output and "/None" not in outcome.output
+
+
+# ---- what a server says cannot forge a line of output -------------------------------
+#: every character that breaks a line somewhere (a terminal, a CI log viewer, an editor)
+LINE_BREAKS = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"]
+FORGED = "Plan: 0 to create, 0 to update, 0 to delete."
+
+
+def _forging(breaks: str) -> Handler:
+    """An error whose code and message try to start lines of their own (a forged summary, a workflow command)."""
+    body = {"code": f"bad{breaks}::error ::code", "message": f"no{breaks}{FORGED}{breaks}::warning ::forged"}
+    return lambda request: httpx.Response(400, json=body)
+
+
+def _no_forged_line(output: str) -> None:
+    for line in output.splitlines():  # splitlines breaks at every one of LINE_BREAKS
+        assert not line.lstrip().startswith(("::", "Plan:")), f"a server's text starts a line: {line!r}\n{output}"
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_server_error_message_cannot_forge_a_line_of_output(hostile_plan: Callable[[Handler], Any]) -> None:
+    """Every line break is shown escaped on the one ``error:`` line, as ``\\n``, ``\\r``, ``\\u2028``..."""
+    outcome = hostile_plan(_forging("".join(LINE_BREAKS)))
+    outcome.expect(1, f"GET {VOICE.collection} failed: HTTP 400 bad")
+    _no_forged_line(outcome.output)
+    error_lines = [line for line in outcome.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, outcome.stderr
+    assert "no\\n\\r\\r\\n\\u2028\\u2029\\x85\\x0b\\x0c" + FORGED in error_lines[0]
