@@ -51,7 +51,8 @@ def message(text: str) -> str:
     Used where the text is already composed (error messages): control characters other
     than ``\\n`` are escaped and no line can start a workflow command. The ``\\n`` kept are
     ours: a server's text in the message was made one line where it was received
-    (:class:`~reconciler.core.errors.ApiError`).
+    (:class:`~reconciler.core.errors.ApiError`). Warnings and errors in a report, which may
+    quote live names and ids, are shown with :func:`live` instead, one line each.
     """
     return _no_command(control_but_newline(text))
 
@@ -59,14 +60,8 @@ def message(text: str) -> str:
 # ---- Markdown -------------------------------------------------------------------------
 
 
-def md_text(text: str, *, keep_breaks: bool = False) -> str:
-    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link.
-
-    ``keep_breaks`` shows our own line breaks (a multi-line message) as ``<br>``, which
-    cannot end a paragraph or a list item as a blank line would.
-    """
-    if keep_breaks:
-        return "<br>".join(md_text(line) for line in text.split("\n"))
+def md_text(text: str) -> str:
+    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link."""
     text = control(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("@", "@" + ZWJ)

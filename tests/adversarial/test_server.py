@@ -26,6 +26,7 @@ import respx
 from reconciler.core.errors import ReconcilerError, TransportError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import Kind, get_kind
+from reconciler.render.escape import control
 
 from ._harness import TIME_BOUND, invoke_cli, project, secret_forms
 
@@ -348,3 +349,26 @@ def test_a_server_error_message_cannot_forge_a_line_of_output(hostile_plan: Call
     error_lines = [line for line in outcome.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1, outcome.stderr
     assert "no\\n\\r\\r\\n\\u2028\\u2029\\x85\\x0b\\x0c" + FORGED in error_lines[0]
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize("breaks", LINE_BREAKS, ids=repr)
+def test_doctor_shows_a_refusal_message_on_its_own_line(
+    served_sandbox: Callable[..., Any], tmp_path: Path, breaks: str
+) -> None:
+    """doctor's probe findings quote the server's code and message: escaped, one line each."""
+    served = served_sandbox()
+    with respx.mock(assert_all_called=False, assert_all_mocked=False) as mock:
+        mock.get(f"{served.url}{VOICE.collection}").mock(
+            return_value=httpx.Response(403, json={"code": f"no{breaks}::error ::x", "message": f"no{breaks}{FORGED}"})
+        )
+        mock.route(host="127.0.0.1").pass_through()
+        env = {
+            "GENESYSCLOUD_API_URL": served.url,
+            "GENESYSCLOUD_OAUTHCLIENT_ID": served.options.client_id,
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": served.options.client_secret,
+        }
+        outcome = invoke_cli(["doctor", "manifests"], cwd=project(tmp_path), env=env)
+    outcome.expect(1, "FAIL  read VoiceProfile: HTTP 403 no", "missing permissions: voice:profile:view")
+    _no_forged_line(outcome.output)
+    assert f"{control(breaks)}{FORGED}" in outcome.stdout
