@@ -10,7 +10,9 @@ compares them with ``Kind.permissions``. Where that listing is not available (a 
 from a target that lacks it, or a ``403``: listing roles needs ``oauth:client:view`` and
 ``authorization:role:view``), it says so and falls back to probing: one read of each
 declared kind's collection and reference listings, which shows missing read rights but
-cannot show write rights.
+cannot show write rights. A client with more than :data:`MAX_ROLES` roles (a real one has a
+handful) is probed too, with a note: reading each role is a paced request of its own.
+Every id the server names goes into a path as one quoted segment (``path_segment``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from reconciler.app.connect import RunOptions, client_for
 from reconciler.core.errors import AuthenticationError, NotFoundError, PermissionError_, TransportError
+from reconciler.core.urls import path_segment
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.manifests import load_manifests
@@ -30,6 +34,9 @@ from reconciler.manifests.placeholders import UnsetAllowed
 TOKEN_INFO = "/api/v2/tokens/me"
 OAUTH_CLIENT = "/api/v2/oauth/clients/{clientId}"
 ROLE = "/api/v2/authorization/roles/{roleId}"
+#: the most roles doctor reads, one request each: a real client has a handful, and past this
+#: many the reads would take minutes (a role a request, paced) for a check meant to be quick
+MAX_ROLES = 50
 
 
 @dataclass(frozen=True)
@@ -82,19 +89,39 @@ def granted(policies: Iterable[Mapping[str, Any]], permission: str) -> bool:
     return False
 
 
+class _TooManyRoles(Exception):
+    """The OAuth client lists more roles than doctor reads one by one."""
+
+
+def _role_ids(oauth: Mapping[str, Any]) -> list[str]:
+    """The distinct role ids of an OAuth client (``roleIds`` and ``roleDivisions``), at most :data:`MAX_ROLES`."""
+    role_ids, divisions = oauth.get("roleIds"), oauth.get("roleDivisions")
+    listed = chain(
+        role_ids if isinstance(role_ids, list) else (),
+        (d.get("roleId") for d in (divisions if isinstance(divisions, list) else ()) if isinstance(d, dict)),
+    )
+    found: dict[str, None] = {}
+    for role_id in listed:
+        if isinstance(role_id, str | int) and not isinstance(role_id, bool) and str(role_id):
+            found[str(role_id)] = None
+            if len(found) > MAX_ROLES:
+                raise _TooManyRoles
+    return sorted(found)
+
+
 async def _role_policies(client: GenesysClient) -> list[dict[str, Any]]:
     """Every permission policy of every role of this token's OAuth client."""
     token = await client.read_object(TOKEN_INFO)
-    client_id = str((token.get("OAuthClient") or token.get("oAuthClient") or {}).get("id") or "")
+    oauth_client = token.get("OAuthClient") or token.get("oAuthClient")
+    client_id = str(oauth_client.get("id") or "") if isinstance(oauth_client, dict) else ""
     if not client_id:
         raise NotFoundError(404, "not.found", "the token names no OAuth client", method="GET", path=TOKEN_INFO)
-    oauth = await client.read_object(OAUTH_CLIENT.replace("{clientId}", client_id), OAUTH_CLIENT)
-    role_ids = {str(r) for r in oauth.get("roleIds") or []}
-    role_ids |= {str(d.get("roleId")) for d in oauth.get("roleDivisions") or [] if d.get("roleId")}
+    oauth = await client.read_object(OAUTH_CLIENT.replace("{clientId}", path_segment(client_id)), OAUTH_CLIENT)
     policies: list[dict[str, Any]] = []
-    for role_id in sorted(role_ids):
-        role = await client.read_object(ROLE.replace("{roleId}", role_id), ROLE)
-        policies.extend(p for p in role.get("permissionPolicies") or [] if isinstance(p, dict))
+    for role_id in _role_ids(oauth):
+        role = await client.read_object(ROLE.replace("{roleId}", path_segment(role_id)), ROLE)
+        listed = role.get("permissionPolicies")
+        policies.extend(p for p in (listed if isinstance(listed, list) else []) if isinstance(p, dict))
     return policies
 
 
@@ -132,6 +159,11 @@ async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[st
             notes.append(
                 f"the client's permissions could not be listed (HTTP {error.status} {error.code} on {error.path}); "
                 "checked by probing reads instead: write permissions are not verified"
+            )
+        except _TooManyRoles:
+            notes.append(
+                f"the client's permissions were not listed: its OAuth client has more than {MAX_ROLES} roles, "
+                "each a request to read; checked by probing reads instead: write permissions are not verified"
             )
         except TransportError as error:
             return DoctorRun((Finding("target", False, f"{options.target.describe()}: {error}"),), kinds=names)

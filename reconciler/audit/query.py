@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.audit.reader import read_records
 from reconciler.audit.records import INTENT, OUTCOME, RUN_END, RUN_START, parse_timestamp
+from reconciler.core.visible import control
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -132,7 +133,17 @@ def _shorten(text: str, width: int) -> str:
 
 def render_text(records: Iterable[Mapping[str, Any]]) -> str:
     header = ("SEQ", "TIME (UTC)", "RUN", "TYPE", "ACTION", "OBJECT", "RESULT", "DETAIL")
-    rows = [
+    # what the records quote of a server (names, ids, error messages) shows on the record's one line
+    rows = [tuple(control(cell) for cell in row) for row in _rows(records)]
+    if not rows:
+        return "no matching audit records"
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    return "\n".join(lines)
+
+
+def _rows(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    return [
         (
             str(r.get("seq", "")),
             str(r.get("timestamp", ""))[:19].replace("T", " "),
@@ -141,12 +152,7 @@ def render_text(records: Iterable[Mapping[str, Any]]) -> str:
             str(r.get("action") or "-") if r.get("type") in (INTENT, OUTCOME) else "-",
             _object(r),
             _result(r) or "-",
-            _shorten(_detail(r), DETAIL_WIDTH),
+            _shorten(control(_detail(r)), DETAIL_WIDTH),  # escaped before it is cut to width
         )
         for r in records
     ]
-    if not rows:
-        return "no matching audit records"
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
-    return "\n".join(lines)

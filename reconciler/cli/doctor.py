@@ -22,15 +22,17 @@ def doctor(paths: tuple[str, ...], verbose: bool, **kw: Any) -> None:
     import anyio
 
     from reconciler.app.doctor import diagnose
+    from reconciler.render.escape import live
 
     del verbose  # a shared target option; doctor's report is its findings
 
     options = run_options(kw)
     run = anyio.run(partial(diagnose, paths or DEFAULT_PATHS, options))
+    # a finding or a note may quote the server (its error code and message): one escaped line each
     for finding in run.findings:
-        click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check}: {finding.detail}")
+        click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {live(finding.check)}: {live(finding.detail)}")
     for note in run.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {live(note)}")
     if run.missing:
         click.echo(f"missing permissions: {', '.join(run.missing)}")
     elif run.ok:

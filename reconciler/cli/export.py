@@ -25,6 +25,7 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
 
     from reconciler.app import export_live
     from reconciler.export import check_kinds, check_out_dir, other_manifests, write_export
+    from reconciler.render.escape import live
 
     check_kinds(kinds)
     out_dir = check_out_dir(Path(out))
@@ -33,15 +34,15 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
     run = anyio.run(partial(export_live, options, kinds=kinds, names=names, warnings=unread))
     result = run.export
     for line in unread:
-        click.echo(f"warning: {line}", err=True)
+        click.echo(f"warning: {live(line)}", err=True)
     written = write_export(result, out_dir, force=force)
     counts = ", ".join(f"{n} {kind}" for kind, n in result.counts().items())
     click.echo(f"Exported {len(result.objects)} objects to {out_dir} ({counts}); "
                f"{result.references} ids turned into references")
     for obj in result.objects:
-        click.echo(f"  {obj.path.as_posix()}  {obj.address}")
+        click.echo(f"  {live(obj.path.as_posix())}  {live(obj.address)}")  # live names, one line each
     for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+        click.echo(f"warning: {live(note)}", err=True)
     others = other_manifests(out_dir, written)
     if others:
         click.echo(f"warning: {out_dir} also holds {len(others)} other manifest file(s) that a plan of it "
@@ -50,5 +51,5 @@ def export(out: str, kinds: tuple[str, ...], names: tuple[str, ...], force: bool
         click.echo(f"Set these environment variables to the real secrets before planning "
                    f"(also listed in {out_dir / 'SECRETS.md'}):")
         for secret in result.secrets:
-            click.echo(f"  {secret.name}  ({secret.kind}/{secret.object_name} {secret.field})")
+            click.echo(f"  {live(secret.name)}  ({live(f'{secret.kind}/{secret.object_name} {secret.field}')})")
     verbose_stats(run.stats, verbose)

@@ -6,7 +6,9 @@ Callers branch on the class, never on the message text.
 
 Messages must never contain a token or a secret value: API errors are built from the
 status, the Genesys error code, the server's message, the correlation id and the
-request's method and path only (no headers, no bodies).
+request's method and path only (no headers, no bodies). What the server said is kept on
+one line, its control characters escaped (:mod:`reconciler.core.visible`): a line break in
+it cannot forge a line of output.
 
 ::
 
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.keys import Revision
+from reconciler.core.visible import control
 
 
 class ReconcilerError(Exception):
@@ -142,11 +145,14 @@ class ApiError(ReconcilerError):
         details: list[dict[str, Any]] | None = None,
     ) -> None:
         self.status = status
-        self.code = code
-        self.api_message = message
+        # What the server said is kept on one line, its control characters shown as escapes
+        # (``\n``, ``\x1b``): every message quoting it (the CLI's ``error:`` line, a plan's warnings,
+        # doctor's findings, the audit trail) then holds no line of the server's making.
+        self.code = control(code)
+        self.api_message = control(message)
         self.method = method
-        self.path = path
-        self.correlation_id = correlation_id
+        self.path = control(path)
+        self.correlation_id = None if correlation_id is None else control(correlation_id)
         self.details = list(details or [])
         super().__init__(self._render())
 
@@ -156,7 +162,7 @@ class ApiError(ReconcilerError):
         text = " ".join(parts)
         if self.api_message:
             text += f": {self.api_message}"
-        fields = [str(d["fieldName"]) for d in self.details if d.get("fieldName")]
+        fields = [control(str(d["fieldName"])) for d in self.details if d.get("fieldName")]
         if fields:
             text += f" (fields: {', '.join(fields)})"
         text += f" [correlation id: {self.correlation_id or 'none'}]"

@@ -6,12 +6,15 @@ one-line :class:`~reconciler.core.errors.ConfigError`: a URL that does not parse
 this machine, and credentials in the URL. ``https://user:pass@host`` is refused rather
 than cleaned: httpx would send the pair as Basic auth in place of the token, and every
 line naming the URL would print it; a message shows such a URL as ``https://***@host``.
+
+And one way to put a value (an id, often one a server gave) into a request path:
+:func:`path_segment`, as ``Kind.item_path`` and ``reconciler doctor`` do.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from reconciler.core.errors import ConfigError
 
@@ -67,3 +70,13 @@ def hide_userinfo(url: str) -> str:
 def is_loopback(host: str) -> bool:
     """True for this machine's names and addresses (127.0.0.0/8, ::1, localhost, the sandbox)."""
     return host in _LOOPBACK_HOSTS or host.startswith("127.") and _IPV4.fullmatch(host) is not None
+
+
+def path_segment(value: object) -> str:
+    """``value`` as exactly one segment of a request path, whatever it holds.
+
+    Everything but unreserved characters is percent-encoded (``/``, ``?``, ``#``, ``%``), and
+    a value of ``.`` or ``..`` is encoded whole: the URL would otherwise drop it or climb a level.
+    """
+    text = str(value)
+    return text.replace(".", "%2E") if text in (".", "..") else quote(text, safe="")

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import ValidationError
 from pydantic_core import SchemaSerializer
 
 from reconciler.core.canonical import canonical_json, canonically_sorted
+from reconciler.core.urls import path_segment
 from reconciler.kinds.conventions import (
     Audited,
     ChildCollection,
@@ -153,7 +153,7 @@ class Kind:
         """The path of one object (the collection itself for a singleton)."""
         if self.singleton is not None:
             return self.collection
-        return f"{self.collection}/{quote(str(object_id), safe='')}"
+        return f"{self.collection}/{path_segment(object_id)}"
 
     def revision(self, obj: Mapping[str, Any] | None) -> Any:
         """What a saved plan remembers of a live object to detect that it moved since."""

@@ -15,34 +15,24 @@ as they are they could:
 
 So every control character (C0, DEL, C1, the Unicode line and paragraph separators,
 bidi and zero-width format characters) is shown as a visible escape (``\\n``,
-``\\x1b``, ``\\u2028``), which also keeps each object on one line.
+``\\x1b``, ``\\u2028``), which also keeps each object on one line. The set is defined
+once, in :mod:`reconciler.core.visible`, where :class:`~reconciler.core.errors.ApiError`
+also uses it: what a server says is made one line where it is received, so a message of
+ours that quotes it (whose own line breaks :func:`message` keeps) holds no line break of
+the server's.
 """
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+from reconciler.core.visible import control, control_but_newline
+
 #: a workflow command: ``::`` at the start of a line once leading whitespace is trimmed
 _COMMAND_START = re.compile(r"^(\s*)::", re.MULTILINE)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 #: zero-width joiner: keeps ``@name`` readable while GitHub no longer sees a mention
 ZWJ = "\u200d"
-
-
-def _visible(match: re.Match[str]) -> str:
-    char = match.group(0)
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def control(text: str) -> str:
-    """``text`` on one line, every control or invisible format character shown as an escape."""
-    return _CONTROL.sub(_visible, text)
 
 
 def _no_command(text: str) -> str:
@@ -59,22 +49,19 @@ def message(text: str) -> str:
     """A message of ours that may quote live text: our line breaks kept, nothing else.
 
     Used where the text is already composed (error messages): control characters other
-    than ``\\n`` are escaped and no line can start a workflow command.
+    than ``\\n`` are escaped and no line can start a workflow command. The ``\\n`` kept are
+    ours: a server's text in the message was made one line where it was received
+    (:class:`~reconciler.core.errors.ApiError`). Warnings and errors in a report, which may
+    quote live names and ids, are shown with :func:`live` instead, one line each.
     """
-    return _no_command(_CONTROL_BUT_NEWLINE.sub(_visible, text))
+    return _no_command(control_but_newline(text))
 
 
 # ---- Markdown -------------------------------------------------------------------------
 
 
-def md_text(text: str, *, keep_breaks: bool = False) -> str:
-    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link.
-
-    ``keep_breaks`` shows our own line breaks (a multi-line message) as ``<br>``, which
-    cannot end a paragraph or a list item as a blank line would.
-    """
-    if keep_breaks:
-        return "<br>".join(md_text(line) for line in text.split("\n"))
+def md_text(text: str) -> str:
+    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link."""
     text = control(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("@", "@" + ZWJ)

@@ -34,8 +34,8 @@ MAX_MESSAGES = 20
 
 
 def escape(text: str) -> str:
-    """Text shown literally in Markdown (reasons, messages), on one line."""
-    return md_text(text, keep_breaks=True)
+    """Text shown literally in Markdown (reasons, messages), on one line: a line break in it is shown as ``\\n``."""
+    return md_text(text)
 
 
 code = md_code

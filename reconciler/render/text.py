@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
 from reconciler.plan.policy import finding_line
-from reconciler.render.escape import live, message
+from reconciler.render.escape import live
 from reconciler.render.values import plural, show, shown_fields
 
 if TYPE_CHECKING:
@@ -74,12 +74,8 @@ def _messages(title: str, items: Iterable[str], style: str, paint: _Painter) -> 
     items = list(items)
     if not items:
         return []
-    return ["", paint(title, style), *(f"  {line}" for item in items for line in _indent_lines(item))]
-
-
-def _indent_lines(text: str) -> list[str]:
-    first, *rest = message(text).split("\n")
-    return [f"- {first}", *(f"  {line}" for line in rest)]
+    # one line each: a warning or error may quote live text (an id, a name, a server's code)
+    return ["", paint(title, style), *(f"  - {live(item)}" for item in items)]
 
 
 def _partial(result: ApplyResult, paint: _Painter) -> list[str]:

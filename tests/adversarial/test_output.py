@@ -102,6 +102,8 @@ CLI_CASES = [
     (["plan", "--sandbox-db", "sandbox.db"], "y\n::error ::pwned"),
     (["plan", "--sandbox-db", "sandbox.db", "--format", "markdown"], "z`` \n\n| @team |"),
     (["apply", "--auto-approve", "--sandbox-db", "sandbox.db"], "w\n::error ::applied"),
+    (["export", "--out", "exported", "--sandbox-db", "sandbox.db"], "v\n::error ::exported"),
+    (["export", "--out", "exported", "--sandbox-db", "sandbox.db"], "u\u2028Plan: 0 to create"),
 ]
 
 

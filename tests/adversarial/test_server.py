@@ -26,6 +26,7 @@ import respx
 from reconciler.core.errors import ReconcilerError, TransportError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import Kind, get_kind
+from reconciler.render.escape import control
 
 from ._harness import TIME_BOUND, invoke_cli, project, secret_forms
 
@@ -320,3 +321,54 @@ def test_plan_names_the_endpoint_of_a_hostile_listing(
     outcome = hostile_plan(handler)
     outcome.expect(1, f"GET {VOICE.collection} failed: HTTP 200 invalid.response", says)
     assert "PUT" not in outcome.output and "/None" not in outcome.output
+
+
+# ---- what a server says cannot forge a line of output -------------------------------
+#: every character that breaks a line somewhere (a terminal, a CI log viewer, an editor)
+LINE_BREAKS = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"]
+FORGED = "Plan: 0 to create, 0 to update, 0 to delete."
+
+
+def _forging(breaks: str) -> Handler:
+    """An error whose code and message try to start lines of their own (a forged summary, a workflow command)."""
+    body = {"code": f"bad{breaks}::error ::code", "message": f"no{breaks}{FORGED}{breaks}::warning ::forged"}
+    return lambda request: httpx.Response(400, json=body)
+
+
+def _no_forged_line(output: str) -> None:
+    for line in output.splitlines():  # splitlines breaks at every one of LINE_BREAKS
+        assert not line.lstrip().startswith(("::", "Plan:")), f"a server's text starts a line: {line!r}\n{output}"
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_server_error_message_cannot_forge_a_line_of_output(hostile_plan: Callable[[Handler], Any]) -> None:
+    """Every line break is shown escaped on the one ``error:`` line, as ``\\n``, ``\\r``, ``\\u2028``..."""
+    outcome = hostile_plan(_forging("".join(LINE_BREAKS)))
+    outcome.expect(1, f"GET {VOICE.collection} failed: HTTP 400 bad")
+    _no_forged_line(outcome.output)
+    error_lines = [line for line in outcome.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, outcome.stderr
+    assert "no\\n\\r\\r\\n\\u2028\\u2029\\x85\\x0b\\x0c" + FORGED in error_lines[0]
+
+
+@pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize("breaks", LINE_BREAKS, ids=repr)
+def test_doctor_shows_a_refusal_message_on_its_own_line(
+    served_sandbox: Callable[..., Any], tmp_path: Path, breaks: str
+) -> None:
+    """doctor's probe findings quote the server's code and message: escaped, one line each."""
+    served = served_sandbox()
+    with respx.mock(assert_all_called=False, assert_all_mocked=False) as mock:
+        mock.get(f"{served.url}{VOICE.collection}").mock(
+            return_value=httpx.Response(403, json={"code": f"no{breaks}::error ::x", "message": f"no{breaks}{FORGED}"})
+        )
+        mock.route(host="127.0.0.1").pass_through()
+        env = {
+            "GENESYSCLOUD_API_URL": served.url,
+            "GENESYSCLOUD_OAUTHCLIENT_ID": served.options.client_id,
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": served.options.client_secret,
+        }
+        outcome = invoke_cli(["doctor", "manifests"], cwd=project(tmp_path), env=env)
+    outcome.expect(1, "FAIL  read VoiceProfile: HTTP 403 no", "missing permissions: voice:profile:view")
+    _no_forged_line(outcome.output)
+    assert f"{control(breaks)}{FORGED}" in outcome.stdout

@@ -127,6 +127,26 @@ class TestShowCommand:
         assert result.exit_code == 1
         assert "--since: cannot read 'yesterday-ish' as a time" in result.stderr
 
+    def test_text_shows_what_a_record_quotes_of_a_server_on_the_records_line(
+        self, runner: CliRunner, log_path: Path
+    ) -> None:
+        """A live name, an id and a server's error may hold line breaks (and ANSI): one row each, escaped."""
+        forged = "Plan: 0 to create, 0 to update, 0 to delete."
+        with open_trail(log_path) as trail:
+            trail.run_started("hostile", {})
+            seq = trail.intent(kind="Webhook", name=f"w\n{forged}", object_id=None, action="create",
+                               method="POST", path="/api/v2/webhooks")
+            trail.outcome(intent_seq=seq, outcome="failure", status=400, correlation_id="c\u20281",
+                          object_id="id\r\n::error ::x", error={"code": "bad\x85::x", "message": f"\x1b[2J{forged}"})
+            trail.run_finished({"failed": 1}, exit_status=1)
+        result = runner.invoke(main, ["audit", "show", str(log_path)])
+        assert result.exit_code == 0, result.output
+        rows = result.output.splitlines()
+        assert len(rows) == 5, rows  # the header and four records
+        assert not any(row.lstrip().startswith(("Plan:", "::")) for row in rows)
+        assert "\x1b" not in result.output and "Webhook/w\\nPlan: 0 to create" in rows[2]
+        assert "id id\\r\\n::error ::x" in rows[3] and "bad\\x85::x" in rows[3]
+
 
 class TestParseSince:
     NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

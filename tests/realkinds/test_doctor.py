@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from reconciler.app import RunOptions
-from reconciler.app.doctor import DoctorRun, diagnose, granted, required_permissions
+from reconciler.app.doctor import MAX_ROLES, DoctorRun, diagnose, granted, required_permissions
 from reconciler.genesys import ClientLimits, Target
 from reconciler.kinds import KINDS, REGISTRY
 
@@ -122,6 +122,78 @@ def test_permission_matching() -> None:
     assert not granted(VIEW_ONLY, "speechAndTextAnalytics:topic:add")
     needed = required_permissions(KINDS)
     assert needed["processautomation:trigger:view"] == ("ProcessAutomationTrigger",)
+
+
+def _serve_client(router: respx.MockRouter, client: dict[str, Any], *, client_id: str = "cid") -> respx.Route:
+    """A token naming ``client_id``, an OAuth client answering ``client``; every role grants everything."""
+    router.post("/oauth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "tok-1", "token_type": "bearer", "expires_in": 86400})
+    )
+    router.get("/api/v2/tokens/me").mock(return_value=httpx.Response(200, json={"OAuthClient": {"id": client_id}}))
+    router.get(url__regex=r".*/api/v2/oauth/clients/[^/]+$").mock(return_value=httpx.Response(200, json=client))
+    roles = router.get(url__regex=r".*/api/v2/authorization/roles/.*").mock(
+        return_value=httpx.Response(200, json={"permissionPolicies": EVERYTHING})
+    )
+    router.get("/api/v2/integrations/speech/tts/settings").mock(
+        return_value=httpx.Response(200, json={"defaultEngine": "amazon-polly", "languageOverrides": []})
+    )
+    router.get(url__regex=r".*").mock(side_effect=_empty_listing)
+    return roles
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "client",
+    [
+        {"roleIds": [f"r{i}" for i in range(1_000_000)]},
+        {"roleDivisions": [{"roleId": f"r{i}", "divisionId": "*"} for i in range(MAX_ROLES + 1)]},
+        {"roleIds": [f"r{i}" for i in range(30)], "roleDivisions": [{"roleId": f"d{i}"} for i in range(30)]},
+    ],
+    ids=["a-million-roleIds", "roleDivisions-past-the-bound", "both-lists-past-the-bound-together"],
+)
+def test_a_client_with_too_many_roles_is_probed_not_read_role_by_role(tmp_path: Path, client: dict[str, Any]) -> None:
+    roles: list[respx.Route] = []
+    run = _diagnose(tmp_path, lambda router: roles.append(_serve_client(router, client)))
+    assert roles[0].call_count == 0, "no role is read past the bound"
+    assert run.method == "probed" and run.ok
+    assert any(f"more than {MAX_ROLES} roles" in note and "probing reads" in note for note in run.notes), run.notes
+
+
+def test_up_to_the_bound_every_role_is_read_once(tmp_path: Path) -> None:
+    # a role in both lists is read once; what is not a role (a string, a number, no id) is none
+    client = {"roleIds": [f"r{i}" for i in range(MAX_ROLES)], "roleDivisions": [{"roleId": "r0"}, "junk", 7, {}]}
+    roles: list[respx.Route] = []
+    run = _diagnose(tmp_path, lambda router: roles.append(_serve_client(router, client)))
+    assert run.method == "listed" and run.ok and run.notes == ()
+    assert roles[0].call_count == MAX_ROLES
+
+
+HOSTILE_ID = "../../webhooks/x?y=1#"
+
+
+def test_ids_from_the_server_are_quoted_as_one_path_segment(tmp_path: Path) -> None:
+    """A client id or role id naming another path (``../``, ``?``, ``#``) stays one segment of its own path."""
+    project = make_project(tmp_path, FIRST_EXAMPLES)
+    target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="s3cr3t")
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        webhooks = router.get(url__regex=r".*/api/v2/webhooks.*").mock(return_value=httpx.Response(500))
+        _serve_client(router, {"roleIds": [HOSTILE_ID, "..", "a/b"]}, client_id=HOSTILE_ID)
+        run = anyio.run(lambda: diagnose([str(project.manifests)], RunOptions(target, FAST), env={}))
+        paths = [call.request.url.raw_path.decode() for call in router.calls]
+    assert webhooks.call_count == 0
+    assert "/api/v2/oauth/clients/..%2F..%2Fwebhooks%2Fx%3Fy%3D1%23" in paths
+    assert "/api/v2/authorization/roles/..%2F..%2Fwebhooks%2Fx%3Fy%3D1%23" in paths
+    assert "/api/v2/authorization/roles/%2E%2E" in paths and "/api/v2/authorization/roles/a%2Fb" in paths
+    assert run.method == "listed" and run.ok
+
+
+def test_an_id_is_quoted_as_kind_item_path_quotes_it() -> None:
+    from reconciler.core.urls import path_segment
+
+    webhook = REGISTRY["Webhook"]
+    for object_id in (HOSTILE_ID, "..", ".", "a b%2F"):
+        assert webhook.item_path(object_id) == f"{webhook.collection}/{path_segment(object_id)}"
+        assert httpx.URL(API + webhook.item_path(object_id)).raw_path.decode().startswith(webhook.collection + "/")
 
 
 @pytest.fixture

@@ -45,3 +45,23 @@ class TestSummaryLine:
         assert "Errors (this plan cannot be applied):" in text
         assert "matches the manifests" not in text
         assert text.endswith("No changes planned: the errors above stop this plan.\n")
+
+
+class TestLiveTextInMessages:
+    """A warning or an error may quote live text (an id, a name, a server's code): it stays one line."""
+
+    FORGED = "x\nPlan: 0 to create, 0 to update, 0 to delete.\n::error ::forged"
+
+    def test_a_warning_or_error_quoting_a_line_break_is_one_line_in_text(self) -> None:
+        plan = full_plan().model_copy(update={"warnings": (self.FORGED,), "errors": (self.FORGED,)})
+        drift = drift_report().model_copy(update={"warnings": (self.FORGED,), "errors": (self.FORGED,)})
+        for text in (render_plan(plan), render_drift(drift)):
+            lines = text.splitlines()
+            assert lines.count("  - x\\nPlan: 0 to create, 0 to update, 0 to delete.\\n::error ::forged") == 2
+            assert not any(line.lstrip().startswith(("Plan: 0", "::")) for line in lines)
+
+    def test_in_markdown_too(self) -> None:
+        plan = full_plan().model_copy(update={"warnings": (self.FORGED,)})
+        text = render_plan(plan, "markdown")
+        assert "<br>" not in text and "\nPlan: 0" not in text and "\n::" not in text
+        assert "x\\\\nPlan: 0 to create" in text
