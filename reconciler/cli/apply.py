@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -59,6 +60,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.app.applying import pending_business
     from reconciler.app.guardrails import current_time, gate
     from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
+    from reconciler.manifests.files import manifest_name
     from reconciler.plan.planfile import is_plan_file, load_plan
     from reconciler.render import render_apply, render_plan
 
@@ -70,7 +72,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     # the client lets --concurrency writes be in flight; the rate limiter still paces them
     options = with_concurrency(run_options(kw), concurrency)
     saved = len(sources) == 1 and is_plan_file(sources[0])
-    mixed = [s for s in sources if not s.lower().endswith((".yaml", ".yml")) and is_plan_file(s)]
+    mixed = [s for s in sources if not manifest_name(Path(s)) and is_plan_file(s)]
     if len(sources) > 1 and mixed:  # else the plan would be read as a manifest, and refused field by field
         raise PlanError(f"{mixed[0]} is a saved plan: apply takes one saved plan (apply FILE) or manifest paths "
                         "(apply [PATH...]), not both")

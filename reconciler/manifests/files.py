@@ -149,18 +149,18 @@ class _Walk:
                 continue
             why = problem(path)
             if why is None:
-                if _manifest_name(path):
+                if manifest_name(path):
                     found.append(path)
             elif why.startswith("is a directory"):
-                if _manifest_name(path):
+                if manifest_name(path):
                     self.issue(path, f"{why} (named like a manifest)")
                 else:
                     self.directory(path, ancestors | {real}, found)
-            elif entry.is_symlink() or _manifest_name(path):
+            elif entry.is_symlink() or manifest_name(path):
                 self.issue(path, why)
 
 
-def _manifest_name(path: Path) -> bool:
+def manifest_name(path: Path) -> bool:
     """Named like a manifest: ``.yaml`` or ``.yml`` in any case.
 
     Why any case: ``webhooks.YAML`` skipped would leave its objects undeclared, and with
