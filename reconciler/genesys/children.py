@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
+from reconciler.core.urls import path_segment
 from reconciler.genesys.answers import json_object
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
@@ -62,9 +62,9 @@ async def write_children(session: Session, kind: Kind, object_id: str, desired: 
     for body in writes.create:
         await session.call("POST", path, template, json=body)
     for key, body in writes.update:
-        await session.call("PUT", f"{path}/{quote(key, safe='')}", child_template, json=body)
+        await session.call("PUT", f"{path}/{path_segment(key)}", child_template, json=body)
     for key in writes.delete:
-        await session.call("DELETE", f"{path}/{quote(key, safe='')}", child_template)
+        await session.call("DELETE", f"{path}/{path_segment(key)}", child_template)
 
 
 __all__ = ["read_children", "write_children"]
