@@ -19,11 +19,21 @@ the login server says, in case it echoes it).
 
 Token requests do not take a slot of the API rate limiter: the 300-a-minute limit is
 the API's, per token; the login service is not part of it.
+
+**A login is not part of the API request that needs it.** The request's overall deadline
+(``ClientLimits.request_deadline``, kept on the request as :data:`DEADLINE`) stops while
+the request waits for a token: a login that hangs would otherwise be cut short by it,
+reported as the API call's own timeout (``GET /api/v2/... deadline``) and started over
+by the API call's retries, each time with the login's own retries inside. Each token
+request has a deadline of its own instead (the same length), the login's retry loop is
+the only one to retry it, and its failure, named ``POST /oauth/token``, is final: the
+call that needed the token and every call queued behind the same fetch share it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -35,7 +45,7 @@ import httpx
 from reconciler.core.errors import ApiError, AuthenticationError
 from reconciler.core.secrets import secret_forms
 from reconciler.genesys.answers import loads_bounded
-from reconciler.genesys.errors import error_from_exception, error_from_response
+from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.retry import api_retrying
@@ -44,6 +54,8 @@ from reconciler.genesys.stats import ClientStats
 log = logging.getLogger("reconciler.genesys")
 
 TOKEN_PATH = "/oauth/token"
+#: request extension: the cancel scope of the request's overall deadline, paused while it waits for a token
+DEADLINE = "reconciler.deadline"
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,10 @@ class TokenProvider:
     def _valid(self) -> str | None:
         return self._token.value if self._token.value and self._clock() < self._token.renew_at else None
 
+    def cached(self) -> str | None:
+        """The token if one is valid now, without waiting for anything (None: :meth:`token` must fetch)."""
+        return self._valid()
+
     async def token(self) -> str:
         """A token valid for a while yet; fetches one if there is none."""
         current = self._valid()
@@ -126,13 +142,18 @@ class TokenProvider:
         self._stats.token_fetches += 1
         started = self._clock()
         t0 = perf_counter()
+        deadline = self._limits.request_deadline
         try:
-            response = await self._http.post(
-                self._url,
-                data={"grant_type": "client_credentials"},
-                auth=self._auth,
-                headers={"Accept": "application/json"},
-            )
+            # Its own overall deadline: httpx's timeout is per read, and no API request's deadline covers a login.
+            with anyio.move_on_after(deadline) as scope:
+                response = await self._http.post(
+                    self._url,
+                    data={"grant_type": "client_credentials"},
+                    auth=self._auth,
+                    headers={"Accept": "application/json"},
+                )
+            if scope.cancelled_caught:
+                raise deadline_error(deadline, method="POST", path=TOKEN_PATH)
         except httpx.TransportError as exc:
             raise error_from_exception(exc, method="POST", path=TOKEN_PATH) from exc
         latency_ms = (perf_counter() - t0) * 1000
@@ -196,7 +217,7 @@ class BearerAuth(httpx.Auth):
         raise RuntimeError("BearerAuth fetches its token asynchronously: use it with httpx.AsyncClient")
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._tokens.token()
+        token = self._tokens.cached() or await self._fetch(request)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
@@ -206,7 +227,7 @@ class BearerAuth(httpx.Auth):
         await request.aread()
         if self._before_resend is not None:
             await self._before_resend()
-        token = await self._tokens.token()
+        token = await self._fetch(request)
         # A new request, not the old one altered: whoever recorded the first keeps what was sent.
         again = httpx.Request(
             request.method, request.url, headers=request.headers, content=request.content,
@@ -216,6 +237,18 @@ class BearerAuth(httpx.Auth):
         response = yield again
         if response.status_code == 401:
             self._stale(token)
+
+    async def _fetch(self, request: httpx.Request) -> str:
+        """A token for ``request``, its overall deadline (:data:`DEADLINE`) stopped meanwhile (see the module's doc)."""
+        scope = request.extensions.get(DEADLINE)
+        if not isinstance(scope, anyio.CancelScope):
+            return await self._tokens.token()
+        left = scope.deadline - anyio.current_time()
+        scope.deadline = math.inf
+        try:
+            return await self._tokens.token()
+        finally:
+            scope.deadline = anyio.current_time() + left
 
     def _stale(self, token: str) -> None:
         self._tokens.invalidate(token)

@@ -43,9 +43,11 @@ class ClientLimits:
     per_minute_margin: int = 12
     #: refresh a token this long before it expires (at most a fifth of its lifetime)
     token_refresh_margin: float = 60.0
-    #: seconds one attempt may take in all (connect, token, every byte of the answer). ``timeout``
+    #: seconds one attempt may take in all (connect, every byte of the answer). ``timeout``
     #: is httpx's per-read bound, which a server trickling a byte at a time resets for ever.
     #: 90 s is three read timeouts: ample for the largest honest page, short enough to retry.
+    #: The wait for a token is not part of it: each token request has a deadline of this
+    #: length of its own, and the login its own retries (see :mod:`.auth`).
     request_deadline: float = 90.0
     #: pages one listing may take in all. 10,000 pages of 100 is a million objects of one
     #: kind, far past any org's platform limits (e.g. 1,000s of queues), yet at 286 requests a

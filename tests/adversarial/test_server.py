@@ -276,6 +276,65 @@ async def test_a_trickling_server_cannot_keep_a_request_alive(attempts: int) -> 
         server.close()
 
 
+class Silent:
+    """A loopback socket server that takes every connection and request and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.stop = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        held = []
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            held.append(conn)  # open and unanswered until the test ends
+        for conn in held:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_login_never_answered_is_the_logins_error_after_its_own_attempts() -> None:
+    """Each token request times out (0.3 s a read); three of them outlast the 0.5 s request deadline.
+
+    Before, that deadline cut the login short and the error named the API call
+    (``GET /api/v2/voice/profiles failed: deadline``), whose retries started the login over.
+    """
+    server = Silent()
+    try:
+        target = Target(kind="genesys", api_url=server.url, login_url=server.url, client_id="c", client_secret="s")
+        limits = ClientLimits(request_deadline=0.5, timeout=0.3, max_attempts=3, backoff_initial=0.0, backoff_max=0.0)
+        started = time.monotonic()
+        async with GenesysClient(target, limits=limits) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.list_all(VOICE)
+        took = time.monotonic() - started
+        assert str(caught.value) == (
+            "POST /oauth/token failed: timeout: timed out waiting for the answer [correlation id: none]"
+        )
+        assert server.connections == 3  # the login's three attempts; no API request was sent
+        assert 0.9 <= took < 0.9 + 2
+    finally:
+        server.close()
+
+
 def test_the_limits_refuse_a_deadline_or_ceiling_that_cannot_work() -> None:
     from reconciler.core.errors import ConfigError
 
