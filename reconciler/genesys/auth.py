@@ -44,7 +44,7 @@ import httpx
 
 from reconciler.core.errors import ApiError, AuthenticationError
 from reconciler.core.secrets import secret_forms
-from reconciler.genesys.answers import loads_bounded
+from reconciler.genesys.answers import correlation_id, loads_bounded
 from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
@@ -54,6 +54,8 @@ from reconciler.genesys.stats import ClientStats
 log = logging.getLogger("reconciler.genesys")
 
 TOKEN_PATH = "/oauth/token"
+#: a token's lifetime when the answer states none (Genesys's client-credentials default: a day)
+TOKEN_LIFETIME = 86400.0
 #: request extension: the cancel scope of the request's overall deadline, paused while it waits for a token
 DEADLINE = "reconciler.deadline"
 
@@ -179,7 +181,7 @@ class TokenProvider:
         try:
             data = loads_bounded(response.text)
             value = data["access_token"]
-            expires_in = float(data.get("expires_in", 86400))
+            expires_in = float(data.get("expires_in", TOKEN_LIFETIME))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise AuthenticationError(
                 response.status_code,
@@ -187,12 +189,23 @@ class TokenProvider:
                 "the token answer has no access_token/expires_in",
                 method="POST",
                 path=TOKEN_PATH,
+                correlation_id=correlation_id(response),
             ) from None
         if not isinstance(value, str) or not value:
             raise AuthenticationError(
                 response.status_code, "invalid.token.response", "the token answer has an empty access_token",
-                method="POST", path=TOKEN_PATH,
+                method="POST", path=TOKEN_PATH, correlation_id=correlation_id(response),
             )
+        if not math.isfinite(expires_in) or expires_in <= 0:
+            # A lifetime of 0, -5, NaN or infinity says nothing usable: taken at its word, a token
+            # "expired" on arrival was fetched again for every API request. It is read as absent
+            # (the platform's default lifetime), and the 401 flow renews the token whenever the API
+            # says it expired. That is all the Genesys SDKs ever do: PureCloudPlatformClientV2's
+            # get_client_credentials_token and the Go SDK's AuthorizeClientCredentials (CX as
+            # Code's login) keep only access_token, never read expires_in, and log in again on a 401.
+            log.debug("POST %s: expires_in %r is not a positive number of seconds; taken as absent", TOKEN_PATH,
+                      data.get("expires_in"))
+            expires_in = TOKEN_LIFETIME
         margin = min(self._limits.token_refresh_margin, expires_in / 5)
         return _Token(value=value, renew_at=started + expires_in - margin)
 

@@ -119,10 +119,13 @@ class TestTokenRequest:
 
     async def test_answer_without_access_token(self, target: Target, router: respx.MockRouter,
                                                fake_sleep: FakeSleep) -> None:
-        router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"token_type": "bearer"}))
+        router.post("/oauth/token").mock(
+            return_value=httpx.Response(200, json={"token_type": "bearer"}, headers={"ININ-Correlation-Id": "c-tok"})
+        )
         async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
-            with pytest.raises(AuthenticationError, match="invalid.token.response"):
+            with pytest.raises(AuthenticationError, match="invalid.token.response") as info:
                 await client.get(VOICE, "x")
+        assert str(info.value).endswith("[correlation id: c-tok]")  # the login's answer, as the platform logged it
 
 
 class NeverAnswers:
@@ -255,6 +258,29 @@ class TestTokenCache:
             assert await provider.token() == "t1"
             now[0] = 80.5
             assert await provider.token() == "t2"
+
+    @pytest.mark.parametrize("expires_in", ["-5", "0", "NaN", "-1e400"], ids=["negative", "zero", "nan", "-inf"])
+    async def test_a_lifetime_that_is_no_lifetime_is_taken_as_absent(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep, expires_in: str
+    ) -> None:
+        """Not one token fetch per API request: the token is kept (a day) and renewed on a 401, as the SDKs do."""
+        token = router.post("/oauth/token").mock(
+            return_value=httpx.Response(
+                200, content=f'{{"access_token": "{TOKEN}", "expires_in": {expires_in}}}'.encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        )
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            for n in range(3):
+                await client.get(VOICE, f"id-{n}")
+            fake_sleep.now += 86400 - 61  # a day's token is renewed a minute before its day is out
+            await client.get(VOICE, "id-3")
+            assert token.call_count == 1
+            fake_sleep.now += 2
+            await client.get(VOICE, "id-4")
+        assert token.call_count == 2
+        assert {c.request.headers["Authorization"] for c in api.calls} == {f"Bearer {TOKEN}"}
 
     async def test_invalidate_drops_only_the_stale_token(self) -> None:
         answers = iter([token_answer("t1"), token_answer("t2")])
