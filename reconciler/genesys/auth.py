@@ -44,7 +44,7 @@ import httpx
 
 from reconciler.core.errors import ApiError, AuthenticationError
 from reconciler.core.secrets import secret_forms
-from reconciler.genesys.answers import correlation_id, loads_bounded
+from reconciler.genesys.answers import correlation_id, loads_bounded, read_body
 from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
@@ -148,12 +148,11 @@ class TokenProvider:
         try:
             # Its own overall deadline: httpx's timeout is per read, and no API request's deadline covers a login.
             with anyio.move_on_after(deadline) as scope:
-                response = await self._http.post(
-                    self._url,
-                    data={"grant_type": "client_credentials"},
-                    auth=self._auth,
-                    headers={"Accept": "application/json"},
+                request = self._http.build_request(
+                    "POST", self._url, data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"}
                 )
+                response = await self._http.send(request, auth=self._auth, stream=True)
+                await read_body(response, self._limits.max_body_bytes, "POST", TOKEN_PATH)
             if scope.cancelled_caught:
                 raise deadline_error(deadline, method="POST", path=TOKEN_PATH)
         except httpx.TransportError as exc:
@@ -220,11 +219,17 @@ class BearerAuth(httpx.Auth):
     """
 
     def __init__(
-        self, tokens: TokenProvider, stats: ClientStats, *, before_resend: Callable[[], Awaitable[None]] | None = None
+        self,
+        tokens: TokenProvider,
+        stats: ClientStats,
+        *,
+        before_resend: Callable[[], Awaitable[None]] | None = None,
+        max_body_bytes: int = ClientLimits.max_body_bytes,
     ) -> None:
         self._tokens = tokens
         self._stats = stats
         self._before_resend = before_resend
+        self._max_body_bytes = max_body_bytes
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("BearerAuth fetches its token asynchronously: use it with httpx.AsyncClient")
@@ -236,7 +241,8 @@ class BearerAuth(httpx.Auth):
         if response.status_code != 401:
             return
         self._stale(token)
-        await response.aread()  # frees its connection before the token request needs one
+        # frees its connection before the token request needs one (read within the cap, as every answer is)
+        await read_body(response, self._max_body_bytes, request.method, request.url.path)
         await request.aread()
         if self._before_resend is not None:
             await self._before_resend()

@@ -32,7 +32,7 @@ from tenacity import AsyncRetrying
 from reconciler import __version__
 from reconciler.core.secrets import secret_forms
 from reconciler.core.sending import going_out
-from reconciler.genesys.answers import correlation_id
+from reconciler.genesys.answers import correlation_id, read_body
 from reconciler.genesys.auth import DEADLINE, BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
 from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
@@ -107,7 +107,9 @@ class Session:
             clock=self._clock,
             notice=partial(self._notice, self.target.login_url),
         )
-        self._auth = BearerAuth(tokens, self.stats, before_resend=self._take_turn)
+        self._auth = BearerAuth(
+            tokens, self.stats, before_resend=self._take_turn, max_body_bytes=self.limits.max_body_bytes
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -168,10 +170,12 @@ class Session:
                 # a token, which the auth flow takes out of it (the login has deadlines of its own: .auth).
                 # (anyio.fail_after, without its two generator-based context managers per request)
                 with anyio.move_on_after(self.limits.request_deadline) as deadline:
-                    response = await http.request(
-                        method, path, params=params, json=json, auth=auth,
-                        extensions={TEMPLATE: template, DEADLINE: deadline},
+                    request = http.build_request(
+                        method, path, params=params, json=json, extensions={TEMPLATE: template, DEADLINE: deadline}
                     )
+                    # streamed, so that the body is counted as it is decoded (ClientLimits.max_body_bytes)
+                    response = await http.send(request, auth=auth, stream=True)
+                    await read_body(response, self.limits.max_body_bytes, method, path)
                 if deadline.cancelled_caught:
                     raise TimeoutError
             except httpx.TransportError as exc:

@@ -15,7 +15,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -363,11 +364,33 @@ def hostile_plan(served_sandbox: Callable[..., Any], tmp_path: Path) -> Callable
     return run
 
 
+class GzipBomb(httpx.AsyncByteStream):
+    """A gzip body of valid JSON decoding to ``mib`` MiB of padding, made as it is read (respx does not pre-read it)."""
+
+    def __init__(self, mib: int) -> None:
+        self.mib = mib
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        gzip = zlib.compressobj(1, zlib.DEFLATED, 31)
+        yield gzip.compress(b'{"entities": [], "pad": "') + gzip.flush(zlib.Z_SYNC_FLUSH)
+        block = b"a" * 1024 * 1024
+        for _ in range(self.mib):
+            yield gzip.compress(block) + gzip.flush(zlib.Z_SYNC_FLUSH)
+        yield gzip.compress(b'"}') + gzip.flush()
+
+
+def gzip_bomb(request: httpx.Request) -> httpx.Response:
+    """256 MiB once inflated, from about a megabyte (the 64 MiB cap is what is being shown)."""
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    return httpx.Response(200, headers=headers, stream=GzipBomb(256))
+
+
 CLI_CASES: list[tuple[str, Handler, str]] = [
     ("entities-null", lambda r: ok({"entities": None}), "the listing has no entities"),
     ("object-without-id", lambda r: ok({"entities": [{"name": "Default voice"}], "pageCount": 1}), "has no id"),
     ("page-count-billion", lambda r: ok(page_of(1, pageCount=10**9)), "ClientLimits.max_pages"),
     ("body-too-deep", lambda r: raw("[" * 50_000 + "]" * 50_000), "deeper than 64"),
+    ("gzip-bomb", gzip_bomb, "the answer is larger than 64 MiB decoded (ClientLimits.max_body_bytes)"),
 ]
 
 
