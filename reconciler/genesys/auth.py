@@ -27,7 +27,7 @@ reported as the API call's own timeout (``GET /api/v2/... deadline``) and starte
 by the API call's retries, each time with the login's own retries inside. Each token
 request has a deadline of its own instead (the same length), the login's retry loop is
 the only one to retry it, and its failure, named ``POST /oauth/token``, is final: the
-call that needed the token and every call queued behind the same fetch share it.
+call that needed the token and every later call of the client share it.
 """
 
 from __future__ import annotations
@@ -94,9 +94,8 @@ class TokenProvider:
         self._clock = clock
         self._lock = anyio.Lock()
         self._token = _Token()
-        #: bumped by every fetch that fails after its retries; callers queued behind it share the failure
-        self._failures = 0
-        self._last_failure: ApiError | None = None
+        #: the login that failed after its retries: every later caller gets it too (see :meth:`token`)
+        self._failure: ApiError | None = None
 
     def _valid(self) -> str | None:
         return self._token.value if self._token.value and self._clock() < self._token.renew_at else None
@@ -106,22 +105,29 @@ class TokenProvider:
         return self._valid()
 
     async def token(self) -> str:
-        """A token valid for a while yet; fetches one if there is none."""
+        """A token valid for a while yet; fetches one if there is none.
+
+        A login that failed after its retries fails every later call of this client at once,
+        callers queued behind the fetch and calls that come after alike: its retries are spent,
+        and starting them over per call multiplied a dead login's time by the calls that needed
+        it (a plan's listings queued for their turn each logged in again). A client lives for one
+        command, which fails with that error anyway.
+        """
         current = self._valid()
         if current:
             return current
-        failures_seen = self._failures
+        if self._failure is not None:
+            raise self._failure
         async with self._lock:
             current = self._valid()  # another caller may have fetched it while we waited
             if current:
                 return current
-            if self._failures != failures_seen and self._last_failure is not None:
-                raise self._last_failure  # the fetch we waited on already failed, retries and all
+            if self._failure is not None:
+                raise self._failure  # the fetch we waited on already failed, retries and all
             try:
                 self._token = await self._fetch()
             except ApiError as exc:
-                self._failures += 1
-                self._last_failure = exc
+                self._failure = exc
                 raise
             return self._token.value
 

@@ -204,7 +204,9 @@ class TestLoginThatHangs:
                 failures.append(exc)
 
         started = time.monotonic()
-        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+        # two in flight: three calls wait for a slot, and reach the login only once it has failed
+        limits = dataclasses.replace(HANGING, max_concurrency=2)
+        async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             async with anyio.create_task_group() as tg:
                 for n in range(5):
                     tg.start_soon(call, n)
@@ -212,6 +214,24 @@ class TestLoginThatHangs:
         assert {(e.method, e.path, e.code) for e in failures} == {("POST", "/oauth/token", "deadline")}
         assert login.requests == HANGING.max_attempts  # one login for all five, not one each
         assert time.monotonic() - started < HANGING.max_attempts * 0.2 + 1.5
+
+    async def test_a_failed_login_is_not_tried_again_by_later_calls(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """Its retries are spent: each later call of the command gets the same error at once, not another login."""
+        login = NeverAnswers()
+        router.post("/oauth/token").mock(side_effect=login)
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={}))
+        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(TransportError) as first:
+                await client.get(VOICE, "a")
+            started = time.monotonic()
+            with pytest.raises(TransportError) as later:
+                await client.get(VOICE, "b")
+            assert time.monotonic() - started < 0.1
+        assert str(later.value) == str(first.value)
+        assert login.requests == HANGING.max_attempts
+        assert not api.called
 
     async def test_a_slow_login_does_not_use_up_the_api_request_deadline(
         self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
