@@ -109,10 +109,31 @@ LISTINGS: list[tuple[str, Kind, Handler, tuple[str, ...]]] = [
     ("next-uri-number", VOICE, lambda r: ok(page_of(1, nextUri=5)), ("nextUri is a number",)),
     ("next-uri-repeated-cursor", TOPIC, lambda r: ok(page_of(1, nextUri=f"{TOPIC.collection}?after=x")), ("repeats",)),
     (
-        "cursor-repeated",
+        "cursor-repeated",  # fresh objects on the second page: it is the cursor that repeats, spelt another way
         TOPIC,
-        lambda r: ok(page_of(1, nextUri=f"{API if 'after' in r.url.params else ''}{TOPIC.collection}?after=a")),
+        lambda r: ok(
+            page_of(2 if "after" in r.url.params else 1,
+                    nextUri=f"{API if 'after' in r.url.params else ''}{TOPIC.collection}?after=a")
+        ),
         ("cursor repeats",),
+    ),
+    (
+        "page-number-stuck",  # pageCount promises 40 pages; every page says it is page 1, with the same objects
+        VOICE,
+        lambda r: ok(page_of(1, pageCount=40, total=80, pageSize=2)),
+        ("page 2 was asked for, the answer is page 1",),
+    ),
+    (
+        "page-repeated",  # each page says the number asked for, but holds the same objects
+        VOICE,
+        lambda r: ok(page_of(1, pageNumber=int(r.url.params["pageNumber"]), pageCount=40, total=80, pageSize=2)),
+        ("repeats a page already read: all 2 of its objects were listed before",),
+    ),
+    (
+        "cursor-same-page",  # a fresh cursor on every page, and the same objects
+        TOPIC,
+        lambda r: ok(page_of(1, nextUri=f"{TOPIC.collection}?after={int(r.url.params.get('after', '0')) + 1}")),
+        ("page 2 repeats a page already read",),
     ),
     ("cursor-endless", TOPIC, endless_cursor, ("ceiling of 50 pages",)),
     ("cursor-leaves", TOPIC, lambda r: ok(page_of(1, nextUri="/api/v2/users?after=1")), ("leaves the collection",)),
@@ -180,6 +201,23 @@ async def test_a_reference_listing_that_repeats_its_next_page_ends(target: Targe
     route = router.get(read.path).mock(return_value=ok({"entities": [{"id": "e"}], "nextUri": f"{read.path}?p=2"}))
     message = await refused(target, lambda client: client.list_reference(read))
     assert f"GET {read.path}" in message and "repeats a page" in message
+    assert route.call_count == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_reference_listing_whose_pages_all_say_page_1_ends(target: Target, router: respx.MockRouter) -> None:
+    """Fresh objects and a fresh nextUri on every page, each calling itself page 1: read to the ceiling, before."""
+    read = get_kind("TtsSettings").live_checks[0].reads[0]
+    assert read.paging == "pages"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["pageNumber"])
+        return ok({"entities": [{"id": f"e{number}"}], "pageNumber": 1, "nextUri": f"{read.path}?p={number + 1}"})
+
+    route = router.get(read.path).mock(side_effect=answer)
+    message = await refused(target, lambda client: client.list_reference(read))
+    assert f"GET {read.path} failed: HTTP 200 invalid.response: page 2 was asked for, the answer is page 1" in message
     assert route.call_count == 2
 
 
