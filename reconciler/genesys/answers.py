@@ -134,6 +134,58 @@ def charset_of(response: httpx.Response) -> str | None:
     return response.charset_encoding
 
 
+MIB = 1024 * 1024
+
+
+async def read_body(response: httpx.Response, cap: int, method: str, path: str) -> None:
+    """Read a streamed answer's body, decoded, refusing it once it passes ``cap`` bytes.
+
+    Why streaming: httpx inflates a whole gzip body before anyone can look at its size, so
+    2 MB of gzip could take 2 GiB (or all the memory there is) before it was refused. Read a
+    chunk at a time, the decoded size is summed as it comes, and reading stops at the first
+    chunk past the cap: what is held is at most the cap and one chunk's worth of inflation
+    (a 64 KiB read inflates to some 64 MB at gzip's best ratio). Nothing else is done per chunk.
+    Codings stacked on one another (``gzip, gzip``) would inflate one read into gigabytes
+    before it could be counted: no API answer needs them, and they are refused unread.
+
+    The body is kept on the answer as httpx's own ``aread`` keeps it, so that ``content`` and
+    ``text`` work as after a plain request. A refusal closes the answer (its connection is not
+    reused) and is not retried: the server would send the same again.
+    """
+    encoding = response.headers.get("Content-Encoding")
+    if encoding is not None and "," in encoding:
+        await response.aclose()
+        shown = "".join(c if c.isprintable() else "?" for c in encoding[:60])
+        raise unretried(invalid(response, method, path, f"the answer's Content-Encoding stacks codings ({shown})"))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise unretried(invalid(response, method, path, f"the answer is larger than {amount(cap)} decoded "
+                                                                "(ClientLimits.max_body_bytes)"))
+            chunks.append(chunk)
+    except httpx.DecodingError:
+        await response.aclose()
+        raise unretried(invalid(response, method, path, f"the answer's {encoding} encoding is corrupt")) from None
+    except BaseException:
+        await response.aclose()
+        raise
+    response._content = b"".join(chunks)  # as httpx's aread keeps it
+
+
+def unretried(error: ServerError) -> ServerError:
+    """``error``, marked so that no retry loop sends the request again for it."""
+    error.retries_exhausted = True
+    return error
+
+
+def amount(size: int) -> str:
+    """A byte count in words: whole MiB as such (``64 MiB``), bytes otherwise."""
+    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size} bytes"
+
+
 def unlinked(response: httpx.Response) -> httpx.Response:
     """``response`` with its read, closed stream let go; the same response, for chaining.
 

@@ -19,11 +19,21 @@ the login server says, in case it echoes it).
 
 Token requests do not take a slot of the API rate limiter: the 300-a-minute limit is
 the API's, per token; the login service is not part of it.
+
+**A login is not part of the API request that needs it.** The request's overall deadline
+(``ClientLimits.request_deadline``, kept on the request as :data:`DEADLINE`) stops while
+the request waits for a token: a login that hangs would otherwise be cut short by it,
+reported as the API call's own timeout (``GET /api/v2/... deadline``) and started over
+by the API call's retries, each time with the login's own retries inside. Each token
+request has a deadline of its own instead (the same length), the login's retry loop is
+the only one to retry it, and its failure, named ``POST /oauth/token``, is final: the
+call that needed the token and every later call of the client share it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -34,8 +44,8 @@ import httpx
 
 from reconciler.core.errors import ApiError, AuthenticationError
 from reconciler.core.secrets import remember, secret_forms
-from reconciler.genesys.answers import loads_bounded
-from reconciler.genesys.errors import error_from_exception, error_from_response
+from reconciler.genesys.answers import correlation_id, loads_bounded, read_body
+from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.retry import api_retrying
@@ -44,6 +54,10 @@ from reconciler.genesys.stats import ClientStats
 log = logging.getLogger("reconciler.genesys")
 
 TOKEN_PATH = "/oauth/token"
+#: a token's lifetime when the answer states none (Genesys's client-credentials default: a day)
+TOKEN_LIFETIME = 86400.0
+#: request extension: the cancel scope of the request's overall deadline, paused while it waits for a token
+DEADLINE = "reconciler.deadline"
 
 
 @dataclass(frozen=True)
@@ -80,30 +94,40 @@ class TokenProvider:
         self._clock = clock
         self._lock = anyio.Lock()
         self._token = _Token()
-        #: bumped by every fetch that fails after its retries; callers queued behind it share the failure
-        self._failures = 0
-        self._last_failure: ApiError | None = None
+        #: the login that failed after its retries: every later caller gets it too (see :meth:`token`)
+        self._failure: ApiError | None = None
 
     def _valid(self) -> str | None:
         return self._token.value if self._token.value and self._clock() < self._token.renew_at else None
 
+    def cached(self) -> str | None:
+        """The token if one is valid now, without waiting for anything (None: :meth:`token` must fetch)."""
+        return self._valid()
+
     async def token(self) -> str:
-        """A token valid for a while yet; fetches one if there is none."""
+        """A token valid for a while yet; fetches one if there is none.
+
+        A login that failed after its retries fails every later call of this client at once,
+        callers queued behind the fetch and calls that come after alike: its retries are spent,
+        and starting them over per call multiplied a dead login's time by the calls that needed
+        it (a plan's listings queued for their turn each logged in again). A client lives for one
+        command, which fails with that error anyway.
+        """
         current = self._valid()
         if current:
             return current
-        failures_seen = self._failures
+        if self._failure is not None:
+            raise self._failure
         async with self._lock:
             current = self._valid()  # another caller may have fetched it while we waited
             if current:
                 return current
-            if self._failures != failures_seen and self._last_failure is not None:
-                raise self._last_failure  # the fetch we waited on already failed, retries and all
+            if self._failure is not None:
+                raise self._failure  # the fetch we waited on already failed, retries and all
             try:
                 self._token = await self._fetch()
             except ApiError as exc:
-                self._failures += 1
-                self._last_failure = exc
+                self._failure = exc
                 raise
             return self._token.value
 
@@ -126,13 +150,17 @@ class TokenProvider:
         self._stats.token_fetches += 1
         started = self._clock()
         t0 = perf_counter()
+        deadline = self._limits.request_deadline
         try:
-            response = await self._http.post(
-                self._url,
-                data={"grant_type": "client_credentials"},
-                auth=self._auth,
-                headers={"Accept": "application/json"},
-            )
+            # Its own overall deadline: httpx's timeout is per read, and no API request's deadline covers a login.
+            with anyio.move_on_after(deadline) as scope:
+                request = self._http.build_request(
+                    "POST", self._url, data={"grant_type": "client_credentials"}, headers={"Accept": "application/json"}
+                )
+                response = await self._http.send(request, auth=self._auth, stream=True)
+                await read_body(response, self._limits.max_body_bytes, "POST", TOKEN_PATH)
+            if scope.cancelled_caught:
+                raise deadline_error(deadline, method="POST", path=TOKEN_PATH)
         except httpx.TransportError as exc:
             raise error_from_exception(exc, method="POST", path=TOKEN_PATH) from exc
         latency_ms = (perf_counter() - t0) * 1000
@@ -158,7 +186,7 @@ class TokenProvider:
         try:
             data = loads_bounded(response.text)
             value = data["access_token"]
-            expires_in = float(data.get("expires_in", 86400))
+            expires_in = float(data.get("expires_in", TOKEN_LIFETIME))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise AuthenticationError(
                 response.status_code,
@@ -166,12 +194,23 @@ class TokenProvider:
                 "the token answer has no access_token/expires_in",
                 method="POST",
                 path=TOKEN_PATH,
+                correlation_id=correlation_id(response),
             ) from None
         if not isinstance(value, str) or not value:
             raise AuthenticationError(
                 response.status_code, "invalid.token.response", "the token answer has an empty access_token",
-                method="POST", path=TOKEN_PATH,
+                method="POST", path=TOKEN_PATH, correlation_id=correlation_id(response),
             )
+        if not math.isfinite(expires_in) or expires_in <= 0:
+            # A lifetime of 0, -5, NaN or infinity says nothing usable: taken at its word, a token
+            # "expired" on arrival was fetched again for every API request. It is read as absent
+            # (the platform's default lifetime), and the 401 flow renews the token whenever the API
+            # says it expired. That is all the Genesys SDKs ever do: PureCloudPlatformClientV2's
+            # get_client_credentials_token and the Go SDK's AuthorizeClientCredentials (CX as
+            # Code's login) keep only access_token, never read expires_in, and log in again on a 401.
+            log.debug("POST %s: expires_in %r is not a positive number of seconds; taken as absent", TOKEN_PATH,
+                      data.get("expires_in"))
+            expires_in = TOKEN_LIFETIME
         margin = min(self._limits.token_refresh_margin, expires_in / 5)
         remember([value])  # every token, not only the one a failing request carried, is masked wherever echoed
         return _Token(value=value, renew_at=started + expires_in - margin)
@@ -187,27 +226,34 @@ class BearerAuth(httpx.Auth):
     """
 
     def __init__(
-        self, tokens: TokenProvider, stats: ClientStats, *, before_resend: Callable[[], Awaitable[None]] | None = None
+        self,
+        tokens: TokenProvider,
+        stats: ClientStats,
+        *,
+        before_resend: Callable[[], Awaitable[None]] | None = None,
+        max_body_bytes: int = ClientLimits.max_body_bytes,
     ) -> None:
         self._tokens = tokens
         self._stats = stats
         self._before_resend = before_resend
+        self._max_body_bytes = max_body_bytes
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("BearerAuth fetches its token asynchronously: use it with httpx.AsyncClient")
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._tokens.token()
+        token = self._tokens.cached() or await self._fetch(request)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
             return
         self._stale(token)
-        await response.aread()  # frees its connection before the token request needs one
+        # frees its connection before the token request needs one (read within the cap, as every answer is)
+        await read_body(response, self._max_body_bytes, request.method, request.url.path)
         await request.aread()
         if self._before_resend is not None:
             await self._before_resend()
-        token = await self._tokens.token()
+        token = await self._fetch(request)
         # A new request, not the old one altered: whoever recorded the first keeps what was sent.
         again = httpx.Request(
             request.method, request.url, headers=request.headers, content=request.content,
@@ -217,6 +263,18 @@ class BearerAuth(httpx.Auth):
         response = yield again
         if response.status_code == 401:
             self._stale(token)
+
+    async def _fetch(self, request: httpx.Request) -> str:
+        """A token for ``request``, its overall deadline (:data:`DEADLINE`) stopped meanwhile (see the module's doc)."""
+        scope = request.extensions.get(DEADLINE)
+        if not isinstance(scope, anyio.CancelScope):
+            return await self._tokens.token()
+        left = scope.deadline - anyio.current_time()
+        scope.deadline = math.inf
+        try:
+            return await self._tokens.token()
+        finally:
+            scope.deadline = anyio.current_time() + left
 
     def _stale(self, token: str) -> None:
         self._tokens.invalidate(token)

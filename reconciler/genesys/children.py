@@ -34,7 +34,9 @@ async def read_children(session: Session, kind: Kind, object_id: str) -> list[di
     async def page(number: int) -> tuple[Any, dict[str, Any]]:
         params = {"pageSize": str(size), "pageNumber": str(number)}
         response, _ = await session.call("GET", path, template, params=params)
-        return response, json_object(response, "GET", path)
+        body = json_object(response, "GET", path)
+        guard.arrived(response, body, page=number, asked=number)
+        return response, body
 
     number = 1
     response, current = await page(number)

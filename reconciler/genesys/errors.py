@@ -126,6 +126,14 @@ def error_from_exception(exc: httpx.TransportError, *, method: str, path: str) -
     return TransportError(0, code, text, method=method, path=path)
 
 
+def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:
+    """A request that outlived its overall deadline: no complete answer, retried like a dropped connection."""
+    return TransportError(
+        0, "deadline", f"no complete answer within {seconds:g} s (the request deadline, ClientLimits.request_deadline)",
+        method=method, path=path,
+    )  # fmt: skip
+
+
 def is_ambiguous(error: ApiError) -> bool:
     """True when a write may or may not have happened: no answer after sending, or a 5xx."""
     if isinstance(error, TransportError):

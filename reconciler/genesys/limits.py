@@ -43,10 +43,19 @@ class ClientLimits:
     per_minute_margin: int = 12
     #: refresh a token this long before it expires (at most a fifth of its lifetime)
     token_refresh_margin: float = 60.0
-    #: seconds one attempt may take in all (connect, token, every byte of the answer). ``timeout``
+    #: seconds one attempt may take in all (connect, every byte of the answer). ``timeout``
     #: is httpx's per-read bound, which a server trickling a byte at a time resets for ever.
     #: 90 s is three read timeouts: ample for the largest honest page, short enough to retry.
+    #: The wait for a token is not part of it: each token request has a deadline of this
+    #: length of its own, and the login its own retries (see :mod:`.auth`).
     request_deadline: float = 90.0
+    #: the most bytes an answer's body may hold once decoded (gunzipped); a larger one is
+    #: refused as an invalid answer, read no further. Why: a body is inflated as it is read,
+    #: and 2 MB of gzip can inflate to 2 GiB and more, exhausting memory before anything
+    #: could look at it. 64 MiB is generous: an answer is one object or one page of at most
+    #: 500 objects, a few MB even for large objects; the cap need not fit honest answers
+    #: tightly, only bound what a hostile one can take.
+    max_body_bytes: int = 64 * 1024 * 1024
     #: pages one listing may take in all. 10,000 pages of 100 is a million objects of one
     #: kind, far past any org's platform limits (e.g. 1,000s of queues), yet at 286 requests a
     #: minute still ends a runaway listing in about half an hour instead of never.
@@ -92,6 +101,8 @@ class ClientLimits:
             problems.append("page_size must be between 1 and 100 (the API's range)")
         if self.request_deadline <= 0:
             problems.append("request_deadline must be positive")
+        if self.max_body_bytes < 1:
+            problems.append("max_body_bytes must be positive")
         if self.max_pages < 1 or self.max_extra_pages < 0:
             problems.append("max_pages must be at least 1 and max_extra_pages not negative")
         if self.confirm_reads < 1 or self.confirm_wait < 0:

@@ -52,11 +52,11 @@ class PageNumbers:
 
     async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
         guard = PageGuard(session.limits, kind.listing_path, int(page_size(session, kind)))
-        response, first = await page(session, kind, 1, on_page)
+        response, first = await page(session, kind, 1, on_page, guard)
         page_count = guard.first(response, first)
         pages = [first]
         if page_count > 1:
-            rest = await all_of([partial(page, session, kind, n, on_page) for n in range(2, page_count + 1)])
+            rest = await all_of([partial(page, session, kind, n, on_page, guard) for n in range(2, page_count + 1)])
             for answer, body in rest:
                 guard.check(answer, body)
                 pages.append(body)
@@ -65,7 +65,7 @@ class PageNumbers:
         last = pages[-1]
         while last.get("nextUri") and last.get("entities"):
             guard.extra(response)
-            response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1, on_page)
+            response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1, on_page, guard)
             guard.check(response, last)
             pages.append(last)
         return unique(pages)
@@ -82,6 +82,7 @@ class Cursor:
         while True:
             response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
             current = envelope(response, kind.listing_path, name_field=kind.name_field)
+            guard.arrived(response, current, page=len(pages) + 1, asked=None)
             if on_page is not None:
                 current["entities"] = on_page(current["entities"])
             guard.check(response, current)
@@ -124,12 +125,18 @@ def page_size(session: Session, kind: Kind) -> str:
 
 
 async def page(
-    session: Session, kind: Kind, number: int, on_page: PageHook | None = None
+    session: Session, kind: Kind, number: int, on_page: PageHook | None = None, guard: PageGuard | None = None
 ) -> tuple[httpx.Response, dict[str, Any]]:
-    """One page's envelope (its entities through ``on_page``), with the answer it came in as :func:`receipt`."""
+    """One page's envelope (its entities through ``on_page``), with the answer it came in as :func:`receipt`.
+
+    ``guard`` sees the page as it arrives (:meth:`~.paging.PageGuard.arrived`): a page that is
+    not the one asked for ends the listing at once, the pages in flight beside it cancelled.
+    """
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
     response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
     body = envelope(response, kind.listing_path, name_field=kind.name_field)
+    if guard is not None:
+        guard.arrived(response, body, page=number, asked=number)
     if on_page is not None:
         body["entities"] = on_page(body["entities"])
     return receipt(response), body

@@ -71,6 +71,7 @@ async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str
             params["pageNumber"] = str(number)
         response, _ = await session.call("GET", read.path, read.path, params=params)
         current = _reference_page(response, read.path)
+        guard.arrived(response, current, page=number, asked=number if read.paging == "pages" else None)
         guard.check(response, current)
         entities.extend(current["entities"])
         next_uri = current.get("nextUri")

@@ -11,7 +11,20 @@ here turns each way of never ending into an error naming the endpoint:
   first page's ``pageCount`` (a collection may grow while it is read, as the platform
   SDK's paging allows for, but not page after page: that is a ``pageCount`` that keeps growing);
 * a ``nextUri`` (or cursor) seen before: the listing points back at itself;
-* a ``nextUri`` on a page that its own ``pageCount`` says is the last.
+* a ``nextUri`` on a page that its own ``pageCount`` says is the last;
+* a page whose ``pageNumber`` is not the one asked for (``pageNumber: 1`` on every page,
+  while ``pageCount`` promises thousands);
+* a page that brings nothing new: every object on it was on an earlier page (the same
+  page again under a fresh cursor or a fresh page number).
+
+The last two are checked as each page arrives (:meth:`PageGuard.arrived`), so that a
+page that repeats itself ends the listing at once, not after the thousands of pages
+read concurrently behind it. Both hold for every honest listing: the platform's
+page-numbered listings echo the ``pageNumber`` asked for (``pageNumber`` of the SDK's
+``*EntityListing`` models, the sandbox's envelopes), its cursor listings (``nextPage``,
+``after``) have no ``pageNumber`` and are checked for repeats only; an object may slide
+across a page boundary while a collection is read, but a whole page of them only if as
+many objects were added meanwhile.
 """
 
 from __future__ import annotations
@@ -35,9 +48,39 @@ class PageGuard:
         self.pages = 0
         self.planned: int | None = None
         self._seen: set[str] = set()
+        #: the ids of every object on the pages arrived so far
+        self._ids: set[str] = set()
 
     def error(self, response: httpx.Response, message: str) -> ServerError:
         return invalid(response, "GET", self.path, message)
+
+    def arrived(self, response: httpx.Response, body: dict[str, Any], *, page: int, asked: int | None) -> None:
+        """One page as it arrives (pages read concurrently arrive in any order), before anything keeps it.
+
+        ``page`` is its place in the listing (for the message); ``asked`` the ``pageNumber``
+        the request asked for (None for a cursor listing: its pages carry none). Refused: a
+        page that says it is another page, and a page whose objects were all on earlier pages.
+        """
+        if asked is not None:
+            number = whole(response, body, "pageNumber", self)
+            if number is not None and number != asked:
+                raise self.error(response, f"page {asked} was asked for, the answer is page {number}")
+        entities = body.get("entities")
+        if not entities or not isinstance(entities, list):
+            return
+        ids = self._ids
+        fresh = False
+        for entity in entities:
+            object_id = entity.get("id") if isinstance(entity, dict) else None
+            if not isinstance(object_id, str):
+                return  # objects without an id (some reference listings): nothing to compare
+            if object_id not in ids:
+                fresh = True
+        if not fresh:
+            listed = "its one object was" if len(entities) == 1 else f"all {len(entities)} of its objects were"
+            listed += " listed before"
+            raise self.error(response, f"page {page} repeats a page already read: {listed}")
+        ids.update(entity["id"] for entity in entities)
 
     def first(self, response: httpx.Response, body: dict[str, Any]) -> int:
         """The pages the first envelope announces (1 without ``pageCount``), checked against ``total``, the ceiling."""

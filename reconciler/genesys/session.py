@@ -30,13 +30,12 @@ import httpx
 from tenacity import AsyncRetrying
 
 from reconciler import __version__
-from reconciler.core.errors import TransportError
 from reconciler.core.secrets import remembered_values, secret_forms
 from reconciler.core.sending import going_out
-from reconciler.genesys.answers import correlation_id
-from reconciler.genesys.auth import BearerAuth, TokenProvider, bearer_token
+from reconciler.genesys.answers import correlation_id, read_body
+from reconciler.genesys.auth import DEADLINE, BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
-from reconciler.genesys.errors import error_from_exception, error_from_response
+from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Pacer, Sleep
 from reconciler.genesys.pool import default_transport
@@ -108,7 +107,9 @@ class Session:
             clock=self._clock,
             notice=partial(self._notice, self.target.login_url),
         )
-        self._auth = BearerAuth(tokens, self.stats, before_resend=self._take_turn)
+        self._auth = BearerAuth(
+            tokens, self.stats, before_resend=self._take_turn, max_body_bytes=self.limits.max_body_bytes
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -165,12 +166,16 @@ class Session:
             await going_out()  # e.g. the audit intent: written now that the request has its slot and turn
             try:
                 # httpx's timeout is per read: a server trickling a byte a second would keep the
-                # request alive for ever. The deadline bounds the whole exchange, token included.
+                # request alive for ever. The deadline bounds the whole exchange, but for the wait for
+                # a token, which the auth flow takes out of it (the login has deadlines of its own: .auth).
                 # (anyio.fail_after, without its two generator-based context managers per request)
                 with anyio.move_on_after(self.limits.request_deadline) as deadline:
-                    response = await http.request(
-                        method, path, params=params, json=json, auth=auth, extensions={TEMPLATE: template}
+                    request = http.build_request(
+                        method, path, params=params, json=json, extensions={TEMPLATE: template, DEADLINE: deadline}
                     )
+                    # streamed, so that the body is counted as it is decoded (ClientLimits.max_body_bytes)
+                    response = await http.send(request, auth=auth, stream=True)
+                    await read_body(response, self.limits.max_body_bytes, method, path)
                 if deadline.cancelled_caught:
                     raise TimeoutError
             except httpx.TransportError as exc:
@@ -213,14 +218,6 @@ class Session:
         if self._http is None or self._auth is None:
             raise RuntimeError("GenesysClient is not open: use 'async with GenesysClient(...) as client'")
         return self._http, self._auth
-
-
-def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:
-    """A request that outlived its overall deadline: no complete answer, retried like a dropped connection."""
-    return TransportError(
-        0, "deadline", f"no complete answer within {seconds:g} s (the request deadline, ClientLimits.request_deadline)",
-        method=method, path=path,
-    )  # fmt: skip
 
 
 def ms_since(t0: float) -> float:

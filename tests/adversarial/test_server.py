@@ -15,7 +15,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,31 @@ LISTINGS: list[tuple[str, Kind, Handler, tuple[str, ...]]] = [
     ("next-uri-number", VOICE, lambda r: ok(page_of(1, nextUri=5)), ("nextUri is a number",)),
     ("next-uri-repeated-cursor", TOPIC, lambda r: ok(page_of(1, nextUri=f"{TOPIC.collection}?after=x")), ("repeats",)),
     (
-        "cursor-repeated",
+        "cursor-repeated",  # fresh objects on the second page: it is the cursor that repeats, spelt another way
         TOPIC,
-        lambda r: ok(page_of(1, nextUri=f"{API if 'after' in r.url.params else ''}{TOPIC.collection}?after=a")),
+        lambda r: ok(
+            page_of(2 if "after" in r.url.params else 1,
+                    nextUri=f"{API if 'after' in r.url.params else ''}{TOPIC.collection}?after=a")
+        ),
         ("cursor repeats",),
+    ),
+    (
+        "page-number-stuck",  # pageCount promises 40 pages; every page says it is page 1, with the same objects
+        VOICE,
+        lambda r: ok(page_of(1, pageCount=40, total=80, pageSize=2)),
+        ("page 2 was asked for, the answer is page 1",),
+    ),
+    (
+        "page-repeated",  # each page says the number asked for, but holds the same objects
+        VOICE,
+        lambda r: ok(page_of(1, pageNumber=int(r.url.params["pageNumber"]), pageCount=40, total=80, pageSize=2)),
+        ("repeats a page already read: all 2 of its objects were listed before",),
+    ),
+    (
+        "cursor-same-page",  # a fresh cursor on every page, and the same objects
+        TOPIC,
+        lambda r: ok(page_of(1, nextUri=f"{TOPIC.collection}?after={int(r.url.params.get('after', '0')) + 1}")),
+        ("page 2 repeats a page already read",),
     ),
     ("cursor-endless", TOPIC, endless_cursor, ("ceiling of 50 pages",)),
     ("cursor-leaves", TOPIC, lambda r: ok(page_of(1, nextUri="/api/v2/users?after=1")), ("leaves the collection",)),
@@ -180,6 +202,23 @@ async def test_a_reference_listing_that_repeats_its_next_page_ends(target: Targe
     route = router.get(read.path).mock(return_value=ok({"entities": [{"id": "e"}], "nextUri": f"{read.path}?p=2"}))
     message = await refused(target, lambda client: client.list_reference(read))
     assert f"GET {read.path}" in message and "repeats a page" in message
+    assert route.call_count == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_reference_listing_whose_pages_all_say_page_1_ends(target: Target, router: respx.MockRouter) -> None:
+    """Fresh objects and a fresh nextUri on every page, each calling itself page 1: read to the ceiling, before."""
+    read = get_kind("TtsSettings").live_checks[0].reads[0]
+    assert read.paging == "pages"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["pageNumber"])
+        return ok({"entities": [{"id": f"e{number}"}], "pageNumber": 1, "nextUri": f"{read.path}?p={number + 1}"})
+
+    route = router.get(read.path).mock(side_effect=answer)
+    message = await refused(target, lambda client: client.list_reference(read))
+    assert f"GET {read.path} failed: HTTP 200 invalid.response: page 2 was asked for, the answer is page 1" in message
     assert route.call_count == 2
 
 
@@ -277,6 +316,65 @@ async def test_a_trickling_server_cannot_keep_a_request_alive(attempts: int) -> 
         server.close()
 
 
+class Silent:
+    """A loopback socket server that takes every connection and request and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.stop = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        held = []
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            held.append(conn)  # open and unanswered until the test ends
+        for conn in held:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_login_never_answered_is_the_logins_error_after_its_own_attempts() -> None:
+    """Each token request times out (0.3 s a read); three of them outlast the 0.5 s request deadline.
+
+    Before, that deadline cut the login short and the error named the API call
+    (``GET /api/v2/voice/profiles failed: deadline``), whose retries started the login over.
+    """
+    server = Silent()
+    try:
+        target = Target(kind="genesys", api_url=server.url, login_url=server.url, client_id="c", client_secret="s")
+        limits = ClientLimits(request_deadline=0.5, timeout=0.3, max_attempts=3, backoff_initial=0.0, backoff_max=0.0)
+        started = time.monotonic()
+        async with GenesysClient(target, limits=limits) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.list_all(VOICE)
+        took = time.monotonic() - started
+        assert str(caught.value) == (
+            "POST /oauth/token failed: timeout: timed out waiting for the answer [correlation id: none]"
+        )
+        assert server.connections == 3  # the login's three attempts; no API request was sent
+        assert 0.9 <= took < 0.9 + 2
+    finally:
+        server.close()
+
+
 def test_the_limits_refuse_a_deadline_or_ceiling_that_cannot_work() -> None:
     from reconciler.core.errors import ConfigError
 
@@ -305,11 +403,33 @@ def hostile_plan(served_sandbox: Callable[..., Any], tmp_path: Path) -> Callable
     return run
 
 
+class GzipBomb(httpx.AsyncByteStream):
+    """A gzip body of valid JSON decoding to ``mib`` MiB of padding, made as it is read (respx does not pre-read it)."""
+
+    def __init__(self, mib: int) -> None:
+        self.mib = mib
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        gzip = zlib.compressobj(1, zlib.DEFLATED, 31)
+        yield gzip.compress(b'{"entities": [], "pad": "') + gzip.flush(zlib.Z_SYNC_FLUSH)
+        block = b"a" * 1024 * 1024
+        for _ in range(self.mib):
+            yield gzip.compress(block) + gzip.flush(zlib.Z_SYNC_FLUSH)
+        yield gzip.compress(b'"}') + gzip.flush()
+
+
+def gzip_bomb(request: httpx.Request) -> httpx.Response:
+    """256 MiB once inflated, from about a megabyte (the 64 MiB cap is what is being shown)."""
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    return httpx.Response(200, headers=headers, stream=GzipBomb(256))
+
+
 CLI_CASES: list[tuple[str, Handler, str]] = [
     ("entities-null", lambda r: ok({"entities": None}), "the listing has no entities"),
     ("object-without-id", lambda r: ok({"entities": [{"name": "Default voice"}], "pageCount": 1}), "has no id"),
     ("page-count-billion", lambda r: ok(page_of(1, pageCount=10**9)), "ClientLimits.max_pages"),
     ("body-too-deep", lambda r: raw("[" * 50_000 + "]" * 50_000), "deeper than 64"),
+    ("gzip-bomb", gzip_bomb, "the answer is larger than 64 MiB decoded (ClientLimits.max_body_bytes)"),
 ]
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
+import time
+from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
@@ -116,10 +119,140 @@ class TestTokenRequest:
 
     async def test_answer_without_access_token(self, target: Target, router: respx.MockRouter,
                                                fake_sleep: FakeSleep) -> None:
-        router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"token_type": "bearer"}))
+        router.post("/oauth/token").mock(
+            return_value=httpx.Response(200, json={"token_type": "bearer"}, headers={"ININ-Correlation-Id": "c-tok"})
+        )
         async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
-            with pytest.raises(AuthenticationError, match="invalid.token.response"):
+            with pytest.raises(AuthenticationError, match="invalid.token.response") as info:
                 await client.get(VOICE, "x")
+        assert str(info.value).endswith("[correlation id: c-tok]")  # the login's answer, as the platform logged it
+
+
+class NeverAnswers:
+    """A login server that takes each request and says nothing, for ever (respx counts only answered calls)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+
+#: a short overall deadline (real seconds: only it ends a request that is never answered), three attempts
+HANGING = dataclasses.replace(FAST, request_deadline=0.2, max_attempts=3)
+
+
+class TestLoginThatHangs:
+    """A login never answered is the login's failure, named ``POST /oauth/token``, after the login's own retries only.
+
+    Before, the token fetch ran inside the API request's deadline: it was cut off and reported
+    as ``GET ... deadline``, and the API call's retries started the login over each time.
+    """
+
+    async def test_is_reported_as_the_login_after_its_own_attempts(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        login = NeverAnswers()
+        router.post("/oauth/token").mock(side_effect=login)
+        api = router.get("/api/v2/voice/profiles").mock(return_value=httpx.Response(200, json=EMPTY))
+        started = time.monotonic()
+        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(TransportError) as info:
+                await client.list_all(VOICE)
+        error = info.value
+        assert (error.method, error.path, error.code) == ("POST", "/oauth/token", "deadline")
+        assert str(error).startswith("POST /oauth/token failed: deadline: no complete answer within 0.2 s")
+        assert login.requests == HANGING.max_attempts  # the login's attempts, not multiplied by the call's
+        assert not api.called
+        assert time.monotonic() - started < HANGING.max_attempts * 0.2 + 1.5
+
+    async def test_a_refresh_after_401_that_hangs_names_the_login(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        answers = iter([token_answer("old")])
+        hang = NeverAnswers()
+
+        async def login(request: httpx.Request) -> httpx.Response:
+            answer = next(answers, None)
+            return answer if answer is not None else await hang(request)
+
+        router.post("/oauth/token").mock(side_effect=login)
+        api = router.get("/api/v2/voice/profiles/x").mock(
+            return_value=httpx.Response(401, json=error_body(401, "authentication.required"))
+        )
+        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(TransportError) as info:
+                await client.get(VOICE, "x")
+        assert (info.value.method, info.value.path, info.value.code) == ("POST", "/oauth/token", "deadline")
+        assert api.call_count == 1  # the call is not retried: the login already was
+        assert hang.requests == HANGING.max_attempts
+
+    async def test_calls_waiting_for_the_login_share_its_failure(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        login = NeverAnswers()
+        router.post("/oauth/token").mock(side_effect=login)
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        failures: list[TransportError] = []
+
+        async def call(n: int) -> None:
+            try:
+                await client.get(VOICE, f"id-{n}")
+            except TransportError as exc:
+                failures.append(exc)
+
+        started = time.monotonic()
+        # two in flight: three calls wait for a slot, and reach the login only once it has failed
+        limits = dataclasses.replace(HANGING, max_concurrency=2)
+        async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            async with anyio.create_task_group() as tg:
+                for n in range(5):
+                    tg.start_soon(call, n)
+        assert len(failures) == 5
+        assert {(e.method, e.path, e.code) for e in failures} == {("POST", "/oauth/token", "deadline")}
+        assert login.requests == HANGING.max_attempts  # one login for all five, not one each
+        assert time.monotonic() - started < HANGING.max_attempts * 0.2 + 1.5
+
+    async def test_a_failed_login_is_not_tried_again_by_later_calls(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """Its retries are spent: each later call of the command gets the same error at once, not another login."""
+        login = NeverAnswers()
+        router.post("/oauth/token").mock(side_effect=login)
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={}))
+        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(TransportError) as first:
+                await client.get(VOICE, "a")
+            started = time.monotonic()
+            with pytest.raises(TransportError) as later:
+                await client.get(VOICE, "b")
+            assert time.monotonic() - started < 0.1
+        assert str(later.value) == str(first.value)
+        assert login.requests == HANGING.max_attempts
+        assert not api.called
+
+    async def test_a_slow_login_does_not_use_up_the_api_request_deadline(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """Login 0.15 s, then the API 0.1 s: each within the 0.2 s deadline, so the call succeeds at once."""
+
+        async def slow(answer: httpx.Response, seconds: float) -> httpx.Response:
+            await anyio.sleep(seconds)
+            return answer
+
+        sent: list[httpx.Request] = []  # respx counts only the calls it answered
+
+        def api(request: httpx.Request) -> Any:
+            sent.append(request)
+            return slow(httpx.Response(200, json={"id": "x"}), 0.1)
+
+        router.post("/oauth/token").mock(side_effect=lambda request: slow(token_answer(TOKEN), 0.15))
+        router.get("/api/v2/voice/profiles/x").mock(side_effect=api)
+        async with GenesysClient(target, limits=HANGING, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            assert (await client.get(VOICE, "x"))["id"] == "x"
+        assert len(sent) == 1  # not cut off at 0.2 s and sent again
 
 
 class TestTokenCache:
@@ -145,6 +278,29 @@ class TestTokenCache:
             assert await provider.token() == "t1"
             now[0] = 80.5
             assert await provider.token() == "t2"
+
+    @pytest.mark.parametrize("expires_in", ["-5", "0", "NaN", "-1e400"], ids=["negative", "zero", "nan", "-inf"])
+    async def test_a_lifetime_that_is_no_lifetime_is_taken_as_absent(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep, expires_in: str
+    ) -> None:
+        """Not one token fetch per API request: the token is kept (a day) and renewed on a 401, as the SDKs do."""
+        token = router.post("/oauth/token").mock(
+            return_value=httpx.Response(
+                200, content=f'{{"access_token": "{TOKEN}", "expires_in": {expires_in}}}'.encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        )
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            for n in range(3):
+                await client.get(VOICE, f"id-{n}")
+            fake_sleep.now += 86400 - 61  # a day's token is renewed a minute before its day is out
+            await client.get(VOICE, "id-3")
+            assert token.call_count == 1
+            fake_sleep.now += 2
+            await client.get(VOICE, "id-4")
+        assert token.call_count == 2
+        assert {c.request.headers["Authorization"] for c in api.calls} == {f"Bearer {TOKEN}"}
 
     async def test_invalidate_drops_only_the_stale_token(self) -> None:
         answers = iter([token_answer("t1"), token_answer("t2")])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -9,18 +11,28 @@ import httpx
 import pytest
 import respx
 
-from reconciler.core.errors import NotFoundError
-from reconciler.genesys import GenesysClient
+from reconciler.core.errors import NotFoundError, ServerError
+from reconciler.genesys import GenesysClient, Target
+from reconciler.kinds import get_kind
 
-from ._support import RULE, VOICE, envelope
+from ._support import FAST, RULE, VOICE, FakeSleep, envelope
 
 pytestmark = pytest.mark.anyio
 
 COLLECTION = "/api/v2/voice/profiles"
+TOPIC = get_kind("SpeechTopic")
 
 
 def objects(n: int) -> list[dict[str, Any]]:
     return [{"id": f"id-{i:04d}", "name": f"profile {i}"} for i in range(n)]
+
+
+@pytest.fixture
+async def paced(target: Target, token_route: respx.Route, fake_sleep: FakeSleep) -> AsyncIterator[GenesysClient]:
+    """A client letting out 16 requests back to back (the default burst), on the fake time line."""
+    limits = dataclasses.replace(FAST, rate_burst=16, requests_per_minute=286)
+    async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock) as c:
+        yield c
 
 
 def paged(items: list[dict[str, Any]]) -> Any:
@@ -118,6 +130,82 @@ class TestListAll:
         router.get(COLLECTION).mock(side_effect=answer)
         with pytest.raises(NotFoundError):  # not an ExceptionGroup
             await client.list_all(VOICE)
+
+
+class TestPagesThatRepeat:
+    """A listing whose pages never bring anything new ends at the first such page, not at max_pages.
+
+    At the default burst (16 requests back to back): respx answers without a checkpoint, so
+    requests let out together all complete before the first refusal can cancel them.
+    """
+
+    async def test_a_page_that_says_it_is_another_page_ends_the_listing_at_once(
+        self, paced: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """Every page answers pageNumber 1 with the same object while pageCount claims 999 pages."""
+        stuck = {**envelope([{"id": "id-1", "name": "one"}], page=1, size=1, total=999), "nextUri": "/x?p=2"}
+        route = router.get(COLLECTION).mock(
+            return_value=httpx.Response(200, json=stuck, headers={"ININ-Correlation-Id": "c-stuck"})
+        )
+        with pytest.raises(ServerError) as info:
+            await paced.list_all(VOICE)
+        assert str(info.value).startswith(f"GET {COLLECTION} failed: HTTP 200 invalid.response: page ")
+        assert str(info.value).endswith(", the answer is page 1 [correlation id: c-stuck]")
+        assert route.call_count < 50, "the pages in flight are cancelled, the rest never asked for"
+
+    async def test_a_page_of_objects_already_read_ends_the_listing(
+        self, paced: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """Each page says it is the page asked for, and holds the first page's objects again."""
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["pageNumber"])
+            return httpx.Response(200, json=envelope(objects(100), page=number, size=100, total=99_900))
+
+        route = router.get(COLLECTION).mock(side_effect=answer)
+        with pytest.raises(ServerError, match=r"page \d+ repeats a page already read: all 100 of its objects were"):
+            await paced.list_all(VOICE)
+        assert route.call_count < 50
+
+    async def test_a_fresh_cursor_over_the_same_page_ends_the_listing(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            after = int(request.url.params.get("nextPage", "0"))
+            body = {"entities": objects(3), "nextUri": f"{TOPIC.collection}?nextPage={after + 1}"}
+            return httpx.Response(200, json=body, headers={"ININ-Correlation-Id": f"c-{after}"})
+
+        route = router.get(TOPIC.collection).mock(side_effect=answer)
+        with pytest.raises(ServerError) as info:
+            await client.list_all(TOPIC)
+        assert str(info.value) == (
+            f"GET {TOPIC.collection} failed: HTTP 200 invalid.response: page 2 repeats a page already read: "
+            "all 3 of its objects were listed before [correlation id: c-1]"
+        )
+        assert route.call_count == 2
+
+
+    async def test_a_child_listing_whose_pages_all_say_page_1_ends(
+        self, paced: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """A prompt's resources, read before they are written: the same page 1 for all 999 pages it claims."""
+        prompt = get_kind("ArchitectUserPrompt")
+        path = f"{prompt.collection}/p1/resources"
+        stuck = envelope([{"id": "en-us", "language": "en-us"}], page=1, size=100, total=99_900)
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["pageNumber"])
+            return httpx.Response(200, json={**stuck, "nextUri": f"{path}?pageNumber={number + 1}"})
+
+        router.put(f"{prompt.collection}/p1").mock(return_value=httpx.Response(200, json={"id": "p1", "name": "P"}))
+        route = router.get(path).mock(side_effect=answer)
+        body = {"name": "P", "resources": [{"language": "en-us", "ttsString": "Hello"}]}
+        with pytest.raises(ServerError) as info:
+            await paced.update(prompt, "p1", body, 1)
+        assert str(info.value).startswith(
+            f"GET {path} failed: HTTP 200 invalid.response: page 2 was asked for, the answer is page 1"
+        )
+        assert route.call_count == 2
 
 
 class TestFindByName:
