@@ -20,7 +20,7 @@ from reconciler import __version__
 from reconciler.cli.imports import skip_unused
 from reconciler.cli.options import remember_no_color
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.secrets import scrub_remembered
+from reconciler.core.secrets import forget_remembered, scrub_remembered
 
 skip_unused()  # before any command imports httpx (see the module)
 
@@ -47,6 +47,7 @@ class _Group(click.Group):
             _usage_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
+        forget_remembered()  # each command masks its own secrets (see core.secrets.forget_remembered)
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke

@@ -100,6 +100,18 @@ def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
         _remembered = all_forms(_raw)
 
 
+def forget_remembered() -> None:
+    """Start a new command's memory: the secrets of one that ran before in this process are not its own.
+
+    Why: a process that runs several commands (a test session, a program using the CLI as a
+    library) would otherwise pile up every token ever issued, and every masker would search
+    every one of their forms in every string it masks.
+    """
+    global _remembered
+    _raw.clear()
+    _remembered = ()
+
+
 def remembered_values() -> frozenset[str]:
     """The raw secrets :func:`remember`-ed so far (for a masker that builds its own forms)."""
     return frozenset(_raw)

@@ -162,3 +162,13 @@ def test_a_successful_writes_correlation_id_echoing_secrets_is_masked_in_the_aud
     audit = (root / ".reconciler" / "audit.jsonl").read_text(encoding="utf-8")
     assert '"correlation_id":"c-(sensitive)-(sensitive)"' in audit
     outcome.assert_no_secret([SECRET, seen["token"]])
+
+
+def test_each_command_starts_with_only_its_own_secrets_remembered(tmp_path: Path) -> None:
+    """A process running several commands (tests, a program using the CLI) must not pile up every token."""
+    from reconciler.core.secrets import remember, remembered_values
+
+    remember(["an-earlier-commands-token-0123"])
+    outcome = invoke_cli(["validate", "manifests"], cwd=project(tmp_path))
+    outcome.expect(0)
+    assert "an-earlier-commands-token-0123" not in remembered_values()
