@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -135,12 +135,11 @@ def test_colour_switches(env: dict[str, str], args: list[str], expected: bool, m
     assert seen == [expected]
 
 
-def _run_piped(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in its own process with stdout a pipe, as in a CI log (not a terminal)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "NO_COLOR", "FORCE_COLOR"))}
-    base["PYTHONPATH"] = os.pathsep.join([str(ROOT), base.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**base, "CRM_WEBHOOK_PASSWORD": "not-a-real-secret", **env}, timeout=120)
+def _run_logged(args: list[str], cwd: Path, env: dict[str, str]) -> Any:
+    """The CLI with stdout not a terminal, as in a CI log: click's runner strips ANSI codes as a pipe would."""
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("NO_COLOR", "FORCE_COLOR"))}
+    with contextlib.chdir(cwd):
+        return CliRunner().invoke(main, args, env={**clean, "CRM_WEBHOOK_PASSWORD": "not-a-real-secret", **env})
 
 
 @pytest.mark.parametrize(
@@ -149,15 +148,15 @@ def _run_piped(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedPr
     ids=["forced", "default"],
 )
 def test_force_color_colours_a_log_that_is_not_a_terminal(env: dict[str, str], coloured: bool, tmp_path: Path) -> None:
-    """What FORCE_COLOR promises in CI: the plan, apply and drift text keep their ANSI codes in a pipe."""
-    plan = _run_piped(["plan", str(EXAMPLES)], tmp_path, **env)
-    apply = _run_piped(["apply", str(EXAMPLES), "--auto-approve"], tmp_path, **env)
+    """What FORCE_COLOR promises in CI: the plan, apply and drift text keep their ANSI codes off a terminal."""
+    plan = _run_logged(["plan", str(EXAMPLES)], tmp_path, env)
+    apply = _run_logged(["apply", str(EXAMPLES), "--auto-approve"], tmp_path, env)
     (tmp_path / "edited").mkdir()
     (tmp_path / "edited" / "voice.yaml").write_text(
         EXAMPLES.joinpath("voice-profiles.yaml").read_text(encoding="utf-8").replace("rate: 1.05", "rate: 1.1"),
         encoding="utf-8")
-    drift = _run_piped(["drift", str(tmp_path / "edited")], tmp_path, **env)
-    assert (plan.returncode, apply.returncode, drift.returncode) == (0, 0, 2), (plan.stderr, apply.stderr, drift.stderr)
+    drift = _run_logged(["drift", str(tmp_path / "edited")], tmp_path, env)
+    assert (plan.exit_code, apply.exit_code, drift.exit_code) == (0, 0, 2), (plan.output, apply.output, drift.output)
     assert "Plan: 8 to create" in plan.stdout and "Apply: 8 succeeded" in apply.stdout
     assert "VoiceProfile" in drift.stdout
     for run in (plan, apply, drift):
