@@ -250,21 +250,35 @@ async def test_a_created_object_without_id_is_never_written_to_none(target: Targ
 
 
 # ---- the overall deadline: a server that trickles one header byte at a time -------------
-class Trickler:
-    """A loopback socket server that answers every request one byte every ``pause`` seconds."""
+class _SocketServer:
+    """A loopback socket server on a free port, serving from a daemon thread until :meth:`close`."""
 
-    def __init__(self, pause: float) -> None:
-        self.pause = pause
+    def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
         self.stop = threading.Event()
-        self.requests = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+class Trickler(_SocketServer):
+    """A loopback socket server that answers every request one byte every ``pause`` seconds."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.requests = 0
+        super().__init__()
 
     def _serve(self) -> None:
         self.sock.settimeout(0.1)
@@ -286,10 +300,6 @@ class Trickler:
                     conn.sendall(bytes([byte]))
                 except OSError:
                     return
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
 
 
 @pytest.mark.anyio
@@ -316,20 +326,12 @@ async def test_a_trickling_server_cannot_keep_a_request_alive(attempts: int) -> 
         server.close()
 
 
-class Silent:
+class Silent(_SocketServer):
     """A loopback socket server that takes every connection and request and never answers."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.stop = threading.Event()
         self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        super().__init__()
 
     def _serve(self) -> None:
         self.sock.settimeout(0.1)
@@ -343,10 +345,6 @@ class Silent:
             held.append(conn)  # open and unanswered until the test ends
         for conn in held:
             conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
 
 
 @pytest.mark.anyio
