@@ -27,6 +27,7 @@ class NonEmptyPath(click.Path):
             self.fail("the path is empty (an unset variable?)", param, ctx)
         return super().convert(value, param, ctx)
 
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
 CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."

@@ -6,6 +6,7 @@ before writing, so an existing file is never half-replaced.
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,10 +34,7 @@ def check_out_dir(out_dir: Path) -> Path:
     Asked with :func:`~reconciler.core.paths.status`, not ``Path.exists``: that raises on a
     name too long or a directory above without permission, a traceback for the user.
     """
-    try:
-        found = status(out_dir)
-    except OSError as exc:
-        raise ExportError(f"--out {out_dir}: {reason(exc)}") from None
+    found = _look(out_dir, f"--out {out_dir}")
     if found is not None and not stat.S_ISDIR(found.st_mode):
         raise ExportError(f"--out {out_dir}: exists and is not a directory")
     return out_dir
@@ -70,15 +68,20 @@ def _existing(files: Iterable[Path]) -> list[Path]:
     """
     found: list[Path] = []
     for path in files:
-        try:
-            here = status(path)
-        except OSError as exc:
-            raise ExportError(f"cannot write {path}: {reason(exc)}") from None
+        here = _look(path, f"cannot write {path}")
         if here is not None and not stat.S_ISREG(here.st_mode):
             raise ExportError(f"cannot write {path}: a directory is in the way")
         if here is not None:
             found.append(path)
     return found
+
+
+def _look(path: Path, what: str) -> os.stat_result | None:
+    """What stands at ``path`` (:func:`~reconciler.core.paths.status`); a refusal is an ExportError led by ``what``."""
+    try:
+        return status(path)
+    except OSError as exc:
+        raise ExportError(f"{what}: {reason(exc)}") from None
 
 
 def other_manifests(out_dir: Path, written: Iterable[Path]) -> list[Path]:
