@@ -77,6 +77,52 @@ def replace_forms(text: str, forms: Iterable[str], *, replacement: str = REDACTE
     return text
 
 
+#: a run of a secret's form at least this long is masked wherever it stands in a server's text
+MIN_FRAGMENT = 8
+
+
+def replace_fragments(
+    text: str, forms: Iterable[str], *, replacement: str = REDACTED, min_run: int = MIN_FRAGMENT
+) -> str:
+    """``text`` with every run that one of ``forms`` also holds replaced, if the run is long enough.
+
+    Why: a hostile server can split an echoed secret across its answer's fields (half in
+    ``code``, half in ``message``), and no field then holds a whole form for
+    :func:`replace_forms` to find. A run counts from ``min_run`` characters, or half the
+    form for a shorter form (never under :data:`MIN_SECRET_LENGTH`), so that both halves
+    of any secret split in two are caught; what can still get out is a smaller piece of a
+    secret cut in more. Ordinary words in a server's text may share a short run with a
+    short secret and be masked too: a clumsy message, never a leak. Meant for a server's
+    few short strings (an error's code, message and details), not for bulk output: it
+    searches every window of every form. Adjacent and overlapping runs become one
+    ``replacement``.
+    """
+    if not text:
+        return text
+    covered = bytearray(len(text))
+    for form in forms:
+        run = min(min_run, len(form), max(MIN_SECRET_LENGTH, len(form) // 2))
+        if not run:
+            continue
+        for start in range(len(form) - run + 1):
+            window = form[start : start + run]
+            at = text.find(window)
+            while at != -1:
+                covered[at : at + run] = b"\x01" * run
+                at = text.find(window, at + 1)
+    if not any(covered):
+        return text
+    pieces: list[str] = []
+    index = 0
+    while index < len(text):
+        end = index
+        while end < len(text) and covered[end] == covered[index]:
+            end += 1
+        pieces.append(replacement if covered[index] else text[index:end])
+        index = end
+    return "".join(pieces)
+
+
 #: every secret this process has learned (see :func:`remember`): the raw values, and all their forms
 _raw: set[str] = set()
 _remembered: tuple[str, ...] = ()

@@ -38,7 +38,7 @@ from reconciler.core.errors import (
     VersionMismatchError,
 )
 from reconciler.core.http import CORRELATION_HEADER
-from reconciler.core.secrets import REDACTED, all_forms, replace_forms
+from reconciler.core.secrets import REDACTED, all_forms, replace_fragments
 from reconciler.genesys.answers import parsed_json
 
 #: The contract's code for each status, used when the body carries none.
@@ -158,8 +158,12 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def redact(text: str, forms: Iterable[str]) -> str:
-    """``text`` without any of ``forms`` (see :func:`reconciler.core.secrets.all_forms`)."""
-    return replace_forms(text, forms, replacement=REDACTED)
+    """``text`` without any of ``forms`` (see :func:`reconciler.core.secrets.all_forms`), nor any long run of one.
+
+    The runs (:func:`~reconciler.core.secrets.replace_fragments`): a server that splits an
+    echoed secret between ``code`` and ``message`` leaves a whole form in neither.
+    """
+    return replace_fragments(text, forms, replacement=REDACTED)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import respx
 
 from reconciler.audit.redact import Redactor
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.secrets import scrub, secret_forms
+from reconciler.core.secrets import replace_fragments, scrub, secret_forms
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import get_kind
 
@@ -277,3 +277,46 @@ def test_apply_against_an_api_echoing_the_request_body(echo_server: Any, tmp_pat
     outcome.expect(1, f"POST {HOOK.collection} failed: HTTP 400", secrets=[SECRET, secret])
     assert any(p.name == "audit.jsonl" for p in outcome.files), "the audit log was written (and checked)"
 
+
+
+# ---- a server that splits what it echoes across its fields -----------------------------
+def split_echo(secret: str) -> Callable[[httpx.Request], httpx.Response]:
+    """Half the secret in ``code``, the other half in ``message``: neither field holds it whole."""
+    half = len(secret) // 2
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400,
+            json={"code": f"bad.{secret[:half]}", "message": f"{secret[half:]} is not accepted",
+                  "details": [{"errorMessage": f"starts {secret[:half]}"}]},
+        )
+
+    return answer
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_an_api_splitting_the_echoed_secret_across_its_fields_shows_neither_half(
+    target: Target, router: respx.MockRouter, secret: str
+) -> None:
+    router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": TOKEN}))
+    router.post(HOOK.collection).mock(side_effect=split_echo(secret))
+    body = {"name": "crm", "authSecret": secret, "url": "https://crm.example.com"}
+    message = await message_of(target, lambda client: client.create(HOOK, body))
+    half = len(secret) // 2
+    assert secret[:half] not in message and secret[half:] not in message, message
+    assert f"POST {HOOK.collection} failed" in message and "is not accepted" in message  # the rest still reads
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_fragments_are_masked_from_half_a_short_secret_and_eight_characters_of_a_long_one() -> None:
+    long_secret, short_secret = "k3y-7f2a91c0d4e8b6", "s3cr3t-pw1"
+    # eight characters of the long secret are a run; seven are not
+    assert replace_fragments("see 7f2a91c0 here", [long_secret]) == "see *** here"
+    assert replace_fragments("see 7f2a91c here", [long_secret]) == "see 7f2a91c here"
+    # half the short one (5 of 10) is a run; four characters are not
+    assert replace_fragments("was s3cr3 or t-pw1", [short_secret]) == "was *** or ***"
+    assert replace_fragments("was s3cr only", [short_secret]) == "was s3cr only"
+    # runs that touch or overlap become one mask, and text sharing no run is returned as it was
+    assert replace_fragments("k3y-7f2a91c0d4e8b6s3cr3t-pw1!", [long_secret, short_secret]) == "***!"
+    assert replace_fragments("nothing to hide", [long_secret, short_secret]) == "nothing to hide"
