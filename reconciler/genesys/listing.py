@@ -188,12 +188,17 @@ def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str
 
 
 def unique(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entities of ``pages`` in order, each id once (an object can move across a page boundary between reads)."""
+    """The entities of ``pages`` in order, each id once (an object can move across a page boundary between reads).
+
+    An entity without a string id is kept as it is: a listing's entities have one (:func:`envelope`),
+    an audit query's messages are not checked, and an id that is an array could not even be compared.
+    """
     seen: set[Any] = set()
     out: list[dict[str, Any]] = []
     for current in pages:
         for entity in current.get("entities") or []:
-            key = entity.get("id") or id(entity)
+            key = entity.get("id")
+            key = key if isinstance(key, str) and key else id(entity)
             if key not in seen:
                 seen.add(key)
                 out.append(entity)
