@@ -136,6 +136,15 @@ def charset_of(response: httpx.Response) -> str | None:
 
 MIB = 1024 * 1024
 
+#: the content codings the client asks for (``Accept-Encoding``) and reads: those httpx
+#: decodes with zlib, whose inflation of one read is bounded (about a thousandfold at
+#: gzip's best ratio, see :func:`read_body`). Not ``br`` nor ``zstd``, which httpx offers
+#: whenever the ``brotli`` or ``zstandard`` package happens to be installed: their decoders
+#: turn one read into all it encodes in one step (four bytes of zstd, an RLE block, are
+#: 128 KiB), so a 64 KiB read could take gigabytes before its size could be counted.
+CODINGS = ("gzip", "deflate")
+ACCEPT_ENCODING = ", ".join(CODINGS)
+
 
 async def read_body(response: httpx.Response, cap: int, method: str, path: str) -> None:
     """Read a streamed answer's body, decoded, refusing it once it passes ``cap`` bytes.
@@ -146,17 +155,19 @@ async def read_body(response: httpx.Response, cap: int, method: str, path: str) 
     chunk past the cap: what is held is at most the cap and one chunk's worth of inflation
     (a 64 KiB read inflates to some 64 MB at gzip's best ratio). Nothing else is done per chunk.
     Codings stacked on one another (``gzip, gzip``) would inflate one read into gigabytes
-    before it could be counted: no API answer needs them, and they are refused unread.
+    before it could be counted: no API answer needs them, and they are refused unread. So
+    is a coding the client did not ask for (:data:`CODINGS`): httpx would decode ``br`` or
+    ``zstd`` unbounded if it could, and pass any coding it cannot decode through as the body.
 
     The body is kept on the answer as httpx's own ``aread`` keeps it, so that ``content`` and
     ``text`` work as after a plain request. A refusal closes the answer (its connection is not
     reused) and is not retried: the server would send the same again.
     """
     encoding = response.headers.get("Content-Encoding")
-    if encoding is not None and "," in encoding:
+    problem = coding_problem(encoding) if encoding is not None else None
+    if problem is not None:
         await response.aclose()
-        shown = "".join(c if c.isprintable() else "?" for c in encoding[:60])
-        raise unretried(invalid(response, method, path, f"the answer's Content-Encoding stacks codings ({shown})"))
+        raise unretried(invalid(response, method, path, problem))
     chunks: list[bytes] = []
     size = 0
     try:
@@ -173,6 +184,16 @@ async def read_body(response: httpx.Response, cap: int, method: str, path: str) 
         await response.aclose()
         raise
     response._content = b"".join(chunks)  # as httpx's aread keeps it
+
+
+def coding_problem(encoding: str) -> str | None:
+    """Why an answer in ``Content-Encoding: encoding`` is refused unread (None: it is read, see :func:`read_body`)."""
+    shown = "".join(c if c.isprintable() else "?" for c in encoding[:60])
+    if "," in encoding:
+        return f"the answer's Content-Encoding stacks codings ({shown})"
+    if encoding.strip().lower() not in ("", "identity", *CODINGS):
+        return f"the answer's Content-Encoding is {shown}, which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})"
+    return None
 
 
 def unretried(error: ServerError) -> ServerError:

@@ -6,7 +6,9 @@ is polled (``GET .../{transactionId}``) until its state is ``Succeeded``, ``Fail
 ``Cancelled``, then its results are read page by page (``GET .../{transactionId}/results``,
 ``cursor`` to go on). Everything here is bounded, so a busy org cannot hold a drift run:
 the poll stops once it has waited ``timeout`` seconds (with the session's sleep, virtual in tests) and
-the reading after ``max_pages`` pages; :class:`AuditAnswer` says whether it got everything.
+the reading after ``max_pages`` pages, or at the first page whose paging a listing's would be
+refused for (:class:`~.paging.PageGuard`: a cursor given before, a page of messages already read);
+:class:`AuditAnswer` says whether it got everything.
 
 Errors are the client's usual ones: a ``403`` (no ``audits:audit:view`` permission) or a ``404`` (a
 target without the service) reach the caller, who decides what they mean.
@@ -21,7 +23,10 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, wait_exponential
 
+from reconciler.core.errors import ServerError
 from reconciler.genesys.answers import json_object
+from reconciler.genesys.listing import unique
+from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
 
 QUERY = "/api/v2/audits/query"
@@ -41,8 +46,12 @@ class AuditAnswer:
     service: str
     state: str
     messages: list[dict[str, Any]] = field(default_factory=list)
-    #: every page was read (false: the page cap was reached, or the query did not succeed in time)
+    #: every page was read (false: the page cap was reached, the server's paging was refused,
+    #: or the query did not succeed in time)
     complete: bool = True
+    #: why the reading stopped before the last page when the server's paging was at fault (the
+    #: refusal, as :class:`~reconciler.core.errors.ServerError` words it); None otherwise
+    refused: str | None = None
 
 
 def interval(start: datetime, end: datetime) -> str:
@@ -78,18 +87,42 @@ async def query_audits(
     state = await _poll(session, query_id, status, timeout) if query_id else "Failed"
     if state != "Succeeded":
         return AuditAnswer(service, state, complete=False)
-    messages: list[dict[str, Any]] = []
+    pages, complete, refused = await _results(session, query_id, max_pages)
+    return AuditAnswer(service, state, unique(pages), complete=complete, refused=refused)
+
+
+async def _results(
+    session: Session, query_id: str, max_pages: int
+) -> tuple[list[dict[str, Any]], bool, str | None]:
+    """A finished query's result pages (their messages), whether they were all read, and what was refused.
+
+    Why checked as a listing is: a server giving a cursor it gave before, or a fresh cursor
+    over the messages already read, would be read again up to ``max_pages``, and every message
+    read again would count as another write of its object. Such paging ends the reading, but
+    the answer stands, incomplete, as at the page cap: the pages before it hold the newest
+    messages, which the caller can still use (drift attributes what they name and warns that
+    older changes are not). An object is listed once (:func:`~.listing.unique`), as in a listing.
+    """
     path = f"{QUERY}/{query_id}/results"
+    guard = PageGuard(session.limits, path, PAGE_SIZE)
     params = {"pageSize": str(PAGE_SIZE)}
-    for _ in range(max_pages):
+    pages: list[dict[str, Any]] = []
+    for number in range(1, max_pages + 1):
         answer, _ = await session.call("GET", path, QUERY + "/{transactionId}/results", params=params)
         page = json_object(answer, "GET", path)
-        messages.extend(m for m in page.get("entities") or [] if isinstance(m, dict))
         cursor = page.get("cursor")
-        if not cursor:
-            return AuditAnswer(service, state, messages)
-        params = {"pageSize": str(PAGE_SIZE), "cursor": str(cursor)}
-    return AuditAnswer(service, state, messages, complete=False)
+        following = {"pageSize": str(PAGE_SIZE), "cursor": str(cursor)}
+        try:
+            guard.arrived(answer, page, page=number, asked=None)  # a page of messages already read
+            guard.check(answer, page)
+            pages.append({"entities": [m for m in page.get("entities") or [] if isinstance(m, dict)]})
+            if not cursor:
+                return pages, True, None
+            guard.cursor(answer, following)  # a cursor given before
+        except ServerError as refusal:
+            return pages, False, str(refusal)
+        params = following
+    return pages, False, None
 
 
 async def _poll(session: Session, query_id: str, status: dict[str, Any], timeout: float) -> str:

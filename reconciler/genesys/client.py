@@ -106,7 +106,8 @@ class GenesysClient:
         For kinds whose listing is a summary (topics list without their phrases): only
         the objects whose detail matters should be passed, one request each.
         """
-        return await listing.all_of([partial(self.get, kind, str(o["id"])) for o in objects])
+        calls = [partial(self.get, kind, str(o["id"])) for o in objects]
+        return await listing.all_of(calls, workers=self._session.limits.max_concurrency)
 
     async def list_reference(self, read: ReferenceRead) -> list[dict[str, Any]]:
         """Every entity of a page-number reference listing (e.g. the org's TTS engines)."""

@@ -32,7 +32,7 @@ from tenacity import AsyncRetrying
 from reconciler import __version__
 from reconciler.core.secrets import remembered_values, secret_forms
 from reconciler.core.sending import going_out
-from reconciler.genesys.answers import correlation_id, read_body
+from reconciler.genesys.answers import ACCEPT_ENCODING, correlation_id, read_body
 from reconciler.genesys.auth import DEADLINE, BearerAuth, TokenProvider, bearer_token
 from reconciler.genesys.config import Target
 from reconciler.genesys.errors import deadline_error, error_from_exception, error_from_response
@@ -92,7 +92,12 @@ class Session:
             transport=transport,
             timeout=self.limits.timeout,
             limits=httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
-            headers={"Accept": "application/json", "User-Agent": f"reconciler/{__version__}"},
+            # only the codings whose decoding read_body can bound (answers.CODINGS), whatever httpx could decode
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "User-Agent": f"reconciler/{__version__}",
+            },
             follow_redirects=False,
             event_hooks={"request": [self._before_send], "response": [self._on_answer]},
         )

@@ -52,11 +52,81 @@ async def test_a_query_that_never_finishes_gives_up_after_the_timeout(
     assert 30 <= sum(fake_sleep.positive) < 40  # virtual time: the test took none of it
 
 
-async def test_pages_are_capped(client: GenesysClient, router: respx.MockRouter) -> None:
+def _succeeded(router: respx.MockRouter) -> None:
     _queued(router)
     router.get(f"{QUERY}/q1").mock(return_value=httpx.Response(200, json={"id": "q1", "state": "Succeeded"}))
-    results = router.get(f"{QUERY}/q1/results").mock(return_value=httpx.Response(
-        200, json={"id": "q1", "pageSize": 500, "cursor": "more", "entities": [{"id": "m"}]}))
+
+
+def _endless(request: httpx.Request) -> httpx.Response:
+    """A fresh cursor and a fresh message on every page, for ever."""
+    n = int(request.url.params.get("cursor", "c0")[1:]) + 1
+    return httpx.Response(200, json={"id": "q1", "pageSize": 500, "cursor": f"c{n}", "entities": [{"id": f"m{n}"}]})
+
+
+async def test_pages_are_capped(client: GenesysClient, router: respx.MockRouter) -> None:
+    _succeeded(router)
+    results = router.get(f"{QUERY}/q1/results").mock(side_effect=_endless)
     answer = await client.query_audits("Webhooks", START, END, max_pages=3)
-    assert not answer.complete and answer.state == "Succeeded" and len(answer.messages) == 3
+    assert not answer.complete and answer.state == "Succeeded" and answer.refused is None
+    assert [m["id"] for m in answer.messages] == ["m1", "m2", "m3"]
     assert results.call_count == 3
+
+
+async def test_a_cursor_given_before_ends_the_reading(client: GenesysClient, router: respx.MockRouter) -> None:
+    """The answer stands, incomplete, with the messages read: drift attributes what they name."""
+    _succeeded(router)
+
+    def stuck(request: httpx.Request) -> httpx.Response:
+        """Cursor c2 on every page (fresh messages: only the cursor repeats)."""
+        n = 2 if "cursor" in request.url.params else 1
+        return httpx.Response(200, json={"id": "q1", "cursor": "c2", "entities": [{"id": f"m{n}"}]},
+                              headers={"ININ-Correlation-Id": f"c-{n}"})
+
+    results = router.get(f"{QUERY}/q1/results").mock(side_effect=stuck)
+    answer = await client.query_audits("Webhooks", START, END)
+    assert results.call_count == 2
+    assert not answer.complete and answer.state == "Succeeded"
+    assert [m["id"] for m in answer.messages] == ["m1", "m2"]
+    assert answer.refused == (
+        f"GET {QUERY}/q1/results failed: HTTP 200 invalid.response: the listing's cursor repeats a page already read: "
+        "cursor=c2&pageSize=500 [correlation id: c-2]"
+    )
+
+
+async def test_a_fresh_cursor_over_messages_already_read_ends_the_reading(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    """Each message read again would count as another write of its object."""
+    _succeeded(router)
+
+    def again(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("cursor", "c0")[1:]) + 1
+        return httpx.Response(200, json={"id": "q1", "cursor": f"c{n}", "entities": [{"id": "m1"}, {"id": "m2"}]})
+
+    results = router.get(f"{QUERY}/q1/results").mock(side_effect=again)
+    answer = await client.query_audits("Webhooks", START, END)
+    assert results.call_count == 2
+    assert [m["id"] for m in answer.messages] == ["m1", "m2"]
+    assert not answer.complete and answer.refused is not None
+    assert "page 2 repeats a page already read: all 2 of its objects were listed before" in answer.refused
+
+
+async def test_a_message_on_two_pages_is_listed_once(client: GenesysClient, router: respx.MockRouter) -> None:
+    _succeeded(router)
+    router.get(f"{QUERY}/q1/results").mock(side_effect=[
+        httpx.Response(200, json={"id": "q1", "cursor": "c2", "entities": [{"id": "m1"}, {"id": "m2"}]}),
+        httpx.Response(200, json={"id": "q1", "entities": [{"id": "m2"}, {"id": "m3"}]}),
+    ])
+    answer = await client.query_audits("Webhooks", START, END)
+    assert [m["id"] for m in answer.messages] == ["m1", "m2", "m3"]
+    assert answer.complete and answer.refused is None
+
+
+async def test_a_message_whose_id_is_not_a_string_is_kept_not_a_crash(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    _succeeded(router)
+    odd = [{"id": ["m1"]}, {"id": {"m": 2}}, {"id": 3}, {"no": "id"}]
+    router.get(f"{QUERY}/q1/results").mock(return_value=httpx.Response(200, json={"id": "q1", "entities": odd}))
+    answer = await client.query_audits("Webhooks", START, END)
+    assert answer.messages == odd and answer.complete

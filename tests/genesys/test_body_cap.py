@@ -11,6 +11,8 @@ import zlib
 from collections.abc import AsyncIterator
 
 import httpx
+import httpx._client
+import httpx._decoders
 import pytest
 import respx
 
@@ -179,4 +181,60 @@ async def test_an_error_answer_is_capped_too(
         with pytest.raises(ServerError, match="HTTP 500 invalid.response: the answer is larger than 1 MiB"):
             await client.list_all(VOICE)
     assert [b.pulled <= 2 for b in bombs] == [True]
+
+
+
+async def test_requests_ask_only_for_the_codings_decoded_a_bounded_step_at_a_time(
+    target: Target, token_route: respx.Route, router: respx.MockRouter, fake_sleep: FakeSleep,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx offers ``br`` and ``zstd`` whenever the brotli or zstandard package is installed."""
+    monkeypatch.setattr(httpx._client, "ACCEPT_ENCODING", "gzip, deflate, br, zstd")
+    route = router.get(f"{VOICE.collection}/x").mock(return_value=httpx.Response(200, json={"id": "x"}))
+    async with client_with(target, fake_sleep) as client:
+        await client.get(VOICE, "x")
+    assert route.calls.last.request.headers["Accept-Encoding"] == "gzip, deflate"
+    assert token_route.calls.last.request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
+class OneStep:
+    """A decoder as httpx's brotli one is: each read decoded whole, in one step; here it only counts."""
+
+    calls = 0
+
+    def decode(self, data: bytes) -> bytes:
+        OneStep.calls += 1
+        return b"{}"
+
+    def flush(self) -> bytes:
+        return b""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "decodable"),
+    [("br", True), ("zstd", False), ("x-unheard-of", False)],
+    ids=["decoded-in-one-step", "not-decodable", "unknown"],
+)
+async def test_an_answer_in_a_coding_not_asked_for_is_refused_unread(
+    target: Target, token_route: respx.Route, router: respx.MockRouter, fake_sleep: FakeSleep,
+    monkeypatch: pytest.MonkeyPatch, encoding: str, decodable: bool,
+) -> None:
+    """Decodable (the package installed), httpx would inflate each read unbounded; not decodable,
+    it would pass the encoded bytes through as the body, to fail as "not JSON". Either way: refused."""
+    if decodable:
+        monkeypatch.setitem(httpx._decoders.SUPPORTED_DECODERS, encoding, OneStep)
+    else:
+        monkeypatch.delitem(httpx._decoders.SUPPORTED_DECODERS, encoding, raising=False)
+    OneStep.calls = 0
+    body = Chunks(b"\x1b\xff\xff\x00 encoded bytes")
+    route = router.get(VOICE.collection).mock(side_effect=lambda request: gzipped(body, encoding=encoding))
+    async with client_with(target, fake_sleep) as client:
+        with pytest.raises(ServerError) as info:
+            await client.list_all(VOICE)
+    assert str(info.value) == (
+        f"GET /api/v2/voice/profiles failed: HTTP 200 invalid.response: the answer's Content-Encoding is {encoding}, "
+        "which was not asked for (Accept-Encoding: gzip, deflate) [correlation id: c-bomb]"
+    )
+    assert body.pulled == 0 and OneStep.calls == 0
+    assert route.call_count == 1, "not asked for again: the server would answer the same"
 

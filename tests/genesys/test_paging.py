@@ -132,6 +132,62 @@ class TestListAll:
             await client.list_all(VOICE)
 
 
+class TestPagesReadAFewAtATime:
+    """Pages 2..pageCount are read by ``max_concurrency`` workers, not by a task per page.
+
+    A ``pageCount`` of 9,999 with a consistent ``total`` passes the guard; one task per page
+    was seconds of CPU and 120 MiB before the first bad page could stop them.
+    """
+
+    async def test_a_large_page_count_is_read_by_as_many_workers_as_requests_may_be_in_flight(
+        self, target: Target, token_route: respx.Route, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        items = objects(400)
+        inner = paged(items)
+        tasks: list[int] = []
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            tasks.append(len(anyio.get_running_tasks()))
+            await anyio.sleep(0)  # the answers overlap, as a server's do
+            return inner(request)
+
+        router.get(COLLECTION).mock(side_effect=answer)
+        limits = dataclasses.replace(FAST, max_concurrency=4, page_size=1)  # 400 pages
+        async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            assert await client.list_all(VOICE) == items
+        assert len(tasks) == 400
+        assert max(tasks) - tasks[0] == 4, "tasks beside the listing's own (page 1 is read alone)"
+
+    @pytest.mark.parametrize("waits", [False, True], ids=["answered-at-once", "answered-after-a-wait"])
+    async def test_a_failing_page_stops_the_pages_behind_it(
+        self, client: GenesysClient, router: respx.MockRouter, waits: bool
+    ) -> None:
+        """Page 2 of 9,999 is refused: only the pages in flight beside it were asked for, not thousands.
+
+        Answered at once (no wait in the exchange, as respx answers), a page cannot be
+        cancelled: only a worker that takes no page after the failure stops the listing.
+        Answered after a wait, the pages in flight are cancelled, but there were no more
+        than the workers' to cancel.
+        """
+        tasks: list[int] = []
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["pageNumber"])
+            tasks.append(len(anyio.get_running_tasks()))
+            if waits:
+                await anyio.sleep(0)
+            if number == 2:
+                return httpx.Response(404, json={"code": "not.found", "message": "gone", "status": 404})
+            one = [{"id": f"id-{number}", "name": f"profile {number}"}]
+            return httpx.Response(200, json=envelope(one, page=number, size=100, total=999_900))
+
+        route = router.get(COLLECTION).mock(side_effect=answer)
+        with pytest.raises(NotFoundError):
+            await client.list_all(VOICE)
+        assert route.call_count <= 1 + FAST.max_concurrency
+        assert max(tasks) - tasks[0] <= FAST.max_concurrency
+
+
 class TestPagesThatRepeat:
     """A listing whose pages never bring anything new ends at the first such page, not at max_pages.
 
