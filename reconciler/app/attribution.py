@@ -119,7 +119,7 @@ async def attribute(
     for name, objects in wanted.items():
         if name in answers:
             changed_by.update(_match(objects, answers[name].messages))
-    warnings = [*report.warnings, *_warnings(answers, failures)]
+    warnings = [*report.warnings, *audit_warnings(answers, failures)]
     return report.model_copy(
         update={"changed_by": dict(sorted(changed_by.items())), "attributed_since": since, "warnings": tuple(warnings)}
     )
@@ -191,7 +191,7 @@ def _attribution(message: Mapping[str, Any]) -> Attribution | None:
     return Attribution(by=by, by_type=by_type, action=str(message.get("action") or "Update"), at=at, fields=fields)
 
 
-def _warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError]) -> list[str]:
+def audit_warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError]) -> list[str]:
     """One line when the audit service could not be asked at all; one per service that answered only in part."""
     lines: list[str] = []
     refused = [e for e in failures.values() if isinstance(e, PermissionError_ | NotFoundError)]
@@ -208,6 +208,10 @@ def _warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiErro
         lines.append(f"drift does not say who changed some objects: an audit query failed (HTTP {', '.join(others)})")
     for answer in sorted(answers.values(), key=lambda a: a.service):
         if not answer.complete:
-            reason = _UNFINISHED.get(answer.state, "did not finish in time")
+            reason = (
+                f"stopped at a page its paging was refused for ({answer.refused})"
+                if answer.refused
+                else _UNFINISHED.get(answer.state, "did not finish in time")
+            )
             lines.append(f"the audit query of {answer.service} {reason}: older changes are not attributed")
     return list(dict.fromkeys(lines))

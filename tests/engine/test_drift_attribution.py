@@ -19,7 +19,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from reconciler.app.attribution import audit_warnings
 from reconciler.cli import main
+from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
 from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.auth import all_permissions
@@ -125,3 +127,13 @@ def test_without_audit_permission_drift_warns_once_and_is_otherwise_the_same(
         assert after[key] == before[key]
     extra = [w for w in after["warnings"] if w not in before["warnings"]]
     assert len(extra) == 1 and AUDIT_READ_PERMISSION in extra[0] and "HTTP 403" in extra[0]
+
+
+def test_an_audit_read_stopped_by_refused_paging_says_so_and_the_page_cap_says_its_own() -> None:
+    refused = AuditAnswer("Webhooks", "Succeeded", complete=False, refused="GET /x failed: the cursor repeats")
+    capped = AuditAnswer("Voice", "Succeeded", complete=False)
+    assert audit_warnings({"Webhook": refused, "VoiceProfile": capped}, {}) == [
+        "the audit query of Voice has more pages than are read: older changes are not attributed",
+        "the audit query of Webhooks stopped at a page its paging was refused for (GET /x failed: the cursor "
+        "repeats): older changes are not attributed",
+    ]
