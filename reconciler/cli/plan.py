@@ -12,6 +12,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
+    NonEmptyText,
     check_kinds,
     color,
     echo_document,
@@ -32,9 +33,10 @@ from reconciler.core.errors import ReconcilerError
               help=FORMAT_HELP + " sarif: the plan's errors and warnings for GitHub code scanning "
                    "(invalid manifests: each error at its line).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
-@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
+              help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
-@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+@click.option("--rotate-secret", "rotate", multiple=True, type=NonEmptyText(), metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options
 def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,

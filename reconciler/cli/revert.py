@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
+    NonEmptyText,
     color,
     echo_document,
     run_options,
@@ -23,7 +24,7 @@ from reconciler.cli.options import (
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", type=NonEmptyText())
 @click.option("--out", "out", type=NonEmptyPath(dir_okay=False), help="Save the plan for a later `apply FILE`.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
