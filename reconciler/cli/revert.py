@@ -43,6 +43,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
 
     from reconciler.app.revert import restored_manifests, revert_run
     from reconciler.core.errors import ManifestError, PlanError
+    from reconciler.core.paths import reason
     from reconciler.manifests.settings import SETTINGS_FILE, load_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
@@ -62,7 +63,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
         try:
             Path(manifests_out).write_text(restored_manifests(the_plan), encoding="utf-8")
         except OSError as exc:
-            raise PlanError(f"cannot write {manifests_out}: {exc.strerror or exc}") from None
+            raise PlanError(f"cannot write {manifests_out}: {reason(exc)}") from None
         click.echo(f"Manifests of the restored state written to {manifests_out}: commit them", err=True)
     verbose_stats(run.stats, verbose)
     if not the_plan.applyable:
