@@ -50,6 +50,7 @@ from typing import Any
 
 from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, record_hash, seal_line, utc_timestamp
 from reconciler.core.errors import AuditError
+from reconciler.core.paths import reason
 
 TORN_SUFFIX = ".torn"
 _TAIL_CHUNK = 64 * 1024
@@ -129,7 +130,7 @@ class AuditLog:
             created = not self.path.exists()
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise AuditError(f"cannot open audit log {self.path}: {exc.strerror}") from None
+            raise AuditError(f"cannot open audit log {self.path}: {reason(exc)}") from None
         if created:
             _fsync_dir(self.path.parent)
         self._lock = threading.Lock()
@@ -253,7 +254,7 @@ class AuditLog:
             os.fsync(fd)
         except OSError as exc:
             self._tail = None
-            raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
+            raise AuditError(f"cannot write audit log {self.path}: {reason(exc)}") from None
         times = self._sync_times  # under ``_lock`` (both callers hold it): readers only see the float
         times.append(perf_counter() - started)
         self._sync_seconds = min(times)
@@ -289,7 +290,7 @@ class AuditLog:
             os.ftruncate(fd, start)
             os.fsync(fd)
         except OSError as exc:
-            raise AuditError(f"cannot set aside the torn last line of {self.path}: {exc.strerror}") from None
+            raise AuditError(f"cannot set aside the torn last line of {self.path}: {reason(exc)}") from None
         self.torn_fragments_moved += 1
         self._tail = None
         return start

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from reconciler.audit.records import RECORD_TYPES
 from reconciler.core.errors import AuditError
+from reconciler.core.paths import reason
 
 #: no record comes near this; a longer line is not one (and is not read whole into memory)
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -42,7 +43,7 @@ def open_log(path: str | Path) -> BinaryIO:
     except FileNotFoundError:
         raise AuditError(f"no audit log at {path}") from None
     except OSError as exc:
-        raise AuditError(f"cannot read audit log {path}: {exc.strerror}") from None
+        raise AuditError(f"cannot read audit log {path}: {reason(exc)}") from None
 
 
 def iter_raw_lines(path: str | Path, *, start_offset: int = 0, start_line: int = 1) -> Iterator[RawLine]:

@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
+    NonEmptyText,
     check_kinds,
     color,
     echo_document,
@@ -35,15 +36,16 @@ if TYPE_CHECKING:
 @click.argument("sources", nargs=-1, type=NonEmptyPath())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
-@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
+              help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
 @click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
               help="Audit trail file (default .reconciler/audit.jsonl).")
-@click.option("--audit-url", default=None, help="Also post each audit record to this URL.")
+@click.option("--audit-url", type=NonEmptyText(), default=None, help="Also post each audit record to this URL.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=CONCURRENCY_HELP)
-@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+@click.option("--rotate-secret", "rotate", multiple=True, type=NonEmptyText(), metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
-@click.option("--override", metavar="REASON", default=None,
+@click.option("--override", metavar="REASON", type=NonEmptyText(), default=None,
               help="Apply despite the policy guardrails (protect, limits, windows); the reason, the rules "
                    "overridden and who overrode them go into the audit trail.")
 @target_options

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.options import NonEmptyPath
+from reconciler.cli.options import NonEmptyPath, NonEmptyText
 
 DEFAULT_LOG = ".reconciler/audit.jsonl"
 
@@ -38,10 +38,13 @@ def verify(file: str, fmt: str) -> None:
 
 @audit.command()
 @_file_argument
-@click.option("--since", default=None, metavar="TIME", help="ISO 8601 time, or a duration ago: 30m, 2h, 1d, 1w.")
-@click.option("--kind", default=None, metavar="K", help="Only records about this kind (any case).")
-@click.option("--name", default=None, metavar="N", help="Only records about objects of this name (any case).")
-@click.option("--run", "run_id", default=None, metavar="ID", help="Only this run (a prefix of its id is enough).")
+@click.option("--since", type=NonEmptyText(), default=None, metavar="TIME",
+              help="ISO 8601 time, or a duration ago: 30m, 2h, 1d, 1w.")
+@click.option("--kind", type=NonEmptyText(), default=None, metavar="K", help="Only records about this kind (any case).")
+@click.option("--name", type=NonEmptyText(), default=None, metavar="N",
+              help="Only records about objects of this name (any case).")
+@click.option("--run", "run_id", type=NonEmptyText(), default=None, metavar="ID",
+              help="Only this run (a prefix of its id is enough).")
 @click.option(
     "--format",
     "fmt",

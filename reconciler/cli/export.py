@@ -6,13 +6,14 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import NonEmptyPath, run_options, target_options, verbose_stats
+from reconciler.cli.options import NonEmptyPath, NonEmptyText, run_options, target_options, verbose_stats
 
 
 @click.command()
 @click.option("--out", "out", required=True, type=NonEmptyPath(), help="Directory to write manifests into.")
-@click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Export only this kind (repeatable; default all).")
-@click.option("--name", "names", multiple=True, metavar="PATTERN",
+@click.option("--kind", "kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
+              help="Export only this kind (repeatable; default all).")
+@click.option("--name", "names", multiple=True, type=NonEmptyText(), metavar="PATTERN",
               help="Export only objects whose name matches (fnmatch, case-insensitive; repeatable).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in the output directory.")
 @target_options

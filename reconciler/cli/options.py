@@ -28,6 +28,28 @@ class NonEmptyPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class NonEmptyText(click.types.StringParamType):
+    """A text option or argument that refuses an empty or blank value as a usage error naming it (exit 1).
+
+    Why: ``""`` (often an unset CI variable, ``--api-url "$URL"``) was taken as no value or as a
+    value matching everything: ``revert ""`` planned the revert of the log's only run (every id
+    starts with ""), ``audit show --kind ""`` hid every record about an object, ``--region ""``
+    and ``--api-url ""`` fell back to the environment or the sandbox, ``--override ""`` was refused
+    only after all of live state was read. Only spaces are refused too: every reader strips them
+    or matches nothing with them. An empty ``GENESYSCLOUD_*`` variable is not a flag: it counts as
+    unset (:mod:`reconciler.genesys.config`), so CI's empty missing secret is reported as missing.
+    Every text option and argument uses it.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        if not text:
+            self.fail("the value is empty (an unset variable?)", param, ctx)
+        if not text.strip():
+            self.fail("the value is blank (only whitespace)", param, ctx)
+        return text
+
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
 CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."
@@ -74,9 +96,11 @@ def target_options(func: Any) -> Any:
                           "else the embedded sandbox."),
         click.option("--sandbox-db", type=NonEmptyPath(dir_okay=False), default=None,
                      help="Sandbox state file (default .reconciler/sandbox.db)."),
-        click.option("--region", default=None, help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),
-        click.option("--api-url", default=None, help="API base URL override (GENESYSCLOUD_API_URL)."),
-        click.option("--client-id", default=None,
+        click.option("--region", type=NonEmptyText(), default=None,
+                     help="Genesys region, e.g. eu-west-1 (GENESYSCLOUD_REGION)."),
+        click.option("--api-url", type=NonEmptyText(), default=None,
+                     help="API base URL override (GENESYSCLOUD_API_URL)."),
+        click.option("--client-id", type=NonEmptyText(), default=None,
                      help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
         click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",

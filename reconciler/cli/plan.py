@@ -12,6 +12,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
+    NonEmptyText,
     check_kinds,
     color,
     echo_document,
@@ -22,17 +23,20 @@ from reconciler.cli.options import (
     target_options,
     verbose_stats,
 )
+from reconciler.core.errors import ReconcilerError
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=NonEmptyPath())
 @click.option("--out", "out", type=NonEmptyPath(dir_okay=False), help="Save the plan for a later `apply FILE`.")
 @click.option("--format", "fmt", type=click.Choice([*FORMATS.choices, "sarif"]), default="text", show_default=True,
-              help=FORMAT_HELP + " sarif: the plan's errors and warnings for GitHub code scanning.")
+              help=FORMAT_HELP + " sarif: the plan's errors and warnings for GitHub code scanning "
+                   "(invalid manifests: each error at its line).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
-@click.option("--prune", "prune_kinds", multiple=True, metavar="KIND", help="Also delete undeclared objects of KIND.")
+@click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
+              help="Also delete undeclared objects of KIND.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
-@click.option("--rotate-secret", "rotate", multiple=True, metavar="KIND/NAME",
+@click.option("--rotate-secret", "rotate", multiple=True, type=NonEmptyText(), metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options
 def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool,
@@ -46,12 +50,19 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     from reconciler.app import plan_paths
     from reconciler.render import render_plan
 
-    check_kinds(prune_kinds)
-    options = run_options(kw)
-    run = anyio.run(
-        partial(plan_paths, paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
-                rotate=rotate, on_kind_read=kind_read)
-    )
+    try:
+        check_kinds(prune_kinds)
+        options = run_options(kw)
+        run = anyio.run(
+            partial(plan_paths, paths or DEFAULT_PATHS, options, prune_kinds=prune_kinds, max_deletes=max_deletes,
+                    rotate=rotate, on_kind_read=kind_read)
+        )
+    except ReconcilerError as exc:
+        if fmt == "sarif":  # a log even now (see render_error); the error itself still goes to stderr, exit 1
+            from reconciler.render.sarif import render_error
+
+            echo_document(render_error(exc), nl=False)
+        raise
     the_plan = run.plan
     live_summary(run.live_counts)
     if fmt == "sarif":

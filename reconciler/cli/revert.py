@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
+    NonEmptyText,
     color,
     echo_document,
     run_options,
@@ -23,7 +24,7 @@ from reconciler.cli.options import (
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", type=NonEmptyText())
 @click.option("--out", "out", type=NonEmptyPath(dir_okay=False), help="Save the plan for a later `apply FILE`.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
@@ -42,6 +43,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
 
     from reconciler.app.revert import restored_manifests, revert_run
     from reconciler.core.errors import ManifestError, PlanError
+    from reconciler.core.paths import reason
     from reconciler.manifests.settings import SETTINGS_FILE, load_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
@@ -61,7 +63,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
         try:
             Path(manifests_out).write_text(restored_manifests(the_plan), encoding="utf-8")
         except OSError as exc:
-            raise PlanError(f"cannot write {manifests_out}: {exc.strerror or exc}") from None
+            raise PlanError(f"cannot write {manifests_out}: {reason(exc)}") from None
         click.echo(f"Manifests of the restored state written to {manifests_out}: commit them", err=True)
     verbose_stats(run.stats, verbose)
     if not the_plan.applyable:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.options import NonEmptyPath
+from reconciler.cli.options import NonEmptyPath, NonEmptyText
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
 
 
@@ -18,7 +18,7 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", type=NonEmptyText(), default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option(
     "--sandbox-db",
@@ -31,9 +31,14 @@ def sandbox() -> None:
 # The old spelling, kept working for existing scripts and hidden from --help.
 @click.option("--db", "legacy_db", default=None, hidden=True, type=NonEmptyPath(dir_okay=False))
 @click.option(
-    "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="OAuth client id that holds every permission."
+    "--client-id",
+    type=NonEmptyText(),
+    default=DEFAULT_CLIENT_ID,
+    show_default=True,
+    help="OAuth client id that holds every permission.",
 )
-@click.option("--client-secret", default=DEFAULT_CLIENT_SECRET, show_default=True, help="Its client secret.")
+@click.option("--client-secret", type=NonEmptyText(), default=DEFAULT_CLIENT_SECRET, show_default=True,
+              help="Its client secret.")
 @click.option(
     "--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Delay added to every request."
 )

@@ -39,9 +39,12 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
         manifest_set = load_manifests(paths or DEFAULT_PATHS, env=env)
         objects, files = len(manifest_set.objects), len(manifest_set.files)
     except ManifestError as exc:
-        if fmt == "text":
+        if fmt == "json":  # everything in the object on stdout, for a program
+            issues = exc.issues
+        else:  # text; sarif prints its log first (code scanning), the errors still go to the job's log
+            if fmt == "sarif":
+                click.echo(render_issues(exc.issues), nl=False)
             raise
-        issues = exc.issues
     if fmt == "sarif":
         click.echo(render_issues(issues), nl=False)
     elif fmt == "json":

@@ -27,7 +27,15 @@ def status(path: Path) -> os.stat_result | None:
 
 
 def reason(exc: OSError) -> str:
-    """``exc`` in words for a message that already names the path: no errno number, no path twice."""
+    """``exc`` in words for a message that already names the path: no errno number, no path twice.
+
+    In the lower case of the sentence it ends ("cannot write plan file p.json: is a directory"),
+    not the C library's capital ("Is a directory", "No such file or directory"); a word in
+    capitals (an acronym) is kept as it is. Every message quoting an ``OSError`` asks here.
+    """
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
-    return exc.strerror or str(exc)
+    text = exc.strerror or str(exc)
+    if text[:1].isupper() and text[1:2].islower():
+        return text[0].lower() + text[1:]
+    return text

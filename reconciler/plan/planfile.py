@@ -32,7 +32,7 @@ from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsonpath import format_path
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
-from reconciler.core.paths import status
+from reconciler.core.paths import reason, status
 from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
 from reconciler.manifests.placeholders import UnsetAllowed, substitute
@@ -106,7 +106,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise PlanFileError(f"cannot write plan file {target}: {exc.strerror or exc}") from None
+        raise PlanFileError(f"cannot write plan file {target}: {reason(exc)}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -115,7 +115,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise PlanFileError(f"cannot write plan file {target}: {exc.strerror or exc}") from None
+        raise PlanFileError(f"cannot write plan file {target}: {reason(exc)}") from None
     return target
 
 
@@ -175,7 +175,7 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
     try:
         raw = source.read_bytes()
     except OSError as exc:
-        raise PlanFileError(f"cannot read plan file {source}: {exc.strerror or exc}") from None
+        raise PlanFileError(f"cannot read plan file {source}: {reason(exc)}") from None
     return parse_plan(raw, expected_target=expected_target, name=str(source))
 
 

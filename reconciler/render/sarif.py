@@ -5,6 +5,13 @@ line on the pull request's diff, where the author fixes it. Manifest issues carr
 and column; a plan's errors and warnings are sentences about the whole plan, so they carry
 the manifests' location only when the caller passes one.
 
+A command that stops on an error still prints a log (:func:`render_error`), so that code scanning
+shows what stopped it rather than nothing: invalid manifests are results at their lines, and any
+other error (bad settings, an HTTP failure) is no finding about a file but a failed run, reported
+as SARIF has it: ``executionSuccessful: false`` and a ``toolExecutionNotifications`` entry in
+``invocations[0]``, with no result (code scanning refuses a whole file for one result without a
+location).
+
 Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html; GitHub's subset:
 https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
 """
@@ -16,7 +23,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler import __version__
-from reconciler.core.errors import ManifestIssue
+from reconciler.core.errors import ManifestError, ManifestIssue, ReconcilerError
+from reconciler.core.secrets import scrub_remembered
 from reconciler.plan.model import Plan
 from reconciler.plan.policy import finding_line
 
@@ -50,13 +58,15 @@ def _result(rule: str, level: str, message: str, locations: list[dict[str, Any]]
     return result
 
 
-def _document(results: Iterable[dict[str, Any]]) -> str:
+def _document(results: Iterable[dict[str, Any]], invocation: dict[str, Any] | None = None) -> str:
     rules = [{"id": rule, "shortDescription": {"text": text}} for rule, text in _RULES.items()]
-    run = {
+    run: dict[str, Any] = {
         "tool": {"driver": {"name": "reconciler", "version": __version__, "informationUri": INFORMATION_URI,
                             "rules": rules}},
         "results": list(results),
     }
+    if invocation is not None:
+        run["invocations"] = [invocation]
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
 
@@ -78,3 +88,19 @@ def render_plan_findings(plan: Plan, manifest_file: str | None = None) -> str:
     results += [_result(f"policy-{f.rule.value}", "error", finding_line(f), where) for f in plan.policy]
     results += [_result("plan-warning", "warning", text, where) for text in plan.warnings]
     return _document(results)
+
+
+def render_error(error: ReconcilerError) -> str:
+    """The log of a command stopped by ``error``: its manifest issues as results, anything else as a failed run.
+
+    Why: ``plan --format sarif`` printed nothing when the manifests were invalid, so the upload
+    failed or code scanning showed nothing exactly when there was most to show. The message of
+    a failed run is masked here (it may quote a server that echoed a secret); the caller still
+    prints the error on stderr and exits 1.
+    """
+    if isinstance(error, ManifestError):
+        return render_issues(error.issues)
+    notification = {"level": "error", "message": {"text": scrub_remembered(str(error))}}
+    invocation = {"executionSuccessful": False, "exitCode": error.exit_code,
+                  "toolExecutionNotifications": [notification]}
+    return _document([], invocation)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from reconciler.core.errors import ConfigError
+from reconciler.core.paths import reason
 from reconciler.sandbox import ClientGrant
 
 
@@ -53,7 +54,7 @@ def load_clients(path: str | Path) -> tuple[ClientGrant, ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read --clients file {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"cannot read --clients file {path}: {reason(exc)}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -21,6 +21,7 @@ import httpx
 import uvicorn
 
 from reconciler.core.errors import ConfigError
+from reconciler.core.paths import reason
 from reconciler.sandbox import SandboxOptions, create_app
 from reconciler.sandbox.edge import DroppedResponse
 
@@ -88,7 +89,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason(exc)}") from None
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -96,7 +97,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason(exc)}") from None
     return sock
 
 

@@ -151,7 +151,7 @@ class Store:
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
         except OSError as exc:
-            raise ConfigError(f"cannot open sandbox database {self.path}: {exc.strerror or exc}") from None
+            raise ConfigError(f"cannot open sandbox database {self.path}: {reason(exc)}") from None
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open sandbox database {self.path}: {exc}") from None
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from reconciler.core.paths import reason
 
 from ._harness import TIME_BOUND, invoke_cli, project
 
@@ -77,7 +80,7 @@ def test_a_sandbox_db_name_too_long_is_named(tmp_path: Path) -> None:
     """Path.is_dir() raises ENAMETOOLONG (it answers False only for ENOENT, ENOTDIR, EBADF, ELOOP)."""
     root = project(tmp_path)
     db = "d" * 300 + ".db"
-    message = f"error: cannot open sandbox database {db}: File name too long"
+    message = f"error: cannot open sandbox database {db}: file name too long"
     outcome = invoke_cli(["plan", "--sandbox-db", db], cwd=root).expect(1, message)
     assert [line for line in outcome.stderr.splitlines() if line.startswith("error:")] == [message]
 
@@ -121,8 +124,8 @@ def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(TIME_BOUND)
-@pytest.mark.parametrize(("log", "reason"), [("l" * 300 + ".jsonl", "File name too long"),
-                                             ("afile/audit.jsonl", "Not a directory")],
+@pytest.mark.parametrize(("log", "reason"), [("l" * 300 + ".jsonl", "file name too long"),
+                                             ("afile/audit.jsonl", "not a directory")],
                          ids=["name-too-long", "below-a-file"])
 def test_an_audit_log_path_apply_cannot_look_at_is_named(tmp_path: Path, log: str, reason: str) -> None:
     """Path.exists() raised on a name too long, and answered "no log" below a file: apply went on unaudited."""
@@ -131,3 +134,16 @@ def test_an_audit_log_path_apply_cannot_look_at_is_named(tmp_path: Path, log: st
     outcome = invoke_cli(["apply", "--audit-log", log, "--auto-approve"], cwd=root)
     outcome.expect(1, f"error: cannot read audit log {log}: {reason}")
     assert "Plan for" not in outcome.output  # refused before planning, so before any write
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), "x"), "is a directory"),
+    (FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "x"), "no such file or directory"),
+    (OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG)), "file name too long"),
+    (PermissionError(errno.EACCES, os.strerror(errno.EACCES), "x"), "permission denied"),
+    (PermissionError(errno.EPERM, os.strerror(errno.EPERM), "x"), "permission denied"),
+    (OSError("TLS handshake refused"), "TLS handshake refused"),  # an acronym keeps its capitals
+], ids=["isdir", "noent", "nametoolong", "eacces", "eperm", "acronym"])
+def test_an_os_error_is_told_in_the_lower_case_of_our_sentences(error: OSError, words: str) -> None:
+    """The C library's capital inside our lower-case line: 'cannot write plan file p.json: Is a directory'."""
+    assert reason(error) == words

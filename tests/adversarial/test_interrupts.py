@@ -126,7 +126,7 @@ def test_disk_full_mid_apply_names_unrecorded_writes_and_the_next_run_settles(
     args = ["apply", "--auto-approve", "--sandbox-db", str(db), "--concurrency", "1"]
     outcome = invoke_cli(args, cwd=root)
     monkeypatch.setattr(audit_log.os, "write", real_write)
-    outcome.expect(1, "No space left on device", "Written, but without an outcome record", "POST /api/v2/")
+    outcome.expect(1, "no space left on device", "Written, but without an outcome record", "POST /api/v2/")
     invoke_cli(args, cwd=root).expect(0, "settled 1 write(s)")
     assert verify_log(root / ".reconciler" / "audit.jsonl").open_intents == []
 

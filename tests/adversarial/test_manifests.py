@@ -108,10 +108,10 @@ GIVEN_CASES: list[tuple[str, Setup, str, str]] = [
     ("device", lambda r: None, "/dev/null", "/dev/null: is a character device"),
     ("absent", lambda r: None, "nowhere.yaml", "nowhere.yaml: no such file or directory"),
     # pathlib's is_dir() raises ENAMETOOLONG (it swallows only ENOENT, ENOTDIR, EBADF, ELOOP)
-    ("name-too-long", lambda r: None, LONG + ".yaml", f"{LONG}.yaml: cannot be read: File name too long"),
-    ("name-too-long-no-suffix", lambda r: None, LONG, f"{LONG}: cannot be read: File name too long"),
+    ("name-too-long", lambda r: None, LONG + ".yaml", f"{LONG}.yaml: cannot be read: file name too long"),
+    ("name-too-long-no-suffix", lambda r: None, LONG, f"{LONG}: cannot be read: file name too long"),
     ("name-too-long-below", lambda r: None, f"manifests/{LONG}.yml",
-     f"manifests/{LONG}.yml: cannot be read: File name too long"),
+     f"manifests/{LONG}.yml: cannot be read: file name too long"),
 ]
 
 

@@ -259,6 +259,18 @@ def test_plan_against_a_login_server_echoing_the_basic_credential(echo_server: A
 
 
 @pytest.mark.timeout(TIME_BOUND)
+def test_plan_sarif_against_a_login_server_echoing_the_basic_credential(echo_server: Any, tmp_path: Path) -> None:
+    """The failed run's SARIF notification quotes the server as the error line does: masked."""
+    args = ["plan", "manifests", "--format", "sarif"]
+    outcome = run_echoing(echo_server, project(tmp_path), args, {("POST", "/oauth/token"): echo_headers(401)})
+    outcome.expect(1, "error: POST /oauth/token failed: HTTP 401")
+    (run,) = json.loads(outcome.stdout)["runs"]
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("POST /oauth/token failed: HTTP 401 echo Basic ***")
+    assert run["results"] == []
+
+
+@pytest.mark.timeout(TIME_BOUND)
 def test_plan_against_an_api_echoing_the_bearer_token(echo_server: Any, tmp_path: Path) -> None:
     outcome = run_echoing(
         echo_server, project(tmp_path), ["plan", "manifests"], {("GET", VOICE.collection): echo_headers(400)}

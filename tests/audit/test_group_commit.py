@@ -70,5 +70,5 @@ def test_a_failed_group_write_fails_every_caller_in_it(tmp_path: Path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(log_module.os, "fsync", full_disk)
-    with pytest.raises(AuditError, match="No space left"):
+    with pytest.raises(AuditError, match="no space left"):
         log.append({"type": "intent", "name": "lost"})

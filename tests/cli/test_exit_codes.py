@@ -77,6 +77,52 @@ def test_every_path_parameter_shares_the_type_that_refuses_empty() -> None:
     assert [f"{' '.join(p)} {c.name}" for p, _, c in PATH_PARAMETERS if not isinstance(c.type, NonEmptyPath)] == []
 
 
+def _text_parameters(command: click.Command = main, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command, click.Parameter]]:
+    """Every free-text option and argument (not a path, a choice, a number or a flag) of every command."""
+    if isinstance(command, click.Group):
+        return [found for name, sub in sorted(command.commands.items()) for found in _text_parameters(sub, (*path, name))]
+    return [(path, command, param) for param in command.params if isinstance(param.type, click.types.StringParamType)]
+
+
+TEXT_PARAMETERS = _text_parameters()
+
+
+def _with_value(command: click.Command, param: click.Parameter, value: str) -> list[str]:
+    positional = [value if p is param else "x" for p in command.params
+                  if isinstance(p, click.Argument) and (p is param or p.required)]
+    return [*positional, *([param.opts[0], value] if isinstance(param, click.Option) else [])]
+
+
+@pytest.mark.timeout(30)  # without the check, `sandbox serve --client-secret ""` serves until stopped
+@pytest.mark.parametrize(("value", "says"), [("", "the value is empty (an unset variable?)"),
+                                             ("  ", "the value is blank (only whitespace)")], ids=["empty", "blank"])
+@pytest.mark.parametrize(("path", "command", "param"), TEXT_PARAMETERS,
+                         ids=[" ".join((*p, c.opts[0] if isinstance(c, click.Option) else str(c.name)))
+                              for p, _, c in TEXT_PARAMETERS])
+def test_an_empty_text_value_is_a_usage_error_naming_it(
+    path: tuple[str, ...], command: click.Command, param: click.Parameter, value: str, says: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--api-url "$URL"`` with URL unset planned against the sandbox; ``revert "$RUN"`` reverted the only run."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*path, *_with_value(command, param, value)])
+    named = param.opts[0] if isinstance(param, click.Option) else str(param.name).upper()
+    assert result.exit_code == 1, result.output
+    assert f"Error: Invalid value for '{named}': {says}" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []  # refused before anything was read or written
+
+
+def test_every_text_parameter_shares_the_type_that_refuses_empty() -> None:
+    """The walk above finds the options the defects were seen on, and all are one type, so none is missed."""
+    from reconciler.cli.options import NonEmptyText
+
+    named = {(" ".join(p), c.opts[0] if isinstance(c, click.Option) else str(c.name)) for p, _, c in TEXT_PARAMETERS}
+    assert {("apply", "--audit-url"), ("apply", "--override"), ("plan", "--prune"), ("plan", "--rotate-secret"),
+            ("plan", "--api-url"), ("plan", "--region"), ("plan", "--client-id"), ("revert", "run_id"),
+            ("audit show", "--run"), ("export", "--name"), ("sandbox serve", "--host")} <= named
+    assert [f"{' '.join(p)} {c.name}" for p, _, c in TEXT_PARAMETERS if not isinstance(c.type, NonEmptyText)] == []
+
+
 def test_help_and_version_exit_0() -> None:
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
     assert CliRunner().invoke(main, ["plan", "--help"]).exit_code == 0

@@ -56,7 +56,9 @@ def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: p
     Path("manifests/v.yaml").write_text(BAD, encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", "--format", "sarif", "manifests"])
     assert result.exit_code == 1
-    doc = json.loads(result.output)
+    # the log on stdout for code scanning, the errors on stderr for the job's log
+    assert result.stderr == "error: 1 error in manifests\nmanifests/v.yaml:12:9: spec.rate: 9.5 is above the maximum 4.0\n"
+    doc = json.loads(result.stdout)
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
     (run,) = doc["runs"]
     assert run["tool"]["driver"]["name"] == "reconciler"
@@ -80,7 +82,7 @@ def test_a_forbidden_character_is_located_in_text_json_and_sarif(tmp_path: Path,
     assert json.loads(as_json.output)["issues"] == [
         {"file": "manifests/bad.yaml", "line": 4, "column": 10, "path": "", "message": message}]
     sarif = CliRunner().invoke(main, ["validate", "--format", "sarif"])
-    (finding,) = json.loads(sarif.output)["runs"][0]["results"]
+    (finding,) = json.loads(sarif.stdout)["runs"][0]["results"]
     assert finding["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 10}
 
 
@@ -91,6 +93,54 @@ def test_plan_sarif_has_the_plans_findings(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["runs"][0]["results"] == []
+    _github_accepts(doc)
+
+
+def _github_accepts(doc: dict[str, Any]) -> None:
+    """What code scanning needs besides the schema: every result located in a file (else it refuses the whole log)."""
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    for run in doc["runs"]:
+        assert run["tool"]["driver"]["name"] == "reconciler"
+        for result in run["results"]:
+            assert result["ruleId"] in {r["id"] for r in run["tool"]["driver"]["rules"]}
+            assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+
+
+def test_plan_sarif_of_invalid_manifests_has_each_error_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
+    """It printed no log at all: code scanning showed nothing exactly when the manifests were broken."""
+    monkeypatch.chdir(tmp_path)
+    Path("manifests").mkdir()
+    Path("manifests/v.yaml").write_text(BAD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["plan", "--format", "sarif", "--target", "sandbox"])
+    assert result.exit_code == 1
+    assert result.stderr.endswith("error: 1 error in manifests\n"
+                                  "manifests/v.yaml:12:9: spec.rate: 9.5 is above the maximum 4.0\n")
+    doc = json.loads(result.stdout)
+    _github_accepts(doc)
+    (run,) = doc["runs"]
+    assert run["results"] == [{
+        "ruleId": "manifest-invalid", "level": "error", "message": {"text": "spec.rate: 9.5 is above the maximum 4.0"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "manifests/v.yaml"},
+                                            "region": {"startLine": 12, "startColumn": 9}}}]}]
+    assert "invocations" not in run  # the analysis ran to its end: its findings are the results
+
+
+def test_plan_sarif_of_a_run_that_failed_is_a_notification_not_a_result(tmp_path: Path) -> None:
+    """Bad settings or an HTTP failure are about no file: a failed invocation, never a result without a location."""
+    unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GENESYSCLOUD_")}
+    result = CliRunner().invoke(main, ["plan", str(EXAMPLES), "--format", "sarif", "--target", "genesys"],
+                                env={**unset, "CRM_WEBHOOK_PASSWORD": "x"})
+    assert result.exit_code == 1
+    message = "no Genesys Cloud region: set GENESYSCLOUD_REGION (e.g. eu-west-1) or GENESYSCLOUD_API_URL, " \
+              "or pass --region / --api-url"
+    assert result.stderr == f"error: {message}\n"
+    doc = json.loads(result.stdout)
+    _github_accepts(doc)
+    (run,) = doc["runs"]
+    assert run["results"] == []
+    assert run["invocations"] == [{"executionSuccessful": False, "exitCode": 1,
+                                   "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}]}]
 
 
 def test_audit_verify_json(tmp_path: Path) -> None:

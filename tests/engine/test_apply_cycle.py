@@ -147,7 +147,7 @@ class TestSavedPlans:
     def test_a_plan_name_too_long_is_one_line_naming_it(self, project: Project) -> None:
         name = "p" * 300 + ".json"
         result = project.run("apply", name, "--auto-approve", expect=1)
-        assert result.stderr.strip().splitlines()[-1] == f"error: cannot read plan file {name}: File name too long"
+        assert result.stderr.strip().splitlines()[-1] == f"error: cannot read plan file {name}: file name too long"
         assert not project.audit_log.exists() or intents(project.audit_records()) == []
 
     def test_plan_for_another_target_is_refused(self, applied: Project, tmp_path: Path) -> None:

@@ -107,7 +107,9 @@ class TestProtect:
         set_policy(project, '  protect: ["VoiceProfile/*"]\n')
         change_voice(project)
         refused = project.run("apply", "--auto-approve", "--override", "  ", expect=1)
-        assert "--override needs a reason" in refused.output
+        # a usage error naming the option, before live state is read (the gate refuses it too, for library callers)
+        assert "Error: Invalid value for '--override': the value is blank (only whitespace)" in refused.output
+        assert project.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
 
     def test_a_protected_name_not_yet_live_may_be_created(self, project: Project) -> None:
         set_policy(project, '  protect: ["Webhook/New *"]\n')

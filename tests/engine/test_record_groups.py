@@ -138,7 +138,7 @@ def test_a_group_that_cannot_be_synced_fails_every_write_in_it(tmp_path: Path, m
                 group.start_soon(write, f"w{i}")
 
     anyio.run(main)
-    assert len(fsyncs) == 1 and len(errors) == 4 and all("No space left" in e for e in errors)
+    assert len(fsyncs) == 1 and len(errors) == 4 and all("no space left" in e for e in errors)
     assert trail.open_intents == []  # none of them was announced: none may be sent
     trail.close()
 

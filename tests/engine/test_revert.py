@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.app.revert import find_run
+from reconciler.core.errors import AuditError
 from reconciler.kinds import REGISTRY
 
 from ._support import SECRET, Project, applied_project
@@ -113,8 +115,11 @@ def test_an_object_changed_since_the_run_is_refused_by_name(project: Project) ->
 def test_unknown_and_ambiguous_runs_are_errors_not_tracebacks(project: Project) -> None:
     missing = revert(project, "no-such-run", expect=1)
     assert "no run 'no-such-run'" in missing.output
-    ambiguous = revert(project, "", expect=1)
-    assert "ambiguous" in ambiguous.output
+    # "" is a prefix of every id: the command line refuses it as a usage error ("$RUN" unset), before the log is read
+    empty = revert(project, "", expect=1)
+    assert "Error: Invalid value for 'RUN_ID': the value is empty (an unset variable?)" in empty.output
+    with pytest.raises(AuditError, match="ambiguous"):  # both runs start with it
+        find_run(project.audit_log, "")
 
 
 class TestPureRevert:

@@ -80,7 +80,7 @@ class TestErrors:
         assert "error: --out out: exists and is not a directory" in result.stderr
         assert "Traceback" not in result.output
 
-    @pytest.mark.parametrize(("out", "reason"), [("o" * 300, "File name too long"), ("afile/out", "Not a directory")],
+    @pytest.mark.parametrize(("out", "reason"), [("o" * 300, "file name too long"), ("afile/out", "not a directory")],
                              ids=["name-too-long", "below-a-file"])
     def test_out_that_cannot_be_looked_at_is_refused_by_name(self, org: Org, out: str, reason: str) -> None:
         (org.root / "afile").write_text("not a directory")

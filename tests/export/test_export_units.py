@@ -208,7 +208,7 @@ class TestWriting:
     def test_a_file_where_a_kind_directory_goes_is_refused_by_name(self, tmp_path: Path) -> None:
         export = build_export({"Webhook": [hook("H")]})
         (tmp_path / "webhook").write_text("not a directory")
-        with pytest.raises(ExportError, match=r"^cannot write .*webhook/h\.yaml: Not a directory$"):
+        with pytest.raises(ExportError, match=r"^cannot write .*webhook/h\.yaml: not a directory$"):
             write_export(export, tmp_path, force=True)
 
     def test_a_write_the_system_refuses_is_named(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,5 +216,5 @@ class TestWriting:
             raise OSError(errno.ENOSPC, "No space left on device", str(self))
 
         monkeypatch.setattr(Path, "write_text", refuse)
-        with pytest.raises(ExportError, match=r"^cannot write .*webhook/h\.yaml: No space left on device$"):
+        with pytest.raises(ExportError, match=r"^cannot write .*webhook/h\.yaml: no space left on device$"):
             write_export(build_export({"Webhook": [hook("H")]}), tmp_path / "out")

@@ -211,5 +211,5 @@ class TestIsPlanFile:
         too_long = "p" * 300
         assert is_plan_file(tmp_path / f"{too_long}.json")
         assert not is_plan_file(tmp_path / f"{too_long}.yaml")
-        with pytest.raises(PlanFileError, match="cannot read plan file .*: File name too long"):
+        with pytest.raises(PlanFileError, match="cannot read plan file .*: file name too long"):
             load_plan(tmp_path / f"{too_long}.json", expected_target=TARGET)

@@ -93,7 +93,7 @@ def test_an_address_in_use_is_one_error_line(tmp_path: Path) -> None:
             main, ["sandbox", "serve", "--port", str(port), "--sandbox-db", str(tmp_path / "s.db")]
         )
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert result.output.strip().splitlines()[-1] == f"error: cannot listen on 127.0.0.1:{port}: address already in use"
     assert "Traceback" not in result.output
 
 
