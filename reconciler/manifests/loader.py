@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from reconciler.core.errors import ManifestError, ManifestIssue
 from reconciler.core.graph import ReferenceGraph, reference_graph
@@ -31,7 +32,9 @@ from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
 from reconciler.manifests.settings import ProjectSettings, load_settings
 from reconciler.manifests.spec import check_spec
-from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents
+from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents, release_text
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,13 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
     ``env`` supplies ``${env:NAME}`` values (default: the process environment); they are
     used to validate, never stored in the result.
     """
-    environment: Mapping[str, str] = os.environ if env is None else env
+    try:
+        return _load(paths, os.environ if env is None else env)
+    finally:
+        release_text()  # the text an error's marks were re-derived from: not held past loading
+
+
+def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> ManifestSet:
     fileset = discover(paths)
     issues: list[ManifestIssue] = list(fileset.issues)
     settings, settings_issues = load_settings(fileset.settings_path, display(fileset.settings_path))
@@ -75,7 +84,7 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         shown = display(path)
         docs, file_issues = _read(path, shown)
         issues.extend(file_issues)
-        for doc in docs:
+        for doc in _each(docs):
             document = parse_document(shown, doc)
             issues.extend(document.issues)
             if document.kind is not None and document.name is not None and document.spec is not None:
@@ -87,7 +96,7 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
     issues.extend(identity_issues(objects))
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
 
-    for document in waiting:
+    for document in _each(waiting):
         issues.extend(_spec_issues(document, environment, declared))
     graph = reference_graph(objects)
     issues.extend(reference_issues(objects, graph))
@@ -105,6 +114,17 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         graph=graph,
         left_out=tuple(display(p) for p in left_out(fileset, paths)),
     )
+
+
+def _each(items: list[_T]) -> Iterator[_T]:
+    """``items`` in order, each let go by the list as it is handed out (the list is emptied).
+
+    Why: an error caches the marks of its document, a dict per value; with the list holding
+    every document to the end of its file, a file of 106,000 broken documents held them all.
+    """
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
