@@ -102,7 +102,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     for document in _each(waiting):
         _keep(document, _spec_problems(document, environment, declared), issues)
     graph = reference_graph(objects)
-    issues.extend(reference_issues(objects, graph))
+    reference_issues(objects, graph, issues)
 
     if issues:
         raise issues.error()

@@ -71,6 +71,27 @@ class TestTheBound:
         assert len(marks_built) == MAX_ISSUES // 2  # the documents whose issues are listed, each once
 
 
+    @pytest.mark.parametrize(("target", "problem"), [("missing", "dangling reference"), ("h{i}", "reference cycle")])
+    def test_references_past_the_bound_are_not_placed(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marks_built: list[object], target: str, problem: str
+    ) -> None:
+        # found by the last pass, after every document was read: placing one works out its object's locations
+        hook = (
+            "apiVersion: reconciler/v1\nkind: Webhook\nmetadata: {{name: h{i}}}\n"
+            "spec: {{requestUrl: 'https://h.example.com/x', eventFilters: [{{event: rules.updated, "
+            "filter: 'x eq ${{ref:Webhook/" + target + ".requestUrl}}'}}]}}\n"
+        )
+        (tmp_path / "h.yaml").write_text("---\n".join(hook.format(i=i) for i in range(MAX_ISSUES + 100)))
+        monkeypatch.chdir(tmp_path)
+        error = load_error(["."])
+        assert error.total == MAX_ISSUES + 100 and error.omitted == 100
+        assert str(error.issues[-1]).startswith(f"h.yaml:{5 * (MAX_ISSUES - 1) + 4}:")
+        assert all(problem in i.message for i in error.issues)
+        # one per issue listed, and one more: the first object past them is known to start only
+        # after the name of the one before it, and that name is written before its last issue
+        assert len(marks_built) == MAX_ISSUES + 1
+
+
 class TestTheOrder:
     def test_issues_found_late_but_written_first_are_listed_first(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
