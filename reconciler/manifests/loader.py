@@ -250,6 +250,7 @@ def _keep(document: ParsedDocument, spec: list[SpecProblem], issues: Issues) -> 
     doc = document.doc
     if issues.passed(document.file, doc.start[0]):
         issues.skip(count)
+        release_text()  # nothing from here on in the file is placed: the text read again for marks can go
     else:
         issues.extend(document.issues())
         for path, message, at_key in spec:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.errors import MAX_ISSUES, ManifestError, ManifestIssue
-from reconciler.manifests import load_manifests
+from reconciler.manifests import load_manifests, loader
 
 #: two issues each, on the document's 4th line: ``engine`` is missing, ``rate`` is out of range
 VOICE = (
@@ -17,6 +17,14 @@ VOICE = (
 RATE_COLUMN = VOICE.format(i=0).splitlines()[3].index("9.5") + 1
 #: documents whose issues fill the bound, and a hundred more
 BROKEN = MAX_ISSUES // 2 + 100
+
+
+#: a webhook whose reference dangles: found by the last pass, written first (line 4)
+DANGLING = (
+    "apiVersion: reconciler/v1\nkind: Webhook\nmetadata: {name: hook}\n"
+    "spec: {requestUrl: 'https://h.example.com/x', eventFilters: [{event: rules.updated, "
+    "filter: 'ruleId eq ${ref:SpeechRule/missing.id}'}]}\n"
+)
 
 
 def voices(count: int, first: int = 0) -> str:
@@ -71,6 +79,25 @@ class TestTheBound:
         assert len(marks_built) == MAX_ISSUES // 2  # the documents whose issues are listed, each once
 
 
+    def test_once_the_bound_is_passed_the_text_read_again_is_let_go(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the rest of the file places nothing: its text, read again for the first issues' marks, was
+        # held to the end of the load (29 MiB for a 15 MB file); the late issue written first reads it again
+        (tmp_path / "v.yaml").write_text(DANGLING + "---\n" + voices(BROKEN))
+        reads: list[object] = []
+        read_text = loader.read_text
+
+        def counted(path: Path) -> str:
+            reads.append(path)
+            return read_text(path)
+
+        monkeypatch.setattr(loader, "read_text", counted)
+        monkeypatch.chdir(tmp_path)
+        error = load_error(["."])
+        assert "dangling reference" in error.issues[0].message and error.total == 1 + 2 * BROKEN
+        assert len(reads) == 3  # to load, to place the first voices' issues, and again for the reference
+
     @pytest.mark.parametrize(("target", "problem"), [("missing", "dangling reference"), ("h{i}", "reference cycle")])
     def test_references_past_the_bound_are_not_placed(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marks_built: list[object], target: str, problem: str
@@ -98,16 +125,11 @@ class TestTheOrder:
     ) -> None:
         # the dangling reference is found by the last pass, the unset variable once every file
         # was read: both are written before the hundreds of broken voices, so they are kept
-        head = (
-            "apiVersion: reconciler/v1\nkind: Webhook\nmetadata: {name: hook}\n"
-            "spec: {requestUrl: 'https://h.example.com/x', eventFilters: [{event: rules.updated, "
-            "filter: 'ruleId eq ${ref:SpeechRule/missing.id}'}]}\n"
-            "---\n"
+        unset = (
             "apiVersion: reconciler/v1\nkind: VoiceProfile\nmetadata: {name: env}\n"
             "spec: {language: en-US, voice: '${env:VOICE_NAME}', engine: amazon_polly}\n"
-            "---\n"
         )
-        (tmp_path / "v.yaml").write_text(head + voices(BROKEN))
+        (tmp_path / "v.yaml").write_text("---\n".join([DANGLING, unset, voices(BROKEN)]))
         monkeypatch.chdir(tmp_path)
         error = load_error(["."])
         listed = [str(i) for i in error.issues]
