@@ -34,13 +34,13 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
 
     env = dict(os.environ) if check_env else UnsetAllowed(os.environ)
     issues: list[ManifestIssue] = []
-    objects = files = 0
+    objects = files = omitted = 0
     try:
         manifest_set = load_manifests(paths or DEFAULT_PATHS, env=env)
         objects, files = len(manifest_set.objects), len(manifest_set.files)
     except ManifestError as exc:
         if fmt == "json":  # everything in the object on stdout, for a program
-            issues = exc.issues
+            issues, omitted = exc.issues, exc.omitted
         else:  # text; sarif prints its log first (code scanning), the errors still go to the job's log
             if fmt == "sarif":
                 click.echo(render_issues(exc.issues), nl=False)
@@ -55,6 +55,8 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             "files": files,
             "issues": [{"file": i.file, "line": i.line, "column": i.column, "path": i.path, "message": i.message}
                        for i in issues],
+            # found beyond the first MAX_ISSUES listed: counted, not listed (see core.errors)
+            "issues_omitted": omitted,
         }
         click.echo(json.dumps(doc, indent=2))
     else:

@@ -14,7 +14,7 @@ it cannot forge a line of output.
 
     ReconcilerError
     ├── ConfigError                  settings missing or contradictory, before any request
-    ├── ManifestError                one or more ManifestIssue (file:line:col: field: message)
+    ├── ManifestError                one or more ManifestIssue (file:line:col: field: message), the first 1,000 listed
     ├── PlanError
     │   ├── PlanFileError            saved plan edited, unreadable, or for another target
     │   ├── StaleObjectError         live revision moved since the plan was made
@@ -40,6 +40,7 @@ it cannot forge a line of output.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,14 +77,43 @@ class ManifestIssue:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ManifestError(ReconcilerError):
-    """All the issues found in a set of manifests (never just the first)."""
+#: the issues a :class:`ManifestError` lists; past it they are counted, not kept. Why a bound: a
+#: generated file of 106,000 broken documents held 159,000 issues and a 10 MB message (and the
+#: marks to place them all), while nobody reads past the first screens: fixing those is the next step.
+MAX_ISSUES = 1000
 
-    def __init__(self, issues: list[ManifestIssue]) -> None:
-        self.issues = sorted(issues, key=lambda i: (i.file, i.line or 0, i.column or 0, i.path))
-        count = len(self.issues)
-        header = f"{count} error{'s' if count != 1 else ''} in manifests"
-        super().__init__("\n".join([header, *(str(i) for i in self.issues)]))
+
+def issue_order(issue: ManifestIssue) -> tuple[str, int, int, str]:
+    """The order issues are listed in: by file, then line, column and field (no line first)."""
+    return (issue.file, issue.line or 0, issue.column or 0, issue.path)
+
+
+class ManifestError(ReconcilerError):
+    """All the issues found in a set of manifests (never just the first), the first :data:`MAX_ISSUES` listed.
+
+    ``issues`` are the first in :func:`issue_order`; ``omitted`` counts those found beyond them
+    (the caller's count of issues it did not even build, plus what this error cuts off), so
+    the message still says how many there are in all and ends "... and N more errors".
+    """
+
+    def __init__(self, issues: Iterable[ManifestIssue], omitted: int = 0) -> None:
+        ordered = sorted(issues, key=issue_order)
+        self.issues = ordered[:MAX_ISSUES]
+        #: issues found but not listed in ``issues``
+        self.omitted = omitted + len(ordered) - len(self.issues)
+        lines = [f"{_errors(self.total)} in manifests", *(str(i) for i in self.issues)]
+        if self.omitted:
+            lines.append(f"... and {self.omitted} more {'errors' if self.omitted != 1 else 'error'}")
+        super().__init__("\n".join(lines))
+
+    @property
+    def total(self) -> int:
+        """Every issue found: those listed and those omitted."""
+        return len(self.issues) + self.omitted
+
+
+def _errors(count: int) -> str:
+    return f"{count} error{'s' if count != 1 else ''}"
 
 
 class PlanError(ReconcilerError):

@@ -26,6 +26,10 @@ TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
 METADATA = ("name", "id")
 
 
+#: a problem of the envelope, not yet placed: (path, message, at the key, the path as shown)
+Problem = tuple[JsonPath, str, bool, str | None]
+
+
 @dataclass(slots=True)  # one per document, all alive until every spec is checked
 class ParsedDocument:
     """A document whose envelope was read; ``kind``/``name``/``spec`` are None when unusable."""
@@ -36,13 +40,25 @@ class ParsedDocument:
     name: str | None = None
     pinned_id: str | None = None
     spec: dict[str, Any] | None = None
-    issues: list[ManifestIssue] = field(default_factory=list)
+    #: what :meth:`issues` places; counted unplaced when the load keeps no more issues
+    problems: list[Problem] = field(default_factory=list)
 
     def issue(self, path: JsonPath, message: str, *, at_key: bool = False, shown: str | None = None) -> None:
-        """Record a problem located at ``path`` of the document (its key with ``at_key``)."""
-        line, column = self.doc.mark(path, key=at_key)
-        text = shown if shown is not None else format_path(path)
-        self.issues.append(ManifestIssue(self.file, line, column, text, message))
+        """Record a problem at ``path`` of the document (its key with ``at_key``), placed when listed."""
+        self.problems.append((path, message, at_key, shown))
+
+    def issues(self) -> list[ManifestIssue]:
+        """The problems, each at its file:line:column.
+
+        Placed only when asked: a place may re-derive the document's marks from its file,
+        which a load that already holds its bound of issues skips (see :mod:`.issues`).
+        """
+        out: list[ManifestIssue] = []
+        for path, message, at_key, shown in self.problems:
+            line, column = self.doc.mark(path, key=at_key)
+            text = shown if shown is not None else format_path(path)
+            out.append(ManifestIssue(self.file, line, column, text, message))
+        return out
 
 
 def _unknown_key(parsed: ParsedDocument, path: JsonPath, allowed: tuple[str, ...]) -> None:

@@ -18,20 +18,24 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from reconciler.core.errors import ManifestError, ManifestIssue
+from reconciler.core.errors import ManifestIssue
 from reconciler.core.graph import ReferenceGraph, reference_graph
-from reconciler.core.jsonpath import format_path
+from reconciler.core.jsonpath import JsonPath, format_path
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
 from reconciler.manifests.files import digest, discover, display, left_out
+from reconciler.manifests.issues import Issues
 from reconciler.manifests.placeholders import substitute
 from reconciler.manifests.reading import Unreadable, read_text
 from reconciler.manifests.references import declared_value, identity_issues, reference_issues
 from reconciler.manifests.settings import ProjectSettings, load_settings
 from reconciler.manifests.spec import check_spec
-from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents
+from reconciler.manifests.yamlsource import DeferredMarks, SourceDocument, load_documents, release_text
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -55,19 +59,27 @@ class ManifestSet:
 def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = None) -> ManifestSet:
     """Load and validate the manifests under ``paths``; raise ``ManifestError`` with ALL issues.
 
-    ``env`` supplies ``${env:NAME}`` values (default: the process environment); they are
-    used to validate, never stored in the result.
+    All of them counted, the first :data:`~reconciler.core.errors.MAX_ISSUES` listed (see
+    :mod:`.issues`). ``env`` supplies ``${env:NAME}`` values (default: the process
+    environment); they are used to validate, never stored in the result.
     """
-    environment: Mapping[str, str] = os.environ if env is None else env
+    try:
+        return _load(paths, os.environ if env is None else env)
+    finally:
+        release_text()  # the text an error's marks were re-derived from: not held past loading
+
+
+def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> ManifestSet:
     fileset = discover(paths)
-    issues: list[ManifestIssue] = list(fileset.issues)
+    issues = Issues()
+    issues.extend(fileset.issues)
     settings, settings_issues = load_settings(fileset.settings_path, display(fileset.settings_path))
     issues.extend(settings_issues)
 
     # Each document is checked as it is read and then let go, all but those holding a
     # placeholder: their check resolves ``${ref:…}`` against every declaration, so it waits
     # for the last file. Keeping every parsed document to the end was most of a large
-    # estate's loading peak (58 MB of 141 at 50,000 objects). Issues are sorted when raised.
+    # estate's loading peak (58 MB of 141 at 50,000 objects).
     objects: list[DesiredObject] = []
     waiting: list[ParsedDocument] = []
     nothing_declared: dict[ObjectKey, DesiredObject] = {}
@@ -75,25 +87,25 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         shown = display(path)
         docs, file_issues = _read(path, shown)
         issues.extend(file_issues)
-        for doc in docs:
+        for doc in _each(docs):
             document = parse_document(shown, doc)
-            issues.extend(document.issues)
             if document.kind is not None and document.name is not None and document.spec is not None:
                 objects.append(_desired(document))
             if doc.placeholder_free:
-                issues.extend(_spec_issues(document, environment, nothing_declared))
+                _keep(document, _spec_problems(document, environment, nothing_declared), issues)
             else:
+                _keep(document, [], issues)  # its spec waits for every declaration: its envelope now
                 waiting.append(document)
     issues.extend(identity_issues(objects))
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
 
-    for document in waiting:
-        issues.extend(_spec_issues(document, environment, declared))
+    for document in _each(waiting):
+        _keep(document, _spec_problems(document, environment, declared), issues)
     graph = reference_graph(objects)
-    issues.extend(reference_issues(objects, graph))
+    reference_issues(objects, graph, issues)
 
     if issues:
-        raise ManifestError(issues)
+        raise issues.error()
     files = [*fileset.files]
     if fileset.settings_path.is_file():
         files.append(fileset.settings_path)
@@ -105,6 +117,17 @@ def load_manifests(paths: Sequence[str | Path], env: Mapping[str, str] | None = 
         graph=graph,
         left_out=tuple(display(p) for p in left_out(fileset, paths)),
     )
+
+
+def _each(items: list[_T]) -> Iterator[_T]:
+    """``items`` in order, each let go by the list as it is handed out (the list is emptied).
+
+    Why: an error caches the marks of its document, a dict per value; with the list holding
+    every document to the end of its file, a file of 106,000 broken documents held them all.
+    """
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
@@ -191,9 +214,13 @@ class SpecLocations(Mapping[str, Location]):
         return repr(self._locations())
 
 
-def _spec_issues(
+#: a broken rule of a spec, not yet placed: (path in the spec, message, at the key)
+SpecProblem = tuple[JsonPath, str, bool]
+
+
+def _spec_problems(
     document: ParsedDocument, env: Mapping[str, str], declared: Mapping[ObjectKey, DesiredObject]
-) -> list[ManifestIssue]:
+) -> list[SpecProblem]:
     if document.kind is None or document.spec is None:
         return []
     substitution = substitute(
@@ -203,16 +230,33 @@ def _spec_issues(
         lambda key, field: declared_value(declared, key, field),
         placeholder_free=document.doc.placeholder_free,
     )
-    out: list[ManifestIssue] = []
-    for issue in substitution.issues:
-        line, column = document.doc.mark(("spec", *issue.path))
-        out.append(ManifestIssue(document.file, line, column, _spec_path(issue.path), issue.message))
+    out: list[SpecProblem] = [(issue.path, issue.message, False) for issue in substitution.issues]
     for found in check_spec(document.kind, substitution):
-        if document.doc.is_broken(("spec", *found.path)):
-            continue
-        line, column = document.doc.mark(("spec", *found.path), key=found.at_key)
-        out.append(ManifestIssue(document.file, line, column, _spec_path(found.path), found.message))
+        if not document.doc.is_broken(("spec", *found.path)):
+            out.append((found.path, found.message, found.at_key))
     return out
+
+
+def _keep(document: ParsedDocument, spec: list[SpecProblem], issues: Issues) -> None:
+    """Place the document's problems (its envelope's, taken from it, and ``spec``) and keep them in ``issues``.
+
+    Unplaced, only counted, when ``issues`` already holds its bound of issues listed before
+    the document's first line: placing them would re-derive the document's marks for nothing.
+    """
+    envelope = document.problems
+    count = len(envelope) + len(spec)
+    if not count:
+        return
+    doc = document.doc
+    if issues.passed(document.file, doc.start[0]):
+        issues.skip(count)
+        release_text()  # nothing from here on in the file is placed: the text read again for marks can go
+    else:
+        issues.extend(document.issues())
+        for path, message, at_key in spec:
+            line, column = doc.mark(("spec", *path), key=at_key)
+            issues.add(ManifestIssue(document.file, line, column, _spec_path(path), message))
+    envelope.clear()  # kept or counted once: a waiting document comes back for its spec
 
 
 def _spec_path(path: tuple[str | int, ...]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.core.errors import ManifestIssue
@@ -18,6 +18,7 @@ from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, unknown_kind_message
 from reconciler.manifests.desired import DesiredObject, Reference
+from reconciler.manifests.issues import Issues
 
 
 def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
@@ -90,27 +91,54 @@ def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, f
     return None
 
 
-def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph) -> list[ManifestIssue]:
-    """Dangling references, unreferenceable fields, and the cycles of ``graph`` (walked once by the loader)."""
+def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph, issues: Issues) -> None:
+    """Dangling references, unreferenceable fields, and the cycles of ``graph`` (walked once by the loader).
+
+    Kept in ``issues``, each placed only while ``issues`` may list it: placing one works out
+    its object's locations from the file (a dict per value, kept with the object); for a file
+    of 70,000 webhooks with a dangling reference each, that was 59 MiB of the peak (320 MiB
+    against 261 MiB with the references resolving), for issues never listed.
+    """
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
-    issues: list[ManifestIssue] = []
-    for obj in objects:
+    for obj, floor in _floors(objects):
         for ref in obj.references:
             problem = _reference_problem(ref, declared)
             if problem:
-                issues.append(_issue(obj.locations.get(ref.path, obj.source), f"spec.{ref.path}", problem))
+                _add(issues, obj, floor, ref.path, problem)
+    if not graph.cycles:
+        return
+    floors = {id(obj): floor for obj, floor in _floors(objects)}
     for cycle in graph.cycles:
         head = declared[cycle[0]]
         follows = cycle[1] if len(cycle) > 1 else cycle[0]
         closing = next((r for r in head.references if r.target == follows), None)
-        issues.append(
-            _issue(
-                head.locations.get(closing.path, head.source) if closing else head.source,
-                f"spec.{closing.path}" if closing else "metadata.name",
-                f"reference cycle: {describe_cycle(cycle)}; no object in it can be created first",
-            )
-        )
-    return issues
+        problem = f"reference cycle: {describe_cycle(cycle)}; no object in it can be created first"
+        _add(issues, head, floors[id(head)], closing.path if closing else None, problem)
+
+
+def _floors(objects: Sequence[DesiredObject]) -> Iterator[tuple[DesiredObject, int]]:
+    """Each object, with a line its document cannot start before: where the previous object of its file is named.
+
+    Objects come in the order they were written, so a document starts after the name of the
+    one before it in the same file; the first of a file may start anywhere (0).
+    """
+    previous: Location | None = None
+    for obj in objects:
+        floor = 0
+        if previous is not None and previous.file == obj.source.file:
+            floor = previous.line or 0
+        yield obj, floor
+        previous = obj.source
+
+
+def _add(issues: Issues, obj: DesiredObject, floor: int, path: str | None, message: str) -> None:
+    """Keep the issue at spec ``path`` of ``obj`` (its name when None); count it unplaced past the bound."""
+    if issues.passed(obj.source.file, floor):
+        issues.skip(1)
+    elif path is None:
+        issues.add(_issue(obj.source, "metadata.name", message))
+    else:
+        issues.add(_issue(obj.locations.get(path, obj.source), f"spec.{path}", message))
 
 
 def _text(ref: Reference) -> str:

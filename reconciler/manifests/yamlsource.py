@@ -52,6 +52,7 @@ __all__ = [
     "SourceDocument",
     "load_documents",
     "plain_scalar",
+    "release_text",
 ]
 
 Marks = tuple[dict[JsonPath, Mark], dict[JsonPath, Mark]]  # (values, keys)
@@ -60,25 +61,33 @@ _NOTHING_BROKEN: frozenset[JsonPath] = frozenset()
 
 
 class _Remarks:
-    """Re-derives the marks of one text's documents, once, the first time one of them is asked for.
+    """Re-derives the marks of one text's documents, one document at a time, as errors ask for them.
 
     ``read`` gives the text again (the file re-read; ``None`` when it no longer can be):
-    the text itself is not kept, so loading holds no more than the values. A document
+    the text is not kept while loading, so loading holds no more than the values. A document
     whose value differs from the one loaded (the file changed since) gets no marks, and
     its errors name the document's start rather than a wrong line.
+
+    Only the document asked for is built with its marks; the text is composed on from where
+    the last ask stopped, so asks in file order (as the loader's passes make them) compose it
+    once. Why not every document's marks at the first ask: for a file of 106,000 documents
+    that was 500 MiB, held as long as any object of the file lived. The text read is held
+    while asks may follow, by one instance at a time (:func:`release_text`).
     """
 
-    __slots__ = ("_read", "_built")
+    __slots__ = ("_read", "_text", "_anchors", "_nodes", "_next", "_budget")
 
     def __init__(self, read: Callable[[], str | None]) -> None:
         self._read = read
-        self._built: dict[int, tuple[Any, Marks]] | None = None
+        self._text: str | None = None
+        self._anchors = True  # whether the text holds an anchor (worked out once per reading)
+        self._nodes: Iterator[yaml.Node] | None = None
+        self._next = 0  # index of the document ``_nodes`` hands out next
+        self._budget = AliasBudget()
 
     def marks(self, index: int, value: Any, under: str | None = None) -> Marks:
         """Document ``index``'s marks, when its value (its part ``under`` a top key) is still ``value``."""
-        if self._built is None:
-            self._built = self._derive()
-        built = self._built.get(index)
+        built = self._build(index)
         if built is None:
             return _NO_MARKS
         found = built[0]
@@ -86,21 +95,54 @@ class _Remarks:
             found = found.get(under, _NO_MARKS) if isinstance(found, dict) else _NO_MARKS
         return built[1] if found == value else _NO_MARKS
 
-    def _derive(self) -> dict[int, tuple[Any, Marks]]:
-        text = self._read()
-        if text is None:
-            return {}
-        out: dict[int, tuple[Any, Marks]] = {}
-        budget, anchors = AliasBudget(), "&" in text
+    def _build(self, index: int) -> tuple[Any, Marks] | None:
+        if self._nodes is None or index < self._next:
+            if not self._open():
+                return None
+        nodes = self._nodes
+        assert nodes is not None
         try:
-            for index, node in enumerate(compose_all(text)):
-                if not _is_empty(node):
-                    builder = MarkedBuilder(node_mark(node), budget, anchors=anchors)
-                    value = builder.build(node, ())
-                    out[index] = (value, (builder.values, builder.keys))
+            for node in nodes:
+                at, self._next = self._next, self._next + 1
+                if at == index:
+                    if _is_empty(node):
+                        return None
+                    builder = MarkedBuilder(node_mark(node), self._budget, anchors=self._anchors)
+                    return builder.build(node, ()), (builder.values, builder.keys)
         except (yaml.YAMLError, TooDeep):
-            pass  # the documents before the break keep their marks
-        return out
+            self._nodes = iter(())  # the documents before the break had their marks
+        return None
+
+    def _open(self) -> bool:
+        """Compose the text from its start (read again unless held); False when it cannot be read."""
+        global _holding
+        if self._text is None:
+            self._text = self._read()
+            if self._text is None:
+                return False
+            self._anchors = "&" in self._text
+        if _holding is not None and _holding is not self:
+            _holding.close()
+        _holding = self
+        self._nodes, self._next, self._budget = compose_all(self._text), 0, AliasBudget()
+        return True
+
+    def close(self) -> None:
+        """Let the text go; a later ask reads it again."""
+        self._text, self._nodes, self._next = None, None, 0
+
+
+#: the one :class:`_Remarks` holding its text: a text is let go when another is read, so
+#: re-deriving marks holds one file's text at most (16 MiB), whichever files errors are in
+_holding: _Remarks | None = None
+
+
+def release_text() -> None:
+    """Let go the text marks were last re-derived from (the loader calls it when it is done)."""
+    global _holding
+    if _holding is not None:
+        _holding.close()
+        _holding = None
 
 
 class DeferredMarks:
@@ -158,7 +200,6 @@ class SourceDocument:
     def _all(self) -> Marks:
         if self._marks is None:
             self._marks = self._remarks.marks(self.index, self.value) if self._remarks is not None else _NO_MARKS
-            self._remarks = None
         return self._marks
 
     @property
@@ -172,9 +213,15 @@ class SourceDocument:
         return self._all()[1]
 
     def deferred(self, under: str) -> DeferredMarks:
-        """This document's marks for later, checked against its part ``under`` the top key ``under``."""
+        """This document's marks for later, checked against its part ``under`` the top key ``under``.
+
+        Marks that can be re-derived are not handed over, even when an error already asked
+        for them: an object outliving its document would keep them (a dict per value) for
+        the whole command, for every document with an error.
+        """
         part = self.value.get(under) if isinstance(self.value, dict) else None
-        return DeferredMarks(self._marks, self._remarks, self.index, under, part)
+        kept = self._marks if self._remarks is None else None
+        return DeferredMarks(kept, self._remarks, self.index, under, part)
 
     def is_broken(self, path: JsonPath) -> bool:
         """True when ``path`` is, or lies under, a part already reported as bad YAML."""

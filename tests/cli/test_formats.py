@@ -40,7 +40,8 @@ def test_one_file_is_singular(tmp_path: Path) -> None:
 def test_validate_json(tmp_path: Path) -> None:
     ok = CliRunner().invoke(main, ["validate", "--format", "json", str(EXAMPLES)])
     assert ok.exit_code == 0
-    assert json.loads(ok.output) == {"format_version": 1, "valid": True, "objects": 8, "files": 3, "issues": []}
+    assert json.loads(ok.output) == {
+        "format_version": 1, "valid": True, "objects": 8, "files": 3, "issues": [], "issues_omitted": 0}
     (tmp_path / "v.yaml").write_text(BAD, encoding="utf-8")
     bad = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path / "v.yaml")])
     assert bad.exit_code == 1
@@ -48,6 +49,24 @@ def test_validate_json(tmp_path: Path) -> None:
     assert doc["valid"] is False
     assert {"file": str(tmp_path / "v.yaml"), "line": 12, "column": 9, "path": "spec.rate",
             "message": "9.5 is above the maximum 4.0"} in doc["issues"]
+
+
+def test_past_the_bound_validate_and_plan_say_how_many_more(tmp_path: Path) -> None:
+    # 1,200 issues (engine missing, rate out of range): the first 1,000 are listed, the rest counted
+    voice = "apiVersion: reconciler/v1\nkind: VoiceProfile\nmetadata: {{name: v{i}}}\nspec: {{language: en-US, voice: polly-Joanna, rate: 9.5}}\n"
+    (tmp_path / "v.yaml").write_text("---\n".join(voice.format(i=i) for i in range(600)), encoding="utf-8")
+    text = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    lines = text.output.splitlines()
+    assert text.exit_code == 1
+    assert lines[0] == "error: 1200 errors in manifests" and len(lines) == 1002
+    assert lines[1] == f"{tmp_path / 'v.yaml'}:4:7: spec.engine: is required"
+    assert lines[-1] == "... and 200 more errors"
+    as_json = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path)])
+    doc = json.loads(as_json.output)
+    assert as_json.exit_code == 1 and len(doc["issues"]) == 1000 and doc["issues_omitted"] == 200
+    plan = CliRunner().invoke(main, ["plan", str(tmp_path), "--target", "sandbox", "--sandbox-db", str(tmp_path / "s.db")])
+    assert plan.exit_code == 1
+    assert "error: 1200 errors in manifests" in plan.output and plan.output.endswith("... and 200 more errors\n")
 
 
 def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from reconciler.core.errors import ManifestError
 from reconciler.core.keys import Location
 from reconciler.manifests import load_manifests
-from reconciler.manifests.yamlsource import load_documents
+from reconciler.manifests.yamlsource import load_documents, release_text
 
 RULES = """\
 apiVersion: reconciler/v1
@@ -85,6 +88,78 @@ def test_marks_are_read_again_only_when_asked_and_once_per_file() -> None:
     assert docs[1].mark(("b", 0)) == (3, 5)
     assert docs[0].keys[("a",)] == (1, 1)
     assert reads == [1]
+
+
+def test_only_the_document_asked_for_is_built_again(marks_built: list[object]) -> None:
+    # every document's marks at the first ask was 500 MiB for a file of 106,000 documents
+    text = "".join(f"---\na{i}: [x, y]\n" for i in range(50))
+    docs, _ = load_documents(text)
+    assert docs[30].mark(("a30", 1)) == (62, 10)
+    assert len(marks_built) == 1
+    assert docs[31].keys[("a31",)] == (64, 1)  # composed on from the last ask
+    assert docs[2].mark(("a2", 0)) == (6, 6)  # one behind: composed again from the start
+    assert len(marks_built) == 3
+
+
+def test_marks_an_error_asked_for_are_not_kept_for_later() -> None:
+    # an object outlives its document: were they handed over, every broken document's object would hold its marks
+    text = "a: 1\n---\nspec: {b: [x]}\n"
+    reads: list[int] = []
+
+    def again() -> str:
+        reads.append(1)
+        return text
+
+    docs, _ = load_documents(text, read_again=again)
+    assert docs[1].mark(("spec", "b", 0)) == (3, 12)
+    later = docs[1].deferred("spec")
+    release_text()
+    assert later.values()[("spec", "b", 0)] == (3, 12)
+    assert reads == [1, 1]  # derived again: none were kept
+
+
+def test_no_text_is_held_once_loading_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the file's text, read again to place the error, is let go when the load ends
+    (tmp_path / "rules.yaml").write_text(RULES.replace("SpeechRule/first.", "SpeechRule/missing.") + "# " + "x" * 2_000_000)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ManifestError):
+        load_manifests(["."], env={})  # once for the caches a first load fills
+    tracemalloc.start()
+    try:
+        with pytest.raises(ManifestError):
+            load_manifests(["."], env={})
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000
+
+
+def _rules(count: int, tags: str) -> str:
+    """``count`` speech rules of 100 phrases each: their marks weigh about 50 KB a document."""
+    phrases = "".join(f"    - phrase: w{i:03d}\n" for i in range(100))
+    rule = "apiVersion: reconciler/v1\nkind: SpeechRule\nmetadata:\n  name: r{i}\nspec:\n  tags: [{tags}]\n  phrases:\n"
+    return "---\n".join(rule.format(i=i, tags=tags) + phrases for i in range(count))
+
+
+def _load_peak(paths: list[str]) -> int:
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(ManifestError):
+            load_manifests(paths, env={})
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_marks_of_a_broken_document_go_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # each duplicate tag asks for its document's marks; the list of the file's documents held them all
+    (tmp_path / "broken.yaml").write_text(_rules(150, "x, x"))
+    (tmp_path / "valid.yaml").write_text(_rules(150, "x, y"))
+    monkeypatch.chdir(tmp_path)
+    valid = _load_peak(["valid.yaml"])  # first: the caches a first load fills count against the valid load
+    broken = _load_peak(["broken.yaml"])
+    assert broken - valid < 4_000_000  # the text read again, a document's marks, 150 issues; not 9 MB of marks
 
 
 def test_a_document_with_a_problem_keeps_its_marks_beside_lazy_ones() -> None:
