@@ -68,7 +68,10 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
     if fmt == "sarif":
         from reconciler.render.sarif import render_plan_findings
 
-        echo_document(render_plan_findings(the_plan), nl=False)
+        manifests = run.manifests
+        home = manifests.settings_file or (manifests.files[0] if manifests.files else "reconciler.yaml")
+        sources = {obj.key: obj.source for obj in manifests.objects}
+        echo_document(render_plan_findings(the_plan, home, sources), nl=False)
     else:
         colored = color() and fmt == "text"
         echo_document(render_plan(the_plan, fmt, color=colored, artifact_hint=out), colored=colored)

@@ -43,7 +43,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             issues, omitted = exc.issues, exc.omitted
         else:  # text; sarif prints its log first (code scanning), the errors still go to the job's log
             if fmt == "sarif":
-                click.echo(render_issues(exc.issues), nl=False)
+                click.echo(render_issues(exc.issues, exc.omitted), nl=False)
             raise
     if fmt == "sarif":
         click.echo(render_issues(issues), nl=False)

@@ -50,6 +50,8 @@ class ManifestSet:
     graph: ReferenceGraph
     #: manifest files of the project (the root holding ``reconciler.yaml``) that were not given
     left_out: tuple[str, ...] = ()
+    #: the project's ``reconciler.yaml`` as shown in messages; ``None`` when there is none
+    settings_file: str | None = None
 
     def by_key(self) -> dict[ObjectKey, DesiredObject]:
         """Objects by identity (kind, case-insensitive name)."""
@@ -116,6 +118,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
         settings=settings,
         graph=graph,
         left_out=tuple(display(p) for p in left_out(fileset, paths)),
+        settings_file=display(fileset.settings_path) if fileset.settings_path.is_file() else None,
     )
 
 

@@ -2,8 +2,9 @@
 
 Why: uploaded with ``github/codeql-action/upload-sarif``, each result annotates the manifest
 line on the pull request's diff, where the author fixes it. Manifest issues carry file, line
-and column; a plan's errors and warnings are sentences about the whole plan, so they carry
-the manifests' location only when the caller passes one.
+and column; a protected object's finding points at its manifest, and the plan's other errors,
+findings and warnings, sentences about the whole plan, at the project's settings file (or
+first manifest): every result has a location, or code scanning refuses the whole log.
 
 A command that stops on an error still prints a log (:func:`render_error`), so that code scanning
 shows what stopped it rather than nothing: invalid manifests are results at their lines, and any
@@ -19,13 +20,14 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler import __version__
-from reconciler.core.errors import ManifestError, ManifestIssue, ReconcilerError
+from reconciler.core.errors import MAX_ISSUES, ManifestError, ManifestIssue, ReconcilerError
+from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.secrets import scrub_remembered
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, PolicyFinding, PolicyRule
 from reconciler.plan.policy import finding_line
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -75,18 +77,39 @@ def issue_result(issue: ManifestIssue) -> dict[str, Any]:
     return _result("manifest-invalid", "error", message, [_location(issue.file, issue.line, issue.column)])
 
 
-def render_issues(issues: Iterable[ManifestIssue]) -> str:
-    """``validate --format sarif``: one result per issue (an empty run when the manifests are valid)."""
-    return _document(issue_result(issue) for issue in issues)
+def render_issues(issues: Iterable[ManifestIssue], omitted: int = 0) -> str:
+    """``validate --format sarif``: one result per issue (an empty run when the manifests are valid).
+
+    ``omitted``: issues found beyond those listed (:data:`~reconciler.core.errors.MAX_ISSUES`),
+    said in a notification so that the log does not pass for all there is.
+    """
+    invocation = None
+    if omitted:
+        more = f"... and {omitted} more error{'s' if omitted != 1 else ''}, not listed (the first {MAX_ISSUES} are)"
+        invocation = {"executionSuccessful": True,
+                      "toolExecutionNotifications": [{"level": "warning", "message": {"text": more}}]}
+    return _document((issue_result(issue) for issue in issues), invocation)
 
 
-def render_plan_findings(plan: Plan, manifest_file: str | None = None) -> str:
-    """``plan --format sarif``: the plan's errors, policy findings and warnings; ``manifest_file`` locates
-    them when given."""
-    where = [_location(manifest_file, None, None)] if manifest_file else []
-    results = [_result("plan-error", "error", text, where) for text in plan.errors]
-    results += [_result(f"policy-{f.rule.value}", "error", finding_line(f), where) for f in plan.policy]
-    results += [_result("plan-warning", "warning", text, where) for text in plan.warnings]
+def render_plan_findings(plan: Plan, home: str, sources: Mapping[ObjectKey, Location] | None = None) -> str:
+    """``plan --format sarif``: the plan's errors, policy findings and warnings, each located.
+
+    Why each: code scanning refuses a whole log for one result without a location, so a plan
+    with one warning uploaded nothing. A protect finding about a declared object points at its
+    manifest (``sources``: each declared object's place); every other finding is about the
+    project, and points at ``home``: its ``reconciler.yaml`` where the policy lives, or the
+    first manifest file.
+    """
+    project = [_location(home, None, None)]
+
+    def where(finding: PolicyFinding) -> list[dict[str, Any]]:
+        protected = finding.object if finding.rule is PolicyRule.PROTECT else None
+        source = (sources or {}).get(ObjectKey.parse(protected)) if protected else None
+        return [_location(source.file, source.line, source.column)] if source is not None else project
+
+    results = [_result("plan-error", "error", text, project) for text in plan.errors]
+    results += [_result(f"policy-{f.rule.value}", "error", finding_line(f), where(f)) for f in plan.policy]
+    results += [_result("plan-warning", "warning", text, project) for text in plan.warnings]
     return _document(results)
 
 
@@ -99,7 +122,7 @@ def render_error(error: ReconcilerError) -> str:
     prints the error on stderr and exits 1.
     """
     if isinstance(error, ManifestError):
-        return render_issues(error.issues)
+        return render_issues(error.issues, error.omitted)
     notification = {"level": "error", "message": {"text": scrub_remembered(str(error))}}
     invocation = {"executionSuccessful": False, "exitCode": error.exit_code,
                   "toolExecutionNotifications": [notification]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,13 @@ def test_past_the_bound_validate_and_plan_say_how_many_more(tmp_path: Path) -> N
     plan = CliRunner().invoke(main, ["plan", str(tmp_path), "--target", "sandbox", "--sandbox-db", str(tmp_path / "s.db")])
     assert plan.exit_code == 1
     assert "error: 1200 errors in manifests" in plan.output and plan.output.endswith("... and 200 more errors\n")
+    sarif_commands = (["validate", str(tmp_path)], ["plan", str(tmp_path), "--target", "sandbox"])
+    for command in sarif_commands:  # the SARIF log says that there are more than it lists
+        sarif = CliRunner().invoke(main, [*command, "--format", "sarif"])
+        (run,) = json.loads(sarif.stdout)["runs"]
+        assert sarif.exit_code == 1 and len(run["results"]) == 1000
+        (note,) = run["invocations"][0]["toolExecutionNotifications"]
+        assert note["message"]["text"] == "... and 200 more errors, not listed (the first 1000 are)"
 
 
 def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,6 +121,23 @@ def test_plan_sarif_has_the_plans_findings(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["runs"][0]["results"] == []
     _github_accepts(doc)
+
+
+def test_plan_sarif_locates_a_warning_about_the_whole_plan_at_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan warning had no location, and code scanning refuses a whole log for one such result."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EXAMPLES, "manifests")
+    # one file of a project that prunes webhooks: the plan warns that the others' webhooks count as undeclared
+    args = ["plan", "manifests/voice-profiles.yaml", "--target", "sandbox", "--sandbox-db", "s.db", "--format", "sarif"]
+    result = CliRunner().invoke(main, args, env={"CRM_WEBHOOK_PASSWORD": "x"})
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    _github_accepts(doc)
+    (warning,) = doc["runs"][0]["results"]
+    assert warning["ruleId"] == "plan-warning" and "from part of the project" in warning["message"]["text"]
+    assert warning["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "manifests/reconciler.yaml"}}}]
 
 
 def _github_accepts(doc: dict[str, Any]) -> None:

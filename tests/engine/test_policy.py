@@ -79,7 +79,12 @@ class TestProtect:
             }
         ]
         sarif = json.loads(project.run("plan", "--format", "sarif", expect=1).stdout)
-        assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["policy-protect"]
+        (finding,) = sarif["runs"][0]["results"]
+        # at the protected object's manifest (code scanning refuses a log with one result not located)
+        assert finding["ruleId"] == "policy-protect"
+        assert finding["locations"][0]["physicalLocation"] == {
+            "artifactLocation": {"uri": "manifests/voice-profiles.yaml"}, "region": {"startLine": 7, "startColumn": 9}
+        }
 
         before = len(project.audit_records())
         refused = project.run("apply", "--auto-approve", expect=1)
@@ -186,6 +191,11 @@ class TestLimits:
         )
         refused = project.run("apply", "--auto-approve", expect=1)
         assert "(rule limit)" in refused.output
+        sarif = json.loads(project.run("plan", "--format", "sarif", expect=1).stdout)
+        (finding,) = sarif["runs"][0]["results"]
+        # a finding about the plan as a whole, at the file the policy is written in
+        assert finding["ruleId"] == "policy-limit"
+        assert finding["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "manifests/reconciler.yaml"}}}]
 
     def test_deletes_beyond_the_whole_plan_bound_are_refused(self, project: Project) -> None:
         set_policy(project, '  limits:\n    "*": {maxDeletes: 0}\n')
