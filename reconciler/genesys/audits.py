@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, wait_exponential
 
 from reconciler.core.errors import ServerError
-from reconciler.genesys.answers import json_object
+from reconciler.genesys.answers import describe, json_object
 from reconciler.genesys.listing import unique
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
@@ -113,6 +114,7 @@ async def _results(
         cursor = page.get("cursor")
         following = {"pageSize": str(PAGE_SIZE), "cursor": str(cursor)}
         try:
+            _shape(guard, answer, page)
             guard.arrived(answer, page, page=number, asked=None)  # a page of messages already read
             guard.check(answer, page)
             pages.append({"entities": [m for m in page.get("entities") or [] if isinstance(m, dict)]})
@@ -123,6 +125,21 @@ async def _results(
             return pages, False, str(refusal)
         params = following
     return pages, False, None
+
+
+def _shape(guard: PageGuard, answer: httpx.Response, page: dict[str, Any]) -> None:
+    """Refuse a results page whose ``entities`` is no array or whose ``cursor`` is no string (SDK
+    ``AuditQueryExecutionResultsResponse``: ``entities`` a list of ``AuditLogMessage``, ``cursor`` a str).
+
+    Why: read as they were, a page of ``"entities": {…}`` counted as empty and ``"cursor": 7`` was
+    followed as ``"7"``: the reading ended "complete" with messages missing, or went on with a
+    cursor the server never gave.
+    """
+    entities, cursor = page.get("entities"), page.get("cursor")
+    if entities is not None and not isinstance(entities, list):
+        raise guard.error(answer, f"the audit results' entities is {describe(entities)}, not an array")
+    if cursor is not None and not isinstance(cursor, str):
+        raise guard.error(answer, f"the audit results' cursor is {describe(cursor)}, not a string")
 
 
 async def _poll(session: Session, query_id: str, status: dict[str, Any], timeout: float) -> str:

@@ -130,3 +130,23 @@ async def test_a_message_whose_id_is_not_a_string_is_kept_not_a_crash(
     router.get(f"{QUERY}/q1/results").mock(return_value=httpx.Response(200, json={"id": "q1", "entities": odd}))
     answer = await client.query_audits("Webhooks", START, END)
     assert answer.messages == odd and answer.complete
+
+
+@pytest.mark.parametrize(
+    ("page", "said"),
+    [
+        ({"id": "q1", "entities": {"id": "m1"}}, "the audit results' entities is an object, not an array"),
+        ({"id": "q1", "cursor": 7, "entities": [{"id": "m1"}]}, "the audit results' cursor is a number, not a string"),
+    ],
+    ids=["entities-object", "cursor-number"],
+)
+async def test_a_results_page_of_the_wrong_shape_ends_the_reading_incomplete(
+    client: GenesysClient, router: respx.MockRouter, page: dict[str, object], said: str
+) -> None:
+    """Read as they were, the first counted as an empty, complete answer; the second was followed as "7"."""
+    _succeeded(router)
+    results = router.get(f"{QUERY}/q1/results").mock(return_value=httpx.Response(200, json=page))
+    answer = await client.query_audits("Webhooks", START, END)
+    assert results.call_count == 1
+    assert not answer.complete and answer.messages == []
+    assert answer.refused is not None and said in answer.refused
