@@ -37,7 +37,8 @@ class NonEmptyText(click.types.StringParamType):
     and ``--api-url ""`` fell back to the environment or the sandbox, ``--override ""`` was refused
     only after all of live state was read. Only spaces are refused too: every reader strips them
     or matches nothing with them. An empty ``GENESYSCLOUD_*`` variable is not a flag: it counts as
-    unset (:mod:`reconciler.genesys.config`), so CI's empty missing secret is reported as missing.
+    unset, or stops a command that has no ``--target`` (:mod:`reconciler.genesys.config`), so CI's
+    empty missing secret is reported as missing, never taken for the sandbox.
     Every text option and argument uses it.
     """
 

@@ -142,7 +142,8 @@ def resolve_target(
     * Without ``--target``, the target is Genesys Cloud as soon as a client id, a
       region or an API URL is set (flag or environment), and the sandbox otherwise. A
       region without credentials is therefore "credentials missing", never a silent
-      switch to the sandbox.
+      switch to the sandbox; nor is a ``GENESYSCLOUD_*`` variable that is set but empty
+      (an error, unless ``--sandbox-db`` asks for the sandbox).
     * ``--target sandbox`` ignores Genesys settings from the environment but refuses
       Genesys flags (they would be silently unused).
     """
@@ -162,6 +163,8 @@ def resolve_target(
         raise ConfigError(f"unknown target {target!r}: use 'sandbox' or 'genesys'")
     if chosen is None:
         chosen = "genesys" if (cid or flag_endpoint or env_endpoint) else "sandbox"
+        if chosen == "sandbox" and not sandbox_db:
+            _refuse_blank_settings(env)
 
     if chosen == "sandbox":
         given = [
@@ -227,6 +230,25 @@ def _pick(flag: str | None, flag_name: str, env: Mapping[str, str], env_name: st
     if value is not None:
         return value, flag_name
     return _blank_to_none(env.get(env_name)), env_name
+
+
+def _refuse_blank_settings(env: Mapping[str, str]) -> None:
+    """No target chosen and nothing set but blank ``GENESYSCLOUD_*`` variables: an error, not the sandbox.
+
+    Why: a CI job's missing secret is an empty variable (``${{ secrets.X }}`` of a secret not
+    set, or not passed to a fork's pull request). Read as unset, the command went quietly to
+    the local sandbox, planned "create everything" against it and could pass a check; a
+    variable that is there at all says a real org was meant. ``--target sandbox`` or
+    ``--sandbox-db`` still chooses the sandbox whatever the environment holds.
+    """
+    blank = [name for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REGION, ENV_API_URL)
+             if name in env and _blank_to_none(env[name]) is None]
+    if blank:
+        verb, them = ("is", "it") if len(blank) == 1 else ("are", "them")
+        raise ConfigError(
+            f"{', '.join(blank)} {verb} set but empty (a missing CI secret?): "
+            f"set {them} for Genesys Cloud, or pass --target sandbox for the local sandbox"
+        )
 
 
 def _blank_to_none(value: str | None) -> str | None:

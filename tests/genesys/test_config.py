@@ -72,6 +72,22 @@ class TestDefaultTarget:
         with pytest.raises(ConfigError, match="GENESYSCLOUD_OAUTHCLIENT_ID"):
             resolve_target(env={"GENESYSCLOUD_REGION": "eu-west-1"})
 
+    def test_blank_settings_without_a_target_are_an_error_not_a_silent_sandbox(self) -> None:
+        """CI's missing secret is an empty variable: taken as unset, the command planned against the local sandbox."""
+        blank = {"GENESYSCLOUD_OAUTHCLIENT_ID": "", "GENESYSCLOUD_OAUTHCLIENT_SECRET": " ", "GENESYSCLOUD_REGION": ""}
+        with pytest.raises(ConfigError) as refused:
+            resolve_target(env=blank)
+        assert str(refused.value) == (
+            "GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_REGION are set but empty "
+            "(a missing CI secret?): set them for Genesys Cloud, or pass --target sandbox for the local sandbox"
+        )
+        # asking for the sandbox, by --target or by its state file, still gets it
+        assert resolve_target(target="sandbox", env=blank).kind == "sandbox"
+        assert resolve_target(sandbox_db="s.db", env=blank).kind == "sandbox"
+        # with --target genesys a blank setting is a missing one, named as such
+        with pytest.raises(ConfigError, match="no Genesys Cloud region"):
+            resolve_target(target="genesys", env=blank)
+
     def test_sandbox_identity_is_the_absolute_db_path(self, tmp_path: Path) -> None:
         target = resolve_target(target="sandbox", sandbox_db=tmp_path / "s.db", env={})
         assert target.identity == f"sandbox:{(tmp_path / 's.db').resolve()}"
