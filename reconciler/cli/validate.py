@@ -29,7 +29,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
     from reconciler.core.errors import ManifestError, ManifestIssue
     from reconciler.manifests import load_manifests
     from reconciler.manifests.placeholders import UnsetAllowed
-    from reconciler.render.sarif import render_issues
+    from reconciler.render.sarif import render_error, render_issues
     from reconciler.render.values import plural
 
     env = dict(os.environ) if check_env else UnsetAllowed(os.environ)
@@ -43,7 +43,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             issues, omitted = exc.issues, exc.omitted
         else:  # text; sarif prints its log first (code scanning), the errors still go to the job's log
             if fmt == "sarif":
-                click.echo(render_issues(exc.issues, exc.omitted), nl=False)
+                click.echo(render_error(exc), nl=False)  # the same log plan prints for the same error
             raise
     if fmt == "sarif":
         click.echo(render_issues(issues), nl=False)
