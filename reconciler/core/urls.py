@@ -39,8 +39,8 @@ def check_url(url: str, *, source: str, example: str, allow_query: bool = False,
         parts = urlsplit(text)
         port = parts.port
         host = parts.hostname
-    except ValueError as exc:  # "Port out of range 0-65535", "Invalid IPv6 URL", a port that is not a number
-        raise ConfigError(f"{source} {shown} is not a valid URL: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{source} {shown} is not a valid URL: {_parse_problem(exc)}") from None
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
             f"{source} {shown} carries credentials (user:password@): they would be printed, and sent as Basic "
@@ -60,6 +60,23 @@ def check_url(url: str, *, source: str, example: str, allow_query: bool = False,
             f"{source} {shown} uses plain http off this machine; credentials would travel unencrypted (use https)"
         )
     return text
+
+
+#: urllib's words for what does not parse (``urlsplit`` and its ``.port``), in ours
+_PARSE_PROBLEMS = (
+    ("Port out of range", "its port is not between 1 and 65535"),
+    ("Port could not be cast", "its port is not a number"),
+    ("Invalid IPv6 URL", "its [IPv6 address] is not closed or not well formed"),
+)
+
+
+def _parse_problem(exc: ValueError) -> str:
+    """What is wrong with a URL that does not parse, in the wording of our other messages."""
+    text = str(exc)
+    for start, words in _PARSE_PROBLEMS:
+        if text.startswith(start):
+            return words
+    return text[:1].lower() + text[1:]  # a problem a later Python words otherwise: its own words, in our case
 
 
 def hide_userinfo(url: str) -> str:
