@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from reconciler import __version__
 from reconciler.core.errors import MAX_ISSUES, ManifestError, ManifestIssue, ReconcilerError
@@ -41,13 +43,26 @@ _RULES = {
 }
 
 
+def artifact_uri(file: str) -> str:
+    """A file's path as the URI reference SARIF's ``artifactLocation.uri`` must be (SARIF 2.1.0 §3.4.3).
+
+    Why not the path itself: ``voice profiles.yaml`` is no URI, and a consumer may refuse it or
+    find no file. A relative path stays relative (code scanning resolves it against the
+    repository's root), with ``/`` between its parts and the rest percent-encoded; an absolute
+    one (manifests outside the working directory) becomes a ``file://`` URI, which
+    ``upload-sarif`` makes relative to its checkout.
+    """
+    path = PurePath(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
 def _location(file: str, line: int | None, column: int | None) -> dict[str, Any]:
     region: dict[str, int] = {}
     if line is not None:
         region["startLine"] = line
         if column is not None:
             region["startColumn"] = column
-    physical: dict[str, Any] = {"artifactLocation": {"uri": file}}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(file)}}
     if region:
         physical["region"] = region
     return {"physicalLocation": physical}

@@ -97,6 +97,23 @@ def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: p
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {finding["ruleId"]}
 
 
+def test_sarif_names_files_as_uri_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path with a space is percent-encoded, and one outside the working directory is a file:// URI."""
+    inside, outside = tmp_path / "repo", tmp_path / "elsewhere"
+    for folder in (inside / "manifests", outside):
+        folder.mkdir(parents=True)
+    (inside / "manifests" / "voice profiles.yaml").write_text(BAD, encoding="utf-8")
+    (outside / "v 1.yaml").write_text(BAD, encoding="utf-8")
+    monkeypatch.chdir(inside)
+    for path, uri in (("manifests", "manifests/voice%20profiles.yaml"),
+                      (str(outside), (outside / "v 1.yaml").as_uri())):
+        result = CliRunner().invoke(main, ["validate", "--format", "sarif", path])
+        (finding,) = json.loads(result.stdout)["runs"][0]["results"]
+        assert result.exit_code == 1
+        assert finding["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": uri}
+    assert (outside / "v 1.yaml").as_uri().startswith("file:///") and "%20" in uri
+
+
 def test_a_forbidden_character_is_located_in_text_json_and_sarif(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """PyYAML's reader error carries no mark: without one, no format had a line, and the text spilled parser internals."""
     monkeypatch.chdir(tmp_path)
