@@ -13,13 +13,15 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
   cannot change, so a change of one replaces the action;
 * reads show ``config`` only with ``includeConfig=true`` and ``contract`` only with
   ``expand=contract`` (``get_integrations_action``); the listing (``ActionEntityListing``,
-  ``pageNumber`` pages, a ``name`` filter) never shows the contract, so plan reads the
+  ``pageNumber`` pages, a partial ``name`` filter) never shows the contract, so plan reads the
   declared actions in full. Reads add what the server derives (``inputSchemaFlattened``,
   ``successSchemaUri``, ...): only the written part is compared;
 * ``config.request.requestTemplate``, ``requestUrlTemplate``, ``headers`` and
   ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
   there, only ``${env:…}`` and ``${ref:…}`` are this tool's placeholders;
-* ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``.
+* ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``;
+* names are not unique: several actions (of one integration or of several) may share one
+  (``unique_names`` false, as CX as Code's data source says).
 """
 
 from __future__ import annotations
@@ -109,7 +111,11 @@ class ActionContractInput(SpecModel):
 class DataActionSpec(SpecModel):
     """A data action (SDK model ``PostActionInput``)."""
 
-    category: str = Field(min_length=1, description="The category the action is listed under.")
+    # CX as Code genesyscloud_integration_action (resource_genesyscloud_integration_action_schema.go):
+    # category ``validation.StringLenBetween(1, 256)``; a longer one is the platform's late 400
+    category: str = Field(
+        min_length=1, max_length=256, description="The category the action is listed under, 1 to 256 characters."
+    )
     integrationId: str = Field(
         min_length=1, description="The action's integration; e.g. ${ref:Integration/Name.id}. It cannot change."
     )
@@ -128,11 +134,18 @@ KIND = Kind(
     # DELETE /actions/{id} :delete; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Action"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:action"),
+    # CX as Code's data source (data_source_genesyscloud_integration_action.go): "As action names are
+    # non-unique, fail in case of multiple results unless integration_id is supplied": the platform
+    # lets actions share a name, so a lost create is looked up, never re-sent blindly, and a declared
+    # name two live actions share stops the plan (as for triggers)
+    unique_names=False,
     description="A Web Services data action: the HTTP call a workflow makes (real Genesys Cloud API).",
     source="platform",
     listing=Listing(
         style="pages",
         envelope=(*PAGE_ENVELOPE, "previousUri"),
+        # SDK get_integrations_actions: ``name`` "Filter by partial or complete action name"
+        name_match="contains",
         omitted=("contract",),
         expand={"config": ("includeConfig", "true"), "contract": ("expand", "contract")},
     ),

@@ -137,6 +137,15 @@ class TestProcessAutomationTrigger:
         ]
 
 
+class TestDataAction:
+    def test_a_category_past_256_characters_is_refused_offline(self, tmp_path: Path) -> None:
+        """CX as Code's ``category``: ``StringLenBetween(1, 256)``; the platform would refuse it late."""
+        spec = "category: " + "c" * 257 + "\nintegrationId: i\nconfig: {request: {requestUrlTemplate: u, requestType: GET}}\n"
+        spec += "contract: {input: {inputSchema: {}}, output: {successSchema: {}}}\n"
+        errors = errors_of(tmp_path, doc("DataAction", "A", spec))
+        assert errors == ["objects.yaml:6:13: spec.category: is 257 characters, longer than the maximum 256"]
+
+
 class TestTtsSettings:
     def test_its_name_is_always_org(self, tmp_path: Path) -> None:
         errors = errors_of(tmp_path, doc("TtsSettings", "default", "defaultEngine: amazon-polly\n"))

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.kinds import REGISTRY
+
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
 
@@ -170,6 +172,19 @@ class TestDataAction:
         assert page.entities[0].contract is None  # the listing never shows contracts
         integrations.delete_integrations_action(made.id)
         assert integrations.get_integrations_actions().total == 1
+
+    def test_actions_may_share_a_name_and_a_declared_shared_name_stops_the_plan(self, project: Project) -> None:
+        """The platform lets data actions share a name (CX as Code's data source: "action names are
+        non-unique"): the sandbox takes a second one, and the plan refuses to pick either."""
+        project.run("apply", "--auto-approve")
+        kind = REGISTRY["DataAction"]
+        live = project.live("DataAction")["Open Ticket"]
+        body = {"name": "Open Ticket", **{k: live[k] for k in kind.spec_fields if k in live}}
+        twin = project.with_client(lambda client: client.create(kind, body)).object
+        assert twin is not None and twin["id"] != live["id"]
+        result = project.run("plan", expect=1)
+        assert "Traceback" not in result.output and "data-actions.yaml:50" in result.output
+        assert live["id"] in result.output and twin["id"] in result.output
 
     def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
