@@ -28,13 +28,18 @@ from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, ChildCollection, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/architect/prompts"
 
 
 #: the fields a resource write sends (``PromptAssetCreate``/``PromptAsset``: language, TTS string, text)
 RESOURCE_FIELDS = ("language", "ttsString", "text")
+#: what reads show of a resource besides those (SDK ``PromptAsset``): the server's, and audio (not managed)
+RESOURCE_SHOWN = (
+    "id", "name", "promptId", "mediaUri", "audioFormat", "uploadStatus", "uploadUri", "languageDefault", "tags",
+    "durationSeconds", "selfUri",
+)
 #: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``)
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
@@ -54,7 +59,7 @@ class PromptResource(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return {k: v for k, v in data.items() if k in RESOURCE_FIELDS} if isinstance(data, dict) else data
+        return without_shown(data, RESOURCE_SHOWN)
 
 
 class ArchitectUserPromptSpec(SpecModel):

@@ -32,14 +32,18 @@ from pydantic import Field, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/actions"
 
 
-def _only(data: Any, keep: tuple[str, ...]) -> Any:
-    """A read shows what the server derives besides what was written: keep the written part."""
-    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+#: what reads add to each written part (SDK answer models ``RequestConfig``, ``ResponseConfig``,
+#: ``InputContract``, ``OutputContract``, PureCloudPlatformClientV2 269): dropped before comparison;
+#: any other unknown key is refused, so a typo in a manifest is an error, not dropped
+REQUEST_SHOWN = ("requestTemplateUri",)
+RESPONSE_SHOWN = ("successTemplateUri",)
+INPUT_SHOWN = ("inputSchemaFlattened", "inputSchemaUri")
+OUTPUT_SHOWN = ("successSchemaUri", "errorSchema", "errorSchemaUri", "successSchemaFlattened", "errorSchemaFlattened")
 
 
 class RequestConfig(SpecModel):
@@ -53,7 +57,7 @@ class RequestConfig(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("requestUrlTemplate", "requestType", "requestTemplate", "headers"))
+        return without_shown(data, REQUEST_SHOWN)
 
 
 class ResponseConfig(SpecModel):
@@ -68,7 +72,7 @@ class ResponseConfig(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("translationMap", "translationMapDefaults", "successTemplate"))
+        return without_shown(data, RESPONSE_SHOWN)
 
 
 class ActionConfig(SpecModel):
@@ -87,7 +91,7 @@ class InputContract(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("inputSchema",))
+        return without_shown(data, INPUT_SHOWN)
 
 
 class OutputContract(SpecModel):
@@ -98,7 +102,7 @@ class OutputContract(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("successSchema",))
+        return without_shown(data, OUTPUT_SHOWN)
 
 
 class ActionContractInput(SpecModel):

@@ -30,14 +30,22 @@ from pydantic import Field, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions, SubResource
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations"
 
 
-def _only(data: Any, keep: tuple[str, ...]) -> Any:
-    """A read shows more of a referenced entity than a write sends: keep the writable part."""
-    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+#: what reads show of the type besides its id (SDK ``IntegrationType``, PureCloudPlatformClientV2 269)
+TYPE_SHOWN = (
+    "name", "description", "provider", "category", "images", "configPropertiesSchemaUri", "configAdvancedSchemaUri",
+    "helpUri", "termsOfServiceUri", "vendorName", "vendorWebsiteUri", "marketplaceUri", "faqUri", "privacyPolicyUri",
+    "supportContactUri", "salesContactUri", "helpLinks", "credentials", "nonInstallable", "maxInstances",
+    "userPermissions", "vendorOAuthClientIds", "selfUri",
+)
+#: what reads show of a credential besides its id (SDK ``CredentialInfo``)
+CREDENTIAL_SHOWN = ("name", "createdDate", "modifiedDate", "type", "selfUri")
+#: what reads show of the configuration that a write does not set (SDK ``IntegrationConfiguration``)
+CONFIG_SHOWN = ("id", "version", "selfUri")
 
 
 class IntegrationTypeRef(SpecModel):
@@ -48,7 +56,7 @@ class IntegrationTypeRef(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("id",))
+        return without_shown(data, TYPE_SHOWN)
 
 
 class CredentialRef(SpecModel):
@@ -59,7 +67,7 @@ class CredentialRef(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("id",))
+        return without_shown(data, CREDENTIAL_SHOWN)
 
 
 class IntegrationConfiguration(SpecModel):
@@ -78,7 +86,7 @@ class IntegrationConfiguration(SpecModel):
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
         """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec."""
-        return _only(data, ("name", "notes", "properties", "advanced", "credentials"))
+        return without_shown(data, CONFIG_SHOWN)
 
 
 class IntegrationConfigurationInfo(SpecModel):

@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/credentials"
 #: what reads of ``CredentialType`` show besides its name; writes send the name alone (as CX as Code does)
@@ -47,9 +47,7 @@ class CredentialTypeRef(SpecModel):
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
         """A read shows the whole type (its id, properties, ...): only the name is the credential's to set."""
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if k not in TYPE_SHOWN_ONLY}
-        return data
+        return without_shown(data, TYPE_SHOWN_ONLY)
 
 
 class IntegrationCredentialSpec(SpecModel):

@@ -70,6 +70,18 @@ HIDDEN: Any = _Hidden()
 Shown = Callable[[JsonPath, Any], Any]
 
 
+def without_shown(data: Any, shown: tuple[str, ...]) -> Any:
+    """``data`` (a nested object as read or as written) less the fields only reads show.
+
+    ``shown`` are the fields of the SDK's answer model that a write never sends (a data
+    action's ``requestTemplateUri``, a configuration's ``version``): a read echoed into a
+    spec must compare as the spec. Only those go: any other key stays for the model to
+    refuse (``extra="forbid"``), so a manifest's typo (``header:`` for ``headers:``) is an
+    error at its line, never silently dropped.
+    """
+    return {k: v for k, v in data.items() if k not in shown} if isinstance(data, dict) else data
+
+
 def validate_name(name: Any) -> list[FieldIssue]:
     """An object's ``name`` (kept out of the spec model: it is the identity, not a field)."""
     if name is None:

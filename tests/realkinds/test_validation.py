@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.errors import ManifestError
-from reconciler.kinds import PLATFORM_KINDS
+from reconciler.kinds import PLATFORM_KINDS, REGISTRY
 from reconciler.manifests import load_manifests
 
 from ._support import CREDENTIAL_ENV, REPO, TOPIC, TRIGGER, TTS
@@ -144,6 +144,50 @@ class TestDataAction:
         spec += "contract: {input: {inputSchema: {}}, output: {successSchema: {}}}\n"
         errors = errors_of(tmp_path, doc("DataAction", "A", spec))
         assert errors == ["objects.yaml:6:13: spec.category: is 257 characters, longer than the maximum 256"]
+
+
+class TestNestedTyposAreRefused:
+    """Nested parts drop only what the SDK's answer models show (ids, URIs, derived schemas):
+    any other unknown key is an error at its line, never silently dropped before the write."""
+
+    def test_a_mistyped_nested_field_is_named_at_its_line(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("DataAction", "A", """\
+            category: c
+            integrationId: i
+            config:
+              request: {requestUrlTemplate: u, requestType: GET, header: {X: y}}
+              response: {translationMapp: {a: $.b}}
+            contract: {input: {inputSchema: {}}, output: {successSchema: {}}}
+        """) + "---\n" + doc("Integration", "B", """\
+            integrationType: {id: custom-rest-actions}
+            config: {current: {note: hello, credentials: {basicAuth: {id: c, nmae: x}}}}
+        """) + "---\n" + doc("ArchitectUserPrompt", "C", "resources: [{language: en-us, ttsstring: Hello}]\n"))
+        assert errors == [
+            "objects.yaml:9:56: spec.config.request.header: unknown field (did you mean 'headers'?)",
+            "objects.yaml:10:16: spec.config.response.translationMapp: unknown field (did you mean 'translationMap'?)",
+            "objects.yaml:19:22: spec.config.current.note: unknown field (did you mean 'notes'?)",
+            "objects.yaml:19:68: spec.config.current.credentials.basicAuth.nmae: unknown field",
+            "objects.yaml:26:33: spec.resources[0].ttsstring: unknown field (did you mean 'ttsString'?)",
+        ]
+
+    def test_what_reads_show_besides_the_written_part_is_dropped(self) -> None:
+        action = REGISTRY["DataAction"]
+        read = {
+            "category": "c", "integrationId": "i",
+            "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET", "requestTemplateUri": "/t"},
+                       "response": {"successTemplateUri": "/s"}},
+            "contract": {"input": {"inputSchema": {}, "inputSchemaUri": "/i", "inputSchemaFlattened": {}},
+                         "output": {"successSchema": {}, "errorSchema": {}, "successSchemaUri": "/o"}},
+        }
+        model, issues = action.validate_spec(read)
+        assert issues == [] and model is not None
+        integration = REGISTRY["Integration"]
+        model, issues = integration.validate_spec({
+            "integrationType": {"id": "custom-rest-actions", "name": "Web Services Data Actions", "provider": "x"},
+            "config": {"current": {"id": "i", "version": 3, "selfUri": "/c",
+                                   "credentials": {"basicAuth": {"id": "c", "name": "n", "type": {"name": "basicAuth"}}}}},
+        })
+        assert issues == [] and model is not None
 
 
 class TestTtsSettings:
