@@ -151,6 +151,13 @@ class SubResource:
     #: appended to the object's path
     path: str
     method: str = "PUT"
+    #: the sub-resource's field that *is* the object's name, ``None``: none. An integration's
+    #: configuration ``name`` is the integration's name (SDK ``IntegrationConfiguration.name``:
+    #: "The name of the integration"; CX as Code's ``genesyscloud_integration`` has no name but
+    #: ``config.name``, and sends the live one back when the config leaves it out). So a write
+    #: always sends the object's name there, a spec never sets it (``metadata.name`` does), and
+    #: reads drop it before comparison (it would otherwise differ from a spec that leaves it out)
+    name_inner: str | None = None
 
 
 @dataclass(frozen=True)

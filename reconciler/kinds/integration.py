@@ -12,6 +12,9 @@ Code's ``genesyscloud_integration`` does it:
   /integrations/{id}/config/current`` (``put_integration_config_current``), which carries
   the configuration's own ``version``. So one object is written by up to three requests
   (conventions ``create_fields``, ``update_method`` and ``sub_resource``);
+* the configuration's ``name`` is the integration's (SDK ``IntegrationConfiguration.name``): each
+  ``PUT`` of it sends ``metadata.name``, never a name of its own that would rename the
+  integration out from under its manifest;
 * the configuration's ``credentials`` map names credentials by id
   (``CredentialInfo``): ``${ref:IntegrationCredential/Name.id}``;
 * reads show ``config`` only with ``expand=config.current`` (``get_integrations``,
@@ -71,9 +74,12 @@ class CredentialRef(SpecModel):
 
 
 class IntegrationConfiguration(SpecModel):
-    """The integration's current configuration (SDK ``IntegrationConfiguration``, its writable fields)."""
+    """The integration's current configuration (SDK ``IntegrationConfiguration``, its writable fields).
 
-    name: str | None = Field(None, description="The configuration's name (the platform shows it as the integration's).")
+    Its ``name`` is the integration's own (``metadata.name``): every write sends that, and a
+    manifest never sets it (``SubResource.name_inner``).
+    """
+
     notes: str | None = Field(None, description="Notes about the integration.")
     properties: dict[str, Any] = Field(default_factory=dict, description="Properties of the integration's type.")
     advanced: dict[str, Any] = Field(default_factory=dict, description="Advanced configuration of the type.")
@@ -85,7 +91,12 @@ class IntegrationConfiguration(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_shown_only(cls, data: Any) -> Any:
-        """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec."""
+        """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec.
+
+        Its ``name`` is the integration's (reads lose it in ``Kind.from_live``): a spec naming it is refused.
+        """
+        if isinstance(data, dict) and "name" in data:
+            raise ValueError("name is not set here: the configuration's name is the integration's own, metadata.name")
         return without_shown(data, CONFIG_SHOWN)
 
 
@@ -132,5 +143,5 @@ KIND = Kind(
     update_method="PATCH",
     create_fields=("integrationType",),
     update_fields=("intendedState",),
-    sub_resource=SubResource(field="config", inner="current", path="/config/current"),
+    sub_resource=SubResource(field="config", inner="current", path="/config/current", name_inner="name"),
 )

@@ -189,12 +189,25 @@ class Kind:
     @property
     def reshapes_live(self) -> bool:
         """Whether live objects need :meth:`from_live` before the engine can name them."""
-        return self.singleton is not None or self.name_field != "name"
+        return self.singleton is not None or self.name_field != "name" or self._named_sub is not None
+
+    @property
+    def _named_sub(self) -> str | None:
+        """The sub-resource's field that is the object's name (``SubResource.name_inner``), if any."""
+        return self.sub_resource.name_inner if self.sub_resource is not None else None
 
     def from_live(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """A live object in request form: a singleton gets its fixed name, an object named by
-        another field gets ``name`` from it, entity references their ids."""
+        another field gets ``name`` from it, entity references their ids, a sub-resource loses
+        the object's name it repeats."""
         out = dict(obj)
+        if self.sub_resource is not None and self._named_sub is not None:
+            sub = self.sub_resource
+            outer = out.get(sub.field)
+            inner = outer.get(sub.inner) if isinstance(outer, Mapping) else None
+            if isinstance(outer, Mapping) and isinstance(inner, Mapping) and self._named_sub in inner:
+                kept = {k: v for k, v in inner.items() if k != self._named_sub}
+                out[sub.field] = {**outer, sub.inner: kept}
         if self.singleton is not None:
             out.setdefault("name", self.singleton.name)
         if self.name_field != "name" and self.name_field in out:
@@ -376,12 +389,16 @@ class Kind:
         return self.create_fields is not None and bool(set(self.update_body(body)) - set(self.create_body(body)))
 
     def sub_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The sub-resource's body inside a full body (``config.current``), or ``None`` when absent."""
+        """The sub-resource's body inside a full body (``config.current``), or ``None`` when absent;
+        with the object's name where the sub-resource carries it (``SubResource.name_inner``)."""
         if self.sub_resource is None:
             return None
         outer = body.get(self.sub_resource.field)
         inner = outer.get(self.sub_resource.inner) if isinstance(outer, Mapping) else None
-        return dict(inner) if isinstance(inner, Mapping) else None
+        if not isinstance(inner, Mapping):
+            return None
+        named = self._named_sub
+        return {**inner, named: body[self.name_field]} if named is not None and self.name_field in body else dict(inner)
 
     def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         """The children a full body asks for, or ``None`` when it leaves them unmanaged."""

@@ -101,6 +101,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
             raise ValueError(f"two kinds define different schemas named {def_name}")
         components[def_name] = definition
     spec_props: dict[str, Any] = spec["properties"]
+    _named_sub_schema(kind, spec_props, components)
     required_spec: list[str] = list(spec.get("required", []))
     flag = kind.publish.flag if kind.publish else None
     # Any value is accepted and ignored, as the platform does when a client echoes a read. Not ``readOnly``:
@@ -170,6 +171,25 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
         components[f"{kind.name}Summary"] = summary
     if kind.publish is not None:
         _job_schemas(kind, components)
+
+
+def _named_sub_schema(kind: Kind, spec_props: dict[str, Any], components: dict[str, Any]) -> None:
+    """Reads of a sub-resource that carries the object's name (``SubResource.name_inner``) show it: documented
+    read-only in the sub-resource's schema (never a field a manifest sets)."""
+    sub = kind.sub_resource
+    if sub is None or sub.name_inner is None:
+        return
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        schema = next((b for b in schema.get("anyOf", ()) if "$ref" in b), schema)
+        return components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+    inner = resolved(resolved(spec_props[sub.field])["properties"][sub.inner])
+    inner["properties"][sub.name_inner] = {
+        "type": "string",
+        "readOnly": True,
+        "description": f"The {kind.name}'s own name: every write of the {sub.field} sends it.",
+    }
 
 
 def _server_order(name: str) -> tuple[int, str]:

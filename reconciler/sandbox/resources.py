@@ -148,7 +148,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         try:
             await run_in_threadpool(lambda: store.create(kind.name, stored, unique=kind.unique_names))
         except DuplicateName:
-            raise _duplicate(kind, body_name(body)) from None
+            raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, None, stored)
         await record_write(state, request, kind, "Create", None, stored)
         return JSON(present(kind, stored))
@@ -253,7 +253,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
                 error_code="version.mismatch",
             ) from None
         except DuplicateName:
-            raise _duplicate(kind, body_name(body)) from None
+            raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, before[-1] if before else None, stored)
         await record_write(state, request, kind, "Update", before[-1] if before else None, stored)
         return JSON(present(kind, stored))
@@ -337,7 +337,7 @@ def _not_found(kind: Kind, object_id: str) -> ApiProblem:
     return ApiProblem(404, f"No {kind.name} with id {object_id!r}")
 
 
-def _duplicate(kind: Kind, name: str) -> ApiProblem:
+def duplicate(kind: Kind, name: str) -> ApiProblem:
     return ApiProblem(
         409,
         f"A {kind.name} named {name!r} already exists (names are compared case-insensitively)",

@@ -22,6 +22,7 @@ from reconciler.kinds import REGISTRY
 
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
+from .test_validation import doc, errors_of
 
 
 @pytest.fixture
@@ -112,6 +113,41 @@ class TestIntegration:
         assert len(second.entities) == 1 and second.previous_uri and second.next_uri is None
         integrations.delete_integration(second.entities[0].id)
         assert integrations.get_integrations().total == 2
+
+    def test_the_configuration_name_is_the_integrations_own(self, tmp_path: Path) -> None:
+        """SDK ``IntegrationConfiguration.name`` is "the name of the integration" (CX as Code's integration has
+        no name but ``config.name``): the tool sends ``metadata.name`` there, compares reads without it, and a
+        manifest cannot set another one (it would rename the integration away from its manifest)."""
+        kind = REGISTRY["Integration"]
+        spec = {"integrationType": {"id": "custom-rest-actions"}, "config": {"current": {"notes": "n"}}}
+        body = kind.api_body("CRM Web Services", spec)
+        assert kind.sub_body(body) == {"notes": "n", "properties": {}, "advanced": {}, "credentials": {},
+                                       "name": "CRM Web Services"}
+        live = {"id": "i", "name": "CRM Web Services", "integrationType": {"id": "custom-rest-actions"},
+                "intendedState": "DISABLED",
+                "config": {"current": {"id": "i", "name": "CRM Web Services", "notes": "n", "version": 2}}}
+        assert kind.essence(live) == kind.desired_essence({"name": "CRM Web Services", **spec})
+        errors = errors_of(tmp_path, doc("Integration", "A", "integrationType: {id: t}\nconfig: {current: {name: B}}\n"))
+        assert errors == [
+            "objects.yaml:7:21: spec.config.current: name is not set here: the configuration's name is the integration's "
+            "own, metadata.name"
+        ]
+
+    def test_a_configuration_named_otherwise_renames_the_integration(self, served_sandbox) -> None:
+        """The sandbox shows the integration's name in its configuration, and a configuration ``PUT`` with
+        another name renames the integration, as the platform's one name does."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = _integration(sdk, integrations, "CRM Web Services", None)
+        current = integrations.get_integration_config_current(made.id)
+        assert current.name == "CRM Web Services"
+        config = sdk.IntegrationConfiguration()
+        config.version, config.name = current.version, "CRM Renamed"
+        integrations.put_integration_config_current(made.id, body=config)
+        read = integrations.get_integration(made.id, expand=["config.current"])
+        assert (read.name, read.config.current.name) == ("CRM Renamed", "CRM Renamed")
 
     def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
