@@ -171,7 +171,8 @@ class SafeWrites:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 try:
-                    response = await self._session.exchange("DELETE", path, kind.item_template)
+                    params = kind.delete_params or None  # a prompt's allResources=true
+                    response = await self._session.exchange("DELETE", path, kind.item_template, params=params)
                 except NotFoundError as error:
                     if not ambiguous:
                         raise

@@ -16,6 +16,8 @@ platform does, said as data below:
   not managed;
 * the listing (``PromptEntityListing``) is paged by ``pageNumber`` with a ``name``
   filter (``get_architect_prompts``);
+* a delete sends ``allResources=true``, as CX as Code's does, so that the prompt's resources
+  go with it (``delete_architect_prompt``'s ``all_resources``);
 * prompts carry no ``version`` and no dates: updates are plain ``PUT`` s and a saved
   plan has no revision to check (``Prompt`` has neither).
 """
@@ -104,6 +106,11 @@ KIND = Kind(
     server_managed=frozenset({"id", "selfUri", "currentOperation", "division"}),
     unordered=("resources",),
     unmanaged_when_absent=("resources",),
-    children=ChildCollection(field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS),
+    children=ChildCollection(
+        field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS,
+        # CX as Code deletes prompts with their resources (genesyscloud_architect_user_prompt_proxy.go:
+        # DeleteArchitectPrompt(id, allResources=true))
+        delete_param=("allResources", "true"),
+    ),
     audit=Audited("Architect", "Prompt"),
 )

@@ -181,6 +181,11 @@ class ChildCollection:
     fields: tuple[str, ...]
     #: the page size of the child listing's reads (``pageSize``/``pageNumber``)
     page_size: int = 100
+    #: the query parameter a delete of the object sends so that its children go with it, ``None``:
+    #: none. CX as Code deletes a user prompt with ``allResources=true``
+    #: (``deleteArchitectUserPrompt(ctx, id, true)``, SDK ``delete_architect_prompt(all_resources=…)``:
+    #: "Whether or not to delete all the prompt resources")
+    delete_param: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -406,6 +406,12 @@ class Kind:
         return [dict(c) for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else None
 
     @property
+    def delete_params(self) -> dict[str, str]:
+        """The query parameters every delete sends (a prompt's ``allResources=true``: its children go with it)."""
+        param = self.children.delete_param if self.children is not None else None
+        return dict([param]) if param is not None else {}
+
+    @property
     def writes_apart(self) -> bool:
         """Whether a create or update body is cut down to what that request takes."""
         return self.create_fields is not None or self.sub_resource is not None or self.children is not None
