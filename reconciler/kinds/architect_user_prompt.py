@@ -42,8 +42,11 @@ RESOURCE_SHOWN = (
     "id", "name", "promptId", "mediaUri", "audioFormat", "uploadStatus", "uploadUri", "languageDefault", "tags",
     "durationSeconds", "selfUri",
 )
-#: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``)
-LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+#: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``): lower case, as CX
+#: as Code accepts them (``validation.StringInSlice(architectlanguages.Languages, false)``, a case-sensitive
+#: list of lower-case tags, genesyscloud/util/architectlanguages/languages.go); ``en-US`` would be keyed
+#: apart from the ``en-us`` reads show
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
 
 
 class PromptResource(SpecModel):

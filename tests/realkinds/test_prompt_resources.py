@@ -121,6 +121,15 @@ def test_duplicate_languages_are_refused_offline(project: Project) -> None:
     assert result.exit_code != 0 and "each language may appear once; repeated: en-us" in result.output
 
 
+def test_an_upper_case_language_is_refused_offline(project: Project) -> None:
+    """CX as Code accepts only the lower-case tags reads show (``en-us``): ``en-US`` would be keyed apart from
+    the live ``en-us``, a create of one and a delete of the other."""
+    text = (project.manifests / FILE).read_text().replace("language: es-us", "language: es-US")
+    (project.manifests / FILE).write_text(text)
+    result = project.run("validate", expect=1)
+    assert "prompts.yaml:18:17: spec.resources[1].language: 'es-US' does not match the pattern" in result.output
+
+
 def test_a_plan_shows_the_resources_to_create(project: Project) -> None:
     plan = project.plan_json()
     change = changes_of(plan)[f"ArchitectUserPrompt/{GREETING}"]
