@@ -118,6 +118,10 @@ class Listing:
     #: fields reads show only when asked: field -> (query parameter, value), sent with every read
     #: (an integration's ``config`` needs ``expand=config.current``; a data action's ``includeConfig=true``)
     expand: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the id prefix of objects the platform itself owns, listed among the others but never created,
+    #: updated or deleted through the API (a data action whose id starts ``static``: CX as Code's
+    #: ``staticActionIDPrefix``): left out of what the tool reads, so never planned, pruned or exported
+    owned_prefix: str | None = None
     #: the listing the platform still answers at the collection's own path, which the SDK marks
     #: deprecated in favour of this one (credentials' page listing): the sandbox serves it for
     #: the SDK's callers; the client never reads it
@@ -129,6 +133,13 @@ class Listing:
         for param, value in self.expand.values():
             out.setdefault(param, []).append(value)
         return {param: ",".join(values) for param, values in out.items()}
+
+    def manageable(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``entities`` less those the platform owns (:attr:`owned_prefix`)."""
+        prefix = self.owned_prefix
+        if prefix is None:
+            return entities
+        return [e for e in entities if not str(e.get("id", "")).startswith(prefix)]
 
     @property
     def is_summary(self) -> bool:

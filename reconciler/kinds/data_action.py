@@ -20,6 +20,8 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
   ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
   there, only ``${env:…}`` and ``${ref:…}`` are this tool's placeholders;
 * ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``;
+* the listing shows the platform's built-in (static) actions too, ids ``static…``; they cannot
+  be written through the API, so the tool leaves them out of what it reads;
 * names are not unique: several actions (of one integration or of several) may share one
   (``unique_names`` false, as CX as Code's data source says).
 """
@@ -150,6 +152,9 @@ KIND = Kind(
         envelope=(*PAGE_ENVELOPE, "previousUri"),
         # SDK get_integrations_actions: ``name`` "Filter by partial or complete action name"
         name_match="contains",
+        # CX as Code (resource_genesyscloud_integration_action_utils.go, staticActionIDPrefix): "Static actions
+        # cannot be created, updated, or deleted via the public API" and their ids start with "static"
+        owned_prefix="static",
         omitted=("contract",),
         expand={"config": ("includeConfig", "true"), "contract": ("expand", "contract")},
     ),

@@ -13,16 +13,23 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
+import respx
 
+from reconciler.genesys import GenesysClient, Target
 from reconciler.kinds import REGISTRY
 
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
 from .test_validation import doc, errors_of
+
+API = "http://127.0.0.1:8996"
 
 
 @pytest.fixture
@@ -221,6 +228,31 @@ class TestDataAction:
         result = project.run("plan", expect=1)
         assert "Traceback" not in result.output and "data-actions.yaml:50" in result.output
         assert live["id"] in result.output and twin["id"] in result.output
+
+    def test_the_platforms_static_actions_are_left_out_of_reads(self) -> None:
+        """Built-in actions (ids ``static…``) are listed but cannot be written (CX as Code's
+        ``staticActionIDPrefix``): never read as live objects, so never pruned, exported or matched by name."""
+        actions = "/api/v2/integrations/actions"
+        entities = [
+            {"id": "static-get-user-1", "name": "Get User", "category": "Genesys Cloud Data Actions"},
+            {"id": "0f3c2a1e-7b6d-4e5f-9a8b-1c2d3e4f5a6b", "name": "Open Ticket", "category": "Tickets"},
+            {"id": "static-get-user-2", "name": "Get User", "category": "Genesys Cloud Data Actions"},
+        ]
+        page = {"entities": entities, "pageSize": 100, "pageNumber": 1, "total": 3, "pageCount": 1}
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        kind = REGISTRY["DataAction"]
+
+        async def main() -> tuple[list[dict[str, Any]], Any]:
+            async with GenesysClient(target, rng=random.Random(1)) as client:
+                return await client.list_all(kind), await client.find_by_name(kind, "Get User")
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(
+                return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
+            )
+            router.get(actions).mock(return_value=httpx.Response(200, json=page))
+            listed, found = anyio.run(main)
+        assert [a["name"] for a in listed] == ["Open Ticket"] and found is None
 
     def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
