@@ -18,8 +18,9 @@ Operation = Literal["create", "update", "delete"]
 #: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
 #: named in the OpenAPI document; scopes do not apply to client-credentials clients
 AUDIT_READ_SCOPE = "audits:readonly"
-#: the role permission a client-credentials client needs for that service. Assumption: the SDK's
-#: ``AuditApi.post_audits_query`` names none; this is the platform's "Audits > Audit > View" permission
+#: the role permission a client-credentials client needs for that service: the SDK's API docs
+#: (platform-client-sdk-python ``build/docs/AuditApi.md``, ``post_audits_query``: "Requires ALL
+#: permissions: audits:audit:view"), the platform's "Audits > Audit > View"
 AUDIT_READ_PERMISSION = "audits:audit:view"
 
 
