@@ -34,7 +34,13 @@ from typing import Any
 
 import httpx
 
-from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
+from reconciler.core.errors import (
+    ApiError,
+    ConflictError,
+    DuplicateNameError,
+    NotFoundError,
+    VersionMismatchError,
+)
 from reconciler.genesys.answers import check_identity, correlation_id, json_object
 from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
@@ -117,14 +123,35 @@ class SafeWrites:
         return replace(updated, object=await read_one(self._session, kind, object_id))
 
     async def _write_sub(self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]) -> None:
-        """Write a sub-resource (an integration's ``config/current``) with the version it is at now."""
+        """Write a sub-resource (an integration's ``config/current``) with the version it is at now.
+
+        A version conflict (any ``409``, or the ``400`` "does not match the current version") reads
+        the version again and writes again, as CX as Code's ``genesyscloud_integration`` does
+        (``util.RetryWhen(util.IsVersionMismatch, …)`` around its GET and PUT of the configuration):
+        the sub-resource is written whole, so the version only guards the moment between the two,
+        and right after a create a lagging read may show a version already passed. Bounded like
+        every confirmation (:func:`~.confirm.read_until`); the last conflict is raised.
+        """
         assert kind.sub_resource is not None
         path = kind.item_path(object_id) + kind.sub_resource.path
         template = kind.item_template + kind.sub_resource.path
-        response, _ = await self._session.call("GET", path, template)
-        version = json_object(response, "GET", path).get("version")
-        payload = {**sub, "version": version if isinstance(version, int) else 1}
-        await self._session.call(kind.sub_resource.method, path, template, json=payload, secrets=secrets)
+        method = kind.sub_resource.method
+
+        async def attempt() -> ConflictError | None:
+            response, _ = await self._session.call("GET", path, template)
+            version = json_object(response, "GET", path).get("version")
+            payload = {**sub, "version": version if isinstance(version, int) else 1}
+            try:
+                await self._session.call(method, path, template, json=payload, secrets=secrets)
+            except DuplicateNameError:
+                raise  # not a version: reading again changes nothing
+            except ConflictError as conflict:  # VersionMismatchError included (409 or 400 with the text)
+                return conflict
+            return None
+
+        conflict = await read_until(self._session, attempt, lambda outcome: outcome is None)
+        if conflict is not None:
+            raise conflict
 
     async def _put(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         path = kind.item_path(object_id)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.genesys import GenesysClient, Target
+from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import REGISTRY
 
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
@@ -155,6 +155,36 @@ class TestIntegration:
         integrations.put_integration_config_current(made.id, body=config)
         read = integrations.get_integration(made.id, expand=["config.current"])
         assert (read.name, read.config.current.name) == ("CRM Renamed", "CRM Renamed")
+
+    def test_a_configuration_version_conflict_is_read_again_and_written_again(self) -> None:
+        """As CX as Code's ``RetryWhen(IsVersionMismatch)`` around its GET and PUT of ``config/current``: the
+        configuration is written whole, so a version passed between the read and the write is read again."""
+        kind = REGISTRY["Integration"]
+        item, config = "/api/v2/integrations/i1", "/api/v2/integrations/i1/config/current"
+        versions = iter([1, 2])
+        conflict = {"status": 409, "code": "version.mismatch", "message": "version 1 is not the current version 2"}
+        live = {"id": "i1", "name": "CRM", "integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED"}
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        body = kind.api_body("CRM", {"integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED",
+                                     "config": {"current": {"notes": "n"}}})
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=ClientLimits(confirm_wait=0.0), rng=random.Random(1)) as client:
+                return await client.update(kind, "i1", body, 0)
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(
+                return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
+            )
+            router.patch(item).mock(return_value=httpx.Response(200, json=live))
+            router.get(item).mock(return_value=httpx.Response(200, json=live))
+            router.get(config).mock(side_effect=lambda _: httpx.Response(200, json={"id": "i1", "version": next(versions)}))
+            put = router.put(config).mock(side_effect=[httpx.Response(409, json=conflict), httpx.Response(200, json={})])
+            result = anyio.run(main)
+        assert result.object["id"] == "i1"
+        assert [json.loads(c.request.content)["version"] for c in put.calls] == [1, 2]
+        assert json.loads(put.calls[-1].request.content) == {"notes": "n", "properties": {}, "advanced": {},
+                                                             "credentials": {}, "name": "CRM", "version": 2}
 
     def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
