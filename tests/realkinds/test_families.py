@@ -191,6 +191,29 @@ class TestTopicProgramLinks:
         assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
 
 
+    def test_a_program_manifest_without_topic_ids_does_not_unlink_its_topics(self, project: Project, served_sandbox) -> None:
+        """The program side of the same link: ``topicIds`` left out are not managed, so an edit of the program
+        is a PUT that sends its live topics back instead of ``[]``."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        served(project, sandbox, "apply", "--auto-approve")
+        speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
+        listed = next(p for p in speech.get_speechandtextanalytics_programs().entities if p.name == "Billing Quality")
+        linked = sorted(t.id for t in speech.get_speechandtextanalytics_program(listed.id).topics)
+        assert len(linked) == 2
+        path = project.manifests / "speech-programs.yaml"
+        head, _, tail = path.read_text().partition("name: Billing Quality\n")
+        tail = tail.split("  topicIds:\n")[0] + "  tags:" + tail.split("  tags:")[1]
+        path.write_text(head + "name: Billing Quality\n" + tail.replace("Disputes about", "Disputes over"))
+        plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
+        change = changes_of(plan)["SpeechProgram/Billing Quality"]
+        assert [fc["path"] for fc in change["field_changes"]] == ["description"]
+        served(project, sandbox, "apply", "--auto-approve")
+        assert sorted(t.id for t in speech.get_speechandtextanalytics_program(listed.id).topics) == linked
+        assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
+
+
 class TestArchitectUserPrompt:
     def test_the_sdk_creates_reads_pages_and_updates_prompts(self, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
