@@ -128,6 +128,10 @@ KIND = Kind(
     # /integrations/{id} :delete, PUT .../config/current :edit; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Integration"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:integration"),
+    # names are not assumed unique: neither the SDK nor CX as Code says they are, and CX as Code's
+    # look-ups by name (getIntegrationByNameFn, getIntegrationCredByNameFn) take the first of any
+    # number; so a lost create is looked up patiently, never re-sent counting on a 409 duplicate.name
+    unique_names=False,
     description="An integration, e.g. custom-rest-actions, home of Web Services data actions (real Genesys Cloud API).",
     source="platform",
     listing=Listing(

@@ -73,6 +73,10 @@ KIND = Kind(
     # permissions"): GET /credentials/listing integrations:integration:view, POST /credentials :add,
     # PUT /credentials/{id} :edit, DELETE /credentials/{id} :delete. CX as Code's credential resource lists the same.
     permissions=Permissions.crud("integrations:integration"),
+    # names are not assumed unique: neither the SDK nor CX as Code says they are, and CX as Code's
+    # look-ups by name (getIntegrationByNameFn, getIntegrationCredByNameFn) take the first of any
+    # number; so a lost create is looked up patiently, never re-sent counting on a 409 duplicate.name
+    unique_names=False,
     description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
     write_only={"credentialFields": "credentialFieldsSet"},
     write_only_flagged=False,

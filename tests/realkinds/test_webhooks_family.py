@@ -186,6 +186,18 @@ class TestIntegration:
         assert json.loads(put.calls[-1].request.content) == {"notes": "n", "properties": {}, "advanced": {},
                                                              "credentials": {}, "name": "CRM", "version": 2}
 
+    def test_integrations_and_credentials_may_share_a_name(self, served_sandbox) -> None:
+        """Not assumed unique (CX as Code's look-ups by name take the first match): the sandbox lets them repeat,
+        so the client never counts on a ``409 duplicate.name`` for them."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = [_integration(sdk, integrations, "Web Services Data Actions", None) for _ in range(2)]
+        tokens = [_credential(sdk, integrations, "Token", "userDefined", {"apiToken": "x"}) for _ in range(2)]
+        assert made[0].id != made[1].id and tokens[0].id != tokens[1].id
+        assert [i.name for i in integrations.get_integrations().entities] == ["Web Services Data Actions"] * 2
+
     def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
