@@ -73,12 +73,35 @@ class SafeWrites:
         A kind whose create takes only some fields (``Kind.create_fields``) or that has a
         sub-resource gets the rest written by :meth:`update` right after: one logical write.
         """
-        posted = await self._post(kind, kind.create_body(body) if kind.writes_apart else body)
+        posted = await self._post_through_lag(kind, kind.create_body(body) if kind.writes_apart else body)
         if posted.object is None or not kind.needs_follow_up(body):
             return posted
         version = posted.object.get("version")
         followed = await self.update(kind, str(posted.object["id"]), body, version if isinstance(version, int) else 0)
         return replace(posted, object=followed.object)
+
+    async def _post_through_lag(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
+        """:meth:`_post`, sent again after a ``400`` for a kind whose creates the platform refuses while its
+        reads lag (``Kind.create_retries_400``), within the confirm bound; the last refusal is raised.
+
+        A ``400`` created nothing, so sending again never duplicates. A refusal that lasts (a
+        real validation error) costs the bound (about 30 s) before it is reported.
+        """
+        if not kind.create_retries_400:
+            return await self._post(kind, body)
+
+        async def attempt() -> WriteResult | ApiError:
+            try:
+                return await self._post(kind, body)
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                return error
+
+        outcome = await read_until(self._session, attempt, lambda answer: not isinstance(answer, ApiError))
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
 
     async def _post(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
         path = kind.collection

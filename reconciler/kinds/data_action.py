@@ -145,6 +145,9 @@ KIND = Kind(
     # lets actions share a name, so a lost create is looked up, never re-sent blindly, and a declared
     # name two live actions share stops the plan (as for triggers)
     unique_names=False,
+    # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
+    # before (the integration, the workflow) may not show yet
+    create_retries_400=True,
     description="A Web Services data action: the HTTP call a workflow makes (real Genesys Cloud API).",
     source="platform",
     listing=Listing(

@@ -107,6 +107,10 @@ class Kind:
     version_conflict_status: Literal[400, 409] = 409
     #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
     audit: Audited | None = None
+    #: a create refused with ``400`` is tried again within the confirm bound: the platform refuses a create
+    #: whose reference (a just-created integration or flow) its reads do not show yet. CX as Code wraps the
+    #: creates of triggers and data actions in ``util.RetryWhen(util.IsStatus400, …)`` for that
+    create_retries_400: bool = False
     #: ``PATCH``: updates send only the fields of :attr:`update_fields` (data actions, integrations)
     update_method: Literal["PUT", "PATCH"] = "PUT"
     #: the spec fields a create accepts, ``None``: all; the others follow in an update right after

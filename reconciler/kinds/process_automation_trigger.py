@@ -112,6 +112,9 @@ KIND = Kind(
     permissions=Permissions.crud("processautomation:trigger"),
     # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
     unique_names=False,
+    # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
+    # before (the integration, the workflow) may not show yet
+    create_retries_400=True,
     # an old version is refused with 400 "does not match the current version" (CX as Code IsVersionMismatch)
     version_conflict_status=400,
     description="A process-automation trigger that invokes a workflow on events (real Genesys Cloud API).",

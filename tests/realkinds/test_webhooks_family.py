@@ -22,6 +22,7 @@ import httpx
 import pytest
 import respx
 
+from reconciler.core.errors import ApiError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import REGISTRY
 
@@ -295,6 +296,40 @@ class TestDataAction:
             router.get(actions).mock(return_value=httpx.Response(200, json=page))
             listed, found = anyio.run(main)
         assert [a["name"] for a in listed] == ["Open Ticket"] and found is None
+
+    def test_a_create_refused_while_its_integration_lags_is_sent_again(self) -> None:
+        """CX as Code wraps the create of an action in ``RetryWhen(IsStatus400)``: the integration just created
+        may not show yet. A 400 created nothing, so the create is sent again within the confirm bound; a
+        refusal that lasts is raised as it is."""
+        kind = REGISTRY["DataAction"]
+        refused = {"status": 400, "code": "bad.request", "message": "integration i1 not found"}
+        made = {"id": "a1", "name": "Open Ticket", "version": 1}
+        body = kind.api_body("Open Ticket", {
+            "category": "c", "integrationId": "i1",
+            "config": {"request": {"requestUrlTemplate": "https://x.example.com", "requestType": "GET"}},
+            "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+        })
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=ClientLimits(confirm_wait=0.0), rng=random.Random(1)) as client:
+                return await client.create(kind, body)
+
+        def mocked(answers: list[httpx.Response]) -> tuple[Any, Any]:
+            with respx.mock(base_url=API) as router:
+                router.post("/oauth/token").mock(return_value=httpx.Response(
+                    200, json={"access_token": "a-long-token-value", "token_type": "bearer", "expires_in": 86400}))
+                post = router.post("/api/v2/integrations/actions").mock(side_effect=answers)
+                try:
+                    return anyio.run(main), post
+                except ApiError as error:
+                    return error, post
+
+        result, post = mocked([httpx.Response(400, json=refused)] * 2 + [httpx.Response(200, json=made)])
+        assert result.object["id"] == "a1" and post.call_count == 3
+        lasting, post = mocked([httpx.Response(400, json=refused)] * 10)
+        assert isinstance(lasting, ApiError) and lasting.status == 400
+        assert post.call_count == ClientLimits().confirm_reads
 
     def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
