@@ -58,9 +58,12 @@ class MatchCriteria(SpecModel):
 class ProcessAutomationTriggerSpec(SpecModel):
     """A process-automation trigger (SDK model ``CreateTriggerRequest``)."""
 
+    # CX as Code genesyscloud_processautomation_trigger: topic_name ``validation.StringLenBetween(1, 256)``
     topicName: str = Field(
         min_length=1,
-        description="The event topic that fires the trigger. It cannot be changed: a change replaces the trigger.",
+        max_length=256,
+        description="The event topic that fires the trigger, 1 to 256 characters. It cannot be changed: "
+        "a change replaces the trigger.",
     )
     target: TriggerTarget = Field(description="The target to invoke when a matching event is received.")
     matchCriteria: list[MatchCriteria] = Field(
@@ -73,6 +76,8 @@ class ProcessAutomationTriggerSpec(SpecModel):
     delayBySeconds: int | None = Field(
         None, ge=60, le=900, description="Delay the target by 60 to 900 s; not with eventTTLSeconds."
     )
+    # CX as Code: description ``StringLenBetween(0, 512)``; event_ttl_seconds ``IntAtLeast(10)``;
+    # delay_by_seconds ``IntBetween(60, 900)`` (resource_genesyscloud_processautomation_trigger.go)
     description: str | None = Field(None, max_length=512, description="At most 512 characters.")
 
 

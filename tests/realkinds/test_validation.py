@@ -120,6 +120,12 @@ class TestProcessAutomationTrigger:
         errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", "topicName: v2.x\ntarget: {type: Workflow, id: wf}\ndelayBySeconds: 901\n"))
         assert errors == ["objects.yaml:8:19: spec.delayBySeconds: 901 is above the maximum 900"]
 
+    def test_a_trigger_topic_past_256_characters_is_refused_offline(self, tmp_path: Path) -> None:
+        """CX as Code's ``topic_name``: ``StringLenBetween(1, 256)``; the platform would refuse it late."""
+        topic = "v2." + "x" * 254
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", f"topicName: {topic}\ntarget: {{type: Workflow, id: wf}}\n"))
+        assert errors == ["objects.yaml:6:14: spec.topicName: is 257 characters, longer than the maximum 256"]
+
     def test_match_criteria_take_value_or_values_by_operator(self, tmp_path: Path) -> None:
         errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", """\
             topicName: v2.x
