@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, ChildCollection, Listing, Permissions
 from reconciler.kinds.kind import Kind
@@ -63,8 +63,8 @@ class PromptResource(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, RESOURCE_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, RESOURCE_SHOWN, cls, info)
 
 
 class ArchitectUserPromptSpec(SpecModel):

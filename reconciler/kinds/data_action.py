@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
@@ -58,8 +58,8 @@ class RequestConfig(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, REQUEST_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, REQUEST_SHOWN, cls, info)
 
 
 class ResponseConfig(SpecModel):
@@ -73,8 +73,8 @@ class ResponseConfig(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, RESPONSE_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, RESPONSE_SHOWN, cls, info)
 
 
 class ActionConfig(SpecModel):
@@ -92,8 +92,8 @@ class InputContract(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, INPUT_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, INPUT_SHOWN, cls, info)
 
 
 class OutputContract(SpecModel):
@@ -103,8 +103,8 @@ class OutputContract(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, OUTPUT_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, OUTPUT_SHOWN, cls, info)
 
 
 class ActionContractInput(SpecModel):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions, SubResource
 from reconciler.kinds.kind import Kind
@@ -58,8 +58,8 @@ class IntegrationTypeRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, TYPE_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, TYPE_SHOWN, cls, info)
 
 
 class CredentialRef(SpecModel):
@@ -69,8 +69,8 @@ class CredentialRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return without_shown(data, CREDENTIAL_SHOWN)
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, CREDENTIAL_SHOWN, cls, info)
 
 
 class IntegrationConfiguration(SpecModel):
@@ -90,14 +90,14 @@ class IntegrationConfiguration(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
         """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec.
 
         Its ``name`` is the integration's (reads lose it in ``Kind.from_live``): a spec naming it is refused.
         """
-        if isinstance(data, dict) and "name" in data:
+        if isinstance(data, dict) and "name" in data and isinstance(info.context, dict) and info.context.get("spec"):
             raise ValueError("name is not set here: the configuration's name is the integration's own, metadata.name")
-        return without_shown(data, CONFIG_SHOWN)
+        return without_shown(data, CONFIG_SHOWN, cls, info)
 
 
 class IntegrationConfigurationInfo(SpecModel):

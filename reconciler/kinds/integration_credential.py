@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
@@ -45,9 +45,9 @@ class CredentialTypeRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
         """A read shows the whole type (its id, properties, ...): only the name is the credential's to set."""
-        return without_shown(data, TYPE_SHOWN_ONLY)
+        return without_shown(data, TYPE_SHOWN_ONLY, cls, info)
 
 
 class IntegrationCredentialSpec(SpecModel):

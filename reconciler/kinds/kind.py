@@ -33,6 +33,7 @@ from reconciler.kinds.conventions import (
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
 from reconciler.kinds.spec import (
+    SPEC_CONTEXT,
     Check,
     FieldIssue,
     InvalidSpec,
@@ -254,7 +255,7 @@ class Kind:
         ``shown_as``: how messages show the values validated (see :data:`~reconciler.kinds.spec.Shown`).
         """
         try:
-            model = self.spec_model.model_validate(dict(spec))
+            model = self.spec_model.model_validate(dict(spec), context=SPEC_CONTEXT)
         except ValidationError as exc:
             return None, [
                 issue_from_pydantic(err, secret_fields=self.write_only, shown_as=shown_as) for err in exc.errors()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from reconciler.core.jsonpath import JsonPath, format_path
 
@@ -70,16 +70,27 @@ HIDDEN: Any = _Hidden()
 Shown = Callable[[JsonPath, Any], Any]
 
 
-def without_shown(data: Any, shown: tuple[str, ...]) -> Any:
-    """``data`` (a nested object as read or as written) less the fields only reads show.
+#: the validation context of a spec as written (a manifest, a request body): see :func:`without_shown`
+SPEC_CONTEXT: dict[str, bool] = {"spec": True}
 
-    ``shown`` are the fields of the SDK's answer model that a write never sends (a data
-    action's ``requestTemplateUri``, a configuration's ``version``): a read echoed into a
-    spec must compare as the spec. Only those go: any other key stays for the model to
-    refuse (``extra="forbid"``), so a manifest's typo (``header:`` for ``headers:``) is an
-    error at its line, never silently dropped.
+
+def without_shown(data: Any, shown: tuple[str, ...], model: type[BaseModel], info: ValidationInfo) -> Any:
+    """``data`` (a nested object as written or as read) less the fields only reads show.
+
+    A spec as written (validated with :data:`SPEC_CONTEXT`: manifests, request bodies) loses
+    only ``shown``, the fields of the SDK's answer model that a write never sends (a data
+    action's ``requestTemplateUri``, a configuration's ``version``): any other key stays
+    for the model to refuse (``extra="forbid"``), so a typo (``header:`` for ``headers:``)
+    is an error at its line, never silently dropped. A live object (an essence, an export)
+    keeps only the model's fields: a field the platform adds after the SDK this was checked
+    against must not make a read differ from its spec (a type or contract that differs
+    plans a replace).
     """
-    return {k: v for k, v in data.items() if k not in shown} if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        return data
+    if isinstance(info.context, dict) and info.context.get("spec"):
+        return {k: v for k, v in data.items() if k not in shown}
+    return {k: v for k, v in data.items() if k in model.model_fields}
 
 
 def validate_name(name: Any) -> list[FieldIssue]:

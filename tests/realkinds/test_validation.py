@@ -196,6 +196,23 @@ class TestNestedTyposAreRefused:
         assert issues == [] and model is not None
 
 
+    def test_a_field_the_platform_adds_later_never_makes_a_read_differ(self) -> None:
+        """Reads are compared on the model's fields only: a key newer than the SDK in a type or a contract
+        must not make the live essence differ (both are replaced when they differ)."""
+        action = REGISTRY["DataAction"]
+        spec = {"category": "c", "integrationId": "i",
+                "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET"}},
+                "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}}}
+        live = {**spec, "id": "a", "name": "A", "version": 2,
+                "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET", "requestTemplateLimit": 9}},
+                "contract": {"input": {"inputSchema": {}, "inputSchemaVersion": "v9"}, "output": {"successSchema": {}}}}
+        assert action.essence(live) == action.desired_essence({"name": "A", **spec})
+        integration = REGISTRY["Integration"]
+        spec = {"integrationType": {"id": "custom-rest-actions"}}
+        live = {"id": "i", "name": "B", "integrationType": {"id": "custom-rest-actions", "pricingTier": "free"}}
+        assert integration.essence(live) == integration.desired_essence({"name": "B", **spec})
+
+
 class TestTtsSettings:
     def test_its_name_is_always_org(self, tmp_path: Path) -> None:
         errors = errors_of(tmp_path, doc("TtsSettings", "default", "defaultEngine: amazon-polly\n"))
