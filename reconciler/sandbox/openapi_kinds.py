@@ -27,6 +27,14 @@ NAME = {
     "pattern": r"\S",
     "description": f"1 to {NAME_MAX} characters, not only spaces; unique per kind, compared case-insensitively.",
 }
+
+
+def name_schema(kind: Kind) -> dict[str, Any]:
+    """The name of ``kind``'s objects: :data:`NAME`, said to be shared where the platform lets names repeat."""
+    if kind.unique_names:
+        return NAME
+    shared = f"1 to {NAME_MAX} characters, not only spaces; several objects may share one (the platform allows it)."
+    return {**NAME, "description": shared}
 _ENTITY_REF = {"type": "object", "properties": {"id": {"type": "string"}, "selfUri": {"type": "string"}}}
 SERVER_FIELDS: dict[str, dict[str, Any]] = {
     "id": {"type": "string", "format": "uuid", "description": "Server-assigned id."},
@@ -128,7 +136,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     if kind.children is not None:  # written through its own collection after the object
         children = kind.children
         request_props[children.field] = {"description": f"Ignored in requests: written at {{id}}{children.path}."}
-    named = {kind.name_field: NAME} if kind.singleton is None else {}
+    named = {kind.name_field: name_schema(kind)} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",
         "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
@@ -217,7 +225,7 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
         for secret, flag in (kind.write_only.items() if kind.write_only_flagged else ())
     }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
-    identity = {"id": SERVER_FIELDS["id"], kind.name_field: NAME} if kind.singleton is None else {}
+    identity = {"id": SERVER_FIELDS["id"], kind.name_field: name_schema(kind)} if kind.singleton is None else {}
     if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
         identity.pop("id")
     obj: dict[str, Any] = {

@@ -257,3 +257,16 @@ class TestReferencePermissions:
         dialects = await api.client.get(TOPICS + "/dialects", headers=headers)
         assert dialects.status_code == 200 and "en-US" in dialects.json()["entities"]
         assert_error(await api.client.get(TOPICS, headers=headers), 403, "missing.any.permissions")
+
+
+def test_the_openapi_document_says_which_names_may_repeat() -> None:
+    """Names the platform lets repeat (triggers, data actions, integrations, credentials) are not documented unique."""
+    from reconciler.kinds import REGISTRY
+    from reconciler.sandbox.openapi import document
+
+    schemas = document()["components"]["schemas"]
+    described = {k.name: schemas[f"{k.name}Create"]["properties"][k.name_field]["description"]
+                 for k in REGISTRY.values() if k.singleton is None}
+    shared = sorted(name for name, text in described.items() if "may share" in text)
+    assert shared == ["DataAction", "Integration", "IntegrationCredential", "ProcessAutomationTrigger"]
+    assert all("unique per kind" in text for name, text in described.items() if name not in shared)
