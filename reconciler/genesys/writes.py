@@ -84,15 +84,18 @@ class SafeWrites:
         """:meth:`_post`, sent again after a ``400`` for a kind whose creates the platform refuses while its
         reads lag (``Kind.create_retries_400``), within the confirm bound; the last refusal is raised.
 
-        A ``400`` created nothing, so sending again never duplicates. A refusal that lasts (a
-        real validation error) costs the bound (about 30 s) before it is reported.
+        A ``400`` created nothing, so sending again never duplicates; but an earlier attempt whose
+        answer was lost may have, so once one was, every later attempt looks the name up before
+        it sends. A refusal that lasts (a real validation error) costs the bound (about 30 s)
+        before it is reported.
         """
         if not kind.create_retries_400:
             return await self._post(kind, body)
+        lost = [False]  # whether an attempt so far lost its answer (it may have created the object)
 
         async def attempt() -> WriteResult | ApiError:
             try:
-                return await self._post(kind, body)
+                return await self._post(kind, body, lost=lost)
             except ApiError as error:
                 if error.status != 400:
                     raise
@@ -103,11 +106,13 @@ class SafeWrites:
             raise outcome
         return outcome
 
-    async def _post(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
+    async def _post(self, kind: Kind, body: Mapping[str, Any], *, lost: list[bool] | None = None) -> WriteResult:
+        """``POST`` with its retries; ``lost`` (shared by the calls of one create) carries over whether an
+        earlier call lost an answer, so this one looks the name up before it sends."""
         path = kind.collection
         secrets = body_secrets(kind, body)
         started = perf_counter()
-        ambiguous = False
+        ambiguous = bool(lost and lost[0])
         async for attempt in self._session.retrying():
             with attempt:
                 number = attempt.retry_state.attempt_number
@@ -122,6 +127,8 @@ class SafeWrites:
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
+                        if lost is not None:
+                            lost[0] = True
                     elif isinstance(error, DuplicateNameError) and ambiguous:
                         # The lost attempt landed (maybe not yet listed): it is ours.
                         found = await self._adopt_lost_create(kind, body, patient=True)

@@ -331,6 +331,44 @@ class TestDataAction:
         assert isinstance(lasting, ApiError) and lasting.status == 400
         assert post.call_count == ClientLimits().confirm_reads
 
+    def test_after_a_lost_answer_a_retried_create_looks_the_name_up_first(self) -> None:
+        """The first POST's answer is lost (it landed, but the listing lags), the second is refused with 400:
+        the create sent again after that refusal finds the first one by name and adopts it."""
+        kind = REGISTRY["DataAction"]
+        body = kind.api_body("Open Ticket", {
+            "category": "c", "integrationId": "i1",
+            "config": {"request": {"requestUrlTemplate": "https://x.example.com", "requestType": "GET"}},
+            "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+        })
+        made = {"id": "a1", "version": 1, **body}
+        lagging = iter([False] * 7 + [True] * 10)  # the listing shows it only from the eighth read on
+
+        def listing(_: httpx.Request) -> httpx.Response:
+            entities = [made] if next(lagging) else []
+            return httpx.Response(200, json={"entities": entities, "pageSize": 100, "pageNumber": 1,
+                                             "total": len(entities), "pageCount": 1})
+
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        limits = ClientLimits(confirm_wait=0.0, backoff_initial=0.0, backoff_max=0.0)
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=limits, rng=random.Random(1),
+                                     same_content=lambda kind, sent, live: True) as client:
+                return await client.create(kind, body)
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(return_value=httpx.Response(
+                200, json={"access_token": "a-long-token-value", "token_type": "bearer", "expires_in": 86400}))
+            post = router.post("/api/v2/integrations/actions").mock(side_effect=[
+                httpx.Response(503, json={"status": 503, "code": "service.unavailable", "message": "lost"}),
+                httpx.Response(400, json={"status": 400, "code": "bad.request", "message": "integration i1 not found"}),
+                httpx.Response(200, json={**made, "id": "a2"}),  # what sending it blindly would make: a second one
+            ])
+            router.get("/api/v2/integrations/actions").mock(side_effect=listing)
+            router.get("/api/v2/integrations/actions/a1").mock(return_value=httpx.Response(200, json=made))
+            result = anyio.run(main)
+        assert result.adopted and result.object["id"] == "a1" and post.call_count == 2
+
     def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
         project.run("apply", "--auto-approve")
         project.edit("data-actions.yaml", '"queue": "${input.queueName}"', '"queue": "${input.queueName}",\n          "agent": "${input.agentId}"')
