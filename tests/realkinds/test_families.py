@@ -124,7 +124,7 @@ class TestDictionaryFeedback:
 
         sandbox = served_sandbox(rate_limit=0)
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
-        made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"{t} {i}" for i in range(3)]))
+        made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"say {t} {i}" for i in range(3)]))
                 for t in ("Alpha", "Beta")]
         assert all(isinstance(f, sdk.DictionaryFeedback) and f.id and f.boost_value == 2.0 for f in made)
         read = speech.get_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[0].id)
@@ -139,7 +139,7 @@ class TestDictionaryFeedback:
             speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, "Gamma", ["only one"]))
         assert refused.value.status == 400 and "examplePhrases" in refused.value.body
         updated = speech.put_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(
-            made[0].id, body=_feedback(sdk, "Alpha", ["a", "b", "c"], boost=7.5))
+            made[0].id, body=_feedback(sdk, "Alpha", ["an Alpha one", "an Alpha two", "an Alpha three"], boost=7.5))
         assert updated.boost_value == 7.5
         speech.delete_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[1].id)
         assert speech.get_speechandtextanalytics_dictionaryfeedback().total == 1

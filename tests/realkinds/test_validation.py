@@ -152,6 +152,24 @@ class TestDataAction:
         assert errors == ["objects.yaml:6:13: spec.category: is 257 characters, longer than the maximum 256"]
 
 
+class TestDictionaryFeedback:
+    def test_an_example_phrase_has_3_to_20_words(self, tmp_path: Path) -> None:
+        """SDK ``DictionaryFeedbackExamplePhrase.phrase``: "At least 3 words and up to 20 words" (CX as Code
+        refuses fewer than 3 before writing)."""
+        long = " ".join(["Genesys"] * 21)
+        errors = errors_of(tmp_path, doc("DictionaryFeedback", "Genesys", f"""\
+            dialect: en-US
+            examplePhrases:
+              - phrase: call Genesys
+              - phrase: the Genesys app
+              - phrase: {long}
+        """))
+        assert errors == [
+            "objects.yaml:8:15: spec.examplePhrases[0].phrase: has 2 words; an example phrase has 3 to 20 words",
+            "objects.yaml:10:15: spec.examplePhrases[2].phrase: has 21 words; an example phrase has 3 to 20 words",
+        ]
+
+
 class TestNestedTyposAreRefused:
     """Nested parts drop only what the SDK's answer models show (ids, URIs, derived schemas):
     any other unknown key is an error at its line, never silently dropped before the write."""
