@@ -13,7 +13,8 @@ a class, not a branch in every reader:
 * :class:`Singleton`: one object at a fixed path (org-wide settings), read as it is.
 
 Every read sends the kind's ``listing.read_params()`` (e.g. ``expand=config.current``),
-so objects come back with the fields reads show only when asked.
+so objects come back with the fields reads show only when asked. Objects the platform owns
+(``listing.owned_prefix``: built-in data actions) are left out once the pages are checked.
 
 An envelope without an ``entities`` array of objects, each with its ``id`` and ``name``, is
 the server's fault (:class:`~reconciler.core.errors.ServerError` naming the field); so is
@@ -69,7 +70,7 @@ class PageNumbers:
             response, last = await page(session, kind, int(last.get("pageNumber") or len(pages)) + 1, on_page, guard)
             guard.check(response, last)
             pages.append(last)
-        return unique(pages)
+        return kind.listing.manageable(unique(pages))
 
 
 class Cursor:
@@ -90,7 +91,7 @@ class Cursor:
             pages.append(current)
             next_uri = current.get("nextUri")
             if not next_uri or not current["entities"]:
-                return unique(pages)
+                return kind.listing.manageable(unique(pages))
             params = {**kind.listing.read_params(), **next_params(kind, str(next_uri), response)}
             guard.cursor(response, params)
 

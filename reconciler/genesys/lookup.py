@@ -42,7 +42,7 @@ async def find_by_name(
         params[kind.listing.name_filter] = name
         response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
         first = envelope(response, kind.listing_path, name_field=kind.name_field)
-        candidates = first["entities"]
+        candidates = kind.listing.manageable(first["entities"])
         complete = not first.get("nextUri")
     match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)
     if match is None and not complete:

@@ -34,7 +34,13 @@ from typing import Any
 
 import httpx
 
-from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, VersionMismatchError
+from reconciler.core.errors import (
+    ApiError,
+    ConflictError,
+    DuplicateNameError,
+    NotFoundError,
+    VersionMismatchError,
+)
 from reconciler.genesys.answers import check_identity, correlation_id, json_object
 from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
@@ -67,18 +73,46 @@ class SafeWrites:
         A kind whose create takes only some fields (``Kind.create_fields``) or that has a
         sub-resource gets the rest written by :meth:`update` right after: one logical write.
         """
-        posted = await self._post(kind, kind.create_body(body) if kind.writes_apart else body)
+        posted = await self._post_through_lag(kind, kind.create_body(body) if kind.writes_apart else body)
         if posted.object is None or not kind.needs_follow_up(body):
             return posted
         version = posted.object.get("version")
         followed = await self.update(kind, str(posted.object["id"]), body, version if isinstance(version, int) else 0)
         return replace(posted, object=followed.object)
 
-    async def _post(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
+    async def _post_through_lag(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
+        """:meth:`_post`, sent again after a ``400`` for a kind whose creates the platform refuses while its
+        reads lag (``Kind.create_retries_400``), within the confirm bound; the last refusal is raised.
+
+        A ``400`` created nothing, so sending again never duplicates; but an earlier attempt whose
+        answer was lost may have, so once one was, every later attempt looks the name up before
+        it sends. A refusal that lasts (a real validation error) costs the bound (about 30 s)
+        before it is reported.
+        """
+        if not kind.create_retries_400:
+            return await self._post(kind, body)
+        lost = [False]  # whether an attempt so far lost its answer (it may have created the object)
+
+        async def attempt() -> WriteResult | ApiError:
+            try:
+                return await self._post(kind, body, lost=lost)
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                return error
+
+        outcome = await read_until(self._session, attempt, lambda answer: not isinstance(answer, ApiError))
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
+
+    async def _post(self, kind: Kind, body: Mapping[str, Any], *, lost: list[bool] | None = None) -> WriteResult:
+        """``POST`` with its retries; ``lost`` (shared by the calls of one create) carries over whether an
+        earlier call lost an answer, so this one looks the name up before it sends."""
         path = kind.collection
         secrets = body_secrets(kind, body)
         started = perf_counter()
-        ambiguous = False
+        ambiguous = bool(lost and lost[0])
         async for attempt in self._session.retrying():
             with attempt:
                 number = attempt.retry_state.attempt_number
@@ -93,6 +127,8 @@ class SafeWrites:
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
+                        if lost is not None:
+                            lost[0] = True
                     elif isinstance(error, DuplicateNameError) and ambiguous:
                         # The lost attempt landed (maybe not yet listed): it is ours.
                         found = await self._adopt_lost_create(kind, body, patient=True)
@@ -117,14 +153,35 @@ class SafeWrites:
         return replace(updated, object=await read_one(self._session, kind, object_id))
 
     async def _write_sub(self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]) -> None:
-        """Write a sub-resource (an integration's ``config/current``) with the version it is at now."""
+        """Write a sub-resource (an integration's ``config/current``) with the version it is at now.
+
+        A version conflict (any ``409``, or the ``400`` "does not match the current version") reads
+        the version again and writes again, as CX as Code's ``genesyscloud_integration`` does
+        (``util.RetryWhen(util.IsVersionMismatch, …)`` around its GET and PUT of the configuration):
+        the sub-resource is written whole, so the version only guards the moment between the two,
+        and right after a create a lagging read may show a version already passed. Bounded like
+        every confirmation (:func:`~.confirm.read_until`); the last conflict is raised.
+        """
         assert kind.sub_resource is not None
         path = kind.item_path(object_id) + kind.sub_resource.path
         template = kind.item_template + kind.sub_resource.path
-        response, _ = await self._session.call("GET", path, template)
-        version = json_object(response, "GET", path).get("version")
-        payload = {**sub, "version": version if isinstance(version, int) else 1}
-        await self._session.call(kind.sub_resource.method, path, template, json=payload, secrets=secrets)
+        method = kind.sub_resource.method
+
+        async def attempt() -> ConflictError | None:
+            response, _ = await self._session.call("GET", path, template)
+            version = json_object(response, "GET", path).get("version")
+            payload = {**sub, "version": version if isinstance(version, int) else 1}
+            try:
+                await self._session.call(method, path, template, json=payload, secrets=secrets)
+            except DuplicateNameError:
+                raise  # not a version: reading again changes nothing
+            except ConflictError as conflict:  # VersionMismatchError included (409 or 400 with the text)
+                return conflict
+            return None
+
+        conflict = await read_until(self._session, attempt, lambda outcome: outcome is None)
+        if conflict is not None:
+            raise conflict
 
     async def _put(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         path = kind.item_path(object_id)
@@ -171,7 +228,8 @@ class SafeWrites:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 try:
-                    response = await self._session.exchange("DELETE", path, kind.item_template)
+                    params = kind.delete_params or None  # a prompt's allResources=true
+                    response = await self._session.exchange("DELETE", path, kind.item_template, params=params)
                 except NotFoundError as error:
                     if not ambiguous:
                         raise

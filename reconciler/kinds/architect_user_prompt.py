@@ -16,6 +16,8 @@ platform does, said as data below:
   not managed;
 * the listing (``PromptEntityListing``) is paged by ``pageNumber`` with a ``name``
   filter (``get_architect_prompts``);
+* a delete sends ``allResources=true``, as CX as Code's does, so that the prompt's resources
+  go with it (``delete_architect_prompt``'s ``all_resources``);
 * prompts carry no ``version`` and no dates: updates are plain ``PUT`` s and a saved
   plan has no revision to check (``Prompt`` has neither).
 """
@@ -24,19 +26,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, ChildCollection, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/architect/prompts"
 
 
 #: the fields a resource write sends (``PromptAssetCreate``/``PromptAsset``: language, TTS string, text)
 RESOURCE_FIELDS = ("language", "ttsString", "text")
-#: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``)
-LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+#: what reads show of a resource besides those (SDK ``PromptAsset``): the server's, and audio (not managed)
+RESOURCE_SHOWN = (
+    "id", "name", "promptId", "mediaUri", "audioFormat", "uploadStatus", "uploadUri", "languageDefault", "tags",
+    "durationSeconds", "selfUri",
+)
+#: a language tag as the platform names prompt languages (``en-us``, ``fr-ca``, ``es``): lower case, as CX
+#: as Code accepts them (``validation.StringInSlice(architectlanguages.Languages, false)``, a case-sensitive
+#: list of lower-case tags, genesyscloud/util/architectlanguages/languages.go); ``en-US`` would be keyed
+#: apart from the ``en-us`` reads show
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
 
 
 class PromptResource(SpecModel):
@@ -53,8 +63,8 @@ class PromptResource(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return {k: v for k, v in data.items() if k in RESOURCE_FIELDS} if isinstance(data, dict) else data
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, RESOURCE_SHOWN, cls, info)
 
 
 class ArchitectUserPromptSpec(SpecModel):
@@ -99,6 +109,11 @@ KIND = Kind(
     server_managed=frozenset({"id", "selfUri", "currentOperation", "division"}),
     unordered=("resources",),
     unmanaged_when_absent=("resources",),
-    children=ChildCollection(field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS),
+    children=ChildCollection(
+        field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS,
+        # CX as Code deletes prompts with their resources (genesyscloud_architect_user_prompt_proxy.go:
+        # DeleteArchitectPrompt(id, allResources=true))
+        delete_param=("allResources", "true"),
+    ),
     audit=Audited("Architect", "Prompt"),
 )

@@ -18,8 +18,9 @@ Operation = Literal["create", "update", "delete"]
 #: the OAuth scope of the platform's audit query service (``POST /api/v2/audits/query``, SDK ``AuditApi``),
 #: named in the OpenAPI document; scopes do not apply to client-credentials clients
 AUDIT_READ_SCOPE = "audits:readonly"
-#: the role permission a client-credentials client needs for that service. Assumption: the SDK's
-#: ``AuditApi.post_audits_query`` names none; this is the platform's "Audits > Audit > View" permission
+#: the role permission a client-credentials client needs for that service: the SDK's API docs
+#: (platform-client-sdk-python ``build/docs/AuditApi.md``, ``post_audits_query``: "Requires ALL
+#: permissions: audits:audit:view"), the platform's "Audits > Audit > View"
 AUDIT_READ_PERMISSION = "audits:audit:view"
 
 
@@ -118,6 +119,10 @@ class Listing:
     #: fields reads show only when asked: field -> (query parameter, value), sent with every read
     #: (an integration's ``config`` needs ``expand=config.current``; a data action's ``includeConfig=true``)
     expand: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the id prefix of objects the platform itself owns, listed among the others but never created,
+    #: updated or deleted through the API (a data action whose id starts ``static``: CX as Code's
+    #: ``staticActionIDPrefix``): left out of what the tool reads, so never planned, pruned or exported
+    owned_prefix: str | None = None
     #: the listing the platform still answers at the collection's own path, which the SDK marks
     #: deprecated in favour of this one (credentials' page listing): the sandbox serves it for
     #: the SDK's callers; the client never reads it
@@ -129,6 +134,13 @@ class Listing:
         for param, value in self.expand.values():
             out.setdefault(param, []).append(value)
         return {param: ",".join(values) for param, values in out.items()}
+
+    def manageable(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``entities`` less those the platform owns (:attr:`owned_prefix`)."""
+        prefix = self.owned_prefix
+        if prefix is None:
+            return entities
+        return [e for e in entities if not str(e.get("id", "")).startswith(prefix)]
 
     @property
     def is_summary(self) -> bool:
@@ -151,6 +163,13 @@ class SubResource:
     #: appended to the object's path
     path: str
     method: str = "PUT"
+    #: the sub-resource's field that *is* the object's name, ``None``: none. An integration's
+    #: configuration ``name`` is the integration's name (SDK ``IntegrationConfiguration.name``:
+    #: "The name of the integration"; CX as Code's ``genesyscloud_integration`` has no name but
+    #: ``config.name``, and sends the live one back when the config leaves it out). So a write
+    #: always sends the object's name there, a spec never sets it (``metadata.name`` does), and
+    #: reads drop it before comparison (it would otherwise differ from a spec that leaves it out)
+    name_inner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +193,11 @@ class ChildCollection:
     fields: tuple[str, ...]
     #: the page size of the child listing's reads (``pageSize``/``pageNumber``)
     page_size: int = 100
+    #: the query parameter a delete of the object sends so that its children go with it, ``None``:
+    #: none. CX as Code deletes a user prompt with ``allResources=true``
+    #: (``deleteArchitectUserPrompt(ctx, id, true)``, SDK ``delete_architect_prompt(all_resources=…)``:
+    #: "Whether or not to delete all the prompt resources")
+    delete_param: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

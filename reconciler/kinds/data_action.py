@@ -13,31 +13,39 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
   cannot change, so a change of one replaces the action;
 * reads show ``config`` only with ``includeConfig=true`` and ``contract`` only with
   ``expand=contract`` (``get_integrations_action``); the listing (``ActionEntityListing``,
-  ``pageNumber`` pages, a ``name`` filter) never shows the contract, so plan reads the
+  ``pageNumber`` pages, a partial ``name`` filter) never shows the contract, so plan reads the
   declared actions in full. Reads add what the server derives (``inputSchemaFlattened``,
   ``successSchemaUri``, ...): only the written part is compared;
 * ``config.request.requestTemplate``, ``requestUrlTemplate``, ``headers`` and
   ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
   there, only ``${env:…}`` and ``${ref:…}`` are this tool's placeholders;
-* ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``.
+* ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``;
+* the listing shows the platform's built-in (static) actions too, ids ``static…``; they cannot
+  be written through the API, so the tool leaves them out of what it reads;
+* names are not unique: several actions (of one integration or of several) may share one
+  (``unique_names`` false, as CX as Code's data source says).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/actions"
 
 
-def _only(data: Any, keep: tuple[str, ...]) -> Any:
-    """A read shows what the server derives besides what was written: keep the written part."""
-    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+#: what reads add to each written part (SDK answer models ``RequestConfig``, ``ResponseConfig``,
+#: ``InputContract``, ``OutputContract``, PureCloudPlatformClientV2 269): dropped before comparison;
+#: any other unknown key is refused, so a typo in a manifest is an error, not dropped
+REQUEST_SHOWN = ("requestTemplateUri",)
+RESPONSE_SHOWN = ("successTemplateUri",)
+INPUT_SHOWN = ("inputSchemaFlattened", "inputSchemaUri")
+OUTPUT_SHOWN = ("successSchemaUri", "errorSchema", "errorSchemaUri", "successSchemaFlattened", "errorSchemaFlattened")
 
 
 class RequestConfig(SpecModel):
@@ -50,8 +58,8 @@ class RequestConfig(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("requestUrlTemplate", "requestType", "requestTemplate", "headers"))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, REQUEST_SHOWN, cls, info)
 
 
 class ResponseConfig(SpecModel):
@@ -65,8 +73,8 @@ class ResponseConfig(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("translationMap", "translationMapDefaults", "successTemplate"))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, RESPONSE_SHOWN, cls, info)
 
 
 class ActionConfig(SpecModel):
@@ -84,8 +92,8 @@ class InputContract(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("inputSchema",))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, INPUT_SHOWN, cls, info)
 
 
 class OutputContract(SpecModel):
@@ -95,8 +103,8 @@ class OutputContract(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("successSchema",))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, OUTPUT_SHOWN, cls, info)
 
 
 class ActionContractInput(SpecModel):
@@ -109,7 +117,11 @@ class ActionContractInput(SpecModel):
 class DataActionSpec(SpecModel):
     """A data action (SDK model ``PostActionInput``)."""
 
-    category: str = Field(min_length=1, description="The category the action is listed under.")
+    # CX as Code genesyscloud_integration_action (resource_genesyscloud_integration_action_schema.go):
+    # category ``validation.StringLenBetween(1, 256)``; a longer one is the platform's late 400
+    category: str = Field(
+        min_length=1, max_length=256, description="The category the action is listed under, 1 to 256 characters."
+    )
     integrationId: str = Field(
         min_length=1, description="The action's integration; e.g. ${ref:Integration/Name.id}. It cannot change."
     )
@@ -128,11 +140,24 @@ KIND = Kind(
     # DELETE /actions/{id} :delete; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Action"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:action"),
+    # CX as Code's data source (data_source_genesyscloud_integration_action.go): "As action names are
+    # non-unique, fail in case of multiple results unless integration_id is supplied": the platform
+    # lets actions share a name, so a lost create is looked up, never re-sent blindly, and a declared
+    # name two live actions share stops the plan (as for triggers)
+    unique_names=False,
+    # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
+    # before (the integration, the workflow) may not show yet
+    create_retries_400=True,
     description="A Web Services data action: the HTTP call a workflow makes (real Genesys Cloud API).",
     source="platform",
     listing=Listing(
         style="pages",
         envelope=(*PAGE_ENVELOPE, "previousUri"),
+        # SDK get_integrations_actions: ``name`` "Filter by partial or complete action name"
+        name_match="contains",
+        # CX as Code (resource_genesyscloud_integration_action_utils.go, staticActionIDPrefix): "Static actions
+        # cannot be created, updated, or deleted via the public API" and their ids start with "static"
+        owned_prefix="static",
         omitted=("contract",),
         expand={"config": ("includeConfig", "true"), "contract": ("expand", "contract")},
     ),

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from reconciler.kinds.conventions import Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
@@ -34,8 +34,18 @@ COLLECTION = "/api/v2/speechandtextanalytics/dictionaryfeedback"
 class ExamplePhrase(SpecModel):
     """A phrase that uses the term (SDK model ``DictionaryFeedbackExamplePhrase``)."""
 
-    phrase: str = Field(min_length=1, description="The example phrase.")
+    phrase: str = Field(min_length=1, description="The example phrase, 3 to 20 words.")
     source: Literal["Manual"] = Field("Manual", description="Where the phrase came from (Manual).")
+
+    @field_validator("phrase")
+    @classmethod
+    def _three_to_twenty_words(cls, value: str) -> str:
+        """SDK ``DictionaryFeedbackExamplePhrase.phrase``: "At least 3 words and up to 20 words"; CX as Code
+        refuses fewer than 3 before writing (``validateExamplePhrases``), so the platform's late 400 comes here."""
+        words = len(value.split())
+        if not 3 <= words <= 20:
+            raise ValueError(f"has {words} word{'s' if words != 1 else ''}; an example phrase has 3 to 20 words")
+        return value
 
 
 class DictionaryFeedbackSpec(SpecModel):

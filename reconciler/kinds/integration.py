@@ -12,6 +12,9 @@ Code's ``genesyscloud_integration`` does it:
   /integrations/{id}/config/current`` (``put_integration_config_current``), which carries
   the configuration's own ``version``. So one object is written by up to three requests
   (conventions ``create_fields``, ``update_method`` and ``sub_resource``);
+* the configuration's ``name`` is the integration's (SDK ``IntegrationConfiguration.name``): each
+  ``PUT`` of it sends ``metadata.name``, never a name of its own that would rename the
+  integration out from under its manifest;
 * the configuration's ``credentials`` map names credentials by id
   (``CredentialInfo``): ``${ref:IntegrationCredential/Name.id}``;
 * reads show ``config`` only with ``expand=config.current`` (``get_integrations``,
@@ -26,18 +29,26 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions, SubResource
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations"
 
 
-def _only(data: Any, keep: tuple[str, ...]) -> Any:
-    """A read shows more of a referenced entity than a write sends: keep the writable part."""
-    return {k: v for k, v in data.items() if k in keep} if isinstance(data, dict) else data
+#: what reads show of the type besides its id (SDK ``IntegrationType``, PureCloudPlatformClientV2 269)
+TYPE_SHOWN = (
+    "name", "description", "provider", "category", "images", "configPropertiesSchemaUri", "configAdvancedSchemaUri",
+    "helpUri", "termsOfServiceUri", "vendorName", "vendorWebsiteUri", "marketplaceUri", "faqUri", "privacyPolicyUri",
+    "supportContactUri", "salesContactUri", "helpLinks", "credentials", "nonInstallable", "maxInstances",
+    "userPermissions", "vendorOAuthClientIds", "selfUri",
+)
+#: what reads show of a credential besides its id (SDK ``CredentialInfo``)
+CREDENTIAL_SHOWN = ("name", "createdDate", "modifiedDate", "type", "selfUri")
+#: what reads show of the configuration that a write does not set (SDK ``IntegrationConfiguration``)
+CONFIG_SHOWN = ("id", "version", "selfUri")
 
 
 class IntegrationTypeRef(SpecModel):
@@ -47,8 +58,8 @@ class IntegrationTypeRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("id",))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, TYPE_SHOWN, cls, info)
 
 
 class CredentialRef(SpecModel):
@@ -58,14 +69,17 @@ class CredentialRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        return _only(data, ("id",))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        return without_shown(data, CREDENTIAL_SHOWN, cls, info)
 
 
 class IntegrationConfiguration(SpecModel):
-    """The integration's current configuration (SDK ``IntegrationConfiguration``, its writable fields)."""
+    """The integration's current configuration (SDK ``IntegrationConfiguration``, its writable fields).
 
-    name: str | None = Field(None, description="The configuration's name (the platform shows it as the integration's).")
+    Its ``name`` is the integration's own (``metadata.name``): every write sends that, and a
+    manifest never sets it (``SubResource.name_inner``).
+    """
+
     notes: str | None = Field(None, description="Notes about the integration.")
     properties: dict[str, Any] = Field(default_factory=dict, description="Properties of the integration's type.")
     advanced: dict[str, Any] = Field(default_factory=dict, description="Advanced configuration of the type.")
@@ -76,9 +90,14 @@ class IntegrationConfiguration(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
-        """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec."""
-        return _only(data, ("name", "notes", "properties", "advanced", "credentials"))
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
+        """Reads show the configuration's id, version and selfUri: the server's, never sent in the spec.
+
+        Its ``name`` is the integration's (reads lose it in ``Kind.from_live``): a spec naming it is refused.
+        """
+        if isinstance(data, dict) and "name" in data and isinstance(info.context, dict) and info.context.get("spec"):
+            raise ValueError("name is not set here: the configuration's name is the integration's own, metadata.name")
+        return without_shown(data, CONFIG_SHOWN, cls, info)
 
 
 class IntegrationConfigurationInfo(SpecModel):
@@ -109,6 +128,10 @@ KIND = Kind(
     # /integrations/{id} :delete, PUT .../config/current :edit; CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Integration"),  # SDK AuditTopicAuditLogMessage service and entity enums
     permissions=Permissions.crud("integrations:integration"),
+    # names are not assumed unique: neither the SDK nor CX as Code says they are, and CX as Code's
+    # look-ups by name (getIntegrationByNameFn, getIntegrationCredByNameFn) take the first of any
+    # number; so a lost create is looked up patiently, never re-sent counting on a 409 duplicate.name
+    unique_names=False,
     description="An integration, e.g. custom-rest-actions, home of Web Services data actions (real Genesys Cloud API).",
     source="platform",
     listing=Listing(
@@ -124,5 +147,5 @@ KIND = Kind(
     update_method="PATCH",
     create_fields=("integrationType",),
     update_fields=("intendedState",),
-    sub_resource=SubResource(field="config", inner="current", path="/config/current"),
+    sub_resource=SubResource(field="config", inner="current", path="/config/current", name_inner="name"),
 )

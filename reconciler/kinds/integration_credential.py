@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel
+from reconciler.kinds.spec import SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/credentials"
 #: what reads of ``CredentialType`` show besides its name; writes send the name alone (as CX as Code does)
@@ -45,11 +45,9 @@ class CredentialTypeRef(SpecModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_shown_only(cls, data: Any) -> Any:
+    def _drop_shown_only(cls, data: Any, info: ValidationInfo) -> Any:
         """A read shows the whole type (its id, properties, ...): only the name is the credential's to set."""
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if k not in TYPE_SHOWN_ONLY}
-        return data
+        return without_shown(data, TYPE_SHOWN_ONLY, cls, info)
 
 
 class IntegrationCredentialSpec(SpecModel):
@@ -75,6 +73,10 @@ KIND = Kind(
     # permissions"): GET /credentials/listing integrations:integration:view, POST /credentials :add,
     # PUT /credentials/{id} :edit, DELETE /credentials/{id} :delete. CX as Code's credential resource lists the same.
     permissions=Permissions.crud("integrations:integration"),
+    # names are not assumed unique: neither the SDK nor CX as Code says they are, and CX as Code's
+    # look-ups by name (getIntegrationByNameFn, getIntegrationCredByNameFn) take the first of any
+    # number; so a lost create is looked up patiently, never re-sent counting on a 409 duplicate.name
+    unique_names=False,
     description="A credential whose write-only fields hold the secrets of an integration (real Genesys Cloud API).",
     write_only={"credentialFields": "credentialFieldsSet"},
     write_only_flagged=False,

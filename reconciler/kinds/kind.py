@@ -33,6 +33,7 @@ from reconciler.kinds.conventions import (
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
 from reconciler.kinds.spec import (
+    SPEC_CONTEXT,
     Check,
     FieldIssue,
     InvalidSpec,
@@ -41,13 +42,14 @@ from reconciler.kinds.spec import (
     issue_from_pydantic,
     validate_name,
 )
+from reconciler.kinds.writebodies import WriteBodies
 
 #: Fields the server owns: never sent, never diffed (the contract's list).
 SERVER_MANAGED: frozenset[str] = frozenset({"id", "version", "dateCreated", "dateModified", "selfUri"})
 
 
 @dataclass(frozen=True)
-class Kind:
+class Kind(WriteBodies):
     """One resource kind: everything kind-specific that the engine needs, as data.
 
     The optional fields default to the seed contract's conventions, so a contract kind
@@ -107,6 +109,10 @@ class Kind:
     version_conflict_status: Literal[400, 409] = 409
     #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
     audit: Audited | None = None
+    #: a create refused with ``400`` is tried again within the confirm bound: the platform refuses a create
+    #: whose reference (a just-created integration or flow) its reads do not show yet. CX as Code wraps the
+    #: creates of triggers and data actions in ``util.RetryWhen(util.IsStatus400, …)`` for that
+    create_retries_400: bool = False
     #: ``PATCH``: updates send only the fields of :attr:`update_fields` (data actions, integrations)
     update_method: Literal["PUT", "PATCH"] = "PUT"
     #: the spec fields a create accepts, ``None``: all; the others follow in an update right after
@@ -189,12 +195,20 @@ class Kind:
     @property
     def reshapes_live(self) -> bool:
         """Whether live objects need :meth:`from_live` before the engine can name them."""
-        return self.singleton is not None or self.name_field != "name"
+        return self.singleton is not None or self.name_field != "name" or self._named_sub is not None
 
     def from_live(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """A live object in request form: a singleton gets its fixed name, an object named by
-        another field gets ``name`` from it, entity references their ids."""
+        another field gets ``name`` from it, entity references their ids, a sub-resource loses
+        the object's name it repeats."""
         out = dict(obj)
+        if self.sub_resource is not None and self._named_sub is not None:
+            sub = self.sub_resource
+            outer = out.get(sub.field)
+            inner = outer.get(sub.inner) if isinstance(outer, Mapping) else None
+            if isinstance(outer, Mapping) and isinstance(inner, Mapping) and self._named_sub in inner:
+                kept = {k: v for k, v in inner.items() if k != self._named_sub}
+                out[sub.field] = {**outer, sub.inner: kept}
         if self.singleton is not None:
             out.setdefault("name", self.singleton.name)
         if self.name_field != "name" and self.name_field in out:
@@ -237,7 +251,7 @@ class Kind:
         ``shown_as``: how messages show the values validated (see :data:`~reconciler.kinds.spec.Shown`).
         """
         try:
-            model = self.spec_model.model_validate(dict(spec))
+            model = self.spec_model.model_validate(dict(spec), context=SPEC_CONTEXT)
         except ValidationError as exc:
             return None, [
                 issue_from_pydantic(err, secret_fields=self.write_only, shown_as=shown_as) for err in exc.errors()
@@ -356,45 +370,3 @@ class Kind:
             if unmanaged not in spec:
                 body.pop(unmanaged, None)
         return body if self.singleton is not None else {self.name_field: name, **body}
-
-
-    # ---- bodies of a write made of several requests --------------------------------------
-    def create_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """What the ``POST`` sends of a full body: the name and the :attr:`create_fields`."""
-        return self._restricted(body, self.create_fields)
-
-    def update_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """What the update (``PUT`` or ``PATCH``) sends of a full body: the name and the :attr:`update_fields`."""
-        return self._restricted(body, self.update_fields)
-
-    def needs_follow_up(self, body: Mapping[str, Any]) -> bool:
-        """Whether a create must be followed by an update (fields the create does not take) or a sub-write."""
-        if self.sub_resource is not None and self.sub_body(body) is not None:
-            return True
-        if self.child_body(body) is not None:
-            return True
-        return self.create_fields is not None and bool(set(self.update_body(body)) - set(self.create_body(body)))
-
-    def sub_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The sub-resource's body inside a full body (``config.current``), or ``None`` when absent."""
-        if self.sub_resource is None:
-            return None
-        outer = body.get(self.sub_resource.field)
-        inner = outer.get(self.sub_resource.inner) if isinstance(outer, Mapping) else None
-        return dict(inner) if isinstance(inner, Mapping) else None
-
-    def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-        """The children a full body asks for, or ``None`` when it leaves them unmanaged."""
-        listed = body.get(self.children.field) if self.children is not None else None
-        return [dict(c) for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else None
-
-    @property
-    def writes_apart(self) -> bool:
-        """Whether a create or update body is cut down to what that request takes."""
-        return self.create_fields is not None or self.sub_resource is not None or self.children is not None
-
-    def _restricted(self, body: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
-        sub = {self.sub_resource.field} if self.sub_resource is not None else set()
-        sub |= {self.children.field} if self.children is not None else set()
-        keep = {self.name_field, "name", *(self.spec_fields if fields is None else fields)} - sub
-        return {k: v for k, v in body.items() if k in keep}

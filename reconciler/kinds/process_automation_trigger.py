@@ -58,9 +58,12 @@ class MatchCriteria(SpecModel):
 class ProcessAutomationTriggerSpec(SpecModel):
     """A process-automation trigger (SDK model ``CreateTriggerRequest``)."""
 
+    # CX as Code genesyscloud_processautomation_trigger: topic_name ``validation.StringLenBetween(1, 256)``
     topicName: str = Field(
         min_length=1,
-        description="The event topic that fires the trigger. It cannot be changed: a change replaces the trigger.",
+        max_length=256,
+        description="The event topic that fires the trigger, 1 to 256 characters. It cannot be changed: "
+        "a change replaces the trigger.",
     )
     target: TriggerTarget = Field(description="The target to invoke when a matching event is received.")
     matchCriteria: list[MatchCriteria] = Field(
@@ -73,6 +76,8 @@ class ProcessAutomationTriggerSpec(SpecModel):
     delayBySeconds: int | None = Field(
         None, ge=60, le=900, description="Delay the target by 60 to 900 s; not with eventTTLSeconds."
     )
+    # CX as Code: description ``StringLenBetween(0, 512)``; event_ttl_seconds ``IntAtLeast(10)``;
+    # delay_by_seconds ``IntBetween(60, 900)`` (resource_genesyscloud_processautomation_trigger.go)
     description: str | None = Field(None, max_length=512, description="At most 512 characters.")
 
 
@@ -112,6 +117,9 @@ KIND = Kind(
     permissions=Permissions.crud("processautomation:trigger"),
     # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
     unique_names=False,
+    # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
+    # before (the integration, the workflow) may not show yet
+    create_retries_400=True,
     # an old version is refused with 400 "does not match the current version" (CX as Code IsVersionMismatch)
     version_conflict_status=400,
     description="A process-automation trigger that invokes a workflow on events (real Genesys Cloud API).",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from reconciler.core.jsonpath import JsonPath, format_path
 
@@ -68,6 +68,29 @@ HIDDEN: Any = _Hidden()
 #: ``${env:…}`` values substituted, and no rendering of a message (cut short, JSON-escaped)
 #: may carry them; the caller that substituted them knows what stands where.
 Shown = Callable[[JsonPath, Any], Any]
+
+
+#: the validation context of a spec as written (a manifest, a request body): see :func:`without_shown`
+SPEC_CONTEXT: dict[str, bool] = {"spec": True}
+
+
+def without_shown(data: Any, shown: tuple[str, ...], model: type[BaseModel], info: ValidationInfo) -> Any:
+    """``data`` (a nested object as written or as read) less the fields only reads show.
+
+    A spec as written (validated with :data:`SPEC_CONTEXT`: manifests, request bodies) loses
+    only ``shown``, the fields of the SDK's answer model that a write never sends (a data
+    action's ``requestTemplateUri``, a configuration's ``version``): any other key stays
+    for the model to refuse (``extra="forbid"``), so a typo (``header:`` for ``headers:``)
+    is an error at its line, never silently dropped. A live object (an essence, an export)
+    keeps only the model's fields: a field the platform adds after the SDK this was checked
+    against must not make a read differ from its spec (a type or contract that differs
+    plans a replace).
+    """
+    if not isinstance(data, dict):
+        return data
+    if isinstance(info.context, dict) and info.context.get("spec"):
+        return {k: v for k, v in data.items() if k not in shown}
+    return {k: v for k, v in data.items() if k in model.model_fields}
 
 
 def validate_name(name: Any) -> list[FieldIssue]:

@@ -10,6 +10,8 @@ What the platform does, said as data below, the way topics do it:
 * the listing (``ProgramsEntityListing``) is a summary (``topicsCount`` instead of the
   topics) paged by the ``nextPage`` cursor, with ``name`` a case-insensitive partial
   filter (``SpeechTextAnalyticsApi.get_speechandtextanalytics_programs``);
+* ``topicIds`` that a manifest leaves out are not managed (neither sent as ``[]`` nor compared):
+  the link is one on the platform, and a topic's manifest may hold it (``programIds``);
 * programs have no ``version``: ``dateModified`` is the revision a saved plan checks;
 * ``published`` is not a request field: ``POST /programs/publishjobs``
   (``ProgramJobRequest.programIds``, answered by a ``ProgramJob`` whose ``state`` is
@@ -33,9 +35,10 @@ class SpeechProgramSpec(SpecModel):
     """A speech-and-text-analytics program (SDK model ``ProgramRequest``), plus whether to publish it."""
 
     description: str | None = Field(None, description="What the program is for.")
-    topicIds: list[str] = Field(
-        default_factory=list,
-        description="Ids of the program's topics (reads show them as topics); e.g. ${ref:SpeechTopic/Name.id}.",
+    topicIds: list[str] | None = Field(
+        None,
+        description="Ids of the program's topics (reads show them as topics); e.g. ${ref:SpeechTopic/Name.id}. "
+        "Absent: not managed, the program's links to topics stay as they are.",
     )
     tags: list[str] = Field(default_factory=list, description="Tags of the program, each unique.")
     published: bool = Field(
@@ -48,7 +51,7 @@ class SpeechProgramSpec(SpecModel):
 def _unique_items(spec: SpeechProgramSpec) -> Iterator[FieldIssue]:
     for field_name in ("topicIds", "tags"):
         seen: set[str] = set()
-        for i, item in enumerate(getattr(spec, field_name)):
+        for i, item in enumerate(getattr(spec, field_name) or ()):
             if not item:
                 yield FieldIssue((field_name, i), "must not be empty")
             if item in seen:
@@ -94,5 +97,9 @@ KIND = Kind(
         permissions=("speechAndTextAnalytics:program:publish",),
     ),
     id_refs=(IdRefs(field="topicIds", shown_as="topics", uri="/api/v2/speechandtextanalytics/topics/{id}"),),
+    # a program's topicIds and a topic's programIds are one link on the platform: a PUT leaving topicIds
+    # out would send [] and unlink the topics whose manifests link them (the topic kind's programIds
+    # are unmanaged when absent for the same reason): absent is not empty
+    unmanaged_when_absent=("topicIds",),
     audit=Audited("SpeechAndTextAnalytics", "Program"),
 )

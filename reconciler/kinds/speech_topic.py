@@ -162,10 +162,8 @@ KIND = Kind(
         LiveCheck(
             description="the topic's dialect is supported by the org",
             reads=(
-                ReferenceRead(
-                    key="dialects", path=DIALECTS, scope="speech-and-text-analytics:readonly", paging="none",
-                    permissions=("speechAndTextAnalytics:topic:view",),
-                ),
+                # SpeechTextAnalyticsApi.md (SDK docs): GET /topics/dialects "Requires no permissions"
+                ReferenceRead(key="dialects", path=DIALECTS, scope="speech-and-text-analytics:readonly", paging="none"),
             ),
             check=supported_dialect,
         ),

@@ -27,6 +27,14 @@ NAME = {
     "pattern": r"\S",
     "description": f"1 to {NAME_MAX} characters, not only spaces; unique per kind, compared case-insensitively.",
 }
+
+
+def name_schema(kind: Kind) -> dict[str, Any]:
+    """The name of ``kind``'s objects: :data:`NAME`, said to be shared where the platform lets names repeat."""
+    if kind.unique_names:
+        return NAME
+    shared = f"1 to {NAME_MAX} characters, not only spaces; several objects may share one (the platform allows it)."
+    return {**NAME, "description": shared}
 _ENTITY_REF = {"type": "object", "properties": {"id": {"type": "string"}, "selfUri": {"type": "string"}}}
 SERVER_FIELDS: dict[str, dict[str, Any]] = {
     "id": {"type": "string", "format": "uuid", "description": "Server-assigned id."},
@@ -101,6 +109,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
             raise ValueError(f"two kinds define different schemas named {def_name}")
         components[def_name] = definition
     spec_props: dict[str, Any] = spec["properties"]
+    _named_sub_schema(kind, spec_props, components)
     required_spec: list[str] = list(spec.get("required", []))
     flag = kind.publish.flag if kind.publish else None
     # Any value is accepted and ignored, as the platform does when a client echoes a read. Not ``readOnly``:
@@ -127,7 +136,7 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     if kind.children is not None:  # written through its own collection after the object
         children = kind.children
         request_props[children.field] = {"description": f"Ignored in requests: written at {{id}}{children.path}."}
-    named = {kind.name_field: NAME} if kind.singleton is None else {}
+    named = {kind.name_field: name_schema(kind)} if kind.singleton is None else {}
     create: dict[str, Any] = {
         "type": "object",
         "description": f"Body of a {kind.name} create. {spec.get('description', '')}".strip(),
@@ -172,6 +181,25 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
         _job_schemas(kind, components)
 
 
+def _named_sub_schema(kind: Kind, spec_props: dict[str, Any], components: dict[str, Any]) -> None:
+    """Reads of a sub-resource that carries the object's name (``SubResource.name_inner``) show it: documented
+    read-only in the sub-resource's schema (never a field a manifest sets)."""
+    sub = kind.sub_resource
+    if sub is None or sub.name_inner is None:
+        return
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        schema = next((b for b in schema.get("anyOf", ()) if "$ref" in b), schema)
+        return components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+    inner = resolved(resolved(spec_props[sub.field])["properties"][sub.inner])
+    inner["properties"][sub.name_inner] = {
+        "type": "string",
+        "readOnly": True,
+        "description": f"The {kind.name}'s own name: every write of the {sub.field} sends it.",
+    }
+
+
 def _server_order(name: str) -> tuple[int, str]:
     """Known server fields in their documented order, then the others by name (never by set order)."""
     order = list(SERVER_FIELDS)
@@ -197,7 +225,7 @@ def _shown_object(kind: Kind, spec_props: dict[str, Any]) -> dict[str, Any]:
         for secret, flag in (kind.write_only.items() if kind.write_only_flagged else ())
     }
     server = {k: v for k, v in SERVER_FIELDS.items() if k in kind.server_managed}
-    identity = {"id": SERVER_FIELDS["id"], kind.name_field: NAME} if kind.singleton is None else {}
+    identity = {"id": SERVER_FIELDS["id"], kind.name_field: name_schema(kind)} if kind.singleton is None else {}
     if kind.singleton is None and "id" not in kind.server_managed:  # pragma: no cover - every collection kind has ids
         identity.pop("id")
     obj: dict[str, Any] = {

@@ -66,7 +66,11 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         "delete": {
             "operationId": f"delete{kind.name}",
             "security": write,
-            "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)},
+            **_delete_parameters(kind),
+            "responses": {
+                **ok("Deleted.", None, 204),
+                **errors(*GUARDED, 404, *((409,) if kind.delete_params else ()), *WRITTEN),
+            },
         },
     }
     old = superseded(kind)
@@ -115,6 +119,16 @@ def _child_paths(
                        "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)}},
         },
     }
+
+
+def _delete_parameters(kind: Kind) -> dict[str, Any]:
+    """A delete's query parameters: the one that takes the object's children with it (a prompt's ``allResources``)."""
+    children = kind.children
+    if children is None or children.delete_param is None:
+        return {}
+    name, value = children.delete_param
+    described = f"{value}: the {children.field} go with the object; otherwise an object that has some is refused (409)."
+    return {"parameters": [query(name, {"type": "string", "enum": [value]}, described)]}
 
 
 def _sub_resource_paths(

@@ -41,6 +41,11 @@ def present(
         for detail, (param, value) in kind.listing.expand.items():
             if value not in str(asked.get(param, "")).split(","):
                 out.pop(detail, None)
+    sub = kind.sub_resource
+    if sub is not None and sub.name_inner is not None and isinstance(out.get(sub.field), Mapping):
+        # the sub-resource's name is the object's (an integration's configuration): shown as it is now
+        inner = {**(out[sub.field].get(sub.inner) or {}), sub.name_inner: stored.get("name")}
+        out[sub.field] = {**out[sub.field], sub.inner: inner}
     trailer = {k: out.pop(k) for k in TRAILER if k in out}
     for secret, flag in kind.write_only.items() if kind.write_only_flagged else ():
         out[flag] = stored.get(secret) is not None

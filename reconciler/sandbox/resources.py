@@ -148,7 +148,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         try:
             await run_in_threadpool(lambda: store.create(kind.name, stored, unique=kind.unique_names))
         except DuplicateName:
-            raise _duplicate(kind, body_name(body)) from None
+            raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, None, stored)
         await record_write(state, request, kind, "Create", None, stored)
         return JSON(present(kind, stored))
@@ -253,7 +253,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
                 error_code="version.mismatch",
             ) from None
         except DuplicateName:
-            raise _duplicate(kind, body_name(body)) from None
+            raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, before[-1] if before else None, stored)
         await record_write(state, request, kind, "Update", before[-1] if before else None, stored)
         return JSON(present(kind, stored))
@@ -262,6 +262,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         await state.guard(request, kind.permissions.for_write("delete"), write=True)
         object_id = request.path_params["id"]
         current = await run_in_threadpool(store.get, kind.name, object_id)  # for the read lag and the audit log
+        _check_children_go(kind, request, current)
         deleted = await run_in_threadpool(store.delete, kind.name, object_id)
         if not deleted:
             raise _not_found(kind, object_id)
@@ -292,6 +293,24 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
         routes.extend(job_routes(kind, kind.publish, state))
     return routes
+
+
+def _check_children_go(kind: Kind, request: Request, current: Mapping[str, Any] | None) -> None:
+    """An object that still has children is deleted only with the parameter that deletes them too.
+
+    Assumed of the platform (docs/real-org-kinds.md): ``DELETE /architect/prompts/{id}`` without
+    ``allResources=true`` does not take a prompt's resources with it, so the sandbox refuses it
+    (``409``) while resources remain, and a client that forgets the parameter is caught here.
+    """
+    children = kind.children
+    if children is None or children.delete_param is None or current is None or not current.get(children.field):
+        return
+    name, value = children.delete_param
+    if str(request.query_params.get(name, "")).lower() != value:
+        raise ApiProblem(
+            409, f"{kind.name} {current.get('id')} still has {children.field}: delete it with {name}={value}",
+            code="conflict",
+        )
 
 
 def without_children(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
@@ -337,7 +356,7 @@ def _not_found(kind: Kind, object_id: str) -> ApiProblem:
     return ApiProblem(404, f"No {kind.name} with id {object_id!r}")
 
 
-def _duplicate(kind: Kind, name: str) -> ApiProblem:
+def duplicate(kind: Kind, name: str) -> ApiProblem:
     return ApiProblem(
         409,
         f"A {kind.name} named {name!r} already exists (names are compared case-insensitively)",

@@ -6,6 +6,12 @@ The platform writes an integration's configuration apart from the integration
 send back (``409`` otherwise). The sandbox keeps the configuration inside the stored
 object, where reads with ``expand=config.current`` show it, and its version beside it.
 Rules come from the kind's model: the object with the new sub-resource must validate.
+
+The configuration's ``name`` is the integration's (``SubResource.name_inner``; SDK
+``IntegrationConfiguration.name``: "The name of the integration"): reads of the
+configuration show the integration's name there, and a ``PUT`` naming it otherwise
+renames the integration, as the platform's integrations page shows the configuration's
+name as the integration's.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from starlette.routing import Route
 
 from reconciler.kinds import Kind, SubResource
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
-from reconciler.sandbox.store import Missing
+from reconciler.sandbox.store import DuplicateName, Missing
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import SandboxState
@@ -31,13 +37,15 @@ _SHOWN_ONLY = ("id", "version", "selfUri")
 
 def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> list[Route]:
     """The two endpoints of ``kind``'s sub-resource."""
-    from reconciler.sandbox.resources import json_object, stored_spec
+    from reconciler.sandbox.resources import duplicate, json_object, stored_spec
 
     store = state.store
     template = kind.collection + "/{id}" + sub.path
 
     def shown(stored: dict[str, Any]) -> dict[str, Any]:
         inner = dict((stored.get(sub.field) or {}).get(sub.inner) or {})
+        if sub.name_inner is not None:
+            inner[sub.name_inner] = stored["name"]
         path = f"{kind.collection}/{stored['id']}{sub.path}"
         return {"id": stored["id"], **inner, "version": stored.get(VERSION_KEY, 1), "selfUri": path}
 
@@ -56,6 +64,9 @@ def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> li
         if not isinstance(version, int) or isinstance(version, bool):
             raise bad_request([("version", "is required: the version of the configuration the write is based on")])
         inner = {k: v for k, v in body.items() if k not in _SHOWN_ONLY}
+        renamed = inner.pop(sub.name_inner, None) if sub.name_inner is not None else None
+        if renamed is not None and (not isinstance(renamed, str) or not renamed.strip()):
+            raise bad_request([(sub.name_inner or "name", "must be a non-empty string: the integration's name")])
 
         def build(current: dict[str, Any]) -> dict[str, Any]:
             at = current.get(VERSION_KEY, 1)
@@ -71,12 +82,17 @@ def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> li
             model, issues = kind.validate_body(whole)
             if model is None:
                 raise bad_request([(i.path, i.message) for i in issues], "object")
-            return {**current, **stored_spec(kind, model), VERSION_KEY: at + 1}
+            name = current["name"] if renamed is None else renamed
+            return {**current, **stored_spec(kind, model), VERSION_KEY: at + 1, "name": name, kind.name_field: name}
 
         try:
-            stored = await run_in_threadpool(store.replace, kind.name, object_id, None, build)
+            stored = await run_in_threadpool(
+                lambda: store.replace(kind.name, object_id, None, build, unique=kind.unique_names)
+            )
         except Missing:
             raise ApiProblem(404, f"No {kind.name} with id {object_id!r}") from None
+        except DuplicateName:
+            raise duplicate(kind, str(renamed)) from None
         return JSON(shown(stored))
 
     return [

@@ -169,9 +169,9 @@ def seed_platform(org: Org) -> None:
     org.create("SpeechProgram", {"name": "Minimal Program"})
     org.create("DictionaryFeedback", {
         "term": "Full Term", "dialect": "de-DE", "boostValue": 7.5, "transcriptionEngine": "GenesysExtended",
-        "examplePhrases": [{"phrase": "eins"}, {"phrase": "zwei"}, {"phrase": "drei"}], "soundsLike": ["voll", "fool"]})
+        "examplePhrases": [{"phrase": "eins zwei drei"}, {"phrase": "zwei drei vier"}, {"phrase": "drei vier fünf"}], "soundsLike": ["voll", "fool"]})
     org.create("DictionaryFeedback", {
-        "term": "Minimal Term", "dialect": "en-US", "examplePhrases": [{"phrase": "a"}, {"phrase": "b"}, {"phrase": "c"}]})
+        "term": "Minimal Term", "dialect": "en-US", "examplePhrases": [{"phrase": "a minimal term"}, {"phrase": "the minimal term"}, {"phrase": "one minimal term"}]})
     org.create("ArchitectUserPrompt", {"name": "FullPrompt", "description": "Every field set"})
     org.create("ArchitectUserPrompt", {"name": "MinimalPrompt"})
     credential = org.create("IntegrationCredential", {

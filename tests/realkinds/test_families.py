@@ -124,7 +124,7 @@ class TestDictionaryFeedback:
 
         sandbox = served_sandbox(rate_limit=0)
         speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
-        made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"{t} {i}" for i in range(3)]))
+        made = [speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, t, [f"say {t} {i}" for i in range(3)]))
                 for t in ("Alpha", "Beta")]
         assert all(isinstance(f, sdk.DictionaryFeedback) and f.id and f.boost_value == 2.0 for f in made)
         read = speech.get_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[0].id)
@@ -139,7 +139,7 @@ class TestDictionaryFeedback:
             speech.post_speechandtextanalytics_dictionaryfeedback(_feedback(sdk, "Gamma", ["only one"]))
         assert refused.value.status == 400 and "examplePhrases" in refused.value.body
         updated = speech.put_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(
-            made[0].id, body=_feedback(sdk, "Alpha", ["a", "b", "c"], boost=7.5))
+            made[0].id, body=_feedback(sdk, "Alpha", ["an Alpha one", "an Alpha two", "an Alpha three"], boost=7.5))
         assert updated.boost_value == 7.5
         speech.delete_speechandtextanalytics_dictionaryfeedback_dictionary_feedback_id(made[1].id)
         assert speech.get_speechandtextanalytics_dictionaryfeedback().total == 1
@@ -188,6 +188,29 @@ class TestTopicProgramLinks:
         intents = [(r["kind"], r["method"]) for r in project.last_run_records() if r["type"] == "intent"]
         assert ("SpeechTopic", "PUT") in intents
         assert [p.id for p in speech.get_speechandtextanalytics_topic(listed.id).programs] == [program.id]
+        assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
+
+
+    def test_a_program_manifest_without_topic_ids_does_not_unlink_its_topics(self, project: Project, served_sandbox) -> None:
+        """The program side of the same link: ``topicIds`` left out are not managed, so an edit of the program
+        is a PUT that sends its live topics back instead of ``[]``."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        served(project, sandbox, "apply", "--auto-approve")
+        speech = sdk.SpeechTextAnalyticsApi(sdk_client(sandbox))
+        listed = next(p for p in speech.get_speechandtextanalytics_programs().entities if p.name == "Billing Quality")
+        linked = sorted(t.id for t in speech.get_speechandtextanalytics_program(listed.id).topics)
+        assert len(linked) == 2
+        path = project.manifests / "speech-programs.yaml"
+        head, _, tail = path.read_text().partition("name: Billing Quality\n")
+        tail = tail.split("  topicIds:\n")[0] + "  tags:" + tail.split("  tags:")[1]
+        path.write_text(head + "name: Billing Quality\n" + tail.replace("Disputes about", "Disputes over"))
+        plan = json.loads(served(project, sandbox, "plan", "--format", "json").stdout)
+        change = changes_of(plan)["SpeechProgram/Billing Quality"]
+        assert [fc["path"] for fc in change["field_changes"]] == ["description"]
+        served(project, sandbox, "apply", "--auto-approve")
+        assert sorted(t.id for t in speech.get_speechandtextanalytics_program(listed.id).topics) == linked
         assert "No changes" in served(project, sandbox, "plan", "--detailed-exitcode").stdout
 
 

@@ -121,8 +121,42 @@ def test_duplicate_languages_are_refused_offline(project: Project) -> None:
     assert result.exit_code != 0 and "each language may appear once; repeated: en-us" in result.output
 
 
+def test_an_upper_case_language_is_refused_offline(project: Project) -> None:
+    """CX as Code accepts only the lower-case tags reads show (``en-us``): ``en-US`` would be keyed apart from
+    the live ``en-us``, a create of one and a delete of the other."""
+    text = (project.manifests / FILE).read_text().replace("language: es-us", "language: es-US")
+    (project.manifests / FILE).write_text(text)
+    result = project.run("validate", expect=1)
+    assert "prompts.yaml:18:17: spec.resources[1].language: 'es-US' does not match the pattern" in result.output
+
+
 def test_a_plan_shows_the_resources_to_create(project: Project) -> None:
     plan = project.plan_json()
     change = changes_of(plan)[f"ArchitectUserPrompt/{GREETING}"]
     assert change["action"] == "create"
     assert "es-us" in str(change)
+
+
+def test_a_pruned_prompt_is_deleted_with_its_resources(project: Project) -> None:
+    """Delete sends ``allResources=true``, as CX as Code's prompt delete does: the sandbox, as the
+    platform is assumed to, refuses to delete a prompt that still has resources without it."""
+    project.run("apply", "--auto-approve")
+    path = project.manifests / FILE
+    path.write_text(path.read_text().split("\n---\n")[0] + "\n")  # AfterHoursNotice is no longer declared
+    result = project.run("apply", "--auto-approve", "--prune", "ArchitectUserPrompt")
+    assert "1 succeeded, 0 failed" in result.stdout, result.output
+    assert sorted(project.live("ArchitectUserPrompt")) == [GREETING]
+
+
+def test_the_sandbox_keeps_a_prompt_with_resources_unless_all_resources_go(project: Project, served_sandbox) -> None:
+    import PureCloudPlatformClientV2 as sdk
+
+    sandbox = served_sandbox(rate_limit=0)
+    served(project, sandbox, "apply", "--auto-approve")
+    api = sdk.ArchitectApi(sdk_client(sandbox))
+    prompt = api.get_architect_prompts(name=["AfterHoursNotice"]).entities[0]
+    with pytest.raises(sdk.rest.ApiException) as refused:
+        api.delete_architect_prompt(prompt.id)
+    assert refused.value.status == 409 and "allResources=true" in refused.value.body
+    api.delete_architect_prompt(prompt.id, all_resources=True)
+    assert [p.name for p in api.get_architect_prompts().entities] == [GREETING]

@@ -241,3 +241,32 @@ class TestTtsEngines:
         assert_error(await api.get(f"{ENGINES}/nuance"), 404, "not.found")
         assert_error(await api.get(f"{ENGINES}/amazon-polly/voices/Nobody"), 404, "not.found")
         assert_error(await api.get(ENGINES, params={"includeVoices": "maybe"}), 400, "bad.request", "includeVoices")
+
+
+class TestReferencePermissions:
+    async def test_the_topic_dialects_need_no_permission(self, api) -> None:
+        """SDK API docs: ``GET /topics/dialects`` "Requires no permissions"; the topics themselves do."""
+        registered = await api.client.post(
+            "/__sandbox__/clients", json={"clientId": "nobody", "clientSecret": "pw", "permissions": []}
+        )
+        assert registered.status_code == 201
+        token = await api.client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("nobody", "pw")
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        dialects = await api.client.get(TOPICS + "/dialects", headers=headers)
+        assert dialects.status_code == 200 and "en-US" in dialects.json()["entities"]
+        assert_error(await api.client.get(TOPICS, headers=headers), 403, "missing.any.permissions")
+
+
+def test_the_openapi_document_says_which_names_may_repeat() -> None:
+    """Names the platform lets repeat (triggers, data actions, integrations, credentials) are not documented unique."""
+    from reconciler.kinds import REGISTRY
+    from reconciler.sandbox.openapi import document
+
+    schemas = document()["components"]["schemas"]
+    described = {k.name: schemas[f"{k.name}Create"]["properties"][k.name_field]["description"]
+                 for k in REGISTRY.values() if k.singleton is None}
+    shared = sorted(name for name, text in described.items() if "may share" in text)
+    assert shared == ["DataAction", "Integration", "IntegrationCredential", "ProcessAutomationTrigger"]
+    assert all("unique per kind" in text for name, text in described.items() if name not in shared)

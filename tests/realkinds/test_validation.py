@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.errors import ManifestError
-from reconciler.kinds import PLATFORM_KINDS
+from reconciler.kinds import PLATFORM_KINDS, REGISTRY
 from reconciler.manifests import load_manifests
 
 from ._support import CREDENTIAL_ENV, REPO, TOPIC, TRIGGER, TTS
@@ -120,6 +120,12 @@ class TestProcessAutomationTrigger:
         errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", "topicName: v2.x\ntarget: {type: Workflow, id: wf}\ndelayBySeconds: 901\n"))
         assert errors == ["objects.yaml:8:19: spec.delayBySeconds: 901 is above the maximum 900"]
 
+    def test_a_trigger_topic_past_256_characters_is_refused_offline(self, tmp_path: Path) -> None:
+        """CX as Code's ``topic_name``: ``StringLenBetween(1, 256)``; the platform would refuse it late."""
+        topic = "v2." + "x" * 254
+        errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", f"topicName: {topic}\ntarget: {{type: Workflow, id: wf}}\n"))
+        assert errors == ["objects.yaml:6:14: spec.topicName: is 257 characters, longer than the maximum 256"]
+
     def test_match_criteria_take_value_or_values_by_operator(self, tmp_path: Path) -> None:
         errors = errors_of(tmp_path, doc("ProcessAutomationTrigger", "T", """\
             topicName: v2.x
@@ -135,6 +141,94 @@ class TestProcessAutomationTrigger:
             "objects.yaml:10:56: spec.matchCriteria[1].values: only one of value and values can be set",
             "objects.yaml:11:7: spec.matchCriteria[2].value: is required with operator Equal",
         ]
+
+
+class TestDataAction:
+    def test_a_category_past_256_characters_is_refused_offline(self, tmp_path: Path) -> None:
+        """CX as Code's ``category``: ``StringLenBetween(1, 256)``; the platform would refuse it late."""
+        spec = "category: " + "c" * 257 + "\nintegrationId: i\nconfig: {request: {requestUrlTemplate: u, requestType: GET}}\n"
+        spec += "contract: {input: {inputSchema: {}}, output: {successSchema: {}}}\n"
+        errors = errors_of(tmp_path, doc("DataAction", "A", spec))
+        assert errors == ["objects.yaml:6:13: spec.category: is 257 characters, longer than the maximum 256"]
+
+
+class TestDictionaryFeedback:
+    def test_an_example_phrase_has_3_to_20_words(self, tmp_path: Path) -> None:
+        """SDK ``DictionaryFeedbackExamplePhrase.phrase``: "At least 3 words and up to 20 words" (CX as Code
+        refuses fewer than 3 before writing)."""
+        long = " ".join(["Genesys"] * 21)
+        errors = errors_of(tmp_path, doc("DictionaryFeedback", "Genesys", f"""\
+            dialect: en-US
+            examplePhrases:
+              - phrase: call Genesys
+              - phrase: the Genesys app
+              - phrase: {long}
+        """))
+        assert errors == [
+            "objects.yaml:8:15: spec.examplePhrases[0].phrase: has 2 words; an example phrase has 3 to 20 words",
+            "objects.yaml:10:15: spec.examplePhrases[2].phrase: has 21 words; an example phrase has 3 to 20 words",
+        ]
+
+
+class TestNestedTyposAreRefused:
+    """Nested parts drop only what the SDK's answer models show (ids, URIs, derived schemas):
+    any other unknown key is an error at its line, never silently dropped before the write."""
+
+    def test_a_mistyped_nested_field_is_named_at_its_line(self, tmp_path: Path) -> None:
+        errors = errors_of(tmp_path, doc("DataAction", "A", """\
+            category: c
+            integrationId: i
+            config:
+              request: {requestUrlTemplate: u, requestType: GET, header: {X: y}}
+              response: {translationMapp: {a: $.b}}
+            contract: {input: {inputSchema: {}}, output: {successSchema: {}}}
+        """) + "---\n" + doc("Integration", "B", """\
+            integrationType: {id: custom-rest-actions}
+            config: {current: {note: hello, credentials: {basicAuth: {id: c, nmae: x}}}}
+        """) + "---\n" + doc("ArchitectUserPrompt", "C", "resources: [{language: en-us, ttsstring: Hello}]\n"))
+        assert errors == [
+            "objects.yaml:9:56: spec.config.request.header: unknown field (did you mean 'headers'?)",
+            "objects.yaml:10:16: spec.config.response.translationMapp: unknown field (did you mean 'translationMap'?)",
+            "objects.yaml:19:22: spec.config.current.note: unknown field (did you mean 'notes'?)",
+            "objects.yaml:19:68: spec.config.current.credentials.basicAuth.nmae: unknown field",
+            "objects.yaml:26:33: spec.resources[0].ttsstring: unknown field (did you mean 'ttsString'?)",
+        ]
+
+    def test_what_reads_show_besides_the_written_part_is_dropped(self) -> None:
+        action = REGISTRY["DataAction"]
+        read = {
+            "category": "c", "integrationId": "i",
+            "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET", "requestTemplateUri": "/t"},
+                       "response": {"successTemplateUri": "/s"}},
+            "contract": {"input": {"inputSchema": {}, "inputSchemaUri": "/i", "inputSchemaFlattened": {}},
+                         "output": {"successSchema": {}, "errorSchema": {}, "successSchemaUri": "/o"}},
+        }
+        model, issues = action.validate_spec(read)
+        assert issues == [] and model is not None
+        integration = REGISTRY["Integration"]
+        model, issues = integration.validate_spec({
+            "integrationType": {"id": "custom-rest-actions", "name": "Web Services Data Actions", "provider": "x"},
+            "config": {"current": {"id": "i", "version": 3, "selfUri": "/c",
+                                   "credentials": {"basicAuth": {"id": "c", "name": "n", "type": {"name": "basicAuth"}}}}},
+        })
+        assert issues == [] and model is not None
+
+
+    def test_a_field_the_platform_adds_later_never_makes_a_read_differ(self) -> None:
+        """Reads are compared on the model's fields only: a key newer than the SDK in a type or a contract
+        must not make the live essence differ (both are replaced when they differ)."""
+        action = REGISTRY["DataAction"]
+        spec = {"category": "c", "integrationId": "i",
+                "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET"}},
+                "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}}}
+        live = {**spec, "id": "a", "name": "A", "version": 2,
+                "config": {"request": {"requestUrlTemplate": "u", "requestType": "GET", "requestTemplateLimit": 9}},
+                "contract": {"input": {"inputSchema": {}, "inputSchemaVersion": "v9"}, "output": {"successSchema": {}}}}
+        assert action.essence(live) == action.desired_essence({"name": "A", **spec})
+        integration = REGISTRY["Integration"]
+        spec = {"integrationType": {"id": "custom-rest-actions"}}
+        live = {"id": "i", "name": "B", "integrationType": {"id": "custom-rest-actions", "pricingTier": "free"}}
+        assert integration.essence(live) == integration.desired_essence({"name": "B", **spec})
 
 
 class TestTtsSettings:

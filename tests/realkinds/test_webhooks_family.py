@@ -13,13 +13,24 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
+import respx
+
+from reconciler.core.errors import ApiError
+from reconciler.genesys import ClientLimits, GenesysClient, Target
+from reconciler.kinds import REGISTRY
 
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
+from .test_validation import doc, errors_of
+
+API = "http://127.0.0.1:8996"
 
 
 @pytest.fixture
@@ -111,6 +122,83 @@ class TestIntegration:
         integrations.delete_integration(second.entities[0].id)
         assert integrations.get_integrations().total == 2
 
+    def test_the_configuration_name_is_the_integrations_own(self, tmp_path: Path) -> None:
+        """SDK ``IntegrationConfiguration.name`` is "the name of the integration" (CX as Code's integration has
+        no name but ``config.name``): the tool sends ``metadata.name`` there, compares reads without it, and a
+        manifest cannot set another one (it would rename the integration away from its manifest)."""
+        kind = REGISTRY["Integration"]
+        spec = {"integrationType": {"id": "custom-rest-actions"}, "config": {"current": {"notes": "n"}}}
+        body = kind.api_body("CRM Web Services", spec)
+        assert kind.sub_body(body) == {"notes": "n", "properties": {}, "advanced": {}, "credentials": {},
+                                       "name": "CRM Web Services"}
+        live = {"id": "i", "name": "CRM Web Services", "integrationType": {"id": "custom-rest-actions"},
+                "intendedState": "DISABLED",
+                "config": {"current": {"id": "i", "name": "CRM Web Services", "notes": "n", "version": 2}}}
+        assert kind.essence(live) == kind.desired_essence({"name": "CRM Web Services", **spec})
+        errors = errors_of(tmp_path, doc("Integration", "A", "integrationType: {id: t}\nconfig: {current: {name: B}}\n"))
+        assert errors == [
+            "objects.yaml:7:21: spec.config.current: name is not set here: the configuration's name is the integration's "
+            "own, metadata.name"
+        ]
+
+    def test_a_configuration_named_otherwise_renames_the_integration(self, served_sandbox) -> None:
+        """The sandbox shows the integration's name in its configuration, and a configuration ``PUT`` with
+        another name renames the integration, as the platform's one name does."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = _integration(sdk, integrations, "CRM Web Services", None)
+        current = integrations.get_integration_config_current(made.id)
+        assert current.name == "CRM Web Services"
+        config = sdk.IntegrationConfiguration()
+        config.version, config.name = current.version, "CRM Renamed"
+        integrations.put_integration_config_current(made.id, body=config)
+        read = integrations.get_integration(made.id, expand=["config.current"])
+        assert (read.name, read.config.current.name) == ("CRM Renamed", "CRM Renamed")
+
+    def test_a_configuration_version_conflict_is_read_again_and_written_again(self) -> None:
+        """As CX as Code's ``RetryWhen(IsVersionMismatch)`` around its GET and PUT of ``config/current``: the
+        configuration is written whole, so a version passed between the read and the write is read again."""
+        kind = REGISTRY["Integration"]
+        item, config = "/api/v2/integrations/i1", "/api/v2/integrations/i1/config/current"
+        versions = iter([1, 2])
+        conflict = {"status": 409, "code": "version.mismatch", "message": "version 1 is not the current version 2"}
+        live = {"id": "i1", "name": "CRM", "integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED"}
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        body = kind.api_body("CRM", {"integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED",
+                                     "config": {"current": {"notes": "n"}}})
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=ClientLimits(confirm_wait=0.0), rng=random.Random(1)) as client:
+                return await client.update(kind, "i1", body, 0)
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(
+                return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
+            )
+            router.patch(item).mock(return_value=httpx.Response(200, json=live))
+            router.get(item).mock(return_value=httpx.Response(200, json=live))
+            router.get(config).mock(side_effect=lambda _: httpx.Response(200, json={"id": "i1", "version": next(versions)}))
+            put = router.put(config).mock(side_effect=[httpx.Response(409, json=conflict), httpx.Response(200, json={})])
+            result = anyio.run(main)
+        assert result.object["id"] == "i1"
+        assert [json.loads(c.request.content)["version"] for c in put.calls] == [1, 2]
+        assert json.loads(put.calls[-1].request.content) == {"notes": "n", "properties": {}, "advanced": {},
+                                                             "credentials": {}, "name": "CRM", "version": 2}
+
+    def test_integrations_and_credentials_may_share_a_name(self, served_sandbox) -> None:
+        """Not assumed unique (CX as Code's look-ups by name take the first match): the sandbox lets them repeat,
+        so the client never counts on a ``409 duplicate.name`` for them."""
+        import PureCloudPlatformClientV2 as sdk
+
+        sandbox = served_sandbox(rate_limit=0)
+        integrations = sdk.IntegrationsApi(sdk_client(sandbox))
+        made = [_integration(sdk, integrations, "Web Services Data Actions", None) for _ in range(2)]
+        tokens = [_credential(sdk, integrations, "Token", "userDefined", {"apiToken": "x"}) for _ in range(2)]
+        assert made[0].id != made[1].id and tokens[0].id != tokens[1].id
+        assert [i.name for i in integrations.get_integrations().entities] == ["Web Services Data Actions"] * 2
+
     def test_sdk_integrations_and_actions_are_adopted_without_duplicates(self, project: Project, served_sandbox) -> None:
         import PureCloudPlatformClientV2 as sdk
 
@@ -170,6 +258,116 @@ class TestDataAction:
         assert page.entities[0].contract is None  # the listing never shows contracts
         integrations.delete_integrations_action(made.id)
         assert integrations.get_integrations_actions().total == 1
+
+    def test_actions_may_share_a_name_and_a_declared_shared_name_stops_the_plan(self, project: Project) -> None:
+        """The platform lets data actions share a name (CX as Code's data source: "action names are
+        non-unique"): the sandbox takes a second one, and the plan refuses to pick either."""
+        project.run("apply", "--auto-approve")
+        kind = REGISTRY["DataAction"]
+        live = project.live("DataAction")["Open Ticket"]
+        body = {"name": "Open Ticket", **{k: live[k] for k in kind.spec_fields if k in live}}
+        twin = project.with_client(lambda client: client.create(kind, body)).object
+        assert twin is not None and twin["id"] != live["id"]
+        result = project.run("plan", expect=1)
+        assert "Traceback" not in result.output and "data-actions.yaml:50" in result.output
+        assert live["id"] in result.output and twin["id"] in result.output
+
+    def test_the_platforms_static_actions_are_left_out_of_reads(self) -> None:
+        """Built-in actions (ids ``static…``) are listed but cannot be written (CX as Code's
+        ``staticActionIDPrefix``): never read as live objects, so never pruned, exported or matched by name."""
+        actions = "/api/v2/integrations/actions"
+        entities = [
+            {"id": "static-get-user-1", "name": "Get User", "category": "Genesys Cloud Data Actions"},
+            {"id": "0f3c2a1e-7b6d-4e5f-9a8b-1c2d3e4f5a6b", "name": "Open Ticket", "category": "Tickets"},
+            {"id": "static-get-user-2", "name": "Get User", "category": "Genesys Cloud Data Actions"},
+        ]
+        page = {"entities": entities, "pageSize": 100, "pageNumber": 1, "total": 3, "pageCount": 1}
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        kind = REGISTRY["DataAction"]
+
+        async def main() -> tuple[list[dict[str, Any]], Any]:
+            async with GenesysClient(target, rng=random.Random(1)) as client:
+                return await client.list_all(kind), await client.find_by_name(kind, "Get User")
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(
+                return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
+            )
+            router.get(actions).mock(return_value=httpx.Response(200, json=page))
+            listed, found = anyio.run(main)
+        assert [a["name"] for a in listed] == ["Open Ticket"] and found is None
+
+    def test_a_create_refused_while_its_integration_lags_is_sent_again(self) -> None:
+        """CX as Code wraps the create of an action in ``RetryWhen(IsStatus400)``: the integration just created
+        may not show yet. A 400 created nothing, so the create is sent again within the confirm bound; a
+        refusal that lasts is raised as it is."""
+        kind = REGISTRY["DataAction"]
+        refused = {"status": 400, "code": "bad.request", "message": "integration i1 not found"}
+        made = {"id": "a1", "name": "Open Ticket", "version": 1}
+        body = kind.api_body("Open Ticket", {
+            "category": "c", "integrationId": "i1",
+            "config": {"request": {"requestUrlTemplate": "https://x.example.com", "requestType": "GET"}},
+            "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+        })
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=ClientLimits(confirm_wait=0.0), rng=random.Random(1)) as client:
+                return await client.create(kind, body)
+
+        def mocked(answers: list[httpx.Response]) -> tuple[Any, Any]:
+            with respx.mock(base_url=API) as router:
+                router.post("/oauth/token").mock(return_value=httpx.Response(
+                    200, json={"access_token": "a-long-token-value", "token_type": "bearer", "expires_in": 86400}))
+                post = router.post("/api/v2/integrations/actions").mock(side_effect=answers)
+                try:
+                    return anyio.run(main), post
+                except ApiError as error:
+                    return error, post
+
+        result, post = mocked([httpx.Response(400, json=refused)] * 2 + [httpx.Response(200, json=made)])
+        assert result.object["id"] == "a1" and post.call_count == 3
+        lasting, post = mocked([httpx.Response(400, json=refused)] * 10)
+        assert isinstance(lasting, ApiError) and lasting.status == 400
+        assert post.call_count == ClientLimits().confirm_reads
+
+    def test_after_a_lost_answer_a_retried_create_looks_the_name_up_first(self) -> None:
+        """The first POST's answer is lost (it landed, but the listing lags), the second is refused with 400:
+        the create sent again after that refusal finds the first one by name and adopts it."""
+        kind = REGISTRY["DataAction"]
+        body = kind.api_body("Open Ticket", {
+            "category": "c", "integrationId": "i1",
+            "config": {"request": {"requestUrlTemplate": "https://x.example.com", "requestType": "GET"}},
+            "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+        })
+        made = {"id": "a1", "version": 1, **body}
+        lagging = iter([False] * 7 + [True] * 10)  # the listing shows it only from the eighth read on
+
+        def listing(_: httpx.Request) -> httpx.Response:
+            entities = [made] if next(lagging) else []
+            return httpx.Response(200, json={"entities": entities, "pageSize": 100, "pageNumber": 1,
+                                             "total": len(entities), "pageCount": 1})
+
+        target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+        limits = ClientLimits(confirm_wait=0.0, backoff_initial=0.0, backoff_max=0.0)
+
+        async def main() -> Any:
+            async with GenesysClient(target, limits=limits, rng=random.Random(1),
+                                     same_content=lambda kind, sent, live: True) as client:
+                return await client.create(kind, body)
+
+        with respx.mock(base_url=API) as router:
+            router.post("/oauth/token").mock(return_value=httpx.Response(
+                200, json={"access_token": "a-long-token-value", "token_type": "bearer", "expires_in": 86400}))
+            post = router.post("/api/v2/integrations/actions").mock(side_effect=[
+                httpx.Response(503, json={"status": 503, "code": "service.unavailable", "message": "lost"}),
+                httpx.Response(400, json={"status": 400, "code": "bad.request", "message": "integration i1 not found"}),
+                httpx.Response(200, json={**made, "id": "a2"}),  # what sending it blindly would make: a second one
+            ])
+            router.get("/api/v2/integrations/actions").mock(side_effect=listing)
+            router.get("/api/v2/integrations/actions/a1").mock(return_value=httpx.Response(200, json=made))
+            result = anyio.run(main)
+        assert result.adopted and result.object["id"] == "a1" and post.call_count == 2
 
     def test_a_markdown_plan_shows_the_request_template_as_text(self, project: Project) -> None:
         project.run("apply", "--auto-approve")

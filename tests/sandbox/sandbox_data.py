@@ -25,7 +25,7 @@ VALID: dict[str, dict[str, Any]] = {
     "DictionaryFeedback": {
         "term": "Genesys",
         "dialect": "en-US",
-        "examplePhrases": [{"phrase": "call Genesys"}, {"phrase": "Genesys Cloud"}, {"phrase": "the Genesys app"}],
+        "examplePhrases": [{"phrase": "please call Genesys"}, {"phrase": "Genesys Cloud works"}, {"phrase": "the Genesys app"}],
     },
     "SpeechProgram": {"name": "Retention", "description": "Churn signals", "tags": ["retention"]},
     "ArchitectUserPrompt": {"name": "MainMenuGreeting", "description": "Played when the IVR answers"},

@@ -1,0 +1,86 @@
+"""The bodies of a write made of several requests: what a create, an update, a sub-resource and children send.
+
+Why apart from :mod:`.kind`: a kind written by several requests (an integration: ``POST``,
+``PATCH``, ``PUT …/config/current``; a prompt and its resources) cuts one full body into
+each request's part; these rules read the kind's conventions only, and :class:`~.kind.Kind`
+inherits them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.kinds.conventions import ChildCollection, SubResource
+    from reconciler.kinds.spec import SpecModel
+
+
+class WriteBodies:
+    """The write-body rules of :class:`~.kind.Kind`, over the fields it declares."""
+
+    if TYPE_CHECKING:
+        name_field: str
+        spec_model: type[SpecModel]
+        sub_resource: SubResource | None
+        children: ChildCollection | None
+        create_fields: tuple[str, ...] | None
+        update_fields: tuple[str, ...] | None
+
+    @property
+    def _named_sub(self) -> str | None:
+        """The sub-resource's field that is the object's name (``SubResource.name_inner``), if any."""
+        return self.sub_resource.name_inner if self.sub_resource is not None else None
+
+    def create_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the ``POST`` sends of a full body: the name and the :attr:`create_fields`."""
+        return self._restricted(body, self.create_fields)
+
+    def update_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the update (``PUT`` or ``PATCH``) sends of a full body: the name and the :attr:`update_fields`."""
+        return self._restricted(body, self.update_fields)
+
+    def needs_follow_up(self, body: Mapping[str, Any]) -> bool:
+        """Whether a create must be followed by an update (fields the create does not take) or a sub-write."""
+        if self.sub_resource is not None and self.sub_body(body) is not None:
+            return True
+        if self.child_body(body) is not None:
+            return True
+        return self.create_fields is not None and bool(set(self.update_body(body)) - set(self.create_body(body)))
+
+    def sub_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The sub-resource's body inside a full body (``config.current``), or ``None`` when absent;
+        with the object's name where the sub-resource carries it (``SubResource.name_inner``)."""
+        if self.sub_resource is None:
+            return None
+        outer = body.get(self.sub_resource.field)
+        inner = outer.get(self.sub_resource.inner) if isinstance(outer, Mapping) else None
+        if not isinstance(inner, Mapping):
+            return None
+        named = self._named_sub
+        return {**inner, named: body[self.name_field]} if named is not None and self.name_field in body else dict(inner)
+
+    def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The children a full body asks for, or ``None`` when it leaves them unmanaged."""
+        listed = body.get(self.children.field) if self.children is not None else None
+        return [dict(c) for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else None
+
+    @property
+    def delete_params(self) -> dict[str, str]:
+        """The query parameters every delete sends (a prompt's ``allResources=true``: its children go with it)."""
+        param = self.children.delete_param if self.children is not None else None
+        return dict([param]) if param is not None else {}
+
+    @property
+    def writes_apart(self) -> bool:
+        """Whether a create or update body is cut down to what that request takes."""
+        return self.create_fields is not None or self.sub_resource is not None or self.children is not None
+
+    def _restricted(self, body: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+        sub = {self.sub_resource.field} if self.sub_resource is not None else set()
+        sub |= {self.children.field} if self.children is not None else set()
+        keep = {self.name_field, "name", *(tuple(self.spec_model.model_fields) if fields is None else fields)} - sub
+        return {k: v for k, v in body.items() if k in keep}
+
+
+__all__ = ["WriteBodies"]
