@@ -8,7 +8,8 @@ without read permission) and is reported as a manifest error.
 
 A FIFO or a device is never opened for reading: the read would block or never end.
 The check is made on the open descriptor (``O_NONBLOCK``, then ``fstat``), so a file
-swapped for a FIFO between the listing and the read is refused as well.
+swapped for a FIFO between the listing and the read is refused as well. A saved plan is
+read the same way (:func:`read_bounded`), with its own bound.
 """
 
 from __future__ import annotations
@@ -70,27 +71,42 @@ def _stat_problem(path: Path, exc: OSError) -> str:
 
 def read_text(path: Path) -> str:
     """The UTF-8 text of the regular file at ``path``; :class:`Unreadable` for anything else."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise Unreadable(_stat_problem(path, exc)) from None
-    with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        kind = _kind_of(status.st_mode)
-        if kind is not None:
-            raise Unreadable(kind)
-        if status.st_size > MAX_FILE_BYTES:
-            raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
-        try:
-            # Sized by the file, not the bound: read(n) allocates n bytes first (16 MB per file).
-            data = handle.read(status.st_size + 1)
-            if len(data) > status.st_size:  # it grew since fstat: read on, up to the bound
-                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
-        except OSError as exc:
-            raise Unreadable(f"cannot be read: {reason(exc)}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise Unreadable(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
+    data = read_bounded(path, MAX_FILE_BYTES, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Unreadable(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+def read_bounded(path: Path, max_bytes: int, too_large: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``max_bytes``; :class:`Unreadable` (``too_large``) beyond.
+
+    Why bounded: a file's size is the memory its reading and parsing cost, many times over;
+    a file made huge by mistake or on purpose is refused unread, not read until memory runs out.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise Unreadable(_stat_problem(path, exc)) from None
+    try:
+        status = os.fstat(fd)
+    except OSError as exc:  # pragma: no cover - fstat of a descriptor just opened
+        os.close(fd)
+        raise Unreadable(f"cannot be read: {reason(exc)}") from None
+    kind = _kind_of(status.st_mode)
+    if kind is not None:  # before fdopen, which refuses a directory's descriptor with a traceback
+        os.close(fd)
+        raise Unreadable(kind)
+    with os.fdopen(fd, "rb") as handle:
+        if status.st_size > max_bytes:
+            raise Unreadable(too_large)
+        try:
+            # Sized by the file, not the bound: read(n) allocates n bytes first.
+            data = handle.read(status.st_size + 1)
+            if len(data) > status.st_size:  # it grew since fstat: read on, up to the bound
+                data += handle.read(max_bytes + 1 - len(data))
+        except OSError as exc:
+            raise Unreadable(f"cannot be read: {reason(exc)}") from None
+    if len(data) > max_bytes:
+        raise Unreadable(too_large)
+    return data

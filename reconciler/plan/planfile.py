@@ -36,6 +36,7 @@ from reconciler.core.paths import reason, status
 from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
 from reconciler.manifests.placeholders import UnsetAllowed, substitute
+from reconciler.manifests.reading import Unreadable, read_bounded
 from reconciler.manifests.spec import check_spec
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Action, Plan, ResourceChange, plan_from_document
@@ -44,6 +45,9 @@ CHECKSUM_KEY = "checksum"
 #: a change's spec sits four levels below the top of the plan and a manifest may nest
 #: ``MAX_DEPTH`` levels, so a plan the reconciler wrote never comes near this
 PLAN_MAX_DEPTH = MAX_DEPTH + 16
+#: a plan where each of 50,000 objects changes is 84 MB; a file past this is refused unread
+#: (reading a JSON file costs many times its size: a 200 MB one took 24 GB and a minute)
+PLAN_MAX_BYTES = 256 * 1024 * 1024
 
 
 def checksum(document: dict[str, Any]) -> str:
@@ -157,10 +161,15 @@ def is_plan_file(path: str | os.PathLike[str]) -> bool:
         # ``.json`` is meant as a plan, and load_plan names why it cannot be read; anything
         # else goes to the manifest loader, which names it too. Never a traceback.
         return candidate.suffix.lower() == ".json"
-    if found is None or not stat.S_ISREG(found.st_mode):
+    if found is None:
         return False
     if candidate.suffix.lower() == ".json":
+        # A directory or FIFO named like a plan is meant as one (actions/download-artifact makes a
+        # directory named after the artifact): load_plan names what it is. As manifests, a
+        # directory of no YAML was "No changes", exit 0, and nothing applied.
         return True
+    if not stat.S_ISREG(found.st_mode):
+        return False
     try:
         with candidate.open("rb") as handle:
             head = handle.read(64).lstrip()
@@ -173,9 +182,10 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
     """Read a plan file, refusing one that was edited, is unreadable or was made for another target."""
     source = Path(path)
     try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise PlanFileError(f"cannot read plan file {source}: {reason(exc)}") from None
+        raw = read_bounded(source, PLAN_MAX_BYTES, f"is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MB, "
+                           "far more than any plan the reconciler writes")
+    except Unreadable as exc:
+        raise PlanFileError(f"cannot read plan file {source}: {exc}") from None
     return parse_plan(raw, expected_target=expected_target, name=str(source))
 
 
