@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -160,6 +161,58 @@ def compose_all(text: str) -> Iterator[yaml.Node]:
     for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
         if index >= handed_out:
             yield node
+
+
+#: values (scalars, collections, aliases) one document may hold: the largest kind's lists
+#: (1,000 phrases of a few fields) stay far below it. Composing costs about 300 bytes and
+#: 2 µs a value, many times more with the collector running: a 16 MB document of four
+#: million one-letter items took 40 s and 2 GB before it could even be refused as a list.
+MAX_DOCUMENT_VALUES = 100_000
+#: a document this short (in characters) cannot hold more values than the bound (a value
+#: takes at least one character but for an empty one, which an indicator beside it stands for)
+_COUNTED_FROM = MAX_DOCUMENT_VALUES // 2
+#: where a document starts or ends: ``---`` or ``...`` at the start of a line, as YAML forbids in content
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)", re.MULTILINE)
+
+
+def oversized_document(text: str) -> YamlProblem | None:
+    """Where the first document holding more than ``MAX_DOCUMENT_VALUES`` values passes the bound.
+
+    Why before composing: libyaml composes a whole document's nodes before anything can
+    look at them, so the bound must be checked on the parser's events, which are let go
+    as they come. Only the stretches between document markers long enough to pass the
+    bound are parsed for it (one ``re`` scan finds them), so ordinary files, however many
+    documents they hold, pay nothing more.
+    """
+    if len(text) <= _COUNTED_FROM:
+        return None
+    start = 0
+    for end in chain((found.start() for found in _DOCUMENT_MARKER.finditer(text)), (len(text),)):
+        if end - start > _COUNTED_FROM:
+            problem = _count_values(text, start, end)
+            if problem is not None:
+                return problem
+        start = end
+    return None
+
+
+def _count_values(text: str, start: int, end: int) -> YamlProblem | None:
+    """The place where a document of ``text[start:end]`` passes the bound, from the parser's events."""
+    count = 0
+    try:
+        for event in yaml.parse(text[start:end], Loader=_C_LOADER or yaml.SafeLoader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                count = 0  # the bound is a document's: a stretch may hold several (a marker not at a line start)
+            elif isinstance(event, yaml.NodeEvent):
+                count += 1
+                if count > MAX_DOCUMENT_VALUES:
+                    mark = event.start_mark
+                    line = len(_LINE_BREAK.findall(text, 0, start)) + mark.line + 1
+                    return YamlProblem(line, mark.column + 1, f"the document holds more than {MAX_DOCUMENT_VALUES:,} "
+                                       "values; split it into several documents")
+    except yaml.YAMLError:
+        pass  # a syntax error before the bound: composing reports it
+    return None
 
 
 def syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
