@@ -207,8 +207,9 @@ def _count_values(text: str, start: int, end: int) -> YamlProblem | None:
                 count += 1
                 if count > MAX_DOCUMENT_VALUES:
                     mark = event.start_mark
-                    line = len(_LINE_BREAK.findall(text, 0, start)) + mark.line + 1
-                    return YamlProblem(line, mark.column + 1, f"the document holds more than {MAX_DOCUMENT_VALUES:,} "
+                    line, column = (mark.line, mark.column) if mark is not None else (0, 0)  # both parsers mark
+                    line += sum(1 for _ in _LINE_BREAK.finditer(text, 0, start)) + 1
+                    return YamlProblem(line, column + 1, f"the document holds more than {MAX_DOCUMENT_VALUES:,} "
                                        "values; split it into several documents")
     except yaml.YAMLError:
         pass  # a syntax error before the bound: composing reports it
