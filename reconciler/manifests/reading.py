@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from pathlib import Path
 
-from reconciler.core.paths import reason
+from reconciler.core.paths import not_regular, reason
 
 #: a manifest larger than this is refused unread; the largest kind (1000 phrases) is far below
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -29,30 +28,13 @@ class Unreadable(Exception):
     """Why a path cannot be read as a manifest, in words for the user."""
 
 
-def _kind_of(mode: int) -> str | None:
-    """What a non-regular file is, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe), not a regular file"
-    if stat.S_ISCHR(mode):
-        return "is a character device, not a regular file"
-    if stat.S_ISBLK(mode):
-        return "is a block device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a regular file"
-    return "is not a regular file"
-
-
 def problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as a manifest file, or None when it is a regular file."""
     try:
         status = path.stat()
     except OSError as exc:
         return _stat_problem(path, exc)
-    return _kind_of(status.st_mode)
+    return not_regular(status.st_mode)
 
 
 def _stat_problem(path: Path, exc: OSError) -> str:
@@ -93,7 +75,7 @@ def read_bounded(path: Path, max_bytes: int, too_large: str) -> bytes:
     except OSError as exc:  # pragma: no cover - fstat of a descriptor just opened
         os.close(fd)
         raise Unreadable(f"cannot be read: {reason(exc)}") from None
-    kind = _kind_of(status.st_mode)
+    kind = not_regular(status.st_mode)
     if kind is not None:  # before fdopen, which refuses a directory's descriptor with a traceback
         os.close(fd)
         raise Unreadable(kind)

@@ -118,6 +118,18 @@ def test_a_file_that_is_not_an_audit_log(tmp_path: Path, make: Callable[[Path], 
 
 
 @pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("log", "what"), [("pipe.jsonl", "a FIFO (named pipe)"),
+                                           ("/dev/urandom", "a character device")], ids=["fifo", "urandom"])
+@pytest.mark.parametrize("command", ["verify", "show"])
+def test_an_audit_log_that_is_no_regular_file_is_refused_unread(tmp_path: Path, log: str, what: str,
+                                                                command: str) -> None:
+    """show of a FIFO blocked in open for ever, and of /dev/urandom read random lines for ever."""
+    root = project(tmp_path, manifests=False)
+    os.mkfifo(root / "pipe.jsonl")
+    invoke_cli(["audit", command, log], cwd=root).expect(1, f"error: cannot read audit log {log}: it is {what}")
+
+
+@pytest.mark.timeout(TIME_BOUND)
 def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
     root = project(tmp_path, manifests=False)
     invoke_cli(["audit", "show", "nope.jsonl"], cwd=root).expect(1, "no audit log at nope.jsonl")
