@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,24 @@ class NonEmptyText(click.types.StringParamType):
         return text
 
 
+class FiniteRange(click.FloatRange):
+    """``click.FloatRange`` that refuses NaN and infinity as a usage error (exit 1).
+
+    Why: NaN passes every comparison a range makes, and ``--requests-per-minute`` of ``nan``,
+    ``inf`` or ``1e20`` reached the pacing as a number no count can hold: an ``OverflowError``
+    or ``ValueError`` traceback before the first request.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+#: far above any org's limit (Genesys Cloud's is 300 a token); what benchmarks pass to lift pacing
+MAX_REQUESTS_PER_MINUTE = 1_000_000
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
 CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."
@@ -80,7 +99,7 @@ def output_options(func: Any) -> Any:
                      help="No ANSI colour (also NO_COLOR=1; FORCE_COLOR=1 forces colour in CI logs)."),
         click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_remember_progress,
                      help="No progress output on stderr."),
-        click.option("--progress-interval", type=click.FloatRange(min=0.1), default=DEFAULT_INTERVAL,
+        click.option("--progress-interval", type=FiniteRange(min=0.1), default=DEFAULT_INTERVAL,
                      show_default=True, metavar="SECONDS", expose_value=False, callback=_remember_progress,
                      help="Without a terminal, print a progress line at most this often."),
     ]
@@ -104,7 +123,8 @@ def target_options(func: Any) -> Any:
         click.option("--client-id", type=NonEmptyText(), default=None,
                      help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
-        click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",
+        click.option("--requests-per-minute", type=FiniteRange(min=1, max=MAX_REQUESTS_PER_MINUTE), default=None,
+                     metavar="N",
                      help="Pace API requests at N a minute (default 286, under Genesys Cloud's 300 per token; "
                           "up to 16 may go back to back, never more than N + 12 in any minute: "
                           "keep N + 12 under your org's limit)."),
