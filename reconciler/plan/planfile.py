@@ -32,7 +32,7 @@ from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsonpath import format_path
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
-from reconciler.core.paths import reason, status
+from reconciler.core.paths import not_regular, reason, status
 from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
 from reconciler.manifests.placeholders import UnsetAllowed, substitute
@@ -106,6 +106,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
             f"cannot write plan file {target}: the plan holds NaN or Infinity, which JSON cannot hold"
         ) from None
     text = _without_remembered_secrets(text, target)
+    _refuse_special(target)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -121,6 +122,23 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise PlanFileError(f"cannot write plan file {target}: {reason(exc)}") from None
     return target
+
+
+def _refuse_special(target: Path) -> None:
+    """Refuse a ``target`` that is a device, a FIFO or a socket (or leads to one).
+
+    Why: the plan is written beside the target and moved over it. Run as root (a CI
+    container), ``--out /dev/stdout`` or ``--out /dev/null`` replaced the device itself
+    with a regular file holding the plan, for every later process on the machine.
+    """
+    try:
+        found = status(target)
+    except OSError:
+        return  # cannot be looked at: writing it says why
+    kind = None if found is None else not_regular(found.st_mode)
+    if kind is not None:
+        raise PlanFileError(f"cannot write plan file {target}: it {kind}; a plan file is written whole, "
+                            "then moved into place (for the plan on standard output, use --format json)")
 
 
 def _without_remembered_secrets(text: str, target: Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,16 @@ def test_scanning_a_long_string_holds_no_memory_per_character() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000, f"the scan of a 1 MB string held {peak} bytes"
+
+
+@pytest.mark.parametrize(("make", "what"), [(os.mkfifo, "a FIFO (named pipe)"),
+                                            (lambda p: p.symlink_to(os.devnull), "a character device")],
+                         ids=["fifo", "link-to-dev-null"])
+def test_plan_out_never_replaces_a_device_or_fifo(root: Path, make: Callable[[Path], None], what: str) -> None:
+    """The plan is moved over its target: as root (a CI container), --out /dev/null replaced the device."""
+    special = root / "special.json"
+    make(special)
+    before = special.lstat()
+    invoke_cli(["plan", "--out", "special.json"], cwd=root).expect(
+        1, f"cannot write plan file special.json: it is {what}, not a regular file")
+    assert special.lstat() == before
