@@ -25,7 +25,11 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 class Unreadable(Exception):
-    """Why a path cannot be read as a manifest, in words for the user."""
+    """Why a path cannot be read as a manifest, in words for the user; ``line``/``column`` where known (1-based)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
 def problem(path: Path) -> str | None:
@@ -57,7 +61,29 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Unreadable(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+        raise _not_utf8(data, exc) from None
+
+
+#: byte-order marks of the encodings an editor may save a file in instead of UTF-8
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+         (b"\xfe\xff", "UTF-16"))
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> Unreadable:
+    """The error for bytes that are not UTF-8: placed at the line and column of the first bad byte.
+
+    Why: "invalid start byte at byte 66" sent the user counting bytes; a file saved as
+    UTF-16 (Windows editors, PowerShell's ``>``) is named as such, for it is bad at every other byte.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return Unreadable(f"not UTF-8 text: it is {encoding} (it starts with a {encoding} byte-order mark); "
+                              "save it as UTF-8", 1, 1)
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data.count(b"\n", 0, line_start) + 1
+    column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+    return Unreadable(f"not UTF-8 text: byte 0x{data[exc.start]:02X} at byte offset {exc.start} ({exc.reason}); "
+                      "save the file as UTF-8", line, column)
 
 
 def read_bounded(path: Path, max_bytes: int, too_large: str) -> bytes:
