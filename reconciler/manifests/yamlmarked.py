@@ -28,6 +28,9 @@ from reconciler.manifests.yamlcompose import CORE, MERGE, STR, YamlProblem, chec
 from reconciler.manifests.yamlscalar import PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
 
 COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{CORE}map", yaml.SequenceNode: f"{CORE}seq"}
+#: the plain scalars PyYAML's 1.1 resolver tags as no core type (``name: <<`` was "unsupported YAML
+#: tag 'tag:yaml.org,2002:merge'" and "is required"); as values they are strings in YAML 1.2
+_YAML11_ONLY = {MERGE: "<<", f"{CORE}value": "="}
 #: values one file may reach through aliases: anchors for a shared scoring list or a few
 #: phrases stay far below it; an alias bomb reaches it within milliseconds
 MAX_ALIAS_VALUES = 10_000
@@ -135,6 +138,8 @@ class MarkedBuilder:
         return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+        if not node.style and _YAML11_ONLY.get(node.tag) == node.value:
+            return node.value  # a plain ``<<`` or ``=`` as a value: YAML 1.1 tags it, 1.2 calls it a string
         if node.tag not in PLAIN_TAGS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
             return None
