@@ -55,6 +55,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         forget_remembered()  # each command masks its own secrets (see core.secrets.forget_remembered)
         try:
+            _working_directory()
             return super().invoke(ctx)
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
             _usage_error(exc)
@@ -72,6 +73,23 @@ class _Group(click.Group):
             if exc.errno == errno.EPIPE or not _from_output(exc):
                 raise  # a reader that left (``| head``): click's quiet exit 1; anything else is a bug
             _output_failed(exc)
+
+
+def _working_directory() -> None:
+    """Refuse a working directory that is gone: every relative path, and every path shown, needs it.
+
+    Why: run from a directory removed meanwhile (a CI step that cleaned the checkout it stood
+    in), ``os.getcwd`` raised ``FileNotFoundError`` from deep in the first command as a traceback.
+    """
+    from reconciler.core.errors import ConfigError
+
+    try:
+        os.getcwd()
+    except OSError as exc:
+        from reconciler.core.paths import reason
+
+        raise ConfigError(f"the working directory cannot be used ({reason(exc)}): it was removed or "
+                          "moved since the command started from it; cd to the project again") from None
 
 
 def _from_output(exc: OSError) -> bool:

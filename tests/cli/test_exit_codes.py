@@ -158,6 +158,19 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert "Traceback" not in result.output
 
 
+def test_a_working_directory_removed_meanwhile_is_one_error_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """os.getcwd() raised FileNotFoundError from deep in the command: a traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "manifests").mkdir()
+    monkeypatch.chdir(gone)  # monkeypatch goes back to the suite's directory afterwards
+    gone.rmdir()
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "manifests")])
+    assert (result.exit_code, result.exception.__class__) == (1, SystemExit), result.output
+    assert result.output == ("error: the working directory cannot be used (no such file or directory): it was "
+                             "removed or moved since the command started from it; cd to the project again\n")
+
+
 VOICE = """\
 apiVersion: reconciler/v1
 kind: VoiceProfile
