@@ -149,7 +149,19 @@ def run_options(kw: dict[str, Any]) -> Any:
     click.echo(f"Target: {target.describe()}", err=True)
     rpm = kw.pop("requests_per_minute")
     limits = ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm)
-    return RunOptions(target=target, limits=limits, notice=lambda text: click.echo(text, err=True))
+    return RunOptions(target=target, limits=limits, notice=_notice)
+
+
+def _notice(text: str) -> None:
+    """Say on stderr that the API does not answer and calls are retried; never stop the work for it.
+
+    Why: it is said from inside the client's retry of a request, mid-apply too: stderr that cannot
+    take it (a log reader gone, a full disk) must not turn a retried write into a failed one.
+    """
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        pass
 
 
 def color() -> bool:

@@ -71,3 +71,20 @@ def test_an_apply_whose_progress_cannot_be_written_finishes_and_records_every_wr
         0, "Apply: 8 succeeded, 0 failed")
     report = verify_log(root / ".reconciler" / "audit.jsonl")  # raises on a broken chain
     assert (report.runs, report.open_intents, report.unfinished_runs) == (1, [], []), report.summary()
+
+
+def test_a_retry_notice_that_stderr_refuses_is_dropped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The notice is said from inside the client's retry of a request: raising there failed the write."""
+    import click
+
+    from reconciler.cli.options import run_options
+
+    made = run_options({"target": "sandbox", "region": None, "api_url": None, "client_id": None,
+                        "sandbox_db": str(tmp_path / "sandbox.db"), "requests_per_minute": None})
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(click, "echo", broken)
+    assert made.notice is not None
+    made.notice("could not connect to http://127.0.0.1:1: retrying (attempt 2 of 6)…")  # no exception
