@@ -106,6 +106,9 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
             f"cannot write plan file {target}: the plan holds NaN or Infinity, which JSON cannot hold"
         ) from None
     text = _without_remembered_secrets(text, target)
+    if len(text) * 4 > PLAN_MAX_BYTES and len(text.encode("utf-8")) > PLAN_MAX_BYTES:  # a char is 1 to 4 bytes
+        raise PlanFileError(f"cannot write plan file {target}: the plan is larger than "
+                            f"{PLAN_MAX_BYTES // (1024 * 1024)} MB, more than apply reads; plan a part at a time")
     _refuse_special(target)
     directory = target.parent if str(target.parent) else Path(".")
     try:
