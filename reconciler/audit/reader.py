@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from reconciler.audit.records import RECORD_TYPES
+from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import not_regular, reason
 
@@ -85,6 +86,8 @@ def parse_line(line: RawLine) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: a line nested deeper than the parser's stack is no record either
         return None
+    if SURROGATE_ESCAPE_BYTES.search(line.data) and lone_surrogate(value) is not None:
+        return None  # an edited line: no record we write holds a lone surrogate (it could not be printed)
     return value if isinstance(value, dict) else None
 
 

@@ -84,3 +84,12 @@ def test_plan_out_never_replaces_a_device_or_fifo(root: Path, make: Callable[[Pa
     invoke_cli(["plan", "--out", "special.json"], cwd=root).expect(
         1, f"cannot write plan file special.json: it is {what}, not a regular file")
     assert special.lstat() == before
+
+
+def test_a_plan_file_holding_half_a_surrogate_pair_is_refused_at_its_place(root: Path) -> None:
+    """json reads "\\ud800" as a lone surrogate: computing the checksum was a UnicodeEncodeError traceback."""
+    text = (root / "plan.json").read_text(encoding="utf-8")
+    (root / "plan.json").write_text(text.replace('"name": "', '"name": "\\ud800', 1), encoding="utf-8")
+    invoke_cli(["apply", "plan.json", "--auto-approve"], cwd=root).expect(
+        1, "plan.json:", "not a plan file (holds the escape \\ud800, half of a UTF-16 surrogate pair")
+    _nothing_applied(root)
