@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial._harness import TIME_BOUND, invoke_cli
+from tests.adversarial._harness import TIME_BOUND, invoke_cli, project
 from tests.adversarial.test_manifests import VALID, _project, _validate
 
 pytestmark = pytest.mark.timeout(TIME_BOUND)
@@ -73,3 +73,17 @@ def test_a_character_beyond_16_bits_written_as_an_escape_is_read(tmp_path: Path)
     root = _project(tmp_path)
     (root / "manifests" / "main.yaml").write_text(VALID.replace("name: Main", 'name: "Main \\U0001F600 \\u00e9"'))
     invoke_cli(["plan", "manifests"], cwd=root).expect(0, "+ create VoiceProfile/Main \U0001F600 \u00e9")
+
+
+@pytest.mark.parametrize("command", [["validate", "--check-env"], ["plan"]])
+def test_an_environment_value_that_is_not_utf8_is_an_error_at_its_placeholder(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Its bytes reach Python as lone surrogates: masking or sending it was a UnicodeEncodeError traceback."""
+    root = project(tmp_path)
+    odd = os.fsdecode(b"ab\xffcdef")
+    outcome = invoke_cli([*command, "--sandbox-db", str(tmp_path / "s.db")] if command == ["plan"] else command,
+                         cwd=root, env={"CRM_WEBHOOK_PASSWORD": odd})
+    outcome.expect(1, "manifests/webhooks.yaml:19:15: spec.authSecret: environment variable CRM_WEBHOOK_PASSWORD "
+                      "is not UTF-8 text; set it as UTF-8")
+    assert "cdef" not in outcome.output  # nothing of the value is shown
