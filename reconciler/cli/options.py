@@ -49,6 +49,10 @@ class NonEmptyText(click.types.StringParamType):
             self.fail("the value is empty (an unset variable?)", param, ctx)
         if not text.strip():
             self.fail("the value is blank (only whitespace)", param, ctx)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # its bytes were not UTF-8: kept as lone surrogates, no output can carry them
+            self.fail("the value is not UTF-8 text", param, ctx)
         return text
 
 

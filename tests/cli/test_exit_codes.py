@@ -95,7 +95,11 @@ def _with_value(command: click.Command, param: click.Parameter, value: str) -> l
 
 @pytest.mark.timeout(30)  # without the check, `sandbox serve --client-secret ""` serves until stopped
 @pytest.mark.parametrize(("value", "says"), [("", "the value is empty (an unset variable?)"),
-                                             ("  ", "the value is blank (only whitespace)")], ids=["empty", "blank"])
+                                             ("  ", "the value is blank (only whitespace)"),
+                                             # bytes not UTF-8 (as a shell passes $'\xff'): lone surrogates, a
+                                             # UnicodeEncodeError traceback wherever the value was printed or recorded
+                                             ("x\udcff", "the value is not UTF-8 text")],
+                         ids=["empty", "blank", "not-utf8"])
 @pytest.mark.parametrize(("path", "command", "param"), TEXT_PARAMETERS,
                          ids=[" ".join((*p, c.opts[0] if isinstance(c, click.Option) else str(c.name)))
                               for p, _, c in TEXT_PARAMETERS])
