@@ -48,7 +48,10 @@ def since_from(text: str, now: datetime) -> datetime:
     """
     match = _DURATION.fullmatch(text.strip().lower())
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:  # ``999999d``: before the year 1, a traceback before
+            raise ValueError(f"{text.strip()!r} reaches back before the year 1") from None
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:

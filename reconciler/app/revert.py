@@ -1,7 +1,9 @@
 """The revert use case: find one apply run in the audit trail, read live state, plan what restores it.
 
-The audit log is read through its public reader (a damaged record is skipped here;
-``audit verify`` judges the log). The plan is an ordinary :class:`Plan`, so ``revert
+The audit log is verified first (its hash chain, as ``audit verify`` does): the values a
+revert writes back are the ones its records hold, so a record edited by hand (a ``before``
+changed to a value of someone's choosing) must stop it, not be restored. Its records are
+then read through the public reader. The plan is an ordinary :class:`Plan`, so ``revert
 --out`` saves it and ``apply FILE`` carries it out with the usual stale checks and its
 own audit records. The manifest documents of the restored state come with it, because
 git stays the source of truth: the next plan of unchanged manifests would undo a revert
@@ -18,6 +20,7 @@ from reconciler.app.connect import RunOptions, client_for
 from reconciler.app.live import no_detail, read_live
 from reconciler.audit.query import Filters, select
 from reconciler.audit.trail import DEFAULT_AUDIT_LOG
+from reconciler.audit.verify import AuditChainError, verify_log
 from reconciler.core.errors import AuditError, PlanError
 from reconciler.export.model import ExportedObject
 from reconciler.export.names import kebab, slug, variable_name
@@ -44,6 +47,11 @@ class RevertRun:
 def find_run(audit_log: str | Path | None, run: str) -> tuple[str, list[dict[str, object]]]:
     """The one run whose id starts with ``run``, and its records; an error when none or several match."""
     path = Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG
+    try:
+        verify_log(path)
+    except AuditChainError as exc:
+        raise AuditError(f"{exc}; revert restores the values the log recorded, so it reads only a log whose hash "
+                         "chain is intact (reconciler audit verify)") from None
     records = select(path, Filters(run=run))
     ids = sorted({str(r.get("run_id")) for r in records})
     if not ids:

@@ -31,7 +31,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     match = _RELATIVE.match(text)
     if match:
         amount, unit = float(match.group(1)), match.group(2).lower()
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+        except OverflowError:  # ``99999999999d``: past timedelta's bound or the year 1, a traceback before
+            raise ValueError(f"{text.strip()!r} reaches back before the year 1") from None
     try:
         return parse_timestamp(text.strip())
     except ValueError:

@@ -9,14 +9,16 @@ as a record.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from reconciler.audit.records import RECORD_TYPES
+from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
-from reconciler.core.paths import reason
+from reconciler.core.paths import not_regular, reason
 
 #: no record comes near this; a longer line is not one (and is not read whole into memory)
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -38,12 +40,26 @@ class RawLine:
 
 
 def open_log(path: str | Path) -> BinaryIO:
+    """The log at ``path`` opened for reading; an :class:`AuditError` for anything but a regular file.
+
+    Why: ``audit show`` of a FIFO blocked in ``open`` for ever, and of ``/dev/urandom`` read
+    random lines for ever, none of them a record; the kind is judged on the descriptor,
+    opened without blocking.
+    """
     try:
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise AuditError(f"no audit log at {path}") from None
     except OSError as exc:
         raise AuditError(f"cannot read audit log {path}: {reason(exc)}") from None
+    try:
+        kind = not_regular(os.fstat(fd).st_mode)
+    except OSError as exc:  # pragma: no cover - fstat of a descriptor just opened
+        kind = f"cannot be read: {reason(exc)}"
+    if kind is not None:
+        os.close(fd)
+        raise AuditError(f"cannot read audit log {path}: it {kind}")
+    return os.fdopen(fd, "rb")
 
 
 def iter_raw_lines(path: str | Path, *, start_offset: int = 0, start_line: int = 1) -> Iterator[RawLine]:
@@ -70,6 +86,8 @@ def parse_line(line: RawLine) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: a line nested deeper than the parser's stack is no record either
         return None
+    if SURROGATE_ESCAPE_BYTES.search(line.data) and lone_surrogate(value) is not None:
+        return None  # an edited line: no record we write holds a lone surrogate (it could not be printed)
     return value if isinstance(value, dict) else None
 
 

@@ -72,7 +72,8 @@ def _git(args: list[str], cwd: Path) -> str | None:
             ["git", *args],
             cwd=cwd,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="replace",  # a branch or remote named in other bytes: the locale's strict decoding raised
             timeout=GIT_TIMEOUT_SECONDS,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
             check=False,
@@ -158,13 +159,25 @@ def detect_source(cwd: str | Path | None = None, env: Mapping[str, str] | None =
     except OSError:
         host = None
     return Source(
-        actor=ci_actor or os_user or "unknown",
-        os_user=os_user,
-        host=host,
-        commit=commit or ci_commit,
-        branch=branch or ci_branch,
-        repository=strip_credentials(remote or ci_repo),
+        actor=_text(ci_actor or os_user) or "unknown",
+        os_user=_text(os_user),
+        host=_text(host),
+        commit=_text(commit or ci_commit),
+        branch=_text(branch or ci_branch),
+        repository=_text(strip_credentials(remote or ci_repo)),
         dirty=dirty,
         ci=ci,
-        ci_run_url=strip_credentials(ci_url, keep_query=True),
+        ci_run_url=_text(strip_credentials(ci_url, keep_query=True)),
     )
+
+
+def _text(value: str | None) -> str | None:
+    """``value`` with bytes that are not UTF-8 (kept by Python as lone surrogates) as U+FFFD.
+
+    Why: provenance comes from the environment (``USER``, ``GITHUB_ACTOR``, ``GITHUB_REF_NAME``)
+    as the operating system holds it; one such byte made the run's first record impossible to
+    write as UTF-8, and apply ended in a ``UnicodeEncodeError`` traceback.
+    """
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

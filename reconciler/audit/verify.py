@@ -34,6 +34,7 @@ from reconciler.audit.records import (
     missing_fields,
     record_hash,
 )
+from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
 
 
@@ -93,6 +94,10 @@ def _decode(path: Path, line: RawLine) -> dict[str, Any]:
         raise AuditChainError(path, line.number, None, "JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise AuditChainError(path, line.number, None, "not a JSON object")
+    if SURROGATE_ESCAPE_BYTES.search(line.data) and (escape := lone_surrogate(value)) is not None:
+        # no record we write holds one (canonical JSON is UTF-8): hashing it was a UnicodeEncodeError
+        raise AuditChainError(path, line.number, None, f"holds the escape {escape}, half of a UTF-16 surrogate "
+                                                       "pair (the line was edited)")
     return value
 
 

@@ -11,6 +11,8 @@ for ``plan --detailed-exitcode`` with changes and ``drift`` with drift, 130 on C
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -45,10 +47,15 @@ class _Group(click.Group):
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
             _usage_error(exc)
+        except OSError as exc:  # --help or --version into a full disk
+            if exc.errno == errno.EPIPE or not _from_output(exc):
+                raise
+            _output_failed(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         forget_remembered()  # each command masks its own secrets (see core.secrets.forget_remembered)
         try:
+            _working_directory()
             return super().invoke(ctx)
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
             _usage_error(exc)
@@ -62,6 +69,57 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE or not _from_output(exc):
+                raise  # a reader that left (``| head``): click's quiet exit 1; anything else is a bug
+            _output_failed(exc)
+
+
+def _working_directory() -> None:
+    """Refuse a working directory that is gone: every relative path, and every path shown, needs it.
+
+    Why: run from a directory removed meanwhile (a CI step that cleaned the checkout it stood
+    in), ``os.getcwd`` raised ``FileNotFoundError`` from deep in the first command as a traceback.
+    """
+    from reconciler.core.errors import ConfigError
+
+    try:
+        os.getcwd()
+    except OSError as exc:
+        from reconciler.core.paths import reason
+
+        raise ConfigError(f"the working directory cannot be used ({reason(exc)}): it was removed or "
+                          "moved since the command started from it; cd to the project again") from None
+
+
+def _from_output(exc: OSError) -> bool:
+    """True when ``exc`` was raised writing the command's output: by ``click.echo``, the one way it is printed."""
+    frame, tb = None, exc.__traceback__
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+    return frame is not None and frame.f_code is click.echo.__code__
+
+
+def _output_failed(exc: OSError) -> NoReturn:
+    """One ``error:`` line and exit 1 for output that could not be written, instead of a traceback.
+
+    Why: ``plan > plan.txt`` on a full disk, or into ``/dev/full``, ended in an ``OSError``
+    traceback (click quiets only a closed pipe). Standard output is pointed at the null
+    device first, so the interpreter's last flush of what is left in its buffer is quiet.
+    """
+    from reconciler.core.paths import reason
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # pragma: no cover - no descriptor to point elsewhere
+        pass
+    try:
+        click.echo(f"error: cannot write the output: {reason(exc)}", err=True)
+    except OSError:  # pragma: no cover - standard error is as broken: the exit code says it
+        pass
+    sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +49,30 @@ class NonEmptyText(click.types.StringParamType):
             self.fail("the value is empty (an unset variable?)", param, ctx)
         if not text.strip():
             self.fail("the value is blank (only whitespace)", param, ctx)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # its bytes were not UTF-8: kept as lone surrogates, no output can carry them
+            self.fail("the value is not UTF-8 text", param, ctx)
         return text
 
+
+class FiniteRange(click.FloatRange):
+    """``click.FloatRange`` that refuses NaN and infinity as a usage error (exit 1).
+
+    Why: NaN passes every comparison a range makes, and ``--requests-per-minute`` of ``nan``,
+    ``inf`` or ``1e20`` reached the pacing as a number no count can hold: an ``OverflowError``
+    or ``ValueError`` traceback before the first request.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+#: far above any org's limit (Genesys Cloud's is 300 a token); what benchmarks pass to lift pacing
+MAX_REQUESTS_PER_MINUTE = 1_000_000
 
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
@@ -80,7 +103,7 @@ def output_options(func: Any) -> Any:
                      help="No ANSI colour (also NO_COLOR=1; FORCE_COLOR=1 forces colour in CI logs)."),
         click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_remember_progress,
                      help="No progress output on stderr."),
-        click.option("--progress-interval", type=click.FloatRange(min=0.1), default=DEFAULT_INTERVAL,
+        click.option("--progress-interval", type=FiniteRange(min=0.1), default=DEFAULT_INTERVAL,
                      show_default=True, metavar="SECONDS", expose_value=False, callback=_remember_progress,
                      help="Without a terminal, print a progress line at most this often."),
     ]
@@ -104,7 +127,8 @@ def target_options(func: Any) -> Any:
         click.option("--client-id", type=NonEmptyText(), default=None,
                      help="OAuth client id (GENESYSCLOUD_OAUTHCLIENT_ID); the secret is read from "
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET only, never from a flag."),
-        click.option("--requests-per-minute", type=click.FloatRange(min=1), default=None, metavar="N",
+        click.option("--requests-per-minute", type=FiniteRange(min=1, max=MAX_REQUESTS_PER_MINUTE), default=None,
+                     metavar="N",
                      help="Pace API requests at N a minute (default 286, under Genesys Cloud's 300 per token; "
                           "up to 16 may go back to back, never more than N + 12 in any minute: "
                           "keep N + 12 under your org's limit)."),
@@ -129,7 +153,19 @@ def run_options(kw: dict[str, Any]) -> Any:
     click.echo(f"Target: {target.describe()}", err=True)
     rpm = kw.pop("requests_per_minute")
     limits = ClientLimits() if rpm is None else ClientLimits(requests_per_minute=rpm)
-    return RunOptions(target=target, limits=limits, notice=lambda text: click.echo(text, err=True))
+    return RunOptions(target=target, limits=limits, notice=_notice)
+
+
+def _notice(text: str) -> None:
+    """Say on stderr that the API does not answer and calls are retried; never stop the work for it.
+
+    Why: it is said from inside the client's retry of a request, mid-apply too: stderr that cannot
+    take it (a log reader gone, a full disk) must not turn a retried write into a failed one.
+    """
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        pass
 
 
 def color() -> bool:

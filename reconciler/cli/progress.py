@@ -75,13 +75,13 @@ class Progress:
         if self.mode == "tty" and now - self._last_shown >= _REDRAW:
             self._draw(now)
         elif self.mode == "lines" and now - self._last_shown >= self.interval:
-            self.write(self.line(now) + "\n")
+            self._show(self.line(now) + "\n")
             self._last_shown = now
 
     def finish(self) -> None:
         """Close the terminal line (the summary follows on the next one)."""
         if self.mode == "tty" and self._drawn:
-            self.write("\r\x1b[K")
+            self._show("\r\x1b[K")
             self._drawn = False
 
     def line(self, now: float | None = None) -> str:
@@ -101,9 +101,22 @@ class Progress:
         return " · ".join(parts)
 
     def _draw(self, now: float) -> None:
-        self.write("\r\x1b[K" + self.line(now))
+        self._show("\r\x1b[K" + self.line(now))
         self._drawn = True
         self._last_shown = now
+
+    def _show(self, text: str) -> None:
+        """Write ``text``; when stderr cannot take it, the progress falls silent and the work goes on.
+
+        Why: progress is called from inside apply, once per finished change. A log reader
+        that went away (``2>&1 | head``, a dead ``tee``) or a full disk under a redirected
+        log raised out of the executor: the apply stopped half-way, a write's outcome and
+        the run's end unrecorded, for a line that only tells how far along it is.
+        """
+        try:
+            self.write(text)
+        except OSError:
+            self.mode = "quiet"
 
 
 _META = "reconciler.progress"

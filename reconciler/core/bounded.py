@@ -25,8 +25,10 @@ from reconciler.core.errors import ReconcilerError
 MAX_DEPTH = 64
 
 #: a string (its end quote optional, so an unterminated one swallows the rest), a
-#: bracket, or one of the non-JSON constants ``json`` would otherwise accept
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]|-?Infinity|NaN')
+#: bracket, or one of the non-JSON constants ``json`` would otherwise accept. The string is
+#: written as runs between escapes, matched possessively: one alternation per character
+#: (``(?:[^"\\]|\\.)*``) kept a backtracking entry per character, 2.3 GB for a 20 MB string.
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]|-?Infinity|NaN')
 
 
 class BoundedJsonError(ReconcilerError):
@@ -50,7 +52,7 @@ def check_json_text(text: str, *, max_depth: int = MAX_DEPTH, what: str = "JSON"
     """Raise :class:`BoundedJsonError` at the first bracket deeper than ``max_depth`` or bare NaN/Infinity."""
     depth = 0
     for match in _TOKEN.finditer(text):
-        first = match.group()[0]
+        first = text[match.start()]  # not match.group(): a copy of every string, however long
         if first == '"':
             continue
         if first in "[{":
@@ -64,6 +66,35 @@ def check_json_text(text: str, *, max_depth: int = MAX_DEPTH, what: str = "JSON"
             line, column = _place(text, match.start())
             message = f"{match.group()} is not a JSON number; NaN and Infinity are refused"
             raise BoundedJsonError(what, line, column, message)
+
+
+#: a JSON escape of a UTF-16 surrogate (``\\ud800``): only a high one followed by a low one is a character
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: a UTF-16 surrogate: in a decoded string, always half of a pair that is no character
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first lone UTF-16 surrogate in the strings (keys too) of a decoded JSON value, as ``\\udXXX``.
+
+    Why: ``json`` decodes ``"\\ud800"`` to a lone surrogate, which is no character: the value
+    cannot be written as UTF-8, so printing or hashing it was a ``UnicodeEncodeError``
+    traceback. Callers ask only when the text holds such an escape (:data:`SURROGATE_ESCAPE`).
+    """
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            found = SURROGATE.search(current)
+            if found is not None:
+                return f"\\u{ord(found.group()):04x}"
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -84,11 +115,17 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JS
             raise BoundedJsonError(what, 0, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     check_json_text(text, max_depth=max_depth, what=what)
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise BoundedJsonError(what, exc.lineno, exc.colno, f"not valid JSON ({exc.msg})") from None
     except (ValueError, RecursionError) as exc:  # pragma: no cover - refused by the scan above
         raise BoundedJsonError(what, 0, 0, f"not valid JSON ({exc})") from None
+    escape = SURROGATE_ESCAPE.search(text)
+    if escape is not None and (lone := lone_surrogate(value)) is not None:
+        line, column = _place(text, escape.start())
+        raise BoundedJsonError(what, line, column, f"holds the escape {lone}, half of a UTF-16 surrogate pair, "
+                                                   "which is no character")
+    return value
 
 
 def dumps_json(value: Any, **options: Any) -> str:

@@ -125,6 +125,7 @@ _EXPECTED = {
     "float_type": "a number",
     "int_type": "an integer",
     "list_type": "a list",
+    "tuple_type": "a list",  # settings hold their lists as tuples (frozen): YAML only has lists
     "dict_type": "a mapping",
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",

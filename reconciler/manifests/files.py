@@ -119,6 +119,10 @@ class _Walk:
         self.settings: list[Path] = []
 
     def add(self, path: Path) -> None:
+        undecodable = _undecodable_name(path)
+        if undecodable is not None:
+            self.issue(path, undecodable)
+            return
         resolved = path.resolve()
         if _is_settings(path):
             self.settings.append(path)
@@ -158,6 +162,22 @@ class _Walk:
                     self.directory(path, ancestors | {real}, found)
             elif entry.is_symlink() or manifest_name(path):
                 self.issue(path, why)
+
+
+def _undecodable_name(path: Path) -> str | None:
+    """Why ``path`` cannot be named in a plan: its name holds bytes that are not UTF-8; else None.
+
+    Why: Python keeps such bytes as lone surrogates (``bad\\udcff.yaml``), which validate
+    showed, but a plan could not hash, print as JSON or save: a ``UnicodeEncodeError``
+    traceback. A name git happily stores, so one a pull request can bring.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = os.fsencode(text[exc.start:exc.end])[:1]
+        return f"its name is not UTF-8 text (byte 0x{byte.hex().upper()}); rename it"
+    return None
 
 
 def manifest_name(path: Path) -> bool:

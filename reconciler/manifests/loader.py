@@ -137,7 +137,7 @@ def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIs
     try:
         text = read_text(path)
     except Unreadable as exc:
-        return [], [ManifestIssue(shown, None, None, "", str(exc))]
+        return [], [ManifestIssue(shown, exc.line, exc.column, "", str(exc))]
     docs, problems = load_documents(text, read_again=lambda: _read_again(path), eager=_EAGER)
     return docs, [ManifestIssue(shown, p.line, p.column, format_path(p.path), p.message) for p in problems]
 

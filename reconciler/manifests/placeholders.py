@@ -247,9 +247,26 @@ def _write_only(path: JsonPath, text: str, env: Mapping[str, str], result: Subst
     name = match["name"]
     if name not in env:
         return _unset(path, name, env, result)
+    if not _utf8(path, name, env[name], result):
+        return result.opaque_value(path)
     result.secrets.add(env[name])
     result.written[path] = (env[name], text)
     return env[name]
+
+
+def _utf8(path: JsonPath, name: str, value: str, result: Substitution) -> bool:
+    """Whether ``value`` is text; an issue (never showing it: it may be a secret) when it is not.
+
+    Why: a variable whose bytes are not UTF-8 reaches Python with them as lone surrogates;
+    masking it, printing the plan or sending the request then ended in a ``UnicodeEncodeError``
+    traceback, from ``validate --check-env`` on.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        result.issues.append(PathIssue(path, f"environment variable {name} is not UTF-8 text; set it as UTF-8"))
+        return False
+    return True
 
 
 def _one(
@@ -259,6 +276,8 @@ def _one(
         name = match["body"]
         if name not in env:
             return _unset(path, name, env, result)
+        if not _utf8(path, name, env[name], result):
+            return result.opaque_value(path)
         result.secrets.add(env[name])
         return env[name]
     parsed = REF_BODY.match(match["body"])

@@ -37,6 +37,8 @@ DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_KINDS = "*"
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _GLOB = frozenset("*?[")
+#: how much of an unknown time zone's name a message quotes (IANA names are far shorter)
+_SHOWN = 60
 
 
 class _Strict(BaseModel):
@@ -113,10 +115,13 @@ class ChangeWindow(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             zone(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        # OSError: a name the time zone database cannot even look up as a file (longer than a
+        # file name may be: ENAMETOOLONG) was a traceback, not an unknown zone
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             close = closest(value, available_timezones())
             hint = f"; did you mean {close!r}?" if close else ""
-            raise ValueError(f"unknown time zone {value!r} (an IANA name such as 'Europe/London'){hint}") from None
+            shown = repr(value) if len(value) <= _SHOWN else repr(value[:_SHOWN]) + f"... ({len(value)} characters)"
+            raise ValueError(f"unknown time zone {shown} (an IANA name such as 'Europe/London'){hint}") from None
         return value
 
     @model_validator(mode="after")

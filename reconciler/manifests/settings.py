@@ -101,7 +101,7 @@ def load_settings(path: Path, display: str) -> tuple[ProjectSettings, list[Manif
     try:
         text = read_text(path)  # a settings file that is there but unreadable is an error, never the defaults
     except Unreadable as exc:
-        return ProjectSettings(), [ManifestIssue(display, None, None, "", f"settings file {exc}")]
+        return ProjectSettings(), [ManifestIssue(display, exc.line, exc.column, "", f"settings file {exc}")]
     docs, problems = load_documents(text)
     issues = [ManifestIssue(display, p.line, p.column, format_path(p.path), p.message) for p in problems]
     if len(docs) > 1:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -145,21 +146,111 @@ def compose_all(text: str) -> Iterator[yaml.Node]:
     When libyaml rejects the stream part-way, the Python parser reads it again from the
     start for PyYAML's own message; the documents libyaml already handed out are skipped.
     """
-    handed_out = 0
+    handed_out, last = 0, None
     if FAST_LOADER is not None:
         try:
             for node in yaml.compose_all(text, Loader=FAST_LOADER):
-                handed_out += 1
+                handed_out, last = handed_out + 1, node
                 yield node
             return
         except yaml.YAMLError:
             pass  # parsed again below, for PyYAML's own message and position
+    if last is not None:
+        _raise_from_the_rest(text, last)
     too_deep = depth_problem(text)
     if too_deep is not None:
         raise TooDeep(too_deep)
     for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
         if index >= handed_out:
             yield node
+
+
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)
+_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
+
+
+def _raise_from_the_rest(text: str, last: yaml.Node) -> None:
+    """PyYAML's error for the stream, from the document after ``last`` (libyaml's last good one) on.
+
+    Why: the Python parser is about twenty times slower than libyaml, and reading the whole
+    stream again for the message of a typo in its last document took 47 s for a 5.7 MB file
+    of 40,000 manifests. The rest is read from its ``---`` with the lines before it left
+    blank, so every line and column is the file's. Returns without raising when the
+    parsers disagree about the rest (the Python parser accepts a document of it, or there
+    is no ``---`` to start from, or a directive before it): the caller reads it all.
+    """
+    line = last.end_mark.line + (1 if last.end_mark.column else 0)
+    start = 0
+    if line:
+        for count, found in enumerate(_LINE_BREAK.finditer(text), start=1):
+            if count == line:
+                start = found.end()
+                break
+        else:
+            return
+    marker = _DOCUMENT_START.search(text, start)
+    if marker is None or _DIRECTIVE.search(text, start, marker.start()):
+        return
+    lines = sum(1 for _ in _LINE_BREAK.finditer(text, start, marker.start())) + line
+    rest = "\n" * lines + text[marker.start():]
+    problem = depth_problem(rest)
+    if problem is not None:
+        raise TooDeep(problem)
+    for _ in yaml.compose_all(rest, Loader=yaml.SafeLoader):
+        return  # the Python parser accepts a document libyaml refused: the caller reads the whole stream
+
+
+#: values (scalars, collections, aliases) one document may hold: the largest kind's lists
+#: (1,000 phrases of a few fields) stay far below it. Composing costs about 300 bytes and
+#: 2 µs a value, many times more with the collector running: a 16 MB document of four
+#: million one-letter items took 40 s and 2 GB before it could even be refused as a list.
+MAX_DOCUMENT_VALUES = 100_000
+#: a document this short (in characters) cannot hold more values than the bound (a value
+#: takes at least one character but for an empty one, which an indicator beside it stands for)
+_COUNTED_FROM = MAX_DOCUMENT_VALUES // 2
+#: where a document starts or ends: ``---`` or ``...`` at the start of a line, as YAML forbids in content
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)", re.MULTILINE)
+
+
+def oversized_document(text: str) -> YamlProblem | None:
+    """Where the first document holding more than ``MAX_DOCUMENT_VALUES`` values passes the bound.
+
+    Why before composing: libyaml composes a whole document's nodes before anything can
+    look at them, so the bound must be checked on the parser's events, which are let go
+    as they come. Only the stretches between document markers long enough to pass the
+    bound are parsed for it (one ``re`` scan finds them), so ordinary files, however many
+    documents they hold, pay nothing more.
+    """
+    if len(text) <= _COUNTED_FROM:
+        return None
+    start = 0
+    for end in chain((found.start() for found in _DOCUMENT_MARKER.finditer(text)), (len(text),)):
+        if end - start > _COUNTED_FROM:
+            problem = _count_values(text, start, end)
+            if problem is not None:
+                return problem
+        start = end
+    return None
+
+
+def _count_values(text: str, start: int, end: int) -> YamlProblem | None:
+    """The place where a document of ``text[start:end]`` passes the bound, from the parser's events."""
+    count = 0
+    try:
+        for event in yaml.parse(text[start:end], Loader=_C_LOADER or yaml.SafeLoader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                count = 0  # the bound is a document's: a stretch may hold several (a marker not at a line start)
+            elif isinstance(event, yaml.NodeEvent):
+                count += 1
+                if count > MAX_DOCUMENT_VALUES:
+                    mark = event.start_mark
+                    line, column = (mark.line, mark.column) if mark is not None else (0, 0)  # both parsers mark
+                    line += sum(1 for _ in _LINE_BREAK.finditer(text, 0, start)) + 1
+                    return YamlProblem(line, column + 1, f"the document holds more than {MAX_DOCUMENT_VALUES:,} "
+                                       "values; split it into several documents")
+    except yaml.YAMLError:
+        pass  # a syntax error before the bound: composing reports it
+    return None
 
 
 def syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:

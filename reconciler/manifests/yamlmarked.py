@@ -25,9 +25,19 @@ import yaml
 from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
 from reconciler.manifests.yamlcompose import CORE, MERGE, STR, YamlProblem, check_depth, too_deep
-from reconciler.manifests.yamlscalar import PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
+from reconciler.manifests.yamlscalar import (
+    PLAIN_TAGS,
+    YAML12_FLOAT,
+    Mark,
+    lone_surrogate,
+    plain_scalar,
+    surrogate_message,
+)
 
 COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{CORE}map", yaml.SequenceNode: f"{CORE}seq"}
+#: the plain scalars PyYAML's 1.1 resolver tags as no core type (``name: <<`` was "unsupported YAML
+#: tag 'tag:yaml.org,2002:merge'" and "is required"); as values they are strings in YAML 1.2
+_YAML11_ONLY = {MERGE: "<<", f"{CORE}value": "="}
 #: values one file may reach through aliases: anchors for a shared scoring list or a few
 #: phrases stay far below it; an alias bomb reaches it within milliseconds
 MAX_ALIAS_VALUES = 10_000
@@ -135,10 +145,16 @@ class MarkedBuilder:
         return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+        if not node.style and _YAML11_ONLY.get(node.tag) == node.value:
+            return node.value  # a plain ``<<`` or ``=`` as a value: YAML 1.1 tags it, 1.2 calls it a string
         if node.tag not in PLAIN_TAGS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}: tags are not allowed in manifests", path)
             return None
         if node.style:  # quoted or block: a string whatever it looks like
+            escape = lone_surrogate(node)
+            if escape is not None:
+                self.problem(node, surrogate_message(escape), path)
+                return None
             return node.value
         # plain: None from the Python parser, "" from libyaml. An untagged plain scalar
         # 1.1 calls a string may be a 1.2 number (1e3).
@@ -169,6 +185,11 @@ class MarkedBuilder:
                 check_depth(value_node, len(path) + 1, self._checked)
                 continue
             key = key_node.value
+            escape = lone_surrogate(key_node)
+            if escape is not None:
+                self.problem(key_node, f"the key {surrogate_message(escape)}", path)
+                check_depth(value_node, len(path) + 1, self._checked)
+                continue
             key_path = (*path, key)
             if key in out:
                 line, _ = keys[key_path]
@@ -182,6 +203,7 @@ class MarkedBuilder:
                 and value_node.tag == STR
                 and type(value_node) is yaml.ScalarNode
                 and (value_node.style or not YAML12_FLOAT.match(value_node.value))
+                and lone_surrogate(value_node) is None
             ):
                 mark = value_node.start_mark
                 values[key_path] = (mark.line + 1, mark.column + 1)

@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from reconciler.core.bounded import SURROGATE
 from reconciler.manifests.yamlcompose import CORE
 
 Mark = tuple[int, int]  # 1-based (line, column)
@@ -28,6 +29,25 @@ YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0
 FLOAT_START = frozenset("-+.0123456789")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+def lone_surrogate(node: Any) -> str | None:
+    """The first UTF-16 surrogate in a double-quoted scalar's value (``"\\ud800"``), as ``\\ud800``; else None.
+
+    Why: an escape may name half of a surrogate pair, which is no character: the value then
+    validated, and every plan and apply ended in a ``UnicodeEncodeError`` traceback as soon
+    as it was printed or saved. Only a double-quoted scalar's escapes can make one (UTF-8
+    text cannot hold it), so the others are not searched.
+    """
+    if node.style != '"':
+        return None
+    found = SURROGATE.search(node.value)
+    return None if found is None else f"\\u{ord(found.group()):04x}"
+
+
+def surrogate_message(escape: str) -> str:
+    return (f"holds the escape {escape}, half of a UTF-16 surrogate pair, which is no character: write the "
+            "character itself (or \\U and its 8 hex digits)")
+
 
 #: the tags a scalar may carry: those the resolver gives untagged scalars; any other was written
 PLAIN_TAGS = frozenset(f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))

@@ -14,7 +14,8 @@ or a date. Duplicate keys, merge keys (``<<``), non-scalar keys, recursive alias
 tags on any node (scalar, mapping or sequence) and NaN/Infinity are errors rather than
 silent surprises: the fast builder gives up on a document at the first of them (or when
 the text holds an anchor) and the marked builder, which reports each at its place, builds
-it instead. Bounds (``MAX_DEPTH``, ``MAX_ALIAS_VALUES``) are the marked builder's.
+it instead. Bounds (``MAX_DEPTH``, ``MAX_ALIAS_VALUES``) are the marked builder's; the bound on
+a document's values (``MAX_DOCUMENT_VALUES``) is checked on the parser's events before composing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reconciler.manifests.yamlcompose import (
     TooDeep,
     YamlProblem,
     compose_all,
+    oversized_document,
     reader_problem,
     syntax_problem,
 )
@@ -258,6 +260,9 @@ def load_documents(
     ends the stream (nothing after it can be trusted), but the documents before it are
     returned so that their own problems are reported too.
     """
+    oversized = oversized_document(text)
+    if oversized is not None:  # the only problem reported for the file, as nesting too deep is
+        return [], [oversized]
     docs: list[SourceDocument] = []
     problems: list[YamlProblem] = []
     budget = AliasBudget()

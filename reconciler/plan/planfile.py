@@ -32,10 +32,11 @@ from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsonpath import format_path
 from reconciler.core.jsontext import dumps_indented, plain_dumps_indented, rust_dumps_indented, tree_building
-from reconciler.core.paths import reason, status
+from reconciler.core.paths import not_regular, reason, status
 from reconciler.core.secrets import remembered_forms, replace_forms
 from reconciler.kinds import REGISTRY, Kind, unknown_kind_message
 from reconciler.manifests.placeholders import UnsetAllowed, substitute
+from reconciler.manifests.reading import Unreadable, read_bounded
 from reconciler.manifests.spec import check_spec
 from reconciler.plan.document import pydantic_document, shared_document
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Action, Plan, ResourceChange, plan_from_document
@@ -44,6 +45,9 @@ CHECKSUM_KEY = "checksum"
 #: a change's spec sits four levels below the top of the plan and a manifest may nest
 #: ``MAX_DEPTH`` levels, so a plan the reconciler wrote never comes near this
 PLAN_MAX_DEPTH = MAX_DEPTH + 16
+#: a plan where each of 50,000 objects changes is 84 MB; a file past this is refused unread
+#: (reading a JSON file costs many times its size: a 200 MB one took 24 GB and a minute)
+PLAN_MAX_BYTES = 256 * 1024 * 1024
 
 
 def checksum(document: dict[str, Any]) -> str:
@@ -102,6 +106,10 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
             f"cannot write plan file {target}: the plan holds NaN or Infinity, which JSON cannot hold"
         ) from None
     text = _without_remembered_secrets(text, target)
+    if len(text) * 4 > PLAN_MAX_BYTES and len(text.encode("utf-8")) > PLAN_MAX_BYTES:  # a char is 1 to 4 bytes
+        raise PlanFileError(f"cannot write plan file {target}: the plan is larger than "
+                            f"{PLAN_MAX_BYTES // (1024 * 1024)} MB, more than apply reads; plan a part at a time")
+    _refuse_special(target)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -117,6 +125,23 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise PlanFileError(f"cannot write plan file {target}: {reason(exc)}") from None
     return target
+
+
+def _refuse_special(target: Path) -> None:
+    """Refuse a ``target`` that is a device, a FIFO or a socket (or leads to one).
+
+    Why: the plan is written beside the target and moved over it. Run as root (a CI
+    container), ``--out /dev/stdout`` or ``--out /dev/null`` replaced the device itself
+    with a regular file holding the plan, for every later process on the machine.
+    """
+    try:
+        found = status(target)
+    except OSError:
+        return  # cannot be looked at: writing it says why
+    kind = None if found is None else not_regular(found.st_mode)
+    if kind is not None:
+        raise PlanFileError(f"cannot write plan file {target}: it {kind}; a plan file is written whole, "
+                            "then moved into place (for the plan on standard output, use --format json)")
 
 
 def _without_remembered_secrets(text: str, target: Path) -> str:
@@ -157,10 +182,15 @@ def is_plan_file(path: str | os.PathLike[str]) -> bool:
         # ``.json`` is meant as a plan, and load_plan names why it cannot be read; anything
         # else goes to the manifest loader, which names it too. Never a traceback.
         return candidate.suffix.lower() == ".json"
-    if found is None or not stat.S_ISREG(found.st_mode):
+    if found is None:
         return False
     if candidate.suffix.lower() == ".json":
+        # A directory or FIFO named like a plan is meant as one (actions/download-artifact makes a
+        # directory named after the artifact): load_plan names what it is. As manifests, a
+        # directory of no YAML was "No changes", exit 0, and nothing applied.
         return True
+    if not stat.S_ISREG(found.st_mode):
+        return False
     try:
         with candidate.open("rb") as handle:
             head = handle.read(64).lstrip()
@@ -173,9 +203,10 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
     """Read a plan file, refusing one that was edited, is unreadable or was made for another target."""
     source = Path(path)
     try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise PlanFileError(f"cannot read plan file {source}: {reason(exc)}") from None
+        raw = read_bounded(source, PLAN_MAX_BYTES, f"is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MB, "
+                           "far more than any plan the reconciler writes")
+    except Unreadable as exc:
+        raise PlanFileError(f"cannot read plan file {source}: {str(exc).removeprefix('cannot be read: ')}") from None
     return parse_plan(raw, expected_target=expected_target, name=str(source))
 
 

@@ -118,6 +118,33 @@ def test_a_file_that_is_not_an_audit_log(tmp_path: Path, make: Callable[[Path], 
 
 
 @pytest.mark.timeout(TIME_BOUND)
+@pytest.mark.parametrize(("log", "what"), [("pipe.jsonl", "a FIFO (named pipe)"),
+                                           ("/dev/urandom", "a character device")], ids=["fifo", "urandom"])
+@pytest.mark.parametrize("command", ["verify", "show"])
+def test_an_audit_log_that_is_no_regular_file_is_refused_unread(tmp_path: Path, log: str, what: str,
+                                                                command: str) -> None:
+    """show of a FIFO blocked in open for ever, and of /dev/urandom read random lines for ever."""
+    root = project(tmp_path, manifests=False)
+    os.mkfifo(root / "pipe.jsonl")
+    invoke_cli(["audit", command, log], cwd=root).expect(1, f"error: cannot read audit log {log}: it is {what}")
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_record_edited_to_hold_half_a_surrogate_pair_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """json reads "\\ud800" as a lone surrogate: hashing it (verify) or printing it (show) raised UnicodeEncodeError."""
+    root = project(tmp_path)
+    invoke_cli(["apply", "--auto-approve", "--sandbox-db", str(tmp_path / "sandbox.db")], cwd=root).expect(0)
+    log = root / ".reconciler" / "audit.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace('"name":"', '"name":"\\ud800', 1)
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    invoke_cli(["audit", "verify"], cwd=root).expect(
+        1, "line 3: holds the escape \\ud800, half of a UTF-16 surrogate pair (the line was edited)")
+    shown = invoke_cli(["audit", "show"], cwd=root).expect(0)
+    assert shown.stdout.count("\n") == len(lines)  # the header and every record but the edited one
+
+
+@pytest.mark.timeout(TIME_BOUND)
 def test_a_missing_audit_log_is_named(tmp_path: Path) -> None:
     root = project(tmp_path, manifests=False)
     invoke_cli(["audit", "show", "nope.jsonl"], cwd=root).expect(1, "no audit log at nope.jsonl")

@@ -237,6 +237,31 @@ def test_alias_bomb_in_its_own_process_is_bounded(tmp_path: Path) -> None:
     assert outcome.seconds < 10
 
 
+WIDE_CASES = [
+    ("block-list", "---\n" + "- a\n" * 150_000, "manifests/wide.yaml:100009:3: "),
+    ("flow-list", "---\n[" + ",".join(["1"] * 150_000) + "]\n", "manifests/wide.yaml:10:200000: "),
+    ("unknown-keys", "".join(f"k{i}: {i}\n" for i in range(80_000)), "manifests/wide.yaml:50000:9: "),
+    ("custom-params", VALID.replace("Main", "Wide") + "  customParams:\n"
+     + "".join(f"    k{i}: {i}\n" for i in range(60_000)), "manifests/wide.yaml:50000:13: "),
+]
+
+
+@pytest.mark.parametrize(("text", "where"), [c[1:] for c in WIDE_CASES], ids=[c[0] for c in WIDE_CASES])
+def test_a_document_of_too_many_values_is_refused_before_it_is_composed(tmp_path: Path, text: str, where: str) -> None:
+    """Composing a 16 MB document of four million one-letter items took 40 s and 2 GB, to end in 'got a list'."""
+    root = _project(tmp_path)
+    (root / "manifests" / "wide.yaml").write_text(VALID + text if text.startswith("---") else text)
+    _validate(root).expect(1, where, "the document holds more than 100,000 values; split it")
+
+
+def test_many_documents_share_no_bound(tmp_path: Path) -> None:
+    """The bound is a document's: a file of 12,000 manifests (144,000 values) is read as before."""
+    root = _project(tmp_path)
+    many = "---\n".join(VALID.replace("Main", f"Voice {i}") for i in range(12_000))
+    (root / "manifests" / "many.yaml").write_text(many)
+    _validate(root).expect(0, "12001 objects in 2 files are valid")
+
+
 def _spec_with(value: str) -> str:
     return VALID + f"  customParams:\n    deep: {value}\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -92,6 +93,13 @@ class TestCi:
         assert (source.actor, source.os_user) == ("dana", "runner")
         assert (source.commit, source.branch) == ("f" * 40, "main")
         assert source.repository == "https://github.com/acme/genesys-config"
+
+    def test_variables_holding_bytes_that_are_not_utf8_are_recorded_with_replacements(self, tmp_path: Path) -> None:
+        """Python keeps such bytes as lone surrogates: the run's first record could not be written (traceback)."""
+        env = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "d\udcffna", "GITHUB_REF_NAME": "br\udcfe", "USER": "u\udcfd"}
+        source = detect_source(tmp_path, env=env)
+        assert (source.actor, source.branch, source.os_user) == ("d\ufffdna", "br\ufffd", "u\ufffd")
+        json.dumps(source.to_json(), ensure_ascii=False).encode("utf-8")  # no UnicodeEncodeError
 
     def test_gitlab_ci(self, tmp_path: Path) -> None:
         env = {

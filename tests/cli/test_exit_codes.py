@@ -95,7 +95,11 @@ def _with_value(command: click.Command, param: click.Parameter, value: str) -> l
 
 @pytest.mark.timeout(30)  # without the check, `sandbox serve --client-secret ""` serves until stopped
 @pytest.mark.parametrize(("value", "says"), [("", "the value is empty (an unset variable?)"),
-                                             ("  ", "the value is blank (only whitespace)")], ids=["empty", "blank"])
+                                             ("  ", "the value is blank (only whitespace)"),
+                                             # bytes not UTF-8 (as a shell passes $'\xff'): lone surrogates, a
+                                             # UnicodeEncodeError traceback wherever the value was printed or recorded
+                                             ("x\udcff", "the value is not UTF-8 text")],
+                         ids=["empty", "blank", "not-utf8"])
 @pytest.mark.parametrize(("path", "command", "param"), TEXT_PARAMETERS,
                          ids=[" ".join((*p, c.opts[0] if isinstance(c, click.Option) else str(c.name)))
                               for p, _, c in TEXT_PARAMETERS])
@@ -156,6 +160,19 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path:
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 130
     assert "Traceback" not in result.output
+
+
+def test_a_working_directory_removed_meanwhile_is_one_error_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """os.getcwd() raised FileNotFoundError from deep in the command: a traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "manifests").mkdir()
+    monkeypatch.chdir(gone)  # monkeypatch goes back to the suite's directory afterwards
+    gone.rmdir()
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "manifests")])
+    assert (result.exit_code, result.exception.__class__) == (1, SystemExit), result.output
+    assert result.output == ("error: the working directory cannot be used (no such file or directory): it was "
+                             "removed or moved since the command started from it; cd to the project again\n")
 
 
 VOICE = """\

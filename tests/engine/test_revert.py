@@ -122,6 +122,27 @@ def test_unknown_and_ambiguous_runs_are_errors_not_tracebacks(project: Project) 
         find_run(project.audit_log, "")
 
 
+def test_a_log_edited_by_hand_is_refused_not_restored_from(project: Project) -> None:
+    """The values a revert writes are the run's recorded ``before``s: an edited one was planned as is."""
+    lines = project.audit_log.read_text(encoding="utf-8").splitlines()
+    run2 = run_ids(project)[-1]
+    for index, line in enumerate(lines):
+        record = json.loads(line)
+        if record["run_id"] == run2 and record["type"] == "intent" and record.get("name") == VOICE:
+            for change in record["changes"]:
+                if change["path"] == "rate":
+                    change["before"] = 3.99  # still canonical JSON: only the hash chain tells
+            lines[index] = json.dumps(record, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+            break
+    else:
+        raise AssertionError("no intent of run 2 about the voice profile")
+    project.audit_log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = revert(project, run2, "--out", "p.json", expect=1)
+    assert f"record {index + 1} (line {index + 1}): hash mismatch" in refused.output
+    assert "revert restores the values the log recorded" in refused.output
+    assert "3.99" not in refused.output and not (project.root / "p.json").exists()
+
+
 class TestPureRevert:
     """The planner half, without a sandbox: paths, kinds without versions, masked values."""
 

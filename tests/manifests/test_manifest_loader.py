@@ -196,7 +196,7 @@ class TestDiscovery:
         (tmp_path / "bad.yaml").write_bytes(b"\xff\xfe\x00junk")
         monkeypatch.chdir(tmp_path)
         [error] = load_errors(["."])
-        assert error.startswith("bad.yaml: not UTF-8 text")
+        assert error.startswith("bad.yaml:1:1: not UTF-8 text: it is UTF-16")
 
 
 class TestAllErrorsAtOnce:

@@ -59,6 +59,14 @@ class TestErrors:
             ("prune:\n  maxDeletes: '5'\n", "reconciler.yaml:2:15: prune.maxDeletes: expected an integer"),
             ("prune:\n  maxDeletePercent: 150\n", "reconciler.yaml:2:21: prune.maxDeletePercent: 150 is above the maximum 100.0"),
             ("prune: [Webhook]\n", "reconciler.yaml:1:8: prune: expected a mapping"),
+            # lists held as tuples: pydantic's "Input should be a valid tuple" was shown as is
+            ("prune:\n  kinds: Webhook\n", "reconciler.yaml:2:10: prune.kinds: expected a list, got a string 'Webhook'"),
+            ("policy:\n  protect: 'Webhook/*'\n", "reconciler.yaml:2:12: policy.protect: expected a list, got a string"),
+            ("policy:\n  windows: [{days: mon, from: '01:00', to: '02:00'}]\n",
+             "reconciler.yaml:2:20: policy.windows[0].days: expected a list, got a string 'mon'"),
+            # a zone name longer than a file name may be: the zone database's ENAMETOOLONG was a traceback
+            ("policy:\n  windows: [{from: '01:00', to: '02:00', timezone: " + "a" * 300 + "}]\n",
+             "reconciler.yaml:2:52: policy.windows[0].timezone: unknown time zone '" + "a" * 60 + "'... (300 characters)"),
             ("prunes: {}\n", "reconciler.yaml:1:1: prunes: unknown field (did you mean 'prune'?)"),
             ("- a\n", "reconciler.yaml:1:1: settings must be a mapping"),
             ("prune: {kinds: [a}\n", "reconciler.yaml:1:18: invalid YAML"),

@@ -61,6 +61,14 @@ class TestScalars:
     def test_plain_scalars_follow_yaml_1_2_core(self, text: str, value: object) -> None:
         assert plain_scalar(text) == value
 
+    def test_plain_merge_and_value_indicators_as_values_are_strings(self) -> None:
+        """YAML 1.1 tags a plain ``<<`` and ``=`` as merge and value: 'name: <<' was an unsupported tag."""
+        docs, problems = load_documents("a: <<\nb: =\nc: [<<, =]\n=: d\n")
+        assert (docs[0].value, problems) == ({"a": "<<", "b": "=", "c": ["<<", "="], "=": "d"}, [])
+        _, problems = load_documents("a: !!merge x\n")
+        assert [p.message for p in problems] == [
+            "unsupported YAML tag 'tag:yaml.org,2002:merge': tags are not allowed in manifests"]
+
     def test_quoted_scalars_stay_strings(self) -> None:
         doc = load_documents("a: 'true'\nb: \"1.0\"\nc: yes\nd: 1e3\n")[0][0]
         assert doc.value == {"a": "true", "b": "1.0", "c": "yes", "d": 1000.0}

@@ -112,6 +112,20 @@ class TestRefusals:
         with pytest.raises(PlanFileError, match="cannot write"):
             save_plan(plan, tmp_path / "no-such-dir" / "plan.json")
 
+    def test_a_plan_apply_would_not_read_is_not_written(
+        self, plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """apply refuses a plan file past PLAN_MAX_BYTES unread: plan --out must say so, not save one."""
+        from reconciler.plan import planfile
+
+        size = len(planfile.plan_text(plan).encode("utf-8"))
+        monkeypatch.setattr(planfile, "PLAN_MAX_BYTES", size - 1)
+        with pytest.raises(PlanFileError, match="the plan is larger than 0 MB, more than apply reads"):
+            save_plan(plan, tmp_path / "plan.json")
+        assert list(tmp_path.iterdir()) == []
+        monkeypatch.setattr(planfile, "PLAN_MAX_BYTES", size)
+        assert load_plan(save_plan(plan, tmp_path / "plan.json"), expected_target=TARGET) == plan
+
 
 
 def resealed(saved: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
