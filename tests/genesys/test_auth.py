@@ -127,6 +127,22 @@ class TestTokenRequest:
                 await client.get(VOICE, "x")
         assert str(info.value).endswith("[correlation id: c-tok]")  # the login's answer, as the platform logged it
 
+    @pytest.mark.parametrize(
+        "value", ["tok\r\nX-Injected: 1", "tok\x00en", "tok\u00e9n", "tok en", "tok\u2028en"],
+        ids=["crlf", "nul", "non-ascii", "space", "line-separator"],
+    )
+    async def test_an_access_token_no_header_can_carry_is_refused_once_not_sent(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep, value: str
+    ) -> None:
+        """Not sent as a header (a CRLF would have made every request unsendable, retried as a dropped connection)."""
+        token = router.post("/oauth/token").mock(return_value=token_answer(value))
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(AuthenticationError, match="invalid.token.response.*not a bearer token") as info:
+                await client.get(VOICE, "x")
+        assert (token.call_count, api.call_count) == (1, 0)
+        assert value not in str(info.value)
+
 
 class NeverAnswers:
     """A login server that takes each request and says nothing, for ever (respx counts only answered calls)."""
