@@ -117,7 +117,20 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
     if kind.singleton is not None:
         return kind.from_live(obj)
     check_identity(obj, response, "GET", path, where="the object", named=False)
+    check_same_object(obj, object_id, response, "GET", path)
     return kind.from_live(obj) if kind.reshapes_live else obj
+
+
+def check_same_object(obj: dict[str, Any], object_id: str, response: httpx.Response, method: str, path: str) -> None:
+    """Refuse an answer at ``…/{object_id}`` that carries another object's id.
+
+    Why: what a read or an update answers is taken as that object's state (compared, kept as
+    live, its id recorded in the audit trail and given to the objects that refer to it); a
+    server answering for another object would have the apply adopt that one. The id is not
+    shown: it is the server's text.
+    """
+    if "id" in obj and obj["id"] != object_id:
+        raise invalid(response, method, path, f"the answer is another object's: its id is not {object_id}")
 
 
 def page_size(session: Session, kind: Kind) -> str:

@@ -39,7 +39,7 @@ from reconciler.genesys.answers import check_identity, correlation_id, json_obje
 from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
 from reconciler.genesys.errors import is_ambiguous
-from reconciler.genesys.listing import read_one
+from reconciler.genesys.listing import check_same_object, read_one
 from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.result import WriteResult, adopted, answered
 from reconciler.genesys.session import Session
@@ -148,6 +148,9 @@ class SafeWrites:
                 try:
                     response = await self._session.exchange(method, path, template, json=payload, secrets=secrets)
                     updated = json_object(response, method, path)
+                    if kind.singleton is None:  # a singleton's id is not the path's (which is the collection)
+                        # refused as a garbled answer: ambiguous, so the next attempt reads back what landed
+                        check_same_object(updated, object_id, response, method, path)
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
