@@ -152,9 +152,9 @@ def parse_retry_after(value: str | None) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):  # a year of 21 digits overflows the parser: a traceback before
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def redact(text: str, forms: Iterable[str]) -> str:

@@ -146,7 +146,9 @@ class TestRetryAfterHeader:
         parsed = parse_retry_after(when)
         assert parsed is not None and 25 <= parsed <= 31
 
-    @pytest.mark.parametrize("value", [None, "soon", ""])
+    @pytest.mark.parametrize(
+        "value", [None, "soon", "", "Fri, 31 Dec 999999999999999999999 23:59:59 GMT", "Fri, 31 Dec 99999 23:59:59 GMT"]
+    )
     def test_absent_or_unreadable(self, value: str | None) -> None:
         assert parse_retry_after(value) is None
 
