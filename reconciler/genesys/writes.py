@@ -89,7 +89,10 @@ class SafeWrites:
                 try:
                     response = await self._session.exchange("POST", path, path, json=dict(body), secrets=secrets)
                     created = json_object(response, "POST", path)
-                    check_identity(created, response, "POST", path, where="the created object", named=False)
+                    check_identity(
+                        created, response, "POST", path, where="the created object", named=False,
+                        revision_field=kind.revision_field,
+                    )
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
@@ -151,6 +154,10 @@ class SafeWrites:
                     if kind.singleton is None:  # a singleton's id is not the path's (which is the collection)
                         # refused as a garbled answer: ambiguous, so the next attempt reads back what landed
                         check_same_object(updated, object_id, response, method, path)
+                        check_identity(
+                            {"id": object_id, **updated}, response, method, path, where="the updated object",
+                            named=False, revision_field=kind.revision_field,
+                        )
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
