@@ -109,6 +109,24 @@ class TestWhatAnErrorCarries:
         assert "example.org" not in text  # the body is never quoted
 
 
+class TestRedirects:
+    @pytest.mark.parametrize(
+        ("location", "says"),
+        [
+            ("https://login.example.com/sso?client_secret=s3cr3t&x=1", "redirected to https://login.example.com, "),
+            ("http://127.0.0.1:9/api/v2/voice/profiles", "redirected to http://127.0.0.1, "),
+            ("/relative/path?token=abc", "redirected, "),
+            ("http://[::1/", "redirected, "),
+        ],
+        ids=["other-host", "to-http", "relative", "unparseable"],
+    )
+    def test_a_redirect_says_so_and_shows_only_where_it_points(self, location: str, says: str) -> None:
+        error = error_from_response(response(302, None, Location=location), method="GET", path="/p")
+        assert isinstance(error, PermanentError) and error.code == "redirect"
+        assert says in str(error) and "which is not followed" in str(error)
+        assert "s3cr3t" not in str(error) and "token=abc" not in str(error) and "/sso" not in str(error)
+
+
 class TestTransportFailures:
     @pytest.mark.parametrize(
         "exc,code,ambiguous",
