@@ -83,7 +83,7 @@ class TokenProvider:
         stats: ClientStats,
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
-        notice: Callable[[BaseException | None, int, int], None] | None = None,
+        notice: Callable[[BaseException | None, int, int, float], None] | None = None,
     ) -> None:
         self._http = http
         self._notice = notice
