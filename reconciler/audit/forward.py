@@ -205,9 +205,8 @@ class Forwarder:
 
     def _post_once(self, body: bytes, record_id: str) -> None:
         try:
-            with self._client.stream(
-                "POST", self.url, content=body, headers={"Idempotency-Key": record_id}
-            ) as response:
+            headers = {"Idempotency-Key": record_id}
+            with self._client.stream("POST", self.url, content=body, headers=headers) as response:
                 _skim(response, time.monotonic() + self.policy.timeout)
         except httpx.TimeoutException:
             raise _TryAgain("endpoint timed out") from None
@@ -389,10 +388,8 @@ class BackgroundForwarder:
 
     def _unanswered(self, timeout: float) -> DeliveryResult:
         """A pass still inside a request after ``timeout`` seconds: what is left is undelivered, sent next run."""
-        return DeliveryResult(
-            undelivered=self._pending_or_unknown(),
-            error=f"the endpoint did not finish answering within {timeout:g} s",
-        )
+        late = f"the endpoint did not finish answering within {timeout:g} s"
+        return DeliveryResult(undelivered=self._pending_or_unknown(), error=late)
 
     def _pending_or_unknown(self) -> int:
         try:
