@@ -22,6 +22,13 @@ Writes are never blocked by forwarding: :class:`BackgroundForwarder` delivers fr
 daemon thread, woken after each append, and at the end of a run drains what is left
 within a bounded time. A ``flock`` on ``<log>.delivered.lock`` keeps two processes from
 delivering the same records at once.
+
+A receiver is a server like any other and may misbehave: httpx's timeout is per read,
+so one that trickles its answer (a byte every few seconds) keeps a request alive for
+ever. Only an acknowledgement's status is used, so at most :data:`MAX_ACK_BYTES` of its
+body are read, within the policy's timeout; and the run's end never waits on a request
+past its bound (:meth:`BackgroundForwarder.finish`): what is not acknowledged by then
+stays pending for the next run, as for an endpoint that is down.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +60,8 @@ from reconciler.core.urls import check_url
 
 DELIVERED_SUFFIX = ".delivered"
 STATE_VERSION = 1
+#: the most of an acknowledgement's body read: only its status counts (a receiver's body is not ours to hold)
+MAX_ACK_BYTES = 64 * 1024
 
 
 class _TryAgain(Exception):
@@ -104,6 +114,19 @@ def check_forward_url(url: str) -> str:
 
 def endpoint_key(url: str) -> str:
     return strip_credentials(url) or url
+
+
+def _skim(response: httpx.Response, deadline: float) -> None:
+    """Read an acknowledgement's body raw (no inflation) until it ends, passes :data:`MAX_ACK_BYTES` or ``deadline``.
+
+    Read to its end, the connection serves the next record; only the status counts, so a body
+    trickled or flooded is let go early (its connection closed), not held nor waited for.
+    """
+    size = 0
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > MAX_ACK_BYTES or time.monotonic() > deadline:
+            return
 
 
 class Forwarder:
@@ -182,7 +205,9 @@ class Forwarder:
 
     def _post_once(self, body: bytes, record_id: str) -> None:
         try:
-            response = self._client.post(self.url, content=body, headers={"Idempotency-Key": record_id})
+            headers = {"Idempotency-Key": record_id}
+            with self._client.stream("POST", self.url, content=body, headers=headers) as response:
+                _skim(response, time.monotonic() + self.policy.timeout)
         except httpx.TimeoutException:
             raise _TryAgain("endpoint timed out") from None
         except httpx.TransportError as exc:
@@ -317,7 +342,13 @@ class BackgroundForwarder:
                 self._stop.wait(self._cooldown)
 
     def finish(self, timeout: float = 30.0) -> DeliveryResult:
-        """Stop the thread, deliver what is left (bounded by the retry policy), report."""
+        """Stop the thread, deliver what is left, report: within some ``2 * timeout`` s, whatever the endpoint does.
+
+        Why: a request the endpoint keeps alive (an answer trickled, which no per-read timeout
+        ends) holds the delivery lock; waiting on it hung the run for ever, deaf to SIGTERM.
+        The final pass runs on a daemon thread; one still inside a request at the bound is left
+        behind, and what it has not delivered is reported undelivered: the next run sends it.
+        """
         if self._result is not None:
             return self._result
         self._stop.set()
@@ -325,20 +356,40 @@ class BackgroundForwarder:
         self._thread.join(timeout)
         final_forwarder = self._forwarder
         final_forwarder.stop_event = None  # the final pass gets its full retry budget
-        try:
-            final = final_forwarder.deliver_pending(wait_for_lock=True)
-        except Exception as exc:  # noqa: BLE001 - forwarding must never take the run down
-            final = DeliveryResult(
-                undelivered=self._pending_or_unknown(), error=f"forwarding failed: {type(exc).__name__}"
-            )
-        finally:
-            final_forwarder.close()
+        if self._thread.is_alive():
+            final = self._unanswered(timeout)
+        else:
+            final = self._final_pass(timeout)
         self._result = DeliveryResult(
             delivered=self._delivered + final.delivered,
             undelivered=final.undelivered,
             error=final.error if final.undelivered else None,
         )
         return self._result
+
+    def _final_pass(self, timeout: float) -> DeliveryResult:
+        """The last delivery pass, on a daemon thread joined for at most ``timeout`` seconds."""
+        outcome: list[DeliveryResult] = []
+
+        def deliver() -> None:
+            try:
+                outcome.append(self._forwarder.deliver_pending(wait_for_lock=True))
+            except Exception as exc:  # noqa: BLE001 - forwarding must never take the run down
+                failed = f"forwarding failed: {type(exc).__name__}"
+                outcome.append(DeliveryResult(undelivered=self._pending_or_unknown(), error=failed))
+
+        final = threading.Thread(target=deliver, name="audit-forwarder-final", daemon=True)
+        final.start()
+        final.join(timeout)
+        if not outcome:
+            return self._unanswered(timeout)  # its client is left open: the request still uses it
+        self._forwarder.close()
+        return outcome[0]
+
+    def _unanswered(self, timeout: float) -> DeliveryResult:
+        """A pass still inside a request after ``timeout`` seconds: what is left is undelivered, sent next run."""
+        late = f"the endpoint did not finish answering within {timeout:g} s"
+        return DeliveryResult(undelivered=self._pending_or_unknown(), error=late)
 
     def _pending_or_unknown(self) -> int:
         try:

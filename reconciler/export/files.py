@@ -6,6 +6,7 @@ before writing, so an existing file is never half-replaced.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from reconciler.core.errors import ExportError
 from reconciler.core.paths import reason, status
+from reconciler.core.secrets import remembered_forms, scrub_remembered
 from reconciler.export.model import Export
 from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
 from reconciler.manifests.files import discover
@@ -45,6 +47,7 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
     if not export.objects:
         raise ExportError("nothing to export: no live object matches")
     check_out_dir(out_dir)
+    _refuse_echoed_secrets(export)
     files = planned_files(export, out_dir)
     existing = _existing(files)
     if existing and not force:
@@ -58,6 +61,33 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
         except OSError as exc:  # no write permission, a full disk: named, never a traceback
             raise ExportError(f"cannot write {path}: {reason(exc)}") from None
     return list(files)
+
+
+def _refuse_echoed_secrets(export: Export) -> None:
+    """Refuse, before any file is written, an export whose live values hold a secret this command knows.
+
+    Why: the server answered a live value holding the OAuth client secret or an access token
+    (in any form :mod:`reconciler.core.secrets` knows), and an export is committed to git. Masking
+    it would not do: applied back, the manifest would overwrite the live value with ``***``.
+    The objects are named with the secret masked out of their names; their files are not (the
+    file name is a lower-cased slug of the name).
+    """
+    forms = remembered_forms()
+    if not forms:
+        return
+    # searched in the document's JSON, not its YAML: YAML folds a long string across lines
+    echoing: list[str] = []
+    for obj in export.objects:
+        text = json.dumps(obj.document(), ensure_ascii=False)
+        if any(form in text for form in forms):
+            echoing.append(scrub_remembered(f"{obj.kind}/{obj.name}"))
+    if echoing:
+        more = f" and {len(echoing) - 3} more" if len(echoing) > 3 else ""
+        raise ExportError(
+            f"nothing written: the live values of {', '.join(echoing[:3])}{more} hold a secret of this command "
+            "(the OAuth client secret or an access token) as the server answered them; an export is committed, "
+            "so it is not written (fix the live objects, or export the other names with --name)"
+        )
 
 
 def _existing(files: Iterable[Path]) -> list[Path]:

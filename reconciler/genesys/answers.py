@@ -255,17 +255,23 @@ def check_identity(
     where: str,
     named: bool = True,
     name_field: str = "name",
+    revision_field: str | None = None,
 ) -> None:
     """Refuse an object without a usable ``id`` (later written to ``{collection}/{id}``) or a string ``name``."""
-    problem = identity_problem(obj, named=named, name_field=name_field)
+    problem = identity_problem(obj, named=named, name_field=name_field, revision_field=revision_field)
     if problem is not None:
         raise invalid(response, method, path, where + problem)
 
 
-def identity_problem(obj: dict[str, Any], *, named: bool = True, name_field: str = "name") -> str | None:
+def identity_problem(
+    obj: dict[str, Any], *, named: bool = True, name_field: str = "name", revision_field: str | None = None
+) -> str | None:
     """What :func:`check_identity` refuses ``obj`` for, worded to follow where it is (``None``: nothing).
 
     Apart so that a listing checks thousands of entities without wording a place for each.
+    ``revision_field`` (the kind's ``version`` or ``dateModified``) must be an integer or a
+    string if present (``Revision``): a ``NaN``, ``1e308`` or an object there crashed the plan
+    with a pydantic traceback, and is what the stale check and the audit trail record.
     """
     object_id = obj.get("id")
     if not isinstance(object_id, str) or not object_id.strip():
@@ -279,6 +285,11 @@ def identity_problem(obj: dict[str, Any], *, named: bool = True, name_field: str
     if named and not isinstance(name, str):
         shown = f"no {name_field}" if name is None else f"a {name_field} that is {describe(name)}"
         return f" ({object_id}) has {shown}"
+    if revision_field is not None:
+        revision = obj.get(revision_field)
+        if revision is not None and type(revision) is not int and type(revision) is not str:
+            shown = "a number that is not an integer" if type(revision) is float else describe(revision)
+            return f" ({object_id}) has a {revision_field} that is {shown}"
     return None
 
 

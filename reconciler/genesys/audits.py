@@ -25,7 +25,8 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, wait_exponential
 
 from reconciler.core.errors import ServerError
-from reconciler.genesys.answers import describe, json_object
+from reconciler.core.urls import path_segment
+from reconciler.genesys.answers import describe, identity_problem, invalid, json_object
 from reconciler.genesys.listing import unique
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
@@ -84,11 +85,16 @@ async def query_audits(
     # Starting a query writes nothing: a retry after a lost answer only starts another one.
     response, _ = await session.call("POST", QUERY, QUERY, json=body)
     status = json_object(response, "POST", QUERY)
-    query_id = str(status.get("id") or "")
-    state = await _poll(session, query_id, status, timeout) if query_id else "Failed"
+    query_id = status.get("id")
+    if query_id is not None and query_id != "":
+        # the server's id becomes the paths polled and read: a number, "..", "a?b" must not (as jobs.py)
+        problem = identity_problem(status, named=False)
+        if problem is not None:
+            raise invalid(response, "POST", QUERY, "the audit query" + problem)
+    state = await _poll(session, path_segment(query_id), status, timeout) if query_id else "Failed"
     if state != "Succeeded":
         return AuditAnswer(service, state, complete=False)
-    pages, complete, refused = await _results(session, query_id, max_pages)
+    pages, complete, refused = await _results(session, path_segment(query_id), max_pages)
     return AuditAnswer(service, state, unique(pages), complete=complete, refused=refused)
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ TOKEN_PATH = "/oauth/token"
 TOKEN_LIFETIME = 86400.0
 #: request extension: the cancel scope of the request's overall deadline, paused while it waits for a token
 DEADLINE = "reconciler.deadline"
+#: what an access token may hold: visible ASCII (RFC 6750 2.1's b64token is a subset), so it fits a header
+_BEARER_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class TokenProvider:
         stats: ClientStats,
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
-        notice: Callable[[BaseException | None, int, int], None] | None = None,
+        notice: Callable[[BaseException | None, int, int, float], None] | None = None,
     ) -> None:
         self._http = http
         self._notice = notice
@@ -199,6 +202,16 @@ class TokenProvider:
         if not isinstance(value, str) or not value:
             raise AuthenticationError(
                 response.status_code, "invalid.token.response", "the token answer has an empty access_token",
+                method="POST", path=TOKEN_PATH, correlation_id=correlation_id(response),
+            )
+        if not _BEARER_TOKEN.fullmatch(value):
+            # A token is sent as "Authorization: Bearer <token>": a CR, LF, NUL or non-ASCII letter in it
+            # made every API request unsendable (h11's LocalProtocolError, retried as a dropped connection
+            # and reported as "connection.error: LocalProtocolError"), or split the header. RFC 6750 2.1:
+            # a bearer token is a b64token, visible ASCII only. The value itself is never shown.
+            raise AuthenticationError(
+                response.status_code, "invalid.token.response",
+                "the token answer's access_token is not a bearer token (RFC 6750: visible ASCII characters only)",
                 method="POST", path=TOKEN_PATH, correlation_id=correlation_id(response),
             )
         if not math.isfinite(expires_in) or expires_in <= 0:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.core.urls import path_segment
-from reconciler.genesys.answers import json_object
+from reconciler.genesys.answers import describe, invalid
+from reconciler.genesys.listing import envelope
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
@@ -31,10 +32,20 @@ async def read_children(session: Session, kind: Kind, object_id: str) -> list[di
     size = kind.children.page_size
     guard = PageGuard(session.limits, path, size)
 
+    key = kind.children.key
+
     async def page(number: int) -> tuple[Any, dict[str, Any]]:
         params = {"pageSize": str(size), "pageNumber": str(number)}
         response, _ = await session.call("GET", path, template, params=params)
-        body = json_object(response, "GET", path)
+        # Refused, not skipped: a page of "entities": null read as no children had every desired
+        # child POSTed again, and a child without its key was left out of the comparison.
+        body = envelope(response, path, identified=False)
+        for index, child in enumerate(body["entities"]):
+            value = child.get(key)
+            if not isinstance(value, str) or not value.strip():
+                shown = f"no {key}" if value is None else f"a {key} that is {describe(value)}"
+                shown = f"an empty {key}" if isinstance(value, str) else shown
+                raise invalid(response, "GET", path, f"entities[{index}] has {shown}")
         guard.arrived(response, body, page=number, asked=number)
         return response, body
 
@@ -43,8 +54,7 @@ async def read_children(session: Session, kind: Kind, object_id: str) -> list[di
     count = guard.first(response, current)
     out: list[dict[str, Any]] = []
     while True:
-        entities = current.get("entities")
-        listed = [e for e in entities if isinstance(e, dict)] if isinstance(entities, list) else []
+        listed = current["entities"]
         out.extend(listed)
         if not listed or (number >= count and not current.get("nextUri")):
             return out

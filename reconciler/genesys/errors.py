@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -94,6 +95,8 @@ def error_from_response(
         "correlation_id": redact(correlation_id, scrub) if correlation_id else None,
         "details": [{k: redact(v, scrub) if isinstance(v, str) else v for k, v in d.items()} for d in details],
     }
+    if 300 <= status < 400 and not body:
+        code, message = redirect(response)
     message = redact(message, scrub)
     if status == 429:
         return RateLimitedError(
@@ -107,6 +110,25 @@ def error_from_response(
         return VersionMismatchError(status, code, message, **kwargs)
     cls = _BY_STATUS.get(status, PermanentError)
     return cls(status, code, message, **kwargs)
+
+
+def redirect(response: httpx.Response) -> tuple[str, str]:
+    """The code and message of a ``3xx``: no API answer redirects, and the client follows none (``follow_redirects``).
+
+    Why a message of its own: "HTTP 302 http.302: Found" left the user guessing. A redirect
+    says the URL is not the API's (a portal, a proxy's login page, ``http`` to ``https``): only
+    the scheme and host it points to are shown, never its path or query (they may carry anything).
+    """
+    location = response.headers.get("Location")
+    try:
+        parts = urlsplit(location) if location else None
+        where = f" to {parts.scheme}://{parts.hostname}" if parts and parts.scheme and parts.hostname else ""
+    except ValueError:
+        where = ""
+    return "redirect", (
+        f"the server redirected{where}, which is not followed: the API URL is not the API's "
+        "(check --region / --api-url, GENESYSCLOUD_REGION / GENESYSCLOUD_API_URL)"
+    )
 
 
 def error_from_exception(exc: httpx.TransportError, *, method: str, path: str) -> TransportError:
@@ -152,9 +174,9 @@ def parse_retry_after(value: str | None) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):  # a year of 21 digits overflows the parser: a traceback before
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def redact(text: str, forms: Iterable[str]) -> str:

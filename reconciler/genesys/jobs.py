@@ -18,7 +18,8 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_delay, wait_exponential
 
-from reconciler.genesys.answers import json_object
+from reconciler.core.urls import path_segment
+from reconciler.genesys.answers import identity_problem, invalid, json_object
 from reconciler.genesys.result import WriteResult, answered
 from reconciler.genesys.session import Session
 from reconciler.kinds import Publish
@@ -34,8 +35,12 @@ async def publish(session: Session, job: Publish, ids: list[str], *, timeout: fl
     state = json_object(response, "POST", job.path)
     job_id = state.get("id")
     finished = (*job.done_states, *job.failed_states)
-    if state.get(job.state_field) not in finished and job_id:
-        job_path = f"{job.path}/{job_id}"
+    if state.get(job.state_field) not in finished and job_id is not None:
+        # the id is the server's and becomes a path: a number, "../../users" or "x?y" must not be polled
+        problem = identity_problem(state, named=False)
+        if problem is not None:
+            raise invalid(response, "POST", job.path, "the job" + problem)
+        job_path = f"{job.path}/{path_segment(job_id)}"
 
         async def poll() -> dict[str, Any]:
             answer, _ = await session.call("GET", job_path, job.path + "/{jobId}")

@@ -83,7 +83,7 @@ class Cursor:
         pages: list[dict[str, Any]] = []
         while True:
             response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
-            current = envelope(response, kind.listing_path, name_field=kind.name_field)
+            current = kind_envelope(response, kind)
             guard.arrived(response, current, page=len(pages) + 1, asked=None)
             if on_page is not None:
                 current["entities"] = on_page(current["entities"])
@@ -117,8 +117,21 @@ async def read_one(session: Session, kind: Kind, object_id: str) -> dict[str, An
     obj = json_object(response, "GET", path)
     if kind.singleton is not None:
         return kind.from_live(obj)
-    check_identity(obj, response, "GET", path, where="the object", named=False)
+    check_identity(obj, response, "GET", path, where="the object", named=False, revision_field=kind.revision_field)
+    check_same_object(obj, object_id, response, "GET", path)
     return kind.from_live(obj) if kind.reshapes_live else obj
+
+
+def check_same_object(obj: dict[str, Any], object_id: str, response: httpx.Response, method: str, path: str) -> None:
+    """Refuse an answer at ``…/{object_id}`` that carries another object's id.
+
+    Why: what a read or an update answers is taken as that object's state (compared, kept as
+    live, its id recorded in the audit trail and given to the objects that refer to it); a
+    server answering for another object would have the apply adopt that one. The id is not
+    shown: it is the server's text.
+    """
+    if "id" in obj and obj["id"] != object_id:
+        raise invalid(response, method, path, f"the answer is another object's: its id is not {object_id}")
 
 
 def page_size(session: Session, kind: Kind) -> str:
@@ -136,7 +149,7 @@ async def page(
     """
     params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
     response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
-    body = envelope(response, kind.listing_path, name_field=kind.name_field)
+    body = kind_envelope(response, kind)
     if guard is not None:
         guard.arrived(response, body, page=number, asked=number)
     if on_page is not None:
@@ -153,8 +166,18 @@ def receipt(response: httpx.Response) -> httpx.Response:
     return httpx.Response(response.status_code, headers=response.headers, request=response.request)
 
 
+def kind_envelope(response: httpx.Response, kind: Kind) -> dict[str, Any]:
+    """The :func:`envelope` of a page of ``kind``'s own listing: its entities identified as the kind's objects."""
+    return envelope(response, kind.listing_path, name_field=kind.name_field, revision_field=kind.revision_field)
+
+
 def envelope(
-    response: httpx.Response, path: str, *, identified: bool = True, name_field: str = "name"
+    response: httpx.Response,
+    path: str,
+    *,
+    identified: bool = True,
+    name_field: str = "name",
+    revision_field: str | None = None,
 ) -> dict[str, Any]:
     """The listing envelope of an answer, refused without its ``entities`` list of objects.
 
@@ -173,7 +196,7 @@ def envelope(
             raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object")
         if identified:
             # the place is worded only for a refusal: a listing holds thousands of entities
-            problem = identity_problem(entity, name_field=name_field)
+            problem = identity_problem(entity, name_field=name_field, revision_field=revision_field)
             if problem is not None:
                 raise invalid(response, "GET", path, f"entities[{index}]{problem}")
     return body

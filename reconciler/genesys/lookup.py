@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from reconciler.genesys.answers import describe, invalid, json_object
-from reconciler.genesys.listing import envelope, page_size, read_one, strategy_for
+from reconciler.genesys.listing import kind_envelope, page_size, read_one, strategy_for
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind, ReferenceRead
@@ -41,7 +41,7 @@ async def find_by_name(
             params["pageNumber"] = "1"
         params[kind.listing.name_filter] = name
         response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
-        first = envelope(response, kind.listing_path, name_field=kind.name_field)
+        first = kind_envelope(response, kind)
         candidates = kind.listing.manageable(first["entities"])
         complete = not first.get("nextUri")
     match = next((e for e in candidates if str(e.get(kind.name_field, "")).casefold() == folded), None)

@@ -72,20 +72,35 @@ def retry_reason(exc: BaseException | None) -> str:
     return exc.code if isinstance(exc, ApiError) else type(exc).__name__
 
 
+#: a wait for a ``429`` at least this long is told (see :class:`UnansweredNotice`)
+LONG_WAIT = 10.0
+
+
 class UnansweredNotice:
     """Says once per client, through ``say`` (the CLI: a line on stderr), that calls go unanswered and are retried.
 
     Why: against an unreachable API the attempts and their backoff take some 20 seconds before
     the final error; without a word (and without ``-v``) that looks like a hang. Only the first
     unanswered attempt is told: later ones would be noise, and the final error says the rest.
+    So is the first long wait a ``429`` imposes (``Retry-After``, up to ``max_retry_after`` a
+    time): a login or an API rate-limited for minutes was as silent as a hang.
     """
 
     def __init__(self, say: Callable[[str], None] | None = None) -> None:
         self._say = say
         self._said = False
+        self._said_limited = False
 
-    def __call__(self, url: str, exc: BaseException | None, next_attempt: int, attempts: int) -> None:
-        if self._say is None or self._said or not isinstance(exc, TransportError):
+    def __call__(
+        self, url: str, exc: BaseException | None, next_attempt: int, attempts: int, wait: float = 0.0
+    ) -> None:
+        if self._say is None:
+            return
+        if isinstance(exc, RateLimitedError) and wait >= LONG_WAIT and not self._said_limited:
+            self._said_limited = True
+            self._say(f"rate limited by {url} (HTTP 429): waiting {wait:.0f} s before attempt {next_attempt} of "
+                      f"{attempts}…")
+        if self._said or not isinstance(exc, TransportError):
             return
         self._said = True
         retrying = f"retrying (attempt {next_attempt} of {attempts})…"
@@ -102,11 +117,11 @@ def api_retrying(
     sleep: Sleep = anyio.sleep,
     rng: random.Random | None = None,
     max_attempts: int | None = None,
-    notice: Callable[[BaseException | None, int, int], None] | None = None,
+    notice: Callable[[BaseException | None, int, int, float], None] | None = None,
 ) -> AsyncRetrying:
     """A new retrying loop for one logical call (reraises the last error, never ``RetryError``).
 
-    ``notice(error, next attempt, attempts)`` is told before each wait (see :class:`UnansweredNotice`).
+    ``notice(error, next attempt, attempts, wait)`` is told before each wait (see :class:`UnansweredNotice`).
     """
     attempts = max_attempts or limits.max_attempts
 
@@ -116,7 +131,7 @@ def api_retrying(
         seconds = retry_state.next_action.sleep if retry_state.next_action else 0.0
         stats.record_wait(wait_reason(exc), seconds)
         if notice is not None:
-            notice(exc, retry_state.attempt_number + 1, attempts)
+            notice(exc, retry_state.attempt_number + 1, attempts, seconds)
 
     return AsyncRetrying(
         retry=retry_if_exception(is_retryable),

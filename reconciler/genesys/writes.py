@@ -45,7 +45,7 @@ from reconciler.genesys.answers import check_identity, correlation_id, json_obje
 from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
 from reconciler.genesys.errors import is_ambiguous
-from reconciler.genesys.listing import read_one
+from reconciler.genesys.listing import check_same_object, read_one
 from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.result import WriteResult, adopted, answered
 from reconciler.genesys.session import Session
@@ -123,7 +123,10 @@ class SafeWrites:
                 try:
                     response = await self._session.exchange("POST", path, path, json=dict(body), secrets=secrets)
                     created = json_object(response, "POST", path)
-                    check_identity(created, response, "POST", path, where="the created object", named=False)
+                    check_identity(
+                        created, response, "POST", path, where="the created object", named=False,
+                        revision_field=kind.revision_field,
+                    )
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
@@ -205,6 +208,13 @@ class SafeWrites:
                 try:
                     response = await self._session.exchange(method, path, template, json=payload, secrets=secrets)
                     updated = json_object(response, method, path)
+                    if kind.singleton is None:  # a singleton's id is not the path's (which is the collection)
+                        # refused as a garbled answer: ambiguous, so the next attempt reads back what landed
+                        check_same_object(updated, object_id, response, method, path)
+                        check_identity(
+                            {"id": object_id, **updated}, response, method, path, where="the updated object",
+                            named=False, revision_field=kind.revision_field,
+                        )
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True

@@ -172,3 +172,24 @@ def test_each_command_starts_with_only_its_own_secrets_remembered(tmp_path: Path
     outcome = invoke_cli(["validate", "manifests"], cwd=project(tmp_path))
     outcome.expect(0)
     assert "an-earlier-commands-token-0123" not in remembered_values()
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_export_writes_no_file_when_a_live_value_echoes_the_client_secret(served: Any, tmp_path: Path) -> None:
+    """An export is committed to git: a live value echoing the secret stops it, before any file (masking would
+    overwrite the live value with ``***`` once applied back)."""
+    root = project(tmp_path, manifests=False)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        hooks = [
+            {"id": "h-1", "name": "Fine", "version": 1, "requestUrl": "https://x.example.com/a", "eventFilters": []},
+            {"id": "h-2", "name": f"Leaky {SECRET}", "version": 1, "requestUrl": "https://x.example.com/b",
+             "eventFilters": [], "description": f"b64 {b64(SECRET)} " + "long text to fold " * 10 + SECRET},
+        ]
+        return httpx.Response(200, json={"entities": hooks, "pageNumber": 1, "pageSize": 100, "pageCount": 1,
+                                         "total": 2})
+
+    outcome = run(served, root, ["export", "--out", "exported", "--kind", "Webhook"], echo, ("GET", HOOK.collection))
+    outcome.expect(1, "error: nothing written: the live values of Webhook/Leaky *** hold a secret of this command")
+    assert not (root / "exported").exists() or not any((root / "exported").rglob("*.yaml"))
+    assert SECRET.lower() not in outcome.output  # the file name, a lower-cased slug of the name, is not shown

@@ -94,6 +94,24 @@ LISTINGS: list[tuple[str, Kind, Handler, tuple[str, ...]]] = [
     ("entity-id-newline", VOICE, lambda r: ok({"entities": [{"id": "a\nb", "name": "a"}]}), ("cannot name one",)),
     ("entity-no-name", VOICE, lambda r: ok({"entities": [{"id": "a"}]}), ("entities[0] (a) has no name",)),
     ("entity-name-number", VOICE, lambda r: ok({"entities": [{"id": "a", "name": 3}]}), ("name that is a number",)),
+    (
+        "entity-version-nan",  # once a pydantic traceback in the plan (a revision is an integer or a string)
+        VOICE,
+        lambda r: raw('{"entities": [{"id": "a", "name": "a", "version": NaN}]}'),
+        ("entities[0] (a) has a version that is a number that is not an integer",),
+    ),
+    (
+        "entity-version-huge",
+        VOICE,
+        lambda r: raw('{"entities": [{"id": "a", "name": "a", "version": 1e308}]}'),
+        ("has a version that is a number that is not an integer",),
+    ),
+    (
+        "entity-revision-object",
+        TOPIC,
+        lambda r: ok({"entities": [{"id": "t", "name": "t", "dateModified": {"at": 1}}]}),
+        ("entities[0] (t) has a dateModified that is an object",),
+    ),
     ("not-json", VOICE, lambda r: raw("<html>proxy error</html>"), ("the answer is not JSON",)),
     ("json-array", VOICE, lambda r: ok([1, 2]), ("an array, not a JSON object",)),
     ("json-null", VOICE, lambda r: raw("null"), ("null, not a JSON object",)),
@@ -427,6 +445,11 @@ CLI_CASES: list[tuple[str, Handler, str]] = [
     ("object-without-id", lambda r: ok({"entities": [{"name": "Default voice"}], "pageCount": 1}), "has no id"),
     ("page-count-billion", lambda r: ok(page_of(1, pageCount=10**9)), "ClientLimits.max_pages"),
     ("body-too-deep", lambda r: raw("[" * 50_000 + "]" * 50_000), "deeper than 64"),
+    (
+        "version-nan",
+        lambda r: raw('{"entities": [{"id": "v", "name": "Default voice", "version": NaN}], "pageCount": 1}'),
+        "entities[0] (v) has a version that is a number that is not an integer",
+    ),
     ("gzip-bomb", gzip_bomb, "the answer is larger than 64 MiB decoded (ClientLimits.max_body_bytes)"),
 ]
 

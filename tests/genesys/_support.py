@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import httpx
 
 from reconciler.genesys import ClientLimits
 from reconciler.kinds import get_kind
@@ -74,3 +75,8 @@ def stored(body: dict[str, Any], *, id: str = "id-1", version: int = 1) -> dict[
     """What the server answers for a stored body: defaults filled, server fields added."""
     return {**body, "id": id, "version": version, "dateCreated": "2024-01-01T00:00:00Z",
             "dateModified": "2024-01-01T00:00:00Z", "selfUri": f"/x/{id}"}
+
+
+def read_by_id(request: httpx.Request) -> httpx.Response:
+    """The answer to ``GET …/{id}``: the object of that id (an answer for another id is refused as garbled)."""
+    return httpx.Response(200, json={"id": request.url.path.rsplit("/", 1)[-1]})

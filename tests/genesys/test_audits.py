@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from reconciler.core.errors import ServerError
 from reconciler.genesys import GenesysClient
 from reconciler.genesys.audits import QUERY
 
@@ -150,3 +151,28 @@ async def test_a_results_page_of_the_wrong_shape_ends_the_reading_incomplete(
     assert results.call_count == 1
     assert not answer.complete and answer.messages == []
     assert answer.refused is not None and said in answer.refused
+
+
+@pytest.mark.parametrize(
+    ("query_id", "says"),
+    [(7, "an id that is a number"), ("..", "an id that cannot name one object"), ("q\n1", "an id that cannot name one object")],
+    ids=["number", "dotdot", "newline"],
+)
+async def test_a_query_id_that_cannot_name_one_query_is_never_polled(
+    client: GenesysClient, router: respx.MockRouter, query_id: object, says: str
+) -> None:
+    router.post(QUERY).mock(return_value=httpx.Response(200, json={"id": query_id, "state": "Queued"}))
+    with pytest.raises(ServerError, match=f"POST {QUERY} failed: HTTP 200 invalid.response: the audit query has {says}"):
+        await client.query_audits("Webhooks", START, END)
+    assert [c.request.method for c in router.calls if c.request.url.path != "/oauth/token"] == ["POST"]
+
+
+async def test_a_query_id_is_polled_and_read_as_one_path_segment(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    router.post(QUERY).mock(return_value=httpx.Response(200, json={"id": "q/../../users?x", "state": "Succeeded"}))
+    results = router.get(f"{QUERY}/q%2F..%2F..%2Fusers%3Fx/results").mock(
+        return_value=httpx.Response(200, json={"entities": [{"id": "m1"}]})
+    )
+    answer = await client.query_audits("Webhooks", START, END)
+    assert results.call_count == 1 and [m["id"] for m in answer.messages] == ["m1"]

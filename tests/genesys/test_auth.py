@@ -18,7 +18,7 @@ from reconciler.core.errors import AuthenticationError, ServerError, TransportEr
 from reconciler.genesys import ClientLimits, ClientStats, GenesysClient, Target
 from reconciler.genesys.auth import TokenProvider
 
-from ._support import API, CLIENT_ID, CLIENT_SECRET, FAST, TOKEN, VOICE, FakeSleep, envelope, error_body
+from ._support import API, CLIENT_ID, CLIENT_SECRET, FAST, TOKEN, VOICE, FakeSleep, envelope, error_body, read_by_id
 
 pytestmark = pytest.mark.anyio
 
@@ -127,6 +127,22 @@ class TestTokenRequest:
                 await client.get(VOICE, "x")
         assert str(info.value).endswith("[correlation id: c-tok]")  # the login's answer, as the platform logged it
 
+    @pytest.mark.parametrize(
+        "value", ["tok\r\nX-Injected: 1", "tok\x00en", "tok\u00e9n", "tok en", "tok\u2028en"],
+        ids=["crlf", "nul", "non-ascii", "space", "line-separator"],
+    )
+    async def test_an_access_token_no_header_can_carry_is_refused_once_not_sent(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep, value: str
+    ) -> None:
+        """Not sent as a header (a CRLF would have made every request unsendable, retried as a dropped connection)."""
+        token = router.post("/oauth/token").mock(return_value=token_answer(value))
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=read_by_id)
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(AuthenticationError, match="invalid.token.response.*not a bearer token") as info:
+                await client.get(VOICE, "x")
+        assert (token.call_count, api.call_count) == (1, 0)
+        assert value not in str(info.value)
+
 
 class NeverAnswers:
     """A login server that takes each request and says nothing, for ever (respx counts only answered calls)."""
@@ -194,7 +210,7 @@ class TestLoginThatHangs:
     ) -> None:
         login = NeverAnswers()
         router.post("/oauth/token").mock(side_effect=login)
-        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=read_by_id)
         failures: list[TransportError] = []
 
         async def call(n: int) -> None:
@@ -258,7 +274,7 @@ class TestLoginThatHangs:
 class TestTokenCache:
     async def test_concurrent_calls_share_one_fetch(self, client: GenesysClient, router: respx.MockRouter,
                                                     token_route: respx.Route) -> None:
-        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=read_by_id)
         async with anyio.create_task_group() as tg:
             for i in range(20):
                 tg.start_soon(client.get, VOICE, f"id-{i}")
@@ -290,7 +306,7 @@ class TestTokenCache:
                 headers={"Content-Type": "application/json"},
             )
         )
-        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        api = router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=read_by_id)
         async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             for n in range(3):
                 await client.get(VOICE, f"id-{n}")
@@ -359,7 +375,7 @@ class TestRefreshOn401:
                     gate.set()
                 await gate.wait()  # all ten hold the old token before any learns it is stale
                 return httpx.Response(401, json=error_body(401, "authentication.required"))
-            return httpx.Response(200, json={"id": "x"})
+            return read_by_id(request)
 
         router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=answer)
         limits = ClientLimits(requests_per_minute=60_000, rate_burst=100, max_concurrency=10)

@@ -109,6 +109,24 @@ class TestWhatAnErrorCarries:
         assert "example.org" not in text  # the body is never quoted
 
 
+class TestRedirects:
+    @pytest.mark.parametrize(
+        ("location", "says"),
+        [
+            ("https://login.example.com/sso?client_secret=s3cr3t&x=1", "redirected to https://login.example.com, "),
+            ("http://127.0.0.1:9/api/v2/voice/profiles", "redirected to http://127.0.0.1, "),
+            ("/relative/path?token=abc", "redirected, "),
+            ("http://[::1/", "redirected, "),
+        ],
+        ids=["other-host", "to-http", "relative", "unparseable"],
+    )
+    def test_a_redirect_says_so_and_shows_only_where_it_points(self, location: str, says: str) -> None:
+        error = error_from_response(response(302, None, Location=location), method="GET", path="/p")
+        assert isinstance(error, PermanentError) and error.code == "redirect"
+        assert says in str(error) and "which is not followed" in str(error)
+        assert "s3cr3t" not in str(error) and "token=abc" not in str(error) and "/sso" not in str(error)
+
+
 class TestTransportFailures:
     @pytest.mark.parametrize(
         "exc,code,ambiguous",
@@ -146,7 +164,9 @@ class TestRetryAfterHeader:
         parsed = parse_retry_after(when)
         assert parsed is not None and 25 <= parsed <= 31
 
-    @pytest.mark.parametrize("value", [None, "soon", ""])
+    @pytest.mark.parametrize(
+        "value", [None, "soon", "", "Fri, 31 Dec 999999999999999999999 23:59:59 GMT", "Fri, 31 Dec 99999 23:59:59 GMT"]
+    )
     def test_absent_or_unreadable(self, value: str | None) -> None:
         assert parse_retry_after(value) is None
 

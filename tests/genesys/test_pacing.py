@@ -11,7 +11,7 @@ from reconciler.core.errors import ConfigError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.genesys.pacing import RateLimiter
 
-from ._support import VOICE, FakeSleep
+from ._support import VOICE, FakeSleep, read_by_id
 
 pytestmark = pytest.mark.anyio
 
@@ -117,7 +117,7 @@ class TestClientPacing:
             peak[0] = max(peak[0], in_flight[0])
             await anyio.sleep(0.001)
             in_flight[0] -= 1
-            return httpx.Response(200, json={"id": "x"})
+            return read_by_id(request)
 
         router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=answer)
         limits = ClientLimits(requests_per_minute=600_000, rate_burst=1000, max_concurrency=3)
@@ -129,7 +129,7 @@ class TestClientPacing:
 
     async def test_requests_are_spaced_by_the_shared_limiter(self, target: Target, router: respx.MockRouter,
                                                              token_route: respx.Route, fake_sleep: FakeSleep) -> None:
-        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(return_value=httpx.Response(200, json={"id": "x"}))
+        router.get(url__regex=r"/api/v2/voice/profiles/.+").mock(side_effect=read_by_id)
         limits = ClientLimits(requests_per_minute=60, rate_burst=1, max_concurrency=8)
         async with GenesysClient(target, limits=limits, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             async with anyio.create_task_group() as tg:

@@ -178,6 +178,39 @@ class TestUpdate:
         with pytest.raises(VersionMismatchError, match="changed since read"):
             await client.update(VOICE, "id-1", body, version=3)
 
+    async def test_an_update_answered_for_another_object_is_read_back_not_adopted(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """A 200 carrying another object's id is a garbled answer: what landed on ours is read, its id kept."""
+        body = voice_body("Main")
+        put = router.put(f"{COLLECTION}/id-1").mock(
+            return_value=httpx.Response(200, json=stored(body, id="id-2", version=4))
+        )
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=4)))
+        result = await client.update(VOICE, "id-1", body, version=3)
+        assert put.call_count == 1 and result.adopted
+        assert result.object is not None and result.object["id"] == "id-1"
+
+    async def test_a_read_back_answered_for_another_object_is_an_error(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(voice_body("M"), id="id-2")))
+        with pytest.raises(ServerError, match="invalid.response: the answer is another object's: its id is not id-1"):
+            await client.get(VOICE, "id-1")
+
+    async def test_an_update_answered_with_a_version_that_is_no_revision_is_read_back(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """A version of NaN would be recorded as the outcome's: the answer is garbled, what landed is read instead."""
+        body = voice_body("Main")
+        garbled = b'{"id": "id-1", "version": NaN}'
+        router.put(f"{COLLECTION}/id-1").mock(
+            return_value=httpx.Response(200, content=garbled, headers={"Content-Type": "application/json"})
+        )
+        router.get(f"{COLLECTION}/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=4)))
+        result = await client.update(VOICE, "id-1", body, version=3)
+        assert result.adopted and result.object is not None and result.object["version"] == 4
+
 
 class TestDelete:
     async def test_plain_delete(self, client: GenesysClient, router: respx.MockRouter) -> None:

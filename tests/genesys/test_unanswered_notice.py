@@ -78,3 +78,33 @@ def test_the_cli_wires_the_notice_to_stderr(capsys: pytest.CaptureFixture[str], 
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.endswith("could not connect to https://api.example.test: retrying (attempt 2 of 5)…\n")
+
+
+@pytest.mark.anyio
+async def test_a_long_wait_for_a_rate_limited_login_is_told_once(
+    target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+) -> None:
+    """A login answering 429 with a long Retry-After waits up to max_retry_after per attempt: minutes, once silent."""
+    limited = httpx.Response(429, json={"code": "too.many.requests"}, headers={"Retry-After": "999999"})
+    router.post("/oauth/token").mock(side_effect=[limited, limited, httpx.Response(200, json={"access_token": "t"})])
+    router.get("/api/v2/voice/profiles/x").mock(return_value=httpx.Response(200, json={"id": "x"}))
+    said: list[str] = []
+    async with GenesysClient(
+        target, limits=LIMITS, sleep=fake_sleep, clock=fake_sleep.clock, notice=said.append
+    ) as client:
+        assert await client.get(VOICE, "x") == {"id": "x"}
+    assert said == [f"rate limited by {API} (HTTP 429): waiting 60 s before attempt 2 of 5…"]
+
+
+@pytest.mark.anyio
+async def test_a_short_rate_limit_wait_says_nothing(
+    target: Target, router: respx.MockRouter, token_route: respx.Route, fake_sleep: FakeSleep
+) -> None:
+    limited = httpx.Response(429, json={"code": "too.many.requests"}, headers={"Retry-After": "2"})
+    router.get("/api/v2/voice/profiles/x").mock(side_effect=[limited, httpx.Response(200, json={"id": "x"})])
+    said: list[str] = []
+    async with GenesysClient(
+        target, limits=LIMITS, sleep=fake_sleep, clock=fake_sleep.clock, notice=said.append
+    ) as client:
+        assert await client.get(VOICE, "x") == {"id": "x"}
+    assert said == []
