@@ -34,7 +34,7 @@ def check_url(url: str, *, source: str, example: str, allow_query: bool = False,
     ``instead`` ends the credentials refusal with where such a secret belongs.
     """
     text = url.strip()
-    shown = repr(hide_userinfo(text))
+    shown = repr(hide_query(hide_userinfo(text)))
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -77,6 +77,12 @@ def _parse_problem(exc: ValueError) -> str:
         if text.startswith(start):
             return words
     return text[:1].lower() + text[1:]  # a problem a later Python words otherwise: its own words, in our case
+
+
+def hide_query(url: str) -> str:
+    """``url`` with its query blanked out (for messages): ``?token=...`` may carry a secret."""
+    head, mark, _ = url.partition("?")
+    return f"{head}?***" if mark else url
 
 
 def hide_userinfo(url: str) -> str:

@@ -180,6 +180,7 @@ BAD_URLS = {
     "space-in-host": ("https://api.mypure cloud.ie", "does not name a valid host"),
     "port-zero": ("https://api.mypurecloud.ie:0", "does not name a valid host"),
     "fragment": ("https://api.mypurecloud.ie/#x", "must not carry a query or fragment"),
+    "query-with-secret": (f"https://api.mypurecloud.ie/?token={SECRET}", "must not carry a query or fragment"),
     "newline": ("https://api.mypurecloud.ie/\n::error::x", "contains spaces or control characters"),
 }
 
