@@ -16,7 +16,6 @@ reports exactly what it would have without it.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ import anyio
 from reconciler.app.connect import RunOptions, connected
 from reconciler.app.live import KindRead, Listed
 from reconciler.app.planning import plan_paths
+from reconciler.audit.query import duration_ago
 from reconciler.core.errors import ApiError, NotFoundError, PermissionError_
 from reconciler.core.keys import ObjectKey
 from reconciler.genesys import ClientStats, GenesysClient
@@ -36,22 +36,18 @@ from reconciler.plan.drift import Attribution, DriftReport
 from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
-_DURATION = re.compile(r"(\d{1,6})\s*([dhm])")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 _UNFINISHED = {"Succeeded": "has more pages than are read", "Failed": "failed", "Cancelled": "was cancelled"}
 
 
 def since_from(text: str, now: datetime) -> datetime:
-    """The start of the window ``--since`` names: ``7d``, ``12h``, ``90m``, or an ISO date or time (UTC if no zone).
+    """The start of the window ``--since`` names: a duration ago (``7d``, ``12h``, ``90m``, as ``audit show`` reads
+    them: :func:`~reconciler.audit.query.duration_ago`), or an ISO date or time (UTC if no zone).
 
     ``ValueError`` with a message for people if it is neither, or in the future.
     """
-    match = _DURATION.fullmatch(text.strip().lower())
-    if match:
-        try:
-            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        except OverflowError:  # ``999999d``: before the year 1, a traceback before
-            raise ValueError(f"{text.strip()!r} reaches back before the year 1") from None
+    ago = duration_ago(text, now)
+    if ago is not None:
+        return ago
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:

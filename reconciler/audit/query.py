@@ -23,18 +23,30 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 DETAIL_WIDTH = 72
 
 
+def duration_ago(text: str, now: datetime) -> datetime | None:
+    """The time ``text`` (``90s``, ``30m``, ``2h``, ``1.5d``, ``1w``) names before ``now``; ``None`` for no duration.
+
+    One reading of a duration for every ``--since`` (``audit show``, ``drift``). ``ValueError``
+    for one reaching back before the year 1 (``99999999999d``: a traceback before).
+    """
+    match = _RELATIVE.match(text)
+    if match is None:
+        return None
+    amount, unit = float(match.group(1)), match.group(2).lower()
+    try:
+        return now - timedelta(**{_UNITS[unit]: amount})
+    except OverflowError:
+        raise ValueError(f"{text.strip()!r} reaches back before the year 1") from None
+
+
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """``2h``, ``30m``, ``1d``, ``1w``, ``90s`` ago, or an ISO 8601 time (UTC if no offset).
 
     Raises ``ValueError`` with a message meant for the user.
     """
-    match = _RELATIVE.match(text)
-    if match:
-        amount, unit = float(match.group(1)), match.group(2).lower()
-        try:
-            return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
-        except OverflowError:  # ``99999999999d``: past timedelta's bound or the year 1, a traceback before
-            raise ValueError(f"{text.strip()!r} reaches back before the year 1") from None
+    ago = duration_ago(text, now or datetime.now(UTC))
+    if ago is not None:
+        return ago
     try:
         return parse_timestamp(text.strip())
     except ValueError:

@@ -75,6 +75,17 @@ SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def surrogate_in(text: str) -> str | None:
+    """The first UTF-16 surrogate in ``text``, written as its escape (``\\ud800``); ``None`` when there is none."""
+    found = SURROGATE.search(text)
+    return None if found is None else f"\\u{ord(found.group()):04x}"
+
+
+def surrogate_problem(escape: str) -> str:
+    """What is wrong with a value holding ``escape`` (:func:`surrogate_in`), in one wording for JSON, YAML and logs."""
+    return f"holds the escape {escape}, half of a UTF-16 surrogate pair, which is no character"
+
+
 def lone_surrogate(value: Any) -> str | None:
     """The first lone UTF-16 surrogate in the strings (keys too) of a decoded JSON value, as ``\\udXXX``.
 
@@ -86,9 +97,9 @@ def lone_surrogate(value: Any) -> str | None:
     while stack:
         current = stack.pop()
         if isinstance(current, str):
-            found = SURROGATE.search(current)
-            if found is not None:
-                return f"\\u{ord(found.group()):04x}"
+            escape = surrogate_in(current)
+            if escape is not None:
+                return escape
         elif isinstance(current, dict):
             stack.extend(current.keys())
             stack.extend(current.values())
@@ -123,8 +134,7 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JS
     escape = SURROGATE_ESCAPE.search(text)
     if escape is not None and (lone := lone_surrogate(value)) is not None:
         line, column = _place(text, escape.start())
-        raise BoundedJsonError(what, line, column, f"holds the escape {lone}, half of a UTF-16 surrogate pair, "
-                                                   "which is no character")
+        raise BoundedJsonError(what, line, column, surrogate_problem(lone))
     return value
 
 

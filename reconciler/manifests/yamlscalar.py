@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from reconciler.core.bounded import SURROGATE
+from reconciler.core.bounded import surrogate_in, surrogate_problem
 from reconciler.manifests.yamlcompose import CORE
 
 Mark = tuple[int, int]  # 1-based (line, column)
@@ -38,15 +38,12 @@ def lone_surrogate(node: Any) -> str | None:
     as it was printed or saved. Only a double-quoted scalar's escapes can make one (UTF-8
     text cannot hold it), so the others are not searched.
     """
-    if node.style != '"':
-        return None
-    found = SURROGATE.search(node.value)
-    return None if found is None else f"\\u{ord(found.group()):04x}"
+    return surrogate_in(node.value) if node.style == '"' else None
 
 
 def surrogate_message(escape: str) -> str:
-    return (f"holds the escape {escape}, half of a UTF-16 surrogate pair, which is no character: write the "
-            "character itself (or \\U and its 8 hex digits)")
+    """:func:`~reconciler.core.bounded.surrogate_problem`, with what to write in YAML instead."""
+    return f"{surrogate_problem(escape)}: write the character itself (or \\U and its 8 hex digits)"
 
 
 #: the tags a scalar may carry: those the resolver gives untagged scalars; any other was written
