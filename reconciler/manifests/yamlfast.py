@@ -19,14 +19,7 @@ from reconciler.core.bounded import MAX_DEPTH
 from reconciler.core.jsonpath import JsonPath
 from reconciler.manifests.yamlcompose import MERGE, STR
 from reconciler.manifests.yamlmarked import COLLECTION_TAG, node_mark
-from reconciler.manifests.yamlscalar import (
-    FLOAT_START,
-    PLAIN_TAGS,
-    YAML12_FLOAT,
-    Mark,
-    lone_surrogate,
-    plain_scalar,
-)
+from reconciler.manifests.yamlscalar import FLOAT_START, PLAIN_TAGS, YAML12_FLOAT, Mark, plain_scalar
 
 
 class NeedsMarks(Exception):
@@ -51,8 +44,6 @@ def fast_value(node: yaml.Node, depth: int) -> Any:
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag == MERGE or key_node.value in out:
                 raise NeedsMarks
-            if key_node.style == '"' and lone_surrogate(key_node):
-                raise NeedsMarks
             # Interned: the same few field names repeat in every document; one copy each, not one per mapping.
             key = intern(key_node.value)
             if (
@@ -63,7 +54,6 @@ def fast_value(node: yaml.Node, depth: int) -> Any:
                     or value_node.value[:1] not in FLOAT_START
                     or not YAML12_FLOAT.match(value_node.value)
                 )
-                and not (value_node.style == '"' and lone_surrogate(value_node))
             ):
                 text = value_node.value
                 out[key] = intern(text) if len(text) <= _SHARED_LENGTH else text
@@ -77,8 +67,6 @@ def _fast_scalar(node: yaml.ScalarNode) -> Any:
     if node.tag not in PLAIN_TAGS:
         raise NeedsMarks
     if node.style or (node.tag == STR and (node.value[:1] not in FLOAT_START or not YAML12_FLOAT.match(node.value))):
-        if node.style == '"' and lone_surrogate(node):
-            raise NeedsMarks
         text: str = node.value
         return intern(text) if len(text) <= _SHARED_LENGTH else text
     try:

@@ -30,6 +30,10 @@ FLOAT_START = frozenset("-+.0123456789")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
+#: a YAML escape (``\\ud800``, ``\\U0000DC00``) of half a UTF-16 surrogate pair: the only way a value gets one
+YAML_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def lone_surrogate(node: Any) -> str | None:
     """The first UTF-16 surrogate in a double-quoted scalar's value (``"\\ud800"``), as ``\\ud800``; else None.
 

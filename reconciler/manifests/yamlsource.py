@@ -44,7 +44,7 @@ from reconciler.manifests.yamlmarked import (
     closest_mark,
     node_mark,
 )
-from reconciler.manifests.yamlscalar import YAML12_FLOAT, Mark, plain_scalar
+from reconciler.manifests.yamlscalar import YAML12_FLOAT, YAML_SURROGATE_ESCAPE, Mark, plain_scalar
 
 __all__ = [
     "MAX_ALIAS_VALUES",
@@ -267,6 +267,8 @@ def load_documents(
     problems: list[YamlProblem] = []
     budget = AliasBudget()
     anchors = "&" in text  # an anchor is written with "&": without one, no alias can exist
+    # half a surrogate pair comes only from a double-quoted escape: a file without one has none to report
+    marked_only = anchors or YAML_SURROGATE_ESCAPE.search(text) is not None
     remarks = _Remarks(read_again if read_again is not None else lambda: text)
     wanted = tuple(eager)
     nodes: Iterator[yaml.Node] = compose_all(text)
@@ -289,7 +291,7 @@ def load_documents(
             break
         if not _is_empty(node):
             try:
-                if anchors:
+                if marked_only:
                     raise NeedsMarks
                 value = fast_value(node, 0)
                 marked, free = eager_marks(node, wanted), placeholder_free(text, node)
