@@ -115,8 +115,8 @@ def check_depth(node: yaml.Node, depth: int, seen: set[int]) -> None:
         stack.extend((child, level + 1) for child in reversed(children))
 
 
-def depth_problem(text: str) -> YamlProblem | None:
-    """Where the stream first nests deeper than ``MAX_DEPTH``, from the Python parser's events.
+def depth_problem(text: str, loader: Any = yaml.SafeLoader) -> YamlProblem | None:
+    """Where the stream first nests deeper than ``MAX_DEPTH``, from the parser's events (Python's unless told).
 
     Run only before the Python composer, which recurses once per level (libyaml, whose
     composer is checked as the values are built, stops at its own bound of 1,000 levels
@@ -124,7 +124,7 @@ def depth_problem(text: str) -> YamlProblem | None:
     """
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -152,6 +152,12 @@ def compose_all(text: str) -> Iterator[yaml.Node]:
                 handed_out, last = handed_out + 1, node
                 yield node
             return
+        except yaml.MarkedYAMLError as refused:
+            if _too_far_to_read_again(refused, last):
+                problem = depth_problem(text, _C_LOADER)  # libyaml's events: as quick as its refusal
+                if problem is not None:
+                    raise TooDeep(problem) from None
+                raise
         except yaml.YAMLError:
             pass  # parsed again below, for PyYAML's own message and position
     if last is not None:
@@ -162,6 +168,27 @@ def compose_all(text: str) -> Iterator[yaml.Node]:
     for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
         if index >= handed_out:
             yield node
+
+
+#: how far (in characters) past libyaml's last good document the Python parser reads again for
+#: its own message: about two seconds of its two passes (events for the depth, then nodes) at some
+#: 8 µs a character. A refusal further in is reported in libyaml's words, at the same line and
+#: column: a 15 MB one-line document with a typo at its end took 40 s to report in PyYAML's.
+PYTHON_REREAD_LIMIT = 256 * 1024
+
+
+def _too_far_to_read_again(refused: yaml.MarkedYAMLError, last: yaml.Node | None) -> bool:
+    """Whether reading up to libyaml's refusal again in Python would cost more than :data:`PYTHON_REREAD_LIMIT`.
+
+    Both parsers count ``Mark.index`` in characters; the Python parser reads a stream libyaml
+    refused from the document after ``last`` (:func:`_raise_from_the_rest`), and stops at the
+    same refusal, so the distance is what it would read.
+    """
+    mark = refused.problem_mark or refused.context_mark
+    if mark is None:
+        return False
+    start = last.end_mark.index if last is not None else 0
+    return bool(mark.index - start > PYTHON_REREAD_LIMIT)
 
 
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)

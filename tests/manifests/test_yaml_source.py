@@ -203,3 +203,41 @@ class TestDepth:
         _, problems = load_documents("a:\n  b: " + "[" * 70 + "]" * 70 + "\n")
         # two mappings, then the 63rd bracket is the 65th level
         assert (problems[0].line, problems[0].column) == (2, 6 + 62)
+
+
+class TestSyntaxErrorFarIn:
+    """A refusal far into a document is reported in libyaml's words, not read again in Python.
+
+    Why: the Python parser reads a stream libyaml refused again for PyYAML's message, about
+    twenty times slower; a 15 MB one-line document with a typo at its end took 40 s. Past
+    ``PYTHON_REREAD_LIMIT`` characters the refusal is libyaml's own, at the same place.
+    """
+
+    TEXT = "ok: 1\n---\na: 1\nb: {k: " + "x " * 200 + "]]] }\n"
+
+    @pytest.fixture
+    def no_python_parser(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(yamlcompose, "PYTHON_REREAD_LIMIT", 100, raising=False)
+
+        def refuse(*_: object, **__: object) -> None:
+            raise AssertionError("the Python parser read the stream again")
+
+        monkeypatch.setattr(yaml.SafeLoader, "__init__", refuse)
+
+    def test_near_refusal_is_in_pythons_words(self) -> None:
+        docs, problems = load_documents(self.TEXT)
+        assert [d.value for d in docs] == [{"ok": 1}]
+        assert [(p.line, p.column) for p in problems] == [(4, 408)]
+        assert "expected ',' or '}', but got ']'" in problems[0].message
+
+    def test_far_refusal_is_libyamls_at_the_same_place(self, no_python_parser: None) -> None:
+        docs, problems = load_documents(self.TEXT)
+        assert [d.value for d in docs] == [{"ok": 1}]
+        assert [(p.line, p.column) for p in problems] == [(4, 408)]
+        assert "did not find expected ',' or '}'" in problems[0].message
+
+    def test_depth_is_still_checked_first(self, no_python_parser: None) -> None:
+        deep = "[" * 70 + "]" * 70
+        _, problems = load_documents("a: " + "x " * 200 + "\nb: " + deep + "\nc: {k: ]]] }\n")
+        assert [p.message for p in problems] == ["nested deeper than 64 levels"]
+        assert (problems[0].line, problems[0].column) == (2, 67)
