@@ -145,6 +145,9 @@ KIND = Kind(
     # lets actions share a name, so a lost create is looked up, never re-sent blindly, and a declared
     # name two live actions share stops the plan (as for triggers)
     unique_names=False,
+    # SDK PostActionInput/UpdateActionInput ``name``: "Name of action, Can be up to 256 characters long";
+    # CX as Code's ``name``: ``validation.StringLenBetween(1, 256)``
+    name_max=256,
     # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
     # before (the integration, the workflow) may not show yet
     create_retries_400=True,

@@ -33,6 +33,7 @@ from reconciler.kinds.conventions import (
 )
 from reconciler.kinds.jsonvalues import to_json, without_none
 from reconciler.kinds.spec import (
+    NAME_MAX,
     SPEC_CONTEXT,
     Check,
     FieldIssue,
@@ -95,6 +96,9 @@ class Kind(WriteBodies):
     #: the API's field that is the object's identity (``metadata.name``): ``name`` but for kinds
     #: without one (dictionary feedback: its ``term``); live objects get ``name`` from it
     name_field: str = "name"
+    #: the longest name the platform accepts for the kind: 256 for triggers and data actions (CX as
+    #: Code's ``StringLenBetween(1, 256)``), :data:`NAME_MAX` where the sources are silent (an assumption)
+    name_max: int = NAME_MAX
     #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
     #: and an update keeps their live value (a topic's ``programIds``)
     unmanaged_when_absent: tuple[str, ...] = ()
@@ -265,7 +269,7 @@ class Kind(WriteBodies):
         Server-managed and read-only fields are ignored, as the real API does when a
         client echoes an object it read.
         """
-        named = validate_name(body.get(self.name_field))
+        named = validate_name(body.get(self.name_field), self.name_max)
         issues = [] if self.singleton is not None else [FieldIssue((self.name_field,), i.message) for i in named]
         ignored = self.shown_only | {"name", self.name_field} | ({self.publish.flag} if self.publish else set())
         model, spec_issues = self.validate_spec({k: v for k, v in body.items() if k not in ignored})

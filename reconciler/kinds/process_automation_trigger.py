@@ -117,6 +117,9 @@ KIND = Kind(
     permissions=Permissions.crud("processautomation:trigger"),
     # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
     unique_names=False,
+    # CX as Code genesyscloud_processautomation_trigger ``name``: ``validation.StringLenBetween(1, 256)``
+    # (the SDK's CreateTriggerRequest names no bound)
+    name_max=256,
     # CX as Code retries the create on 400 (util.RetryWhen(util.IsStatus400, …)): a reference written just
     # before (the integration, the workflow) may not show yet
     create_retries_400=True,

@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from reconciler.core.jsonpath import JsonPath, format_path
 
-#: the longest object name the contract accepts
+#: the longest object name the seed contract accepts, and the cap of a platform kind whose sources
+#: (the SDK's models, CX as Code's schema) name none: see :attr:`Kind.name_max` and
+#: docs/real-org-kinds.md#assumptions
 NAME_MAX = 200
 
 
@@ -93,16 +95,19 @@ def without_shown(data: Any, shown: tuple[str, ...], model: type[BaseModel], inf
     return {k: v for k, v in data.items() if k in model.model_fields}
 
 
-def validate_name(name: Any) -> list[FieldIssue]:
-    """An object's ``name`` (kept out of the spec model: it is the identity, not a field)."""
+def validate_name(name: Any, maximum: int = NAME_MAX) -> list[FieldIssue]:
+    """An object's ``name`` (kept out of the spec model: it is the identity, not a field).
+
+    ``maximum``: the kind's :attr:`~reconciler.kinds.kind.Kind.name_max` (the platform's caps differ by kind).
+    """
     if name is None:
         return [FieldIssue(("name",), "is required")]
     if not isinstance(name, str):
         return [FieldIssue(("name",), f"expected a string, got {type_name(name)}")]
     if not name.strip():
         return [FieldIssue(("name",), "must not be empty")]
-    if len(name) > NAME_MAX:
-        return [FieldIssue(("name",), f"is {len(name)} characters, longer than the maximum {NAME_MAX}")]
+    if len(name) > maximum:
+        return [FieldIssue(("name",), f"is {len(name)} characters, longer than the maximum {maximum}")]
     return []
 
 

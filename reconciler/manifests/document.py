@@ -141,7 +141,11 @@ def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
     if "name" not in metadata:
         parsed.issue(("metadata",), "is required", shown="metadata.name")
         return None
-    problems = validate_name(metadata["name"])
+    # the kind's own cap (the platform's differ by kind); a kind unknown or missing, reported apart,
+    # gets the longest any kind allows, so its name is flagged only when no kind would take it
+    kind = parsed.kind
+    name_max = kind.name_max if kind is not None else max(k.name_max for k in REGISTRY.values())
+    problems = validate_name(metadata["name"], name_max)
     for problem in problems:
         parsed.issue(path, problem.message)
     if problems:

@@ -30,11 +30,17 @@ NAME = {
 
 
 def name_schema(kind: Kind) -> dict[str, Any]:
-    """The name of ``kind``'s objects: :data:`NAME`, said to be shared where the platform lets names repeat."""
-    if kind.unique_names:
+    """The name of ``kind``'s objects: :data:`NAME` at the kind's own cap (``Kind.name_max``: the
+    platform's differ by kind), said to be shared where the platform lets names repeat."""
+    if kind.unique_names and kind.name_max == NAME_MAX:
         return NAME
-    shared = f"1 to {NAME_MAX} characters, not only spaces; several objects may share one (the platform allows it)."
-    return {**NAME, "description": shared}
+    rule = "unique per kind, compared case-insensitively" if kind.unique_names else (
+        "several objects may share one (the platform allows it)"
+    )
+    described = f"1 to {kind.name_max} characters, not only spaces; {rule}."
+    return {**NAME, "maxLength": kind.name_max, "description": described}
+
+
 _ENTITY_REF = {"type": "object", "properties": {"id": {"type": "string"}, "selfUri": {"type": "string"}}}
 SERVER_FIELDS: dict[str, dict[str, Any]] = {
     "id": {"type": "string", "format": "uuid", "description": "Server-assigned id."},

@@ -152,6 +152,33 @@ class TestDataAction:
         assert errors == ["objects.yaml:6:13: spec.category: is 257 characters, longer than the maximum 256"]
 
 
+class TestNameCaps:
+    """Each kind's cap on ``metadata.name`` is the platform's: 256 for triggers and data actions (CX as Code's
+    ``StringLenBetween(1, 256)``, the SDK's ``PostActionInput``), 200 where the sources are silent."""
+
+    TRIGGER_SPEC = "topicName: v2.x\ntarget: {type: Workflow, id: wf}\n"
+    ACTION_SPEC = (
+        "category: c\nintegrationId: i\nconfig: {request: {requestUrlTemplate: u, requestType: GET}}\n"
+        "contract: {input: {inputSchema: {}}, output: {successSchema: {}}}\n"
+    )
+
+    @pytest.mark.parametrize("kind, spec", [("ProcessAutomationTrigger", TRIGGER_SPEC), ("DataAction", ACTION_SPEC)])
+    def test_a_256_character_name_is_taken_and_257_refused(self, tmp_path: Path, kind: str, spec: str) -> None:
+        (tmp_path / "ok.yaml").write_text(doc(kind, "n" * 256, spec))
+        assert [o.name for o in load_manifests([tmp_path], env={}).objects] == ["n" * 256]
+        (tmp_path / "ok.yaml").unlink()
+        errors = errors_of(tmp_path, doc(kind, "n" * 257, spec))
+        assert errors == ["objects.yaml:4:9: metadata.name: is 257 characters, longer than the maximum 256"]
+
+    @pytest.mark.parametrize("kind", ["ProcessAutomationTrigger", "DataAction"])
+    def test_the_sandbox_takes_a_256_character_name_as_the_platform_does(self, kind: str) -> None:
+        name_field = REGISTRY[kind].name_field
+        _, issues = REGISTRY[kind].validate_body({name_field: "n" * 256})
+        assert not [i for i in issues if i.loc == (name_field,)]
+        _, issues = REGISTRY[kind].validate_body({name_field: "n" * 257})
+        assert [i.message for i in issues if i.loc == (name_field,)] == ["is 257 characters, longer than the maximum 256"]
+
+
 class TestDictionaryFeedback:
     def test_an_example_phrase_has_3_to_20_words(self, tmp_path: Path) -> None:
         """SDK ``DictionaryFeedbackExamplePhrase.phrase``: "At least 3 words and up to 20 words" (CX as Code
