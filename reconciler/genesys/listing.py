@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import httpx
 
+from reconciler.core.keys import ObjectKey
 from reconciler.genesys.answers import check_identity, describe, identity_problem, invalid, json_object
 from reconciler.genesys.paging import PageGuard, shorten
 from reconciler.genesys.session import Session
@@ -132,6 +133,32 @@ def check_same_object(obj: dict[str, Any], object_id: str, response: httpx.Respo
     """
     if "id" in obj and obj["id"] != object_id:
         raise invalid(response, method, path, f"the answer is another object's: its id is not {object_id}")
+
+
+def renamed(kind: Kind, obj: dict[str, Any] | None, sent: Any, *, where: str = "in the answer") -> str | None:
+    """Why a created object that names itself otherwise than ``sent`` is not adopted (``None``: it does not).
+
+    Why: the name is the object's identity, compared as :class:`~reconciler.core.keys.ObjectKey`
+    does (case-insensitively). Adopted, an object the server named otherwise (trimmed, cut short,
+    renamed) is not found under its declared name by the next plan, which creates it again, and
+    again on every apply. A name differing in case only is the same identity and is taken. An
+    answer without the name (or a create that sends none) is not judged: nothing contradicts the
+    name sent. ``where`` says which read of the object showed the name. The message gives the
+    object's id, to rename or delete it in the org; the caller raises it unretried: the object
+    exists, and sending the create again would make a second one.
+    """
+    field = kind.name_field
+    if obj is None or field not in obj or not isinstance(sent, str):
+        return None
+    answered = obj[field]
+    if isinstance(answered, str) and ObjectKey(kind.name, answered) == ObjectKey(kind.name, sent):
+        return None
+    shown = repr(shorten(answered, 80)) if isinstance(answered, str) else describe(answered)
+    return (
+        f"the created object ({obj.get('id')}) is named {shown} {where}, not {shorten(sent, 80)!r} as sent: "
+        "not adopted, since the next plan would not find it by its declared name and would create it again; "
+        "rename or delete it in the org"
+    )
 
 
 def page_size(session: Session, kind: Kind) -> str:

@@ -39,13 +39,14 @@ from reconciler.core.errors import (
     ConflictError,
     DuplicateNameError,
     NotFoundError,
+    ServerError,
     VersionMismatchError,
 )
-from reconciler.genesys.answers import check_identity, correlation_id, json_object
+from reconciler.genesys.answers import check_identity, correlation_id, invalid, json_object, unretried
 from reconciler.genesys.children import write_children
 from reconciler.genesys.confirm import read_until
 from reconciler.genesys.errors import is_ambiguous
-from reconciler.genesys.listing import check_same_object, read_one
+from reconciler.genesys.listing import check_same_object, read_one, renamed
 from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.result import WriteResult, adopted, answered
 from reconciler.genesys.session import Session
@@ -72,13 +73,26 @@ class SafeWrites:
 
         A kind whose create takes only some fields (``Kind.create_fields``) or that has a
         sub-resource gets the rest written by :meth:`update` right after: one logical write.
+        An object created under another name than the one sent is refused, never adopted
+        (:func:`~.listing.renamed`): judged on the ``POST``'s answer, or on the object the
+        follow-up leaves where that names it (:func:`names_after_create`).
         """
         posted = await self._post_through_lag(kind, kind.create_body(body) if kind.writes_apart else body)
-        if posted.object is None or not kind.needs_follow_up(body):
+        if posted.object is None:
             return posted
-        version = posted.object.get("version")
-        followed = await self.update(kind, str(posted.object["id"]), body, version if isinstance(version, int) else 0)
-        return replace(posted, object=followed.object)
+        last = posted
+        if kind.needs_follow_up(body):
+            version = posted.object.get("version")
+            object_id = str(posted.object["id"])
+            last = await self.update(kind, object_id, body, version if isinstance(version, int) else 0)
+        sent, where = body.get(kind.name_field), "once its follow-up writes were done"
+        problem = renamed(kind, last.object, sent, where=where) if names_after_create(kind) else None
+        if problem is not None:  # reported as the create's: the object is the one the POST made
+            raise unretried(ServerError(
+                posted.status, "invalid.response", problem,
+                method=posted.method, path=posted.path, correlation_id=posted.correlation_id,
+            ))  # fmt: skip
+        return posted if last is posted else replace(posted, object=last.object)
 
     async def _post_through_lag(self, kind: Kind, body: Mapping[str, Any]) -> WriteResult:
         """:meth:`_post`, sent again after a ``400`` for a kind whose creates the platform refuses while its
@@ -127,6 +141,9 @@ class SafeWrites:
                         created, response, "POST", path, where="the created object", named=False,
                         revision_field=kind.revision_field,
                     )
+                    problem = None if names_after_create(kind) else renamed(kind, created, body.get(kind.name_field))
+                    if problem is not None:
+                        raise unretried(invalid(response, "POST", path, problem))
                 except ApiError as error:
                     if is_ambiguous(error):
                         ambiguous = True
@@ -317,6 +334,16 @@ class SafeWrites:
             method=kind.update_method,
             path=path,
         )
+
+
+def names_after_create(kind: Kind) -> bool:
+    """Whether the name a create sends is written again right after, by a sub-resource that carries it.
+
+    An integration's configuration ``name`` is the integration's (``SubResource.name_inner``), and CX as
+    Code creates an integration with its type alone and names it by that ``PUT``: the ``POST``'s answer
+    may show a name the platform chose, so the name is judged on the object the follow-up leaves.
+    """
+    return kind.sub_resource is not None and kind.sub_resource.name_inner is not None
 
 
 def body_secrets(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import respx
 
 from reconciler.core.errors import DuplicateNameError, NotFoundError, ServerError, VersionMismatchError
 from reconciler.genesys import GenesysClient
-from reconciler.kinds import PostWriteHook
+from reconciler.kinds import PostWriteHook, get_kind
 
 from ._support import HOOK, VOICE, envelope, error_body, stored, voice_body
 
@@ -41,6 +41,85 @@ class TestCreate:
         assert result.object == stored(body)
         assert (result.status, result.correlation_id, result.method, result.path) == (200, "c-1", "POST", COLLECTION)
         assert (result.adopted, result.attempts) == (False, 1)
+
+    @pytest.mark.parametrize("answered", ["Main ", "Other", "Mai", None, 7])
+    async def test_a_create_answered_under_another_name_is_refused_not_adopted_nor_sent_again(
+        self, client: GenesysClient, router: respx.MockRouter, answered: Any
+    ) -> None:
+        """Adopted, an object the server named otherwise is not found by the next plan, which creates it again:
+        the create is reported (HTTP status, code, correlation id, the object's id to clean up), never re-sent."""
+        body = voice_body("Main")
+        post = router.post(COLLECTION).mock(
+            return_value=httpx.Response(
+                200, json={**stored(body, id="made-1"), "name": answered}, headers={"ININ-Correlation-Id": "c-9"}
+            )
+        )
+        lookup = router.get(COLLECTION)
+        with pytest.raises(ServerError) as info:
+            await client.create(VOICE, body)
+        assert post.call_count == 1 and not lookup.called
+        message = str(info.value)
+        assert message.startswith(f"POST {COLLECTION} failed: HTTP 200 invalid.response: the created object (made-1) is named ")
+        assert "not 'Main' as sent: not adopted" in message and message.endswith("[correlation id: c-9]")
+        assert (repr(answered) if isinstance(answered, str) else "a number" if answered == 7 else "null") in message
+
+    async def test_the_answered_name_is_judged_as_the_identity_is_case_insensitively(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """The platform's own casing of the name is the same identity and is taken; a trimmed name is not."""
+        body = voice_body("Main")
+        router.post(COLLECTION).mock(
+            side_effect=[
+                httpx.Response(200, json={**stored(body), "name": "MAIN"}),
+                httpx.Response(200, json={**stored(body), "name": "Main "}),
+            ]
+        )
+        result = await client.create(VOICE, body)
+        assert result.object is not None and result.object["name"] == "MAIN"
+        with pytest.raises(ServerError, match="is named 'Main ' in the answer, not 'Main' as sent"):
+            await client.create(VOICE, body)
+
+    async def test_a_term_answered_otherwise_is_refused_for_a_kind_named_by_its_term(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        feedback = get_kind("DictionaryFeedback")
+        body = {"term": "Genesys", "dialect": "en-US", "boostValue": 2.0}
+        post = router.post(feedback.collection).mock(
+            return_value=httpx.Response(200, json={**body, "term": "Genesis", "id": "f-1", "dateModified": "x"})
+        )
+        with pytest.raises(ServerError, match=r"\(f-1\) is named 'Genesis' in the answer, not 'Genesys' as sent"):
+            await client.create(feedback, body)
+        assert post.call_count == 1
+
+    async def test_an_integration_is_judged_by_the_name_its_configuration_leaves(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """CX as Code creates an integration with its type alone and names it by ``PUT …/config/current``: the
+        ``POST``'s answer may carry a name the platform chose; the object the follow-up leaves must carry ours."""
+        integration = get_kind("Integration")
+        item = f"{integration.collection}/i1"
+        body = integration.api_body("CRM", {"integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED",
+                                            "config": {"current": {"notes": "n"}}})
+        chosen = {"id": "i1", "name": "Web Services Data Actions", "integrationType": {"id": "custom-rest-actions"}}
+        router.post(integration.collection).mock(
+            return_value=httpx.Response(200, json=chosen, headers={"ININ-Correlation-Id": "c-4"})
+        )
+        router.patch(item).mock(return_value=httpx.Response(200, json={**chosen, "intendedState": "ENABLED"}))
+        router.get(f"{item}/config/current").mock(return_value=httpx.Response(200, json={"name": "x", "version": 1}))
+        router.put(f"{item}/config/current").mock(return_value=httpx.Response(200, json={}))
+        router.get(item).mock(
+            side_effect=[
+                httpx.Response(200, json={**chosen, "name": "CRM"}),
+                httpx.Response(200, json={**chosen, "name": "CRM (2)"}),
+            ]
+        )
+        result = await client.create(integration, body)
+        assert result.object is not None and result.object["name"] == "CRM"
+        with pytest.raises(ServerError) as info:
+            await client.create(integration, body)
+        assert str(info.value).startswith(f"POST {integration.collection} failed: HTTP 200 invalid.response: the created "
+                                          "object (i1) is named 'CRM (2)' once its follow-up writes were done, not 'CRM'")
+        assert str(info.value).endswith("[correlation id: c-4]")
 
     async def test_dropped_answer_is_looked_up_and_adopted(self, client: GenesysClient,
                                                            router: respx.MockRouter) -> None:
