@@ -23,7 +23,13 @@ from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.manifests.placeholders import UnsetAllowed
 from reconciler.plan.builder import PrunePolicy, build_plan
-from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings, pin_issues
+from reconciler.plan.identity import (
+    ambiguous_identities,
+    duplicate_names,
+    duplicate_warnings,
+    pin_issues,
+    scope_issues,
+)
 from reconciler.plan.inputs import EnvMode, env_for
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
@@ -141,6 +147,7 @@ async def plan_paths(
     duplicates = duplicate_names(live)
     issues.extend(pin_issues(manifests.objects, live))
     issues.extend(ambiguous_identities(manifests.objects, duplicates))
+    issues.extend(scope_issues(manifests.objects, live, duplicates))
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
     if issues:
         raise ManifestError(issues)

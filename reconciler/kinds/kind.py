@@ -104,6 +104,12 @@ class Kind(WriteBodies):
     unmanaged_when_absent: tuple[str, ...] = ()
     #: the platform permissions its endpoints require (roles; scopes do not apply to client credentials)
     permissions: Permissions = field(default_factory=Permissions)
+    #: spec fields by which the platform keeps apart objects of one name (a topic's ``dialect``: CX as
+    #: Code selects a topic by name *and* dialect and exports it as ``<name>_<dialect>``). Identity here
+    #: is the name alone, so a declared object matched by name to a live one that differs in such a
+    #: field is refused at plan (it may be another's, of the same name in another dialect), unless
+    #: ``metadata.id`` pins it; two documents of one name stay one identity (docs/real-org-kinds.md)
+    name_scoped_by: tuple[str, ...] = ()
     #: whether two objects of the kind may share a name (the platform allows it for triggers; the
     #: seed contract refuses it with 409 duplicate.name)
     unique_names: bool = True

@@ -157,6 +157,10 @@ KIND = Kind(
     ),
     id_refs=(IdRefs(field="programIds", shown_as="programs", uri="/api/v2/speechandtextanalytics/programs/{id}"),),
     unmanaged_when_absent=("programIds",),
+    # the platform lists topics by dialect (SDK get_speechandtextanalytics_topics ``dialects``) and CX as Code
+    # tells topics of one name apart by it (its data source matches name and dialect; its exporter labels
+    # ``<name>_<dialect>``): a topic found by name in another dialect is not taken for the declared one
+    name_scoped_by=("dialect",),
     audit=Audited("SpeechAndTextAnalytics", "Topic"),
     live_checks=(
         LiveCheck(

@@ -12,6 +12,12 @@ A manifest resolves the ambiguity by pinning its object with ``metadata.id`` (ex
 writes it when names collide): a pinned object is matched by id, never by name, so it
 is never ambiguous, and the other live objects of its name are simply undeclared. A pin
 must name a live object, and only one document may pin it.
+
+Some platforms keep objects of one name apart by a field (a speech topic's dialect:
+``Kind.name_scoped_by``). Identity here stays the name, so a declared object that its
+name matches to a live one differing in that field is refused (:func:`scope_issues`):
+planned, it would turn the other dialect's topic into this one. Pinning the live object
+by ``metadata.id`` says it is the declared one, and its dialect may then change.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.live import LiveState
+from reconciler.kinds import REGISTRY
 from reconciler.manifests.desired import DesiredObject
 
 Duplicates = Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]
@@ -45,7 +52,7 @@ def ambiguous_identities(desired: Sequence[DesiredObject], duplicates: Duplicate
         shared = duplicates.get(obj.key.folded)
         if not shared:
             continue
-        ids = ", ".join(str(o.get("id")) for o in shared)
+        ids = ", ".join(str(o.get("id")) + _scope(obj.kind, o) for o in shared)
         issues.append(
             ManifestIssue(
                 obj.source.file,
@@ -53,10 +60,48 @@ def ambiguous_identities(desired: Sequence[DesiredObject], duplicates: Duplicate
                 obj.source.column,
                 "metadata.name",
                 f"{len(shared)} live {obj.kind} objects are named {obj.name!r} (ids {ids}): the name does not "
-                "identify one object; rename or delete all but one in the org before planning",
+                "identify one object; pin the one this declares with metadata.id, or rename or delete all but one "
+                "in the org before planning",
             )
         )
     return issues
+
+
+def scope_issues(desired: Sequence[DesiredObject], live: LiveState, duplicates: Duplicates) -> list[ManifestIssue]:
+    """One issue per declared object, not pinned, whose name matches a live object of another scope
+    (``Kind.name_scoped_by``: a topic in another dialect), at the scoping field as written.
+
+    A value still holding a placeholder is not judged (it is known at apply only), nor a live
+    object that does not show the field (a stub settled at read equals its declaration), nor a
+    name several live objects share (:func:`ambiguous_identities` reports it, naming their scopes).
+    """
+    scoped = [d for d in desired if d.pinned_id is None and REGISTRY[d.kind].name_scoped_by]
+    if not scoped:
+        return []
+    index = live_index(live, desired)
+    issues = []
+    for obj in scoped:
+        current = index.get(obj.key.folded)
+        if current is None or obj.key.folded in duplicates:
+            continue
+        for field in REGISTRY[obj.kind].name_scoped_by:
+            wanted, found = obj.spec.get(field), current.get(field)
+            if not isinstance(wanted, str) or "${" in wanted or not isinstance(found, str) or found == wanted:
+                continue
+            at = obj.locations.get(field, obj.source)
+            issues.append(ManifestIssue(at.file, at.line, at.column, f"spec.{field}", (
+                f"the live {obj.kind} named {str(current.get('name'))!r} (id {current.get('id')}) has {field} "
+                f"{found!r}, not {wanted!r}: the platform keeps {obj.kind} objects of one name apart by {field}, "
+                f"and this tool identifies them by name alone, so applying would turn that object into this one; "
+                f"give this one another name, or pin the live one with metadata.id to change its {field}"
+            )))  # fmt: skip
+    return issues
+
+
+def _scope(kind_name: str, obj: Mapping[str, Any]) -> str:
+    """`` (dialect 'en-US')`` after a live object's id where the kind's names are scoped by a field; else nothing."""
+    shown = [f"{f} {obj[f]!r}" for f in REGISTRY[kind_name].name_scoped_by if isinstance(obj.get(f), str)]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def live_index(
@@ -124,10 +169,10 @@ def duplicate_warnings(desired: Sequence[DesiredObject], duplicates: Duplicates)
     declared = {obj.key.folded for obj in desired}
     return [
         f"{kind}: {len(objs)} live objects are named {str(objs[0].get('name'))!r} "
-        f"(ids {', '.join(str(o.get('id')) for o in objs)})"
+        f"(ids {', '.join(str(o.get('id')) + _scope(kind, o) for o in objs)})"
         for (kind, folded), objs in sorted(duplicates.items())
         if (kind, folded) not in declared
     ]
 
 
-__all__ = ["ambiguous_identities", "duplicate_names", "duplicate_warnings", "live_index", "pin_issues"]
+__all__ = ["ambiguous_identities", "duplicate_names", "duplicate_warnings", "live_index", "pin_issues", "scope_issues"]
