@@ -31,11 +31,26 @@ def identity_issues(objects: Sequence[DesiredObject]) -> list[ManifestIssue]:
             continue
         same = "" if earlier.name == obj.name else f" as {earlier.name!r} (names compare case-insensitively)"
         message = f"{obj.kind} {obj.name!r} is already declared{same} at {earlier.source}"
+        message += _other_scope(earlier, obj)
         if obj.pinned_id is not None and earlier.pinned_id is not None:
             # plans and apply address objects by kind and name, so a pin cannot make a name declarable twice
             message += "; a name is declared once even with metadata.id: keep one document (the other stays unmanaged)"
         issues.append(_issue(obj.source, "metadata.name", message))
     return issues
+
+
+def _other_scope(earlier: DesiredObject, obj: DesiredObject) -> str:
+    """Why one name in two dialects is still one identity, when the documents differ by a field that scopes names.
+
+    The platform keeps topics of one name apart by dialect (``Kind.name_scoped_by``); this tool does not.
+    """
+    for field in REGISTRY[obj.kind].name_scoped_by:
+        if earlier.spec.get(field) != obj.spec.get(field):
+            return (
+                f"; in another {field}, it is still the same {obj.kind}: this tool identifies {obj.kind} objects by "
+                f"name alone, so give each {field}'s {obj.kind} its own name"
+            )
+    return ""
 
 
 def allowed_fields(kind_name: str) -> tuple[str, ...]:

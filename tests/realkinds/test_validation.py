@@ -84,6 +84,18 @@ class TestSpeechTopic:
         assert errors == ["objects.yaml:8:3: spec.datePublished: unknown field (did you mean 'published'?)"]
 
 
+    def test_one_name_in_two_dialects_is_one_identity_said_so(self, tmp_path: Path) -> None:
+        """The platform keeps topics of one name apart by dialect; this tool identifies them by name alone."""
+        spec = "dialect: {}\nphrases: [{{text: refund}}]\n"
+        errors = errors_of(tmp_path, doc("SpeechTopic", "Refund", spec.format("en-US")) + "\n---\n"
+                           + doc("SpeechTopic", "Refund", spec.format("es-US")))
+        assert errors == [
+            "objects.yaml:13:9: metadata.name: SpeechTopic 'Refund' is already declared at objects.yaml:4:9; in another "
+            "dialect, it is still the same SpeechTopic: this tool identifies SpeechTopic objects by name alone, so give "
+            "each dialect's SpeechTopic its own name"
+        ]
+
+
 class TestProcessAutomationTrigger:
     def test_a_minimal_trigger_is_enabled_with_no_criteria(self) -> None:
         body = TRIGGER.api_body("T", {"topicName": "v2.x", "target": {"type": "Workflow", "id": "wf"}})
