@@ -52,7 +52,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class DoctorRun:
-    """The findings, the permissions missing (named as the platform names them) and the kinds checked."""
+    """The findings, the permissions missing (named as the platform names them, alternatives any one of which
+    would do joined by ``or``) and the kinds checked."""
 
     findings: tuple[Finding, ...]
     missing: tuple[str, ...] = ()
@@ -66,13 +67,29 @@ class DoctorRun:
         return not self.missing and all(f.ok for f in self.findings)
 
 
-def required_permissions(kinds: Iterable[Kind]) -> dict[str, tuple[str, ...]]:
-    """Permission -> the kinds that need it (read-only and read-write alike), in kind order."""
-    out: dict[str, list[str]] = {}
+#: permissions any one of which a client must hold: a kind's reads (the platform's "Requires ANY
+#: permissions": a trigger's listing serves ``:edit`` as well as ``:view``), or one write permission
+Requirement = tuple[str, ...]
+
+
+def required_permissions(kinds: Iterable[Kind]) -> dict[Requirement, tuple[str, ...]]:
+    """Requirement -> the kinds that need it (read-only and read-write alike), in kind order.
+
+    A kind's read permissions are one requirement, any of them sufficing, so an org whose
+    roles give a trigger ``:edit`` without ``:view`` is not told it lacks what the platform
+    would serve; each write permission is one of its own (a write needs its own action).
+    """
+    out: dict[Requirement, list[str]] = {}
     for kind in kinds:
-        for permission in (*kind.permissions.read, *kind.permissions.write):
-            out.setdefault(permission, []).append(kind.name)
-    return {permission: tuple(names) for permission, names in out.items()}
+        reads = (kind.permissions.read,) if kind.permissions.read else ()
+        for requirement in (*reads, *((p,) for p in kind.permissions.write)):
+            out.setdefault(requirement, []).append(kind.name)
+    return {requirement: tuple(names) for requirement, names in out.items()}
+
+
+def shown(requirement: Requirement) -> str:
+    """A requirement as the report names it: ``a`` or ``a or b``."""
+    return " or ".join(requirement)
 
 
 def granted(policies: Iterable[Mapping[str, Any]], permission: str) -> bool:
@@ -176,22 +193,22 @@ async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[st
             findings.extend(await _probe(client, kind))
     required = required_permissions(kinds)
     if policies is not None:
-        missing = tuple(p for p in required if not granted(policies, p))
+        lacking = [r for r in required if not any(granted(policies, p) for p in r)]
     else:
         refused = {f.kind for f in findings if not f.ok and f.kind is not None}
         # kinds may share a permission (TtsSettings, Integration, IntegrationCredential): each is named once
-        missing = tuple(dict.fromkeys(p for kind in kinds if kind.name in refused for p in kind.permissions.read))
-    for permission in missing:
+        lacking = list(dict.fromkeys(k.permissions.read for k in kinds if k.name in refused and k.permissions.read))
+    for requirement in lacking:
         findings.append(
-            Finding(f"permission {permission}", False, "missing; needed by " + ", ".join(required[permission]))
+            Finding(f"permission {shown(requirement)}", False, "missing; needed by " + ", ".join(required[requirement]))
         )
     return DoctorRun(
         findings=tuple(findings),
-        missing=missing,
+        missing=tuple(shown(r) for r in lacking),
         kinds=names,
         method="listed" if policies is not None else "probed",
         notes=tuple(notes),
     )
 
 
-__all__ = ["DoctorRun", "Finding", "diagnose", "granted", "required_permissions"]
+__all__ = ["DoctorRun", "Finding", "Requirement", "diagnose", "granted", "required_permissions", "shown"]

@@ -43,11 +43,13 @@ class Permissions:
 
     A client-credentials client gets its rights from roles; scopes do not apply to it
     (SDK ``OAuthClientRequest``: "Scopes only apply to clients not using the
-    client_credential grant"). ``read`` opens listing and reading, ``write`` is every
-    permission a write may need; ``create``/``update``/``delete`` say which of them each
-    operation needs (empty: all of ``write``). Values come from the SDK's api docs
-    ("Requires ANY permissions: ..."). A kind with no permissions at all is open to any
-    authenticated client, as the SDK documents for integration credentials.
+    client_credential grant"). ``read`` opens listing and reading, any one of them
+    sufficing (the platform's "Requires ANY permissions": a trigger's listing admits
+    ``:edit`` as well as ``:view``), the first the one a read-only role is given;
+    ``write`` is every permission a write may need; ``create``/``update``/``delete`` say
+    which of them each operation needs (empty: all of ``write``). Values come from the
+    SDK's api docs ("Requires ANY permissions: ..."). A kind with no permissions at all is
+    open to any authenticated client, as the SDK documents for integration credentials.
     """
 
     read: tuple[str, ...] = ()
@@ -57,10 +59,12 @@ class Permissions:
     delete: tuple[str, ...] = ()
 
     @classmethod
-    def crud(cls, entity: str) -> Permissions:
-        """The platform's usual ``domain:entity:view/add/edit/delete`` set for ``entity`` (``domain:entity``)."""
+    def crud(cls, entity: str, *, read_also: tuple[str, ...] = ()) -> Permissions:
+        """The platform's usual ``domain:entity:view/add/edit/delete`` set for ``entity`` (``domain:entity``);
+        ``read_also``: the further permissions the platform's reads accept instead of ``:view``."""
         add, edit, delete = f"{entity}:add", f"{entity}:edit", f"{entity}:delete"
-        return cls(read=(f"{entity}:view",), write=(add, edit, delete), create=(add,), update=(edit,), delete=(delete,))
+        read = (f"{entity}:view", *read_also)
+        return cls(read=read, write=(add, edit, delete), create=(add,), update=(edit,), delete=(delete,))
 
     def for_write(self, operation: Operation) -> tuple[str, ...]:
         """The permissions (any one suffices) that ``operation`` needs."""

@@ -136,10 +136,11 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="integrations:readonly",
     write_scope="integrations",
-    # SDK api docs (IntegrationsApi.md, 237): GET /actions/{id} integrations:action:view, POST /actions :add,
-    # DELETE /actions/{id} :delete; CX as Code's resource docs list view/add/edit/delete
+    # SDK api docs (IntegrationsApi.md, 237): GET /actions and /actions/{id} ANY of integrations:action:view,
+    # bridge:actions:view; POST /actions :add, PATCH /actions/{id} :edit, DELETE /actions/{id} :delete;
+    # CX as Code's resource docs list view/add/edit/delete
     audit=Audited("Integrations", "Action"),  # SDK AuditTopicAuditLogMessage service and entity enums
-    permissions=Permissions.crud("integrations:action"),
+    permissions=Permissions.crud("integrations:action", read_also=("bridge:actions:view",)),
     # CX as Code's data source (data_source_genesyscloud_integration_action.go): "As action names are
     # non-unique, fail in case of multiple results unless integration_id is supplied": the platform
     # lets actions share a name, so a lost create is looked up, never re-sent blindly, and a declared

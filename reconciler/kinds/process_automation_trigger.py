@@ -113,8 +113,9 @@ KIND = Kind(
     # clients get their rights from roles: see ``permissions``).
     read_scope="process-automation:readonly",
     write_scope="process-automation",
-    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
-    permissions=Permissions.crud("processautomation:trigger"),
+    # SDK api docs (ProcessAutomationApi.md, "Requires ANY permissions"): get_processautomation_triggers and
+    # get_processautomation_trigger admit processautomation:trigger:edit or :view; post :add, put :edit, delete :delete
+    permissions=Permissions.crud("processautomation:trigger", read_also=("processautomation:trigger:edit",)),
     # CX as Code keys triggers by id and suffixes duplicate labels: the platform lets names repeat
     unique_names=False,
     # CX as Code genesyscloud_processautomation_trigger ``name``: ``validation.StringLenBetween(1, 256)``
@@ -147,7 +148,8 @@ KIND = Kind(
             reads=(
                 ReferenceRead(
                     key="topics", path=TOPICS, scope="process-automation:readonly", paging="cursor", page_size_max=200,
-                    permissions=("processautomation:trigger:view",),
+                    # get_processautomation_triggers_topics: ANY of processautomation:trigger:edit, :view
+                    permissions=("processautomation:trigger:view", "processautomation:trigger:edit"),
                 ),
             ),
             check=known_topic,

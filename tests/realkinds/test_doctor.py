@@ -79,6 +79,24 @@ def test_a_view_only_role_names_the_missing_write_permissions(tmp_path: Path) ->
     assert not any(p.endswith(":view") for p in run.missing)
 
 
+def test_a_read_the_platform_serves_without_view_is_not_called_missing(tmp_path: Path) -> None:
+    """SDK api docs, "Requires ANY permissions": triggers are listed with ``processautomation:trigger:edit`` as well
+    as ``:view``, data actions with ``bridge:actions:view`` as well as ``integrations:action:view``."""
+    roles = [
+        {"domain": "processautomation", "entityName": "trigger", "actionSet": ["add", "edit", "delete"]},
+        {"domain": "integrations", "entityName": "action", "actionSet": ["add", "edit", "delete"]},
+        {"domain": "bridge", "entityName": "actions", "actionSet": ["view"]},
+        {"domain": "integrations", "entityName": "integration", "actionSet": ["*"]},  # the actions' integrations
+    ]
+    files = ("triggers.yaml", "data-actions.yaml", "integrations.yaml", "credentials.yaml")
+    run = _diagnose(tmp_path, lambda router: _serve(router, roles), files)
+    assert run.method == "listed" and run.missing == () and run.ok
+    without = [p for p in roles if p["domain"] != "bridge"]
+    run = _diagnose(tmp_path / "again", lambda router: _serve(router, without), files)
+    assert run.missing == ("integrations:action:view or bridge:actions:view",)
+    assert "permission integrations:action:view or bridge:actions:view" in [f.check for f in run.findings]
+
+
 def test_a_role_with_every_permission_is_ready(tmp_path: Path) -> None:
     run = _diagnose(tmp_path, lambda router: _serve(router, EVERYTHING))
     assert run.ok and run.missing == () and run.method == "listed"
@@ -88,7 +106,7 @@ def test_without_a_permission_listing_it_probes_reads_and_says_so(tmp_path: Path
     triggers = REGISTRY["ProcessAutomationTrigger"].collection
     run = _diagnose(tmp_path, lambda router: _serve(router, None, refuse=triggers))
     assert run.method == "probed" and not run.ok
-    assert run.missing == ("processautomation:trigger:view",)
+    assert run.missing == ("processautomation:trigger:view or processautomation:trigger:edit",)
     assert any("could not be listed" in note and "write permissions are not verified" in note for note in run.notes)
 
 
@@ -121,7 +139,7 @@ def test_permission_matching() -> None:
     assert granted(VIEW_ONLY, "speechAndTextAnalytics:topic:view")
     assert not granted(VIEW_ONLY, "speechAndTextAnalytics:topic:add")
     needed = required_permissions(KINDS)
-    assert needed["processautomation:trigger:view"] == ("ProcessAutomationTrigger",)
+    assert needed[("processautomation:trigger:view", "processautomation:trigger:edit")] == ("ProcessAutomationTrigger",)
 
 
 def _serve_client(router: respx.MockRouter, client: dict[str, Any], *, client_id: str = "cid") -> respx.Route:
