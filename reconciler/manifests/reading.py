@@ -25,11 +25,25 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 class Unreadable(Exception):
-    """Why a path cannot be read as a manifest, in words for the user; ``line``/``column`` where known (1-based)."""
+    """Why a path cannot be read as a manifest, in words for the user; ``line``/``column`` where known (1-based).
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    ``reason`` is what is wrong without the ``cannot be read:`` lead an operating-system
+    refusal carries (``permission denied``, ``is a FIFO (named pipe), not a regular file``):
+    a caller whose own words already say "cannot read" uses it rather than cut the lead
+    off the message.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None, *,
+                 reason: str | None = None) -> None:
         super().__init__(message)
         self.line, self.column = line, column
+        self.reason = message if reason is None else reason
+
+    @classmethod
+    def refused(cls, exc: OSError) -> Unreadable:
+        """The error for an ``OSError`` met opening or reading: ``cannot be read: <why>``."""
+        why = reason(exc)
+        return cls(f"cannot be read: {why}", reason=why)
 
 
 def problem(path: Path) -> str | None:
@@ -37,22 +51,22 @@ def problem(path: Path) -> str | None:
     try:
         status = path.stat()
     except OSError as exc:
-        return _stat_problem(path, exc)
+        return str(_stat_problem(path, exc))
     return not_regular(status.st_mode)
 
 
-def _stat_problem(path: Path, exc: OSError) -> str:
+def _stat_problem(path: Path, exc: OSError) -> Unreadable:
     if exc.errno == errno.ELOOP:
-        return "is a symlink loop (it never reaches a file)"
+        return Unreadable("is a symlink loop (it never reaches a file)")
     if exc.errno == errno.ENOENT and path.is_symlink():
         try:
             target = os.readlink(path)
         except OSError:  # pragma: no cover - it was a symlink a moment ago
             target = "?"
-        return f"is a dangling symlink (its target {target!r} does not exist)"
+        return Unreadable(f"is a dangling symlink (its target {target!r} does not exist)")
     if exc.errno == errno.ENOENT:
-        return "no such file or directory"
-    return f"cannot be read: {reason(exc)}"
+        return Unreadable("no such file or directory")
+    return Unreadable.refused(exc)
 
 
 def read_text(path: Path) -> str:
@@ -95,12 +109,12 @@ def read_bounded(path: Path, max_bytes: int, too_large: str) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise Unreadable(_stat_problem(path, exc)) from None
+        raise _stat_problem(path, exc) from None
     try:
         status = os.fstat(fd)
     except OSError as exc:  # pragma: no cover - fstat of a descriptor just opened
         os.close(fd)
-        raise Unreadable(f"cannot be read: {reason(exc)}") from None
+        raise Unreadable.refused(exc) from None
     kind = not_regular(status.st_mode)
     if kind is not None:  # before fdopen, which refuses a directory's descriptor with a traceback
         os.close(fd)
@@ -114,7 +128,7 @@ def read_bounded(path: Path, max_bytes: int, too_large: str) -> bytes:
             if len(data) > status.st_size:  # it grew since fstat: read on, up to the bound
                 data += handle.read(max_bytes + 1 - len(data))
         except OSError as exc:
-            raise Unreadable(f"cannot be read: {reason(exc)}") from None
+            raise Unreadable.refused(exc) from None
     if len(data) > max_bytes:
         raise Unreadable(too_large)
     return data

@@ -206,7 +206,7 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
         raw = read_bounded(source, PLAN_MAX_BYTES, f"is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MB, "
                            "far more than any plan the reconciler writes")
     except Unreadable as exc:
-        raise PlanFileError(f"cannot read plan file {source}: {str(exc).removeprefix('cannot be read: ')}") from None
+        raise PlanFileError(f"cannot read plan file {source}: {exc.reason}") from None
     return parse_plan(raw, expected_target=expected_target, name=str(source))
 
 

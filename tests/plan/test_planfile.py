@@ -11,6 +11,7 @@ import pytest
 
 from reconciler import __version__
 from reconciler.core.errors import PlanFileError
+from reconciler.manifests.reading import Unreadable, read_bounded
 from reconciler.plan.builder import PrunePolicy
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import checksum, is_plan_file, load_plan, save_plan
@@ -227,3 +228,13 @@ class TestIsPlanFile:
         assert not is_plan_file(tmp_path / f"{too_long}.yaml")
         with pytest.raises(PlanFileError, match="cannot read plan file .*: file name too long"):
             load_plan(tmp_path / f"{too_long}.json", expected_target=TARGET)
+
+    def test_an_unreadable_file_says_why_apart_from_the_lead_of_its_message(self, tmp_path: Path) -> None:
+        """load_plan words its own lead ("cannot read plan file"): it takes the reason, not a message cut by prefix."""
+        with pytest.raises(Unreadable) as refused:
+            read_bounded(tmp_path / f"{'p' * 300}.json", 1024, "too large")
+        assert str(refused.value) == "cannot be read: file name too long"
+        assert refused.value.reason == "file name too long"
+        with pytest.raises(Unreadable) as missing:
+            read_bounded(tmp_path / "absent.json", 1024, "too large")
+        assert missing.value.reason == str(missing.value) == "no such file or directory"
