@@ -99,18 +99,44 @@ def encode_line(record: Mapping[str, Any]) -> bytes:
 def seal_line(record: dict[str, Any]) -> bytes:
     """:func:`seal` ``record`` and return its :func:`encode_line`, encoding its fields once for both.
 
-    The canonical form lists the keys in order, so the record without its ``hash`` is the
-    fields before ``"hash"`` and those after it, side by side; its line is the same with
-    the ``hash`` between them. Encoding the two halves once instead of the whole record twice
-    halves the cost of sealing, which every write pays twice (intent and outcome; issue 17).
+    Encoding the fields before and after ``"hash"`` once (:func:`_members`) instead of the
+    whole record twice halves the cost of sealing, which every write pays twice (intent and
+    outcome; issue 17).
+    """
+    head, tail = _members(record)
+    digest = hashlib.sha256(_object(head, tail)).hexdigest()
+    record["hash"] = digest
+    return _object(head, b'"hash":"' + digest.encode("ascii") + b'"', tail) + b"\n"
+
+
+def stored_form(record: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The canonical line of ``record`` as it stands (no newline) and the hash of its content, encoded once.
+
+    Why: checking a record read back (:func:`reconciler.audit.verify.link_problem`) asks both,
+    and each apply's backlog scan checks every record it reads; :func:`canonical_bytes` and
+    :func:`record_hash` would encode it twice. ``ValueError`` for NaN or Infinity (not JSON).
+    """
+    head, tail = _members(record)
+    digest = hashlib.sha256(_object(head, tail)).hexdigest()
+    if "hash" not in record:
+        return _object(head, tail), digest
+    return _object(head, b'"hash":' + canonical_bytes(record["hash"]), tail), digest
+
+
+def _members(record: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical members of the fields before ``"hash"``, and of those after it, without braces.
+
+    The canonical form lists the keys in order, so a record is the two side by side, with
+    its ``hash`` (if any) between them: the record with and without it are encoded at once.
     """
     head = {k: v for k, v in record.items() if k < "hash"}
     tail = {k: v for k, v in record.items() if k > "hash"}
-    before, after = canonical_bytes(head)[:-1], canonical_bytes(tail)[1:]  # "{..." and "...}"
-    digest = hashlib.sha256(before + (b"," if head and tail else b"") + after).hexdigest()
-    record["hash"] = digest
-    field = b'"hash":"' + digest.encode("ascii") + b'"'
-    return before + (b"," if head else b"") + field + (b"," if tail else b"") + after + b"\n"
+    return canonical_bytes(head)[1:-1], canonical_bytes(tail)[1:-1]
+
+
+def _object(*members: bytes) -> bytes:
+    """One JSON object of canonical ``members`` in order (empty ones left out)."""
+    return b"{" + b",".join(member for member in members if member) + b"}"
 
 
 def utc_timestamp(now: datetime | None = None) -> str:

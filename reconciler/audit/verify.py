@@ -30,9 +30,8 @@ from reconciler.audit.records import (
     OUTCOME,
     RECORD_TYPES,
     RUN_END,
-    canonical_bytes,
     missing_fields,
-    record_hash,
+    stored_form,
 )
 from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
@@ -114,6 +113,28 @@ def _is_torn(line: RawLine) -> bool:
     return False
 
 
+def link_problem(record: dict[str, Any], data: bytes, last_seq: int, last_hash: str) -> str | None:
+    """Why ``record``, stored as the line ``data``, does not continue the chain after ``last_seq``; None if it does.
+
+    ``last_seq`` 0 and ``last_hash`` 64 zeros stand before the first record. Shared with the
+    backlog scan of each apply (:mod:`.backlog`), so both name a break in the same words.
+    """
+    try:
+        line, digest = stored_form(record)
+    except ValueError:  # json.loads reads NaN and Infinity; no record we write holds one
+        return "holds NaN or Infinity, which JSON has not (the line was edited)"
+    if line != data:
+        return "not in canonical form (the line was edited)"
+    if digest != record.get("hash"):
+        return "hash mismatch: the record's content does not match its hash"
+    if record.get("prev_hash") != last_hash:
+        return ("prev_hash does not match the hash of the previous record" if last_seq
+                else "prev_hash of the first record is not 64 zeros")
+    if record.get("seq") != last_seq + 1:
+        return f"sequence number {record.get('seq')!r} does not follow {last_seq}"
+    return None
+
+
 def verify_log(path: str | Path) -> VerifyReport:
     """Check the whole log; raise :class:`AuditChainError` at the first bad record."""
     path = Path(path)
@@ -149,18 +170,9 @@ def verify_log(path: str | Path) -> VerifyReport:
             raise bad(f"missing field(s): {', '.join(missing)}")
         if record.get("format_version") != FORMAT_VERSION:
             raise bad(f"format_version {record.get('format_version')!r} is not {FORMAT_VERSION}")
-        if canonical_bytes(record) != line.data:
-            raise bad("not in canonical form (the line was edited)")
-        if record_hash(record) != record["hash"]:
-            raise bad("hash mismatch: the record's content does not match its hash")
-        if record["prev_hash"] != report.last_hash:
-            raise bad(
-                "prev_hash does not match the hash of the previous record"
-                if report.records
-                else "prev_hash of the first record is not 64 zeros"
-            )
-        if seq != report.last_seq + 1:
-            raise bad(f"sequence number {record['seq']!r} does not follow {report.last_seq}")
+        broken = link_problem(record, line.data, report.last_seq, report.last_hash)
+        if broken is not None:
+            raise bad(broken)
 
         kind = record["type"]
         run_id = str(record["run_id"])

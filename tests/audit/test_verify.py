@@ -137,6 +137,16 @@ class TestNamedPositions:
             verify_log(sample_log)
         assert (caught.value.line, caught.value.seq) == (4, 4)
 
+    def test_a_nan_written_into_a_record_fails_at_it_without_a_traceback(self, sample_log: Path) -> None:
+        """json.loads reads NaN; encoding it again for the check raised ValueError, a traceback of audit verify."""
+        lines = lines_of(sample_log)
+        assert b'"status":200' in lines[2]
+        lines[2] = lines[2].replace(b'"status":200', b'"status":NaN')
+        sample_log.write_bytes(b"".join(lines))
+        with pytest.raises(AuditChainError, match="holds NaN or Infinity, which JSON has not") as caught:
+            verify_log(sample_log)
+        assert (caught.value.line, caught.value.seq) == (3, 3)
+
     def test_a_deleted_record_fails_at_the_record_after_it(self, sample_log: Path) -> None:
         lines = lines_of(sample_log)
         del lines[4]
