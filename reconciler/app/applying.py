@@ -61,6 +61,7 @@ async def apply(
     override: str | None = None,
     clock: Clock | None = None,
     client: GenesysClient | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> ApplyRun:
     """Apply a plan, audited, checking each object against live state before writing it.
 
@@ -77,6 +78,8 @@ async def apply(
     are settled against live state, and hooks they owed are called by this run. With
     ``on_signals`` (the CLI, main thread), SIGINT and SIGTERM request ``stop``: no
     further write starts, writes in flight get a bounded grace, ``run.end`` is recorded.
+    ``warn`` hears, before any write, that the audit log's hash chain is already broken
+    (:func:`chain_warning`): the run appends to it all the same.
     """
     overridden = gate(plan, now=current_time(clock), override=override)
     env = os.environ if env is None else env
@@ -89,7 +92,7 @@ async def apply(
             run = await _apply(
                 plan, options, env, audit_log, audit_url, concurrency, progress, live, stop,
                 override=(override, overridden) if overridden and override is not None else None,
-                client=client,
+                client=client, warn=warn,
             )
         except Exception as exc:  # re-raised below, as itself rather than inside an exception group
             failure = exc
@@ -113,6 +116,7 @@ async def _apply(
     *,
     override: tuple[str, tuple[PolicyFinding, ...]] | None,
     client: GenesysClient | None,
+    warn: Callable[[str], None] | None,
 ) -> ApplyRun:
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
@@ -127,6 +131,8 @@ async def _apply(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:
             backlog = read_backlog(trail.log.path)
+            if backlog.chain_break is not None and warn is not None:
+                warn(chain_warning(backlog.chain_break, trail.log.path))
             record = None
             if override is not None:
                 record = override_record(*override, trail.source, options.target.client_id)
@@ -145,6 +151,19 @@ async def _apply(
             delivery = trail.delivery_summary()
     return ApplyRun(result=result, stats=stats_since(before, writer.stats), delivery=delivery, settled=settled,
                     audit_problem=audit_problem, exit_code=stop.exit_code if result.interrupted else None)
+
+
+def chain_warning(chain_break: str, log: Path) -> str:
+    """The warning for an apply appending to a log whose chain is already broken at ``chain_break``.
+
+    Why a warning and not a refusal: this run's records are chained to the last whole record
+    (the writer refuses a damaged *last* record, :mod:`reconciler.audit.log`), and history is
+    never rewritten, so refusing would stop every apply until the log was moved aside, with
+    nothing mended. What relies on the old records' values refuses instead (``revert``).
+    """
+    return (f"the audit log's hash chain is already broken ({chain_break}); this apply appends to it all the same. "
+            f"`reconciler audit verify {log}` names the damage; to start a new chain, move the log aside "
+            "(keep it as evidence) or pass --audit-log NEW_FILE")
 
 
 def pending_business(audit_log: str | Path | None) -> bool:

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.audit.checkpoint import ScanState, resume, save
+from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
-from reconciler.audit.records import INTENT, OUTCOME, RUN_END
+from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END
+from reconciler.audit.verify import AuditChainError, link_problem
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import reason, status
 
@@ -76,6 +77,8 @@ class Backlog:
     kinds_written: dict[str, int] = field(default_factory=dict)
     #: "METHOD path" of a hook -> seq of its last successful call
     hooks_called: dict[str, int] = field(default_factory=dict)
+    #: where the log's hash chain is broken (as ``audit verify`` says it), if the scans ever found it broken
+    chain_break: str | None = None
 
     def hook_due(self, method: str, path: str, kinds: Iterable[str]) -> bool:
         """Whether one of ``kinds`` was written after the hook ``method path`` last succeeded."""
@@ -89,6 +92,10 @@ def read_backlog(log_path: str | Path) -> Backlog:
     Only the records appended since the last scan are read, from the state that scan left
     in ``<log>.backlog`` (:mod:`.checkpoint` says when it is trusted); which runs are still
     going is asked anew each time.
+
+    Each record read is also checked as a link of the hash chain (as ``audit verify`` checks
+    it), and the first break found is kept in the checkpoint: an apply appending to a log
+    already broken says so every time, at the cost of hashing only the records it reads.
     """
     path = Path(log_path)
     try:
@@ -101,8 +108,15 @@ def read_backlog(log_path: str | Path) -> Backlog:
     for line in iter_raw_lines(path, start_offset=state.offset, start_line=state.line):
         record = parse_line(line)
         if not is_record(record):
+            if line.complete and state.broken is None:  # an incomplete last line is a torn write, not a break
+                state.broken = ChainBreak(line.number, None, "not an audit record")
             continue
         assert record is not None
+        if state.broken is None:
+            last_seq, last_hash = (state.last[0], state.last[1]) if state.last is not None else (0, GENESIS_HASH)
+            problem = link_problem(record, line.data, last_seq, last_hash)
+            if problem is not None:
+                state.broken = ChainBreak(line.number, record["seq"], problem)
         _take(state, record)
         state.offset, state.line = line.end, line.number + 1
         if isinstance(record.get("hash"), str):
@@ -134,6 +148,8 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
 def _backlog(path: Path, state: ScanState) -> Backlog:
     """The backlog the scan found: open intents of runs that are over (ended, or dead without an end)."""
     backlog = Backlog(kinds_written=dict(state.written), hooks_called=dict(state.called))
+    if state.broken is not None:
+        backlog.chain_break = str(AuditChainError(path, state.broken.line, state.broken.seq, state.broken.reason))
     runs = {str(i.get("run_id")) for i in state.intents.values()} - state.ended
     alive = {run for run in runs if run_is_alive(path, run)}
     for seq, intent in sorted(state.intents.items()):

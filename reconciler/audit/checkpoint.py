@@ -23,14 +23,25 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.audit.reader import iter_raw_lines, parse_line
 
 SUFFIX = ".backlog"
-FORMAT = 1
+#: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once)
+FORMAT = 2
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first place the scan found the hash chain broken: as :class:`~.verify.AuditChainError` names it."""
+
+    line: int
+    #: ``None`` when the line is no record at all
+    seq: int | None
+    reason: str
 
 
 @dataclass
@@ -50,6 +61,8 @@ class ScanState:
     #: where the next record is read from: the end of the last complete line taken in, and its line number
     offset: int = 0
     line: int = 1
+    #: the first break in the chain of the records taken in, kept until the log is replaced (then scanned whole)
+    broken: ChainBreak | None = None
 
 
 def path_of(log_path: Path) -> Path:
@@ -90,6 +103,7 @@ def save(log_path: Path, state: ScanState) -> None:
         "ended": sorted(state.ended & open_runs),
         "written": state.written,
         "called": state.called,
+        "broken": None if state.broken is None else asdict(state.broken),
     }
     target = path_of(log_path)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
@@ -125,6 +139,7 @@ def _load(path: Path) -> ScanState | None:
             last=(int(last["seq"]), str(last["hash"]), int(last["offset"])),
             offset=int(document["offset"]),
             line=int(document["line"]),
+            broken=None if document["broken"] is None else _chain_break(document["broken"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -133,4 +148,9 @@ def _load(path: Path) -> ScanState | None:
     return state
 
 
-__all__ = ["ScanState", "path_of", "resume", "save"]
+def _chain_break(saved: dict[str, Any]) -> ChainBreak:
+    seq = saved["seq"]
+    return ChainBreak(line=int(saved["line"]), seq=None if seq is None else int(seq), reason=str(saved["reason"]))
+
+
+__all__ = ["ChainBreak", "ScanState", "path_of", "resume", "save"]

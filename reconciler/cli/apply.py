@@ -65,6 +65,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.manifests.files import manifest_name
     from reconciler.plan.planfile import is_plan_file, load_plan
     from reconciler.render import render_apply, render_plan
+    from reconciler.render.escape import live
 
     check_kinds(prune_kinds)
     if audit_url is not None:  # refused before any read, not after the plan
@@ -119,11 +120,14 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
                                   # planned a moment ago with no prompt in between: that listing is current
                                   live=planned.live if auto_approve else None)
 
+    def warn(line: str) -> None:
+        click.echo(f"warning: {live(line)}", err=True)
+
     async def applying(the_plan: Plan, **kwargs: Any) -> ApplyRun:
         progress = ApplyProgress(len(the_plan.pending()))
         done = await apply_saved(the_plan, options, audit_log=audit_log, audit_url=audit_url,
                                  concurrency=concurrency, progress=progress, on_signals=True, override=override,
-                                 **kwargs)
+                                 warn=warn, **kwargs)
         progress.finish()
         return done
 

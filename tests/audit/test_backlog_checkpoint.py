@@ -195,3 +195,38 @@ def test_a_checkpoint_that_cannot_be_written_changes_nothing(tmp_path: Path, mon
     assert same(read_backlog(log), expected)
     assert not checkpoint.path_of(log).exists()
     assert [p.name for p in tmp_path.iterdir()] == ["audit.jsonl"]  # no temporary file left behind
+
+
+def test_a_valid_log_has_no_chain_break(tmp_path: Path) -> None:
+    log, writer = _log_with_open_intent(tmp_path)
+    read_backlog(log)
+    writer.step(("success", 0))
+    writer.close()
+    assert read_backlog(log).chain_break is None and whole_scan(log).chain_break is None
+
+
+def test_a_break_in_the_records_read_since_the_checkpoint_is_found_and_kept(tmp_path: Path) -> None:
+    """The scan checks each record it reads as a link of the chain; the break outlives the scan that found it."""
+    log, writer = _log_with_open_intent(tmp_path, records=2)
+    read_backlog(log)
+    checked_up_to = log.stat().st_size
+    for n in range(3):
+        writer.step(("write", 20 + n))
+    writer.close()
+    data = log.read_bytes()
+    edited = data.index(b'"name":"o21"', checked_up_to)  # a record appended after the checkpoint
+    log.write_bytes(data[:edited] + b'"name":"o99"' + data[edited + len(b'"name":"o21"'):])
+    line = log.read_bytes().count(b"\n", 0, edited) + 1
+    expected = f"{log}: record {line} (line {line}): hash mismatch: the record's content does not match its hash"
+    assert read_backlog(log).chain_break == expected  # resumed from the checkpoint
+    assert read_backlog(log).chain_break == expected  # and again, past the break
+    assert whole_scan(log).chain_break == expected
+
+
+def test_a_line_that_is_no_record_breaks_the_chain(tmp_path: Path) -> None:
+    log, writer = _log_with_open_intent(tmp_path, records=1)
+    writer.close()
+    records = log.read_bytes()
+    log.write_bytes(records + b"not a record\n")
+    line = records.count(b"\n") + 1
+    assert read_backlog(log).chain_break == f"{log}: line {line}: not an audit record"
