@@ -24,6 +24,8 @@ class FileSet:
     root: Path
     files: tuple[Path, ...]
     issues: tuple[ManifestIssue, ...]
+    #: the root's ``reconciler.yaml`` is a symlink leading out of the root: an issue, and not read
+    settings_outside: bool = False
 
     @property
     def settings_path(self) -> Path:
@@ -53,13 +55,19 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     directories are followed; one that leads back to a directory being walked is a loop.
     A path given that cannot even be looked at (a directory above it without permission,
     a name too long) is an issue too, never a traceback.
+
+    A symlink below a directory given, and the root's ``reconciler.yaml``, must lead to a place
+    inside that directory (:func:`_outside`): a manifest repository is written by whoever opens
+    a pull request, and a link to ``~/.ssh/id_rsa`` or ``/etc/...`` would have the reconciler
+    read that file and quote it in its errors. A file named on the command line is read
+    wherever it leads: naming it is the choice.
     """
     given = [Path(p) for p in paths]
     walk = _Walk()
     for path in given:
         if _is_directory(path):
             found: list[Path] = []
-            walk.directory(path, frozenset(), found)
+            walk.directory(path, frozenset(), found, given=path)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
                 walk.add(p)
         else:
@@ -71,13 +79,16 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     first = given[0] if given else Path(".")
     root = first if _is_directory(first) else first.parent
     read = root / SETTINGS_FILE
+    outside = _outside(read, root)
+    if outside is not None:
+        walk.issue(read, f"settings file {outside}; copy it in")
     for other in dict.fromkeys(walk.settings):
         # else its prune and policy would be ignored without a word, and its objects (if it held
         # manifests) deleted as undeclared
         if not _same_file(other, read):
             walk.issue(other, f"is a settings file, read only at the root ({display(read)}): move it there, or "
                               "rename it if it holds manifests")
-    return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues))
+    return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues), settings_outside=outside is not None)
 
 
 def _is_directory(path: Path) -> bool:
@@ -133,8 +144,11 @@ class _Walk:
     def issue(self, path: Path, message: str) -> None:
         self.issues.append(ManifestIssue(display(path), None, None, "", message))
 
-    def directory(self, here: Path, ancestors: frozenset[Path], found: list[Path]) -> None:
-        """Collect the manifests below ``here`` into ``found``; ``ancestors`` are the real directories above."""
+    def directory(self, here: Path, ancestors: frozenset[Path], found: list[Path], *, given: Path) -> None:
+        """Collect the manifests below ``here`` into ``found``; ``ancestors`` are the real directories above.
+
+        ``given`` is the directory given: where a symlink below may lead.
+        """
         real = here.resolve()
         if real in ancestors:
             self.issue(here, "is a symlink loop (it leads back to a directory above it)")
@@ -152,16 +166,36 @@ class _Walk:
                 self.settings.append(path)  # the root's is read by the settings loader; others are issues
                 continue
             why = problem(path)
-            if why is None:
-                if manifest_name(path):
-                    found.append(path)
-            elif why.startswith("is a directory"):
-                if manifest_name(path):
+            if why is None or why.startswith("is a directory"):
+                # ``real`` lies inside: only a symlink can lead out (checked once the kind is known,
+                # so a link to a device or a dangling one is named as such)
+                outside = _outside(path, given) if entry.is_symlink() else None
+                if outside is not None and (manifest_name(path) or why is not None):
+                    self.issue(path, f"{outside}; copy it in, or name it on the command line")
+                elif why is None:
+                    if manifest_name(path):
+                        found.append(path)
+                elif manifest_name(path):
                     self.issue(path, f"{why} (named like a manifest)")
                 else:
-                    self.directory(path, ancestors | {real}, found)
+                    self.directory(path, ancestors | {real}, found, given=given)
             elif entry.is_symlink() or manifest_name(path):
                 self.issue(path, why)
+
+
+def _outside(path: Path, root: Path) -> str | None:
+    """Why ``path`` is refused: a symlink whose target lies outside the directory ``root``; else None.
+
+    None too when nothing (or nothing readable) is there: the readers name that in their own words.
+    """
+    try:
+        if not path.is_symlink() or path.resolve(strict=True).is_relative_to(root.resolve(strict=True)):
+            return None
+        target = os.readlink(path)
+    except (OSError, RuntimeError):  # RuntimeError: a loop, on Python < 3.13
+        return None
+    return (f"is a symlink to {target!r}, which leads outside {display(root)}: only files inside the directory "
+            "given are read (a link could read any file this machine lets the reconciler read)")
 
 
 def _undecodable_name(path: Path) -> str | None:

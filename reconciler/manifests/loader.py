@@ -75,8 +75,11 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     fileset = discover(paths)
     issues = Issues()
     issues.extend(fileset.issues)
-    settings, settings_issues = load_settings(fileset.settings_path, display(fileset.settings_path))
-    issues.extend(settings_issues)
+    if not fileset.settings_outside:  # else an issue already, and never read
+        settings, settings_issues = load_settings(fileset.settings_path, display(fileset.settings_path))
+        issues.extend(settings_issues)
+    else:
+        settings = ProjectSettings()
 
     # Each document is checked as it is read and then let go, all but those holding a
     # placeholder: their check resolves ``${ref:…}`` against every declaration, so it waits

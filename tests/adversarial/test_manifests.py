@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial._harness import TIME_BOUND, Outcome, invoke_cli, run_cli
+from tests.adversarial._harness import SECRET, TIME_BOUND, Outcome, invoke_cli, run_cli
 
 pytestmark = pytest.mark.timeout(TIME_BOUND)
 
@@ -210,6 +210,63 @@ def test_validate_counts_every_file_an_empty_one_too(tmp_path: Path) -> None:
     (root / "manifests" / "sub" / "other.yml").write_text(VALID.replace("Main", "Other"))
     (root / "manifests" / "link.yaml").symlink_to("sub/other.yml")  # the same file twice: read once
     _validate(root).expect(0, "2 objects in 3 files are valid")
+
+
+#: a file beside the manifests directory, and what it would quote in an error if it were read as a manifest
+ELSEWHERE = f"apiVersion: reconciler/v1\nkind: {SECRET}\nmetadata: {{name: x}}\nspec: {{}}\n"
+
+
+def _elsewhere(tmp_path: Path) -> None:
+    """``private/`` beside the project (not in it: the harness looks for the secret in the project's files)."""
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "key.yaml").write_text(ELSEWHERE)
+    (tmp_path / "private" / "reconciler.yaml").write_text(f"prune: {SECRET}\n")
+
+
+OUTSIDE_CASES: list[tuple[str, Setup, str]] = [
+    ("file-relative", lambda m: (m / "leak.yaml").symlink_to("../../private/key.yaml"),
+     "manifests/leak.yaml: is a symlink to '../../private/key.yaml', which leads outside manifests: only files inside "
+     "the directory given are read"),
+    ("file-absolute", lambda m: (m / "leak.yml").symlink_to(m.parent.parent / "private" / "key.yaml"),
+     "manifests/leak.yml: is a symlink to "),
+    ("file-below", lambda m: ((m / "sub").mkdir(), (m / "sub" / "leak.yaml").symlink_to("../../../private/key.yaml")),
+     "manifests/sub/leak.yaml: is a symlink to '../../../private/key.yaml', which leads outside manifests"),
+    ("directory", lambda m: (m / "shared").symlink_to("../../private"),
+     "manifests/shared: is a symlink to '../../private', which leads outside manifests"),
+    ("through-a-link-inside", lambda m: ((m / "hop.txt").symlink_to("../../private/key.yaml"),
+                                         (m / "leak.yaml").symlink_to("hop.txt")),
+     "manifests/leak.yaml: is a symlink to 'hop.txt', which leads outside manifests"),
+    ("settings", lambda m: ((m / "reconciler.yaml").symlink_to("../../private/reconciler.yaml")),
+     "manifests/reconciler.yaml: settings file is a symlink to '../../private/reconciler.yaml', which leads outside "
+     "manifests"),
+]
+
+
+@pytest.mark.parametrize(("setup", "message"), [c[1:] for c in OUTSIDE_CASES], ids=[c[0] for c in OUTSIDE_CASES])
+def test_a_symlink_leading_out_of_the_directory_given_is_refused_unread(tmp_path: Path, setup: Setup,
+                                                                       message: str) -> None:
+    """A pull request's link to a file elsewhere (a key, /etc/...) is not read, so nothing of it is quoted."""
+    root = _project(tmp_path)
+    _elsewhere(tmp_path)
+    setup(root / "manifests")
+    _validate(root).expect(1, message)
+
+
+def test_only_the_walk_refuses_a_link_out_symlinks_inside_and_files_named_on_the_command_line_are_read(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path)
+    (tmp_path / "shared.yaml").write_text(VALID.replace("Main", "Shared"))
+    (root / "manifests" / "shared.yaml").symlink_to("../../shared.yaml")
+    _validate(root).expect(1, "manifests/shared.yaml: is a symlink to '../../shared.yaml', which leads outside")
+    _validate(root, "manifests/main.yaml", "manifests/shared.yaml").expect(0, "2 objects in 2 files are valid")
+    (root / "manifests" / "shared.yaml").unlink()
+    (root / "manifests" / "sub").mkdir()
+    (root / "manifests" / "sub" / "other.yml").write_text(VALID.replace("Main", "Other"))
+    (root / "manifests" / "alias").symlink_to("sub")
+    (root / "linked").symlink_to("manifests")  # the directory given may itself be a link
+    _validate(root, "linked").expect(0, "2 objects in 2 files are valid")
+    _validate(root, "linked/alias").expect(0, "1 object in 1 file is valid")
 
 
 # ---- 2. bounded parsing ---------------------------------------------------------------
