@@ -18,10 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reconciler.core.errors import ConfigError
-from reconciler.core.paths import reason
+from reconciler.manifests.reading import Unreadable, read_text
+from reconciler.manifests.yamlsource import load_documents
 from reconciler.sandbox import ClientGrant
 
 
@@ -50,18 +49,28 @@ def parse_clients(data: Any, source: str) -> tuple[ClientGrant, ...]:
 
 
 def load_clients(path: str | Path) -> tuple[ClientGrant, ...]:
-    """Read and check a ``--clients`` file."""
+    """Read and check a ``--clients`` file.
+
+    Read as manifests are (:func:`~reconciler.manifests.reading.read_text`,
+    :func:`~reconciler.manifests.yamlsource.load_documents`), for the same hostile files: a FIFO
+    or device is refused unopened (a FIFO blocked the command), bytes that are not UTF-8 are
+    named at their line (they were a ``UnicodeDecodeError`` traceback), a file over 16 MB is
+    refused unread, and aliases are held to the manifests' bound (``yaml.safe_load`` had none).
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read --clients file {path}: {reason(exc)}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
-    return parse_clients(data, str(path))
+        text = read_text(Path(path))
+    except Unreadable as exc:
+        where = f":{exc.line}:{exc.column}" if exc.line is not None else ""
+        raise ConfigError(f"cannot read --clients file {path}{where}: {exc.reason}") from None
+    docs, problems = load_documents(text)
+    if problems:
+        first = problems[0]
+        where = f":{first.line}:{first.column}" if first.line is not None else ""
+        raise ConfigError(f"{path}{where}: {first.message}")
+    if len(docs) > 1:
+        line, column = docs[1].start
+        raise ConfigError(f"{path}:{line}:{column}: a --clients file holds a single YAML document")
+    return parse_clients(docs[0].value if docs else None, str(path))
 
 
 __all__ = ["load_clients", "parse_clients"]
