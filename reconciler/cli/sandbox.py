@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.options import NonEmptyPath, NonEmptyText
+from reconciler.cli.options import FiniteRange, NonEmptyPath, NonEmptyText
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DB
 
 
@@ -53,14 +53,14 @@ def sandbox() -> None:
     "--fail-rate",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     help="Probability that a write answers 500, 502, 503 or 504 without committing.",
 )
 @click.option(
     "--drop-rate",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     help="Probability that a write commits but its response is dropped (connection closed).",
 )
 @click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime in seconds.")
@@ -83,14 +83,14 @@ def sandbox() -> None:
     "--publish-seconds",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(0),
+    type=FiniteRange(0),
     help="How long a publish job runs (0: it completes on its second poll).",
 )
 @click.option(
     "--publish-fail-rate",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     help="Probability that a publish job ends Failed.",
 )
 @click.option(

@@ -35,3 +35,17 @@ def test_a_number_no_pacing_can_hold_is_a_usage_error(tmp_path: Path, option: st
 ], ids=["show-past-timedelta", "show-before-year-1", "drift-before-year-1"])
 def test_a_duration_reaching_back_before_the_year_1_is_an_error(tmp_path: Path, args: list[str], says: str) -> None:
     invoke_cli(args, cwd=tmp_path).expect(1, says)
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--fail-rate", "nan", "'nan' is not a finite number"),
+    ("--drop-rate", "nan", "'nan' is not a finite number"),
+    ("--publish-fail-rate", "nan", "'nan' is not a finite number"),
+    ("--publish-seconds", "nan", "'nan' is not a finite number"),
+    ("--publish-seconds", "inf", "'inf' is not a finite number"),
+])
+def test_a_sandbox_rate_or_duration_that_is_no_number_is_a_usage_error(tmp_path: Path, option: str, value: str,
+                                                                        says: str) -> None:
+    """A NaN rate was a ValueError traceback from SandboxOptions; a NaN or endless publish time served on."""
+    invoke_cli(["sandbox", "serve", "--port", "0", option, value], cwd=tmp_path).expect(
+        1, f"Invalid value for '{option}': {says}")
