@@ -44,7 +44,16 @@ class ParsedDocument:
     problems: list[Problem] = field(default_factory=list)
 
     def issue(self, path: JsonPath, message: str, *, at_key: bool = False, shown: str | None = None) -> None:
-        """Record a problem at ``path`` of the document (its key with ``at_key``), placed when listed."""
+        """Record a problem at ``path`` of the document (its key with ``at_key``), placed when listed.
+
+        A problem with the value at a part already reported as bad YAML (a tag, an escape of half
+        a surrogate pair) is left out: the YAML's problem is the true one, and the ``None`` it left
+        there would be reported a second time at the same place ("is required", "expected a
+        string, got null"), as the spec's rules already are not (:meth:`SourceDocument.is_broken`).
+        A problem with the key itself (an unknown field) is another problem, and stays.
+        """
+        if not at_key and self.doc.is_broken(path):
+            return
         self.problems.append((path, message, at_key, shown))
 
     def issues(self) -> list[ManifestIssue]:

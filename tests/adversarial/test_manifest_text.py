@@ -87,3 +87,31 @@ def test_an_environment_value_that_is_not_utf8_is_an_error_at_its_placeholder(
     outcome.expect(1, "manifests/webhooks.yaml:19:15: spec.authSecret: environment variable CRM_WEBHOOK_PASSWORD "
                       "is not UTF-8 text; set it as UTF-8")
     assert "cdef" not in outcome.output  # nothing of the value is shown
+
+
+#: (case, the manifest, the envelope path as shown, the YAML's problem there)
+ENVELOPE_CASES = [
+    ("name-tag", VALID.replace("name: Main", "name: !!binary aGk="), "metadata.name", "unsupported YAML tag"),
+    ("name-surrogate", VALID.replace("name: Main", 'name: "bad \\ud800"'), "metadata.name", "half of a UTF-16"),
+    ("kind-tag", VALID.replace("kind: VoiceProfile", "kind: !custom VoiceProfile"), "kind", "unsupported YAML tag"),
+    ("kind-surrogate", VALID.replace("kind: VoiceProfile", 'kind: "Voice\\udc00"'), "kind", "half of a UTF-16"),
+    ("api-version-tag", VALID.replace("apiVersion: ", "apiVersion: !custom "), "apiVersion", "unsupported YAML tag"),
+    ("id-tag", VALID.replace("name: Main", "name: Main\n  id: !!binary aGk="), "metadata.id", "unsupported YAML tag"),
+    ("metadata-tag", VALID.replace("metadata:\n  name: Main", "metadata: !custom {name: Main}"), "metadata",
+     "unsupported YAML tag"),
+    ("spec-tag", VALID.replace("spec:", "spec: !custom"), "spec", "unsupported YAML tag"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown", "says"), [c[1:] for c in ENVELOPE_CASES], ids=[c[0] for c in ENVELOPE_CASES])
+def test_a_bad_yaml_value_in_the_envelope_is_one_error_the_yamls(
+    tmp_path: Path, text: str, shown: str, says: str
+) -> None:
+    """The YAML's problem left ``None`` there, which the envelope reported again at the same place:
+    ``metadata.name: is required`` under ``metadata.name: unsupported YAML tag``."""
+    root = _project(tmp_path)
+    (root / "manifests" / "env.yaml").write_text(text)
+    outcome = _validate(root).expect(1, f": {shown}: ", says)
+    lines = [line for line in outcome.output.splitlines() if line.startswith("manifests/env.yaml:")]
+    assert len(lines) == 1, "\n".join(lines)
+    assert f": {shown}: " in lines[0] and says in lines[0]
