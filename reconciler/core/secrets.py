@@ -91,36 +91,68 @@ def replace_fragments(
     :func:`replace_forms` to find. A run counts from ``min_run`` characters, or half the
     form for a shorter form (never under :data:`MIN_SECRET_LENGTH`), so that both halves
     of any secret split in two are caught; what can still get out is a smaller piece of a
-    secret cut in more. Ordinary words in a server's text may share a short run with a
-    short secret and be masked too: a clumsy message, never a leak. Meant for a server's
-    few short strings (an error's code, message and details), not for bulk output: it
-    searches every window of every form. Adjacent and overlapping runs become one
-    ``replacement``.
+    secret cut in more. Meant for a server's few short strings (an error's code, message
+    and details), not for bulk output: it searches every window of every form. Adjacent
+    and overlapping runs become one ``replacement``.
+
+    A whole form is masked wherever it stands, and so is a run of a long form (``min_run``
+    characters are not an ordinary word's). A run of a short form (under twice ``min_run``)
+    is as short as four characters, which ordinary words hold: ``change-me`` shares
+    ``change`` with "it changed since". Such a run is masked only where it is not part of a
+    longer word of the text, that is, unless a letter or digit of the run touches a letter or
+    digit of the text that no mask covers (:func:`_inside_a_word`). A half that a server
+    echoes in a field of its own stands apart from the words around it (``bad.chan``,
+    ``ge-me is not accepted``) and is still masked; a server that glues a piece of a short
+    secret to other letters gets that piece out, as one that cuts it in more pieces does.
     """
     if not text:
         return text
-    covered = bytearray(len(text))
+    covered = bytearray(len(text))  # masked, whatever stands around it
+    loose = bytearray(len(text))  # runs of short forms: masked unless inside a longer word
     for form in forms:
         run = min(min_run, len(form), max(MIN_SECRET_LENGTH, len(form) // 2))
         if not run:
             continue
-        for start in range(len(form) - run + 1):
-            window = form[start : start + run]
-            at = text.find(window)
-            while at != -1:
-                covered[at : at + run] = b"\x01" * run
-                at = text.find(window, at + 1)
+        _cover(text, form, covered)
+        if run < len(form):
+            into = covered if run >= min_run else loose
+            for start in range(len(form) - run + 1):
+                _cover(text, form[start : start + run], into)
+    for start, end in _spans(loose):
+        if not _inside_a_word(text, covered, start, end):
+            covered[start:end] = b"\x01" * (end - start)
     if not any(covered):
         return text
-    pieces: list[str] = []
+    return "".join(replacement if covered[start] else text[start:end] for start, end in _spans(covered, every=True))
+
+
+def _cover(text: str, window: str, into: bytearray) -> None:
+    """Mark every place of ``window`` in ``text``."""
+    at = text.find(window)
+    while at != -1:
+        into[at : at + len(window)] = b"\x01" * len(window)
+        at = text.find(window, at + 1)
+
+
+def _spans(marks: bytearray, *, every: bool = False) -> list[tuple[int, int]]:
+    """The maximal runs of marked places, as ``(start, end)``; with ``every``, the unmarked runs too."""
+    out: list[tuple[int, int]] = []
     index = 0
-    while index < len(text):
+    while index < len(marks):
         end = index
-        while end < len(text) and covered[end] == covered[index]:
+        while end < len(marks) and marks[end] == marks[index]:
             end += 1
-        pieces.append(replacement if covered[index] else text[index:end])
+        if every or marks[index]:
+            out.append((index, end))
         index = end
-    return "".join(pieces)
+    return out
+
+
+def _inside_a_word(text: str, covered: bytearray, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` continues, at either end, into a letter or digit left unmasked."""
+    before = start > 0 and text[start].isalnum() and text[start - 1].isalnum() and not covered[start - 1]
+    after = end < len(text) and text[end - 1].isalnum() and text[end].isalnum() and not covered[end]
+    return before or after
 
 
 #: every secret this process has learned (see :func:`remember`): the raw values, and all their forms

@@ -333,3 +333,42 @@ def test_fragments_are_masked_from_half_a_short_secret_and_eight_characters_of_a
     # runs that touch or overlap become one mask, and text sharing no run is returned as it was
     assert replace_fragments("k3y-7f2a91c0d4e8b6s3cr3t-pw1!", [long_secret, short_secret]) == "***!"
     assert replace_fragments("nothing to hide", [long_secret, short_secret]) == "nothing to hide"
+
+
+# ---- a short secret's pieces inside ordinary words -------------------------------------
+#: the README quickstart's webhook password: short, and made of an ordinary word
+SHORT = "change-me"
+ORDINARY = "the webhook changed since it was read: exchange it for the unchanged one"
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_run_of_a_short_secret_inside_a_longer_word_is_not_masked() -> None:
+    forms = secret_forms(SHORT)
+    # "change" is a run of "change-me" (at least half of it): it was "the webhook ***d since"
+    assert replace_fragments(ORDINARY, forms) == ORDINARY
+    # a piece standing apart from the words around it is still masked, and a whole form anywhere
+    assert replace_fragments("bad.chan", forms) == "bad.***"
+    assert replace_fragments("ge-me is not accepted", forms) == "*** is not accepted"
+    assert replace_fragments("xchange-mex", forms) == "x***x"
+    # a long secret's run (8 characters) is no ordinary word's: masked inside a word too
+    assert replace_fragments("x7f2a91c0x", ["k3y-7f2a91c0d4e8b6"]) == "x***x"
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(TIME_BOUND)
+async def test_a_short_secret_leaves_a_servers_words_whole_and_its_split_echo_hidden(
+    router: respx.MockRouter,
+) -> None:
+    target = Target(kind="genesys", api_url=API, login_url=API, client_id=CLIENT_ID, client_secret=SECRET)
+    router.post("/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": TOKEN}))
+    route = router.post(HOOK.collection)
+    body = {"name": "crm", "authSecret": SHORT, "url": "https://crm.example.com"}
+
+    route.mock(return_value=httpx.Response(400, json={"code": "bad.request", "message": ORDINARY}))
+    assert ORDINARY in await message_of(target, lambda client: client.create(HOOK, body))
+
+    route.mock(side_effect=split_echo(SHORT))
+    message = await message_of(target, lambda client: client.create(HOOK, body))
+    half = len(SHORT) // 2
+    assert SHORT[:half] not in message and SHORT[half:] not in message, message
+    assert "is not accepted" in message
