@@ -12,17 +12,19 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 
-def status(path: Path) -> os.stat_result | None:
-    """What stands at ``path`` (symlinks followed), or None when nothing does.
+def status(path: Path, *, follow: bool = True) -> os.stat_result | None:
+    """What stands at ``path`` (symlinks followed unless ``follow`` is False), or None when nothing does.
 
     Every other refusal (permission denied, a name too long, a file where a directory
     should be, a symlink loop) is raised as the ``OSError`` it is: the caller names it.
+    ``follow=False`` is for a writer that must not write through a link standing at ``path``.
     """
     try:
-        return path.stat()
+        return path.stat(follow_symlinks=follow)
     except FileNotFoundError:
         return None
 
@@ -37,15 +39,31 @@ def not_regular(mode: int) -> str | None:
         return None
     if stat.S_ISDIR(mode):
         return "is a directory, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe), not a regular file"
-    if stat.S_ISCHR(mode):
-        return "is a character device, not a regular file"
-    if stat.S_ISBLK(mode):
-        return "is a block device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a regular file"
-    return "is not a regular file"
+    kind = file_kind(mode)
+    return f"is {kind}, not a regular file" if kind is not None else "is not a regular file"
+
+
+def file_kind(mode: int) -> str | None:
+    """A file of ``mode`` named with its article (``a FIFO (named pipe)``, ``a symbolic link``); None if unnamed.
+
+    Why: a message says what stands in the way, so that the user knows what to remove; "a
+    directory" said of a FIFO sent them looking for one. ``mode`` of an ``lstat`` names a link.
+    """
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return None
+
+
+_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISREG, "a regular file"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def reason(exc: OSError) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.core.errors import ExportError
-from reconciler.core.paths import reason, status
+from reconciler.core.paths import file_kind, reason, status
 from reconciler.core.secrets import remembered_forms, scrub_remembered
 from reconciler.export.model import Export
 from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
@@ -57,10 +58,31 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
     for path, text in files.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
+            _write_whole(path, text)
         except OSError as exc:  # no write permission, a full disk: named, never a traceback
             raise ExportError(f"cannot write {path}: {reason(exc)}") from None
     return list(files)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to a new file beside ``path``, then rename it over ``path``: what stood there is never opened.
+
+    Why: opening the path itself would follow what :func:`_existing` checked a moment before.
+    A FIFO put there since blocks ``open`` for ever, and a symbolic link is written through
+    (to wherever it leads). The new file is created exclusively (``O_EXCL``, no link followed),
+    and the rename replaces the name, not what a link at it leads to. Mode 0666 less the
+    umask, as ``open`` gives; the new file is removed when anything fails.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _refuse_echoed_secrets(export: Export) -> None:
@@ -95,21 +117,39 @@ def _existing(files: Iterable[Path]) -> list[Path]:
 
     Asked with :func:`~reconciler.core.paths.status`: ``Path.exists`` raises where a file stands
     in place of a directory of the export (``out/webhook`` a file), and mkdir crashed on it.
+    Only a regular file is replaced, even with ``--force``. Anything else is named for what it
+    is (a FIFO was called "a directory"), and a symbolic link is not followed: written through,
+    it overwrote, or created, the file it leads to, wherever that is (``~/.bashrc``).
     """
     found: list[Path] = []
     for path in files:
-        here = _look(path, f"cannot write {path}")
-        if here is not None and not stat.S_ISREG(here.st_mode):
-            raise ExportError(f"cannot write {path}: a directory is in the way")
-        if here is not None:
-            found.append(path)
+        here = _look(path, f"cannot write {path}", follow=False)
+        if here is None:
+            continue
+        if stat.S_ISLNK(here.st_mode):
+            raise ExportError(f"cannot write {path}: a symbolic link is in the way (to {_link_target(path)}); "
+                              "an export writes no file through a link, even with --force "
+                              "(remove the link, or choose another --out)")
+        if not stat.S_ISREG(here.st_mode):
+            kind = file_kind(here.st_mode) or "a file that is not a regular file"
+            raise ExportError(f"cannot write {path}: {kind} is in the way; an export replaces only regular files, "
+                              "even with --force (remove it, or choose another --out)")
+        found.append(path)
     return found
 
 
-def _look(path: Path, what: str) -> os.stat_result | None:
+def _link_target(path: Path) -> str:
+    """Where the link at ``path`` leads, as it is written (or ``?`` when it cannot be read)."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _look(path: Path, what: str, *, follow: bool = True) -> os.stat_result | None:
     """What stands at ``path`` (:func:`~reconciler.core.paths.status`); a refusal is an ExportError led by ``what``."""
     try:
-        return status(path)
+        return status(path, follow=follow)
     except OSError as exc:
         raise ExportError(f"{what}: {reason(exc)}") from None
 
