@@ -37,6 +37,7 @@ from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_STA
 from reconciler.audit.redact import Redactor
 from reconciler.audit.source import Source, detect_source
 from reconciler.core.errors import ApiError
+from reconciler.core.http import bounded_correlation_id
 
 DEFAULT_AUDIT_LOG = Path(".reconciler") / "audit.jsonl"
 
@@ -221,7 +222,7 @@ class AuditTrail:
             path=announced.path,
             outcome=outcome,
             status=status,
-            correlation_id=correlation_id,
+            correlation_id=bounded_correlation_id(correlation_id),  # the server's text: bounded wherever it came from
             latency_ms=None if latency_ms is None else round(float(latency_ms), 1),
             object_id=object_id,
             version=version,

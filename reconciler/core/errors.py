@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.http import bounded_correlation_id
 from reconciler.core.keys import Revision
 from reconciler.core.visible import control
 
@@ -182,7 +183,7 @@ class ApiError(ReconcilerError):
         self.api_message = control(message)
         self.method = method
         self.path = control(path)
-        self.correlation_id = None if correlation_id is None else control(correlation_id)
+        self.correlation_id = bounded_correlation_id(correlation_id)  # printable ASCII, 128 characters at most
         self.details = list(details or [])
         super().__init__(self._render())
 

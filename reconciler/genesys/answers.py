@@ -21,7 +21,7 @@ import httpx
 from pydantic_core import from_json
 
 from reconciler.core.errors import ServerError
-from reconciler.core.http import CORRELATION_HEADER
+from reconciler.core.http import CORRELATION_HEADER, bounded_correlation_id
 
 #: the deepest nesting of arrays and objects an answer may have
 MAX_JSON_DEPTH = 64
@@ -35,9 +35,11 @@ class TooDeep(ValueError):
 
 
 def correlation_id(response: httpx.Response) -> str | None:
-    """The platform's name for this exchange in its own logs (for errors and the audit trail)."""
-    value = response.headers.get(CORRELATION_HEADER)
-    return str(value) if value is not None else None
+    """The platform's name for this exchange in its own logs (for errors and the audit trail), bounded.
+
+    Bounded by :func:`~reconciler.core.http.bounded_correlation_id`: it is the server's text.
+    """
+    return bounded_correlation_id(response.headers.get(CORRELATION_HEADER))
 
 
 def json_depth(text: str) -> int:

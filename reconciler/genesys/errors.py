@@ -38,8 +38,8 @@ from reconciler.core.errors import (
     TransportError,
     VersionMismatchError,
 )
-from reconciler.core.http import CORRELATION_HEADER
 from reconciler.core.secrets import REDACTED, all_forms, replace_fragments
+from reconciler.genesys.answers import correlation_id as header_correlation_id
 from reconciler.genesys.answers import parsed_json
 
 #: The contract's code for each status, used when the body carries none.
@@ -88,7 +88,7 @@ def error_from_response(
     code = redact(code, scrub)
     message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
     details = [d for d in body.get("details") or [] if isinstance(d, dict)]
-    correlation_id = response.headers.get(CORRELATION_HEADER) or _context_id(body.get("contextId"))
+    correlation_id = header_correlation_id(response) or _context_id(body.get("contextId"))
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,

@@ -53,6 +53,15 @@ class TestIntentAndOutcome:
         assert (outcome["status"], outcome["correlation_id"]) == (429, "c-9")
         assert outcome["error"] == {"code": "too.many.requests", "message": "slow down"}
 
+    def test_a_correlation_id_is_recorded_bounded_whoever_read_it(self, log_path: Path) -> None:
+        """The id is the server's text: a megabyte of it, or a line break, went into the record as sent."""
+        with open_trail(log_path) as trail:
+            seq = trail.intent(kind="Webhook", name="w", object_id=None, action="create", method="POST",
+                               path="/api/v2/webhooks")
+            trail.outcome(intent_seq=seq, outcome="success", status=200, correlation_id="c\n" + "d" * 1_000_000)
+        outcome = records_of(log_path)[1]
+        assert outcome["correlation_id"] == "c?" + "d" * 118 + "...(cut)"
+
     def test_an_outcome_for_no_open_intent_is_a_programming_error(self, log_path: Path) -> None:
         with open_trail(log_path) as trail:
             seq = trail.intent(kind="Webhook", name="w", object_id=None, action="create", method="POST",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+import uuid
 
 import httpx
 import pytest
@@ -107,6 +108,46 @@ class TestWhatAnErrorCarries:
         for secret in (TOKEN, CLIENT_SECRET, "hook-secret-xyz", "Bearer"):
             assert secret not in text
         assert "example.org" not in text  # the body is never quoted
+
+
+class TestCorrelationIdIsBounded:
+    """The id is the server's text, repeated in errors, JSON output, audit records and logs: kept short and printable."""
+
+    def test_a_megabyte_id_is_cut_and_says_so(self) -> None:
+        huge = "a" * 1_000_000
+        error = error_from_response(response(500, {}, **{"ININ-Correlation-Id": huge}), method="GET", path="/p")
+        assert error.correlation_id == "a" * 120 + "...(cut)"
+        assert len(str(error)) < 300
+
+    @pytest.mark.parametrize(("sent", "kept"), [
+        ("c-1\r\nX-Injected: yes", "c-1??X-Injected: yes"),
+        ("c-2\x1b[31mred", "c-2?[31mred"),
+        ("c-3\u2028é", "c-3??"),
+    ], ids=["line-break", "escape", "non-ascii"])
+    def test_only_printable_ascii_is_kept(self, sent: str, kept: str) -> None:
+        answer = httpx.Response(400, json={}, headers=[(b"ININ-Correlation-Id", sent.encode())], request=REQUEST)
+        error = error_from_response(answer, method="GET", path="/p")
+        assert error.correlation_id == kept
+        assert f"[correlation id: {kept}]" in str(error)
+
+    def test_a_real_id_is_kept_whole(self) -> None:
+        real = str(uuid.uuid4())
+        error = error_from_response(response(404, {}, **{"ININ-Correlation-Id": real}), method="GET", path="/p")
+        assert error.correlation_id == real
+
+    def test_an_error_made_anywhere_keeps_it_bounded(self) -> None:
+        """The token fetch and the safe writes build errors with an id of their own reading."""
+        error = AuthenticationError(401, "bad.credentials", "no", correlation_id="x\n" * 1000)
+        assert error.correlation_id == "x?" * 60 + "...(cut)"
+
+    async def test_a_successful_write_records_it_bounded(self, client: GenesysClient,
+                                                         router: respx.MockRouter) -> None:
+        """The id of an answered write goes to the audit trail (WriteResult.correlation_id)."""
+        spec = {"requestUrl": "https://example.org/h", "eventFilters": [{"event": "rules.updated"}]}
+        router.post("/api/v2/webhooks").mock(return_value=httpx.Response(
+            200, json={"id": "w1", "name": "H", **spec}, headers={"ININ-Correlation-Id": "z\x7f" * 500_000}))
+        result = await client.create(HOOK, HOOK.api_body("H", spec))
+        assert result.correlation_id == "z?" * 60 + "...(cut)"
 
 
 class TestRedirects:
