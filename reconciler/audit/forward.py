@@ -56,6 +56,7 @@ from tenacity import (
 
 from reconciler.audit.reader import RawLine, iter_raw_lines, parse_line
 from reconciler.audit.source import strip_credentials
+from reconciler.core.http import library_reason
 from reconciler.core.urls import check_url
 
 DELIVERED_SUFFIX = ".delivered"
@@ -69,7 +70,7 @@ class _TryAgain(Exception):
 
 
 class _Refused(Exception):
-    """The endpoint answered with a 4xx other than 429: resending cannot help."""
+    """The endpoint answered with a 4xx other than 429, or the request could not be sent: resending cannot help."""
 
 
 @dataclass(frozen=True)
@@ -193,12 +194,8 @@ class Forwarder:
         stop = stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_seconds)
         if self.stop_event is not None:
             stop = stop | stop_when_event_set(self.stop_event)
-        retrying = Retrying(
-            stop=stop,
-            wait=wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait),
-            retry=retry_if_exception_type(_TryAgain),
-            reraise=True,
-        )
+        wait = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
+        retrying = Retrying(stop=stop, wait=wait, retry=retry_if_exception_type(_TryAgain), reraise=True)
         for attempt in retrying:
             with attempt:
                 self._post_once(body, record_id)
@@ -210,6 +207,8 @@ class Forwarder:
                 _skim(response, time.monotonic() + self.policy.timeout)
         except httpx.TimeoutException:
             raise _TryAgain("endpoint timed out") from None
+        except httpx.LocalProtocolError as exc:  # h11 will not send it, ever (an edited id as Idempotency-Key)
+            raise _Refused(f"a record's request is malformed and was not sent ({library_reason(str(exc))})") from None
         except httpx.TransportError as exc:
             raise _TryAgain(f"endpoint unreachable: {type(exc).__name__}") from None
         if response.is_success:

@@ -26,6 +26,7 @@ it cannot forge a line of output.
     │   │   ├── ServerError          500, 502, 503, 504
     │   │   └── TransportError       timeout, refused or dropped connection (status 0)
     │   └── PermanentError           retrying the same request cannot help
+    │       ├── InvalidRequestError  our own request is malformed, refused before it was sent (status 0)
     │       ├── AuthenticationError  401, or a failed token request
     │       ├── PermissionError_     403 missing.any.permissions
     │       ├── NotFoundError        404
@@ -224,6 +225,15 @@ class TransportError(RetryableError):
 
 class PermanentError(ApiError):
     """Retrying the same request cannot help."""
+
+
+class InvalidRequestError(PermanentError):
+    """Our own request is malformed (an illegal header value): the HTTP library refused to send it; status 0.
+
+    Why not a :class:`TransportError`: nothing failed on the way, and nothing was sent. The
+    same request is refused again however often it is tried, and a write that was never sent
+    cannot have happened (it is not ambiguous).
+    """
 
 
 class AuthenticationError(PermanentError):

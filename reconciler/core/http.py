@@ -4,7 +4,8 @@ The client reads the correlation id of every answer to put it in errors and in t
 audit trail; the sandbox writes it on every answer it gives. One constant in the bottom
 layer keeps the two from drifting apart, without the client importing the sandbox or
 the sandbox importing the client. The bound on what is kept of an id a server sends is
-here too, the one definition for the client, the error tree and the audit trail.
+here too, the one definition for the client, the error tree and the audit trail, and
+the words of an HTTP library's refusal that may be shown (:func:`library_reason`).
 """
 
 from __future__ import annotations
@@ -40,3 +41,22 @@ def bounded_correlation_id(value: str | None) -> str | None:
     if not kept:
         return None
     return kept + CORRELATION_CUT if cut else kept
+
+
+#: a word of an HTTP library's reason: ``b'Bearer …`` (the quoted value of a header) is none
+_REASON_WORD = re.compile(r"[A-Za-z]+(?:'t)?(?:-[A-Za-z]+)*")
+
+
+def library_reason(text: str) -> str:
+    """The leading words of an HTTP library's refusal (``Illegal header value``), never the value it quotes.
+
+    Why cut: h11 refuses a request it will not send in words that quote the offending value
+    (``Illegal header value b'Bearer …'``), and that header may be the token. Only the words
+    before the first that is not a plain word are kept, twelve at most.
+    """
+    words: list[str] = []
+    for word in text.split()[:12]:
+        if not _REASON_WORD.fullmatch(word):
+            break
+        words.append(word)
+    return " ".join(words) or "refused by the HTTP library"

@@ -30,6 +30,7 @@ from reconciler.core.errors import (
     BadRequestError,
     ConflictError,
     DuplicateNameError,
+    InvalidRequestError,
     NotFoundError,
     PermanentError,
     PermissionError_,
@@ -38,6 +39,7 @@ from reconciler.core.errors import (
     TransportError,
     VersionMismatchError,
 )
+from reconciler.core.http import library_reason
 from reconciler.core.secrets import REDACTED, all_forms, replace_fragments
 from reconciler.genesys.answers import correlation_id as header_correlation_id
 from reconciler.genesys.answers import parsed_json
@@ -75,6 +77,9 @@ _CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: Transport failures after which the request certainly never reached the server.
 UNSENT_CODES = frozenset({"connection.refused", "connect.timeout", "pool.timeout"})
+
+#: the code of a request the HTTP library refused to send (:class:`InvalidRequestError`)
+INVALID_REQUEST = "request.invalid"
 
 
 def error_from_response(
@@ -131,8 +136,20 @@ def redirect(response: httpx.Response) -> tuple[str, str]:
     )
 
 
-def error_from_exception(exc: httpx.TransportError, *, method: str, path: str) -> TransportError:
-    """The error for an exchange that produced no (complete) answer; status 0."""
+def error_from_exception(
+    exc: httpx.TransportError, *, method: str, path: str
+) -> TransportError | InvalidRequestError:
+    """The error for an exchange that produced no (complete) answer; status 0.
+
+    A ``LocalProtocolError`` is our own request refused by the HTTP library (h11) before it
+    was sent, an illegal header value most often: an :class:`InvalidRequestError`, never
+    retried (it was taken for a dropped connection, ``connection.error``, and sent again).
+    """
+    if isinstance(exc, httpx.LocalProtocolError):
+        return InvalidRequestError(
+            0, INVALID_REQUEST, f"the request is malformed and was not sent ({library_reason(str(exc))}); "
+            "sending it again cannot help", method=method, path=path,
+        )  # fmt: skip
     if isinstance(exc, httpx.ConnectTimeout):
         code, text = "connect.timeout", "timed out connecting"
     elif isinstance(exc, httpx.PoolTimeout):

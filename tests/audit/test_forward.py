@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.audit.forward import Forwarder
@@ -57,6 +58,18 @@ class TestEndpointDownThenUp:
         assert verify_log(copy).records == 6
 
 
+class _CountingTransport(httpx.HTTPTransport):
+    """A real transport (h11 judges each request) that counts the requests handed to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handled = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.handled += 1
+        return super().handle_request(request)
+
+
 class TestRetries:
     def test_transient_5xx_are_retried_without_duplicates(self, log_path: Path, receiver: Receiver) -> None:
         receiver.up()
@@ -86,6 +99,29 @@ class TestRetries:
             forwarder.close()
         assert (result.delivered, result.undelivered, result.error) == (6, 0, None)
         assert _stored(receiver) == lines_of(log_path)
+
+    def test_a_record_h11_will_not_send_is_tried_once_and_delivery_stops_at_it(
+        self, log_path: Path, receiver: Receiver
+    ) -> None:
+        """An edited id (a line break) makes an illegal Idempotency-Key: h11's LocalProtocolError was retried as if the
+        endpoint were unreachable, though the request is refused before it is sent, every time."""
+        receiver.up()
+        with open_trail(log_path) as trail:
+            write_run(trail, "run-1")
+        lines = lines_of(log_path)
+        second = json.loads(lines[1])
+        lines[1] = lines[1].replace(second["id"].encode(), b"edited\\nid")
+        log_path.write_bytes(b"".join(lines))
+        transport = _CountingTransport()
+        forwarder = Forwarder(log_path, receiver.url, policy=FAST_RETRY, transport=transport)
+        try:
+            result = forwarder.deliver_pending()
+        finally:
+            forwarder.close()
+        assert transport.handled == 2  # the first record, then the edited one once
+        assert (result.delivered, result.undelivered) == (1, 5)
+        assert result.error == "a record's request is malformed and was not sent (Illegal header value)"
+        assert _stored(receiver) == lines[:1]
 
 
 class TestForwardingFailures:

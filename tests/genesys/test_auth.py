@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.core.errors import AuthenticationError, ServerError, TransportError
+from reconciler.core.errors import AuthenticationError, InvalidRequestError, ServerError, TransportError
 from reconciler.genesys import ClientLimits, ClientStats, GenesysClient, Target
 from reconciler.genesys.auth import TokenProvider
 
@@ -80,6 +80,15 @@ class TestTokenRequest:
         async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
             assert await client.list_all(VOICE) == []
         assert token.call_count == 3
+
+    async def test_a_token_request_the_http_library_refuses_to_send_is_tried_once(
+        self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        token = router.post("/oauth/token").mock(side_effect=httpx.LocalProtocolError("Illegal header value b'x'"))
+        async with GenesysClient(target, limits=FAST, sleep=fake_sleep, clock=fake_sleep.clock) as client:
+            with pytest.raises(InvalidRequestError, match="POST /oauth/token failed: request.invalid"):
+                await client.get(VOICE, "x")
+        assert token.call_count == 1 and fake_sleep.positive == []
 
     async def test_token_server_errors_exhausting_attempts(self, target: Target, router: respx.MockRouter,
                                                            fake_sleep: FakeSleep) -> None:

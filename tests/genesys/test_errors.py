@@ -16,6 +16,7 @@ from reconciler.core.errors import (
     BadRequestError,
     ConflictError,
     DuplicateNameError,
+    InvalidRequestError,
     NotFoundError,
     PermanentError,
     PermissionError_,
@@ -188,6 +189,24 @@ class TestTransportFailures:
         assert (error.status, error.code, error.method) == (0, code, "POST")
         assert is_ambiguous(error) is ambiguous
         assert "failed: " + code in str(error)
+
+    def test_a_request_refused_before_sending_is_invalid_not_a_transport_failure(self) -> None:
+        """h11 raises LocalProtocolError before a byte is sent: permanent, not ambiguous, the value it quotes unshown."""
+        exc = httpx.LocalProtocolError("Illegal header value b'Bearer s3cr3t\\r\\n'")
+        error = error_from_exception(exc, method="POST", path="/api/v2/webhooks")
+        assert isinstance(error, InvalidRequestError) and isinstance(error, PermanentError)
+        assert (error.status, error.code) == (0, "request.invalid")
+        assert not is_ambiguous(error)
+        assert "(Illegal header value)" in str(error) and "s3cr3t" not in str(error)
+
+    @pytest.mark.parametrize(("said", "shown"), [
+        ("Too much data for declared Content-Length", "(Too much data for declared Content-Length)"),
+        ("Can't send data when our state is ERROR", "(Can't send data when our state is ERROR)"),
+        ("b'secret' is illegal", "(refused by the HTTP library)"),
+    ])
+    def test_only_the_words_of_the_librarys_reason_are_shown(self, said: str, shown: str) -> None:
+        error = error_from_exception(httpx.LocalProtocolError(said), method="GET", path="/p")
+        assert shown in str(error)
 
     def test_5xx_is_ambiguous_429_and_4xx_are_not(self) -> None:
         assert is_ambiguous(error_from_response(response(500, {}), method="POST", path="/p"))

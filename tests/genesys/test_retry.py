@@ -11,6 +11,7 @@ import respx
 from reconciler.core.errors import (
     BadRequestError,
     ConflictError,
+    InvalidRequestError,
     NotFoundError,
     PermanentError,
     PermissionError_,
@@ -152,3 +153,18 @@ class TestPermanentFailures:
         assert route.call_count == 1
         assert client.stats.total_retries == 0
         assert fake_sleep.positive == []
+
+    async def test_a_request_the_http_library_refuses_to_send_is_reported_at_once(
+        self, client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """h11's LocalProtocolError (our own header is illegal) was retried as a dropped connection: never sent, it
+        is refused the same way every time."""
+        refused = httpx.LocalProtocolError("Illegal header value b'Bearer s3cr3t\\n'")
+        route = router.get(ITEM).mock(side_effect=[refused, OK])
+        with pytest.raises(InvalidRequestError) as info:
+            await client.get(VOICE, "x")
+        assert route.call_count == 1
+        assert client.stats.total_retries == 0 and fake_sleep.positive == []
+        assert (info.value.status, info.value.code) == (0, "request.invalid")
+        assert str(info.value) == (f"GET {ITEM} failed: request.invalid: the request is malformed and was not sent "
+                                   "(Illegal header value); sending it again cannot help [correlation id: none]")

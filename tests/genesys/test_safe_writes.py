@@ -9,8 +9,15 @@ import httpx
 import pytest
 import respx
 
-from reconciler.core.errors import DuplicateNameError, NotFoundError, ServerError, VersionMismatchError
+from reconciler.core.errors import (
+    DuplicateNameError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    VersionMismatchError,
+)
 from reconciler.genesys import GenesysClient
+from reconciler.genesys.errors import is_ambiguous
 from reconciler.kinds import PostWriteHook, get_kind
 
 from ._support import HOOK, VOICE, envelope, error_body, stored, voice_body
@@ -153,6 +160,18 @@ class TestCreate:
         lookup = router.get(COLLECTION).mock(return_value=listing())
         await client.create(VOICE, body)
         assert not lookup.called
+
+    async def test_a_create_the_http_library_refuses_to_send_is_not_sent_again_nor_looked_up(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """A request refused before sending (LocalProtocolError) created nothing: it is no lost answer to look for."""
+        post = router.post(COLLECTION).mock(side_effect=[httpx.LocalProtocolError("Illegal header value b'x'"),
+                                                         httpx.Response(200, json=stored(voice_body("Main")))])
+        lookup = router.get(COLLECTION).mock(return_value=listing())
+        with pytest.raises(InvalidRequestError) as info:
+            await client.create(VOICE, voice_body("Main"))
+        assert post.call_count == 1 and not lookup.called
+        assert not is_ambiguous(info.value)
 
     async def test_lost_create_landing_after_the_look_up_is_adopted_on_duplicate_name(
         self, client: GenesysClient, router: respx.MockRouter
