@@ -1,7 +1,9 @@
 """``audit show``: select records by time, kind, name and run; print a table or JSON.
 
 Showing is not verifying: it reads every whole record it can and ignores the rest
-(``audit verify`` is the judge of integrity).
+(``audit verify`` is the judge of integrity). A line that is no JSON (``NaN`` in it
+included), no object or no record is left out, as :func:`~reconciler.audit.reader.parse_line`
+reads it; a record breaking the chain is shown as it is.
 """
 
 from __future__ import annotations

@@ -77,12 +77,25 @@ def iter_raw_lines(path: str | Path, *, start_offset: int = 0, start_line: int =
             number += 1
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+#: Python's decoder reads ``NaN``, ``Infinity`` and ``-Infinity``, which JSON has not; this one refuses them
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def parse_line(line: RawLine) -> dict[str, Any] | None:
-    """The record on a complete line, or ``None`` when it is not a JSON object."""
+    """The record on a complete line, or ``None`` when it is not a JSON object.
+
+    ``NaN`` and ``Infinity`` make a line no JSON, as they are: no record we write holds one
+    (``audit verify`` names such a line as edited). Read, ``audit show --format json``
+    printed ``NaN`` back, which no JSON reader takes, and forwarding sent the record on.
+    """
     if not line.complete:
         return None
     try:
-        value = json.loads(line.data.decode("utf-8"))
+        value = _DECODER.decode(line.data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: a line nested deeper than the parser's stack is no record either
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -142,6 +143,26 @@ def test_a_record_edited_to_hold_half_a_surrogate_pair_is_named_not_a_traceback(
         1, "line 3: holds the escape \\ud800, half of a UTF-16 surrogate pair (the line was edited)")
     shown = invoke_cli(["audit", "show"], cwd=root).expect(0)
     assert shown.stdout.count("\n") == len(lines)  # the header and every record but the edited one
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_record_edited_to_hold_nan_or_infinity_is_left_out_by_show_as_verify_names_it(tmp_path: Path) -> None:
+    """json reads NaN and Infinity: show printed such a record, and its --format json printed NaN, which is no JSON."""
+    root = project(tmp_path)
+    invoke_cli(["apply", "--auto-approve", "--sandbox-db", str(tmp_path / "sandbox.db")], cwd=root).expect(0)
+    log = root / ".reconciler" / "audit.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    edits = [('"before":null', '"before":NaN'), ('"latency_ms":', '"latency_ms":-Infinity,"was":')]
+    edited = [next(n for n, line in enumerate(lines) if old in line) for old, _ in edits]  # an intent, an outcome
+    for number, (old, new) in zip(edited, edits, strict=True):
+        lines[number] = lines[number].replace(old, new, 1)
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    invoke_cli(["audit", "verify"], cwd=root).expect(1, f"(line {edited[0] + 1}): holds NaN or Infinity, which JSON has not")
+    shown = invoke_cli(["audit", "show", "--format", "json"], cwd=root).expect(0)
+    records = json.loads(shown.stdout, parse_constant=lambda name: pytest.fail(f"show printed {name}"))
+    assert [r["seq"] for r in records] == [n + 1 for n in range(len(lines)) if n not in edited]
+    table = invoke_cli(["audit", "show"], cwd=root).expect(0)
+    assert table.stdout.count("\n") == len(lines) - 1  # the header and every record but the two edited
 
 
 @pytest.mark.timeout(TIME_BOUND)
