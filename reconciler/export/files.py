@@ -50,6 +50,7 @@ def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[
     check_out_dir(out_dir)
     _refuse_echoed_secrets(export)
     files = planned_files(export, out_dir)
+    _refuse_links_out(out_dir, files)
     existing = _existing(files)
     if existing and not force:
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
@@ -136,6 +137,34 @@ def _existing(files: Iterable[Path]) -> list[Path]:
                               "even with --force (remove it, or choose another --out)")
         found.append(path)
     return found
+
+
+def _refuse_links_out(out_dir: Path, files: Iterable[Path]) -> None:
+    """Refuse a directory of the export (``out/webhook``) that is a symbolic link leading outside ``out_dir``.
+
+    Why: every file of the kind was written wherever the link led (``~/.config/app``), and
+    ``--force`` overwrote what was there; the manifests' reader refuses the same link, but only
+    after the export had written through it. A link leading inside ``out_dir`` is kept.
+    """
+    root = out_dir.resolve()
+    seen: set[Path] = set()
+    for path in files:
+        for inner in reversed(path.relative_to(out_dir).parents[:-1]):  # the directories between, top first
+            directory = out_dir / inner
+            if directory in seen:
+                continue
+            seen.add(directory)
+            here = _look(directory, f"cannot write {path}", follow=False)
+            if here is None or not stat.S_ISLNK(here.st_mode):
+                continue
+            try:
+                inside = directory.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError on Python < 3.13): mkdir names it
+                continue
+            if not inside:
+                raise ExportError(f"cannot write {path}: {directory} is a symbolic link to {_link_target(directory)}, "
+                                  f"which leads outside {out_dir}; an export writes only inside --out "
+                                  "(remove the link, or choose another --out)")
 
 
 def _link_target(path: Path) -> str:

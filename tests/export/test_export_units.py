@@ -270,6 +270,23 @@ class TestWhatStandsInTheWay:
             write_export(build_export({"Webhook": [hook("H")]}), tmp_path / "out")
         assert not (tmp_path / "planted").exists()
 
+    def test_a_kind_directory_linked_outside_the_output_is_not_written_through(self, tmp_path: Path) -> None:
+        """out/webhook linked to another directory had every webhook written there, overwriting with --force."""
+        elsewhere = tmp_path / "config"
+        elsewhere.mkdir()
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "webhook").symlink_to(elsewhere)
+        with pytest.raises(ExportError, match=rf"webhook is a symbolic link to {re.escape(str(elsewhere))}, which "
+                                              "leads outside .*out; an export writes only inside --out"):
+            write_export(build_export({"Webhook": [hook("H")]}), tmp_path / "out", force=True)
+        assert list(elsewhere.iterdir()) == []
+
+    def test_a_kind_directory_linked_inside_the_output_is_written_through(self, tmp_path: Path) -> None:
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "webhook").symlink_to("shared")
+        write_export(build_export({"Webhook": [hook("H")]}), tmp_path)
+        assert "name: H" in (tmp_path / "shared" / "h.yaml").read_text()
+
     @pytest.mark.timeout(30)  # broken, it blocks in open(): failed by the timeout, not after the suite's 300 s
     def test_a_fifo_put_in_place_after_the_check_is_replaced_not_opened(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
