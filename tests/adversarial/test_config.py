@@ -130,13 +130,18 @@ def test_an_audit_log_that_is_no_regular_file_is_refused_unread(tmp_path: Path, 
     invoke_cli(["audit", command, log], cwd=root).expect(1, f"error: cannot read audit log {log}: it is {what}")
 
 
-@pytest.mark.timeout(TIME_BOUND)
-def test_a_record_edited_to_hold_half_a_surrogate_pair_is_named_not_a_traceback(tmp_path: Path) -> None:
-    """json reads "\\ud800" as a lone surrogate: hashing it (verify) or printing it (show) raised UnicodeEncodeError."""
+def _applied_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A project applied once against the embedded sandbox: its root, its audit log and the log's lines."""
     root = project(tmp_path)
     invoke_cli(["apply", "--auto-approve", "--sandbox-db", str(tmp_path / "sandbox.db")], cwd=root).expect(0)
     log = root / ".reconciler" / "audit.jsonl"
-    lines = log.read_text(encoding="utf-8").splitlines()
+    return root, log, log.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_record_edited_to_hold_half_a_surrogate_pair_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """json reads "\\ud800" as a lone surrogate: hashing it (verify) or printing it (show) raised UnicodeEncodeError."""
+    root, log, lines = _applied_project(tmp_path)
     lines[2] = lines[2].replace('"name":"', '"name":"\\ud800', 1)
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     invoke_cli(["audit", "verify"], cwd=root).expect(
@@ -148,10 +153,7 @@ def test_a_record_edited_to_hold_half_a_surrogate_pair_is_named_not_a_traceback(
 @pytest.mark.timeout(TIME_BOUND)
 def test_a_record_edited_to_hold_nan_or_infinity_is_left_out_by_show_as_verify_names_it(tmp_path: Path) -> None:
     """json reads NaN and Infinity: show printed such a record, and its --format json printed NaN, which is no JSON."""
-    root = project(tmp_path)
-    invoke_cli(["apply", "--auto-approve", "--sandbox-db", str(tmp_path / "sandbox.db")], cwd=root).expect(0)
-    log = root / ".reconciler" / "audit.jsonl"
-    lines = log.read_text(encoding="utf-8").splitlines()
+    root, log, lines = _applied_project(tmp_path)
     edits = [('"before":null', '"before":NaN'), ('"latency_ms":', '"latency_ms":-Infinity,"was":')]
     edited = [next(n for n, line in enumerate(lines) if old in line) for old, _ in edits]  # an intent, an outcome
     for number, (old, new) in zip(edited, edits, strict=True):
