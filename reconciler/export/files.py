@@ -1,4 +1,4 @@
-"""The output directory: what an export writes there, all or nothing.
+"""The output directory: what an export writes there.
 
 Checked before anything is read from the target (a bad ``--out`` fails fast) and again
 before writing, so an existing file is never half-replaced.
@@ -44,7 +44,13 @@ def check_out_dir(out_dir: Path) -> Path:
 
 
 def write_export(export: Export, out_dir: Path, *, force: bool = False) -> list[Path]:
-    """Write every file, or nothing: existing files are refused unless ``force``."""
+    """Check every file, then write them: existing files are refused unless ``force``.
+
+    Every check (links, what stands in the way, files that exist) passes before the first file
+    is written. Each file is written whole (:func:`_write_whole`), but a disk failing midway
+    leaves the files written so far; the error names the file, and the same export with
+    ``--force`` finishes the job.
+    """
     if not export.objects:
         raise ExportError("nothing to export: no live object matches")
     check_out_dir(out_dir)
@@ -71,14 +77,18 @@ def _write_whole(path: Path, text: str) -> None:
     Why: opening the path itself would follow what :func:`_existing` checked a moment before.
     A FIFO put there since blocks ``open`` for ever, and a symbolic link is written through
     (to wherever it leads). The new file is created exclusively (``O_EXCL``, no link followed),
-    and the rename replaces the name, not what a link at it leads to. Mode 0666 less the
-    umask, as ``open`` gives; the new file is removed when anything fails.
+    and the rename replaces the name, not what a link at it leads to. A file replaced keeps its
+    permission bits (``chmod 640`` stays), as writing into it would have; a new one gets 0666 less
+    the umask, as ``open`` gives. The new file is removed when anything fails.
     """
+    previous = _look(path, str(path), follow=False)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(temporary, flags, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            if previous is not None and stat.S_ISREG(previous.st_mode):
+                os.fchmod(handle.fileno(), stat.S_IMODE(previous.st_mode))
             handle.write(text)
         os.replace(temporary, path)
     except BaseException:

@@ -310,3 +310,19 @@ class TestWhatStandsInTheWay:
         target.write_text("old\n")
         write_export(build_export({"Webhook": [hook("H")]}), tmp_path, force=True)
         assert "name: H" in target.read_text() and [p.name for p in target.parent.iterdir()] == ["h.yaml"]
+
+    def test_force_keeps_the_permission_bits_of_the_file_it_replaces(self, tmp_path: Path) -> None:
+        """Written beside and renamed over, a replaced file took the default mode: a chmod 640 became 644."""
+        kept, new = tmp_path / "webhook" / "h.yaml", tmp_path / "webhook" / "g.yaml"
+        kept.parent.mkdir()
+        kept.write_text("old\n")
+        kept.chmod(0o640)
+        write_export(build_export({"Webhook": [hook("H"), hook("G")]}), tmp_path, force=True)
+        assert "name: H" in kept.read_text() and kept.stat().st_mode & 0o777 == 0o640
+        assert new.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
