@@ -24,7 +24,13 @@ from itertools import chain
 from typing import Any
 
 from reconciler.app.connect import RunOptions, client_for
-from reconciler.core.errors import AuthenticationError, NotFoundError, PermissionError_, TransportError
+from reconciler.core.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionError_,
+    TransportError,
+)
 from reconciler.core.urls import path_segment
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import REGISTRY, Kind
@@ -182,7 +188,7 @@ async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[st
                 f"the client's permissions were not listed: its OAuth client has more than {MAX_ROLES} roles, "
                 "each a request to read; checked by probing reads instead: write permissions are not verified"
             )
-        except TransportError as error:
+        except (TransportError, InvalidRequestError) as error:  # unreachable, or a request h11 would not send
             return DoctorRun((Finding("target", False, f"{options.target.describe()}: {error}"),), kinds=names)
         except AuthenticationError as error:
             findings = [Finding("target", True, options.target.describe()), Finding("credentials", False, str(error))]

@@ -134,6 +134,16 @@ def test_bad_credentials_are_a_finding_not_a_traceback(tmp_path: Path) -> None:
     assert "s3cr3t" not in str(run)
 
 
+def test_a_request_the_http_library_refuses_to_send_is_a_finding(tmp_path: Path) -> None:
+    """h11's LocalProtocolError (request.invalid) ended doctor with a bare error line instead of its findings."""
+    def refuse_to_send(router: respx.MockRouter) -> None:
+        router.post("/oauth/token").mock(side_effect=httpx.LocalProtocolError("Illegal header value b's3cr3t '"))
+
+    run = _diagnose(tmp_path, refuse_to_send)
+    assert [(f.check, f.ok) for f in run.findings] == [("target", False)]
+    assert "request.invalid" in run.findings[0].detail and "s3cr3t" not in str(run)
+
+
 def test_permission_matching() -> None:
     assert granted(EVERYTHING, "speechAndTextAnalytics:topic:add")
     assert granted(VIEW_ONLY, "speechAndTextAnalytics:topic:view")
