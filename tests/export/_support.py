@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,18 @@ class Org:
 
     def live(self, kind: str) -> list[dict[str, Any]]:
         return self.with_client(lambda c: c.list_all(REGISTRY[kind]))
+
+
+def copy_of(org: Org, root: Path) -> Org:
+    """The same org in a sandbox file of its own under ``root``, as seeding it again would leave it.
+
+    Why: :func:`seed_full` makes some twenty objects through the API, 0.6 s a test; a copy made with
+    SQLite's backup API (the sandbox file is in WAL mode, so not a plain file copy) takes milliseconds.
+    """
+    with contextlib.closing(sqlite3.connect(org.db)) as source, \
+            contextlib.closing(sqlite3.connect(root / "sandbox.db")) as target:
+        source.backup(target)
+    return Org(root, ids=dict(org.ids))
 
 
 def seed_full(org: Org) -> Org:

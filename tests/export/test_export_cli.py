@@ -6,12 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from ._support import Org, seed_full, tree
+from ._support import Org, copy_of, seed_full, tree
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    return seed_full(Org(tmp_path_factory.mktemp("seeded")))
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> Org:
-    return seed_full(Org(tmp_path))
+def org(seeded: Org, tmp_path: Path) -> Org:
+    """The seeded org, a copy for each test: tests may change it (export --force, a deleted object)."""
+    return copy_of(seeded, tmp_path)
 
 
 def exported_names(out: Path) -> list[str]:
