@@ -16,6 +16,7 @@ laughs" expands 9 values into 9**n), the file is refused at that alias.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ COLLECTION_TAG: dict[type[yaml.Node], str] = {yaml.MappingNode: f"{CORE}map", ya
 #: the plain scalars PyYAML's 1.1 resolver tags as no core type (``name: <<`` was "unsupported YAML
 #: tag 'tag:yaml.org,2002:merge'" and "is required"); as values they are strings in YAML 1.2
 _YAML11_ONLY = {MERGE: "<<", f"{CORE}value": "="}
+#: the spellings of NaN and Infinity, quoted back in errors (no other non-finite token is)
+_NON_FINITE_KEYWORD = re.compile(r"[-+]?\.(?:inf|nan)", re.IGNORECASE)
 #: values one file may reach through aliases: anchors for a shared scoring list or a few
 #: phrases stay far below it; an alias bomb reaches it within milliseconds
 MAX_ALIAS_VALUES = 10_000
@@ -166,7 +169,7 @@ class MarkedBuilder:
             self.problem(node, "number too long", path)
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(node, f"{_short(node.value)} is not a finite number; NaN and Infinity are not allowed", path)
+            self.problem(node, _not_finite(node.value), path)
             return None
         return value
 
@@ -213,5 +216,11 @@ class MarkedBuilder:
         return out
 
 
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+def _not_finite(text: str) -> str:
+    """Why the token is quoted only when it is a YAML keyword (``.nan``, ``-.Inf``): any field may be
+    a write-only one, and a literal there (say ``authSecret: 9e9999``) is refused later, without
+    being echoed; a number too large for a float is the user's own digits, so it is not echoed either."""
+    if _NON_FINITE_KEYWORD.fullmatch(text):
+        return f"{text!r} is not a finite number; NaN and Infinity are not allowed"
+    return "a number too large to be finite (it reads as Infinity); NaN and Infinity are not allowed"
+

@@ -382,7 +382,7 @@ NAN_CASES = [
     ("params-neg-inf", "  customParams:\n    gain: -.Inf\n", "spec.customParams.gain", "'-.Inf'"),
     ("params-in-list", "  customParams:\n    gains: [1, .NaN]\n", "spec.customParams.gains[1]", "'.NaN'"),
     ("rate-nan", "  rate: .NAN\n", "manifests/odd.yaml:9:9: spec.rate", "'.NAN'"),
-    ("pitch-overflow", "  pitch: 1e999\n", "manifests/odd.yaml:9:10: spec.pitch", "'1e999'"),
+    ("pitch-overflow", "  pitch: 1e999\n", "manifests/odd.yaml:9:10: spec.pitch", "too large to be finite"),
     ("volume-inf", "  volume: +.inf\n", "spec.volume", "'+.inf'"),
 ]
 
@@ -392,6 +392,19 @@ def test_nan_and_infinity_are_refused_in_every_field(tmp_path: Path, line: str, 
     root = _project(tmp_path)
     (root / "manifests" / "odd.yaml").write_text(VALID.replace("Main", "Odd") + line)
     _validate(root).expect(1, where, shown, "NaN and Infinity are not allowed")
+
+
+def test_an_overflowing_literal_in_a_write_only_field_is_not_echoed(tmp_path: Path) -> None:
+    """A literal where a secret belongs is refused without being shown; digits that overflow a float too."""
+    root = _project(tmp_path)
+    literal = "31415926e9999"
+    (root / "manifests" / "hook.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: Hook\nspec:\n"
+        "  requestUrl: https://crm.example.com/hook\n  eventFilters:\n    - event: rules.updated\n"
+        f"  authScheme: basic\n  authUsername: someone\n  authSecret: {literal}\n"
+    )
+    outcome = _validate(root).expect(1, "manifests/hook.yaml:11:15: spec.authSecret", "too large to be finite")
+    assert literal not in outcome.output  # the manifest itself holds it: only the output is searched
 
 
 def test_nan_in_settings_is_refused(tmp_path: Path) -> None:
