@@ -3,8 +3,9 @@ changed, and whether it worked (issue 6). Format and guarantees: README, "Audit 
 
 Modules, one job each: :mod:`.records` (format, canonical form, hashing), :mod:`.log`
 (append-only fsynced writer), :mod:`.trail` (the executor's API), :mod:`.verify`,
-:mod:`.query` (``audit show``), :mod:`.forward` (HTTP forwarding), :mod:`.source`
-(actor and git/CI provenance), :mod:`.redact` (secret masking), :mod:`.command` (CLI).
+:mod:`.query` (``audit show``), :mod:`.forward` (HTTP forwarding), :mod:`.background`
+(forwarding on a thread, off the writer's path), :mod:`.source` (actor and git/CI
+provenance), :mod:`.redact` (secret masking); the commands are in :mod:`reconciler.cli.audit`.
 
 Names are exported lazily so that importing the CLI group stays cheap.
 """

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
+from reconciler.audit.background import BackgroundForwarder
 from reconciler.audit.backlog import OpenIntent, run_lock_path
-from reconciler.audit.forward import BackgroundForwarder, DeliveryResult, Forwarder, RetryPolicy, check_forward_url
+from reconciler.audit.forward import DeliveryResult, Forwarder, RetryPolicy, check_forward_url
 from reconciler.audit.log import AuditLog
 from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
 from reconciler.audit.redact import Redactor

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.audit.forward import BackgroundForwarder, Forwarder, RetryPolicy
+from reconciler.audit.background import BackgroundForwarder
+from reconciler.audit.forward import Forwarder, RetryPolicy
 from reconciler.audit.trail import AuditTrail
 
 from ._harness import TIME_BOUND
