@@ -114,5 +114,9 @@ KIND = Kind(
         }
     ),
     name_field="term",
+    # a term belongs to its dialect's vocabulary (SDK get_speechandtextanalytics_dictionaryfeedback: a ``dialect``
+    # filter, "organizations may store up to 1000 dictionary terms per dialect"), so one term may be taught in
+    # several dialects: a term found by name in another dialect is not taken for the declared one (as topics)
+    name_scoped_by=("dialect",),
     audit=Audited("SpeechAndTextAnalytics", "DictionaryFeedback"),
 )

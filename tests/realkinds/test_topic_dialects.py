@@ -18,7 +18,7 @@ import pytest
 import reconciler.app.planning as planning
 from reconciler.core.keys import Location
 from reconciler.manifests.desired import DesiredObject
-from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings
+from reconciler.plan.identity import ambiguous_identities, duplicate_names, duplicate_warnings, scope_issues
 
 from ._support import CANCELLATION, TOPIC, Project, changes_of, make_project
 
@@ -77,3 +77,15 @@ def test_undeclared_topics_sharing_a_name_are_listed_with_their_dialects() -> No
     declared = DesiredObject(kind=TOPIC.name, name="refund", spec={"dialect": "en-US"}, source=Location("t.yaml", 3, 9))
     (issue,) = ambiguous_identities([declared], duplicates)
     assert "(ids a (dialect 'en-US'), b (dialect 'es-US'))" in str(issue)
+
+
+def test_dictionary_feedback_of_one_term_in_another_dialect_is_refused_at_spec_dialect() -> None:
+    """A term's vocabulary is its dialect's (SDK ``get_speechandtextanalytics_dictionaryfeedback``: a ``dialect``
+    filter, "up to 1000 dictionary terms per dialect"): a declared term matched by name to a live term of another
+    dialect is refused, as for topics, rather than turning that dialect's term into this one."""
+    declared = DesiredObject(
+        kind="DictionaryFeedback", name="Genesys", spec={"dialect": "en-AU"}, source=Location("d.yaml", 3, 9)
+    )
+    live = {"DictionaryFeedback": [{"id": "t1", "name": "Genesys", "term": "Genesys", "dialect": "en-US"}]}
+    (issue,) = scope_issues([declared], live, duplicate_names(live))
+    assert "(id t1) has dialect 'en-US', not 'en-AU'" in str(issue)
