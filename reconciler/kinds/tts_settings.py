@@ -3,7 +3,8 @@
 Bound to ``/api/v2/integrations/speech/tts/settings`` (SDK models ``TtsSettings`` and
 ``LanguageOverride``). There is exactly one per org: it is read with ``GET`` and
 replaced with ``PUT`` on that path, never created or deleted; it has no id, no name
-and no version, so manifests call it ``TtsSettings/org``.
+and no version, so manifests call it ``TtsSettings/org``. A manifest that leaves
+``languageOverrides`` out does not manage them: the ``PUT`` sends the live ones back.
 
 Engines and voices are the org's reference data: which exist, and which languages an
 engine speaks, is checked against ``GET /api/v2/integrations/speech/tts/engines``
@@ -41,14 +42,17 @@ class TtsSettingsSpec(SpecModel):
     """The org's TTS settings (SDK model ``TtsSettings``)."""
 
     defaultEngine: str = Field(min_length=1, description="Id of the org's default TTS engine.")
-    languageOverrides: list[LanguageOverride] = Field(
-        default_factory=list, max_length=100, description="Per-language overrides; one per language."
+    languageOverrides: list[LanguageOverride] | None = Field(
+        None,
+        max_length=100,
+        description="Per-language overrides; one per language. Absent: not managed, the org's overrides stay "
+        "as they are; [] removes them all.",
     )
 
 
 def _one_override_per_language(spec: TtsSettingsSpec) -> Iterator[FieldIssue]:
     seen: dict[str, int] = {}
-    for i, override in enumerate(spec.languageOverrides):
+    for i, override in enumerate(spec.languageOverrides or ()):
         key = override.language.casefold()
         if key in seen:
             yield FieldIssue(
@@ -64,7 +68,7 @@ def engines_and_voices(spec: TtsSettingsSpec, context: Mapping[str, list[dict[st
     known = ", ".join(sorted(engines)) or "none"
     if spec.defaultEngine not in engines:
         yield FieldIssue(("defaultEngine",), f"no TTS engine {spec.defaultEngine!r} in this org (engines: {known})")
-    for i, override in enumerate(spec.languageOverrides):
+    for i, override in enumerate(spec.languageOverrides or ()):
         engine = engines.get(override.engine)
         if engine is None:
             yield FieldIssue(
@@ -98,6 +102,11 @@ KIND = Kind(
     permissions=Permissions(read=("integrations:integration:view",), write=("integrations:integration:edit",)),
     description="The org's text-to-speech settings, a singleton named 'org' (real Genesys Cloud API).",
     unordered=("languageOverrides",),
+    # the settings are one object replaced whole by PUT (SDK ``IntegrationsApi.put_integrations_speech_tts_settings``,
+    # body ``TtsSettings``): overrides left out of a manifest were sent as [] and wiped the ones set in the UI or
+    # by another tool; absent is not empty (an update sends the live overrides back). CX as Code has no resource
+    # for these settings, so this follows its Optional+Computed fields elsewhere.
+    unmanaged_when_absent=("languageOverrides",),
     checks=(_one_override_per_language,),
     source="platform",
     singleton=Singleton(name=SINGLETON_NAME, initial={"defaultEngine": "amazon-polly", "languageOverrides": []}),

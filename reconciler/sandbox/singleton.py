@@ -67,7 +67,11 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
         body = await json_object(request)
         model = check_writable(kind, *kind.validate_body(body))
-        stored = await run_in_threadpool(_replace, kind, store, stored_spec(kind, model))
+        spec = stored_spec(kind, model)
+        assert kind.singleton is not None
+        for omitted in (f for f in kind.unmanaged_when_absent if f not in spec and f in kind.singleton.initial):
+            spec[omitted] = kind.singleton.initial[omitted]  # replaced whole: what the body leaves out is emptied
+        stored = await run_in_threadpool(_replace, kind, store, spec)
         return JSON(present(kind, stored))
 
     return [

@@ -3,7 +3,9 @@
 * A topic's ``programIds`` links it to programs configured elsewhere: a manifest that
   leaves it out does not manage it (absent is not empty), so apply never unlinks the
   topic and the next plan shows no diff (CX as Code never reads ``program_ids`` either).
-* A TTS language override needs its voice (the API refuses one without).
+* A TTS language override needs its voice (the API refuses one without). Overrides a
+  manifest leaves out are not managed: the settings are one object replaced whole, and
+  an update sent ``[]`` for them, wiping the ones set in the admin UI.
 * The TTS settings have no version: a digest of what plan read guards them, so settings
   changed between plan and apply are stale, never overwritten.
 """
@@ -80,6 +82,40 @@ class TestProgramIdsAreNotManagedWhenAbsent:
         assert "programIds" not in body
         assert TOPIC.keep_unmanaged(body, {"programs": [{"id": "p1"}]})["programIds"] == ["p1"]
         assert "programIds" not in TOPIC.keep_unmanaged(body, None)
+
+
+_OVERRIDES = """  languageOverrides:
+    - language: en-GB
+      engine: amazon-polly
+      voice: Amy
+    - language: ja-JP
+      engine: google-cloud
+      voice: ja-JP-Wavenet-B
+"""
+
+
+def _live_overrides(project: Project) -> list[str]:
+    return sorted(o["language"] for o in project.live("TtsSettings")["org"].get("languageOverrides") or [])
+
+
+class TestTtsOverridesAreNotManagedWhenAbsent:
+    def test_overrides_set_elsewhere_show_no_diff_and_survive_an_update(self, project: Project) -> None:
+        assert _live_overrides(project) == ["en-GB", "ja-JP"]
+        project.edit("tts-settings.yaml", _OVERRIDES, "")
+        assert changes_of(project.plan_json()) == {}
+        project.edit("tts-settings.yaml", "defaultEngine: amazon-polly", "defaultEngine: google-cloud")
+        change = changes_of(project.plan_json())["TtsSettings/org"]
+        assert [fc["path"] for fc in change["field_changes"]] == ["defaultEngine"]
+        project.run("apply", "--auto-approve")
+        assert project.live("TtsSettings")["org"]["defaultEngine"] == "google-cloud"
+        assert _live_overrides(project) == ["en-GB", "ja-JP"], "apply must not wipe the overrides"
+        assert changes_of(project.plan_json()) == {}
+
+    def test_declared_empty_overrides_remove_them(self, project: Project) -> None:
+        project.edit("tts-settings.yaml", _OVERRIDES, "  languageOverrides: []\n")
+        assert "TtsSettings/org" in changes_of(project.plan_json())
+        project.run("apply", "--auto-approve")
+        assert _live_overrides(project) == []
 
 
 class TestTtsVoiceIsRequired:

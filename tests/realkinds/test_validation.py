@@ -290,7 +290,9 @@ class TestTtsSettings:
         ]
 
     def test_its_body_has_no_name(self) -> None:
-        assert TTS.api_body("org", {"defaultEngine": "amazon-polly"}) == {"defaultEngine": "amazon-polly", "languageOverrides": []}
+        assert TTS.api_body("org", {"defaultEngine": "amazon-polly"}) == {"defaultEngine": "amazon-polly"}
+        assert TTS.api_body("org", {"defaultEngine": "a", "languageOverrides": []}) == {
+            "defaultEngine": "a", "languageOverrides": []}
 
     def test_two_documents_of_the_singleton_are_one_identity_twice(self, tmp_path: Path) -> None:
         text = doc("TtsSettings", "org", "defaultEngine: a\n") + "---\n" + doc("TtsSettings", "org", "defaultEngine: b\n")
