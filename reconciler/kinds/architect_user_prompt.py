@@ -111,8 +111,8 @@ KIND = Kind(
     unmanaged_when_absent=("resources",),
     children=ChildCollection(
         field="resources", key="language", path="/resources", fields=RESOURCE_FIELDS,
-        # CX as Code deletes prompts with their resources (genesyscloud_architect_user_prompt_proxy.go:
-        # DeleteArchitectPrompt(id, allResources=true))
+        # CX as Code deletes prompts with their resources (resource_genesyscloud_architect_user_prompt.go
+        # calls DeleteArchitectPrompt(id, true); its proxy passes allResources on)
         delete_param=("allResources", "true"),
     ),
     audit=Audited("Architect", "Prompt"),

@@ -65,7 +65,7 @@ KIND = Kind(
     collection=COLLECTION,
     read_scope="speech-and-text-analytics:readonly",
     write_scope="speech-and-text-analytics",
-    # SDK api docs (PureCloudPlatformClientV2, "Requires ANY permissions")
+    # SDK api docs (PureCloudPlatformClientV2 SpeechTextAnalyticsApi.md, "Requires ALL permissions": one each)
     permissions=Permissions.crud("speechAndTextAnalytics:program"),
     description="A speech-and-text-analytics program grouping topics (real Genesys Cloud API).",
     unordered=("topicIds", "tags"),
