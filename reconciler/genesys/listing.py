@@ -12,8 +12,10 @@ a class, not a branch in every reader:
   another; a ``nextUri`` is followed only on the path the kind is listed at (``kind.listing_path``).
 * :class:`Singleton`: one object at a fixed path (org-wide settings), read as it is.
 
-Every read sends the kind's ``listing.read_params()`` (e.g. ``expand=config.current``),
-so objects come back with the fields reads show only when asked. Objects the platform owns
+Every item read sends the kind's ``listing.read_params()`` (e.g. ``expand=config.current``),
+so objects come back with the fields reads show only when asked; every listing request sends
+``listing.list_params()``, only those the listing takes (the SDK's listing method has no
+parameter for a field the listing never shows: a data action's ``expand=contract``). Objects the platform owns
 (``listing.owned_prefix``: built-in data actions) are left out once the pages are checked.
 
 An envelope without an ``entities`` array of objects, each with its ``id`` and ``name``, is
@@ -80,7 +82,7 @@ class Cursor:
     async def read_all(self, session: Session, kind: Kind, on_page: PageHook | None = None) -> list[dict[str, Any]]:
         size = page_size(session, kind)
         guard = PageGuard(session.limits, kind.listing_path, int(size))
-        params: dict[str, str] = {"pageSize": size, **kind.listing.read_params()}
+        params: dict[str, str] = {"pageSize": size, **kind.listing.list_params()}
         pages: list[dict[str, Any]] = []
         while True:
             response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
@@ -93,7 +95,7 @@ class Cursor:
             next_uri = current.get("nextUri")
             if not next_uri or not current["entities"]:
                 return kind.listing.manageable(unique(pages))
-            params = {**kind.listing.read_params(), **next_params(kind, str(next_uri), response)}
+            params = {**kind.listing.list_params(), **next_params(kind, str(next_uri), response)}
             guard.cursor(response, params)
 
 
@@ -174,7 +176,7 @@ async def page(
     ``guard`` sees the page as it arrives (:meth:`~.paging.PageGuard.arrived`): a page that is
     not the one asked for ends the listing at once, the pages in flight beside it cancelled.
     """
-    params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.read_params()}
+    params = {"pageSize": page_size(session, kind), "pageNumber": str(number), **kind.listing.list_params()}
     response, _ = await session.call("GET", kind.listing_path, kind.listing_path, params=params)
     body = kind_envelope(response, kind)
     if guard is not None:

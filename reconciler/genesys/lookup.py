@@ -36,7 +36,7 @@ async def find_by_name(
     candidates: list[dict[str, Any]] = []
     complete = False
     if kind.listing.name_filter is not None:
-        params = {"pageSize": page_size(session, kind), **kind.listing.read_params()}
+        params = {"pageSize": page_size(session, kind), **kind.listing.list_params()}
         if kind.listing.style == "pages":
             params["pageNumber"] = "1"
         params[kind.listing.name_filter] = name

@@ -120,8 +120,9 @@ class Listing:
     #: query parameters the real listing takes that the sandbox does not implement: it refuses them
     #: (400) rather than ignore them, so a client never believes a filter was applied (SDK api modules)
     unsupported_params: tuple[str, ...] = ()
-    #: fields reads show only when asked: field -> (query parameter, value), sent with every read
-    #: (an integration's ``config`` needs ``expand=config.current``; a data action's ``includeConfig=true``)
+    #: fields reads show only when asked: field -> (query parameter, value), sent with every item read
+    #: and with each listing that shows the field (:meth:`list_params`) (an integration's ``config``
+    #: needs ``expand=config.current``; a data action's ``includeConfig=true``)
     expand: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: the id prefix of objects the platform itself owns, listed among the others but never created,
     #: updated or deleted through the API (a data action whose id starts ``static``: CX as Code's
@@ -133,11 +134,21 @@ class Listing:
     superseded: Listing | None = None
 
     def read_params(self) -> dict[str, str]:
-        """The query parameters that make reads show every ``expand`` field (values of one parameter joined)."""
-        out: dict[str, list[str]] = {}
-        for param, value in self.expand.values():
-            out.setdefault(param, []).append(value)
-        return {param: ",".join(values) for param, values in out.items()}
+        """The query parameters that make an item read show every ``expand`` field (values of one parameter joined)."""
+        return _joined(self.expand.values())
+
+    def list_params(self) -> dict[str, str]:
+        """The query parameters that make the listing show the ``expand`` fields it shows at all.
+
+        A field the listing leaves out (:attr:`omitted`, :attr:`counted`) is not asked for: its
+        parameter belongs to the item read only. A data action's listing never shows the contract,
+        and the SDK's ``IntegrationsApi.get_integrations_actions`` has no ``expand`` (its
+        ``all_params`` end at ``include_config``) where ``get_integrations_action`` has
+        ``expand``/``flatten``/``includeConfig``; the platform refuses parameters an endpoint
+        does not have (see :class:`ReferenceRead`).
+        """
+        left_out = {*self.omitted, *self.counted}
+        return _joined(pair for detail, pair in self.expand.items() if detail not in left_out)
 
     def manageable(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``entities`` less those the platform owns (:attr:`owned_prefix`)."""
@@ -149,6 +160,14 @@ class Listing:
     @property
     def is_summary(self) -> bool:
         return bool(self.counted or self.omitted)
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``(parameter, value)`` pairs as a query, the values of one parameter joined by commas."""
+    out: dict[str, list[str]] = {}
+    for param, value in pairs:
+        out.setdefault(param, []).append(value)
+    return {param: ",".join(values) for param, values in out.items()}
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,9 @@ def known_params(kind: Kind) -> frozenset[str]:
     known = {"pageSize"}
     known.update(("pageNumber",) if listing.style == "pages" else (listing.cursor_param,))
     known.update(p for p in (listing.before_param, listing.name_filter) if p)
-    known.update(listing.read_params())  # what makes reads show every ``expand`` field (honoured by present)
+    # what makes the listing show the ``expand`` fields it shows at all (honoured by present); a parameter
+    # only the item read has (a data action's ``expand=contract``) is refused, as the platform does
+    known.update(listing.list_params())
     return frozenset(known)
 
 

@@ -82,15 +82,21 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
     if kind.publish is not None:
         paths.update(_job_paths(kind))
     if kind.listing.expand:
-        asked = [query(param, {"type": "string"}, f"{value}: show what reads leave out otherwise.")
-                 for param, value in kind.listing.read_params().items()]
-        paths[kind.listing_path]["get"]["parameters"].extend(asked)
-        paths[kind.collection + "/{id}"]["get"]["parameters"] = asked
+        # the listing takes only the parameters of the fields it shows (Listing.list_params: the SDK's
+        # get_integrations_actions has includeConfig but no expand; get_integrations_action has both)
+        paths[kind.listing_path]["get"]["parameters"].extend(_asked(kind.listing.list_params()))
+        paths[kind.collection + "/{id}"]["get"]["parameters"] = _asked(kind.listing.read_params())
     if kind.sub_resource is not None:
         paths.update(_sub_resource_paths(kind, kind.sub_resource, item_id, read, write))
     if kind.children is not None:
         paths.update(_child_paths(kind, kind.children, item_id, read, write))
     return paths
+
+
+def _asked(params: dict[str, str]) -> list[dict[str, Any]]:
+    """The query parameters that make a read show what it leaves out otherwise."""
+    return [query(param, {"type": "string"}, f"{value}: show what reads leave out otherwise.")
+            for param, value in params.items()]
 
 
 def _child_paths(

@@ -5,8 +5,8 @@ fidelity test needs a few dozen models, so it parses them: each model's ``__init
 holds ``swagger_types`` (python type per attribute) and ``attribute_map`` (attribute to
 JSON name) as dict literals, and each enum property's setter holds ``allowed_values``.
 Each api method carries its body and answer model in its annotations (or, when the body
-is a keyword argument, in its docstring's ``:param Model body:`` line) and its path in
-``resource_path``.
+is a keyword argument, in its docstring's ``:param Model body:`` line), its path in
+``resource_path`` and its query parameters in ``query_params['name'] = ...`` lines.
 """
 
 from __future__ import annotations
@@ -121,10 +121,36 @@ def operation(module: str, method: str) -> SdkOperation:
     return SdkOperation(method, http.group(1), path.group(1), body, _annotation(fn.returns))
 
 
+@lru_cache(maxsize=1)
+def _queries() -> dict[tuple[str, str], list[tuple[str, frozenset[str]]]]:
+    """``(HTTP method, path with {} for each path parameter)`` -> ``[(api.method, its query parameters)]``.
+
+    Read with regular expressions, not parsed: every api module is scanned, and each method's
+    ``resource_path``, ``call_api`` verb and ``query_params['name'] =`` lines are all it needs.
+    """
+    out: dict[tuple[str, str], list[tuple[str, frozenset[str]]]] = {}
+    for module in sorted((SDK_ROOT / "apis").glob("*_api.py")):
+        for chunk in module.read_text().split("\n    def ")[1:]:
+            path = re.search(r"resource_path = '([^']+)'", chunk)
+            http = re.search(r"call_api\(resource_path, '(\w+)'", chunk)
+            if path and http:
+                key = (http.group(1), re.sub(r"\{[^}]+\}", "{}", path.group(1)))
+                params = frozenset(re.findall(r"query_params\['(\w+)'\] =", chunk))
+                out.setdefault(key, []).append((f"{module.stem}.{chunk.split('(', 1)[0]}", params))
+    return out
+
+
+def query_params(http: str, path: str) -> tuple[str, frozenset[str]]:
+    """The SDK method at ``http path`` (path parameters named anyhow) and the query parameters it sends."""
+    found = _queries().get((http.upper(), re.sub(r"\{[^}]+\}", "{}", path)), [])
+    assert len(found) == 1, f"{http} {path}: SDK methods {found or 'none'}"
+    return found[0]
+
+
 def _annotation(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
 
 
-__all__ = ["SDK_ROOT", "SdkField", "SdkModel", "SdkOperation", "model", "operation"]
+__all__ = ["SDK_ROOT", "SdkField", "SdkModel", "SdkOperation", "model", "operation", "query_params"]
