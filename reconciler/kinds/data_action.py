@@ -13,8 +13,9 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
   cannot change, so a change of one replaces the action;
 * reads show ``config`` only with ``includeConfig=true`` and ``contract`` only with
   ``expand=contract`` (``get_integrations_action``); the listing (``ActionEntityListing``,
-  ``pageNumber`` pages, a partial ``name`` filter) never shows the contract, so plan reads the
-  declared actions in full. Reads add what the server derives (``inputSchemaFlattened``,
+  ``pageNumber`` pages, a partial ``name`` filter) never shows the contract and has no ``expand``
+  (``get_integrations_actions``: ``includeConfig`` only, so ``Listing.list_params`` sends just that),
+  so plan reads the declared actions in full. Reads add what the server derives (``inputSchemaFlattened``,
   ``successSchemaUri``, ...): only the written part is compared;
 * ``config.request.requestTemplate``, ``requestUrlTemplate``, ``headers`` and
   ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
