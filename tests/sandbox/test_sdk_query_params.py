@@ -13,6 +13,7 @@ SDK method's parameters:
 * the item read (``GET {collection}/{id}``, or a singleton's path): ``Listing.read_params()``;
 * a child collection's listing (``pageSize``/``pageNumber``) and each live check's
   reference read (its ``params`` and paging parameters);
+* a delete: ``Kind.delete_params``;
 * the sandbox's OpenAPI document: every query parameter it documents on those reads;
 * the client itself: the parameters of each request it makes listing, finding by name and
   reading an object, recorded by a mock transport.
@@ -106,6 +107,14 @@ def test_the_sandbox_documents_only_sdk_parameters(
     method, accepted = query_params("GET", path)
     unknown = sorted(names - accepted)
     assert not unknown, f"the sandbox documents {unknown} on {kind.name} {what}; SDK {method} takes {sorted(accepted)}"
+
+
+@pytest.mark.parametrize("kind", _COLLECTIONS, ids=[k.name for k in _COLLECTIONS])
+def test_what_a_delete_sends_is_a_parameter_of_the_sdk_method(kind: Kind) -> None:
+    """``Kind.delete_params`` (a prompt's ``allResources=true``: SDK ``delete_architect_prompt(all_resources=…)``)."""
+    method, accepted = query_params("DELETE", kind.collection + "/{id}")
+    unknown = sorted(set(kind.delete_params) - accepted)
+    assert not unknown, f"a {kind.name} delete sends {unknown}; SDK {method} takes {sorted(accepted)}"
 
 
 def test_a_data_action_listing_is_not_asked_for_the_contract() -> None:
