@@ -49,7 +49,8 @@ class Permissions:
     ``write`` is every permission a write may need; ``create``/``update``/``delete`` say
     which of them each operation needs (empty: all of ``write``). Values come from the
     SDK's api docs ("Requires ANY permissions: ..."). A kind with no permissions at all is
-    open to any authenticated client, as the SDK documents for integration credentials.
+    open to any authenticated client (older SDKs documented integration credentials so;
+    since SDK 237 they take ``integrations:integration:*``).
     """
 
     read: tuple[str, ...] = ()
