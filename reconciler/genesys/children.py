@@ -8,6 +8,10 @@ The platform writes an Architect user prompt's resources apart from the prompt:
 does the same after creating or updating the prompt. Here the live children are read page by
 page (``PromptAssetEntityListing``), :func:`~reconciler.kinds.children.child_writes` says what
 differs, and only that is sent: an unchanged child is never written.
+
+A child write whose answer is lost is retried like any other call. The retry of a create
+that landed answers ``409`` (the child is there), and of a delete that landed ``404``: a
+create is then read back and taken when the child holds what was sent, and a delete is done.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.core.errors import ConflictError, NotFoundError
 from reconciler.core.urls import path_segment
 from reconciler.genesys.answers import describe, invalid
 from reconciler.genesys.listing import envelope
 from reconciler.genesys.paging import PageGuard
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
-from reconciler.kinds.children import child_writes
+from reconciler.kinds.children import child_fields, child_writes
 
 
 async def read_children(session: Session, kind: Kind, object_id: str) -> list[dict[str, Any]]:
@@ -72,11 +77,21 @@ async def write_children(session: Session, kind: Kind, object_id: str, desired: 
     child_template = template + "/{" + children.key + "}"
     writes = child_writes(children, desired, await read_children(session, kind, object_id))
     for body in writes.create:
-        await session.call("POST", path, template, json=body)
+        try:
+            await session.call("POST", path, template, json=body)
+        except ConflictError:
+            # a lost answer's retry: taken only when the child there holds what was sent
+            live = await read_children(session, kind, object_id)
+            key = str(body[children.key])
+            if not any(str(c.get(children.key)) == key and child_fields(children, c) == body for c in live):
+                raise
     for key, body in writes.update:
         await session.call("PUT", f"{path}/{path_segment(key)}", child_template, json=body)
     for key in writes.delete:
-        await session.call("DELETE", f"{path}/{path_segment(key)}", child_template)
+        try:
+            await session.call("DELETE", f"{path}/{path_segment(key)}", child_template)
+        except NotFoundError:
+            pass  # gone: what a delete is for (a lost answer's retry, or another writer)
 
 
 __all__ = ["read_children", "write_children"]

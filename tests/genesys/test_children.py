@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from reconciler.core.errors import ServerError
+from reconciler.core.errors import ConflictError, ServerError
 from reconciler.genesys import GenesysClient
 from reconciler.kinds import get_kind
 
@@ -58,3 +58,46 @@ async def test_a_child_already_there_is_compared_not_created_again(
     created = router.post(RESOURCES)
     await client.update(PROMPT, "p1", BODY, version=1)
     assert not created.called
+
+
+async def test_a_child_create_whose_answer_was_lost_is_done_not_a_conflict(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    """The POST landed but its answer was lost: the retry's ``409`` is the first attempt's child, read back and
+    taken (a served sandbox with --drop-rate reported such prompts FAILED, exit 1, though all was written)."""
+    child = {"language": "en-us", "text": "hi", "ttsString": "hi"}
+    router.put(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(RESOURCES).mock(side_effect=[page([]), page([{**child, "id": "r1"}])])
+    conflict = {"status": 409, "code": "conflict", "message": "language 'en-us' already exists"}
+    created = router.post(RESOURCES).mock(
+        side_effect=[httpx.RemoteProtocolError("closed"), httpx.Response(409, json=conflict)]
+    )
+    await client.update(PROMPT, "p1", BODY, version=1)
+    assert created.call_count == 2
+
+
+async def test_a_child_conflict_with_other_content_is_still_an_error(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    router.put(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(RESOURCES).mock(side_effect=[page([]), page([{"language": "en-us", "text": "other", "id": "r1"}])])
+    conflict = {"status": 409, "code": "conflict", "message": "language 'en-us' already exists"}
+    router.post(RESOURCES).mock(return_value=httpx.Response(409, json=conflict))
+    with pytest.raises(ConflictError):
+        await client.update(PROMPT, "p1", BODY, version=1)
+
+
+async def test_a_child_delete_whose_answer_was_lost_is_done(client: GenesysClient, router: respx.MockRouter) -> None:
+    router.put(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(ITEM).mock(return_value=httpx.Response(200, json={"id": "p1", "name": "Greeting"}))
+    router.get(RESOURCES).mock(
+        return_value=page([{"language": "en-us", "text": "hi", "ttsString": "hi"}, {"language": "fr-fr", "text": "x"}])
+    )
+    gone = {"status": 404, "code": "not.found", "message": "no such resource"}
+    deleted = router.delete(RESOURCES + "/fr-fr").mock(
+        side_effect=[httpx.RemoteProtocolError("closed"), httpx.Response(404, json=gone)]
+    )
+    await client.update(PROMPT, "p1", BODY, version=1)
+    assert deleted.call_count == 2
