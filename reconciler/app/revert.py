@@ -29,7 +29,7 @@ from reconciler.genesys import ClientStats
 from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import evaluate
-from reconciler.plan.revert import build_revert_plan, run_writes
+from reconciler.plan.revert import SecretVariable, build_revert_plan, run_writes
 
 #: the modeline of restored documents: they are meant to be copied into the manifests directory
 SCHEMA_HINT = "schemas/manifest.json"
@@ -66,6 +66,26 @@ def secret_variable(kind_name: str, name: str, field_path: str) -> str:
     return re.sub(r"[^A-Z0-9_]+", "_", variable_name(kind_name, name, field_path)).strip("_")
 
 
+def secret_variables() -> SecretVariable:
+    """:func:`secret_variable` for one plan, where objects never share a variable.
+
+    ``CRM Sync`` and ``CRM-Sync`` spell the same name; one value set for it would be sent to
+    both objects, one of them another's secret. As ``export`` numbers its files, the later
+    object gets ``_2``, ``_3``…
+    """
+    owners: dict[str, tuple[str, str, str]] = {}
+
+    def variable(kind_name: str, name: str, field_path: str) -> str:
+        owner, base = (kind_name, name.casefold(), field_path), secret_variable(kind_name, name, field_path)
+        chosen, number = base, 1
+        while owners.setdefault(chosen, owner) != owner:
+            number += 1
+            chosen = f"{base}_{number}"
+        return chosen
+
+    return variable
+
+
 async def revert_run(
     run: str,
     options: RunOptions,
@@ -97,7 +117,7 @@ async def revert_run(
         live,
         target=options.target.identity,
         target_description=options.target.describe(),
-        variable=secret_variable,
+        variable=secret_variables(),
         force=force,
     )
     if policy is not None:
@@ -122,4 +142,4 @@ def restored_manifests(plan: Plan) -> str:
     return "---\n".join(parts)
 
 
-__all__ = ["RevertRun", "find_run", "restored_manifests", "revert_run", "secret_variable"]
+__all__ = ["RevertRun", "find_run", "restored_manifests", "revert_run", "secret_variable", "secret_variables"]

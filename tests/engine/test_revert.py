@@ -179,6 +179,18 @@ class TestPureRevert:
         assert "https://b.example.test" not in json.dumps(change.model_dump(mode="json"))
         assert any("requestUrl cannot be restored" in w and "V_REQUESTURL" in w for w in plan.warnings)
 
+    def test_objects_whose_names_give_one_variable_get_one_each(self) -> None:
+        """``CRM Sync`` and ``CRM-Sync`` both spelled WEBHOOK_CRM_SYNC_AUTH_SECRET: one value set for it was sent
+        to both webhooks, one of them another endpoint's password. Export numbers them; so does revert now."""
+        from reconciler.app.revert import secret_variables
+
+        variable = secret_variables()
+        first = variable("Webhook", "CRM Sync", "authSecret")
+        second = variable("Webhook", "CRM-Sync", "authSecret")
+        assert first == "WEBHOOK_CRM_SYNC_AUTH_SECRET" and second == "WEBHOOK_CRM_SYNC_AUTH_SECRET_2"
+        assert variable("Webhook", "crm sync", "authSecret") == first  # the same object (names fold)
+        assert variable("Webhook", "CRM-Sync", "authSecret") == second
+
 
 def test_a_revert_is_held_to_the_projects_guardrails(project: Project) -> None:
     """A revert is a change like any other: protect (and limits) of reconciler.yaml hold for it."""
