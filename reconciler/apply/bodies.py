@@ -37,7 +37,7 @@ def request_body(
     if resolution.unknown:
         raise ReconcilerError(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
     try:
-        body = kind.api_body(change.name, resolution.value, shown_as=_as_planned(change.spec or {}))
+        body = _body(change, kind, resolution.value)
     except InvalidSpec as refused:  # valid at plan; an environment value of this apply breaks it
         where = "; ".join(f"spec.{issue.path}: {issue.message}" for issue in refused.issues)
         # the change's failure line names the object already
@@ -46,6 +46,31 @@ def request_body(
         # fields the manifest leaves unmanaged keep their live value (a PUT replaces the whole object)
         body = kind.keep_unmanaged(body, live.get(ObjectKey(change.kind, change.name)))
     return body
+
+
+def _body(change: ResourceChange, kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of ``spec``; an update may leave a write-only field out, and the server keeps the live value.
+
+    A revert cannot send a secret it never recorded (docs/audit.md): its update of a webhook
+    with basic auth omits ``authSecret``, which the rules require. The update is judged as the
+    server judges it, the omitted field standing for the kept value, and sent without it.
+    """
+    shown_as = _as_planned(change.spec or {})
+    try:
+        return kind.api_body(change.name, spec, shown_as=shown_as)
+    except InvalidSpec as refused:
+        kept = {f for f in kind.write_only if f not in spec} if change.action == Action.UPDATE else set()
+        if not kept or any(not issue.loc or issue.loc[0] not in kept for issue in refused.issues):
+            raise
+        try:
+            body = kind.api_body(change.name, {**spec, **dict.fromkeys(kept, _KEPT)}, shown_as=shown_as)
+        except InvalidSpec:
+            raise refused from None
+    return {k: v for k, v in body.items() if k not in kept}
+
+
+#: stands for a write-only value the server keeps, while an update that omits it is judged
+_KEPT = "kept-live-value"
 
 
 def _as_planned(spec: Mapping[str, Any]) -> Shown:

@@ -204,3 +204,21 @@ def test_a_revert_is_held_to_the_projects_guardrails(project: Project) -> None:
     assert {f["object"] for f in plan["policy"]} == {f"VoiceProfile/{VOICE}", "VoiceProfile/Revert Probe Voice",
                                                    "VoiceProfile/Billing Hold Announcements - UK"}
     project.run("apply", "p.json", expect=1)  # refused naming the rule, nothing written
+
+
+def test_reverting_an_update_of_a_webhook_with_a_secret_applies_and_keeps_the_secret(tmp_path: Path) -> None:
+    """The run left the secret alone, and so does the revert: the update omits it and the server keeps it.
+    The saved plan was refused by ``apply FILE`` (``spec.authSecret: is required when authScheme is basic``;
+    ``make the plan again``, which made the same plan), though revert had said to apply it."""
+    project = applied_project(tmp_path)
+    shutil.copytree(project.manifests, tmp_path / "earlier")
+    project.edit("webhooks.yaml", "crm.example.com/hooks", "crm2.example.com/hooks")
+    project.run("apply", "--auto-approve")
+    revert(project, run_ids(project)[-1], "--out", "p.json")
+    saved = (project.root / "p.json").read_text(encoding="utf-8")
+    assert SECRET not in saved and "authSecret" not in json.loads(saved)["changes"][0]["spec"]
+    project.run("apply", "p.json")
+    restore_manifests(project)
+    clean = project.plan_json("--detailed-exitcode")
+    assert clean["has_changes"] is False, [c for c in clean["changes"] if c["action"] != "no-op"]
+    assert project.live_by_name("Webhook")[WEBHOOK]["authSecretSet"] is True
