@@ -62,6 +62,8 @@ class PruneSettings(_Strict):
             for item in value:
                 if isinstance(item, str) and item not in REGISTRY:
                     raise ValueError(unknown_kind_message(item))
+                if isinstance(item, str) and REGISTRY[item].singleton is not None:  # checked again by the planner
+                    raise ValueError(f"{item} is the org's single settings object; it is never deleted")
             if len(set(value)) != len(value):
                 raise ValueError("lists a kind twice")
         return value

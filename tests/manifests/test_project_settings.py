@@ -56,6 +56,9 @@ class TestErrors:
             ("prune:\n  kindz: [Webhook]\n", "reconciler.yaml:2:3: prune.kindz: unknown field (did you mean 'kinds'?)"),
             ("prune:\n  kinds: [Webhooks]\n", "reconciler.yaml:2:10: prune.kinds: unknown kind 'Webhooks'"),
             ("prune:\n  kinds: [Webhook, Webhook]\n", "reconciler.yaml:2:10: prune.kinds: lists a kind twice"),
+            # validate passed it, and plan refused it without a file or line
+            ("prune:\n  kinds: [TtsSettings]\n",
+             "reconciler.yaml:2:10: prune.kinds: TtsSettings is the org's single settings object; it is never deleted"),
             ("prune:\n  maxDeletes: '5'\n", "reconciler.yaml:2:15: prune.maxDeletes: expected an integer"),
             ("prune:\n  maxDeletePercent: 150\n", "reconciler.yaml:2:21: prune.maxDeletePercent: 150 is above the maximum 100.0"),
             ("prune: [Webhook]\n", "reconciler.yaml:1:8: prune: expected a mapping"),
