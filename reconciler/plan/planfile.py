@@ -110,6 +110,7 @@ def save_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
         raise PlanFileError(f"cannot write plan file {target}: the plan is larger than "
                             f"{PLAN_MAX_BYTES // (1024 * 1024)} MB, more than apply reads; plan a part at a time")
     _refuse_special(target)
+    _refuse_other_content(target)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -142,6 +143,23 @@ def _refuse_special(target: Path) -> None:
     if kind is not None:
         raise PlanFileError(f"cannot write plan file {target}: it {kind}; a plan file is written whole, "
                             "then moved into place (for the plan on standard output, use --format json)")
+
+
+def _refuse_other_content(target: Path) -> None:
+    """Refuse a ``target`` that holds something other than a saved plan (a JSON object) or nothing.
+
+    Why: ``plan --out manifests/webhooks.yaml`` replaced the manifest with the plan; the next
+    plan saw its objects undeclared and, with pruning on, deleted them. ``export`` never
+    overwrites without ``--force`` either; a plan file of an earlier plan is replaced as before.
+    """
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(64).lstrip()
+    except OSError:
+        return  # absent, or cannot be read: writing it says why
+    if head and not head.startswith(b"{"):
+        raise PlanFileError(f"cannot write plan file {target}: it holds something other than a saved plan "
+                            "(a manifest?); remove it first or choose another path")
 
 
 def _without_remembered_secrets(text: str, target: Path) -> str:

@@ -86,6 +86,20 @@ def test_plan_out_never_replaces_a_device_or_fifo(root: Path, make: Callable[[Pa
     assert special.lstat() == before
 
 
+@pytest.mark.parametrize("name", ["manifests/webhooks.yaml", "manifests/reconciler.yaml"])
+def test_plan_out_never_replaces_a_file_that_is_no_plan(root: Path, name: str) -> None:
+    """``plan --out manifests/webhooks.yaml`` replaced the manifest with the plan's JSON: the next plan saw its
+    webhooks undeclared and, with pruning on, deleted them. A saved plan (or an empty file) is still replaced."""
+    target = root / name
+    before = target.read_bytes()
+    invoke_cli(["plan", "--out", name], cwd=root).expect(
+        1, f"cannot write plan file {name}: it holds something other than a saved plan")
+    assert target.read_bytes() == before
+    invoke_cli(["plan", "--out", "plan.json"], cwd=root).expect(0, "Plan saved to plan.json")
+    (root / "empty.json").write_bytes(b"")
+    invoke_cli(["plan", "--out", "empty.json"], cwd=root).expect(0, "Plan saved to empty.json")
+
+
 def test_a_plan_file_holding_half_a_surrogate_pair_is_refused_at_its_place(root: Path) -> None:
     """json reads "\\ud800" as a lone surrogate: computing the checksum was a UnicodeEncodeError traceback."""
     text = (root / "plan.json").read_text(encoding="utf-8")
