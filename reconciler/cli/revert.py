@@ -43,7 +43,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
 
     from reconciler.app.revert import restored_manifests, revert_run
     from reconciler.core.errors import ManifestError, PlanError
-    from reconciler.core.paths import reason
+    from reconciler.core.paths import not_regular, reason, status
     from reconciler.manifests.settings import SETTINGS_FILE, load_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
@@ -61,6 +61,13 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
         click.echo(f"Revert plan of run {run.run_id} saved to {out}; {saved_plan_next_step(the_plan, out)}", err=True)
     if manifests_out:
         try:
+            # Never an existing file: the restored documents are a part of a project to merge by hand, and
+            # --manifests-out manifests/webhooks.yaml replaced the file's other objects; a FIFO blocked for ever.
+            found = status(Path(manifests_out), follow=False)
+            if found is not None:
+                what = not_regular(found.st_mode) or "exists"
+                raise PlanError(f"cannot write {manifests_out}: it {what}; the restored manifests go to a new "
+                                "file (copy its documents into the manifests)")
             Path(manifests_out).write_text(restored_manifests(the_plan), encoding="utf-8")
         except OSError as exc:
             raise PlanError(f"cannot write {manifests_out}: {reason(exc)}") from None

@@ -9,6 +9,7 @@ run 1 declare it; and an object someone changed after run 2 is refused by name.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,24 @@ def test_reverting_an_update_of_a_webhook_with_a_secret_applies_and_keeps_the_se
     clean = project.plan_json("--detailed-exitcode")
     assert clean["has_changes"] is False, [c for c in clean["changes"] if c["action"] != "no-op"]
     assert project.live_by_name("Webhook")[WEBHOOK]["authSecretSet"] is True
+
+
+@pytest.mark.parametrize("existing", ["manifest", "fifo"])
+def test_manifests_out_never_replaces_or_blocks_on_what_is_there(project: Project, existing: str) -> None:
+    """--manifests-out manifests/webhooks.yaml replaced the file, its other objects with it; a FIFO blocked."""
+    if existing == "manifest":
+        target = project.manifests / "voice-profiles.yaml"
+        before = target.read_bytes()
+    else:
+        target = project.root / "fifo.yaml"
+        os.mkfifo(target)
+        reader = os.open(target, os.O_RDONLY | os.O_NONBLOCK)  # the old code wrote into it rather than block the test
+    try:
+        refused = revert(project, run_ids(project)[-1], "--manifests-out", str(target), expect=1)
+    finally:
+        if existing == "fifo":
+            os.close(reader)
+    assert f"cannot write {target}: it " in refused.output
+    if existing == "manifest":
+        assert target.read_bytes() == before
+
