@@ -46,6 +46,15 @@ Evaluate = Callable[[ObjectStep, Slot], Awaitable[ChangeOutcome]]
 """Runs one step; frees its :class:`Slot` once no request of the step remains to be sent or answered."""
 
 
+#: why a change that depends on another is skipped ("which stale" read as a typo)
+WHICH = {
+    Outcome.FAILED: "which failed",
+    Outcome.SKIPPED: "which was skipped",
+    Outcome.STALE: "which is stale (it moved live since the plan)",
+    Outcome.SUCCESS: "which succeeded",
+}
+
+
 async def run_steps(
     steps: Sequence[ObjectStep],
     evaluate: Evaluate,
@@ -73,7 +82,7 @@ async def run_steps(
             await done[key].wait()
             if outcomes[key].outcome != Outcome.SUCCESS:
                 return ChangeOutcome.of(
-                    step.change, Outcome.SKIPPED, error=f"depends on {key}, which {outcomes[key].outcome.value}"
+                    step.change, Outcome.SKIPPED, error=f"depends on {key}, {WHICH[outcomes[key].outcome]}"
                 )
         return None
 
@@ -119,4 +128,4 @@ async def run_steps(
     return outcomes
 
 
-__all__ = ["Evaluate", "Progress", "Slot", "run_steps"]
+__all__ = ["WHICH", "Evaluate", "Progress", "Slot", "run_steps"]

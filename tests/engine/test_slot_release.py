@@ -125,3 +125,14 @@ def test_the_audit_log_times_its_own_writes(tmp_path: Path) -> None:
     assert trail.sync_seconds > 0.0
     assert NullTrail().sync_seconds == 0.0  # an unaudited apply writes in place: there is nothing to write
     trail.close()
+
+
+def test_a_skip_says_what_became_of_the_change_it_depends_on() -> None:
+    """``depends on SpeechRule/X, which stale`` (and ``which skipped``) read as a typo in the failure list."""
+    from reconciler.apply.result import Outcome
+    from reconciler.apply.scheduler import WHICH
+
+    assert set(WHICH) == set(Outcome)
+    assert WHICH[Outcome.STALE] == "which is stale (it moved live since the plan)"
+    assert WHICH[Outcome.SKIPPED] == "which was skipped"
+    assert WHICH[Outcome.FAILED] == "which failed"

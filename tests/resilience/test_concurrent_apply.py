@@ -80,7 +80,7 @@ def test_one_saved_plan_applied_twice_at_once_applies_each_change_once(
         assert sorted(c["outcome"] for c in pair) in (["stale", "success"], ["skipped", "success"]), (address, pair)
         loser = next(c for c in pair if c["outcome"] != "success")
         if loser["outcome"] == "skipped":
-            assert "which stale" in loser["error"], loser
+            assert "which is stale" in loser["error"], loser
     assert a["counts"]["failed"] == b["counts"]["failed"] == 0
     assert {code_a, code_b} <= {0, 1} and (code_a, code_b) != (0, 0), "a refused change makes its apply exit 1"
 
