@@ -86,5 +86,14 @@ def object_key(address: str) -> ObjectKey:
 
 
 def rotate_keys(rotate: Collection[str]) -> frozenset[tuple[str, str]]:
-    """The folded identities named by ``rotate`` (each checked to be an address)."""
-    return frozenset(object_key(a).folded for a in rotate)
+    """The folded identities named by ``rotate``, each an address of a known kind.
+
+    A mistyped kind was only the warning "not declared" and exit 0, though the rotation asked
+    for never happened (as ``--prune`` refuses an unknown kind).
+    """
+    kinds = {name.casefold() for name in REGISTRY}
+    keys = [object_key(a) for a in rotate]
+    for key in keys:
+        if key.kind.casefold() not in kinds:
+            raise ConfigError(f"rotate: {key}: {unknown_kind_message(key.kind)}")
+    return frozenset(key.folded for key in keys)

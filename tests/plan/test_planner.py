@@ -353,6 +353,12 @@ class TestSecrets:
         plan = plan_of([voice()], {}, rotate=["Webhook/Nope"])
         assert plan.warnings == ("rotate: Webhook/Nope is not declared; nothing to re-send",)
 
+    def test_rotate_naming_an_unknown_kind_is_an_error(self) -> None:
+        """A mistyped kind was a warning and exit 0: the rotation the user asked for never happened."""
+        with pytest.raises(ConfigError) as info:
+            plan_of([voice()], {}, rotate=["Webhok/CRM Sync"])
+        assert str(info.value).startswith("rotate: Webhok/CRM Sync: unknown kind 'Webhok'")
+
     def test_missing_env_variables_are_named_all_at_once(self) -> None:
         with pytest.raises(ConfigError) as info:
             plan_of(sample(), {}, env={})
