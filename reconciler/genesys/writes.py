@@ -189,8 +189,10 @@ class SafeWrites:
 
         async def attempt() -> ConflictError | None:
             response, _ = await self._session.call("GET", path, template)
-            version = json_object(response, "GET", path).get("version")
-            payload = {**sub, "version": version if isinstance(version, int) else 1}
+            current = json_object(response, "GET", path)
+            version = current.get("version")
+            # fields the manifest leaves unmanaged go back as read: the PUT replaces the whole sub-resource
+            payload = {**kind.sub_keeping_live(sub, current), "version": version if isinstance(version, int) else 1}
             try:
                 await self._session.call(method, path, template, json=payload, secrets=secrets)
             except DuplicateNameError:

@@ -17,6 +17,12 @@ Code's ``genesyscloud_integration`` does it:
   integration out from under its manifest;
 * the configuration's ``credentials`` map names credentials by id
   (``CredentialInfo``): ``${ref:IntegrationCredential/Name.id}``;
+* the configuration's ``properties`` and ``advanced`` that a manifest leaves out are not managed
+  (``unmanaged_when_absent``): not compared, and each ``PUT`` of the configuration (which replaces
+  it whole) sends back the values read right before it; an explicit ``{}`` empties them. CX as
+  Code's schema (``resource_genesyscloud_integration_schema.go``) makes both ``Optional`` and
+  ``Computed``, and its ``updateIntegrationConfigFromResourceData`` starts from the live
+  configuration and replaces them only when set;
 * reads show ``config`` only with ``expand=config.current`` (``get_integrations``,
   ``get_integration``), and the type in full (``IntegrationType``): only its ``id`` is
   compared; ``reportedState`` and ``attributes`` are the server's;
@@ -81,8 +87,14 @@ class IntegrationConfiguration(SpecModel):
     """
 
     notes: str | None = Field(None, description="Notes about the integration.")
-    properties: dict[str, Any] = Field(default_factory=dict, description="Properties of the integration's type.")
-    advanced: dict[str, Any] = Field(default_factory=dict, description="Advanced configuration of the type.")
+    properties: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Properties of the integration's type; left out, the live ones are kept ({} empties them).",
+    )
+    advanced: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Advanced configuration of the type; left out, the live one is kept ({} empties it).",
+    )
     credentials: dict[str, CredentialRef] = Field(
         default_factory=dict,
         description="Credentials by the type's key (basicAuth for custom-rest-actions), each by id.",
@@ -147,5 +159,7 @@ KIND = Kind(
     update_method="PATCH",
     create_fields=("integrationType",),
     update_fields=("intendedState",),
+    # CX as Code: properties/advanced Optional+Computed, kept from the live config when unset
+    unmanaged_when_absent=("config.current.properties", "config.current.advanced"),
     sub_resource=SubResource(field="config", inner="current", path="/config/current", name_inner="name"),
 )

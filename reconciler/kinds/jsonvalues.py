@@ -29,3 +29,25 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return value
+
+
+def has_path(value: Any, path: tuple[str, ...]) -> bool:
+    """Whether ``value`` holds a key at ``path`` (``("config", "current", "properties")``), through mappings."""
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def without_path(value: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """``value`` without the key at ``path``: copied along the path only, ``value`` itself is left as it was."""
+    head, *rest = path
+    if head not in value:
+        return value
+    if not rest:
+        return {k: v for k, v in value.items() if k != head}
+    inner = value[head]
+    if not isinstance(inner, Mapping):
+        return value
+    return {**value, head: without_path(dict(inner), tuple(rest))}

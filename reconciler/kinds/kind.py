@@ -31,7 +31,7 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.jsonvalues import to_json, without_none
+from reconciler.kinds.jsonvalues import has_path, to_json, without_none, without_path
 from reconciler.kinds.spec import (
     NAME_MAX,
     SPEC_CONTEXT,
@@ -100,7 +100,9 @@ class Kind(WriteBodies):
     #: Code's ``StringLenBetween(1, 256)``), :data:`NAME_MAX` where the sources are silent (an assumption)
     name_max: int = NAME_MAX
     #: optional fields that a manifest leaving them out does not manage: not sent, not compared,
-    #: and an update keeps their live value (a topic's ``programIds``)
+    #: and an update keeps their live value (a topic's ``programIds``). A dotted path names a field
+    #: of the sub-resource (an integration's ``config.current.properties``): its write keeps the
+    #: live value it reads first (``WriteBodies.sub_keeping_live``)
     unmanaged_when_absent: tuple[str, ...] = ()
     #: the platform permissions its endpoints require (roles; scopes do not apply to client credentials)
     permissions: Permissions = field(default_factory=Permissions)
@@ -234,6 +236,9 @@ class Kind(WriteBodies):
         manifest leaves false is not managed, so its live value does not count; nor do
         write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
         out = {k: v for k, v in live.items() if k in desired or k not in self.unmanaged_when_absent}
+        for path in self._unmanaged_paths:
+            if not has_path(desired, path):
+                out = without_path(out, path)
         if not self.write_only_flagged:
             out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):
@@ -345,13 +350,23 @@ class Kind(WriteBodies):
         for name in self.unmanaged_when_absent:
             if name not in obj:
                 data.pop(name, None)
+        for path in self._unmanaged_paths:
+            if not has_path(obj, path):
+                data = without_path(data, path)
         return data
+
+    @cached_property
+    def _unmanaged_paths(self) -> tuple[tuple[str, ...], ...]:
+        """The dotted :attr:`unmanaged_when_absent` entries, split (``config.current.properties``)."""
+        return tuple(tuple(name.split(".")) for name in self.unmanaged_when_absent if "." in name)
 
     def keep_unmanaged(self, body: Mapping[str, Any], live: Mapping[str, Any] | None) -> dict[str, Any]:
         """An update's body with each unmanaged field it leaves out set to its live value.
 
         A ``PUT`` replaces the whole object: a field left out would be reset to its
         default (a topic unlinked from its programs), so the live value is sent back.
+        A dotted path (a sub-resource's field) is not filled here from the plan's read: the
+        sub-resource's write fills it from the read it makes right before (``sub_keeping_live``).
         """
         out = dict(body)
         if live is None:
@@ -379,4 +394,7 @@ class Kind(WriteBodies):
         for unmanaged in self.unmanaged_when_absent:
             if unmanaged not in spec:
                 body.pop(unmanaged, None)
+        for path in self._unmanaged_paths:
+            if not has_path(spec, path):
+                body = without_path(body, path)
         return body if self.singleton is not None else {self.name_field: name, **body}

@@ -26,6 +26,7 @@ class WriteBodies:
         children: ChildCollection | None
         create_fields: tuple[str, ...] | None
         update_fields: tuple[str, ...] | None
+        unmanaged_when_absent: tuple[str, ...]
 
     @property
     def _named_sub(self) -> str | None:
@@ -59,6 +60,25 @@ class WriteBodies:
             return None
         named = self._named_sub
         return {**inner, named: body[self.name_field]} if named is not None and self.name_field in body else dict(inner)
+
+    def sub_keeping_live(self, sub: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+        """The sub-resource's body with each unmanaged field it leaves out set to ``live``'s value.
+
+        ``live``: the sub-resource as read right before the write. Its ``PUT`` replaces the whole
+        configuration, so a field the manifest does not manage is sent back as it is: CX as Code's
+        ``updateIntegrationConfigFromResourceData`` (``genesyscloud/integration/
+        resource_genesyscloud_integration_utils.go``) starts from ``GetIntegrationConfig`` and replaces
+        ``properties``/``advanced`` only when they are set (both ``Optional``+``Computed`` in its schema).
+        """
+        out = dict(sub)
+        if self.sub_resource is None:
+            return out
+        prefix = f"{self.sub_resource.field}.{self.sub_resource.inner}."
+        for path in self.unmanaged_when_absent:
+            name = path.removeprefix(prefix)
+            if path.startswith(prefix) and name not in out and live.get(name) is not None:
+                out[name] = live[name]
+        return out
 
     def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         """The children a full body asks for, or ``None`` when it leaves them unmanaged."""
