@@ -90,11 +90,16 @@ def _as_planned(spec: Mapping[str, Any]) -> Shown:
     return shown
 
 
-def request_line(action: Action, kind: Kind, object_id: str | None) -> tuple[str, str]:
-    """Method and path of one object write, as the audit trail records them."""
+def request_line(
+    action: Action, kind: Kind, object_id: str | None, body: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """Method and path of one object write's first request, as the audit trail records them: an
+    update that writes a sub-resource writes it first (an integration's ``PUT …/config/current``)."""
     if action == Action.CREATE:
         return "POST", kind.collection
-    return (kind.update_method if action == Action.UPDATE else "DELETE"), kind.item_path(object_id)
+    if action == Action.UPDATE:
+        return kind.first_update_request(object_id, body)
+    return "DELETE", kind.item_path(object_id)
 
 
 def audited_changes(change: ResourceChange, action: Action) -> list[dict[str, Any]]:

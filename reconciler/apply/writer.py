@@ -216,7 +216,7 @@ class AuditedWriter:
         """One object write (``action`` is create, update or delete); :class:`WriteRefused` if refused.
 
         ``answered``: see :meth:`send`."""
-        method, path = request_line(action, kind, object_id)
+        method, path = request_line(action, kind, object_id, body)
         request = Request(
             action=action.value,
             method=method,

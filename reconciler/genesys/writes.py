@@ -160,19 +160,38 @@ class SafeWrites:
 
     async def update(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         """``PUT`` the whole object (or ``PATCH`` the kind's ``update_fields``) with the ``version`` read,
-        then its sub-resource and its children if it has them; ``409 version.mismatch`` is raised, never forced."""
-        updated = await self._put(kind, object_id, body, version)
-        sub = kind.sub_body(body)
-        children = kind.child_body(body)
-        if sub is None and children is None:
-            return updated
-        if sub is not None:
-            await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+        its sub-resource and its children if it has them; ``409 version.mismatch`` is raised, never forced.
+
+        The sub-resource goes first: CX as Code's ``createIntegration`` and ``updateIntegration``
+        (``genesyscloud/integration/resource_genesyscloud_integration.go``) call
+        ``updateIntegrationConfigFromResourceData`` before the ``PATCH`` of ``intendedState``, so an
+        integration is never enabled before its credentials are in place; and the ``PATCH`` is sent
+        only when it changes something (CX as Code: ``if d.HasChange("intended_state")``), judged on the
+        object read after the configuration (:func:`changes_nothing`). The result then describes
+        that first write request (``PUT …/config/current``), as the audit's intent does
+        (``Kind.first_update_request``); a failure of the ``PATCH`` after it is raised as the ``PATCH``'s
+        own, and a re-run writes the configuration (unchanged) and the ``PATCH`` again. Children
+        (a prompt's resources) follow the object, as before.
+        """
+        sub, children = kind.sub_body(body), kind.child_body(body)
+        if sub is None:
+            updated = await self._put(kind, object_id, body, version)
+            if children is None:
+                return updated
+        else:
+            updated = await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+            live = await read_one(self._session, kind, object_id)
+            if not changes_nothing(kind, body, live):
+                await self._put(kind, object_id, body, version)
+            elif children is None:
+                return replace(updated, object=live)
         if children is not None:
             await write_children(self._session, kind, object_id, children)
         return replace(updated, object=await read_one(self._session, kind, object_id))
 
-    async def _write_sub(self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]) -> None:
+    async def _write_sub(
+        self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]
+    ) -> WriteResult:
         """Write a sub-resource (an integration's ``config/current``) with the version it is at now.
 
         A version conflict (any ``409``, or the ``400`` "does not match the current version") reads
@@ -186,24 +205,26 @@ class SafeWrites:
         path = kind.item_path(object_id) + kind.sub_resource.path
         template = kind.item_template + kind.sub_resource.path
         method = kind.sub_resource.method
+        started = perf_counter()
 
-        async def attempt() -> ConflictError | None:
+        async def attempt() -> ConflictError | WriteResult:
             response, _ = await self._session.call("GET", path, template)
             current = json_object(response, "GET", path)
             version = current.get("version")
             # fields the manifest leaves unmanaged go back as read: the PUT replaces the whole sub-resource
             payload = {**kind.sub_keeping_live(sub, current), "version": version if isinstance(version, int) else 1}
             try:
-                await self._session.call(method, path, template, json=payload, secrets=secrets)
+                written, attempts = await self._session.call(method, path, template, json=payload, secrets=secrets)
             except DuplicateNameError:
                 raise  # not a version: reading again changes nothing
             except ConflictError as conflict:  # VersionMismatchError included (409 or 400 with the text)
                 return conflict
-            return None
+            return answered(written, None, method, path, started, attempts)
 
-        conflict = await read_until(self._session, attempt, lambda outcome: outcome is None)
-        if conflict is not None:
-            raise conflict
+        outcome = await read_until(self._session, attempt, lambda outcome: isinstance(outcome, WriteResult))
+        if isinstance(outcome, ConflictError):
+            raise outcome
+        return outcome
 
     async def _put(self, kind: Kind, object_id: str, body: Mapping[str, Any], version: int) -> WriteResult:
         path = kind.item_path(object_id)
@@ -336,6 +357,13 @@ class SafeWrites:
             method=kind.update_method,
             path=path,
         )
+
+
+def changes_nothing(kind: Kind, body: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether the object's own update would send only what ``live`` shows already (an integration's
+    ``PATCH`` of the ``intendedState`` it has). Plain JSON equality: any doubt sends the update."""
+    sent = kind.update_body(body) if kind.update_fields is not None or kind.writes_apart else dict(body)
+    return all(live.get(k) == v for k, v in sent.items() if k not in ("id", "version"))
 
 
 def names_after_create(kind: Kind) -> bool:

@@ -7,10 +7,12 @@ Bound to ``/api/v2/integrations``; the fields are those of the official SDK's
 Code's ``genesyscloud_integration`` does it:
 
 * a create sends ``name`` and ``integrationType`` only (``CreateIntegrationRequest``,
-  ``IntegrationsApi.post_integrations``); ``intendedState`` is then set with ``PATCH
-  /integrations/{id}`` (``patch_integration``), and the configuration with ``PUT
+  ``IntegrationsApi.post_integrations``); the configuration is then written with ``PUT
   /integrations/{id}/config/current`` (``put_integration_config_current``), which carries
-  the configuration's own ``version``. So one object is written by up to three requests
+  the configuration's own ``version``, and only then ``intendedState`` with ``PATCH
+  /integrations/{id}`` (``patch_integration``), when it changes: CX as Code's
+  ``createIntegration``/``updateIntegration`` order, so it is never enabled before its
+  credentials are in place. So one object is written by up to three requests
   (conventions ``create_fields``, ``update_method`` and ``sub_resource``);
 * the configuration's ``name`` is the integration's (SDK ``IntegrationConfiguration.name``): each
   ``PUT`` of it sends ``metadata.name``, never a name of its own that would rename the
@@ -123,10 +125,10 @@ class IntegrationSpec(SpecModel):
 
     integrationType: IntegrationTypeRef = Field(description="The integration's type; it cannot change.")
     intendedState: Literal["ENABLED", "DISABLED"] = Field(
-        "DISABLED", description="Whether the integration is enabled (set with PATCH after the create)."
+        "DISABLED", description="Whether the integration is enabled (set with PATCH after the configuration)."
     )
     config: IntegrationConfigurationInfo | None = Field(
-        None, description="The configuration, written with PUT .../config/current after the integration."
+        None, description="The configuration, written with PUT .../config/current before the state's PATCH."
     )
 
 

@@ -27,6 +27,9 @@ class WriteBodies:
         create_fields: tuple[str, ...] | None
         update_fields: tuple[str, ...] | None
         unmanaged_when_absent: tuple[str, ...]
+        update_method: str
+
+        def item_path(self, object_id: str | None) -> str: ...
 
     @property
     def _named_sub(self) -> str | None:
@@ -79,6 +82,14 @@ class WriteBodies:
             if path.startswith(prefix) and name not in out and live.get(name) is not None:
                 out[name] = live[name]
         return out
+
+    def first_update_request(self, object_id: str | None, body: Mapping[str, Any] | None) -> tuple[str, str]:
+        """Method and path of an update's first write request, as the audit's intent records it: the
+        sub-resource's when the body has one (``SafeWrites.update`` writes it before the object, as CX
+        as Code's ``updateIntegration`` writes the configuration before the ``PATCH``), else the object's."""
+        if self.sub_resource is not None and body is not None and self.sub_body(body) is not None:
+            return self.sub_resource.method, self.item_path(object_id) + self.sub_resource.path
+        return self.update_method, self.item_path(object_id)
 
     def child_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         """The children a full body asks for, or ``None`` when it leaves them unmanaged."""

@@ -116,8 +116,9 @@ class TestCreate:
         router.put(f"{item}/config/current").mock(return_value=httpx.Response(200, json={}))
         router.get(item).mock(
             side_effect=[
-                httpx.Response(200, json={**chosen, "name": "CRM"}),
-                httpx.Response(200, json={**chosen, "name": "CRM (2)"}),
+                httpx.Response(200, json={**chosen, "name": "CRM", "intendedState": "ENABLED"}),  # no PATCH needed
+                httpx.Response(200, json={**chosen, "name": "CRM (2)", "intendedState": "ENABLED"}),  # PATCHed: the name
+                httpx.Response(200, json={**chosen, "name": "CRM (2)", "intendedState": "ENABLED"}),
             ]
         )
         result = await client.create(integration, body)

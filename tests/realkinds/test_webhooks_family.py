@@ -177,8 +177,7 @@ class TestIntegration:
             router.post("/oauth/token").mock(
                 return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
             )
-            router.patch(item).mock(return_value=httpx.Response(200, json=live))
-            router.get(item).mock(return_value=httpx.Response(200, json=live))
+            router.get(item).mock(return_value=httpx.Response(200, json=live))  # ENABLED already: no PATCH
             router.get(config).mock(side_effect=lambda _: httpx.Response(200, json={"id": "i1", "version": next(versions)}))
             put = router.put(config).mock(side_effect=[httpx.Response(409, json=conflict), httpx.Response(200, json={})])
             result = anyio.run(main)
