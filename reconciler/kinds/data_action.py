@@ -20,6 +20,14 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
 * ``config.request.requestTemplate``, ``requestUrlTemplate``, ``headers`` and
   ``config.response.successTemplate`` are Velocity templates (``${input.contactId}``):
   there, only ``${env:…}`` and ``${ref:…}`` are this tool's placeholders;
+* ``config.request.requestTemplate`` and ``config.response.successTemplate`` that a manifest
+  leaves out are not managed (``unmanaged_when_absent``): not compared, not sent by a create
+  (the server sets its own), and sent back as read by an update (its ``PATCH`` carries the
+  whole ``config``). CX as Code's schema (``resource_genesyscloud_integration_action_schema.go``)
+  makes ``request_template`` and ``success_template`` ``Optional`` and ``Computed``: unset,
+  ``BuildSdkActionConfigRequest``/``BuildSdkActionConfigResponse`` send the state's value,
+  which its read took from the live action's templates. The defaults below
+  (``${input.rawRequest}``, ``${rawResult}``) are the sandbox's, for a create that sends none;
 * ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``;
 * the listing shows the platform's built-in (static) actions too, ids ``static…``; they cannot
   be written through the API, so the tool leaves them out of what it reads;
@@ -54,7 +62,10 @@ class RequestConfig(SpecModel):
 
     requestUrlTemplate: str = Field(min_length=1, description="The URL to call, a Velocity template.")
     requestType: Literal["GET", "PUT", "POST", "PATCH", "DELETE"] = Field(description="The HTTP method.")
-    requestTemplate: str = Field("${input.rawRequest}", description="The request body, a Velocity template.")
+    requestTemplate: str = Field(
+        "${input.rawRequest}",
+        description="The request body, a Velocity template; left out, the live one is kept (a create: the server's).",
+    )
     headers: dict[str, str] = Field(default_factory=dict, description="Request headers, values Velocity templates.")
 
     @model_validator(mode="before")
@@ -70,7 +81,10 @@ class ResponseConfig(SpecModel):
     translationMapDefaults: dict[str, str] = Field(
         default_factory=dict, description="Defaults of translationMap entries the answer lacks."
     )
-    successTemplate: str = Field("${rawResult}", description="The action's output, a Velocity template.")
+    successTemplate: str = Field(
+        "${rawResult}",
+        description="The action's output, a Velocity template; left out, the live one is kept (create: the server's).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -168,6 +182,8 @@ KIND = Kind(
     ),
     server_managed=frozenset({"id", "version", "selfUri"}),
     replace_on=("integrationId", "contract", "secure"),
+    # CX as Code: request_template and success_template Optional+Computed (unset: the live ones)
+    unmanaged_when_absent=("config.request.requestTemplate", "config.response.successTemplate"),
     update_method="PATCH",
     update_fields=("category", "config"),
     templated=("config",),

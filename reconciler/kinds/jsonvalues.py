@@ -51,3 +51,22 @@ def without_path(value: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]
     if not isinstance(inner, Mapping):
         return value
     return {**value, head: without_path(dict(inner), tuple(rest))}
+
+
+def kept_from(target: dict[str, Any], source: Any, path: tuple[str, ...]) -> dict[str, Any]:
+    """``target`` with ``source``'s value at ``path`` where ``target`` has none there and ``source`` has one
+    (not ``None``); copied along the path only. Mappings missing on the way are made."""
+    value = source
+    for part in path:
+        if not isinstance(value, Mapping) or value.get(part) is None:
+            return target
+        value = value[part]
+    return target if has_path(target, path) else _with_path(target, path, value)
+
+
+def _with_path(target: Mapping[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    head, *rest = path
+    if not rest:
+        return {**target, head: value}
+    inner = target.get(head)
+    return {**target, head: _with_path(inner if isinstance(inner, Mapping) else {}, tuple(rest), value)}

@@ -31,7 +31,7 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.jsonvalues import has_path, to_json, without_none, without_path
+from reconciler.kinds.jsonvalues import has_path, kept_from, to_json, without_none, without_path
 from reconciler.kinds.spec import (
     NAME_MAX,
     SPEC_CONTEXT,
@@ -365,8 +365,8 @@ class Kind(WriteBodies):
 
         A ``PUT`` replaces the whole object: a field left out would be reset to its
         default (a topic unlinked from its programs), so the live value is sent back.
-        A dotted path (a sub-resource's field) is not filled here from the plan's read: the
-        sub-resource's write fills it from the read it makes right before (``sub_keeping_live``).
+        So is a dotted path's (a data action's ``config.request.requestTemplate``), but one into the
+        sub-resource: its write fills that from the read it makes right before (``sub_keeping_live``).
         """
         out = dict(body)
         if live is None:
@@ -375,6 +375,10 @@ class Kind(WriteBodies):
         for name in self.unmanaged_when_absent:
             if name not in out and shown.get(name) is not None:
                 out[name] = shown[name]
+        sub = (self.sub_resource.field, self.sub_resource.inner) if self.sub_resource is not None else None
+        for path in self._unmanaged_paths:
+            if path[:2] != sub:
+                out = kept_from(out, shown, path)
         return out
 
     def api_body(self, name: str, spec: Mapping[str, Any], *, shown_as: Shown | None = None) -> dict[str, Any]:
