@@ -53,6 +53,14 @@ def without_path(value: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]
     return {**value, head: without_path(dict(inner), tuple(rest))}
 
 
+def without_absent(value: dict[str, Any], reference: Any, paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    """``value`` without each of ``paths`` that ``reference`` lacks (:func:`without_path`)."""
+    for path in paths:
+        if not has_path(reference, path):
+            value = without_path(value, path)
+    return value
+
+
 def kept_from(target: dict[str, Any], source: Any, path: tuple[str, ...]) -> dict[str, Any]:
     """``target`` with ``source``'s value at ``path`` where ``target`` has none there and ``source`` has one
     (not ``None``); copied along the path only. Mappings missing on the way are made."""

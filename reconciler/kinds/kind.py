@@ -31,7 +31,7 @@ from reconciler.kinds.conventions import (
     Singleton,
     SubResource,
 )
-from reconciler.kinds.jsonvalues import has_path, kept_from, to_json, without_none, without_path
+from reconciler.kinds.jsonvalues import kept_from, to_json, without_absent, without_none
 from reconciler.kinds.spec import (
     NAME_MAX,
     SPEC_CONTEXT,
@@ -236,9 +236,7 @@ class Kind(WriteBodies):
         manifest leaves false is not managed, so its live value does not count; nor do
         write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
         out = {k: v for k, v in live.items() if k in desired or k not in self.unmanaged_when_absent}
-        for path in self._unmanaged_paths:
-            if not has_path(desired, path):
-                out = without_path(out, path)
+        out = without_absent(out, desired, self._unmanaged_paths)
         if not self.write_only_flagged:
             out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):
@@ -350,15 +348,7 @@ class Kind(WriteBodies):
         for name in self.unmanaged_when_absent:
             if name not in obj:
                 data.pop(name, None)
-        for path in self._unmanaged_paths:
-            if not has_path(obj, path):
-                data = without_path(data, path)
-        return data
-
-    @cached_property
-    def _unmanaged_paths(self) -> tuple[tuple[str, ...], ...]:
-        """The dotted :attr:`unmanaged_when_absent` entries, split (``config.current.properties``)."""
-        return tuple(tuple(name.split(".")) for name in self.unmanaged_when_absent if "." in name)
+        return without_absent(data, obj, self._unmanaged_paths)
 
     def keep_unmanaged(self, body: Mapping[str, Any], live: Mapping[str, Any] | None) -> dict[str, Any]:
         """An update's body with each unmanaged field it leaves out set to its live value.
@@ -398,7 +388,5 @@ class Kind(WriteBodies):
         for unmanaged in self.unmanaged_when_absent:
             if unmanaged not in spec:
                 body.pop(unmanaged, None)
-        for path in self._unmanaged_paths:
-            if not has_path(spec, path):
-                body = without_path(body, path)
+        body = without_absent(body, spec, self._unmanaged_paths)
         return body if self.singleton is not None else {self.name_field: name, **body}

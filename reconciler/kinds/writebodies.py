@@ -9,6 +9,7 @@ inherits them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +31,11 @@ class WriteBodies:
         update_method: str
 
         def item_path(self, object_id: str | None) -> str: ...
+
+    @cached_property
+    def _unmanaged_paths(self) -> tuple[tuple[str, ...], ...]:
+        """The dotted ``unmanaged_when_absent`` entries, split (``config.current.properties``)."""
+        return tuple(tuple(name.split(".")) for name in self.unmanaged_when_absent if "." in name)
 
     @property
     def _named_sub(self) -> str | None:
