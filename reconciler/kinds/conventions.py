@@ -173,7 +173,11 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SubResource:
-    """A spec field written by a request of its own after each create or update of the object.
+    """A spec field written by a request of its own after the object's create, before its update.
+
+    The order is CX as Code's (``createIntegration``/``updateIntegration``: the configuration, then
+    the ``PATCH`` of ``intendedState`` when it changes), so an integration is never enabled
+    before its credentials are in place (``SafeWrites.update``).
 
     An integration's configuration (``IntegrationConfiguration``) is ``PUT`` at
     ``/api/v2/integrations/{id}/config/current`` with the configuration's own ``version``

@@ -1,7 +1,7 @@
 """The bodies of a write made of several requests: what a create, an update, a sub-resource and children send.
 
 Why apart from :mod:`.kind`: a kind written by several requests (an integration: ``POST``,
-``PATCH``, ``PUT …/config/current``; a prompt and its resources) cuts one full body into
+``PUT …/config/current``, ``PATCH``; a prompt and its resources) cuts one full body into
 each request's part; these rules read the kind's conventions only, and :class:`~.kind.Kind`
 inherits them.
 """
