@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -16,12 +17,14 @@ from reconciler.app.connect import RunOptions, connected, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
 from reconciler.app.settling import due_hooks, settle
+from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ApplyResult, ChangeOutcome
 from reconciler.audit import DEFAULT_AUDIT_LOG, AuditTrail
-from reconciler.audit.backlog import read_backlog
+from reconciler.audit.backlog import Backlog, read_backlog
 from reconciler.core.errors import ApplyError, AuditError
+from reconciler.core.keys import ObjectKey
 from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats, GenesysClient
@@ -92,7 +95,7 @@ async def apply(
             run = await _apply(
                 plan, options, env, audit_log, audit_url, concurrency, progress, live, stop,
                 override=(override, overridden) if overridden and override is not None else None,
-                client=client, warn=warn,
+                client=client, warn=warn, clock=clock,
             )
         except Exception as exc:  # re-raised below, as itself rather than inside an exception group
             failure = exc
@@ -117,6 +120,7 @@ async def _apply(
     override: tuple[str, tuple[PolicyFinding, ...]] | None,
     client: GenesysClient | None,
     warn: Callable[[str], None] | None,
+    clock: Clock | None,
 ) -> ApplyRun:
     run_id = str(uuid.uuid4())
     in_plan = {change.kind for change in plan.changes}
@@ -141,6 +145,7 @@ async def _apply(
             result = await apply_plan(
                 plan, writer, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
                 stop=stop, due_hooks=due_hooks(backlog),
+                earlier=earlier_creates(backlog, options.target.identity, current_time(clock)),
             )
             audit_problem = None
             try:
@@ -164,6 +169,12 @@ def chain_warning(chain_break: str, log: Path) -> str:
     return (f"the audit log's hash chain is already broken ({chain_break}); this apply appends to it all the same. "
             f"`reconciler audit verify {log}` names the damage; to start a new chain, move the log aside "
             "(keep it as evidence) or pass --audit-log NEW_FILE")
+
+
+def earlier_creates(backlog: Backlog, target: str, now: datetime) -> dict[ObjectKey, EarlierCreate]:
+    """What runs created on ``target`` within :data:`~reconciler.apply.earlier.RECENT_CREATE` of ``now``, by key."""
+    recent = sorted(backlog.recent_creates(target, now, RECENT_CREATE), key=lambda made: made.seq)
+    return {ObjectKey(made.kind, made.name): EarlierCreate(made.object_id, made.at) for made in recent}
 
 
 def pending_business(audit_log: str | Path | None) -> bool:

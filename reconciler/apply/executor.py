@@ -5,7 +5,8 @@ The executor never decides *what* to change (the planner did) nor in which order
 objects as they are now and reports what became of it:
 
 - a step whose object moved since the plan is *stale* and left alone
-  (:mod:`reconciler.apply.stale`);
+  (:mod:`reconciler.apply.stale`), as is a create of an object an earlier run created
+  that the lagging listing does not show yet (:mod:`reconciler.apply.earlier`);
 - placeholders are resolved at the last moment (:mod:`reconciler.apply.bodies`);
 - a *replace* (a field the API cannot update changed) deletes the live object, then
   creates the declared one: two audited writes, one outcome;
@@ -25,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.bodies import request_body
+from reconciler.apply.earlier import EarlierCreate, created_earlier, duplicate_reason
 from reconciler.apply.hooks import run_hook
 from reconciler.apply.interrupt import Stop
 from reconciler.apply.publishing import run_publish
@@ -32,6 +34,7 @@ from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.apply.scheduler import Progress, Slot, run_steps
 from reconciler.apply.stale import refused_as_stale, stale_reason
 from reconciler.apply.steps import (
+    CreateStep,
     DeleteStep,
     HookStep,
     ObjectStep,
@@ -42,7 +45,7 @@ from reconciler.apply.steps import (
 )
 from reconciler.apply.trail import NullTrail, Trail
 from reconciler.apply.writer import Answer, AuditedWriter, Client, WriteRefused
-from reconciler.core.errors import AuditError, ReconcilerError
+from reconciler.core.errors import ApiError, AuditError, ReconcilerError
 from reconciler.core.keys import ObjectKey
 from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind
@@ -64,19 +67,23 @@ async def apply_plan(
     kinds: Mapping[str, Kind] = REGISTRY,
     stop: Stop | None = None,
     due_hooks: Sequence[HookStep] = (),
+    earlier: Mapping[ObjectKey, EarlierCreate] | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``live`` is a fresh listing used for the stale check and references.
 
     ``due_hooks`` are hooks an earlier, unfinished run owed (its writes landed, its hook
     call did not): they are called whatever this run writes. After a ``stop`` no publish
-    job or hook is started; the audit trail keeps them due for the next run.
+    job or hook is started; the audit trail keeps them due for the next run. ``earlier``: objects
+    recent runs created on this target, by key (from the audit log; :mod:`reconciler.apply.earlier`).
     """
     steps = build_steps(plan, kinds)
     writer = AuditedWriter(client, trail or NullTrail())
     objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
 
+    made = earlier or {}
+
     async def evaluate(step: ObjectStep, slot: Slot) -> ChangeOutcome:
-        return await _evaluate(step, writer, objects, env, slot)
+        return await _evaluate(step, writer, objects, env, slot, made.get(step.key))
 
     outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)
     if stop is not None and stop.stopping:
@@ -99,9 +106,12 @@ async def apply_plan(
 
 
 async def _evaluate(
-    step: ObjectStep, writer: AuditedWriter, live: Live, env: Mapping[str, str], slot: Slot
+    step: ObjectStep, writer: AuditedWriter, live: Live, env: Mapping[str, str], slot: Slot,
+    earlier: EarlierCreate | None,
 ) -> ChangeOutcome:
     """Check, resolve and write one object step; ``live`` follows what was written.
+
+    ``earlier``: the object of this key a recent run created, if the audit log says so.
 
     The step's ``slot`` is freed once its last write is answered (its outcome record follows outside it).
     """
@@ -110,6 +120,15 @@ async def _evaluate(
     stale = stale_reason(change, current, step.kind)
     if stale is not None:
         return ChangeOutcome.of(change, Outcome.STALE, error=stale.detail)
+    if isinstance(step, CreateStep):
+        try:
+            made_why = await created_earlier(step.kind, earlier, writer.client)
+        except ApiError as exc:
+            return ChangeOutcome.of(change, Outcome.FAILED, error=(
+                f"not sent: could not read {earlier.object_id if earlier else ''}, which an earlier run "
+                f"created under this name, to rule out creating it twice ({exc})"))
+        if made_why is not None:
+            return ChangeOutcome.of(change, Outcome.STALE, error=made_why)
 
     body: dict[str, Any] | None = None
     if not isinstance(step, DeleteStep):
@@ -132,6 +151,8 @@ async def _evaluate(
         return ChangeOutcome.of(change, Outcome.FAILED, error=error)
     except WriteRefused as refused:
         stale_why = refused_as_stale(change.action, refused.action, refused.error)
+        if stale_why is not None and change.action == Action.CREATE:
+            stale_why = duplicate_reason(earlier, refused.error) or stale_why
         if stale_why is not None:
             return ChangeOutcome.of(change, Outcome.STALE, error=stale_why)
         half_done = refused.action == Action.CREATE and isinstance(step, ReplaceStep)

@@ -8,6 +8,11 @@ Two things outlive an interrupted run (Ctrl-C, SIGTERM, SIGKILL, a full disk):
 - **hooks that were due**: a kind with a post-write hook was written (or maybe written:
   an open intent counts) after that hook last succeeded. The next run calls the hook.
 
+The scan also keeps each object's last successful create (kind, name, target, id, time)
+until a successful delete of it, for a while (:data:`CREATED_KEPT`): a platform's listing
+lags its writes, so the next apply may not see what this one created
+(:mod:`reconciler.apply.earlier` asks it).
+
 A run still going (another process appending to the same log) must not be settled: each
 apply holds an exclusive ``flock`` on ``<log>.run-<run id>`` for its life (released by
 the kernel however the process ends), and a run without an end record is judged
@@ -20,18 +25,22 @@ import fcntl
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
-from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END
+from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END, parse_timestamp
 from reconciler.audit.verify import AuditChainError, link_problem
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import reason, status
 
 HOOK_ACTION = "hook"
 WRITE_ACTIONS = frozenset({"create", "update", "delete"})
+#: how long the scan keeps a create (in its checkpoint too): far longer than any lookup asks
+#: (:data:`reconciler.apply.earlier.RECENT_CREATE`), short enough to keep the checkpoint small
+CREATED_KEPT = timedelta(hours=1)
 
 
 def run_lock_path(log_path: Path, run_id: str) -> Path:
@@ -70,6 +79,19 @@ class OpenIntent:
     changes: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class CreatedObject:
+    """An object a run created (its successful create's outcome record), not deleted by a run since."""
+
+    kind: str
+    name: str
+    target: str
+    object_id: str
+    #: when the create's outcome was recorded (UTC)
+    at: datetime
+    seq: int
+
+
 @dataclass
 class Backlog:
     open_intents: list[OpenIntent] = field(default_factory=list)
@@ -79,6 +101,12 @@ class Backlog:
     hooks_called: dict[str, int] = field(default_factory=dict)
     #: where the log's hash chain is broken (as ``audit verify`` says it), if the scans ever found it broken
     chain_break: str | None = None
+    #: objects created within :data:`CREATED_KEPT` and not deleted since, whatever their target
+    created: list[CreatedObject] = field(default_factory=list)
+
+    def recent_creates(self, target: str, now: datetime, within: timedelta) -> list[CreatedObject]:
+        """The objects created on ``target`` less than ``within`` before ``now`` (and not deleted since)."""
+        return [c for c in self.created if c.target == target and now - within <= c.at <= now + within]
 
     def hook_due(self, method: str, path: str, kinds: Iterable[str]) -> bool:
         """Whether one of ``kinds`` was written after the hook ``method path`` last succeeded."""
@@ -121,6 +149,7 @@ def read_backlog(log_path: str | Path) -> Backlog:
         state.offset, state.line = line.end, line.number + 1
         if isinstance(record.get("hash"), str):
             state.last = (record["seq"], record["hash"], line.offset)
+    _forget_old_creates(state, datetime.now(UTC) - CREATED_KEPT)
     save(path, state)
     return _backlog(path, state)
 
@@ -139,15 +168,60 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
         if intent is None:
             return
         success = record.get("outcome") == "success"
+        if success:
+            _take_created(state, intent, record)
         if intent.get("action") == HOOK_ACTION and success:
             state.called[f"{intent.get('method')} {intent.get('path')}"] = record["seq"]
         elif not success and state.written.get(str(intent.get("kind"))) == intent["seq"]:
             state.written.pop(str(intent.get("kind")))  # this write did not happen
 
 
+def _created_key(target: Any, kind: Any, name: Any) -> str:
+    return f"{target}\n{kind}\n{str(name).casefold()}"
+
+
+def _take_created(state: ScanState, intent: dict[str, Any], record: dict[str, Any]) -> None:
+    """A successful create (with the id it made) is kept; a successful delete of that object forgets it."""
+    kind, name, action = intent.get("kind"), intent.get("name"), intent.get("action")
+    if not isinstance(kind, str) or not isinstance(name, str):
+        return
+    key = _created_key(record.get("target"), kind, name)
+    object_id = record.get("object_id")
+    if action == "create" and isinstance(object_id, str) and isinstance(record.get("timestamp"), str):
+        state.created[key] = {"kind": kind, "name": name, "target": str(record.get("target")),
+                              "object_id": object_id, "timestamp": record["timestamp"], "seq": record["seq"]}
+    elif action == "delete" and key in state.created:
+        state.created.pop(key)
+
+
+def _forget_old_creates(state: ScanState, before: datetime) -> None:
+    for key, entry in list(state.created.items()):
+        at = _moment(entry.get("timestamp"))
+        if at is None or at < before:
+            del state.created[key]
+
+
+def _moment(text: Any) -> datetime | None:
+    try:
+        return parse_timestamp(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _created(state: ScanState) -> list[CreatedObject]:
+    found = []
+    for entry in state.created.values():
+        at = _moment(entry.get("timestamp"))
+        if at is not None:
+            found.append(CreatedObject(kind=str(entry.get("kind")), name=str(entry.get("name")),
+                                       target=str(entry.get("target")), object_id=str(entry.get("object_id")),
+                                       at=at, seq=int(entry.get("seq") or 0)))
+    return found
+
+
 def _backlog(path: Path, state: ScanState) -> Backlog:
     """The backlog the scan found: open intents of runs that are over (ended, or dead without an end)."""
-    backlog = Backlog(kinds_written=dict(state.written), hooks_called=dict(state.called))
+    backlog = Backlog(kinds_written=dict(state.written), hooks_called=dict(state.called), created=_created(state))
     if state.broken is not None:
         backlog.chain_break = str(AuditChainError(path, state.broken.line, state.broken.seq, state.broken.reason))
     runs = {str(i.get("run_id")) for i in state.intents.values()} - state.ended
@@ -174,4 +248,4 @@ def _backlog(path: Path, state: ScanState) -> Backlog:
     return backlog
 
 
-__all__ = ["Backlog", "OpenIntent", "read_backlog", "run_is_alive", "run_lock_path"]
+__all__ = ["CREATED_KEPT", "Backlog", "CreatedObject", "OpenIntent", "read_backlog", "run_is_alive", "run_lock_path"]

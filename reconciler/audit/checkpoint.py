@@ -3,7 +3,7 @@
 Why: every apply (and, before it, the command line's check for pending business) read the
 whole log to find the intents left without an outcome and the hooks owed: about one second
 per 100,000 records, growing with every run for the life of the log. The scan's state is
-small (the open intents, the last write per kind, the last call per hook), so it is saved
+small (the open intents, the last write per kind, the last call per hook, the creates of the last hour), so it is saved
 with the place it was taken, and the next scan reads only the records appended since.
 
 Trust, as :mod:`.forward` trusts its delivery marks: the checkpoint names the ``seq``, chain
@@ -30,8 +30,9 @@ from typing import Any
 from reconciler.audit.reader import iter_raw_lines, parse_line
 
 SUFFIX = ".backlog"
-#: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once)
-FORMAT = 2
+#: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once);
+#: 3: it keeps the recent creates (:attr:`ScanState.created`; a checkpoint of 2 lacks them: scanned whole once)
+FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class ScanState:
     line: int = 1
     #: the first break in the chain of the records taken in, kept until the log is replaced (then scanned whole)
     broken: ChainBreak | None = None
+    #: "target\nkind\nfolded name" -> the last successful create of that object not deleted since
+    #: (``kind``, ``name``, ``target``, ``object_id``, ``timestamp``, ``seq``); only recent ones are kept
+    created: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def path_of(log_path: Path) -> Path:
@@ -104,6 +108,7 @@ def save(log_path: Path, state: ScanState) -> None:
         "written": state.written,
         "called": state.called,
         "broken": None if state.broken is None else asdict(state.broken),
+        "created": state.created,
     }
     target = path_of(log_path)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
@@ -140,6 +145,7 @@ def _load(path: Path) -> ScanState | None:
             offset=int(document["offset"]),
             line=int(document["line"]),
             broken=None if document["broken"] is None else _chain_break(document["broken"]),
+            created={str(key): dict(entry) for key, entry in document["created"].items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
