@@ -1,0 +1,141 @@
+"""The recent creates the backlog scan keeps, and apply's check of them (``reconciler.apply.earlier``).
+
+Real sealed records are written through :class:`AuditLog` (stamped with the time they are
+written), with the targets each case needs; the scan is read as apply reads it
+(:func:`earlier_creates`), at a moment chosen relative to now.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from reconciler.app.applying import earlier_creates
+from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate, created_earlier, duplicate_reason
+from reconciler.audit import backlog, checkpoint
+from reconciler.audit.backlog import read_backlog
+from reconciler.audit.log import AuditLog
+from reconciler.audit.records import INTENT, OUTCOME
+from reconciler.core.errors import DuplicateNameError, NotFoundError
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import REGISTRY, Kind
+
+ORG = "genesys:mypurecloud.ie/org-1"
+TRIGGER = REGISTRY["ProcessAutomationTrigger"]
+TOPIC = REGISTRY["SpeechTopic"]
+
+
+class Log:
+    def __init__(self, path: Path) -> None:
+        self.log = AuditLog(path)
+        self.path = path
+
+    def write(self, action: str, name: str, *, outcome: str = "success", object_id: str | None = "id-1",
+              target: str = ORG, kind: str = TRIGGER.name) -> None:
+        common: dict[str, Any] = {"run_id": "run-1", "target": target}
+        intent = self.log.append({**common, "type": INTENT, "kind": kind, "name": name, "action": action,
+                                  "object_id": None if action == "create" else object_id,
+                                  "method": "POST", "path": "/api/v2/x"})
+        self.log.append({**common, "type": OUTCOME, "intent_seq": intent["seq"], "kind": kind, "name": name,
+                         "action": action, "outcome": outcome, "object_id": object_id if outcome == "success" else None})
+
+    def recent(self, target: str = ORG, later: timedelta = timedelta(0)) -> dict[ObjectKey, EarlierCreate]:
+        """What apply at ``later`` from now would look for."""
+        return earlier_creates(read_backlog(self.path), target, datetime.now(UTC) + later)
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Log:
+    return Log(tmp_path / "audit.jsonl")
+
+
+def test_a_recent_create_is_found_by_kind_and_name_case_insensitively(log: Log) -> None:
+    log.write("create", "Callback On Abandon", object_id="t-1")
+    found = log.recent()
+    assert set(found) == {ObjectKey(TRIGGER.name, "callback on abandon")}
+    assert found[ObjectKey(TRIGGER.name, "Callback On Abandon")].object_id == "t-1"
+    assert ObjectKey(TOPIC.name, "Callback On Abandon") not in found  # another kind
+    assert ObjectKey(TRIGGER.name, "Callback On Answer") not in found  # another name
+
+
+def test_a_create_older_than_the_bound_is_not_looked_for(log: Log) -> None:
+    log.write("create", "Callback", object_id="t-1")
+    assert set(log.recent(later=RECENT_CREATE - timedelta(seconds=5))) == {ObjectKey(TRIGGER.name, "Callback")}
+    assert log.recent(later=RECENT_CREATE + timedelta(seconds=1)) == {}
+
+
+def test_a_create_on_another_target_is_not_looked_for(log: Log) -> None:
+    log.write("create", "Callback", target="genesys:usw2.pure.cloud/org-2")
+    assert log.recent() == {}
+    assert set(log.recent("genesys:usw2.pure.cloud/org-2")) == {ObjectKey(TRIGGER.name, "Callback")}
+
+
+def test_a_failed_create_is_not_looked_for(log: Log) -> None:
+    log.write("create", "Callback", outcome="failure")
+    assert log.recent() == {}
+
+
+def test_an_object_a_run_deleted_since_is_not_looked_for_and_a_failed_delete_changes_nothing(log: Log) -> None:
+    log.write("create", "Gone", object_id="t-1")
+    log.write("delete", "Gone", object_id="t-1")
+    log.write("create", "Kept", object_id="t-2")
+    log.write("delete", "Kept", object_id="t-2", outcome="failure")
+    assert set(log.recent()) == {ObjectKey(TRIGGER.name, "Kept")}
+
+
+def test_a_replace_leaves_the_new_id_and_the_checkpoint_keeps_it(log: Log) -> None:
+    log.write("create", "Callback", object_id="t-1")
+    assert log.recent()[ObjectKey(TRIGGER.name, "Callback")].object_id == "t-1"  # the scan saved a checkpoint
+    log.write("delete", "Callback", object_id="t-1")
+    log.write("create", "Callback", object_id="t-2")
+    resumed = log.recent()
+    checkpoint.path_of(log.path).unlink()
+    assert resumed == log.recent()  # a whole scan agrees
+    assert resumed[ObjectKey(TRIGGER.name, "Callback")].object_id == "t-2"
+
+
+def test_creates_older_than_the_scan_keeps_leave_the_checkpoint(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    log.write("create", "Callback", object_id="t-1")
+    read_backlog(log.path)
+    assert "t-1" in checkpoint.path_of(log.path).read_text()
+    monkeypatch.setattr(backlog, "CREATED_KEPT", timedelta(0))  # every create is now older than kept
+    log.write("create", "Another", object_id="t-2")
+    assert read_backlog(log.path).created == []
+    assert "t-1" not in checkpoint.path_of(log.path).read_text()
+
+
+class Reader:
+    def __init__(self, found: dict[str, Any] | None) -> None:
+        self.found = found
+        self.asked: list[str] = []
+
+    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+        self.asked.append(object_id)
+        return self.found
+
+
+EARLIER = EarlierCreate("t-1", datetime(2026, 12, 2, 7, 0, 1, 123, tzinfo=UTC))
+
+
+def test_a_create_whose_earlier_object_is_there_is_stale_and_one_deleted_since_goes_ahead() -> None:
+    there = Reader({"id": "t-1", "name": "Callback"})
+    why = anyio.run(created_earlier, TRIGGER, EARLIER, there)
+    assert why == ("created by an earlier run at 2026-12-02 07:00:01 UTC (id t-1), which the listing does not "
+                   "show yet; nothing sent: run plan again shortly")
+    assert there.asked == ["t-1"]
+    assert anyio.run(created_earlier, TRIGGER, EARLIER, Reader(None)) is None
+    nothing = Reader({"id": "t-1"})
+    assert anyio.run(created_earlier, TRIGGER, None, nothing) is None
+    assert anyio.run(created_earlier, TOPIC, EARLIER, nothing) is None  # the server refuses a taken name itself
+    assert nothing.asked == []
+
+
+def test_a_refused_create_of_our_own_recent_object_says_so() -> None:
+    taken = DuplicateNameError(409, "duplicate.name", "the name is taken")
+    assert "created by an earlier run at 2026-12-02 07:00:01 UTC (id t-1)" in (duplicate_reason(EARLIER, taken) or "")
+    assert duplicate_reason(None, taken) is None
+    assert duplicate_reason(EARLIER, NotFoundError(404, "not.found", "no")) is None
