@@ -1,0 +1,55 @@
+"""A read by id that waits out a lagging ``404`` (apply's check of an object an earlier run created).
+
+The waits are the lost-write confirmation's (``ClientLimits.confirm_reads`` / ``confirm_wait``),
+on the session's virtual clock.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from reconciler.core.errors import ApiError
+from reconciler.genesys import GenesysClient
+from reconciler.kinds import REGISTRY
+
+from ._support import FakeSleep, error_body
+
+pytestmark = pytest.mark.anyio
+
+TRIGGER = REGISTRY["ProcessAutomationTrigger"]
+OBJECT = {"id": "t-1", "name": "Callback", "topicName": "v2.x", "target": {"type": "Workflow", "id": "w"}, "version": 1}
+
+
+def not_found() -> httpx.Response:
+    return httpx.Response(404, json=error_body(404, "not.found"))
+
+
+async def test_an_object_the_read_shows_late_is_returned(
+    client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep
+) -> None:
+    route = router.get(TRIGGER.item_path("t-1")).mock(
+        side_effect=[not_found(), not_found(), httpx.Response(200, json=OBJECT)]
+    )
+    found = await client.get_once_shown(TRIGGER, "t-1")
+    assert found is not None and found["id"] == "t-1"
+    assert route.call_count == 3
+    assert fake_sleep.positive == [1.0, 2.0]
+
+
+async def test_an_object_never_shown_is_none_after_the_bounded_reads(
+    client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep
+) -> None:
+    route = router.get(TRIGGER.item_path("t-1")).mock(side_effect=lambda request: not_found())
+    assert await client.get_once_shown(TRIGGER, "t-1") is None
+    assert route.call_count == client.limits.confirm_reads
+    assert fake_sleep.positive == [1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+async def test_another_refusal_is_raised_not_taken_for_absence(
+    client: GenesysClient, router: respx.MockRouter
+) -> None:
+    router.get(TRIGGER.item_path("t-1")).mock(return_value=httpx.Response(403, json=error_body(403, "missing.permissions")))
+    with pytest.raises(ApiError):
+        await client.get_once_shown(TRIGGER, "t-1")

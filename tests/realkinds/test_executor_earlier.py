@@ -1,0 +1,90 @@
+"""The executor's check before a create that an earlier run may have made (``reconciler.apply.earlier``).
+
+A scripted client stands in: what a read by id finds is set per test; the trail records.
+Nothing refused before sending leaves a record, as for any change found stale before writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import anyio
+
+from reconciler.apply.earlier import EarlierCreate
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.result import ApplyResult, Outcome
+from reconciler.core.errors import ApiError, PermissionError_
+from reconciler.core.keys import ObjectKey
+from reconciler.kinds import Kind
+from reconciler.plan.model import Action, ResourceChange
+
+from . import test_executor
+from ._support import TRIGGER, trigger_body
+from .test_executor import ScriptedWriter, Trail, plan
+
+EARLIER = {ObjectKey(TRIGGER.name, "t"): EarlierCreate("made-1", datetime(2026, 12, 2, 7, 0, 1, tzinfo=UTC))}
+
+
+@dataclass
+class Reading(ScriptedWriter):
+    found: dict[str, Any] | None = None
+    refusal: ApiError | None = None
+    asked: list[str] = field(default_factory=list)
+
+    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+        self.asked.append(object_id)
+        if self.refusal is not None:
+            raise self.refusal
+        return self.found
+
+
+def create(name: str = "T") -> ResourceChange:
+    spec = {k: v for k, v in trigger_body(name).items() if k != "name"}
+    return ResourceChange(kind=TRIGGER.name, name=name, action=Action.CREATE, spec=spec, after={"name": name})
+
+
+def run(client: Reading, change: ResourceChange, live: dict[str, list[dict[str, Any]]] | None = None
+        ) -> tuple[ApplyResult, Trail]:
+    trail = Trail()
+    result = anyio.run(partial(apply_plan, plan(change), client, live=live or {}, env={}, trail=trail, earlier=EARLIER))
+    return result, trail
+
+
+def test_an_object_an_earlier_run_made_that_is_there_is_not_created_again() -> None:
+    client = Reading(found={"id": "made-1", "name": "T"})
+    result, trail = run(client, create())
+    (outcome,) = result.changes
+    assert outcome.outcome == Outcome.STALE
+    assert outcome.error == ("created by an earlier run at 2026-12-02 07:00:01 UTC (id made-1), which the listing "
+                             "does not show yet; nothing sent: run plan again shortly")
+    assert client.asked == ["made-1"] and client.calls == [] and trail.records == []
+
+
+def test_one_deleted_since_is_created() -> None:
+    client = Reading(found=None)
+    result, trail = run(client, create())
+    assert result.changes[0].outcome == Outcome.SUCCESS
+    assert client.asked == ["made-1"] and client.calls == [("create", "T")]
+    assert [r["type"] for r in trail.records] == ["intent", "outcome"]
+
+
+def test_a_read_that_fails_sends_nothing() -> None:
+    client = Reading(refusal=PermissionError_(403, "missing.permissions", "no read"))
+    result, trail = run(client, create())
+    (outcome,) = result.changes
+    assert outcome.outcome == Outcome.FAILED and outcome.error is not None
+    assert outcome.error.startswith("not sent: could not read made-1"), outcome.error
+    assert client.calls == [] and trail.records == []
+
+
+def test_another_name_and_a_replace_are_not_looked_for() -> None:
+    client = Reading(found={"id": "made-1"})
+    result, _ = run(client, create("Other"))
+    assert result.changes[0].outcome == Outcome.SUCCESS and client.asked == []
+    replace = test_executor.TestReplace()  # the listing shows the object it replaces: nothing lags
+    result, _ = run(client, replace.change(), replace.live())
+    assert result.changes[0].outcome == Outcome.SUCCESS and client.asked == []
+    assert client.calls[-2:] == [("delete", "old-id"), ("create", "T")]
