@@ -41,7 +41,7 @@ class Log:
                                   "object_id": None if action == "create" else object_id,
                                   "method": "POST", "path": "/api/v2/x"})
         self.log.append({**common, "type": OUTCOME, "intent_seq": intent["seq"], "kind": kind, "name": name,
-                         "action": action, "outcome": outcome, "object_id": object_id if outcome == "success" else None})
+                         "action": action, "outcome": outcome, "object_id": object_id})
 
     def recent(self, target: str = ORG, later: timedelta = timedelta(0)) -> dict[ObjectKey, EarlierCreate]:
         """What apply at ``later`` from now would look for."""
@@ -75,7 +75,7 @@ def test_a_create_on_another_target_is_not_looked_for(log: Log) -> None:
 
 
 def test_a_failed_create_is_not_looked_for(log: Log) -> None:
-    log.write("create", "Callback", outcome="failure")
+    log.write("create", "Callback", outcome="failure", object_id="t-1")  # e.g. created under another name, refused
     assert log.recent() == {}
 
 
