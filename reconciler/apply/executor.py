@@ -120,13 +120,13 @@ async def _evaluate(
     stale = stale_reason(change, current, step.kind)
     if stale is not None:
         return ChangeOutcome.of(change, Outcome.STALE, error=stale.detail)
-    if isinstance(step, CreateStep):
+    if isinstance(step, CreateStep) and earlier is not None:
         try:
             made_why = await created_earlier(step.kind, earlier, writer.client)
         except ApiError as exc:
             return ChangeOutcome.of(change, Outcome.FAILED, error=(
-                f"not sent: could not read {earlier.object_id if earlier else ''}, which an earlier run "
-                f"created under this name, to rule out creating it twice ({exc})"))
+                f"not sent: could not read {earlier.object_id}, which an earlier run created under this name, "
+                f"to rule out creating it twice ({exc})"))
         if made_why is not None:
             return ChangeOutcome.of(change, Outcome.STALE, error=made_why)
 
