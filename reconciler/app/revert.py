@@ -12,9 +12,12 @@ nobody committed.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from reconciler.app.connect import RunOptions, client_for
 from reconciler.app.live import no_detail, read_live
@@ -26,6 +29,7 @@ from reconciler.export.model import ExportedObject
 from reconciler.export.names import kebab, slug, variable_name
 from reconciler.export.yaml_writer import render_object
 from reconciler.genesys import ClientStats
+from reconciler.kinds import REGISTRY
 from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import evaluate
@@ -129,17 +133,48 @@ def restored_manifests(plan: Plan) -> str:
     """The manifest documents that declare the reverted state (YAML, ``---`` between documents).
 
     Objects the revert deletes are listed as comments: remove them from the manifests.
-    Secrets stay ``${env:…}`` placeholders, exactly as in the plan.
+    Secrets stay ``${env:…}`` placeholders, exactly as in the plan. An update leaves a
+    write-only field out (the server keeps its value), but a manifest the rules require it
+    in (a basic-auth webhook's ``authSecret``) gets a placeholder of its own, with a comment
+    saying which variable to set: without it, the restored manifest did not validate.
     """
     parts = [f"# Manifests of the state `reconciler revert` restores ({plan.manifests_digest}).\n"
              "# Commit them (replacing the documents of the same kind and name) so the next plan stays clean.\n"]
+    taken = set(_ENV_PLACEHOLDER.findall(json.dumps([c.spec for c in plan.changes], default=str)))
     for change in plan.changes:
         if change.action == Action.DELETE:
             parts.append(f"# remove {change.address} from the manifests: the revert deletes it\n")
         elif change.spec is not None:
+            spec, notes = _required_secrets(change.kind, change.name, change.spec, taken)
             file = PurePosixPath(kebab(change.kind), f"{slug(change.name)}.yaml")
-            parts.append(render_object(ExportedObject(change.kind, change.name, file, change.spec), SCHEMA_HINT))
+            parts.append(notes + render_object(ExportedObject(change.kind, change.name, file, spec), SCHEMA_HINT))
     return "---\n".join(parts)
+
+
+_ENV_PLACEHOLDER = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _required_secrets(
+    kind_name: str, name: str, spec: Mapping[str, Any], taken: set[str]
+) -> tuple[dict[str, Any], str]:
+    """``spec`` with a placeholder for each write-only field it lacks that the kind's rules require."""
+    kind = REGISTRY[kind_name]
+    missing = [f for f in kind.write_only if f not in spec]
+    if not missing:
+        return dict(spec), ""
+    _, issues = kind.validate_spec(spec)
+    required = [f for f in missing if any(issue.loc[:1] == (f,) for issue in issues)]
+    out, notes = dict(spec), ""
+    for field_name in required:
+        base = chosen = secret_variable(kind_name, name, field_name)
+        number = 1
+        while chosen in taken:
+            number += 1
+            chosen = f"{base}_{number}"
+        taken.add(chosen)
+        out[field_name] = "${env:" + chosen + "}"
+        notes += f"# {kind_name}/{name}: set {chosen} to the {field_name} the org keeps (it is never recorded)\n"
+    return out, notes
 
 
 __all__ = ["RevertRun", "find_run", "restored_manifests", "revert_run", "secret_variable", "secret_variables"]

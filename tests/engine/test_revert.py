@@ -225,6 +225,23 @@ def test_reverting_an_update_of_a_webhook_with_a_secret_applies_and_keeps_the_se
     assert project.live_by_name("Webhook")[WEBHOOK]["authSecretSet"] is True
 
 
+def test_manifests_out_of_an_update_to_a_webhook_with_a_secret_validate(tmp_path: Path) -> None:
+    """The restored manifest of such an update lacked authSecret, so it did not validate
+    ('spec.authSecret: is required when authScheme is basic'): it now names a variable to set."""
+    project = applied_project(tmp_path)
+    project.edit("webhooks.yaml", "crm.example.com/hooks", "crm2.example.com/hooks")
+    project.run("apply", "--auto-approve")
+    revert(project, run_ids(project)[-1], "--manifests-out", "restored.yaml")
+    restored = (project.root / "restored.yaml").read_text(encoding="utf-8")
+    assert "authSecret: ${env:" + SECRET_VARIABLE + "}" in restored
+    assert f"set {SECRET_VARIABLE} to the authSecret the org keeps" in restored
+    assert SECRET not in restored
+    shutil.rmtree(project.manifests)
+    project.manifests.mkdir()
+    (project.manifests / "restored.yaml").write_text(restored, encoding="utf-8")
+    project.run("validate", "manifests", env={SECRET_VARIABLE: SECRET})
+
+
 @pytest.mark.parametrize("existing", ["manifest", "fifo"])
 def test_manifests_out_never_replaces_or_blocks_on_what_is_there(project: Project, existing: str) -> None:
     """--manifests-out manifests/webhooks.yaml replaced the file, its other objects with it; a FIFO blocked."""
