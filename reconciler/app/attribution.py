@@ -26,7 +26,6 @@ import anyio
 from reconciler.app.connect import RunOptions, connected
 from reconciler.app.live import KindRead, Listed
 from reconciler.app.planning import plan_paths
-from reconciler.audit.query import duration_ago
 from reconciler.core.errors import ApiError, NotFoundError, PermissionError_
 from reconciler.core.keys import ObjectKey
 from reconciler.genesys import ClientStats, GenesysClient
@@ -37,25 +36,6 @@ from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
 _UNFINISHED = {"Succeeded": "has more pages than are read", "Failed": "failed", "Cancelled": "was cancelled"}
-
-
-def since_from(text: str, now: datetime) -> datetime:
-    """The start of the window ``--since`` names: a duration ago (``7d``, ``12h``, ``90m``, as ``audit show`` reads
-    them: :func:`~reconciler.audit.query.duration_ago`), or an ISO date or time (UTC if no zone).
-
-    ``ValueError`` with a message for people if it is neither, or in the future.
-    """
-    ago = duration_ago(text, now)
-    if ago is not None:
-        return ago
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a duration (7d, 12h, 90m) nor an ISO date or time") from None
-    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    if when >= now:
-        raise ValueError(f"{text!r} is not in the past")
-    return when
 
 
 @dataclass(frozen=True)

@@ -42,20 +42,26 @@ def duration_ago(text: str, now: datetime) -> datetime | None:
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``2h``, ``30m``, ``1d``, ``1w``, ``90s`` ago, or an ISO 8601 time (UTC if no offset).
+    """``2h``, ``30m``, ``1d``, ``1w``, ``90s`` ago, or an ISO 8601 time (UTC if no offset), in the past.
 
-    Raises ``ValueError`` with a message meant for the user.
+    The one reading of every ``--since`` (``audit show``, ``drift``): a time to come is refused, as
+    it is a typo more often than a wish to see nothing. Raises ``ValueError`` with a message meant
+    for the user.
     """
-    ago = duration_ago(text, now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    ago = duration_ago(text, now)
     if ago is not None:
         return ago
     try:
-        return parse_timestamp(text.strip())
+        when = parse_timestamp(text.strip())
     except ValueError:
         raise ValueError(
-            f"cannot read {text!r} as a time: use ISO 8601 (2024-05-01T12:00:00Z) "
-            "or a duration ago such as 30m, 2h, 1d, 1w"
+            f"cannot read {text!r} as a time: it is neither a duration ago (30m, 2h, 1d, 1w) "
+            "nor an ISO 8601 date or time (2024-05-01T12:00:00Z)"
         ) from None
+    if when >= now:
+        raise ValueError(f"{text!r} is not in the past")
+    return when
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ class Since(click.ParamType[datetime]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
-        from reconciler.app.attribution import since_from
+        from reconciler.audit.query import parse_since
 
         try:
-            return since_from(str(value), datetime.now(UTC))
+            return parse_since(str(value), datetime.now(UTC))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 

@@ -114,7 +114,8 @@ class TestShowCommand:
     def test_since_relative_and_absolute(self, runner: CliRunner, two_runs: Path) -> None:
         assert len(self._json(runner, str(two_runs), "--since", "1h")) == 14
         future = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert self._json(runner, str(two_runs), "--since", future) == []
+        refused = runner.invoke(main, ["audit", "show", str(two_runs), "--since", future])
+        assert refused.exit_code == 1 and f"--since: '{future}' is not in the past" in refused.stderr
         seventh = records_of(two_runs)[6]["timestamp"]
         assert [r["seq"] for r in self._json(runner, str(two_runs), "--since", seventh)] == list(range(7, 15))
 
@@ -170,4 +171,10 @@ class TestParseSince:
     @pytest.mark.parametrize("text", ["", "2x", "soon", "2024-13-01"])
     def test_rejected_forms(self, text: str) -> None:
         with pytest.raises(ValueError, match="ISO 8601"):
+            parse_since(text, now=self.NOW)
+
+    @pytest.mark.parametrize("text", ["9999-12-31", "2024-05-01T12:00:00Z", "2024-05-02T00:00:00+02:00"])
+    def test_a_time_not_in_the_past_is_refused_as_drift_refuses_it(self, text: str) -> None:
+        """``audit show --since 9999-12-31`` answered 'no matching records' where drift refused the date."""
+        with pytest.raises(ValueError, match="is not in the past"):
             parse_since(text, now=self.NOW)
