@@ -235,6 +235,19 @@ def saved_plan_next_step(the_plan: Plan, out: str) -> str:
     return f"apply it with: reconciler apply {out}"
 
 
+def refuse_unapplyable(the_plan: Plan) -> None:
+    """``error: the plan is not applyable: …`` on stderr for a plan with safety errors, as apply says it.
+
+    Why: CI keeps stdout as a file (``plan.json``, ``plan.md``), so a plan refused for a safety
+    error exited 1 with no reason in the job's log, where a policy refusal and apply name theirs.
+    """
+    if the_plan.errors:
+        from reconciler.core.secrets import scrub_remembered
+        from reconciler.render.escape import live
+
+        click.echo(f"error: the plan is not applyable: {live(scrub_remembered('; '.join(the_plan.errors)))}", err=True)
+
+
 def echo_document(text: str, *, colored: bool = False, nl: bool = True) -> None:
     """Print a rendered plan, apply result or drift report with every secret the process knows masked.
 

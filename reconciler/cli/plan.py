@@ -18,6 +18,7 @@ from reconciler.cli.options import (
     echo_document,
     kind_read,
     live_summary,
+    refuse_unapplyable,
     run_options,
     saved_plan_next_step,
     target_options,
@@ -85,6 +86,7 @@ def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: b
         from reconciler.plan.policy import refusal
 
         click.echo(f"error: {refusal(the_plan.policy, 'this plan')}", err=True)
+    refuse_unapplyable(the_plan)
     if not the_plan.applyable:
         sys.exit(1)
     if detailed_exitcode and the_plan.has_changes:

@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     NonEmptyText,
     color,
     echo_document,
+    refuse_unapplyable,
     run_options,
     saved_plan_next_step,
     target_options,
@@ -73,6 +74,7 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
             raise PlanError(f"cannot write {manifests_out}: {reason(exc)}") from None
         click.echo(f"Manifests of the restored state written to {manifests_out}: commit them", err=True)
     verbose_stats(run.stats, verbose)
+    refuse_unapplyable(the_plan)
     if not the_plan.applyable:
         sys.exit(1)
     if detailed_exitcode and the_plan.has_changes:

@@ -272,3 +272,25 @@ def test_force_color_colours_a_log_that_is_not_a_terminal(env: dict[str, str], c
     assert "VoiceProfile" in drift.stdout
     for run in (plan, apply, drift):
         assert ("\x1b[" in run.stdout) is coloured, run.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "sarif", "text"])
+def test_a_plan_with_safety_errors_says_why_on_stderr(fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI keeps stdout (plan.json, plan.md) as a file: a plan refused by a safety error exited 1 with nothing in the log.
+
+    A policy refusal printed ``error: policy refuses this plan …`` on stderr, and apply ``error: the plan
+    is not applyable: …``; plan and revert said nothing there, so the failed step's log gave no reason.
+    """
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EXAMPLES, "manifests")
+    env = {"CRM_WEBHOOK_PASSWORD": "x"}
+    target = ["--target", "sandbox", "--sandbox-db", "s.db"]
+    applied = CliRunner().invoke(main, ["apply", "manifests", *target, "--auto-approve", "-q"], env=env)
+    assert applied.exit_code == 0, applied.output
+    result = CliRunner().invoke(main, ["plan", "manifests/speech-rules.yaml", *target, "--prune", "VoiceProfile",
+                                       "--max-deletes", "0", "--format", fmt, "-q"], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith("error: the plan is not applyable: pruning would delete 5 objects, "
+                                  "more than --max-deletes 0\n"), result.stderr
+    if fmt in ("json", "sarif"):
+        json.loads(result.stdout)  # the document on stdout stays whole
