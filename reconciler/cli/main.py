@@ -56,6 +56,7 @@ class _Group(click.Group):
         forget_remembered()  # each command masks its own secrets (see core.secrets.forget_remembered)
         try:
             _working_directory()
+            _standard_streams()
             return super().invoke(ctx)
         except click.UsageError as exc:  # a subcommand's arguments: parsed inside this invoke
             _usage_error(exc)
@@ -90,6 +91,26 @@ def _working_directory() -> None:
 
         raise ConfigError(f"the working directory cannot be used ({reason(exc)}): it was removed or "
                           "moved since the command started from it; cd to the project again") from None
+
+
+def _standard_streams() -> None:
+    """A closed standard stream (``<&-``, ``2>&-``) becomes the null device; a closed stdout is refused.
+
+    Why: Python starts with ``sys.stdin``/``stdout``/``stderr`` None for a closed descriptor, and the
+    progress line's and apply's terminal checks raised ``AttributeError`` tracebacks, while validate's
+    output was dropped with exit 0. The null device takes the descriptor, so no file opened later does.
+    """
+    closed_stdout = sys.stdout is None
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))
+    if closed_stdout:
+        click.echo("error: cannot write the output: standard output is closed", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 def _from_output(exc: OSError) -> bool:

@@ -88,3 +88,34 @@ def test_a_retry_notice_that_stderr_refuses_is_dropped(monkeypatch: pytest.Monke
     monkeypatch.setattr(click, "echo", broken)
     assert made.notice is not None
     made.notice("could not connect to http://127.0.0.1:1: retrying (attempt 2 of 6)…")  # no exception
+
+
+def _run_with_closed(fd: int, root: Path, args: list[str], log: Path) -> subprocess.CompletedProcess[str]:
+    """``reconciler ARGS`` started with descriptor ``fd`` closed (``<&-``, ``>&-``, ``2>&-``); stderr into ``log``."""
+    script = f"exec {fd}>&-; exec {sys.executable} -m reconciler \"$@\""
+    with log.open("w") as err:
+        return subprocess.run(["/bin/sh", "-c", script, "sh", *args], cwd=root, text=True, timeout=TIME_BOUND,
+                              stdout=subprocess.DEVNULL if fd == 2 else None, stderr=err if fd != 2 else None,
+                              env={"PYTHONPATH": str(REPO), "CRM_WEBHOOK_PASSWORD": "change-me", "PATH": ""})
+
+
+@pytest.mark.parametrize("args", [["validate", "--format", "sarif"], ["plan", "--format", "json"]],
+                         ids=["validate", "plan"])
+def test_a_closed_stdout_is_one_error_line(tmp_path: Path, args: list[str]) -> None:
+    """``>&-``: plan's colour check raised AttributeError (sys.stdout is None); validate lost its log and exited 0."""
+    root = project(tmp_path)
+    done = _run_with_closed(1, root, args, tmp_path / "err.txt")
+    stderr = (tmp_path / "err.txt").read_text(encoding="utf-8")
+    assert done.returncode == 1, stderr
+    assert stderr == "error: cannot write the output: standard output is closed\n", stderr
+
+
+def test_a_closed_stderr_or_stdin_is_the_null_device(tmp_path: Path) -> None:
+    """``2>&-`` or ``<&-``: the progress line's terminal check and apply's ``sys.stdin.isatty()`` raised AttributeError."""
+    root = project(tmp_path)
+    quiet = _run_with_closed(2, root, ["plan", "--detailed-exitcode"], tmp_path / "unused.txt")
+    assert quiet.returncode == 2  # the plan was made: the manifests' creates
+    refused = _run_with_closed(0, root, ["apply"], tmp_path / "err.txt")
+    stderr = (tmp_path / "err.txt").read_text(encoding="utf-8")
+    assert refused.returncode == 1, stderr
+    assert stderr.endswith("error: no terminal to confirm on: pass --auto-approve to apply without asking\n"), stderr
