@@ -33,6 +33,8 @@ _COMMAND_START = re.compile(r"^(\s*)::", re.MULTILINE)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 #: zero-width joiner: keeps ``@name`` readable while GitHub no longer sees a mention
 ZWJ = "\u200d"
+#: where GFM's extended autolinks start (``https://``, ``www.``): a ZWJ there leaves plain text
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)")
 
 
 def _no_command(text: str) -> str:
@@ -61,9 +63,10 @@ def message(text: str) -> str:
 
 
 def md_text(text: str) -> str:
-    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link."""
+    """Text shown literally in Markdown, on one line: no markup, no HTML, no mention, no link (not even a bare URL)."""
     text = control(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(ZWJ, text)  # a bare https:// or www. is a link on GitHub (an email is one: ZWJ after @)
     return text.replace("@", "@" + ZWJ)
 
 

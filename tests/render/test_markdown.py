@@ -80,3 +80,18 @@ class TestEscaping:
         md = render_plan(plan, "markdown")
         assert "````diff" in md
         assert_well_formed(md)
+
+
+@pytest.mark.parametrize("text", ["www.evil.example/login", "see https://evil.example/x now", "HTTP://EVIL.example",
+                                  "WWW.evil.example", "mail bob@evil.example", "xmpp:bob@evil.example"])
+def test_live_text_makes_no_autolink(text: str) -> None:
+    """GitHub links a bare ``www.`` or ``https://`` (GFM's extended autolinks) in a comment's text.
+
+    A drift issue's "created by client …" line (the audit service's client or user name) and an
+    apply comment's server error are live text: ``www.evil.example/login`` there was a link to click.
+    """
+    from reconciler.render.escape import ZWJ, md_text
+
+    shown = md_text(text)
+    assert not re.search(r"(?i)(https?://|\bwww\.|@[a-z])", shown), shown
+    assert shown.replace(ZWJ, "") == text  # reads the same
