@@ -28,6 +28,8 @@ MAX_JSON_DEPTH = 64
 
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+#: half a UTF-16 surrogate pair: what json.loads makes of a lone ``\ud800`` escape
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TooDeep(ValueError):
@@ -92,7 +94,22 @@ def loads_bounded(text: str) -> Any:
         raise
     if nests_deeper(data, MAX_JSON_DEPTH):
         raise TooDeep(f"the answer nests deeper than {MAX_JSON_DEPTH} levels")
-    return data
+    return _whole_characters(data) if _LONE_SURROGATE.search(text) or "\\u" in text else data
+
+
+def _whole_characters(value: Any) -> Any:
+    """``value`` with each half of a surrogate pair (a lone ``\\ud800`` escape) as U+FFFD.
+
+    Why: json.loads keeps it, and no output can encode it: a live name holding one made plan and
+    drift (text, JSON, Markdown) end in a UnicodeEncodeError traceback. Depth is bounded above.
+    """
+    if type(value) is str:
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if type(value) is dict:
+        return {_whole_characters(key): _whole_characters(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_whole_characters(item) for item in value]
+    return value
 
 
 def loads_answer(response: httpx.Response) -> Any:

@@ -121,3 +121,13 @@ def test_fields_dropped_from_live_objects_are_server_fields_no_one_reads() -> No
         dropped = set(unread_fields(kind))
         assert dropped <= set(UNREAD_SERVER_FIELDS) & kind.server_managed
         assert not dropped & {"id", "version", kind.revision_field, kind.name_field, *kind.unmanaged_when_absent}
+
+
+def test_a_lone_surrogate_escape_becomes_the_replacement_character() -> None:
+    """A name listed as ``"VP \\ud800"`` reached the outputs as half a surrogate pair, which UTF-8 cannot encode:
+    plan and drift (text, JSON, Markdown) ended in a UnicodeEncodeError traceback."""
+    body = b'{"entities": [{"name": "VP \\ud800 x", "\\udc00key": ["\\ud83d\\ude00", "\\ude00\\ud83d"]}]}'
+    expected = {"entities": [{"name": "VP \ufffd x", "\ufffdkey": ["\U0001f600", "\ufffd\ufffd"]}]}
+    assert loads_bounded(body.decode()) == expected
+    assert loads_answer(httpx.Response(200, content=body)) == expected
+    json.dumps(expected, ensure_ascii=False).encode("utf-8")  # every string can be written
