@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reconciler.app.connect import RunOptions, client_for
-from reconciler.app.live import no_detail, read_live
+from reconciler.app.live import Detail, read_live
 from reconciler.audit.query import Filters, select
 from reconciler.audit.trail import DEFAULT_AUDIT_LOG
 from reconciler.audit.verify import AuditChainError, verify_log
@@ -29,11 +29,11 @@ from reconciler.export.model import ExportedObject
 from reconciler.export.names import kebab, slug, variable_name
 from reconciler.export.yaml_writer import render_object
 from reconciler.genesys import ClientStats
-from reconciler.kinds import REGISTRY
+from reconciler.kinds import REGISTRY, Kind
 from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import evaluate
-from reconciler.plan.revert import SecretVariable, build_revert_plan, run_writes
+from reconciler.plan.revert import RunWrites, SecretVariable, build_revert_plan, run_writes
 
 #: the modeline of restored documents: they are meant to be copied into the manifests directory
 SCHEMA_HINT = "schemas/manifest.json"
@@ -90,6 +90,20 @@ def secret_variables() -> SecretVariable:
     return variable
 
 
+def written(writes: RunWrites) -> Detail:
+    """Read in full the live objects the run wrote: an update's revert sends the live object back.
+
+    A summary listing leaves fields out (a topic's phrases, a dictionary term's example phrases,
+    a data action's contract); a spec built from it would lack them (refused, or sent as empty).
+    """
+    names = {(w.kind, w.name.casefold()) for w in writes.writes}
+
+    def wanted(kind: Kind, obj: Mapping[str, Any]) -> bool:
+        return (kind.name, str(obj.get("name", "")).casefold()) in names
+
+    return wanted
+
+
 async def revert_run(
     run: str,
     options: RunOptions,
@@ -114,7 +128,7 @@ async def revert_run(
     if not writes.writes and not writes.unsettled:
         raise PlanError(f"run {run_id} changed no object: there is nothing to revert")
     async with client_for(options) as client:
-        live = await read_live(client, detail=no_detail, required={w.kind for w in writes.writes})
+        live = await read_live(client, detail=written(writes), required={w.kind for w in writes.writes})
     plan = build_revert_plan(
         writes,
         run_id,
