@@ -332,7 +332,8 @@ class SafeWrites:
         """Read back after a lost update: the object if it landed, None to send again, else a mismatch.
 
         Without versions, an object that reads as what we sent is taken as landed, and
-        anything else is sent again (a whole-object ``PUT`` can be repeated). ``patient``
+        anything else is sent again (a whole-object ``PUT`` can be repeated), as is a body
+        carrying write-only values, which no read shows. ``patient``
         (the server refused the version): read again while reads still show ``version``.
         """
 
@@ -344,6 +345,10 @@ class SafeWrites:
         else:
             live = await look()
         if not kind.versioned:
+            # a write-only value (a credential's rotated secret) never reads back: a read that looks like
+            # the body cannot tell the update landed, so the whole-object write is sent again
+            if any(body.get(field) is not None for field in kind.write_only):
+                return None
             return live if self._same(kind, body, live) else None
         live_version = live.get("version")
         if live_version == version + 1 and self._same(kind, body, live):

@@ -268,6 +268,25 @@ class TestUpdate:
         result = await client.update(VOICE, "id-1", body, version=3)
         assert put.call_count == 2 and not result.adopted
 
+    async def test_a_lost_secret_rotation_without_versions_is_sent_again_not_adopted(
+        self, client: GenesysClient, router: respx.MockRouter
+    ) -> None:
+        """A credential has no version and its fields never read back: after a 5xx (which wrote nothing),
+        a read that shows the same type proves nothing, so the rotation is sent again, never adopted."""
+        credential = get_kind("IntegrationCredential")
+        item = f"{credential.collection}/c-1"
+        body = credential.api_body("CRM", {"type": {"name": "basicAuth"},
+                                           "credentialFields": {"userName": "u", "password": "rotated-pw"}})
+        put = router.put(item).mock(
+            side_effect=[server_error(500), httpx.Response(200, json={"id": "c-1", "name": "CRM",
+                                                                       "type": {"name": "basicAuth"}})]
+        )
+        router.get(item).mock(return_value=httpx.Response(200, json={"id": "c-1", "name": "CRM",
+                                                                     "type": {"name": "basicAuth"}}))
+        result = await client.update(credential, "c-1", body, version=0)
+        assert put.call_count == 2 and not result.adopted
+        assert json.loads(put.calls.last.request.content)["credentialFields"]["password"] == "rotated-pw"
+
     async def test_someone_else_wrote_meanwhile_is_a_mismatch(self, client: GenesysClient,
                                                               router: respx.MockRouter) -> None:
         body = voice_body("Main")
