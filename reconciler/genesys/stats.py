@@ -105,7 +105,7 @@ class ClientStats:
             )
             lines.append(f"waits (summed over concurrent calls) {self.total_wait_seconds:.1f}s: {detail}")
         if self.adopted:
-            lines.append(f"{self.adopted} lost create(s) found and adopted")
+            lines.append(f"{self.adopted} lost write(s) found landed and adopted")
         for (method, template), n in sorted(self.requests.items(), key=lambda item: (item[0][1], item[0][0])):
             lines.append(f"  {method:<6} {template}  {n}")
         return "\n".join(lines)

@@ -55,5 +55,14 @@ class TestCounters:
         assert TOKEN not in text and CLIENT_SECRET not in text
         assert client.stats.as_dict()["requests"] == {"GET /api/v2/voice/profiles/{id}": 2}
 
+    async def test_a_lost_update_found_landed_is_not_called_a_create(self, client: GenesysClient,
+                                                                    router: respx.MockRouter) -> None:
+        body = voice_body("Main")
+        router.put("/api/v2/voice/profiles/id-1").mock(side_effect=httpx.RemoteProtocolError("closed"))
+        router.get("/api/v2/voice/profiles/id-1").mock(return_value=httpx.Response(200, json=stored(body, version=2)))
+        assert (await client.update(VOICE, "id-1", body, 1)).adopted
+        text = client.stats.summary()
+        assert "1 lost write(s) found landed and adopted" in text and "create" not in text
+
     def test_empty_summary(self) -> None:
         assert ClientStats().summary().startswith("0 requests (0 writes)")
