@@ -180,14 +180,31 @@ class SafeWrites:
                 return updated
         else:
             updated = await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
-            live = await read_one(self._session, kind, object_id)
+            live = await self._read_shown(kind, object_id)
             if not changes_nothing(kind, body, live):
                 await self._put(kind, object_id, body, version)
             elif children is None:
                 return replace(updated, object=live)
         if children is not None:
             await write_children(self._session, kind, object_id, children)
-        return replace(updated, object=await read_one(self._session, kind, object_id))
+        return replace(updated, object=await self._read_shown(kind, object_id))
+
+    async def _read_shown(self, kind: Kind, object_id: str) -> dict[str, Any]:
+        """The object just written, read again while a lagging read answers ``404`` (bounded as every
+        confirmation, :func:`~.confirm.read_until`). Right after a create the read may not show it yet;
+        taken at once for a failure, the create was reported failed with no id although the object
+        exists, and the next apply within the lag made a second one."""
+
+        async def look() -> dict[str, Any] | NotFoundError:
+            try:
+                return await read_one(self._session, kind, object_id)
+            except NotFoundError as error:
+                return error
+
+        found = await read_until(self._session, look, lambda answer: not isinstance(answer, NotFoundError))
+        if isinstance(found, NotFoundError):
+            raise found
+        return found
 
     async def _write_sub(
         self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]

@@ -20,7 +20,7 @@ from reconciler.genesys import GenesysClient
 from reconciler.genesys.errors import is_ambiguous
 from reconciler.kinds import PostWriteHook, get_kind
 
-from ._support import HOOK, VOICE, envelope, error_body, stored, voice_body
+from ._support import HOOK, VOICE, FakeSleep, envelope, error_body, stored, voice_body
 
 pytestmark = pytest.mark.anyio
 
@@ -128,6 +128,26 @@ class TestCreate:
         assert str(info.value).startswith(f"POST {integration.collection} failed: HTTP 200 invalid.response: the created "
                                           "object (i1) is named 'CRM (2)' once its follow-up writes were done, not 'CRM'")
         assert str(info.value).endswith("[correlation id: c-4]")
+
+    async def test_the_read_after_a_follow_up_waits_out_a_lagging_404(
+        self, client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """Right after the create, a real org's read by id may answer 404: the object exists (the POST said so),
+        so the read is repeated; taken for a failure, the create had no id recorded and was made again."""
+        integration = get_kind("Integration")
+        item = f"{integration.collection}/i1"
+        body = integration.api_body("CRM", {"integrationType": {"id": "custom-rest-actions"}, "intendedState": "ENABLED",
+                                            "config": {"current": {"notes": "n"}}})
+        made = {"id": "i1", "name": "CRM", "integrationType": {"id": "custom-rest-actions"}}
+        post = router.post(integration.collection).mock(return_value=httpx.Response(200, json=made))
+        router.get(f"{item}/config/current").mock(return_value=httpx.Response(200, json={"name": "CRM", "version": 1}))
+        router.put(f"{item}/config/current").mock(return_value=httpx.Response(200, json={}))
+        shown = httpx.Response(200, json={**made, "intendedState": "ENABLED"})
+        lagging = httpx.Response(404, json=error_body(404, "not.found"))
+        router.get(item).mock(side_effect=[lagging, lagging, shown])
+        result = await client.create(integration, body)
+        assert post.call_count == 1 and result.object is not None and result.object["id"] == "i1"
+        assert fake_sleep.positive == [1.0, 2.0]
 
     async def test_dropped_answer_is_looked_up_and_adopted(self, client: GenesysClient,
                                                            router: respx.MockRouter) -> None:
