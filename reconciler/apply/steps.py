@@ -11,7 +11,8 @@ Ordering rules:
 - a change *requires* the planned changes it references (``ResourceChange.depends_on``):
   it waits for them and is skipped when one did not succeed;
 - a delete comes *after* every create and update, whatever their fate, so nothing still
-  points at an object when it goes;
+  points at an object when it goes, and after the deletes of objects whose live state names
+  its id (a data action before its integration);
 - publish jobs and post-write hooks run once every object step has finished.
 """
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from reconciler.core.keys import ObjectKey, Revision
-from reconciler.kinds import REGISTRY, Kind, PostWriteHook, Publish
+from reconciler.kinds import REGISTRY, Kind, PostWriteHook, Publish, kind_rank
 from reconciler.plan.model import Action, Plan, ResourceChange
 
 
@@ -108,17 +109,37 @@ def build_steps(plan: Plan, kinds: Mapping[str, Kind] = REGISTRY) -> Steps:
     pending = plan.pending()
     planned = {ObjectKey(c.kind, c.name) for c in pending}
     writes = tuple(ObjectKey(c.kind, c.name) for c in pending if c.action != Action.DELETE)
-    objects = tuple(_object_step(c, kinds[c.kind], planned, writes) for c in pending)
+    objects = tuple(_object_step(c, kinds[c.kind], planned, writes, _referrers(c, pending)) for c in pending)
     return Steps(objects=objects, publishes=_publish_steps(objects), hooks=_hook_steps(objects))
 
 
+def _referrers(change: ResourceChange, pending: tuple[ResourceChange, ...]) -> tuple[ObjectKey, ...]:
+    """The other deletes whose live object names ``change``'s id (a data action its integration), when
+    ``change`` is a delete: they go first, as Terraform destroys dependents first. Only deletes of a
+    kind ranked later (kinds are ranked referenced first) are waited for, so the waits form no cycle."""
+    if change.action != Action.DELETE or not change.object_id:
+        return ()
+    rank = kind_rank(change.kind)
+    return tuple(ObjectKey(c.kind, c.name) for c in pending if c.action == Action.DELETE
+                 and kind_rank(c.kind) > rank and _mentions(c.before, change.object_id))
+
+
+def _mentions(value: object, object_id: str) -> bool:
+    if isinstance(value, Mapping):
+        return any(_mentions(v, object_id) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_mentions(v, object_id) for v in value)
+    return value == object_id
+
+
 def _object_step(
-    change: ResourceChange, kind: Kind, planned: set[ObjectKey], writes: tuple[ObjectKey, ...]
+    change: ResourceChange, kind: Kind, planned: set[ObjectKey], writes: tuple[ObjectKey, ...],
+    referrers: tuple[ObjectKey, ...] = (),
 ) -> ObjectStep:
     # a reference to an object this plan leaves alone has nothing to wait for
     requires = tuple(dep for dep in change.depends_on if dep in planned)
     if change.action == Action.DELETE:
-        return DeleteStep(change, kind, requires, after=writes)
+        return DeleteStep(change, kind, requires, after=(*writes, *referrers))
     if change.action == Action.REPLACE:
         return ReplaceStep(change, kind, requires)
     if change.action == Action.CREATE:

@@ -198,6 +198,21 @@ class TestSteps:
         assert updated.requires == (ObjectKey("SpeechRule", "R"),) and updated.version == 3
         assert deleted.after == (ObjectKey("SpeechRule", "R"), ObjectKey("Webhook", "H")) and deleted.requires == ()
 
+    def test_a_pruned_object_goes_after_the_pruned_objects_that_name_it(self) -> None:
+        """Deleted at once, an integration could go while its data action's delete is still in flight (the
+        platform may refuse it or take the action with it, failing that delete); dependents go first."""
+        integration = ResourceChange(kind="Integration", name="I", action=Action.DELETE, object_id="i-1",
+                                     before={"integrationType": {"id": "custom-rest-actions"}})
+        action = ResourceChange(kind="DataAction", name="A", action=Action.DELETE, object_id="a-1",
+                                before={"integrationId": "i-1", "category": "c"})
+        other = ResourceChange(kind="DataAction", name="B", action=Action.DELETE, object_id="a-2",
+                               before={"integrationId": "i-9"})
+        credential = ResourceChange(kind="IntegrationCredential", name="C", action=Action.DELETE, object_id="i-1x")
+        steps = build_steps(plan(credential, integration, action, other))
+        by_name = {s.change.name: s for s in steps.objects}
+        assert by_name["I"].after == (ObjectKey("DataAction", "A"),)
+        assert by_name["A"].after == () and by_name["B"].after == () and by_name["C"].after == ()
+
     def test_replace_publish_flag_and_publish_jobs(self) -> None:
         flag = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
                               live_version="2024-05-01T00:00:00.000Z", spec={"published": True},
