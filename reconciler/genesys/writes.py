@@ -190,10 +190,8 @@ class SafeWrites:
         return replace(updated, object=await self._read_shown(kind, object_id))
 
     async def _read_shown(self, kind: Kind, object_id: str) -> dict[str, Any]:
-        """The object just written, read again while a lagging read answers ``404`` (bounded as every
-        confirmation, :func:`~.confirm.read_until`). Right after a create the read may not show it yet;
-        taken at once for a failure, the create was reported failed with no id although the object
-        exists, and the next apply within the lag made a second one."""
+        """The object just written, read again while a lagging read answers ``404`` (bounded: :func:`read_until`);
+        a create taken for failed here had no id recorded, and an apply within the lag made it again."""
 
         async def look() -> dict[str, Any] | NotFoundError:
             try:
@@ -348,25 +346,22 @@ class SafeWrites:
     ) -> dict[str, Any] | None:
         """Read back after a lost update: the object if it landed, None to send again, else a mismatch.
 
-        Without versions, an object that reads as what we sent is taken as landed, and
-        anything else is sent again (a whole-object ``PUT`` can be repeated), as is a body
-        carrying write-only values, which no read shows. ``patient``
+        Without versions, an object that reads as what we sent is taken as landed, and anything
+        else is sent again (a whole-object ``PUT`` can be repeated), as is a write-only value. ``patient``
         (the server refused the version): read again while reads still show ``version``.
         """
 
         async def look() -> dict[str, Any]:
-            return await read_one(self._session, kind, object_id)
+            return await self._read_shown(kind, object_id)  # a create's follow-up: the read may lag it
 
         if patient and kind.versioned:
             live = await read_until(self._session, look, lambda obj: obj.get("version") != version)
         else:
             live = await look()
         if not kind.versioned:
-            # a write-only value (a credential's rotated secret) never reads back: a read that looks like
-            # the body cannot tell the update landed, so the whole-object write is sent again
-            if any(body.get(field) is not None for field in kind.write_only):
-                return None
-            return live if self._same(kind, body, live) else None
+            # a write-only value (a rotated secret) never reads back: the whole-object write is sent again
+            unseen = any(body.get(field) is not None for field in kind.write_only)
+            return live if not unseen and self._same(kind, body, live) else None
         live_version = live.get("version")
         if live_version == version + 1 and self._same(kind, body, live):
             return live

@@ -307,6 +307,18 @@ class TestUpdate:
         assert put.call_count == 2 and not result.adopted
         assert json.loads(put.calls.last.request.content)["credentialFields"]["password"] == "rotated-pw"
 
+    async def test_the_read_after_a_lost_update_waits_out_a_lagging_404(
+        self, client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep
+    ) -> None:
+        """A create's follow-up update whose answer was lost is read back while the org's reads lag the
+        create: a 404 then is the lag, not a deleted object."""
+        body = voice_body("Main")
+        put = router.put(f"{COLLECTION}/id-1").mock(side_effect=httpx.RemoteProtocolError("closed"))
+        router.get(f"{COLLECTION}/id-1").mock(side_effect=[httpx.Response(404, json=error_body(404, "not.found")),
+                                                          httpx.Response(200, json=stored(body, version=4))])
+        result = await client.update(VOICE, "id-1", body, version=3)
+        assert put.call_count == 1 and result.adopted and fake_sleep.positive[-1:] == [1.0]
+
     async def test_someone_else_wrote_meanwhile_is_a_mismatch(self, client: GenesysClient,
                                                               router: respx.MockRouter) -> None:
         body = voice_body("Main")
