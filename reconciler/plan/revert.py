@@ -35,7 +35,7 @@ from reconciler import __version__
 from reconciler.core.jsonpath import JsonPath, format_path
 from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind, kind_rank
-from reconciler.manifests.desired import SENSITIVE
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
 from reconciler.plan.fielddiff import field_changes, mask, sensitive_patterns
 from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
 
@@ -100,12 +100,12 @@ def parse_display_path(text: str) -> JsonPath:
     return tuple(int(index) if index else str(key) for index, key in _PATH_TOKEN.findall(text))
 
 
-def _has_sensitive(value: Any) -> bool:
+def _has_sensitive(value: Any, marker: str = SENSITIVE) -> bool:
     if isinstance(value, Mapping):
-        return any(_has_sensitive(v) for v in value.values())
+        return any(_has_sensitive(v, marker) for v in value.values())
     if isinstance(value, list):
-        return any(_has_sensitive(v) for v in value)
-    return bool(value == SENSITIVE)
+        return any(_has_sensitive(v, marker) for v in value)
+    return bool(value == marker)
 
 
 def _get(value: Any, path: JsonPath) -> Any:
@@ -208,9 +208,13 @@ def moved_since(kind: Kind, last: Write, live: Mapping[str, Any] | None) -> str 
         now = live.get("version")
         return None if now == last.version else f"changed since the run (version {now}, the run left {last.version})"
     essence = kind.essence(live)
+    # not comparable: a reference to an object the run created (recorded before its id was known), and
+    # a write-only flag that reads never show (a credential's credentialFieldsSet)
+    unread = set() if kind.write_only_flagged else set(kind.write_only.values())
     for change in last.changes:
         after = change.get("after")
-        if after is None or _has_sensitive(after):
+        if after is None or _has_sensitive(after) or _has_sensitive(after, KNOWN_AFTER_APPLY) or change.get(
+                "path") in unread:
             continue
         path = parse_display_path(str(change.get("path")))
         if _get(essence, path) != after:

@@ -41,3 +41,19 @@ def test_reverting_updates_of_summary_listed_kinds_restores_them_in_full(tmp_pat
             strip = ("version", "dateModified", "dateCreated", "datePublished", "selfUri")
             assert {k: v for k, v in now[name].items() if k not in strip} == {
                 k: v for k, v in obj.items() if k not in strip}, f"{kind}/{name}"
+
+
+def test_reverting_a_run_that_created_credentials_integrations_and_programs_deletes_them(tmp_path: Path) -> None:
+    """The run recorded references to objects it created as "(known after apply)", and a credential's
+    credentialFieldsSet is never shown by reads: neither means the object changed since the run."""
+    project: Project = make_project(tmp_path, (*FILES, "speech-programs.yaml"))
+    project.run("apply", "--auto-approve")
+    run = [r["run_id"] for r in project.audit_records() if r["type"] == "run.start"][-1]
+    shown = project.run("revert", run, "--out", "revert.json", "--format", "json",
+                        "--sandbox-db", str(project.db), "--audit-log", str(project.audit_log))
+    plan = json.loads(shown.stdout)
+    assert plan["errors"] == []
+    assert {c["action"] for c in plan["changes"]} == {"delete"}
+    project.run("apply", "revert.json", "--auto-approve")
+    for kind in ("IntegrationCredential", "Integration", "DataAction", "SpeechProgram", "SpeechTopic"):
+        assert project.live(kind) == {}, kind
