@@ -23,7 +23,7 @@ from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ApplyResult, ChangeOutcome
 from reconciler.audit import DEFAULT_AUDIT_LOG, AuditTrail
 from reconciler.audit.backlog import Backlog, read_backlog
-from reconciler.core.errors import ApplyError, AuditError
+from reconciler.core.errors import ApplyError, AuditError, PlanError
 from reconciler.core.keys import ObjectKey
 from reconciler.core.live import LiveState
 from reconciler.core.secrets import remember
@@ -86,6 +86,11 @@ async def apply(
     """
     overridden = gate(plan, now=current_time(clock), override=override)
     env = os.environ if env is None else env
+    # a saved plan holds ${env:…} names only: all are checked before any write, not each at its own write
+    unset = sorted({name for c in plan.pending() for name in env_names_in(c.spec or {}) if name not in env})
+    if unset:
+        raise PlanError(f"environment variable(s) {', '.join(unset)} not set: the plan's changes use them; "
+                        "nothing was applied")
     stop = stop or Stop()
     failure: Exception | None = None
     async with anyio.create_task_group() as signals:

@@ -11,7 +11,7 @@ from typing import Any
 
 from resilience._support import QUICK_CLI
 
-from ._support import REPO, SECRET
+from ._support import REPO, SECRET, make_project
 
 
 def run_cli(cwd: Path, *args: str, launcher: tuple[str, ...] = ("-m", "reconciler"),
@@ -69,3 +69,13 @@ def test_a_file_that_is_not_a_plan_is_refused(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "apply", "bad.json", "--sandbox-db", str(tmp_path / "s.db"))
     assert_clean_failure(result)
     assert "bad.json is not a plan file" in result.stderr
+
+
+def test_a_saved_plan_needing_an_unset_variable_writes_nothing(tmp_path: Path) -> None:
+    """Every ${env:…} a saved plan's changes use is checked before the first write: otherwise the
+    other changes are applied and the one needing the secret fails, half an apply."""
+    project = make_project(tmp_path)
+    project.run("plan", "--out", "saved.json")
+    result = project.run("apply", "saved.json", "--auto-approve", expect=1, env={"CRM_WEBHOOK_PASSWORD": None})
+    assert "CRM_WEBHOOK_PASSWORD not set" in result.output and "nothing was applied" in result.output
+    assert project.live("VoiceProfile") == [] and not project.audit_log.exists()
