@@ -266,11 +266,11 @@ class VersionMismatchError(ConflictError):
 
 
 class ApplyError(ReconcilerError):
-    """Apply finished, but some changes failed; each one is in ``failures``."""
+    """Apply finished, but some changes did not apply (failed, stale or skipped); each one is in ``failures``."""
 
     def __init__(self, failures: list[str]) -> None:
         self.failures = failures
-        super().__init__(f"{len(failures)} change(s) failed:\n" + "\n".join(f"  {f}" for f in failures))
+        super().__init__(f"{len(failures)} change(s) did not apply:\n" + "\n".join(f"  {f}" for f in failures))
 
 
 class AuditError(ReconcilerError):
