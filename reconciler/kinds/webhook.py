@@ -96,12 +96,12 @@ def _event_filters_unique(spec: WebhookSpec) -> Iterator[FieldIssue]:
 
 
 def _auth(spec: WebhookSpec) -> Iterator[FieldIssue]:
+    # The contract requires authUsername for basic and forbids it nowhere: a webhook of another
+    # scheme may carry one (a live one exported must validate), so it is not refused here.
     if spec.authScheme == "basic" and not spec.authUsername:
         yield FieldIssue(("authUsername",), "is required when authScheme is basic")
     if spec.authScheme in ("basic", "bearer") and not spec.authSecret:
         yield FieldIssue(("authSecret",), f"is required when authScheme is {spec.authScheme}")
-    if spec.authScheme != "basic" and spec.authUsername:
-        yield FieldIssue(("authUsername",), f"is only used when authScheme is basic, not {spec.authScheme}")
     if spec.authScheme == "none" and spec.authSecret:
         yield FieldIssue(("authSecret",), "is only used when authScheme is basic or bearer")
 

@@ -73,3 +73,17 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert "bad.yaml:14:15: spec.eventFilters[0].filter: dangling reference" in proc.stderr
     assert "bad.yaml:16:15: spec.eventFilters[1].filter: dangling reference" in proc.stderr
     assert "bad.yaml:19:15: spec.authSecret: environment variable CRM_WEBHOOK_PASSWORD is not set" in proc.stderr
+
+
+def test_webhook_username_outside_basic_is_valid(tmp_path: Path) -> None:
+    """The contract requires authUsername for basic and forbids it for no scheme: a live webhook of
+    another scheme may carry one, and its exported manifest must validate."""
+    (tmp_path / "w.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: Bearer with a username\nspec:\n"
+        "  requestUrl: https://example.com/h\n  eventFilters: [{event: rules.updated}]\n"
+        "  authScheme: bearer\n  authUsername: svc\n  authSecret: ${env:WEBHOOK_TOKEN}\n"
+        "---\napiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: None with a username\nspec:\n"
+        "  requestUrl: https://example.com/h\n  eventFilters: [{event: rules.updated}]\n  authUsername: svc\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)], env={"WEBHOOK_TOKEN": "t"})
+    assert result.exit_code == 0, result.output

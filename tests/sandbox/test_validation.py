@@ -126,7 +126,6 @@ RULES: dict[str, list[tuple[str, dict[str, Any], str]]] = {
         ("basic-needs-username", {"authScheme": "basic", "authSecret": "pw"}, "authUsername"),
         ("basic-needs-secret", {"authScheme": "basic", "authUsername": "u"}, "authSecret"),
         ("bearer-needs-secret", {"authScheme": "bearer"}, "authSecret"),
-        ("username-only-with-basic", {"authScheme": "bearer", "authSecret": "t", "authUsername": "u"}, "authUsername"),
         ("secret-not-with-none", {"authScheme": "none", "authSecret": "t"}, "authSecret"),
         ("secret-empty", {"authScheme": "bearer", "authSecret": ""}, "authSecret"),
         ("username-empty", {"authScheme": "basic", "authUsername": "", "authSecret": "pw"}, "authUsername"),
@@ -166,6 +165,9 @@ BOUNDARIES: dict[str, list[dict[str, Any]]] = {
                                                   "rules.deleted", "conversation:voice:playback")]},
         {"authScheme": "basic", "authUsername": "svc", "authSecret": "pw"},
         {"authScheme": "bearer", "authSecret": "tok"},
+        # the contract requires authUsername for basic and forbids it for no scheme
+        {"authScheme": "bearer", "authSecret": "tok", "authUsername": "svc"},
+        {"authScheme": "none", "authUsername": "svc"},
     ],
 }
 
