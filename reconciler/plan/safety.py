@@ -7,7 +7,7 @@ has any. Each check here is one rule:
 - a reference to an object that is neither declared nor live;
 - a singleton (the org's TTS settings) not found live: it can never be created;
 - pruning beyond the bound of :class:`~reconciler.plan.prune.PrunePolicy`;
-- deleting an object whose id still appears in a declared object's resolved spec or in
+- deleting (or replacing) an object whose id still appears in a declared object's resolved spec or in
   a live object that stays (a webhook filter naming a speech rule's id): the platform
   would refuse the delete half-way through an apply, or worse, accept it and leave a
   dangling id behind.
@@ -62,14 +62,22 @@ def prune_violations(
 
 
 def still_referenced(entries: Mapping[tuple[str, str], Entry], undeclared: Sequence[Undeclared]) -> list[str]:
-    """Deletes whose id a staying object still mentions (resolved desired specs, unmanaged live objects)."""
-    doomed = {str(u.obj["id"]): u.address for u in undeclared if u.delete and u.obj.get("id")}
+    """Deletes whose id a staying object still mentions (resolved desired specs, unmanaged live objects).
+
+    A replace deletes its live object too (the new one gets another id), so its id counts:
+    an unmanaged data action naming a replaced integration would be left pointing at nothing.
+    """
+    doomed = {str(u.obj["id"]): (u.address, "deleted") for u in undeclared if u.delete and u.obj.get("id")}
+    doomed |= {str(e.live["id"]): (str(e.obj.key), "replaced (deleted, then created with a new id)")
+               for e in entries.values() if e.action == Action.REPLACE and e.live is not None and e.live.get("id")}
     if not doomed:
         return []
-    found: dict[tuple[str, str], None] = {}
+    found: dict[tuple[str, str], str] = {}
     referrers: list[tuple[str, Any]] = [(str(e.obj.key), e.resolved) for e in entries.values()]
     referrers += [(u.address, u.body) for u in undeclared if not u.delete]
     for address, value in referrers:
         for target in mentioned(value, doomed):
-            found[(doomed[target], address)] = None
-    return [f"{target} is still referenced by {by}; it cannot be deleted" for target, by in found]
+            if doomed[target][0] == address:  # a replaced object's own manifest naming its old id
+                continue
+            found[(doomed[target][0], address)] = doomed[target][1]
+    return [f"{target} is still referenced by {by}; it cannot be {verb}" for (target, by), verb in found.items()]

@@ -91,6 +91,14 @@ class TestReplacement:
         assert [(fc.path, fc.before, fc.after) for fc in watcher.field_changes] == [
             ("matchCriteria[0].value", "trigger-T", KNOWN_AFTER_APPLY)]
 
+    def test_replacing_an_object_an_unmanaged_one_still_names_is_refused(self) -> None:
+        # the replace deletes trigger-T; the unmanaged Watcher would be left naming a deleted id
+        watcher = live_trigger("Watcher", matchCriteria=[{"jsonPath": "triggerId", "operator": "Equal", "value": "trigger-T"}])
+        plan = plan_of([desired("ProcessAutomationTrigger", "T", {**TRIGGER_SPEC, "topicName": "v2.other"})],
+                       {"ProcessAutomationTrigger": [live_trigger("T"), watcher]})
+        assert plan.errors == ("ProcessAutomationTrigger/T is still referenced by ProcessAutomationTrigger/Watcher; "
+                               "it cannot be replaced (deleted, then created with a new id)",)
+
 
 class TestSingleton:
     def test_declared_settings_are_only_ever_updated(self) -> None:
