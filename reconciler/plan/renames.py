@@ -42,10 +42,10 @@ def detect_renames(entries: Mapping[tuple[str, str], Entry], undeclared: Sequenc
                 Reason(code=ReasonCode.RENAMED_TO, text=f"renamed to {new_name!r} in manifests (delete and create)")
             )
         else:
-            text = (
-                f"likely renamed from {old_name!r}, which stays live and unmanaged "
-                f"(enable pruning {entry.kind.name} to delete it)"
-            )
+            # pruning on but the old name excluded: "enable pruning" would change nothing
+            hint = ("prune.exclude keeps it; delete it by hand" if old.excluded
+                    else f"enable pruning {entry.kind.name} to delete it")
+            text = f"likely renamed from {old_name!r}, which stays live and unmanaged ({hint})"
             entry.reasons.append(Reason(code=ReasonCode.LIKELY_RENAMED, text=text))
 
 

@@ -38,6 +38,8 @@ class Undeclared:
     essence: dict[str, Any]
     delete: bool
     reasons: list[Reason] = field(default_factory=list)
+    #: its kind is pruned, but a ``prune.exclude`` pattern keeps it
+    excluded: bool = False
 
     @property
     def address(self) -> str:
@@ -76,7 +78,8 @@ def list_undeclared(
             if owner is not None and owner.pinned_id is None:
                 continue
             delete = prune.covers(kind_name, name)
-            item = Undeclared(kind=kind, obj=obj, essence=kind.essence(obj), delete=delete)
+            excluded = kind_name in prune.kinds and not delete
+            item = Undeclared(kind=kind, obj=obj, essence=kind.essence(obj), delete=delete, excluded=excluded)
             if delete:
                 text = f"not declared; pruning {kind_name} is enabled"
                 item.reasons.append(Reason(code=ReasonCode.PRUNED, text=text))

@@ -256,6 +256,15 @@ class TestRename:
         assert change.action == Action.CREATE
         assert "likely renamed from 'Old'" in change.reason
         assert plan.unmanaged == ("VoiceProfile/Old",)
+        assert "enable pruning VoiceProfile to delete it" in change.reason
+
+    def test_rename_from_an_excluded_name_does_not_suggest_enabling_pruning(self) -> None:
+        # pruning is already on: the exclude pattern is what keeps the old object
+        prune = PrunePolicy(kinds=frozenset({"VoiceProfile"}), exclude=("old*",))
+        plan = plan_of([voice("New")], applied([voice("Old")]), prune=prune)
+        (change,) = plan.changes
+        assert "likely renamed from 'Old'" in change.reason
+        assert "enable pruning" not in change.reason and "prune.exclude keeps it" in change.reason
 
 
 class TestOrder:
