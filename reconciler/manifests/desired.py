@@ -158,6 +158,8 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: in
             if found is None:
                 state.unknown = True
                 return KNOWN_AFTER_APPLY
+            if isinstance(found, bool):  # JSON's spelling, as the API shows it: str() wrote "True"
+                return "true" if found else "false"
             return str(found)
 
         out = PLACEHOLDER.sub(one, text)
