@@ -52,7 +52,15 @@ def protect_findings(changes: Iterable[ResourceChange], patterns: Sequence[str])
     found = []
     for change in changes:
         verb = _TOUCHES.get(change.action)
-        pattern = protected_by(change.address, patterns) if verb else None
+        if not verb:
+            continue
+        # the live name too: an object pinned by metadata.id and renamed in its manifest is
+        # still the protected one, and renaming it must not take it out of the pattern
+        live_name = (change.before or {}).get("name")
+        was = f"{change.kind}/{live_name}" if isinstance(live_name, str) and live_name != change.name else None
+        pattern = protected_by(change.address, patterns)
+        if pattern is None and was is not None and (pattern := protected_by(was, patterns)) is not None:
+            verb = f"{verb} (renamed from {live_name!r})"
         if pattern is not None:
             text = f"{change.address} would be {verb}, but policy.protect {pattern!r} protects it"
             found.append(PolicyFinding(rule=PolicyRule.PROTECT, object=change.address, text=text))

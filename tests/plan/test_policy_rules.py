@@ -86,6 +86,19 @@ class TestProtectAndLimits:
             "Webhook/Emergency close would be deleted, but policy.protect 'webhook/EMERGENCY*' protects it",
         ]
 
+    def test_renaming_a_pinned_object_does_not_take_it_out_of_protection(self) -> None:
+        # metadata.id pins the live 'Emergency close'; its manifest renames it: still the protected object
+        renamed = ResourceChange(kind="ProcessAutomationTrigger", name="Harmless", action=Action.UPDATE,
+                                 object_id="t-1", before={"name": "Emergency close"})
+        found = protect_findings([renamed], ["ProcessAutomationTrigger/emergency*"])
+        assert [f.text for f in found] == [
+            "ProcessAutomationTrigger/Harmless would be updated (renamed from 'Emergency close'), "
+            "but policy.protect 'ProcessAutomationTrigger/emergency*' protects it"
+        ]
+        # a protected new name is matched as before
+        assert protect_findings([renamed], ["ProcessAutomationTrigger/harmless"])[0].object == \
+            "ProcessAutomationTrigger/Harmless"
+
     def test_a_replace_counts_as_a_change_and_a_delete(self) -> None:
         changes = [change("SpeechTopic", "a", Action.REPLACE), change("Webhook", "b", Action.CREATE)]
         limits = {"SpeechTopic": KindLimits(maxDeletes=0), "*": KindLimits(maxChanges=1)}
