@@ -26,7 +26,9 @@ def stale_reason(change: ResourceChange, current: Mapping[str, Any] | None, kind
     if current is None or live != change.live_version or (
         change.object_id is not None and current.get("id") != change.object_id
     ):
-        return StaleObjectError(change.kind, change.name, change.live_version, live)
+        live_id = None if current is None else str(current.get("id"))
+        return StaleObjectError(change.kind, change.name, change.live_version, live,
+                                planned_id=change.object_id, live_id=live_id)
     return None
 
 

@@ -133,13 +133,23 @@ class StaleObjectError(PlanError):
     ``version`` number, or the ``dateModified`` timestamp of a kind without versions.
     """
 
-    def __init__(self, kind: str, name: str, planned_version: Revision | None, live_version: Revision | None) -> None:
+    def __init__(
+        self, kind: str, name: str, planned_version: Revision | None, live_version: Revision | None,
+        *, planned_id: str | None = None, live_id: str | None = None,
+    ) -> None:
         self.kind, self.name = kind, name
         self.planned_version, self.live_version = planned_version, live_version
+        self.planned_id, self.live_id = planned_id, live_id
         super().__init__(f"{kind}/{name} is stale: {self.detail}")
 
     @property
     def detail(self) -> str:
+        recreated = self.live_id is not None and self.live_id != self.planned_id
+        if self.planned_id is not None and (self.planned_version is None or recreated):
+            # a kind without revisions, or an object deleted and made again (version 1 both times):
+            # only the id tells (not "planned against absent, live is now absent")
+            now = f"id {self.live_id}" if self.live_id is not None else "absent"
+            return f"planned against id {self.planned_id}, live is now {now}; run plan again"
         planned, live = _revision(self.planned_version), _revision(self.live_version)
         return f"planned against {planned}, live is now {live}; run plan again"
 
