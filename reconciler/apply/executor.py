@@ -32,7 +32,7 @@ from reconciler.apply.interrupt import Stop
 from reconciler.apply.publishing import run_publish
 from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.apply.scheduler import Progress, Slot, run_steps
-from reconciler.apply.stale import refused_as_stale, stale_reason
+from reconciler.apply.stale import referenced_since, refused_as_stale, stale_reason
 from reconciler.apply.steps import (
     CreateStep,
     DeleteStep,
@@ -81,8 +81,11 @@ async def apply_plan(
     objects: Live = {ObjectKey(k, o["name"]): dict(o) for k, objs in live.items() for o in objs}
 
     made = earlier or {}
+    referenced = referenced_since(plan, live)
 
     async def evaluate(step: ObjectStep, slot: Slot) -> ChangeOutcome:
+        if step.key in referenced:
+            return ChangeOutcome.of(step.change, Outcome.STALE, error=referenced[step.key])
         return await _evaluate(step, writer, objects, env, slot, made.get(step.key))
 
     outcomes = await run_steps(steps.objects, evaluate, concurrency=concurrency, progress=progress, stop=stop)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, StaleObjectError, VersionMismatchError
-from reconciler.core.keys import Revision
+from reconciler.core.keys import ObjectKey, Revision
+from reconciler.core.live import LiveState
 from reconciler.kinds import Kind
-from reconciler.plan.model import Action, ResourceChange
+from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.plan.undeclared import mentioned
 
 
 def stale_reason(change: ResourceChange, current: Mapping[str, Any] | None, kind: Kind) -> StaleObjectError | None:
@@ -52,4 +54,29 @@ def refused_as_stale(planned: Action, refused: Action, error: ApiError) -> str |
     return None
 
 
-__all__ = ["refused_as_stale", "stale_reason"]
+def referenced_since(plan: Plan, live: LiveState) -> dict[ObjectKey, str]:
+    """Deletes and replaces whose id a live object the plan leaves alone names now, with why.
+
+    The plan refused such a delete when it was made (:func:`~reconciler.plan.safety.still_referenced`);
+    a saved plan is applied later, and a webhook created in between naming a pruned rule's id
+    would be left pointing at nothing. Objects the plan writes are left out: its order handles them.
+    """
+    doomed = {c.object_id: (ObjectKey(c.kind, c.name), "deleted" if c.action == Action.DELETE else "replaced")
+              for c in plan.pending() if c.action in (Action.DELETE, Action.REPLACE) and c.object_id}
+    if not doomed:
+        return {}
+    written = {ObjectKey(c.kind, c.name).folded for c in plan.pending()}
+    found: dict[ObjectKey, str] = {}
+    for kind, objects in live.items():
+        for obj in objects:
+            key = ObjectKey(kind, str(obj.get("name", "")))
+            if key.folded in written:
+                continue
+            for target in mentioned({k: v for k, v in obj.items() if k != "id"}, doomed):
+                doomed_key, verb = doomed[target]
+                found.setdefault(doomed_key, f"{key} references it now (not when planned); it cannot be "
+                                             f"{verb}; run plan again")
+    return found
+
+
+__all__ = ["referenced_since", "refused_as_stale", "stale_reason"]

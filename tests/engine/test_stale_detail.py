@@ -25,3 +25,27 @@ def test_a_versioned_object_made_again_at_the_same_version_names_both_ids() -> N
     assert stale is not None and stale.detail == "planned against id old-id, live is now id new-id; run plan again"
     moved = stale_reason(change, {"id": "old-id", "name": "W", "version": 2}, WEBHOOK)
     assert moved is not None and moved.detail == "planned against version 1, live is now version 2; run plan again"
+
+
+def test_a_delete_whose_id_a_live_object_names_since_the_plan_is_refused() -> None:
+    # plan prunes trigger T; before the saved plan is applied, someone makes Watcher naming T's id
+    from datetime import UTC, datetime
+
+    from reconciler.apply.stale import referenced_since
+    from reconciler.core.keys import ObjectKey
+    from reconciler.plan.builder import PrunePolicy, build_plan
+
+    def trigger(name: str, **more: object) -> dict[str, object]:
+        return {"id": f"trigger-{name}", "name": name, "topicName": "v2.x", "target": {"type": "Workflow", "id": "wf"},
+                "version": 1, **more}
+
+    plan = build_plan([], {"ProcessAutomationTrigger": [trigger("T")]}, env={}, target="sandbox:x",
+                      target_description="sandbox x", manifests_digest="sha256:" + "0" * 64,
+                      created_at=datetime(2024, 5, 1, tzinfo=UTC),
+                      prune=PrunePolicy(kinds=frozenset({"ProcessAutomationTrigger"})))
+    assert [c.action for c in plan.changes] == [Action.DELETE] and not plan.errors
+    watcher = trigger("Watcher", matchCriteria=[{"jsonPath": "triggerId", "operator": "Equal", "value": "trigger-T"}])
+    assert referenced_since(plan, {"ProcessAutomationTrigger": [trigger("T")]}) == {}
+    assert referenced_since(plan, {"ProcessAutomationTrigger": [trigger("T"), watcher]}) == {
+        ObjectKey("ProcessAutomationTrigger", "T"): "ProcessAutomationTrigger/Watcher references it now "
+        "(not when planned); it cannot be deleted; run plan again"}
