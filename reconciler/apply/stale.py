@@ -59,13 +59,15 @@ def referenced_since(plan: Plan, live: LiveState) -> dict[ObjectKey, str]:
 
     The plan refused such a delete when it was made (:func:`~reconciler.plan.safety.still_referenced`);
     a saved plan is applied later, and a webhook created in between naming a pruned rule's id
-    would be left pointing at nothing. Objects the plan writes are left out: its order handles them.
+    would be left pointing at nothing. Objects the plan declares or writes are left out.
     """
     doomed = {c.object_id: (ObjectKey(c.kind, c.name), "deleted" if c.action == Action.DELETE else "replaced")
               for c in plan.pending() if c.action in (Action.DELETE, Action.REPLACE) and c.object_id}
     if not doomed:
         return {}
-    written = {ObjectKey(c.kind, c.name).folded for c in plan.pending()}
+    # only objects the plan does not declare, as the plan's check read them: a declared one is
+    # compared on its manifest (a live topic lists the programs that name it, and is no referrer)
+    written = {ObjectKey(c.kind, c.name).folded for c in plan.changes}
     found: dict[ObjectKey, str] = {}
     for kind, objects in live.items():
         for obj in objects:
