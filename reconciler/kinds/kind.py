@@ -235,8 +235,7 @@ class Kind(WriteBodies):
         """The live essence as compared with ``desired``: a one-way publish flag that the
         manifest leaves false is not managed, so its live value does not count; nor do
         write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
-        out = {k: v for k, v in live.items() if k in desired or k not in self.unmanaged_when_absent}
-        out = without_absent(out, desired, self._unmanaged_paths)
+        out = without_absent(dict(live), desired, self._unmanaged_paths)
         if not self.write_only_flagged:
             out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
         if self.publish is not None and not desired.get(self.publish.flag):
@@ -344,11 +343,7 @@ class Kind(WriteBodies):
     def desired_essence(self, obj: Mapping[str, Any], *, ordered: bool = True) -> dict[str, Any]:
         """The essence of a desired spec (+ name) or of a body sent: an unmanaged field it
         leaves out is absent, not its default (absent is not empty), so it is never compared."""
-        data = self.essence(obj, ordered=ordered)
-        for name in self.unmanaged_when_absent:
-            if name not in obj:
-                data.pop(name, None)
-        return without_absent(data, obj, self._unmanaged_paths)
+        return without_absent(self.essence(obj, ordered=ordered), obj, self._unmanaged_paths)
 
     def keep_unmanaged(self, body: Mapping[str, Any], live: Mapping[str, Any] | None) -> dict[str, Any]:
         """An update's body with each unmanaged field it leaves out set to its live value.
@@ -362,9 +357,6 @@ class Kind(WriteBodies):
         if live is None:
             return out
         shown = self.from_live(live)
-        for name in self.unmanaged_when_absent:
-            if name not in out and shown.get(name) is not None:
-                out[name] = shown[name]
         sub = (self.sub_resource.field, self.sub_resource.inner) if self.sub_resource is not None else None
         for path in self._unmanaged_paths:
             if path[:2] != sub:
@@ -385,8 +377,5 @@ class Kind(WriteBodies):
         body = model.model_dump(mode="json", exclude_none=True)
         if self.publish is not None:
             body.pop(self.publish.flag, None)
-        for unmanaged in self.unmanaged_when_absent:
-            if unmanaged not in spec:
-                body.pop(unmanaged, None)
         body = without_absent(body, spec, self._unmanaged_paths)
         return body if self.singleton is not None else {self.name_field: name, **body}

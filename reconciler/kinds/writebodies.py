@@ -34,8 +34,9 @@ class WriteBodies:
 
     @cached_property
     def _unmanaged_paths(self) -> tuple[tuple[str, ...], ...]:
-        """The dotted ``unmanaged_when_absent`` entries, split (``config.current.properties``)."""
-        return tuple(tuple(name.split(".")) for name in self.unmanaged_when_absent if "." in name)
+        """The ``unmanaged_when_absent`` entries as paths: ``("programIds",)``, or a dotted one split
+        (``("config", "current", "properties")``); one treatment for both."""
+        return tuple(tuple(name.split(".")) for name in self.unmanaged_when_absent)
 
     @property
     def _named_sub(self) -> str | None:
