@@ -32,7 +32,7 @@ from reconciler.core.errors import NotFoundError
 from reconciler.genesys import audits, jobs, listing, lookup
 from reconciler.genesys.answers import json_object
 from reconciler.genesys.config import Target
-from reconciler.genesys.confirm import read_until
+from reconciler.genesys.confirm import read_shown
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.result import WriteResult, answered
@@ -128,13 +128,10 @@ class GenesysClient:
         """One object by id, read again while the server answers ``404`` (a lagging read), as a lost
         write is confirmed (:mod:`.confirm`: about 31 s of waits at most); ``None`` if it never shows."""
 
-        async def look() -> dict[str, Any] | None:
-            try:
-                return await listing.read_one(self._session, kind, object_id)
-            except NotFoundError:
-                return None
-
-        return await read_until(self._session, look, lambda found: found is not None)
+        try:
+            return await read_shown(self._session, kind, object_id)
+        except NotFoundError:
+            return None
 
     async def query_audits(
         self,

@@ -12,11 +12,14 @@ tests run this on virtual time.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
 
+from reconciler.core.errors import NotFoundError
+from reconciler.genesys.listing import read_one
 from reconciler.genesys.session import Session
+from reconciler.kinds import Kind
 
 T = TypeVar("T")
 
@@ -41,4 +44,26 @@ async def read_until(session: Session, probe: Callable[[], Awaitable[T]], settle
     return answer
 
 
-__all__ = ["read_until"]
+async def read_shown(session: Session, kind: Kind, object_id: str) -> dict[str, Any]:
+    """One object by id, read again while a lagging read answers ``404`` (:func:`read_until`'s bound);
+    :class:`~reconciler.core.errors.NotFoundError` if it never shows.
+
+    Why: right after a create, a real org may not show the object even by its id. The read that
+    follows a create's sub-resource, the read-back after a lost write and apply's check for an
+    object an earlier run created all need it; taking that ``404`` at once reported landed creates
+    as failed, and an apply within the lag made them again.
+    """
+
+    async def look() -> dict[str, Any] | NotFoundError:
+        try:
+            return await read_one(session, kind, object_id)
+        except NotFoundError as error:
+            return error
+
+    found = await read_until(session, look, lambda answer: not isinstance(answer, NotFoundError))
+    if isinstance(found, NotFoundError):
+        raise found
+    return found
+
+
+__all__ = ["read_shown", "read_until"]

@@ -44,9 +44,9 @@ from reconciler.core.errors import (
 )
 from reconciler.genesys.answers import check_identity, correlation_id, invalid, json_object, unretried
 from reconciler.genesys.children import write_children
-from reconciler.genesys.confirm import read_until
+from reconciler.genesys.confirm import read_shown, read_until
 from reconciler.genesys.errors import is_ambiguous
-from reconciler.genesys.listing import check_same_object, read_one, renamed
+from reconciler.genesys.listing import check_same_object, renamed
 from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.result import WriteResult, adopted, answered
 from reconciler.genesys.session import Session
@@ -180,29 +180,14 @@ class SafeWrites:
                 return updated
         else:
             updated = await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
-            live = await self._read_shown(kind, object_id)
+            live = await read_shown(self._session, kind, object_id)
             if not changes_nothing(kind, body, live):
                 await self._put(kind, object_id, body, version)
             elif children is None:
                 return replace(updated, object=live)
         if children is not None:
             await write_children(self._session, kind, object_id, children)
-        return replace(updated, object=await self._read_shown(kind, object_id))
-
-    async def _read_shown(self, kind: Kind, object_id: str) -> dict[str, Any]:
-        """The object just written, read again while a lagging read answers ``404`` (bounded: :func:`read_until`);
-        a create taken for failed here had no id recorded, and an apply within the lag made it again."""
-
-        async def look() -> dict[str, Any] | NotFoundError:
-            try:
-                return await read_one(self._session, kind, object_id)
-            except NotFoundError as error:
-                return error
-
-        found = await read_until(self._session, look, lambda answer: not isinstance(answer, NotFoundError))
-        if isinstance(found, NotFoundError):
-            raise found
-        return found
+        return replace(updated, object=await read_shown(self._session, kind, object_id))
 
     async def _write_sub(
         self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]
@@ -352,7 +337,7 @@ class SafeWrites:
         """
 
         async def look() -> dict[str, Any]:
-            return await self._read_shown(kind, object_id)  # a create's follow-up: the read may lag it
+            return await read_shown(self._session, kind, object_id)  # a create's follow-up: the read may lag it
 
         if patient and kind.versioned:
             live = await read_until(self._session, look, lambda obj: obj.get("version") != version)
