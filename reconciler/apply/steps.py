@@ -25,6 +25,7 @@ from functools import cached_property
 from reconciler.core.keys import ObjectKey, Revision
 from reconciler.kinds import REGISTRY, Kind, PostWriteHook, Publish, kind_rank
 from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.plan.undeclared import mentioned
 
 
 @dataclass(frozen=True)
@@ -119,17 +120,10 @@ def _referrers(change: ResourceChange, pending: tuple[ResourceChange, ...]) -> t
     kind ranked later (kinds are ranked referenced first) are waited for, so the waits form no cycle."""
     if change.action != Action.DELETE or not change.object_id:
         return ()
-    rank = kind_rank(change.kind)
+    rank, ids = kind_rank(change.kind), {change.object_id: None}
+    # the plan's own test of "names its id" (a whole string, or a word of one: a webhook filter)
     return tuple(ObjectKey(c.kind, c.name) for c in pending if c.action == Action.DELETE
-                 and kind_rank(c.kind) > rank and _mentions(c.before, change.object_id))
-
-
-def _mentions(value: object, object_id: str) -> bool:
-    if isinstance(value, Mapping):
-        return any(_mentions(v, object_id) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_mentions(v, object_id) for v in value)
-    return value == object_id
+                 and kind_rank(c.kind) > rank and any(mentioned(c.before, ids)))
 
 
 def _object_step(

@@ -213,6 +213,16 @@ class TestSteps:
         assert by_name["I"].after == (ObjectKey("DataAction", "A"),)
         assert by_name["A"].after == () and by_name["B"].after == () and by_name["C"].after == ()
 
+    def test_an_id_named_inside_a_pruned_objects_text_counts_as_the_plan_counts_it(self) -> None:
+        """A webhook's filter names a rule's id as a word of a string: the plan's still-referenced test
+        (``mentioned``) sees it, so the apply's order must too (a plain equality did not)."""
+        rule = ResourceChange(kind="SpeechRule", name="R", action=Action.DELETE, object_id="r-1")
+        hook = ResourceChange(kind="Webhook", name="H", action=Action.DELETE, object_id="w-1",
+                              before={"eventFilters": [{"event": "rules.updated", "filter": "ruleId eq r-1"}]})
+        steps = build_steps(plan(rule, hook))
+        by_name = {s.change.name: s for s in steps.objects}
+        assert by_name["R"].after == (ObjectKey("Webhook", "H"),) and by_name["H"].after == ()
+
     def test_replace_publish_flag_and_publish_jobs(self) -> None:
         flag = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
                               live_version="2024-05-01T00:00:00.000Z", spec={"published": True},
