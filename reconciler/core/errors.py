@@ -226,7 +226,7 @@ class RateLimitedError(RetryableError):
 
 
 class ServerError(RetryableError):
-    """5xx from the server."""
+    """5xx from the server, or a 408: it did not answer in time (the write may have landed)."""
 
 
 class TransportError(RetryableError):

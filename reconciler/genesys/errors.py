@@ -50,6 +50,7 @@ DEFAULT_CODES = {
     401: "authentication.required",
     403: "missing.any.permissions",
     404: "not.found",
+    408: "request.timeout",
     409: "conflict",
     429: "too.many.requests",
     500: "internal.server.error",
@@ -72,6 +73,12 @@ _CONFLICTS: dict[str, type[ConflictError]] = {
 
 #: the platform's text for a version conflict answered as ``400`` (CX as Code: ``IsVersionMismatch``)
 VERSION_MISMATCH_TEXT = "does not match the current version"
+
+#: statuses that are a server's failure to answer in time, not a refusal: retried, and a write so answered is
+#: ambiguous. ``408``: CX as Code retries it in every retry predicate (``genesyscloud/util/util_retries.go``:
+#: ``IsStatus400``, ``IsStatus404``, ``IsStatus409``, ``IsVersionMismatch`` each accept
+#: ``http.StatusRequestTimeout``); it was a permanent error here, and one slow answer ended the apply
+TIMED_OUT = frozenset({408})
 
 _CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -107,7 +114,7 @@ def error_from_response(
         return RateLimitedError(
             status, code, message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
         )
-    if status >= 500:
+    if status >= 500 or status in TIMED_OUT:
         return ServerError(status, code, message, **kwargs)
     if status == 409:
         return _CONFLICTS.get(code, ConflictError)(status, code, message, **kwargs)
@@ -174,7 +181,7 @@ def deadline_error(seconds: float, *, method: str, path: str) -> TransportError:
 
 
 def is_ambiguous(error: ApiError) -> bool:
-    """True when a write may or may not have happened: no answer after sending, or a 5xx."""
+    """True when a write may or may not have happened: no answer after sending, a 5xx or a 408."""
     if isinstance(error, TransportError):
         return error.code not in UNSENT_CODES
     return isinstance(error, ServerError)

@@ -3,7 +3,7 @@
 * ``429``: wait what ``Retry-After`` says, plus a little jitter so that callers held
   together do not return together, capped at ``max_retry_after``. The platform's own
   answer to "when" beats any guess, so this part of the wait is ours.
-* ``5xx``, timeouts, dropped or refused connections: tenacity's exponential backoff
+* ``5xx``, ``408``, timeouts, dropped or refused connections: tenacity's exponential backoff
   (``initial * 2**(n-1)``) plus up to ``initial`` of random jitter, capped at ``backoff_max``.
 * Every other ``4xx`` is permanent: never retried.
 

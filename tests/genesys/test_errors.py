@@ -208,6 +208,16 @@ class TestTransportFailures:
         error = error_from_exception(httpx.LocalProtocolError(said), method="GET", path="/p")
         assert shown in str(error)
 
+    def test_408_is_retryable_and_ambiguous_like_a_504(self) -> None:
+        """A 408 (the platform's request.timeout) may have been cut off after the write landed, as a gateway's
+        504: a write so answered is looked for before it is sent again, never taken as refused."""
+        error = error_from_response(response(408, error_body(408, "request.timeout")), method="POST", path="/p")
+        assert isinstance(error, ServerError) and isinstance(error, RetryableError)
+        assert (error.status, error.code) == (408, "request.timeout")
+        assert is_ambiguous(error)
+        bare = error_from_response(response(408, None), method="GET", path="/p")
+        assert bare.code == "request.timeout"
+
     def test_5xx_is_ambiguous_429_and_4xx_are_not(self) -> None:
         assert is_ambiguous(error_from_response(response(500, {}), method="POST", path="/p"))
         assert not is_ambiguous(error_from_response(response(429, {}), method="POST", path="/p"))

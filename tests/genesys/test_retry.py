@@ -93,6 +93,15 @@ class TestServerAndTransportFailures:
         assert route.call_count == 2
         assert client.stats.retries[code] == 1
 
+    async def test_408_request_timeout_is_retried_as_cx_as_code_does(self, client: GenesysClient,
+                                                                    router: respx.MockRouter) -> None:
+        """CX as Code retries a 408 in every retry predicate (util_retries.go: IsStatus400, IsStatus404,
+        IsVersionMismatch ... each add ``http.StatusRequestTimeout``): it was a permanent error here, the apply's end."""
+        route = router.get(ITEM).mock(side_effect=[httpx.Response(408, json=error_body(408, "request.timeout")), OK])
+        assert await client.get(VOICE, "x") == {"id": "x"}
+        assert route.call_count == 2
+        assert client.stats.retries["request.timeout"] == 1
+
     @pytest.mark.parametrize(
         "exc,code",
         [

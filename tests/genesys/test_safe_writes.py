@@ -161,7 +161,13 @@ class TestCreate:
         assert result.attempts == 2
         assert client.stats.adopted == 1
 
-    @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), server_error(500), server_error(503)])
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            httpx.ReadTimeout("slow"), server_error(500), server_error(503),
+            httpx.Response(408, json=error_body(408, "request.timeout")),  # CX as Code retries 408 (util_retries.go)
+        ],
+    )
     async def test_ambiguous_failure_that_created_nothing_is_retried(
         self, client: GenesysClient, router: respx.MockRouter, failure: Any
     ) -> None:
