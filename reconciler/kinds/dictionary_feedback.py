@@ -60,7 +60,9 @@ class DictionaryFeedbackSpec(SpecModel):
     examplePhrases: list[ExamplePhrase] = Field(
         min_length=3, max_length=20, description="3 to 20 unique phrases that use the term."
     )
-    soundsLike: list[str] = Field(default_factory=list, max_length=10, description="Up to 10 terms it sounds like.")
+    soundsLike: list[str] = Field(
+        default_factory=list, max_length=10, description="Up to 10 terms it sounds like (the Genesys engine only)."
+    )
 
 
 def _unique(spec: DictionaryFeedbackSpec) -> Iterator[FieldIssue]:
@@ -72,6 +74,17 @@ def _unique(spec: DictionaryFeedbackSpec) -> Iterator[FieldIssue]:
         seen.setdefault(key, i)
     if len(set(spec.soundsLike)) != len(spec.soundsLike):
         yield FieldIssue(("soundsLike",), "items must be unique")
+
+
+def _sounds_like_engine(spec: DictionaryFeedbackSpec) -> Iterator[FieldIssue]:
+    """SDK ``DictionaryFeedback.sounds_like`` (PureCloudPlatformClientV2 269): "A list of up to 10 terms that
+    give examples of how the term sounds. This field is only valid for Genesys transcription engine": sent with
+    GenesysExtended, the platform refuses it at write, after whatever the apply wrote before."""
+    if spec.soundsLike and spec.transcriptionEngine == "GenesysExtended":
+        yield FieldIssue(
+            ("soundsLike",),
+            "is only valid for the Genesys transcription engine, not GenesysExtended (leave it out or empty)",
+        )
 
 
 KIND = Kind(
@@ -86,7 +99,7 @@ KIND = Kind(
     permissions=Permissions.crud("speechAndTextAnalytics:dictionaryterm"),
     description="A term taught to speech-and-text-analytics transcription, named by its term (real Genesys Cloud API).",
     unordered=("examplePhrases", "soundsLike"),
-    checks=(_unique,),
+    checks=(_unique, _sounds_like_engine),
     source="platform",
     listing=Listing(
         style="cursor",

@@ -181,7 +181,7 @@ def seed_platform(org: Org) -> None:
     org.with_client(lambda c: c.publish(program_publish, [program["id"]]))
     org.create("SpeechProgram", {"name": "Minimal Program"})
     org.create("DictionaryFeedback", {
-        "term": "Full Term", "dialect": "de-DE", "boostValue": 7.5, "transcriptionEngine": "GenesysExtended",
+        "term": "Full Term", "dialect": "de-DE", "boostValue": 7.5, "transcriptionEngine": "Genesys",
         "examplePhrases": [{"phrase": "eins zwei drei"}, {"phrase": "zwei drei vier"}, {"phrase": "drei vier fünf"}], "soundsLike": ["voll", "fool"]})
     org.create("DictionaryFeedback", {
         "term": "Minimal Term", "dialect": "en-US", "examplePhrases": [{"phrase": "a minimal term"}, {"phrase": "the minimal term"}, {"phrase": "one minimal term"}]})

@@ -209,6 +209,35 @@ class TestDictionaryFeedback:
         ]
 
 
+    def test_sounds_like_is_for_the_genesys_engine_only(self, tmp_path: Path) -> None:
+        """SDK ``DictionaryFeedback.sounds_like``: "This field is only valid for Genesys transcription engine":
+        with GenesysExtended it was sent, and refused by the platform mid-apply."""
+        errors = errors_of(tmp_path, doc("DictionaryFeedback", "Genesys", """\
+            dialect: en-US
+            transcriptionEngine: GenesysExtended
+            soundsLike: [genesis]
+            examplePhrases:
+              - phrase: call Genesys now
+              - phrase: the Genesys app
+              - phrase: Genesys cloud contact
+        """))
+        assert errors == [
+            "objects.yaml:8:15: spec.soundsLike: is only valid for the Genesys transcription engine, "
+            "not GenesysExtended (leave it out or empty)",
+        ]
+        for engine in ("transcriptionEngine: Genesys", "transcriptionEngine: null"):  # Genesys, or the platform's
+            (tmp_path / "objects.yaml").write_text(textwrap.dedent(doc("DictionaryFeedback", "Genesys", f"""\
+                dialect: en-US
+                {engine}
+                soundsLike: [genesis]
+                examplePhrases:
+                  - phrase: call Genesys now
+                  - phrase: the Genesys app
+                  - phrase: Genesys cloud contact
+            """)))
+            assert load_manifests([tmp_path], env={})
+
+
 class TestNestedTyposAreRefused:
     """Nested parts drop only what the SDK's answer models show (ids, URIs, derived schemas):
     any other unknown key is an error at its line, never silently dropped before the write."""
