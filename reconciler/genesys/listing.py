@@ -28,14 +28,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import httpx
 
 from reconciler.core.keys import ObjectKey
 from reconciler.genesys.answers import check_identity, describe, identity_problem, invalid, json_object
-from reconciler.genesys.paging import PageGuard, shorten
+from reconciler.genesys.paging import PageGuard, next_query, shorten
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
 
@@ -232,12 +231,8 @@ def envelope(
 
 
 def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str, str]:
-    """The query of a ``nextUri``, refused unless it points at the same listing."""
-    parts = urlsplit(next_uri)
-    if parts.path.rstrip("/") != kind.listing_path or not parts.query:
-        left = f"the listing's nextUri leaves the collection: {shorten(next_uri)}"
-        raise invalid(response, "GET", kind.listing_path, left)
-    return dict(parse_qsl(parts.query, keep_blank_values=True))
+    """The query of a ``nextUri``, refused unless it points at the kind's listing (:func:`~.paging.next_query`)."""
+    return next_query(next_uri, kind.listing_path, response)
 
 
 def unique(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:

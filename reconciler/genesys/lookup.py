@@ -12,13 +12,12 @@ listing. A summary listing's match is read in full, since callers compare conten
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from reconciler.genesys.answers import describe, invalid, json_object
 from reconciler.genesys.listing import kind_envelope, page_size, read_one, strategy_for
-from reconciler.genesys.paging import PageGuard
+from reconciler.genesys.paging import PageGuard, next_query
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind, ReferenceRead
 
@@ -78,7 +77,7 @@ async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str
         if read.paging == "none" or not next_uri or not current["entities"]:
             return entities
         if read.paging == "cursor":
-            params = _next_query(str(next_uri), read.path, response)
+            params = next_query(str(next_uri), read.path, response)
             guard.cursor(response, params)
         number += 1
 
@@ -97,11 +96,3 @@ def _reference_page(response: httpx.Response, path: str) -> dict[str, Any]:
         else:
             raise invalid(response, "GET", path, f"entities[{index}] is {describe(entity)}, not an object or a string")
     return {**body, "entities": out}
-
-
-def _next_query(next_uri: str, path: str, response: httpx.Response) -> dict[str, str]:
-    """A cursor's ``nextUri`` query, refused unless it stays on the listing's own path."""
-    parts = urlsplit(next_uri)
-    if parts.path.rstrip("/") != path or not parts.query:
-        raise invalid(response, "GET", path, "the listing's nextUri leaves the listing")
-    return dict(parse_qsl(parts.query, keep_blank_values=True))

@@ -92,6 +92,20 @@ class TestCursorListing:
             "pageSize": "2", "after": "abc"}
 
 
+    def test_a_next_uri_spelling_the_path_in_another_case_stays_on_the_collection(self) -> None:
+        """Platform paths are case-insensitive: CX as Code lists triggers at ``/api/v2/processAutomation/triggers``
+        (process_automation_triggers_proxy.go) where the SDK says ``processautomation``, and follows each nextUri as
+        given. A nextUri so spelled was refused as leaving the collection, ending the listing of a real org."""
+        from reconciler.genesys.paging import next_query
+
+        response = type("R", (), {"status_code": 200, "headers": {}})()
+        shouted = "/api/v2/processAutomation/triggers?after=abc&pageSize=200"
+        assert next_params(TRIGGER, shouted, response) == {"after": "abc", "pageSize": "200"}  # type: ignore[arg-type]
+        topics = "https://api.example.com/api/v2/processAutomation/triggers/Topics?after=t"
+        assert next_query(topics, "/api/v2/processautomation/triggers/topics", response) == {  # type: ignore[arg-type]
+            "after": "t"}
+
+
 class TestFindByName:
     def test_a_kind_without_a_name_filter_is_searched_in_its_listing(self, tmp_path: Path) -> None:
         async def act(client: GenesysClient) -> dict[str, Any] | None:
