@@ -21,6 +21,7 @@ from reconciler.core.secrets import remember
 from reconciler.genesys import ClientStats, GenesysClient, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
+from reconciler.manifests.elsewhere import Declared, declared_elsewhere
 from reconciler.manifests.placeholders import UnsetAllowed
 from reconciler.plan.builder import PrunePolicy, build_plan
 from reconciler.plan.identity import (
@@ -52,15 +53,22 @@ class PlanRun:
 
 
 def prune_policy(
-    manifests: ManifestSet, extra_kinds: Sequence[str] = (), max_deletes: int | None = None
+    manifests: ManifestSet,
+    extra_kinds: Sequence[str] = (),
+    max_deletes: int | None = None,
+    elsewhere: Declared | None = None,
 ) -> PrunePolicy:
-    """``reconciler.yaml`` settings, widened by ``--prune KIND`` and ``--max-deletes``."""
+    """``reconciler.yaml`` settings, widened by ``--prune KIND`` and ``--max-deletes``.
+
+    ``elsewhere``: what the project's files not given declare (:func:`left_alone`), never pruned.
+    """
     prune = manifests.settings.prune
     kwargs: dict[str, Any] = {
         "kinds": frozenset(prune.kinds) | frozenset(extra_kinds),
         "exclude": tuple(prune.exclude),
         "default_max_deletes": prune.maxDeletes,
         "max_delete_percent": prune.maxDeletePercent,
+        "elsewhere": elsewhere,
     }
     if max_deletes is not None:
         kwargs["max_deletes"] = max_deletes
@@ -93,17 +101,17 @@ def make_plan(
     )
 
 
-def partial_prune_warnings(manifests: ManifestSet, extra_kinds: Sequence[str]) -> list[str]:
-    """A plan that prunes from part of a project says so: objects only the files left out declare are deleted."""
-    pruned = sorted({*manifests.settings.prune.kinds, *extra_kinds})
-    if not pruned or not manifests.left_out:
-        return []
-    count = len(manifests.left_out)
-    files = f"{manifests.left_out[0]} and {count - 1} more file(s)" if count > 1 else manifests.left_out[0]
-    return [
-        f"pruning {', '.join(pruned)} from part of the project: {files} beside reconciler.yaml not given; what only "
-        "they declare counts as undeclared and is deleted (plan the whole directory to keep it)"
-    ]
+def left_alone(manifests: ManifestSet, extra_kinds: Sequence[str]) -> Declared | None:
+    """What the project's files not given declare, when this plan prunes; ``None`` when nothing is left out.
+
+    Read before any network, and only when a kind is pruned: a plan that deletes nothing
+    needs no file it was not given, so one broken there does not stop it. When pruning, a
+    file that cannot tell what it declares refuses the plan (``ManifestError``), never a guess.
+    """
+    pruned = {*manifests.settings.prune.kinds, *extra_kinds}
+    if not pruned or not (manifests.left_out or manifests.left_out_issues):
+        return None
+    return declared_elsewhere(manifests)
 
 
 async def plan_paths(
@@ -133,6 +141,8 @@ async def plan_paths(
     with bulk_build(collect=False):  # loading leaves next to no cyclic garbage: see bulk_build
         manifests = load_manifests(paths, env=env if env_mode is EnvMode.ALL else UnsetAllowed(env))
     env = env_for(manifests.objects, env, env_mode)
+    kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
+    elsewhere = left_alone(manifests, kinds)
     # before any read: a server may echo them in a listing's error as well as in a write's
     remember(env[name] for name in {n for obj in manifests.objects for n in obj.env_names} if name in env)
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
@@ -151,11 +161,10 @@ async def plan_paths(
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
     if issues:
         raise ManifestError(issues)
-    kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
-    warnings.extend(partial_prune_warnings(manifests, kinds))
     with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build
         plan = make_plan(
-            manifests, live, options.target, env=env, prune=prune_policy(manifests, kinds, max_deletes), rotate=rotate,
+            manifests, live, options.target, env=env, rotate=rotate,
+            prune=prune_policy(manifests, kinds, max_deletes, elsewhere),
             env_mode=env_mode,
         )
     if warnings:

@@ -104,19 +104,27 @@ def _is_directory(path: Path) -> bool:
     return found is not None and stat.S_ISDIR(found.st_mode)
 
 
-def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> tuple[Path, ...]:
-    """Manifest files of the project that ``paths`` did not name: a plan of part of it.
+def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> FileSet:
+    """Manifest files of the project that ``paths`` did not name (a plan of part of it), and the walk's issues.
 
     Why: ``reconciler.yaml``'s prune applies to whatever was loaded, so ``apply
-    manifests/voices.yaml`` would delete what only ``manifests/webhooks.yaml`` declares.
+    manifests/voices.yaml`` would delete what only ``manifests/webhooks.yaml`` declares; the
+    planner reads these files' declarations to leave those objects alone. The issues (a dangling
+    symlink named like a manifest, a directory that cannot be listed) are kept, not dropped: a
+    file left unread there could declare an object that pruning would then delete.
     Only a root holding ``reconciler.yaml`` is a project, so a file named in a directory of
     unrelated YAML (a repository's root) walks nothing; the root given whole walks nothing.
     """
     given = [Path(p) for p in paths]
+    nothing = FileSet(root=fileset.root, files=(), issues=())
     if not fileset.settings_path.is_file() or any(p.is_dir() and p.resolve() == fileset.root.resolve() for p in given):
-        return ()
+        return nothing
     loaded = {p.resolve() for p in fileset.files}
-    return tuple(p for p in discover([fileset.root]).files if p.resolve() not in loaded)
+    walked = discover([fileset.root])
+    files = tuple(p for p in walked.files if p.resolve() not in loaded)
+    # a file given and read is no issue here (a symlink named on the command line may lead anywhere)
+    issues = tuple(i for i in walked.issues if Path(i.file).resolve() not in loaded)
+    return FileSet(root=fileset.root, files=files, issues=issues)
 
 
 class _Walk:

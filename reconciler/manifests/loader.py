@@ -50,6 +50,8 @@ class ManifestSet:
     graph: ReferenceGraph
     #: manifest files of the project (the root holding ``reconciler.yaml``) that were not given
     left_out: tuple[str, ...] = ()
+    #: what kept the walk for :attr:`left_out` from reading a file (see :func:`~.files.left_out`)
+    left_out_issues: tuple[ManifestIssue, ...] = ()
     #: the project's ``reconciler.yaml`` as shown in messages; ``None`` when there is none
     settings_file: str | None = None
 
@@ -90,7 +92,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     nothing_declared: dict[ObjectKey, DesiredObject] = {}
     for path in fileset.files:
         shown = display(path)
-        docs, file_issues = _read(path, shown)
+        docs, file_issues = read_documents(path, shown)
         issues.extend(file_issues)
         for doc in _each(docs):
             document = parse_document(shown, doc)
@@ -112,6 +114,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     if issues:
         raise issues.error()
     files = [*fileset.files]
+    rest = left_out(fileset, paths)
     if fileset.settings_path.is_file():
         files.append(fileset.settings_path)
     return ManifestSet(
@@ -120,7 +123,8 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
         digest=digest(fileset.root, files),
         settings=settings,
         graph=graph,
-        left_out=tuple(display(p) for p in left_out(fileset, paths)),
+        left_out=tuple(display(p) for p in rest.files),
+        left_out_issues=rest.issues,
         settings_file=display(fileset.settings_path) if fileset.settings_path.is_file() else None,
     )
 
@@ -136,7 +140,8 @@ def _each(items: list[_T]) -> Iterator[_T]:
         yield items.pop()
 
 
-def _read(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
+def read_documents(path: Path, shown: str) -> tuple[list[SourceDocument], list[ManifestIssue]]:
+    """The YAML documents of one file, or why it cannot be read or parsed (each problem located)."""
     try:
         text = read_text(path)
     except Unreadable as exc:

@@ -121,7 +121,8 @@ def build_plan(
     del live_by_key, declared
     changes = _declared_changes(entries, graph)
     changes.extend(_delete_change(u) for u in delete_order(undeclared))
-    unmanaged = tuple(u.address for u in sorted(undeclared, key=Undeclared.rank) if not u.delete)
+    unmanaged = tuple(u.address for u in sorted(undeclared, key=Undeclared.rank) if not u.delete and not u.elsewhere)
+    warnings.extend(_elsewhere_warning(undeclared, prune))
     created_at = created_at or datetime.now(UTC)
     policy = policy or PolicySettings()
     window_note = outside_window_warning(policy.windows, created_at)
@@ -141,6 +142,20 @@ def build_plan(
         policy=evaluate(changes, policy),
         windows=policy.windows,
     )
+
+
+def _elsewhere_warning(undeclared: Sequence[Undeclared], prune: PrunePolicy) -> list[str]:
+    """The one line a plan of part of a project says: how many live objects the files not given keep from it."""
+    if prune.elsewhere is None or not prune.elsewhere.files:
+        return []
+    files = prune.elsewhere.files
+    shown = f"{files[0]} and {len(files) - 1} more file(s)" if len(files) > 1 else files[0]
+    count = sum(1 for u in undeclared if u.elsewhere)
+    return [
+        f"{count} live object(s) declared in files not given are left alone: {shown} beside reconciler.yaml not "
+        "given, so this run neither compares, updates nor deletes what they declare (give the whole directory to "
+        "include them)"
+    ]
 
 
 def _graph_of(desired: Sequence[DesiredObject], graph: ReferenceGraph | None) -> ReferenceGraph:

@@ -12,6 +12,10 @@ case-insensitive) is never deleted. Then the bound, checked per plan:
   that one) while a kind with 4 live objects cannot lose 2 at once. A percent of 0
   allows no deletes at all.
 
+A plan of part of a project (files given beside ``reconciler.yaml``, the others not) carries
+what the other files declare (``elsewhere``): those live objects are left alone, neither
+managed nor deleted, whatever the kinds pruned (:mod:`reconciler.manifests.elsewhere`).
+
 A refused prune does not drop the deletes from the plan: they are still listed (so the
 user sees what would have happened), and the plan carries an error that makes it
 unapplyable.
@@ -23,6 +27,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+
+from reconciler.manifests.elsewhere import Declared
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class PrunePolicy:
     max_deletes: int | None = None
     default_max_deletes: int = 10
     max_delete_percent: float = 25.0
+    #: what the project's files not given declare (a plan of part of it); ``None``: the plan has the whole project
+    elsewhere: Declared | None = None
 
     def covers(self, kind: str, name: str) -> bool:
         """True when an undeclared live ``kind/name`` is to be deleted."""

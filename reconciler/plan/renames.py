@@ -23,6 +23,8 @@ def detect_renames(entries: Mapping[tuple[str, str], Entry], undeclared: Sequenc
     """Add the rename reasons to each matching create and undeclared object (each old object matches once)."""
     candidates: dict[tuple[str, str], list[Undeclared]] = defaultdict(list)
     for item in undeclared:
+        if item.elsewhere:
+            continue  # declared by a file not given: not an old name of this plan's objects
         candidates[(item.kind.name, _without_name(item.essence))].append(item)
     if not candidates:
         return

@@ -2,8 +2,10 @@
 
 An undeclared live object is deleted only when its kind's pruning is enabled and its
 name is not excluded (:class:`~reconciler.plan.prune.PrunePolicy`); otherwise it is
-listed as unmanaged and left alone. A singleton (the org's TTS settings) is never
-undeclared: it simply exists.
+listed as unmanaged and left alone. One that a file of the project not given declares (a
+plan of part of a project: ``PrunePolicy.elsewhere``) is left alone too, and not listed:
+it is declared, only not here. It stays a live object that may name a deleted one. A
+singleton (the org's TTS settings) is never undeclared: it simply exists.
 
 Deleted objects can mention each other's ids (a webhook filter naming a speech rule),
 and the platform refuses to delete an object still mentioned, so a referrer is deleted
@@ -40,6 +42,8 @@ class Undeclared:
     reasons: list[Reason] = field(default_factory=list)
     #: its kind is pruned, but a ``prune.exclude`` pattern keeps it
     excluded: bool = False
+    #: a file of the project the plan was not given declares it: left alone, and not listed as unmanaged
+    elsewhere: bool = False
 
     @property
     def address(self) -> str:
@@ -77,9 +81,12 @@ def list_undeclared(
             owner = declared.get((kind_name, name.casefold()))
             if owner is not None and owner.pinned_id is None:
                 continue
-            delete = prune.covers(kind_name, name)
-            excluded = kind_name in prune.kinds and not delete
-            item = Undeclared(kind=kind, obj=obj, essence=kind.essence(obj), delete=delete, excluded=excluded)
+            elsewhere = prune.elsewhere is not None and prune.elsewhere.declares(kind_name, name, obj.get("id"))
+            delete = not elsewhere and prune.covers(kind_name, name)
+            excluded = kind_name in prune.kinds and not delete and not elsewhere
+            item = Undeclared(
+                kind=kind, obj=obj, essence=kind.essence(obj), delete=delete, excluded=excluded, elsewhere=elsewhere
+            )
             if delete:
                 text = f"not declared; pruning {kind_name} is enabled"
                 item.reasons.append(Reason(code=ReasonCode.PRUNED, text=text))

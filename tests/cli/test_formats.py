@@ -146,14 +146,14 @@ def test_plan_sarif_locates_a_warning_about_the_whole_plan_at_the_settings_file(
     """A plan warning had no location, and code scanning refuses a whole log for one such result."""
     monkeypatch.chdir(tmp_path)
     shutil.copytree(EXAMPLES, "manifests")
-    # one file of a project that prunes webhooks: the plan warns that the others' webhooks count as undeclared
+    # one file of a project that prunes webhooks: the plan warns that what the others declare is left alone
     args = ["plan", "manifests/voice-profiles.yaml", "--target", "sandbox", "--sandbox-db", "s.db", "--format", "sarif"]
     result = CliRunner().invoke(main, args, env={"CRM_WEBHOOK_PASSWORD": "x"})
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     _github_accepts(doc)
     (warning,) = doc["runs"][0]["results"]
-    assert warning["ruleId"] == "plan-warning" and "from part of the project" in warning["message"]["text"]
+    assert warning["ruleId"] == "plan-warning" and "declared in files not given" in warning["message"]["text"]
     assert warning["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "manifests/reconciler.yaml"}}}]
 
 
@@ -287,10 +287,11 @@ def test_a_plan_with_safety_errors_says_why_on_stderr(fmt: str, tmp_path: Path, 
     target = ["--target", "sandbox", "--sandbox-db", "s.db"]
     applied = CliRunner().invoke(main, ["apply", "manifests", *target, "--auto-approve", "-q"], env=env)
     assert applied.exit_code == 0, applied.output
-    result = CliRunner().invoke(main, ["plan", "manifests/speech-rules.yaml", *target, "--prune", "VoiceProfile",
+    Path("manifests/voice-profiles.yaml").unlink()  # its three profiles are now undeclared
+    result = CliRunner().invoke(main, ["plan", "manifests", *target, "--prune", "VoiceProfile",
                                        "--max-deletes", "0", "--format", fmt, "-q"], env=env)
     assert result.exit_code == 1, result.output
-    assert result.stderr.endswith("error: the plan is not applyable: pruning would delete 5 objects, "
+    assert result.stderr.endswith("error: the plan is not applyable: pruning would delete 3 objects, "
                                   "more than --max-deletes 0\n"), result.stderr
     if fmt in ("json", "sarif"):
         json.loads(result.stdout)  # the document on stdout stays whole

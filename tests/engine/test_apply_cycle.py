@@ -162,21 +162,63 @@ class TestSavedPlans:
 
 
 class TestPrune:
-    def test_pruning_from_part_of_the_project_says_so(self, applied: Project) -> None:
-        partial = applied.plan_json("manifests/voice-profiles.yaml", expect=1)  # both webhooks: over the bound
-        warned = [w for w in partial["warnings"] if w.startswith("pruning Webhook from part of the project")]
-        assert warned == [
-            "pruning Webhook from part of the project: manifests/speech-rules.yaml and 1 more file(s) beside "
-            "reconciler.yaml not given; what only they declare counts as undeclared and is deleted (plan the whole "
-            "directory to keep it)"
-        ]
-        assert not any("part of the project" in w for w in applied.plan_json("manifests")["warnings"])
-        everything = ["manifests/voice-profiles.yaml", "manifests/speech-rules.yaml", "manifests/webhooks.yaml"]
-        assert not any("part of the project" in w for w in applied.plan_json(*everything)["warnings"])
+    LEFT_ALONE = (
+        "5 live object(s) declared in files not given are left alone: manifests/speech-rules.yaml and 1 more file(s) "
+        "beside reconciler.yaml not given, so this run neither compares, updates nor deletes what they declare (give "
+        "the whole directory to include them)"
+    )
 
-    def test_part_of_a_project_without_prune_is_no_warning(self, applied: Project) -> None:
+    def test_a_plan_of_part_of_the_project_deletes_nothing_the_other_files_declare(self, applied: Project) -> None:
+        """It deleted both webhooks webhooks.yaml declares (only a warning said so); a stray one still goes."""
+        create_live(applied, "Webhook", extra_webhook("Stray Hook"))
+        partial = applied.plan_json("manifests/voice-profiles.yaml", "--prune", "SpeechRule")
+        assert [(c["action"], c["name"]) for c in partial["changes"] if c["action"] != "no-op"] == [
+            ("delete", "Stray Hook")
+        ]
+        assert partial["unmanaged"] == [] and partial["errors"] == []
+        assert partial["warnings"] == [self.LEFT_ALONE]
+        applied.run("apply", "manifests/voice-profiles.yaml", "--auto-approve", "--prune", "SpeechRule")
+        assert sorted(applied.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]
+        assert len(applied.live("SpeechRule")) == 3
+        deletes = [(r["kind"], r["name"]) for r in intents(applied.last_run_records()) if r["action"] == "delete"]
+        assert deletes == [("Webhook", "Stray Hook")]
+
+    def test_a_saved_plan_of_part_of_the_project_applies_the_same(self, applied: Project) -> None:
+        create_live(applied, "Webhook", extra_webhook("Stray Hook"))
+        out = applied.root / "plan.json"
+        applied.run("plan", "manifests/voice-profiles.yaml", "--out", str(out))
+        applied.run("apply", str(out))
+        assert sorted(applied.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]
+
+    def test_drift_of_part_of_the_project_counts_nothing_the_other_files_declare_as_unmanaged(
+        self, applied: Project
+    ) -> None:
+        create_live(applied, "Webhook", extra_webhook("Stray Hook"))
+        result = applied.run("drift", "--format", "json", "manifests/voice-profiles.yaml", expect=2)
+        report = json.loads(result.stdout)
+        assert report["unmanaged"] == ["Webhook/Stray Hook"]
+        assert self.LEFT_ALONE in report["warnings"]
+
+    def test_the_whole_project_says_nothing_of_files_not_given(self, applied: Project) -> None:
+        assert not any("not given" in w for w in applied.plan_json("manifests")["warnings"])
+        everything = ["manifests/voice-profiles.yaml", "manifests/speech-rules.yaml", "manifests/webhooks.yaml"]
+        assert not any("not given" in w for w in applied.plan_json(*everything)["warnings"])
+
+    def test_a_file_not_given_that_cannot_be_read_refuses_the_plan_at_its_line(self, applied: Project) -> None:
+        """Never a guess: had its webhook been missed, pruning would have deleted it."""
+        applied.edit("webhooks.yaml", "  method: PUT\n", "  method: [PUT\n")
+        before = len(applied.audit_records())
+        result = applied.run("apply", "manifests/voice-profiles.yaml", "--auto-approve", expect=1)
+        assert "manifests/webhooks.yaml:29:10: invalid YAML" in result.stderr
+        assert "a file of the project not given" in result.stderr and "Traceback" not in result.output
+        assert len(applied.audit_records()) == before
+        assert sorted(applied.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]
+
+    def test_part_of_a_project_without_prune_reads_no_other_file(self, applied: Project) -> None:
         (applied.manifests / "reconciler.yaml").write_text("prune:\n  kinds: []\n")
-        assert applied.plan_json("manifests/voice-profiles.yaml")["warnings"] == []
+        applied.edit("webhooks.yaml", "  method: PUT\n", "  method: [PUT\n")  # nothing is deleted: no need to read it
+        plan = applied.plan_json("manifests/voice-profiles.yaml")
+        assert plan["warnings"] == [] and "Webhook/CRM Compliance Sync" in plan["unmanaged"]
 
     def test_kind_not_opted_in_is_never_deleted(self, applied: Project) -> None:
         create_live(applied, "SpeechRule", {"name": "Made By Hand", "phrases": [{"phrase": "hello there"}]})

@@ -1,0 +1,81 @@
+"""What the files of a project left out of a plan declare: each document's kind, name and pin.
+
+Why: ``plan manifests/voice-profiles.yaml`` in a project that prunes webhooks took the
+webhooks ``manifests/webhooks.yaml`` declares for undeclared, and deleted them. As
+Terraform's ``-target`` never destroys outside its target, a plan of part of a project
+leaves what the other files declare alone; to know it, those files are read here.
+
+Only the envelope is read (``kind``, ``metadata.name``, ``metadata.id``:
+:func:`~reconciler.manifests.document.parse_document`), never a spec, so no ``${env:…}``
+the files use need be set. Nothing is guessed: a file that cannot be read or parsed, or a
+document whose envelope is broken, is an issue at its file:line, and the plan is refused
+(:func:`declared_elsewhere` raises). A declaration missed would be an object deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.core.errors import ManifestError, ManifestIssue
+from reconciler.core.keys import ObjectKey
+from reconciler.manifests.document import parse_document
+from reconciler.manifests.loader import ManifestSet, read_documents
+from reconciler.manifests.yamlsource import release_text
+
+#: said after each issue of a file left out, so that the error says why a file not given was read
+_WHY = (
+    "(a file of the project not given: what it declares is left alone by a plan of part of the project, so it must "
+    "be read; the plan is refused rather than guess, since a declaration missed would be pruned)"
+)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The identities the files not given declare, matched as the planner matches identity.
+
+    A document not pinned declares its kind and case-insensitive name (:class:`ObjectKey`);
+    one pinned by ``metadata.id`` declares the object of that id only, not others of its name
+    (as :func:`reconciler.plan.undeclared.list_undeclared` treats a pin of the files given).
+    """
+
+    #: the files read, as shown in messages
+    files: tuple[str, ...] = ()
+    #: ``ObjectKey.folded`` of each document not pinned
+    names: frozenset[tuple[str, str]] = frozenset()
+    #: ``(kind, metadata.id)`` of each pinned document
+    ids: frozenset[tuple[str, str]] = frozenset()
+
+    def declares(self, kind: str, name: str, object_id: object) -> bool:
+        """Whether the live object ``kind``/``name`` of ``object_id`` is declared by a file not given."""
+        return (kind, str(object_id)) in self.ids or ObjectKey(kind, name).folded in self.names
+
+
+def declared_elsewhere(manifests: ManifestSet) -> Declared:
+    """What :attr:`ManifestSet.left_out` declares; raise ``ManifestError`` naming every file that cannot tell."""
+    names: set[tuple[str, str]] = set()
+    ids: set[tuple[str, str]] = set()
+    issues: list[ManifestIssue] = list(manifests.left_out_issues)
+    try:
+        for shown in manifests.left_out:
+            docs, problems = read_documents(Path(shown), shown)
+            issues.extend(problems)
+            for doc in docs:
+                document = parse_document(shown, doc)
+                issues.extend(document.issues())
+                if document.problems or document.kind is None or document.name is None:
+                    continue
+                if document.pinned_id is not None:
+                    ids.add((document.kind.name, document.pinned_id))
+                else:
+                    names.add(ObjectKey(document.kind.name, document.name).folded)
+    finally:
+        release_text()  # the text an issue's marks were re-derived from: not held past reading
+    if issues:
+        raise ManifestError(_explained(issues))
+    return Declared(files=manifests.left_out, names=frozenset(names), ids=frozenset(ids))
+
+
+def _explained(issues: Iterable[ManifestIssue]) -> list[ManifestIssue]:
+    return [ManifestIssue(i.file, i.line, i.column, i.path, f"{i.message} {_WHY}") for i in issues]
