@@ -5,11 +5,13 @@ webhooks ``manifests/webhooks.yaml`` declares for undeclared, and deleted them. 
 Terraform's ``-target`` never destroys outside its target, a plan of part of a project
 leaves what the other files declare alone; to know it, those files are read here.
 
-Only the envelope is read (``kind``, ``metadata.name``, ``metadata.id``:
+Only the identity is read (``kind``, ``metadata.name``, ``metadata.id``:
 :func:`~reconciler.manifests.document.parse_document`), never a spec, so no ``${env:…}``
-the files use need be set. Nothing is guessed: a file that cannot be read or parsed, or a
-document whose envelope is broken, is an issue at its file:line, and the plan is refused
-(:func:`declared_elsewhere` raises). A declaration missed would be an object deleted.
+the files use need be set, and a spec's mistakes (for the plan of those files to report)
+do not stop this one. Nothing is guessed: a file that cannot be read or parsed as YAML, or
+a document whose kind, name or pin cannot be told, is an issue at its file:line, and the
+plan is refused (:func:`declared_elsewhere` raises). A declaration missed would be an
+object deleted.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from pathlib import Path
 
 from reconciler.core.errors import ManifestError, ManifestIssue
 from reconciler.core.keys import ObjectKey
-from reconciler.manifests.document import parse_document
+from reconciler.manifests.document import ParsedDocument, parse_document
 from reconciler.manifests.loader import ManifestSet, read_documents
 from reconciler.manifests.yamlsource import release_text
 
 #: said after each issue of a file left out, so that the error says why a file not given was read
 _WHY = (
-    "(a file of the project not given: what it declares is left alone by a plan of part of the project, so it must "
-    "be read; the plan is refused rather than guess, since a declaration missed would be pruned)"
+    "(a file of the project not given: a run of part of the project reads what it declares to leave that alone; "
+    "it is refused rather than guess, since a declaration missed would count as undeclared and be pruned)"
 )
 
 
@@ -63,18 +65,24 @@ def declared_elsewhere(manifests: ManifestSet) -> Declared:
             issues.extend(problems)
             for doc in docs:
                 document = parse_document(shown, doc)
-                issues.extend(document.issues())
-                if document.problems or document.kind is None or document.name is None:
+                kind, name = document.kind, document.name
+                if kind is None or name is None or _metadata_broken(document):
+                    issues.extend(document.issues())  # its kind, name or pin cannot be told
                     continue
                 if document.pinned_id is not None:
-                    ids.add((document.kind.name, document.pinned_id))
+                    ids.add((kind.name, document.pinned_id))
                 else:
-                    names.add(ObjectKey(document.kind.name, document.name).folded)
+                    names.add(ObjectKey(kind.name, name).folded)
     finally:
         release_text()  # the text an issue's marks were re-derived from: not held past reading
     if issues:
         raise ManifestError(_explained(issues))
     return Declared(files=manifests.left_out, names=frozenset(names), ids=frozenset(ids))
+
+
+def _metadata_broken(document: ParsedDocument) -> bool:
+    """A problem in ``metadata`` (its pin; a problem of ``apiVersion`` or the spec is not for this read to judge)."""
+    return any(path[:1] == ("metadata",) for path, _, _, _ in document.problems)
 
 
 def _explained(issues: Iterable[ManifestIssue]) -> list[ManifestIssue]:

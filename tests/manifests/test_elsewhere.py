@@ -48,8 +48,11 @@ def test_names_and_pins_are_read_without_the_variables_of_the_specs(project: Pat
         HOOK.format(name="CRM Sync", pin="") + "---\n" + HOOK.format(name="Dup", pin="  id: live-7\n"),
         encoding="utf-8",
     )
+    # a spec's mistake is for the plan of its own file to report: its identity is still known
+    (project / "wip.yaml").write_text(VOICE.format(name="Draft").replace("  voice: polly-Joanna\n", "  vioce: x\n"))
     found = declared(project)
-    assert found.files == ("hooks.yaml",)
+    assert found.files == ("hooks.yaml", "wip.yaml")
+    assert found.declares("VoiceProfile", "draft", "any-id")
     assert found.declares("Webhook", "crm sync", "any-id")
     assert found.declares("Webhook", "Dup", "live-7") and not found.declares("Webhook", "Dup", "live-8")
     assert not found.declares("SpeechRule", "CRM Sync", "any-id")  # kinds are apart
@@ -59,12 +62,17 @@ def test_a_file_that_does_not_parse_is_refused_at_its_line(project: Path) -> Non
     (project / "broken.yaml").write_text(HOOK.format(name="B", pin="") + "  headers: [unclosed\n", encoding="utf-8")
     message = refused(project)
     assert message.startswith("1 error in manifests\nbroken.yaml:12:1: invalid YAML")
-    assert "a file of the project not given" in message and "the plan is refused rather than guess" in message
+    assert "a file of the project not given" in message and "it is refused rather than guess" in message
 
 
 def test_a_document_whose_kind_cannot_be_told_is_refused_at_its_field(project: Path) -> None:
     (project / "odd.yaml").write_text(HOOK.format(name="B", pin="").replace("kind: Webhook", "kind: Webhok"))
     assert refused(project).splitlines()[1].startswith("odd.yaml:2:7: kind: unknown kind 'Webhok'")
+
+
+def test_a_document_whose_pin_is_broken_is_refused(project: Path) -> None:
+    (project / "pin.yaml").write_text(HOOK.format(name="B", pin="  id: 7\n"), encoding="utf-8")
+    assert refused(project).splitlines()[1].startswith("pin.yaml:5:7: metadata.id: expected a string, got an integer")
 
 
 def test_a_dangling_link_named_like_a_manifest_is_refused(project: Path) -> None:
