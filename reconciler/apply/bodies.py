@@ -19,6 +19,10 @@ from reconciler.manifests.desired import KNOWN_AFTER_APPLY, resolve
 from reconciler.plan.model import Action, ResourceChange
 
 
+class UnresolvedReference(ReconcilerError):
+    """A ``${ref:…}`` whose object is not written yet (its id is known only after a write)."""
+
+
 def request_body(
     change: ResourceChange, kind: Kind, live: Mapping[ObjectKey, Mapping[str, Any]], env: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -35,7 +39,7 @@ def request_body(
             f"{change.kind}/{change.name}: environment variable {missing.args[0]} is not set"
         ) from None
     if resolution.unknown:
-        raise ReconcilerError(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
+        raise UnresolvedReference(f"{change.kind}/{change.name}: a reference is still {KNOWN_AFTER_APPLY}")
     try:
         body = _body(change, kind, resolution.value)
     except InvalidSpec as refused:  # valid at plan; an environment value of this apply breaks it
@@ -46,6 +50,18 @@ def request_body(
         # fields the manifest leaves unmanaged keep their live value (a PUT replaces the whole object)
         body = kind.keep_unmanaged(body, live.get(ObjectKey(change.kind, change.name)))
     return body
+
+
+def check_body(
+    change: ResourceChange, kind: Kind, live: Mapping[ObjectKey, Mapping[str, Any]], env: Mapping[str, str]
+) -> None:
+    """Raise what :func:`request_body` would, before a replace deletes: an environment variable unset, a
+    value that breaks the spec. Why: the create comes later, and a body it cannot build must not cost the
+    live object. A reference to an object not written yet (the new id of another replace) is checked then."""
+    try:
+        request_body(change, kind, live, env)
+    except UnresolvedReference:
+        return
 
 
 def _body(change: ResourceChange, kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,4 +130,4 @@ def audited_changes(change: ResourceChange, action: Action) -> list[dict[str, An
     return []
 
 
-__all__ = ["audited_changes", "request_body", "request_line"]
+__all__ = ["UnresolvedReference", "audited_changes", "check_body", "request_body", "request_line"]

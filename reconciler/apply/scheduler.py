@@ -6,20 +6,25 @@ time; waiting does not hold a slot, and neither does recording an outcome: a ste
 slot back (:class:`Slot`) as soon as its last request is answered, so the next ready step
 sends while the outcome goes to disk. The step still counts as running until its outcome
 is recorded: nothing that depends on it starts, and the run does not end, before that. The steps come from
-:func:`reconciler.apply.steps.build_steps`, which guarantees that every key a step waits
+:func:`reconciler.apply.steps.build_steps`, which guarantees that every id a step waits
 for belongs to another step of the run and that the waits form no cycle.
+
+A change may take two steps (a replace: delete, then create). The second half
+(``ObjectStep.continues``) speaks for the change: when the first half did not succeed, its
+outcome is the change's and the second is never sent; when the second is not sent after
+the first succeeded (a dependency failed, a stop), the change failed half done. Only the
+second half is reported to ``progress``, once per change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import anyio
 
 from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ChangeOutcome, Outcome
-from reconciler.apply.steps import ObjectStep
-from reconciler.core.keys import ObjectKey
+from reconciler.apply.steps import ObjectStep, StepId
 
 Progress = Callable[[ChangeOutcome], None]
 """Told each change's outcome as soon as it is known (progress display)."""
@@ -62,17 +67,18 @@ async def run_steps(
     concurrency: int = 8,
     progress: Progress | None = None,
     stop: Stop | None = None,
-) -> dict[ObjectKey, ChangeOutcome]:
-    """Evaluate every step once its waits are over; each step's outcome by key.
+) -> dict[StepId, ChangeOutcome]:
+    """Evaluate every step once its waits are over; each step's outcome by its id.
 
     With ``stop`` requested, no further step starts (each is *skipped*, "not started");
     steps in flight get the stop's grace, then are cancelled and reported as failed with
     an unknown outcome (their intents stay open for the next run to settle).
     """
-    done = {step.key: anyio.Event() for step in steps}
-    outcomes: dict[ObjectKey, ChangeOutcome] = {}
+    done = {step.id: anyio.Event() for step in steps}
+    outcomes: dict[StepId, ChangeOutcome] = {}
     gate = anyio.Semaphore(max(1, concurrency))
-    in_flight: set[ObjectKey] = set()
+    in_flight: set[StepId] = set()
+    first_halves = {step.continues for step in steps if step.continues is not None}
 
     async def blocked(step: ObjectStep) -> ChangeOutcome | None:
         """Wait for what ``step`` waits for; an outcome here means it must not run."""
@@ -81,9 +87,8 @@ async def run_steps(
         for key in step.requires:
             await done[key].wait()
             if outcomes[key].outcome != Outcome.SUCCESS:
-                return ChangeOutcome.of(
-                    step.change, Outcome.SKIPPED, error=f"depends on {key}, {WHICH[outcomes[key].outcome]}"
-                )
+                why = f"depends on {key}, {WHICH[outcomes[key].outcome]}"
+                return _not_sent(step, outcomes, Outcome.SKIPPED, why)
         return None
 
     async def run_one(step: ObjectStep) -> None:
@@ -94,18 +99,18 @@ async def run_steps(
                 slot = Slot(gate)
                 try:
                     if stop is not None and stop.stopping:
-                        outcome = ChangeOutcome.of(step.change, Outcome.SKIPPED, error=f"not started: {stop.why}")
+                        outcome = _not_sent(step, outcomes, Outcome.SKIPPED, f"not started: {stop.why}")
                     else:
-                        in_flight.add(step.key)
+                        in_flight.add(step.id)
                         outcome = await evaluate(step, slot)
-                        in_flight.discard(step.key)
+                        in_flight.discard(step.id)
                 finally:
                     slot.free()
         except Exception as exc:  # pragma: no cover - a bug; keep the run's other outcomes
             outcome = ChangeOutcome.of(step.change, Outcome.FAILED, error=f"internal error: {exc!r}")
-        outcomes[step.key] = outcome
-        done[step.key].set()
-        if progress is not None:
+        outcomes[step.id] = outcome
+        done[step.id].set()
+        if progress is not None and step.id not in first_halves:
             progress(outcome)
 
     steps_scope = anyio.CancelScope()
@@ -117,15 +122,27 @@ async def run_steps(
                 for step in steps:
                     group.start_soon(run_one, step)
         watch.cancel_scope.cancel()
-    for step in steps:  # only after a stop whose grace ran out
-        if step.key not in outcomes:
+    # only after a stop whose grace ran out; first halves before the second halves that speak for them
+    for step in sorted(steps, key=lambda s: s.continues is not None):
+        if step.id not in outcomes:
             why = stop.why if stop is not None else "cancelled"
-            if step.key in in_flight:
+            if step.id in in_flight:
                 error = f"in flight when stopped ({why}): outcome unknown, the next run settles it"
-                outcomes[step.key] = ChangeOutcome.of(step.change, Outcome.FAILED, error=error)
+                outcomes[step.id] = ChangeOutcome.of(step.change, Outcome.FAILED, error=error)
             else:
-                outcomes[step.key] = ChangeOutcome.of(step.change, Outcome.SKIPPED, error=f"not started: {why}")
+                outcomes[step.id] = _not_sent(step, outcomes, Outcome.SKIPPED, f"not started: {why}")
     return outcomes
+
+
+def _not_sent(step: ObjectStep, outcomes: Mapping[StepId, ChangeOutcome], outcome: Outcome, why: str) -> ChangeOutcome:
+    """The outcome of ``step``, not sent for ``why``: a second half whose first did not succeed takes the
+    first's outcome (the change went no further); one whose first succeeded leaves the change half done."""
+    first = outcomes.get(step.continues) if step.continues is not None else None
+    if first is not None and first.outcome != Outcome.SUCCESS:
+        return first
+    if first is not None:
+        return ChangeOutcome.of(step.change, Outcome.FAILED, error=f"{step.begun}: {why}")
+    return ChangeOutcome.of(step.change, outcome, error=why)
 
 
 __all__ = ["WHICH", "Evaluate", "Progress", "Slot", "run_steps"]

@@ -19,7 +19,8 @@ from reconciler.apply.steps import (
     CreateStep,
     DeleteStep,
     PublishFlagStep,
-    ReplaceStep,
+    ReplaceCreateStep,
+    ReplaceDeleteStep,
     UpdateStep,
     build_steps,
 )
@@ -229,7 +230,7 @@ class TestSteps:
                               field_changes=(FieldChange(path="published", before=False, after=True),))
         replace = ResourceChange(kind=TRIGGER.name, name="T", action=Action.REPLACE, object_id="old", live_version=3)
         steps = build_steps(plan(topic_create("B"), flag, replace))
-        assert [type(s) for s in steps.objects] == [CreateStep, PublishFlagStep, ReplaceStep]
+        assert [type(s) for s in steps.objects] == [CreateStep, PublishFlagStep, ReplaceDeleteStep, ReplaceCreateStep]
         (job,) = steps.publishes
         assert job.kind.name == "SpeechTopic"
         assert job.candidates == (ObjectKey("SpeechTopic", "B"), ObjectKey("SpeechTopic", "A"))
