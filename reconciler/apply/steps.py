@@ -16,15 +16,18 @@ Ordering rules:
   requires the object waits for its new version). The create half waits for its delete half
   and for what the change requires; a delete half that did not succeed stands for the change,
   and its create half is never sent. The plan, the audit trail and the apply result keep one
-  replace per object; the result says which half did not happen;
+  replace per object; the result says which half did not happen. The halves write what the
+  one-step replace wrote (a ``delete`` intent and outcome, then a ``create`` pair), so a run
+  stopped between them is resumed as before: the next plan no longer sees the object live
+  and plans its create;
 - a delete half waits for the deletes (pruned objects and other delete halves) of the objects
   whose live state names its id, and is skipped if one of them did not succeed: with an
   integration and its data action both replaced, the order is delete the action, delete the
   integration, create the integration, create the action, so no action ever names a deleted
   integration (a failed create of the new integration leaves the action deleted, not
   dangling) and a platform that refuses to delete a referenced integration accepts it. It
-  also waits for the updates that stop naming it (their live state names its id), whatever
-  their fate, unless they wait for a replace themselves;
+  also needs the updates that stop naming it (their live state names its id) to succeed
+  first, unless they wait for a replace themselves;
 - an object replaced while a declared dependent is only *updated* to its new id (its
   reference field is not ``replace_on``): delete old, create new, then update the dependent
   (the update requires the new object's id, known only once it is created). A platform that
@@ -80,7 +83,7 @@ class ObjectStep:
 
     change: ResourceChange
     kind: Kind
-    #: steps that must succeed first (the changes of the objects this one references)
+    #: steps that must succeed first (the changes of the objects it references; a delete half: see the module)
     requires: tuple[StepId, ...] = ()
     #: steps that must have finished first, whatever became of them
     after: tuple[StepId, ...] = ()
@@ -274,8 +277,8 @@ def _object_steps(change: ResourceChange, kind: Kind, planned: set[ObjectKey], o
         writes = order.independent if key in order.early else order.writes
         return [DeleteStep(change, kind, requires, after=(*writes, *order.referrers.get(key, ())))]
     if change.action == Action.REPLACE:
-        first = ReplaceDeleteStep(change, kind, requires=order.referrers.get(key, ()),
-                                  after=order.naming(change) if change.object_id else ())
+        naming = order.naming(change) if change.object_id else ()
+        first = ReplaceDeleteStep(change, kind, requires=(*order.referrers.get(key, ()), *naming))
         return [first, ReplaceCreateStep(change, kind, requires=(first.id, *requires))]
     if change.action == Action.CREATE:
         return [CreateStep(change, kind, requires)]

@@ -132,7 +132,7 @@ class TestOrder:
         s, r = by_id(steps), ObjectKey("SpeechRule", "R")
         assert isinstance(s[ObjectKey("Webhook", "Follows")], UpdateStep)
         assert s[ObjectKey("Webhook", "Follows")].requires == (r,)  # the create half: the new id
-        assert s[DeleteHalf(r)].after == (ObjectKey("Webhook", "Leaves"),) and s[DeleteHalf(r)].requires == ()
+        assert s[DeleteHalf(r)].requires == (ObjectKey("Webhook", "Leaves"),) and s[DeleteHalf(r)].after == ()
         order = assert_no_cycle(steps)
         assert order.index(DeleteHalf(r)) < order.index(r) < order.index(ObjectKey("Webhook", "Follows"))
 
