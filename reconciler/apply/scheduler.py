@@ -70,7 +70,8 @@ async def run_steps(
 ) -> dict[StepId, ChangeOutcome]:
     """Evaluate every step once its waits are over; each step's outcome by its id.
 
-    With ``stop`` requested, no further step starts (each is *skipped*, "not started");
+    With ``stop`` requested, no further step starts (each is *skipped*, "not started") but the
+    second half of a change whose first half is written (a replace's create after its delete);
     steps in flight get the stop's grace, then are cancelled and reported as failed with
     an unknown outcome (their intents stay open for the next run to settle).
     """
@@ -91,6 +92,12 @@ async def run_steps(
                 return _not_sent(step, outcomes, Outcome.SKIPPED, why)
         return None
 
+    def finishes_begun(step: ObjectStep) -> bool:
+        """A second half whose first succeeded: it completes a change already half written, so a stop lets it
+        start (within the stop's grace) rather than leave the object deleted until the next run."""
+        first = outcomes.get(step.continues) if step.continues is not None else None
+        return first is not None and first.outcome == Outcome.SUCCESS
+
     async def run_one(step: ObjectStep) -> None:
         try:
             outcome = await blocked(step)
@@ -98,7 +105,7 @@ async def run_steps(
                 await gate.acquire()
                 slot = Slot(gate)
                 try:
-                    if stop is not None and stop.stopping:
+                    if stop is not None and stop.stopping and not finishes_begun(step):
                         outcome = _not_sent(step, outcomes, Outcome.SKIPPED, f"not started: {stop.why}")
                     else:
                         in_flight.add(step.id)

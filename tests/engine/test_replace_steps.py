@@ -177,13 +177,22 @@ class TestScheduler:
             Outcome.FAILED, "deleted, but not created: depends on Integration/I, which failed")
         assert len(reported) == 2
 
-    def test_a_stop_between_the_halves_reports_the_change_half_done(self) -> None:
+    def test_a_stop_between_the_halves_still_creates_what_was_deleted(self) -> None:
+        """The create half finishes a change already begun: stopping there would leave the object deleted."""
         steps = build_steps(plan(integration()))
         outcomes, sent, reported = _run(steps, stop_after=DeleteHalf(INTEG))
-        assert sent == ["Integration/I (its delete)"]
-        assert (outcomes[INTEG].outcome, outcomes[INTEG].error) == (Outcome.FAILED, "deleted, but not created: not started: "
-                                                                            "SIGINT")
+        assert sent == ["Integration/I (its delete)", "Integration/I"]
+        assert outcomes[INTEG].outcome == Outcome.SUCCESS
         assert reported == [outcomes[INTEG]]
+
+    def test_a_stop_starts_no_new_change_but_finishes_the_begun_one(self) -> None:
+        steps = build_steps(plan(integration(), data_action()))
+        outcomes, sent, _ = _run(steps, stop_after=DeleteHalf(A))
+        # the action's delete is written, so its create may follow; the integration's replace has not begun
+        assert sent == ["DataAction/A (its delete)"]
+        assert outcomes[INTEG].outcome == Outcome.SKIPPED and outcomes[INTEG].error == "not started: SIGINT"
+        assert (outcomes[A].outcome, outcomes[A].error) == (
+            Outcome.FAILED, "deleted, but not created: not started: SIGINT")
 
 
 @dataclass
