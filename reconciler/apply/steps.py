@@ -40,8 +40,9 @@ Ordering rules:
   (``genesyscloud_integration_action.integration_id`` is ``ForceNew``), so their dependents
   are replaced and the chain above applies;
 - a pruned delete comes *after* every create and update, whatever their fate, so nothing still
-  points at an object when it goes, and after the deletes of objects whose live state names
-  its id (a data action before its integration). One a replace's delete half waits for (a
+  points at an object when it goes, and *requires* the deletes of objects whose live state names
+  its id (a data action before its integration; if the action's delete fails, the integration
+  stays, so no live action names a deleted one). One a replace's delete half waits for (a
   pruned data action naming a replaced integration) cannot also wait for the writes that wait
   for that replace: it waits for the other writes only. Every wait goes from a later kind to
   an earlier one (kinds are ranked referenced first) or along the plan's references, so the
@@ -275,7 +276,8 @@ def _object_steps(change: ResourceChange, kind: Kind, planned: set[ObjectKey], o
     key = ObjectKey(change.kind, change.name)
     if change.action == Action.DELETE:
         writes = order.independent if key in order.early else order.writes
-        return [DeleteStep(change, kind, requires, after=(*writes, *order.referrers.get(key, ())))]
+        # the deletes of what names it must succeed: a failed one would leave a live object naming a deleted id
+        return [DeleteStep(change, kind, (*requires, *order.referrers.get(key, ())), after=writes)]
     if change.action == Action.REPLACE:
         naming = order.naming(change) if change.object_id else ()
         first = ReplaceDeleteStep(change, kind, requires=(*order.referrers.get(key, ()), *naming))

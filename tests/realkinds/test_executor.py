@@ -211,8 +211,9 @@ class TestSteps:
         credential = ResourceChange(kind="IntegrationCredential", name="C", action=Action.DELETE, object_id="i-1x")
         steps = build_steps(plan(credential, integration, action, other))
         by_name = {s.change.name: s for s in steps.objects}
-        assert by_name["I"].after == (ObjectKey("DataAction", "A"),)
-        assert by_name["A"].after == () and by_name["B"].after == () and by_name["C"].after == ()
+        # required, not merely after: a failed delete of the action keeps the integration it names
+        assert by_name["I"].requires == (ObjectKey("DataAction", "A"),) and by_name["I"].after == ()
+        assert all(by_name[n].requires == () and by_name[n].after == () for n in "ABC")
 
     def test_an_id_named_inside_a_pruned_objects_text_counts_as_the_plan_counts_it(self) -> None:
         """A webhook's filter names a rule's id as a word of a string: the plan's still-referenced test
@@ -222,7 +223,7 @@ class TestSteps:
                               before={"eventFilters": [{"event": "rules.updated", "filter": "ruleId eq r-1"}]})
         steps = build_steps(plan(rule, hook))
         by_name = {s.change.name: s for s in steps.objects}
-        assert by_name["R"].after == (ObjectKey("Webhook", "H"),) and by_name["H"].after == ()
+        assert by_name["R"].requires == (ObjectKey("Webhook", "H"),) and by_name["H"].requires == ()
 
     def test_replace_publish_flag_and_publish_jobs(self) -> None:
         flag = ResourceChange(kind="SpeechTopic", name="A", action=Action.UPDATE, object_id="t-1",
