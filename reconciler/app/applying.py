@@ -141,6 +141,7 @@ async def _apply(
         ) as trail:
             backlog = read_backlog(trail.log.path)
             if backlog.chain_break is not None and warn is not None:
+                trail.log.last_seq()  # a damaged *last* record is refused here, alone: not after "appends all the same"
                 warn(chain_warning(backlog.chain_break, trail.log.path))
             record = None
             if override is not None:

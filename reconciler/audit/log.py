@@ -41,7 +41,7 @@ import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,9 +216,14 @@ class AuditLog:
                 self._tail = group.tail
 
     def last_seq(self) -> int:
-        """The ``seq`` of the last whole record (0 for an empty log)."""
+        """The ``seq`` of the last whole record (0 for an empty log); the :class:`AuditError` of :meth:`append` if
+        the log cannot be appended to (its last record damaged), having set a torn last line aside as it would.
+
+        Why callers ask: an apply checks here, before it warns that it appends to a log broken
+        further up, that it can append at all (:mod:`reconciler.app.applying`).
+        """
         with self._lock, self._locked() as fd:
-            return self._read_tail(fd, os.fstat(fd).st_size).seq
+            return self._read_tail(fd, self._repair_torn_tail(fd)).seq
 
     def close(self) -> None:
         with self._lock:
@@ -316,20 +321,50 @@ class AuditLog:
         else:
             start = self._last_newline_before(fd, size - 1) + 1
             line = os.pread(fd, size - 1 - start, start)
-            tail = _Tail(size, *self._seq_and_hash(line))
+            tail = _Tail(size, *self._seq_and_hash(line, lambda: self._line_number(fd, start)))
         self._tail = tail
         return tail
 
-    def _seq_and_hash(self, line: bytes) -> tuple[int, str]:
-        try:
-            record = json.loads(line.decode("utf-8"))
-            seq, digest = record["seq"], record["hash"]
-            valid = isinstance(seq, int) and isinstance(digest, str) and record_hash(record) == digest
-        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            valid = False
-        if not valid:
-            raise AuditError(
-                f"the last record of {self.path} is damaged; refusing to continue its hash chain "
-                f"(run `reconciler audit verify {self.path}`)"
-            )
-        return seq, digest
+    @staticmethod
+    def _line_number(fd: int, start: int) -> int:
+        """The number (from 1) of the line starting at ``start``: read only to name a damaged record."""
+        newlines, pos = 0, 0
+        while pos < start:
+            chunk = os.pread(fd, min(_TAIL_CHUNK, start - pos), pos)
+            if not chunk:
+                break
+            newlines += chunk.count(b"\n")
+            pos += len(chunk)
+        return newlines + 1
+
+    def _seq_and_hash(self, line: bytes, number: Callable[[], int]) -> tuple[int, str]:
+        """The last record's ``seq`` and ``hash``; an :class:`AuditError` naming the damage (at line ``number()``)."""
+        found = _link(line)
+        if not isinstance(found, str):
+            return found
+        raise AuditError(
+            f"cannot append to the audit log {self.path}: its last record (line {number()}) is damaged ({found}); "
+            "refusing to append: the hash chain would go on from a record nobody can check. "
+            f"`reconciler audit verify {self.path}` names the damage; to start a new chain, move the log aside "
+            "(keep it as evidence) or write to another log (apply --audit-log NEW_FILE); "
+            "see docs/audit.md, 'The hash chain'"
+        )
+
+
+def _link(line: bytes) -> tuple[int, str] | str:
+    """The ``seq`` and ``hash`` of the record on ``line``, or why a new record cannot chain to it."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except (ValueError, RecursionError):
+        return "not valid JSON"
+    if not (isinstance(record, dict) and isinstance(record.get("seq"), int) and isinstance(record.get("hash"), str)):
+        return "not an audit record: no seq or hash"
+    try:
+        digest = record_hash(record)
+    except (ValueError, TypeError):  # NaN or Infinity, which JSON has not
+        return "holds NaN or Infinity, which JSON has not"
+    if digest != record["hash"]:
+        return "hash mismatch: the record's content does not match its hash"
+    return record["seq"], digest

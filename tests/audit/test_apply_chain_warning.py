@@ -29,3 +29,28 @@ def test_an_apply_to_a_log_broken_before_its_last_record_warns_every_time_and_ap
     assert len(records) > len(lines)
     for n in range(len(lines), len(records)):  # the new records chain on from the last whole one
         assert link_problem(records[n], stored[n], records[n - 1]["seq"], records[n - 1]["hash"]) is None
+
+
+def test_an_apply_to_a_log_whose_last_record_is_damaged_refuses_with_one_error_and_no_warning(tmp_path: Path) -> None:
+    """Why: the apply warned 'this apply appends to it all the same', then the writer refused to append."""
+    project = make_project(tmp_path)
+    project.run("apply", "--auto-approve")
+    lines = project.audit_log.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(b'"timestamp":"', b'"timestamp":"1', 1)  # the last record edited, its hash kept
+    project.audit_log.write_bytes(b"".join(lines))
+    before = project.audit_log.read_bytes()
+    project.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
+
+    run = project.run("apply", "--auto-approve", expect=1)
+
+    assert "warning" not in run.stderr
+    assert "appends to it all the same" not in run.stderr
+    log = project.audit_log
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error")]
+    assert errors == [
+        f"error: cannot append to the audit log {log}: its last record (line {len(lines)}) is damaged (hash "
+        "mismatch: the record's content does not match its hash); refusing to append: the hash chain would go on "
+        f"from a record nobody can check. `reconciler audit verify {log}` names the damage; to start a new chain, move the log aside (keep it as evidence) or write to another log "
+        "(apply --audit-log NEW_FILE); see docs/audit.md, 'The hash chain'"
+    ]
+    assert project.audit_log.read_bytes() == before
