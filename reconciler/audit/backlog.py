@@ -32,7 +32,7 @@ from typing import Any
 from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
 from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END, parse_timestamp
-from reconciler.audit.verify import AuditChainError, link_problem
+from reconciler.audit.verify import AuditChainError, link_problem, no_record
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import reason, status
 
@@ -135,13 +135,14 @@ def read_backlog(log_path: str | Path) -> Backlog:
     state = resume(path)
     for line in iter_raw_lines(path, start_offset=state.offset, start_line=state.line):
         record = parse_line(line)
+        last_seq, last_hash = (state.last[0], state.last[1]) if state.last is not None else (0, GENESIS_HASH)
         if not is_record(record):
             if line.complete and state.broken is None:  # an incomplete last line is a torn write, not a break
-                state.broken = ChainBreak(line.number, None, "not an audit record")
+                damage = no_record(path, line, last_seq, last_hash)
+                state.broken = ChainBreak(line.number, damage.seq, damage.reason)
             continue
         assert record is not None
         if state.broken is None:
-            last_seq, last_hash = (state.last[0], state.last[1]) if state.last is not None else (0, GENESIS_HASH)
             problem = link_problem(record, line.data, last_seq, last_hash)
             if problem is not None:
                 state.broken = ChainBreak(line.number, record["seq"], problem)

@@ -113,6 +113,34 @@ def _is_torn(line: RawLine) -> bool:
     return False
 
 
+def form_problem(record: dict[str, Any]) -> str | None:
+    """Why ``record`` is not of a form we write (type, required fields, format version); None if it is."""
+    if record.get("type") not in RECORD_TYPES:
+        return f"unknown record type {record.get('type')!r}"
+    missing = missing_fields(record)
+    if missing:
+        return f"missing field(s): {', '.join(missing)}"
+    if record.get("format_version") != FORMAT_VERSION:
+        return f"format_version {record.get('format_version')!r} is not {FORMAT_VERSION}"
+    return None
+
+
+def no_record(path: str | Path, line: RawLine, last_seq: int, last_hash: str) -> AuditChainError:
+    """What ``audit verify`` says of a whole ``line`` the reader takes for no record (:func:`.reader.parse_line`).
+
+    Why: the backlog scan of each apply (:mod:`.backlog`) skips such a line and reports the
+    break; in its own words it called a record edited to hold ``NaN`` 'not an audit record',
+    with no seq, where ``audit verify`` names the record and the NaN.
+    """
+    try:
+        record = _decode(Path(path), line)
+    except AuditChainError as exc:
+        return exc
+    seq = record.get("seq") if isinstance(record.get("seq"), int) else None
+    why = form_problem(record) or link_problem(record, line.data, last_seq, last_hash)
+    return AuditChainError(path, line.number, seq, why or "not an audit record")
+
+
 def link_problem(record: dict[str, Any], data: bytes, last_seq: int, last_hash: str) -> str | None:
     """Why ``record``, stored as the line ``data``, does not continue the chain after ``last_seq``; None if it does.
 
@@ -163,14 +191,7 @@ def verify_log(path: str | Path) -> VerifyReport:
         def bad(reason: str, seq: int | None = seq, number: int = line.number) -> AuditChainError:
             return AuditChainError(path, number, seq, reason)
 
-        missing = missing_fields(record)
-        if record.get("type") not in RECORD_TYPES:
-            raise bad(f"unknown record type {record.get('type')!r}")
-        if missing:
-            raise bad(f"missing field(s): {', '.join(missing)}")
-        if record.get("format_version") != FORMAT_VERSION:
-            raise bad(f"format_version {record.get('format_version')!r} is not {FORMAT_VERSION}")
-        broken = link_problem(record, line.data, report.last_seq, report.last_hash)
+        broken = form_problem(record) or link_problem(record, line.data, report.last_seq, report.last_hash)
         if broken is not None:
             raise bad(broken)
 

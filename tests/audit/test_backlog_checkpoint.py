@@ -229,4 +229,4 @@ def test_a_line_that_is_no_record_breaks_the_chain(tmp_path: Path) -> None:
     records = log.read_bytes()
     log.write_bytes(records + b"not a record\n")
     line = records.count(b"\n") + 1
-    assert read_backlog(log).chain_break == f"{log}: line {line}: not an audit record"
+    assert read_backlog(log).chain_break == f"{log}: line {line}: not valid JSON (Expecting value at column 1)"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.audit.backlog import read_backlog
 from reconciler.audit.log import AuditLog
 from reconciler.audit.verify import AuditChainError, verify_log
 from reconciler.core.errors import AuditError
@@ -224,3 +225,43 @@ class TestTornLastLine:
         with pytest.raises(AuditChainError, match="not valid JSON") as caught:
             verify_log(sample_log)
         assert caught.value.line == 6
+
+
+class TestTheApplysScanNamesDamageAsVerifyDoes:
+    """An apply's backlog scan checks each record as ``audit verify`` does and must name a break in its words.
+
+    Why: a record edited to hold ``NaN`` was 'line 3: not an audit record' to the scan (no seq,
+    no reason), and 'record 3 (line 3): holds NaN or Infinity' to ``audit verify``.
+    """
+
+    @pytest.mark.parametrize(
+        "edit",
+        [
+            (b'"status":200', b'"status":NaN'),
+            (b'"status":200', b'"status":Infinity'),
+            (b'"status":200', b'"status":-Infinity'),
+            (b'"type":"outcome"', b'"type":"outcome!"'),
+            (b'"seq":3', b'"seq":"3"'),
+            (b'"alice"', b'"\\ud800"'),
+        ],
+        ids=["nan", "infinity", "minus-infinity", "unknown-type", "seq-not-int", "lone-surrogate"],
+    )
+    def test_a_damaged_record(self, sample_log: Path, edit: tuple[bytes, bytes]) -> None:
+        lines = lines_of(sample_log)
+        assert edit[0] in lines[2]
+        lines[2] = lines[2].replace(*edit, 1)
+        sample_log.write_bytes(b"".join(lines))
+        with pytest.raises(AuditChainError) as caught:
+            verify_log(sample_log)
+        assert caught.value.line == 3
+        assert read_backlog(sample_log).chain_break == str(caught.value)
+
+    @pytest.mark.parametrize("line", [b"not a record\n", b"[1, 2]\n", b'{"a": 1}\n', b"\xff\xfe\n"])
+    def test_a_line_that_is_no_record(self, sample_log: Path, line: bytes) -> None:
+        lines = lines_of(sample_log)
+        lines.insert(2, line)
+        sample_log.write_bytes(b"".join(lines))
+        with pytest.raises(AuditChainError) as caught:
+            verify_log(sample_log)
+        assert caught.value.line == 3
+        assert read_backlog(sample_log).chain_break == str(caught.value)
