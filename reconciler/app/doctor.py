@@ -149,12 +149,20 @@ async def _role_policies(client: GenesysClient) -> list[dict[str, Any]]:
 
 
 async def _probe(client: GenesysClient, kind: Kind) -> list[Finding]:
-    """One read of the kind's collection and of each reference listing its live checks need."""
-    reads = [(kind.listing_path, f"read {kind.name}")]
-    reads += [(r.path, f"read {r.path} ({kind.name} plan checks)") for c in kind.live_checks for r in c.reads]
+    """One read of the kind's collection and of each reference listing its live checks need.
+
+    Each is asked as the plan asks it, one entry a page: a reference read without paging
+    (``paging="none"``: the topic dialects) gets no ``pageSize``, which the platform refuses there.
+    """
+    one = {"pageSize": "1"}
+    reads = [(kind.listing_path, f"read {kind.name}", {} if kind.singleton is not None else one)]
+    reads += [
+        (r.path, f"read {r.path} ({kind.name} plan checks)", {**r.params, **({} if r.paging == "none" else one)})
+        for c in kind.live_checks
+        for r in c.reads
+    ]
     findings = []
-    for path, what in reads:
-        params = {} if path == kind.listing_path and kind.singleton is not None else {"pageSize": "1"}
+    for path, what, params in reads:
         try:
             await client.read_object(path, params=params)
         except (PermissionError_, NotFoundError) as error:

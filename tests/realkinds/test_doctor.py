@@ -249,3 +249,23 @@ def test_it_needs_no_secret_value_from_the_manifests(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "ready: kinds SpeechRule, VoiceProfile, Webhook" in result.output
     assert "CRM_WEBHOOK_PASSWORD" not in result.output
+
+
+def test_probing_a_reference_read_without_paging_sends_no_paging_parameter(tmp_path: Path) -> None:
+    """Why: doctor probed every reference read with ``pageSize=1``, the topic dialects' too (``paging="none"``,
+    SDK ``get_speechandtextanalytics_topics_dialects`` takes no parameter), which the platform refuses (400)."""
+    sent: dict[str, dict[str, str]] = {}
+
+    def record(router: respx.MockRouter) -> None:
+        _serve(router, None)
+        router.routes[-1].side_effect = lambda request: (
+            sent.setdefault(request.url.path, dict(request.url.params)), _empty_listing(request))[1]
+
+    run = _diagnose(tmp_path, record, None)
+    assert run.method == "probed"
+    reads = {r.path: r for k in KINDS for c in k.live_checks for r in c.reads}
+    assert {path for path in reads if reads[path].paging == "none"} <= set(sent)
+    for path, read in reads.items():
+        if path in sent:
+            expected = {**read.params, **({} if read.paging == "none" else {"pageSize": "1"})}
+            assert sent[path] == expected, path
