@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from reconciler.kinds import KINDS, Kind, ReferenceRead
 from reconciler.sandbox.listing import int_param
-from reconciler.sandbox.responses import JSON, ApiProblem
+from reconciler.sandbox.responses import JSON, ApiProblem, refuse_params
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import SandboxState
@@ -122,6 +122,19 @@ TRIGGER_TOPIC_NAMES = tuple(
     for edge in ("start", "end")
 ) + ("v2.detail.events.conversation.{id}.outbound.initialized",)
 
+#: the query parameters each catalog read takes, by route path: what the sandbox honours, each one a parameter
+#: of the SDK method on that path (tests/sandbox/test_read_params.py); any other is refused (400), as the
+#: platform refuses one an endpoint does not have. The trigger topics' ``before`` (SDK
+#: ``get_processautomation_triggers_topics``) is the platform's, not implemented here: refused too.
+TAKEN: dict[str, frozenset[str]] = {
+    ENGINES: frozenset({"includeVoices", "name", "language", "pageSize", "pageNumber"}),
+    ENGINES + "/{engineId}": frozenset({"includeVoices"}),
+    ENGINES + "/{engineId}/voices": frozenset({"pageSize", "pageNumber"}),
+    ENGINES + "/{engineId}/voices/{voiceId}": frozenset(),
+    DIALECTS: frozenset(),
+    TRIGGER_TOPICS: frozenset({"pageSize", "after"}),
+}
+
 #: reference listings the sandbox can serve, by path: params -> entities
 LISTINGS: dict[str, Any] = {
     ENGINES: lambda params: engines(str(params.get("includeVoices", "")).lower() == "true"),
@@ -194,6 +207,7 @@ def catalog_routes(state: SandboxState) -> list[Route]:
 
     async def list_engines(request: Request) -> Response:
         await state.guard(request, needed, write=False)
+        refuse_params(request, TAKEN[ENGINES], "listing")
         found = engines(_flag(request, "includeVoices"))
         name = request.query_params.get("name")
         language = request.query_params.get("language")
@@ -208,6 +222,7 @@ def catalog_routes(state: SandboxState) -> list[Route]:
 
     async def get_engine(request: Request) -> Response:
         await state.guard(request, needed, write=False)
+        refuse_params(request, TAKEN[ENGINES + "/{engineId}"], "read")
         engine_id = request.path_params["engineId"]
         _engine_or_404(engine_id)
         include = _flag(request, "includeVoices")
@@ -215,12 +230,14 @@ def catalog_routes(state: SandboxState) -> list[Route]:
 
     async def list_voices(request: Request) -> Response:
         await state.guard(request, needed, write=False)
+        refuse_params(request, TAKEN[ENGINES + "/{engineId}/voices"], "listing")
         engine_id = request.path_params["engineId"]
         _engine_or_404(engine_id)
         return JSON(_page(request, f"{ENGINES}/{engine_id}/voices", voices(engine_id)))
 
     async def get_voice(request: Request) -> Response:
         await state.guard(request, needed, write=False)
+        refuse_params(request, TAKEN[ENGINES + "/{engineId}/voices/{voiceId}"], "read")
         engine_id, voice_id = request.path_params["engineId"], request.path_params["voiceId"]
         _engine_or_404(engine_id)
         found = next((v for v in voices(engine_id) if v["id"] == voice_id), None)
@@ -246,6 +263,7 @@ def name_routes(state: SandboxState) -> list[Route]:
 
         async def list_dialects(request: Request) -> Response:
             await state.guard(request, dialect_needed, write=False)
+            refuse_params(request, TAKEN[DIALECTS], "listing")
             return JSON({"entities": list(DIALECT_CODES)})
 
         routes.append(Route(DIALECTS, list_dialects, methods=["GET"], name="catalog:dialects"))
@@ -254,6 +272,7 @@ def name_routes(state: SandboxState) -> list[Route]:
 
         async def list_topics(request: Request) -> Response:
             await state.guard(request, topic_needed, write=False)
+            refuse_params(request, TAKEN[TRIGGER_TOPICS], "listing", unimplemented=("before",))
             size = int_param(request, "pageSize", 25, 1, 200)
             start = int_param(request, "after", 0, 0, 1_000_000)
             names = TRIGGER_TOPIC_NAMES[start : start + size]

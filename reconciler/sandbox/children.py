@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler.kinds import ChildCollection, Kind
-from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request, refuse_params
 from reconciler.sandbox.store import Missing
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ def child_routes(kind: Kind, children: ChildCollection, state: SandboxState) -> 
 
     async def list_children(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
+        refuse_params(request, ("pageSize", "pageNumber"), "listing")
         stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
         if stored is None:
             raise ApiProblem(404, f"No {kind.name} with id {request.path_params['id']!r}")
@@ -132,6 +133,7 @@ def child_routes(kind: Kind, children: ChildCollection, state: SandboxState) -> 
 
     async def delete_child(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "delete")
         key = request.path_params["key"]
         await change(request, lambda listed: listed.pop(find(listed, key)))
         return Response(status_code=204)

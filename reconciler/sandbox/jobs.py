@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from reconciler.kinds import Kind, Publish
 from reconciler.sandbox.resources import json_object, now_iso
-from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request, refuse_params
 from reconciler.sandbox.store import Missing
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]
 
     async def poll(request: Request) -> Response:
         await state.guard(request, publish.permissions, write=False)
+        refuse_params(request, (), "read")
         job_id = request.path_params["jobId"]
         current = await run_in_threadpool(store.get, _job_kind(kind), job_id)
         if current is None:

@@ -34,7 +34,7 @@ from starlette.responses import Response
 
 from reconciler.kinds import Kind
 from reconciler.sandbox.present import present
-from reconciler.sandbox.responses import JSON, bad_request
+from reconciler.sandbox.responses import JSON, bad_request, refuse_params
 
 if TYPE_CHECKING:
     from reconciler.sandbox.lag import ReadLag
@@ -111,15 +111,7 @@ def known_params(kind: Kind) -> frozenset[str]:
 
 def check_params(kind: Kind, request: Request) -> None:
     """400 naming each query parameter the listing would otherwise ignore."""
-    known = known_params(kind)
-    issues = []
-    for param in dict.fromkeys(request.query_params.keys()):
-        if param in kind.listing.unsupported_params:
-            issues.append((param, "is a parameter of the platform's listing that the sandbox does not implement"))
-        elif param not in known:
-            issues.append((param, f"is not a parameter of this listing (it takes {', '.join(sorted(known))})"))
-    if issues:
-        raise bad_request(issues, "query")
+    refuse_params(request, known_params(kind), "listing", unimplemented=kind.listing.unsupported_params)
 
 
 def _lagged_page(

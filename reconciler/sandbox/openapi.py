@@ -129,7 +129,7 @@ def _name_listings(scopes: dict[str, str]) -> dict[str, Any]:
                 "parameters": parameters if cursor else [],
                 "responses": {
                     **ok("The names.", {"type": "object", "required": ["entities"], "properties": properties}),
-                    **(errors(400, 401, 403, 429) if cursor else errors(401, 403, 429)),  # 400: a bad cursor
+                    **errors(400, 401, 403, 429),  # 400: a bad cursor, a parameter the listing does not take
                 },
             }
         }
@@ -227,7 +227,7 @@ def _catalog(components: dict[str, Any]) -> dict[str, Any]:
             "get": {
                 "operationId": "getTtsEngineVoice",
                 "security": security,
-                "responses": {**ok("The voice.", ref("TtsVoiceEntity")), **errors(401, 403, 404, 429)},
+                "responses": {**ok("The voice.", ref("TtsVoiceEntity")), **errors(400, 401, 403, 404, 429)},
             },
         }
     return paths

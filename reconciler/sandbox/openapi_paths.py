@@ -51,7 +51,7 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         "get": {
             "operationId": f"get{kind.name}",
             "security": read,
-            "responses": {**ok("The stored object.", shown), **errors(*GUARDED, 404)},
+            "responses": {**ok("The stored object.", shown), **errors(400, *GUARDED, 404)},
         },
         kind.update_method.lower(): {
             "operationId": f"update{kind.name}",
@@ -69,7 +69,7 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
             **_delete_parameters(kind),
             "responses": {
                 **ok("Deleted.", None, 204),
-                **errors(*GUARDED, 404, *((409,) if kind.delete_params else ()), *WRITTEN),
+                **errors(400, *GUARDED, 404, *((409,) if kind.delete_params else ()), *WRITTEN),
             },
         },
     }
@@ -113,7 +113,7 @@ def _child_paths(
         base: {
             "parameters": [item_id],
             "get": {"operationId": f"list{kind.name}{title}", "security": read,
-                    "responses": {**ok(f"A page of {children.field}.", listing), **errors(*GUARDED, 404)}},
+                    "responses": {**ok(f"A page of {children.field}.", listing), **errors(400, *GUARDED, 404)}},
             "post": {"operationId": f"create{kind.name}{title}", "security": write, "requestBody": body,
                      "responses": {**ok("The created child.", child), **errors(400, *GUARDED, 404, 409, *WRITTEN)}},
         },
@@ -122,7 +122,7 @@ def _child_paths(
             "put": {"operationId": f"update{kind.name}{title}", "security": write, "requestBody": body,
                     "responses": {**ok("The updated child.", child), **errors(400, *GUARDED, 404, *WRITTEN)}},
             "delete": {"operationId": f"delete{kind.name}{title}", "security": write,
-                       "responses": {**ok("Deleted.", None, 204), **errors(*GUARDED, 404, *WRITTEN)}},
+                       "responses": {**ok("Deleted.", None, 204), **errors(400, *GUARDED, 404, *WRITTEN)}},
         },
     }
 
@@ -148,7 +148,7 @@ def _sub_resource_paths(
             "get": {
                 "operationId": f"get{kind.name}{sub.field.title()}",
                 "security": read,
-                "responses": {**ok(f"The {sub.field}.", shown), **errors(*GUARDED, 404)},
+                "responses": {**ok(f"The {sub.field}.", shown), **errors(400, *GUARDED, 404)},
             },
             sub.method.lower(): {
                 "operationId": f"update{kind.name}{sub.field.title()}",
@@ -204,7 +204,7 @@ def _singleton_paths(kind: Kind) -> dict[str, Any]:
                 "operationId": f"get{kind.name}",
                 "summary": f"The org's {kind.name} (there is exactly one).",
                 "security": [{"oauth": [kind.read_scope]}],
-                "responses": {**ok("The settings.", shown), **errors(*GUARDED)},
+                "responses": {**ok("The settings.", shown), **errors(400, *GUARDED)},
             },
             kind.update_method.lower(): {
                 "operationId": f"update{kind.name}",
@@ -236,7 +236,7 @@ def _job_paths(kind: Kind) -> dict[str, Any]:
             "get": {
                 "operationId": f"get{kind.name}PublishJob",
                 "security": [{"oauth": [kind.read_scope]}],
-                "responses": {**ok("The job.", job), **errors(*GUARDED, 404)},
+                "responses": {**ok("The job.", job), **errors(400, *GUARDED, 404)},
             },
         },
     }

@@ -31,7 +31,7 @@ from reconciler.kinds import Kind, PostWriteHook
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.sandbox.audits import record_write
 from reconciler.sandbox.present import present
-from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request, refuse_params
 from reconciler.sandbox.store import DuplicateName, Missing, Store, VersionMismatch
 
 if TYPE_CHECKING:
@@ -155,6 +155,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def read_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
+        refuse_params(request, kind.listing.read_params(), "read")
         stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
         stored = state.lag.view(kind.name, request.path_params["id"], stored)
         if stored is None:
@@ -260,6 +261,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def delete_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("delete"), write=True)
+        refuse_params(request, kind.delete_params, "delete")
         object_id = request.path_params["id"]
         current = await run_in_threadpool(store.get, kind.name, object_id)  # for the read lag and the audit log
         _check_children_go(kind, request, current)

@@ -8,7 +8,7 @@ shape: ``{"message", "code", "status", "messageParams", "contextId", "details",
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -91,3 +91,24 @@ def bad_request(details: Sequence[tuple[str, str]], what: str = "request") -> Ap
     """400 naming every bad field, with a message that lists them."""
     listed = "; ".join(f"{name}: {message}" if name else message for name, message in details)
     return ApiProblem(400, f"The {what} is invalid: {listed}", details=details)
+
+
+def refuse_params(
+    request: Request, taken: Iterable[str], what: str, *, unimplemented: Iterable[str] = ()
+) -> None:
+    """400 naming each query parameter of ``request`` that ``what`` (a listing, a read, a delete) does not take.
+
+    Why every read and delete, not the listings alone: the platform refuses a parameter an
+    endpoint does not have (see ``ReferenceRead``), so a sandbox that ignored one let a
+    parameter the engine sent where the SDK method has none pass every integration test.
+    ``unimplemented``: the platform's parameters the sandbox does not honour, named as such.
+    """
+    known, platform_only = frozenset(taken), frozenset(unimplemented)
+    issues = []
+    for param in dict.fromkeys(request.query_params.keys()):
+        if param in platform_only:
+            issues.append((param, f"is a parameter of the platform's {what} that the sandbox does not implement"))
+        elif param not in known:
+            issues.append((param, f"is not a parameter of this {what} (it takes {', '.join(sorted(known)) or 'none'})"))
+    if issues:
+        raise bad_request(issues, "query")

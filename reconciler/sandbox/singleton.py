@@ -18,7 +18,7 @@ from starlette.routing import Route
 from reconciler.kinds import Kind
 from reconciler.sandbox.present import present
 from reconciler.sandbox.resources import check_writable, json_object, now_iso, stored_spec
-from reconciler.sandbox.responses import JSON
+from reconciler.sandbox.responses import JSON, refuse_params
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import SandboxState
@@ -61,7 +61,8 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def read(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
-        return JSON(present(kind, await run_in_threadpool(_stored, kind, store)))
+        refuse_params(request, kind.listing.read_params(), "read")
+        return JSON(present(kind, await run_in_threadpool(_stored, kind, store), asked=request.query_params))
 
     async def replace(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler.kinds import Kind, SubResource
-from reconciler.sandbox.responses import JSON, ApiProblem, bad_request
+from reconciler.sandbox.responses import JSON, ApiProblem, bad_request, refuse_params
 from reconciler.sandbox.store import DuplicateName, Missing
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> li
 
     async def read(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
+        refuse_params(request, (), "read")
         stored = await run_in_threadpool(store.get, kind.name, request.path_params["id"])
         if stored is None:
             raise ApiProblem(404, f"No {kind.name} with id {request.path_params['id']!r}")

@@ -1,0 +1,104 @@
+"""Every read and delete the sandbox serves refuses a query parameter it would otherwise ignore (400 naming it).
+
+Why: the listings refused one (``listing.check_params``) while an item read, a singleton's
+read, a reference read or a delete ignored it, so a parameter the engine sent where the
+SDK method has none passed every integration test. The platform refuses a parameter an
+endpoint does not have (the premise of ``ReferenceRead``'s ``paging="none"``); the
+sandbox does the same with the listings' 400 shape, and accepts what the engine sends
+(``Listing.read_params``, ``Kind.delete_params``, each reference read's parameters).
+``tests/sandbox/test_sdk_query_params.py`` holds what the engine sends to the SDK's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sandbox_data import assert_error, fields
+from sdk_models import query_params
+
+from reconciler.kinds import KINDS, Kind
+from reconciler.sandbox.catalog import ENGINES, TAKEN, reference_reads
+
+pytestmark = pytest.mark.anyio
+
+_COLLECTIONS = [k for k in KINDS if k.singleton is None]
+_SINGLETONS = [k for k in KINDS if k.singleton is not None]
+_REFERENCE = sorted(reference_reads().values(), key=lambda read: read.path)
+_PAGING = {"pages": {"pageSize": "25", "pageNumber": "1"}, "cursor": {"pageSize": "25"}, "none": {}}
+
+
+def _refused(response, param: str) -> None:  # type: ignore[no-untyped-def]
+    assert_error(response, 400, "bad.request", param)
+    assert fields(response) == [param]
+    assert "is not a parameter" in response.json()["message"]
+
+
+@pytest.mark.parametrize("kind", _COLLECTIONS, ids=[k.name for k in _COLLECTIONS])
+class TestItems:
+    async def test_an_item_read_refuses_a_parameter_it_does_not_take(self, api, kind: Kind) -> None:
+        _refused(await api.get(kind.item_path("no-such-id"), params={**kind.listing.read_params(), "bogus": "1"}),
+                 "bogus")
+
+    async def test_an_item_read_takes_what_the_engine_sends(self, api, kind: Kind) -> None:
+        response = await api.get(kind.item_path("no-such-id"), params=kind.listing.read_params())
+        assert response.status_code == 404, response.text
+
+    async def test_a_delete_refuses_a_parameter_it_does_not_take(self, api, kind: Kind) -> None:
+        _refused(await api.delete(kind.item_path("no-such-id"), params={**kind.delete_params, "bogus": "1"}), "bogus")
+
+    async def test_a_delete_takes_what_the_engine_sends(self, api, kind: Kind) -> None:
+        response = await api.delete(kind.item_path("no-such-id"), params=kind.delete_params)
+        assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("kind", _SINGLETONS, ids=[k.name for k in _SINGLETONS])
+async def test_a_singleton_read_refuses_a_parameter_it_does_not_take(api, kind: Kind) -> None:
+    _refused(await api.get(kind.collection, params={"bogus": "1"}), "bogus")
+    assert (await api.get(kind.collection, params=kind.listing.read_params())).status_code == 200
+
+
+@pytest.mark.parametrize("read", _REFERENCE, ids=[r.key for r in _REFERENCE])
+async def test_a_reference_read_refuses_a_parameter_it_does_not_take(api, read) -> None:  # type: ignore[no-untyped-def]
+    sent = {**read.params, **_PAGING[read.paging]}
+    _refused(await api.get(read.path, params={**sent, "bogus": "1"}), "bogus")
+    assert (await api.get(read.path, params=sent)).status_code == 200
+
+
+_CHILDREN = [k for k in KINDS if k.children is not None]
+_SUBS = [k for k in KINDS if k.sub_resource is not None]
+
+
+@pytest.mark.parametrize("kind", _CHILDREN, ids=[k.name for k in _CHILDREN])
+async def test_a_child_listing_and_delete_refuse_a_parameter_they_do_not_take(api, kind: Kind) -> None:
+    assert kind.children is not None
+    children = kind.item_path("no-such-id") + kind.children.path
+    _refused(await api.get(children, params={"pageSize": "25", "pageNumber": "1", "bogus": "1"}), "bogus")
+    _refused(await api.delete(children + "/en-us", params={"bogus": "1"}), "bogus")
+
+
+@pytest.mark.parametrize("kind", _SUBS, ids=[k.name for k in _SUBS])
+async def test_a_sub_resource_read_refuses_a_parameter_it_does_not_take(api, kind: Kind) -> None:
+    assert kind.sub_resource is not None
+    _refused(await api.get(kind.item_path("no-such-id") + kind.sub_resource.path, params={"bogus": "1"}), "bogus")
+
+
+_PUBLISHED = [k for k in KINDS if k.publish is not None]
+
+
+@pytest.mark.parametrize("kind", _PUBLISHED, ids=[k.name for k in _PUBLISHED])
+async def test_a_publish_job_read_refuses_a_parameter_it_does_not_take(api, kind: Kind) -> None:
+    assert kind.publish is not None
+    _refused(await api.get(kind.publish.path + "/no-such-job", params={"bogus": "1"}), "bogus")
+
+
+async def test_the_catalog_reads_refuse_a_parameter_they_do_not_take(api) -> None:  # type: ignore[no-untyped-def]
+    engine = (await api.get(ENGINES)).json()["entities"][0]["id"]
+    voice = (await api.get(f"{ENGINES}/{engine}/voices")).json()["entities"][0]["id"]
+    for path in (f"{ENGINES}/{engine}", f"{ENGINES}/{engine}/voices", f"{ENGINES}/{engine}/voices/{voice}"):
+        _refused(await api.get(path, params={"bogus": "1"}), "bogus")
+
+
+@pytest.mark.parametrize("path", sorted(TAKEN))
+def test_what_a_catalog_read_takes_is_a_parameter_of_the_sdk_method(path: str) -> None:
+    method, accepted = query_params("GET", path)
+    unknown = sorted(TAKEN[path] - accepted)
+    assert not unknown, f"the sandbox takes {unknown} on GET {path}; SDK {method} takes {sorted(accepted)}"
