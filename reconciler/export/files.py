@@ -35,11 +35,15 @@ def check_out_dir(out_dir: Path) -> Path:
     """Refuse an output path that cannot be a directory, before anything is read.
 
     Asked with :func:`~reconciler.core.paths.status`, not ``Path.exists``: that raises on a
-    name too long or a directory above without permission, a traceback for the user.
+    name too long or a directory above without permission, a traceback for the user. Looked
+    at, never opened (a FIFO would block ``open``), and named for what it is: "exists and is
+    not a directory" said of a FIFO named nothing to remove.
     """
     found = _look(out_dir, f"--out {out_dir}")
     if found is not None and not stat.S_ISDIR(found.st_mode):
-        raise ExportError(f"--out {out_dir}: exists and is not a directory")
+        kind = file_kind(found.st_mode) or "a file that is not a directory"
+        raise ExportError(f"--out {out_dir}: {kind} is there, not a directory; an export writes its manifests into "
+                          "a directory (remove it, or choose another --out)")
     return out_dir
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,10 +82,19 @@ class TestErrors:
         result = org.run("export", expect=1)  # a usage error: exit 1 (2 means changes or drift only)
         assert "--out" in result.stderr
 
-    def test_out_that_is_a_file_is_refused(self, org: Org) -> None:
-        (org.root / "out").write_text("not a directory")
+    @pytest.mark.parametrize(("make", "what"), [
+        (lambda p: p.write_text("not a directory"), "a regular file"),
+        (os.mkfifo, "a FIFO (named pipe)"),
+        (lambda p: (os.mkfifo(p.with_name("pipe")), p.symlink_to("pipe")), "a FIFO (named pipe)"),
+    ], ids=["file", "fifo", "link-to-fifo"])
+    def test_out_that_is_no_directory_is_refused_naming_what_it_is(self, org: Org, make: Any, what: str) -> None:
+        """Why: a FIFO was 'exists and is not a directory', which named no thing to remove; looked at, never opened."""
+        make(org.root / "out")
         result = org.run("export", "--out", "out", expect=1)
-        assert "error: --out out: exists and is not a directory" in result.stderr
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"error: --out out: {what} is there, not a directory; an export writes its manifests into a directory "
+            "(remove it, or choose another --out)")
+        assert "Target:" not in result.stderr  # refused before anything is read
         assert "Traceback" not in result.output
 
     @pytest.mark.parametrize(("out", "reason"), [("o" * 300, "file name too long"), ("afile/out", "not a directory")],
