@@ -31,8 +31,9 @@ def bounded_correlation_id(value: str | None) -> str | None:
     records and logs. A hostile or broken server could send a megabyte, or line breaks and
     escape sequences, and have them repeated everywhere. Any other character is shown as
     ``?``, and a longer id is cut, ending in :data:`CORRELATION_CUT` so nobody takes it for the
-    whole id. Every path that keeps an id asks here (the client's reading of an answer, every
-    :class:`~reconciler.core.errors.ApiError`, every audit outcome); asking twice changes nothing.
+    whole id. Every path that keeps an id asks here (the client's reading of an answer's header
+    or, without one, of an error body's ``contextId``, every :class:`~reconciler.core.errors.ApiError`,
+    every audit outcome), and no other bound is set anywhere; asking twice changes nothing.
     """
     if value is None:
         return None

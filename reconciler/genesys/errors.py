@@ -39,7 +39,7 @@ from reconciler.core.errors import (
     TransportError,
     VersionMismatchError,
 )
-from reconciler.core.http import library_reason
+from reconciler.core.http import bounded_correlation_id, library_reason
 from reconciler.core.secrets import REDACTED, all_forms, replace_fragments
 from reconciler.genesys.answers import correlation_id as header_correlation_id
 from reconciler.genesys.answers import parsed_json
@@ -80,7 +80,8 @@ VERSION_MISMATCH_TEXT = "does not match the current version"
 #: ``http.StatusRequestTimeout``); it was a permanent error here, and one slow answer ended the apply
 TIMED_OUT = frozenset({408})
 
-_CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: what a body's ``contextId`` must look like to be taken (one word); its length is bounded where every id's is
+_CONTEXT_ID = re.compile(r"[A-Za-z0-9._-]+")
 
 #: Transport failures after which the request certainly never reached the server.
 UNSENT_CODES = frozenset({"connection.refused", "connect.timeout", "pool.timeout"})
@@ -218,5 +219,9 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 def _context_id(value: Any) -> str | None:
-    """The body's ``contextId`` if it looks like one (one word): a server echoing a header there shows nothing."""
-    return value if isinstance(value, str) and _CONTEXT_ID.fullmatch(value) else None
+    """The body's ``contextId`` if it looks like one (one word): a server echoing a header there shows nothing.
+
+    Bounded by :func:`~reconciler.core.http.bounded_correlation_id`, as the header's id is: a bound
+    of its own here (64 characters) dropped an id the header would have kept whole.
+    """
+    return bounded_correlation_id(value) if isinstance(value, str) and _CONTEXT_ID.fullmatch(value) else None

@@ -136,6 +136,18 @@ class TestCorrelationIdIsBounded:
         error = error_from_response(response(404, {}, **{"ININ-Correlation-Id": real}), method="GET", path="/p")
         assert error.correlation_id == real
 
+    @pytest.mark.parametrize(("sent", "kept"), [
+        ("c" * 100, "c" * 100),
+        ("d" * 1000, "d" * 120 + "...(cut)"),
+        ("Bearer abc", None),
+    ], ids=["longer-than-64", "megabyte-ish", "not-one-word"])
+    def test_a_context_id_in_the_body_is_bounded_as_the_header_is(self, sent: str, kept: str | None) -> None:
+        """Why: the body's contextId had a bound of its own (one word of 64 characters at most), so an id the
+        header would have kept whole was dropped, and a longer one was not cut but lost."""
+        error = error_from_response(response(404, {**error_body(404, "not.found"), "contextId": sent}),
+                                    method="GET", path="/p")
+        assert error.correlation_id == kept
+
     def test_an_error_made_anywhere_keeps_it_bounded(self) -> None:
         """The token fetch and the safe writes build errors with an id of their own reading."""
         error = AuthenticationError(401, "bad.credentials", "no", correlation_id="x\n" * 1000)
