@@ -85,6 +85,10 @@ def _write_whole(path: Path, text: str) -> None:
     permission bits (``chmod 640`` stays), as writing into it would have; a new one gets 0666 less
     the umask, as ``open`` gives. The new file is removed when anything fails.
     """
+    # Not a repeat of _existing's lstat: that one only decides whether the export may go on (and keeps
+    # no result); this one reads the mode to keep from what stands at ``path`` now, just before the
+    # rename, and, not following a link, lets nothing put there since (a link, a FIFO) lend its mode
+    # or be opened. Passing _existing's stat along would save one syscall a file for a stale mode.
     previous = _look(path, str(path), follow=False)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
