@@ -331,10 +331,35 @@ def reader_problem(exc: yaml.reader.ReaderError, text: str) -> YamlProblem:
         if found is None:  # pragma: no cover - a str is only ever refused for a character it holds
             return YamlProblem(None, None, f"invalid YAML: {exc.reason}")
         position, character = found.start(), ord(found.group())
-    line, line_start = 1, 0
-    for line_break in _LINE_BREAK.finditer(text, 0, position):
-        line, line_start = line + 1, line_break.end()
+    line, column = _place(text, position)
     what = "control character" if unicodedata.category(chr(character)) == "Cc" else "character"
     escape = f"\\x{character:02X}" if character <= 0xFF else f"\\u{character:04X}"
     how = f"delete it, or write it as {escape} inside double quotes"
-    return YamlProblem(line, position - line_start + 1, f"invalid YAML: {what} U+{character:04X} is not allowed; {how}")
+    return YamlProblem(line, column, f"invalid YAML: {what} U+{character:04X} is not allowed; {how}")
+
+
+def stray_byte_order_mark(text: str) -> YamlProblem | None:
+    """Where a byte-order mark (U+FEFF) stands past the start of ``text``, the only place YAML allows one.
+
+    Why refused rather than read: YAML 1.2 (5.2) forbids one inside a document, and the two
+    parsers read it differently: libyaml as a column of indentation (``spec:`` then a line
+    ``<BOM>enabled: false`` put ``enabled`` under ``spec``), PyYAML as part of a key or value.
+    When libyaml refuses the stream further on, the composer keeps the documents libyaml
+    already gave and takes the rest from PyYAML, whose documents are counted otherwise, so
+    a document read half could stand in for a whole one. It is invisible in editors and diffs.
+    """
+    position = text.find("\ufeff", 1)
+    if position < 0:
+        return None
+    line, column = _place(text, position)
+    return YamlProblem(line, column, "invalid YAML: a byte-order mark (U+FEFF) is allowed only at the start of "
+                       "the file; delete it (it is invisible in most editors), or write it as \\uFEFF inside double "
+                       "quotes")
+
+
+def _place(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of the character at ``position``, lines counted as YAML counts them."""
+    line, line_start = 1, 0
+    for line_break in _LINE_BREAK.finditer(text, 0, position):
+        line, line_start = line + 1, line_break.end()
+    return line, position - line_start + 1

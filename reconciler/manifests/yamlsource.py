@@ -34,6 +34,7 @@ from reconciler.manifests.yamlcompose import (
     compose_all,
     oversized_document,
     reader_problem,
+    stray_byte_order_mark,
     syntax_problem,
 )
 from reconciler.manifests.yamlfast import NeedsMarks, eager_marks, fast_value, placeholder_free
@@ -260,9 +261,9 @@ def load_documents(
     ends the stream (nothing after it can be trusted), but the documents before it are
     returned so that their own problems are reported too.
     """
-    oversized = oversized_document(text)
-    if oversized is not None:  # the only problem reported for the file, as nesting too deep is
-        return [], [oversized]
+    refused = stray_byte_order_mark(text) or oversized_document(text)
+    if refused is not None:  # the only problem reported for the file, as nesting too deep is
+        return [], [refused]
     docs: list[SourceDocument] = []
     problems: list[YamlProblem] = []
     budget = AliasBudget()

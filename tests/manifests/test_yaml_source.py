@@ -158,6 +158,38 @@ class TestForbiddenCharacters:
         _, problems = load_documents(text)
         assert [(p.line, p.column) for p in problems] == [where]
 
+    @pytest.mark.parametrize(
+        ("text", "where"),
+        [
+            ("spec:\n  a: 1\n\ufeffb: 2\n", (3, 1)),  # libyaml took it for indentation: b went under spec
+            ("a: 1\n---\n\ufeffapiVersion: v\nkind: K\n", (3, 1)),  # two files concatenated, each saved with a BOM
+            ("a: 1\n\ufeff\n", (2, 1)),  # libyaml: {a: 1}, no error; Python: an error
+            ("a: \"x\ufeffy\"\n", (1, 6)),  # inside a scalar too: invisible in every editor and diff
+        ],
+        ids=["as-indentation", "second-document", "own-line", "in-a-scalar"],
+    )
+    def test_a_byte_order_mark_past_the_start_is_named_at_its_place(
+        self, parser: str, text: str, where: tuple[int, int]
+    ) -> None:
+        """A BOM is allowed only at the start of the stream (YAML 1.2, 5.2: "must not appear inside a document").
+
+        libyaml and PyYAML read one past the start differently (libyaml as a column of
+        indentation, PyYAML as part of a key), and the composer mixes their documents when
+        libyaml refuses the stream; an invisible character must not decide where a field goes.
+        """
+        docs, problems = load_documents(text)
+        assert docs == []
+        assert [(p.line, p.column) for p in problems] == [where]
+        assert problems[0].message == (
+            "invalid YAML: a byte-order mark (U+FEFF) is allowed only at the start of the file; "
+            "delete it (it is invisible in most editors), or write it as \\uFEFF inside double quotes"
+        )
+
+    def test_a_byte_order_mark_at_the_start_is_read_as_before(self, parser: str) -> None:
+        docs, problems = load_documents("\ufeffa: 1\nb: 2\n")
+        assert problems == []
+        assert [d.value for d in docs] == [{"a": 1, "b": 2}]
+
     def test_libyaml_byte_offset_is_not_taken_for_a_character_index(self) -> None:
         """libyaml's reader error counts UTF-8 bytes; the character is found where it really is."""
         text = "a: éé€😀\nb: x\x07\n"
