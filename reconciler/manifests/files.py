@@ -15,6 +15,10 @@ from reconciler.manifests.reading import problem
 from reconciler.manifests.settings import SETTINGS_FILE
 
 SUFFIXES = (".yaml", ".yml")
+#: directories below the one given that are walked: a real layout nests a few (org/kind/team); the
+#: walk takes a call per level, and a tree 1,500 deep (3,000 characters, short of PATH_MAX) ended
+#: in a RecursionError traceback
+MAX_DIRECTORY_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,11 @@ class _Walk:
         real = here.resolve()
         if real in ancestors:
             self.issue(here, "is a symlink loop (it leads back to a directory above it)")
+            return
+        if len(ancestors) >= MAX_DIRECTORY_DEPTH:
+            self.issue(here, f"lies more than {MAX_DIRECTORY_DEPTH} directories below {display(given)}: its "
+                             "manifests are not read; a manifest tree is never that deep (a directory linked or "
+                             "copied into itself?)")
             return
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
