@@ -189,7 +189,7 @@ class TokenProvider:
         try:
             data = loads_bounded(response.text)
             value = data["access_token"]
-            expires_in = float(data.get("expires_in", TOKEN_LIFETIME))
+            expires_in = _lifetime(data.get("expires_in", TOKEN_LIFETIME))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise AuthenticationError(
                 response.status_code,
@@ -227,6 +227,18 @@ class TokenProvider:
         margin = min(self._limits.token_refresh_margin, expires_in / 5)
         remember([value])  # every token, not only the one a failing request carried, is masked wherever echoed
         return _Token(value=value, renew_at=started + expires_in - margin)
+
+
+def _lifetime(value: object) -> float:
+    """``expires_in`` as seconds; an integer too large for a float (``1`` and 400 zeros) is infinity.
+
+    Why: ``float`` raises OverflowError for one, which is no ValueError: a login answered so ended
+    plan in a traceback. Infinity is then taken as absent, as a NaN or a negative lifetime is.
+    """
+    try:
+        return float(value)  # type: ignore[arg-type]  # anything else raises TypeError or ValueError: no token
+    except OverflowError:
+        return math.inf
 
 
 class BearerAuth(httpx.Auth):

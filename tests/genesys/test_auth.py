@@ -304,7 +304,10 @@ class TestTokenCache:
             now[0] = 80.5
             assert await provider.token() == "t2"
 
-    @pytest.mark.parametrize("expires_in", ["-5", "0", "NaN", "-1e400"], ids=["negative", "zero", "nan", "-inf"])
+    @pytest.mark.parametrize(
+        "expires_in", ["-5", "0", "NaN", "-1e400", "1" + "0" * 400],
+        ids=["negative", "zero", "nan", "-inf", "integer-too-large-for-a-float"],  # the last: an OverflowError traceback
+    )
     async def test_a_lifetime_that_is_no_lifetime_is_taken_as_absent(
         self, target: Target, router: respx.MockRouter, fake_sleep: FakeSleep, expires_in: str
     ) -> None:
