@@ -162,12 +162,21 @@ def _attribution(message: Mapping[str, Any]) -> Attribution | None:
     else:
         return None
     try:
-        at = datetime.fromisoformat(str(message.get("eventDate")))
-    except ValueError:
+        at = _utc(datetime.fromisoformat(str(message.get("eventDate"))))
+    except (ValueError, OverflowError):  # OverflowError: a date that leaves the calendar in UTC (0001-01-01+14:00)
         return None
     changes = message.get("propertyChanges") or []
     fields = tuple(str(c["property"]) for c in changes if isinstance(c, Mapping) and c.get("property"))
     return Attribution(by=by, by_type=by_type, action=str(message.get("action") or "Update"), at=at, fields=fields)
+
+
+def _utc(at: datetime) -> datetime:
+    """``at`` in UTC; one without an offset is taken as UTC, as the platform writes its dates.
+
+    Why here: printed as ``at.astimezone(UTC)``, a date without an offset was read in the
+    runner's local time zone, and one that leaves year 1 to 9999 in UTC raised there.
+    """
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def audit_warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError]) -> list[str]:

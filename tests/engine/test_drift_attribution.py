@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler.app.attribution import audit_warnings
+from reconciler.app.attribution import _attribution, audit_warnings
 from reconciler.cli import main
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
@@ -137,3 +138,31 @@ def test_an_audit_read_stopped_by_refused_paging_says_so_and_the_page_cap_says_i
         "the audit query of Webhooks stopped at a page its paging was refused for (GET /x failed: the cursor "
         "repeats): older changes are not attributed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("event_date", "shown"),
+    [
+        ("0001-01-01T00:00:00+14:00", None),  # before year 1 in UTC: OverflowError when printed
+        ("9999-12-31T23:00:00-05:00", None),  # after year 9999 in UTC
+        ("2024-05-01T10:00:00", "changed by user Mallory at 2024-05-01 10:00:00 UTC"),  # no offset: the platform's UTC
+        ("2024-05-01T12:00:00+02:00", "changed by user Mallory at 2024-05-01 10:00:00 UTC"),
+    ],
+    ids=["before-year-1", "after-year-9999", "naive", "offset"],
+)
+def test_an_audit_date_is_read_as_utc_or_not_at_all(
+    event_date: str, shown: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's eventDate cannot end drift in a traceback, nor be read in the runner's time zone.
+
+    ``describe`` printed ``at.astimezone(UTC)``: a date that leaves the calendar there raised
+    OverflowError, and a date without an offset was taken as the machine's local time.
+    """
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        found = _attribution({"user": {"name": "Mallory"}, "eventDate": event_date, "action": "Update"})
+        assert (found.describe() if found is not None else None) == shown
+    finally:
+        monkeypatch.undo()
+        time.tzset()
