@@ -47,11 +47,47 @@ def secret_forms(value: str, *, client_id: str | None = None) -> tuple[str, ...]
     # encodes what it echoes (a debug field, a JWT-like blob) must not carry it out either
     encoded = base64.b64encode(value.encode()).decode()
     urlsafe = base64.urlsafe_b64encode(value.encode()).decode()
-    forms += [encoded, encoded.rstrip("="), urlsafe.rstrip("=")]
+    forms += [encoded, encoded.rstrip("="), urlsafe.rstrip("="), *base64_cores(value)]
     if client_id is not None:
-        basic = base64.b64encode(f"{client_id}:{value}".encode()).decode()
-        forms += [basic, quote(basic, safe="")]
+        forms += basic_forms(value, client_id)
     return tuple(dict.fromkeys(form for form in forms if form))
+
+
+def basic_forms(value: str, client_id: str) -> list[str]:
+    """The Basic credential of ``client_id:value`` (RFC 7617), as sent and URL-encoded."""
+    basic = base64.b64encode(f"{client_id}:{value}".encode()).decode()
+    return [basic, quote(basic, safe="")]
+
+
+#: a base64 core shorter than this is not searched for: a few characters of base64 are any text's
+MIN_BASE64_FORM = 6
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def base64_cores(value: str) -> list[str]:
+    """The characters of any base64 (and base64url) text that only ``value``'s bytes decide.
+
+    Why: a server that encodes a whole text holding the secret (a request body,
+    ``{"name":"x","authSecret":"…"}``, in a debug field or a ``contextId``) shows none of the
+    secret's own forms: base64 turns 3 bytes into 4 characters, so what the secret becomes
+    depends on how many bytes stand before it (0, 1 or 2 modulo 3). For each of the three
+    alignments, the characters whose 6 bits all come from the secret are the same in every
+    text holding it there; the one or two characters at each end that mix in a neighbour's
+    bits are not searched for (they carry at most 4 bits of the secret each). The value as a
+    JSON body carries it (escaped, as :mod:`json` does with or without ``ensure_ascii``) too.
+    Cores under :data:`MIN_BASE64_FORM` characters (from a secret of 4 bytes) are left out.
+    """
+    cores: list[str] = []
+    for text in dict.fromkeys((value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1])):
+        data = text.encode()
+        for shift in (0, 1, 2):
+            # bit 8*shift starts the secret: its first whole character is the next multiple of 6,
+            # its last whole one ends at or before bit 8*(shift + len)
+            first, end = -(-8 * shift // 6), 8 * (shift + len(data)) // 6
+            if end - first >= MIN_BASE64_FORM:
+                core = base64.b64encode(bytes(shift) + data).decode()[first:end]
+                cores += [core, core.translate(_URLSAFE)]
+    return cores
 
 
 def all_forms(secrets: Iterable[str], *, min_length: int = 1) -> tuple[str, ...]:
@@ -172,7 +208,7 @@ def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
     raw = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH}
     if client_id is not None:
         # the Basic credential itself (its forms follow from it like any value's)
-        raw |= {form for v in raw for form in secret_forms(v, client_id=client_id)[-2:]}
+        raw |= {form for v in raw for form in basic_forms(v, client_id)}
     if not raw <= _raw:
         _raw.update(raw)
         _remembered = all_forms(_raw)

@@ -28,14 +28,45 @@ TIME_BOUND = 30.0
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "RecursionError", "Error:\n  File")
 
 
+#: a base64 core shorter than this is not promised to be masked (``core.secrets.MIN_BASE64_FORM``)
+MIN_CORE = 6
+
+
 def secret_forms(secret: str, client_id: str = "sandbox") -> tuple[str, ...]:
-    """The forms a server may echo a secret in: as is, JSON-escaped, URL-encoded, Basic credential."""
+    """The forms a server may echo a secret in: as is, JSON-escaped, URL-encoded, Basic credential, base64.
+
+    The base64 ones are :func:`base64_cores`: the secret's characters inside any encoded
+    text, at every alignment, base64 and base64url.
+    """
     return (
         secret,
         json.dumps(secret)[1:-1],
         quote(secret, safe=""),
         base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+        *base64_cores(secret),
     )
+
+
+def base64_cores(secret: str) -> tuple[str, ...]:
+    """The characters that only ``secret``'s bytes decide in any base64 (or base64url) text holding them.
+
+    Derived by comparison, not by the formula the code under test uses: the secret is
+    encoded between all-zero and between all-one bytes, at each of the three alignments,
+    and the characters the two encodings share are the ones the secret alone decides (a
+    character with any bit from the surroundings differs). Also the secret JSON-escaped, as
+    a request body carries it.
+    """
+    cores: list[str] = []
+    for text in dict.fromkeys([secret, json.dumps(secret)[1:-1]]):
+        data = text.encode()
+        for shift in range(3):
+            low = base64.b64encode(b"\x00" * shift + data + b"\x00\x00").decode()
+            high = base64.b64encode(b"\xff" * shift + data + b"\xff\xff").decode()
+            runs = "".join(a if a == b and a != "=" else " " for a, b in zip(low, high, strict=True)).split()
+            core = max(runs, key=len, default="")  # the one run the secret decides (a chance match is shorter)
+            if len(core) >= MIN_CORE:
+                cores += [core, core.replace("+", "-").replace("/", "_")]
+    return tuple(dict.fromkeys(cores))
 
 
 @dataclass
