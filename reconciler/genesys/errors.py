@@ -40,7 +40,7 @@ from reconciler.core.errors import (
     VersionMismatchError,
 )
 from reconciler.core.http import bounded_correlation_id, library_reason
-from reconciler.core.secrets import REDACTED, all_forms, replace_fragments
+from reconciler.core.secrets import MIN_SECRET_LENGTH, REDACTED, all_forms, replace_fragments
 from reconciler.genesys.answers import correlation_id as header_correlation_id
 from reconciler.genesys.answers import parsed_json
 
@@ -96,7 +96,9 @@ def error_from_response(
     """The error for a non-2xx answer."""
     status = response.status_code
     body = _json_object(response)
-    scrub = all_forms(secrets)
+    # as every masker does: a shorter value (an ordinary field's ${env:...}; a write-only one is refused
+    # that short, manifests.placeholders) would be masked inside words, which show it ("pe***missions")
+    scrub = all_forms(secrets, min_length=MIN_SECRET_LENGTH)
     code = str(body.get("code") or body.get("error") or DEFAULT_CODES.get(status, f"http.{status}"))
     code = redact(code, scrub)
     message = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")

@@ -24,7 +24,7 @@ from typing import Any
 
 from reconciler.core.jsonpath import JsonPath, iter_strings
 from reconciler.core.keys import ObjectKey
-from reconciler.core.secrets import secret_forms
+from reconciler.core.secrets import MIN_SECRET_LENGTH, secret_forms
 from reconciler.kinds import Kind
 from reconciler.kinds.spec import HIDDEN
 from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
@@ -122,7 +122,7 @@ class Substitution:
             # JSON-escaped, URL-encoded) only when long enough not to collide with the numbers
             # and words of the message itself. The second guard: values are shown as written.
             message = message.replace(repr(secret), "(sensitive)")
-            if len(secret) >= 4:
+            if len(secret) >= MIN_SECRET_LENGTH:
                 for form in secret_forms(secret):
                     message = message.replace(form, "(sensitive)")
         return message
@@ -261,9 +261,31 @@ def _write_only(path: JsonPath, text: str, env: Mapping[str, str], result: Subst
         return _unset(path, name, env, result)
     if not _utf8(path, name, env[name], result):
         return result.opaque_value(path)
+    if len(env[name]) < MIN_SECRET_LENGTH:
+        result.issues.append(PathIssue(path, _too_short(name, env[name])))
+        return result.opaque_value(path)
     result.secrets.add(env[name])
     result.written[path] = (env[name], text)
     return env[name]
+
+
+def _too_short(name: str, value: str) -> str:
+    """Why a write-only value under :data:`MIN_SECRET_LENGTH` characters is refused, without showing it.
+
+    Why refuse: such a value cannot be masked. Searched for, it is found inside ordinary
+    words (``pe***missions`` for ``r``), whose letters around the mask show it; not searched
+    for (every masker skips values that short), a server echoing it gets it out. Neither the
+    contract (``authSecret``: a string) nor the SDK (``Credential.credential_fields``:
+    ``dict(str, str)``) states a minimum; this one is the reconciler's (docs/manifests.md).
+    An empty value is most often a CI secret that is not set (``${{ secrets.X }}``).
+    """
+    if not value:
+        return f"environment variable {name} is empty (a secret unset in CI?)"
+    return (
+        f"environment variable {name} holds {len(value)} character(s); a write-only secret must be at least "
+        f"{MIN_SECRET_LENGTH} characters long, or it cannot be masked in output (it would be found inside "
+        "ordinary words, which show it)"
+    )
 
 
 def _utf8(path: JsonPath, name: str, value: str, result: Substitution) -> bool:

@@ -133,7 +133,7 @@ def test_a_forbidden_character_is_located_in_text_json_and_sarif(tmp_path: Path,
 def test_plan_sarif_has_the_plans_findings(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plan", str(EXAMPLES), "--target", "sandbox", "--sandbox-db",
                                        str(tmp_path / "s.db"), "--format", "sarif"],
-                                env={"CRM_WEBHOOK_PASSWORD": "x"})
+                                env={"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"})
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["runs"][0]["results"] == []
@@ -148,7 +148,7 @@ def test_plan_sarif_locates_a_warning_about_the_whole_plan_at_the_settings_file(
     shutil.copytree(EXAMPLES, "manifests")
     # one file of a project that prunes webhooks: the plan warns that what the others declare is left alone
     args = ["plan", "manifests/voice-profiles.yaml", "--target", "sandbox", "--sandbox-db", "s.db", "--format", "sarif"]
-    result = CliRunner().invoke(main, args, env={"CRM_WEBHOOK_PASSWORD": "x"})
+    result = CliRunner().invoke(main, args, env={"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"})
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     _github_accepts(doc)
@@ -191,7 +191,7 @@ def test_plan_sarif_of_a_run_that_failed_is_a_notification_not_a_result(tmp_path
     """Bad settings or an HTTP failure are about no file: a failed invocation, never a result without a location."""
     unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GENESYSCLOUD_")}
     result = CliRunner().invoke(main, ["plan", str(EXAMPLES), "--format", "sarif", "--target", "genesys"],
-                                env={**unset, "CRM_WEBHOOK_PASSWORD": "x"})
+                                env={**unset, "CRM_WEBHOOK_PASSWORD": "not-a-real-secret"})
     assert result.exit_code == 1
     message = "no Genesys Cloud region: set GENESYSCLOUD_REGION (e.g. eu-west-1) or GENESYSCLOUD_API_URL, " \
               "or pass --region / --api-url"
@@ -208,7 +208,7 @@ def test_audit_verify_json(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     db = str(tmp_path / "s.db")
     applied = CliRunner().invoke(main, ["apply", str(EXAMPLES), "--target", "sandbox", "--sandbox-db", db,
-                                        "--auto-approve", "--audit-log", str(log)], env={"CRM_WEBHOOK_PASSWORD": "x"})
+                                        "--auto-approve", "--audit-log", str(log)], env={"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"})
     assert applied.exit_code == 0, applied.output
     ok = CliRunner().invoke(main, ["audit", "verify", str(log), "--format", "json"])
     assert ok.exit_code == 0
@@ -283,7 +283,7 @@ def test_a_plan_with_safety_errors_says_why_on_stderr(fmt: str, tmp_path: Path, 
     """
     monkeypatch.chdir(tmp_path)
     shutil.copytree(EXAMPLES, "manifests")
-    env = {"CRM_WEBHOOK_PASSWORD": "x"}
+    env = {"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"}
     target = ["--target", "sandbox", "--sandbox-db", "s.db"]
     applied = CliRunner().invoke(main, ["apply", "manifests", *target, "--auto-approve", "-q"], env=env)
     assert applied.exit_code == 0, applied.output

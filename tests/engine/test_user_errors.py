@@ -36,7 +36,7 @@ def test_refused_credentials_name_status_code_and_correlation_id(served_sandbox:
     shutil.copytree(REPO / "manifests", tmp_path / "manifests")
     result = run_cli(
         tmp_path, "plan",
-        CRM_WEBHOOK_PASSWORD="x",
+        CRM_WEBHOOK_PASSWORD="not-a-real-secret",
         GENESYSCLOUD_API_URL=server.url,
         GENESYSCLOUD_OAUTHCLIENT_ID="sandbox",
         GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
@@ -55,7 +55,7 @@ def test_unreachable_api_is_a_clear_error(tmp_path: Path) -> None:
     shutil.copytree(REPO / "manifests", tmp_path / "manifests")
     result = run_cli(
         tmp_path, "plan", launcher=(str(QUICK_CLI),),
-        CRM_WEBHOOK_PASSWORD="x",
+        CRM_WEBHOOK_PASSWORD="not-a-real-secret",
         GENESYSCLOUD_API_URL="http://127.0.0.1:9",
         GENESYSCLOUD_OAUTHCLIENT_ID="sandbox",
         GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,

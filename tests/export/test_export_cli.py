@@ -61,7 +61,7 @@ class TestFilters:
         assert f"ruleId eq {org.ids['Full Rule']}" in text and "${ref:" not in text
         # a literal id of an object managed elsewhere is valid and plans the same
         assert "0 ids turned into references" in result.stdout
-        env = {"WEBHOOK_BASIC_AUTH_HOOK_AUTH_SECRET": "x", "WEBHOOK_BEARER_HOOK_AUTH_SECRET": "y"}
+        env = {"WEBHOOK_BASIC_AUTH_HOOK_AUTH_SECRET": "basic-secret", "WEBHOOK_BEARER_HOOK_AUTH_SECRET": "bearer-token"}
         org.run("plan", "out", "--detailed-exitcode", env=env)
 
 

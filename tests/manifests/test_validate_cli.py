@@ -85,5 +85,5 @@ def test_webhook_username_outside_basic_is_valid(tmp_path: Path) -> None:
         "---\napiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: None with a username\nspec:\n"
         "  requestUrl: https://example.com/h\n  eventFilters: [{event: rules.updated}]\n  authUsername: svc\n"
     )
-    result = CliRunner().invoke(main, ["validate", str(tmp_path)], env={"WEBHOOK_TOKEN": "t"})
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)], env={"WEBHOOK_TOKEN": "bearer-token"})
     assert result.exit_code == 0, result.output
