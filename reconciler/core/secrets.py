@@ -17,6 +17,7 @@ audit trail, the command's output and saved plan) knows all of them, whatever ph
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
@@ -90,10 +91,10 @@ def base64_cores(value: str) -> list[str]:
     return cores
 
 
-def all_forms(secrets: Iterable[str], *, min_length: int = 1) -> tuple[str, ...]:
+def all_forms(secrets: Iterable[str], *, min_length: int = 1) -> Forms:
     """Every form of every secret at least ``min_length`` long, longest first (the order :func:`scrub` needs)."""
     forms = {form for secret in secrets if secret and len(secret) >= min_length for form in secret_forms(secret)}
-    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+    return Forms(sorted(forms, key=lambda form: (-len(form), form)))
 
 
 def scrub(text: str, secrets: Iterable[str], *, replacement: str = REDACTED, min_length: int = 1) -> str:
@@ -105,16 +106,80 @@ def scrub(text: str, secrets: Iterable[str], *, replacement: str = REDACTED, min
     return replace_forms(text, all_forms(secrets, min_length=min_length), replacement=replacement)
 
 
+#: a run of a secret's form at least this long is masked wherever it stands in a server's text
+MIN_FRAGMENT = 8
+#: what a text cut short ends with: a head of a form before one of these is masked (:func:`replace_forms`)
+ELLIPSES = ("...", "\u2026")
+
+
 def replace_forms(text: str, forms: Iterable[str], *, replacement: str = REDACTED) -> str:
-    """``text`` with each of ``forms`` (from :func:`all_forms`, computed once by a caller that masks often) replaced."""
-    for form in forms:
+    """``text`` with each of ``forms`` (from :func:`all_forms`, computed once by a caller that masks often) replaced.
+
+    A form cut short is replaced too, from its first :data:`MIN_FRAGMENT` characters on,
+    where it ends the text or an ellipsis follows (``Adv3rsar...``): a server, or a renderer,
+    that shortens a long value it echoes left that much of the secret. Elsewhere a head is
+    ordinary text (a secret's first word), and it is left, as is a head shorter than that.
+    Why the cut is looked for this way: this runs for every string of every audit record,
+    and a search for each form's head would double that; a piece cut from a form ends with
+    one of the form's windows of :data:`MIN_FRAGMENT` characters, so one set look-up at the
+    end of the text (and before each ellipsis) tells whether any head need be searched for.
+    """
+    known = forms if type(forms) is Forms else Forms(forms)
+    for form in known:
         if form in text:
             text = text.replace(form, replacement)
+    if len(text) >= MIN_FRAGMENT and (
+        text[-MIN_FRAGMENT:] in known.windows
+        or (("..." in text or "\u2026" in text) and _window_before_an_ellipsis(text, known.windows))
+    ):
+        for form in known:
+            if len(form) > MIN_FRAGMENT and form[:MIN_FRAGMENT] in text:
+                text = _replace_cut_heads(text, form, form[:MIN_FRAGMENT], replacement)
     return text
 
 
-#: a run of a secret's form at least this long is masked wherever it stands in a server's text
-MIN_FRAGMENT = 8
+class Forms(tuple[str, ...]):
+    """Forms of secrets, longest first (what :func:`all_forms` returns), with what :func:`replace_forms` looks up.
+
+    Why a tuple of its own: a masker computes its forms once and masks many strings with
+    them, so what follows from the forms alone is computed once, with them.
+    """
+
+    @functools.cached_property
+    def windows(self) -> frozenset[str]:
+        """Every run of :data:`MIN_FRAGMENT` characters of the forms longer than that: the ends a cut piece may have."""
+        return frozenset(
+            form[start : start + MIN_FRAGMENT]
+            for form in self
+            if len(form) > MIN_FRAGMENT
+            for start in range(len(form) - MIN_FRAGMENT)
+        )
+
+
+def _window_before_an_ellipsis(text: str, windows: frozenset[str]) -> bool:
+    """Whether an ellipsis of ``text`` follows one of ``windows``."""
+    for ellipsis in ELLIPSES:
+        at = text.find(ellipsis, MIN_FRAGMENT)
+        while at != -1:
+            if text[at - MIN_FRAGMENT : at] in windows:
+                return True
+            at = text.find(ellipsis, at + 1)
+    return False
+
+
+def _replace_cut_heads(text: str, form: str, head: str, replacement: str) -> str:
+    """``text`` with every head of ``form`` (``head`` and as much more of it as follows) that a cut ends."""
+    at = text.find(head)
+    while at != -1:
+        end, limit = at + len(head), min(len(text), at + len(form))
+        while end < limit and text[end] == form[end - at]:
+            end += 1
+        if end == len(text) or text.startswith(ELLIPSES, end):
+            text = text[:at] + replacement + text[end:]
+            at = text.find(head, at + len(replacement))
+        else:
+            at = text.find(head, at + 1)
+    return text
 
 
 def replace_fragments(
@@ -193,7 +258,7 @@ def _inside_a_word(text: str, covered: bytearray, start: int, end: int) -> bool:
 
 #: every secret this process has learned (see :func:`remember`): the raw values, and all their forms
 _raw: set[str] = set()
-_remembered: tuple[str, ...] = ()
+_remembered = Forms()
 
 
 def remember(values: Iterable[str], *, client_id: str | None = None) -> None:
@@ -223,7 +288,7 @@ def forget_remembered() -> None:
     """
     global _remembered
     _raw.clear()
-    _remembered = ()
+    _remembered = Forms()
 
 
 def remembered_values() -> frozenset[str]:
@@ -231,7 +296,7 @@ def remembered_values() -> frozenset[str]:
     return frozenset(_raw)
 
 
-def remembered_forms() -> tuple[str, ...]:
+def remembered_forms() -> Forms:
     """Every form of every :func:`remember`-ed secret, longest first; a new tuple whenever one is added."""
     return _remembered
 

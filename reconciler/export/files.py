@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reconciler.core.errors import ExportError
 from reconciler.core.paths import file_kind, reason, status
-from reconciler.core.secrets import remembered_forms, scrub_remembered
+from reconciler.core.secrets import remembered_forms, replace_forms, scrub_remembered
 from reconciler.export.model import Export
 from reconciler.export.yaml_writer import render_object, render_secrets, schema_reference
 from reconciler.manifests.files import discover
@@ -120,7 +120,7 @@ def _refuse_echoed_secrets(export: Export) -> None:
     echoing: list[str] = []
     for obj in export.objects:
         text = json.dumps(obj.document(), ensure_ascii=False)
-        if any(form in text for form in forms):
+        if replace_forms(text, forms) != text:  # a form, or one cut short before an ellipsis
             echoing.append(scrub_remembered(f"{obj.kind}/{obj.name}"))
     if echoing:
         more = f" and {len(echoing) - 3} more" if len(echoing) > 3 else ""

@@ -167,15 +167,17 @@ def _without_remembered_secrets(text: str, target: Path) -> str:
 
     Why: a live value is saved as the server answered it, and a hostile or careless server may
     echo the client secret, a token or an ``${env:…}`` value in an ordinary field. The check is
-    one substring scan per form of a known secret; only a plan that holds one is parsed and
-    re-sealed (its checksum covers what is written). The masked values are live ``before``
-    values, which apply never writes.
+    one substring scan per form of a known secret (:func:`replace_forms`, which also masks a
+    form cut short before an ellipsis); only a plan that holds one is parsed and re-sealed
+    (its checksum covers what is written). The masked values are live ``before`` values,
+    which apply never writes.
     """
     forms = remembered_forms()
-    if not forms or not any(form in text for form in forms):
+    masked = replace_forms(text, forms) if forms else text
+    if masked == text:
         return text
     try:
-        document = loads_json(replace_forms(text, forms), max_depth=MAX_DEPTH)
+        document = loads_json(masked, max_depth=MAX_DEPTH)
     except (BoundedJsonError, ValueError):
         raise PlanFileError(
             f"cannot write plan file {target}: a live value echoes a secret in a way that cannot be masked"

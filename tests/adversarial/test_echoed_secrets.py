@@ -193,3 +193,53 @@ def test_export_writes_no_file_when_a_live_value_echoes_the_client_secret(served
     outcome.expect(1, "error: nothing written: the live values of Webhook/Leaky *** hold a secret of this command")
     assert not (root / "exported").exists() or not any((root / "exported").rglob("*.yaml"))
     assert SECRET.lower() not in outcome.output  # the file name, a lower-cased slug of the name, is not shown
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_export_writes_no_file_when_a_live_value_ends_in_a_truncated_client_secret(
+    served: Any, tmp_path: Path
+) -> None:
+    root = project(tmp_path, manifests=False)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        hook = {"id": "h-2", "name": "Cut", "version": 1, "requestUrl": "https://x.example.com/b",
+                "eventFilters": [], "description": f"the secret was {SECRET[:12]}..."}
+        return httpx.Response(200, json={"entities": [hook], "pageNumber": 1, "pageSize": 100, "pageCount": 1,
+                                         "total": 1})
+
+    outcome = run(served, root, ["export", "--out", "exported", "--kind", "Webhook"], echo, ("GET", HOOK.collection))
+    outcome.expect(1, "error: nothing written: the live values of Webhook/Cut hold a secret of this command")
+    assert not (root / "exported").exists() or not any((root / "exported").rglob("*.yaml"))
+    assert SECRET.lower() not in outcome.output  # the file name, a lower-cased slug of the name, is not shown
+
+
+# ---- a server that cuts what it echoes short -------------------------------------------
+def test_a_truncated_head_of_a_secret_before_an_ellipsis_or_at_the_end_is_masked() -> None:
+    """Whole forms only were masked in output and the audit trail: ``Adv3rsar...`` showed 8 characters."""
+    from reconciler.audit.redact import Redactor
+    from reconciler.core.secrets import scrub
+
+    assert scrub(f"got {SECRET[:8]}... and more", [SECRET]) == "got ***... and more"
+    assert scrub(f"got {SECRET[:20]}\u2026", [SECRET]) == "got ***\u2026"
+    assert scrub(f"ends with {SECRET[:12]}", [SECRET]) == "ends with ***"
+    assert scrub(f"twice {SECRET[:9]}... {SECRET[:10]}...", [SECRET]) == "twice ***... ***..."
+    # under eight characters, or followed by other text, it is ordinary text
+    assert scrub(f"got {SECRET[:7]}...", [SECRET]) == f"got {SECRET[:7]}..."
+    record = {"error": f"secret {SECRET[:10]}...", "id": f"x-{b64(SECRET)[:12]}"}
+    assert Redactor([SECRET]).value(record) == {"error": "secret (sensitive)...", "id": "x-(sensitive)"}
+
+
+@pytest.mark.timeout(TIME_BOUND)
+def test_a_live_value_ending_in_a_truncated_secret_is_masked_in_the_plan(served: Any, tmp_path: Path) -> None:
+    root = project(tmp_path)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        hook = {"id": "h-1", "name": "CRM Compliance Sync", "version": 1, "requestUrl": "https://x.example.com/a",
+                "eventFilters": [], "description": f"was {SECRET[:12]}..."}
+        return httpx.Response(200, json={"entities": [hook], "pageNumber": 1, "pageSize": 100, "pageCount": 1,
+                                         "total": 1})
+
+    outcome = run(served, root, ["plan", "manifests", "--out", "plan.json"], echo, ("GET", HOOK.collection))
+    outcome.expect(0, "~ update Webhook/CRM Compliance Sync", secrets=[SECRET])
+    assert SECRET[:12] not in outcome.output and "was ***..." in outcome.output
+    assert SECRET[:12] not in (root / "plan.json").read_text(encoding="utf-8")
