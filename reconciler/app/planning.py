@@ -31,7 +31,7 @@ from reconciler.plan.identity import (
     pin_issues,
     scope_issues,
 )
-from reconciler.plan.inputs import EnvMode, env_for
+from reconciler.plan.inputs import EnvMode, env_for, rotate_keys
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Plan
 from reconciler.plan.readtime import settler
@@ -141,6 +141,7 @@ async def plan_paths(
     with bulk_build(collect=False):  # loading leaves next to no cyclic garbage: see bulk_build
         manifests = load_manifests(paths, env=env if env_mode is EnvMode.ALL else UnsetAllowed(env))
     env = env_for(manifests.objects, env, env_mode)
+    rotate_keys(rotate, manifests.objects)  # a rotation of nothing is refused before any read, as build_plan would
     kinds = [k.name for k in KINDS if k.singleton is None] if prune_all else prune_kinds
     elsewhere = left_alone(manifests, kinds)
     # before any read: a server may echo them in a listing's error as well as in a write's

@@ -52,7 +52,7 @@ from reconciler.manifests.policy import PolicySettings
 from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
 from reconciler.plan.identity import live_index
-from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, object_key, rotate_keys
+from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, rotate_keys
 from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange, noop_change
 from reconciler.plan.policy import evaluate, outside_window_warning
 from reconciler.plan.prune import PrunePolicy
@@ -100,16 +100,12 @@ def build_plan(
 
     live_by_key = live_index(live, desired)
     declared = {d.key.folded: d for d in desired}
-    rotated = rotate_keys(rotate)
+    rotated = rotate_keys(rotate, desired)
 
     errors: list[str] = list(dangling_references(desired, declared, live_by_key))
     entries = _compare_all(desired, env, declared, live_by_key, rotated)
     errors.extend(missing_singletons(entries))
-    warnings = [
-        f"rotate: {address} is not declared; nothing to re-send"
-        for address in sorted(rotate)
-        if object_key(address).folded not in declared
-    ]
+    warnings: list[str] = []
 
     undeclared = list_undeclared(live, declared, prune)
     detect_renames(entries, undeclared)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from reconciler.core.errors import ConfigError
 from reconciler.core.keys import ObjectKey
+from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, unknown_kind_message
 from reconciler.manifests.desired import DesiredObject, env_names_in
 from reconciler.plan.prune import PrunePolicy
@@ -85,15 +86,29 @@ def object_key(address: str) -> ObjectKey:
         raise ConfigError(str(exc)) from None
 
 
-def rotate_keys(rotate: Collection[str]) -> frozenset[tuple[str, str]]:
-    """The folded identities named by ``rotate``, each an address of a known kind.
+def rotate_keys(rotate: Collection[str], desired: Sequence[DesiredObject]) -> frozenset[tuple[str, str]]:
+    """The folded identities named by ``rotate``, each an address of a known kind that ``desired`` declares.
 
-    A mistyped kind was only the warning "not declared" and exit 0, though the rotation asked
-    for never happened (as ``--prune`` refuses an unknown kind).
+    A mistyped kind or name was only the warning "not declared" and exit 0, though the rotation
+    asked for never happened (as ``--prune`` refuses an unknown kind); each is a
+    :class:`~reconciler.core.errors.ConfigError` now, an undeclared name with the closest declared
+    address of its kind as a suggestion.
     """
     kinds = {name.casefold() for name in REGISTRY}
     keys = [object_key(a) for a in rotate]
     for key in keys:
         if key.kind.casefold() not in kinds:
             raise ConfigError(f"rotate: {key}: {unknown_kind_message(key.kind)}")
+    declared = {d.key.folded: d.key for d in desired}
+    problems = [_undeclared_rotation(key, declared) for key in keys if key.folded not in declared]
+    if problems:
+        raise ConfigError("; ".join(problems))
     return frozenset(key.folded for key in keys)
+
+
+def _undeclared_rotation(key: ObjectKey, declared: Mapping[tuple[str, str], ObjectKey]) -> str:
+    # the kind compared as the kind check above compares it: ``webhook/CRM Sync`` suggests ``Webhook/CRM Sync``
+    same_kind = {k.name: k for k in declared.values() if k.kind.casefold() == key.kind.casefold()}
+    near = closest(key.name, same_kind)
+    hint = f" (did you mean '{same_kind[near]}'?)" if near is not None else ""
+    return f"rotate: {key} is not declared in the manifests, so there is nothing to re-send{hint}"

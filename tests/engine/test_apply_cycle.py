@@ -383,6 +383,13 @@ class TestSecretRotation:
         assert self.stored_secret(applied) == rotated
         assert rotated not in applied.audit_log.read_text()
 
+    def test_rotate_secret_of_an_undeclared_object_is_refused_before_live_state_is_read(self, applied: Project) -> None:
+        """It only warned and exited 0: a mistyped name meant the secret was never re-sent, silently."""
+        result = applied.run("apply", "--auto-approve", "--rotate-secret", "Webhook/CRM Compliance Synk", expect=1)
+        assert ("rotate: Webhook/CRM Compliance Synk is not declared in the manifests, so there is nothing to "
+                "re-send (did you mean 'Webhook/CRM Compliance Sync'?)") in result.stderr
+        assert "Live state:" not in result.stderr and "Traceback" not in result.output
+
 
 class TestProgressOutput:
     def test_plan_logs_the_live_state_it_read(self, applied: Project) -> None:

@@ -358,9 +358,22 @@ class TestSecrets:
         assert "rotation requested" in change.reason
         assert SECRET not in plan.model_dump_json()
 
-    def test_rotate_of_undeclared_object_warns(self) -> None:
-        plan = plan_of([voice()], {}, rotate=["Webhook/Nope"])
-        assert plan.warnings == ("rotate: Webhook/Nope is not declared; nothing to re-send",)
+    def test_rotate_of_undeclared_object_is_an_error(self) -> None:
+        """Only a warning and exit 0 before: the rotation asked for (a typo in the name) never happened."""
+        with pytest.raises(ConfigError) as info:
+            plan_of(sample(), {}, rotate=["Webhook/CRM Synk"])
+        assert str(info.value) == (
+            "rotate: Webhook/CRM Synk is not declared in the manifests, so there is nothing to re-send "
+            "(did you mean 'Webhook/CRM Sync'?)"
+        )
+
+    def test_rotate_of_undeclared_objects_names_each_without_a_guess_when_none_is_close(self) -> None:
+        with pytest.raises(ConfigError) as info:
+            plan_of([voice()], {}, rotate=["Webhook/Nope", "SpeechRule/Gone"])
+        assert str(info.value) == (
+            "rotate: Webhook/Nope is not declared in the manifests, so there is nothing to re-send; "
+            "rotate: SpeechRule/Gone is not declared in the manifests, so there is nothing to re-send"
+        )
 
     def test_rotate_naming_an_unknown_kind_is_an_error(self) -> None:
         """A mistyped kind was a warning and exit 0: the rotation the user asked for never happened."""
