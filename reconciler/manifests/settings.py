@@ -51,7 +51,9 @@ class PruneSettings(_Strict):
     kinds: tuple[str, ...] = Field((), description="Kinds whose undeclared live objects are deleted (none by default).")
     exclude: tuple[str, ...] = Field((), description="fnmatch patterns of names never deleted (case-insensitive).")
     maxDeletes: int = Field(10, ge=0, description="At most this many deletions per plan.")
-    maxDeletePercent: float = Field(25.0, ge=0.0, le=100.0, description="At most this share of a kind's live objects.")
+    maxDeletePercent: float = Field(25.0, ge=0.0, le=100.0,
+                                    description="At most this share of a kind's managed live objects "
+                                                "(declared or pruned, not excluded).")
 
     @field_validator("kinds", mode="before")
     @classmethod

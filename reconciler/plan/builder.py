@@ -109,7 +109,7 @@ def build_plan(
 
     undeclared = list_undeclared(live, declared, prune)
     detect_renames(entries, undeclared)
-    errors.extend(prune_violations(undeclared, live, prune))
+    errors.extend(prune_violations(entries, undeclared, prune))
     errors.extend(still_referenced(entries, undeclared))
 
     # The indexes are let go before the changes are made: made while both were held, the

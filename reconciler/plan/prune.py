@@ -7,7 +7,9 @@ case-insensitive) is never deleted. Then the bound, checked per plan:
   delete more than N objects in total; nothing else is checked;
 - otherwise refused when the plan would delete more than ``default_max_deletes``
   objects in total (10), or, in any one kind, more than ``max_delete_percent`` (25 %) of
-  that kind's live objects, that share rounded *down* but never below 1. The floor of 1
+  the live objects of that kind the plan manages (declares or deletes: names kept by
+  ``exclude`` and unmanaged kinds' objects are not counted, so excluding objects never
+  widens the bound), that share rounded *down* but never below 1. The floor of 1
   keeps small kinds prunable (a kind with 2 live objects, one of them stale, can lose
   that one) while a kind with 4 live objects cannot lose 2 at once. A percent of 0
   allows no deletes at all.
@@ -53,14 +55,18 @@ class PrunePolicy:
         folded = name.casefold()
         return any(fnmatchcase(folded, pattern.casefold()) for pattern in self.exclude)
 
-    def kind_limit(self, live_count: int) -> int:
-        """Most deletes allowed in one kind with ``live_count`` live objects (no override)."""
+    def kind_limit(self, managed: int) -> int:
+        """Most deletes allowed in one kind of which the plan manages ``managed`` live objects (no override)."""
         if self.max_delete_percent <= 0:
             return 0
-        return max(1, math.floor(live_count * self.max_delete_percent / 100))
+        return max(1, math.floor(managed * self.max_delete_percent / 100))
 
-    def violations(self, deletes: Mapping[str, int], live_counts: Mapping[str, int]) -> list[str]:
-        """Why these per-kind delete counts are refused (empty when they are allowed)."""
+    def violations(self, deletes: Mapping[str, int], managed_counts: Mapping[str, int]) -> list[str]:
+        """Why these per-kind delete counts are refused (empty when they are allowed).
+
+        ``managed_counts``: per kind, the live objects the plan manages (declares or deletes); excluded
+        and unmanaged ones are not in the share.
+        """
         total = sum(deletes.values())
         if self.max_deletes is not None:
             if total > self.max_deletes:
@@ -75,13 +81,13 @@ class PrunePolicy:
                 f"per plan; pass --max-deletes N to allow more"
             )
         for kind, count in deletes.items():
-            live = live_counts.get(kind, 0)
-            limit = self.kind_limit(live)
+            managed = managed_counts.get(kind, 0)
+            limit = self.kind_limit(managed)
             if count > limit:
-                share = 100 * count / live if live else 100.0
+                share = 100 * count / managed if managed else 100.0
                 problems.append(
-                    f"pruning {kind} would delete {count} of its {live} live objects ({share:.0f}%), more than "
-                    f"the bound of {limit} ({_pct(self.max_delete_percent)} of {live}, at least 1); "
+                    f"pruning {kind} would delete {count} of its {managed} managed live objects ({share:.0f}%), "
+                    f"more than the bound of {limit} ({_pct(self.max_delete_percent)} of {managed}, at least 1); "
                     f"pass --max-deletes N to allow more"
                 )
         return problems

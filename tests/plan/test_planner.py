@@ -220,6 +220,22 @@ class TestPrune:
         assert not plan.applyable
         assert any("Webhook" in e and "2 of its 4" in e for e in plan.errors)
 
+    def test_percent_bound_is_of_the_live_objects_the_plan_manages(self) -> None:
+        """Excluded live objects counted in the share: 20 hand-made webhooks let 2 of the 2 managed ones go."""
+        live = applied([], extra=[*(live_hook(f"Manual {i}") for i in range(20)), live_hook("A"), live_hook("B")])
+        plan = plan_of([], live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), exclude=("manual *",)))
+        assert plan.summary["delete"] == 2
+        assert not plan.applyable
+        assert any("Webhook" in e and "2 of its 2 managed live objects" in e for e in plan.errors), plan.errors
+
+    def test_percent_bound_counts_declared_live_objects_as_managed(self) -> None:
+        declared = [plain_hook("Kept 1"), plain_hook("Kept 2")]
+        stray = [live_hook("A"), live_hook("B"), live_hook("C")]
+        live = applied(declared, extra=[*(live_hook(f"Manual {i}") for i in range(20)), *stray])
+        plan = plan_of(declared, live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), exclude=("manual *",)))
+        assert plan.summary["delete"] == 3
+        assert any("3 of its 5 managed live objects" in e for e in plan.errors), plan.errors  # 2 declared + 3 pruned
+
     def test_small_kind_can_lose_one_object(self) -> None:
         live = applied([], extra=[live_hook("A"), live_hook("B")])
         plan = plan_of([plain_hook("A")], live, prune=PrunePolicy(kinds=frozenset({"Webhook"})))
