@@ -14,6 +14,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    MAX_DELETES_HELP,
     NonEmptyPath,
     NonEmptyText,
     check_kinds,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
               help="Also delete undeclared objects of KIND.")
-@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, metavar="N", help=MAX_DELETES_HELP)
 @click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
               help="Audit trail file (default .reconciler/audit.jsonl).")
 @click.option("--audit-url", type=NonEmptyText(), default=None, help="Also post each audit record to this URL.")

@@ -77,6 +77,9 @@ MAX_REQUESTS_PER_MINUTE = 1_000_000
 FORMATS = click.Choice(["text", "markdown", "json"])
 FORMAT_HELP = "text for a terminal or log, markdown for a pull-request comment, json for programs."
 CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per-minute)."
+MAX_DELETES_HELP = ("The plan may delete at most N live objects in total, pruned or replaced (a replace deletes "
+                    "its live object); stands in for reconciler.yaml's prune.maxDeletes and maxDeletePercent. "
+                    "policy.limits still hold.")
 _NO_COLOR = "reconciler.no_color"
 
 

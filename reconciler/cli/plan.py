@@ -11,6 +11,7 @@ from reconciler.cli.options import (
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
+    MAX_DELETES_HELP,
     NonEmptyPath,
     NonEmptyText,
     check_kinds,
@@ -36,7 +37,7 @@ from reconciler.core.errors import ReconcilerError
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
               help="Also delete undeclared objects of KIND.")
-@click.option("--max-deletes", type=click.IntRange(min=0), default=None, help="Override the prune safety bound.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, metavar="N", help=MAX_DELETES_HELP)
 @click.option("--rotate-secret", "rotate", multiple=True, type=NonEmptyText(), metavar="KIND/NAME",
               help="Re-send this object's write-only secret (e.g. after changing its variable's value).")
 @target_options

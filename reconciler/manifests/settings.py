@@ -2,7 +2,8 @@
 
 Pruning (deleting live objects that no manifest declares) is dangerous, so it is off
 unless this file turns it on for named kinds, and it is bounded: at most ``maxDeletes``
-objects and at most ``maxDeletePercent`` of a kind's live objects per plan. Objects
+objects and at most ``maxDeletePercent`` of a kind's managed live objects per plan,
+replaced objects counted with pruned ones (:mod:`reconciler.plan.prune`). Objects
 whose names match an ``exclude`` pattern (fnmatch, case-insensitive) are never pruned,
 e.g. objects managed by hand or by another tool.
 
@@ -50,7 +51,7 @@ class PruneSettings(_Strict):
 
     kinds: tuple[str, ...] = Field((), description="Kinds whose undeclared live objects are deleted (none by default).")
     exclude: tuple[str, ...] = Field((), description="fnmatch patterns of names never deleted (case-insensitive).")
-    maxDeletes: int = Field(10, ge=0, description="At most this many deletions per plan.")
+    maxDeletes: int = Field(10, ge=0, description="At most this many deletions per plan (pruned or replaced).")
     maxDeletePercent: float = Field(25.0, ge=0.0, le=100.0,
                                     description="At most this share of a kind's managed live objects "
                                                 "(declared or pruned, not excluded).")

@@ -1,10 +1,16 @@
-"""Which undeclared live objects a plan may delete, and the bound that keeps pruning safe.
+"""Which undeclared live objects a plan may delete, and the bound that keeps deleting safe.
 
 Pruning is opt-in per kind; a name matching an ``exclude`` pattern (fnmatch,
-case-insensitive) is never deleted. Then the bound, checked per plan:
+case-insensitive) is never deleted. Then the bound, checked per plan, on every live
+object the plan deletes: pruned objects, and replaced ones too (a replace deletes its
+live object and creates another with a new id; ``policy.limits`` counts it so as well,
+as Terraform counts "1 to add, 1 to destroy"):
 
 - with an explicit ``max_deletes`` (``--max-deletes N``): refused when the plan would
-  delete more than N objects in total; nothing else is checked;
+  delete more than N objects in total; nothing else is checked. An absolute number given
+  for this run is the user's own statement of how many objects may go, as octodns's
+  ``--force`` lifts its thresholds: it stands in for both bounds of ``reconciler.yaml``
+  (``maxDeletes`` and ``maxDeletePercent``). ``policy.limits`` still holds;
 - otherwise refused when the plan would delete more than ``default_max_deletes``
   objects in total (10), or, in any one kind, more than ``max_delete_percent`` (25 %) of
   the live objects of that kind the plan manages (declares or deletes: names kept by
@@ -18,7 +24,7 @@ A plan of part of a project (files given beside ``reconciler.yaml``, the others 
 what the other files declare (``elsewhere``): those live objects are left alone, neither
 managed nor deleted, whatever the kinds pruned (:mod:`reconciler.manifests.elsewhere`).
 
-A refused prune does not drop the deletes from the plan: they are still listed (so the
+A refused plan does not drop the deletes: they are still listed (so the
 user sees what would have happened), and the plan carries an error that makes it
 unapplyable.
 """
@@ -40,7 +46,7 @@ class PrunePolicy:
     kinds: frozenset[str] = frozenset()
     #: fnmatch patterns of names never deleted, compared case-insensitively
     exclude: tuple[str, ...] = ()
-    #: explicit override (``--max-deletes``): the only bound when set
+    #: ``--max-deletes``: when set, the only bound (deletes and replaces in total)
     max_deletes: int | None = None
     default_max_deletes: int = 10
     max_delete_percent: float = 25.0
@@ -61,36 +67,50 @@ class PrunePolicy:
             return 0
         return max(1, math.floor(managed * self.max_delete_percent / 100))
 
-    def violations(self, deletes: Mapping[str, int], managed_counts: Mapping[str, int]) -> list[str]:
-        """Why these per-kind delete counts are refused (empty when they are allowed).
+    def violations(
+        self, pruned: Mapping[str, int], replaced: Mapping[str, int], managed_counts: Mapping[str, int]
+    ) -> list[str]:
+        """Why these per-kind deletes (``pruned`` and ``replaced`` objects) are refused (empty when allowed).
 
         ``managed_counts``: per kind, the live objects the plan manages (declares or deletes); excluded
         and unmanaged ones are not in the share.
         """
-        total = sum(deletes.values())
+        kinds = list(dict.fromkeys([*pruned, *replaced]))
+        total_pruned, total_replaced = sum(pruned.values()), sum(replaced.values())
+        total = total_pruned + total_replaced
+        what = _what(total_pruned, total_replaced)
         if self.max_deletes is not None:
             if total > self.max_deletes:
-                return [
-                    f"pruning would delete {total} objects, more than --max-deletes {self.max_deletes}"
-                ]
+                return [f"the plan would delete {_objects(total)} ({what}), more than --max-deletes {self.max_deletes}"]
             return []
         problems: list[str] = []
         if total > self.default_max_deletes:
             problems.append(
-                f"pruning would delete {total} objects, more than the bound of {self.default_max_deletes} "
-                f"per plan; pass --max-deletes N to allow more"
+                f"the plan would delete {_objects(total)} ({what}), more than the bound of "
+                f"{self.default_max_deletes} per plan (prune.maxDeletes); pass --max-deletes N to allow more"
             )
-        for kind, count in deletes.items():
+        for kind in kinds:
+            count = pruned.get(kind, 0) + replaced.get(kind, 0)
             managed = managed_counts.get(kind, 0)
             limit = self.kind_limit(managed)
             if count > limit:
                 share = 100 * count / managed if managed else 100.0
                 problems.append(
-                    f"pruning {kind} would delete {count} of its {managed} managed live objects ({share:.0f}%), "
-                    f"more than the bound of {limit} ({_pct(self.max_delete_percent)} of {managed}, at least 1); "
+                    f"the plan would delete {count} of the {managed} managed live {kind} objects "
+                    f"({_what(pruned.get(kind, 0), replaced.get(kind, 0))}, {share:.0f}%), more than the bound of "
+                    f"{limit} ({_pct(self.max_delete_percent)} of {managed}, at least 1, prune.maxDeletePercent); "
                     f"pass --max-deletes N to allow more"
                 )
         return problems
+
+
+def _objects(count: int) -> str:
+    return f"{count} live object" + ("" if count == 1 else "s")
+
+
+def _what(pruned: int, replaced: int) -> str:
+    """``3 pruned, 1 replaced``: which deletes a count holds (a replace deletes its live object too)."""
+    return ", ".join(f"{n} {verb}" for n, verb in ((pruned, "pruned"), (replaced, "replaced")) if n)
 
 
 def _pct(value: float) -> str:

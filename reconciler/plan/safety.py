@@ -6,7 +6,7 @@ has any. Each check here is one rule:
 
 - a reference to an object that is neither declared nor live;
 - a singleton (the org's TTS settings) not found live: it can never be created;
-- pruning beyond the bound of :class:`~reconciler.plan.prune.PrunePolicy`;
+- deleting (pruning or replacing) beyond the bound of :class:`~reconciler.plan.prune.PrunePolicy`;
 - deleting (or replacing) an object whose id still appears in a declared object's resolved spec or in
   a live object that stays (a webhook filter naming a speech rule's id): the platform
   would refuse the delete half-way through an apply, or worse, accept it and leave a
@@ -49,25 +49,29 @@ def missing_singletons(entries: Mapping[tuple[str, str], Entry]) -> list[str]:
 def prune_violations(
     entries: Mapping[tuple[str, str], Entry], undeclared: Sequence[Undeclared], prune: PrunePolicy
 ) -> list[str]:
-    """The bound of ``prune`` applied to this plan's deletes, kinds in registry order.
+    """The bound of ``prune`` applied to this plan's deletes, pruned and replaced, kinds in registry order.
 
-    A kind's share is of the live objects the plan manages: those it declares and those it prunes.
-    Counting every live object let exclusions widen the bound: with 20 hand-made webhooks kept by
-    ``prune.exclude``, both of the 2 managed ones could be deleted within "25 %".
+    A replace counts: it deletes its live object, as ``policy.limits`` counts it; ``--max-deletes 0``
+    let a replace through. A kind's share is of the live objects the plan manages: those it declares
+    and those it prunes. Counting every live object let exclusions widen the bound: with 20
+    hand-made webhooks kept by ``prune.exclude``, both of the 2 managed ones could go within "25 %".
     """
-    deletes: dict[str, int] = defaultdict(int)
+    pruned: dict[str, int] = defaultdict(int)
+    replaced: dict[str, int] = defaultdict(int)
     managed: dict[str, int] = defaultdict(int)
     for item in undeclared:
         if item.delete:
-            deletes[item.kind.name] += 1
+            pruned[item.kind.name] += 1
             managed[item.kind.name] += 1
-    if not deletes:
-        return []
     for entry in entries.values():
         if entry.live is not None:
             managed[entry.kind.name] += 1
-    ordered = dict(sorted(deletes.items(), key=lambda kv: kind_rank(kv[0])))
-    return prune.violations(ordered, managed)
+            if entry.action == Action.REPLACE:
+                replaced[entry.kind.name] += 1
+    if not pruned and not replaced:
+        return []
+    kinds = sorted({*pruned, *replaced}, key=kind_rank)  # both in registry order, every kind in each
+    return prune.violations({k: pruned[k] for k in kinds}, {k: replaced[k] for k in kinds}, managed)
 
 
 def still_referenced(entries: Mapping[tuple[str, str], Entry], undeclared: Sequence[Undeclared]) -> list[str]:

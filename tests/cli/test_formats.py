@@ -291,7 +291,7 @@ def test_a_plan_with_safety_errors_says_why_on_stderr(fmt: str, tmp_path: Path, 
     result = CliRunner().invoke(main, ["plan", "manifests", *target, "--prune", "VoiceProfile",
                                        "--max-deletes", "0", "--format", fmt, "-q"], env=env)
     assert result.exit_code == 1, result.output
-    assert result.stderr.endswith("error: the plan is not applyable: pruning would delete 3 objects, "
-                                  "more than --max-deletes 0\n"), result.stderr
+    assert result.stderr.endswith("error: the plan is not applyable: the plan would delete 3 live objects "
+                                  "(3 pruned), more than --max-deletes 0\n"), result.stderr
     if fmt in ("json", "sarif"):
         json.loads(result.stdout)  # the document on stdout stays whole

@@ -203,7 +203,8 @@ class TestPrune:
         plan = plan_of(declared, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})))
         assert plan.summary["delete"] == 11
         assert not plan.applyable
-        assert any("11 objects" in e and "10" in e for e in plan.errors)
+        assert plan.errors == ("the plan would delete 11 live objects (11 pruned), more than the bound of 10 per plan "
+                               "(prune.maxDeletes); pass --max-deletes N to allow more",)
 
     def test_ten_deletes_pass_the_absolute_bound(self) -> None:
         declared = [plain_hook(f"Kept {i}") for i in range(40)]
@@ -218,7 +219,7 @@ class TestPrune:
         plan = plan_of(declared, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})))
         assert plan.summary["delete"] == 2
         assert not plan.applyable
-        assert any("Webhook" in e and "2 of its 4" in e for e in plan.errors)
+        assert any("2 of the 4 managed live Webhook objects (2 pruned, 50%)" in e for e in plan.errors), plan.errors
 
     def test_percent_bound_is_of_the_live_objects_the_plan_manages(self) -> None:
         """Excluded live objects counted in the share: 20 hand-made webhooks let 2 of the 2 managed ones go."""
@@ -226,7 +227,7 @@ class TestPrune:
         plan = plan_of([], live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), exclude=("manual *",)))
         assert plan.summary["delete"] == 2
         assert not plan.applyable
-        assert any("Webhook" in e and "2 of its 2 managed live objects" in e for e in plan.errors), plan.errors
+        assert any("2 of the 2 managed live Webhook objects" in e for e in plan.errors), plan.errors
 
     def test_percent_bound_counts_declared_live_objects_as_managed(self) -> None:
         declared = [plain_hook("Kept 1"), plain_hook("Kept 2")]
@@ -234,7 +235,7 @@ class TestPrune:
         live = applied(declared, extra=[*(live_hook(f"Manual {i}") for i in range(20)), *stray])
         plan = plan_of(declared, live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), exclude=("manual *",)))
         assert plan.summary["delete"] == 3
-        assert any("3 of its 5 managed live objects" in e for e in plan.errors), plan.errors  # 2 declared + 3 pruned
+        assert any("3 of the 5 managed live Webhook objects" in e for e in plan.errors), plan.errors  # 2 declared + 3 pruned
 
     def test_small_kind_can_lose_one_object(self) -> None:
         live = applied([], extra=[live_hook("A"), live_hook("B")])
@@ -246,7 +247,7 @@ class TestPrune:
         live = applied([], extra=[live_hook(f"S{i}") for i in range(12)])
         refused = plan_of([], live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), max_deletes=11))
         allowed = plan_of([], live, prune=PrunePolicy(kinds=frozenset({"Webhook"}), max_deletes=12))
-        assert refused.errors and "--max-deletes 11" in refused.errors[0]
+        assert refused.errors == ("the plan would delete 12 live objects (12 pruned), more than --max-deletes 11",)
         assert allowed.applyable and allowed.summary["delete"] == 12
 
     def test_unknown_prune_kind_is_a_config_error(self) -> None:

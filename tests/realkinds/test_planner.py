@@ -100,6 +100,49 @@ class TestReplacement:
                                "it cannot be replaced (deleted, then created with a new id)",)
 
 
+class TestReplaceCountsAsDelete:
+    """A replace deletes its live object (the new one has another id): every delete bound counts it."""
+
+    @staticmethod
+    def replaced(count: int, live_extra: int = 0, **prune: Any) -> Plan:
+        names = [f"T{i}" for i in range(count)]
+        objects = [desired("ProcessAutomationTrigger", n, {**TRIGGER_SPEC, "topicName": "v2.other"}) for n in names]
+        kept = [f"K{i}" for i in range(live_extra)]
+        objects += [desired("ProcessAutomationTrigger", n, TRIGGER_SPEC) for n in kept]
+        live = {"ProcessAutomationTrigger": [live_trigger(n) for n in [*names, *kept]]}
+        return plan_of(objects, live, prune=PrunePolicy(**prune))
+
+    def test_max_deletes_counts_a_replace(self) -> None:
+        """``--max-deletes 0`` let a replace through, while ``policy.limits`` counted it as a delete."""
+        plan = self.replaced(1, live_extra=9, max_deletes=0)
+        assert plan.errors == ("the plan would delete 1 live object (1 replaced), more than --max-deletes 0",)
+
+    def test_the_per_plan_bound_counts_replaces_with_pruned_deletes(self) -> None:
+        objects = [desired("ProcessAutomationTrigger", f"T{i}", {**TRIGGER_SPEC, "topicName": "v2.other"})
+                   for i in range(6)]
+        objects += [desired("ProcessAutomationTrigger", f"K{i}", TRIGGER_SPEC) for i in range(40)]
+        live = {"ProcessAutomationTrigger": [live_trigger(f"T{i}") for i in range(6)]
+                + [live_trigger(f"K{i}") for i in range(40)] + [live_trigger(f"S{i}") for i in range(5)]}
+        plan = plan_of(objects, live, prune=PrunePolicy(kinds=frozenset({"ProcessAutomationTrigger"})))
+        assert plan.summary["replace"] == 6 and plan.summary["delete"] == 5
+        assert plan.errors == ("the plan would delete 11 live objects (5 pruned, 6 replaced), more than the bound "
+                               "of 10 per plan (prune.maxDeletes); pass --max-deletes N to allow more",)
+
+    def test_the_percent_bound_counts_replaces(self) -> None:
+        plan = self.replaced(2, live_extra=2)
+        assert plan.errors == ("the plan would delete 2 of the 4 managed live ProcessAutomationTrigger objects "
+                               "(2 replaced, 50%), more than the bound of 1 (25% of 4, at least 1, "
+                               "prune.maxDeletePercent); pass --max-deletes N to allow more",)
+
+    def test_one_replace_in_a_small_kind_passes(self) -> None:
+        assert self.replaced(1, live_extra=1).applyable
+
+    def test_max_deletes_lifts_the_percent_bound(self) -> None:
+        """An absolute ``--max-deletes N`` is the user's own statement: it stands in for both bounds."""
+        plan = self.replaced(2, live_extra=2, max_deletes=2)
+        assert plan.applyable, plan.errors
+
+
 class TestSingleton:
     def test_declared_settings_are_only_ever_updated(self) -> None:
         spec = {"defaultEngine": "google-cloud"}
