@@ -65,17 +65,17 @@ def check_body(
 
 
 def _body(change: ResourceChange, kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of ``spec``; an update may leave a write-only field out, and the server keeps the live value.
+    """The body of ``spec``, without the write-only fields an update leaves to the server.
 
-    A revert cannot send a secret it never recorded (docs/audit.md): its update of a webhook
-    with basic auth omits ``authSecret``, which the rules require. The update is judged as the
+    Which those are is :meth:`~reconciler.kinds.Kind.left_to_server` (a revert's update of a
+    basic-auth webhook omits ``authSecret``, which the rules require). The update is judged as the
     server judges it, the omitted field standing for the kept value, and sent without it.
     """
     shown_as = _as_planned(change.spec or {})
     try:
         return kind.api_body(change.name, spec, shown_as=shown_as)
     except InvalidSpec as refused:
-        kept = {f for f in kind.write_only if f not in spec} if change.action == Action.UPDATE else set()
+        kept = kind.left_to_server(spec, update=change.action == Action.UPDATE)
         if not kept or any(not issue.loc or issue.loc[0] not in kept for issue in refused.issues):
             raise
         try:

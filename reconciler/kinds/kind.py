@@ -150,6 +150,15 @@ class Kind(WriteBodies):
         """Fields the server shows but a client never sends (e.g. ``authSecretSet``)."""
         return tuple(self.write_only.values())
 
+    def left_to_server(self, spec: Mapping[str, Any], *, update: bool) -> frozenset[str]:
+        """Write-only fields an update leaves out of ``spec``: the server keeps their live values.
+
+        The one rule (``apply.bodies``, ``plan.planfile``): only an update may omit one, and its
+        rules are judged with the omitted field standing for the kept value. A revert cannot send a
+        secret it never recorded (docs/audit.md); a create or replace makes an object with none.
+        """
+        return frozenset(f for f in self.write_only if f not in spec) if update else frozenset()
+
     @property
     def shown_only(self) -> frozenset[str]:
         """Fields reads show that are not spec fields: ignored when a client echoes them back."""

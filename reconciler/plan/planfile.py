@@ -312,11 +312,9 @@ def _spec_problem(kind: Kind, change: ResourceChange) -> str | None:
     found = [(p.path, p.message) for p in substitution.issues] or [
         (i.path, i.message) for i in check_spec(kind, substitution)
     ]
-    if change.action == Action.UPDATE:
-        # An update may leave a write-only field out: the server keeps the live value (a revert
-        # cannot send a secret it never recorded). "Required" of an absent one is no problem then.
-        kept = {f for f in kind.write_only if f not in change.spec}
-        found = [(path, message) for path, message in found if not (path and path[0] in kept)]
+    # "required" of a write-only field an update leaves to the server is no problem
+    kept = kind.left_to_server(change.spec, update=change.action == Action.UPDATE)
+    found = [(path, message) for path, message in found if not (path and path[0] in kept)]
     if not found:
         return None
     path, message = found[0]

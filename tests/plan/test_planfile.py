@@ -11,6 +11,7 @@ import pytest
 
 from reconciler import __version__
 from reconciler.core.errors import PlanFileError
+from reconciler.kinds import REGISTRY
 from reconciler.manifests.reading import Unreadable, read_bounded
 from reconciler.plan.builder import PrunePolicy
 from reconciler.plan.model import Plan
@@ -204,6 +205,30 @@ class TestResealedContents:
             monkeypatch.delenv(name, raising=False)
         assert "${env:HOOK_TOKEN}" in saved.read_text() and "${ref:SpeechRule/Billing.id}" in saved.read_text()
         assert load_plan(saved, expected_target=TARGET) == plan
+
+class TestWriteOnlyLeftToTheServer:
+    """One rule, used by the plan file's check and by apply's request body: only an update may omit a secret."""
+
+    def test_an_update_may_leave_an_absent_write_only_field_to_the_server(self) -> None:
+        webhook = REGISTRY["Webhook"]
+        assert webhook.left_to_server({"authScheme": "basic"}, update=True) == frozenset({"authSecret"})
+        assert webhook.left_to_server({"authScheme": "basic", "authSecret": "${env:X}"}, update=True) == frozenset()
+
+    def test_a_create_or_replace_leaves_nothing_to_the_server(self) -> None:
+        assert REGISTRY["Webhook"].left_to_server({"authScheme": "basic"}, update=False) == frozenset()
+
+    def test_a_resealed_update_without_its_secret_loads_and_a_create_without_it_does_not(self, saved: Path) -> None:
+        def bearer_without_secret(change: dict[str, Any], action: str) -> None:
+            assert change["spec"]["authScheme"] == "bearer"
+            change.update(action=action)
+            change["spec"].pop("authSecret", None)
+
+        resealed(saved, lambda changes: bearer_without_secret(changes["CRM Sync"], "update"))
+        load_plan(saved, expected_target=TARGET)
+        resealed(saved, lambda changes: bearer_without_secret(changes["CRM Sync"], "create"))
+        with pytest.raises(PlanFileError, match="Webhook/CRM Sync: spec.authSecret"):
+            load_plan(saved, expected_target=TARGET)
+
 
 class TestIsPlanFile:
     def test_plan_files_and_damaged_plan_files_count(self, saved: Path, tmp_path: Path) -> None:
