@@ -21,6 +21,7 @@ from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.interrupt import Stop
 from reconciler.apply.result import ApplyResult, ChangeOutcome
+from reconciler.apply.stale import referenced_kinds, unresolvable_references
 from reconciler.audit import DEFAULT_AUDIT_LOG, AuditTrail
 from reconciler.audit.backlog import Backlog, read_backlog
 from reconciler.core.errors import ApplyError, AuditError, PlanError
@@ -128,7 +129,7 @@ async def _apply(
     clock: Clock | None,
 ) -> ApplyRun:
     run_id = str(uuid.uuid4())
-    in_plan = {change.kind for change in plan.changes}
+    in_plan = {change.kind for change in plan.changes} | referenced_kinds(plan)
     hidden = plan_env_values(plan, env)
     remember(hidden)  # for the command line's error path
     async with connected(with_concurrency(options, concurrency), client) as writer:
@@ -136,6 +137,10 @@ async def _apply(
         before = copy.deepcopy(writer.stats)  # a shared client's counters already hold the plan's reads
         if live is None:
             live = await read_live(writer, detail=no_detail, required=in_plan)
+        dangling = unresolvable_references(plan, live)
+        if dangling:  # before the audit trail's run.start: nothing was applied
+            raise PlanError(f"the plan refers to objects neither declared in it nor live: {'; '.join(dangling)}; "
+                            "nothing was applied; make the plan again")
         with AuditTrail.open(
             audit_log, target=options.target.identity, forward_url=audit_url, secret_values=hidden
         ) as trail:

@@ -16,6 +16,7 @@ from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError, 
 from reconciler.core.keys import ObjectKey, Revision
 from reconciler.core.live import LiveState
 from reconciler.kinds import Kind
+from reconciler.manifests.desired import find_references
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.plan.undeclared import mentioned
 
@@ -81,4 +82,31 @@ def referenced_since(plan: Plan, live: LiveState) -> dict[ObjectKey, str]:
     return found
 
 
-__all__ = ["referenced_since", "refused_as_stale", "stale_reason"]
+def unresolvable_references(plan: Plan, live: LiveState) -> list[str]:
+    """References of the plan's writes whose target is neither declared in the plan nor live now.
+
+    The plan checked them when it was made (:func:`~reconciler.plan.safety.dangling_references`);
+    a saved plan is applied later, maybe edited and sealed again, and the object it names may have
+    been deleted since. Found at its own write, such a reference failed that change only after the
+    writes ordered before it were made: apply refuses the plan before the first one. A target the
+    plan deletes does not count as live: it is gone once the plan is applied.
+    """
+    declared = {ObjectKey(c.kind, c.name).folded for c in plan.changes if c.action != Action.DELETE}
+    deleted = {ObjectKey(c.kind, c.name).folded for c in plan.changes if c.action == Action.DELETE}
+    present = {ObjectKey(kind, str(obj.get("name", ""))).folded for kind, objects in live.items() for obj in objects}
+    found: list[str] = []
+    for change in plan.pending():
+        for ref in find_references(change.spec or {}):
+            target = ref.target.folded
+            if target not in declared and (target not in present or target in deleted):
+                found.append(f"{change.address}: {ref.path} refers to {ref.target}, which is neither declared in "
+                             "the plan nor live")
+    return found
+
+
+def referenced_kinds(plan: Plan) -> set[str]:
+    """The kinds the plan's writes refer to: apply must read them (a listing that fails is an error)."""
+    return {ref.target.kind for c in plan.pending() for ref in find_references(c.spec or {})}
+
+
+__all__ = ["referenced_kinds", "referenced_since", "refused_as_stale", "stale_reason", "unresolvable_references"]

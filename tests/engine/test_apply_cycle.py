@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from reconciler.kinds import KINDS, REGISTRY
+from reconciler.plan.planfile import checksum
 
 from ._support import SECRET, Project, make_project, plan_json
 
@@ -116,6 +117,29 @@ class TestSavedPlans:
         result = applied.run("apply", str(out), expect=1)
         assert "checksum" in result.stderr
         assert applied.live_by_name("VoiceProfile")[VOICE]["rate"] == 1.05
+
+    def test_a_resealed_plan_with_a_dangling_reference_is_refused_before_any_write(self, applied: Project) -> None:
+        """It failed at its own change, after the writes ordered before it had been made."""
+        applied.edit("voice-profiles.yaml", "rate: 1.05", "rate: 1.5")
+        applied.edit("webhooks.yaml", "Tells the CRM when", "Tells the CRM, edited, when")
+        out = applied.root / "plan.json"
+        applied.run("plan", "--out", str(out))
+        document = json.loads(out.read_text())
+        hooks = [c for c in document["changes"] if c["kind"] == "Webhook" and c["action"] == "update"]
+        hooks[0]["spec"]["eventFilters"][0]["filter"] = "ruleId eq ${ref:SpeechRule/No Such Rule.id}"
+        document["checksum"] = checksum(document)
+        out.write_text(json.dumps(document))
+        versions = {o["name"]: o["version"] for o in applied.live("VoiceProfile")}
+        written = len(applied.audit_records())
+
+        result = applied.run("apply", str(out), expect=1)
+
+        assert ("error: the plan refers to objects neither declared in it nor live: Webhook/"
+                f"{hooks[0]['name']}: "
+                "eventFilters[0].filter refers to SpeechRule/No Such Rule, which is neither declared in the plan "
+                "nor live; nothing was applied; make the plan again") in result.stderr
+        assert {o["name"]: o["version"] for o in applied.live("VoiceProfile")} == versions
+        assert len(applied.audit_records()) == written
 
     def test_an_env_value_that_breaks_the_spec_at_apply_fails_that_change_clearly(self, project: Project) -> None:
         """Valid when planned; the apply's value breaks a rule: a failure line, not an internal error."""

@@ -49,3 +49,28 @@ def test_a_delete_whose_id_a_live_object_names_since_the_plan_is_refused() -> No
     assert referenced_since(plan, {"ProcessAutomationTrigger": [trigger("T"), watcher]}) == {
         ObjectKey("ProcessAutomationTrigger", "T"): "ProcessAutomationTrigger/Watcher references it now "
         "(not when planned); it cannot be deleted; run plan again"}
+
+
+def test_a_reference_resolves_to_a_declared_object_or_a_live_one_the_plan_keeps() -> None:
+    """An undeclared rule deleted since the plan (or deleted by it) leaves the webhook naming it unresolvable."""
+    from reconciler.apply.stale import referenced_kinds, unresolvable_references
+    from reconciler.plan.model import Plan
+
+    spec = {"requestUrl": "https://x.example.com", "eventFilters": [
+        {"event": "rules.updated", "filter": "ruleId eq ${ref:SpeechRule/Rule.id}"}]}
+    hook = ResourceChange(kind="Webhook", name="W", action=Action.UPDATE, object_id="w", live_version=1, spec=spec)
+
+    def plan(*more: ResourceChange) -> Plan:
+        return Plan(tool_version="t", created_at="2024-05-01T00:00:00Z", target="sandbox:x", target_description="x",
+                    manifests_digest="sha256:" + "0" * 64, changes=(hook, *more))
+
+    rule = {"id": "r", "name": "rule", "version": 1}
+    assert referenced_kinds(plan()) == {"SpeechRule"}
+    assert unresolvable_references(plan(), {"SpeechRule": [rule]}) == []
+    declared = ResourceChange(kind="SpeechRule", name="Rule", action=Action.NOOP, object_id="r", live_version=1)
+    assert unresolvable_references(plan(declared), {}) == []
+    gone = ["Webhook/W: eventFilters[0].filter refers to SpeechRule/Rule, which is neither declared in the plan "
+            "nor live"]
+    assert unresolvable_references(plan(), {"SpeechRule": []}) == gone
+    pruned = ResourceChange(kind="SpeechRule", name="Rule", action=Action.DELETE, object_id="r", live_version=1)
+    assert unresolvable_references(plan(pruned), {"SpeechRule": [rule]}) == gone
