@@ -21,8 +21,10 @@ from typing import Any
 
 from reconciler.audit.source import Source
 from reconciler.core.errors import PlanError
-from reconciler.plan.model import Plan, PolicyFinding
-from reconciler.plan.policy import apply_findings, refusal
+from reconciler.manifests.policy import PolicySettings
+from reconciler.plan.model import Action, Plan, PolicyFinding
+from reconciler.plan.policy import apply_findings, evaluate, refusal
+from reconciler.plan.prune import over_max_deletes
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +51,29 @@ def gate(plan: Plan, *, now: datetime, override: str | None) -> tuple[PolicyFind
     if findings and override is None:
         raise PlanError(refusal(findings))
     return findings
+
+
+def judged_at_apply(plan: Plan, *, policy: PolicySettings | None, max_deletes: int | None) -> Plan:
+    """A saved ``plan`` with what its apply judges again: this apply's ``--max-deletes``, the policy now.
+
+    Why: a saved plan carried only the findings of when it was made, so a bound given to the apply
+    command, or a ``policy.protect`` added to ``reconciler.yaml`` since, did not stop it. Its deletes
+    (replaces too: a replace deletes its live object) over ``max_deletes`` are a safety error, never
+    overridden; ``protect`` and ``limits`` of ``policy`` (the project's ``reconciler.yaml`` at apply time)
+    add findings the plan does not hold already, refused without ``--override`` like its own. The change
+    windows stay those the plan carries (judged at the moment apply runs).
+    """
+    errors = list(plan.errors)
+    if max_deletes is not None:
+        deleted = sum(1 for c in plan.changes if c.action == Action.DELETE)
+        replaced = sum(1 for c in plan.changes if c.action == Action.REPLACE)
+        over = over_max_deletes(deleted, replaced, max_deletes, verb="deleted")
+        if over is not None:
+            errors.append(over)
+    findings = list(plan.policy)
+    if policy is not None:
+        findings += [f for f in evaluate(plan.changes, policy) if f not in plan.policy]
+    return plan.model_copy(update={"errors": tuple(errors), "policy": tuple(findings)})
 
 
 def override_record(

@@ -10,11 +10,11 @@ import click
 
 from reconciler.cli.confirm import confirm_apply
 from reconciler.cli.options import (
+    APPLY_MAX_DELETES_HELP,
     CONCURRENCY_HELP,
     DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
-    MAX_DELETES_HELP,
     NonEmptyPath,
     NonEmptyText,
     check_kinds,
@@ -22,6 +22,7 @@ from reconciler.cli.options import (
     echo_document,
     kind_read,
     live_summary,
+    project_settings,
     run_options,
     target_options,
     verbose_stats,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--prune", "prune_kinds", multiple=True, type=NonEmptyText(), metavar="KIND",
               help="Also delete undeclared objects of KIND.")
-@click.option("--max-deletes", type=click.IntRange(min=0), default=None, metavar="N", help=MAX_DELETES_HELP)
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None, metavar="N", help=APPLY_MAX_DELETES_HELP)
 @click.option("--audit-log", type=NonEmptyPath(dir_okay=False), default=None,
               help="Audit trail file (default .reconciler/audit.jsonl).")
 @click.option("--audit-url", type=NonEmptyText(), default=None, help="Also post each audit record to this URL.")
@@ -61,7 +62,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.app import apply as apply_saved
     from reconciler.app import client_for, ensure_success, plan_paths, with_concurrency
     from reconciler.app.applying import pending_business
-    from reconciler.app.guardrails import current_time, gate
+    from reconciler.app.guardrails import current_time, gate, judged_at_apply
     from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
     from reconciler.manifests.files import manifest_name
     from reconciler.plan.planfile import is_plan_file, load_plan
@@ -80,10 +81,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     if len(sources) > 1 and mixed:  # else the plan would be read as a manifest, and refused field by field
         raise PlanError(f"{mixed[0]} is a saved plan: apply takes one saved plan (apply FILE) or manifest paths "
                         "(apply [PATH...]), not both")
-    if saved and (prune_kinds or max_deletes is not None or rotate):
-        raise PlanError(
-            "--prune, --max-deletes and --rotate-secret belong to planning; a saved plan is applied as it was made"
-        )
+    if saved and (prune_kinds or rotate):
+        raise PlanError("--prune and --rotate-secret belong to planning; a saved plan is applied as it was made")
 
     def approved(the_plan: Plan) -> bool:
         """Show the plan; whether there is anything to do and the user agreed to it."""
@@ -135,6 +134,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     if saved:
         # made earlier, maybe elsewhere: apply reads live state afresh
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
+        # judged again: this command's --max-deletes, the project's policy as it stands now
+        the_plan = judged_at_apply(the_plan, policy=project_settings().policy, max_deletes=max_deletes)
         applied = anyio.run(partial(applying, the_plan)) if approved(the_plan) else None
     else:
         applied = anyio.run(plan_and_apply)

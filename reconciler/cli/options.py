@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from reconciler.manifests.settings import ProjectSettings
     from reconciler.plan.model import Plan
 
 DEFAULT_PATHS = ("manifests",)
@@ -80,6 +81,8 @@ CONCURRENCY_HELP = "Changes written at once (writes stay paced by --requests-per
 MAX_DELETES_HELP = ("The plan may delete at most N live objects in total, pruned or replaced (a replace deletes "
                     "its live object); stands in for reconciler.yaml's prune.maxDeletes and maxDeletePercent. "
                     "policy.limits still hold.")
+APPLY_MAX_DELETES_HELP = MAX_DELETES_HELP + (" With apply FILE: the saved plan is refused when it would delete "
+                                             "(delete or replace) more than N live objects.")
 _NO_COLOR = "reconciler.no_color"
 
 
@@ -214,6 +217,23 @@ def live_summary(counts: dict[str, int]) -> None:
 def verbose_stats(stats: Any, enabled: bool) -> None:
     if enabled:
         click.echo(stats.summary(), err=True)
+
+
+def project_settings() -> ProjectSettings:
+    """The project's ``reconciler.yaml`` where ``plan`` finds it by default (``manifests/``); defaults when absent.
+
+    For the commands that take no manifest paths (``revert``, ``apply FILE``) yet judge the project's
+    policy as it stands now. A file with mistakes stops the command, located, as ``plan`` would.
+    """
+    from pathlib import Path
+
+    from reconciler.core.errors import ManifestError
+    from reconciler.manifests.settings import SETTINGS_FILE, load_settings
+
+    settings, issues = load_settings(Path(DEFAULT_PATHS[0]) / SETTINGS_FILE, f"{DEFAULT_PATHS[0]}/{SETTINGS_FILE}")
+    if issues:
+        raise ManifestError(issues)
+    return settings
 
 
 def check_kinds(names: tuple[str, ...]) -> None:

@@ -9,13 +9,13 @@ from typing import Any
 import click
 
 from reconciler.cli.options import (
-    DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
     NonEmptyText,
     color,
     echo_document,
+    project_settings,
     refuse_unapplyable,
     run_options,
     saved_plan_next_step,
@@ -43,16 +43,13 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
     import anyio
 
     from reconciler.app.revert import restored_manifests, revert_run
-    from reconciler.core.errors import ManifestError, PlanError
+    from reconciler.core.errors import PlanError
     from reconciler.core.paths import not_regular, reason, status
-    from reconciler.manifests.settings import SETTINGS_FILE, load_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
 
     options = run_options(kw)
-    settings, issues = load_settings(Path(DEFAULT_PATHS[0]) / SETTINGS_FILE, f"{DEFAULT_PATHS[0]}/{SETTINGS_FILE}")
-    if issues:
-        raise ManifestError(issues)
+    settings = project_settings()
     run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy))
     the_plan = run.plan
     colored = color() and fmt == "text"

@@ -80,9 +80,8 @@ class PrunePolicy:
         total = total_pruned + total_replaced
         what = _what(total_pruned, total_replaced)
         if self.max_deletes is not None:
-            if total > self.max_deletes:
-                return [f"the plan would delete {_objects(total)} ({what}), more than --max-deletes {self.max_deletes}"]
-            return []
+            over = over_max_deletes(total_pruned, total_replaced, self.max_deletes)
+            return [over] if over is not None else []
         problems: list[str] = []
         if total > self.default_max_deletes:
             problems.append(
@@ -104,13 +103,24 @@ class PrunePolicy:
         return problems
 
 
+def over_max_deletes(deleted: int, replaced: int, most: int, *, verb: str = "pruned") -> str | None:
+    """Why ``--max-deletes most`` refuses ``deleted`` deletes and ``replaced`` replaces; ``None`` when it allows them.
+
+    ``verb``: what the deletes are, "pruned" when planning, "deleted" for a saved plan's (pruned or reverted).
+    """
+    total = deleted + replaced
+    if total <= most:
+        return None
+    return f"the plan would delete {_objects(total)} ({_what(deleted, replaced, verb)}), more than --max-deletes {most}"
+
+
 def _objects(count: int) -> str:
     return f"{count} live object" + ("" if count == 1 else "s")
 
 
-def _what(pruned: int, replaced: int) -> str:
+def _what(pruned: int, replaced: int, verb: str = "pruned") -> str:
     """``3 pruned, 1 replaced``: which deletes a count holds (a replace deletes its live object too)."""
-    return ", ".join(f"{n} {verb}" for n, verb in ((pruned, "pruned"), (replaced, "replaced")) if n)
+    return ", ".join(f"{n} {word}" for n, word in ((pruned, verb), (replaced, "replaced")) if n)
 
 
 def _pct(value: float) -> str:

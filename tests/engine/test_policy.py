@@ -215,6 +215,46 @@ def test_a_saved_plan_with_errors_is_not_offered_for_apply(project: Project) -> 
     assert "not applyable" in project.run("apply", "p.json", expect=1).output
 
 
+class TestSavedPlanJudgedAtApply:
+    """``apply FILE`` judged only the findings the plan was made with: a bound or a protection given since was not."""
+
+    FEED = "Voice Profile Audit Feed"
+
+    def saved_prune(self, project: Project) -> None:
+        text = (project.manifests / "webhooks.yaml").read_text()
+        (project.manifests / "webhooks.yaml").write_text(text.split("\n---")[0] + "\n")  # prune the second hook
+        project.run("plan", "--out", "p.json")
+
+    def test_max_deletes_on_apply_refuses_a_plan_deleting_more(self, project: Project) -> None:
+        self.saved_prune(project)
+        before = len(project.audit_records())
+        refused = project.run("apply", "p.json", "--max-deletes", "0", expect=1)
+        assert ("error: the plan is not applyable: the plan would delete 1 live object (1 deleted), more than "
+                "--max-deletes 0") in refused.stderr
+        assert self.FEED in project.live_by_name("Webhook") and len(project.audit_records()) == before
+        project.run("apply", "p.json", "--max-deletes", "1")
+        assert self.FEED not in project.live_by_name("Webhook")
+
+    def test_a_protection_added_since_the_plan_refuses_its_delete(self, project: Project) -> None:
+        self.saved_prune(project)
+        set_policy(project, '  protect: ["Webhook/Voice *"]\n')
+        before = len(project.audit_records())
+        refused = project.run("apply", "p.json", expect=1)
+        assert (f"policy refuses this apply (rule protect): [protect] Webhook/{self.FEED} would be deleted, but "
+                "policy.protect 'Webhook/Voice *' protects it") in refused.stderr
+        assert self.FEED in project.live_by_name("Webhook") and len(project.audit_records()) == before
+        project.run("apply", "p.json", "--override", "CHG-9: feed retired")
+        assert override_of_last_run(project)["findings"][0]["object"] == f"Webhook/{self.FEED}"
+        assert self.FEED not in project.live_by_name("Webhook")
+
+    def test_a_finding_the_plan_already_holds_is_not_repeated(self, project: Project) -> None:
+        set_policy(project, '  protect: ["VoiceProfile/*"]\n')
+        change_voice(project)
+        project.run("plan", "--out", "p.json", expect=1)
+        refused = project.run("apply", "p.json", expect=1)
+        assert refused.stderr.count("[protect]") == 1, refused.stderr
+
+
 class TestSettingsErrors:
     @pytest.mark.parametrize(
         ("policy", "expected"),

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.manifests.policy import ChangeWindow, KindLimits
-from reconciler.plan.model import Action, PolicyRule, ResourceChange
+from reconciler.manifests.policy import ChangeWindow, KindLimits, PolicySettings
+from reconciler.plan.model import Action, Plan, PolicyRule, ResourceChange
 from reconciler.plan.policy import is_open, limit_findings, protect_findings, window_finding
 
 
@@ -107,3 +107,30 @@ class TestProtectAndLimits:
              "the plan's SpeechTopic objects: 1 delete, more than policy.limits.SpeechTopic.maxDeletes (0)"),
             ("*", "the plan: 2 changes, more than policy.limits.*.maxChanges (1)"),
         ]
+
+
+class TestJudgedAtApply:
+    """A saved plan meets this apply's --max-deletes and the policy as it is now (reconciler.app.guardrails)."""
+
+    @staticmethod
+    def saved(*changes: ResourceChange) -> Plan:
+        return Plan(tool_version="t", created_at=datetime(2024, 5, 1, tzinfo=UTC), target="sandbox:x",
+                    target_description="x", manifests_digest="sha256:" + "0" * 64, changes=changes)
+
+    def test_max_deletes_counts_the_plans_deletes_and_replaces(self) -> None:
+        from reconciler.app.guardrails import judged_at_apply
+
+        plan = self.saved(change("Webhook", "a", Action.DELETE), change("SpeechTopic", "b", Action.REPLACE),
+                          change("Webhook", "c", Action.UPDATE))
+        assert judged_at_apply(plan, policy=None, max_deletes=2).errors == ()
+        assert judged_at_apply(plan, policy=None, max_deletes=1).errors == (
+            "the plan would delete 2 live objects (1 deleted, 1 replaced), more than --max-deletes 1",)
+
+    def test_the_policy_now_adds_only_findings_the_plan_lacks(self) -> None:
+        from reconciler.app.guardrails import judged_at_apply
+
+        plan = self.saved(change("Webhook", "a", Action.DELETE))
+        now = PolicySettings(protect=("Webhook/*",))
+        judged = judged_at_apply(plan, policy=now, max_deletes=None)
+        assert [f.text for f in judged.policy] == ["Webhook/a would be deleted, but policy.protect 'Webhook/*' protects it"]
+        assert judged_at_apply(judged, policy=now, max_deletes=None).policy == judged.policy
