@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.errors import ManifestIssue
-from reconciler.core.paths import reason, status
+from reconciler.core.paths import reason
+from reconciler.manifests.project import is_directory, project_of
 from reconciler.manifests.reading import problem
 from reconciler.manifests.settings import SETTINGS_FILE
 
@@ -23,7 +23,7 @@ MAX_DIRECTORY_DEPTH = 64
 
 @dataclass(frozen=True)
 class FileSet:
-    """The manifest files in load order, the root that holds ``reconciler.yaml``, and problems."""
+    """The manifest files in load order, the project's root (that holds ``reconciler.yaml``), and problems."""
 
     root: Path
     files: tuple[Path, ...]
@@ -50,7 +50,14 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
 
     Hidden files and directories are skipped, and the root's settings file (read by the
     settings loader); a settings file anywhere else is an issue. A file reached twice is
-    loaded once. The root is the first directory given (or the first file's parent).
+    loaded once.
+
+    The root is the project of the first path given (:func:`~.project.project_of`): the
+    nearest directory holding ``reconciler.yaml`` from it upwards, as git finds its top, so
+    that ``plan manifests/sub/x.yaml`` reads ``manifests/reconciler.yaml``; with none, the
+    first directory given (or the first file's parent), and no settings. Every other path
+    given must lie in that same project (none, too), else it is an issue and not read: a
+    run reads one project's settings, and another project's would go unread without a word.
 
     Nothing else is skipped: a path that cannot be read as a manifest (a dangling or
     looping symlink anywhere below a directory, whatever its name, since it may have
@@ -67,9 +74,15 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     wherever it leads: naming it is the choice.
     """
     given = [Path(p) for p in paths]
+    first = given[0] if given else Path(".")
+    project = project_of(first)
+    root = _root(first, project)
     walk = _Walk()
     for path in given:
-        if _is_directory(path):
+        elsewhere = project_of(path)
+        if elsewhere != project:
+            walk.issue(path, _not_in_project(elsewhere, project))
+        elif is_directory(path):
             found: list[Path] = []
             walk.directory(path, frozenset(), found, given=path)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
@@ -80,8 +93,6 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
                 walk.add(path)
             else:
                 walk.issue(path, why)
-    first = given[0] if given else Path(".")
-    root = first if _is_directory(first) else first.parent
     read = root / SETTINGS_FILE
     outside = _outside(read, root)
     if outside is not None:
@@ -95,17 +106,29 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     return FileSet(root=root, files=tuple(walk.files), issues=tuple(walk.issues), settings_outside=outside is not None)
 
 
-def _is_directory(path: Path) -> bool:
-    """Whether ``path`` is a directory to walk; one that cannot be looked at is not.
+def _root(first: Path, project: Path | None) -> Path:
+    """The root: ``project``, spelled as given when it is the first directory given (or the first file's parent).
 
-    Why not ``Path.is_dir``: it raises on EACCES and ENAMETOOLONG. Such a path is then
-    read as a file, and :func:`problem` names why it cannot be.
+    Without a project, that directory, as before there were projects found upwards.
     """
-    try:
-        found = status(path)
-    except OSError:
-        return False
-    return found is not None and stat.S_ISDIR(found.st_mode)
+    given = first if is_directory(first) else first.parent
+    if project is None or Path(os.path.normpath(given.absolute())) == project:
+        return given
+    return project
+
+
+def _not_in_project(project: Path | None, first: Path | None) -> str:
+    """Why a path given in ``project`` is refused when the first path given lies in ``first`` (each a root, or None)."""
+    rule = (f"a run reads the settings of one project, the nearest directory holding {SETTINGS_FILE} from the first "
+            "path given upwards, so every path given must lie in it; give each project's paths in a run of its own")
+    def named(root: Path | None) -> str:
+        return f"{display(root)} ({display(root / SETTINGS_FILE)})" if root is not None else "none"
+
+    if project is None:
+        return f"lies outside the project of the first path given, {named(first)}: {rule}"
+    if first is None:
+        return f"lies in the project {named(project)}, but the first path given lies in none: {rule}"
+    return f"lies in the project {named(project)}, not in {named(first)}, the project of the first path given: {rule}"
 
 
 def left_out(fileset: FileSet, paths: Sequence[str | Path]) -> FileSet:
