@@ -94,7 +94,7 @@ class Cursor:
             next_uri = current.get("nextUri")
             if not next_uri or not current["entities"]:
                 return kind.listing.manageable(unique(pages))
-            params = {**kind.listing.list_params(), **next_params(kind, str(next_uri), response)}
+            params = next_params(kind, str(next_uri), response)
             guard.cursor(response, params)
 
 
@@ -231,8 +231,9 @@ def envelope(
 
 
 def next_params(kind: Kind, next_uri: str, response: httpx.Response) -> dict[str, str]:
-    """The query of a ``nextUri``, refused unless it points at the kind's listing (:func:`~.paging.next_query`)."""
-    return next_query(next_uri, kind.listing_path, response)
+    """The query of the page after a ``nextUri``, the kind's own listing parameters kept, refused unless it
+    points at the kind's listing (:func:`~.paging.next_query`)."""
+    return next_query(next_uri, kind.listing_path, response, kind.listing.list_params())
 
 
 def unique(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str
         if read.paging == "none" or not next_uri or not current["entities"]:
             return entities
         if read.paging == "cursor":
-            params = next_query(str(next_uri), read.path, response)
+            params = next_query(str(next_uri), read.path, response, read.params)
             guard.cursor(response, params)
         number += 1
 

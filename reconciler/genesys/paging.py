@@ -29,6 +29,7 @@ many objects were added meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -142,19 +143,25 @@ class PageGuard:
         return f"{what} is past the ceiling of {self.limits.max_pages} pages (ClientLimits.max_pages)"
 
 
-def next_query(next_uri: str, path: str, response: httpx.Response) -> dict[str, str]:
-    """The query of a cursor's ``nextUri``, refused unless it points at the listing at ``path``.
+def next_query(
+    next_uri: str, path: str, response: httpx.Response, kept: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The query of the page after a cursor's ``nextUri``: ``kept`` (the listing's own parameters) and the
+    ``nextUri``'s query over them; refused unless the ``nextUri`` points at the listing at ``path``.
 
     The query is all that is taken: the next request goes to ``path`` on the API's own host,
     so a ``nextUri`` naming another host or collection cannot send the token elsewhere. The
     path is compared case-insensitively, as the platform routes it: CX as Code lists triggers at
     ``/api/v2/processAutomation/triggers`` (``process_automation_triggers_proxy.go``) where the SDK
-    says ``/api/v2/processautomation/triggers``, and follows each ``nextUri`` as given.
+    says ``/api/v2/processautomation/triggers``, and follows each ``nextUri`` as given. ``kept`` is
+    sent again because a ``nextUri`` need not repeat the first request's filters (an ``expand`` or a
+    filter left out would change what the later pages hold); one helper for kind listings and
+    reference reads, so that the two cannot page differently.
     """
     parts = urlsplit(next_uri)
     if parts.path.rstrip("/").casefold() != path.rstrip("/").casefold() or not parts.query:
         raise invalid(response, "GET", path, f"the listing's nextUri leaves the collection: {shorten(next_uri)}")
-    return dict(parse_qsl(parts.query, keep_blank_values=True))
+    return {**(kept or {}), **dict(parse_qsl(parts.query, keep_blank_values=True))}
 
 
 def whole(response: httpx.Response, body: dict[str, Any], name: str, guard: PageGuard) -> int | None:
