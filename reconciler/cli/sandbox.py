@@ -94,6 +94,15 @@ def sandbox() -> None:
     help="Probability that a publish job ends Failed.",
 )
 @click.option(
+    "--feature-off",
+    "features_off",
+    multiple=True,
+    type=NonEmptyText(),
+    metavar="FEATURE",
+    help="An org feature the sandbox's org lacks (repeatable): its reads leave out the fields shown only with it "
+    "(GenesysExtended: a dictionary feedback's transcriptionEngine).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -117,6 +126,7 @@ def serve(
     read_lag_ms: int,
     publish_seconds: float,
     publish_fail_rate: float,
+    features_off: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Serve the sandbox over HTTP: API and login on one base URL.
@@ -146,6 +156,7 @@ def serve(
         read_lag_ms=read_lag_ms,
         publish_seconds=publish_seconds,
         publish_fail_rate=publish_fail_rate,
+        features_off=frozenset(features_off),
     )
     run(options, host=host, port=port, log_level=log_level,
         on_listening=lambda url: click.echo(f"sandbox: {url} (state in {db_path}); Ctrl-C to stop", err=True))

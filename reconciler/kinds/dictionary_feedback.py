@@ -13,7 +13,10 @@ platform does, said as data below:
   out ``examplePhrases`` and ``soundsLike``, is paged by the ``nextPage`` cursor, 500 a
   page by default, and has no term filter (``get_speechandtextanalytics_dictionaryfeedback``);
 * ``status``, ``invalidReason`` and ``displayAs`` are the server's; there is no
-  ``version``: ``dateModified`` is the revision, updates are ``PUT`` s.
+  ``version``: ``dateModified`` is the revision, updates are ``PUT`` s;
+* ``transcriptionEngine`` is "Only returned when GenesysExtended feature is enabled" (SDK
+  ``DictionaryFeedback.transcription_engine``): an org without that feature reads the
+  feedback without it, so a read lacking it is not a difference (``shown_with_feature``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ class DictionaryFeedbackSpec(SpecModel):
     boostValue: float = Field(2.0, ge=1.0, le=10.0, description="How strongly the term is preferred, 1.0 to 10.0.")
     source: Literal["Manual"] = Field("Manual", description="Where the feedback came from (Manual).")
     transcriptionEngine: Literal["Genesys", "GenesysExtended"] | None = Field(
-        None, description="The transcription engine the term is for; absent: the platform's choice."
+        None,
+        description="The transcription engine the term is for; absent: the platform's choice. Reads show it only "
+        "where the org has the GenesysExtended feature.",
     )
     examplePhrases: list[ExamplePhrase] = Field(
         min_length=3, max_length=20, description="3 to 20 unique phrases that use the term."
@@ -127,6 +132,9 @@ KIND = Kind(
         }
     ),
     name_field="term",
+    # SDK DictionaryFeedback.transcription_engine (PureCloudPlatformClientV2 269): "The transcription engine for the
+    # dictionary feedback. Only returned when GenesysExtended feature is enabled"
+    shown_with_feature={"transcriptionEngine": "GenesysExtended"},
     # a term belongs to its dialect's vocabulary (SDK get_speechandtextanalytics_dictionaryfeedback: a ``dialect``
     # filter, "organizations may store up to 1000 dictionary terms per dialect"), so one term may be taught in
     # several dialects: a term found by name in another dialect is not taken for the declared one (as topics)

@@ -104,6 +104,13 @@ class Kind(WriteBodies):
     #: of the sub-resource (an integration's ``config.current.properties``): its write keeps the
     #: live value it reads first (``WriteBodies.sub_keeping_live``)
     unmanaged_when_absent: tuple[str, ...] = ()
+    #: the sibling of :attr:`unmanaged_when_absent` on the live side: top-level optional fields that reads
+    #: show only where an org feature is on, field -> that feature (a dictionary feedback's
+    #: ``transcriptionEngine``: the SDK's ``DictionaryFeedback`` says "Only returned when GenesysExtended
+    #: feature is enabled"). A live object lacking one is taken to hold what the manifest says: not
+    #: compared (else an org without the feature plans an update on every run), still sent by writes.
+    #: Such a field has no default (absent must stay absent in an essence; the kinds' tests hold to it)
+    shown_with_feature: Mapping[str, str] = field(default_factory=dict)
     #: the platform permissions its endpoints require (roles; scopes do not apply to client credentials)
     permissions: Permissions = field(default_factory=Permissions)
     #: spec fields by which the platform keeps apart objects of one name (a topic's ``dialect``: CX as
@@ -243,10 +250,14 @@ class Kind(WriteBodies):
     def comparable(self, live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         """The live essence as compared with ``desired``: a one-way publish flag that the
         manifest leaves false is not managed, so its live value does not count; nor do
-        write-only flags that reads never show, nor fields the manifest leaves unmanaged."""
+        write-only flags that reads never show, nor fields the manifest leaves unmanaged, nor
+        fields the org's reads leave out for a feature it lacks (:attr:`shown_with_feature`)."""
         out = without_absent(dict(live), desired, self._unmanaged_paths)
         if not self.write_only_flagged:
             out.update({flag: desired.get(flag, False) for flag in self.write_only.values()})
+        for unshown in self.shown_with_feature:
+            if unshown not in out and unshown in desired:
+                out[unshown] = desired[unshown]
         if self.publish is not None and not desired.get(self.publish.flag):
             flag = self.publish.flag
             if flag in out:

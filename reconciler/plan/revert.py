@@ -208,9 +208,11 @@ def moved_since(kind: Kind, last: Write, live: Mapping[str, Any] | None) -> str 
         now = live.get("version")
         return None if now == last.version else f"changed since the run (version {now}, the run left {last.version})"
     essence = kind.essence(live)
-    # not comparable: a reference to an object the run created (recorded before its id was known), and
-    # a write-only flag that reads never show (a credential's credentialFieldsSet)
+    # not comparable: a reference to an object the run created (recorded before its id was known), a
+    # write-only flag that reads never show (a credential's credentialFieldsSet), and a field the org's
+    # reads leave out for a feature it lacks (Kind.shown_with_feature)
     unread = set() if kind.write_only_flagged else set(kind.write_only.values())
+    unread |= {f for f in kind.shown_with_feature if f not in live}
     for change in last.changes:
         after = change.get("after")
         if after is None or _has_sensitive(after) or _has_sensitive(after, KNOWN_AFTER_APPLY) or change.get(

@@ -56,6 +56,9 @@ class SandboxOptions:
     lag its writes); ``publish_seconds`` is how long a publish job runs (``0``: it
     completes on its second poll) and ``publish_fail_rate`` the chance it ends ``Failed``.
     ``clock`` (seconds) drives the read lag and publish jobs, so tests use virtual time.
+    ``features_off``: org features the org lacks; its reads leave out the fields a kind shows
+    only with one (``Kind.shown_with_feature``: without ``GenesysExtended``, a dictionary
+    feedback's ``transcriptionEngine``). Empty: every feature on, every field shown.
     """
 
     db_path: str | Path = DEFAULT_DB
@@ -73,6 +76,7 @@ class SandboxOptions:
     publish_seconds: float = 0.0
     publish_fail_rate: float = 0.0
     clock: Callable[[], float] | None = field(default=None, compare=False)
+    features_off: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "drop_rate", "publish_fail_rate"):

@@ -24,6 +24,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -126,8 +127,10 @@ def _lagged_page(
     return len(shown), shown[offset : offset + size]
 
 
-async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | None = None) -> Response:
-    """Answer ``GET <collection>`` in the kind's convention."""
+async def list_page(
+    kind: Kind, store: Store, request: Request, lag: ReadLag | None = None, unshown: Collection[str] = ()
+) -> Response:
+    """Answer ``GET <collection>`` in the kind's convention (``unshown``: fields the org's features hide)."""
     listing = kind.listing
     check_params(kind, request)
     size = int_param(request, "pageSize", listing.page_size_default, 1, listing.page_size_max)
@@ -151,7 +154,9 @@ async def list_page(kind: Kind, store: Store, request: Request, lag: ReadLag | N
         total, objects = await run_in_threadpool(_lagged_page, kind, store, lag, name, offset, size, contains)
     else:
         total, objects = await run_in_threadpool(store.page, kind.name, name, offset, size, contains=contains)
-    entities = [present(kind, o, summary=listing.is_summary, asked=request.query_params) for o in objects]
+    entities = [
+        present(kind, o, summary=listing.is_summary, asked=request.query_params, unshown=unshown) for o in objects
+    ]
     page_count = -(-total // size)
     base = kind.listing_path
     filters = _filter_query(kind, name)

@@ -9,7 +9,7 @@ fields, id lists as entity references where the API shows them so (``programIds`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler.kinds import Kind
@@ -26,17 +26,28 @@ def shown_fields(kind: Kind) -> frozenset[str]:
     return frozenset(fields - set(kind.write_only))
 
 
+def unshown_fields(kind: Kind, features_off: Collection[str]) -> frozenset[str]:
+    """The fields of ``kind`` an org without ``features_off`` never shows (``Kind.shown_with_feature``)."""
+    return frozenset(f for f, feature in kind.shown_with_feature.items() if feature in features_off)
+
+
 def present(
-    kind: Kind, stored: Mapping[str, Any], *, summary: bool = False, asked: Mapping[str, str] | None = None
+    kind: Kind,
+    stored: Mapping[str, Any],
+    *,
+    summary: bool = False,
+    asked: Mapping[str, str] | None = None,
+    unshown: Collection[str] = (),
 ) -> dict[str, Any]:
     """An object as a read shows it (``summary``: as a summary listing shows it).
 
     ``asked`` is a read's query: a field the kind shows only when asked (``listing.expand``,
     e.g. ``expand=config.current``) is left out unless the query asks for it; ``None``
-    (the answer of a write) shows everything.
+    (the answer of a write) shows everything. ``unshown``: fields the org's features hide
+    (:func:`unshown_fields`), left out of every answer though stored as written.
     """
     shown = shown_fields(kind)
-    out = {k: v for k, v in stored.items() if k in shown}
+    out = {k: v for k, v in stored.items() if k in shown and k not in unshown}
     if asked is not None:
         for detail, (param, value) in kind.listing.expand.items():
             if value not in str(asked.get(param, "")).split(","):
@@ -63,4 +74,4 @@ def present(
     return {**out, **trailer}
 
 
-__all__ = ["TRAILER", "present", "shown_fields"]
+__all__ = ["TRAILER", "present", "shown_fields", "unshown_fields"]

@@ -30,7 +30,7 @@ from reconciler.core.canonical import canonical_json
 from reconciler.kinds import Kind, PostWriteHook
 from reconciler.kinds.spec import FieldIssue, SpecModel
 from reconciler.sandbox.audits import record_write
-from reconciler.sandbox.present import present
+from reconciler.sandbox.present import present, unshown_fields
 from reconciler.sandbox.responses import JSON, ApiProblem, bad_request, refuse_params
 from reconciler.sandbox.store import DuplicateName, Missing, Store, VersionMismatch
 
@@ -117,6 +117,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         return singleton_routes(kind, state)
     store = state.store
     base = kind.collection
+    unshown = unshown_fields(kind, state.options.features_off)
 
     def body_name(body: Mapping[str, Any]) -> str:
         return str(body[kind.name_field])
@@ -125,7 +126,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         from reconciler.sandbox.listing import list_page
 
         await state.guard(request, kind.permissions.read, write=False)
-        return await list_page(kind, store, request, state.lag)
+        return await list_page(kind, store, request, state.lag, unshown)
 
     async def create_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("create"), write=True)
@@ -151,7 +152,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, None, stored)
         await record_write(state, request, kind, "Create", None, stored)
-        return JSON(present(kind, stored))
+        return JSON(present(kind, stored, unshown=unshown))
 
     async def read_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
@@ -160,7 +161,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         stored = state.lag.view(kind.name, request.path_params["id"], stored)
         if stored is None:
             raise _not_found(kind, request.path_params["id"])
-        return JSON(present(kind, stored, asked=request.query_params))
+        return JSON(present(kind, stored, asked=request.query_params, unshown=unshown))
 
     async def update_object(request: Request) -> Response:
         """Replace an object whole. ``version`` must be the stored one (versioned kinds).
@@ -257,7 +258,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
             raise duplicate(kind, body_name(body)) from None
         state.lag.record(kind.name, object_id, before[-1] if before else None, stored)
         await record_write(state, request, kind, "Update", before[-1] if before else None, stored)
-        return JSON(present(kind, stored))
+        return JSON(present(kind, stored, unshown=unshown))
 
     async def delete_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("delete"), write=True)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler.kinds import Kind
-from reconciler.sandbox.present import present
+from reconciler.sandbox.present import present, unshown_fields
 from reconciler.sandbox.resources import check_writable, json_object, now_iso, stored_spec
 from reconciler.sandbox.responses import JSON, refuse_params
 
@@ -58,11 +58,13 @@ def _replace(kind: Kind, store: Store, spec: dict[str, Any]) -> dict[str, Any]:
 
 def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
     store = state.store
+    unshown = unshown_fields(kind, state.options.features_off)
 
     async def read(request: Request) -> Response:
         await state.guard(request, kind.permissions.read, write=False)
         refuse_params(request, kind.listing.read_params(), "read")
-        return JSON(present(kind, await run_in_threadpool(_stored, kind, store), asked=request.query_params))
+        return JSON(present(kind, await run_in_threadpool(_stored, kind, store), asked=request.query_params,
+                            unshown=unshown))
 
     async def replace(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
@@ -73,7 +75,7 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
         for omitted in (f for f in kind.unmanaged_when_absent if f not in spec and f in kind.singleton.initial):
             spec[omitted] = kind.singleton.initial[omitted]  # replaced whole: what the body leaves out is emptied
         stored = await run_in_threadpool(_replace, kind, store, spec)
-        return JSON(present(kind, stored))
+        return JSON(present(kind, stored, unshown=unshown))
 
     return [
         Route(kind.collection, read, methods=["GET"], name=f"{kind.name}.get"),
