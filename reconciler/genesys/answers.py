@@ -252,14 +252,19 @@ def parsed_json(response: httpx.Response) -> Any:
         return None
 
 
-def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
-    """The answer's JSON object; anything else is the server's fault (a proxy page, a cut body)."""
+def json_answer(response: httpx.Response, method: str, path: str) -> Any:
+    """The answer's JSON value, whatever it is; not JSON is the server's fault (a proxy page, a cut body)."""
     try:
-        data = loads_answer(unlinked(response))
+        return loads_answer(unlinked(response))
     except TooDeep as exc:
         raise invalid(response, method, path, str(exc)) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid(response, method, path, "the answer is not JSON") from None
+
+
+def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The answer's JSON object; anything else is the server's fault (a proxy page, a cut body)."""
+    data = json_answer(response, method, path)
     if not isinstance(data, dict):
         raise invalid(response, method, path, f"the answer is {describe(data)}, not a JSON object")
     return data

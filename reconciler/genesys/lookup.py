@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.genesys.answers import describe, invalid, json_object
+from reconciler.genesys.answers import describe, invalid, json_answer
 from reconciler.genesys.listing import kind_envelope, page_size, read_one, strategy_for
 from reconciler.genesys.paging import PageGuard, next_query
 from reconciler.genesys.session import Session
@@ -83,7 +83,16 @@ async def list_reference(session: Session, read: ReferenceRead) -> list[dict[str
 
 
 def _reference_page(response: httpx.Response, path: str) -> dict[str, Any]:
-    body = json_object(response, "GET", path)
+    """One page of a reference listing, its entities as objects.
+
+    A bare JSON array is taken for the entities of a single page: the Python SDK's
+    ``IntegrationsApi.get_integrations_credentials_types`` answers ``list[CredentialType]``
+    where the Go and Swift SDKs name a ``CredentialTypeListing`` (``entities``), so both are read.
+    """
+    data = json_answer(response, "GET", path)
+    body = {"entities": data} if isinstance(data, list) else data
+    if not isinstance(body, dict):
+        raise invalid(response, "GET", path, f"the answer is {describe(body)}, not a JSON object or array")
     raw = body.get("entities")
     if not isinstance(raw, list):
         raise invalid(response, "GET", path, "the listing has no entities array")

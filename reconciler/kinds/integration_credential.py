@@ -20,20 +20,27 @@ said as data below:
   its favour, and CX as Code (``getAllIntegrationCredsFn``, v1.84.1) lists there, 200 at a
   time. It has no name filter, so a lost create is looked up in the whole listing;
 * credentials carry no ``version`` and no dates (``Credential``): updates are plain
-  ``PUT`` s (``put_integrations_credential``) and a saved plan has no revision to check.
+  ``PUT`` s (``put_integrations_credential``) and a saved plan has no revision to check;
+* the type must be one the org lists at ``GET /api/v2/integrations/credentials/types``, and
+  declared ``credentialFields`` must hold each of its ``required`` fields (SDK ``CredentialType``:
+  "Properties that are required fields"): CX as Code warns that a missing one "will result API
+  request failure", so it is an error at plan, at the manifest's line (a live check).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
+from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, LiveCheck, Permissions, ReferenceRead
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel, without_shown
+from reconciler.kinds.spec import FieldIssue, SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/credentials"
+#: the org's credential types (SDK IntegrationsApi.get_integrations_credentials_types: no parameters)
+TYPES = f"{COLLECTION}/types"
 #: what reads of ``CredentialType`` show besides its name; writes send the name alone (as CX as Code does)
 TYPE_SHOWN_ONLY = ("id", "properties", "displayOrder", "required", "selfUri")
 
@@ -61,6 +68,32 @@ class IntegrationCredentialSpec(SpecModel):
         "In manifests: each value ${env:NAME} only.",
         json_schema_extra={"writeOnly": True},
     )
+
+
+def known_type(spec: IntegrationCredentialSpec, context: Mapping[str, list[dict[str, Any]]]) -> Iterator[FieldIssue]:
+    """The type is one the org lists, and declared fields hold every field it requires.
+
+    CX as Code's ``fields``: "Different credential types require different fields. Missing any correct
+    required fields will result API request failure" (resource_genesyscloud_integration_credential_schema.go);
+    the SDK's ``CredentialType.required``: "Properties that are required fields". Fields left out of the
+    manifest altogether (an export writes none) are not checked: nothing is declared to check.
+    Only field names appear in a message, never a value.
+    """
+    types = {str(t["name"]): t for t in context.get("credentialTypes", []) if isinstance(t.get("name"), str)}
+    found = types.get(spec.type.name)
+    if found is None:
+        known = ", ".join(sorted(types)) or "none"
+        yield FieldIssue(("type", "name"), f"{spec.type.name!r} is not a credential type of this org (it has: {known})")
+        return
+    required = found.get("required")
+    if spec.credentialFields is None or not isinstance(required, list):
+        return
+    missing = [str(r) for r in required if str(r) not in spec.credentialFields]
+    if missing:
+        yield FieldIssue(
+            ("credentialFields",),
+            f"lacks {', '.join(missing)}, required by credential type {spec.type.name!r}",
+        )
 
 
 KIND = Kind(
@@ -96,4 +129,18 @@ KIND = Kind(
     revision_field=None,
     server_managed=frozenset({"id", "selfUri"}),
     audit=Audited("Integrations", "Credential"),
+    live_checks=(
+        LiveCheck(
+            description="the credential's type is offered by the org and its required fields are declared",
+            reads=(
+                ReferenceRead(
+                    key="credentialTypes", path=TYPES, scope="integrations:readonly", paging="none",
+                    # the SDKs' API documentation (IntegrationsApi.md, getIntegrationsCredentialsTypes):
+                    # "Requires ANY permissions: integrations:integration:view"
+                    permissions=("integrations:integration:view",),
+                ),
+            ),
+            check=known_type,
+        ),
+    ),
 )

@@ -1,5 +1,5 @@
 """The org's reference data that kinds check against: TTS engines and their voices, topic
-dialects, process-automation trigger topics.
+dialects, process-automation trigger topics, integration credential types.
 
 Genesys serves these read-only; a real org's list depends on its integrations. The
 sandbox holds a realistic, fixed set (Amazon Polly, Microsoft Azure and Google Cloud
@@ -13,7 +13,8 @@ engines with a few voices each) and serves it the way the platform does:
 * ``GET /api/v2/speechandtextanalytics/topics/dialects`` — one ``EntityListing`` of
   dialect codes, no paging parameters;
 * ``GET /api/v2/processautomation/triggers/topics`` — a ``TopicCursorEntityListing`` of
-  topic names, paged by ``pageSize`` (at most 200) and the ``after`` cursor.
+  topic names, paged by ``pageSize`` (at most 200) and the ``after`` cursor;
+* ``GET /api/v2/integrations/credentials/types`` — a bare array of ``CredentialType``, no parameters.
 
 The same data is the context of the kinds' live checks when the sandbox validates a
 write (:func:`context_for`), so the sandbox refuses exactly what a plan would.
@@ -122,6 +123,35 @@ TRIGGER_TOPIC_NAMES = tuple(
     for edge in ("start", "end")
 ) + ("v2.detail.events.conversation.{id}.outbound.initialized",)
 
+#: the integration credential types: the sandbox's own set (a real org lists its own); names and
+#: fields as CX as Code's tests use them (basicAuth: userName/password; callJourney: authToken;
+#: pureCloudOAuthClient: clientId/clientSecret), userDefined types requiring nothing
+CREDENTIAL_TYPES = "/api/v2/integrations/credentials/types"
+_CREDENTIAL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name -> (its fields, those required)
+    "basicAuth": (("userName", "password"), ("userName", "password")),
+    "callJourney": (("authToken",), ("authToken",)),
+    "pureCloudOAuthClient": (("clientId", "clientSecret"), ("clientId", "clientSecret")),
+    "userDefined": ((), ()),
+    "userDefinedOAuth": ((), ()),
+}
+
+
+def credential_types() -> list[dict[str, Any]]:
+    """Every credential type, as the SDK's ``CredentialType`` (``properties``, ``displayOrder``, ``required``)."""
+    return [
+        {
+            "id": name,
+            "name": name,
+            "properties": {f: {"type": "string", "title": f} for f in fields},
+            "displayOrder": list(fields),
+            "required": list(required),
+            "selfUri": f"{CREDENTIAL_TYPES}/{name}",
+        }
+        for name, (fields, required) in _CREDENTIAL_FIELDS.items()
+    ]
+
+
 #: the query parameters each catalog read takes, by route path: what the sandbox honours, each one a parameter
 #: of the SDK method on that path (tests/sandbox/test_read_params.py); any other is refused (400), as the
 #: platform refuses one an endpoint does not have. The trigger topics' ``before`` (SDK
@@ -133,6 +163,7 @@ TAKEN: dict[str, frozenset[str]] = {
     ENGINES + "/{engineId}/voices/{voiceId}": frozenset(),
     DIALECTS: frozenset(),
     TRIGGER_TOPICS: frozenset({"pageSize", "after"}),
+    CREDENTIAL_TYPES: frozenset(),
 }
 
 #: reference listings the sandbox can serve, by path: params -> entities
@@ -140,6 +171,7 @@ LISTINGS: dict[str, Any] = {
     ENGINES: lambda params: engines(str(params.get("includeVoices", "")).lower() == "true"),
     DIALECTS: lambda params: list(DIALECT_CODES),
     TRIGGER_TOPICS: lambda params: list(TRIGGER_TOPIC_NAMES),
+    CREDENTIAL_TYPES: lambda params: credential_types(),
 }
 
 
@@ -255,7 +287,7 @@ def catalog_routes(state: SandboxState) -> list[Route]:
 
 
 def name_routes(state: SandboxState) -> list[Route]:
-    """The dialects and trigger topics listings, guarded by the permissions their reference reads name."""
+    """The dialects, trigger topics and credential types listings, guarded by the permissions their reads name."""
     reads = reference_reads()
     routes = []
     if DIALECTS in reads:
@@ -282,6 +314,16 @@ def name_routes(state: SandboxState) -> list[Route]:
             return JSON(body)
 
         routes.append(Route(TRIGGER_TOPICS, list_topics, methods=["GET"], name="catalog:trigger-topics"))
+    if CREDENTIAL_TYPES in reads:
+        types_needed = reads[CREDENTIAL_TYPES].permissions
+
+        async def list_credential_types(request: Request) -> Response:
+            # a bare array, as the Python SDK's get_integrations_credentials_types reads it (list[CredentialType])
+            await state.guard(request, types_needed, write=False)
+            refuse_params(request, TAKEN[CREDENTIAL_TYPES], "listing")
+            return JSON(credential_types())
+
+        routes.append(Route(CREDENTIAL_TYPES, list_credential_types, methods=["GET"], name="catalog:credential-types"))
     return routes
 
 
@@ -293,4 +335,7 @@ def check_live(kind: Kind, model: Any) -> list[tuple[str, str]]:
     return [(issue.path, issue.message) for check in kind.live_checks for issue in check.check(model, context)]
 
 
-__all__ = ["LISTINGS", "catalog_routes", "check_live", "context_for", "engines", "reference_reads", "voices"]
+__all__ = [
+    "LISTINGS", "catalog_routes", "check_live", "context_for", "credential_types", "engines", "reference_reads",
+    "voices",
+]

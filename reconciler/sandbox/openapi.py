@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from reconciler.kinds import KINDS
-from reconciler.sandbox.catalog import DIALECTS, ENGINES, TRIGGER_TOPICS, reference_reads
+from reconciler.sandbox.catalog import CREDENTIAL_TYPES, DIALECTS, ENGINES, TRIGGER_TOPICS, reference_reads
 from reconciler.sandbox.openapi_audits import audit_paths
 from reconciler.sandbox.openapi_kinds import (
     JSON_MEDIA,
@@ -136,6 +136,32 @@ def _name_listings(scopes: dict[str, str]) -> dict[str, Any]:
     return paths
 
 
+def _credential_types(scope: str) -> dict[str, Any]:
+    """The integration credential types: a bare array of the SDK's ``CredentialType``, no parameters."""
+    item = {
+        "type": "object",
+        "required": ["id", "name", "required"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "properties": {"type": "object", "description": "Properties describing credentials of this type."},
+            "displayOrder": {"type": "array", "items": {"type": "string"}},
+            "required": {
+                "type": "array", "items": {"type": "string"}, "description": "Properties that are required fields."
+            },
+            "selfUri": {"type": "string"},
+        },
+    }
+    return {
+        "get": {
+            "operationId": "listCredentialTypes",
+            "security": [{"oauth": [scope]}],
+            "parameters": [],
+            "responses": {**ok("The credential types.", {"type": "array", "items": item}), **errors(401, 403, 429)},
+        }
+    }
+
+
 def _catalog(components: dict[str, Any]) -> dict[str, Any]:
     """Schemas and paths of the reference listings kinds check against (TTS engines, voices)."""
     uri = {"type": "string"}
@@ -174,6 +200,8 @@ def _catalog(components: dict[str, Any]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     reads = reference_reads()
     paths.update(_name_listings({p: r.scope for p, r in reads.items() if p in (DIALECTS, TRIGGER_TOPICS)}))
+    if CREDENTIAL_TYPES in reads:
+        paths[CREDENTIAL_TYPES] = _credential_types(reads[CREDENTIAL_TYPES].scope)
     for path, read in reads.items():
         if path != ENGINES:
             continue

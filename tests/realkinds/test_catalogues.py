@@ -108,3 +108,70 @@ def test_a_cursor_reference_read_keeps_its_own_parameters_after_page_one() -> No
 def test_the_dialects_are_read_without_paging_parameters() -> None:
     read = next(r for c in REGISTRY["SpeechTopic"].live_checks for r in c.reads)
     assert read.paging == "none" and read.path == DIALECTS
+
+
+CREDENTIAL_TYPES = "/api/v2/integrations/credentials/types"
+
+
+class TestCredentialTypes:
+    """CX as Code: credential fields missing for the type "will result API request failure"; the org lists its
+    types and their ``required`` fields at ``GET /api/v2/integrations/credentials/types`` (SDK ``CredentialType``)."""
+
+    @pytest.fixture
+    def credentials(self, tmp_path: Path) -> Project:
+        return make_project(tmp_path, files=("credentials.yaml",))
+
+    def test_a_type_the_org_lacks_is_an_error_at_its_line(self, credentials: Project) -> None:
+        credentials.edit("credentials.yaml", "name: basicAuth", "name: basicAuthh")
+        output = credentials.run("plan", expect=1).output
+        assert "credentials.yaml:14" in output and "spec.type.name" in output
+        assert "'basicAuthh' is not a credential type of this org" in output and "basicAuth," in output
+
+    def test_a_required_field_left_out_is_an_error_at_its_line_without_values(self, credentials: Project) -> None:
+        credentials.edit("credentials.yaml", "    password: ${env:CRM_API_PASSWORD}\n", "")
+        output = credentials.run("plan", expect=1).output
+        assert "credentials.yaml:16" in output and "spec.credentialFields" in output
+        assert "lacks password, required by credential type 'basicAuth'" in output
+        assert "crm-integration-user-7f3a" not in output
+
+    def test_declared_types_and_fields_plan_and_the_types_are_read_once(self, credentials: Project) -> None:
+        counts = request_counts(credentials.run("plan", "--verbose").stderr)
+        assert counts[f"GET {CREDENTIAL_TYPES}"] == 1
+
+    def test_the_sandbox_refuses_a_write_lacking_a_required_field(self) -> None:
+        from reconciler.sandbox.catalog import check_live
+
+        kind = REGISTRY["IntegrationCredential"]
+        model, _ = kind.validate_spec({"type": {"name": "basicAuth"}, "credentialFields": {"userName": "u"}})
+        assert check_live(kind, model) == [("credentialFields", "lacks password, required by credential type 'basicAuth'")]
+
+
+def test_a_bare_array_answer_is_a_reference_listing_of_one_page() -> None:
+    """The Python SDK reads ``get_integrations_credentials_types`` as ``list[CredentialType]`` (a bare array);
+    the Go and Swift SDKs name a ``CredentialTypeListing``: both are read, and nothing else is."""
+    read = next(r for c in REGISTRY["IntegrationCredential"].live_checks for r in c.reads)
+    assert (read.path, read.paging, read.permissions) == (CREDENTIAL_TYPES, "none", ("integrations:integration:view",))
+    target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
+    answers = iter([[{"id": "b", "name": "basicAuth", "required": ["userName"]}],
+                    {"entities": [{"id": "u", "name": "userDefined", "required": []}]}, "basicAuth"])
+
+    async def main() -> list[list[dict[str, object]]]:
+        async with GenesysClient(target, limits=ClientLimits(page_size=2), rng=random.Random(1)) as client:
+            return [await client.list_reference(read), await client.list_reference(read)]
+
+    async def refused() -> None:
+        async with GenesysClient(target, limits=ClientLimits(page_size=2), rng=random.Random(1)) as client:
+            await client.list_reference(read)
+
+    from reconciler.core.errors import ServerError
+
+    with respx.mock(base_url=API) as router:
+        router.post("/oauth/token").mock(
+            return_value=httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 86400})
+        )
+        route = router.get(CREDENTIAL_TYPES).mock(side_effect=lambda request: httpx.Response(200, json=next(answers)))
+        bare, enveloped = anyio.run(main)
+        with pytest.raises(ServerError, match="not a JSON object or array"):
+            anyio.run(refused)
+    assert [t["name"] for t in bare] == ["basicAuth"] and [t["name"] for t in enveloped] == ["userDefined"]
+    assert all(dict(c.request.url.params) == {} for c in route.calls)

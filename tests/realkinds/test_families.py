@@ -295,11 +295,18 @@ class TestIntegrationCredential:
         assert isinstance(paged, sdk.CredentialInfoListing) and (paged.total, paged.page_count) == (3, 2)
         assert [c.name for c in paged.entities] == ["Cred 2"] and paged.previous_uri and paged.next_uri is None
 
+        types = integrations.get_integrations_credentials_types()  # the SDK reads a bare list[CredentialType]
+        basic = next(t for t in types if isinstance(t, sdk.CredentialType) and t.name == "basicAuth")
+        assert basic.required == ["userName", "password"] and set(basic.properties) == {"userName", "password"}
+        with pytest.raises(sdk.rest.ApiException) as lacking:
+            integrations.post_integrations_credentials(body=_credential(sdk, "Cred 9", "basicAuth", {"userName": "u"}))
+        assert lacking.value.status == 400 and "lacks password" in lacking.value.body
+
         bad = _credential(sdk, "Cred 0", "basicAuth", {})
         with pytest.raises(sdk.rest.ApiException) as refused:
             integrations.put_integrations_credential(made[0].id, body=bad)
         assert refused.value.status == 400 and "password-0" not in str(refused.value.body)
-        renamed = integrations.put_integrations_credential(made[0].id, body=_credential(sdk, "Cred A", "basicAuth", {"password": "x"}))
+        renamed = integrations.put_integrations_credential(made[0].id, body=_credential(sdk, "Cred A", "basicAuth", {"userName": "u", "password": "x"}))
         assert renamed.name == "Cred A"
         integrations.delete_integrations_credential(made[2].id)
         assert len(integrations.get_integrations_credentials_listing().entities) == 2

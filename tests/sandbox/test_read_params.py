@@ -16,7 +16,7 @@ from sandbox_data import assert_error, fields
 from sdk_models import query_params
 
 from reconciler.kinds import KINDS, Kind
-from reconciler.sandbox.catalog import ENGINES, TAKEN, reference_reads
+from reconciler.sandbox.catalog import CREDENTIAL_TYPES, ENGINES, TAKEN, reference_reads
 
 pytestmark = pytest.mark.anyio
 
@@ -93,7 +93,8 @@ async def test_a_publish_job_read_refuses_a_parameter_it_does_not_take(api, kind
 async def test_the_catalog_reads_refuse_a_parameter_they_do_not_take(api) -> None:  # type: ignore[no-untyped-def]
     engine = (await api.get(ENGINES)).json()["entities"][0]["id"]
     voice = (await api.get(f"{ENGINES}/{engine}/voices")).json()["entities"][0]["id"]
-    for path in (f"{ENGINES}/{engine}", f"{ENGINES}/{engine}/voices", f"{ENGINES}/{engine}/voices/{voice}"):
+    for path in (f"{ENGINES}/{engine}", f"{ENGINES}/{engine}/voices", f"{ENGINES}/{engine}/voices/{voice}",
+                 CREDENTIAL_TYPES):
         _refused(await api.get(path, params={"bogus": "1"}), "bogus")
 
 
