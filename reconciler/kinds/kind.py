@@ -104,12 +104,11 @@ class Kind(WriteBodies):
     #: of the sub-resource (an integration's ``config.current.properties``): its write keeps the
     #: live value it reads first (``WriteBodies.sub_keeping_live``)
     unmanaged_when_absent: tuple[str, ...] = ()
-    #: the sibling of :attr:`unmanaged_when_absent` on the live side: top-level optional fields that reads
-    #: show only where an org feature is on, field -> that feature (a dictionary feedback's
-    #: ``transcriptionEngine``: the SDK's ``DictionaryFeedback`` says "Only returned when GenesysExtended
-    #: feature is enabled"). A live object lacking one is taken to hold what the manifest says: not
-    #: compared (else an org without the feature plans an update on every run), still sent by writes.
-    #: Such a field has no default (absent must stay absent in an essence; the kinds' tests hold to it)
+    #: the live-side sibling of :attr:`unmanaged_when_absent`: top-level optional fields reads show only
+    #: where an org feature is on, field -> feature (``DictionaryFeedback.transcriptionEngine``, "Only
+    #: returned when GenesysExtended feature is enabled" in the SDK). A live object lacking one is taken to
+    #: hold what the manifest says: not compared (else an org without the feature plans an update on every
+    #: run), still sent by writes; such a field has no default (absent stays absent in an essence)
     shown_with_feature: Mapping[str, str] = field(default_factory=dict)
     #: the platform permissions its endpoints require (roles; scopes do not apply to client credentials)
     permissions: Permissions = field(default_factory=Permissions)
