@@ -22,6 +22,7 @@ from reconciler.genesys import ClientStats, GenesysClient, Target
 from reconciler.kinds import KINDS
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.manifests.elsewhere import Declared, declared_elsewhere
+from reconciler.manifests.escapes import escape_warnings
 from reconciler.manifests.placeholders import UnsetAllowed
 from reconciler.plan.builder import PrunePolicy, build_plan
 from reconciler.plan.identity import (
@@ -160,6 +161,7 @@ async def plan_paths(
     issues.extend(ambiguous_identities(manifests.objects, duplicates))
     issues.extend(scope_issues(manifests.objects, live, duplicates))
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
+    warnings.extend(escape_warnings(manifests.objects))
     if issues:
         raise ManifestError(issues)
     with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build

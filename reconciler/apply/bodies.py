@@ -33,7 +33,7 @@ def request_body(
         return None if obj is None else obj.get(fieldname)
 
     try:
-        resolution = resolve(change.spec or {}, env, lookup)
+        resolution = resolve(change.spec or {}, env, lookup, templated=kind.templated)
     except KeyError as missing:
         raise ReconcilerError(
             f"{change.kind}/{change.name}: environment variable {missing.args[0]} is not set"

@@ -28,6 +28,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
 
     from reconciler.core.errors import ManifestError, ManifestIssue
     from reconciler.manifests import load_manifests
+    from reconciler.manifests.escapes import escape_warnings
     from reconciler.manifests.placeholders import UnsetAllowed
     from reconciler.render.sarif import render_error, render_issues
     from reconciler.render.values import plural
@@ -35,9 +36,11 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
     env = dict(os.environ) if check_env else UnsetAllowed(os.environ)
     issues: list[ManifestIssue] = []
     objects = files = omitted = 0
+    warnings: list[str] = []
     try:
         manifest_set = load_manifests(paths or DEFAULT_PATHS, env=env)
         objects, files = len(manifest_set.objects), len(manifest_set.files)
+        warnings = escape_warnings(manifest_set.objects)
     except ManifestError as exc:
         if fmt == "json":  # everything in the object on stdout, for a program
             issues, omitted = exc.issues, exc.omitted
@@ -45,6 +48,9 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             if fmt == "sarif":
                 click.echo(render_error(exc), nl=False)  # the same log plan prints for the same error
             raise
+    if fmt != "json":  # valid, but what it reads as changed: on stderr, beside the result
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
     if fmt == "sarif":
         click.echo(render_issues(issues), nl=False)
     elif fmt == "json":
@@ -57,6 +63,8 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
                        for i in issues],
             # found beyond the first MAX_ISSUES listed: counted, not listed (see core.errors)
             "issues_omitted": omitted,
+            # valid manifests whose reading is worth a look ($${env:…}: see manifests.escapes)
+            "warnings": warnings,
         }
         click.echo(json.dumps(doc, indent=2))
     else:

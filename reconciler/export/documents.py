@@ -9,6 +9,10 @@ here mirrors how the loader and the planner read manifests:
 * a write-only field whose flag is set live becomes ``${env:NAME}`` with a generated
   variable name: the server never returns the secret, and the planner compares only
   the flag, so any value in that variable plans as no change;
+* live text holding ``${`` is written with the escape ``$${`` (``Kind.templated`` fields:
+  only before ``env:``/``ref:``, the rest is the platform's), so that it reads back as the
+  same text: never as a placeholder that would read the environment of whoever applies
+  the export (text set in the org by someone who can only edit it there);
 * an id of another exported object inside any string becomes
   ``${ref:Kind/Name.id}``, except where that would close a reference cycle (which the
   loader rejects): there the literal id stays;
@@ -29,14 +33,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from reconciler.core.jsonpath import JsonPath, format_path, iter_strings, map_strings
+from reconciler.core.jsonpath import JsonPath, format_path, map_strings
 from reconciler.core.live import LiveState
 from reconciler.export.model import Export, ExportedObject, SecretVariable
 from reconciler.export.names import kebab, slug, unique_names, variable_name
 from reconciler.export.selection import check_kinds, matches
 from reconciler.export.specs import live_spec, rule_problems
 from reconciler.kinds import Kind
-from reconciler.manifests.desired import PLACEHOLDER, REF_BODY
+from reconciler.manifests.desired import PLACEHOLDER, REF_BODY, escape
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -72,6 +76,7 @@ def build_export(live: LiveState, *, kinds: Sequence[str] = (), names: Sequence[
         shared = _shared_names(live.get(kind.name, ()))
         for obj, stem in zip(objects, stems, strict=True):
             spec, problems = live_spec(kind, obj)
+            spec = _escaped(kind, spec)
             secret_fields = tuple(f for f, flag in kind.write_only.items() if obj.get(flag) is True)
             file = PurePosixPath(kebab(kind.name), f"{stem}.yaml")
             pinned = _name(obj).casefold() in shared and bool(obj.get("id"))
@@ -111,24 +116,23 @@ def _shared_names(objects: Sequence[Mapping[str, Any]]) -> set[str]:
 
 
 def _text_notes(entry: _Pending) -> list[str]:
-    """Live text a manifest cannot say as it is (there is no escape for ``${``)."""
-    notes = []
+    """Live text a manifest cannot say as it is: a name holding ``${`` (a name is never read for escapes)."""
     if "${" in entry.name:
-        notes.append(f"{entry.address}: a manifest name cannot hold '${{'; rename the object or edit its file")
-    notes.extend(
-        f"{entry.address}: spec.{format_path(path)} contains '${{', which a manifest reads as a placeholder; "
-        "check it before planning"
-        for path, text in iter_strings(entry.spec)
-        if _looks_placeholder(entry.kind, path, text)
-    )
-    return notes
+        return [f"{entry.address}: a manifest name cannot hold '${{'; rename the object or edit its file"]
+    return []
 
 
-def _looks_placeholder(kind: Kind, path: JsonPath, text: str) -> bool:
-    """Whether a manifest would read ``text`` as a placeholder (in a ``Kind.templated`` field, only ours are)."""
-    if path[:1] and path[0] in kind.templated:
-        return "${env:" in text or "${ref:" in text
-    return "${" in text
+def _escaped(kind: Kind, spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with every string escaped (:func:`~reconciler.manifests.desired.escape`), keys as they are.
+
+    Keys are never read for placeholders or escapes, so they are written as they are.
+    """
+
+    def one(path: JsonPath, text: str) -> str:
+        return escape(text, templated=bool(path) and path[0] in kind.templated)
+
+    escaped: dict[str, Any] = map_strings(spec, one)
+    return escaped
 
 
 def _reference_text(entry: _Pending) -> str | None:
@@ -172,6 +176,11 @@ def _place_references(pending: Sequence[_Pending], unexported: Mapping[str, str]
                 notes.append(f"{entry.address}: spec.{path} keeps the id of {unexported[found]}, which is not exported")
                 return found
             if found not in by_id:
+                return found
+            if match.start() and match.string[match.start() - 1] == "$":
+                # "$" + "${ref:…}" is the escape "$${" followed by text: the id stays as it is
+                notes.append(f"{entry.address}: spec.{path} keeps an id that follows a '$' (a reference there "
+                             "would read as the escape '$${{')")
                 return found
             j = by_id[found]
             target = pending[j]

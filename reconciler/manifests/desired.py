@@ -9,25 +9,77 @@ never displayed or stored, whatever field it sits in. So is any string that take
 through a chain of ``${ref:…}`` of any length, from a field that holds ``${env:…}``: a
 lookup hands such a field over as :class:`Unresolved`, and :func:`resolve` resolves it
 in turn, carrying both its sensitivity and its being unknown to the referring string.
+
+``$${`` is Terraform's escape: the literal text ``${``, never a placeholder, never an
+environment or reference name, never sensitive. Read left to right as Terraform 1.11 reads
+``"$$${var.x}"`` (the literal ``$${var.x}``): each ``$${`` is ``${``, any other ``$`` is
+itself, so a ``${`` right after a ``$`` is never a placeholder. In a ``Kind.templated`` field
+(Velocity's ``${input.x}``, where only ``${env:…}``/``${ref:…}`` are ours) only ``$${env:`` and
+``$${ref:`` are escapes: any other ``$${`` is the platform's text, as it always was.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.jsonpath import JsonPath, format_path, map_strings, strings_containing
 from reconciler.core.keys import Location, ObjectKey
 
-PLACEHOLDER = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+#: a placeholder, unless escaped (a ``${`` right after ``$`` never is one)
+PLACEHOLDER = re.compile(r"(?<!\$)\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+#: what a string is read as, left to right: an escape (no ``scheme``) or a placeholder
+_TOKENS = re.compile(r"\$\$\{|\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+_TEMPLATED_TOKENS = re.compile(r"\$\$\{(?=env:|ref:)|\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+_BARE = re.compile(r"\$\{(?P<scheme>env|ref):(?P<body>[^}]*)\}")
+_TEMPLATED_ESCAPED = re.compile(r"\$\{(?=env:|ref:)")
+ESCAPE = "$${"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: ``Kind/Name.field``: the name may contain dots and spaces, the field is the last segment
 REF_BODY = re.compile(r"^(?P<kind>[A-Za-z][A-Za-z0-9]*)/(?P<name>.+)\.(?P<field>[A-Za-z][A-Za-z0-9]*)$")
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 SENSITIVE = "(sensitive)"
+
+
+def tokens(templated: bool) -> re.Pattern[str]:
+    """The pattern a string is read with: an escape or a placeholder at each match."""
+    return _TEMPLATED_TOKENS if templated else _TOKENS
+
+
+def literal(text: str, *, templated: bool = False) -> str:
+    """What ``text``, holding no placeholder, means: each escape read as ``${``."""
+    if "${" not in text:
+        return text
+    return tokens(templated).sub(lambda m: "${" if m["scheme"] is None else m.group(0), text)
+
+
+def escape(text: str, *, templated: bool = False) -> str:
+    """``text`` as a manifest string that means exactly ``text``: every ``${`` escaped.
+
+    Why every one, not only ``${env:``/``${ref:``: outside a templated field a ``${`` is ours
+    alone, and left bare it is read as a placeholder (or refused as a malformed one).
+    """
+    if "${" not in text:
+        return text
+    return _TEMPLATED_ESCAPED.sub(ESCAPE, text) if templated else text.replace("${", ESCAPE)
+
+
+def escaped_placeholders(text: str) -> list[str]:
+    """Each ``$${env:…}``/``$${ref:…}`` of ``text``: literal text now, but a ``$`` and a placeholder before the escape.
+
+    Why look for them: a manifest written when ``$${env:X}`` read as ``$`` followed by X's value
+    now sends the text ``${env:X}`` instead (almost surely not what it meant), so validate and
+    plan point at each one (:mod:`reconciler.manifests.escapes`).
+    """
+    found = []
+    for m in _TEMPLATED_TOKENS.finditer(text):
+        meant = None if m["scheme"] is not None else _BARE.match(text, m.start() + 1)
+        if meant is not None:
+            found.append("$" + meant.group(0))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +170,11 @@ MAX_REFERENCE_CHAIN = 32
 
 @dataclass(frozen=True)
 class Unresolved:
-    """A declared field's text that still holds placeholders, for :func:`resolve` to resolve in turn."""
+    """A declared field's text that still holds placeholders or escapes, for :func:`resolve` to resolve in turn."""
 
     text: str
+    #: the text is in a ``Kind.templated`` field (its escapes are only ``$${env:``/``$${ref:``)
+    templated: bool = False
 
 
 @dataclass
@@ -132,8 +186,21 @@ class Resolution:
     sensitive_paths: list[JsonPath] = field(default_factory=list)
 
 
-def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: int = 0) -> Resolution:
-    """Substitute placeholders. Unset variables raise ``KeyError(name)``; unknown refs mark ``unknown``."""
+def resolve(
+    value: Any,
+    env: Mapping[str, str],
+    lookup: RefLookup,
+    *,
+    templated: Collection[str] = (),
+    _whole_templated: bool = False,
+    _chain: int = 0,
+) -> Resolution:
+    """Substitute placeholders and read escapes. Unset variables raise ``KeyError(name)``; unknown refs: ``unknown``.
+
+    ``templated``: the top-level fields in the platform's template language (``Kind.templated``).
+    One pass reads both, so that a value substituted in is never read again (an environment
+    value holding ``$${`` stays as it is).
+    """
     state = Resolution(None)
 
     def sub(path: JsonPath, text: str) -> str:
@@ -143,6 +210,8 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: in
 
         def one(m: re.Match[str]) -> str:
             nonlocal tainted
+            if m.group("scheme") is None:
+                return "${"
             if m.group("scheme") == "env":
                 name = m.group("body")
                 if name not in env:
@@ -152,7 +221,11 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: in
             parsed = REF_BODY.match(m.group("body"))
             found = lookup(ObjectKey(parsed["kind"], parsed["name"]), parsed["field"]) if parsed else None
             if isinstance(found, Unresolved):
-                inner = resolve(found.text, env, lookup, _chain=_chain + 1) if _chain < MAX_REFERENCE_CHAIN else None
+                inner = (
+                    resolve(found.text, env, lookup, _whole_templated=found.templated, _chain=_chain + 1)
+                    if _chain < MAX_REFERENCE_CHAIN
+                    else None
+                )
                 tainted = tainted or (inner is not None and inner.sensitive)
                 found = None if inner is None or inner.unknown else inner.value
             if found is None:
@@ -162,7 +235,8 @@ def resolve(value: Any, env: Mapping[str, str], lookup: RefLookup, *, _chain: in
                 return "true" if found else "false"
             return str(found)
 
-        out = PLACEHOLDER.sub(one, text)
+        in_template = path[0] in templated if path else _whole_templated
+        out = tokens(in_template).sub(one, text)
         if tainted:
             state.sensitive = True
             state.sensitive_paths.append(path)

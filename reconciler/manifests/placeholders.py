@@ -27,13 +27,14 @@ from reconciler.core.keys import ObjectKey
 from reconciler.core.secrets import MIN_SECRET_LENGTH, secret_forms
 from reconciler.kinds import Kind
 from reconciler.kinds.spec import HIDDEN
-from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY
+from reconciler.manifests.desired import ENV_NAME, PLACEHOLDER, REF_BODY, literal, tokens
 
 #: namespace of the stand-in ids: one fixed UUID per referenced object, so that two
 #: references to the same object compare equal and two to different ones do not
 _ID_NAMESPACE = uuid.UUID("5b0f6f0e-2d55-4a59-9d0e-7b1f3f3c2a10")
 WRITE_ONLY_FORM = re.compile(r"^\$\{env:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}$")
-_START = re.compile(r"\$\{")
+#: where a placeholder may start: a ``${`` not escaped (``$${`` is the literal ``${``)
+_START = re.compile(r"(?<!\$)\$\{")
 #: the reconciler's own credential (``reconciler.genesys.config.ENV_CLIENT_SECRET``): never a value sent to the org
 OWN_SECRETS = frozenset({"GENESYSCLOUD_OAUTHCLIENT_SECRET"})
 
@@ -207,14 +208,19 @@ def substitute(
             continue
         if "${" not in text:  # neither a placeholder nor a malformed one
             continue
-        problems = syntax_problems(text, templated=top in kind.templated)
+        templated = top in kind.templated
+        problems = syntax_problems(text, templated=templated)
         result.issues.extend(PathIssue(path, p) for p in problems)
         if problems:
             replaced[path] = result.opaque_value(path)
             continue
         if not PLACEHOLDER.search(text):
+            if (meant := literal(text, templated=templated)) != text:  # escapes only: validated as they read
+                replaced[path] = meant
+                result.written[path] = (meant, text)
             continue
-        validated = PLACEHOLDER.sub(partial(_one, path=path, env=env, ref_value=ref_value, result=result), text)
+        one = partial(_one, path=path, env=env, ref_value=ref_value, result=result)
+        validated = tokens(templated).sub(one, text)
         replaced[path] = validated
         result.written[path] = (validated, text)
     for secret_field in kind.write_only:
@@ -306,6 +312,8 @@ def _utf8(path: JsonPath, name: str, value: str, result: Substitution) -> bool:
 def _one(
     match: re.Match[str], path: JsonPath, env: Mapping[str, str], ref_value: RefValue, result: Substitution
 ) -> str:
+    if match["scheme"] is None:  # the escape ``$${``
+        return "${"
     if match["scheme"] == "env":
         name = match["body"]
         if name not in env:

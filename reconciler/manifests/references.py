@@ -17,7 +17,7 @@ from reconciler.core.graph import ReferenceGraph, describe_cycle
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.suggest import closest
 from reconciler.kinds import REGISTRY, unknown_kind_message
-from reconciler.manifests.desired import DesiredObject, Reference
+from reconciler.manifests.desired import PLACEHOLDER, DesiredObject, Reference, literal
 from reconciler.manifests.issues import Issues
 
 
@@ -100,7 +100,7 @@ def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, f
         return None
     value = obj.spec.get(field, REGISTRY[obj.kind].defaults().get(field))
     if isinstance(value, str):
-        return None if "${" in value else value
+        return None if PLACEHOLDER.search(value) else literal(value)
     if isinstance(value, (bool, int, float)):
         return json.dumps(value)
     return None

@@ -91,8 +91,8 @@ def make_lookup(
             value = target.spec.get(fieldname, REGISTRY[target.kind].defaults().get(fieldname))
             if value is None:
                 return None
-            if isinstance(value, str) and PLACEHOLDER.search(value):
-                return Unresolved(value)
+            if isinstance(value, str) and "${" in value:  # a placeholder, or an escape to read
+                return Unresolved(value, templated=fieldname in REGISTRY[target.kind].templated)
             if any(PLACEHOLDER.search(s) for _, s in iter_strings(value)):
                 return None  # structured and holding placeholders: not text a reference can take
             return value
@@ -115,7 +115,11 @@ def compare(
     # A spec with no placeholder is its own resolution (most objects of a large estate: walking
     # every string to substitute nothing was a tenth of a no-change plan); nothing below writes
     # into it, so no copy.
-    resolution = Resolution(obj.spec) if obj.placeholder_free else resolve(dict(obj.spec), env, lookup)
+    resolution = (
+        Resolution(obj.spec)
+        if obj.placeholder_free
+        else resolve(dict(obj.spec), env, lookup, templated=kind.templated)
+    )
     resolved = resolution.value
     # Unordered lists stay as they came until both sides are known: equal as they came, they are
     # equal sorted, so a no-op never sorts (sorting was half the cost of an essence).
@@ -167,7 +171,7 @@ def _settled(
     if obj.placeholder_free:
         resolved: dict[str, Any] = obj.spec  # type: ignore[assignment]  # a Mapping read only, as Resolution.value
     else:
-        resolved = resolve(dict(obj.spec), env, lookup).value
+        resolved = resolve(dict(obj.spec), env, lookup, templated=kind.templated).value
     return Entry(obj=obj, kind=kind, resolved=resolved, essence=_SETTLED, sensitive=(), live=current,
                  live_essence=_SETTLED)
 

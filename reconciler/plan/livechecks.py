@@ -59,7 +59,7 @@ def _object_issues(
     obj: DesiredObject, context: Mapping[str, list[dict[str, Any]]], env: Mapping[str, str]
 ) -> list[ManifestIssue]:
     kind = REGISTRY[obj.kind]
-    resolution = resolve(dict(obj.spec), env, lambda key, field: None)
+    resolution = resolve(dict(obj.spec), env, lambda key, field: None, templated=kind.templated)
     if resolution.unknown:
         return []  # a value known only after apply: the server will judge it
     model, _ = kind.validate_spec(resolution.value)

@@ -29,6 +29,8 @@ from reconciler.export import (
 )
 from reconciler.kinds import REGISTRY
 from reconciler.manifests import load_manifests
+from reconciler.plan.builder import build_plan
+from reconciler.plan.model import Action
 
 from .test_export_property import live_object
 
@@ -110,9 +112,10 @@ class TestSpecs:
         assert export.objects[0].spec["rate"] == "fast"
         assert any(n.startswith("VoiceProfile/V: the live object breaks a rule") and "rate" in n for n in export.notes)
 
-    def test_text_that_reads_as_a_placeholder_is_warned_about(self) -> None:
-        export = build_export({"Webhook": [hook("H", description="costs ${price}")]})
-        assert any("spec.description contains '${'" in n for n in export.notes)
+    def test_text_that_reads_as_a_placeholder_is_escaped_not_warned_about(self) -> None:
+        export = build_export({"Webhook": [hook("H", description="costs ${price}, ${env:SECRET}, $${x}")]})
+        assert export.objects[0].spec["description"] == "costs $${price}, $${env:SECRET}, $$${x}"
+        assert export.notes == ()
 
 
 class TestReferences:
@@ -326,3 +329,48 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+class TestEscapedText:
+    """Live text holding ``${`` round-trips as text: no change, nothing read from the environment."""
+
+    SECRET = "Esc4pe-KNOWN-secret-7731"
+
+    def live(self) -> dict[str, list[dict[str, Any]]]:
+        target = rule("Target")
+        probe = hook(
+            "Probe",
+            description="${env:SECRET}",
+            headers={"${env:SECRET}": "$${env:SECRET}", "X-Ref": "${ref:Webhook/Probe.id}"},
+            eventFilters=[{"event": "rules.updated", "filter": f"ruleId eq ${target['id']} or {target['id']}"}],
+        )
+        action = live_object("DataAction", "Action", {
+            "category": "C", "integrationId": "unmanaged-integration",
+            "config": {"request": {"requestUrlTemplate": "https://x.example.com/${input.id}", "requestType": "POST",
+                                   "requestTemplate": "$${input.price} ${env:SECRET} $${ref:A/B.id}"}},
+            "contract": {"input": {"inputSchema": {}}, "output": {"successSchema": {}}},
+        })
+        return {"SpeechRule": [target], "Webhook": [probe], "DataAction": [action]}
+
+    def test_export_then_plan_shows_no_change_and_reads_no_variable(self, tmp_path: Path) -> None:
+        live = self.live()
+        export = build_export(live)
+        specs = {o.name: o.spec for o in export.objects}
+        assert specs["Probe"]["description"] == "$${env:SECRET}"
+        assert specs["Probe"]["headers"] == {"${env:SECRET}": "$$${env:SECRET}", "X-Ref": "$${ref:Webhook/Probe.id}"}
+        # an id after a '$' stays literal ("$${ref:" would be the escape); the other one is a reference
+        assert specs["Probe"]["eventFilters"][0]["filter"] == (
+            f"ruleId eq ${live['SpeechRule'][0]['id']} or ${{ref:SpeechRule/Target.id}}"
+        )
+        assert any("keeps an id that follows a '$'" in n for n in export.notes)
+        request = specs["Action"]["config"]["request"]
+        assert request["requestUrlTemplate"] == "https://x.example.com/${input.id}"  # the platform's: as it is
+        assert request["requestTemplate"] == "$${input.price} $${env:SECRET} $$${ref:A/B.id}"
+        write_export(export, tmp_path / "out")
+        env = {"SECRET": self.SECRET}
+        manifests = load_manifests([tmp_path / "out"], env=env)
+        assert all(obj.env_names == () for obj in manifests.objects)
+        plan = build_plan(manifests.objects, live, env=env, target="t", target_description="t",
+                          manifests_digest=manifests.digest)
+        assert [c.action for c in plan.changes] == [Action.NOOP] * 3
+        assert self.SECRET not in plan.model_dump_json()
