@@ -9,6 +9,7 @@ to read. Now export writes ``$${env:SECRET}``: the text reads back as the same t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,12 @@ def test_exported_placeholder_text_is_applied_as_text_and_the_secret_is_never_re
     manifest = root / "out" / "webhook" / "probe-hook.yaml"
     assert "$${env:SECRET}" in manifest.read_text()
 
-    plan = invoke_cli(["plan", "out", "--detailed-exitcode", *sandbox], cwd=root, env=env).expect(0, "No changes")
+    plan = invoke_cli(["plan", "out", "--detailed-exitcode", *sandbox], cwd=root, env=env)
+    # no change, and a warning names the text that looks like a placeholder, where it is written
+    plan.expect(0, "No changes", "probe-hook.yaml:", "'$${env:SECRET}' is now the literal text '${env:SECRET}'")
     assert "(sensitive)" not in plan.output
+    as_json = invoke_cli(["plan", "out", "--format", "json", *sandbox], cwd=root, env=env).expect(0)
+    assert any("is now the literal text" in w for w in json.loads(as_json.stdout)["warnings"])
 
     # another field changes, so apply writes the whole object (a PUT): the description goes with it
     manifest.write_text(manifest.read_text().replace("https://a.example.com/", "https://b.example.com/"))
