@@ -88,6 +88,20 @@ def zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=1)
+def iana_names() -> frozenset[str]:
+    """The zone names of the tz database: what ``timezone`` may say.
+
+    Why not whatever :class:`ZoneInfo` opens: it opens any file below the zone directory by
+    its place, so ``localtime`` (the runner's own zone, a link the machine sets) and
+    ``posix/Europe/London`` or ``right/UTC`` (copies under other rules) were accepted, and a
+    window would open at another hour on each machine apply runs on.
+    :func:`zoneinfo.available_timezones` leaves ``posix/``, ``right/`` and ``posixrules`` out
+    but keeps the system's ``localtime``, which is no name of the tz database.
+    """
+    return frozenset(available_timezones() - {"localtime"})
+
+
 class ChangeWindow(_Strict):
     """When apply may write: on ``days``, from ``from`` to ``to`` local time in ``timezone``.
 
@@ -113,15 +127,21 @@ class ChangeWindow(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        known = value.upper() == "UTC" or value in iana_names()
         try:
-            zone(value)
+            if known:
+                zone(value)
         # OSError: a name the time zone database cannot even look up as a file (longer than a
         # file name may be: ENAMETOOLONG) was a traceback, not an unknown zone
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            close = closest(value, available_timezones())
+            known = False
+        if not known:
+            close = closest(value, iana_names())
             hint = f"; did you mean {close!r}?" if close else ""
             shown = repr(value) if len(value) <= _SHOWN else repr(value[:_SHOWN]) + f"... ({len(value)} characters)"
-            raise ValueError(f"unknown time zone {shown} (an IANA name such as 'Europe/London'){hint}") from None
+            why = ": the zone of whichever machine runs apply" if value.rsplit("/", 1)[-1] == "localtime" else ""
+            raise ValueError(f"unknown time zone {shown}{why} (write 'UTC' or an IANA Area/City name such as "
+                             f"'Europe/London'){hint}")
         return value
 
     @model_validator(mode="after")

@@ -280,3 +280,18 @@ class TestSettingsErrors:
         result = project.run("validate", "manifests", expect=1)
         assert expected in result.output
         assert "Traceback" not in result.output
+
+    @pytest.mark.parametrize("name", ["localtime", "/etc/localtime", "posix/Europe/London", "right/UTC",
+                                      "../zoneinfo/UTC"])
+    def test_a_time_zone_that_is_no_iana_name_is_refused_and_localtime_never_suggested(
+        self, tmp_path: Path, name: str
+    ) -> None:
+        """``localtime`` is the runner's own zone (a window would move with the machine apply runs on), and a
+        name with path parts reads a file of the zone database by its place, not a zone by its tz database name."""
+        project = make_project(tmp_path)
+        set_policy(project, f'  windows:\n    - {{from: "22:00", to: "06:00", timezone: "{name}"}}\n')
+        result = project.run("validate", "manifests", expect=1)
+        assert "reconciler.yaml:13:" in result.output and "policy.windows[0].timezone" in result.output
+        assert f"unknown time zone {name!r}" in result.output
+        assert "'UTC'" in result.output and "Area/City" in result.output
+        assert "did you mean 'localtime'" not in result.output and "Traceback" not in result.output
