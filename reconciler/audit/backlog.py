@@ -32,7 +32,7 @@ from typing import Any
 from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
 from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END, parse_timestamp
-from reconciler.audit.verify import AuditChainError, link_problem, no_record
+from reconciler.audit.verify import AuditChainError, no_record, record_problem
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import reason, status
 
@@ -121,9 +121,10 @@ def read_backlog(log_path: str | Path) -> Backlog:
     in ``<log>.backlog`` (:mod:`.checkpoint` says when it is trusted); which runs are still
     going is asked anew each time.
 
-    Each record read is also checked as a link of the hash chain (as ``audit verify`` checks
-    it), and the first break found is kept in the checkpoint: an apply appending to a log
-    already broken says so every time, at the cost of hashing only the records it reads.
+    Each record read is also checked, its form and its link in the hash chain, as ``audit verify``
+    checks it (:func:`.verify.record_problem`), and the first break found is kept in the checkpoint:
+    an apply appending to a log already broken says so every time, at the cost of hashing only the
+    records it reads.
     """
     path = Path(log_path)
     try:
@@ -143,7 +144,7 @@ def read_backlog(log_path: str | Path) -> Backlog:
             continue
         assert record is not None
         if state.broken is None:
-            problem = link_problem(record, line.data, last_seq, last_hash)
+            problem = record_problem(record, line.data, last_seq, last_hash)
             if problem is not None:
                 state.broken = ChainBreak(line.number, record["seq"], problem)
         _take(state, record)

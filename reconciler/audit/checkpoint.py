@@ -31,8 +31,10 @@ from reconciler.audit.reader import iter_raw_lines, parse_line
 
 SUFFIX = ".backlog"
 #: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once);
-#: 3: it keeps the recent creates (:attr:`ScanState.created`; a checkpoint of 2 lacks them: scanned whole once)
-FORMAT = 3
+#: 3: it keeps the recent creates (:attr:`ScanState.created`; a checkpoint of 2 lacks them: scanned whole once);
+#: 4: the scan checks each record's form too (a checkpoint of 3 may have passed a resealed record of another
+#: form: scanned whole once)
+FORMAT = 4
 
 
 @dataclass(frozen=True)

@@ -137,15 +137,26 @@ def no_record(path: str | Path, line: RawLine, last_seq: int, last_hash: str) ->
     except AuditChainError as exc:
         return exc
     seq = record.get("seq") if isinstance(record.get("seq"), int) else None
-    why = form_problem(record) or link_problem(record, line.data, last_seq, last_hash)
-    return AuditChainError(path, line.number, seq, why or "not an audit record")
+    return AuditChainError(path, line.number, seq, record_problem(record, line.data, last_seq, last_hash)
+                           or "not an audit record")
+
+
+def record_problem(record: dict[str, Any], data: bytes, last_seq: int, last_hash: str) -> str | None:
+    """Why ``record``, stored as the line ``data`` after ``last_seq``, is bad: its form, then its link; None if sound.
+
+    The one judgement of a record that ``audit verify`` and each apply's backlog scan
+    (:mod:`.backlog`) make, in the same words. Why the form too: a record lacking a field, or
+    of another ``format_version``, whose hash someone recomputed, is a sound link of the
+    chain; the scan, which checked only the link, said nothing of it while verify failed.
+    """
+    return form_problem(record) or link_problem(record, data, last_seq, last_hash)
 
 
 def link_problem(record: dict[str, Any], data: bytes, last_seq: int, last_hash: str) -> str | None:
     """Why ``record``, stored as the line ``data``, does not continue the chain after ``last_seq``; None if it does.
 
-    ``last_seq`` 0 and ``last_hash`` 64 zeros stand before the first record. Shared with the
-    backlog scan of each apply (:mod:`.backlog`), so both name a break in the same words.
+    ``last_seq`` 0 and ``last_hash`` 64 zeros stand before the first record. Part of
+    :func:`record_problem`, which ``audit verify`` and the backlog scan of each apply share.
     """
     try:
         line, digest = stored_form(record)
@@ -191,7 +202,7 @@ def verify_log(path: str | Path) -> VerifyReport:
         def bad(reason: str, seq: int | None = seq, number: int = line.number) -> AuditChainError:
             return AuditChainError(path, number, seq, reason)
 
-        broken = form_problem(record) or link_problem(record, line.data, report.last_seq, report.last_hash)
+        broken = record_problem(record, line.data, report.last_seq, report.last_hash)
         if broken is not None:
             raise bad(broken)
 

@@ -7,6 +7,7 @@ scan with a whole scan of the same bytes (the checkpoint deleted first).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,12 @@ from hypothesis import strategies as st
 from reconciler.audit import checkpoint
 from reconciler.audit.backlog import Backlog, read_backlog
 from reconciler.audit.log import AuditLog
-from reconciler.audit.records import INTENT, OUTCOME, RUN_END, RUN_START
+from reconciler.audit.records import encode_line, seal
+from reconciler.audit.redact import Redactor
+from reconciler.audit.trail import AuditTrail
+from reconciler.audit.verify import AuditChainError, verify_log
+
+from .conftest import SOURCE
 
 
 def whole_scan(log: Path) -> Backlog:
@@ -38,34 +44,57 @@ def same(one: Backlog, other: Backlog) -> bool:
     return asdict(one) == asdict(other)
 
 
+class _DeadRun(AuditTrail):
+    """A trail whose records are an apply's, as :class:`AuditTrail` builds them, with no run lock held.
+
+    Why: these tests read the backlog of runs that are over (their process gone, its lock with
+    it); a run still holding its lock would keep its open intents out of every scan alike.
+    """
+
+    def _hold_run_lock(self) -> None:
+        return None
+
+
 class Writer:
-    """Sealed records of several runs: intents (writes and hooks), outcomes, ends."""
+    """Sealed records of several runs, built by :class:`AuditTrail`: intents (writes and hooks), outcomes, ends."""
 
     def __init__(self, log: Path) -> None:
-        self.log = AuditLog(log)
-        self.open: list[int] = []
+        self.path = log
+        self.trails: dict[str, AuditTrail] = {}
+        #: intents without an outcome yet, in the order announced, with the trail (run) that announced them
+        self.open: list[tuple[int, AuditTrail]] = []
 
     def close(self) -> None:
-        self.log.close()
+        for trail in self.trails.values():
+            trail.close()
+
+    def trail(self, run: str) -> AuditTrail:
+        if run not in self.trails:
+            trail = self.trails[run] = _DeadRun(AuditLog(self.path), target="sandbox:test", source=SOURCE,
+                                                redactor=Redactor())
+            trail.run_id = run
+        return self.trails[run]
 
     def step(self, op: tuple[str, int]) -> None:
         what, n = op
         run = f"run-{n % 3}"
         if what == "start":
-            self.log.append({"type": RUN_START, "run_id": run})
+            self.trail(run).run_started(run, {})
         elif what in ("write", "hook"):
-            fields: dict[str, Any] = {"type": INTENT, "run_id": run, "method": "POST", "path": f"/api/v2/x/{n}"}
+            trail = self.trail(run)
             if what == "write":
-                fields.update(action=("create", "update", "delete")[n % 3], kind=("A", "B")[n % 2], name=f"o{n}",
-                              changes=[{"path": "name", "after": f"o{n}"}])
+                seq = trail.intent(kind=("A", "B")[n % 2], name=f"o{n}", object_id=None,
+                                   action=("create", "update", "delete")[n % 3],
+                                   changes=[{"path": "name", "after": f"o{n}"}], method="POST", path=f"/api/v2/x/{n}")
             else:
-                fields.update(action="hook", path=f"/hooks/{n % 2}")
-            self.open.append(self.log.append(fields)["seq"])
+                seq = trail.intent(kind=None, name=None, object_id=None, action="hook", method="POST",
+                                   path=f"/hooks/{n % 2}")
+            self.open.append((seq, trail))
         elif what in ("success", "failure") and self.open:
-            seq = self.open.pop(n % len(self.open))
-            self.log.append({"type": OUTCOME, "run_id": run, "intent_seq": seq, "outcome": what})
+            seq, trail = self.open.pop(n % len(self.open))
+            trail.outcome(intent_seq=seq, outcome=what)
         elif what == "end":
-            self.log.append({"type": RUN_END, "run_id": run})
+            self.trail(run).run_finished({}, 0)
 
 
 OPS = st.tuples(st.sampled_from(["start", "write", "hook", "success", "failure", "end"]), st.integers(0, 50))
@@ -230,3 +259,29 @@ def test_a_line_that_is_no_record_breaks_the_chain(tmp_path: Path) -> None:
     log.write_bytes(records + b"not a record\n")
     line = records.count(b"\n") + 1
     assert read_backlog(log).chain_break == f"{log}: line {line}: not valid JSON (Expecting value at column 1)"
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda record: record.pop("actor"), "missing field(s): actor"),
+    (lambda record: record.update(format_version=2), "format_version 2 is not 1"),
+    (lambda record: record.update(type="intent.v2"), "unknown record type 'intent.v2'"),
+])
+def test_a_record_of_another_form_resealed_breaks_the_chain_as_audit_verify_says(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], reason: str
+) -> None:
+    """Its hash recomputed, the record is a sound link of the chain: only its form tells it is not one we write."""
+    log, writer = _log_with_open_intent(tmp_path, records=1)
+    read_backlog(log)  # the checkpoint: the edited record is read past it, and again in a whole scan
+    writer.step(("write", 30))
+    writer.close()
+    lines = log.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[-1])
+    edit(record)
+    lines[-1] = encode_line(seal(record))
+    log.write_bytes(b"".join(lines))
+    with pytest.raises(AuditChainError) as verified:
+        verify_log(log)
+    expected = f"{log}: record {len(lines)} (line {len(lines)}): {reason}"
+    assert str(verified.value) == expected
+    assert read_backlog(log).chain_break == expected  # resumed from the checkpoint
+    assert whole_scan(log).chain_break == expected

@@ -1,12 +1,13 @@
 """The recent creates the backlog scan keeps, and apply's check of them (``reconciler.apply.earlier``).
 
-Real sealed records are written through :class:`AuditLog` (stamped with the time they are
+Real sealed records are written through :class:`AuditTrail` (stamped with the time they are
 written), with the targets each case needs; the scan is read as apply reads it
 (:func:`earlier_creates`), at a moment chosen relative to now.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from reconciler.app.applying import earlier_creates
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate, created_earlier, duplicate_reason
 from reconciler.audit import backlog, checkpoint
 from reconciler.audit.backlog import read_backlog
-from reconciler.audit.log import AuditLog
-from reconciler.audit.records import INTENT, OUTCOME
+from reconciler.audit.trail import AuditTrail
 from reconciler.core.errors import DuplicateNameError, NotFoundError
 from reconciler.core.keys import ObjectKey
 from reconciler.kinds import REGISTRY, Kind
+
+from .conftest import open_trail
 
 ORG = "genesys:mypurecloud.ie/org-1"
 TRIGGER = REGISTRY["ProcessAutomationTrigger"]
@@ -30,27 +32,32 @@ TOPIC = REGISTRY["SpeechTopic"]
 
 
 class Log:
+    """Writes and their outcomes as an apply's trail records them (one trail per target)."""
+
     def __init__(self, path: Path) -> None:
-        self.log = AuditLog(path)
         self.path = path
+        self.trails: dict[str, AuditTrail] = {}
 
     def write(self, action: str, name: str, *, outcome: str = "success", object_id: str | None = "id-1",
               target: str = ORG, kind: str = TRIGGER.name) -> None:
-        common: dict[str, Any] = {"run_id": "run-1", "target": target}
-        intent = self.log.append({**common, "type": INTENT, "kind": kind, "name": name, "action": action,
-                                  "object_id": None if action == "create" else object_id,
-                                  "method": "POST", "path": "/api/v2/x"})
-        self.log.append({**common, "type": OUTCOME, "intent_seq": intent["seq"], "kind": kind, "name": name,
-                         "action": action, "outcome": outcome, "object_id": object_id})
+        trail = self.trails.get(target) or self.trails.setdefault(target, open_trail(self.path, target=target))
+        seq = trail.intent(kind=kind, name=name, object_id=None if action == "create" else object_id,
+                           action=action, method="POST", path="/api/v2/x")
+        trail.outcome(intent_seq=seq, outcome=outcome, object_id=object_id)
 
     def recent(self, target: str = ORG, later: timedelta = timedelta(0)) -> dict[ObjectKey, EarlierCreate]:
         """What apply at ``later`` from now would look for."""
-        return earlier_creates(read_backlog(self.path), target, datetime.now(UTC) + later)
+        backlog = read_backlog(self.path)
+        assert backlog.chain_break is None  # records of the form apply writes
+        return earlier_creates(backlog, target, datetime.now(UTC) + later)
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> Log:
-    return Log(tmp_path / "audit.jsonl")
+def log(tmp_path: Path) -> Iterator[Log]:
+    written = Log(tmp_path / "audit.jsonl")
+    yield written
+    for trail in written.trails.values():
+        trail.close()
 
 
 def test_a_recent_create_is_found_by_kind_and_name_case_insensitively(log: Log) -> None:
