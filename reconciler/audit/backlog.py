@@ -34,7 +34,7 @@ from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
 from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END, parse_timestamp
 from reconciler.audit.verify import AuditChainError, no_record, record_problem
 from reconciler.core.errors import AuditError
-from reconciler.core.paths import reason, status
+from reconciler.core.paths import open_unlinked, reason, status
 
 HOOK_ACTION = "hook"
 WRITE_ACTIONS = frozenset({"create", "update", "delete"})
@@ -51,7 +51,7 @@ def run_is_alive(log_path: Path, run_id: str) -> bool:
     """Whether the process of ``run_id`` still holds its run lock."""
     lock = run_lock_path(log_path, run_id)
     try:
-        fd = os.open(lock, os.O_RDWR)
+        fd = open_unlinked(lock, os.O_RDWR)  # a link there is no run's lock
     except OSError:
         return False
     try:
@@ -128,7 +128,9 @@ def read_backlog(log_path: str | Path) -> Backlog:
     """
     path = Path(log_path)
     try:
-        found = status(path)  # not Path.exists: it raises on a name too long or a directory without permission
+        # not Path.exists: it raises on a name too long or a directory without permission; a link is refused
+        # by the reader (:func:`.reader.open_log`), a dangling one too
+        found = status(path, follow=False)
     except OSError as exc:
         raise AuditError(f"cannot read audit log {path}: {reason(exc)}") from None
     if found is None or found.st_size == 0:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.audit.reader import iter_raw_lines, parse_line
+from reconciler.core.paths import open_unlinked
 
 SUFFIX = ".backlog"
 #: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once);
@@ -116,7 +117,7 @@ def save(log_path: Path, state: ScanState) -> None:
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         data = json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = open_unlinked(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
             os.write(fd, data)
         finally:
@@ -131,7 +132,9 @@ def save(log_path: Path, state: ScanState) -> None:
 
 def _load(path: Path) -> ScanState | None:
     try:
-        document = json.loads(path.read_bytes())
+        fd = open_unlinked(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a link there is no checkpoint of ours
+        with os.fdopen(fd, "rb") as handle:
+            document = json.loads(handle.read())
     except (OSError, ValueError, RecursionError):
         return None
     try:

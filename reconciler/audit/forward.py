@@ -56,7 +56,9 @@ from tenacity import (
 
 from reconciler.audit.reader import RawLine, iter_raw_lines, parse_line
 from reconciler.audit.source import strip_credentials
+from reconciler.core.errors import AuditError
 from reconciler.core.http import library_reason
+from reconciler.core.paths import open_unlinked, reason
 from reconciler.core.urls import check_url
 
 DELIVERED_SUFFIX = ".delivered"
@@ -248,7 +250,10 @@ class Forwarder:
     # ---- state sidecar -------------------------------------------------------------------------
     @contextmanager
     def _state_lock(self, wait: bool) -> Iterator[bool]:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = open_unlinked(self.lock_path, os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            raise AuditError(f"cannot lock forwarding's state {self.lock_path}: {reason(exc)}") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -264,7 +269,8 @@ class Forwarder:
 
     def _read_state(self) -> dict[str, Any]:
         try:
-            state = json.loads(self.state_path.read_text("utf-8"))
+            with os.fdopen(open_unlinked(self.state_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+                state = json.loads(handle.read().decode("utf-8"))  # a link there is no state of ours
         except (OSError, ValueError):
             return {"format_version": STATE_VERSION, "endpoints": {}}
         if not isinstance(state, dict) or not isinstance(state.get("endpoints"), dict):
@@ -284,7 +290,7 @@ class Forwarder:
         state["endpoints"][self.endpoint] = {"seq": mark.seq, "hash": mark.hash, "offset": mark.offset}
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
         data = json.dumps(state, sort_keys=True, indent=1).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = open_unlinked(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
             os.write(fd, data)
             os.fsync(fd)

@@ -50,7 +50,7 @@ from typing import Any
 
 from reconciler.audit.records import FORMAT_VERSION, GENESIS_HASH, record_hash, seal_line, utc_timestamp
 from reconciler.core.errors import AuditError
-from reconciler.core.paths import reason
+from reconciler.core.paths import LinkRefused, open_unlinked, reason, status
 
 TORN_SUFFIX = ".torn"
 _TAIL_CHUNK = 64 * 1024
@@ -127,9 +127,9 @@ class AuditLog:
         self.torn_path = self.path.with_name(self.path.name + TORN_SUFFIX)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
-            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as exc:
+            created = status(self.path, follow=False) is None
+            self._fd: int | None = open_unlinked(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        except OSError as exc:  # a symbolic link too: the records would go wherever it leads
             raise AuditError(f"cannot open audit log {self.path}: {reason(exc)}") from None
         if created:
             _fsync_dir(self.path.parent)
@@ -286,7 +286,7 @@ class AuditLog:
         start = self._last_newline_before(fd, size) + 1
         fragment = os.pread(fd, size - start, start)
         try:
-            sidecar = os.open(self.torn_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            sidecar = open_unlinked(self.torn_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(sidecar, fragment + b"\n")
                 os.fsync(sidecar)
@@ -295,7 +295,8 @@ class AuditLog:
             os.ftruncate(fd, start)
             os.fsync(fd)
         except OSError as exc:
-            raise AuditError(f"cannot set aside the torn last line of {self.path}: {reason(exc)}") from None
+            where = f" in {self.torn_path}" if isinstance(exc, LinkRefused) else ""
+            raise AuditError(f"cannot set aside the torn last line of {self.path}{where}: {reason(exc)}") from None
         self.torn_fragments_moved += 1
         self._tail = None
         return start

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from reconciler.audit.records import RECORD_TYPES
 from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
-from reconciler.core.paths import not_regular, reason
+from reconciler.core.paths import not_regular, open_unlinked, reason
 
 #: no record comes near this; a longer line is not one (and is not read whole into memory)
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -44,10 +44,11 @@ def open_log(path: str | Path) -> BinaryIO:
 
     Why: ``audit show`` of a FIFO blocked in ``open`` for ever, and of ``/dev/urandom`` read
     random lines for ever, none of them a record; the kind is judged on the descriptor,
-    opened without blocking.
+    opened without blocking. A symbolic link is refused as the writer refuses it (:mod:`.log`):
+    what is read as the log is the file that is written as the log.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = open_unlinked(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise AuditError(f"no audit log at {path}") from None
     except OSError as exc:

@@ -39,6 +39,7 @@ from reconciler.audit.redact import Redactor
 from reconciler.audit.source import Source, detect_source
 from reconciler.core.errors import ApiError
 from reconciler.core.http import bounded_correlation_id
+from reconciler.core.paths import open_unlinked
 
 DEFAULT_AUDIT_LOG = Path(".reconciler") / "audit.jsonl"
 
@@ -316,7 +317,7 @@ class AuditTrail:
     def _hold_run_lock(self) -> None:
         """Tell later runs this one is alive (:func:`.backlog.run_is_alive`); best effort."""
         try:
-            fd = os.open(run_lock_path(self.log.path, self.run_id), os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_unlinked(run_lock_path(self.log.path, self.run_id), os.O_RDWR | os.O_CREAT)
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:
             return

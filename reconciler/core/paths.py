@@ -79,3 +79,26 @@ def reason(exc: OSError) -> str:
     if text[:1].isupper() and text[1:2].islower():
         return text[0].lower() + text[1:]
     return text
+
+
+class LinkRefused(OSError):
+    """A file opened by :func:`open_unlinked` is a symbolic link: its ``strerror`` says where it leads."""
+
+
+def open_unlinked(path: str | Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` of ``path`` without following a symbolic link at its last part; :class:`LinkRefused` for a link.
+
+    Why: a file the tool writes (the audit log and every file beside it) must be the file at
+    that name; a link there to a file not yet made, or empty, took an apply's audit records
+    wherever it led. ``O_NOFOLLOW`` refuses the link in the same call that opens the file, so
+    nothing can put one there between a check and the open. Other refusals are the ``OSError``
+    they are (:func:`reason` words both).
+    """
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as exc:
+        try:
+            target = os.readlink(path)
+        except OSError:  # no link there: the refusal was something else
+            raise exc from None
+        raise LinkRefused(exc.errno, f"it is a symbolic link to {target!r}, which is not followed") from None
