@@ -159,6 +159,9 @@ KIND = Kind(
     server_managed=frozenset({"id", "selfUri", "reportedState", "attributes", "notes"}),
     replace_on=("integrationType",),
     update_method="PATCH",
+    # the SDK's patch_integration(integration_id, page_size=, page_number=, sort_by=, expand=, next_page=,
+    # previous_page=, body=) sends these as query parameters; the engine sends none of them
+    update_unsupported_params=("pageSize", "pageNumber", "sortBy", "expand", "nextPage", "previousPage"),
     create_fields=("integrationType",),
     update_fields=("intendedState",),
     # CX as Code: properties/advanced Optional+Computed, kept from the live config when unset

@@ -118,21 +118,21 @@ class Kind(WriteBodies):
     #: field is refused at plan (it may be another's, of the same name in another dialect), unless
     #: ``metadata.id`` pins it; two documents of one name stay one identity (docs/real-org-kinds.md)
     name_scoped_by: tuple[str, ...] = ()
-    #: whether two objects of the kind may share a name (the platform allows it for triggers; the
-    #: seed contract refuses it with 409 duplicate.name)
+    #: whether two objects may share a name (the platform allows it for triggers; the contract answers 409)
     unique_names: bool = True
-    #: how the platform answers an update based on an old version: ``409`` (the contract's
-    #: ``version.mismatch``) or ``400`` with "does not match the current version" (CX as Code's
-    #: ``IsVersionMismatch`` checks a 400 for that text)
+    #: how the platform answers an update based on an old version: ``409`` (the contract's ``version.mismatch``)
+    #: or ``400`` with "does not match the current version" (CX as Code's ``IsVersionMismatch`` checks for it)
     version_conflict_status: Literal[400, 409] = 409
     #: where the audit service records the kind's writes (drift says who changed an object); ``None``: nowhere known
     audit: Audited | None = None
-    #: a create refused with ``400`` is tried again within the confirm bound: the platform refuses a create
-    #: whose reference (a just-created integration or flow) its reads do not show yet. CX as Code wraps the
-    #: creates of triggers and data actions in ``util.RetryWhen(util.IsStatus400, …)`` for that
+    #: a create refused with ``400`` is tried again within the confirm bound: the platform refuses one whose reference
+    #: its reads do not show yet (CX as Code: trigger and data-action creates in ``RetryWhen(IsStatus400, …)``)
     create_retries_400: bool = False
     #: ``PATCH``: updates send only the fields of :attr:`update_fields` (data actions, integrations)
     update_method: Literal["PUT", "PATCH"] = "PUT"
+    #: query parameters the platform's update takes (its SDK method's) that the engine never sends: the
+    #: sandbox names them as not implemented; any other parameter of a write is refused as not one of its
+    update_unsupported_params: tuple[str, ...] = ()
     #: the spec fields a create accepts, ``None``: all; the others follow in an update right after
     #: (an integration is created with its type alone, ``CreateIntegrationRequest``)
     create_fields: tuple[str, ...] | None = None

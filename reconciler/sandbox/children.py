@@ -103,6 +103,7 @@ def child_routes(kind: Kind, children: ChildCollection, state: SandboxState) -> 
 
     async def create_child(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "create")
         body = body_of(await json_object(request))
         if not isinstance(body.get(children.key), str):
             raise bad_request([(children.key, "is required")], "object")
@@ -119,6 +120,7 @@ def child_routes(kind: Kind, children: ChildCollection, state: SandboxState) -> 
 
     async def update_child(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "update")
         body = body_of(await json_object(request))
         key = request.path_params["key"]
 

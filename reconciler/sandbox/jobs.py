@@ -49,6 +49,7 @@ def job_routes(kind: Kind, publish: Publish, state: SandboxState) -> list[Route]
 
     async def start(request: Request) -> Response:
         await state.guard(request, publish.permissions, write=False)
+        refuse_params(request, (), "publish job request")
         body = await json_object(request)
         ids = body.get(publish.ids_field)
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):

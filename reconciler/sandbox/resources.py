@@ -130,6 +130,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def create_object(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("create"), write=True)
+        refuse_params(request, (), "create")
         body = without_children(kind, await json_object(request))
         refuse_fields(body, kind.create_fields, kind, "the create request")
         model = check_writable(kind, *kind.validate_body(body))
@@ -173,6 +174,7 @@ def collection_routes(kind: Kind, state: SandboxState) -> list[Route]:
         must keep its stored value. A write leaves a publishable object unpublished.
         """
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "update", unimplemented=kind.update_unsupported_params)
         body = without_children(kind, await json_object(request))
         object_id = request.path_params["id"]
         if kind.update_method == "PATCH":
@@ -350,6 +352,7 @@ def hook_route(hook: PostWriteHook, state: SandboxState) -> Route:
 
     async def run_hook(request: Request) -> Response:
         await state.guard(request, hook.permissions, write=False)
+        refuse_params(request, (), "request")
         return JSON({"status": "refreshing"}, status_code=202)
 
     return Route(hook.path, run_hook, methods=[hook.method], name=f"hook:{hook.path}")

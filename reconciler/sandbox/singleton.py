@@ -68,6 +68,7 @@ def singleton_routes(kind: Kind, state: SandboxState) -> list[Route]:
 
     async def replace(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "update")
         body = await json_object(request)
         model = check_writable(kind, *kind.validate_body(body))
         spec = stored_spec(kind, model)

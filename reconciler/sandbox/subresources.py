@@ -59,6 +59,7 @@ def sub_resource_routes(kind: Kind, sub: SubResource, state: SandboxState) -> li
 
     async def write(request: Request) -> Response:
         await state.guard(request, kind.permissions.for_write("update"), write=True)
+        refuse_params(request, (), "write")
         body = await json_object(request)
         object_id = request.path_params["id"]
         version = body.get("version")

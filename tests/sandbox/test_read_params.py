@@ -1,4 +1,4 @@
-"""Every read and delete the sandbox serves refuses a query parameter it would otherwise ignore (400 naming it).
+"""Every read, delete and write the sandbox serves refuses a query parameter it would otherwise ignore (400 naming it).
 
 Why: the listings refused one (``listing.check_params``) while an item read, a singleton's
 read, a reference read or a delete ignored it, so a parameter the engine sent where the
@@ -15,7 +15,7 @@ import pytest
 from sandbox_data import assert_error, fields
 from sdk_models import query_params
 
-from reconciler.kinds import KINDS, Kind
+from reconciler.kinds import KINDS, PLATFORM_KINDS, Kind
 from reconciler.sandbox.catalog import CREDENTIAL_TYPES, ENGINES, TAKEN, reference_reads
 
 pytestmark = pytest.mark.anyio
@@ -103,3 +103,54 @@ def test_what_a_catalog_read_takes_is_a_parameter_of_the_sdk_method(path: str) -
     method, accepted = query_params("GET", path)
     unknown = sorted(TAKEN[path] - accepted)
     assert not unknown, f"the sandbox takes {unknown} on GET {path}; SDK {method} takes {sorted(accepted)}"
+
+
+# ---- writes ------------------------------------------------------------------------------------------------
+
+
+def _writes(kind: Kind) -> list[tuple[str, str, frozenset[str]]]:
+    """``(method, path, parameters the sandbox names as the platform's but not implemented)`` of every write."""
+    if kind.singleton is not None:
+        writes = [("PUT", kind.collection, frozenset[str]())]
+    else:
+        writes = [("POST", kind.collection, frozenset()),
+                  (kind.update_method, kind.collection + "/{id}", frozenset(kind.update_unsupported_params))]
+    if kind.sub_resource is not None:
+        writes.append((kind.sub_resource.method, kind.collection + "/{id}" + kind.sub_resource.path, frozenset()))
+    if kind.children is not None:
+        children = kind.collection + "/{id}" + kind.children.path
+        writes += [("POST", children, frozenset()), ("PUT", children + "/{key}", frozenset())]
+    if kind.publish is not None:
+        writes.append(("POST", kind.publish.path, frozenset()))
+    if kind.after_write is not None:
+        writes.append((kind.after_write.method, kind.after_write.path, frozenset()))
+    return writes
+
+
+_WRITES = [(kind, *write) for kind in KINDS for write in _writes(kind)]
+_PLATFORM_WRITES = [w for w in _WRITES if w[0] in PLATFORM_KINDS]
+
+
+@pytest.mark.parametrize(("kind", "method", "path", "unimplemented"), _WRITES,
+                         ids=[f"{w[0].name}-{w[1]} {w[2]}" for w in _WRITES])
+async def test_a_write_refuses_a_parameter_it_does_not_take(  # type: ignore[no-untyped-def]
+    api, kind: Kind, method: str, path: str, unimplemented: frozenset[str]
+) -> None:
+    """A POST, PUT or PATCH ignored every query parameter while reads and deletes refused them."""
+    at = path.replace("{id}", "no-such-id").replace("{key}", "en-us")
+    _refused(await api.request(method, at, params={"bogus": "1"}, json={}), "bogus")
+    for param in sorted(unimplemented):
+        response = await api.request(method, at, params={param: "1"}, json={})
+        assert_error(response, 400, "bad.request", param)
+        assert "that the sandbox does not implement" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("kind", "method", "path", "unimplemented"), _PLATFORM_WRITES,
+                         ids=[f"{w[0].name}-{w[1]} {w[2]}" for w in _PLATFORM_WRITES])
+def test_each_write_knows_exactly_its_sdk_methods_parameters(
+    kind: Kind, method: str, path: str, unimplemented: frozenset[str]
+) -> None:
+    """The engine sends no parameter on a write; the sandbox names each its SDK method has as not implemented."""
+    sdk, accepted = query_params(method, path)
+    assert unimplemented == accepted, f"{kind.name} {method} {path}: sandbox {sorted(unimplemented)}, SDK {sdk} " \
+                                      f"takes {sorted(accepted)}"
