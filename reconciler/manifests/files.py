@@ -67,11 +67,14 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
     A path given that cannot even be looked at (a directory above it without permission,
     a name too long) is an issue too, never a traceback.
 
-    A symlink below a directory given, and the root's ``reconciler.yaml``, must lead to a place
-    inside that directory (:func:`_outside`): a manifest repository is written by whoever opens
-    a pull request, and a link to ``~/.ssh/id_rsa`` or ``/etc/...`` would have the reconciler
-    read that file and quote it in its errors. A file named on the command line is read
-    wherever it leads: naming it is the choice.
+    A symlink below a directory given must lead to a place inside the project (the directory
+    given when there is none), and the root's ``reconciler.yaml`` inside the root
+    (:func:`_outside`): a manifest repository is written by whoever opens a pull request, and a
+    link to ``~/.ssh/id_rsa`` or ``/etc/...`` would have the reconciler read that file and quote
+    it in its errors. The project, not the directory given, is the bound, so that ``plan
+    manifests/sub`` accepts the link ``manifests/sub/l.yaml -> ../common.yaml`` that ``plan
+    manifests`` accepts. A file named on the command line is read wherever it leads: naming it
+    is the choice.
     """
     given = [Path(p) for p in paths]
     first = given[0] if given else Path(".")
@@ -84,7 +87,8 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
             walk.issue(path, _not_in_project(elsewhere, project))
         elif is_directory(path):
             found: list[Path] = []
-            walk.directory(path, frozenset(), found, given=path)
+            # the project is the trust boundary: a link in a subfolder given may lead elsewhere in it
+            walk.directory(path, frozenset(), found, given=path, bound=project or path)
             for p in sorted(found, key=lambda p: p.relative_to(path).as_posix()):
                 walk.add(p)
         else:
@@ -179,10 +183,12 @@ class _Walk:
     def issue(self, path: Path, message: str) -> None:
         self.issues.append(ManifestIssue(display(path), None, None, "", message))
 
-    def directory(self, here: Path, ancestors: frozenset[Path], found: list[Path], *, given: Path) -> None:
+    def directory(self, here: Path, ancestors: frozenset[Path], found: list[Path], *, given: Path,
+                  bound: Path) -> None:
         """Collect the manifests below ``here`` into ``found``; ``ancestors`` are the real directories above.
 
-        ``given`` is the directory given: where a symlink below may lead.
+        ``given`` is the directory given (depth is counted from it); ``bound``, where a symlink below
+        may lead: the project's root, or the directory given when there is no project.
         """
         real = here.resolve()
         if real in ancestors:
@@ -209,7 +215,7 @@ class _Walk:
             if why is None or why.startswith("is a directory"):
                 # ``real`` lies inside: only a symlink can lead out (checked once the kind is known,
                 # so a link to a device or a dangling one is named as such)
-                outside = _outside(path, given) if entry.is_symlink() else None
+                outside = _outside(path, bound) if entry.is_symlink() else None
                 if outside is not None and (manifest_name(path) or why is not None):
                     self.issue(path, f"{outside}; copy it in, or name it on the command line")
                 elif why is None:
@@ -218,7 +224,7 @@ class _Walk:
                 elif manifest_name(path):
                     self.issue(path, f"{why} (named like a manifest)")
                 else:
-                    self.directory(path, ancestors | {real}, found, given=given)
+                    self.directory(path, ancestors | {real}, found, given=given, bound=bound)
             elif entry.is_symlink() or manifest_name(path):
                 self.issue(path, why)
 
@@ -234,8 +240,9 @@ def _outside(path: Path, root: Path) -> str | None:
         target = os.readlink(path)
     except (OSError, RuntimeError):  # RuntimeError: a loop, on Python < 3.13
         return None
-    return (f"is a symlink to {target!r}, which leads outside {display(root)}: only files inside the directory "
-            "given are read (a link could read any file this machine lets the reconciler read)")
+    return (f"is a symlink to {target!r}, which leads outside {display(root)}: only files inside the project (the "
+            "directory given, when no reconciler.yaml is found) are read (a link could read any file this machine "
+            "lets the reconciler read)")
 
 
 def _undecodable_name(path: Path) -> str | None:

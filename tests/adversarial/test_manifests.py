@@ -226,7 +226,7 @@ def _elsewhere(tmp_path: Path) -> None:
 OUTSIDE_CASES: list[tuple[str, Setup, str]] = [
     ("file-relative", lambda m: (m / "leak.yaml").symlink_to("../../private/key.yaml"),
      "manifests/leak.yaml: is a symlink to '../../private/key.yaml', which leads outside manifests: only files inside "
-     "the directory given are read"),
+     "the project (the directory given, when no reconciler.yaml is found) are read"),
     ("file-absolute", lambda m: (m / "leak.yml").symlink_to(m.parent.parent / "private" / "key.yaml"),
      "manifests/leak.yml: is a symlink to "),
     ("file-below", lambda m: ((m / "sub").mkdir(), (m / "sub" / "leak.yaml").symlink_to("../../../private/key.yaml")),

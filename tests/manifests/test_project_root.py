@@ -148,3 +148,25 @@ def test_the_project_settings_found_above_must_not_lead_outside_it(project: Path
     assert refused("manifests/sub/x.yaml")[1].startswith(
         "manifests/reconciler.yaml: settings file is a symlink to "
     )
+
+
+def test_a_link_in_a_subfolder_may_lead_anywhere_in_the_project_and_no_further(project: Path) -> None:
+    """The project is the trust boundary: ``plan manifests/sub`` refused the link ``plan manifests`` accepts."""
+    write(project / "manifests" / "common.yaml", VOICE.format(name="Common"))
+    os.symlink("../common.yaml", project / "manifests" / "sub" / "l.yaml")
+    for given in ("manifests/sub", "manifests"):
+        assert "Common" in [o.name for o in load(given).objects], given
+    # out of the project, still refused, naming the project as the bound
+    write(project / "private" / "key.yaml", VOICE.format(name="Key"))
+    os.symlink("../../private/key.yaml", project / "manifests" / "sub" / "k.yaml")
+    assert refused("manifests/sub")[1].startswith(
+        "manifests/sub/k.yaml: is a symlink to '../../private/key.yaml', which leads outside manifests: only files "
+        "inside the project"
+    )
+
+
+def test_without_a_project_a_link_is_bound_by_the_directory_given(repo: Path) -> None:
+    write(repo / "m" / "common.yaml", VOICE.format(name="Common"))
+    write(repo / "m" / "sub" / "x.yaml", VOICE.format(name="X"))
+    os.symlink("../common.yaml", repo / "m" / "sub" / "l.yaml")
+    assert refused("m/sub")[1].startswith("m/sub/l.yaml: is a symlink to '../common.yaml', which leads outside m/sub")
