@@ -44,6 +44,8 @@ class Declared:
 
     #: the files read, as shown in messages
     files: tuple[str, ...] = ()
+    #: the project they lie in (the directory holding ``reconciler.yaml``), as shown in messages
+    project: str = "."
     #: ``ObjectKey.folded`` of each document not pinned
     names: frozenset[tuple[str, str]] = frozenset()
     #: ``(kind, metadata.id)`` of each pinned document
@@ -77,7 +79,8 @@ def declared_elsewhere(manifests: ManifestSet) -> Declared:
         release_text()  # the text an issue's marks were re-derived from: not held past reading
     if issues:
         raise ManifestError(_explained(issues))
-    return Declared(files=manifests.left_out, names=frozenset(names), ids=frozenset(ids))
+    return Declared(files=manifests.left_out, project=manifests.project or ".", names=frozenset(names),
+                    ids=frozenset(ids))
 
 
 def _metadata_broken(document: ParsedDocument) -> bool:

@@ -54,6 +54,8 @@ class ManifestSet:
     left_out_issues: tuple[ManifestIssue, ...] = ()
     #: the project's ``reconciler.yaml`` as shown in messages; ``None`` when there is none
     settings_file: str | None = None
+    #: the directory holding it, as shown in messages (``.`` for the working directory); ``None`` when there is none
+    project: str | None = None
 
     def by_key(self) -> dict[ObjectKey, DesiredObject]:
         """Objects by identity (kind, case-insensitive name)."""
@@ -126,6 +128,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
         left_out=tuple(display(p) for p in rest.files),
         left_out_issues=rest.issues,
         settings_file=display(fileset.settings_path) if fileset.settings_path.is_file() else None,
+        project=display(fileset.root) if fileset.settings_path.is_file() else None,
     )
 
 

@@ -147,10 +147,12 @@ def _elsewhere_warning(undeclared: Sequence[Undeclared], prune: PrunePolicy) -> 
     files = prune.elsewhere.files
     shown = f"{files[0]} and {len(files) - 1} more file(s)" if len(files) > 1 else files[0]
     count = sum(1 for u in undeclared if u.elsewhere)
+    # "of the project", not "beside reconciler.yaml": the files may lie in its subfolders
+    project = prune.elsewhere.project
     return [
-        f"{count} live object(s) declared in files not given are left alone: {shown} beside reconciler.yaml not "
-        "given, so this run neither compares, updates nor deletes what they declare (give the whole directory to "
-        "include them)"
+        f"{count} live object(s) declared in files not given are left alone: {shown} of the project {project} "
+        f"(the directory holding reconciler.yaml, subfolders included) not given, so this run neither compares, "
+        f"updates nor deletes what they declare (give {project} to include them)"
     ]
 
 

@@ -188,8 +188,8 @@ class TestSavedPlans:
 class TestPrune:
     LEFT_ALONE = (
         "5 live object(s) declared in files not given are left alone: manifests/speech-rules.yaml and 1 more file(s) "
-        "beside reconciler.yaml not given, so this run neither compares, updates nor deletes what they declare (give "
-        "the whole directory to include them)"
+        "of the project manifests (the directory holding reconciler.yaml, subfolders included) not given, so this "
+        "run neither compares, updates nor deletes what they declare (give manifests to include them)"
     )
 
     def test_a_plan_of_part_of_the_project_deletes_nothing_the_other_files_declare(self, applied: Project) -> None:

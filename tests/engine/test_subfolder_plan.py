@@ -43,8 +43,8 @@ def test_a_subfolder_prunes_as_the_project_says_and_leaves_the_other_files_alone
     assert plan["unmanaged"] == [] and plan["errors"] == []
     assert [w for w in plan["warnings"] if "files not given are left alone" in w] == [
         "5 live object(s) declared in files not given are left alone: manifests/speech-rules.yaml and 1 more file(s) "
-        "beside reconciler.yaml not given, so this run neither compares, updates nor deletes what they declare (give "
-        "the whole directory to include them)"
+        "of the project manifests (the directory holding reconciler.yaml, subfolders included) not given, so this "
+        "run neither compares, updates nor deletes what they declare (give manifests to include them)"
     ]
     project.run("apply", given, "--auto-approve")
     assert sorted(project.live_by_name("Webhook")) == ["CRM Compliance Sync", "Voice Profile Audit Feed"]

@@ -16,7 +16,7 @@ def deletes(plan: Plan) -> list[str]:
 
 
 def elsewhere(*names: tuple[str, str], ids: tuple[tuple[str, str], ...] = ()) -> Declared:
-    return Declared(files=FILES, names=frozenset((k, n.casefold()) for k, n in names), ids=frozenset(ids))
+    return Declared(files=FILES, project="manifests", names=frozenset((k, n.casefold()) for k, n in names), ids=frozenset(ids))
 
 
 def test_an_object_a_file_not_given_declares_is_neither_deleted_nor_listed_as_unmanaged() -> None:
@@ -28,8 +28,8 @@ def test_an_object_a_file_not_given_declares_is_neither_deleted_nor_listed_as_un
     assert plan.unmanaged == ("SpeechRule/Old rule",)
     assert plan.warnings == (
         "1 live object(s) declared in files not given are left alone: manifests/webhooks.yaml and 1 more file(s) "
-        "beside reconciler.yaml not given, so this run neither compares, updates nor deletes what they declare "
-        "(give the whole directory to include them)",
+        "of the project manifests (the directory holding reconciler.yaml, subfolders included) not given, so this "
+        "run neither compares, updates nor deletes what they declare (give manifests to include them)",
     )
     assert plan.applyable, plan.errors
 
