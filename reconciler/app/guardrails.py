@@ -15,14 +15,20 @@ are made with), the reason and every finding overridden go into the audit trail'
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reconciler.audit.source import Source
 from reconciler.core.errors import PlanError
+from reconciler.manifests.files import display
 from reconciler.manifests.policy import PolicySettings
-from reconciler.plan.model import Action, Plan, PolicyFinding
+from reconciler.manifests.project import project_of
+from reconciler.manifests.settings import SETTINGS_FILE
+from reconciler.manifests.standing import read_settings
+from reconciler.plan.model import Action, Plan, PolicyFinding, records_project
 from reconciler.plan.policy import apply_findings, evaluate, refusal
 from reconciler.plan.prune import over_max_deletes
 
@@ -74,6 +80,33 @@ def judged_at_apply(plan: Plan, *, policy: PolicySettings | None, max_deletes: i
     if policy is not None:
         findings += [f for f in evaluate(plan.changes, policy) if f not in plan.policy]
     return plan.model_copy(update={"errors": tuple(errors), "policy": tuple(findings)})
+
+
+def policy_at_apply(plan: Plan, *, name: str, default: str) -> PolicySettings | None:
+    """The policy of the project the saved ``plan`` (the file ``name``) was made in, as its ``reconciler.yaml`` is now.
+
+    Why: apply read ``manifests/reconciler.yaml`` under the working directory, so a plan of
+    ``infra/genesys`` was judged against another project's protect and limits, or none. The
+    plan records its project (``Plan.project``); that directory must still hold its settings
+    file, found by the rule ``plan`` follows, else the apply is refused (a protection there would
+    go unjudged without a word). A plan that read no ``reconciler.yaml`` is judged by nothing
+    more (``None``). A file made before plans recorded their project is judged as then: by the
+    project of ``default`` (``manifests``, the path ``plan`` takes by default).
+    """
+    if not records_project(plan):
+        return read_settings(project_of(Path(default))).policy
+    if plan.project is None:
+        return None
+    recorded = Path(os.path.normpath(Path(plan.project).absolute()))
+    found = project_of(recorded)
+    if found != recorded:
+        nearest = "" if found is None else f"; the nearest from there is {display(found / SETTINGS_FILE)}"
+        raise PlanError(
+            f"{name} was planned in the project {plan.project} ({PurePosixPath(plan.project) / SETTINGS_FILE}), "
+            f"which is not there now{nearest}: apply judges a saved plan again against the policy (protect, limits) "
+            "of the project it was made in; run apply from the directory the plan was made in, or plan again"
+        )
+    return read_settings(found).policy
 
 
 def override_record(

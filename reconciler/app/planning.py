@@ -94,6 +94,7 @@ def make_plan(
         target=target.identity,
         target_description=target.describe(),
         manifests_digest=manifests.digest,
+        project=manifests.project,
         prune=prune,
         rotate=rotate,
         graph=manifests.graph,

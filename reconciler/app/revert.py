@@ -111,11 +111,13 @@ async def revert_run(
     audit_log: str | Path | None = None,
     force: bool = False,
     policy: PolicySettings | None = None,
+    project: str | None = None,
 ) -> RevertRun:
     """Plan the revert of run ``run`` (an id or a unique prefix) against live state read now.
 
     ``policy`` is the project's guardrails (``reconciler.yaml``): a revert is a change like
-    any other, so protected objects and per-kind bounds hold for it too.
+    any other, so protected objects and per-kind bounds hold for it too. ``project`` is the
+    directory of that file as shown (``Plan.project``: ``apply FILE`` judges it again there).
     """
     run_id, records = find_run(audit_log, run)
     targets = {str(r.get("target")) for r in records if r.get("target")}
@@ -138,6 +140,7 @@ async def revert_run(
         variable=secret_variables(),
         force=force,
     )
+    plan = plan.model_copy(update={"project": project})
     if policy is not None:
         plan = plan.model_copy(update={"policy": evaluate(plan.changes, policy), "windows": policy.windows})
     return RevertRun(plan=plan, run_id=run_id, stats=client.stats)

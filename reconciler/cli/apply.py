@@ -22,7 +22,6 @@ from reconciler.cli.options import (
     echo_document,
     kind_read,
     live_summary,
-    project_settings,
     run_options,
     target_options,
     verbose_stats,
@@ -62,7 +61,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     from reconciler.app import apply as apply_saved
     from reconciler.app import client_for, ensure_success, plan_paths, with_concurrency
     from reconciler.app.applying import pending_business
-    from reconciler.app.guardrails import current_time, gate, judged_at_apply
+    from reconciler.app.guardrails import current_time, gate, judged_at_apply, policy_at_apply
     from reconciler.core.errors import ApprovalRequiredError, AuditError, PlanError
     from reconciler.manifests.files import manifest_name
     from reconciler.plan.planfile import is_plan_file, load_plan
@@ -134,8 +133,9 @@ def apply(sources: tuple[str, ...], auto_approve: bool, fmt: str, prune_kinds: t
     if saved:
         # made earlier, maybe elsewhere: apply reads live state afresh
         the_plan = load_plan(sources[0], expected_target=options.target.identity)
-        # judged again: this command's --max-deletes, the project's policy as it stands now
-        the_plan = judged_at_apply(the_plan, policy=project_settings().policy, max_deletes=max_deletes)
+        # judged again: this command's --max-deletes, the policy of the plan's project as it stands now
+        policy = policy_at_apply(the_plan, name=sources[0], default=DEFAULT_PATHS[0])
+        the_plan = judged_at_apply(the_plan, policy=policy, max_deletes=max_deletes)
         applied = anyio.run(partial(applying, the_plan)) if approved(the_plan) else None
     else:
         applied = anyio.run(plan_and_apply)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from reconciler.manifests.settings import ProjectSettings
     from reconciler.plan.model import Plan
 
 DEFAULT_PATHS = ("manifests",)
@@ -217,23 +216,6 @@ def live_summary(counts: dict[str, int]) -> None:
 def verbose_stats(stats: Any, enabled: bool) -> None:
     if enabled:
         click.echo(stats.summary(), err=True)
-
-
-def project_settings() -> ProjectSettings:
-    """The project's ``reconciler.yaml`` where ``plan`` finds it by default (``manifests/``); defaults when absent.
-
-    For the commands that take no manifest paths (``revert``, ``apply FILE``) yet judge the project's
-    policy as it stands now. A file with mistakes stops the command, located, as ``plan`` would.
-    """
-    from pathlib import Path
-
-    from reconciler.core.errors import ManifestError
-    from reconciler.manifests.settings import SETTINGS_FILE, load_settings
-
-    settings, issues = load_settings(Path(DEFAULT_PATHS[0]) / SETTINGS_FILE, f"{DEFAULT_PATHS[0]}/{SETTINGS_FILE}")
-    if issues:
-        raise ManifestError(issues)
-    return settings
 
 
 def check_kinds(names: tuple[str, ...]) -> None:

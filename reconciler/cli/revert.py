@@ -9,13 +9,13 @@ from typing import Any
 import click
 
 from reconciler.cli.options import (
+    DEFAULT_PATHS,
     FORMAT_HELP,
     FORMATS,
     NonEmptyPath,
     NonEmptyText,
     color,
     echo_document,
-    project_settings,
     refuse_unapplyable,
     run_options,
     saved_plan_next_step,
@@ -34,9 +34,12 @@ from reconciler.cli.options import (
 @click.option("--manifests-out", type=NonEmptyPath(dir_okay=False), default=None,
               help="Write the manifest documents of the restored state to FILE, to commit: git stays the source.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with nothing to restore, 2 with changes, 1 on error.")
+@click.option("--manifests", "manifests", type=NonEmptyPath(exists=True), default=None, metavar="PATH",
+              help="The manifests (a directory or file) of the project whose reconciler.yaml policy the revert is held "
+                   "to, found upwards from PATH as plan finds it (default manifests).")
 @target_options
 def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force: bool, manifests_out: str | None,
-           detailed_exitcode: bool, verbose: bool, **kw: Any) -> None:
+           detailed_exitcode: bool, manifests: str | None, verbose: bool, **kw: Any) -> None:
     """Plan the restore of what apply run RUN_ID (or a unique prefix) changed; apply it with `apply FILE`."""
     from functools import partial
 
@@ -45,12 +48,19 @@ def revert(run_id: str, out: str | None, fmt: str, audit_log: str | None, force:
     from reconciler.app.revert import restored_manifests, revert_run
     from reconciler.core.errors import PlanError
     from reconciler.core.paths import not_regular, reason, status
+    from reconciler.manifests.files import display
+    from reconciler.manifests.project import project_of
+    from reconciler.manifests.standing import read_settings
     from reconciler.plan.planfile import save_plan
     from reconciler.render import render_plan
 
     options = run_options(kw)
-    settings = project_settings()
-    run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy))
+    # the project's policy holds for a revert as for any change: the project plan would read, recorded in the plan
+    # so that its apply judges it again against the same project (apply FILE)
+    root = project_of(Path(manifests or DEFAULT_PATHS[0]))
+    settings = read_settings(root)
+    run = anyio.run(partial(revert_run, run_id, options, audit_log=audit_log, force=force, policy=settings.policy,
+                            project=None if root is None else display(root)))
     the_plan = run.plan
     colored = color() and fmt == "text"
     echo_document(render_plan(the_plan, fmt, color=colored, artifact_hint=out), colored=colored)

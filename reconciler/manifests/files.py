@@ -69,7 +69,7 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
 
     A symlink below a directory given must lead to a place inside the project (the directory
     given when there is none), and the root's ``reconciler.yaml`` inside the root
-    (:func:`_outside`): a manifest repository is written by whoever opens a pull request, and a
+    (:func:`outside_of`): a manifest repository is written by whoever opens a pull request, and a
     link to ``~/.ssh/id_rsa`` or ``/etc/...`` would have the reconciler read that file and quote
     it in its errors. The project, not the directory given, is the bound, so that ``plan
     manifests/sub`` accepts the link ``manifests/sub/l.yaml -> ../common.yaml`` that ``plan
@@ -98,7 +98,7 @@ def discover(paths: Sequence[str | Path]) -> FileSet:
             else:
                 walk.issue(path, why)
     read = root / SETTINGS_FILE
-    outside = _outside(read, root)
+    outside = outside_of(read, root)
     if outside is not None:
         walk.issue(read, f"settings file {outside}; copy it in")
     for other in dict.fromkeys(walk.settings):
@@ -215,7 +215,7 @@ class _Walk:
             if why is None or why.startswith("is a directory"):
                 # ``real`` lies inside: only a symlink can lead out (checked once the kind is known,
                 # so a link to a device or a dangling one is named as such)
-                outside = _outside(path, bound) if entry.is_symlink() else None
+                outside = outside_of(path, bound) if entry.is_symlink() else None
                 if outside is not None and (manifest_name(path) or why is not None):
                     self.issue(path, f"{outside}; copy it in, or name it on the command line")
                 elif why is None:
@@ -229,7 +229,7 @@ class _Walk:
                 self.issue(path, why)
 
 
-def _outside(path: Path, root: Path) -> str | None:
+def outside_of(path: Path, root: Path) -> str | None:
     """Why ``path`` is refused: a symlink whose target lies outside the directory ``root``; else None.
 
     None too when nothing (or nothing readable) is there: the readers name that in their own words.

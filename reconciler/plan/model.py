@@ -271,6 +271,10 @@ class Plan(_Frozen):
     target: str
     target_description: str
     manifests_digest: str
+    #: the project it was made in: the directory holding the ``reconciler.yaml`` it read, relative to the working
+    #: directory of ``plan`` (absolute when outside it); ``None`` when it read none. ``apply FILE`` judges the plan
+    #: again against that project's settings; a file made before lacks the key (:func:`records_project`)
+    project: str | None = None
     changes: tuple[ResourceChange, ...] = ()
     #: "Kind/Name" of live objects that are neither declared nor deleted by this plan
     unmanaged: tuple[str, ...] = ()
@@ -305,6 +309,11 @@ class Plan(_Frozen):
     def pending(self) -> tuple[ResourceChange, ...]:
         """The changes that write something (everything but no-ops), in apply order."""
         return tuple(c for c in self.changes if c.action != Action.NOOP)
+
+
+def records_project(plan: Plan) -> bool:
+    """Whether ``plan`` says which project it was made in (``project``, null included): files made before do not."""
+    return "project" in plan.model_fields_set
 
 
 #: Keys that ``model_dump`` adds from computed fields and that validation must not receive.
