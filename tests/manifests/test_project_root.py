@@ -170,3 +170,22 @@ def test_without_a_project_a_link_is_bound_by_the_directory_given(repo: Path) ->
     write(repo / "m" / "sub" / "x.yaml", VOICE.format(name="X"))
     os.symlink("../common.yaml", repo / "m" / "sub" / "l.yaml")
     assert refused("m/sub")[1].startswith("m/sub/l.yaml: is a symlink to '../common.yaml', which leads outside m/sub")
+
+
+def test_read_alone_the_project_settings_keep_their_rules(project: Path) -> None:
+    """``apply FILE`` and ``revert`` read them without the loader: a link out or a mistake stops them, located."""
+    from reconciler.manifests.project import project_of
+    from reconciler.manifests.standing import read_settings
+
+    assert read_settings(project_of(Path("manifests/sub"))).prune.kinds == ("Webhook",)
+    assert read_settings(None).prune.kinds == ()
+    write(project / "manifests" / "reconciler.yaml", "prune:\n  kinds: [Webhok]\n")
+    with pytest.raises(ManifestError) as caught:
+        read_settings(project_of(Path("manifests")))
+    assert str(caught.value).splitlines()[1].startswith("manifests/reconciler.yaml:2:10: prune.kinds")
+    write(project / "secret.yaml", SETTINGS)
+    os.remove(project / "manifests" / "reconciler.yaml")
+    os.symlink(project / "secret.yaml", project / "manifests" / "reconciler.yaml")
+    with pytest.raises(ManifestError) as caught:
+        read_settings(project_of(Path("manifests")))
+    assert str(caught.value).splitlines()[1].startswith("manifests/reconciler.yaml: settings file is a symlink to ")
