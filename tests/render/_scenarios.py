@@ -57,8 +57,9 @@ def full_plan() -> Plan:
     plan = plan_of(wanted, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})), tool_version=TOOL_VERSION)
     # a warning as planning adds it (a rotation of an undeclared object, the warning shown here before, is an error)
     return plan.model_copy(update={"warnings": (
-        "pruning Webhook from part of the project: manifests/legacy.yaml beside reconciler.yaml not given; what only "
-        "they declare counts as undeclared and is deleted (plan the whole directory to keep it)",
+        "1 live object(s) declared in files not given are left alone: manifests/legacy.yaml of the project manifests "
+        "(the directory holding reconciler.yaml, subfolders included) not given, so this run neither compares, "
+        "updates nor deletes what they declare (give manifests to include them)",
     )})
 
 
