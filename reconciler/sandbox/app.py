@@ -30,10 +30,11 @@ from reconciler.sandbox.auth import Authority
 from reconciler.sandbox.catalog import catalog_routes
 from reconciler.sandbox.edge import DISCONNECT_STATUS, DISCONNECTS, Edge
 from reconciler.sandbox.faults import Fault, FaultInjector, RateLimiter
+from reconciler.sandbox.identity import identity_routes
 from reconciler.sandbox.lag import ReadLag
 from reconciler.sandbox.resources import collection_routes, hook_route
 from reconciler.sandbox.responses import JSON, ApiProblem, problem_response
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store import Store, TokenRecord
 
 
 class SandboxState:
@@ -55,8 +56,8 @@ class SandboxState:
         #: decides which publish jobs fail (``publish_fail_rate``), reproducibly with a seed
         self.publish_rng = random.Random(options.seed)
 
-    async def guard(self, request: Request, needed: tuple[str, ...], *, write: bool) -> None:
-        """Admit a request to a Genesys endpoint, or raise the error answer."""
+    async def guard(self, request: Request, needed: tuple[str, ...], *, write: bool) -> TokenRecord:
+        """Admit a request to a Genesys endpoint (the token's record), or raise the error answer."""
         token = self.authority.bearer(request)
         # On the loop, not in a worker thread: a token lookup is one indexed read on this thread's
         # kept connection (about 10 us; WAL readers never wait for writers), while the hop to a worker
@@ -90,6 +91,7 @@ class SandboxState:
                 raise ApiProblem(504, "Injected fault: gateway timeout (nothing was written)")
             if fault is Fault.DROP:
                 request.state.drop = True
+        return record
 
     def note_drop(self) -> None:
         self.stats.fault("dropped")
@@ -139,6 +141,7 @@ def build_app(options: SandboxOptions) -> SandboxApp:
             hooks.setdefault((kind.after_write.method, kind.after_write.path), kind.after_write)
     routes.extend(hook_route(hook, state) for hook in hooks.values())
     routes.extend(audit_routes(state))
+    routes.extend(identity_routes(state))
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(admin_routes(state))
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS
 from reconciler.sandbox.catalog import CREDENTIAL_TYPES, DIALECTS, ENGINES, TRIGGER_TOPICS, reference_reads
+from reconciler.sandbox.identity import identity_paths
 from reconciler.sandbox.openapi_audits import audit_paths
 from reconciler.sandbox.openapi_kinds import (
     JSON_MEDIA,
@@ -314,6 +315,7 @@ def _document() -> str:
     paths.update(hooks)
     paths.update(_catalog(components))
     paths.update(audit_paths(components, scopes))
+    paths.update(identity_paths(components))
     doc = {
         "openapi": "3.1.0",
         "info": {

@@ -1,4 +1,4 @@
-"""The sandbox's state in SQLite: objects of every kind, OAuth clients and tokens.
+"""The sandbox's state in SQLite: objects of every kind, OAuth clients and tokens, the org's identity.
 
 Why SQLite and why this way:
 
@@ -30,6 +30,7 @@ import os
 import sqlite3
 import stat
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS tokens (
     client_id  TEXT NOT NULL,
     scopes     TEXT NOT NULL,
     expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org (
+    one  INTEGER PRIMARY KEY CHECK (one = 1),
+    id   TEXT NOT NULL,
+    name TEXT NOT NULL
 );
 """
 
@@ -157,6 +163,10 @@ class Store:
         try:
             anchor.execute("PRAGMA journal_mode=WAL")
             anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+            # the org this database stands for (``GET /api/v2/tokens/me``), made once: a new file's when it is
+            # created, an older file's on its first open here; the one-row key keeps two openers from making two
+            anchor.execute("INSERT OR IGNORE INTO org (one, id, name) VALUES (1, ?, ?)",
+                           (str(uuid.uuid4()), f"Sandbox org {self.path.stem}"))
         except sqlite3.Error as exc:
             anchor.close()
             raise ConfigError(f"sandbox database {self.path} cannot be used: {exc}") from None
