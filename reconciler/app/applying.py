@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from reconciler.app.connect import RunOptions, connected, with_concurrency
+from reconciler.app.connect import RunOptions, connected, refuse_other_org, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
 from reconciler.app.settling import due_hooks, settle
@@ -135,6 +135,7 @@ async def _apply(
     async with connected(with_concurrency(options, concurrency), client) as writer:
         writer.hide(hidden)
         before = copy.deepcopy(writer.stats)  # a shared client's counters already hold the plan's reads
+        await refuse_other_org(plan, writer)  # first: nothing read, nothing in the audit trail
         if live is None:
             live = await read_live(writer, detail=no_detail, required=in_plan)
         dangling = unresolvable_references(plan, live)

@@ -12,8 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.errors import PlanError
 from reconciler.genesys import ClientLimits, GenesysClient, Target, open_client
 from reconciler.kinds import Kind
+from reconciler.plan.model import Org, Plan
 
 if TYPE_CHECKING:
     from reconciler.sandbox import SandboxOptions
@@ -88,3 +90,33 @@ async def connected(options: RunOptions, client: GenesysClient | None = None) ->
         return
     async with client_for(options) as opened:
         yield opened
+
+
+async def org_of(client: GenesysClient) -> Org:
+    """The org ``client``'s token belongs to, as a plan records it.
+
+    One request per client (:meth:`GenesysClient.org` keeps the answer): a command that
+    plans and applies through one client asks once, and ``doctor`` reads the same answer.
+    """
+    found = await client.org()
+    return Org(id=found.id, name=found.name)
+
+
+async def refuse_other_org(plan: Plan, client: GenesysClient) -> None:
+    """Refuse, before anything is read or written, a plan made for another org than ``client``'s.
+
+    Why: the plan's ``target`` is the API URL, a region many orgs share; a plan reviewed for
+    a dev org carried out in the prod org of the same region (or against a served sandbox
+    restarted on another database at the same address) would write there. A plan without
+    an org is one made in this process by a caller that recorded none (a test); a plan
+    file without one never gets here (:func:`~reconciler.plan.planfile.parse_plan` refuses it).
+    """
+    if plan.org is None:
+        return
+    here = await org_of(client)
+    if here.id != plan.org.id:
+        raise PlanError(
+            f"the plan was made for org {plan.org.described}, but the credentials given reach org "
+            f"{here.described} at {plan.target}: nothing was applied; make the plan against this org "
+            "(or apply it with the credentials of the org it was made for)"
+        )

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.app.connect import RunOptions, connected
+from reconciler.app.connect import RunOptions, connected, org_of
 from reconciler.app.live import KindRead, Listed, declared_detail, read_live
 from reconciler.app.memory import bulk_build
 from reconciler.core.errors import ManifestError
@@ -34,7 +34,7 @@ from reconciler.plan.identity import (
 )
 from reconciler.plan.inputs import EnvMode, env_for, rotate_keys
 from reconciler.plan.livechecks import live_check_issues
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Org, Plan
 from reconciler.plan.readtime import settler
 
 
@@ -85,8 +85,9 @@ def make_plan(
     prune: PrunePolicy,
     rotate: Sequence[str] = (),
     env_mode: EnvMode = EnvMode.ALL,
+    org: Org | None = None,
 ) -> Plan:
-    """The pure step: no network, so a plan is a function of the files and the listing."""
+    """The pure step: no network, so a plan is a function of the files, the listing and the org read."""
     return build_plan(
         manifests.objects,
         live,
@@ -95,6 +96,7 @@ def make_plan(
         target_description=target.describe(),
         manifests_digest=manifests.digest,
         project=manifests.project,
+        org=org,
         prune=prune,
         rotate=rotate,
         graph=manifests.graph,
@@ -151,6 +153,7 @@ async def plan_paths(
     required = {obj.kind for obj in manifests.objects} | set(manifests.settings.prune.kinds) | set(prune_kinds)
     warnings: list[str] = []
     async with connected(options, client) as reader:
+        org = await org_of(reader)  # recorded in the plan: apply refuses it in another org
         with bulk_build():
             live = await read_live(
                 reader, on_kind_read=on_kind_read, detail=declared_detail(manifests), required=required,
@@ -169,7 +172,7 @@ async def plan_paths(
         plan = make_plan(
             manifests, live, options.target, env=env, rotate=rotate,
             prune=prune_policy(manifests, kinds, max_deletes, elsewhere),
-            env_mode=env_mode,
+            env_mode=env_mode, org=org,
         )
     if warnings:
         plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})

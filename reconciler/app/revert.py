@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.connect import RunOptions, client_for, org_of
 from reconciler.app.live import Detail, read_live
 from reconciler.audit.query import Filters, select
 from reconciler.audit.trail import DEFAULT_AUDIT_LOG
@@ -130,6 +130,7 @@ async def revert_run(
     if not writes.writes and not writes.unsettled:
         raise PlanError(f"run {run_id} changed no object: there is nothing to revert")
     async with client_for(options) as client:
+        org = await org_of(client)  # recorded in the plan: apply FILE refuses it in another org
         live = await read_live(client, detail=written(writes), required={w.kind for w in writes.writes})
     plan = build_revert_plan(
         writes,
@@ -139,6 +140,7 @@ async def revert_run(
         target_description=options.target.describe(),
         variable=secret_variables(),
         force=force,
+        org=org,
     )
     plan = plan.model_copy(update={"project": project})
     if policy is not None:

@@ -43,6 +43,31 @@ class BoundedJsonError(ReconcilerError):
         super().__init__(f"{where}: {problem}")
 
 
+class DuplicateKeyError(BoundedJsonError):
+    """An object names ``key`` twice: ``json`` would keep the last value, another reader the first."""
+
+    def __init__(self, what: str, key: str) -> None:
+        self.key = key
+        super().__init__(what, 0, 0, f"the key {key[:80]!r} appears twice in one object")
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs as a dict, refusing a key that comes twice (``object_pairs_hook``)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return obj
+
+
 def _place(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -113,11 +138,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def loads_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JSON") -> Any:
+def loads_json(
+    text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JSON", unique_keys: bool = False
+) -> Any:
     """``json.loads`` within bounds: depth at most ``max_depth``, no NaN/Infinity, UTF-8 only.
 
     Every failure is a :class:`BoundedJsonError` naming ``what`` and, where known, the line
-    and column; never a ``RecursionError`` or a ``JSONDecodeError`` traceback.
+    and column; never a ``RecursionError`` or a ``JSONDecodeError`` traceback. With
+    ``unique_keys``, an object naming a key twice is a :class:`DuplicateKeyError`: ``json``
+    keeps the last value silently, so what a checksum or a reviewer saw may not be what is used.
     """
     if isinstance(text, bytes):
         try:
@@ -126,7 +155,10 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, what: str = "JS
             raise BoundedJsonError(what, 0, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     check_json_text(text, max_depth=max_depth, what=what)
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        hook = _unique_keys if unique_keys else None
+        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=hook)
+    except _Duplicate as exc:
+        raise DuplicateKeyError(what, exc.key) from None
     except json.JSONDecodeError as exc:
         raise BoundedJsonError(what, exc.lineno, exc.colno, f"not valid JSON ({exc.msg})") from None
     except (ValueError, RecursionError) as exc:  # pragma: no cover - refused by the scan above

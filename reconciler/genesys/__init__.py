@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from reconciler.genesys.client import GenesysClient, WriteResult, open_client
 from reconciler.genesys.config import REGIONS, Target, login_url_for, region_api_url, resolve_target
+from reconciler.genesys.identity import OrgIdentity
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.stats import ClientStats
 from reconciler.genesys.writes import SameContent
@@ -18,6 +19,7 @@ __all__ = [
     "ClientLimits",
     "ClientStats",
     "GenesysClient",
+    "OrgIdentity",
     "SameContent",
     "Target",
     "WriteResult",

@@ -33,6 +33,7 @@ from reconciler.genesys import audits, jobs, listing, lookup
 from reconciler.genesys.answers import json_object
 from reconciler.genesys.config import Target
 from reconciler.genesys.confirm import read_shown
+from reconciler.genesys.identity import OrgIdentity, TokenIdentity
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
 from reconciler.genesys.result import WriteResult, answered
@@ -80,6 +81,7 @@ class GenesysClient:
             notice=UnansweredNotice(notice),
         )
         self._writes = SafeWrites(self._session, same_content)
+        self._identity = TokenIdentity(self._session)
 
     async def __aenter__(self) -> GenesysClient:
         await self._session.__aenter__()
@@ -96,6 +98,15 @@ class GenesysClient:
         self._session.hide(values)
 
     # ---- reads -----------------------------------------------------------------------
+    async def org(self) -> OrgIdentity:
+        """The org this client's token belongs to (``GET /api/v2/tokens/me``, asked once per client:
+        the plan that records it and the apply that checks it in one command share the answer)."""
+        return await self._identity.org()
+
+    async def token_info(self) -> dict[str, Any]:
+        """The whole ``TokenInfo`` (its ``OAuthClient`` too, for ``doctor``), from the same one request."""
+        return await self._identity.token_info()
+
     async def list_all(self, kind: Kind, on_page: listing.PageHook | None = None) -> list[dict[str, Any]]:
         """Every object of ``kind``, in the kind's listing convention (a summary listing lacks detail fields);
         ``on_page`` sees each page's objects as it is read (:data:`~.listing.PageHook`)."""

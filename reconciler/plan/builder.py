@@ -53,7 +53,7 @@ from reconciler.plan.compare import Entry, LiveIndex, compare, make_lookup
 from reconciler.plan.fielddiff import mask
 from reconciler.plan.identity import live_index
 from reconciler.plan.inputs import EnvMode, check_prune_kinds, env_for, rotate_keys
-from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange, noop_change
+from reconciler.plan.model import Action, Org, Plan, Reason, ReasonCode, ResourceChange, noop_change
 from reconciler.plan.policy import evaluate, outside_window_warning
 from reconciler.plan.prune import PrunePolicy
 from reconciler.plan.renames import detect_renames
@@ -78,6 +78,7 @@ def build_plan(
     target_description: str,
     manifests_digest: str,
     project: str | None = None,
+    org: Org | None = None,
     prune: PrunePolicy = NO_PRUNE,
     rotate: Collection[str] = (),
     created_at: datetime | None = None,
@@ -94,6 +95,7 @@ def build_plan(
     environment variable the manifests use is not set or the prune policy names an
     unknown kind, and :class:`~reconciler.core.graph.ReferenceCycleError` when
     references loop. ``env_mode``: which variables must be set (drift needs no secret's value).
+    ``org``: the org live state was read from (``Plan.org``), which apply checks.
     """
     check_prune_kinds(prune)
     env = env_for(desired, env, env_mode)
@@ -131,6 +133,7 @@ def build_plan(
         created_at=created_at,
         target=target,
         target_description=target_description,
+        org=org,
         manifests_digest=manifests_digest,
         project=project,
         changes=tuple(changes),

@@ -261,6 +261,23 @@ class PolicyFinding(_Frozen):
     text: str
 
 
+class Org(_Frozen):
+    """The org a plan was made for, as the platform names it (``GET /api/v2/tokens/me``: ``TokenInfo.organization``).
+
+    Why beside ``target``: the target is the API URL, a region many orgs share, so only the
+    org's id tells a dev org's plan from one a prod org may carry out.
+    """
+
+    id: str
+    #: as the org was called when the plan was made (shown, never compared); ``None`` if not known
+    name: str | None = None
+
+    @property
+    def described(self) -> str:
+        """``'Name' (id …)``, or ``id …`` when the name is not known: how messages name an org."""
+        return f"{self.name!r} (id {self.id})" if self.name else f"id {self.id}"
+
+
 class Plan(_Frozen):
     """Every change for one target, in apply order (creates/updates by references, then deletes)."""
 
@@ -270,6 +287,9 @@ class Plan(_Frozen):
     #: ``Target.identity``: a saved plan is refused by any other target
     target: str
     target_description: str
+    #: the org the plan was made for: ``apply`` refuses it in another org. ``None`` only in a plan
+    #: file made before plans recorded it, which ``apply FILE`` refuses (made again, it has one)
+    org: Org | None = None
     manifests_digest: str
     #: the project it was made in: the directory holding the ``reconciler.yaml`` it read, relative to the working
     #: directory of ``plan`` (absolute when outside it); ``None`` when it read none. ``apply FILE`` judges the plan

@@ -9,6 +9,11 @@ that saved it produced it.
 A plan file holds no environment values: changes store the spec with ``${env:…}``
 unresolved and show only masked values; apply reads the environment again.
 
+A plan file names the org it was made for (``org``): the target is only the API URL, which
+the orgs of a region share, so apply checks the org too, and refuses a file without one.
+A key written twice in one object is refused as corruption: the checksum vouches for one
+reading of the file, and readers differ in which of the two values they keep.
+
 A plan file holds exactly what was shown: it is written without NaN or Infinity (JSON
 has neither; ``json`` would write ``NaN``, which another reader turns into ``null``),
 and read back within bounds (:mod:`reconciler.core.bounded`): at most
@@ -27,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler import __version__
-from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, loads_json
+from reconciler.core.bounded import MAX_DEPTH, BoundedJsonError, DuplicateKeyError, loads_json
 from reconciler.core.canonical import canonical_bytes
 from reconciler.core.errors import PlanFileError
 from reconciler.core.jsonpath import format_path
@@ -220,7 +225,10 @@ def is_plan_file(path: str | os.PathLike[str]) -> bool:
 
 
 def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
-    """Read a plan file, refusing one that was edited, is unreadable or was made for another target."""
+    """Read a plan file, refusing one that was edited, is unreadable, was made for another target or records no org.
+
+    Which org it was made for is checked by apply, which asks the org (``Plan.org``).
+    """
     source = Path(path)
     try:
         raw = read_bounded(source, PLAN_MAX_BYTES, f"is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MB, "
@@ -233,7 +241,11 @@ def load_plan(path: str | os.PathLike[str], *, expected_target: str) -> Plan:
 def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file") -> Plan:
     """The checks of :func:`load_plan` on the file's contents."""
     try:
-        document = loads_json(raw, max_depth=PLAN_MAX_DEPTH, what=name)
+        document = loads_json(raw, max_depth=PLAN_MAX_DEPTH, what=name, unique_keys=True)
+    except DuplicateKeyError as exc:
+        # the checksum is over one reading of the file; json keeps the last of two values, another reader the first
+        raise PlanFileError(f"{name} is corrupted: {exc.problem}; a plan file never repeats a key; make the plan again"
+                            ) from None
     except BoundedJsonError as exc:
         if exc.line:
             raise PlanFileError(f"{name}:{exc.line}:{exc.column}: not a plan file ({exc.problem})") from None
@@ -265,6 +277,13 @@ def parse_plan(raw: bytes | str, *, expected_target: str, name: str = "plan file
         raise PlanFileError(
             f"{name} was made for another target ({plan.target}); "
             f"it cannot be applied to {expected_target}"
+        )
+    if plan.org is None:
+        # the org is checked when apply has a client (reconciler.app.connect.refuse_other_org); without one
+        # recorded, a plan made for another org of the same region would be carried out here
+        raise PlanFileError(
+            f"{name} records no org (made by reconciler {plan.tool_version}, before plans recorded the org they "
+            "were made for), so apply cannot tell it was made for this org; make the plan again"
         )
     _check_changes(plan, name)
     return plan

@@ -37,7 +37,7 @@ from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind, kind_rank
 from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
 from reconciler.plan.fielddiff import field_changes, mask, sensitive_patterns
-from reconciler.plan.model import Action, Plan, Reason, ReasonCode, ResourceChange
+from reconciler.plan.model import Action, Org, Plan, Reason, ReasonCode, ResourceChange
 
 #: object writes (hooks and publish jobs write no object of ours)
 _OBJECT_ACTIONS = frozenset({"create", "update", "delete"})
@@ -276,6 +276,7 @@ def build_revert_plan(
     target: str,
     target_description: str,
     variable: SecretVariable,
+    org: Org | None = None,
     force: bool = False,
     created_at: datetime | None = None,
 ) -> Plan:
@@ -312,6 +313,7 @@ def build_revert_plan(
         created_at=created_at or datetime.now(UTC),
         target=target,
         target_description=target_description,
+        org=org,
         manifests_digest=f"revert:{run_id}",
         changes=(*(c for c in changes if c.action != Action.DELETE), *deletes),
         errors=tuple(errors),

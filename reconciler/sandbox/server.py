@@ -116,10 +116,10 @@ class ServedSandbox:
 
 @contextmanager
 def serve_in_thread(
-    options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0
+    options: SandboxOptions, host: str = "127.0.0.1", startup_timeout: float = 15.0, port: int = 0
 ) -> Iterator[ServedSandbox]:
-    """Run a served sandbox on a free port for the duration of the ``with`` block."""
-    sock = listening_socket(host, 0)
+    """Run a served sandbox on a free port (or ``port``: a restart at the same address) for the ``with`` block."""
+    sock = listening_socket(host, port)
     port = sock.getsockname()[1]
     app = create_app(options)
     server = uvicorn.Server(_config(app, host, port, "warning", quiet=True))

@@ -430,4 +430,5 @@ class TestProgressOutput:
     def test_verbose_adds_request_counts(self, applied: Project) -> None:
         result = applied.run("plan", "--verbose")
         assert "GET    /api/v2/webhooks  1" in result.stderr  # one paged listing per kind, no per-object reads
-        assert f"{len(KINDS)} requests (0 writes)" in result.stderr  # one listing per kind
+        assert "GET    /api/v2/tokens/me  1" in result.stderr  # whose org: once, recorded in the plan
+        assert f"{len(KINDS) + 1} requests (0 writes)" in result.stderr  # one listing per kind, and the org

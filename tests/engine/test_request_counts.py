@@ -26,6 +26,8 @@ from reconciler.sandbox.server import ServedSandbox, serve_in_thread
 from ._support import REPO, SECRET
 
 TOKEN = "POST /oauth/token"
+#: whose org the token is (GET /api/v2/tokens/me): asked once per command, the plan and the apply sharing it
+ORG = "GET /api/v2/tokens/me"
 
 
 @pytest.fixture
@@ -51,13 +53,16 @@ def run(url: str, root: Path, *args: str) -> int:
 
 
 def tokens_taken(url: str, root: Path, *args: str, exit_code: int = 0) -> int:
-    before = requests_seen(url).get(TOKEN, 0)
+    """Tokens the command took; it must also have asked whose org it is once, and only once."""
+    before = requests_seen(url)
     assert run(url, root, *args) == exit_code
-    return requests_seen(url).get(TOKEN, 0) - before
+    after = requests_seen(url)
+    assert after.get(ORG, 0) - before.get(ORG, 0) == 1, args
+    return after.get(TOKEN, 0) - before.get(TOKEN, 0)
 
 
 class TestOneTokenPerCommand:
-    def test_plan_and_apply_each_take_one_token(self, tmp_path: Path, served: ServedSandbox) -> None:
+    def test_plan_and_apply_each_take_one_token_and_ask_the_org_once(self, tmp_path: Path, served: ServedSandbox) -> None:
         shutil.copytree(REPO / "manifests", tmp_path / "manifests")
         audit = ("--audit-log", str(tmp_path / "audit.jsonl"))
         # planned and applied in one command: the plan's client carries on to apply
@@ -68,6 +73,7 @@ class TestOneTokenPerCommand:
         source.write_text(source.read_text().replace("rate: 1.05", "rate: 1.5", 1))
         assert tokens_taken(served.url, tmp_path, "plan", "manifests", "--out", "saved.plan") == 1
         assert tokens_taken(served.url, tmp_path, "apply", "saved.plan", *audit) == 1
+        assert tokens_taken(served.url, tmp_path, "drift", "manifests") == 1
 
 
 class Recording(httpx.AsyncBaseTransport):

@@ -15,7 +15,7 @@ from reconciler.core.keys import Location, ObjectKey
 from reconciler.kinds import REGISTRY
 from reconciler.manifests.desired import DesiredObject, resolve
 from reconciler.plan.builder import NO_PRUNE, PrunePolicy, build_plan
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Org, Plan
 
 #: A secret value that must never appear in any output.
 SECRET = "hunter2-Zq8-TOPSECRET"
@@ -24,6 +24,8 @@ ENV = {"HOOK_TOKEN": SECRET, "TEAM_TOKEN": TEAM_TOKEN}
 
 TARGET = "https://api.mypurecloud.ie"
 TARGET_DESCRIPTION = "Genesys Cloud https://api.mypurecloud.ie"
+#: the org a plan of these tests was made for (as GET /api/v2/tokens/me names it)
+ORG = Org(id="5f1c9a2e-7b3d-4e8a-9c61-2d4b8f0e7a13", name="Example Corp Dev")
 DIGEST = "sha256:" + "ab" * 32
 FIXED_TIME = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -188,7 +190,7 @@ def plan_of(
         manifests_digest=DIGEST,
         prune=prune,
         created_at=FIXED_TIME,
-        **kwargs,
+        **{"org": ORG, **kwargs},
     )
 
 
