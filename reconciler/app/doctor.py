@@ -4,7 +4,7 @@ do what the declared kinds need? Told before the first apply, not by a ``403`` h
 Client-credentials clients get their rights from roles (permissions such as
 ``processautomation:trigger:view``), not from OAuth scopes, so the check lists the
 client's own permissions the way the platform offers it: ``GET /api/v2/tokens/me`` (the
-token's OAuth client), ``GET /api/v2/oauth/clients/{id}`` (its roles) and
+token's OAuth client, and its org, shown: the org a plan records), ``GET /api/v2/oauth/clients/{id}`` (its roles) and
 ``GET /api/v2/authorization/roles/{roleId}`` (each role's permission policies), and
 compares them with ``Kind.permissions``. Where that listing is not available (a ``404``
 from a target that lacks it, or a ``403``: listing roles needs ``oauth:client:view`` and
@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from reconciler.app.connect import RunOptions, client_for
+from reconciler.app.connect import RunOptions, client_for, org_of
 from reconciler.core.errors import (
     AuthenticationError,
     InvalidRequestError,
     NotFoundError,
     PermissionError_,
+    ServerError,
     TransportError,
 )
 from reconciler.core.urls import path_segment
@@ -134,7 +135,7 @@ def _role_ids(oauth: Mapping[str, Any]) -> list[str]:
 
 async def _role_policies(client: GenesysClient) -> list[dict[str, Any]]:
     """Every permission policy of every role of this token's OAuth client."""
-    token = await client.read_object(TOKEN_INFO)
+    token = await client.token_info()  # the one tokens/me answer of this client: the org finding reads it too
     oauth_client = token.get("OAuthClient") or token.get("oAuthClient")
     client_id = str(oauth_client.get("id") or "") if isinstance(oauth_client, dict) else ""
     if not client_id:
@@ -172,6 +173,19 @@ async def _probe(client: GenesysClient, kind: Kind) -> list[Finding]:
     return findings
 
 
+async def _org_finding(client: GenesysClient) -> Finding:
+    """Which org the credentials reach: the org a plan made with them records, and ``apply FILE`` checks.
+
+    Not reachable (a target without ``tokens/me``, which needs no permission: SDK
+    ``TokensApi.get_tokens_me``) is a failed finding: ``plan`` could not record the org either.
+    """
+    try:
+        org = await org_of(client)
+    except (NotFoundError, PermissionError_, ServerError) as error:
+        return Finding("org", False, f"{error}; plan records the org a plan is for, and cannot without it")
+    return Finding("org", True, org.described)
+
+
 async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[str, str] | None = None) -> DoctorRun:
     """Reach the target, log in, list or probe this client's rights against the declared kinds."""
     env = os.environ if env is None else env
@@ -202,7 +216,8 @@ async def diagnose(paths: Sequence[str], options: RunOptions, *, env: Mapping[st
             findings = [Finding("target", True, options.target.describe()), Finding("credentials", False, str(error))]
             return DoctorRun(tuple(findings), kinds=names)
         # the token was issued and used: the target answered and the credentials work
-        findings += [Finding("target", True, options.target.describe()), Finding("credentials", True, "a token works")]
+        findings += [Finding("target", True, options.target.describe()), Finding("credentials", True, "a token works"),
+                     await _org_finding(client)]
         for kind in kinds:
             findings.extend(await _probe(client, kind))
     required = required_permissions(kinds)

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx
 
+from reconciler.core.errors import ApiError
 from reconciler.core.visible import control
 from reconciler.genesys.answers import invalid, json_object
 from reconciler.genesys.session import Session
@@ -44,26 +46,34 @@ class TokenIdentity:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._answer: dict[str, Any] | None = None
-        self._org: OrgIdentity | None = None
+        self._answer: tuple[httpx.Response, dict[str, Any]] | None = None
+        #: a failed first ask, raised again rather than asked again (doctor reports it, then asks the org)
+        self._failure: Exception | None = None
         # concurrent first asks (doctor's probes, a plan's reads) wait for the one request
         self._lock = anyio.Lock()
 
-    async def token_info(self) -> dict[str, Any]:
-        """The ``TokenInfo`` object (``organization``, ``OAuthClient``...), as the server answered it."""
+    async def _read(self) -> tuple[httpx.Response, dict[str, Any]]:
         async with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._answer is None:
-                response, _ = await self._session.call("GET", TOKEN_INFO, TOKEN_INFO)
-                answer = json_object(response, "GET", TOKEN_INFO)
-                self._org = org_of(answer, lambda problem: invalid(response, "GET", TOKEN_INFO, problem))
-                self._answer = answer
+                try:
+                    response, _ = await self._session.call("GET", TOKEN_INFO, TOKEN_INFO)
+                    self._answer = response, json_object(response, "GET", TOKEN_INFO)
+                except ApiError as exc:
+                    self._failure = exc
+                    raise
             return self._answer
 
+    async def token_info(self) -> dict[str, Any]:
+        """The ``TokenInfo`` object (``organization``, ``OAuthClient``...), as the server answered it."""
+        return (await self._read())[1]
+
     async def org(self) -> OrgIdentity:
-        """The org the token belongs to; an error naming the request when the answer names none."""
-        await self.token_info()
-        assert self._org is not None  # set with the answer
-        return self._org
+        """The org the token belongs to; a :class:`~reconciler.core.errors.ServerError` naming the request
+        when the answer names none (the platform always does: a proxy's or a stand-in's answer)."""
+        response, answer = await self._read()
+        return org_of(answer, lambda problem: invalid(response, "GET", TOKEN_INFO, problem))
 
 
 def org_of(answer: dict[str, Any], refuse: Callable[[str], Exception]) -> OrgIdentity:

@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from reconciler.app import RunOptions
-from reconciler.app.doctor import MAX_ROLES, DoctorRun, diagnose, granted, required_permissions
+from reconciler.app.doctor import MAX_ROLES, DoctorRun, Finding, diagnose, granted, required_permissions
 from reconciler.genesys import ClientLimits, Target
 from reconciler.kinds import KINDS, REGISTRY
 
@@ -102,6 +102,26 @@ def test_a_role_with_every_permission_is_ready(tmp_path: Path) -> None:
     assert run.ok and run.missing == () and run.method == "listed"
 
 
+def test_it_shows_the_org_the_credentials_reach_from_the_one_tokens_me_answer(tmp_path: Path) -> None:
+    routes: dict[str, respx.Route] = {}
+
+    def setup(router: respx.MockRouter) -> None:
+        _serve(router, EVERYTHING)
+        routes["me"] = router.get("/api/v2/tokens/me").mock(return_value=httpx.Response(
+            200, json={"organization": {"id": "org-7", "name": "Example Corp"}, "OAuthClient": {"id": "cid"}}))
+
+    run = _diagnose(tmp_path, setup)
+    assert Finding("org", True, "'Example Corp' (id org-7)") in run.findings
+    assert run.ok and run.method == "listed"
+    assert routes["me"].call_count == 1  # the roles' listing and the org share one answer
+
+
+def test_a_target_that_cannot_name_the_org_is_a_failed_finding(tmp_path: Path) -> None:
+    run = _diagnose(tmp_path, lambda router: _serve(router, None))
+    org = next(f for f in run.findings if f.check == "org")
+    assert not org.ok and "HTTP 404" in org.detail and "cannot without it" in org.detail
+
+
 def test_without_a_permission_listing_it_probes_reads_and_says_so(tmp_path: Path) -> None:
     triggers = REGISTRY["ProcessAutomationTrigger"].collection
     run = _diagnose(tmp_path, lambda router: _serve(router, None, refuse=triggers))
@@ -157,7 +177,9 @@ def _serve_client(router: respx.MockRouter, client: dict[str, Any], *, client_id
     router.post("/oauth/token").mock(
         return_value=httpx.Response(200, json={"access_token": "tok-1", "token_type": "bearer", "expires_in": 86400})
     )
-    router.get("/api/v2/tokens/me").mock(return_value=httpx.Response(200, json={"OAuthClient": {"id": client_id}}))
+    router.get("/api/v2/tokens/me").mock(
+        return_value=httpx.Response(200, json={"organization": {"id": "org"}, "OAuthClient": {"id": client_id}})
+    )
     router.get(url__regex=r".*/api/v2/oauth/clients/[^/]+$").mock(return_value=httpx.Response(200, json=client))
     roles = router.get(url__regex=r".*/api/v2/authorization/roles/.*").mock(
         return_value=httpx.Response(200, json={"permissionPolicies": EVERYTHING})
@@ -232,6 +254,7 @@ def project(tmp_path: Path) -> Project:
 def test_the_cli_against_the_sandbox(project: Project) -> None:
     result = project.run("doctor", "manifests", "--sandbox-db", str(project.db))
     assert "ok    credentials" in result.output and "ready:" in result.output
+    assert "ok    org" in result.output and "'Sandbox org " in result.output  # the sandbox's tokens/me
     assert "probing reads" in result.output
 
 
