@@ -6,7 +6,7 @@ planned. Only when both agree is the reviewed plan applied unattended:
 
 - the manifests are the reviewed ones: the same ``manifests_digest`` (a later push, or
   a merge that brought other changes in, gives another digest);
-- the same target;
+- the same target, and the same org (the target is a region's API URL, which orgs share);
 - nothing the plan touches moved live: every change the reviewed plan would write is
   planned identically now (same action, object id, live revision, fields and spec), and
   no other change appeared. A live edit in the admin UI between review and merge shows
@@ -37,6 +37,9 @@ def divergence(reviewed: Plan, fresh: Plan) -> tuple[str, ...]:
     reasons: list[str] = []
     if reviewed.target != fresh.target:
         reasons.append(f"the reviewed plan was made for {reviewed.target}, not {fresh.target}")
+    if (reviewed.org and reviewed.org.id) != (fresh.org and fresh.org.id):
+        made_for, made_now = (org.described if org else "no recorded org" for org in (reviewed.org, fresh.org))
+        reasons.append(f"the reviewed plan was made for org {made_for}, not {made_now}")
     if reviewed.manifests_digest != fresh.manifests_digest:
         reasons.append(
             f"the merged manifests are not the reviewed ones (digest {fresh.manifests_digest[:12]}, "

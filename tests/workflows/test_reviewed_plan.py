@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
+from reconciler.plan.model import Action, FieldChange, Org, Plan, ResourceChange
 from reconciler.plan.planfile import save_plan
 from reconciler.plan.reviewed import divergence
 
@@ -40,7 +40,8 @@ MERGE = "1111111111111111111111111111111111111111"
 NAME = f"reconciler-plan-prod-eu-pr7-{HEAD}"
 
 
-def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str = "genesys:x") -> Plan:
+def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str = "genesys:x",
+           org: str = "org-dev") -> Plan:
     change = ResourceChange(
         kind="VoiceProfile", name="IVR", action=Action.UPDATE, object_id="v1", live_version=version,
         before={"rate": 1.0}, after={"rate": rate},
@@ -49,7 +50,8 @@ def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str 
         field_changes=(FieldChange(path="rate", before=1.0, after=rate),),
     )
     return Plan(tool_version="0", created_at=datetime(2026, 1, 1, tzinfo=UTC), target=target,
-                target_description="t", manifests_digest=digest, changes=(change,))
+                target_description="t", org=Org(id=org, name=org.title()), manifests_digest=digest,
+                changes=(change,))
 
 
 def zipped(plan: Plan, tmp: Path) -> bytes:
@@ -81,6 +83,10 @@ class TestDivergence:
 
     def test_another_target_diverges(self) -> None:
         assert "made for genesys:x, not genesys:y" in divergence(a_plan(), a_plan(target="genesys:y"))[0]
+
+    def test_another_org_behind_the_same_target_diverges(self) -> None:
+        (reason,) = divergence(a_plan(), a_plan(org="org-prod"))
+        assert reason == "the reviewed plan was made for org 'Org-Dev' (id org-dev), not 'Org-Prod' (id org-prod)"
 
 
 class TestCompareStep:
