@@ -163,8 +163,7 @@ class Store:
         try:
             anchor.execute("PRAGMA journal_mode=WAL")
             anchor.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
-            # the org this database stands for (``GET /api/v2/tokens/me``), made once: a new file's when it is
-            # created, an older file's on its first open here; the one-row key keeps two openers from making two
+            # its org (sandbox.identity), made with a new file or at an older file's first open; made once (one row)
             anchor.execute("INSERT OR IGNORE INTO org (one, id, name) VALUES (1, ?, ?)",
                            (str(uuid.uuid4()), f"Sandbox org {self.path.stem}"))
         except sqlite3.Error as exc:
