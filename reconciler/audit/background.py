@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 
 from reconciler.audit.forward import DeliveryResult, Forwarder
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.secrets import scrub_remembered
 
 
 class BackgroundForwarder:
@@ -54,7 +56,7 @@ class BackgroundForwarder:
             try:
                 outcome = self._forwarder.deliver_pending(wait_for_lock=False)
             except Exception as exc:  # noqa: BLE001 - forwarding must never take the run down
-                outcome = DeliveryResult(error=f"forwarding failed: {type(exc).__name__}")
+                outcome = DeliveryResult(error=_failed(exc))
             self._delivered += outcome.delivered
             if outcome.error:
                 self._last_error = outcome.error
@@ -94,8 +96,7 @@ class BackgroundForwarder:
             try:
                 outcome.append(self._forwarder.deliver_pending(wait_for_lock=True))
             except Exception as exc:  # noqa: BLE001 - forwarding must never take the run down
-                failed = f"forwarding failed: {type(exc).__name__}"
-                outcome.append(DeliveryResult(undelivered=self._pending_or_unknown(), error=failed))
+                outcome.append(DeliveryResult(undelivered=self._pending_or_unknown(), error=_failed(exc)))
 
         final = threading.Thread(target=deliver, name="audit-forwarder-final", daemon=True)
         final.start()
@@ -115,3 +116,12 @@ class BackgroundForwarder:
             return self._forwarder.count_pending()
         except Exception:  # noqa: BLE001 - only used to word a failure
             return -1
+
+
+def _failed(exc: Exception) -> str:
+    """What the run's summary says of a pass that raised: our own errors are written for the user (a
+    symlinked log, a broken chain) and say what to do, so their text is kept (secrets cut out);
+    anything else is a bug whose text may hold anything, so only its type is named."""
+    if isinstance(exc, ReconcilerError):
+        return f"forwarding failed: {scrub_remembered(str(exc))}"
+    return f"forwarding failed: {type(exc).__name__}"

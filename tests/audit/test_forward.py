@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.audit.forward import Forwarder
 from reconciler.audit.verify import verify_log
-from reconciler.core.errors import ConfigError
+from reconciler.core.errors import AuditError, ConfigError
 
 from .conftest import FAST_RETRY, Receiver, lines_of, open_trail, records_of, write_run
 
@@ -138,6 +138,21 @@ class TestForwardingFailures:
         assert summary is not None
         assert "6 record(s) undelivered" in summary and "forwarding failed: RuntimeError" in summary
         assert verify_log(log_path).records == 6
+
+
+    def test_a_forwarder_refusing_its_files_says_why(
+        self, log_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Our own errors are written for the user: the summary keeps their words, not only 'AuditError'."""
+        def refuse(self: Forwarder, *, wait_for_lock: bool = True) -> None:
+            raise AuditError(f"cannot open {log_path}.delivered.lock: it is a symbolic link, which is not followed")
+
+        monkeypatch.setattr(Forwarder, "deliver_pending", refuse)
+        with open_trail(log_path, forward_url=receiver.url) as trail:
+            write_run(trail, "run-1")
+            summary = trail.delivery_summary()
+        assert summary is not None
+        assert f"forwarding failed: cannot open {log_path}.delivered.lock: it is a symbolic link" in summary
 
 
 class TestNeverBlocksWrites:
