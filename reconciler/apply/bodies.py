@@ -107,14 +107,15 @@ def _as_planned(spec: Mapping[str, Any]) -> Shown:
 
 
 def request_line(
-    action: Action, kind: Kind, object_id: str | None, body: Mapping[str, Any] | None = None
+    action: Action, kind: Kind, object_id: str | None, body: Mapping[str, Any] | None = None, *, renamed: bool = False
 ) -> tuple[str, str]:
     """Method and path of one object write's first request, as the audit trail records them: an
-    update that writes a sub-resource writes it first (an integration's ``PUT …/config/current``)."""
+    update that writes a sub-resource writes it first (an integration's ``PUT …/config/current``),
+    as does one that ``renamed`` an object whose sub-resource carries its name (``Kind.rename_sub``)."""
     if action == Action.CREATE:
         return "POST", kind.collection
     if action == Action.UPDATE:
-        return kind.first_update_request(object_id, body)
+        return kind.first_update_request(object_id, body, renamed=renamed)
     return "DELETE", kind.item_path(object_id)
 
 

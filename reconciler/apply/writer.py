@@ -217,7 +217,8 @@ class AuditedWriter:
         """One object write (``action`` is create, update or delete); :class:`WriteRefused` if refused.
 
         ``answered``: see :meth:`send`."""
-        method, path = request_line(action, kind, object_id, body)
+        renamed = any(fc.path == "name" for fc in change.field_changes)  # the essence names it "name"
+        method, path = request_line(action, kind, object_id, body, renamed=renamed)
         request = Request(
             action=action.value,
             method=method,

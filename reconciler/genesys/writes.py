@@ -171,15 +171,23 @@ class SafeWrites:
         that first write request (``PUT …/config/current``), as the audit's intent does
         (``Kind.first_update_request``); a failure of the ``PATCH`` after it is raised as the ``PATCH``'s
         own, and a re-run writes the configuration (unchanged) and the ``PATCH`` again. Children
-        (a prompt's resources) follow the object, as before.
+        (a prompt's resources) follow the object, as before. The ``PATCH`` never carries the name
+        (``Kind.update_body``): a body without a configuration renames the integration through the
+        configuration's ``PUT``, the rest of it sent back as read, when the name read there differs.
         """
         sub, children = kind.sub_body(body), kind.child_body(body)
-        if sub is None:
+        rename = kind.rename_sub(body)
+        first: WriteResult | None = None
+        if sub is not None:
+            first = await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+        elif rename is not None:  # renamed through the configuration, sent only when its name differs
+            first = await self._write_sub(kind, object_id, rename, body_secrets(kind, body), as_read=True)
+        if first is None:
             updated = await self._put(kind, object_id, body, version)
             if children is None:
                 return updated
         else:
-            updated = await self._write_sub(kind, object_id, sub, body_secrets(kind, body))
+            updated = first
             live = await read_shown(self._session, kind, object_id)
             if not changes_nothing(kind, body, live):
                 await self._put(kind, object_id, body, version)
@@ -190,9 +198,13 @@ class SafeWrites:
         return replace(updated, object=await read_shown(self._session, kind, object_id))
 
     async def _write_sub(
-        self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...]
-    ) -> WriteResult:
+        self, kind: Kind, object_id: str, sub: dict[str, Any], secrets: tuple[str, ...], *, as_read: bool = False
+    ) -> WriteResult | None:
         """Write a sub-resource (an integration's ``config/current``) with the version it is at now.
+
+        ``as_read``: ``sub`` (the name alone, ``Kind.rename_sub``) goes over the sub-resource as read
+        (``Kind.sub_as_read``), and nothing is written (``None``) when it changes nothing there: a body
+        without a configuration renames the integration through it, never through the ``PATCH``.
 
         A version conflict (any ``409``, or the ``400`` "does not match the current version") reads
         the version again and writes again, as CX as Code's ``genesyscloud_integration`` does
@@ -207,12 +219,15 @@ class SafeWrites:
         method = kind.sub_resource.method
         started = perf_counter()
 
-        async def attempt() -> ConflictError | WriteResult:
+        async def attempt() -> ConflictError | WriteResult | None:
             response, _ = await self._session.call("GET", path, template)
             current = json_object(response, "GET", path)
             version = current.get("version")
+            if as_read and all(current.get(k) == v for k, v in sub.items()):
+                return None
             # fields the manifest leaves unmanaged go back as read: the PUT replaces the whole sub-resource
-            payload = {**kind.sub_keeping_live(sub, current), "version": version if isinstance(version, int) else 1}
+            kept = {**kind.sub_as_read(current), **sub} if as_read else kind.sub_keeping_live(sub, current)
+            payload = {**kept, "version": version if isinstance(version, int) else 1}
             try:
                 written, attempts = await self._session.call(method, path, template, json=payload, secrets=secrets)
             except DuplicateNameError:
@@ -221,7 +236,7 @@ class SafeWrites:
                 return conflict
             return answered(written, None, method, path, started, attempts)
 
-        outcome = await read_until(self._session, attempt, lambda outcome: isinstance(outcome, WriteResult))
+        outcome = await read_until(self._session, attempt, lambda outcome: not isinstance(outcome, ConflictError))
         if isinstance(outcome, ConflictError):
             raise outcome
         return outcome

@@ -16,9 +16,15 @@ Code's ``genesyscloud_integration`` does it:
   (conventions ``create_fields``, ``update_method`` and ``sub_resource``);
 * the configuration's ``name`` is the integration's (SDK ``IntegrationConfiguration.name``): each
   ``PUT`` of it sends ``metadata.name``, never a name of its own that would rename the
-  integration out from under its manifest;
+  integration out from under its manifest; the ``PATCH`` sends ``intendedState`` alone, as CX as
+  Code's ``updateIntegration`` does (``&platformclientv2.Integration{IntendedState: ...}``), so a
+  rename goes through the configuration's ``PUT`` (the rest of it sent back as read when the
+  manifest has no ``config``: ``Kind.rename_sub``);
 * the configuration's ``credentials`` map names credentials by id
   (``CredentialInfo``): ``${ref:IntegrationCredential/Name.id}``;
+* a manifest without ``config`` leaves the live configuration alone (``unmanaged_when_absent``:
+  CX as Code's ``config`` is ``Optional`` and ``Computed``; every integration has one on the
+  platform, so comparing it with nothing would show a change no write could settle);
 * the configuration's ``properties`` and ``advanced`` that a manifest leaves out are not managed
   (``unmanaged_when_absent``): not compared, and each ``PUT`` of the configuration (which replaces
   it whole) sends back the values read right before it; an explicit ``{}`` empties them. CX as
@@ -163,8 +169,11 @@ KIND = Kind(
     # previous_page=, body=) sends these as query parameters; the engine sends none of them
     update_unsupported_params=("pageSize", "pageNumber", "sortBy", "expand", "nextPage", "previousPage"),
     create_fields=("integrationType",),
+    # the PATCH sends intendedState alone, never the name (the configuration PUT carries it): CX as Code
+    # updateIntegration, genesyscloud/integration/resource_genesyscloud_integration.go
     update_fields=("intendedState",),
-    # CX as Code: properties/advanced Optional+Computed, kept from the live config when unset
-    unmanaged_when_absent=("config.current.properties", "config.current.advanced"),
+    # CX as Code (resource_genesyscloud_integration_schema.go): config, properties and advanced Optional+Computed,
+    # kept as they are live when unset (a manifest without config leaves the live configuration alone)
+    unmanaged_when_absent=("config", "config.current.properties", "config.current.advanced"),
     sub_resource=SubResource(field="config", inner="current", path="/config/current", name_inner="name"),
 )

@@ -378,7 +378,7 @@ class Kind(WriteBodies):
         shown = self.from_live(live)
         sub = (self.sub_resource.field, self.sub_resource.inner) if self.sub_resource is not None else None
         for path in self._unmanaged_paths:
-            if path[:2] != sub:
+            if sub is None or path[0] != sub[0]:  # the sub-resource itself is written by its own request
                 out = kept_from(out, shown, path)
         return out
 

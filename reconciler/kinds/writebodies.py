@@ -48,8 +48,32 @@ class WriteBodies:
         return self._restricted(body, self.create_fields)
 
     def update_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """What the update (``PUT`` or ``PATCH``) sends of a full body: the name and the :attr:`update_fields`."""
-        return self._restricted(body, self.update_fields)
+        """What the update (``PUT`` or ``PATCH``) sends of a full body: the name and the :attr:`update_fields`.
+
+        Not the name where the sub-resource carries it (``SubResource.name_inner``): CX as Code's
+        ``updateIntegration`` and ``createIntegration`` (``genesyscloud/integration/
+        resource_genesyscloud_integration.go``) ``PATCH`` an integration with ``IntendedState`` alone
+        and name it through its configuration's ``PUT`` (:meth:`rename_sub`); the SDK's ``Integration``
+        makes ``name`` optional (``intendedState`` is its one required field).
+        """
+        return self._restricted(body, self.update_fields, named=self._named_sub is None)
+
+    def rename_sub(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The sub-resource's body that renames the object when the full body has no sub-resource of its
+        own: the name alone (``SubResource.name_inner``), every other field to be sent back as read
+        (:meth:`sub_as_read`); ``None`` for a kind whose name is its own field, or a body with a sub-body
+        (:meth:`sub_body` carries the name then). The write is sent only when the name differs."""
+        named = self._named_sub
+        if named is None or self.name_field not in body or self.sub_body(body) is not None:
+            return None
+        return {named: body[self.name_field]}
+
+    @staticmethod
+    def sub_as_read(live: Mapping[str, Any]) -> dict[str, Any]:
+        """A sub-resource as read, less what only reads show (its ``id``, ``selfUri``, ``version``): what a
+        ``PUT`` that changes nothing else sends back, as CX as Code's ``updateIntegrationConfigFromResourceData``
+        sends the ``name``, ``notes``, ``properties``, ``advanced`` and ``credentials`` it read."""
+        return {k: v for k, v in live.items() if k not in ("id", "selfUri", "version")}
 
     def needs_follow_up(self, body: Mapping[str, Any]) -> bool:
         """Whether a create must be followed by an update (fields the create does not take) or a sub-write."""
@@ -90,11 +114,17 @@ class WriteBodies:
                 out[name] = live[name]
         return out
 
-    def first_update_request(self, object_id: str | None, body: Mapping[str, Any] | None) -> tuple[str, str]:
+    def first_update_request(
+        self, object_id: str | None, body: Mapping[str, Any] | None, *, renamed: bool = False
+    ) -> tuple[str, str]:
         """Method and path of an update's first write request, as the audit's intent records it: the
         sub-resource's when the body has one (``SafeWrites.update`` writes it before the object, as CX
-        as Code's ``updateIntegration`` writes the configuration before the ``PATCH``), else the object's."""
-        if self.sub_resource is not None and body is not None and self.sub_body(body) is not None:
+        as Code's ``updateIntegration`` writes the configuration before the ``PATCH``) or when ``renamed``
+        and the sub-resource carries the name (:meth:`rename_sub`), else the object's."""
+        sub = None if body is None else self.sub_body(body)
+        if sub is None and body is not None and renamed:
+            sub = self.rename_sub(body)
+        if self.sub_resource is not None and sub is not None:
             return self.sub_resource.method, self.item_path(object_id) + self.sub_resource.path
         return self.update_method, self.item_path(object_id)
 
@@ -114,9 +144,12 @@ class WriteBodies:
         """Whether a create or update body is cut down to what that request takes."""
         return self.create_fields is not None or self.sub_resource is not None or self.children is not None
 
-    def _restricted(self, body: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+    def _restricted(
+        self, body: Mapping[str, Any], fields: tuple[str, ...] | None, *, named: bool = True
+    ) -> dict[str, Any]:
         sub = {self.sub_resource.field} if self.sub_resource is not None else set()
         sub |= {self.children.field} if self.children is not None else set()
+        sub |= set() if named else {self.name_field, "name"}
         keep = {self.name_field, "name", *(tuple(self.spec_model.model_fields) if fields is None else fields)} - sub
         return {k: v for k, v in body.items() if k in keep}
 

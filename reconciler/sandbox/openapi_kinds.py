@@ -163,6 +163,10 @@ def kind_schemas(kind: Kind, components: dict[str, Any]) -> None:
     # a kind written by several requests takes only some fields in each (an integration's create: its type)
     _restrict(create, kind.create_fields, keep=(kind.name_field,))
     _restrict(update, kind.update_fields, keep=(kind.name_field, "version"))
+    if kind.sub_resource is not None and kind.sub_resource.name_inner is not None:
+        # named by its sub-resource: the update may leave the name out and keeps it then (SDK ``Integration``:
+        # ``name`` optional; CX as Code's updateIntegration PATCHes ``IntendedState`` alone)
+        update["required"] = [r for r in update["required"] if r != kind.name_field]
     components[kind.name] = _shown_object(kind, spec_props)
     if kind.singleton is None:
         components[f"{kind.name}Create"] = create

@@ -55,6 +55,15 @@ class TestPlan:
         assert sides["desired"]["config"]["current"]["properties"] == {}
         assert KIND.sub_body(KIND.api_body("CRM", _spec(properties={})))["properties"] == {}
 
+    def test_a_manifest_without_config_leaves_the_live_one_alone(self) -> None:
+        """CX as Code's ``config`` is ``Optional``+``Computed`` too: left out, the live configuration (which every
+        integration has on the platform) is neither compared nor sent back in the update's body."""
+        spec = {"integrationType": TYPE, "intendedState": "ENABLED"}
+        desired = KIND.desired_essence({"name": "CRM", **spec})
+        assert KIND.comparable(KIND.essence(LIVE), desired) == desired
+        body = KIND.keep_unmanaged(KIND.api_body("CRM", spec), LIVE)
+        assert "config" not in body and KIND.sub_body(body) is None
+
     def test_the_body_leaves_them_out_and_the_live_object_is_left_as_read(self) -> None:
         body = KIND.api_body("CRM", _spec())
         assert body["config"]["current"] == {"notes": "n", "credentials": {}}
