@@ -26,8 +26,11 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
   whole ``config``). CX as Code's schema (``resource_genesyscloud_integration_action_schema.go``)
   makes ``request_template`` and ``success_template`` ``Optional`` and ``Computed``: unset,
   ``BuildSdkActionConfigRequest``/``BuildSdkActionConfigResponse`` send the state's value,
-  which its read took from the live action's templates. The defaults below
-  (``${input.rawRequest}``, ``${rawResult}``) are the sandbox's, for a create that sends none;
+  which its read took from the live action's templates; its create sends ``""`` there, the
+  Terraform SDK's zero value of an unset attribute, not a default the platform asks for (the
+  SDK's ``RequestConfig``/``ResponseConfig`` make both optional; docs/real-org-kinds.md). The
+  defaults below (``${input.rawRequest}``, ``${rawResult}``) are the sandbox's, for a create
+  that sends none;
 * ``integrationId`` names the action's integration: ``${ref:Integration/Name.id}``;
 * the listing shows the platform's built-in (static) actions too, ids ``static…``; they cannot
   be written through the API, so the tool leaves them out of what it reads;
