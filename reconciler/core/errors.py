@@ -10,6 +10,10 @@ request's method and path only (no headers, no bodies). What the server said is 
 one line, its control characters escaped (:mod:`reconciler.core.visible`): a line break in
 it cannot forge a line of output.
 
+The tree below is every subclass in the package; those defined beside the code that raises
+them name their module (``tests/docs/test_error_tree.py`` keeps the drawing and the classes
+equal).
+
 ::
 
     ReconcilerError
@@ -19,7 +23,8 @@ it cannot forge a line of output.
     │   ├── PlanFileError            saved plan edited, unreadable, or for another target
     │   ├── StaleObjectError         live revision moved since the plan was made
     │   ├── ApprovalRequiredError    apply without --auto-approve and no terminal
-    │   └── ApplyCancelledError      the prompt was answered "no": nothing applied
+    │   ├── ApplyCancelledError      the prompt was answered "no": nothing applied
+    │   └── ReferenceCycleError      (core.graph) objects reference each other in a loop
     ├── ApiError                     an HTTP exchange with Genesys (or the sandbox) failed
     │   ├── RetryableError           worth another try: the server may answer differently
     │   │   ├── RateLimitedError     429, carries retry_after seconds
@@ -36,7 +41,10 @@ it cannot forge a line of output.
     │           └── VersionMismatchError   version.mismatch (changed since read)
     ├── ApplyError                   apply finished with failed changes (each reported)
     ├── AuditError                   audit log unreadable or its hash chain broken
-    └── ExportError                  export cannot write its output (files exist, nothing to export)
+    │   └── AuditChainError          (audit.verify) the chain breaks at one line, named
+    ├── ExportError                  export cannot write its output (files exist, nothing to export)
+    ├── BoundedJsonError             (core.bounded) JSON malformed or too deep, at its line and column
+    └── UnresolvedReference          (apply.bodies) a ${ref:…} whose object is not written yet
 """
 
 from __future__ import annotations
