@@ -6,7 +6,8 @@ exit code (1); anything else is a bug and keeps its traceback.
 
 Exit codes follow Terraform's (``docs/cli.md`` has the table): 0 success, 1 any error, usage
 errors included (click's default is 2, which CI reads as "changes present" or "drift"), 2 only
-for ``plan --detailed-exitcode`` with changes and ``drift`` with drift, 130 on Ctrl-C.
+for ``plan --detailed-exitcode`` and ``revert --detailed-exitcode`` with changes and ``drift``
+with drift, 130 on Ctrl-C (143 on SIGTERM).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ skip_unused()  # before any command imports httpx (see the module)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_CHANGES = 2  # plan --detailed-exitcode with changes; drift with drift
+EXIT_CHANGES = 2  # plan and revert --detailed-exitcode with changes; drift with drift
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 

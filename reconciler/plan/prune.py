@@ -20,9 +20,10 @@ as Terraform counts "1 to add, 1 to destroy"):
   that one) while a kind with 4 live objects cannot lose 2 at once. A percent of 0
   allows no deletes at all.
 
-A plan of part of a project (files given beside ``reconciler.yaml``, the others not) carries
-what the other files declare (``elsewhere``): those live objects are left alone, neither
-managed nor deleted, whatever the kinds pruned (:mod:`reconciler.manifests.elsewhere`).
+A plan of part of a project (some of the files of the directory holding ``reconciler.yaml``,
+its subfolders included, the others not) carries what the other files declare
+(``elsewhere``): those live objects are left alone, neither managed nor deleted, whatever
+the kinds pruned (:mod:`reconciler.manifests.elsewhere`).
 
 A refused plan does not drop the deletes: they are still listed (so the
 user sees what would have happened), and the plan carries an error that makes it
