@@ -155,3 +155,19 @@ def test_a_stale_option_is_seen(tmp_path: Path) -> None:
     assert shown == {(("sandbox", "serve"), ("--db-file",)), (("apply",), ("--approve",)),
                      (("plan",), ("--out", "--detailed")), (("drift",), ())}
     assert "--db-file" not in options(("sandbox", "serve")) and "--detailed" not in options(("plan",))
+
+
+def test_sandbox_serve_defaults_are_the_commands() -> None:
+    """cli.md's ``sandbox serve`` table has a default column: each is the option's own default."""
+    serve = main.commands["sandbox"].commands["serve"]  # type: ignore[attr-defined]
+    defaults = {p.opts[0]: p.default for p in serve.params if p.opts[0].startswith("--")}
+    rows = re.findall(r"^\| `(--[a-z-]+)[^`]*` \| ([^|]+) \|", sections()[("sandbox", "serve")], re.M)
+    assert len(rows) == len(defaults) - 1  # every option but the hidden --db
+    wrong = []
+    for option, shown in rows:
+        shown = shown.strip().strip("`")
+        default = defaults[option]
+        expected = "none" if default is None or not isinstance(default, str | int | float) else str(default)
+        if shown != expected:
+            wrong.append(f"{option}: cli.md {shown!r}, the command {expected!r}")
+    assert not wrong, wrong
