@@ -152,6 +152,8 @@ def _elsewhere_warning(undeclared: Sequence[Undeclared], prune: PrunePolicy) -> 
     files = prune.elsewhere.files
     shown = f"{files[0]} and {len(files) - 1} more file(s)" if len(files) > 1 else files[0]
     count = sum(1 for u in undeclared if u.elsewhere)
+    if not count:  # nothing live that they declare: this plan would have touched nothing of theirs anyway
+        return []
     # "of the project", not "beside reconciler.yaml": the files may lie in its subfolders
     project = prune.elsewhere.project
     return [

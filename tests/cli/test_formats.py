@@ -146,9 +146,13 @@ def test_plan_sarif_locates_a_warning_about_the_whole_plan_at_the_settings_file(
     """A plan warning had no location, and code scanning refuses a whole log for one such result."""
     monkeypatch.chdir(tmp_path)
     shutil.copytree(EXAMPLES, "manifests")
+    env = {"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"}
+    target = ["--target", "sandbox", "--sandbox-db", "s.db"]
+    applied = CliRunner().invoke(main, ["apply", "manifests", *target, "--auto-approve", "-q"], env=env)
+    assert applied.exit_code == 0, applied.output
     # one file of a project that prunes webhooks: the plan warns that what the others declare is left alone
-    args = ["plan", "manifests/voice-profiles.yaml", "--target", "sandbox", "--sandbox-db", "s.db", "--format", "sarif"]
-    result = CliRunner().invoke(main, args, env={"CRM_WEBHOOK_PASSWORD": "not-a-real-secret"})
+    args = ["plan", "manifests/voice-profiles.yaml", *target, "--format", "sarif"]
+    result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     _github_accepts(doc)

@@ -66,3 +66,11 @@ def test_the_whole_project_says_nothing_of_files_not_given() -> None:
     live = applied([voice()], extra=[live_hook("Stray")])
     plan = plan_of([voice()], live, prune=PrunePolicy(kinds=frozenset({"Webhook"})))
     assert plan.warnings == () and deletes(plan) == ["Webhook/Stray"]
+
+
+def test_files_not_given_that_declare_nothing_live_say_nothing() -> None:
+    """'0 live object(s) … are left alone' told nothing: no live object of theirs was at stake."""
+    live = applied([voice()], extra=[live_hook("Stray")])
+    prune = PrunePolicy(kinds=frozenset({"Webhook"}), max_deletes=5, elsewhere=elsewhere(("Webhook", "Not yet live")))
+    plan = plan_of([voice()], live, prune=prune)
+    assert plan.warnings == () and deletes(plan) == ["Webhook/Stray"]
