@@ -44,6 +44,7 @@ equal).
     │   └── AuditChainError          (audit.verify) the chain breaks at one line, named
     ├── ExportError                  export cannot write its output (files exist, nothing to export)
     ├── BoundedJsonError             (core.bounded) JSON malformed or too deep, at its line and column
+    │   └── DuplicateKeyError        (core.bounded) an object names one key twice (a saved plan)
     └── UnresolvedReference          (apply.bodies) a ${ref:…} whose object is not written yet
 """
 

@@ -34,7 +34,10 @@ from reconciler.kinds.conventions import ChildCollection, Listing, Permissions, 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "reconciler"
 FOLDERS = tuple(sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()))
-TOP = tuple(sorted(p.name for p in REPO.iterdir() if p.is_dir() and not p.name.startswith((".venv", "__"))))
+#: the repository's own top folders: not what a run leaves in a checkout (.reconciler/, .venv/, caches), which
+#: a clean clone lacks and the docs name as what a run makes
+TOP = tuple(sorted(p.name for p in REPO.iterdir() if p.is_dir() and not p.name.startswith("__")
+                   and (not p.name.startswith(".") or p.name in (".github", ".ci"))))
 _FILE_SUFFIX = r"\.(?:yaml|yml|json|jsonl|md|db|py|toml|txt|torn|delivered|backlog|lock)\b"
 
 _SPAN = re.compile(r"`([^`\n]+)`")
