@@ -35,6 +35,8 @@ from reconciler.plan.drift import Attribution, DriftReport
 from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
+#: objects named in a warning before "and N more" (a warning stays one line in a 2,000-object org)
+_NAMED = 5
 _UNFINISHED = {"Succeeded": "has more pages than are read", "Failed": "failed", "Cancelled": "was cancelled"}
 
 
@@ -95,10 +97,13 @@ async def attribute(
         for name in wanted:
             group.start_soon(one, REGISTRY[name])
     changed_by: dict[str, Attribution] = {}
+    unknown: list[str] = []
     for name, objects in wanted.items():
         if name in answers:
-            changed_by.update(_match(objects, answers[name].messages))
-    warnings = [*report.warnings, *audit_warnings(answers, failures)]
+            attributed, unreadable = _match(objects, answers[name].messages)
+            changed_by.update(attributed)
+            unknown.extend(unreadable)
+    warnings = [*report.warnings, *audit_warnings(answers, failures, unknown=sorted(unknown))]
     return report.model_copy(
         update={"changed_by": dict(sorted(changed_by.items())), "attributed_since": since, "warnings": tuple(warnings)}
     )
@@ -132,11 +137,16 @@ def _wanted(report: DriftReport, live: Listed) -> dict[str, dict[str, tuple[str 
 Wanted = Mapping[str, tuple[str | None, str]]
 
 
-def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> dict[str, Attribution]:
-    """The newest message about each object (messages come newest first), with its count of writes."""
+def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Attribution], list[str]]:
+    """The newest message about each object (messages come newest first), with its count of writes; and the
+    objects whose newest message cannot be read (it names no user or client, or has no readable date).
+
+    Why those are left unattributed rather than read from the next message: the next one is an
+    older write, and naming its author would blame them for a change they may not have made.
+    """
     by_id = {object_id: address for address, (object_id, _) in objects.items() if object_id}
     by_name = {name.casefold(): address for address, (object_id, name) in objects.items() if not object_id}
-    found: dict[str, Attribution] = {}
+    found: dict[str, Attribution | None] = {}
     counts: dict[str, int] = {}
     for message in messages:
         entity = message.get("entity")
@@ -147,10 +157,9 @@ def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> dict[str, 
             continue
         counts[address] = counts.get(address, 0) + 1
         if address not in found:
-            attribution = _attribution(message)
-            if attribution is not None:
-                found[address] = attribution
-    return {address: a.model_copy(update={"writes": counts[address]}) for address, a in found.items()}
+            found[address] = _attribution(message)
+    attributed = {a: who.model_copy(update={"writes": counts[a]}) for a, who in found.items() if who is not None}
+    return attributed, [a for a, who in found.items() if who is None]
 
 
 def _attribution(message: Mapping[str, Any]) -> Attribution | None:
@@ -179,8 +188,11 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def audit_warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError]) -> list[str]:
-    """One line when the audit service could not be asked at all; one per service that answered only in part."""
+def audit_warnings(
+    answers: Mapping[str, AuditAnswer], failures: Mapping[str, ApiError], *, unknown: Sequence[str] = ()
+) -> list[str]:
+    """One line when the audit service could not be asked at all; one per service that answered only in part;
+    one naming the objects whose newest audit message could not be read (``unknown``)."""
     lines: list[str] = []
     refused = [e for e in failures.values() if isinstance(e, PermissionError_ | NotFoundError)]
     if refused:
@@ -202,4 +214,10 @@ def audit_warnings(answers: Mapping[str, AuditAnswer], failures: Mapping[str, Ap
                 else _UNFINISHED.get(answer.state, "did not finish in time")
             )
             lines.append(f"the audit query of {answer.service} {reason}: older changes are not attributed")
+    if unknown:
+        shown = ", ".join(unknown[:_NAMED]) + (f" and {len(unknown) - _NAMED} more" if len(unknown) > _NAMED else "")
+        lines.append(
+            f"drift does not say who changed {len(unknown)} object(s) ({shown}): the newest audit message about "
+            "each names no user or client, or has no readable date"
+        )
     return list(dict.fromkeys(lines))

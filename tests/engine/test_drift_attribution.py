@@ -20,7 +20,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler.app.attribution import _attribution, audit_warnings
+from reconciler.app.attribution import _attribution, _match, audit_warnings
 from reconciler.cli import main
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
@@ -166,3 +166,29 @@ def test_an_audit_date_is_read_as_utc_or_not_at_all(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_newest_change_unreadable_leaves_the_object_unattributed_not_blamed_on_an_older_one() -> None:
+    """An object whose newest audit message names no one (or has no readable date) is not attributed.
+
+    Why: ``_match`` skipped such a message and took the next one, so drift said "changed by
+    client ci-bot at <older time>: description" of an object whose newest write (its url) was
+    made by someone the audit message does not name: a confident answer, and a wrong one.
+    """
+    objects = {"Webhook/a": ("id1", "a"), "Webhook/b": ("id2", "b")}
+    older = {"client": {"id": "ci-bot"}, "action": "Update", "eventDate": "2024-05-01T00:00:00Z",
+             "propertyChanges": [{"property": "description"}]}
+    messages = [
+        {"entity": {"id": "id1"}, "action": "Update", "eventDate": "2024-05-02T00:00:00Z",
+         "propertyChanges": [{"property": "url"}]},  # no user, no client
+        {**older, "entity": {"id": "id1"}},
+        {"entity": {"id": "id2"}, "user": {"name": "Mallory"}, "action": "Update", "eventDate": "not a date"},
+        {**older, "entity": {"id": "id2"}},
+    ]
+    found, unknown = _match(objects, messages)
+    assert found == {}
+    assert unknown == ["Webhook/a", "Webhook/b"]
+    assert audit_warnings({}, {}, unknown=unknown) == [
+        "drift does not say who changed 2 object(s) (Webhook/a, Webhook/b): the newest audit message about "
+        "each names no user or client, or has no readable date"
+    ]
