@@ -203,9 +203,15 @@ def audit_warnings(
             else "the target has no audit query service"
         )
         lines.append(f"drift does not say who changed objects: {why} (HTTP {exc.status} {exc.code})")
-    others = sorted({f"{e.status} {e.code}" for e in failures.values() if e not in refused})
-    if others:
-        lines.append(f"drift does not say who changed some objects: an audit query failed (HTTP {', '.join(others)})")
+    # grouped by status and code (each query's correlation id differs); the first error shown whole
+    failed: dict[tuple[int, str], list[str]] = {}
+    for kind, error in sorted(failures.items()):
+        if error not in refused:
+            failed.setdefault((error.status, error.code), []).append(kind)
+    for kinds in failed.values():
+        lines.append(
+            f"drift does not say who changed {', '.join(kinds)} objects: their audit query failed: {failures[kinds[0]]}"
+        )
     for answer in sorted(answers.values(), key=lambda a: a.service):
         if not answer.complete:
             reason = (

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from reconciler.app.attribution import _attribution, _match, audit_warnings
 from reconciler.cli import main
+from reconciler.core.errors import ServerError, TransportError
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, KINDS, REGISTRY
 from reconciler.sandbox import SandboxOptions, embedded_transport
@@ -191,4 +192,23 @@ def test_the_newest_change_unreadable_leaves_the_object_unattributed_not_blamed_
     assert audit_warnings({}, {}, unknown=unknown) == [
         "drift does not say who changed 2 object(s) (Webhook/a, Webhook/b): the newest audit message about "
         "each names no user or client, or has no readable date"
+    ]
+
+
+def test_a_failed_audit_query_names_the_kinds_left_unattributed_and_the_error_in_full() -> None:
+    """Each failed audit query's warning names the kinds it leaves unattributed, and the error as the CLI shows it.
+
+    Why: the warning said "some objects: an audit query failed (HTTP 500 internal.server.error)" — not which
+    kinds, no endpoint, no correlation id to give the platform's support — and a timeout read "(HTTP 0 timeout)".
+    """
+    server = ServerError(500, "internal.server.error", "boom", method="POST", path="/api/v2/audits/query",
+                         correlation_id="c-1")
+    timeout = TransportError(0, "timeout", "timed out waiting for the answer", method="GET",
+                             path="/api/v2/audits/query/q1")
+    lines = audit_warnings({}, {"Webhook": server, "DataAction": server, "SpeechTopic": timeout})
+    assert lines == [
+        "drift does not say who changed DataAction, Webhook objects: their audit query failed: POST "
+        "/api/v2/audits/query failed: HTTP 500 internal.server.error: boom [correlation id: c-1]",
+        "drift does not say who changed SpeechTopic objects: their audit query failed: GET /api/v2/audits/query/q1 "
+        "failed: timeout: timed out waiting for the answer [correlation id: none]",
     ]
