@@ -70,7 +70,9 @@ async def drift_paths(
             client=client, env_mode=EnvMode.COMPARED,  # drift never compares write-only secrets: none need a value
         )
         report = DriftReport.from_plan(run.plan)
-        report = await attribute(report, run.live, client, since=since or now - DEFAULT_WINDOW, now=now)
+        # in UTC, as every time of the report (a --since given with an offset was kept as given)
+        window = _utc(since or now - DEFAULT_WINDOW)
+        report = await attribute(report, run.live, client, since=window, now=now)
     return DriftRun(report=report, live=run.live, stats=run.stats)
 
 

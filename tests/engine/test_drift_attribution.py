@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,11 @@ def test_drift_names_the_client_that_changed_each_object(project: Project) -> No
 def test_since_bounds_the_window_and_is_checked(project: Project) -> None:
     report = drift_json(project, "--since", "90m")
     assert report["changed_by"][f"Webhook/{EDITED}"]["by"] == "ui-editor"
+    # a time with an offset is the same instant in UTC, as every other time of the report is written
+    # (it was kept as given: "attributed_since": "...+05:00" beside "created_at": "...Z")
+    east = (datetime.now(UTC) - timedelta(hours=1)).astimezone(timezone(timedelta(hours=5)))
+    since = drift_json(project, "--since", east.isoformat(timespec="seconds"))["attributed_since"]
+    assert since == east.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for bad, message in (("last tuesday", "neither a duration"), ("2999-01-01", "is not in the past")):
         result = project.run("drift", "--since", bad, expect=None)
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output  # a usage error
