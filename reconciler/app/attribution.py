@@ -31,7 +31,7 @@ from reconciler.core.keys import ObjectKey
 from reconciler.genesys import ClientStats, GenesysClient
 from reconciler.genesys.audits import AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, REGISTRY, Kind
-from reconciler.plan.drift import Attribution, DriftReport
+from reconciler.plan.drift import Attribution, DriftReport, unseen_secrets
 from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -70,6 +70,7 @@ async def drift_paths(
             client=client, env_mode=EnvMode.COMPARED,  # drift never compares write-only secrets: none need a value
         )
         report = DriftReport.from_plan(run.plan)
+        report = report.model_copy(update={"warnings": (*report.warnings, *unseen_secrets(run.manifests.objects))})
         # in UTC, as every time of the report (a --since given with an offset was kept as given)
         window = _utc(since or now - DEFAULT_WINDOW)
         report = await attribute(report, run.live, client, since=window, now=now)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from reconciler.core.keys import ObjectKey
 from reconciler.core.live import LiveState
-from reconciler.kinds import kind_rank
+from reconciler.kinds import REGISTRY, kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import Action, FieldChange, Plan, Reason, reason_text
@@ -178,6 +178,27 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         unmanaged=tuple(sorted(deleted + list(plan.unmanaged), key=_address_key)),
         warnings=plan.warnings,
     )
+
+
+def unseen_secrets(desired: Sequence[DesiredObject]) -> list[str]:
+    """One line naming the write-only fields the manifests set, which drift cannot compare; none when none are set.
+
+    Why said at all: reads never return a write-only value (a webhook's ``authSecret``, a
+    credential's ``credentialFields``; the SDK models it as write-only and reads show at most an
+    ``...Set`` flag), so a secret changed outside git leaves no drift. Silent, "No drift" read as
+    if the secret had been compared.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for obj in desired:
+        kind = REGISTRY.get(obj.kind)
+        for name in kind.write_only if kind is not None else ():
+            if obj.spec.get(name) is not None:
+                counts[(obj.kind, name)] = counts.get((obj.kind, name), 0) + 1
+    if not counts:
+        return []
+    fields = ", ".join(f"{kind} {name}, {n} object{'s' if n > 1 else ''}" for (kind, name), n in counts.items())
+    return [f"drift does not compare write-only fields, which reads never show: a secret changed outside git is "
+            f"not seen ({fields})"]
 
 
 def _address_key(address: str) -> tuple[int, str]:

@@ -62,3 +62,25 @@ def test_drift_requires_a_variable_that_a_compared_field_reads(tmp_path: Path) -
     assert drift.exit_code == 1, drift.output
     assert "environment variables not set" in drift.output and "CRM_SECRET_FOR_TEST" in drift.output
     assert "Traceback" not in drift.output
+
+
+def test_drift_says_it_cannot_see_a_write_only_secret_changed_live(tmp_path: Path) -> None:
+    """A secret changed outside git is invisible to drift (reads never show it): the report says so, by kind.
+
+    Why: the secret was changed live (the sandbox keeps the new one) and drift printed "No drift" and
+    nothing else, as if the secret had been compared; JSON and Markdown (the drift issue) likewise.
+    """
+    runner, args, sandbox = _setup(tmp_path, "Tells the CRM")
+    applied = runner.invoke(main, ["apply", *args, "--auto-approve", "--audit-log", str(tmp_path / "a.jsonl")],
+                            env={"CRM_SECRET_FOR_TEST": "s3cr3t"})
+    assert applied.exit_code == 0, applied.output
+    rotated = runner.invoke(main, ["apply", *args, "--auto-approve", "--audit-log", str(tmp_path / "a.jsonl"),
+                                   "--rotate-secret", "Webhook/CRM Sync"], env={"CRM_SECRET_FOR_TEST": "Rotated-Live-551"})
+    assert rotated.exit_code == 0, rotated.output  # the live secret now differs from what the manifests' variable had
+    expected = ("drift does not compare write-only fields, which reads never show: a secret changed outside git "
+                "is not seen (Webhook authSecret, 1 object)")
+    for fmt in ("text", "json", "markdown"):
+        drift = runner.invoke(main, ["drift", "--format", fmt, *args], env={"CRM_SECRET_FOR_TEST": "s3cr3t"})
+        assert drift.exit_code == 0, drift.output  # not drift: nothing seen differs
+        assert expected in drift.output.replace("\\_", "_"), drift.output
+        assert "Rotated-Live-551" not in drift.output and "s3cr3t" not in drift.output
