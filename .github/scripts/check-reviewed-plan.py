@@ -22,6 +22,38 @@ from reconciler.plan.planfile import parse_plan
 from reconciler.plan.reviewed import divergence
 
 DIVERGED = 3
+#: The most the reasons take: apply.yml shows them in a pull-request comment next to the plan
+#: (at most 60,000 characters, reconciler.render.MAX_CHARS) and GitHub refuses a comment over
+#: 65,536. Thousands of objects moved live made a list GitHub refused, so no comment at all.
+MAX_CHARS = 4_000
+
+
+def listing(reasons: tuple[str, ...]) -> str:
+    """The reasons as a Markdown list of at most ``MAX_CHARS``, saying how many more there are."""
+    shown: list[str] = []
+    used = 0
+    for index, reason in enumerate(reasons):
+        line, rest = f"- {reason}\n", len(reasons) - index - 1
+        if rest == 0 and used + len(line) <= MAX_CHARS:
+            shown.append(line)
+            break
+        room = MAX_CHARS - used - len(more_line(rest + 1))  # room for the closing line, whatever follows
+        if len(line) <= room:
+            shown.append(line)
+            used += len(line)
+            continue
+        if room > 200:  # one huge reason (the fresh plan's errors, say): shortened, not dropped
+            shown.append(line[: room - 2] + "…\n")
+        else:
+            rest += 1
+        if rest:
+            shown.append(more_line(rest))
+        break
+    return "".join(shown)
+
+
+def more_line(count: int) -> str:
+    return f"- … and {count} more (the fresh plan is in the job's plan artifact)\n"
 
 
 def load(path: str) -> Plan:
@@ -47,8 +79,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     reasons = divergence(reviewed, fresh)
-    for reason in reasons:
-        print(f"- {reason}")
+    sys.stdout.write(listing(reasons))
     return DIVERGED if reasons else 0
 
 

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")
 
-#: GitHub refuses comments over 65,536 characters; keep a margin for the bot's own wrapping.
-MAX_CHARS = 65_000
+#: GitHub refuses comments over 65,536 characters. The workflows wrap the document in markers,
+#: a status line, a footer and (apply.yml) up to 4,000 characters of reasons, and clip what is
+#: longer than 60,000 characters by slicing it: a document at most this long is posted whole,
+#: cut by the renderer at whole objects with its own note, never in the middle of a code block.
+MAX_CHARS = 60_000
 
 # each format's module, imported on first use
 _MODULES = {fmt: f"reconciler.render.{fmt}" for fmt in FORMATS}

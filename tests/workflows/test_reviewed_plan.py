@@ -9,9 +9,11 @@ plans), the comment that shows a diverged plan, and the approval job's apply ste
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import zipfile
@@ -22,11 +24,14 @@ from typing import Any
 from reconciler.plan.model import Action, FieldChange, Org, Plan, ResourceChange
 from reconciler.plan.planfile import save_plan
 from reconciler.plan.reviewed import divergence
+from reconciler.render import render_plan
 
 from ._support import REPO, load_workflow, run_bash_step, run_github_script, step
 from .test_workflow_scripts import (
+    GITHUB_LIMIT,
     SECRET_ENV,
     assert_no_secret,
+    huge_plan,
     methods,
     only_call,
     run_program,
@@ -38,6 +43,8 @@ ENV = {"ORG": "prod-eu", "MANIFESTS": "manifests", "GENESYSCLOUD_REGION": "eu-we
 HEAD = "feedfacecafebeef0000000000000000deadbeef"
 MERGE = "1111111111111111111111111111111111111111"
 NAME = f"reconciler-plan-prod-eu-pr7-{HEAD}"
+#: the most divergence.md holds (.github/scripts/check-reviewed-plan.py)
+DIVERGENCE_CHARS = 4_000
 
 
 def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str = "genesys:x",
@@ -52,6 +59,13 @@ def a_plan(digest: str = "d1", version: int = 3, rate: float = 1.1, target: str 
     return Plan(tool_version="0", created_at=datetime(2026, 1, 1, tzinfo=UTC), target=target,
                 target_description="t", org=Org(id=org, name=org.title()), manifests_digest=digest,
                 changes=(change,))
+
+
+def many_updates(count: int, version: int) -> Plan:
+    """``count`` voice-profile updates at live revision ``version``: a whole org moved live, say."""
+    one = a_plan(version=version).changes[0]
+    changes = tuple(one.model_copy(update={"name": f"IVR {i:05d}", "object_id": f"v{i}"}) for i in range(count))
+    return a_plan(version=version).model_copy(update={"changes": changes})
 
 
 def zipped(plan: Plan, tmp: Path) -> bytes:
@@ -126,6 +140,19 @@ class TestCompareStep:
         assert outputs["verdict"] == "diverged"
         assert "VoiceProfile/IVR: moved live" in (tmp_path / "divergence.md").read_text(encoding="utf-8")
 
+    def test_thousands_of_reasons_are_cut_to_fit_the_comment_saying_how_many(self, tmp_path: Path) -> None:
+        # Every reason went to divergence.md, which the comment on the merged pull request and
+        # the job summary show in full: 3,000 of them made a comment GitHub refuses (422).
+        _, outputs, summary = self.run(tmp_path, found="true", reviewed=zipped(many_updates(3000, 3), tmp_path),
+                                       fresh=many_updates(3000, 4))
+        assert outputs["verdict"] == "diverged"
+        shown = (tmp_path / "divergence.md").read_text(encoding="utf-8")
+        assert len(shown) <= DIVERGENCE_CHARS
+        assert shown.startswith("- VoiceProfile/IVR 00000: moved live since the review (revision 3 -> 4)\n")
+        listed = shown.count(": moved live since the review")
+        assert shown.endswith(f"- … and {3000 - listed} more (the fresh plan is in the job's plan artifact)\n")
+        assert shown in summary
+
     def test_no_reviewed_plan_waits_for_approval_saying_why(self, tmp_path: Path) -> None:
         _, outputs, _ = self.run(tmp_path, found="false", why="no merged pull request for commit 1111111")
         assert outputs["verdict"] == "diverged"
@@ -140,6 +167,36 @@ class TestCompareStep:
     def test_no_changes_need_neither(self, tmp_path: Path) -> None:
         _, outputs, _ = self.run(tmp_path, found="false", changes="false", why="x")
         assert outputs == {"verdict": "none"}
+
+
+class TestReasonListing:
+    """``listing`` of the compare script: what divergence.md holds, within its bound."""
+
+    def listing(self, reasons: tuple[str, ...]) -> str:
+        spec = importlib.util.spec_from_file_location("check_reviewed_plan",
+                                                      REPO / ".github" / "scripts" / "check-reviewed-plan.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.MAX_CHARS == DIVERGENCE_CHARS
+        return str(module.listing(reasons))
+
+    def test_a_few_reasons_are_listed_whole(self) -> None:
+        assert self.listing(("a", "b")) == "- a\n- b\n"
+        assert self.listing(()) == ""
+
+    def test_one_huge_reason_is_shortened_and_what_follows_counted(self) -> None:
+        shown = self.listing(("x" * 10_000, "b", "c"))
+        assert len(shown) <= DIVERGENCE_CHARS
+        assert shown.startswith("- xxx") and "…\n- … and 2 more (" in shown
+
+    def test_the_bound_holds_whatever_the_reasons(self) -> None:
+        for count, size in ((3000, 60), (99, 40), (10, 500), (1, 9000), (2, 3990)):
+            shown = self.listing(tuple(f"{i}" + "y" * size for i in range(count)))
+            assert len(shown) <= DIVERGENCE_CHARS, (count, size)
+            listed = len([line for line in shown.splitlines() if not line.startswith("- … and")])
+            more = re.search(r"- … and (\d+) more", shown)
+            assert listed + (int(more.group(1)) if more else 0) == count, (count, size)
 
 
 class TestFindReviewedPlan:
@@ -187,6 +244,18 @@ class TestDivergedComment:
         assert "not the reviewed plan: nothing was applied" in body
         assert "moved live since the review" in body and "rate 1.0 -> 1.2" in body
         assert "`prod-eu-approval` environment" in body
+
+    def test_a_huge_plan_and_many_reasons_post_whole_under_githubs_limit(self, tmp_path: Path) -> None:
+        # The renderer's cut plan (at most MAX_CHARS) and the longest divergence list the
+        # compare step writes must fit one comment without the script slicing the plan (it
+        # cut at 50,000 characters, in the middle of a code block).
+        md = render_plan(huge_plan(), "markdown", artifact_hint="plan.json")
+        (tmp_path / "plan.md").write_text(md, encoding="utf-8")
+        (tmp_path / "divergence.md").write_text("- " + "x" * (DIVERGENCE_CHARS - 3) + "\n", encoding="utf-8")
+        result = run_script("apply.yml", "diverged", tmp_path, self.env("7"), {"sha": MERGE})
+        body = only_call(result, "issues.createComment")["body"]
+        assert len(body) <= GITHUB_LIMIT
+        assert md.strip() in body and "… truncated" not in body
 
     def test_without_a_pull_request_it_warns_instead(self, tmp_path: Path) -> None:
         result = run_script("apply.yml", "diverged", tmp_path, self.env(""), {"sha": MERGE})

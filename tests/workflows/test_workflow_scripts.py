@@ -8,13 +8,18 @@ under Node with a recording fake of the GitHub REST API (``github_script_harness
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.render import render_plan
+
 from ._support import load_workflow, org_job, program, run_github_script, run_step_script, step
 
+GITHUB_LIMIT = 65_536  # characters of a comment or issue body GitHub accepts
 SENTINEL = "s3cr3t-sentinel-value"
 SECRET_ENV = {
     "GENESYSCLOUD_OAUTHCLIENT_ID": SENTINEL + "-id",
@@ -48,6 +53,19 @@ def run_program(workflow: str, step_id: str, tmp_path: Path, env: dict[str, str]
     """``run_step_script`` on a workflow step, with the action's env over the job's (as GitHub layers them)."""
     script, action_env = program_of(workflow, step_id, job)
     return run_step_script(script, tmp_path, {**env, **action_env}, fake_rc=fake_rc)
+
+
+def huge_plan(creates: int = 3000) -> Plan:
+    """A plan far too big for one comment: its Markdown is cut by the renderer."""
+    changes = tuple(
+        ResourceChange(kind="SpeechRule", name=f"Rule {i:05d}", action=Action.CREATE,
+                       after={"description": f"generated rule {i} " + "x" * 80, "tags": ["gen"]},
+                       spec={"description": f"generated rule {i} " + "x" * 80, "tags": ["gen"]},
+                       source=f"manifests/gen.yaml:{i * 10 + 1}")
+        for i in range(creates)
+    )
+    return Plan(tool_version="0", created_at=datetime(2026, 1, 1, tzinfo=UTC), target="genesys:x",
+                target_description="t", manifests_digest="d1", changes=changes)
 
 
 def assert_no_secret(*texts: str) -> None:
@@ -255,6 +273,19 @@ class TestPlanComment:
         body = only_call(result, "issues.createComment")["body"]
         assert len(body) < 65536
         assert "`reconciler-plan-prod-eu-pr7-0123456789abcdef` artifact" in body
+
+    def test_the_renderers_own_cut_of_a_huge_plan_reaches_the_comment_whole(self, tmp_path: Path) -> None:
+        # The renderer cuts a big plan at whole objects and says what it left out; the comment
+        # must post that document as it is. It rendered up to 65,000 characters, which the
+        # script sliced at 60,000: mid code block, <details> left open, the note lost.
+        md = render_plan(huge_plan(), "markdown", artifact_hint="plan.json")
+        (tmp_path / "plan.md").write_text(md, encoding="utf-8")
+        result = run_script("plan.yml", "comment", tmp_path, self.env(), self.scenario([]))
+        body = only_call(result, "issues.createComment")["body"]
+        assert len(body) <= GITHUB_LIMIT
+        assert md.strip() in body
+        assert "(comment size limit); see the plan artifact `plan.json`" in body
+        assert "… truncated" not in body
 
 
 class TestDriftIssue:
