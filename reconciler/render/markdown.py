@@ -105,10 +105,12 @@ class Document:
     head: str
     sections: list[Section]
     tail: str = ""
+    #: where the whole lies when the comment is cut and no artifact is named
+    whole: str = "see the full plan artifact"
 
     def render(self, max_chars: int, artifact_hint: str | None) -> str:
         worst = {a: 10**6 for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
-        reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint, worst)) + 2
+        reserve = len(_cut_note({"change": 10**6, "unmanaged object": 10**6}, artifact_hint, worst, self.whole)) + 2
         budget = max_chars - len(self.head) - len(self.tail) - reserve
         out: list[str] = [self.head]
         cut: dict[str, int] = {}
@@ -130,15 +132,16 @@ class Document:
             if shown:
                 out.append(opening + "".join(shown) + closing)
         if truncated:
-            out.append(_cut_note(cut, artifact_hint, cut_actions) + "\n\n")
+            out.append(_cut_note(cut, artifact_hint, cut_actions, self.whole) + "\n\n")
         out.append(self.tail)
         text = "".join(out).rstrip("\n") + "\n"
         return text
 
 
-def _cut_note(cut: dict[str, int], artifact_hint: str | None, actions: dict[Action, int] | None = None) -> str:
+def _cut_note(cut: dict[str, int], artifact_hint: str | None, actions: dict[Action, int] | None = None,
+              whole: str = "see the full plan artifact") -> str:
     parts = [f"{count} more {noun if count == 1 else noun + 's'}" for noun, count in cut.items() if count]
-    where = f"see the plan artifact {code(artifact_hint)}" if artifact_hint else "see the full plan artifact"
+    where = f"see the plan artifact {code(artifact_hint)}" if artifact_hint else whole
     detail = f" ({counts_phrase(actions)})" if actions else ""
     return f"> **… {' and '.join(parts)} not shown**{detail} (comment size limit); {where}."
 
@@ -287,4 +290,6 @@ def render_apply(result: ApplyResult, *, max_chars: int = MAX_CHARS, artifact_hi
         table_head = "| outcome | action | object | detail |\n|---|---|---|---|\n"
         blocks[0] = Block(table_head + blocks[0].text)
         sections.append(Section(f"Changes: {len(blocks)}", blocks, open_=bool(result.failed)))
-    return Document(head, sections).render(max_chars, artifact_hint)
+    # an apply's every outcome is in the audit log (a plan artifact is no record of what happened)
+    whole = "every outcome is in the audit log: `reconciler audit show` (`--run ID` for this run)"
+    return Document(head, sections, whole=whole).render(max_chars, artifact_hint)

@@ -7,8 +7,9 @@ import re
 import pytest
 from plan._support import applied, desired, plan_of, voice
 
+from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.plan.model import Plan
-from reconciler.render import MAX_CHARS, render_plan
+from reconciler.render import MAX_CHARS, render_apply, render_plan
 from reconciler.render.markdown import code
 
 from ._scenarios import full_plan
@@ -57,6 +58,15 @@ class TestLimit:
     def test_any_limit_is_respected_with_whole_objects(self, limit: int) -> None:
         md = render_plan(big_plan(creates=300), "markdown", max_chars=limit, artifact_hint="a")
         assert len(md) <= limit
+        assert_well_formed(md)
+
+    def test_a_cut_apply_points_to_the_audit_log_not_a_plan_artifact(self) -> None:
+        """An apply's outcomes are recorded in the audit log; 'see the full plan artifact' sent readers astray."""
+        plan = big_plan(creates=2000)
+        outcomes = [ChangeOutcome.of(c, Outcome.SUCCESS) for c in plan.changes]
+        md = render_apply(ApplyResult.from_outcomes(outcomes, target="t"), "markdown", max_chars=5_000)
+        assert len(md) <= 5_000 and "more changes not shown" in md
+        assert "reconciler audit show" in md and "plan artifact" not in md
         assert_well_formed(md)
 
     def test_small_plan_is_not_cut(self) -> None:
