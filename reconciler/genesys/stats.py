@@ -10,6 +10,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: the last segment of a path the platform reads through a POST (``POST /api/v2/audits/query``, SDK
+#: ``AuditApi.post_audits_query``: the body is the question, nothing is changed): a query, not a write
+QUERY_SEGMENT = "/query"
+
+
+def is_query(method: str, template: str) -> bool:
+    """A POST that only asks (``.../query``); why apart: counted as writes, a read-only ``drift``
+    run showed "(4 writes)" for its four audit queries."""
+    return method == "POST" and template.rstrip("/").endswith(QUERY_SEGMENT)
 
 
 @dataclass
@@ -59,8 +68,15 @@ class ClientStats:
 
     @property
     def writes(self) -> int:
-        """Exchanges that may change the server (POST, PUT, PATCH, DELETE), retries included."""
-        return sum(n for (method, _), n in self.requests.items() if method in WRITE_METHODS)
+        """Exchanges that may change the server (POST, PUT, PATCH, DELETE but a query's POST), retries included."""
+        return sum(
+            n for (method, path), n in self.requests.items() if method in WRITE_METHODS and not is_query(method, path)
+        )
+
+    @property
+    def queries(self) -> int:
+        """POSTs that only ask (:func:`is_query`), retries included: reads, counted apart from :attr:`writes`."""
+        return sum(n for (method, path), n in self.requests.items() if is_query(method, path))
 
     @property
     def total_retries(self) -> int:
@@ -86,13 +102,18 @@ class ClientStats:
             "adopted": self.adopted,
             "total_requests": self.total_requests,
             "writes": self.writes,
+            "queries": self.queries,
         }
+
+    def _queries_note(self) -> str:
+        n = self.queries
+        return f", {n} quer{'y' if n == 1 else 'ies'}" if n else ""
 
     def summary(self) -> str:
         """A few lines for ``--verbose``: totals first, then the detail by endpoint."""
         mean = self.latency_ms_total / max(1, sum(self.statuses.values()))
         lines = [
-            f"{self.total_requests} requests ({self.writes} writes), mean latency {mean:.0f} ms, "
+            f"{self.total_requests} requests ({self.writes} writes{self._queries_note()}), mean latency {mean:.0f} ms, "
             f"{self.token_fetches} token fetch(es), {self.rate_limited} rate-limited (429)",
         ]
         if self.retries:

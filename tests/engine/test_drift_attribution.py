@@ -218,3 +218,9 @@ def test_a_failed_audit_query_names_the_kinds_left_unattributed_and_the_error_in
         "drift does not say who changed SpeechTopic objects: their audit query failed: GET /api/v2/audits/query/q1 "
         "failed: timeout: timed out waiting for the answer [correlation id: none]",
     ]
+
+
+def test_a_read_only_drift_run_counts_no_writes(project: Project) -> None:
+    """The audit queries' POSTs are queries: ``--verbose`` said "(1 writes)" for a run that wrote nothing."""
+    stderr = project.run("drift", "--verbose", expect=2).stderr
+    assert " requests (0 writes, 1 query)" in stderr

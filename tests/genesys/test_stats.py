@@ -66,3 +66,20 @@ class TestCounters:
 
     def test_empty_summary(self) -> None:
         assert ClientStats().summary().startswith("0 requests (0 writes)")
+
+
+class TestQueries:
+    async def test_an_audit_query_is_a_read_not_a_write(self, client: GenesysClient, router: respx.MockRouter) -> None:
+        """``drift --verbose`` said "(4 writes)" for a read-only run: each audit query's POST was counted a write."""
+        from datetime import UTC, datetime, timedelta
+
+        from reconciler.genesys.audits import QUERY
+
+        router.post(QUERY).mock(return_value=httpx.Response(200, json={"id": "q1", "state": "Succeeded"}))
+        router.get(f"{QUERY}/q1/results").mock(return_value=httpx.Response(200, json={"entities": []}))
+        end = datetime(2024, 5, 8, tzinfo=UTC)
+        await client.query_audits("Webhooks", end - timedelta(days=7), end)
+        stats = client.stats
+        assert stats.writes == 0 and stats.queries == 1
+        assert stats.summary().startswith("2 requests (0 writes, 1 query)")
+        assert stats.as_dict()["writes"] == 0 and stats.as_dict()["queries"] == 1
