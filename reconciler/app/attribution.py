@@ -29,12 +29,13 @@ from reconciler.app.planning import plan_paths
 from reconciler.core.errors import ApiError, NotFoundError, PermissionError_
 from reconciler.core.keys import ObjectKey
 from reconciler.genesys import ClientStats, GenesysClient
-from reconciler.genesys.audits import AuditAnswer
+from reconciler.genesys.audits import MAX_WINDOW, AuditAnswer
 from reconciler.kinds import AUDIT_READ_PERMISSION, REGISTRY, Kind
 from reconciler.plan.drift import Attribution, DriftReport, unseen_secrets
 from reconciler.plan.inputs import EnvMode
 
 DEFAULT_WINDOW = timedelta(days=7)
+__all__ = ["DEFAULT_WINDOW", "MAX_WINDOW", "DriftRun", "attribute", "audit_warnings", "drift_paths"]
 #: objects named in a warning before "and N more" (a warning stays one line in a 2,000-object org)
 _NAMED = 5
 _UNFINISHED = {"Succeeded": "has more pages than are read", "Failed": "failed", "Cancelled": "was cancelled"}

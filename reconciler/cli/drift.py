@@ -31,12 +31,23 @@ class Since(click.ParamType[datetime]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
+        from reconciler.app.attribution import MAX_WINDOW
         from reconciler.audit.query import parse_since
 
+        now = datetime.now(UTC)
         try:
-            return parse_since(str(value), datetime.now(UTC))
+            since = parse_since(str(value), now)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        if now - since > MAX_WINDOW:
+            # refused here, before anything is read: asked anyway, the audit service was queried from 1753
+            self.fail(
+                f"{value!r} is too far back: the audit service is asked at most {MAX_WINDOW.days} days back "
+                "(Genesys keeps audit data a year at least, and promises no more; docs/cli.md)",
+                param,
+                ctx,
+            )
+        return since
 
 
 @click.command()

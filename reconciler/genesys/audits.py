@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,6 +39,13 @@ POLL_MAX = 4.0
 QUERY_TIMEOUT = 60.0
 PAGE_SIZE = 500
 MAX_PAGES = 20
+#: the longest window an audit query is asked about. No source states a limit on the interval:
+#: the SDK's ``AuditQueryRequest.interval`` says only "Date and time range of data to query" and
+#: ``AuditApi.post_audits_query`` nothing of its length; Genesys' "Retention period for analytics data
+#: and recording" (help.mypurecloud.com/?p=278459) promises audit trail data "at a minimum, for data
+#: that is less than one year old". So one year back is the most a query can count on; a longer one
+#: (``--since 100000d``: from 1753) asks about a past no org's audit service keeps.
+MAX_WINDOW = timedelta(days=365)
 
 
 @dataclass(frozen=True)
