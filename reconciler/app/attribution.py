@@ -123,15 +123,22 @@ def _wanted(report: DriftReport, live: Listed) -> dict[str, dict[str, tuple[str 
     }
     wanted: dict[str, dict[str, tuple[str | None, str]]] = {}
 
-    def add(kind: str, name: str, object_id: str | None) -> None:
+    def add(kind: str, name: str, object_id: str | None, live_name: str | None = None) -> None:
         if kind in REGISTRY and REGISTRY[kind].audit is not None:
-            found = object_id or ids.get((kind, name.casefold()))
-            wanted.setdefault(kind, {})[f"{kind}/{name}"] = (found, name)
+            looked_up = live_name or name
+            found = object_id or ids.get((kind, looked_up.casefold()))
+            wanted.setdefault(kind, {})[f"{kind}/{name}"] = (found, looked_up)
 
     for obj in report.differs:
         add(obj.kind, obj.name, obj.object_id)
     for gone in report.missing:
-        add(gone.kind, gone.name, None)  # not live: the audit's Delete names it
+        renamed = gone.renamed_live
+        if renamed is not None:
+            # renamed live: the object lives on under its new name, and its renamer wrote it under that id
+            # (looked up by the old name, the apply's create was found and its client named instead)
+            add(gone.kind, gone.name, renamed.object_id, renamed.name)
+        else:
+            add(gone.kind, gone.name, None)  # not live: the audit's Delete names it
     for address in report.unmanaged:
         key = ObjectKey.parse(address)
         add(key.kind, key.name, None)
@@ -148,7 +155,11 @@ def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> tuple[dict
     Why those are left unattributed rather than read from the next message: the next one is an
     older write, and naming its author would blame them for a change they may not have made.
     """
-    by_id = {object_id: address for address, (object_id, _) in objects.items() if object_id}
+    # one id may stand for two addresses: a live rename's missing old name and its unmanaged new name
+    by_id: dict[str, list[str]] = {}
+    for address, (object_id, _) in objects.items():
+        if object_id:
+            by_id.setdefault(object_id, []).append(address)
     by_name = {name.casefold(): address for address, (object_id, name) in objects.items() if not object_id}
     found: dict[str, Attribution | None] = {}
     counts: dict[str, int] = {}
@@ -156,12 +167,11 @@ def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> tuple[dict
         entity = message.get("entity")
         if not isinstance(entity, Mapping):
             continue
-        address = by_id.get(str(entity.get("id"))) or by_name.get(str(entity.get("name", "")).casefold())
-        if address is None:
-            continue
-        counts[address] = counts.get(address, 0) + 1
-        if address not in found:
-            found[address] = _attribution(message)
+        named = by_name.get(str(entity.get("name", "")).casefold())
+        for address in by_id.get(str(entity.get("id"))) or ([named] if named else []):
+            counts[address] = counts.get(address, 0) + 1
+            if address not in found:
+                found[address] = _attribution(message)
     attributed = {a: who.model_copy(update={"writes": counts[a]}) for a, who in found.items() if who is not None}
     return attributed, [a for a, who in found.items() if who is None]
 

@@ -255,6 +255,7 @@ def _entry_change(entry: Entry, writes: Mapping[tuple[str, str], ObjectKey], gra
         depends_on=tuple(depends),
         source=_source(obj),
         spec=None if noop else _plain(obj.spec),
+        rename_of=entry.rename_of,
     )
 
 

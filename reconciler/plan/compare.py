@@ -49,7 +49,7 @@ from reconciler.manifests.desired import (
     resolve,
 )
 from reconciler.plan.fielddiff import ENV_CHANGED, Pattern, field_changes, sensitive_patterns
-from reconciler.plan.model import Action, FieldChange, Reason, ReasonCode
+from reconciler.plan.model import Action, FieldChange, LiveMatch, Reason, ReasonCode
 from reconciler.plan.settled import SettledLive
 
 #: live objects by folded identity (kind, casefolded name)
@@ -70,6 +70,8 @@ class Entry:
     action: Action = Action.NOOP
     changes: tuple[FieldChange, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
+    #: the undeclared live object this create equals but for the name (set by :mod:`.renames`)
+    rename_of: LiveMatch | None = None
 
 
 def make_lookup(

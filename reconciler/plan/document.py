@@ -55,6 +55,9 @@ def _change(change: ResourceChange) -> dict[str, Any]:
         "depends_on": [str(key) for key in change.depends_on],
         "source": change.source,
         "spec": change.spec,
+        "rename_of": None if change.rename_of is None else {
+            "object_id": change.rename_of.object_id, "name": change.rename_of.name
+        },
         "reason": change.reason,
     }
 
@@ -70,4 +73,8 @@ def _simple(change: ResourceChange) -> bool:
         and type(change.live_version) in _REVISION
         and all(type(f.path) is str and type(f.note) in _OPTIONAL_TEXT for f in change.field_changes)
         and all(type(r.code) is ReasonCode and type(r.text) is str for r in change.reasons)
+        and (
+            change.rename_of is None
+            or (type(change.rename_of.name) is str and type(change.rename_of.object_id) in _OPTIONAL_TEXT)
+        )
     )

@@ -20,7 +20,16 @@ from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, kind_rank
 from reconciler.manifests.desired import DesiredObject
 from reconciler.plan.builder import build_plan
-from reconciler.plan.model import Action, FieldChange, Plan, Reason, reason_text
+from reconciler.plan.model import (
+    Action,
+    FieldChange,
+    LiveMatch,
+    Plan,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+    reason_text,
+)
 
 DRIFT_FORMAT_VERSION = 1
 
@@ -59,6 +68,8 @@ class MissingObject(_Frozen):
     name: str
     reasons: tuple[Reason, ...] = ()
     source: str | None = None
+    #: the undeclared live object equal to it but for the name: it was renamed outside git (its id and new name)
+    renamed_live: LiveMatch | None = None
 
     @property
     def address(self) -> str:
@@ -161,11 +172,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         for c in plan.changes
         if c.action in (Action.UPDATE, Action.REPLACE)
     )
-    missing = tuple(
-        MissingObject(kind=c.kind, name=c.name, reasons=c.reasons, source=c.source)
-        for c in plan.changes
-        if c.action == Action.CREATE
-    )
+    missing = tuple(_missing(c) for c in plan.changes if c.action == Action.CREATE)
     deleted = [c.address for c in plan.changes if c.action == Action.DELETE]
     return DriftReport(
         tool_version=plan.tool_version,
@@ -177,6 +184,22 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         missing=missing,
         unmanaged=tuple(sorted(deleted + list(plan.unmanaged), key=_address_key)),
         warnings=plan.warnings,
+    )
+
+
+def _missing(change: ResourceChange) -> MissingObject:
+    """A create read as drift; one that matches an undeclared live object but for its name is a live rename.
+
+    Why not the plan's reasons: the plan reads the match from the manifests' side ("replaces 'New'
+    (renamed in manifests)"), which drift, where the live object is what moved, printed backwards.
+    """
+    renamed = change.rename_of
+    reasons = change.reasons
+    if renamed is not None:
+        text = f"renamed live: {change.name!r} → {renamed.name!r}"
+        reasons = (Reason(code=ReasonCode.RENAMED_LIVE, text=text),)
+    return MissingObject(
+        kind=change.kind, name=change.name, reasons=reasons, source=change.source, renamed_live=renamed
     )
 
 

@@ -98,6 +98,8 @@ class ReasonCode(StrEnum):
     RENAMED_TO = "renamed_to"
     #: a create that looks like a rename of a live object that stays (pruning is off)
     LIKELY_RENAMED = "likely_renamed"
+    #: drift only: a declared object whose live object was renamed outside git (:attr:`ResourceChange.rename_of`)
+    RENAMED_LIVE = "renamed_live"
     #: ``reconciler revert RUN_ID`` puts back what that apply run changed (docs/audit.md)
     REVERTED = "reverted"
 
@@ -112,6 +114,18 @@ class Reason(_Frozen):
 def reason_text(reasons: tuple[Reason, ...]) -> str:
     """The sentences of ``reasons`` joined for display (``2 fields differ; value from environment changed``)."""
     return "; ".join(r.text for r in reasons)
+
+
+class LiveMatch(_Frozen):
+    """The undeclared live object a create equals but for its name: its id and its live name.
+
+    Why data and not only a sentence: the plan words a match as a rename in the manifests
+    (``replaces 'Old'``), drift as a rename of the live object; each reads who and what from here
+    (drift looks the renamer up by this id) rather than re-parsing the other's sentence.
+    """
+
+    object_id: str | None = None
+    name: str
 
 
 class FieldChange(_Frozen):
@@ -177,6 +191,8 @@ class ResourceChange(_Frozen):
     source: str | None = None
     #: desired spec with ``${env:…}`` / ``${ref:…}`` unresolved; ``None`` for deletes and no-ops
     spec: dict[str, Any] | None = None
+    #: a create only: the undeclared live object it equals but for the name (``renamed_from``/``likely_renamed``)
+    rename_of: LiveMatch | None = None
 
     @property
     def address(self) -> str:
@@ -224,6 +240,7 @@ def noop_change(
     _set(change, "depends_on", depends_on)
     _set(change, "source", source)
     _set(change, "spec", None)
+    _set(change, "rename_of", None)
     _set(change, "__pydantic_fields_set__", _ALL_CHANGE_FIELDS)
     _set(change, "__pydantic_extra__", None)
     _set(change, "__pydantic_private__", None)
@@ -234,7 +251,7 @@ _set = object.__setattr__
 #: the field order :func:`noop_change` sets (checked against the model at import)
 _CHANGE_FIELDS = (
     "kind", "name", "action", "object_id", "live_version", "before", "after", "field_changes", "reasons",
-    "depends_on", "source", "spec",
+    "depends_on", "source", "spec", "rename_of",
 )
 if tuple(ResourceChange.model_fields) != _CHANGE_FIELDS:  # pragma: no cover - a field added without updating
     raise RuntimeError("noop_change: ResourceChange's fields changed; update _CHANGE_FIELDS and its values")

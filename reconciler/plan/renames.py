@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.core.canonical import canonical_json
 from reconciler.plan.compare import Entry
-from reconciler.plan.model import Action, Reason, ReasonCode
+from reconciler.plan.model import Action, LiveMatch, Reason, ReasonCode
 from reconciler.plan.undeclared import Undeclared
 
 
@@ -36,6 +36,9 @@ def detect_renames(entries: Mapping[tuple[str, str], Entry], undeclared: Sequenc
             continue
         old = found.pop(0)
         old_name, new_name = old.obj["name"], entry.obj.name
+        old_id = old.obj.get("id")
+        # carried as data too: drift words the same match as a live rename, and looks its author up by id
+        entry.rename_of = LiveMatch(object_id=None if old_id is None else str(old_id), name=str(old_name))
         if old.delete:
             entry.reasons.append(
                 Reason(code=ReasonCode.RENAMED_FROM, text=f"replaces {old_name!r} (renamed in manifests)")

@@ -226,6 +226,8 @@ def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hi
         blocks = [
             Block(
                 f"- {code(o.address)}" + (f" ({code(o.source)})" if o.source else "")
+                # a live rename says so (a plain "not found live" is what the section's title already says)
+                + (f" — {escape(o.reason)}" if o.renamed_live is not None else "")
                 + _changed_by(report, o.address, "", " — ") + "\n",
                 noun="missing object",
             )

@@ -22,7 +22,8 @@ _VALUES = dict(
 
 def _validated() -> ResourceChange:
     """As the planner built it before: every field given."""
-    return ResourceChange(action=Action.NOOP, before=None, after=None, field_changes=(), spec=None, **_VALUES)  # type: ignore[arg-type]  # test values of the right types
+    return ResourceChange(action=Action.NOOP, before=None, after=None, field_changes=(), spec=None, rename_of=None,
+                          **_VALUES)  # type: ignore[arg-type]  # test values of the right types
 
 
 def test_equal_to_validated_and_serialized_alike() -> None:
