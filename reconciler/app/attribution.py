@@ -81,7 +81,9 @@ async def drift_paths(
 async def attribute(
     report: DriftReport, live: Listed, client: GenesysClient, *, since: datetime, now: datetime
 ) -> DriftReport:
-    """``report`` with :attr:`~DriftReport.changed_by` filled in where the audit service knows."""
+    """``report`` with :attr:`~DriftReport.changed_by` filled in where the audit service knows, and the kinds
+    with drift it never records named (:attr:`~DriftReport.unattributed_kinds`)."""
+    report = report.model_copy(update={"unattributed_kinds": _unaudited(report)})
     wanted = _wanted(report, live)
     if not wanted:
         return report
@@ -143,6 +145,13 @@ def _wanted(report: DriftReport, live: Listed) -> dict[str, dict[str, tuple[str 
         key = ObjectKey.parse(address)
         add(key.kind, key.name, None)
     return wanted
+
+
+def _unaudited(report: DriftReport) -> tuple[str, ...]:
+    """Kinds with drift that have no audit service, in registry order."""
+    kinds = {obj.kind for obj in report.differs} | {obj.kind for obj in report.missing}
+    kinds.update(ObjectKey.parse(address).kind for address in report.unmanaged)
+    return tuple(k.name for k in REGISTRY.values() if k.name in kinds and k.audit is None)
 
 
 Wanted = Mapping[str, tuple[str | None, str]]

@@ -134,6 +134,23 @@ class DriftReport(_Frozen):
     changed_by: dict[str, Attribution] = Field(default_factory=dict)
     #: the start of the window the audit service was asked about (``None``: it was not asked)
     attributed_since: datetime | None = None
+    #: kinds with drift that no audit service records (``Kind.audit`` is ``None``): never attributed
+    unattributed_kinds: tuple[str, ...] = ()
+
+    def attribution_note(self) -> str | None:
+        """``Attribution: audit messages since 2024-05-01 10:00:00 UTC; no audit service for VoiceProfile (…)``.
+
+        Why in the header, once: without it a missing ``@`` line could mean nobody changed the
+        object in the window, a window too short, or a kind the audit service never records.
+        ``None`` when the service was not asked and every kind with drift has one.
+        """
+        parts = []
+        if self.attributed_since is not None:
+            when = self.attributed_since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            parts.append(f"audit messages since {when}")
+        if self.unattributed_kinds:
+            parts.append(f"no audit service for {', '.join(self.unattributed_kinds)} (not attributed)")
+        return "Attribution: " + "; ".join(parts) if parts else None
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property

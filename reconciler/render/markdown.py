@@ -211,6 +211,8 @@ def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hi
         head += f"**Drift:** {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.\n\n"
     else:
         head += "**No drift:** the target matches the manifests.\n\n"
+    note = report.attribution_note()
+    head += f"{escape(note)}\n\n" if note is not None else ""
     head += _messages_block(":x: **Errors:**", report.errors)
     head += _messages_block(":warning: **Warnings:**", report.warnings)
     sections: list[Section] = []

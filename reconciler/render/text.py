@@ -133,6 +133,9 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
 def render_drift(report: DriftReport, *, color: bool = False) -> str:
     paint = _Painter(color)
     lines = [paint(f"Drift for {live(report.target_description)}", "bold")]
+    note = report.attribution_note()
+    if note is not None:
+        lines.append(live(note))
     if report.differs or report.missing or report.unmanaged:
         lines.append("")
     for obj in report.differs:

@@ -93,6 +93,8 @@ def test_drift_names_the_client_that_changed_each_object(project: Project) -> No
 
     text = project.run("drift", expect=2).stdout
     assert f"~ differs Webhook/{EDITED}" in text
+    since = datetime.fromisoformat(report["attributed_since"]).strftime("%Y-%m-%d %H:%M")
+    assert f"Attribution: audit messages since {since}" in text.splitlines()[1]  # the window, in the header
     assert "@ changed by client ui-editor at " in text and " UTC: description (2 writes in the window)" in text
     assert "@ deleted by client ui-editor" in text and "@ created by client ui-editor" in text
 

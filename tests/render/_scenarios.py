@@ -86,7 +86,9 @@ def drift_report() -> DriftReport:
         report.differs[0].address: Attribution(by="ui_editor*", action="Update", at=at, fields=("enabled",), writes=2),
         "Webhook/Stray": Attribution(by="Jo <b>Admin</b>", by_type="user", action="Create", at=at, fields=("name",)),
     }
-    return report.model_copy(update={"changed_by": changed_by, "attributed_since": at - timedelta(days=7)})
+    return report.model_copy(update={
+        "changed_by": changed_by, "attributed_since": at - timedelta(days=7), "unattributed_kinds": ("VoiceProfile",)
+    })
 
 
 def apply_result() -> ApplyResult:
