@@ -58,7 +58,7 @@ def save_listing(url: str, into: Path) -> int:
     """Every kind's listing as our plan reads it, at each endpoint's largest page: the floor reads these bytes.
 
     Page-numbered listings page by ``pageNumber``; cursor listings follow ``nextUri`` on the kind's listing
-    path with the kind's read parameters, as ``reconciler.genesys.listing`` does. Singletons are not listed.
+    path with the kind's listing parameters, as ``reconciler.genesys.listing`` does. Singletons are not listed.
     """
     into.mkdir(parents=True, exist_ok=True)
     token = httpx.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
@@ -69,7 +69,7 @@ def save_listing(url: str, into: Path) -> int:
             if kind.singleton is not None:
                 continue
             number = 1
-            params: dict[str, str | int] = {"pageSize": kind.listing.page_size_max, **kind.listing.read_params()}
+            params: dict[str, str | int] = {"pageSize": kind.listing.page_size_max, **kind.listing.list_params()}
             if kind.listing.style == "pages":
                 params["pageNumber"] = number
             while True:
@@ -84,7 +84,7 @@ def save_listing(url: str, into: Path) -> int:
                 if kind.listing.style == "pages":
                     params["pageNumber"] = number
                 else:
-                    params = {**kind.listing.read_params(), **httpx.URL(next_uri).params}
+                    params = {**kind.listing.list_params(), **httpx.URL(next_uri).params}
     return pages
 
 
