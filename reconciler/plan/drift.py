@@ -24,6 +24,7 @@ from reconciler.plan.model import (
     Action,
     FieldChange,
     LiveMatch,
+    Org,
     Plan,
     Reason,
     ReasonCode,
@@ -122,6 +123,8 @@ class DriftReport(_Frozen):
     created_at: datetime
     target: str
     target_description: str
+    #: the org the credentials reached (the plan's): a region's URL does not tell dev from prod
+    org: Org | None = None
     manifests_digest: str
     differs: tuple[DriftedObject, ...] = ()
     missing: tuple[MissingObject, ...] = ()
@@ -196,6 +199,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         created_at=plan.created_at,
         target=plan.target,
         target_description=plan.target_description,
+        org=plan.org,
         manifests_digest=plan.manifests_digest,
         differs=differs,
         missing=missing,

@@ -24,7 +24,7 @@ from reconciler.plan.policy import finding_line
 from reconciler.render import MAX_CHARS
 from reconciler.render.escape import md_code, md_code_block, md_text
 from reconciler.render.templates import field_lines
-from reconciler.render.values import action_counts, counts_phrase, plural, show, shown_fields
+from reconciler.render.values import action_counts, counts_phrase, org_suffix, plural, show, shown_fields
 
 #: errors and warnings shown in the head; the rest are counted (the head is never cut)
 MAX_MESSAGES = 20
@@ -174,7 +174,7 @@ def _footer(target: str, digest: str, tool_version: str, when: str) -> str:
 
 def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
     counts = action_counts(plan.changes)
-    head = f"### Reconciler plan for {code(plan.target_description)}\n\n"
+    head = f"### Reconciler plan for {code(plan.target_description)}{md_text(org_suffix(plan))}\n\n"
     if plan.has_changes:
         label, parts = "**Plan:**", [counts_phrase(counts)]
         if counts[Action.NOOP]:
@@ -206,7 +206,7 @@ def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | 
 
 def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
     s = report.summary
-    head = f"### Reconciler drift for {code(report.target_description)}\n\n"
+    head = f"### Reconciler drift for {code(report.target_description)}{md_text(org_suffix(report))}\n\n"
     if report.has_drift:
         head += f"**Drift:** {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.\n\n"
     else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
 from reconciler.plan.policy import finding_line
 from reconciler.render.escape import live
-from reconciler.render.values import plural, show, shown_fields
+from reconciler.render.values import org_suffix, plural, show, shown_fields
 
 if TYPE_CHECKING:
     # a plan printed as text needs neither model: ``render_apply`` imports the outcomes it reads (issue 17)
@@ -103,7 +103,7 @@ def safe_outcome(change: ChangeOutcome) -> ChangeOutcome:
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Plan for {live(plan.target_description)}", "bold")]
+    lines = [paint(f"Plan for {live(plan.target_description + org_suffix(plan))}", "bold")]
     pending = plan.pending()
     if pending:
         lines.append("")
@@ -132,7 +132,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
 
 def render_drift(report: DriftReport, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint(f"Drift for {live(report.target_description)}", "bold")]
+    lines = [paint(f"Drift for {live(report.target_description + org_suffix(report))}", "bold")]
     note = report.attribution_note()
     if note is not None:
         lines.append(live(note))

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
-from reconciler.plan.model import ACTION_ORDER, Action, FieldChange, ResourceChange
+from reconciler.plan.model import ACTION_ORDER, Action, FieldChange, Org, ResourceChange
 
 MARKERS = frozenset({SENSITIVE, KNOWN_AFTER_APPLY})
+
+
+class Targeted(Protocol):
+    """A plan or a drift report: where it was made."""
+
+    @property
+    def target_description(self) -> str: ...
+    @property
+    def org(self) -> Org | None: ...
+
+
+def org_suffix(doc: Targeted) -> str:
+    """``, org 'Name' (id …)`` after the target, or nothing for a document made without one.
+
+    Why in the title: the target is a region's URL, which a dev and a prod org share; a reviewer
+    of a plan comment (or a drift issue) must see which org it speaks of. Live text: escape it.
+    """
+    return f", org {doc.org.described}" if doc.org is not None else ""
 
 def show(value: Any) -> str:
     """A value as the user reads it: markers bare, anything else as one-line JSON."""
