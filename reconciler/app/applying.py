@@ -16,7 +16,7 @@ import anyio
 from reconciler.app.connect import RunOptions, connected, refuse_other_org, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
-from reconciler.app.settling import due_hooks, settle
+from reconciler.app.settling import due_hooks, judgeable, settle
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.interrupt import Stop
@@ -190,9 +190,13 @@ def earlier_creates(backlog: Backlog, target: str, now: datetime) -> dict[Object
 
 
 def pending_business(audit_log: str | Path | None) -> bool:
-    """Whether an earlier run left something to settle or a hook owed (cheap: reads the log only)."""
+    """Whether an earlier run left something to settle or a hook owed (cheap: reads the log only).
+
+    Open intents no listing can judge (:func:`~reconciler.app.settling.judgeable`) are not business:
+    nothing a run does closes them, so counting them made every later no-change apply start a run.
+    """
     backlog = read_backlog(Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG)
-    return bool(backlog.open_intents or due_hooks(backlog))
+    return any(judgeable(intent) for intent in backlog.open_intents) or bool(due_hooks(backlog))
 
 
 def stats_since(before: ClientStats, now: ClientStats) -> ClientStats:

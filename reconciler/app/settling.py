@@ -45,9 +45,32 @@ def _find(live: LiveState, intent: OpenIntent) -> Mapping[str, Any] | None:
     return None
 
 
+def _sent(intent: OpenIntent) -> list[tuple[str, Any]]:
+    """The plain top-level values an update intent sent (masked and nested ones cannot be compared)."""
+    return [
+        (str(c["path"]), c.get("after"))
+        for c in intent.changes
+        if isinstance(c.get("path"), str) and "." not in c["path"] and c.get("after") not in _MARKERS
+    ]
+
+
+def judgeable(intent: OpenIntent) -> bool:
+    """Whether live state could ever tell what became of ``intent``.
+
+    Why it matters: what no listing can judge (a hook call, a publish job, an update of masked
+    values only) stays open for good, so it must not count as business for the next apply
+    (:func:`reconciler.app.applying.pending_business`): an apply with nothing to do started a run
+    for ever after such an intent, appending run.start and run.end each time. A hook still owed
+    is business through :func:`due_hooks`, whether or not its call's intent is open.
+    """
+    if intent.kind is None or intent.action not in ("create", "delete", "update"):
+        return False
+    return intent.action != "update" or bool(_sent(intent))
+
+
 def judge(intent: OpenIntent, live: LiveState) -> tuple[str, str] | None:
     """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell."""
-    if intent.kind is None or intent.kind not in live:
+    if not judgeable(intent) or intent.kind not in live:
         return None
     found = _find(live, intent)
     if intent.action == "create":
@@ -57,14 +80,7 @@ def judge(intent: OpenIntent, live: LiveState) -> tuple[str, str] | None:
     if intent.action == "update":
         if found is None:
             return ("failure", "not found live")
-        sent = [
-            (str(c["path"]), c.get("after"))
-            for c in intent.changes
-            if isinstance(c.get("path"), str) and "." not in c["path"] and c.get("after") not in _MARKERS
-        ]
-        if not sent:
-            return None
-        if all(found.get(path) == after for path, after in sent):
+        if all(found.get(path) == after for path, after in _sent(intent)):
             return ("success", "live holds the values sent")
         return ("failure", "live does not hold the values sent")
     return None
@@ -85,4 +101,4 @@ def settle(trail: AuditTrail, backlog: Backlog, live: LiveState) -> int:
     return settled
 
 
-__all__ = ["due_hooks", "judge", "settle"]
+__all__ = ["due_hooks", "judge", "judgeable", "settle"]
