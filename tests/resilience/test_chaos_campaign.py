@@ -34,7 +34,7 @@ from ._chaos import READ_FAULTS, WRITE_FAULTS, Interruption, Scenario, run_fault
 from ._chaos_checks import check_audit, check_live, check_secrets, converge
 from ._chaos_estate import SLOTS
 
-EXAMPLES = int(os.environ.get("CHAOS_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("CHAOS_EXAMPLES", "12"))
 SEED = int(os.environ.get("CHAOS_SEED", "20240611"))
 #: ``CHAOS_VERBOSE=1``: a line per scenario (with ``-s``): how the faulty run ended, how many faults it met
 VERBOSE = bool(os.environ.get("CHAOS_VERBOSE"))
