@@ -186,7 +186,8 @@ def chain_warning(chain_break: str, log: Path) -> str:
 def earlier_creates(backlog: Backlog, target: str, now: datetime) -> dict[ObjectKey, EarlierCreate]:
     """What runs created on ``target`` within :data:`~reconciler.apply.earlier.RECENT_CREATE` of ``now``, by key."""
     recent = sorted(backlog.recent_creates(target, now, RECENT_CREATE), key=lambda made: made.seq)
-    return {ObjectKey(made.kind, made.name): EarlierCreate(made.object_id, made.at) for made in recent}
+    return {ObjectKey(made.kind, made.name): EarlierCreate(made.object_id, made.at, made.delete_sent)
+            for made in recent}
 
 
 def pending_business(audit_log: str | Path | None) -> bool:

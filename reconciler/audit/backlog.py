@@ -90,6 +90,9 @@ class CreatedObject:
     #: when the create's outcome was recorded (UTC)
     at: datetime
     seq: int
+    #: a delete of it was sent since, whose fate is unknown (a run killed or an answer lost): a ``404`` for
+    #: its id is then explained by that delete, not taken for a lagging read
+    delete_sent: bool = False
 
 
 @dataclass
@@ -165,6 +168,7 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
         state.ended.add(str(record.get("run_id")))
     elif kind == INTENT:
         state.intents[record["seq"]] = record
+        _note_delete_sent(state, record)
         if record.get("action") in WRITE_ACTIONS and record.get("kind"):
             state.written[str(record["kind"])] = record["seq"]
     elif kind == OUTCOME:
@@ -198,6 +202,15 @@ def _take_created(state: ScanState, intent: dict[str, Any], record: dict[str, An
         state.created.pop(key)
 
 
+def _note_delete_sent(state: ScanState, intent: dict[str, Any]) -> None:
+    """A delete intent for a kept create: its outcome may never come (see :attr:`CreatedObject.delete_sent`)."""
+    kind, name = intent.get("kind"), intent.get("name")
+    if intent.get("action") == "delete" and isinstance(kind, str) and isinstance(name, str):
+        entry = state.created.get(_created_key(intent.get("target"), kind, name))
+        if entry is not None and entry.get("object_id") == intent.get("object_id"):
+            entry["delete_sent"] = True
+
+
 def _forget_old_creates(state: ScanState, before: datetime) -> None:
     for key, entry in list(state.created.items()):
         at = _moment(entry.get("timestamp"))
@@ -219,7 +232,8 @@ def _created(state: ScanState) -> list[CreatedObject]:
         if at is not None:
             found.append(CreatedObject(kind=str(entry.get("kind")), name=str(entry.get("name")),
                                        target=str(entry.get("target")), object_id=str(entry.get("object_id")),
-                                       at=at, seq=int(entry.get("seq") or 0)))
+                                       at=at, seq=int(entry.get("seq") or 0),
+                                       delete_sent=entry.get("delete_sent") is True))
     return found
 
 
