@@ -47,11 +47,13 @@ class SandboxState:
         self.authority = Authority(
             self.store, options.client_id, options.client_secret, options.token_ttl, clients=clients
         )
-        self.limiter = RateLimiter(options.rate_limit, window=options.rate_window)
+        #: seconds; drives the read lag, publish jobs and the rate limit's window (a test injects virtual time)
+        self.clock = options.clock or time.time
+        # a virtual clock drives the window too: else a Retry-After waited in virtual time never frees a slot
+        self.limiter = RateLimiter(options.rate_limit, window=options.rate_window,
+                                   clock=options.clock or time.monotonic)
         self.faults = FaultInjector(options.fail_rate, options.drop_rate, options.seed)
         self.stats = Stats()
-        #: seconds; drives the read lag and publish jobs (a test injects virtual time)
-        self.clock = options.clock or time.time
         self.lag = ReadLag(options.read_lag_ms / 1000, self.clock)
         #: decides which publish jobs fail (``publish_fail_rate``), reproducibly with a seed
         self.publish_rng = random.Random(options.seed)

@@ -176,6 +176,18 @@ class TestRateLimit:
         assert all(limiter.hit("t") is None for _ in range(1000))
 
     @pytest.mark.anyio
+    async def test_a_virtual_clock_drives_the_window_too(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A test's virtual time waited out Retry-After, but the window ran on the real clock: 429 for ever."""
+        now = [5000.0]
+        options = SandboxOptions(db_path=tmp_path / "s.db", rate_limit=1, rate_window=60.0, clock=lambda: now[0])
+        async for client, headers in open_client(options):
+            assert (await client.get(KIND.collection, headers=headers)).status_code == 200
+            limited = await client.get(KIND.collection, headers=headers)
+            assert limited.status_code == 429
+            now[0] += int(limited.headers["Retry-After"])  # waited in virtual time
+            assert (await client.get(KIND.collection, headers=headers)).status_code == 200
+
+    @pytest.mark.anyio
     async def test_past_the_limit_429_with_retry_after_per_token(self, tmp_path) -> None:
         options = SandboxOptions(db_path=tmp_path / "s.db", rate_limit=3)
         async for client, headers in open_client(options):
