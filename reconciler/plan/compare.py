@@ -70,7 +70,8 @@ class Entry:
     action: Action = Action.NOOP
     changes: tuple[FieldChange, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
-    #: the undeclared live object this create equals but for the name (set by :mod:`.renames`)
+    #: the undeclared live object this create equals but for the name (set by :mod:`.renames`), or the live
+    #: object of another name an update's ``metadata.id`` matched
     rename_of: LiveMatch | None = None
 
 
@@ -198,7 +199,10 @@ def _differences(entry: Entry, current: Mapping[str, Any], *, unknown: bool) -> 
         if live_name.casefold() == entry.obj.name.casefold():
             add(Reason(code=ReasonCode.NAME_CASE, text=f"name case changed from {live_name!r}"))
         else:  # only a pin (metadata.id) matches an object of another name
-            add(Reason(code=ReasonCode.FIELDS_DIFFER, text=f"renamed from {live_name!r} (matched by metadata.id)"))
+            add(Reason(code=ReasonCode.RENAMED_BY_ID, text=f"renamed from {live_name!r} (matched by metadata.id)"))
+            # as data too: drift words it as a rename of the live object ("renamed live: 'Declared' → 'Live'")
+            live_id = current.get("id")
+            entry.rename_of = LiveMatch(object_id=None if live_id is None else str(live_id), name=live_name)
     if any(c.note for c in entry.changes):
         add(Reason(code=ReasonCode.ENV_CHANGED, text=ENV_CHANGED))
     if unknown:

@@ -50,6 +50,8 @@ class DriftedObject(_Frozen):
     #: the plan change's reasons (see :class:`~reconciler.plan.model.ReasonCode`)
     reasons: tuple[Reason, ...] = ()
     source: str | None = None
+    #: the live object its ``metadata.id`` matched has another name: it was renamed outside git (its id and new name)
+    renamed_live: LiveMatch | None = None
 
     @property
     def address(self) -> str:
@@ -179,19 +181,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
     are about *applying* it (prune bounds, deleting what is referenced) and do not
     carry over, since drift applies nothing.
     """
-    differs = tuple(
-        DriftedObject(
-            kind=c.kind,
-            name=c.name,
-            object_id=c.object_id,
-            live_version=c.live_version,
-            field_changes=c.field_changes,
-            reasons=c.reasons,
-            source=c.source,
-        )
-        for c in plan.changes
-        if c.action in (Action.UPDATE, Action.REPLACE)
-    )
+    differs = tuple(_differs(c) for c in plan.changes if c.action in (Action.UPDATE, Action.REPLACE))
     missing = tuple(_missing(c) for c in plan.changes if c.action == Action.CREATE)
     deleted = [c.address for c in plan.changes if c.action == Action.DELETE]
     return DriftReport(
@@ -208,6 +198,34 @@ def drift_from_plan(plan: Plan) -> DriftReport:
     )
 
 
+def _differs(change: ResourceChange) -> DriftedObject:
+    """An update or replacement read as drift; one whose ``metadata.id`` matched another name is a live rename.
+
+    Why not the plan's reason: "renamed from 'LiveName' (matched by metadata.id)" reads the match
+    from the manifests' side, where git holds the declared name and the live object is what moved.
+    """
+    renamed = change.rename_of
+    reasons = change.reasons
+    if renamed is not None:
+        live_text = Reason(code=ReasonCode.RENAMED_LIVE, text=_renamed_live(change.name, renamed))
+        reasons = tuple(live_text if r.code == ReasonCode.RENAMED_BY_ID else r for r in reasons)
+    return DriftedObject(
+        kind=change.kind,
+        name=change.name,
+        object_id=change.object_id,
+        live_version=change.live_version,
+        field_changes=change.field_changes,
+        reasons=reasons,
+        source=change.source,
+        renamed_live=renamed,
+    )
+
+
+def _renamed_live(declared: str, renamed: LiveMatch) -> str:
+    """``renamed live: 'Declared' → 'LiveName'``: the manifests' name first, as git holds it."""
+    return f"renamed live: {declared!r} → {renamed.name!r}"
+
+
 def _missing(change: ResourceChange) -> MissingObject:
     """A create read as drift; one that matches an undeclared live object but for its name is a live rename.
 
@@ -217,8 +235,7 @@ def _missing(change: ResourceChange) -> MissingObject:
     renamed = change.rename_of
     reasons = change.reasons
     if renamed is not None:
-        text = f"renamed live: {change.name!r} → {renamed.name!r}"
-        reasons = (Reason(code=ReasonCode.RENAMED_LIVE, text=text),)
+        reasons = (Reason(code=ReasonCode.RENAMED_LIVE, text=_renamed_live(change.name, renamed)),)
     return MissingObject(
         kind=change.kind, name=change.name, reasons=reasons, source=change.source, renamed_live=renamed
     )

@@ -98,6 +98,8 @@ class ReasonCode(StrEnum):
     RENAMED_TO = "renamed_to"
     #: a create that looks like a rename of a live object that stays (pruning is off)
     LIKELY_RENAMED = "likely_renamed"
+    #: an update whose ``metadata.id`` matched a live object of another name (:attr:`ResourceChange.rename_of`)
+    RENAMED_BY_ID = "renamed_by_id"
     #: drift only: a declared object whose live object was renamed outside git (:attr:`ResourceChange.rename_of`)
     RENAMED_LIVE = "renamed_live"
     #: ``reconciler revert RUN_ID`` puts back what that apply run changed (docs/audit.md)
@@ -117,7 +119,10 @@ def reason_text(reasons: tuple[Reason, ...]) -> str:
 
 
 class LiveMatch(_Frozen):
-    """The undeclared live object a create equals but for its name: its id and its live name.
+    """The live object a declared one matches under another name: its id and its live name.
+
+    A create's is the undeclared object it equals but for the name; an id-pinned update's is
+    the object its ``metadata.id`` names.
 
     Why data and not only a sentence: the plan words a match as a rename in the manifests
     (``replaces 'Old'``), drift as a rename of the live object; each reads who and what from here
@@ -191,7 +196,8 @@ class ResourceChange(_Frozen):
     source: str | None = None
     #: desired spec with ``${env:…}`` / ``${ref:…}`` unresolved; ``None`` for deletes and no-ops
     spec: dict[str, Any] | None = None
-    #: a create only: the undeclared live object it equals but for the name (``renamed_from``/``likely_renamed``)
+    #: a create: the undeclared live object it equals but for the name (``renamed_from``/``likely_renamed``); an
+    #: update or replacement: the live object of another name its ``metadata.id`` matched (``renamed_by_id``)
     rename_of: LiveMatch | None = None
 
     @property

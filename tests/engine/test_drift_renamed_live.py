@@ -79,3 +79,31 @@ def test_a_live_rename_is_reported_as_renamed_live_with_its_renamer(project: Pro
     [create] = [c for c in plan["changes"] if c["action"] == "create"]
     assert create["rename_of"] == {"object_id": object_id, "name": NEW}  # the plan keeps its own wording
     assert "renamed from" in create["reason"] or "renamed in manifests" in create["reason"]
+
+
+def test_a_live_rename_of_a_pinned_object_is_worded_as_a_live_rename(project: Project) -> None:
+    """Pinned by ``metadata.id``, the renamed prompt is one drifted object; drift said, backwards,
+    ``renamed from 'MainMenuGreetingV2' (matched by metadata.id)`` (the plan's wording: git holds the old name)."""
+    [prompt] = project.live("ArchitectUserPrompt")
+    project.edit("prompts.yaml", f"  name: {OLD}\n", f"  name: {OLD}\n  id: {prompt['id']}\n")
+    object_id = rename_live(project)
+    report = json.loads(project.run("drift", "--format", "json", expect=2).stdout)
+    assert report["missing"] == [] and report["unmanaged"] == []
+    [differs] = report["differs"]
+    assert differs["name"] == OLD
+    assert differs["renamed_live"] == {"object_id": object_id, "name": NEW}
+    assert f"renamed live: '{OLD}' → '{NEW}'" in differs["reason"]
+    assert "renamed from" not in differs["reason"]
+    assert {"code": "renamed_live", "text": f"renamed live: '{OLD}' → '{NEW}'"} in differs["reasons"]
+    who = report["changed_by"][f"ArchitectUserPrompt/{OLD}"]
+    assert (who["by"], who["action"]) == ("ui-editor", "Update")
+
+    text = project.run("drift", expect=2).stdout
+    assert f"renamed live: '{OLD}' → '{NEW}'" in text and "renamed from" not in text
+    markdown = project.run("drift", "--format", "markdown", expect=2).stdout
+    assert f"renamed live: '{OLD}' → '{NEW}'" in markdown and "renamed from" not in markdown
+
+    plan = project.plan_json(expect=0)
+    [update] = [c for c in plan["changes"] if c["action"] == "update"]
+    assert update["rename_of"] == {"object_id": object_id, "name": NEW}
+    assert f"renamed from '{NEW}' (matched by metadata.id)" in update["reason"]  # the plan keeps its own wording

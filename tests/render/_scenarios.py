@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from plan._support import (
@@ -14,6 +15,7 @@ from plan._support import (
     live_hook,
     live_rule,
     object_id,
+    plain_hook,
     plan_of,
     rule,
     voice,
@@ -79,6 +81,11 @@ def drift_report() -> DriftReport:
     objects = [voice(), rule(), hook()]
     live = applied(objects[1:], env={**ENV, "TEAM_TOKEN": "previous-team-token"}, extra=[live_hook("Stray")])
     live["SpeechRule"][0]["enabled"] = False
+    # pinned by metadata.id and renamed outside git: one drifted object, worded as a live rename
+    pager = dataclasses.replace(plain_hook("Pager"), pinned_id=object_id("Webhook", "Pager"))
+    [live_pager] = applied([pager])["Webhook"]
+    live["Webhook"].append({**live_pager, "name": "Pager v2"})
+    objects.append(pager)
     report = drift_from_plan(plan_of(objects, live, tool_version=TOOL_VERSION))
     # who changed what, as the audit service would say (reconciler.app.attribution fills it in)
     at = datetime(2024, 4, 30, 9, 15, tzinfo=UTC)
