@@ -164,7 +164,7 @@ def _match(objects: Wanted, messages: Sequence[Mapping[str, Any]]) -> tuple[dict
     Why those are left unattributed rather than read from the next message: the next one is an
     older write, and naming its author would blame them for a change they may not have made.
     """
-    # one id may stand for two addresses: a live rename's missing old name and its unmanaged new name
+    # an id may stand for more than one address (none does since a live rename's new name left unmanaged)
     by_id: dict[str, list[str]] = {}
     for address, (object_id, _) in objects.items():
         if object_id:

@@ -2,13 +2,15 @@
 
 Drift is a plan seen from the other side: an update is a live object that *differs*,
 a create is a declared object *missing* live, and a live object that no manifest
-declares is *unmanaged* (whether the plan would prune it or not). Computing it from
-:func:`reconciler.plan.builder.build_plan` means the two can never disagree about what
-counts as a difference (same essences, same masking).
+declares is *unmanaged* (whether the plan would prune it or not), but for a live object
+equal to a missing one but for the name: that is one object renamed live, reported once.
+Computing it from :func:`reconciler.plan.builder.build_plan` means the two can never
+disagree about what counts as a difference (same essences, same masking).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -130,7 +132,7 @@ class DriftReport(_Frozen):
     manifests_digest: str
     differs: tuple[DriftedObject, ...] = ()
     missing: tuple[MissingObject, ...] = ()
-    #: "Kind/Name" of live objects no manifest declares
+    #: "Kind/Name" of live objects no manifest declares (a live rename's new name is its missing object's instead)
     unmanaged: tuple[str, ...] = ()
     #: problems found while comparing (none today: a plan's safety errors do not apply to drift)
     errors: tuple[str, ...] = ()
@@ -160,7 +162,21 @@ class DriftReport(_Frozen):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def summary(self) -> dict[str, int]:
-        return {"differs": len(self.differs), "missing": len(self.missing), "unmanaged": len(self.unmanaged)}
+        """The counts of each list, and how many of the missing objects were renamed live (counted as missing).
+
+        Why a rename counts as missing, once: it is one declared object the target no longer has
+        under its name (its new name is left out of ``unmanaged``); ``renamed_live`` tells the
+        reader of "1 missing" that nothing was deleted.
+        """
+        renamed = sum(1 for gone in self.missing if gone.renamed_live is not None)
+        return {"differs": len(self.differs), "missing": len(self.missing), "unmanaged": len(self.unmanaged),
+                "renamed_live": renamed}
+
+    def counts(self) -> str:
+        """``2 differ, 3 missing (1 renamed live), 1 unmanaged``: the summary as text and Markdown say it."""
+        s = self.summary
+        renamed = f" ({s['renamed_live']} renamed live)" if s["renamed_live"] else ""
+        return f"{s['differs']} differ, {s['missing']} missing{renamed}, {s['unmanaged']} unmanaged"
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
@@ -184,6 +200,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
     differs = tuple(_differs(c) for c in plan.changes if c.action in (Action.UPDATE, Action.REPLACE))
     missing = tuple(_missing(c) for c in plan.changes if c.action == Action.CREATE)
     deleted = [c.address for c in plan.changes if c.action == Action.DELETE]
+    unmanaged = _not_renamed(deleted + list(plan.unmanaged), missing)
     return DriftReport(
         tool_version=plan.tool_version,
         created_at=plan.created_at,
@@ -193,7 +210,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         manifests_digest=plan.manifests_digest,
         differs=differs,
         missing=missing,
-        unmanaged=tuple(sorted(deleted + list(plan.unmanaged), key=_address_key)),
+        unmanaged=tuple(sorted(unmanaged, key=_address_key)),
         warnings=plan.warnings,
     )
 
@@ -239,6 +256,24 @@ def _missing(change: ResourceChange) -> MissingObject:
     return MissingObject(
         kind=change.kind, name=change.name, reasons=reasons, source=change.source, renamed_live=renamed
     )
+
+
+def _not_renamed(addresses: Sequence[str], missing: Sequence[MissingObject]) -> list[str]:
+    """``addresses`` without the new names of live renames, each rename taking out one (two live objects may
+    share a name).
+
+    Why: a live rename is one object, already reported as the missing object it was declared as
+    (``renamed live: 'Old' → 'New'``); its new name listed as unmanaged too counted it twice.
+    """
+    renamed = Counter(ObjectKey(gone.kind, gone.renamed_live.name) for gone in missing if gone.renamed_live)
+    kept = []
+    for address in addresses:
+        key = ObjectKey.parse(address)
+        if renamed[key] > 0:
+            renamed[key] -= 1
+        else:
+            kept.append(address)
+    return kept
 
 
 def unseen_secrets(desired: Sequence[DesiredObject]) -> list[str]:

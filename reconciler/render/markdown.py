@@ -205,10 +205,9 @@ def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | 
 
 
 def render_drift(report: DriftReport, *, max_chars: int = MAX_CHARS, artifact_hint: str | None = None) -> str:
-    s = report.summary
     head = f"### Reconciler drift for {code(report.target_description)}{md_text(org_suffix(report))}\n\n"
     if report.has_drift:
-        head += f"**Drift:** {s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged.\n\n"
+        head += f"**Drift:** {report.counts()}.\n\n"
     else:
         head += "**No drift:** the target matches the manifests.\n\n"
     note = report.attribution_note()

@@ -152,9 +152,7 @@ def render_drift(report: DriftReport, *, color: bool = False) -> str:
     lines += _messages("Errors:", report.errors, "red", paint)
     lines.append("")
     if report.has_drift:
-        s = report.summary
-        counts = f"{s['differs']} differ, {s['missing']} missing, {s['unmanaged']} unmanaged"
-        lines.append(paint(f"Drift: {counts}.", "bold"))
+        lines.append(paint(f"Drift: {report.counts()}.", "bold"))
     else:
         lines.append(paint("No drift: the target matches the manifests.", "bold"))
     return "\n".join(lines) + "\n"

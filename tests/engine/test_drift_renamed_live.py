@@ -67,13 +67,21 @@ def test_a_live_rename_is_reported_as_renamed_live_with_its_renamer(project: Pro
     assert "renamed in manifests" not in missing["reason"]
     who = report["changed_by"][f"ArchitectUserPrompt/{OLD}"]
     assert (who["by"], who["action"]) == ("ui-editor", "Update")
+    # reported once: the new name is the renamed object, not also an unmanaged one
+    assert report["unmanaged"] == []
+    assert f"ArchitectUserPrompt/{NEW}" not in report["changed_by"]
+    assert report["summary"] == {"differs": 0, "missing": 1, "unmanaged": 0, "renamed_live": 1}
 
     text = project.run("drift", expect=2).stdout
     assert f"renamed live: '{OLD}' → '{NEW}'" in text and "renamed in manifests" not in text
     assert "@ changed by client ui-editor" in text
+    assert "unmanaged ArchitectUserPrompt" not in text
+    assert "Drift: 0 differ, 1 missing (1 renamed live), 0 unmanaged." in text
     markdown = project.run("drift", "--format", "markdown", expect=2).stdout
     assert f"renamed live: '{OLD}' → '{NEW}'" in markdown and "renamed in manifests" not in markdown
     assert "_changed by client ui-editor" in markdown
+    assert "Live but not declared" not in markdown
+    assert "**Drift:** 0 differ, 1 missing (1 renamed live), 0 unmanaged." in markdown
 
     plan = project.plan_json(expect=0)
     [create] = [c for c in plan["changes"] if c["action"] == "create"]

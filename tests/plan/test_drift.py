@@ -25,7 +25,7 @@ class TestDrift:
         objects = sample()
         report = drift(objects, applied(objects))
         assert not report.has_drift
-        assert report.summary == {"differs": 0, "missing": 0, "unmanaged": 0}
+        assert report.summary == {"differs": 0, "missing": 0, "unmanaged": 0, "renamed_live": 0}
 
     def test_differs_missing_and_unmanaged(self) -> None:
         objects = sample()
