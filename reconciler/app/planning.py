@@ -165,7 +165,7 @@ async def plan_paths(
     issues.extend(ambiguous_identities(manifests.objects, duplicates))
     issues.extend(scope_issues(manifests.objects, live, duplicates))
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
-    warnings.extend(escape_warnings(manifests.objects))
+    warnings.extend(str(w) for w in escape_warnings(manifests.objects))
     if issues:
         raise ManifestError(issues)
     with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build

@@ -26,7 +26,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
     import json
     import os
 
-    from reconciler.core.errors import ManifestError, ManifestIssue
+    from reconciler.core.errors import ManifestError, ManifestIssue, ManifestWarning
     from reconciler.manifests import load_manifests
     from reconciler.manifests.escapes import escape_warnings
     from reconciler.manifests.placeholders import UnsetAllowed
@@ -36,7 +36,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
     env = dict(os.environ) if check_env else UnsetAllowed(os.environ)
     issues: list[ManifestIssue] = []
     objects = files = omitted = 0
-    warnings: list[str] = []
+    warnings: list[ManifestWarning] = []
     try:
         manifest_set = load_manifests(paths or DEFAULT_PATHS, env=env)
         objects, files = len(manifest_set.objects), len(manifest_set.files)
@@ -48,11 +48,11 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             if fmt == "sarif":
                 click.echo(render_error(exc), nl=False)  # the same log plan prints for the same error
             raise
-    if fmt != "json":  # valid, but what it reads as changed: on stderr, beside the result
+    if fmt != "json":  # valid, but what it reads as changed: on stderr, beside the result (and in SARIF's log)
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
-    if fmt == "sarif":
-        click.echo(render_issues(issues), nl=False)
+    if fmt == "sarif":  # each warning a result at its line: code scanning shows only what is in the log
+        click.echo(render_issues(issues, warnings=warnings), nl=False)
     elif fmt == "json":
         doc = {
             "format_version": 1,
@@ -64,7 +64,7 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             # found beyond the first MAX_ISSUES listed: counted, not listed (see core.errors)
             "issues_omitted": omitted,
             # valid manifests whose reading is worth a look ($${env:…}: see manifests.escapes)
-            "warnings": warnings,
+            "warnings": [str(w) for w in warnings],
         }
         click.echo(json.dumps(doc, indent=2))
     else:

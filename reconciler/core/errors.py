@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.http import bounded_correlation_id
-from reconciler.core.keys import Revision
+from reconciler.core.keys import Location, Revision
 from reconciler.core.visible import control
 
 
@@ -86,6 +86,22 @@ class ManifestIssue:
             if self.column is not None:
                 where += f":{self.column}"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestWarning:
+    """A valid manifest whose reading deserves a look (an escaped ``$${env:…}``), where it is written.
+
+    Why located, not a sentence: ``validate --format sarif`` makes each one a result at its
+    line, and code scanning refuses a whole log for one result without a location; text and
+    JSON show ``str()``, the place first as for an issue.
+    """
+
+    at: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.at}: {self.message}"
 
 
 #: the issues a :class:`ManifestError` lists; past it they are counted, not kept. Why a bound: a

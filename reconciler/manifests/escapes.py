@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.core.errors import ManifestWarning
 from reconciler.core.jsonpath import format_path, strings_containing
 from reconciler.manifests.desired import DesiredObject, escaped_placeholders
 
 
-def escape_warnings(objects: Sequence[DesiredObject]) -> list[str]:
-    """A line per ``$${env:…}``/``$${ref:…}`` of the specs: file:line, object, field, and both readings."""
-    out: list[str] = []
+def escape_warnings(objects: Sequence[DesiredObject]) -> list[ManifestWarning]:
+    """One per ``$${env:…}``/``$${ref:…}`` of the specs: where it is written, object, field, and both readings.
+
+    Located (not a line of text) so that ``validate --format sarif`` puts each at its line.
+    """
+    out: list[ManifestWarning] = []
     for obj in objects:
         if obj.placeholder_free:  # no ``${`` at all: the walk below would find nothing
             continue
@@ -27,8 +31,10 @@ def escape_warnings(objects: Sequence[DesiredObject]) -> list[str]:
             shown = format_path(path)
             where = obj.locations.get(shown, obj.source)
             out.extend(
-                f"{where}: {obj.kind}/{obj.name} spec.{shown}: {meant!r} is now the literal text {meant[1:]!r} "
-                f"('$${{' escapes '${{'), no longer '$' and the placeholder's value; to read it write {meant[1:]}"
+                ManifestWarning(where, (
+                    f"{obj.kind}/{obj.name} spec.{shown}: {meant!r} is now the literal text {meant[1:]!r} "
+                    f"('$${{' escapes '${{'), no longer '$' and the placeholder's value; to read it write {meant[1:]}"
+                ))
                 for meant in escaped_placeholders(text)
             )
     return out

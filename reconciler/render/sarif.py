@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler import __version__
-from reconciler.core.errors import MAX_ISSUES, ManifestError, ManifestIssue, ReconcilerError
+from reconciler.core.errors import MAX_ISSUES, ManifestError, ManifestIssue, ManifestWarning, ReconcilerError
 from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.secrets import scrub_remembered
 from reconciler.plan.model import Plan, PolicyFinding, PolicyRule
@@ -36,6 +36,7 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/reconciler-dev/reconciler"
 _RULES = {
     "manifest-invalid": "A manifest breaks a rule of the API contract or of the manifest format.",
+    "manifest-warning": "A valid manifest reads in a way that deserves a look (an escaped placeholder).",
     "plan-error": "The plan cannot be applied.",
     "plan-warning": "The plan can be applied but deserves a look.",
     "policy-protect": "A protected object (policy.protect) would be updated, replaced or deleted.",
@@ -92,18 +93,26 @@ def issue_result(issue: ManifestIssue) -> dict[str, Any]:
     return _result("manifest-invalid", "error", message, [_location(issue.file, issue.line, issue.column)])
 
 
-def render_issues(issues: Iterable[ManifestIssue], omitted: int = 0) -> str:
-    """``validate --format sarif``: one result per issue (an empty run when the manifests are valid).
+def warning_result(warning: ManifestWarning) -> dict[str, Any]:
+    at = warning.at
+    return _result("manifest-warning", "warning", warning.message, [_location(at.file, at.line, at.column)])
+
+
+def render_issues(issues: Iterable[ManifestIssue], omitted: int = 0, warnings: Iterable[ManifestWarning] = ()) -> str:
+    """``validate --format sarif``: one result per issue and per warning (an empty run when there are none).
 
     ``omitted``: issues found beyond those listed (:data:`~reconciler.core.errors.MAX_ISSUES`),
-    said in a notification so that the log does not pass for all there is.
+    said in a notification so that the log does not pass for all there is. ``warnings``: valid
+    manifests worth a look (an escaped ``$${env:…}``), each a ``warning`` result at its line:
+    printed on stderr only, code scanning never showed them.
     """
     invocation = None
     if omitted:
         more = f"... and {omitted} more error{'s' if omitted != 1 else ''}, not listed (the first {MAX_ISSUES} are)"
         invocation = {"executionSuccessful": True,
                       "toolExecutionNotifications": [{"level": "warning", "message": {"text": more}}]}
-    return _document((issue_result(issue) for issue in issues), invocation)
+    results = [issue_result(issue) for issue in issues] + [warning_result(w) for w in warnings]
+    return _document(results, invocation)
 
 
 def render_plan_findings(plan: Plan, home: str, sources: Mapping[ObjectKey, Location] | None = None) -> str:

@@ -97,6 +97,29 @@ def test_validate_sarif_locates_the_manifest_line(tmp_path: Path, monkeypatch: p
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {finding["ruleId"]}
 
 
+def test_validate_sarif_has_each_warning_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A '$${env:X}' warning went to stderr only: code scanning, which shows only the log, never saw it."""
+    monkeypatch.chdir(tmp_path)
+    Path("manifests").mkdir()
+    Path("manifests/hook.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: H\nspec:\n"
+        "  requestUrl: https://x.example.com/\n  eventFilters:\n    - event: rules.updated\n"
+        "  description: 'costs $${env:X}'\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--format", "sarif", "manifests"], env={"X": "not-a-real-secret"})
+    assert result.exit_code == 0, result.output  # a warning, not an error
+    message = ("Webhook/H spec.description: '$${env:X}' is now the literal text '${env:X}' ('$${' escapes '${'), "
+               "no longer '$' and the placeholder's value; to read it write ${env:X}")
+    assert result.stderr == f"warning: manifests/hook.yaml:9:16: {message}\n"  # the job's log keeps it too
+    doc = json.loads(result.stdout)
+    _github_accepts(doc)
+    (run,) = doc["runs"]
+    assert run["results"] == [{
+        "ruleId": "manifest-warning", "level": "warning", "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "manifests/hook.yaml"},
+                                            "region": {"startLine": 9, "startColumn": 16}}}]}]
+    assert "not-a-real-secret" not in result.output
+
+
 def test_sarif_names_files_as_uri_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A path with a space is percent-encoded, and one outside the working directory is a file:// URI."""
     inside, outside = tmp_path / "repo", tmp_path / "elsewhere"

@@ -110,7 +110,8 @@ def test_an_escaped_malformed_placeholder_is_valid_text_and_names_no_variable(tm
 
 def test_validate_points_at_each_escaped_placeholder_whose_meaning_changed(tmp_path: Path) -> None:
     root = write(tmp_path, "$${env:X}")
-    [warning] = escape_warnings(load_manifests([root], env={}).objects)
+    [located] = escape_warnings(load_manifests([root], env={}).objects)
+    warning = str(located)
     assert "hook.yaml:9" in warning and "spec.description" in warning
     assert "'$${env:X}' is now the literal text '${env:X}'" in warning and "write ${env:X}" in warning
     text = CliRunner().invoke(main, ["validate", str(root)], env=ENV)
