@@ -56,6 +56,15 @@ def literal(text: str, *, templated: bool = False) -> str:
     return tokens(templated).sub(lambda m: "${" if m["scheme"] is None else m.group(0), text)
 
 
+def known_text(text: str, *, templated: bool = False) -> str | None:
+    """What ``text`` means before apply: its escapes read, or None when it holds a placeholder.
+
+    Why not ``"${" in text``: ``$${x}`` is the literal ``${x}``, known now and compared as
+    text; only a placeholder's value waits for apply.
+    """
+    return None if PLACEHOLDER.search(text) else literal(text, templated=templated)
+
+
 def escape(text: str, *, templated: bool = False) -> str:
     """``text`` as a manifest string that means exactly ``text``: every ``${`` escaped.
 

@@ -29,7 +29,7 @@ from typing import Any
 from reconciler.core.errors import ManifestIssue
 from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY
-from reconciler.manifests.desired import DesiredObject
+from reconciler.manifests.desired import DesiredObject, known_text
 
 Duplicates = Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]
 
@@ -71,9 +71,10 @@ def scope_issues(desired: Sequence[DesiredObject], live: LiveState, duplicates: 
     """One issue per declared object, not pinned, whose name matches a live object of another scope
     (``Kind.name_scoped_by``: a topic in another dialect), at the scoping field as written.
 
-    A value still holding a placeholder is not judged (it is known at apply only), nor a live
-    object that does not show the field (a stub settled at read equals its declaration), nor a
-    name several live objects share (:func:`ambiguous_identities` reports it, naming their scopes).
+    A value still holding a placeholder is not judged (it is known at apply only; an escaped
+    ``$${`` is literal text, compared as it reads), nor a live object that does not show the
+    field (a stub settled at read equals its declaration), nor a name several live objects share
+    (:func:`ambiguous_identities` reports it, naming their scopes).
     """
     scoped = [d for d in desired if d.pinned_id is None and REGISTRY[d.kind].name_scoped_by]
     if not scoped:
@@ -85,8 +86,11 @@ def scope_issues(desired: Sequence[DesiredObject], live: LiveState, duplicates: 
         if current is None or obj.key.folded in duplicates:
             continue
         for field in REGISTRY[obj.kind].name_scoped_by:
-            wanted, found = obj.spec.get(field), current.get(field)
-            if not isinstance(wanted, str) or "${" in wanted or not isinstance(found, str) or found == wanted:
+            written, found = obj.spec.get(field), current.get(field)
+            # an escape ($${) is literal text, judged now; a placeholder's value is known at apply only
+            templated = field in REGISTRY[obj.kind].templated
+            wanted = known_text(written, templated=templated) if isinstance(written, str) else None
+            if wanted is None or not isinstance(found, str) or found == wanted:
                 continue
             at = obj.locations.get(field, obj.source)
             issues.append(ManifestIssue(at.file, at.line, at.column, f"spec.{field}", (

@@ -89,3 +89,18 @@ def test_dictionary_feedback_of_one_term_in_another_dialect_is_refused_at_spec_d
     live = {"DictionaryFeedback": [{"id": "t1", "name": "Genesys", "term": "Genesys", "dialect": "en-US"}]}
     (issue,) = scope_issues([declared], live, duplicate_names(live))
     assert "(id t1) has dialect 'en-US', not 'en-AU'" in str(issue)
+
+
+def test_an_escaped_dialect_is_compared_as_the_text_it_reads_not_skipped_as_a_placeholder() -> None:
+    """``$${`` is the literal ``${``: a scoping value holding one is known now, so it is judged; only a
+    placeholder's value waits for apply. It was skipped for holding ``${``, as if it were a placeholder."""
+    live = {"DictionaryFeedback": [{"id": "t1", "name": "Genesys", "term": "Genesys", "dialect": "${x}"}]}
+
+    def declared(dialect: str) -> DesiredObject:
+        return DesiredObject(kind="DictionaryFeedback", name="Genesys", spec={"dialect": dialect},
+                             source=Location("d.yaml", 3, 9))
+
+    (issue,) = scope_issues([declared("$${y}")], live, duplicate_names(live))
+    assert "(id t1) has dialect '${x}', not '${y}'" in str(issue)  # the text each reads as
+    assert scope_issues([declared("$${x}")], live, duplicate_names(live)) == []  # reads as the live text
+    assert scope_issues([declared("${env:D}")], live, duplicate_names(live)) == []  # known at apply only
