@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from reconciler.kinds import KINDS
-from reconciler.manifests.schemas import MANIFEST, build_schemas, main, render
+from reconciler.manifests.desired import known_text
+from reconciler.manifests.schemas import MANIFEST, PLACEHOLDER_ALTERNATIVE, build_schemas, main, render
 
 from .corpus_cases import CORPUS, SCHEMA_CASES, Case
 
@@ -85,6 +86,25 @@ class TestSchemaContent:
         doc = next(d for _, d in example_documents() if d["kind"] == "Webhook")
         assert check.is_valid({**doc, "spec": {**doc["spec"], "requestUrl": "${env:HOOK_URL}"}})
         assert not check.is_valid({**doc, "spec": {**doc["spec"], "requestUrl": "ftp://x"}})
+
+    def test_an_escaped_placeholder_is_text_the_pattern_must_accept(self) -> None:
+        """``$${env:URL}`` is the literal text ``${env:URL}``, no URL: the schema admitted it as a placeholder,
+        and the editor showed no squiggle where validate refuses the value."""
+        check = validator(MANIFEST)
+        doc = next(d for _, d in example_documents() if d["kind"] == "Webhook")
+
+        def url(text: str) -> bool:
+            return check.is_valid({**doc, "spec": {**doc["spec"], "requestUrl": text}})
+
+        assert not url("$${env:HOOK_URL}") and not url("$$${env:HOOK_URL}")  # an escape, then text
+        assert url("https://x.example.com/$${env:HOOK_URL}")  # text the pattern accepts
+        assert url("${env:HOOK_URL}") and url("$ ${env:HOOK_URL}") and url("$${${env:HOOK_URL}")
+
+    @pytest.mark.parametrize("text", ["${env:X}", "$${env:X}", "$$${env:X}", "a$${ref:K/N.id}", "$ ${env:X}",
+                                      "$${${env:X}", "x${ref:K/N.id}", "$${x}", "plain"])
+    def test_the_placeholder_alternative_reads_as_the_loader_does(self, text: str) -> None:
+        """The schema admits a value as a placeholder exactly where the loader reads one (``known_text``)."""
+        assert (re.search(PLACEHOLDER_ALTERNATIVE, text) is not None) == (known_text(text) is None)
 
     def test_kind_schema_rejects_another_kind(self) -> None:
         doc = next(d for _, d in example_documents() if d["kind"] == "SpeechRule")
