@@ -161,9 +161,14 @@ def _read_name(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
         return None
     name: str = metadata["name"]
     if "${" in name:
-        parsed.issue(path, "a name is the object's identity and cannot hold a placeholder")
+        parsed.issue(path, f"a name is the object's identity and cannot hold a placeholder{_NO_ESCAPE}")
         return None
     return name
+
+
+#: why a name or id holding ``$${`` is refused too (docs/manifests.md, "Escaping"): identity is compared
+#: as written, never read for escapes, and said "cannot hold a placeholder" of a value that held none
+_NO_ESCAPE = " or any '${', escaped as '$${' or not: identity is compared as written, never read for escapes"
 
 
 def _read_pinned_id(parsed: ParsedDocument, value: dict[str, Any]) -> str | None:
@@ -180,6 +185,6 @@ def _read_pinned_id(parsed: ParsedDocument, value: dict[str, Any]) -> str | None
         parsed.issue(path, "must not be empty")
         return None
     if "${" in pinned:
-        parsed.issue(path, "an id pins the object's identity and cannot hold a placeholder")
+        parsed.issue(path, f"an id pins the object's identity and cannot hold a placeholder{_NO_ESCAPE}")
         return None
     return pinned

@@ -318,6 +318,17 @@ class TestPlaceholders:
         [error] = load_errors([str(tmp_path)], env={"X": "1"})
         assert "metadata.name: a name is the object's identity and cannot hold a placeholder" in error
 
+    @pytest.mark.parametrize(("field", "what"), [("name", "a name is"), ("id", "an id pins")])
+    def test_an_escaped_dollar_brace_in_identity_is_refused_by_name_not_called_a_placeholder(
+        self, tmp_path: Path, field: str, what: str
+    ) -> None:
+        """``$${x}`` is no placeholder: the message said it was; identity is never read for escapes (manifests.md)."""
+        meta = "name: 'R $${x}'" if field == "name" else "name: R\n  id: 'ab$${x}'"
+        write(tmp_path, {"a.yaml": RULE.format(name="R", phrase="a").replace("name: R", meta, 1)})
+        [error] = load_errors([str(tmp_path)])
+        assert f"metadata.{field}: {what} the object's identity and cannot hold a placeholder or any '${{', " \
+               "escaped as '$${' or not" in error
+
 
 class TestLeftOut:
     """Which files of a project (the directory holding reconciler.yaml) a load did not name."""
