@@ -23,7 +23,7 @@ import contextlib
 import json
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -72,6 +72,16 @@ class Scenario:
     read_lag_ms: int = 0
     interruption: Interruption | None = None
     concurrency: int = 4
+    #: when the faulty run is killed: the next run's own faults (writes, reads), met before the clean re-runs
+    after_kill: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+    @property
+    def rerun(self) -> Scenario | None:
+        """The faulty run that follows a kill (no interruption of its own), if the scenario has one."""
+        if self.after_kill is None:
+            return None
+        writes, reads = self.after_kill
+        return replace(self, write_faults=writes, read_faults=reads, interruption=None, after_kill=None)
 
 
 @dataclass
@@ -179,16 +189,31 @@ def dead_after_kill(transport: Faulty) -> Iterator[None]:
         yield
 
 
-async def applied(project: Project, sandbox: SandboxOptions, scenario: Scenario | None,
+@dataclass
+class Server(httpx.AsyncBaseTransport):
+    """The embedded sandbox outliving the clients that talk to it: a killed run's writes still lag the next run's reads."""
+
+    app: httpx.AsyncBaseTransport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.app.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """A client closing does not stop the server (:meth:`shut_down` does)."""
+
+    async def shut_down(self) -> None:
+        await self.app.aclose()
+
+
+async def applied(project: Project, inner: httpx.AsyncBaseTransport, scenario: Scenario | None,
                   fake: FakeSleep) -> tuple[str, Faulty | None]:
-    """Plan and apply ``project``'s manifests once through ``sandbox``, faulty when ``scenario`` is given.
+    """Plan and apply ``project``'s manifests once through the sandbox ``inner``, faulty when ``scenario`` is given.
 
     Returns how it ended (``ok``, ``failed``, ``error: ...``, ``killed``) and the transport.
     An exception that is not the tool's own error is a traceback a user would see: re-raised.
     """
-    options = project.options(sandbox)
+    options = project.options()
     stop = Stop(grace=0.0)
-    inner = embedded_transport(sandbox)
     transport = Faulty(inner, scenario, stop) if scenario is not None else None
     env = dict(SECRETS)
     with dead_after_kill(transport) if transport is not None else contextlib.nullcontext():
@@ -228,18 +253,40 @@ def set_up(root: Path, scenario: Scenario) -> Project:
     project = Project(root)
     write_project(project.manifests, scenario.base)
     fake = FakeSleep()
-    outcome, _ = anyio.run(applied, project, SandboxOptions(db_path=project.db, rate_limit=0), None, fake)
+    sandbox = embedded_transport(SandboxOptions(db_path=project.db, rate_limit=0))
+    outcome, _ = anyio.run(applied, project, sandbox, None, fake)
     assert outcome == "ok", f"the base estate did not apply cleanly: {outcome}"
     write_project(project.manifests, scenario.target)
     return project
 
 
 def run_faulty(project: Project, scenario: Scenario) -> tuple[str, list[str]]:
+    """The faulty run, and after a kill the scenario's second faulty run (:attr:`Scenario.rerun`), at once.
+
+    Both talk to one sandbox on one virtual clock: the second starts the moment the first
+    died, so what the killed run wrote may still lag its reads. Returns how the last ended
+    and every fault served.
+    """
     fake = FakeSleep()
-    sandbox = SandboxOptions(db_path=project.db, rate_limit=0, read_lag_ms=scenario.read_lag_ms, clock=fake.clock)
-    outcome, transport = anyio.run(applied, project, sandbox, scenario, fake)
-    assert transport is not None
-    return outcome, transport.served
+    options = SandboxOptions(db_path=project.db, rate_limit=0, read_lag_ms=scenario.read_lag_ms, clock=fake.clock)
+    server = Server(embedded_transport(options))
+
+    async def runs() -> tuple[str, list[str]]:
+        try:
+            outcome, transport = await applied(project, server, scenario, fake)
+            assert transport is not None
+            served = list(transport.served)
+            rerun = scenario.rerun
+            if outcome == "killed" and rerun is not None:
+                outcome, transport = await applied(project, server, rerun, fake)
+                assert transport is not None
+                served += ["(after the kill)", *transport.served]
+                outcome = f"killed, then {outcome}"
+            return outcome, served
+        finally:
+            await server.shut_down()
+
+    return anyio.run(runs)
 
 
 def audit_lines(project: Project) -> list[dict[str, Any]]:

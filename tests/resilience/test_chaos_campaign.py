@@ -4,7 +4,9 @@ Each example draws a change set over the sandbox's kinds (creates, updates, repl
 prunes; platform kinds with references among them), a fault for each of the first
 requests (errors that wrote nothing, a 429, a refused or timed-out connection, writes
 that land and lose their answer), a read lag, and maybe an interruption (a stop, or a
-kill before or after a write lands). It applies once under that weather, then the real
+kill before or after a write lands). It applies once under that weather (after a kill,
+maybe a second time at once, under faults of its own: the crash's re-run meets the same
+network, and the killed run's writes may still lag its reads), then the real
 CLI applies cleanly until it says "No changes" (at most three times) and a further apply
 does nothing; then live state is exactly the manifests (each object once, repeatable
 names included), the audit log verifies with nothing left open, no output or file holds
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -56,15 +59,16 @@ scenarios = st.builds(
     read_lag_ms=st.sampled_from([0, 0, 800, 2500]),
     interruption=interruptions,
     concurrency=st.sampled_from([1, 4]),
+    after_kill=st.none() | st.tuples(st.lists(st.sampled_from(WRITE_FAULTS), max_size=20).map(tuple),
+                                     st.lists(st.sampled_from(READ_FAULTS), max_size=8).map(tuple)),
 )
 
 
 def check_scenario(scenario: Scenario, root: Path) -> None:
     """One scenario, start to finish; an AssertionError (or a traceback) names what broke."""
+    started = time.monotonic()  # only reported (CHAOS_VERBOSE), never asserted: a slow scenario is for a human to see
     project = set_up(root, scenario)
     outcome, served = run_faulty(project, scenario)
-    if VERBOSE:
-        print(f"\n{scenario.interruption} lag={scenario.read_lag_ms} -> {outcome[:120]!r}; {len(served)} faults")
     try:
         converge(project)
         check_live(project, scenario.target)
@@ -72,6 +76,10 @@ def check_scenario(scenario: Scenario, root: Path) -> None:
         check_secrets(project)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n(the faulty run ended {outcome!r}; faults served: {served})") from None
+    finally:
+        if VERBOSE:
+            print(f"\n{scenario.interruption} lag={scenario.read_lag_ms} -> {outcome[:120]!r}; {len(served)} faults;"
+                  f" {time.monotonic() - started:.1f} s")
 
 
 @pytest.mark.timeout(600)
