@@ -102,7 +102,26 @@ FOUND = {
         write_faults=(), read_faults=(), interruption=Interruption(how="kill-before", at=11), concurrency=1),
 }
 
+#: scenarios the campaign found and that still fail: each with what is wrong (kept strict, so a fix shows)
+OPEN = {
+    # a create of an Integration (a kind whose names repeat) lands, then the process is killed before its
+    # outcome is recorded; the re-run at once (the write still lags reads) lists no such object, settles the
+    # open intent as "failure: not found live" and creates the name again: two live Integrations named
+    # 'Chaos integration 1', and every later plan stops on the shared name. The earlier-create check
+    # (reconciler.apply.earlier) only knows creates whose success was recorded, with an id to read.
+    "kill-after-create-then-lagging-rerun": Scenario(
+        base=(None,) * 13, target=(None, None, None, None, None, None, 0, None, None, None, None, 0, 0),
+        write_faults=(), read_faults=(), read_lag_ms=800, interruption=Interruption(how="kill-after", at=3),
+        concurrency=1, after_kill=((), ())),
+}
+
 
 @pytest.mark.parametrize("scenario", list(FOUND.values()), ids=list(FOUND))
 def test_scenarios_the_campaign_found(scenario: Scenario, tmp_path: Path) -> None:
+    check_scenario(scenario, tmp_path)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="open: a killed run's create lost to a lagging re-run")
+@pytest.mark.parametrize("scenario", list(OPEN.values()), ids=list(OPEN))
+def test_scenarios_the_campaign_found_still_failing(scenario: Scenario, tmp_path: Path) -> None:
     check_scenario(scenario, tmp_path)
