@@ -16,7 +16,7 @@ import anyio
 from reconciler.app.connect import RunOptions, connected, refuse_other_org, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
-from reconciler.app.settling import due_hooks, judgeable, settle
+from reconciler.app.settling import due_hooks, judgeable, lagging_create, settle
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.interrupt import Stop
@@ -153,11 +153,12 @@ async def _apply(
             if override is not None:
                 record = override_record(*override, trail.source, options.target.client_id)
             trail.run_started(run_id, dict(plan.summary), override=record)
-            settled = settle(trail, backlog, live)
+            now = current_time(clock)
+            settled = settle(trail, backlog, live, now)
             result = await apply_plan(
                 plan, writer, live=live, env=env, trail=trail, concurrency=concurrency, progress=progress,
                 stop=stop, due_hooks=due_hooks(backlog),
-                earlier=earlier_creates(backlog, options.target.identity, current_time(clock)),
+                earlier=earlier_creates(backlog, options.target.identity, now),
             )
             audit_problem = None
             try:
@@ -184,10 +185,20 @@ def chain_warning(chain_break: str, log: Path) -> str:
 
 
 def earlier_creates(backlog: Backlog, target: str, now: datetime) -> dict[ObjectKey, EarlierCreate]:
-    """What runs created on ``target`` within :data:`~reconciler.apply.earlier.RECENT_CREATE` of ``now``, by key."""
-    recent = sorted(backlog.recent_creates(target, now, RECENT_CREATE), key=lambda made: made.seq)
-    return {ObjectKey(made.kind, made.name): EarlierCreate(made.object_id, made.at, made.delete_sent)
-            for made in recent}
+    """What runs created on ``target`` within :data:`~reconciler.apply.earlier.RECENT_CREATE` of ``now``, by key.
+
+    A young create of a repeatable name a run that is over sent with no answer recorded
+    (:func:`~reconciler.app.settling.lagging_create`) counts too, without an id: apply looks for it by name.
+    A create recorded later (by seq) wins.
+    """
+    found: list[tuple[int, ObjectKey, EarlierCreate]] = [
+        (made.seq, ObjectKey(made.kind, made.name), EarlierCreate(made.object_id, made.at, made.delete_sent))
+        for made in backlog.recent_creates(target, now, RECENT_CREATE)
+    ]
+    found += [(sent.seq, ObjectKey(str(sent.kind), sent.name), EarlierCreate(None, sent.at, name=sent.name))
+              for sent in backlog.open_intents
+              if sent.target == target and sent.name and sent.at is not None and lagging_create(sent, now)]
+    return {key: earlier for _, key, earlier in sorted(found, key=lambda entry: entry[0])}
 
 
 def pending_business(audit_log: str | Path | None) -> bool:

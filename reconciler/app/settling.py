@@ -10,8 +10,10 @@ values are all masked) stays open and ``audit verify`` keeps reporting it as unk
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from reconciler.apply.earlier import RECENT_CREATE
 from reconciler.apply.steps import HookStep
 from reconciler.audit import AuditTrail
 from reconciler.audit.backlog import Backlog, OpenIntent
@@ -68,12 +70,29 @@ def judgeable(intent: OpenIntent) -> bool:
     return intent.action != "update" or bool(_sent(intent))
 
 
-def judge(intent: OpenIntent, live: LiveState) -> tuple[str, str] | None:
-    """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell."""
+def lagging_create(intent: OpenIntent, now: datetime | None, kinds: Mapping[str, Kind] = REGISTRY) -> bool:
+    """Whether ``intent`` is a create of a kind whose names may repeat, younger than
+    :data:`~reconciler.apply.earlier.RECENT_CREATE` at ``now``: a listing may not show it yet.
+
+    Why: such a create killed before its answer was recorded may have landed; a re-run within the
+    lag does not list it. Settled as "not found live", the knowledge was gone, and apply made it
+    again (two integrations of one name: the chaos campaign). It stays open instead, so apply looks
+    for it by name before a create of that name (:func:`reconciler.apply.earlier.created_earlier`).
+    """
+    kind = kinds.get(str(intent.kind))
+    return (intent.action == "create" and kind is not None and not kind.unique_names and now is not None
+            and intent.at is not None and now - RECENT_CREATE <= intent.at <= now + RECENT_CREATE)
+
+
+def judge(intent: OpenIntent, live: LiveState, now: datetime | None = None) -> tuple[str, str] | None:
+    """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell
+    (yet: a young create of a repeatable name not listed may lag, :func:`lagging_create` at ``now``)."""
     if not judgeable(intent) or intent.kind not in live:
         return None
     found = _find(live, intent)
     if intent.action == "create":
+        if found is None and lagging_create(intent, now):
+            return None
         return ("success", "found live after the interruption") if found else ("failure", "not found live")
     if intent.action == "delete":
         return ("failure", "still live") if found else ("success", "gone live")
@@ -86,11 +105,11 @@ def judge(intent: OpenIntent, live: LiveState) -> tuple[str, str] | None:
     return None
 
 
-def settle(trail: AuditTrail, backlog: Backlog, live: LiveState) -> int:
-    """Record what became of each open intent that live state can judge; how many were settled."""
+def settle(trail: AuditTrail, backlog: Backlog, live: LiveState, now: datetime | None = None) -> int:
+    """Record what became of each open intent that live state can judge at ``now``; how many were settled."""
     settled = 0
     for intent in backlog.open_intents:
-        verdict = judge(intent, live)
+        verdict = judge(intent, live, now)
         if verdict is None:
             continue
         outcome, how = verdict
@@ -101,4 +120,4 @@ def settle(trail: AuditTrail, backlog: Backlog, live: LiveState) -> int:
     return settled
 
 
-__all__ = ["due_hooks", "judge", "judgeable", "settle"]
+__all__ = ["due_hooks", "judge", "judgeable", "lagging_create", "settle"]

@@ -17,6 +17,12 @@ sent and the change is stale: plan again once the listing shows it. If it never 
 was deleted meanwhile, and the create goes ahead. When a run has since sent its delete and
 never learned the outcome (killed, or the answer lost), a ``404`` is that delete's doing: it is
 read once, without waiting (the wait cost every such create about 31 s).
+
+A create sent by a run that is over (killed, or its outcome unrecorded) within the bound has no
+id in the log, only its intent (:func:`reconciler.app.settling.lagging_create` keeps it open): it
+is looked for by name, again while the listing does not show it, as a lost create's answer is
+(:meth:`reconciler.genesys.GenesysClient.find_once_shown`). Found, nothing is sent (stale); never
+shown within the bound, that create did not land and this one goes ahead.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ RECENT_CREATE = timedelta(minutes=5)
 class EarlierCreate:
     """An object of this plan's kind and name that an earlier run created (as its audit log says)."""
 
-    object_id: str
-    #: when its create's outcome was recorded
+    #: ``None`` for a create whose answer was never recorded: it is looked for by ``name``
+    object_id: str | None
+    #: when its create's outcome (or, without one, its intent) was recorded
     at: datetime
     #: a delete of it was sent since with no known fate (a killed run, a lost answer): a ``404`` is that delete
     delete_sent: bool = False
+    name: str | None = None
 
     @property
     def when(self) -> str:
@@ -57,6 +65,8 @@ class Reader(Protocol):
 
     async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None: ...
 
+    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None: ...
+
 
 async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Reader) -> str | None:
     """Why a create of ``kind`` must not be sent (stale), or ``None`` to send it.
@@ -67,6 +77,12 @@ async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Rea
     """
     if kind.unique_names or earlier is None:
         return None
+    if earlier.object_id is None:
+        found = await reader.find_once_shown(kind, str(earlier.name))
+        if found is None:
+            return None
+        return (f"an earlier run's create of this name landed without its answer recorded (sent at {earlier.when}, "
+                f"id {found.get('id')}), which the listing does not show yet; nothing sent: run plan again shortly")
     if earlier.delete_sent:  # a 404 is that delete's doing, not a lagging read: one read, no wait
         try:
             await reader.get(kind, earlier.object_id)
@@ -80,7 +96,7 @@ async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Rea
 
 def duplicate_reason(earlier: EarlierCreate | None, error: ApiError) -> str | None:
     """The words for a create refused because the name is taken, when an earlier run of ours took it."""
-    if earlier is None or not isinstance(error, DuplicateNameError):
+    if earlier is None or earlier.object_id is None or not isinstance(error, DuplicateNameError):
         return None
     return (f"created by an earlier run at {earlier.when} (id {earlier.object_id}), which the listing "
             f"did not show yet; run plan again shortly ({error})")

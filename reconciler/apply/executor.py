@@ -138,8 +138,8 @@ async def _evaluate(
             made_why = await created_earlier(step.kind, earlier, writer.client)
         except ApiError as exc:
             return ChangeOutcome.of(change, Outcome.FAILED, error=(
-                f"not sent: could not read {earlier.object_id}, which an earlier run created under this name, "
-                f"to rule out creating it twice ({exc})"))
+                f"not sent: could not read {earlier.object_id or 'the object'}, which an earlier run created "
+                f"under this name, to rule out creating it twice ({exc})"))
         if made_why is not None:
             return ChangeOutcome.of(change, Outcome.STALE, error=made_why)
 

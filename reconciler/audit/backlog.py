@@ -77,6 +77,10 @@ class OpenIntent:
     method: str
     path: str
     changes: tuple[dict[str, Any], ...] = ()
+    #: the target it was sent to, and when it was recorded (UTC): a create of a kind whose names may
+    #: repeat, young and not yet listed, may have landed all the same (:mod:`reconciler.apply.earlier`)
+    target: str | None = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,8 @@ def _backlog(path: Path, state: ScanState) -> Backlog:
                 method=str(intent.get("method")),
                 path=str(intent.get("path")),
                 changes=changes,
+                target=str(intent["target"]) if intent.get("target") is not None else None,
+                at=_moment(intent.get("timestamp")),
             )
         )
     return backlog

@@ -32,7 +32,7 @@ from reconciler.core.errors import NotFoundError
 from reconciler.genesys import audits, jobs, listing, lookup
 from reconciler.genesys.answers import json_object
 from reconciler.genesys.config import Target
-from reconciler.genesys.confirm import read_shown
+from reconciler.genesys.confirm import find_shown, read_shown
 from reconciler.genesys.identity import OrgIdentity, TokenIdentity
 from reconciler.genesys.limits import ClientLimits
 from reconciler.genesys.pacing import Clock, Sleep
@@ -143,6 +143,12 @@ class GenesysClient:
             return await read_shown(self._session, kind, object_id)
         except NotFoundError:
             return None
+
+    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+        """The object of ``kind`` called ``name``, looked for again while a lagging listing does not show it
+        (:func:`.confirm.find_shown`: the bound a lost create's answer is looked for within); ``None`` if never."""
+        found, _ = await find_shown(self._session, kind, name)
+        return found
 
     async def query_audits(
         self,

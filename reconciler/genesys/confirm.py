@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
 
 from reconciler.core.errors import NotFoundError
 from reconciler.genesys.listing import read_one
+from reconciler.genesys.lookup import find_by_name
 from reconciler.genesys.session import Session
 from reconciler.kinds import Kind
 
@@ -66,4 +68,20 @@ async def read_shown(session: Session, kind: Kind, object_id: str) -> dict[str, 
     return found
 
 
-__all__ = ["read_shown", "read_until"]
+async def find_shown(
+    session: Session, kind: Kind, name: str
+) -> tuple[dict[str, Any] | None, httpx.Response | None]:
+    """The object of ``kind`` called ``name``, looked for again while a lagging listing does not show it
+    (:func:`read_until`'s bound), with the answer it came from; ``(None, …)`` if it never shows.
+
+    Why: a lost create's answer (:mod:`.writes`) and a killed run's create with no answer recorded
+    (:mod:`reconciler.apply.earlier`) may both have landed where the listing does not show it yet.
+    """
+
+    async def look() -> tuple[dict[str, Any] | None, httpx.Response | None]:
+        return await find_by_name(session, kind, name)
+
+    return await read_until(session, look, lambda answer: answer[0] is not None)
+
+
+__all__ = ["find_shown", "read_shown", "read_until"]

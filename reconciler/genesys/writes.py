@@ -32,8 +32,6 @@ from dataclasses import replace
 from time import perf_counter
 from typing import Any
 
-import httpx
-
 from reconciler.core.errors import (
     ApiError,
     ConflictError,
@@ -44,7 +42,7 @@ from reconciler.core.errors import (
 )
 from reconciler.genesys.answers import check_identity, correlation_id, invalid, json_object, unretried
 from reconciler.genesys.children import write_children
-from reconciler.genesys.confirm import read_shown, read_until
+from reconciler.genesys.confirm import find_shown, read_shown, read_until
 from reconciler.genesys.errors import is_ambiguous
 from reconciler.genesys.listing import check_same_object, renamed
 from reconciler.genesys.lookup import find_by_name
@@ -318,14 +316,8 @@ class SafeWrites:
         by us: that is a real name conflict, never adopted.
         """
         name = str(body[kind.name_field])
-
-        async def look() -> tuple[dict[str, Any] | None, httpx.Response | None]:
-            return await find_by_name(self._session, kind, name)
-
-        if patient:
-            found, response = await read_until(self._session, look, lambda answer: answer[0] is not None)
-        else:
-            found, response = await look()
+        look = find_shown if patient else find_by_name
+        found, response = await look(self._session, kind, name)
         if found is None:
             return None
         # a create that takes some fields only is compared on those (its follow-up writes the rest)

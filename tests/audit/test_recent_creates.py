@@ -15,7 +15,8 @@ from typing import Any
 import anyio
 import pytest
 
-from reconciler.app.applying import earlier_creates
+from reconciler.app.applying import earlier_creates, pending_business
+from reconciler.app.settling import judge
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate, created_earlier, duplicate_reason
 from reconciler.audit import backlog, checkpoint
 from reconciler.audit.backlog import read_backlog
@@ -124,6 +125,10 @@ class Reader:
         self.asked.append(object_id)
         return self.found
 
+    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+        self.asked.append(f"named {name}")
+        return self.found
+
     async def get(self, kind: Kind, object_id: str) -> dict[str, Any]:
         """One read, no waiting out a 404."""
         self.asked.append(f"once {object_id}")
@@ -181,3 +186,42 @@ def test_after_a_delete_sent_a_404_is_read_once_not_waited_out() -> None:
     assert gone.asked == ["once t-1"]
     still = Reader({"id": "t-1"})  # the delete did not land: the object is there, the create is stale
     assert "created by an earlier run" in (anyio.run(created_earlier, TRIGGER, deleted, still) or "")
+
+
+def sent_unanswered(log: Log, name: str, kind: str = TRIGGER.name) -> None:
+    """A create intent with no outcome: its run was killed before the answer was recorded."""
+    trail = log.trails.get(ORG) or log.trails.setdefault(ORG, open_trail(log.path, target=ORG))
+    trail.intent(kind=kind, name=name, object_id=None, action="create", method="POST", path="/api/v2/x")
+
+
+def test_a_killed_runs_young_create_of_a_repeatable_name_is_not_settled_as_failed_until_old(log: Log) -> None:
+    """The chaos campaign's duplicate: settled as "not found live" within the read lag, the create was made again."""
+    sent_unanswered(log, "Chaos integration 1")
+    sent_unanswered(log, "Wrap-up", kind=TOPIC.name)  # a unique name: the server refuses a second create itself
+    trigger, topic = read_backlog(log.path).open_intents
+    now = datetime.now(UTC)
+    assert judge(trigger, {TRIGGER.name: []}, now) is None  # left open: the listing may lag
+    assert judge(trigger, {TRIGGER.name: []}, now + RECENT_CREATE + timedelta(seconds=1)) == ("failure", "not found live")
+    assert judge(trigger, {TRIGGER.name: [{"id": "t-1", "name": "chaos integration 1"}]}, now) == (
+        "success", "found live after the interruption")
+    assert judge(topic, {TOPIC.name: []}, now) == ("failure", "not found live")
+    assert pending_business(log.path)  # a re-run still starts, and looks for it
+
+
+def test_a_killed_runs_young_create_is_looked_for_by_name_before_its_name_is_created(log: Log) -> None:
+    sent_unanswered(log, "Chaos integration 1")
+    log.write("create", "Callback", object_id="t-1")
+    found = log.recent()
+    unanswered = found[ObjectKey(TRIGGER.name, "CHAOS INTEGRATION 1")]
+    assert unanswered.object_id is None and unanswered.name == "Chaos integration 1"
+    assert found[ObjectKey(TRIGGER.name, "Callback")].object_id == "t-1"
+    assert log.recent(later=RECENT_CREATE + timedelta(seconds=1)) == {}
+    assert log.recent(target="genesys:usw2.pure.cloud/org-2") == {}
+    there = Reader({"id": "t-7", "name": "Chaos integration 1"})
+    why = anyio.run(created_earlier, TRIGGER, unanswered, there) or ""
+    assert why.startswith("an earlier run's create of this name landed without its answer recorded (sent at ")
+    assert "id t-7" in why and "run plan again" in why
+    assert there.asked == ["named Chaos integration 1"]
+    assert anyio.run(created_earlier, TRIGGER, unanswered, Reader(None)) is None  # never shown: it goes ahead
+    taken = DuplicateNameError(409, "duplicate.name", "the name is taken")
+    assert duplicate_reason(unanswered, taken) is None  # no id of ours to name

@@ -40,6 +40,12 @@ class Reading(ScriptedWriter):
             raise self.refusal
         return self.found
 
+    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+        self.asked.append(f"named {name}")
+        if self.refusal is not None:
+            raise self.refusal
+        return self.found
+
 
 def create(name: str = "T") -> ResourceChange:
     spec = {k: v for k, v in trigger_body(name).items() if k != "name"}
@@ -88,3 +94,20 @@ def test_another_name_and_a_replace_are_not_looked_for() -> None:
     result, _ = run(client, replace.change(), replace.live())
     assert result.changes[0].outcome == Outcome.SUCCESS and client.asked == []
     assert client.calls[-2:] == [("delete", "old-id"), ("create", "T")]
+
+
+UNANSWERED = {ObjectKey(TRIGGER.name, "t"): EarlierCreate(None, datetime(2026, 12, 2, 7, 0, 1, tzinfo=UTC), name="T")}
+
+
+def test_a_killed_runs_create_with_no_answer_recorded_is_looked_for_by_name() -> None:
+    """The chaos campaign's duplicate: the object it made is there, the listing lags: nothing is sent."""
+    client = Reading(found={"id": "made-2", "name": "T"})
+    trail = Trail()
+    result = anyio.run(partial(apply_plan, plan(create()), client, live={}, env={}, trail=trail, earlier=UNANSWERED))
+    (outcome,) = result.changes
+    assert outcome.outcome == Outcome.STALE and outcome.error is not None
+    assert outcome.error.startswith("an earlier run's create of this name landed without its answer recorded")
+    assert client.asked == ["named T"] and client.calls == [] and trail.records == []
+    gone = Reading(found=None)  # it never showed within the bound: it did not land, this create goes ahead
+    result = anyio.run(partial(apply_plan, plan(create()), gone, live={}, env={}, trail=Trail(), earlier=UNANSWERED))
+    assert result.changes[0].outcome == Outcome.SUCCESS and gone.calls == [("create", "T")]
