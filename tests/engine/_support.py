@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from click.testing import CliRunner, Result
 
 from reconciler.app import RunOptions, client_for
 from reconciler.cli import main
 from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
 from reconciler.kinds import REGISTRY
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 #: a secret that must never appear in any output of the tool
@@ -121,3 +123,20 @@ def applied_project(tmp_path: Path, source: str = "manifests") -> Project:
 
 def plan_json(project: Project, *args: str, expect: int | None = 0) -> dict[str, Any]:
     return project.plan_json(*args, expect=expect)
+
+
+def served_cli(url: str, root: Path, *args: str) -> Result:
+    """The CLI run in ``root`` against the served sandbox at ``url`` as a real org is reached (``--target genesys``)."""
+    env = {
+        "GENESYSCLOUD_API_URL": url,
+        "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "CRM_WEBHOOK_PASSWORD": SECRET,
+    }
+    with contextlib.chdir(root):
+        return CliRunner().invoke(main, [*args, "--target", "genesys"], env=env, catch_exceptions=False)
+
+
+def requests_seen(url: str) -> dict[str, int]:
+    """The requests the served sandbox at ``url`` answered, by ``METHOD path`` (its own counters)."""
+    return dict(httpx.get(url + "/__sandbox__/stats", timeout=10).json()["requests"])

@@ -9,32 +9,20 @@ region are.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from click.testing import CliRunner, Result
 
-from reconciler.cli import main
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxOptions
 from reconciler.sandbox.server import serve_in_thread
 
-from ._support import REPO, SECRET
+from ._support import REPO, requests_seen, served_cli
 
 ME = "/api/v2/tokens/me"
 
 
-def cli(url: str, root: Path, *args: str) -> Result:
-    env = {
-        "GENESYSCLOUD_API_URL": url,
-        "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
-        "CRM_WEBHOOK_PASSWORD": SECRET,
-    }
-    with contextlib.chdir(root):
-        return CliRunner().invoke(main, [*args, "--target", "genesys"], env=env, catch_exceptions=False)
 
 
 def org_at(url: str) -> dict[str, str]:
@@ -44,15 +32,13 @@ def org_at(url: str) -> dict[str, str]:
     return dict(httpx.get(url + ME, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["organization"])
 
 
-def requests_seen(url: str) -> dict[str, int]:
-    return dict(httpx.get(url + "/__sandbox__/stats", timeout=10).json()["requests"])
 
 
 def test_a_plan_for_one_org_is_refused_by_another_at_the_same_address_and_applies_to_its_own(tmp_path: Path) -> None:
     shutil.copytree(REPO / "manifests", tmp_path / "manifests")
     audit = ("--audit-log", str(tmp_path / "audit.jsonl"))
     with serve_in_thread(SandboxOptions(db_path=tmp_path / "dev.db")) as dev:
-        planned = cli(dev.url, tmp_path, "plan", "manifests", "--out", "dev-plan.json")
+        planned = served_cli(dev.url, tmp_path, "plan", "manifests", "--out", "dev-plan.json")
         assert planned.exit_code == 0, planned.output
         dev_org = org_at(dev.url)
     port = urlsplit(dev.url).port
@@ -61,7 +47,7 @@ def test_a_plan_for_one_org_is_refused_by_another_at_the_same_address_and_applie
     with serve_in_thread(SandboxOptions(db_path=tmp_path / "prod.db"), port=port) as prod:
         assert prod.url == dev.url  # the same target: only the org tells them apart
         prod_org = org_at(prod.url)
-        refused = cli(prod.url, tmp_path, "apply", "dev-plan.json", "--auto-approve", *audit)
+        refused = served_cli(prod.url, tmp_path, "apply", "dev-plan.json", "--auto-approve", *audit)
         seen = requests_seen(prod.url)
     assert refused.exit_code == 1, refused.output
     assert "Traceback" not in refused.output
@@ -75,6 +61,6 @@ def test_a_plan_for_one_org_is_refused_by_another_at_the_same_address_and_applie
 
     # the org it was made for, restarted at the same address: applied as planned
     with serve_in_thread(SandboxOptions(db_path=tmp_path / "dev.db"), port=port) as dev_again:
-        applied = cli(dev_again.url, tmp_path, "apply", "dev-plan.json", "--auto-approve", *audit)
+        applied = served_cli(dev_again.url, tmp_path, "apply", "dev-plan.json", "--auto-approve", *audit)
     assert applied.exit_code == 0, applied.output
     assert "Apply: 8 succeeded" in applied.output

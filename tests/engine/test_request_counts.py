@@ -6,7 +6,6 @@ token requests included), a recording transport shows the page size asked for.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import shutil
 from collections.abc import Iterator
@@ -15,16 +14,14 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from reconciler.app import RunOptions, client_for, with_concurrency
-from reconciler.cli import main
 from reconciler.genesys import ClientLimits, GenesysClient, resolve_target
 from reconciler.kinds import KINDS
-from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxOptions, embedded_transport
+from reconciler.sandbox import SandboxOptions, embedded_transport
 from reconciler.sandbox.server import ServedSandbox, serve_in_thread
 
-from ._support import REPO, SECRET
+from ._support import REPO, requests_seen, served_cli
 
 TOKEN = "POST /oauth/token"
 #: whose org the token is (GET /api/v2/tokens/me): asked once per command, the plan and the apply sharing it
@@ -37,26 +34,14 @@ def served(tmp_path: Path) -> Iterator[ServedSandbox]:
         yield sandbox
 
 
-def requests_seen(url: str) -> dict[str, int]:
-    return dict(httpx.get(url + "/__sandbox__/stats", timeout=10).json()["requests"])
 
 
-def run(url: str, root: Path, *args: str) -> int:
-    env = {
-        "GENESYSCLOUD_API_URL": url,
-        "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
-        "CRM_WEBHOOK_PASSWORD": SECRET,
-    }
-    with contextlib.chdir(root):
-        result = CliRunner().invoke(main, [*args, "--target", "genesys"], env=env, catch_exceptions=False)
-    return result.exit_code
 
 
 def tokens_taken(url: str, root: Path, *args: str, exit_code: int = 0) -> int:
     """Tokens the command took; it must also have asked whose org it is once, and only once."""
     before = requests_seen(url)
-    assert run(url, root, *args) == exit_code
+    assert served_cli(url, root, *args).exit_code == exit_code
     after = requests_seen(url)
     assert after.get(ORG, 0) - before.get(ORG, 0) == 1, args
     return after.get(TOKEN, 0) - before.get(TOKEN, 0)
@@ -86,7 +71,7 @@ def test_the_benchs_floor_reads_the_listings_the_sandbox_serves(tmp_path: Path, 
     floor = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(floor)
     shutil.copytree(REPO / "manifests", tmp_path / "manifests")
-    assert run(served.url, tmp_path, "apply", "manifests", "--auto-approve", "--audit-log", str(tmp_path / "a.jsonl")) == 0
+    assert served_cli(served.url, tmp_path, "apply", "manifests", "--auto-approve", "--audit-log", str(tmp_path / "a.jsonl")).exit_code == 0
     pages = floor.save_listing(served.url, tmp_path / "listing")
     listed = sorted(p.name.split(".")[0] for p in (tmp_path / "listing").iterdir())
     assert pages == len(listed) and set(listed) == {k.name for k in KINDS if k.singleton is None}
