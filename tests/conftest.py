@@ -72,9 +72,9 @@ def _compile_the_official_sdk() -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first, each group in its own order.
 
-    Why: under ``pytest -n 2`` the few tests that take ten seconds or more would otherwise
-    come last (``tests/resilience`` sorts late) and run one after another on one worker
-    while the other sits idle. Started first, they run side by side and the thousand
+    Why: under ``pytest -n 4`` (``.ci/run``) the few tests that take ten seconds or more would
+    otherwise come last (``tests/resilience`` sorts late) and run one after another on one
+    worker while the others sit idle. Started first, they run side by side and the thousand
     short tests fill in around them. Pair it with ``--maxschedchunk=1`` (set in
     ``addopts``) so that xdist hands out tests one at a time rather than the first
     quarter of the list to one worker. Every worker sorts the same way, as xdist needs.
