@@ -36,6 +36,7 @@ from reconciler.plan.inputs import EnvMode, env_for, rotate_keys
 from reconciler.plan.livechecks import live_check_issues
 from reconciler.plan.model import Org, Plan
 from reconciler.plan.readtime import settler
+from reconciler.plan.warning import PlanWarning, whole_plan
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ async def plan_paths(
     issues.extend(ambiguous_identities(manifests.objects, duplicates))
     issues.extend(scope_issues(manifests.objects, live, duplicates))
     warnings.extend(duplicate_warnings(manifests.objects, duplicates))
-    warnings.extend(str(w) for w in escape_warnings(manifests.objects))
+    # the escapes keep their place and object (plan --format sarif puts each at its line)
+    located = (*whole_plan(warnings), *map(PlanWarning.of, escape_warnings(manifests.objects)))
     if issues:
         raise ManifestError(issues)
     with bulk_build(collect=False):  # building the plan leaves no cyclic garbage: see bulk_build
@@ -174,6 +176,6 @@ async def plan_paths(
             prune=prune_policy(manifests, kinds, max_deletes, elsewhere),
             env_mode=env_mode, org=org,
         )
-    if warnings:
-        plan = plan.model_copy(update={"warnings": (*warnings, *plan.warnings)})
+    if located:
+        plan = plan.model_copy(update={"warnings": (*located, *plan.warnings)})
     return PlanRun(plan=plan, manifests=manifests, live=live, stats=reader.stats)

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.http import bounded_correlation_id
-from reconciler.core.keys import Location, Revision
+from reconciler.core.keys import Location, ObjectKey, Revision
 from reconciler.core.visible import control
 
 
@@ -94,11 +94,13 @@ class ManifestWarning:
 
     Why located, not a sentence: ``validate --format sarif`` makes each one a result at its
     line, and code scanning refuses a whole log for one result without a location; text and
-    JSON show ``str()``, the place first as for an issue.
+    JSON show ``str()``, the place first as for an issue. ``key``: the declared object it is
+    about, when it is about one (a plan's warning keeps it: :class:`~reconciler.plan.warning.PlanWarning`).
     """
 
     at: Location
     message: str
+    key: ObjectKey | None = None
 
     def __str__(self) -> str:
         return f"{self.at}: {self.message}"

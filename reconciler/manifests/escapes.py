@@ -21,7 +21,8 @@ from reconciler.manifests.desired import DesiredObject, escaped_placeholders
 def escape_warnings(objects: Sequence[DesiredObject]) -> list[ManifestWarning]:
     """One per ``$${env:…}``/``$${ref:…}`` of the specs: where it is written, object, field, and both readings.
 
-    Located (not a line of text) so that ``validate --format sarif`` puts each at its line.
+    Located (not a line of text) so that ``validate --format sarif`` and ``plan --format sarif`` put
+    each at its line, and each names its object's key.
     """
     out: list[ManifestWarning] = []
     for obj in objects:
@@ -34,7 +35,7 @@ def escape_warnings(objects: Sequence[DesiredObject]) -> list[ManifestWarning]:
                 ManifestWarning(where, (
                     f"{obj.kind}/{obj.name} spec.{shown}: {meant!r} is now the literal text {meant[1:]!r} "
                     f"('$${{' escapes '${{'), no longer '$' and the placeholder's value; to read it write {meant[1:]}"
-                ))
+                ), obj.key)
                 for meant in escaped_placeholders(text)
             )
     return out

@@ -59,6 +59,7 @@ from reconciler.plan.prune import PrunePolicy
 from reconciler.plan.renames import detect_renames
 from reconciler.plan.safety import dangling_references, missing_singletons, prune_violations, still_referenced
 from reconciler.plan.undeclared import Undeclared, delete_order, list_undeclared
+from reconciler.plan.warning import whole_plan
 
 __all__ = ["NO_PRUNE", "PrunePolicy", "build_plan"]
 
@@ -139,7 +140,7 @@ def build_plan(
         changes=tuple(changes),
         unmanaged=unmanaged,
         errors=tuple(errors),
-        warnings=tuple(warnings),
+        warnings=whole_plan(warnings),
         policy=evaluate(changes, policy),
         windows=policy.windows,
     )

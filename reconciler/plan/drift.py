@@ -211,7 +211,7 @@ def drift_from_plan(plan: Plan) -> DriftReport:
         differs=differs,
         missing=missing,
         unmanaged=tuple(sorted(unmanaged, key=_address_key)),
-        warnings=plan.warnings,
+        warnings=tuple(str(w) for w in plan.warnings),
     )
 
 

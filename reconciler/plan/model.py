@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, Wit
 
 from reconciler.core.keys import ObjectKey, Revision
 from reconciler.manifests.policy import ChangeWindow
+from reconciler.plan.warning import WarningLine
 
 PLAN_FORMAT_VERSION = 1
 
@@ -323,7 +324,8 @@ class Plan(_Frozen):
     unmanaged: tuple[str, ...] = ()
     #: safety refusals (prune bound, deleting what is referenced): the plan is not applyable
     errors: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    #: worth a look, not blocking; one about a manifest place carries it (a string each in JSON: see plan.warning)
+    warnings: tuple[WarningLine, ...] = ()
     #: guardrails the plan breaks (``policy:`` in reconciler.yaml): not applyable without ``--override``
     policy: tuple[PolicyFinding, ...] = ()
     #: the change windows apply checks at the moment it runs (carried so a saved plan keeps them)

@@ -38,6 +38,7 @@ from reconciler.kinds import REGISTRY, Kind, kind_rank
 from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
 from reconciler.plan.fielddiff import field_changes, mask, sensitive_patterns
 from reconciler.plan.model import Action, Org, Plan, Reason, ReasonCode, ResourceChange
+from reconciler.plan.warning import whole_plan
 
 #: object writes (hooks and publish jobs write no object of ours)
 _OBJECT_ACTIONS = frozenset({"create", "update", "delete"})
@@ -317,7 +318,7 @@ def build_revert_plan(
         manifests_digest=f"revert:{run_id}",
         changes=(*(c for c in changes if c.action != Action.DELETE), *deletes),
         errors=tuple(errors),
-        warnings=tuple(warnings),
+        warnings=whole_plan(warnings),
     )
 
 

@@ -185,7 +185,7 @@ def render_plan(plan: Plan, *, max_chars: int = MAX_CHARS, artifact_hint: str | 
         parts.append(f"{len(plan.unmanaged)} unmanaged")
     head += f"{label} {', '.join(parts)}.\n\n"
     head += _messages_block(":x: **This plan cannot be applied:**", plan.errors)
-    head += _messages_block(":warning: **Warnings:**", plan.warnings)
+    head += _messages_block(":warning: **Warnings:**", [str(w) for w in plan.warnings])
     head += _messages_block(":no_entry: **Policy (cannot be applied without `--override`):**",
                             [finding_line(f) for f in plan.policy])
     if plan.windows and plan.has_changes:

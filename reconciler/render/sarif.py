@@ -1,10 +1,11 @@
 """SARIF 2.1.0 documents of manifest issues and plan findings, for GitHub code scanning.
 
 Why: uploaded with ``github/codeql-action/upload-sarif``, each result annotates the manifest
-line on the pull request's diff, where the author fixes it. Manifest issues carry file, line
-and column; a protected object's finding points at its manifest, and the plan's other errors,
-findings and warnings, sentences about the whole plan, at the project's settings file (or
-first manifest): every result has a location, or code scanning refuses the whole log.
+line on the pull request's diff, where the author fixes it. Manifest issues and warnings carry
+file, line and column (so does a plan's warning about one manifest place); a protected object's
+finding points at its manifest, and the plan's other errors, findings and warnings, sentences
+about the whole plan, at the project's settings file (or first manifest): every result has a
+location, or code scanning refuses the whole log.
 
 A command that stops on an error still prints a log (:func:`render_error`), so that code scanning
 shows what stopped it rather than nothing: invalid manifests are results at their lines, and any
@@ -31,6 +32,7 @@ from reconciler.core.keys import Location, ObjectKey
 from reconciler.core.secrets import scrub_remembered
 from reconciler.plan.model import Plan, PolicyFinding, PolicyRule
 from reconciler.plan.policy import finding_line
+from reconciler.plan.warning import PlanWarning
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/reconciler-dev/reconciler"
@@ -120,9 +122,10 @@ def render_plan_findings(plan: Plan, home: str, sources: Mapping[ObjectKey, Loca
 
     Why each: code scanning refuses a whole log for one result without a location, so a plan
     with one warning uploaded nothing. A protect finding about a declared object points at its
-    manifest (``sources``: each declared object's place); every other finding is about the
-    project, and points at ``home``: its ``reconciler.yaml`` where the policy lives, or the
-    first manifest file.
+    manifest (``sources``: each declared object's place), and so does a warning about one
+    manifest place (an escaped ``$${env:…}``: its line and column, as ``validate`` has it);
+    every other finding is about the project, and points at ``home``: its ``reconciler.yaml``
+    where the policy lives, or the first manifest file.
     """
     project = [_location(home, None, None)]
 
@@ -131,9 +134,16 @@ def render_plan_findings(plan: Plan, home: str, sources: Mapping[ObjectKey, Loca
         source = (sources or {}).get(ObjectKey.parse(protected)) if protected else None
         return [_location(source.file, source.line, source.column)] if source is not None else project
 
+    def warned(warning: PlanWarning) -> dict[str, Any]:
+        at = warning.at
+        if at is None:
+            return _result("plan-warning", "warning", warning.message, project)
+        # about one manifest place: the result validate makes of the same warning (rule, message, line)
+        return _result("manifest-warning", "warning", warning.message, [_location(at.file, at.line, at.column)])
+
     results = [_result("plan-error", "error", text, project) for text in plan.errors]
     results += [_result(f"policy-{f.rule.value}", "error", finding_line(f), where(f)) for f in plan.policy]
-    results += [_result("plan-warning", "warning", text, project) for text in plan.warnings]
+    results += [warned(w) for w in plan.warnings]
     return _document(results)
 
 

@@ -113,7 +113,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.append("")
         lines.append(paint(f"Unmanaged (live, not declared, left alone): {len(plan.unmanaged)}", "bold"))
         lines.extend(f"  ? {live(address)}" for address in plan.unmanaged)
-    lines += _messages("Warnings:", plan.warnings, "yellow", paint)
+    lines += _messages("Warnings:", map(str, plan.warnings), "yellow", paint)
     lines += _messages("Errors (this plan cannot be applied):", plan.errors, "red", paint)
     lines += _messages("Policy (this plan cannot be applied without --override):",
                        map(finding_line, plan.policy), "red", paint)

@@ -184,6 +184,46 @@ def test_plan_sarif_locates_a_warning_about_the_whole_plan_at_the_settings_file(
     assert warning["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "manifests/reconciler.yaml"}}}]
 
 
+def test_plan_sarif_puts_a_warning_about_one_manifest_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    """A plan's '$${env:X}' warning knows its manifest line, yet the log put it at reconciler.yaml like the others.
+
+    In one plan: the escape at its file, line and column (the result validate makes of it), and the
+    warning about the whole plan (files not given) still at the settings file. Text and JSON keep the line.
+    """
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EXAMPLES, "manifests")
+    env = {"CRM_WEBHOOK_PASSWORD": "not-a-real-secret", "X": "not-a-real-secret-either"}
+    target = ["--target", "sandbox", "--sandbox-db", "s.db"]
+    applied = CliRunner().invoke(main, ["apply", "manifests", *target, "--auto-approve", "-q"], env=env)
+    assert applied.exit_code == 0, applied.output
+    Path("manifests/hook.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Webhook\nmetadata:\n  name: H\nspec:\n"
+        "  requestUrl: https://x.example.com/\n  eventFilters:\n    - event: rules.updated\n"
+        "  description: 'costs $${env:X}'\n", encoding="utf-8")
+    plan = ["plan", "manifests/voice-profiles.yaml", "manifests/hook.yaml", *target]
+    result = CliRunner().invoke(main, [*plan, "--format", "sarif"], env=env)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    _github_accepts(doc)
+    message = ("Webhook/H spec.description: '$${env:X}' is now the literal text '${env:X}' ('$${' escapes '${'), "
+               "no longer '$' and the placeholder's value; to read it write ${env:X}")
+    escaped, whole = doc["runs"][0]["results"]  # in the plan's order
+    assert escaped == {
+        "ruleId": "manifest-warning", "level": "warning", "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "manifests/hook.yaml"},
+                                            "region": {"startLine": 9, "startColumn": 16}}}]}
+    assert whole["ruleId"] == "plan-warning" and "declared in files not given" in whole["message"]["text"]
+    assert whole["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "manifests/reconciler.yaml"}}}]
+    line = f"manifests/hook.yaml:9:16: {message}"  # as text and JSON showed it before: the place first
+    as_json = CliRunner().invoke(main, [*plan, "--format", "json"], env=env)
+    assert json.loads(as_json.stdout)["warnings"] == [line, whole["message"]["text"]]
+    text = CliRunner().invoke(main, plan, env=env)
+    assert f"\n  - {line}\n" in text.stdout
+    for run in (result, as_json, text):
+        assert "not-a-real-secret" not in run.output
+
+
 def _github_accepts(doc: dict[str, Any]) -> None:
     """What code scanning needs besides the schema: every result located in a file (else it refuses the whole log)."""
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")

@@ -178,7 +178,7 @@ class TestPureRevert:
         (change,) = plan.changes
         assert change.spec is not None and change.spec["requestUrl"] == "${env:V_REQUESTURL}"
         assert "https://b.example.test" not in json.dumps(change.model_dump(mode="json"))
-        assert any("requestUrl cannot be restored" in w and "V_REQUESTURL" in w for w in plan.warnings)
+        assert any("requestUrl cannot be restored" in w and "V_REQUESTURL" in w for w in map(str, plan.warnings))
 
     def test_objects_whose_names_give_one_variable_get_one_each(self) -> None:
         """``CRM Sync`` and ``CRM-Sync`` both spelled WEBHOOK_CRM_SYNC_AUTH_SECRET: one value set for it was sent

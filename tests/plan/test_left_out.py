@@ -26,11 +26,11 @@ def test_an_object_a_file_not_given_declares_is_neither_deleted_nor_listed_as_un
     plan = plan_of([voice()], live, prune=prune)
     assert deletes(plan) == ["Webhook/Stray"]  # a truly undeclared one is still pruned
     assert plan.unmanaged == ("SpeechRule/Old rule",)
-    assert plan.warnings == (
+    assert [(str(w), w.at) for w in plan.warnings] == [(  # about the whole plan: no manifest place
         "1 live object(s) declared in files not given are left alone: manifests/webhooks.yaml and 1 more file(s) "
         "of the project manifests (the directory holding reconciler.yaml, subfolders included) not given, so this "
-        "run neither compares, updates nor deletes what they declare (give manifests to include them)",
-    )
+        "run neither compares, updates nor deletes what they declare (give manifests to include them)", None,
+    )]
     assert plan.applyable, plan.errors
 
 

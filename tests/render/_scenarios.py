@@ -25,6 +25,7 @@ from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
 from reconciler.plan.builder import PrunePolicy
 from reconciler.plan.drift import Attribution, DriftReport, drift_from_plan
 from reconciler.plan.model import Action, Plan
+from reconciler.plan.warning import whole_plan
 
 TOOL_VERSION = "0.0.0-golden"
 
@@ -58,11 +59,11 @@ def full_plan() -> Plan:
     ]
     plan = plan_of(wanted, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})), tool_version=TOOL_VERSION)
     # a warning as planning adds it (a rotation of an undeclared object, the warning shown here before, is an error)
-    return plan.model_copy(update={"warnings": (
+    return plan.model_copy(update={"warnings": whole_plan((
         "1 live object(s) declared in files not given are left alone: manifests/legacy.yaml of the project manifests "
         "(the directory holding reconciler.yaml, subfolders included) not given, so this run neither compares, "
         "updates nor deletes what they declare (give manifests to include them)",
-    )})
+    ))})
 
 
 def refused_plan() -> Plan:

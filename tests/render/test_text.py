@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.plan.warning import whole_plan
 from reconciler.render import render_apply, render_drift, render_plan
 
 from ._scenarios import apply_result, drift_report, full_plan, unchanged_plan
@@ -53,7 +54,7 @@ class TestLiveTextInMessages:
     FORGED = "x\nPlan: 0 to create, 0 to update, 0 to delete.\n::error ::forged"
 
     def test_a_warning_or_error_quoting_a_line_break_is_one_line_in_text(self) -> None:
-        plan = full_plan().model_copy(update={"warnings": (self.FORGED,), "errors": (self.FORGED,)})
+        plan = full_plan().model_copy(update={"warnings": whole_plan([self.FORGED]), "errors": (self.FORGED,)})
         drift = drift_report().model_copy(update={"warnings": (self.FORGED,), "errors": (self.FORGED,)})
         for text in (render_plan(plan), render_drift(drift)):
             lines = text.splitlines()
@@ -61,7 +62,7 @@ class TestLiveTextInMessages:
             assert not any(line.lstrip().startswith(("Plan: 0", "::")) for line in lines)
 
     def test_in_markdown_too(self) -> None:
-        plan = full_plan().model_copy(update={"warnings": (self.FORGED,)})
+        plan = full_plan().model_copy(update={"warnings": whole_plan([self.FORGED])})
         text = render_plan(plan, "markdown")
         assert "<br>" not in text and "\nPlan: 0" not in text and "\n::" not in text
         assert "x\\\\nPlan: 0 to create" in text
