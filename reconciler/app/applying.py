@@ -16,7 +16,7 @@ import anyio
 from reconciler.app.connect import RunOptions, connected, refuse_other_org, with_concurrency
 from reconciler.app.guardrails import Clock, current_time, gate, override_record
 from reconciler.app.live import no_detail, read_live
-from reconciler.app.settling import due_hooks, judgeable, lagging_create, settle
+from reconciler.app.settling import due_hooks, judgeable, lagging_create, settle, settle_superseded, unsettled
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.interrupt import Stop
@@ -161,11 +161,16 @@ async def _apply(
                 earlier=earlier_creates(backlog, options.target.identity, now),
             )
             audit_problem = None
+            if unsettled(backlog) and not result.interrupted:
+                try:
+                    settled += settle_superseded(trail)  # what this run's writes made moot, before its end
+                except AuditError as exc:
+                    audit_problem = str(exc)
             try:
                 status = stop.exit_code if result.interrupted else int(bool(result.failed))
                 trail.run_finished(dict(result.counts), status)
             except AuditError as exc:
-                audit_problem = str(exc)
+                audit_problem = audit_problem or str(exc)
             delivery = trail.delivery_summary()
     return ApplyRun(result=result, stats=stats_since(before, writer.stats), delivery=delivery, settled=settled,
                     audit_problem=audit_problem, exit_code=stop.exit_code if result.interrupted else None)
@@ -204,11 +209,13 @@ def earlier_creates(backlog: Backlog, target: str, now: datetime) -> dict[Object
 def pending_business(audit_log: str | Path | None) -> bool:
     """Whether an earlier run left something to settle or a hook owed (cheap: reads the log only).
 
-    Open intents no listing can judge (:func:`~reconciler.app.settling.judgeable`) are not business:
-    nothing a run does closes them, so counting them made every later no-change apply start a run.
+    Open intents no listing can judge (:func:`~reconciler.app.settling.judgeable`) are not business
+    (counting them made every later no-change apply start a run), unless a later write made them moot:
+    then the next run closes them as superseded.
     """
     backlog = read_backlog(Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG)
-    return any(judgeable(intent) for intent in backlog.open_intents) or bool(due_hooks(backlog))
+    return (any(judgeable(intent) or intent.superseded_by is not None for intent in backlog.open_intents)
+            or bool(due_hooks(backlog)))
 
 
 def stats_since(before: ClientStats, now: ClientStats) -> ClientStats:

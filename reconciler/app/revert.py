@@ -65,6 +65,12 @@ def find_run(audit_log: str | Path | None, run: str) -> tuple[str, list[dict[str
     return ids[0], records
 
 
+def closed_later(audit_log: str | Path | None, run_id: str) -> list[dict[str, object]]:
+    """Outcomes later runs wrote as ``superseded`` (closing open intents, this run's among them): revert names those."""
+    path = Path(audit_log) if audit_log is not None else DEFAULT_AUDIT_LOG
+    return [r for r in select(path, Filters()) if r.get("outcome") == "superseded" and r.get("run_id") != run_id]
+
+
 def secret_variable(kind_name: str, name: str, field_path: str) -> str:
     """The environment variable that stands for an unrecorded secret, named as ``export`` names them."""
     return re.sub(r"[^A-Z0-9_]+", "_", variable_name(kind_name, name, field_path)).strip("_")
@@ -126,8 +132,8 @@ async def revert_run(
             f"run {run_id} wrote {', '.join(sorted(targets))}, not {options.target.identity}; "
             "revert it against the target it changed"
         )
-    writes = run_writes(records, run_id)
-    if not writes.writes and not writes.unsettled:
+    writes = run_writes([*records, *closed_later(audit_log, run_id)], run_id)
+    if not writes.writes and not writes.unsettled and not writes.superseded:
         raise PlanError(f"run {run_id} changed no object: there is nothing to revert")
     async with client_for(options) as client:
         org = await org_of(client)  # recorded in the plan: apply FILE refuses it in another org

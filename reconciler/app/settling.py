@@ -3,8 +3,11 @@
 An intent without an outcome is a write whose fate nobody saw. Listing the target now
 tells most of them: a create landed if the object exists by name, a delete if the object
 is gone, an update if live holds every value it sent. Each judged intent gets an outcome
-record marked ``settled``; what cannot be judged (a hook, a publish job, an update whose
-values are all masked) stays open and ``audit verify`` keeps reporting it as unknown.
+record marked ``settled``. What cannot be judged (a hook, a publish job, an update whose
+values are all masked) stays open, and ``audit verify`` reports it as unknown, until a later
+successful write makes it moot (:mod:`reconciler.audit.supersede`): then it gets an outcome
+``superseded`` naming that write, at the start of the next apply, or at the end of the apply
+whose write it was (:func:`settle_superseded`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from reconciler.apply.earlier import RECENT_CREATE
 from reconciler.apply.steps import HookStep
 from reconciler.audit import AuditTrail
-from reconciler.audit.backlog import Backlog, OpenIntent
+from reconciler.audit.backlog import Backlog, OpenIntent, read_backlog
 from reconciler.core.live import LiveState
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
@@ -117,7 +120,36 @@ def settle(trail: AuditTrail, backlog: Backlog, live: LiveState, now: datetime |
         object_id = (found or {}).get("id", intent.object_id) if outcome == "success" else intent.object_id
         trail.settle(intent, outcome=outcome, note=how, object_id=object_id)
         settled += 1
-    return settled
+    return settled + _supersede(trail, backlog)
 
 
-__all__ = ["due_hooks", "judge", "judgeable", "lagging_create", "settle"]
+def _supersede(trail: AuditTrail, backlog: Backlog) -> int:
+    """Close each open intent no listing can judge that a later successful write made moot; how many."""
+    closed = 0
+    for intent in backlog.open_intents:
+        by = intent.superseded_by
+        if by is not None and not judgeable(intent):
+            trail.supersede(intent, by_seq=by.seq, by_run=by.run_id, how=by.how)
+            closed += 1
+    return closed
+
+
+def unsettled(backlog: Backlog) -> bool:
+    """Whether ``backlog`` holds an open intent no listing can judge and nothing made moot yet.
+
+    Why: this run may make it moot (the owed TTS refresh it calls, the secret it re-sends), and
+    then :func:`settle_superseded` closes it at the run's end instead of one run later.
+    """
+    return any(not judgeable(i) and i.superseded_by is None for i in backlog.open_intents)
+
+
+def settle_superseded(trail: AuditTrail) -> int:
+    """At the end of an apply: close what its own successful writes made moot (read back from the log).
+
+    The scan reads only what this run appended (its checkpoint); this run's own open intents are
+    left alone (a run still going is never settled).
+    """
+    return _supersede(trail, read_backlog(trail.log.path))
+
+
+__all__ = ["due_hooks", "judge", "judgeable", "lagging_create", "settle", "settle_superseded", "unsettled"]

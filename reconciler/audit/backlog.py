@@ -5,6 +5,9 @@ Two things outlive an interrupted run (Ctrl-C, SIGTERM, SIGKILL, a full disk):
 - **intents without an outcome**: writes whose fate nobody recorded. The next run reads
   live state and *settles* each one it can judge (see :mod:`reconciler.app.settling`),
   appending an outcome record marked ``settled``; history is never rewritten;
+- **intents made moot**: an open intent no listing can judge (a hook call, a publish job, an
+  update of masked values only) that a later successful write made moot is *superseded*
+  (:mod:`.supersede`); the next run closes it with an outcome ``superseded``;
 - **hooks that were due**: a kind with a post-write hook was written (or maybe written:
   an open intent counts) after that hook last succeeded. The next run calls the hook.
 
@@ -31,7 +34,8 @@ from typing import Any
 
 from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
-from reconciler.audit.records import GENESIS_HASH, INTENT, OUTCOME, RUN_END, parse_timestamp
+from reconciler.audit.records import FAILURE, GENESIS_HASH, INTENT, OUTCOME, RUN_END, SUCCESS, parse_timestamp
+from reconciler.audit.supersede import supersedable, supersedes
 from reconciler.audit.verify import AuditChainError, no_record, record_problem
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import open_unlinked, reason, status
@@ -64,6 +68,15 @@ def run_is_alive(log_path: Path, run_id: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Supersession:
+    """The later successful write that made an open intent moot: its outcome record's seq and run, and how."""
+
+    seq: int
+    run_id: str
+    how: str
+
+
+@dataclass(frozen=True)
 class OpenIntent:
     """An intent of a finished (or dead) run that has no outcome record."""
 
@@ -81,6 +94,8 @@ class OpenIntent:
     #: repeat, young and not yet listed, may have landed all the same (:mod:`reconciler.apply.earlier`)
     target: str | None = None
     at: datetime | None = None
+    #: a later successful write made it moot (:mod:`.supersede`); ``None`` if none did (yet)
+    superseded_by: Supersession | None = None
 
 
 @dataclass(frozen=True)
@@ -179,13 +194,23 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
         intent = state.intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # any key may be absent
         if intent is None:
             return
-        success = record.get("outcome") == "success"
+        state.superseded.pop(intent["seq"], None)
+        success = record.get("outcome") == SUCCESS
         if success:
             _take_created(state, intent, record)
+            _supersede(state, intent, record)
         if intent.get("action") == HOOK_ACTION and success:
             state.called[f"{intent.get('method')} {intent.get('path')}"] = record["seq"]
-        elif not success and state.written.get(str(intent.get("kind"))) == intent["seq"]:
-            state.written.pop(str(intent.get("kind")))  # this write did not happen
+        elif record.get("outcome") == FAILURE and state.written.get(str(intent.get("kind"))) == intent["seq"]:
+            state.written.pop(str(intent.get("kind")))  # this write did not happen (a superseded one may have)
+
+
+def _supersede(state: ScanState, intent: dict[str, Any], record: dict[str, Any]) -> None:
+    """The open intents that the write of ``intent``, which succeeded (``record``), makes moot; the first such write
+    of each is kept."""
+    for seq, earlier in state.intents.items():
+        if seq not in state.superseded and supersedable(earlier) and (how := supersedes(intent, earlier)):
+            state.superseded[seq] = {"seq": record["seq"], "run_id": str(record.get("run_id")), "how": how}
 
 
 def _created_key(target: Any, kind: Any, name: Any) -> str:
@@ -241,6 +266,12 @@ def _created(state: ScanState) -> list[CreatedObject]:
     return found
 
 
+def _supersession(entry: dict[str, Any] | None) -> Supersession | None:
+    if entry is None or not isinstance(entry.get("seq"), int):
+        return None
+    return Supersession(seq=entry["seq"], run_id=str(entry.get("run_id")), how=str(entry.get("how")))
+
+
 def _backlog(path: Path, state: ScanState) -> Backlog:
     """The backlog the scan found: open intents of runs that are over (ended, or dead without an end)."""
     backlog = Backlog(kinds_written=dict(state.written), hooks_called=dict(state.called), created=_created(state))
@@ -267,9 +298,11 @@ def _backlog(path: Path, state: ScanState) -> Backlog:
                 changes=changes,
                 target=str(intent["target"]) if intent.get("target") is not None else None,
                 at=_moment(intent.get("timestamp")),
+                superseded_by=_supersession(state.superseded.get(seq)),
             )
         )
     return backlog
 
 
-__all__ = ["CREATED_KEPT", "Backlog", "CreatedObject", "OpenIntent", "read_backlog", "run_is_alive", "run_lock_path"]
+__all__ = ["CREATED_KEPT", "Backlog", "CreatedObject", "OpenIntent", "Supersession", "read_backlog", "run_is_alive",
+           "run_lock_path"]

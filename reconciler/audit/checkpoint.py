@@ -34,8 +34,9 @@ SUFFIX = ".backlog"
 #: 2: the scan checks the hash chain and keeps its first break (a checkpoint of 1 never looked: scanned whole once);
 #: 3: it keeps the recent creates (:attr:`ScanState.created`; a checkpoint of 2 lacks them: scanned whole once);
 #: 4: the scan checks each record's form too (a checkpoint of 3 may have passed a resealed record of another
-#: form: scanned whole once)
-FORMAT = 4
+#: form: scanned whole once);
+#: 5: it keeps which open intents a later successful write made moot (:attr:`ScanState.superseded`)
+FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class ScanState:
     #: "target\nkind\nfolded name" -> the last successful create of that object not deleted since
     #: (``kind``, ``name``, ``target``, ``object_id``, ``timestamp``, ``seq``); only recent ones are kept
     created: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: seq of an open intent -> the later successful write that made it moot (:mod:`.supersede`):
+    #: ``seq`` and ``run_id`` of its outcome record, ``how`` in words
+    superseded: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def path_of(log_path: Path) -> Path:
@@ -112,6 +116,7 @@ def save(log_path: Path, state: ScanState) -> None:
         "called": state.called,
         "broken": None if state.broken is None else asdict(state.broken),
         "created": state.created,
+        "superseded": {str(seq): entry for seq, entry in state.superseded.items()},
     }
     target = path_of(log_path)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
@@ -151,6 +156,7 @@ def _load(path: Path) -> ScanState | None:
             line=int(document["line"]),
             broken=None if document["broken"] is None else _chain_break(document["broken"]),
             created={str(key): dict(entry) for key, entry in document["created"].items()},
+            superseded={int(seq): dict(entry) for seq, entry in document["superseded"].items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

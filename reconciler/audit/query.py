@@ -143,6 +143,9 @@ def _detail(record: Mapping[str, Any]) -> str:
             parts.append(f"v{record['version']}")
         if record.get("latency_ms") is not None:
             parts.append(f"{record['latency_ms']} ms")
+        by = record.get("superseded_by")
+        if isinstance(by, Mapping):  # what made the intent moot comes before the words of how
+            parts.append(f"superseded by {by.get('seq')} of run {str(by.get('run_id'))[:8]}")
         if isinstance(error, Mapping) and error.get("message"):
             parts.append(str(error["message"]))
         return "; ".join(parts)

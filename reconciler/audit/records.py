@@ -71,7 +71,14 @@ TYPE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     RUN_END: ("counts", "exit_status"),
 }
 
-OUTCOMES: Final = ("success", "failure")
+SUCCESS: Final = "success"
+FAILURE: Final = "failure"
+#: an intent whose fate nobody knows, made moot by a later successful write (:mod:`.supersede`); only a later
+#: run's settling writes it, with ``superseded_by`` (``{seq, run_id}`` of that write's outcome record)
+SUPERSEDED: Final = "superseded"
+#: what a write's own answer says
+ANSWERED: Final = (SUCCESS, FAILURE)
+OUTCOMES: Final = (SUCCESS, FAILURE, SUPERSEDED)
 
 
 def canonical_bytes(record: Mapping[str, Any]) -> bytes:

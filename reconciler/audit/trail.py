@@ -34,7 +34,7 @@ from reconciler.audit.background import BackgroundForwarder
 from reconciler.audit.backlog import OpenIntent, run_lock_path
 from reconciler.audit.forward import DeliveryResult, Forwarder, RetryPolicy, check_forward_url
 from reconciler.audit.log import AuditLog
-from reconciler.audit.records import INTENT, OUTCOME, OUTCOMES, RUN_END, RUN_START
+from reconciler.audit.records import ANSWERED, INTENT, OUTCOME, RUN_END, RUN_START, SUPERSEDED
 from reconciler.audit.redact import Redactor
 from reconciler.audit.source import Source, detect_source
 from reconciler.core.errors import ApiError
@@ -139,8 +139,8 @@ class AuditTrail:
         An ordinary outcome record for that intent (so ``audit verify`` no longer counts
         it open), with ``settled`` saying how it was judged and by which run.
         """
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        if outcome not in ANSWERED:
+            raise ValueError(f"outcome must be one of {ANSWERED}, not {outcome!r}")
         self._append(
             OUTCOME,
             intent_seq=intent.seq,
@@ -158,6 +158,32 @@ class AuditTrail:
             version=version,
             error=None if outcome == "success" else {"code": "settled", "message": note},
             settled=f"{note} (settled by run {self.run_id})",
+        )
+
+    def supersede(self, intent: OpenIntent, *, by_seq: int, by_run: str, how: str) -> None:
+        """Close an earlier run's unanswered write that a later successful write made moot (:mod:`.supersede`).
+
+        Its fate stays unknown, so the outcome is neither ``success`` nor ``failure`` but
+        ``superseded``; ``superseded_by`` names the outcome record of the write that made it moot.
+        """
+        self._append(
+            OUTCOME,
+            intent_seq=intent.seq,
+            intent_id=intent.id,
+            kind=intent.kind,
+            name=intent.name,
+            action=intent.action,
+            method=intent.method,
+            path=intent.path,
+            outcome=SUPERSEDED,
+            status=None,
+            correlation_id=None,
+            latency_ms=None,
+            object_id=intent.object_id,
+            version=None,
+            error=None,
+            settled=f"superseded: {how} (record {by_seq} of run {by_run}; settled by run {self.run_id})",
+            superseded_by={"seq": int(by_seq), "run_id": str(by_run)},
         )
 
     def intent(
@@ -203,8 +229,8 @@ class AuditTrail:
         error: Mapping[str, Any] | ApiError | None = None,
     ) -> None:
         """Record how the write announced by ``intent_seq`` ended."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        if outcome not in ANSWERED:
+            raise ValueError(f"outcome must be one of {ANSWERED}, not {outcome!r}")
         with self._lock:
             announced = self._intents.pop(intent_seq, None)
         if announced is None:

@@ -4,8 +4,10 @@ A record is bad, and verification stops at it, when its line is not UTF-8 JSON, 
 a field its type requires, is not byte-for-byte its own canonical serialization, has a
 ``hash`` that does not match its content, a ``prev_hash`` that is not the previous
 record's ``hash`` (64 zeros for the first), or a ``seq`` that is not the previous one
-plus one. Editing any byte of record N therefore fails at record N; deleting record N
-fails at the record after it.
+plus one; an outcome is bad whose ``outcome`` is none of ``success``, ``failure`` and
+``superseded``, or a ``superseded`` one whose ``superseded_by`` is not an earlier
+successful outcome record of the run it names (:mod:`.supersede`). Editing any byte of
+record N therefore fails at record N; deleting record N fails at the record after it.
 
 A hash chain cannot tell that records were cut off the *end* of a file; forwarding the
 records to another system (``--audit-url``) is what anchors the tail.
@@ -28,8 +30,11 @@ from reconciler.audit.records import (
     GENESIS_HASH,
     INTENT,
     OUTCOME,
+    OUTCOMES,
     RECORD_TYPES,
     RUN_END,
+    SUCCESS,
+    SUPERSEDED,
     missing_fields,
     stored_form,
 )
@@ -122,6 +127,24 @@ def form_problem(record: dict[str, Any]) -> str | None:
         return f"missing field(s): {', '.join(missing)}"
     if record.get("format_version") != FORMAT_VERSION:
         return f"format_version {record.get('format_version')!r} is not {FORMAT_VERSION}"
+    if record["type"] == OUTCOME and record.get("outcome") not in OUTCOMES:
+        return f"unknown outcome {record.get('outcome')!r}"
+    if record["type"] == OUTCOME and record.get("outcome") == SUPERSEDED and not _names_record(record):
+        return "a superseded outcome without superseded_by {seq, run_id}"
+    return None
+
+
+def _names_record(record: dict[str, Any]) -> bool:
+    by = record.get("superseded_by")
+    return isinstance(by, dict) and isinstance(by.get("seq"), int) and isinstance(by.get("run_id"), str)
+
+
+def _superseding_problem(record: dict[str, Any], successes: dict[int, str]) -> str | None:
+    """Why the record a ``superseded`` outcome names is not an earlier successful outcome of that run; None if it is."""
+    by = record["superseded_by"]
+    if successes.get(by["seq"]) != by["run_id"]:
+        return (f"superseded_by names record {by['seq']!r} of run {by['run_id']!r}, which is not an earlier "
+                "successful outcome of that run")
     return None
 
 
@@ -181,6 +204,9 @@ def verify_log(path: str | Path) -> VerifyReport:
     runs: dict[str, bool] = {}  # run id -> has an end record, in order of first appearance
     pending: set[int] = set()
     intents: set[int] = set()
+    #: seq of each successful outcome -> its run id (one string per run): what a superseded outcome may name
+    successes: dict[int, str] = {}
+    run_names: dict[str, str] = {}
     for line in iter_raw_lines(path):
         if not line.complete:
             if _is_torn(line):
@@ -218,6 +244,10 @@ def verify_log(path: str | Path) -> VerifyReport:
             if record["intent_seq"] not in pending:
                 raise bad(f"second outcome for intent {record['intent_seq']!r}")
             pending.discard(record["intent_seq"])
+            if record["outcome"] == SUCCESS:
+                successes[record["seq"]] = run_names.setdefault(run_id, run_id)
+            elif record["outcome"] == SUPERSEDED and (moot := _superseding_problem(record, successes)):
+                raise bad(moot)
 
         report.records += 1
         report.last_seq = record["seq"]

@@ -66,14 +66,20 @@ class RunWrites:
     writes: tuple[Write, ...]
     #: ``Kind/Name`` of intents without an outcome (the run stopped while they were in flight)
     unsettled: tuple[str, ...]
+    #: ``Kind/Name`` of such intents a later run closed as ``superseded``: their fate is just as unknown, but a later
+    #: successful write of the object (the record named) made it moot
+    superseded: tuple[str, ...] = ()
 
 
 def run_writes(records: Iterable[Mapping[str, Any]], run_id: str) -> RunWrites:
     """The run's successful object writes, each intent paired with its outcome by ``intent_seq``."""
     intents: dict[int, Mapping[str, Any]] = {}
     settled: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+    superseded: list[str] = []
     for record in records:
-        if record.get("run_id") != run_id or record.get("action") not in _OBJECT_ACTIONS:
+        if record.get("run_id") != run_id and record.get("outcome") != "superseded":
+            continue  # a later run's superseded outcome closes an intent of this run
+        if record.get("action") not in _OBJECT_ACTIONS:
             continue
         if record.get("type") == "intent" and isinstance(record.get("seq"), int):
             intents[record["seq"]] = record
@@ -81,6 +87,10 @@ def run_writes(records: Iterable[Mapping[str, Any]], run_id: str) -> RunWrites:
             intent = intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # None finds nothing
             if intent is not None and record.get("outcome") == "success":
                 settled.append((intent, record))
+            elif intent is not None and record.get("outcome") == "superseded":
+                by = record.get("superseded_by") or {}
+                superseded.append(f"{intent.get('kind')}/{intent.get('name')} (superseded by record {by.get('seq')} "
+                                  f"of run {by.get('run_id')})")
     writes = tuple(
         Write(
             kind=str(intent.get("kind")),
@@ -93,7 +103,7 @@ def run_writes(records: Iterable[Mapping[str, Any]], run_id: str) -> RunWrites:
         for intent, outcome in sorted(settled, key=lambda pair: int(pair[0]["seq"]))
     )
     unsettled = tuple(sorted(f"{i.get('kind')}/{i.get('name')}" for i in intents.values()))
-    return RunWrites(writes=writes, unsettled=unsettled)
+    return RunWrites(writes=writes, unsettled=unsettled, superseded=tuple(sorted(superseded)))
 
 
 def parse_display_path(text: str) -> JsonPath:
@@ -289,6 +299,8 @@ def build_revert_plan(
     errors: list[str] = []
     warnings = [f"{a}: the run stopped while writing it; whether that write happened is unknown, check it"
                 for a in run.unsettled]
+    warnings += [f"{a}: the run stopped while writing it; whether that write happened is unknown, but the later write "
+                 "made it moot" for a in run.superseded]
     changes: list[ResourceChange] = []
     for key in sorted(by_object, key=lambda k: (kind_rank(k[0]), k[1])):
         writes = by_object[key]

@@ -56,7 +56,8 @@ class _DeadRun(AuditTrail):
 
 
 class Writer:
-    """Sealed records of several runs, built by :class:`AuditTrail`: intents (writes and hooks), outcomes, ends."""
+    """Sealed records of several runs, built by :class:`AuditTrail`: intents (writes, masked updates and hooks),
+    outcomes, ends."""
 
     def __init__(self, log: Path) -> None:
         self.path = log
@@ -80,9 +81,13 @@ class Writer:
         run = f"run-{n % 3}"
         if what == "start":
             self.trail(run).run_started(run, {})
-        elif what in ("write", "hook"):
+        elif what in ("write", "hook", "secret"):
             trail = self.trail(run)
-            if what == "write":
+            if what == "secret":  # an update of a masked value only: a later one of the same object supersedes it
+                seq = trail.intent(kind="A", name=f"o{n % 2}", object_id=f"id{n % 2}", action="update",
+                                   changes=[{"path": "authSecret", "after": "(sensitive)"}], method="PUT",
+                                   path=f"/api/v2/x/id{n % 2}")
+            elif what == "write":
                 seq = trail.intent(kind=("A", "B")[n % 2], name=f"o{n}", object_id=None,
                                    action=("create", "update", "delete")[n % 3],
                                    changes=[{"path": "name", "after": f"o{n}"}], method="POST", path=f"/api/v2/x/{n}")
@@ -97,7 +102,8 @@ class Writer:
             self.trail(run).run_finished({}, 0)
 
 
-OPS = st.tuples(st.sampled_from(["start", "write", "hook", "success", "failure", "end"]), st.integers(0, 50))
+OPS = st.tuples(st.sampled_from(["start", "write", "hook", "secret", "success", "failure", "end"]),
+                st.integers(0, 50))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

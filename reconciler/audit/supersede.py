@@ -1,0 +1,89 @@
+"""When a later successful write makes an open intent's question moot: the ``superseded`` outcome.
+
+Why: live state cannot tell what became of some writes (:func:`reconciler.app.settling.judgeable`):
+a post-write hook call (the TTS-cache refresh), a topic publish job, an update that sent only
+masked values (secret fields). Such an intent, left open by a killed run, stayed open for ever:
+``audit verify`` listed it on every run, revert named it, the backlog carried it. Its fate is
+still unknown, and no later record can tell it; but a later write that succeeded can make it
+no longer matter:
+
+- a ``hook`` intent, by a later successful call of the same hook (same method and path) sent
+  after it; for a publish job, one that published every id the open one listed (its
+  ``changes``: ``[{path: <ids field>, after: [ids]}]``, :mod:`reconciler.apply.publishing`);
+- an ``update`` that sent masked values only, by a later successful ``delete`` of the same
+  object (kind and object id), or a later successful ``update`` of it that sent every one of
+  those masked paths again (a ``--rotate-secret`` re-send). An update of other fields does not:
+  the secret it sent may or may not be the one live.
+
+"success" or "failure" would each claim a knowledge nobody has, so the closing outcome is a
+third value, ``superseded``, naming the record that made it moot (``superseded_by``).
+Pure functions over records as the log stores them: the backlog scan (:mod:`.backlog`) asks
+them of each successful outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
+
+HOOK = "hook"
+#: what an intent's ``after`` holds where the value was not recorded
+_MASKED = (SENSITIVE, KNOWN_AFTER_APPLY)
+
+
+def _changes(intent: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in intent.get("changes") or () if isinstance(c, Mapping)]
+
+
+def masked_paths(intent: Mapping[str, Any]) -> frozenset[str] | None:
+    """The paths of an ``update`` of an identified object that sent masked values only; ``None`` for another intent."""
+    if intent.get("action") != "update" or not intent.get("kind") or not intent.get("object_id"):
+        return None
+    changes = _changes(intent)
+    if not changes or any(c.get("after") not in _MASKED for c in changes):
+        return None
+    return frozenset(str(c.get("path")) for c in changes)
+
+
+def published_ids(intent: Mapping[str, Any]) -> frozenset[str]:
+    """The ids a publish job's intent lists (none for a plain hook such as the TTS refresh)."""
+    return frozenset(str(i) for c in _changes(intent) if isinstance(c.get("after"), list) for i in c["after"])
+
+
+def supersedable(intent: Mapping[str, Any]) -> bool:
+    """Whether a later write could ever make ``intent`` moot (a hook, or an update of masked values only)."""
+    return intent.get("action") == HOOK or masked_paths(intent) is not None
+
+
+def supersedes(later: Mapping[str, Any], earlier: Mapping[str, Any]) -> str | None:
+    """How ``later`` (the intent of a write that succeeded) makes the open intent ``earlier`` moot; ``None`` if not.
+
+    ``later`` must have been announced after ``earlier`` (a greater ``seq``), to the same target:
+    a call sent before it may have been answered before the writes that made ``earlier`` due.
+    """
+    seqs = (later.get("seq"), earlier.get("seq"))
+    if not isinstance(seqs[0], int) or not isinstance(seqs[1], int) or seqs[0] <= seqs[1]:
+        return None
+    if later.get("target") != earlier.get("target"):
+        return None  # another org's hook or object
+    if earlier.get("action") == HOOK:
+        if (later.get("action") != HOOK or later.get("method") != earlier.get("method")
+                or later.get("path") != earlier.get("path")):
+            return None
+        ids = published_ids(earlier)
+        if not ids <= published_ids(later):
+            return None
+        return "a later job published the same ids" if ids else "a later call of the same hook succeeded"
+    masked = masked_paths(earlier)
+    if masked is None or later.get("kind") != earlier.get("kind") or later.get("object_id") != earlier.get("object_id"):
+        return None
+    if later.get("action") == "delete":
+        return "a later delete of the object succeeded"
+    if later.get("action") == "update" and masked <= {str(c.get("path")) for c in _changes(later)}:
+        return f"a later update sent {', '.join(sorted(masked))} again"
+    return None
+
+
+__all__ = ["masked_paths", "published_ids", "supersedable", "supersedes"]
