@@ -35,7 +35,7 @@ from typing import Any
 from reconciler.audit.checkpoint import ChainBreak, ScanState, resume, save
 from reconciler.audit.reader import is_record, iter_raw_lines, parse_line
 from reconciler.audit.records import FAILURE, GENESIS_HASH, INTENT, OUTCOME, RUN_END, SUCCESS, parse_timestamp
-from reconciler.audit.supersede import supersedable, supersedes
+from reconciler.audit.supersede import moot_key, supersedable, supersedes
 from reconciler.audit.verify import AuditChainError, no_record, record_problem
 from reconciler.core.errors import AuditError
 from reconciler.core.paths import open_unlinked, reason, status
@@ -158,6 +158,8 @@ def read_backlog(log_path: str | Path) -> Backlog:
     if found is None or found.st_size == 0:
         return Backlog()
     state = resume(path)
+    for seq, intent in state.intents.items():
+        _candidate(state, seq, intent)
     for line in iter_raw_lines(path, start_offset=state.offset, start_line=state.line):
         record = parse_line(line)
         last_seq, last_hash = (state.last[0], state.last[1]) if state.last is not None else (0, GENESIS_HASH)
@@ -187,6 +189,7 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
         state.ended.add(str(record.get("run_id")))
     elif kind == INTENT:
         state.intents[record["seq"]] = record
+        _candidate(state, record["seq"], record)
         _note_delete_sent(state, record)
         if record.get("action") in WRITE_ACTIONS and record.get("kind"):
             state.written[str(record["kind"])] = record["seq"]
@@ -194,7 +197,7 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
         intent = state.intents.pop(record.get("intent_seq"), None)  # type: ignore[arg-type]  # any key may be absent
         if intent is None:
             return
-        state.superseded.pop(intent["seq"], None)
+        _closed(state, intent)
         success = record.get("outcome") == SUCCESS
         if success:
             _take_created(state, intent, record)
@@ -208,9 +211,28 @@ def _take(state: ScanState, record: dict[str, Any]) -> None:
 def _supersede(state: ScanState, intent: dict[str, Any], record: dict[str, Any]) -> None:
     """The open intents that the write of ``intent``, which succeeded (``record``), makes moot; the first such write
     of each is kept."""
-    for seq, earlier in state.intents.items():
-        if seq not in state.superseded and supersedable(earlier) and (how := supersedes(intent, earlier)):
+    shared = moot_key(intent)
+    for seq in sorted(state.candidates.get(shared, ())) if shared is not None else ():
+        if seq not in state.superseded and (how := supersedes(intent, state.intents[seq])):
             state.superseded[seq] = {"seq": record["seq"], "run_id": str(record.get("run_id")), "how": how}
+
+
+def _candidate(state: ScanState, seq: int, intent: dict[str, Any]) -> None:
+    """Index an open intent a later write may make moot (:attr:`ScanState.candidates`)."""
+    shared = moot_key(intent)
+    if shared is not None and supersedable(intent):
+        state.candidates.setdefault(shared, set()).add(seq)
+
+
+def _closed(state: ScanState, intent: dict[str, Any]) -> None:
+    """An intent got its outcome: no longer a candidate, nor made moot."""
+    state.superseded.pop(intent["seq"], None)
+    shared = moot_key(intent)
+    waiting = state.candidates.get(shared) if shared is not None else None
+    if shared is not None and waiting is not None:
+        waiting.discard(intent["seq"])
+        if not waiting:
+            del state.candidates[shared]
 
 
 def _created_key(target: Any, kind: Any, name: Any) -> str:

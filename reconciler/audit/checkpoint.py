@@ -74,6 +74,8 @@ class ScanState:
     #: seq of an open intent -> the later successful write that made it moot (:mod:`.supersede`):
     #: ``seq`` and ``run_id`` of its outcome record, ``how`` in words
     superseded: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: the open intents a later write may make moot, by :func:`.supersede.key` (not saved: built from ``intents``)
+    candidates: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
 
 
 def path_of(log_path: Path) -> Path:

@@ -57,6 +57,21 @@ def supersedable(intent: Mapping[str, Any]) -> bool:
     return intent.get("action") == HOOK or masked_paths(intent) is not None
 
 
+def moot_key(intent: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What a superseding write and the intents it may make moot share: the hook, or the object, on one target.
+
+    Why: the backlog scan indexes its open candidates by it (:mod:`.backlog`), so a successful
+    outcome is matched against the few that share its key, not against every open intent (with
+    a few hundred open, the scan of a long log took fifteen times as long).
+    """
+    target, action = str(intent.get("target")), intent.get("action")
+    if action == HOOK:
+        return ("hook", target, str(intent.get("method")), str(intent.get("path")))
+    if action in ("update", "delete") and intent.get("kind") and intent.get("object_id"):
+        return ("object", target, str(intent["kind"]), str(intent["object_id"]))
+    return None
+
+
 def supersedes(later: Mapping[str, Any], earlier: Mapping[str, Any]) -> str | None:
     """How ``later`` (the intent of a write that succeeded) makes the open intent ``earlier`` moot; ``None`` if not.
 
@@ -86,4 +101,4 @@ def supersedes(later: Mapping[str, Any], earlier: Mapping[str, Any]) -> str | No
     return None
 
 
-__all__ = ["masked_paths", "published_ids", "supersedable", "supersedes"]
+__all__ = ["masked_paths", "moot_key", "published_ids", "supersedable", "supersedes"]
