@@ -40,13 +40,14 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions
 from reconciler.kinds.kind import Kind
-from reconciler.kinds.spec import SpecModel, without_shown
+from reconciler.kinds.spec import FieldIssue, SpecModel, without_shown
 
 COLLECTION = "/api/v2/integrations/actions"
 
@@ -148,6 +149,35 @@ class DataActionSpec(SpecModel):
     contract: ActionContractInput = Field(description="Input and output JSON schemas. They cannot change.")
 
 
+def is_function_category(category: str) -> bool:
+    """Whether CX as Code takes an action of this category for a function data action.
+
+    Its ``containsFunctionDataAction`` (v1.84.1, genesyscloud/integration_action/
+    resource_genesyscloud_integration_action.go, lines 190-195): lower case, ``_`` and ``-`` read as
+    spaces, then "function data action" anywhere in it.
+    """
+    return "function data action" in category.lower().replace("_", " ").replace("-", " ")
+
+
+def _not_a_function(spec: DataActionSpec) -> Iterator[FieldIssue]:
+    """A function data action is refused offline: this kind cannot write one.
+
+    CX as Code creates one (category as in :func:`is_function_category`, which its schema says
+    "requires function_config to be set") through a draft: ``POST /actions/drafts``, an upload of
+    the function's zip, ``PATCH`` of the draft's function settings, then a publish
+    (``createFunctionDataActionDraft``, same file, lines 339-487), never by ``POST /actions``; and
+    the SDK's ``RequestConfig.requestUrlTemplate`` "is read only for Function Integrations and will be
+    set when a draft is created". This kind writes by ``POST``/``PATCH /actions`` alone, so such an
+    action would be created without its function.
+    """
+    if is_function_category(spec.category):
+        yield FieldIssue(
+            ("category",),
+            "names a function data action, which this tool does not manage (it needs a draft with an "
+            "uploaded function zip); use a Web Services category",
+        )
+
+
 KIND = Kind(
     name="DataAction",
     spec_model=DataActionSpec,
@@ -190,4 +220,5 @@ KIND = Kind(
     update_method="PATCH",
     update_fields=("category", "config"),
     templated=("config",),
+    checks=(_not_a_function,),
 )

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reconciler.kinds.conventions import PAGE_ENVELOPE, Audited, Listing, Permissions, SubResource
 from reconciler.kinds.kind import Kind
@@ -63,6 +63,8 @@ TYPE_SHOWN = (
 CREDENTIAL_SHOWN = ("name", "createdDate", "modifiedDate", "type", "selfUri")
 #: what reads show of the configuration that a write does not set (SDK ``IntegrationConfiguration``)
 CONFIG_SHOWN = ("id", "version", "selfUri")
+#: how a platform read may spell empty configuration notes (CX as Code's ``flattenIntegrationConfig`` maps it to "")
+EMPTY_NOTES = "node_dynamodb_empty_string"
 
 
 class IntegrationTypeRef(SpecModel):
@@ -94,7 +96,7 @@ class IntegrationConfiguration(SpecModel):
     manifest never sets it (``SubResource.name_inner``).
     """
 
-    notes: str | None = Field(None, description="Notes about the integration.")
+    notes: str = Field("", description="Notes about the integration; left out: none (sent as \"\").")
     properties: dict[str, Any] = Field(
         default_factory=dict,
         description="Properties of the integration's type; left out, the live ones are kept ({} empties them).",
@@ -107,6 +109,19 @@ class IntegrationConfiguration(SpecModel):
         default_factory=dict,
         description="Credentials by the type's key (basicAuth for custom-rest-actions), each by id.",
     )
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _no_notes(cls, value: Any) -> Any:
+        """No notes, however the platform says it: absent, ``null``, ``""`` or its stand-in for an empty one.
+
+        CX as Code (v1.84.1, genesyscloud/integration/resource_genesyscloud_integration_utils.go):
+        ``updateIntegrationConfigFromResourceData`` sends ``notes`` as set, ``""`` when unset (lines 101,
+        113, 143), and ``flattenIntegrationConfig`` reads ``nil`` as ``""`` and the platform's
+        ``"node_dynamodb_empty_string"`` as ``""`` too (lines 40-44). So all are one value here: a manifest
+        without notes never differs from an integration that has none, however its read spells it.
+        """
+        return "" if value is None or value == EMPTY_NOTES else value
 
     @model_validator(mode="before")
     @classmethod
