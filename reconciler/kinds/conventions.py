@@ -129,6 +129,10 @@ class Listing:
     #: updated or deleted through the API (a data action whose id starts ``static``: CX as Code's
     #: ``staticActionIDPrefix``): left out of what the tool reads, so never planned, pruned or exported
     owned_prefix: str | None = None
+    #: objects listed that this tool cannot write as their kind's API would need (a data action of a
+    #: function integration, written by CX as Code through a draft and a zip upload): left out of every
+    #: read like :attr:`owned_prefix`, so never planned, pruned or exported as objects it would mangle
+    unmanageable: Callable[[Mapping[str, Any]], bool] | None = None
     #: the listing the platform still answers at the collection's own path, which the SDK marks
     #: deprecated in favour of this one (credentials' page listing): the sandbox serves it for
     #: the SDK's callers; the client never reads it
@@ -152,11 +156,16 @@ class Listing:
         return _joined(pair for detail, pair in self.expand.items() if detail not in left_out)
 
     def manageable(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``entities`` less those the platform owns (:attr:`owned_prefix`)."""
-        prefix = self.owned_prefix
-        if prefix is None:
+        """``entities`` less those the platform owns (:attr:`owned_prefix`) and those the tool cannot write
+        (:attr:`unmanageable`)."""
+        prefix, unmanageable = self.owned_prefix, self.unmanageable
+        if prefix is None and unmanageable is None:
             return entities
-        return [e for e in entities if not str(e.get("id", "")).startswith(prefix)]
+        return [
+            e for e in entities
+            if not (prefix is not None and str(e.get("id", "")).startswith(prefix))
+            and not (unmanageable is not None and unmanageable(e))
+        ]
 
     @property
     def is_summary(self) -> bool:

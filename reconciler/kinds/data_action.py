@@ -40,7 +40,7 @@ as ``Action``. What the platform does, said as data below, as CX as Code's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
@@ -159,6 +159,16 @@ def is_function_category(category: str) -> bool:
     return "function data action" in category.lower().replace("_", " ").replace("-", " ")
 
 
+def _function_action(obj: Mapping[str, Any]) -> bool:
+    """A live action of a function category (:func:`is_function_category`): the tool leaves it out of reads.
+
+    Why: it can neither be declared (:func:`_not_a_function`) nor written, so read as an ordinary action
+    it would be pruned from a project that prunes data actions, and exported as a manifest that is
+    refused at load.
+    """
+    return is_function_category(str(obj.get("category") or ""))
+
+
 def _not_a_function(spec: DataActionSpec) -> Iterator[FieldIssue]:
     """A function data action is refused offline: this kind cannot write one.
 
@@ -210,6 +220,7 @@ KIND = Kind(
         # CX as Code (resource_genesyscloud_integration_action_utils.go, staticActionIDPrefix): "Static actions
         # cannot be created, updated, or deleted via the public API" and their ids start with "static"
         owned_prefix="static",
+        unmanageable=_function_action,
         omitted=("contract",),
         expand={"config": ("includeConfig", "true"), "contract": ("expand", "contract")},
     ),

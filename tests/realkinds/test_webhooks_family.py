@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import respx
 from reconciler.core.errors import ApiError
 from reconciler.genesys import ClientLimits, GenesysClient, Target
 from reconciler.kinds import REGISTRY
+from reconciler.sandbox.store import Store
 
 from ._support import CREDENTIAL_ENV, Project, changes_of, make_project
 from .test_sdk import no_unknown_enums, sdk_client, served
@@ -271,16 +273,49 @@ class TestDataAction:
         assert "Traceback" not in result.output and "data-actions.yaml:50" in result.output
         assert live["id"] in result.output and twin["id"] in result.output
 
-    def test_the_platforms_static_actions_are_left_out_of_reads(self) -> None:
+    def test_a_live_function_action_is_neither_pruned_nor_exported(self, project: Project, tmp_path: Path) -> None:
+        """A function data action (written by CX as Code through a draft and a zip upload) cannot be declared
+        here; read as an ordinary action it would be deleted by a plan pruning data actions and exported as a
+        manifest refused at load. It is left out of every read instead."""
+        project.run("apply", "--auto-approve")
+        # the sandbox refuses such a create as the tool would (the platform makes one through a draft):
+        # stored as a draft's publish would leave it, a copy of a live action but for its name and category
+        store = Store(project.db)
+        try:
+            with store.read() as conn:
+                stored = json.loads(conn.execute("SELECT body FROM objects WHERE kind = 'DataAction'").fetchone()[0])
+            store.create("DataAction", {**stored, "id": str(uuid.uuid4()), "name": "Lookup",
+                                        "category": "Function Data Action"}, unique=False)
+        finally:
+            store.close()
+        applied = project.run("apply", "--auto-approve", "--prune", "DataAction")
+        assert "Lookup" not in applied.output and "No changes" in applied.output
+        store = Store(project.db)
+        try:
+            with store.read() as conn:
+                names = [row[0] for row in conn.execute("SELECT json_extract(body, '$.name') FROM objects "
+                                                        "WHERE kind = 'DataAction'")]
+        finally:
+            store.close()
+        assert sorted(names).count("Lookup") == 1, names
+        exported = project.run("export", "--kind", "DataAction", "--out", str(tmp_path / "exported"))
+        assert "Lookup" not in exported.output
+        written = "".join(p.read_text() for p in (tmp_path / "exported").rglob("*.yaml"))
+        assert "Open Ticket" in written and "Lookup" not in written
+
+    def test_the_platforms_static_actions_and_function_actions_are_left_out_of_reads(self) -> None:
         """Built-in actions (ids ``static…``) are listed but cannot be written (CX as Code's
-        ``staticActionIDPrefix``): never read as live objects, so never pruned, exported or matched by name."""
+        ``staticActionIDPrefix``), nor can function actions by this kind: never read as live objects,
+        so never pruned, exported or matched by name."""
         actions = "/api/v2/integrations/actions"
         entities = [
             {"id": "static-get-user-1", "name": "Get User", "category": "Genesys Cloud Data Actions"},
             {"id": "0f3c2a1e-7b6d-4e5f-9a8b-1c2d3e4f5a6b", "name": "Open Ticket", "category": "Tickets"},
             {"id": "static-get-user-2", "name": "Get User", "category": "Genesys Cloud Data Actions"},
+            # a function data action (CX as Code's containsFunctionDataAction): not writable by this kind
+            {"id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "name": "Get User", "category": "My_Function-Data Action"},
         ]
-        page = {"entities": entities, "pageSize": 100, "pageNumber": 1, "total": 3, "pageCount": 1}
+        page = {"entities": entities, "pageSize": 100, "pageNumber": 1, "total": 4, "pageCount": 1}
         target = Target(kind="genesys", api_url=API, login_url=API, client_id="cid", client_secret="sec")
         kind = REGISTRY["DataAction"]
 
