@@ -162,21 +162,30 @@ class DriftReport(_Frozen):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property
     def summary(self) -> dict[str, int]:
-        """The counts of each list, and how many of the missing objects were renamed live (counted as missing).
+        """The counts of each list, and how many declared objects were renamed live (counted in their list too).
 
-        Why a rename counts as missing, once: it is one declared object the target no longer has
-        under its name (its new name is left out of ``unmanaged``); ``renamed_live`` tells the
-        reader of "1 missing" that nothing was deleted.
+        Why a rename counts once, in its list: a rename matched by content is one declared object
+        the target no longer has under its name (missing; its new name is left out of
+        ``unmanaged``), one matched by ``metadata.id`` an object that differs; ``renamed_live``
+        tells the reader of "1 missing" that nothing was deleted, and of "1 differ" that the
+        difference is a rename.
         """
-        renamed = sum(1 for gone in self.missing if gone.renamed_live is not None)
         return {"differs": len(self.differs), "missing": len(self.missing), "unmanaged": len(self.unmanaged),
-                "renamed_live": renamed}
+                "renamed_live": self._renamed(self.differs) + self._renamed(self.missing)}
+
+    @staticmethod
+    def _renamed(objects: tuple[DriftedObject, ...] | tuple[MissingObject, ...]) -> int:
+        return sum(1 for declared in objects if declared.renamed_live is not None)
 
     def counts(self) -> str:
-        """``2 differ, 3 missing (1 renamed live), 1 unmanaged``: the summary as text and Markdown say it."""
-        s = self.summary
-        renamed = f" ({s['renamed_live']} renamed live)" if s["renamed_live"] else ""
-        return f"{s['differs']} differ, {s['missing']} missing{renamed}, {s['unmanaged']} unmanaged"
+        """``2 differ (1 renamed live), 3 missing (1 renamed live), 1 unmanaged``: the summary as text and
+        Markdown say it, each rename beside the count it is in."""
+        def renamed(objects: tuple[DriftedObject, ...] | tuple[MissingObject, ...]) -> str:
+            n = self._renamed(objects)
+            return f" ({n} renamed live)" if n else ""
+
+        return (f"{len(self.differs)} differ{renamed(self.differs)}, {len(self.missing)} missing"
+                f"{renamed(self.missing)}, {len(self.unmanaged)} unmanaged")
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents it
     @property

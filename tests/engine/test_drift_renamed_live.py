@@ -97,6 +97,7 @@ def test_a_live_rename_of_a_pinned_object_is_worded_as_a_live_rename(project: Pr
     object_id = rename_live(project)
     report = json.loads(project.run("drift", "--format", "json", expect=2).stdout)
     assert report["missing"] == [] and report["unmanaged"] == []
+    assert report["summary"] == {"differs": 1, "missing": 0, "unmanaged": 0, "renamed_live": 1}
     [differs] = report["differs"]
     assert differs["name"] == OLD
     assert differs["renamed_live"] == {"object_id": object_id, "name": NEW}
@@ -108,8 +109,10 @@ def test_a_live_rename_of_a_pinned_object_is_worded_as_a_live_rename(project: Pr
 
     text = project.run("drift", expect=2).stdout
     assert f"renamed live: '{OLD}' → '{NEW}'" in text and "renamed from" not in text
+    assert "1 differ (1 renamed live), 0 missing, 0 unmanaged" in text
     markdown = project.run("drift", "--format", "markdown", expect=2).stdout
     assert f"renamed live: '{OLD}' → '{NEW}'" in markdown and "renamed from" not in markdown
+    assert "1 differ (1 renamed live), 0 missing, 0 unmanaged" in markdown
 
     plan = project.plan_json(expect=0)
     [update] = [c for c in plan["changes"] if c["action"] == "update"]
