@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ from reconciler.core.keys import Location, ObjectKey
 from reconciler.manifests.desired import DesiredObject
 from reconciler.manifests.document import ParsedDocument, parse_document
 from reconciler.manifests.files import digest, discover, display, left_out
+from reconciler.manifests.included import pull_referenced
 from reconciler.manifests.issues import Issues
 from reconciler.manifests.placeholders import substitute
 from reconciler.manifests.reading import Unreadable, read_text
@@ -56,6 +57,9 @@ class ManifestSet:
     settings_file: str | None = None
     #: the directory holding it, as shown in messages (``.`` for the working directory); ``None`` when there is none
     project: str | None = None
+    #: objects declared only in a file not given, pulled in as the files given reference them (:mod:`.included`):
+    #: each -> the objects that reference it
+    included: Mapping[ObjectKey, tuple[ObjectKey, ...]] = field(default_factory=dict)
 
     def by_key(self) -> dict[ObjectKey, DesiredObject]:
         """Objects by identity (kind, case-insensitive name)."""
@@ -90,32 +94,31 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     # for the last file. Keeping every parsed document to the end was most of a large
     # estate's loading peak (58 MB of 141 at 50,000 objects).
     objects: list[DesiredObject] = []
-    waiting: list[ParsedDocument] = []
-    nothing_declared: dict[ObjectKey, DesiredObject] = {}
+    waiting: list[tuple[ParsedDocument, str]] = []
     for path in fileset.files:
         shown = display(path)
         docs, file_issues = read_documents(path, shown)
         issues.extend(file_issues)
         for doc in _each(docs):
-            document = parse_document(shown, doc)
-            if document.kind is not None and document.name is not None and document.spec is not None:
-                objects.append(_desired(document))
-            if doc.placeholder_free:
-                _keep(document, _spec_problems(document, environment, nothing_declared), issues)
-            else:
-                _keep(document, [], issues)  # its spec waits for every declaration: its envelope now
-                waiting.append(document)
+            _take(parse_document(shown, doc), "", objects, waiting, environment, issues)
+    # a plan of part of a project: what the files given reference and only the others declare comes too
+    included = pull_referenced(objects, lambda: left_out(fileset, paths), read_documents)
+    issues.extend(included.issues)
+    for document in _each(included.documents):
+        assert document.kind is not None and document.name is not None  # pulled in by its identity
+        why = included.why(ObjectKey(document.kind.name, document.name), document.file)
+        _take(document, why, objects, waiting, environment, issues)
     issues.extend(identity_issues(objects))
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
 
-    for document in _each(waiting):
-        _keep(document, _spec_problems(document, environment, declared), issues)
+    for document, why in _each(waiting):
+        _keep(document, _spec_problems(document, environment, declared), issues, why)
     graph = reference_graph(objects)
     reference_issues(objects, graph, issues)
 
     if issues:
         raise issues.error()
-    files = [*fileset.files]
+    files = [*fileset.files, *included.files]  # a plan's digest covers every file it took a document from
     rest = left_out(fileset, paths)
     if fileset.settings_path.is_file():
         files.append(fileset.settings_path)
@@ -129,7 +132,27 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
         left_out_issues=rest.issues,
         settings_file=display(fileset.settings_path) if fileset.settings_path.is_file() else None,
         project=display(fileset.root) if fileset.settings_path.is_file() else None,
+        included={key: tuple(by) for key, by in included.referenced_by.items()},
     )
+
+
+def _take(document: ParsedDocument, why: str, objects: list[DesiredObject],
+          waiting: list[tuple[ParsedDocument, str]], environment: Mapping[str, str], issues: Issues) -> None:
+    """Keep one document read: its object, its envelope's problems, and its spec's now or once all are declared.
+
+    ``why``: said after each of its problems (a document pulled in from a file not given).
+    """
+    if document.kind is not None and document.name is not None and document.spec is not None:
+        objects.append(_desired(document))
+    if document.doc.placeholder_free:
+        _keep(document, _spec_problems(document, environment, _NOTHING_DECLARED), issues, why)
+    else:
+        _keep(document, [], issues, why)  # its spec waits for every declaration: its envelope now
+        waiting.append((document, why))
+
+
+#: what a document without placeholders resolves references against: nothing (it holds none)
+_NOTHING_DECLARED: Mapping[ObjectKey, DesiredObject] = {}
 
 
 def _each(items: list[_T]) -> Iterator[_T]:
@@ -251,8 +274,10 @@ def _spec_problems(
     return out
 
 
-def _keep(document: ParsedDocument, spec: list[SpecProblem], issues: Issues) -> None:
+def _keep(document: ParsedDocument, spec: list[SpecProblem], issues: Issues, why: str = "") -> None:
     """Place the document's problems (its envelope's, taken from it, and ``spec``) and keep them in ``issues``.
+
+    ``why`` is added to each message (see :meth:`~.included.Included.why`).
 
     Unplaced, only counted, when ``issues`` already holds its bound of issues listed before
     the document's first line: placing them would re-derive the document's marks for nothing.
@@ -266,10 +291,11 @@ def _keep(document: ParsedDocument, spec: list[SpecProblem], issues: Issues) -> 
         issues.skip(count)
         release_text()  # nothing from here on in the file is placed: the text read again for marks can go
     else:
-        issues.extend(document.issues())
+        for issue in document.issues():
+            issues.add(ManifestIssue(issue.file, issue.line, issue.column, issue.path, issue.message + why))
         for path, message, at_key in spec:
             line, column = doc.mark(("spec", *path), key=at_key)
-            issues.add(ManifestIssue(document.file, line, column, _spec_path(path), message))
+            issues.add(ManifestIssue(document.file, line, column, _spec_path(path), message + why))
     envelope.clear()  # kept or counted once: a waiting document comes back for its spec
 
 
