@@ -103,6 +103,7 @@ def make_plan(
         graph=manifests.graph,
         policy=manifests.settings.policy,
         env_mode=env_mode,
+        included=manifests.included,
     )
 
 

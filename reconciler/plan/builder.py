@@ -87,6 +87,7 @@ def build_plan(
     graph: ReferenceGraph | None = None,
     policy: PolicySettings | None = None,
     env_mode: EnvMode = EnvMode.ALL,
+    included: Mapping[ObjectKey, Sequence[ObjectKey]] | None = None,
 ) -> Plan:
     """Compare ``desired`` with ``live`` (kind name -> listed objects) and plan the changes.
 
@@ -96,7 +97,9 @@ def build_plan(
     environment variable the manifests use is not set or the prune policy names an
     unknown kind, and :class:`~reconciler.core.graph.ReferenceCycleError` when
     references loop. ``env_mode``: which variables must be set (drift needs no secret's value).
-    ``org``: the org live state was read from (``Plan.org``), which apply checks.
+    ``org``: the org live state was read from (``Plan.org``), which apply checks. ``included``: objects
+    declared only in a file not given, each with the objects that reference it (``ManifestSet.included``),
+    said on their changes (``included_by``).
     """
     check_prune_kinds(prune)
     env = env_for(desired, env, env_mode)
@@ -120,6 +123,8 @@ def build_plan(
     # changes of a large unchanged estate set the planner's peak (about 10 MiB at 50,000).
     del live_by_key, declared
     changes = _declared_changes(entries, graph)
+    if included:
+        changes = [_included(change, included) for change in changes]
     changes.extend(_delete_change(u) for u in delete_order(undeclared))
     unmanaged = tuple(u.address for u in sorted(undeclared, key=Undeclared.rank) if not u.delete and not u.elsewhere)
     warnings.extend(_elsewhere_warning(undeclared, prune))
@@ -162,6 +167,12 @@ def _elsewhere_warning(undeclared: Sequence[Undeclared], prune: PrunePolicy) -> 
         f"(the directory holding reconciler.yaml, subfolders included) not given, so this run neither compares, "
         f"updates nor deletes what they declare (give {project} to include them)"
     ]
+
+
+def _included(change: ResourceChange, included: Mapping[ObjectKey, Sequence[ObjectKey]]) -> ResourceChange:
+    """``change``, saying which objects of the plan reference it when it was pulled in from a file not given."""
+    by = included.get(ObjectKey(change.kind, change.name))
+    return change.model_copy(update={"included_by": tuple(by)}) if by else change
 
 
 def _graph_of(desired: Sequence[DesiredObject], graph: ReferenceGraph | None) -> ReferenceGraph:

@@ -58,6 +58,7 @@ def _change(change: ResourceChange) -> dict[str, Any]:
         "rename_of": None if change.rename_of is None else {
             "object_id": change.rename_of.object_id, "name": change.rename_of.name
         },
+        "included_by": [str(key) for key in change.included_by],
         "reason": change.reason,
     }
 

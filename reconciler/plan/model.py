@@ -200,6 +200,9 @@ class ResourceChange(_Frozen):
     #: a create: the undeclared live object it equals but for the name (``renamed_from``/``likely_renamed``); an
     #: update or replacement: the live object of another name its ``metadata.id`` matched (``renamed_by_id``)
     rename_of: LiveMatch | None = None
+    #: a plan of part of a project: the objects that reference this one, when only a file not given declares it
+    #: (pulled into the plan as Terraform's ``-target`` pulls in dependencies: :mod:`reconciler.manifests.included`)
+    included_by: tuple[ObjectAddress, ...] = ()
 
     @property
     def address(self) -> str:
@@ -248,6 +251,7 @@ def noop_change(
     _set(change, "source", source)
     _set(change, "spec", None)
     _set(change, "rename_of", None)
+    _set(change, "included_by", ())
     _set(change, "__pydantic_fields_set__", _ALL_CHANGE_FIELDS)
     _set(change, "__pydantic_extra__", None)
     _set(change, "__pydantic_private__", None)
@@ -258,7 +262,7 @@ _set = object.__setattr__
 #: the field order :func:`noop_change` sets (checked against the model at import)
 _CHANGE_FIELDS = (
     "kind", "name", "action", "object_id", "live_version", "before", "after", "field_changes", "reasons",
-    "depends_on", "source", "spec", "rename_of",
+    "depends_on", "source", "spec", "rename_of", "included_by",
 )
 if tuple(ResourceChange.model_fields) != _CHANGE_FIELDS:  # pragma: no cover - a field added without updating
     raise RuntimeError("noop_change: ResourceChange's fields changed; update _CHANGE_FIELDS and its values")

@@ -24,7 +24,15 @@ from reconciler.plan.policy import finding_line
 from reconciler.render import MAX_CHARS
 from reconciler.render.escape import md_code, md_code_block, md_text
 from reconciler.render.templates import field_lines
-from reconciler.render.values import action_counts, counts_phrase, org_suffix, plural, show, shown_fields
+from reconciler.render.values import (
+    INCLUDED_WHY,
+    action_counts,
+    counts_phrase,
+    org_suffix,
+    plural,
+    show,
+    shown_fields,
+)
 
 #: errors and warnings shown in the head; the rest are counted (the head is never cut)
 MAX_MESSAGES = 20
@@ -75,6 +83,8 @@ def object_block(change: ResourceChange) -> str:
         body += code_block(lines, "diff")
     if change.depends_on:
         body += f"\nafter: {', '.join(code(str(d)) for d in change.depends_on)}\n"
+    if change.included_by:  # pulled in from a file not given: say why it is in a plan of the files given
+        body += f"\nincluded: referenced by {', '.join(code(str(k)) for k in change.included_by)} {INCLUDED_WHY}\n"
     return body + "\n"
 
 

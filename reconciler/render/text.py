@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
 from reconciler.plan.policy import finding_line
 from reconciler.render.escape import live
-from reconciler.render.values import org_suffix, plural, show, shown_fields
+from reconciler.render.values import INCLUDED_WHY, org_suffix, plural, show, shown_fields
 
 if TYPE_CHECKING:
     # a plan printed as text needs neither model: ``render_apply`` imports the outcomes it reads (issue 17)
@@ -67,6 +67,9 @@ def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
     lines.extend(INDENT + field_line(fc, paint) for fc in shown_fields(change))
     if change.depends_on:
         lines.append(INDENT + paint(f"after: {', '.join(live(d) for d in change.depends_on)}", "dim"))
+    if change.included_by:  # pulled in from a file not given: say why it is in a plan of the files given
+        by = ", ".join(live(k) for k in change.included_by)
+        lines.append(INDENT + paint(f"included: referenced by {by} {INCLUDED_WHY}", "dim"))
     return lines
 
 

@@ -15,6 +15,8 @@ from reconciler.manifests.desired import KNOWN_AFTER_APPLY, SENSITIVE
 from reconciler.plan.model import ACTION_ORDER, Action, FieldChange, Org, ResourceChange
 
 MARKERS = frozenset({SENSITIVE, KNOWN_AFTER_APPLY})
+#: said after ``included: referenced by …`` (``ResourceChange.included_by``): why a file not given has a change here
+INCLUDED_WHY = "(declared only in a file not given)"
 
 
 class Targeted(Protocol):

@@ -23,6 +23,7 @@ _VALUES = dict(
 def _validated() -> ResourceChange:
     """As the planner built it before: every field given."""
     return ResourceChange(action=Action.NOOP, before=None, after=None, field_changes=(), spec=None, rename_of=None,
+                          included_by=(),
                           **_VALUES)  # type: ignore[arg-type]  # test values of the right types
 
 

@@ -22,6 +22,7 @@ from plan._support import (
 )
 
 from reconciler.apply.result import ApplyResult, ChangeOutcome, Outcome
+from reconciler.core.keys import ObjectKey
 from reconciler.plan.builder import PrunePolicy
 from reconciler.plan.drift import Attribution, DriftReport, drift_from_plan
 from reconciler.plan.model import Action, Plan
@@ -57,7 +58,10 @@ def full_plan() -> Plan:
         hook(),
         desired("Webhook", "New Feed", FEED_SPEC, line=44, file="manifests/webhooks.yaml"),
     ]
-    plan = plan_of(wanted, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})), tool_version=TOOL_VERSION)
+    # the rule as a plan of part of a project pulls it in: only a file not given declares it, the hook references it
+    included = {ObjectKey("SpeechRule", "Billing"): (ObjectKey("Webhook", "CRM Sync"),)}
+    plan = plan_of(wanted, live, prune=PrunePolicy(kinds=frozenset({"Webhook"})), tool_version=TOOL_VERSION,
+                   included=included)
     # a warning as planning adds it (a rotation of an undeclared object, the warning shown here before, is an error)
     return plan.model_copy(update={"warnings": whole_plan((
         "1 live object(s) declared in files not given are left alone: manifests/legacy.yaml of the project manifests "
