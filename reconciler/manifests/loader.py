@@ -7,7 +7,9 @@ The passes, each reporting everything it finds before the next one runs where it
 3. identities: one object per (kind, name), names compared case-insensitively;
 4. specs: placeholders (secrets, unset variables, malformed references) then every
    rule of the kind, on values where placeholders are stood in for;
-5. references: declared targets, referenceable fields, no cycles.
+5. references: declared targets, referenceable fields, no cycles. Before it, in a load of
+   part of a project, the documents the files given reference that only its other files
+   declare are pulled in and checked as in passes 2 to 4 (:mod:`.included`).
 
 Nothing here touches the network: ``reconciler validate`` is this function.
 """
@@ -94,25 +96,26 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     # for the last file. Keeping every parsed document to the end was most of a large
     # estate's loading peak (58 MB of 141 at 50,000 objects).
     objects: list[DesiredObject] = []
-    waiting: list[tuple[ParsedDocument, str]] = []
+    waiting: list[ParsedDocument] = []
+    whys: dict[int, str] = {}  # id() of a waiting document pulled in -> its why (a tuple per document cost memory)
     for path in fileset.files:
         shown = display(path)
         docs, file_issues = read_documents(path, shown)
         issues.extend(file_issues)
         for doc in _each(docs):
-            _take(parse_document(shown, doc), "", objects, waiting, environment, issues)
+            _take(parse_document(shown, doc), "", objects, waiting, whys, environment, issues)
     # a plan of part of a project: what the files given reference and only the others declare comes too
     included = pull_referenced(objects, lambda: left_out(fileset, paths), read_documents)
     issues.extend(included.issues)
     for document in _each(included.documents):
         assert document.kind is not None and document.name is not None  # pulled in by its identity
         why = included.why(ObjectKey(document.kind.name, document.name), document.file)
-        _take(document, why, objects, waiting, environment, issues)
+        _take(document, why, objects, waiting, whys, environment, issues)
     issues.extend(identity_issues(objects))
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
 
-    for document, why in _each(waiting):
-        _keep(document, _spec_problems(document, environment, declared), issues, why)
+    for document in _each(waiting):
+        _keep(document, _spec_problems(document, environment, declared), issues, whys.get(id(document), ""))
     graph = reference_graph(objects)
     reference_issues(objects, graph, issues)
 
@@ -136,11 +139,12 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     )
 
 
-def _take(document: ParsedDocument, why: str, objects: list[DesiredObject],
-          waiting: list[tuple[ParsedDocument, str]], environment: Mapping[str, str], issues: Issues) -> None:
+def _take(document: ParsedDocument, why: str, objects: list[DesiredObject], waiting: list[ParsedDocument],
+          whys: dict[int, str], environment: Mapping[str, str], issues: Issues) -> None:
     """Keep one document read: its object, its envelope's problems, and its spec's now or once all are declared.
 
-    ``why``: said after each of its problems (a document pulled in from a file not given).
+    ``why``: said after each of its problems (a document pulled in from a file not given); kept in
+    ``whys`` by the document's ``id`` while it waits in ``waiting``, which holds it alive until then.
     """
     if document.kind is not None and document.name is not None and document.spec is not None:
         objects.append(_desired(document))
@@ -148,7 +152,9 @@ def _take(document: ParsedDocument, why: str, objects: list[DesiredObject],
         _keep(document, _spec_problems(document, environment, _NOTHING_DECLARED), issues, why)
     else:
         _keep(document, [], issues, why)  # its spec waits for every declaration: its envelope now
-        waiting.append((document, why))
+        waiting.append(document)
+        if why:
+            whys[id(document)] = why
 
 
 #: what a document without placeholders resolves references against: nothing (it holds none)
