@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import FrozenInstanceError, dataclass
 from typing import TypeAlias
 
@@ -86,3 +87,13 @@ class ObjectKey:
         if not (kind and sep and name):
             raise ValueError(f"{address!r} is not an object address; expected Kind/Name")
         return cls(kind, name)
+
+
+#: objects named by :func:`some_of`; the rest are counted (a speech rule may be referenced by thousands of webhooks)
+MAX_NAMED = 3
+
+
+def some_of(addresses: Sequence[object]) -> str:
+    """``Webhook/A, Webhook/B`` or ``Webhook/A, Webhook/B, Webhook/C and 197 more``: a list of objects kept one line."""
+    named = ", ".join(str(a) for a in addresses[:MAX_NAMED])
+    return named + (f" and {len(addresses) - MAX_NAMED} more" if len(addresses) > MAX_NAMED else "")

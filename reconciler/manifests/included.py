@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.core.errors import ManifestIssue
-from reconciler.core.keys import ObjectKey
+from reconciler.core.keys import ObjectKey, some_of
 from reconciler.kinds import REGISTRY
 from reconciler.manifests.desired import DesiredObject, find_references
 from reconciler.manifests.document import ParsedDocument, parse_document
@@ -48,7 +48,7 @@ class Included:
     #: the documents pulled in, in file order then line order (as the loader reads files given)
     documents: list[ParsedDocument] = field(default_factory=list)
     #: each pulled-in object -> the objects of the plan that reference it, in the order found
-    referenced_by: dict[ObjectKey, list[ObjectKey]] = field(default_factory=dict)
+    referenced_by: dict[ObjectKey, tuple[ObjectKey, ...]] = field(default_factory=dict)
     #: the files that supplied a document (their bytes are part of what the plan read: the digest)
     files: list[Path] = field(default_factory=list)
     #: problems of those files, and, when a reference stays unresolved, of every file that could not tell
@@ -56,8 +56,8 @@ class Included:
 
     def why(self, key: ObjectKey, file: str) -> str:
         """The clause said after each problem of a pulled-in document: why a file not given is checked."""
-        by = ", ".join(str(k) for k in self.referenced_by.get(key, ()))
-        return (f" ({key} is in this run because {by or 'the plan'} references it: {file} was not given, so the "
+        by = some_of(self.referenced_by.get(key, ()))
+        return (f" ({key} is in this run, referenced by {by or 'the plan'}: {file} was not given, so the "
                 "document declaring it is read and checked like a file given, as Terraform's -target plans "
                 "the target's dependencies)")
 
@@ -72,7 +72,7 @@ def pull_referenced(objects: Sequence[DesiredObject], left_out: Callable[[], Fil
     if not _any_unresolved(objects):
         return found
     declared = {obj.key for obj in objects}
-    wanted: dict[ObjectKey, list[ObjectKey]] = {}
+    wanted: dict[ObjectKey, dict[ObjectKey, None]] = {}  # target -> its referrers, in the order found
     for obj in objects:
         _want(obj.key, (r.target for r in obj.references), declared, wanted)
     rest = left_out()
@@ -114,7 +114,7 @@ def pull_referenced(objects: Sequence[DesiredObject], left_out: Callable[[], Fil
     found.documents.sort(key=lambda d: (order[d.file], d.doc.start[0]))
     supplied = {d.file for d in found.documents}
     found.files = [paths[s] for s in sorted(supplied, key=order.__getitem__)]
-    found.referenced_by = {k: v for k, v in wanted.items() if k in where}
+    found.referenced_by = {k: tuple(v) for k, v in wanted.items() if k in where}
     unresolved = any(k not in where for k in wanted)
     # a file a document came from is checked whole as YAML (as a file given); its other documents are not
     # planned, so theirs are for a plan of that file, unless one could be what a reference still misses
@@ -144,7 +144,7 @@ def _any_unresolved(objects: Sequence[DesiredObject]) -> bool:
 
 
 def _want(referrer: ObjectKey, targets: Iterable[ObjectKey], declared: set[ObjectKey],
-          wanted: dict[ObjectKey, list[ObjectKey]]) -> None:
+          wanted: dict[ObjectKey, dict[ObjectKey, None]]) -> None:
     """Note that ``referrer`` references each of ``targets`` that no document read so far declares.
 
     A target already wanted gets ``referrer`` as one more reason; a kind that does not exist is
@@ -154,10 +154,9 @@ def _want(referrer: ObjectKey, targets: Iterable[ObjectKey], declared: set[Objec
         if target.kind not in REGISTRY or target == referrer:
             continue
         if target in wanted:
-            if referrer not in wanted[target]:
-                wanted[target].append(referrer)
+            wanted[target][referrer] = None
         elif target not in declared:
-            wanted[target] = [referrer]
+            wanted[target] = {referrer: None}
 
 
 #: said after a problem of a file not given that was read for a reference

@@ -135,7 +135,7 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
         left_out_issues=rest.issues,
         settings_file=display(fileset.settings_path) if fileset.settings_path.is_file() else None,
         project=display(fileset.root) if fileset.settings_path.is_file() else None,
-        included={key: tuple(by) for key, by in included.referenced_by.items()},
+        included=included.referenced_by,
     )
 
 

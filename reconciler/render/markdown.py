@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.apply.result import ApplyResult, Outcome
+from reconciler.core.keys import some_of
 from reconciler.kinds import kind_rank
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange
@@ -84,7 +85,8 @@ def object_block(change: ResourceChange) -> str:
     if change.depends_on:
         body += f"\nafter: {', '.join(code(str(d)) for d in change.depends_on)}\n"
     if change.included_by:  # pulled in from a file not given: say why it is in a plan of the files given
-        body += f"\nincluded: referenced by {', '.join(code(str(k)) for k in change.included_by)} {INCLUDED_WHY}\n"
+        by = some_of([code(str(k)) for k in change.included_by])
+        body += f"\nincluded: referenced by {by} {INCLUDED_WHY}\n"
     return body + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from reconciler.core.keys import some_of
 from reconciler.plan.model import Action, FieldChange, Plan, ResourceChange, summary_line
 from reconciler.plan.policy import finding_line
 from reconciler.render.escape import live
@@ -68,7 +69,7 @@ def change_block(change: ResourceChange, paint: _Painter) -> list[str]:
     if change.depends_on:
         lines.append(INDENT + paint(f"after: {', '.join(live(d) for d in change.depends_on)}", "dim"))
     if change.included_by:  # pulled in from a file not given: say why it is in a plan of the files given
-        by = ", ".join(live(k) for k in change.included_by)
+        by = some_of([live(k) for k in change.included_by])
         lines.append(INDENT + paint(f"included: referenced by {by} {INCLUDED_WHY}", "dim"))
     return lines
 

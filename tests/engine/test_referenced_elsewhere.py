@@ -118,7 +118,7 @@ def test_a_mistake_in_the_pulled_in_spec_is_reported_at_its_line_and_says_why(tm
                  'description: "${env:GREETING_TEXT}"')
     result = project.run("plan", HOOKS, expect=1)
     assert (f"manifests/speech-rules.yaml:9:16: spec.description: environment variable GREETING_TEXT is not set "
-            f"({GREETING} is in this run because {CRM} references it: manifests/speech-rules.yaml was not given, "
+            f"({GREETING} is in this run, referenced by {CRM}: manifests/speech-rules.yaml was not given, "
             "so the document declaring it is read and checked like a file given") in result.stderr, result.stderr
     plan = json.loads(project.run("plan", "--format", "json", HOOKS, env={"GREETING_TEXT": "Greets"}).stdout)
     assert planned(plan)[GREETING] == ("create", [CRM])

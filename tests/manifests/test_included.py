@@ -83,7 +83,7 @@ def test_a_pulled_in_spec_is_checked_at_its_line(project: Path) -> None:
     rules.write_text(rules.read_text().replace("description: plain", "description: 5"))
     (issue,) = refused(project)
     assert issue.startswith("sub/rules.yaml:15:16: spec.description: expected a string")
-    assert "(SpeechRule/Base is in this run because Webhook/Mid references it: sub/rules.yaml was not given" in issue
+    assert "(SpeechRule/Base is in this run, referenced by Webhook/Mid: sub/rules.yaml was not given" in issue
 
 
 def test_a_broken_file_is_named_when_a_reference_stays_unresolved(project: Path) -> None:
@@ -115,3 +115,14 @@ def test_other_documents_of_a_supplying_file_are_left_to_a_plan_of_it(project: P
     (project / "given.yaml").write_text(HOOK.format(name="Top", description='"${ref:SpeechRule/X.id}"'))
     issues = refused(project)
     assert any(i.startswith("sub/rules.yaml:20:7: kind: unknown kind 'SpeechRul'") for i in issues), issues
+
+
+def test_a_rule_many_objects_reference_names_three_and_counts_the_rest(project: Path) -> None:
+    hooks = [HOOK.format(name=f"H{i}", description='"${ref:SpeechRule/Base.id}"') for i in range(5)]
+    (project / "given.yaml").write_text("---\n".join(hooks))
+    loaded = load(project)
+    assert loaded.included == {ObjectKey("SpeechRule", "Base"): tuple(ObjectKey("Webhook", f"H{i}") for i in range(5))}
+    rules = project / "sub" / "rules.yaml"
+    rules.write_text(rules.read_text().replace("description: plain", "description: 5"))
+    (issue,) = refused(project)
+    assert "(SpeechRule/Base is in this run, referenced by Webhook/H0, Webhook/H1, Webhook/H2 and 2 more:" in issue
