@@ -53,6 +53,8 @@ def test_a_webhook_file_alone_creates_the_speech_rule_it_references_and_applies(
     assert f"    included: referenced by {CRM} (declared only in a file not given)" in text.splitlines()
     markdown = project.run("plan", "--format", "markdown", HOOKS).stdout
     assert f"included: referenced by `{CRM}` (declared only in a file not given)" in markdown
+    validated = project.run("validate", HOOKS).stdout
+    assert "3 objects in 1 file (1 of them referenced from files not given) are valid" in validated
 
     project.run("apply", HOOKS, "--auto-approve")
     rules = project.live_by_name("SpeechRule")
