@@ -117,7 +117,9 @@ def _load(paths: Sequence[str | Path], environment: Mapping[str, str]) -> Manife
     for document in _each(waiting):
         _keep(document, _spec_problems(document, environment, declared), issues, whys.get(id(document), ""))
     graph = reference_graph(objects)
-    reference_issues(objects, graph, issues)
+    pulled = included.referenced_by  # a problem placed in a file not given says why that file is read
+    reference_issues(objects, graph, issues,
+                     lambda obj: included.why(obj.key, obj.source.file) if obj.key in pulled else "")
 
     if issues:
         raise issues.error()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.core.errors import ManifestIssue
@@ -106,20 +106,25 @@ def declared_value(objects: Mapping[ObjectKey, DesiredObject], key: ObjectKey, f
     return None
 
 
-def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph, issues: Issues) -> None:
+def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph, issues: Issues,
+                     why: Callable[[DesiredObject], str] | None = None) -> None:
     """Dangling references, unreferenceable fields, and the cycles of ``graph`` (walked once by the loader).
+
+    ``why(obj)`` is said after each problem placed at ``obj``: for an object pulled in from a file
+    not given (:meth:`~.included.Included.why`), the reason that file is checked at all.
 
     Kept in ``issues``, each placed only while ``issues`` may list it: placing one works out
     its object's locations from the file (a dict per value, kept with the object); for a file
     of 70,000 webhooks with a dangling reference each, that was 59 MiB of the peak (320 MiB
     against 261 MiB with the references resolving), for issues never listed.
     """
+    why = why or (lambda obj: "")
     declared = {obj.key: obj for obj in reversed(objects)}  # the first declaration wins
     for obj, floor in _floors(objects):
         for ref in obj.references:
             problem = _reference_problem(ref, declared)
             if problem:
-                _add(issues, obj, floor, ref.path, problem)
+                _add(issues, obj, floor, ref.path, problem + why(obj))
     if not graph.cycles:
         return
     floors = {id(obj): floor for obj, floor in _floors(objects)}
@@ -128,7 +133,7 @@ def reference_issues(objects: Sequence[DesiredObject], graph: ReferenceGraph, is
         follows = cycle[1] if len(cycle) > 1 else cycle[0]
         closing = next((r for r in head.references if r.target == follows), None)
         problem = f"reference cycle: {describe_cycle(cycle)}; no object in it can be created first"
-        _add(issues, head, floors[id(head)], closing.path if closing else None, problem)
+        _add(issues, head, floors[id(head)], closing.path if closing else None, problem + why(head))
 
 
 def _floors(objects: Sequence[DesiredObject]) -> Iterator[tuple[DesiredObject, int]]:

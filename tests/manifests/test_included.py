@@ -126,3 +126,24 @@ def test_a_rule_many_objects_reference_names_three_and_counts_the_rest(project: 
     rules.write_text(rules.read_text().replace("description: plain", "description: 5"))
     (issue,) = refused(project)
     assert "(SpeechRule/Base is in this run, referenced by Webhook/H0, Webhook/H1, Webhook/H2 and 2 more:" in issue
+
+
+def test_a_reference_problem_of_a_pulled_in_document_says_why_its_file_is_read(project: Path) -> None:
+    """Pass 5 (dangling targets, fields, cycles) places its problems in a file not given: it says why, as pass 4 does."""
+    hooks = project / "hooks.yaml"
+    hooks.write_text(hooks.read_text().replace("${ref:SpeechRule/Base.id}", "${ref:SpeechRule/Nowhere.id}"))
+    (issue,) = refused(project)
+    assert issue.startswith("hooks.yaml:16:16: spec.description: dangling reference ${ref:SpeechRule/Nowhere.id}")
+    assert issue.endswith("(Webhook/Mid is in this run, referenced by Webhook/Top: hooks.yaml was not given, so the "
+                          "document declaring it is read and checked like a file given, as Terraform's -target plans "
+                          "the target's dependencies)")
+    hooks.write_text(hooks.read_text().replace("${ref:SpeechRule/Nowhere.id}", "${ref:Webhook/Unrelated.nosuch}"))
+    (issue,) = refused(project)
+    assert "Webhook has no field 'nosuch'" in issue and "(Webhook/Mid is in this run, referenced by Webhook/Top:" in issue
+    # a cycle among pulled-in documents only: placed at one of them, which says why
+    rules = project / "sub" / "rules.yaml"
+    hooks.write_text(hooks.read_text().replace("${ref:Webhook/Unrelated.nosuch}", "${ref:Webhook/Back.requestUrl}"))
+    rules.write_text(HOOK.format(name="Back", description='"${ref:Webhook/Mid.requestUrl}"'))
+    (issue,) = refused(project)
+    assert issue.startswith("hooks.yaml:16:16: spec.description: reference cycle: Webhook/Mid -> Webhook/Back")
+    assert "(Webhook/Mid is in this run, referenced by Webhook/Top, Webhook/Back:" in issue
