@@ -101,4 +101,63 @@ def supersedes(later: Mapping[str, Any], earlier: Mapping[str, Any]) -> str | No
     return None
 
 
-__all__ = ["masked_paths", "moot_key", "published_ids", "supersedable", "supersedes"]
+def essentials(intent: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`supersedes` reads of ``intent``, and no more: a value sent is kept only as a publish job's ids or
+    the masked marker (an update's plain values, phrases and all, are not held for a whole log)."""
+    hook = intent.get("action") == HOOK
+
+    def after(value: Any) -> Any:
+        return value if (hook and isinstance(value, list)) or (not hook and value in _MASKED) else None
+
+    out = {k: intent.get(k) for k in ("seq", "target", "action", "method", "path", "kind", "object_id")}
+    out["changes"] = [{"path": c.get("path"), "after": after(c.get("after"))} for c in _changes(intent)]
+    return out
+
+
+class MootCheck:
+    """Whether each ``superseded`` outcome of a log names a success that truly made its intent moot (``audit verify``).
+
+    Why: verify checked only that ``superseded_by`` names an earlier successful outcome, so a
+    hand-edited, resealed log could close a killed run's create as ``superseded`` by any success,
+    or name the success of another object's update, and verify passed it. Fed every intent and
+    outcome in log order, it holds what :func:`supersedes` reads of the intents still unanswered
+    that have a :func:`moot_key`, and keeps a success's intent only while an open intent that it
+    could make moot shares its key (the few a later ``superseded`` may name), not every success.
+    """
+
+    def __init__(self) -> None:
+        self._unanswered: dict[int, dict[str, Any]] = {}  # intent seq -> essentials, while it has no outcome
+        self._open: dict[tuple[str, ...], set[int]] = {}  # moot_key -> unanswered supersedable intents
+        self._later: dict[int, dict[str, Any]] = {}  # successful outcome seq -> its intent's essentials
+
+    def intent(self, record: Mapping[str, Any]) -> None:
+        self._unanswered[record["seq"]] = essentials(record)  # answered within its run, most often: a few held
+        key = moot_key(record)
+        if key is not None and supersedable(record):
+            self._open.setdefault(key, set()).add(record["seq"])
+
+    def outcome(self, record: Mapping[str, Any]) -> str | None:
+        """Why this outcome's ``superseded`` is false (``None`` when it is not one, or is true); notes a success."""
+        intent = self._unanswered.pop(record["intent_seq"], None)
+        if intent is None:
+            return None  # no earlier intent: verify says so itself
+        key = moot_key(intent)
+        if key is not None and key in self._open:
+            self._open[key].discard(intent["seq"])
+            if not self._open[key]:
+                del self._open[key]
+        if record.get("outcome") == "success" and key is not None and key in self._open:
+            self._later[record["seq"]] = intent
+        if record.get("outcome") != "superseded":
+            return None
+        if not supersedable(intent):
+            return f"intent {intent['seq']} ({intent['action']}) is not one a later write can make moot"
+        by = record["superseded_by"]
+        later = self._later.get(by["seq"])
+        if later is None or supersedes(later, intent) is None:
+            return (f"record {by['seq']} of run {by['run_id']!r} is the outcome of a write that does not make "
+                    f"intent {intent['seq']} moot")
+        return None
+
+
+__all__ = ["MootCheck", "essentials", "masked_paths", "moot_key", "published_ids", "supersedable", "supersedes"]

@@ -6,7 +6,8 @@ a field its type requires, is not byte-for-byte its own canonical serialization,
 record's ``hash`` (64 zeros for the first), or a ``seq`` that is not the previous one
 plus one; an outcome is bad whose ``outcome`` is none of ``success``, ``failure`` and
 ``superseded``, or a ``superseded`` one whose ``superseded_by`` is not an earlier
-successful outcome record of the run it names (:mod:`.supersede`). Editing any byte of
+successful outcome record of the run it names, of a write that makes its intent moot
+(:class:`.supersede.MootCheck`). Editing any byte of
 record N therefore fails at record N; deleting record N fails at the record after it.
 
 A hash chain cannot tell that records were cut off the *end* of a file; forwarding the
@@ -38,6 +39,7 @@ from reconciler.audit.records import (
     missing_fields,
     stored_form,
 )
+from reconciler.audit.supersede import MootCheck
 from reconciler.core.bounded import SURROGATE_ESCAPE_BYTES, lone_surrogate
 from reconciler.core.errors import AuditError
 
@@ -207,6 +209,7 @@ def verify_log(path: str | Path) -> VerifyReport:
     #: seq of each successful outcome -> its run id (one string per run): what a superseded outcome may name
     successes: dict[int, str] = {}
     run_names: dict[str, str] = {}
+    moot = MootCheck()  # whether the success a superseded outcome names made its intent moot
     for line in iter_raw_lines(path):
         if not line.complete:
             if _is_torn(line):
@@ -238,6 +241,7 @@ def verify_log(path: str | Path) -> VerifyReport:
         if kind == INTENT:
             pending.add(record["seq"])
             intents.add(record["seq"])
+            moot.intent(record)
         elif kind == OUTCOME:
             if record["intent_seq"] not in intents:
                 raise bad(f"outcome for intent {record['intent_seq']!r}, which is not an earlier intent")
@@ -246,8 +250,10 @@ def verify_log(path: str | Path) -> VerifyReport:
             pending.discard(record["intent_seq"])
             if record["outcome"] == SUCCESS:
                 successes[record["seq"]] = run_names.setdefault(run_id, run_id)
-            elif record["outcome"] == SUPERSEDED and (moot := _superseding_problem(record, successes)):
-                raise bad(moot)
+            elif record["outcome"] == SUPERSEDED and (named := _superseding_problem(record, successes)):
+                raise bad(named)
+            if false := moot.outcome(record):
+                raise bad(false)
 
         report.records += 1
         report.last_seq = record["seq"]

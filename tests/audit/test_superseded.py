@@ -251,3 +251,53 @@ def test_revert_names_a_superseded_write_apart_from_the_open_ones(log_path: Path
     writes = run_writes([r for r in records if r["run_id"] == "killed"] + [records[-1]], "killed")
     assert writes.writes == () and writes.unsettled == ("Webhook/Other",)
     assert writes.superseded == ("Webhook/CRM (superseded by record 6 of run later)",)
+
+
+def _forgeable_log(log_path: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """An early successful call; a killed run's open call, create and masked update; a later run closing the call.
+
+    Returns the records and the seqs a forger could name: the early success, the killed create,
+    the later run's unrelated successful update, and the success that truly made the call moot.
+    """
+    early = _run(log_path, "early")
+    early.outcome(intent_seq=_hook(early), outcome="success")
+    early.close()
+    killed = _run(log_path, "killed")
+    _hook(killed)
+    create = killed.intent(kind="Webhook", name="New", object_id=None, action="create", changes=[],
+                           method="POST", path="/api/v2/webhooks")
+    _write(killed, "update", "authSecret", object_id="w2")
+    killed.close()
+    later = _run(log_path, "later")
+    later.outcome(intent_seq=_write(later, "update", "description", object_id="w9", masked=False), outcome="success")
+    later.outcome(intent_seq=_hook(later), outcome="success")
+    settle(later, read_backlog(log_path), {})
+    later.close()
+    records = _records(log_path)
+    assert records[-1]["outcome"] == "superseded"
+    outcomes = [r for r in records if r["type"] == "outcome"]
+    return records, {"early": outcomes[0]["seq"], "create": create, "unrelated": outcomes[1]["seq"],
+                     "true": outcomes[2]["seq"]}
+
+
+@pytest.mark.parametrize(("forged", "reason"), [
+    # a killed create closed as superseded: nothing can make a create moot, its fate must stay open
+    (lambda seqs: {"intent_seq": seqs["create"]}, "intent {create} (create) is not one a later write can make moot"),
+    # the success named is real, but of another object's update: it made nothing moot
+    (lambda seqs: {"superseded_by": {"seq": seqs["unrelated"], "run_id": "later"}},
+     "record {unrelated} of run 'later' is the outcome of a write that does not make intent {hook} moot"),
+    # the success named is real and of the same hook, but the call was announced before the open one
+    (lambda seqs: {"superseded_by": {"seq": seqs["early"], "run_id": "early"}},
+     "record {early} of run 'early' is the outcome of a write that does not make intent {hook} moot"),
+])
+def test_verify_refuses_a_superseded_outcome_whose_named_success_made_nothing_moot(
+    log_path: Path, forged: Any, reason: str
+) -> None:
+    """A hand-edited log, resealed: the named record is a real earlier success, but not one that makes the intent moot."""
+    records, seqs = _forgeable_log(log_path)
+    assert verify_log(log_path).open_intents == [seqs["create"], seqs["create"] + 1]  # the untouched log verifies
+    seqs["hook"] = records[-1]["intent_seq"]
+    _resealed(log_path, records, len(records) - 1, **forged(seqs))
+    with pytest.raises(AuditChainError, match=f"record {records[-1]['seq']}") as raised:
+        verify_log(log_path)
+    assert reason.format(**seqs) in str(raised.value)
