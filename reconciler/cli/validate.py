@@ -63,6 +63,8 @@ def validate(paths: tuple[str, ...], check_env: bool, fmt: str) -> None:
             "valid": not issues,
             "objects": objects,
             "files": files,
+            # objects of files not given that the files given reference, each -> its referrers (plan's included_by)
+            "included": {str(k): [str(r) for r in by] for k, by in included.items()},
             "issues": [{"file": i.file, "line": i.line, "column": i.column, "path": i.path, "message": i.message}
                        for i in issues],
             # found beyond the first MAX_ISSUES listed: counted, not listed (see core.errors)

@@ -42,7 +42,7 @@ def test_validate_json(tmp_path: Path) -> None:
     ok = CliRunner().invoke(main, ["validate", "--format", "json", str(EXAMPLES)])
     assert ok.exit_code == 0
     assert json.loads(ok.output) == {
-        "format_version": 1, "valid": True, "objects": 8, "files": 3, "issues": [], "issues_omitted": 0, "warnings": []}
+        "format_version": 1, "valid": True, "objects": 8, "files": 3, "included": {}, "issues": [], "issues_omitted": 0, "warnings": []}
     (tmp_path / "v.yaml").write_text(BAD, encoding="utf-8")
     bad = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path / "v.yaml")])
     assert bad.exit_code == 1

@@ -55,6 +55,10 @@ def test_a_webhook_file_alone_creates_the_speech_rule_it_references_and_applies(
     assert f"included: referenced by `{CRM}` (declared only in a file not given)" in markdown
     validated = project.run("validate", HOOKS).stdout
     assert "3 objects in 1 file (1 of them referenced from files not given) are valid" in validated
+    # a program reading validate's JSON learns it too: what came in, and what references it (as plan's included_by)
+    as_json = json.loads(project.run("validate", "--format", "json", HOOKS).stdout)
+    assert (as_json["objects"], as_json["files"], as_json["included"]) == (3, 1, {GREETING: [CRM]})
+    assert json.loads(project.run("validate", "--format", "json", "manifests").stdout)["included"] == {}
 
     project.run("apply", HOOKS, "--auto-approve")
     rules = project.live_by_name("SpeechRule")
