@@ -86,6 +86,7 @@ def pull_referenced(objects: Sequence[DesiredObject], left_out: Callable[[], Fil
     pending = set(wanted)
     to_read = list(paths)
     first = True
+    pulled_keys: list[ObjectKey] = []  # each document pulled in: its key as its document spells it
     while to_read and pending:
         pulled: list[tuple[ObjectKey, ParsedDocument]] = []
         for shown in to_read:
@@ -108,13 +109,19 @@ def pull_referenced(objects: Sequence[DesiredObject], left_out: Callable[[], Fil
         before = set(wanted)
         for key, document in pulled:
             found.documents.append(document)
+            pulled_keys.append(key)
             _want(key, (r.target for r in find_references(document.spec or {})), declared, wanted)
         pending = {k for k in wanted if k not in before}
         to_read = sorted({f for k in pending for f in where.get(k, ())}, key=order.__getitem__)
     found.documents.sort(key=lambda d: (order[d.file], d.doc.start[0]))
     supplied = {d.file for d in found.documents}
     found.files = [paths[s] for s in sorted(supplied, key=order.__getitem__)]
-    found.referenced_by = {k: tuple(v) for k, v in wanted.items() if k in where}
+    # keyed as its document spells the name, not as the first reference did (``Webhook/mid`` for ``Mid``): the
+    # key is what messages, the plan's changes and validate's JSON show
+    declared_as: dict[ObjectKey, ObjectKey] = {}
+    for key in pulled_keys:
+        declared_as.setdefault(key, key)
+    found.referenced_by = {declared_as[k]: tuple(v) for k, v in wanted.items() if k in declared_as}
     unresolved = any(k not in where for k in wanted)
     # a file a document came from is checked whole as YAML (as a file given); its other documents are not
     # planned, so theirs are for a plan of that file, unless one could be what a reference still misses

@@ -147,3 +147,13 @@ def test_a_reference_problem_of_a_pulled_in_document_says_why_its_file_is_read(p
     (issue,) = refused(project)
     assert issue.startswith("hooks.yaml:16:16: spec.description: reference cycle: Webhook/Mid -> Webhook/Back")
     assert "(Webhook/Mid is in this run, referenced by Webhook/Top, Webhook/Back:" in issue
+
+
+def test_a_pulled_in_object_is_named_as_its_document_declares_it_not_as_a_reference_spells_it(project: Path) -> None:
+    """``given.yaml`` references ``Webhook/mid``; the hook is declared ``Mid``: messages and JSON say ``Mid``."""
+    ((pulled, by), _) = load(project).included.items()
+    assert (pulled.name, [b.name for b in by]) == ("Mid", ["Top"])
+    hooks = project / "hooks.yaml"
+    hooks.write_text(hooks.read_text().replace("rule ${ref:SpeechRule/Base.id}", "${env:NEVER_SET_IN_TESTS}"))
+    (issue,) = refused(project)
+    assert "(Webhook/Mid is in this run, referenced by Webhook/Top:" in issue, issue
