@@ -153,7 +153,7 @@ def pin_issues(
     for obj in pinned:
         key = (obj.kind, str(obj.pinned_id))
         if key not in by_id:
-            message = f"no live {obj.kind} has id {obj.pinned_id!r}: remove metadata.id to create the object"
+            message = _not_live(obj.kind, str(obj.pinned_id))
         elif key in seen:
             message = f"id {obj.pinned_id!r} is already pinned by {seen[key].kind}/{seen[key].name}"
         else:
@@ -162,6 +162,17 @@ def pin_issues(
         at = obj.pinned_at or obj.source
         issues.append(ManifestIssue(at.file, at.line, at.column, "metadata.id", message))
     return issues
+
+
+def _not_live(kind_name: str, pinned_id: str) -> str:
+    """Why no live object has a pinned id: one the platform owns is left out of reads (``listing.owned_prefix``),
+    and "remove metadata.id to create the object" would create a copy of a built-in one."""
+    kind = REGISTRY.get(kind_name)
+    prefix = kind.listing.owned_prefix if kind is not None else None
+    if prefix is not None and pinned_id.startswith(prefix):
+        return (f"id {pinned_id!r} is a built-in {kind_name} the platform owns (ids starting {prefix!r}): it cannot "
+                "be created, updated or deleted through the API, so this tool does not manage it")
+    return f"no live {kind_name} has id {pinned_id!r}: remove metadata.id to create the object"
 
 
 def _by_id(live: LiveState) -> dict[tuple[str, str], Mapping[str, Any]]:

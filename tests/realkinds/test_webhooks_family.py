@@ -303,6 +303,19 @@ class TestDataAction:
         written = "".join(p.read_text() for p in (tmp_path / "exported").rglob("*.yaml"))
         assert "Open Ticket" in written and "Lookup" not in written
 
+    def test_a_pin_to_a_built_in_action_says_it_is_the_platforms(self, project: Project) -> None:
+        """A built-in action is left out of reads, so a ``metadata.id`` naming one found no live object and was told
+        "remove metadata.id to create the object": a copy of the built-in one. It is named for what it is."""
+        project.edit("data-actions.yaml", "  name: Notify CRM Of Call\n",
+                     "  name: Notify CRM Of Call\n  id: static-get-user-1\n")
+        result = project.run("plan", expect=1)
+        assert "metadata.id: id 'static-get-user-1' is a built-in DataAction the platform owns" in result.output
+        assert "remove metadata.id" not in result.output and "Traceback" not in result.output
+        other = "0f3c2a1e-7b6d-4e5f-9a8b-1c2d3e4f5a6b"
+        project.edit("data-actions.yaml", "id: static-get-user-1", f"id: {other}")
+        result = project.run("plan", expect=1)
+        assert f"no live DataAction has id '{other}': remove metadata.id to create the object" in result.output
+
     def test_the_platforms_static_actions_and_function_actions_are_left_out_of_reads(self) -> None:
         """Built-in actions (ids ``static…``) are listed but cannot be written (CX as Code's
         ``staticActionIDPrefix``), nor can function actions by this kind: never read as live objects,
