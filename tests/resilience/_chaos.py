@@ -13,8 +13,9 @@ cancelled) or a kill: from the chosen write on, nothing more reaches the server 
 audit log, as after SIGKILL (the write itself either never leaves or lands with its answer
 lost), and the apply is abandoned where it stands.
 
-After the faulty run, the real CLI (in-process, no faults) applies until it says "No
-changes", at most :data:`MAX_RERUNS` times; :mod:`._chaos_checks` then judges what is left.
+After the faulty run, the real CLI (in-process, no faults, its clients' waits on virtual
+time too) applies until it says "No changes", at most :data:`MAX_RERUNS` times;
+:mod:`._chaos_checks` then judges what is left.
 """
 
 from __future__ import annotations

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import anyio
 from adversarial._harness import TRACEBACK_MARKERS, secret_forms
 from click.testing import CliRunner
+from genesys._support import FakeSleep
 
 from reconciler.app.settling import judgeable
 from reconciler.audit.backlog import OpenIntent
@@ -38,13 +41,34 @@ def cli(project: Project, *args: str) -> tuple[int, str]:
     if args[0] == "apply":
         extra += ["--audit-log", str(project.audit_log)]
     env = {**SECRETS, "GENESYSCLOUD_OAUTHCLIENT_ID": "", "NO_COLOR": "1"}
-    with contextlib.chdir(project.root):
+    with contextlib.chdir(project.root), virtual_time():
         result = CliRunner().invoke(main, [*args, *extra], env=env, catch_exceptions=False)
     output = result.stdout + result.stderr
     project.outputs.append(output)
     for marker in TRACEBACK_MARKERS:
         assert marker not in output, f"traceback in `reconciler {' '.join(args)}`:\n{output}"
     return result.exit_code, output
+
+
+@contextlib.contextmanager
+def virtual_time() -> Iterator[FakeSleep]:
+    """The CLI's clients wait on a fake time line, as the faulty runs' do.
+
+    Why: a re-run after an interrupted create of a repeatable-name kind looks for it by name,
+    patiently (:mod:`reconciler.apply.earlier`): about 31 s of real waiting when it never
+    landed, in a suite whose tests wait in virtual time (a 600-scenario campaign ran into its
+    timeout on such waits). What is waited for and how often is unchanged; only the clock is fake.
+    """
+    fake = FakeSleep()
+    real = GenesysClient.__init__
+
+    def init(self: GenesysClient, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("sleep") is None and kwargs.get("clock") is None:
+            kwargs.update(sleep=fake, clock=fake.clock)
+        real(self, *args, **kwargs)
+
+    with mock.patch.object(GenesysClient, "__init__", init):
+        yield fake
 
 
 def converge(project: Project) -> list[str]:
