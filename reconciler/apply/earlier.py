@@ -12,7 +12,8 @@ kind, name, target and id (:class:`~reconciler.audit.backlog.CreatedObject`, kep
 backlog scan at the start of apply, so the log is not read again per change). Before such
 a create is sent, an object of the same kind and name created on the same target within
 :data:`RECENT_CREATE` (and not deleted by a run since) is read by its id, again while the
-read says ``404`` (a lagging read, as a lost write is confirmed). If it is there, nothing is
+read says ``404`` (a lagging read, as a lost write is confirmed, within what is left of that
+bound since the earlier write: :func:`reconciler.genesys.confirm.reads_within`). If it is there, nothing is
 sent and the change is stale: plan again once the listing shows it. If it never shows, it
 was deleted meanwhile, and the create goes ahead. When a run has since sent its delete and
 never learned the outcome (killed, or the answer lost), a ``404`` is that delete's doing: it is
@@ -28,7 +29,7 @@ shown within the bound, that create did not land and this one goes ahead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from reconciler.core.errors import ApiError, DuplicateNameError, NotFoundError
@@ -63,13 +64,18 @@ class Reader(Protocol):
 
     async def get(self, kind: Kind, object_id: str) -> dict[str, Any]: ...
 
-    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None: ...
+    async def get_once_shown(self, kind: Kind, object_id: str, *, waited: float = 0.0) -> dict[str, Any] | None: ...
 
-    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None: ...
+    async def find_once_shown(self, kind: Kind, name: str, *, waited: float = 0.0) -> dict[str, Any] | None: ...
 
 
-async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Reader) -> str | None:
+async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Reader,
+                          now: datetime | None = None) -> str | None:
     """Why a create of ``kind`` must not be sent (stale), or ``None`` to send it.
+
+    The patient reads spend only what is left of the lag bound since the earlier write was
+    recorded (``now`` less :attr:`EarlierCreate.at`): a re-run a minute after a stopped create
+    reads once, where it waited 31 s whatever the time since.
 
     Only kinds whose names may repeat are checked: for the others the server refuses a
     second create itself (:func:`duplicate_reason` words that refusal). A read that fails
@@ -77,8 +83,9 @@ async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Rea
     """
     if kind.unique_names or earlier is None:
         return None
+    waited = ((now or datetime.now(UTC)) - earlier.at).total_seconds()
     if earlier.object_id is None:
-        found = await reader.find_once_shown(kind, str(earlier.name))
+        found = await reader.find_once_shown(kind, str(earlier.name), waited=waited)
         if found is None:
             return None
         return (f"an earlier run's create of this name landed without its answer recorded (sent at {earlier.when}, "
@@ -88,7 +95,7 @@ async def created_earlier(kind: Kind, earlier: EarlierCreate | None, reader: Rea
             await reader.get(kind, earlier.object_id)
         except NotFoundError:
             return None
-    elif await reader.get_once_shown(kind, earlier.object_id) is None:
+    elif await reader.get_once_shown(kind, earlier.object_id, waited=waited) is None:
         return None
     return (f"created by an earlier run at {earlier.when} (id {earlier.object_id}), which the listing "
             "does not show yet; nothing sent: run plan again shortly")

@@ -135,19 +135,21 @@ class GenesysClient:
         """One object by id (a singleton: the one); :class:`~reconciler.core.errors.NotFoundError` if there is none."""
         return await listing.read_one(self._session, kind, object_id)
 
-    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+    async def get_once_shown(self, kind: Kind, object_id: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         """One object by id, read again while the server answers ``404`` (a lagging read), as a lost
-        write is confirmed (:mod:`.confirm`: about 31 s of waits at most); ``None`` if it never shows."""
+        write is confirmed (:mod:`.confirm`: about 31 s of waits at most, less the ``waited`` seconds
+        since it was written); ``None`` if it never shows."""
 
         try:
-            return await read_shown(self._session, kind, object_id)
+            return await read_shown(self._session, kind, object_id, waited=waited)
         except NotFoundError:
             return None
 
-    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+    async def find_once_shown(self, kind: Kind, name: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         """The object of ``kind`` called ``name``, looked for again while a lagging listing does not show it
-        (:func:`.confirm.find_shown`: the bound a lost create's answer is looked for within); ``None`` if never."""
-        found, _ = await find_shown(self._session, kind, name)
+        (:func:`.confirm.find_shown`: the bound a lost create's answer is looked for within, less the
+        ``waited`` seconds since it was sent); ``None`` if never."""
+        found, _ = await find_shown(self._session, kind, name, waited=waited)
         return found
 
     async def query_audits(

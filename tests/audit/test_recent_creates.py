@@ -121,11 +121,11 @@ class Reader:
         self.found = found
         self.asked: list[str] = []
 
-    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+    async def get_once_shown(self, kind: Kind, object_id: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         self.asked.append(object_id)
         return self.found
 
-    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+    async def find_once_shown(self, kind: Kind, name: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         self.asked.append(f"named {name}")
         return self.found
 

@@ -12,6 +12,7 @@ import respx
 
 from reconciler.core.errors import ApiError
 from reconciler.genesys import GenesysClient
+from reconciler.genesys.confirm import reads_within
 from reconciler.kinds import REGISTRY
 
 from ._support import FakeSleep, error_body
@@ -53,3 +54,23 @@ async def test_another_refusal_is_raised_not_taken_for_absence(
     router.get(TRIGGER.item_path("t-1")).mock(return_value=httpx.Response(403, json=error_body(403, "missing.permissions")))
     with pytest.raises(ApiError):
         await client.get_once_shown(TRIGGER, "t-1")
+
+
+@pytest.mark.parametrize(("waited", "sleeps"), [
+    (0.0, [1.0, 2.0, 4.0, 8.0, 16.0]),   # the write was just sent: the whole bound
+    (-5.0, [1.0, 2.0, 4.0, 8.0, 16.0]),  # a clock behind the log's: never more than the bound
+    (10.0, [1.0, 2.0, 4.0, 8.0]),        # 21 s of the 31 left
+    (24.0, [1.0, 2.0, 4.0]),             # 7 s left
+    (31.0, []),                          # the lag bound has passed since the write: one read
+    (120.0, []),
+])
+async def test_the_wait_is_what_is_left_of_the_bound_since_the_write(
+    client: GenesysClient, router: respx.MockRouter, fake_sleep: FakeSleep, waited: float, sleeps: list[float]
+) -> None:
+    """A create an earlier run sent a minute ago shows in a lagging listing within the bound from then; waiting
+    the whole bound again from now made every re-run within 5 minutes of a stopped create wait 31 s."""
+    route = router.get(TRIGGER.item_path("t-1")).mock(side_effect=lambda request: not_found())
+    assert await client.get_once_shown(TRIGGER, "t-1", waited=waited) is None
+    assert fake_sleep.positive == sleeps
+    assert route.call_count == len(sleeps) + 1
+    assert reads_within(client.limits, waited) == len(sleeps) + 1

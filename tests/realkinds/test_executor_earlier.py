@@ -7,13 +7,13 @@ Nothing refused before sending leaves a record, as for any change found stale be
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import anyio
 
-from reconciler.apply.earlier import EarlierCreate
+from reconciler.apply.earlier import EarlierCreate, created_earlier
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.result import ApplyResult, Outcome
 from reconciler.core.errors import ApiError, PermissionError_
@@ -33,15 +33,18 @@ class Reading(ScriptedWriter):
     found: dict[str, Any] | None = None
     refusal: ApiError | None = None
     asked: list[str] = field(default_factory=list)
+    waited: list[float] = field(default_factory=list)
 
-    async def get_once_shown(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+    async def get_once_shown(self, kind: Kind, object_id: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         self.asked.append(object_id)
+        self.waited.append(waited)
         if self.refusal is not None:
             raise self.refusal
         return self.found
 
-    async def find_once_shown(self, kind: Kind, name: str) -> dict[str, Any] | None:
+    async def find_once_shown(self, kind: Kind, name: str, *, waited: float = 0.0) -> dict[str, Any] | None:
         self.asked.append(f"named {name}")
+        self.waited.append(waited)
         if self.refusal is not None:
             raise self.refusal
         return self.found
@@ -111,3 +114,13 @@ def test_a_killed_runs_create_with_no_answer_recorded_is_looked_for_by_name() ->
     gone = Reading(found=None)  # it never showed within the bound: it did not land, this create goes ahead
     result = anyio.run(partial(apply_plan, plan(create()), gone, live={}, env={}, trail=Trail(), earlier=UNANSWERED))
     assert result.changes[0].outcome == Outcome.SUCCESS and gone.calls == [("create", "T")]
+
+
+def test_the_reads_spend_only_what_is_left_of_the_lag_bound_since_the_earlier_write() -> None:
+    """The listing shows a write within the bound from when it was sent: a re-run 45 s after a stopped create
+    reads once (``waited`` past the 31 s bound, ``confirm.reads_within``), where it waited 31 s again."""
+    at = datetime(2026, 12, 2, 7, 0, 1, tzinfo=UTC)
+    for earlier, asked in ((EarlierCreate(None, at, name="T"), "named T"), (EarlierCreate("made-1", at), "made-1")):
+        client = Reading(found=None)
+        assert anyio.run(created_earlier, TRIGGER, earlier, client, at + timedelta(seconds=45)) is None
+        assert client.asked == [asked] and client.waited == [45.0]
