@@ -1,18 +1,20 @@
-"""A 150- or 300-object apply through the real CLI against a served sandbox that misbehaves.
+"""A 90- to 150-object apply through the real CLI against a served sandbox that misbehaves.
 
 Each case ends converged (a plan finds nothing to do) within a bounded number of
 applies, with every declared object present exactly once, an audit log whose chain
 verifies and whose every intent has its outcome, and evidence that the fault really
 happened (the sandbox's own counters), so a case can never pass by not being exercised.
 
-The cases about the rate limit run on a clock ten times faster than Genesys's
-(:data:`SPEEDUP`): the sandbox counts its limit per six-second window instead of per
+The cases about the rate limit run on a clock thirty times faster than Genesys's
+(:data:`SPEEDUP`): the sandbox counts its limit per two-second window instead of per
 minute, and the client's pace and the token lifetimes are scaled along, so storms of
-429s, ``Retry-After`` waits (in whole seconds, now up to six) and token renewals happen
-in a tenth of the time. At that speed the CLI's own throughput (about 90 requests a
-second here) is the ceiling, so the limits are set well below it: the 429s must come
-even when the machine is busy. The CLI's backoff between retries is a
-tenth of the shipped one too (see ``_quick_cli.py``); every retry still happens.
+429s, ``Retry-After`` waits (in whole seconds, now one or two) and token renewals happen
+in a thirtieth of the time. At that speed the CLI's own throughput (about 90 requests a
+second here) is the ceiling, so the limits are set well below it: a limit asks for 25 to
+31 requests a second, so the 429s must come even when the machine is busy (a third of
+that throughput). Their estates are a few times the limit, so the storms and the waits
+come more than once but no more often than the evidence needs. The CLI's backoff between
+retries is a tenth of the shipped one too (see ``_quick_cli.py``); every retry still happens.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ from ._support import (
 pytestmark = pytest.mark.slow
 
 #: objects in a case unless it says otherwise
-OBJECTS = 300
+OBJECTS = 150
 #: how much faster than real time the rate-limited cases run (window, pace and token lifetimes scaled)
-SPEEDUP = 10
+SPEEDUP = 30
 WINDOW = 60.0 / SPEEDUP
 #: applies allowed to converge (the first included); the case fails beyond it
 MAX_APPLIES = 4
@@ -58,7 +60,7 @@ class FaultCase:
     why: str = field(default="")
     #: objects in the estate: the cases about failures and lost answers need only enough writes for their
     #: evidence (some 60 faults expected at 150 writes and a 30 % rate, at least 30 asked), the rate-limit and
-    #: token cases enough requests to run through several windows and token lifetimes
+    #: token cases enough requests to run through two or more windows and several token lifetimes
     objects: int = OBJECTS
 
 
@@ -73,7 +75,6 @@ CASES = [
         ("--requests-per-minute", UNPACED),
         lambda s: s["faults"]["failed"] >= 30,
         "30% of writes answer 500/503 without committing: retried with backoff",
-        objects=150,
     ),
     FaultCase(
         "lost-answers",
@@ -81,31 +82,35 @@ CASES = [
         ("--requests-per-minute", UNPACED),
         lambda s: s["faults"]["dropped"] >= 30,
         "30% of writes commit and lose their answer: creates are looked up and adopted, never made twice",
-        objects=150,
     ),
     FaultCase(
         "429-storm",
-        {"rate_limit": 160, "rate_window": WINDOW, "seed": 303},
+        {"rate_limit": 50, "rate_window": WINDOW, "seed": 303},
         ("--requests-per-minute", str(1500 * SPEEDUP)),
         lambda s: s["rateLimited"] >= 1,
-        "the client paces at 1,500/min against a limit of 160/min (both on the faster clock): 429s, Retry-After "
-        "waits, every write lands",
+        "the client paces at 1,500/min against a limit of 50/min (both on the faster clock: 50 per 2-second "
+        "window), with some 100 requests to send, twice the limit (50 go within 2 s even on a busy machine): "
+        "429s, Retry-After waits, every write lands",
+        objects=90,
     ),
     FaultCase(
         "short-tokens",
         {"token_ttl": 1, "rate_limit": 0, "latency_ms": 20, "seed": 304},
-        ("--requests-per-minute", "2000"),
-        lambda s: _tokens(s) >= 8,
-        "one-second tokens expire all through a ten-second apply: renewed ahead of time or after a 401",
+        ("--requests-per-minute", "1500"),
+        lambda s: _tokens(s) >= 5,
+        "one-second tokens expire all through a four-second apply (some 115 requests paced at 25 a second, "
+        "never faster, so it cannot end sooner): renewed ahead of time or after a 401, at least three times",
+        objects=100,
     ),
     FaultCase(
         "everything-at-once",
-        {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 150, "rate_window": WINDOW, "token_ttl": 5, "seed": 305},
+        {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 50, "rate_window": WINDOW, "token_ttl": 2, "seed": 305},
         ("--requests-per-minute", str(1500 * SPEEDUP)),
         lambda s: s["faults"]["failed"] > 0 and s["faults"]["dropped"] > 0 and s["rateLimited"] > 0 and _tokens(s) >= 3,
-        "failures, lost answers, a 429 storm (about 450 requests as fast as the CLI sends them, paced at 15,000/min, "
-        "against 150 per 6-second window per token: a token's 150 go within its 4 s of use even on a busy machine) "
-        "and token renewal (5-second tokens across the windows the storm costs) in one run",
+        "failures, lost answers, a 429 storm (about 150 requests as fast as the CLI sends them, paced at 45,000/min, "
+        "against 50 per 2-second window per token: a token's 50 go within its 1.6 s of use even on a busy machine) "
+        "and token renewal (2-second tokens across the windows the storm costs) in one run",
+        objects=90,
     ),
 ]
 
