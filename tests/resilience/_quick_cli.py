@@ -8,6 +8,16 @@ handling, pacing and token renewal are the shipped defaults, so every retry stil
 happens, just sooner. The defaults are swapped in ``ClientLimits.__init__`` itself so
 that however the CLI imports the class, it gets them; the launcher refuses to run if
 the swap did not take.
+
+``python _quick_cli.py --fork-server`` is the same CLI, started once: it imports the CLI
+(about 0.45 s of CPU a command paid for httpx, the kinds and the commands) and then, for
+each command the test asks for, forks a process of its own that runs it with the
+command's environment, working directory, stdin (``/dev/null``), stdout, stderr and exit
+status, as a fresh ``python _quick_cli.py ARGS`` would, and ends the way Python ends
+(``atexit`` handlers, flushed streams). Only the imports are shared; ``random`` reseeds
+in each fork (the standard library's own ``register_at_fork``), ``os.environ`` is
+replaced in place before the command runs, and nothing in ``reconciler`` reads the
+environment at import. See ``_support.run`` for the other end.
 """
 
 from __future__ import annotations
@@ -19,8 +29,16 @@ from pathlib import Path
 # not shadow anything), comes first: the CLI under test is the one next to the tests.
 sys.path[0] = str(Path(__file__).resolve().parents[2])
 
+import atexit  # noqa: E402 - after the sys.path fix above, on purpose
 import dataclasses  # noqa: E402 - after the sys.path fix above, on purpose
+import importlib  # noqa: E402 - after the sys.path fix above, on purpose
+import json  # noqa: E402 - after the sys.path fix above, on purpose
+import os  # noqa: E402 - after the sys.path fix above, on purpose
+import pkgutil  # noqa: E402 - after the sys.path fix above, on purpose
 import runpy  # noqa: E402 - after the sys.path fix above, on purpose
+import threading  # noqa: E402 - after the sys.path fix above, on purpose
+import traceback  # noqa: E402 - after the sys.path fix above, on purpose
+from typing import Any  # noqa: E402 - after the sys.path fix above, on purpose
 
 from reconciler.genesys.limits import ClientLimits  # noqa: E402 - after the sys.path fix above, on purpose
 
@@ -42,7 +60,76 @@ def quicken() -> None:
         raise SystemExit("_quick_cli: could not change ClientLimits' backoff defaults")
 
 
+def run_cli(args: list[str]) -> int:
+    """``reconciler ARGS`` in this process, ended as the interpreter ends it; returns the exit status."""
+    sys.argv = ["reconciler", *args]
+    code: Any = 0
+    try:
+        runpy.run_module("reconciler", run_name="__main__", alter_sys=True)
+    except SystemExit as stop:
+        code = stop.code
+    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught exception
+        traceback.print_exc()
+        code = 1
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    return int(code or 0)
+
+
+def _command(request: dict[str, Any], replies: int) -> None:
+    """In the forked process: the command's own environment, directory and streams, then the command."""
+    os.close(replies)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, request["stdout"], os.O_WRONLY | os.O_TRUNC),
+                            (2, request["stderr"], os.O_WRONLY | os.O_TRUNC)):
+        opened = os.open(path, flags)
+        os.dup2(opened, fd)
+        os.close(opened)
+    os._exit(run_cli(request["args"]))
+
+
+def _import_the_cli() -> None:
+    """Every module of ``reconciler`` a command may import (its commands import lazily), the sandbox's aside."""
+    import asyncio  # noqa: F401 - what every command's event loop imports
+
+    import anyio._backends._asyncio  # noqa: F401 - idem
+
+    import reconciler
+
+    for module in pkgutil.walk_packages(reconciler.__path__, "reconciler."):
+        if not module.name.startswith("reconciler.sandbox") and not module.name.endswith(".__main__"):
+            importlib.import_module(module.name)
+
+
+def fork_server() -> None:
+    """One JSON request a line on stdin; answers ``{"pid": …}`` at the start and ``{"status": …}`` at the end."""
+    replies = os.dup(1)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.close(quiet)
+    _import_the_cli()
+    if threading.active_count() != 1:  # forking a process with threads can leave a lock held for ever
+        raise SystemExit("_quick_cli: importing the CLI started a thread; cannot fork commands from it")
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _command(request, replies)
+        os.write(replies, json.dumps({"pid": pid}).encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.write(replies, json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+
+
 if __name__ == "__main__":
     quicken()
-    sys.argv[0] = "reconciler"
-    runpy.run_module("reconciler", run_name="__main__", alter_sys=True)
+    if sys.argv[1:] == ["--fork-server"]:
+        fork_server()
+    else:
+        sys.argv[0] = "reconciler"
+        runpy.run_module("reconciler", run_name="__main__", alter_sys=True)

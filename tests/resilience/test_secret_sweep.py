@@ -4,10 +4,11 @@ Two secrets are in play, as in production: a webhook's bearer token (``${env:…
 the manifests, sent in request bodies) and the OAuth client secret (sent in the token
 request's Basic header). The sandbox is served by ``reconciler sandbox serve`` in its
 own process at debug log level, with faults on, so retries, lost answers and their
-messages are exercised too. Every command runs in its own process; its stdout and
-stderr, the plan file, the audit log, the exported manifests, the sandbox's log and any
-other file left in the project are searched for each secret in plain, base64 (alone and
-in the ``id:secret`` Basic form) and URL-encoded spellings. The sandbox's database is
+messages are exercised too. Every command runs in its own process (forked from a
+launcher that imported the CLI once: see ``_quick_cli.py``); its stdout and stderr, the
+plan file, the audit log, the exported manifests, the sandbox's log and any other file
+left in the project are searched for each secret in plain, base64 (alone and in the
+``id:secret`` Basic form) and URL-encoded spellings. The sandbox's database is
 the one place the webhook token may live: it is the server's store, not our output.
 """
 
