@@ -5,7 +5,10 @@ artifact) → apply.yml (plan, compare with the reviewed plan, apply it) → dri
 (drift), on a copy of this repository's ``manifests/``. A merge that is not what was
 reviewed shows the new plan and is applied only by the approval job. The sandbox stands in
 for Genesys Cloud through ``GENESYSCLOUD_API_URL`` on 127.0.0.1, so ``--target genesys``
-takes the same HTTP path as in CI. A sentinel manifest secret must appear nowhere.
+takes the same HTTP path as in CI. The steps' ``reconciler`` runs this checkout's
+``reconciler.cli.main`` as the console script does, each command in a process forked from
+one that imported the CLI once (``_forked_cli.py``). A sentinel manifest secret must
+appear nowhere.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pytest
 from reconciler.kinds import REGISTRY
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
+from ._forked_cli import bin_dir
 from ._support import REPO, load_workflow, org_job, program, run_bash_step, run_github_script, step, uses_this_action
 
 SENTINEL = "Wf-e2e-Sentinel-Passw0rd!"
@@ -37,7 +41,8 @@ class Runner:
     def __init__(self, workdir: Path, api_url: str) -> None:
         self.workdir = workdir
         self.env = {
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            # `reconciler` forks from a process that imported the CLI once (see _forked_cli.py)
+            "PATH": os.pathsep.join((str(bin_dir()), str(Path(sys.executable).parent), os.environ.get("PATH", ""))),
             # this checkout's code, not whatever the shared environment has installed
             "PYTHONPATH": str(REPO),
             "ORG": "prod-eu",
