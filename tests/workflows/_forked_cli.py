@@ -56,13 +56,18 @@ def bin_dir() -> Path:
         server = subprocess.Popen([sys.executable, __file__, str(server_socket)], stdout=subprocess.PIPE,
                                   cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
         assert server.stdout is not None and server.stdout.readline().strip() == b"ready", "the CLI server did not start"
-        atexit.register(lambda: (server.terminate(), server.wait()))
+        atexit.register(_stop, server)
         launcher = home / "bin" / "reconciler"
         launcher.parent.mkdir()
         launcher.write_text(_LAUNCHER.format(python=sys.executable, socket=str(server_socket)), encoding="utf-8")
         launcher.chmod(0o755)
         _state["bin"] = launcher.parent
     return _state["bin"]
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait()
 
 
 def _run_command(conn: socket.socket, listener: socket.socket) -> None:
