@@ -12,7 +12,7 @@ whose write it was (:func:`settle_superseded`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -41,13 +41,31 @@ def due_hooks(backlog: Backlog, kinds: Mapping[str, Kind] = REGISTRY) -> list[Ho
 _MARKERS = (SENSITIVE, KNOWN_AFTER_APPLY)
 
 
-def _find(live: LiveState, intent: OpenIntent) -> Mapping[str, Any] | None:
+def _find(live: LiveState, intent: OpenIntent, others: Collection[str] = ()) -> Mapping[str, Any] | None:
+    """The live object ``intent`` wrote: by its id, or by its name among the objects not in ``others``."""
     for obj in live.get(str(intent.kind), ()):
         if intent.object_id and obj.get("id") == intent.object_id:
             return obj
-        if intent.name and str(obj.get("name", "")).casefold() == intent.name.casefold():
+        if (intent.name and str(obj.get("name", "")).casefold() == intent.name.casefold()
+                and str(obj.get("id")) not in others):
             return obj
     return None
+
+
+def made_later(intent: OpenIntent, backlog: Backlog) -> frozenset[str]:
+    """Ids of the objects of ``intent``'s kind and name that later runs' creates made on its target.
+
+    Why: a killed run's create that never landed is looked for by name before the next run
+    creates that name again (:mod:`reconciler.apply.earlier`); once that create is listed, the
+    object of the name is the later run's, and judged by name alone the killed create was
+    recorded "found live after the interruption": the audit log credited the wrong run with it.
+    """
+    if intent.action != "create" or not intent.name:
+        return frozenset()
+    name = intent.name.casefold()
+    return frozenset(c.object_id for c in backlog.created
+                     if c.seq > intent.seq and c.kind == intent.kind and c.name.casefold() == name
+                     and (intent.target is None or c.target == intent.target))
 
 
 def _sent(intent: OpenIntent) -> list[tuple[str, Any]]:
@@ -87,16 +105,20 @@ def lagging_create(intent: OpenIntent, now: datetime | None, kinds: Mapping[str,
             and intent.at is not None and now - RECENT_CREATE <= intent.at <= now + RECENT_CREATE)
 
 
-def judge(intent: OpenIntent, live: LiveState, now: datetime | None = None) -> tuple[str, str] | None:
+def judge(intent: OpenIntent, live: LiveState, now: datetime | None = None,
+          others: Collection[str] = ()) -> tuple[str, str] | None:
     """``(outcome, how)`` for an open intent as live state shows it, or ``None`` if it cannot tell
-    (yet: a young create of a repeatable name not listed may lag, :func:`lagging_create` at ``now``)."""
+    (yet: a young create of a repeatable name not listed may lag, :func:`lagging_create` at ``now``).
+    ``others``: ids of objects of the create's name that later creates made (:func:`made_later`), not its."""
     if not judgeable(intent) or intent.kind not in live:
         return None
-    found = _find(live, intent)
+    found = _find(live, intent, others)
     if intent.action == "create":
         if found is None and lagging_create(intent, now):
             return None
-        return ("success", "found live after the interruption") if found else ("failure", "not found live")
+        if found is not None:
+            return "success", "found live after the interruption"
+        return "failure", "not found live" + (" (the object of that name is a later run's create)" if others else "")
     if intent.action == "delete":
         return ("failure", "still live") if found else ("success", "gone live")
     if intent.action == "update":
@@ -112,11 +134,12 @@ def settle(trail: AuditTrail, backlog: Backlog, live: LiveState, now: datetime |
     """Record what became of each open intent that live state can judge at ``now``; how many were settled."""
     settled = 0
     for intent in backlog.open_intents:
-        verdict = judge(intent, live, now)
+        others = made_later(intent, backlog)
+        verdict = judge(intent, live, now, others)
         if verdict is None:
             continue
         outcome, how = verdict
-        found = _find(live, intent)
+        found = _find(live, intent, others)
         object_id = (found or {}).get("id", intent.object_id) if outcome == "success" else intent.object_id
         trail.settle(intent, outcome=outcome, note=how, object_id=object_id)
         settled += 1
@@ -152,4 +175,6 @@ def settle_superseded(trail: AuditTrail) -> int:
     return _supersede(trail, read_backlog(trail.log.path))
 
 
-__all__ = ["due_hooks", "judge", "judgeable", "lagging_create", "settle", "settle_superseded", "unsettled"]
+__all__ = [
+    "due_hooks", "judge", "judgeable", "lagging_create", "made_later", "settle", "settle_superseded", "unsettled",
+]

@@ -7,7 +7,9 @@ written), with the targets each case needs; the scan is read as apply reads it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import anyio
 import pytest
 
 from reconciler.app.applying import earlier_creates, pending_business
-from reconciler.app.settling import judge
+from reconciler.app.settling import judge, made_later, settle
 from reconciler.apply.earlier import RECENT_CREATE, EarlierCreate, created_earlier, duplicate_reason
 from reconciler.audit import backlog, checkpoint
 from reconciler.audit.backlog import read_backlog
@@ -206,6 +208,34 @@ def test_a_killed_runs_young_create_of_a_repeatable_name_is_not_settled_as_faile
         "success", "found live after the interruption")
     assert judge(topic, {TOPIC.name: []}, now) == ("failure", "not found live")
     assert pending_business(log.path)  # a re-run still starts, and looks for it
+
+
+def test_a_killed_runs_create_is_not_credited_with_the_object_a_later_run_made_of_its_name(log: Log) -> None:
+    """The killed create never landed; the next run looked for it, found nothing and created the name. Judged by
+    name alone, the killed intent was then settled "found live after the interruption": the wrong run's create."""
+    sent_unanswered(log, "Chaos integration 1")
+    log.write("create", "Chaos integration 1", object_id="t-2")  # the later create, answered
+    scanned = read_backlog(log.path)
+    [killed] = scanned.open_intents
+    later = made_later(killed, scanned)
+    assert later == {"t-2"}
+    live = {TRIGGER.name: [{"id": "t-2", "name": "Chaos integration 1"}]}
+    old = datetime.now(UTC) + RECENT_CREATE + timedelta(seconds=1)
+    assert judge(killed, live, old) == ("success", "found live after the interruption")  # by name alone
+    assert judge(killed, live, old, later) == (
+        "failure", "not found live (the object of that name is a later run's create)")
+    assert judge(killed, live, datetime.now(UTC), later) is None  # young: the listing may still lag it
+    both = {TRIGGER.name: [{"id": "t-2", "name": "Chaos integration 1"}, {"id": "t-1", "name": "chaos integration 1"}]}
+    assert judge(killed, both, old, later) == ("success", "found live after the interruption")  # it landed as well
+    assert made_later(killed, replace(scanned, created=[])) == frozenset()
+    settler = open_trail(log.path, target=ORG)
+    try:
+        assert settle(settler, scanned, live, old) == 1
+    finally:
+        settler.close()
+    [settled] = [r for r in map(json.loads, log.path.read_text().splitlines()) if r.get("settled")]
+    assert (settled["intent_seq"], settled["outcome"], settled["object_id"]) == (killed.seq, "failure", None)
+    assert settled["settled"].startswith("not found live (the object of that name is a later run's create)")
 
 
 def test_a_killed_runs_young_create_is_looked_for_by_name_before_its_name_is_created(log: Log) -> None:
