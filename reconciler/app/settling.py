@@ -59,6 +59,9 @@ def made_later(intent: OpenIntent, backlog: Backlog) -> frozenset[str]:
     creates that name again (:mod:`reconciler.apply.earlier`); once that create is listed, the
     object of the name is the later run's, and judged by name alone the killed create was
     recorded "found live after the interruption": the audit log credited the wrong run with it.
+    Young or not, such an intent is judged at once: the later create was sent only after it was
+    looked for by name within the lag bound since it was sent (or, for a unique name, the server
+    took the name), so it did not land; left open, every apply started a run for 5 minutes.
     """
     if intent.action != "create" or not intent.name:
         return frozenset()
@@ -114,11 +117,13 @@ def judge(intent: OpenIntent, live: LiveState, now: datetime | None = None,
         return None
     found = _find(live, intent, others)
     if intent.action == "create":
-        if found is None and lagging_create(intent, now):
-            return None
         if found is not None:
             return "success", "found live after the interruption"
-        return "failure", "not found live" + (" (the object of that name is a later run's create)" if others else "")
+        if others:  # that later create was sent only once this one had not shown by name (apply.earlier)
+            return "failure", "not found live (the object of that name is a later run's create)"
+        if lagging_create(intent, now):
+            return None
+        return "failure", "not found live"
     if intent.action == "delete":
         return ("failure", "still live") if found else ("success", "gone live")
     if intent.action == "update":
