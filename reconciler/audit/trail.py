@@ -141,24 +141,9 @@ class AuditTrail:
         """
         if outcome not in ANSWERED:
             raise ValueError(f"outcome must be one of {ANSWERED}, not {outcome!r}")
-        self._append(
-            OUTCOME,
-            intent_seq=intent.seq,
-            intent_id=intent.id,
-            kind=intent.kind,
-            name=intent.name,
-            action=intent.action,
-            method=intent.method,
-            path=intent.path,
-            outcome=outcome,
-            status=None,
-            correlation_id=None,
-            latency_ms=None,
-            object_id=object_id,
-            version=version,
-            error=None if outcome == "success" else {"code": "settled", "message": note},
-            settled=f"{note} (settled by run {self.run_id})",
-        )
+        self._close(intent, outcome=outcome, object_id=object_id, version=version,
+                    error=None if outcome == "success" else {"code": "settled", "message": note},
+                    settled=f"{note} (settled by run {self.run_id})")
 
     def supersede(self, intent: OpenIntent, *, by_seq: int, by_run: str, how: str) -> None:
         """Close an earlier run's unanswered write that a later successful write made moot (:mod:`.supersede`).
@@ -166,6 +151,12 @@ class AuditTrail:
         Its fate stays unknown, so the outcome is neither ``success`` nor ``failure`` but
         ``superseded``; ``superseded_by`` names the outcome record of the write that made it moot.
         """
+        self._close(intent, outcome=SUPERSEDED, object_id=intent.object_id, version=None, error=None,
+                    settled=f"superseded: {how} (record {by_seq} of run {by_run}; settled by run {self.run_id})",
+                    superseded_by={"seq": int(by_seq), "run_id": str(by_run)})
+
+    def _close(self, intent: OpenIntent, **fields: Any) -> None:
+        """The outcome record of an earlier run's intent, closed by this run: no answer of its own to record."""
         self._append(
             OUTCOME,
             intent_seq=intent.seq,
@@ -175,15 +166,10 @@ class AuditTrail:
             action=intent.action,
             method=intent.method,
             path=intent.path,
-            outcome=SUPERSEDED,
             status=None,
             correlation_id=None,
             latency_ms=None,
-            object_id=intent.object_id,
-            version=None,
-            error=None,
-            settled=f"superseded: {how} (record {by_seq} of run {by_run}; settled by run {self.run_id})",
-            superseded_by={"seq": int(by_seq), "run_id": str(by_run)},
+            **fields,
         )
 
     def intent(
