@@ -29,7 +29,6 @@ from pathlib import Path
 # not shadow anything), comes first: the CLI under test is the one next to the tests.
 sys.path[0] = str(Path(__file__).resolve().parents[2])
 
-import atexit  # noqa: E402 - after the sys.path fix above, on purpose
 import dataclasses  # noqa: E402 - after the sys.path fix above, on purpose
 import importlib  # noqa: E402 - after the sys.path fix above, on purpose
 import json  # noqa: E402 - after the sys.path fix above, on purpose
@@ -37,10 +36,10 @@ import os  # noqa: E402 - after the sys.path fix above, on purpose
 import pkgutil  # noqa: E402 - after the sys.path fix above, on purpose
 import runpy  # noqa: E402 - after the sys.path fix above, on purpose
 import threading  # noqa: E402 - after the sys.path fix above, on purpose
-import traceback  # noqa: E402 - after the sys.path fix above, on purpose
 from typing import Any  # noqa: E402 - after the sys.path fix above, on purpose
 
 from reconciler.genesys.limits import ClientLimits  # noqa: E402 - after the sys.path fix above, on purpose
+from tests._cli_in_process import run_cli  # noqa: E402 - after the sys.path fix above, on purpose
 
 #: a tenth of the shipped backoff (0.5 s initial, 20 s cap)
 QUICK_BACKOFF = {"backoff_initial": 0.05, "backoff_max": 2.0}
@@ -58,26 +57,6 @@ def quicken() -> None:
     made = ClientLimits()
     if any(getattr(made, name) != value for name, value in QUICK_BACKOFF.items()):
         raise SystemExit("_quick_cli: could not change ClientLimits' backoff defaults")
-
-
-def run_cli(args: list[str]) -> int:
-    """``reconciler ARGS`` in this process, ended as the interpreter ends it; returns the exit status."""
-    sys.argv = ["reconciler", *args]
-    code: Any = 0
-    try:
-        runpy.run_module("reconciler", run_name="__main__", alter_sys=True)
-    except SystemExit as stop:
-        code = stop.code
-    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught exception
-        traceback.print_exc()
-        code = 1
-    if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    return int(code or 0)
 
 
 def _command(request: dict[str, Any], replies: int) -> None:

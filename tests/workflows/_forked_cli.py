@@ -72,9 +72,6 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 def _run_command(conn: socket.socket, listener: socket.socket) -> None:
     """In the forked process: the launcher's streams, directory and environment, then the console script's main."""
-    import atexit as exits
-    import traceback
-
     listener.close()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
@@ -87,24 +84,9 @@ def _run_command(conn: socket.socket, listener: socket.socket) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.argv = ["reconciler", *request["argv"]]
-    from reconciler.cli.main import main
+    from tests._cli_in_process import run_cli
 
-    code: object = 0
-    try:
-        main()
-    except SystemExit as stop:
-        code = stop.code
-    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught exception
-        traceback.print_exc()
-        code = 1
-    if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    exits._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    status = int(code or 0) & 0xFF
+    status = run_cli(request["argv"]) & 0xFF
     conn.sendall(str(status).encode())
     os._exit(status)
 
