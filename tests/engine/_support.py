@@ -32,7 +32,9 @@ T = TypeVar("T")
 
 
 @dataclass
-class Project:
+class ProjectFiles:
+    """Where a test project keeps its manifests, the sandbox's file and the audit log (the CLI's defaults)."""
+
     root: Path
 
     @property
@@ -47,6 +49,9 @@ class Project:
     def audit_log(self) -> Path:
         return self.root / "audit.jsonl"
 
+
+@dataclass
+class Project(ProjectFiles):
     def env(self) -> dict[str, str]:
         return {"CRM_WEBHOOK_PASSWORD": SECRET, "GENESYSCLOUD_OAUTHCLIENT_ID": ""}
 

@@ -31,6 +31,7 @@ from unittest import mock
 
 import anyio
 import httpx
+from engine._support import ProjectFiles
 from genesys._support import FakeSleep
 
 from reconciler.app import RunOptions, apply, plan_paths, same_content
@@ -154,23 +155,10 @@ class Faulty(httpx.AsyncBaseTransport):
 
 
 @dataclass
-class Project:
+class Project(ProjectFiles):
     """Where a scenario runs: manifests, the sandbox's file, the audit log, and every text the tool showed."""
 
-    root: Path
     outputs: list[str] = field(default_factory=list)
-
-    @property
-    def manifests(self) -> Path:
-        return self.root / "manifests"
-
-    @property
-    def db(self) -> Path:
-        return self.root / "sandbox.db"
-
-    @property
-    def audit_log(self) -> Path:
-        return self.root / "audit.jsonl"
 
     def options(self, sandbox: SandboxOptions | None = None) -> RunOptions:
         target = resolve_target(target="sandbox", sandbox_db=str(self.db), env={})
